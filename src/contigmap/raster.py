@@ -1,0 +1,101 @@
+"""An in-memory raster: a 2-D array with its affine transform and CRS.
+
+Every stage that needs a raster (terrain, overlays, network slope penalties) takes a
+:class:`Raster`, so that none of them reads files behind the caller's back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from affine import Affine
+from numpy.typing import ArrayLike, NDArray
+from pyproj import CRS
+
+__all__ = ["Raster"]
+
+
+@dataclass(frozen=True, eq=False)
+class Raster:
+    """A single-band raster held in memory.
+
+    Attributes
+    ----------
+    array
+        2-D ``float64`` values, ``nan`` where there is no data.
+    transform
+        Affine transform from (col, row) to (x, y) of the cell's upper-left corner,
+        as rasterio defines it.
+    crs
+        Coordinate reference system of ``transform``.
+    name
+        What the values are (``dem``, ``landslide``), for messages.
+    """
+
+    array: NDArray[np.float64]
+    transform: Affine
+    crs: CRS
+    name: str = ""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols)."""
+        rows, cols = self.array.shape
+        return int(rows), int(cols)
+
+    @property
+    def res(self) -> tuple[float, float]:
+        """Cell size (x, y), both positive, in CRS units."""
+        return abs(self.transform.a), abs(self.transform.e)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(minx, miny, maxx, maxy) in CRS units (north-up rasters)."""
+        rows, cols = self.shape
+        x0, y0 = self.transform * (0, 0)
+        x1, y1 = self.transform * (cols, rows)
+        return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+    def index(self, x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Row and column of the cells holding points ``(x, y)`` (may fall outside)."""
+        inv = ~self.transform
+        xa = np.asarray(x, dtype=float)
+        ya = np.asarray(y, dtype=float)
+        cols = np.floor(inv.a * xa + inv.b * ya + inv.c).astype(np.intp)
+        rows = np.floor(inv.d * xa + inv.e * ya + inv.f).astype(np.intp)
+        return rows, cols
+
+    def sample(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+        """Value of the cell under each point (nearest cell); ``nan`` outside the raster."""
+        rows, cols = self.index(x, y)
+        nrows, ncols = self.shape
+        inside = (rows >= 0) & (rows < nrows) & (cols >= 0) & (cols < ncols)
+        out = np.full(rows.shape, np.nan)
+        out[inside] = self.array[rows[inside], cols[inside]]
+        return out
+
+    def sample_bilinear(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+        """Bilinear interpolation between cell centres; ``nan`` outside or next to nodata."""
+        inv = ~self.transform
+        xa = np.asarray(x, dtype=float)
+        ya = np.asarray(y, dtype=float)
+        fc = inv.a * xa + inv.b * ya + inv.c - 0.5
+        fr = inv.d * xa + inv.e * ya + inv.f - 0.5
+        nrows, ncols = self.shape
+        fc = np.clip(fc, 0.0, ncols - 1.0)
+        fr = np.clip(fr, 0.0, nrows - 1.0)
+        c0 = np.minimum(np.floor(fc).astype(np.intp), max(ncols - 2, 0))
+        r0 = np.minimum(np.floor(fr).astype(np.intp), max(nrows - 2, 0))
+        c1 = np.minimum(c0 + 1, ncols - 1)
+        r1 = np.minimum(r0 + 1, nrows - 1)
+        dc = fc - c0
+        dr = fr - r0
+        a = self.array
+        top = a[r0, c0] * (1 - dc) + a[r0, c1] * dc
+        bottom = a[r1, c0] * (1 - dc) + a[r1, c1] * dc
+        out = np.asarray(top * (1 - dr) + bottom * dr, dtype=float)
+        rows, cols = self.index(xa, ya)
+        outside = (rows < 0) | (rows >= nrows) | (cols < 0) | (cols >= ncols)
+        out[outside] = np.nan
+        return out
