@@ -1,0 +1,13 @@
+"""Synthetic regions: the 花垣县 demo region and large regions for scale tests.
+
+``make_scale_roads`` / ``make_scale_region`` (module :mod:`contigmap.synth.scale`) build
+large road networks; ``make_demo_region`` (module :mod:`contigmap.synth.region`) builds
+the illustrative demo region from real outlines, names and census figures plus
+seeded synthetic terrain, roads, households, hazards and infrastructure.
+"""
+
+from __future__ import annotations
+
+from contigmap.synth.scale import make_scale_region, make_scale_roads
+
+__all__ = ["make_scale_region", "make_scale_roads"]
