@@ -227,12 +227,18 @@ def _explain(err: dict[str, Any], model: type[BaseModel]) -> str:
         hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
         return f"unknown key '{where}': {hint}"
     if err.get("type") == "literal_error" and loc:
-        expected = err.get("ctx", {}).get("expected", "")
-        key = str(loc[-1])
-        options = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",")]
-        close = difflib.get_close_matches(key, [o for o in options if o], n=1, cutoff=0.5)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        return f"'{where}': {err.get('msg')}{hint}"
+        value = str(err.get("input"))
+        if str(loc[-1]) == "[key]":
+            where = ".".join(str(p) for p in loc[:-2] + (value,))
+            what = "unknown name"
+        else:
+            what = "unknown value"
+        expected = str(err.get("ctx", {}).get("expected", ""))
+        options = [o.strip().strip("'") for o in expected.replace(" or ", ",").split(",")]
+        options = [o for o in options if o]
+        close = difflib.get_close_matches(value, options, n=1, cutoff=0.5)
+        hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(options)}"
+        return f"{what} '{value}' at '{where}': {hint}"
     if err.get("type") == "missing":
         return f"missing required key '{where}'"
     return f"'{where}': {err.get('msg')}"
