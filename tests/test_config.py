@@ -13,6 +13,10 @@ layers:
 """
 
 
+def _roads(replacement: str) -> str:
+    return MINIMAL.replace("{path: roads.gpkg, id: road_id}", replacement)
+
+
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "region.yaml"
     path.write_text(text, encoding="utf-8")
@@ -30,12 +34,13 @@ def test_minimal_manifest_resolves_base_dir(tmp_path: Path) -> None:
 
 def test_misspelt_top_level_key_suggests_closest(tmp_path: Path) -> None:
     path = _write(tmp_path, MINIMAL + "workng_crs: EPSG:4546\n")
-    with pytest.raises(ConfigError, match=r"unknown key 'workng_crs': did you mean 'working_crs'\?"):
+    expected = r"unknown key 'workng_crs': did you mean 'working_crs'\?"
+    with pytest.raises(ConfigError, match=expected):
         load_region(path)
 
 
 def test_misspelt_layer_key_suggests_closest(tmp_path: Path) -> None:
-    text = MINIMAL.replace("{path: roads.gpkg, id: road_id}", "{path: roads.gpkg, id: road_id, encodng: gbk}")
+    text = _roads("{path: roads.gpkg, id: road_id, encodng: gbk}")
     with pytest.raises(ConfigError, match=r"layers\.roads\.encodng'.*did you mean 'encoding'"):
         load_region(_write(tmp_path, text))
 
@@ -59,13 +64,13 @@ def test_missing_required_role(tmp_path: Path) -> None:
 
 
 def test_bad_crs_is_reported(tmp_path: Path) -> None:
-    text = MINIMAL.replace("{path: roads.gpkg, id: road_id}", "{path: roads.gpkg, crs: EPSG:99999999}")
+    text = _roads("{path: roads.gpkg, crs: EPSG:99999999}")
     with pytest.raises(ConfigError, match=r"layers\.roads\.crs.*not a CRS"):
         load_region(_write(tmp_path, text))
 
 
 def test_bad_datum_is_reported(tmp_path: Path) -> None:
-    text = MINIMAL.replace("{path: roads.gpkg, id: road_id}", "{path: roads.gpkg, datum: gcj2}")
+    text = _roads("{path: roads.gpkg, datum: gcj2}")
     with pytest.raises(ConfigError, match=r"did you mean 'gcj02'"):
         load_region(_write(tmp_path, text))
 

@@ -10,9 +10,11 @@ import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import pandas as pd
 
 from contigmap import __version__
 from contigmap.errors import ContigmapError
@@ -61,3 +63,158 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 def main() -> None:
     """Entry point of the ``contigmap`` console script."""
     cli(prog_name="contigmap")
+
+
+def _stage_printer(quiet: bool) -> Callable[[str], None] | None:
+    if quiet:
+        return None
+
+    def show(name: str) -> None:
+        click.echo(f"… {name}", err=True)
+
+    return show
+
+
+def _print_outputs(result: Any) -> None:
+    for key, path in result.outputs.items():
+        click.echo(f"  {key:<16} {path}")
+    for key, value in result.summary.items():
+        shown = f"{value:.1%}" if isinstance(value, float) and value <= 1 else value
+        click.echo(f"  {key:<16} {shown}")
+    total = sum(result.timings_s.values())
+    click.echo(f"  {'time':<16} {total:.1f} s")
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  contigmap run layers/huayuan/region.yaml -o maps/huayuan
+  contigmap run my/region.yaml -o out --season rainy --online
+"""
+)
+@click.argument("region", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+    help="Output folder (created; files appear only when the run succeeds).",
+)
+@click.option("--season", type=click.Choice(["dry", "rainy"]), default="dry", show_default=True,
+              help="Road speeds of which season to use.")
+@click.option("--online", is_flag=True,
+              help="Load map scripts from CDNs instead of inlining them (smaller HTML).")
+@click.pass_context
+@_fail_cleanly
+def run(ctx: click.Context, region: Path, out_dir: Path, season: str, online: bool) -> None:
+    """Run the whole pipeline on REGION (a region.yaml) and write maps, tables and a manifest."""
+    from contigmap.pipeline import run as run_pipeline
+
+    quiet = ctx.obj["quiet"]
+    result = run_pipeline(region, out_dir, offline=not online, season=season,
+                          progress=_stage_printer(quiet), show_progress_bars=not quiet)
+    click.echo(f"contigmap: wrote {out_dir}")
+    _print_outputs(result)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  contigmap demo                    # writes maps/huayuan/
+  contigmap demo -o /tmp/demo --online
+"""
+)
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("maps/huayuan"), show_default=True, help="Output folder.")
+@click.option("--layers", "layers_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("layers/huayuan"), show_default=True,
+              help="Where the demo region's layers are (generated there if absent).")
+@click.option("--online", is_flag=True, help="Load map scripts from CDNs instead of inlining.")
+@click.pass_context
+@_fail_cleanly
+def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, online: bool) -> None:
+    """Run the whole pipeline on the embedded demo region, 花垣县 (Huayuan county, Hunan).
+
+    The county outline, townships, villages and census figures are real; terrain, roads,
+    households, hazards and infrastructure are synthetic and illustrative (seeded).
+    """
+    from contigmap.pipeline import run as run_pipeline
+
+    quiet = ctx.obj["quiet"]
+    manifest = layers_dir / "region.yaml"
+    if not manifest.exists():
+        from contigmap.synth import make_demo_region
+
+        click.echo(f"… generating the demo region into {layers_dir}", err=True)
+        manifest = make_demo_region(layers_dir, progress=not quiet)
+    result = run_pipeline(manifest, out_dir, offline=not online,
+                          progress=_stage_printer(quiet), show_progress_bars=not quiet)
+    click.echo(f"contigmap demo: 花垣县 (illustrative data) → {out_dir}")
+    _print_outputs(result)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  contigmap validate layers/huayuan/region.yaml
+"""
+)
+@click.argument("region", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+@_fail_cleanly
+def validate(ctx: click.Context, region: Path) -> None:
+    """Check every layer REGION declares and print what was found, with region facts.
+
+    Exits with status 1 when a layer cannot be used.
+    """
+    from contigmap.validate import validation_report
+
+    report = validation_report(region, progress=not ctx.obj["quiet"])
+    click.echo(report.to_text())
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  contigmap synth demo -o layers/huayuan
+  contigmap synth scale -o /tmp/big --road-edges 1000000
+"""
+)
+@click.argument("kind", type=click.Choice(["demo", "scale"]))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Folder to write the region into.")
+@click.option("--seed", type=int, default=None, help="Random seed (default: the generator's).")
+@click.option("--road-edges", type=int, default=1_000_000, show_default=True,
+              help="Approximate road edges (scale regions only).")
+@click.pass_context
+@_fail_cleanly
+def synth(ctx: click.Context, kind: str, out_dir: Path, seed: int | None, road_edges: int) -> None:
+    """Generate a synthetic region: the 花垣县 demo, or a large region for scale tests."""
+    from contigmap import synth as synth_mod
+
+    kwargs: dict[str, Any] = {} if seed is None else {"seed": seed}
+    if kind == "demo":
+        path = synth_mod.make_demo_region(out_dir, progress=not ctx.obj["quiet"], **kwargs)
+    else:
+        path = synth_mod.make_scale_region(out_dir, n_edges=road_edges, **kwargs)
+    click.echo(f"contigmap synth: wrote {path}")
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  contigmap columns
+  contigmap columns --csv > columns.csv
+"""
+)
+@click.option("--csv", "as_csv", is_flag=True, help="Print as CSV.")
+def columns(as_csv: bool) -> None:
+    """Print the column dictionary: every column contigmap writes, its meaning and unit."""
+    from contigmap.columns import column_dictionary
+
+    table = column_dictionary()
+    if as_csv:
+        click.echo(table.to_csv(index=False), nl=False)
+    else:
+        with pd.option_context("display.max_rows", None, "display.max_colwidth", 60,
+                               "display.width", 200, "display.unicode.east_asian_width", True):
+            click.echo(table.to_string(index=False))

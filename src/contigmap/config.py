@@ -161,7 +161,7 @@ class RegionConfig(_Strict):
     illustrative: bool = False
     source_note: str | None = None
     layers: LayersConfig
-    base_dir: Path = Field(default=Path("."), exclude=True)
+    base_dir: Path = Field(default=Path(), exclude=True)
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
@@ -206,7 +206,7 @@ def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseMo
 
 
 def _inner_model(annotation: Any) -> Any:
-    """The BaseModel inside ``X | None`` or ``dict[K, X]``, else the annotation itself."""
+    """Return the BaseModel inside ``X | None`` or ``dict[K, X]``, else the annotation."""
     args = getattr(annotation, "__args__", ())
     for arg in reversed(args):
         found = _inner_model(arg)
@@ -229,7 +229,7 @@ def _explain(err: dict[str, Any], model: type[BaseModel]) -> str:
     if err.get("type") == "literal_error" and loc:
         value = str(err.get("input"))
         if str(loc[-1]) == "[key]":
-            where = ".".join(str(p) for p in loc[:-2] + (value,))
+            where = ".".join(str(p) for p in (*loc[:-2], value))
             what = "unknown name"
         else:
             what = "unknown value"
