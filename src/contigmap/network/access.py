@@ -1,0 +1,400 @@
+"""Access measures per village / hamlet: travel times, RAI, hardened connectivity, summaries.
+
+Definitions
+-----------
+``tt_<kind>_min``
+    Minutes from the settlement to the nearest service of that kind "by vehicle": an
+    off-road walking leg (Tobler × 3/5) to the nearest point of the nearest road, then
+    each edge at the faster of driving (where drivable and open in the season) and
+    walking, then the service's own walking leg. ``walk_<kind>_min``: all on foot.
+``tt_own_township_seat_min``
+    The same to the seat of the settlement's *own* township (matched by ``township_id``).
+``all_season_2km``
+    Within ``rai_distance_m`` (2 km, straight line) of an all-season road: paved roads of
+    every class but footpaths, and gravel roads of classes down to ``village``
+    (``NetworkParams.all_season_classes``). The Rural Access Index (SDG 9.1.1; Roberts,
+    Shyam and Rastogi 2006) is the population share with ``all_season_2km``.
+``hardened_to_township``
+    A path to the own township seat over hardened (paved) edges only, with walking legs of
+    at most ``hardened_leg_max_m`` at both ends. ``dist_hardened_road_m``: straight-line
+    distance to the nearest hardened road.
+``isolated``
+    Farther than ``isolated_distance_m`` from every road, or on a piece of network not
+    connected to the county seat (to the largest piece when there is no county seat).
+``rainy_unreachable``
+    No rainy-season route by vehicle alone (edges drivable and open in the rainy season,
+    walking legs ≤ ``isolated_distance_m``) to the own township seat (the county seat when
+    the township has none).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from pyproj import CRS
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from contigmap.errors import DataQualityWarning, NetworkError
+from contigmap.network.build import Mode, RoadGraph
+from contigmap.network.snap import attach_points, snap_points
+from contigmap.network.speeds import Season
+from contigmap.schema import SERVICE_KINDS
+
+__all__ = [
+    "access_measures",
+    "component_report",
+    "county_summary",
+    "rural_access_index",
+    "township_summary",
+    "travel_time_edges",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def _points_xy(gdf: gpd.GeoDataFrame, layer: str, graph: RoadGraph) -> NDArray[np.float64]:
+    if gdf.crs is None or not CRS.from_user_input(gdf.crs).equals(graph.crs):
+        msg = (f"{layer}: CRS {gdf.crs} differs from the road graph's ({graph.crs.name}); "
+               f"reproject it with .to_crs() to the working CRS first")
+        raise NetworkError(msg)
+    geom = gdf.geometry
+    if len(geom) and not (geom.geom_type == "Point").all():
+        geom = geom.representative_point()
+    if geom.is_empty.any() or geom.isna().any():
+        i = int(np.flatnonzero(np.asarray(geom.is_empty | geom.isna()))[0])
+        msg = f"{layer}: row {i} has no geometry; fix or drop it before routing"
+        raise NetworkError(msg)
+    return np.column_stack([geom.x.to_numpy(float), geom.y.to_numpy(float)])
+
+
+def _subgraph_labels(graph: RoadGraph, mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+    n = graph.n_nodes
+    adj = coo_matrix((np.ones(int(mask.sum())), (graph.u[mask], graph.v[mask])), shape=(n, n))
+    _, labels = connected_components(adj, directed=False)
+    return np.asarray(labels, dtype=np.int64)
+
+
+def _connected_to(
+    graph: RoadGraph,
+    mask: NDArray[np.bool_],
+    name: str,
+    xy: NDArray[np.float64],
+    target_of: NDArray[np.int64],
+    max_leg_m: float,
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Whether point i joins (leg ≤ max) the same ``mask`` component as point ``target_of[i]``."""
+    snap = snap_points(graph, xy, edge_mask=mask, mask_name=name)
+    labels = _subgraph_labels(graph, mask)
+    ok = (snap.edge >= 0) & (snap.dist_m <= max_leg_m)
+    lab = np.where(ok, labels[graph.u[np.maximum(snap.edge, 0)]], -1)
+    has_t = target_of >= 0
+    tl = np.where(has_t, lab[np.maximum(target_of, 0)], -1)
+    return (lab >= 0) & (tl >= 0) & (lab == tl), snap.dist_m
+
+
+def access_measures(
+    graph: RoadGraph,
+    points: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    *,
+    villages: gpd.GeoDataFrame | None = None,
+    season: Season = "dry",
+) -> gpd.GeoDataFrame:
+    """Travel times and access flags for villages (or hamlets), as new columns.
+
+    Parameters
+    ----------
+    graph
+        The road graph (:func:`contigmap.network.build_network`).
+    points
+        Villages (``village_id``, ``township_id``, ``pop``) or hamlets (``hamlet_id``,
+        ``village_id``, ``pop``; their ``township_id`` comes from ``villages``), in the
+        graph's CRS. Polygons are replaced by a representative point.
+    services
+        ``service_id``, ``kind`` (:data:`contigmap.schema.SERVICE_KINDS`) and, for township
+        seats, ``township_id``.
+    villages
+        Needed for hamlets without a ``township_id``.
+    season
+        ``dry`` or ``rainy`` for the travel times.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``points`` with the columns described in the module docstring, plus
+        ``dist_road_m``, ``walk_leg_min``, ``nearest_road_id``, ``nearest_township_seat_id``.
+
+    Warns
+    -----
+    DataQualityWarning
+        No service of some kind (its columns are ``nan``); a township without a seat.
+    """
+    params = graph.params
+    pts = points.copy()
+    if "township_id" not in pts.columns:
+        if villages is not None and "village_id" in pts.columns:
+            tmap = villages.set_index("village_id")["township_id"]
+            pts["township_id"] = pts["village_id"].map(tmap)
+        else:
+            msg = ("points have no 'township_id'; pass villages= to take it from the village "
+                   "of each hamlet (by village_id)")
+            raise NetworkError(msg)
+    if "kind" not in services.columns:
+        msg = "services layer has no 'kind' column; map it in the manifest's 'columns'"
+        raise NetworkError(msg)
+    pxy = _points_xy(pts, "points", graph)
+    sxy = _points_xy(services, "services", graph) if len(services) else np.zeros((0, 2))
+    n_p = pxy.shape[0]
+    att = attach_points(graph, np.vstack([pxy, sxy]))
+    kinds = np.asarray(services["kind"], dtype=object)
+    unknown = sorted({str(k) for k in kinds} - set(SERVICE_KINDS))
+    if unknown:
+        msg = (f"services: unknown kind(s) {', '.join(unknown)}; use one of "
+               f"{', '.join(SERVICE_KINDS)}")
+        raise NetworkError(msg)
+    cols: dict[str, Any] = {}
+    for kind in SERVICE_KINDS:
+        targets = n_p + np.flatnonzero(kinds == kind)
+        if targets.size == 0:
+            warnings.warn(
+                f"services: no '{kind}'; tt_{kind}_min and walk_{kind}_min are left empty",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+        tt, which = att.times_to_nearest(targets, mode="vehicle", season=season)
+        wt, _ = att.times_to_nearest(targets, mode="walk", season=season)
+        cols[f"tt_{kind}_min"] = np.where(targets.size, tt[:n_p], np.nan)
+        cols[f"walk_{kind}_min"] = np.where(targets.size, wt[:n_p], np.nan)
+        if kind == "township_seat":
+            sid = np.asarray(services["service_id"], dtype=object)
+            w = which[:n_p]
+            nid = np.full(n_p, None, dtype=object)
+            nid[w >= n_p] = sid[w[w >= n_p] - n_p]
+            cols["nearest_township_seat_id"] = nid
+
+    # own township seat (first seat by service_id when a township lists several)
+    seat_rows = services[services["kind"] == "township_seat"]
+    if "township_id" in seat_rows.columns and len(seat_rows):
+        seat_rows = seat_rows.assign(_pos=np.flatnonzero(kinds == "township_seat"))
+        seat_rows = seat_rows.sort_values("service_id").drop_duplicates("township_id")
+        seat_of = dict(zip(seat_rows["township_id"], seat_rows["_pos"], strict=True))
+    else:
+        seat_of = {}
+    ptown = np.asarray(pts["township_id"], dtype=object)
+    own = np.array([seat_of.get(t, -1) for t in ptown], dtype=np.int64)
+    lacking = sorted({str(t) for t, o in zip(ptown, own, strict=True) if o < 0})
+    if lacking:
+        warnings.warn(
+            f"services: no township_seat for township(s) {', '.join(lacking[:5])}"
+            f"{' ...' if len(lacking) > 5 else ''}; their own-seat measures are left empty",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    seats = np.unique(own[own >= 0])
+    own_tt = np.full(n_p, np.nan)
+    own_walk = np.full(n_p, np.nan)
+    if seats.size:
+        tt_each = att.times_to_each(n_p + seats, mode="vehicle", season=season)
+        wk_each = att.times_to_each(n_p + seats, mode="walk", season=season)
+        row = np.searchsorted(seats, np.maximum(own, 0))
+        has = own >= 0
+        own_tt[has] = tt_each[row[has], np.flatnonzero(has)]
+        own_walk[has] = wk_each[row[has], np.flatnonzero(has)]
+    cols["tt_own_township_seat_min"] = own_tt
+    cols["walk_own_township_seat_min"] = own_walk
+
+    # distances and flags
+    all_xy = att.xy
+    dist_road = att.snap.dist_m[:n_p]
+    cols["dist_road_m"] = dist_road
+    cols["walk_leg_min"] = att.legs("vehicle", season)[0][:n_p]
+    near_road = np.full(n_p, None, dtype=object)
+    on = att.snap.edge[:n_p] >= 0
+    near_road[on] = graph.road_id[att.snap.edge[:n_p][on]]
+    cols["nearest_road_id"] = near_road
+    as_snap = snap_points(graph, pxy, edge_mask=graph.all_season, mask_name="all_season")
+    cols["dist_all_season_m"] = as_snap.dist_m
+    cols["all_season_2km"] = as_snap.dist_m <= params.rai_distance_m
+    target_of = np.concatenate([np.where(own >= 0, n_p + own, -1), np.full(len(sxy), -1)])
+    hard_ok, hard_dist = _connected_to(
+        graph, graph.hardened, "hardened", all_xy, target_of, params.hardened_leg_max_m
+    )
+    cols["dist_hardened_road_m"] = hard_dist[:n_p]
+    cols["hardened_to_township"] = hard_ok[:n_p]
+
+    county = n_p + np.flatnonzero(kinds == "county_seat")
+    comp = np.where(
+        att.snap.edge >= 0, graph.node_component[graph.u[np.maximum(att.snap.edge, 0)]], -1
+    )
+    main = int(comp[county[0]]) if county.size else 0
+    cols["isolated"] = (dist_road > params.isolated_distance_m) | (comp[:n_p] != main)
+
+    rainy_target = np.where(own >= 0, n_p + own, county[0] if county.size else -1)
+    target_of_r = np.concatenate([rainy_target, np.full(len(sxy), -1)])
+    rainy_ok, _ = _connected_to(
+        graph, np.isfinite(graph.drive_rainy_min), "drive:rainy", all_xy, target_of_r,
+        params.isolated_distance_m,
+    )
+    cols["rainy_unreachable"] = ~rainy_ok[:n_p]
+    for name, values in cols.items():
+        pts[name] = values
+    logger.info(
+        "access: %d points, %d services; %d isolated, %d without hardened road to township",
+        n_p, len(sxy), int(np.sum(cols["isolated"])), int(np.sum(~cols["hardened_to_township"])),
+    )
+    return pts
+
+
+def rural_access_index(
+    measures: pd.DataFrame, *, by: str | None = None, pop: str = "pop"
+) -> pd.Series:
+    """Rural Access Index: population share within 2 km of an all-season road (SDG 9.1.1).
+
+    Parameters
+    ----------
+    measures
+        Output of :func:`access_measures` (needs ``all_season_2km`` and ``pop``).
+    by
+        Group column (``township_id``, ``county_id``); one overall value when omitted.
+    pop
+        Population column.
+
+    Returns
+    -------
+    pandas.Series
+        RAI between 0 and 1 per group (named ``rai``).
+    """
+    df = pd.DataFrame({"pop": measures[pop].astype(float), "ok": measures["all_season_2km"]})
+    df["pop_ok"] = df["pop"] * df["ok"]
+    if by is None:
+        total = df["pop"].sum()
+        return pd.Series({"all": df["pop_ok"].sum() / total if total else np.nan}, name="rai")
+    g = df.groupby(measures[by].to_numpy())
+    out = g["pop_ok"].sum() / g["pop"].sum().replace(0, np.nan)
+    out.name = "rai"
+    out.index.name = by
+    return out
+
+
+def _summarise(measures: pd.DataFrame, key: NDArray[Any], name: str) -> pd.DataFrame:
+    pop = measures["pop"].astype(float).to_numpy() if "pop" in measures else np.ones(len(measures))
+    tt = measures["tt_own_township_seat_min"].to_numpy(float)
+    df = pd.DataFrame({
+        name: key,
+        "villages": 1,
+        "pop": pop,
+        "pop_within_30min_seat": pop * (tt <= 30),
+        "pop_within_60min_seat": pop * (tt <= 60),
+        "pop_all_season_2km": pop * measures["all_season_2km"].to_numpy(bool),
+        "villages_without_hardened_road": ~measures["hardened_to_township"].to_numpy(bool),
+        "villages_isolated": measures["isolated"].to_numpy(bool),
+        "villages_rainy_unreachable": measures["rainy_unreachable"].to_numpy(bool),
+        "tt_own_township_seat_min": tt,
+    })
+    agg = df.groupby(name, sort=True).agg(
+        villages=("villages", "sum"),
+        pop=("pop", "sum"),
+        pop_within_30min_seat=("pop_within_30min_seat", "sum"),
+        pop_within_60min_seat=("pop_within_60min_seat", "sum"),
+        pop_all_season_2km=("pop_all_season_2km", "sum"),
+        villages_without_hardened_road=("villages_without_hardened_road", "sum"),
+        villages_isolated=("villages_isolated", "sum"),
+        villages_rainy_unreachable=("villages_rainy_unreachable", "sum"),
+        median_tt_own_township_seat_min=("tt_own_township_seat_min", "median"),
+        max_tt_own_township_seat_min=("tt_own_township_seat_min", "max"),
+    )
+    agg["rai"] = agg["pop_all_season_2km"] / agg["pop"].replace(0, np.nan)
+    agg["share_within_30min_seat"] = agg["pop_within_30min_seat"] / agg["pop"].replace(0, np.nan)
+    agg["share_within_60min_seat"] = agg["pop_within_60min_seat"] / agg["pop"].replace(0, np.nan)
+    return agg.reset_index()
+
+
+def township_summary(measures: pd.DataFrame) -> pd.DataFrame:
+    """Per township: people within 30 / 60 min of their township seat, RAI, flag counts."""
+    return _summarise(measures, measures["township_id"].to_numpy(), "township_id")
+
+
+def county_summary(measures: pd.DataFrame) -> pd.DataFrame:
+    """Summarise per county (``county_id``, else one row ``all``) as :func:`township_summary`."""
+    key = (measures["county_id"].to_numpy() if "county_id" in measures.columns
+           else np.full(len(measures), "all", dtype=object))
+    return _summarise(measures, key, "county_id")
+
+
+def travel_time_edges(
+    graph: RoadGraph,
+    services: gpd.GeoDataFrame,
+    *,
+    kind: str = "township_seat",
+    mode: Mode = "vehicle",
+    season: Season = "dry",
+) -> gpd.GeoDataFrame:
+    """Road edges coloured by travel time to the nearest service of ``kind`` (a map layer).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The graph's edges (:meth:`RoadGraph.edges_gdf`) with ``tt_u_min``, ``tt_v_min`` (from
+        each end node to the nearest service) and ``tt_min`` (their mean).
+    """
+    if kind not in SERVICE_KINDS:
+        msg = f"kind '{kind}' is not one of {', '.join(SERVICE_KINDS)}"
+        raise NetworkError(msg)
+    sel = services[services["kind"] == kind]
+    if len(sel) == 0:
+        msg = f"services: no '{kind}' to measure travel times from; add one or choose another kind"
+        raise NetworkError(msg)
+    att = attach_points(graph, _points_xy(sel, "services", graph))
+    node_t = att.node_times(np.arange(len(sel)), mode=mode, season=season)
+    edges = graph.edges_gdf()
+    edges["tt_u_min"] = node_t[graph.u]
+    edges["tt_v_min"] = node_t[graph.v]
+    edges["tt_min"] = (edges["tt_u_min"] + edges["tt_v_min"]) / 2
+    return edges
+
+
+def component_report(graph: RoadGraph, villages: gpd.GeoDataFrame) -> pd.DataFrame:
+    """List the connected pieces of the network with their length, villages and people.
+
+    Villages are assigned to the piece of their nearest road. Warns
+    (:class:`~contigmap.errors.DataQualityWarning`) when people live on pieces other than
+    the largest (0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``component, nodes, edges, length_km, villages, pop``, largest first.
+    """
+    comp_e = graph.node_component[graph.u]
+    n_c = graph.n_components
+    xy = _points_xy(villages, "villages", graph)
+    snap = snap_points(graph, xy)
+    vc = np.where(snap.edge >= 0, comp_e[np.maximum(snap.edge, 0)], -1)
+    pop = villages["pop"].to_numpy(float) if "pop" in villages else np.ones(len(villages))
+    ok = vc >= 0
+    out = pd.DataFrame({
+        "component": np.arange(n_c),
+        "nodes": np.bincount(graph.node_component, minlength=n_c),
+        "edges": np.bincount(comp_e, minlength=n_c),
+        "length_km": np.bincount(comp_e, weights=graph.length_m, minlength=n_c) / 1000.0,
+        "villages": np.bincount(vc[ok], minlength=n_c),
+        "pop": np.bincount(vc[ok], weights=pop[ok], minlength=n_c),
+    })
+    outside = out.loc[out["component"] > 0]
+    if len(outside) and outside["pop"].sum() > 0:
+        warnings.warn(
+            f"road network is in {n_c} pieces: {int(outside['villages'].sum())} villages "
+            f"({outside['pop'].sum():.0f} people) are nearest to a piece not connected to the "
+            f"largest; check for gaps larger than snap_tolerance_m="
+            f"{graph.params.snap_tolerance_m} m",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return out

@@ -1,0 +1,553 @@
+"""Road lines → a routable graph held in numpy arrays.
+
+Topology rules (all vectorised; no per-edge Python loops):
+
+* multi-part lines are exploded, consecutive duplicate vertices and zero-length parts dropped;
+* lines are split where they share a vertex (coordinates equal to 1 mm), so junctions
+  digitised as shared vertices become graph nodes;
+* a bridge or tunnel touches the network only at its two ends: its interior vertices
+  never join another line, even where they coincide with one (a road under a bridge);
+  crossings without a shared vertex are never junctions;
+* a line endpoint closer than ``snap_tolerance_m`` to a vertex of another line (data
+  digitised without snapping) is joined to it, found with a k-d tree;
+* self-loops and duplicate edges (same two nodes, same length to 1 cm) are dropped;
+* nodes are numbered along a Morton (Z-order) curve so that nodes close in space are
+  close in memory, which keeps Dijkstra's distance array in cache.
+
+Each edge keeps its polyline as a range of the vertex arrays, with per-segment lengths
+and travel times, so a point can later be joined at any position along it.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from pyproj import CRS
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from contigmap.errors import DataQualityWarning, NetworkError
+from contigmap.network.speeds import NetworkParams, Season, slope_factor, tobler_kmh
+from contigmap.raster import Raster
+from contigmap.schema import HARDENED_SURFACES, ROAD_CLASSES, SURFACES
+
+__all__ = ["Mode", "RoadGraph", "build_network", "morton_order"]
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["vehicle", "walk", "drive"]
+"""``vehicle``: drive where drivable (open in the season), walk elsewhere — each edge at the
+faster of the two; ``walk``: on foot everywhere; ``drive``: drivable edges only."""
+
+_Q = 1000.0  # vertex identity: coordinates equal to 1 mm
+_KMH_TO_M_PER_MIN = 1000.0 / 60.0
+
+
+@dataclass(eq=False)
+class RoadGraph:
+    """A routable road graph: node and edge arrays plus the edges' polylines.
+
+    Attributes
+    ----------
+    crs
+        The metric working CRS of all coordinates.
+    node_xy
+        ``(n, 2)`` node coordinates, nodes numbered in Morton order.
+    u, v
+        ``(m,)`` edge end nodes; the edge's polyline runs from ``u`` to ``v``.
+    length_m
+        Edge length along the polyline.
+    drive_dry_min, drive_rainy_min
+        Vehicle travel time (slope-penalised, the same both ways); ``inf`` where the edge
+        is not drivable (footpaths) or closed in the rainy season.
+    walk_fwd_min, walk_bwd_min
+        Dry-season walking time (Tobler) from ``u`` to ``v`` and from ``v`` to ``u``.
+    walk_rainy_factor
+        Per edge, the rainy-season multiplier of walking speed.
+    road_id, road_row
+        The source line's id and its row position in the roads layer.
+    road_class, surface
+        Codes into :data:`contigmap.schema.ROAD_CLASSES` and :data:`~contigmap.schema.SURFACES`.
+    hardened, bridge, tunnel, all_season
+        Edge flags.
+    vertex_xy, vertex_z
+        Polyline vertices of all edges (``z`` is ``nan`` without a DEM).
+    edge_start, edge_end
+        Edge ``i``'s polyline is ``vertex_xy[edge_start[i] : edge_end[i] + 1]``.
+    seg_len_m, seg_drive_min, seg_walk_fwd_min, seg_walk_bwd_min, seg_edge
+        Per vertex ``k``: the segment from vertex ``k`` to ``k + 1`` (zero at a line's last
+        vertex), its dry times, and the edge it belongs to (``-1``: none).
+    node_component
+        Connected component of each node (0 = the largest), ignoring direction.
+    params, dem
+        What the graph was built with.
+    """
+
+    crs: CRS
+    node_xy: NDArray[np.float64]
+    u: NDArray[np.int64]
+    v: NDArray[np.int64]
+    length_m: NDArray[np.float64]
+    drive_dry_min: NDArray[np.float64]
+    drive_rainy_min: NDArray[np.float64]
+    walk_fwd_min: NDArray[np.float64]
+    walk_bwd_min: NDArray[np.float64]
+    walk_rainy_factor: NDArray[np.float64]
+    road_id: NDArray[Any]
+    road_row: NDArray[np.int64]
+    road_class: NDArray[np.int8]
+    surface: NDArray[np.int8]
+    hardened: NDArray[np.bool_]
+    bridge: NDArray[np.bool_]
+    tunnel: NDArray[np.bool_]
+    all_season: NDArray[np.bool_]
+    vertex_xy: NDArray[np.float64]
+    vertex_z: NDArray[np.float64]
+    edge_start: NDArray[np.int64]
+    edge_end: NDArray[np.int64]
+    seg_len_m: NDArray[np.float64]
+    seg_drive_min: NDArray[np.float64]
+    seg_walk_fwd_min: NDArray[np.float64]
+    seg_walk_bwd_min: NDArray[np.float64]
+    seg_edge: NDArray[np.int64]
+    node_component: NDArray[np.int64]
+    params: NetworkParams
+    dem: Raster | None = None
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.node_xy.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        """Number of (undirected) edges."""
+        return int(self.u.shape[0])
+
+    @property
+    def n_components(self) -> int:
+        """Number of connected components."""
+        return int(self.node_component.max()) + 1 if self.n_nodes else 0
+
+    def edge_times(
+        self, mode: Mode = "vehicle", season: Season = "dry"
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+        """Per-edge travel times ``(u→v, v→u)`` in minutes, and whether each edge drives.
+
+        For ``vehicle`` each edge takes the faster of driving and walking in each direction
+        (``drives`` says which it took, per edge, for the forward direction); ``inf``
+        marks an edge the mode cannot use.
+        """
+        drive = self.drive_dry_min if season == "dry" else self.drive_rainy_min
+        walk_f, walk_b = self.walk_fwd_min, self.walk_bwd_min
+        if season == "rainy":
+            walk_f = walk_f / self.walk_rainy_factor
+            walk_b = walk_b / self.walk_rainy_factor
+        if mode == "walk":
+            return walk_f, walk_b, np.zeros(self.n_edges, bool)
+        if mode == "drive":
+            return drive, drive, np.isfinite(drive)
+        if mode != "vehicle":
+            msg = f"unknown mode '{mode}'; use 'vehicle', 'walk' or 'drive'"
+            raise NetworkError(msg)
+        drives_f = drive <= walk_f
+        drives_b = drive <= walk_b
+        fwd = np.where(drives_f, drive, walk_f)
+        bwd = np.where(drives_b, drive, walk_b)
+        return fwd, bwd, drives_f
+
+    def csr(
+        self, mode: Mode = "vehicle", season: Season = "dry", *, transpose: bool = False
+    ) -> csr_matrix:
+        """Return the graph as a CSR matrix of minutes (cached); ``transpose`` reverses it."""
+        key = f"csr:{mode}:{season}:{transpose}"
+        if key not in self.cache:
+            fwd, bwd, _ = self.edge_times(mode, season)
+            rows = np.concatenate([self.u, self.v])
+            cols = np.concatenate([self.v, self.u])
+            w = np.concatenate([fwd, bwd])
+            if transpose:
+                rows, cols = cols, rows
+            self.cache[key] = csr_from_arrays(rows, cols, w, self.n_nodes)
+        out: csr_matrix = self.cache[key]
+        return out
+
+    def edges_gdf(self) -> gpd.GeoDataFrame:
+        """Return the edges as a GeoDataFrame of polylines with their attributes."""
+        counts = self.edge_end - self.edge_start + 1
+        idx = np.repeat(np.arange(self.n_edges), counts)
+        offs = np.repeat(self.edge_start - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+        pos = np.arange(int(counts.sum())) + offs
+        geoms = shapely.linestrings(self.vertex_xy[pos], indices=idx)
+        return gpd.GeoDataFrame(
+            {
+                "edge": np.arange(self.n_edges),
+                "u": self.u,
+                "v": self.v,
+                "road_id": self.road_id,
+                "road_class": np.asarray(ROAD_CLASSES, dtype=object)[self.road_class],
+                "surface": np.asarray(SURFACES, dtype=object)[self.surface],
+                "hardened": self.hardened,
+                "all_season": self.all_season,
+                "bridge": self.bridge,
+                "tunnel": self.tunnel,
+                "length_m": self.length_m,
+                "drive_dry_min": self.drive_dry_min,
+                "drive_rainy_min": self.drive_rainy_min,
+                "walk_fwd_min": self.walk_fwd_min,
+                "walk_bwd_min": self.walk_bwd_min,
+            },
+            geometry=geoms,
+            crs=self.crs,
+        )
+
+
+def csr_from_arrays(
+    rows: NDArray[np.int64], cols: NDArray[np.int64], w: NDArray[np.float64], n: int
+) -> csr_matrix:
+    """Build a CSR matrix keeping the *smallest* weight of parallel edges and explicit zeros.
+
+    ``inf`` weights are left out. (``scipy.sparse`` would *sum* duplicates, and drops
+    zeros in some operations; zero-weight edges are real here: a point on a node.)
+    """
+    ok = np.isfinite(w)
+    rows, cols, w = rows[ok], cols[ok], w[ok]
+    order = np.lexsort((w, cols, rows))
+    rows, cols, w = rows[order], cols[order], w[order]
+    if rows.size:
+        first = np.ones(rows.size, bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        rows, cols, w = rows[first], cols[first], w[first]
+    indptr = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return csr_matrix((w, cols.astype(np.int32), indptr), shape=(n, n))
+
+
+def morton_order(xy: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Permutation sorting points along a Morton (Z-order) curve (21 bits per axis)."""
+    if xy.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo = xy.min(axis=0)
+    span = max(float((xy.max(axis=0) - lo).max()), 1e-9)
+    q = ((xy - lo) / span * (2**21 - 1)).astype(np.uint64)
+
+    def spread(a: NDArray[np.uint64]) -> NDArray[np.uint64]:
+        a = a & np.uint64(0x1FFFFF)
+        a = (a | (a << np.uint64(32))) & np.uint64(0x1F00000000FFFF)
+        a = (a | (a << np.uint64(16))) & np.uint64(0x1F0000FF0000FF)
+        a = (a | (a << np.uint64(8))) & np.uint64(0x100F00F00F00F00F)
+        a = (a | (a << np.uint64(4))) & np.uint64(0x10C30C30C30C30C3)
+        a = (a | (a << np.uint64(2))) & np.uint64(0x1249249249249249)
+        return a
+
+    code = spread(q[:, 0]) | (spread(q[:, 1]) << np.uint64(1))
+    return np.argsort(code, kind="stable").astype(np.int64)
+
+
+def _codes(
+    values: Any, domain: tuple[str, ...], column: str, road_ids: NDArray[Any]
+) -> NDArray[np.int8]:
+    arr = np.asarray(values, dtype=object)
+    lookup = {name: i for i, name in enumerate(domain)}
+    codes = np.fromiter((lookup.get(x, -1) if isinstance(x, str) else -1 for x in arr),
+                        dtype=np.int8, count=arr.size)
+    bad = np.flatnonzero(codes < 0)
+    if bad.size:
+        i = int(bad[0])
+        msg = (f"roads: row {i} (road_id {road_ids[i]!r}): {column} {arr[i]!r} is not one of "
+               f"{', '.join(domain)} ({bad.size} row(s) like this); map it with the manifest's "
+               f"'columns' / a value table")
+        raise NetworkError(msg)
+    return codes
+
+
+def _flag(roads: gpd.GeoDataFrame, column: str) -> NDArray[np.bool_]:
+    if column not in roads.columns:
+        return np.zeros(len(roads), bool)
+    col = roads[column]
+    vals = np.asarray(col.fillna(False), dtype=object)
+    return np.array([bool(x) and str(x).lower() not in ("no", "false", "0") for x in vals],
+                    dtype=bool)
+
+
+def _check_roads(roads: gpd.GeoDataFrame) -> None:
+    if len(roads) == 0:
+        msg = "roads layer is empty: the network needs at least one line; check the file / layer"
+        raise NetworkError(msg)
+    if roads.crs is None:
+        msg = "roads layer has no CRS; set it in the manifest ('crs:') and reproject to metres"
+        raise NetworkError(msg)
+    if not CRS.from_user_input(roads.crs).is_projected:
+        msg = (f"roads layer is in a geographic CRS ({CRS.from_user_input(roads.crs).name}); "
+               f"lengths cannot be measured in degrees: reproject it to the metric working CRS "
+               f"first (e.g. roads.to_crs(working_crs))")
+        raise NetworkError(msg)
+    for col in ("road_id", "road_class", "surface"):
+        if col not in roads.columns:
+            msg = (f"roads layer has no '{col}' column; map your column to it in the manifest's "
+                   f"'columns' (columns present: {', '.join(map(str, roads.columns))})")
+            raise NetworkError(msg)
+    kinds = shapely.get_type_id(np.asarray(roads.geometry.values))
+    bad = np.flatnonzero(~np.isin(kinds, [-1, 1, 5]))
+    if bad.size:
+        i = int(bad[0])
+        msg = (f"roads: row {i} (road_id {roads['road_id'].iloc[i]!r}) is a "
+               f"{roads.geometry.iloc[i].geom_type}, not a line; roads must be (Multi)LineStrings")
+        raise NetworkError(msg)
+
+
+def build_network(
+    roads: gpd.GeoDataFrame,
+    *,
+    dem: Raster | None = None,
+    params: NetworkParams | None = None,
+) -> RoadGraph:
+    """Build a routable graph from road lines.
+
+    Parameters
+    ----------
+    roads
+        Lines in a metric CRS with ``road_id``, ``road_class``, ``surface`` and optionally
+        ``bridge`` / ``tunnel`` (truthy values), as :mod:`contigmap.schema` defines them.
+    dem
+        Elevation in the same CRS, for slope penalties and Tobler's walking speeds;
+        without it the ground is taken as flat.
+    params
+        Speeds, tolerances and seasons; defaults when omitted.
+
+    Returns
+    -------
+    RoadGraph
+        The graph, nodes in Morton order.
+
+    Raises
+    ------
+    NetworkError
+        Empty layer, missing CRS, geographic CRS, missing columns, unknown classes or
+        surfaces, non-line geometries.
+    """
+    params = params or NetworkParams()
+    _check_roads(roads)
+    road_ids = np.asarray(roads["road_id"], dtype=object)
+    cls_row = _codes(roads["road_class"], ROAD_CLASSES, "road_class", road_ids)
+    srf_row = _codes(roads["surface"], SURFACES, "surface", road_ids)
+    bt_row = _flag(roads, "bridge") | _flag(roads, "tunnel")
+    bridge_row, tunnel_row = _flag(roads, "bridge"), _flag(roads, "tunnel")
+
+    geoms = np.asarray(roads.geometry.values)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        warnings.warn(
+            f"roads: {int(missing.sum())} row(s) without geometry were skipped "
+            f"(first road_id {road_ids[np.flatnonzero(missing)[0]]!r})",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    parts, part_row = shapely.get_parts(geoms, return_index=True)
+    if dem is not None:
+        parts = shapely.segmentize(parts, params.dem_step_m)
+    xy, vline = shapely.get_coordinates(parts, return_index=True)
+    xy = np.ascontiguousarray(xy, dtype=float)
+    vline = vline.astype(np.int64)
+    q = np.round(xy * _Q).astype(np.int64)
+    # drop consecutive duplicate vertices, then lines left with fewer than two vertices
+    keep = np.ones(vline.size, bool)
+    keep[1:] = ~((vline[1:] == vline[:-1]) & (q[1:] == q[:-1]).all(axis=1))
+    xy, vline, q = xy[keep], vline[keep], q[keep]
+    nvert = np.bincount(vline, minlength=len(parts))
+    good = nvert[vline] >= 2
+    xy, vline, q = xy[good], vline[good], q[good]
+    if vline.size == 0:
+        msg = "roads layer has no line with length > 0; check the geometries"
+        raise NetworkError(msg)
+    n_vert = vline.size
+    row_of_v = part_row[vline].astype(np.int64)
+    is_start = np.ones(n_vert, bool)
+    is_start[1:] = vline[1:] != vline[:-1]
+    is_end = np.ones(n_vert, bool)
+    is_end[:-1] = vline[1:] != vline[:-1]
+    is_term = is_start | is_end
+
+    # vertex identity: position to 1 mm; bridge / tunnel interior vertices are private
+    tag = np.where(~is_term & bt_row[row_of_v], vline + 1, 0)
+    order = np.lexsort((tag, q[:, 1], q[:, 0]))
+    qs, ts = q[order], tag[order]
+    new = np.ones(n_vert, bool)
+    new[1:] = (qs[1:] != qs[:-1]).any(axis=1) | (ts[1:] != ts[:-1])
+    key = np.empty(n_vert, np.int64)
+    key[order] = np.cumsum(new) - 1
+    n_keys = int(key.max()) + 1
+    key_xy = np.empty((n_keys, 2))
+    key_xy[key[order[new]]] = xy[order[new]]
+    key_count = np.bincount(key, minlength=n_keys)
+    key_private = np.zeros(n_keys, bool)
+    key_private[key[tag > 0]] = True
+
+    # join line endpoints to vertices within the tolerance (k-d tree)
+    label = np.arange(n_keys)
+    n_joined = 0
+    if params.snap_tolerance_m > 0:
+        public = np.flatnonzero(~key_private)
+        ends = np.unique(key[is_term])
+        tree_all = cKDTree(key_xy[public])
+        tree_end = cKDTree(key_xy[ends])
+        pairs = tree_end.sparse_distance_matrix(
+            tree_all, params.snap_tolerance_m, output_type="ndarray"
+        )
+        a = ends[pairs["i"]]
+        b = public[pairs["j"]]
+        link = a != b
+        a, b = a[link], b[link]
+        if a.size:
+            graph = coo_matrix((np.ones(a.size), (a, b)), shape=(n_keys, n_keys))
+            _, label = connected_components(graph, directed=False)
+            label = label.astype(np.int64)
+            # each cluster sits at its most-shared vertex (the one on the continuing line)
+            rep_order = np.lexsort((np.arange(n_keys), -key_count, label))
+            first = np.ones(n_keys, bool)
+            first[1:] = label[rep_order[1:]] != label[rep_order[:-1]]
+            rep = np.empty(int(label.max()) + 1, np.int64)
+            rep[label[rep_order[first]]] = rep_order[first]
+            label = rep[label]
+            n_joined = int(np.unique(a).size)
+    cluster_count = np.bincount(label, weights=key_count, minlength=n_keys)
+    vkey = label[key]
+    split = is_term | (cluster_count[vkey] > 1)
+
+    # nodes: clusters holding a split vertex, numbered along a Morton curve
+    node_keys = np.unique(vkey[split])
+    perm = morton_order(key_xy[node_keys])
+    node_keys = node_keys[perm]
+    node_of_key = np.full(n_keys, -1, np.int64)
+    node_of_key[node_keys] = np.arange(node_keys.size)
+    node_xy = key_xy[node_keys]
+
+    # segments (vertex k -> k + 1 of the same line) with lengths, grades and times
+    d = np.zeros(n_vert)
+    d[:-1] = np.hypot(xy[1:, 0] - xy[:-1, 0], xy[1:, 1] - xy[:-1, 1])
+    d[is_end] = 0.0
+    if dem is not None:
+        z = dem.sample_bilinear(xy[:, 0], xy[:, 1])
+        dz = np.zeros(n_vert)
+        dz[:-1] = z[1:] - z[:-1]
+        dz[is_end] = 0.0
+        grade = np.where(d > 0, np.nan_to_num(dz) / np.where(d > 0, d, 1.0), 0.0)
+    else:
+        z = np.full(n_vert, np.nan)
+        grade = np.zeros(n_vert)
+    speed = params.speed_table("dry")[cls_row[row_of_v], srf_row[row_of_v]]
+    veh_kmh = speed * slope_factor(grade, params)
+    seg_drive = d / (veh_kmh * _KMH_TO_M_PER_MIN)  # nan where not drivable
+    seg_walk_f = d / (tobler_kmh(grade) * _KMH_TO_M_PER_MIN)
+    seg_walk_b = d / (tobler_kmh(-grade) * _KMH_TO_M_PER_MIN)
+
+    # edges: runs between consecutive split vertices of a line
+    sp = np.flatnonzero(split)
+    same = vline[sp[1:]] == vline[sp[:-1]]
+    ea, eb = sp[:-1][same], sp[1:][same]
+    n_pre = int(ea.size)
+    starts = np.zeros(n_vert, np.int64)
+    starts[ea] = 1
+    edge_of_seg = np.cumsum(starts) - 1
+    in_edge = np.zeros(n_vert, np.int64)
+    np.add.at(in_edge, ea, 1)
+    np.add.at(in_edge, eb, -1)
+    inside = np.cumsum(in_edge) > 0  # vertex k starts a segment of some edge
+    length = np.add.reduceat(d, ea) if ea.size else np.zeros(0)
+    drive = np.add.reduceat(np.nan_to_num(seg_drive, nan=0.0), ea) if ea.size else np.zeros(0)
+    walk_f = np.add.reduceat(seg_walk_f, ea) if ea.size else np.zeros(0)
+    walk_b = np.add.reduceat(seg_walk_b, ea) if ea.size else np.zeros(0)
+    # reduceat sums to the next start; the tail beyond eb only holds zero-length entries
+    eu, ev = node_of_key[vkey[ea]], node_of_key[vkey[eb]]
+    erow = row_of_v[ea]
+    ecls, esrf = cls_row[erow], srf_row[erow]
+    drivable = np.isfinite(params.speed_table("dry")[ecls, esrf])
+    drive = np.where(drivable, drive, np.inf)
+
+    # drop self-loops and duplicates (same node pair, same length to 1 cm; keep the fastest)
+    ok = (eu != ev) & (length > 0)
+    lo, hi = np.minimum(eu, ev), np.maximum(eu, ev)
+    lcm = np.round(length * 100).astype(np.int64)
+    cand = np.flatnonzero(ok)
+    o = cand[np.lexsort((drive[cand], lcm[cand], hi[cand], lo[cand]))]
+    dup = np.zeros(o.size, bool)
+    dup[1:] = (lo[o[1:]] == lo[o[:-1]]) & (hi[o[1:]] == hi[o[:-1]]) & (lcm[o[1:]] == lcm[o[:-1]])
+    n_dup = int(dup.sum())
+    kept = np.sort(o[~dup])
+    n_loops = int((~ok).sum())
+    ea, eb, eu, ev, erow = ea[kept], eb[kept], eu[kept], ev[kept], erow[kept]
+    ecls, esrf = ecls[kept], esrf[kept]
+    length, drive, walk_f, walk_b = length[kept], drive[kept], walk_f[kept], walk_b[kept]
+    new_id = np.full(n_pre + 1, -1, np.int64)
+    new_id[kept] = np.arange(kept.size)
+    seg_edge = np.where(inside, new_id[np.clip(edge_of_seg, 0, n_pre)], -1)
+    seg_edge[d == 0] = -1
+
+    rainy_speed = params.speed_table("rainy")[ecls, esrf]
+    dry_speed = params.speed_table("dry")[ecls, esrf]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rainy_factor = rainy_speed / dry_speed
+    drive_rainy = np.where(np.isfinite(rainy_factor), drive / rainy_factor, np.inf)
+    walk_rainy_factor = np.array(
+        [params.walk_rainy_factor[s] for s in SURFACES], dtype=float
+    )[esrf]
+    hardened = np.isin(esrf, [SURFACES.index(s) for s in HARDENED_SURFACES])
+    all_season = params.all_season_table()[ecls, esrf]
+
+    n_nodes = node_xy.shape[0]
+    if kept.size:
+        adj = coo_matrix((np.ones(kept.size), (eu, ev)), shape=(n_nodes, n_nodes))
+        n_comp, comp = connected_components(adj, directed=False)
+        sizes = np.bincount(comp)
+        rank = np.empty(n_comp, np.int64)
+        rank[np.argsort(-sizes, kind="stable")] = np.arange(n_comp)
+        node_component = rank[comp]
+    else:
+        node_component = np.arange(n_nodes, dtype=np.int64)
+    logger.info(
+        "road graph: %d lines -> %d nodes, %d edges (%d endpoints joined within %.1f m, "
+        "%d duplicate and %d zero-length/loop edges dropped), %d component(s)",
+        len(roads), n_nodes, kept.size, n_joined, params.snap_tolerance_m, n_dup, n_loops,
+        int(node_component.max()) + 1 if n_nodes else 0,
+    )
+    return RoadGraph(
+        crs=CRS.from_user_input(roads.crs),
+        node_xy=node_xy,
+        u=eu,
+        v=ev,
+        length_m=length,
+        drive_dry_min=drive,
+        drive_rainy_min=drive_rainy,
+        walk_fwd_min=walk_f,
+        walk_bwd_min=walk_b,
+        walk_rainy_factor=walk_rainy_factor,
+        road_id=road_ids[erow],
+        road_row=erow,
+        road_class=ecls,
+        surface=esrf,
+        hardened=hardened,
+        bridge=bridge_row[erow],
+        tunnel=tunnel_row[erow],
+        all_season=all_season,
+        vertex_xy=xy,
+        vertex_z=z,
+        edge_start=ea,
+        edge_end=eb,
+        seg_len_m=d,
+        seg_drive_min=seg_drive,
+        seg_walk_fwd_min=seg_walk_f,
+        seg_walk_bwd_min=seg_walk_b,
+        seg_edge=seg_edge,
+        node_component=node_component,
+        params=params,
+        dem=dem,
+    )
