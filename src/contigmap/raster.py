@@ -53,8 +53,9 @@ class Raster:
     def bounds(self) -> tuple[float, float, float, float]:
         """(minx, miny, maxx, maxy) in CRS units (north-up rasters)."""
         rows, cols = self.shape
-        x0, y0 = self.transform * (0, 0)
-        x1, y1 = self.transform * (cols, rows)
+        t = self.transform
+        x0, y0 = t.c, t.f
+        x1, y1 = t.a * cols + t.b * rows + t.c, t.d * cols + t.e * rows + t.f
         return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
     def index(self, x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
