@@ -1,0 +1,130 @@
+"""The column dictionary: what every column of contigmap's output tables means.
+
+Each stage registers the columns it adds with :func:`register_columns`; the CLI's
+``contigmap columns`` prints :func:`column_dictionary`. Columns whose names depend on
+the region's layers (``hazard_<layer>_share``) are registered under their pattern and
+again under their concrete name when a stage creates them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from contigmap.errors import ValidationError
+
+__all__ = [
+    "STAGE_MODULES",
+    "ColumnInfo",
+    "column_dictionary",
+    "describe_column",
+    "register_columns",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One output column.
+
+    Attributes
+    ----------
+    name
+        Column name (``poor_pop``); patterns use ``<layer>`` placeholders.
+    meaning_en, meaning_zh
+        What the value is, in English and Chinese.
+    unit
+        Unit (``m``, ``deg``, ``people``, ``share 0-1``; empty for text).
+    source
+        Layer and stage that produce it (``households / poverty``).
+    """
+
+    name: str
+    meaning_en: str
+    meaning_zh: str
+    unit: str
+    source: str
+
+
+_REGISTRY: dict[str, ColumnInfo] = {}
+
+STAGE_MODULES: list[str] = [
+    "contigmap.terrain",
+    "contigmap.overlay",
+    "contigmap.poverty",
+]
+"""Modules that register columns when imported; :func:`column_dictionary` imports them.
+
+Stages append their module here (or import it before calling ``column_dictionary``).
+"""
+
+
+def register_columns(
+    columns: Iterable[ColumnInfo | Mapping[str, str] | tuple[str, str, str, str, str]],
+) -> None:
+    """Add columns to the dictionary (re-registering the same name replaces it).
+
+    Parameters
+    ----------
+    columns
+        :class:`ColumnInfo` objects, mappings with its five fields, or tuples
+        ``(name, meaning_en, meaning_zh, unit, source)``.
+
+    Raises
+    ------
+    ValidationError
+        If an entry lacks a field or has an empty name.
+    """
+    for item in columns:
+        if isinstance(item, ColumnInfo):
+            info = item
+        elif isinstance(item, Mapping):
+            try:
+                info = ColumnInfo(**{k: str(item[k]) for k in ColumnInfo.__dataclass_fields__})
+            except KeyError as err:
+                msg = f"column entry {dict(item)!r} lacks field {err}; give all of " \
+                      "name, meaning_en, meaning_zh, unit, source"
+                raise ValidationError(msg) from err
+        else:
+            if len(item) != 5:
+                msg = (f"column entry {item!r} must be (name, meaning_en, meaning_zh, "
+                       "unit, source)")
+                raise ValidationError(msg)
+            info = ColumnInfo(*(str(v) for v in item))
+        if not info.name:
+            msg = f"column entry {info!r} has an empty name"
+            raise ValidationError(msg)
+        _REGISTRY[info.name] = info
+
+
+def describe_column(name: str) -> ColumnInfo | None:
+    """Return the registered description of ``name``, or ``None``."""
+    _import_stages()
+    return _REGISTRY.get(name)
+
+
+def _import_stages() -> None:
+    for module in STAGE_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as err:  # a stage not written yet
+            logger.debug("column dictionary: cannot import %s (%s)", module, err)
+
+
+def column_dictionary() -> pd.DataFrame:
+    """All registered columns, in the order the stages registered them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name``, ``meaning_en``, ``meaning_zh``, ``unit``, ``source``.
+    """
+    _import_stages()
+    rows = [asdict(info) for info in _REGISTRY.values()]
+    frame = pd.DataFrame(rows, columns=list(ColumnInfo.__dataclass_fields__))
+    return frame

@@ -1,0 +1,335 @@
+"""Household registry → village poverty profile.
+
+The registry is the household-level table of the poverty registration system
+(建档立卡): one row per household with its village code, members, whether it is
+registered as poor, its main poverty cause and income per person. Column names are
+already mapped to contigmap's canonical names by the loader
+(:data:`contigmap.schema.ROLE_SCHEMAS` ``households``).
+
+Per village the profile counts households and people, poor households and poor
+people, the poverty incidence (poor people / registry people, the headcount ratio
+贫困发生率), person-weighted mean and median income per person, and the share of
+each main cause (:data:`contigmap.schema.POVERTY_CAUSES`) among poor households.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from contigmap.columns import ColumnInfo, register_columns
+from contigmap.errors import DataQualityWarning, ValidationError
+from contigmap.schema import POVERTY_CAUSES
+
+__all__ = ["CAUSE_COLUMNS", "POVERTY_COLUMNS", "normalise_cause", "poverty_profile"]
+
+logger = logging.getLogger(__name__)
+
+CAUSE_COLUMNS: tuple[str, ...] = tuple(f"cause_{key}_share" for key in POVERTY_CAUSES)
+"""Share-of-cause columns, in :data:`POVERTY_CAUSES` order."""
+
+POVERTY_COLUMNS: tuple[str, ...] = (
+    "households_registry",
+    "pop_registry",
+    "poor_households",
+    "poor_pop",
+    "poverty_incidence",
+    "income_pp_mean_yuan",
+    "income_pp_median_yuan",
+    *CAUSE_COLUMNS,
+    "main_causes",
+)
+"""Columns :func:`poverty_profile` returns, in order."""
+
+_SRC = "households / poverty"
+register_columns(
+    [
+        ColumnInfo("households_registry", "households in the poverty registry",
+                   "建档立卡系统登记户数", "households", _SRC),
+        ColumnInfo("pop_registry", "people in registered households", "登记人口", "people",
+                   _SRC),
+        ColumnInfo("poor_households", "households registered as poor", "建档立卡贫困户数",
+                   "households", _SRC),
+        ColumnInfo("poor_pop", "people in poor households", "建档立卡贫困人口", "people", _SRC),
+        ColumnInfo("poverty_incidence", "poor people / registry people (headcount ratio)",
+                   "贫困发生率", "share 0-1", _SRC),
+        ColumnInfo("income_pp_mean_yuan", "mean income per person, weighted by members",
+                   "人均纯收入（按人口加权平均）", "yuan/person/year", _SRC),
+        ColumnInfo("income_pp_median_yuan", "median income per person over people",
+                   "人均纯收入中位数（按人口）", "yuan/person/year", _SRC),
+        *(
+            ColumnInfo(f"cause_{key}_share", f"share of poor households whose main cause is "
+                       f"{key.replace('_', ' ')}", f"主要致贫原因为“{zh}”的贫困户占比",
+                       "share 0-1", _SRC)
+            for key, zh in POVERTY_CAUSES.items()
+        ),
+        ColumnInfo("main_causes", "top main poverty causes with their shares of poor households",
+                   "主要致贫原因（前三位及占比）", "", _SRC),
+    ]
+)
+
+_ZH_TO_KEY = {zh: key for key, zh in POVERTY_CAUSES.items()}
+_ALIASES = {
+    "病": "illness", "残": "disability", "学": "schooling", "灾": "disaster", "婚": "marriage",
+    "交通落后": "poor_transport", "交通": "poor_transport", "缺劳动力": "lack_of_labour",
+    "动力不足": "lack_of_motivation", "发展动力不足": "lack_of_motivation",
+    "labor": "lack_of_labour", "lack_of_labor": "lack_of_labour",
+}
+_TRUE = {"1", "1.0", "true", "t", "yes", "y", "是", "贫困户", "poor"}
+_FALSE = {"0", "0.0", "false", "f", "no", "n", "否", "非贫困户", "not_poor", ""}
+
+
+def normalise_cause(label: object) -> str | None:
+    """English key of a poverty-cause label, or ``None`` when it is not recognised.
+
+    Accepts the Chinese labels of :data:`POVERTY_CAUSES` (with or without the suffix
+    致贫 / 返贫, e.g. 因病致贫), their English keys in any case with spaces or hyphens,
+    and a few common variants (交通落后, 缺劳动力).
+    """
+    if label is None or (isinstance(label, float) and np.isnan(label)):
+        return None
+    text = str(label).strip()
+    if not text:
+        return None
+    key = re.sub(r"[\s\-]+", "_", text.lower())
+    if key in POVERTY_CAUSES:
+        return key
+    zh = re.sub(r"(致贫|返贫)$", "", text)
+    if zh in _ZH_TO_KEY:
+        return _ZH_TO_KEY[zh]
+    return _ALIASES.get(zh, _ALIASES.get(key))
+
+
+def _normalise_codes(codes: pd.Series) -> pd.Series:
+    """Village codes as stripped strings (``433124100201.0`` from a spreadsheet → 12 digits)."""
+    text = codes.astype(str).str.strip()
+    return text.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+
+
+def _row_name(frame: pd.DataFrame, pos: int) -> str:
+    hid = frame["household_id"].iloc[pos]
+    return f"row {pos + 1} (household_id {hid})"
+
+
+def _parse_poor(frame: pd.DataFrame) -> NDArray[np.bool_]:
+    raw = frame["poor"]
+    if raw.dtype == bool:
+        return raw.to_numpy()
+    text = raw.astype(str).str.strip().str.lower()
+    text = text.where(raw.notna(), "")
+    is_true = text.isin(_TRUE).to_numpy()
+    is_false = text.isin(_FALSE).to_numpy()
+    bad = ~(is_true | is_false)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        msg = (
+            f"households: field 'poor' has {int(bad.sum())} value(s) that are not 0/1, "
+            f"true/false or 是/否, first {raw.iloc[pos]!r} in {_row_name(frame, pos)}; "
+            "fix the registry or map the column in the manifest"
+        )
+        raise ValidationError(msg)
+    return is_true
+
+
+
+def _check(
+    frame: pd.DataFrame,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64]]:
+    missing = [c for c in ("household_id", "village_id", "members", "poor") if c not in frame]
+    if missing:
+        msg = (
+            f"households: missing column(s) {missing} (have {list(frame.columns)}); "
+            "map them in the manifest's `columns:` for the households layer"
+        )
+        raise ValidationError(msg)
+    members = pd.to_numeric(frame["members"], errors="coerce").to_numpy(dtype=float)
+    bad = ~(members >= 1) | (members != np.floor(members))
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        msg = (
+            f"households: field 'members' must be a whole number >= 1; {int(bad.sum())} row(s) "
+            f"break it, first {frame['members'].iloc[pos]!r} in {_row_name(frame, pos)}"
+        )
+        raise ValidationError(msg)
+    if "income_per_person" in frame:
+        income = pd.to_numeric(frame["income_per_person"], errors="coerce").to_numpy(dtype=float)
+        neg = income < 0
+        if neg.any():
+            pos = int(np.flatnonzero(neg)[0])
+            msg = (
+                f"households: field 'income_per_person' is negative in {int(neg.sum())} row(s), "
+                f"first {income[pos]} in {_row_name(frame, pos)}; use 0 or leave it blank"
+            )
+            raise ValidationError(msg)
+    else:
+        income = np.full(len(frame), np.nan)
+    return members, _parse_poor(frame), income
+
+
+def _weighted_median(values: NDArray[np.float64], weights: NDArray[np.float64]) -> float:
+    """Median over people: each household's value repeated ``weights`` (members) times."""
+    ok = ~np.isnan(values)
+    values, weights = values[ok], weights[ok]
+    if len(values) == 0:
+        return float("nan")
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order]
+    cum = np.cumsum(w)
+    total = cum[-1]
+    lo = v[np.searchsorted(cum, (total - 1) / 2.0, side="right")]
+    hi = v[np.searchsorted(cum, total / 2.0, side="right")]
+    return float((lo + hi) / 2.0)
+
+
+def _format_main_causes(shares: pd.Series, top: int = 3) -> str:
+    picked = [(k, s) for k, s in shares.items() if s > 0]
+    order = {k: i for i, k in enumerate(POVERTY_CAUSES)}
+    picked.sort(key=lambda ks: (-ks[1], order[str(ks[0])]))
+    return "、".join(f"{POVERTY_CAUSES[str(k)]} {s * 100:.0f}%" for k, s in picked[:top])
+
+
+def poverty_profile(
+    households: pd.DataFrame,
+    *,
+    village_ids: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Village poverty profile from the household registry.
+
+    Parameters
+    ----------
+    households
+        One row per household with ``household_id``, ``village_id`` (12-digit code),
+        ``members``, ``poor`` (0/1, bool, 是/否) and optionally ``cause`` (Chinese label
+        or English key) and ``income_per_person`` (yuan per person per year).
+    village_ids
+        The region's village codes. Rows with other codes are reported in a warning
+        (codes and row counts) and left out; villages without rows get zero counts and
+        ``nan`` rates. When ``None`` every code in the registry is kept.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``village_id``, with :data:`POVERTY_COLUMNS`. Cause shares are over
+        poor households; incidence is poor people over registry people.
+
+    Raises
+    ------
+    ValidationError
+        Missing columns, members that are not whole numbers >= 1, negative incomes or
+        unreadable ``poor`` values (naming the first bad row).
+
+    Warns
+    -----
+    DataQualityWarning
+        Unknown village codes (rows left out) and unknown cause labels (counted as
+        ``other``).
+    """
+    frame = households.reset_index(drop=True)
+    members, poor, income = _check(frame)
+    codes = _normalise_codes(frame["village_id"])
+    keep = np.ones(len(frame), dtype=bool)
+    known: list[str] | None = None
+    if village_ids is not None:
+        known = [str(v) for v in _normalise_codes(pd.Series(list(village_ids), dtype=object))]
+        keep = codes.isin(set(known)).to_numpy()
+        if not keep.all():
+            counts = codes[~keep].value_counts()
+            listed = ", ".join(f"{c} ({n} rows)" for c, n in counts.head(10).items())
+            more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
+            msg = (
+                f"households: {int((~keep).sum())} row(s) have village codes that match no "
+                f"village and are left out: {listed}{more}; check the codes (12 digits) "
+                "against the villages layer"
+            )
+            logger.warning(msg)
+            warnings.warn(msg, DataQualityWarning, stacklevel=2)
+
+    causes = np.full(len(frame), "", dtype=object)
+    if "cause" in frame:
+        labels = frame["cause"]
+        keys = labels.map(normalise_cause)
+        unknown = poor & keep & keys.isna().to_numpy()
+        if unknown.any():
+            shown = labels[unknown].fillna("(blank)").astype(str).str.strip()
+            shown = shown.replace("", "(blank)")
+            counts = shown.value_counts()
+            listed = ", ".join(f"{c!r} ({n})" for c, n in counts.head(10).items())
+            msg = (
+                f"households: {int(unknown.sum())} poor household(s) have an unknown or blank "
+                f"cause, counted as 'other' (其他): {listed}; use the labels of "
+                "contigmap.schema.POVERTY_CAUSES"
+            )
+            logger.warning(msg)
+            warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        causes = keys.fillna("other").to_numpy(dtype=object)
+    else:
+        causes[:] = "other"
+
+    data = pd.DataFrame(
+        {
+            "village_id": codes.to_numpy(),
+            "members": members,
+            "poor": poor,
+            "poor_members": np.where(poor, members, 0.0),
+            "income": income,
+            "income_x_members": income * members,
+            "income_members": np.where(np.isnan(income), 0.0, members),
+            "cause": causes,
+        }
+    )[keep]
+    grouped = data.groupby("village_id", sort=True)
+    out = pd.DataFrame(
+        {
+            "households_registry": grouped.size(),
+            "pop_registry": grouped["members"].sum(),
+            "poor_households": grouped["poor"].sum(),
+            "poor_pop": grouped["poor_members"].sum(),
+        }
+    )
+    inc_sum = grouped["income_x_members"].sum(min_count=1)
+    inc_w = grouped["income_members"].sum()
+    out["poverty_incidence"] = out["poor_pop"] / out["pop_registry"]
+    out["income_pp_mean_yuan"] = (inc_sum / inc_w.where(inc_w > 0)).astype(float)
+    out["income_pp_median_yuan"] = pd.Series(
+        {
+            vid: _weighted_median(g["income"].to_numpy(), g["members"].to_numpy())
+            for vid, g in grouped
+        },
+        dtype=float,
+    )
+    poor_rows = data[data["poor"]]
+    cause_counts = (
+        pd.crosstab(poor_rows["village_id"], poor_rows["cause"])
+        .reindex(columns=list(POVERTY_CAUSES), fill_value=0)
+        .reindex(out.index, fill_value=0)
+    )
+    n_poor = out["poor_households"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = cause_counts.to_numpy(dtype=float) / n_poor[:, None]
+    for j, key in enumerate(POVERTY_CAUSES):
+        out[f"cause_{key}_share"] = shares[:, j]
+    share_frame = pd.DataFrame(shares, index=out.index, columns=list(POVERTY_CAUSES))
+    out["main_causes"] = [
+        _format_main_causes(share_frame.loc[vid]) if n > 0 else ""
+        for vid, n in zip(out.index, n_poor, strict=True)
+    ]
+    if known is not None:
+        out = out.reindex(pd.Index(known, name="village_id"))
+        for col in ("households_registry", "pop_registry", "poor_households", "poor_pop"):
+            out[col] = out[col].fillna(0)
+        out["main_causes"] = out["main_causes"].fillna("")
+    for col in ("households_registry", "pop_registry", "poor_households", "poor_pop"):
+        out[col] = out[col].astype(np.int64)
+    out.index.name = "village_id"
+    logger.info(
+        "poverty: %d households (%d poor, %d poor people) in %d villages",
+        int(keep.sum()), int(out["poor_households"].sum()), int(out["poor_pop"].sum()),
+        int((out["households_registry"] > 0).sum()),
+    )
+    return out[list(POVERTY_COLUMNS)]
