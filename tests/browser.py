@@ -1,0 +1,132 @@
+"""Helpers for the map tests: a tiny region and a headless Chromium driven by selenium."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+from shapely.geometry import LineString, Point, box
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+HAVE_BROWSER = CHROMIUM is not None and CHROMEDRIVER is not None
+
+XSS_NAME = "<script>alert(1)</script>"
+XSS_IMG = '"><img src=x onerror=alert(1)>'
+
+UTM49N = "EPSG:32649"
+X0, Y0 = 350_000.0, 3_160_000.0  # near 花垣县 (109.5 E, 28.6 N)
+
+
+def small_region() -> dict[str, Any]:
+    """A 20 km x 10 km county, two townships, six villages and a few roads (UTM 49N)."""
+    county = gpd.GeoDataFrame(
+        {"county_id": ["433124"], "name": ["花垣县"]},
+        geometry=[box(X0, Y0, X0 + 20_000, Y0 + 10_000)],
+        crs=UTM49N,
+    )
+    towns = gpd.GeoDataFrame(
+        {"township_id": ["433124100", "433124101"], "name": ["花垣镇", "双龙镇"]},
+        geometry=[
+            box(X0, Y0, X0 + 10_000, Y0 + 10_000),
+            box(X0 + 10_000, Y0, X0 + 20_000, Y0 + 10_000),
+        ],
+        crs=UTM49N,
+    )
+    names = ["十八洞村", "排碧村", XSS_NAME, "董马库村", XSS_IMG, "紫霞村"]
+    xy = [(3000, 3000), (7000, 6000), (5000, 8000), (13000, 2500), (16000, 7000), (18000, 4000)]
+    villages = gpd.GeoDataFrame(
+        {
+            "village_id": [f"4331241{i:02d}201" for i in range(6)],
+            "name": names,
+            "township_id": ["433124100"] * 3 + ["433124101"] * 3,
+            "pop": [939, 1200, 800, 1500, 650, 2000],
+            "poor_pop": [533, 120, 160, 450, 325, 100],
+            "poverty_incidence": [533 / 939, 0.1, 0.2, 0.3, 0.5, 0.05],
+            "main_causes": [
+                "illness;lack_of_skills",
+                "缺资金",
+                XSS_IMG,
+                "poor_transport",
+                "",
+                None,
+            ],
+            "tt_township_seat_min": [25.0, 10.0, 70.0, 45.0, 130.0, 5.0],
+        },
+        geometry=[Point(X0 + x, Y0 + y) for x, y in xy],
+        crs=UTM49N,
+    )
+    roads = gpd.GeoDataFrame(
+        {
+            "road_id": [f"r{i}" for i in range(6)],
+            "road_class": ["county", "county", "township", "village", "track", "path"],
+            "surface": ["paved", "paved", "paved", "gravel", "earth", "earth"],
+        },
+        geometry=[
+            LineString([(X0 + 1000, Y0 + 5000), (X0 + 10_000, Y0 + 5200)]),
+            LineString([(X0 + 10_000, Y0 + 5200), (X0 + 19_000, Y0 + 5000)]),
+            LineString([(X0 + 3000, Y0 + 3000), (X0 + 5000, Y0 + 5100)]),
+            LineString([(X0 + 7000, Y0 + 6000), (X0 + 5000, Y0 + 8000)]),
+            LineString(
+                [(X0 + 13_000, Y0 + 2500), (X0 + 13_000, Y0 + 5100), (X0 + 16_000, Y0 + 7000)]
+            ),
+            LineString([(X0 + 18_000, Y0 + 4000), (X0 + 19_000, Y0 + 5000)]),
+        ],
+        crs=UTM49N,
+    )
+    return {
+        "villages": villages,
+        "roads": roads,
+        "boundaries": {"county": county, "townships": towns},
+    }
+
+
+def make_driver(tmp_path: Path, *, offline_network: bool = False) -> Any:
+    """A headless Chromium with a fresh profile, logging the browser console.
+
+    ``offline_network=True`` makes every host unresolvable and every request go to a
+    dead proxy, so any attempt to fetch a resource fails.
+    """
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,860",
+        "--allow-file-access-from-files",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        opts.add_argument(flag)
+    if offline_network:
+        opts.add_argument("--host-resolver-rules=MAP * ~NOTFOUND")
+        opts.add_argument("--proxy-server=127.0.0.1:9")
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service(executable_path=str(CHROMEDRIVER))
+    return webdriver.Chrome(service=service, options=opts)
+
+
+def severe_console(driver: Any) -> list[dict[str, Any]]:
+    """Console entries at level SEVERE (JavaScript errors, failed loads)."""
+    return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+
+
+def load_time_ms(driver: Any) -> float:
+    """Navigation time from start to the load event's end, in milliseconds."""
+    return float(
+        driver.execute_script(
+            "var n = performance.getEntriesByType('navigation')[0];"
+            "return n ? n.loadEventEnd - n.startTime : -1;"
+        )
+    )

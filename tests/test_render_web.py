@@ -1,0 +1,296 @@
+"""Tests of the interactive HTML map (contigmap.render.web) without a browser."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from affine import Affine
+from pyproj import CRS, Transformer
+from shapely.geometry import LineString
+
+from contigmap.errors import ConfigError, CRSError, ValidationError
+from contigmap.raster import Raster
+from contigmap.render import MapLayer, render_web_map, village_card_html
+from contigmap.render.legend import (
+    MISSING_COLOR,
+    POVERTY_INCIDENCE,
+    TT_TOWNSHIP_SEAT,
+    tier_indicator,
+)
+from tests.browser import UTM49N, X0, XSS_IMG, XSS_NAME, Y0, small_region
+
+COMMON: dict[str, Any] = {
+    "title": "花垣县 村级地图",
+    "source_note": "测试数据 test data",
+    "illustrative": True,
+}
+
+
+def _render(tmp_path: Path, name: str = "map.html", **kw: Any) -> str:
+    args = {**small_region(), **COMMON, **kw}
+    out = render_web_map(tmp_path / name, **args)
+    return out.read_text(encoding="utf-8")
+
+
+def _village_data(text: str) -> dict[str, Any]:
+    m = re.search(r"var V = (\{.*?\});\n", text)
+    assert m is not None
+    return json.loads(m.group(1))
+
+
+def _overlay_names(text: str) -> list[str]:
+    """Names of the overlays in the layer control, as Leaflet receives them."""
+    overlays = re.search(r"overlays :  \{(.*?)\},", text, re.S)
+    assert overlays is not None
+    return [json.loads(k) for k in re.findall(r'^\s*(".*?") :', overlays.group(1), re.M)]
+
+
+def test_offline_map_has_no_remote_scripts_or_styles(tmp_path: Path) -> None:
+    text = _render(tmp_path)
+    assert not re.search(r"<script[^>]*\ssrc\s*=", text, re.I)
+    assert not re.search(r"<link[^>]*\shref\s*=\s*[\"']?(https?:)?//", text, re.I)
+    assert not re.search(r"@import", text, re.I)
+    assert not re.search(r"url\(\s*[\"']?(https?:)?//", text, re.I)
+    for cdn in ("cdn.jsdelivr", "cdnjs", "unpkg", "code.jquery", "bootstrapcdn"):
+        assert cdn not in text
+    assert "L.circleMarker" in text and "Leaflet" in text  # Leaflet itself is inlined
+
+
+def test_online_map_links_leaflet_on_a_cdn(tmp_path: Path) -> None:
+    text = _render(tmp_path, offline=False, basemap="osm")
+    assert re.search(r'<script src="https://cdn\.jsdelivr\.net/npm/leaflet@1\.9\.4/', text)
+    assert "tile.openstreetmap.org" in text
+    assert len(text) < 100_000  # Leaflet (150 kB) not inlined
+
+
+def test_charset_title_note_and_illustrative_badge(tmp_path: Path) -> None:
+    text = _render(tmp_path)
+    assert "charset=UTF-8" in text
+    assert '<html lang="zh-CN">' in text
+    assert "<title>花垣县 村级地图</title>" in text
+    assert "示意数据 / illustrative data" in text
+    assert "测试数据 test data" in text
+    text2 = _render(tmp_path, "b.html", illustrative=False)
+    assert "示意数据" not in text2
+
+
+def test_every_data_text_is_escaped(tmp_path: Path) -> None:
+    reg = small_region()
+    reg["boundaries"]["townships"].loc[0, "name"] = XSS_NAME
+    out = render_web_map(
+        tmp_path / "x.html",
+        **reg,
+        title=XSS_IMG,
+        source_note=XSS_NAME,
+        illustrative=True,
+        extra_layers=[
+            MapLayer(
+                name=XSS_IMG,
+                data=reg["villages"],
+                tooltip_columns=["name"],
+                popup_columns=["name"],
+                legend=[("#ff0000", XSS_NAME)],
+            )
+        ],
+    )
+    text = out.read_text(encoding="utf-8")
+    # the raw strings occur nowhere, neither does any fragment of their markup
+    assert XSS_NAME not in text
+    assert "<img src=x" not in text
+    assert "<script>alert" not in text
+    # the village's card, tooltip and search entry keep the name as text
+    data = _village_data(text)
+    i = 2  # the fixture's third village; the search index holds raw text (set as .value)
+    assert data["q"][i] == f"{XSS_NAME}（{XSS_NAME}）"  # village and township names
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in data["p"][i]
+    assert XSS_NAME in html.unescape(data["p"][i])
+    assert html.unescape(data["t"][i]).startswith(XSS_NAME)
+    j = data["q"].index(f"{XSS_IMG}（双龙镇）")
+    tips = (data["t"][i] + data["t"][j]).replace("<small>", "").replace("</small>", "")
+    assert "<" not in tips and ">" not in tips
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in data["p"][j]
+    # title and layer names are escaped text
+    assert "<title>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</title>" in text
+    names = _overlay_names(text)
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in names
+    assert "乡镇名称 Township names" in names
+
+
+def test_legends_one_per_coloured_layer(tmp_path: Path) -> None:
+    reg = small_region()
+    reg["villages"]["roads_tier"] = [1, 2, 3, 1, 2, None]
+    out = render_web_map(tmp_path / "t.html", **reg, **COMMON)
+    text = out.read_text(encoding="utf-8")
+    for label in ("贫困发生率", "到乡镇驻地时间", "道路优先级", "道路路面", "Road surface"):
+        assert label in text
+    # three village layers in the layer control, legends listed in the page script
+    assert sum(n.startswith("村：") for n in _overlay_names(text)) == 3
+    legends = re.search(r"var legends = \[(.*?)\];\n", text, re.S)
+    assert legends is not None
+    assert legends.group(1).count("cm-legend-title") == 4  # 3 village layers + roads
+
+
+def test_village_coordinates_reprojected_to_wgs84(tmp_path: Path) -> None:
+    data = _village_data(_render(tmp_path))
+    to_ll = Transformer.from_crs(UTM49N, "EPSG:4326", always_xy=True)
+    lon, lat = to_ll.transform(X0 + 3000, Y0 + 3000)  # 十八洞村 in the fixture
+    assert data["lat"][0] == pytest.approx(lat, abs=1e-5)
+    assert data["lon"][0] == pytest.approx(lon, abs=1e-5)
+    assert 28.0 < lat < 29.0 and 109.0 < lon < 110.0
+
+
+def test_marker_size_grows_with_poor_people(tmp_path: Path) -> None:
+    data = _village_data(_render(tmp_path))
+    # poor_pop 533 is the largest: radius 3 + 11; 100 gives 3 + 11 * sqrt(100 / 533)
+    assert data["r"][0] == pytest.approx(14.0)
+    assert data["r"][5] == pytest.approx(3 + 11 * math.sqrt(100 / 533), abs=0.06)
+
+
+def test_village_card_from_existing_columns() -> None:
+    row = {
+        "village_id": "433124110201",
+        "name": "十八洞村",
+        "pop": 939,
+        "poor_pop": 533,
+        "poverty_incidence": 533 / 939,
+        "main_causes": "illness;lack_of_skills",
+        "tt_township_seat_min": 24.6,
+        "water_tier": 1,
+        "water_option": "集中供水",
+        "water_cost_cny": 1_250_000.0,
+        "water_reasons": "缺水 & 远",
+    }
+    card = village_card_html(row, township="双龙镇")
+    assert "十八洞村" in card and "433124110201" in card and "双龙镇" in card
+    assert "939" in card and "533" in card
+    assert "56.8%" in card  # 533 / 939 = 0.5676
+    assert "因病、缺技术" in card
+    assert "到乡镇驻地时间" in card and "25 分钟" in card
+    assert "饮水安全" in card and "集中供水" in card and "1,250,000" in card
+    assert "缺水 &amp; 远" in card
+    # no row for a column that does not exist
+    assert "户数" not in card and "贫困户" not in card
+
+
+def test_indicator_classes() -> None:
+    # breaks 0, .05, .10, .20, .30, .45, 1.0 (YlOrRd); the last class is closed
+    colors = POVERTY_INCIDENCE.color_of([0.0, 0.05, 0.049, 0.3, 1.0, float("nan"), None, 1.2])
+    c = POVERTY_INCIDENCE.colors
+    assert colors == [c[0], c[1], c[0], c[4], c[5], MISSING_COLOR, MISSING_COLOR, MISSING_COLOR]
+    assert TT_TOWNSHIP_SEAT.color_of([500.0]) == [TT_TOWNSHIP_SEAT.colors[-1]]
+    assert TT_TOWNSHIP_SEAT.legend_items()[-1][1] == "≥ 120"
+    tiers = tier_indicator("roads_tier", [2, 1, 1.0, None, "x"])
+    assert [cat.value for cat in tiers.categories] == ["1", "2", "x"]
+    assert tiers.color_of([1.0, "2", "x", None]) == [
+        tiers.categories[0].color,
+        tiers.categories[1].color,
+        tiers.categories[2].color,
+        MISSING_COLOR,
+    ]
+    assert tiers.label_zh == "道路优先级"
+
+
+def test_same_inputs_same_file(tmp_path: Path) -> None:
+    assert _render(tmp_path, "a.html") == _render(tmp_path, "b.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "b.html"]  # no temp files
+
+
+def test_roads_merged_simplified_and_small(tmp_path: Path) -> None:
+    # a 40 x 40 grid of 250 m segments: 3,280 segments, 820 km of road
+    n, step = 41, 250.0
+    lines = []
+    for i in range(n):
+        for j in range(n - 1):
+            lines.append(
+                LineString([(X0 + i * step, Y0 + j * step), (X0 + i * step, Y0 + (j + 1) * step)])
+            )
+            lines.append(
+                LineString([(X0 + j * step, Y0 + i * step), (X0 + (j + 1) * step, Y0 + i * step)])
+            )
+    roads = gpd.GeoDataFrame(
+        {"road_class": "village", "surface": ["paved", "gravel"] * (len(lines) // 2)},
+        geometry=lines,
+        crs=UTM49N,
+    )
+    reg = small_region()
+    reg["roads"] = roads
+    out = render_web_map(tmp_path / "g.html", **reg, **COMMON)
+    size = out.stat().st_size
+    # each segment is 2 points = 2 x ~22 bytes; merged lines share their end points
+    assert size < 200_000 + len(lines) * 50
+    text = out.read_text(encoding="utf-8")
+    coords = re.findall(r"\[(1\d\d\.\d+),(\d\d\.\d+)\]", text)
+    assert coords and all(len(x.split(".")[1]) <= 5 for x, _ in coords)
+
+
+def test_extra_vector_and_raster_layers(tmp_path: Path) -> None:
+    reg = small_region()
+    arr = np.arange(12.0).reshape(3, 4)
+    arr[0, 0] = np.nan
+    r = Raster(
+        arr, Affine(1000.0, 0, X0, 0, -1000.0, Y0 + 3000), CRS.from_user_input(UTM49N), "landslide"
+    )
+    text = _render(
+        tmp_path,
+        extra_layers=[
+            MapLayer(name="滑坡易发性 Landslide", raster=r, vmin=0, vmax=11, show=False),
+            MapLayer(
+                name="搬迁安置点 Sites",
+                data=reg["villages"].head(2),
+                color_column="name",
+                color_map={"十八洞村": "#00ff00"},
+                tooltip_columns=["name"],
+            ),
+        ],
+    )
+    assert "data:image/png;base64," in text
+    names = _overlay_names(text)
+    assert "滑坡易发性 Landslide" in names and "搬迁安置点 Sites" in names
+    assert "#00ff00" in text
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        ("nocrs", CRSError, "layer 'villages' has no CRS"),
+        ("noname", ValidationError, "no 'name' column"),
+        ("empty", ValidationError, "'villages' is empty"),
+        ("nosurface", ValidationError, "'roads' has no 'surface' column"),
+        ("tianditu", ConfigError, "needs tianditu_key"),
+        ("basemap", ConfigError, "basemap must be one of"),
+    ],
+)
+def test_bad_input(tmp_path: Path, change: str, error: type[Exception], match: str) -> None:
+    reg = small_region()
+    kw: dict[str, Any] = {}
+    if change == "nocrs":
+        reg["villages"] = gpd.GeoDataFrame(
+            reg["villages"].drop(columns="geometry"), geometry=list(reg["villages"].geometry)
+        )
+    elif change == "noname":
+        reg["villages"] = reg["villages"].drop(columns="name")
+    elif change == "empty":
+        reg["villages"] = reg["villages"].iloc[:0]
+    elif change == "nosurface":
+        reg["roads"] = reg["roads"].drop(columns="surface")
+    elif change == "tianditu":
+        kw["basemap"] = "tianditu"
+    else:
+        kw["basemap"] = "google"
+    with pytest.raises(error, match=match):
+        render_web_map(tmp_path / "bad.html", **reg, **COMMON, **kw)
+    assert not (tmp_path / "bad.html").exists()
+
+
+def test_tianditu_layers(tmp_path: Path) -> None:
+    text = _render(tmp_path, basemap="tianditu", tianditu_key="abc123def456", offline=False)
+    assert "tianditu.gov.cn/vec_w/wmts" in text and "tianditu.gov.cn/cva_w/wmts" in text
+    assert "tk=abc123def456" in text
