@@ -1,0 +1,497 @@
+"""Vector overlays, distances to infrastructure, and the village profile table.
+
+Every village (and hamlet) gets a *zone*: its own polygon where the region has village
+polygons (``village_areas``), else a disc of ``radius_m`` around its settlement point
+clipped to its township (villages) or to its village's zone (hamlets). Over that zone:
+
+* raster layers (DEM, slope, hazard rasters) → :func:`contigmap.zonal.zonal_stats`
+  with exact cell coverage;
+* polygon layers (ecological red line, nature reserves, hazard polygons) → the share of
+  the zone's area inside the *union* of the layer's polygons (so overlapping polygons
+  do not count twice), and whether the settlement point lies inside (on the boundary
+  counts as inside);
+* infrastructure (power lines, substations, fibre, towers, water sources) → the
+  straight-line distance from the settlement point to the nearest feature
+  (``shapely.STRtree.query_nearest``), in the metric working CRS.
+
+Along-road distances come from the network stage: pass ``along_road`` (see
+:data:`AlongRoadDistance`) and each infrastructure kind also gets
+``road_dist_<kind>_m``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Callable, Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from contigmap.columns import ColumnInfo, register_columns
+from contigmap.errors import CRSError, DataQualityWarning, ValidationError
+from contigmap.poverty import poverty_profile
+from contigmap.raster import Raster
+from contigmap.terrain import terrain_profile
+from contigmap.zonal import repair_polygons, zonal_stats
+
+__all__ = [
+    "INFRASTRUCTURE_COLUMNS",
+    "AlongRoadDistance",
+    "nearest_distance_m",
+    "overlay_columns",
+    "points_inside",
+    "polygon_shares",
+    "settlement_points",
+    "settlement_zones",
+    "village_profile",
+]
+
+logger = logging.getLogger(__name__)
+
+AlongRoadDistance = Callable[[gpd.GeoSeries, gpd.GeoDataFrame, str], NDArray[np.float64]]
+"""Hook for the network stage: ``f(points, targets, kind) -> metres`` along roads from
+each point to the nearest target of ``kind`` (``nan`` where unreachable)."""
+
+INFRASTRUCTURE_COLUMNS: dict[str, str] = {
+    "power_lines": "dist_power_line_m",
+    "substations": "dist_substation_m",
+    "fibre": "dist_fibre_m",
+    "towers": "dist_tower_m",
+    "water_sources": "dist_water_source_m",
+}
+"""Straight-line distance column of each infrastructure layer of the manifest."""
+
+_INFRA_ZH = {
+    "power_lines": ("power line", "电力线路"),
+    "substations": ("substation", "变电站"),
+    "fibre": ("fibre optic line or node", "光纤线路或节点"),
+    "towers": ("mobile tower", "通信基站"),
+    "water_sources": ("water source", "水源点"),
+}
+_LAYER_ZH = {
+    "redline": "生态保护红线", "red_line": "生态保护红线", "ecological_redline": "生态保护红线",
+    "reserves": "自然保护区", "nature_reserves": "自然保护区", "reserve": "自然保护区",
+    "landslide": "滑坡", "landslides": "滑坡", "flood": "洪涝", "floods": "洪涝",
+    "debris_flow": "泥石流", "collapse": "崩塌", "seismic": "地震", "geohazards": "地质灾害",
+}
+
+register_columns(
+    [
+        ColumnInfo("zone_source", "how the zone was made: village polygon or buffer clipped to "
+                   "the township / village", "统计区域来源（村界或缓冲区）", "", "overlay"),
+        ColumnInfo("zone_area_km2", "area of the village's zone", "统计区域面积", "km2",
+                   "overlay"),
+        *(
+            ColumnInfo(col, f"straight-line distance to the nearest {en}",
+                       f"到最近{zh}的直线距离", "m", f"infrastructure.{key} / overlay")
+            for key, col in INFRASTRUCTURE_COLUMNS.items()
+            for en, zh in [_INFRA_ZH[key]]
+        ),
+        ColumnInfo("road_dist_<kind>_m", "distance along roads to the nearest infrastructure "
+                   "feature of <kind> (from the network stage)", "沿道路到最近设施的距离", "m",
+                   "infrastructure / network"),
+        ColumnInfo("hazard_<layer>_share", "share of the zone inside the hazard polygons",
+                   "区域位于灾害隐患区内的面积占比", "share 0-1", "hazards / overlay"),
+        ColumnInfo("hazard_<layer>_inside", "settlement point inside the hazard polygons",
+                   "居民点位于灾害隐患区内", "bool", "hazards / overlay"),
+        ColumnInfo("hazard_<layer>_mean", "coverage-weighted mean of a hazard raster over the "
+                   "zone", "区域灾害指标均值", "layer unit", "hazards / overlay"),
+        ColumnInfo("hazard_<layer>_max", "maximum of a hazard raster over the zone",
+                   "区域灾害指标最大值", "layer unit", "hazards / overlay"),
+        ColumnInfo("eco_<layer>_share", "share of the zone inside the ecological layer "
+                   "(red line, nature reserves)", "区域位于生态保护区内的面积占比", "share 0-1",
+                   "ecology / overlay"),
+        ColumnInfo("eco_<layer>_inside", "settlement point inside the ecological layer",
+                   "居民点位于生态保护区内", "bool", "ecology / overlay"),
+    ]
+)
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+    return slug or "layer"
+
+
+def _geoms(layer: gpd.GeoDataFrame | gpd.GeoSeries, crs: object, what: str) -> NDArray[np.object_]:
+    """Geometries of ``layer`` in ``crs`` (reprojected if needed) as an array."""
+    series = layer.geometry if isinstance(layer, gpd.GeoDataFrame) else layer
+    if series.crs is None:
+        msg = f"layer {what!r} has no CRS; set it when loading (manifest `crs:`)"
+        raise CRSError(msg)
+    if crs is not None and not series.crs.equals(crs):
+        series = series.to_crs(crs)
+    return np.asarray(series.array, dtype=object)
+
+
+# --------------------------------------------------------------------------- zones
+
+
+def settlement_points(settlements: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Settlement point of each row: the point itself, or a point inside a polygon.
+
+    Polygons get ``representative_point`` (always inside, unlike the centroid).
+    """
+    geom = settlements.geometry
+    is_point = geom.geom_type == "Point"
+    if is_point.all():
+        return geom.copy()
+    pts = geom.copy()
+    pts[~is_point] = geom[~is_point].representative_point()
+    return pts
+
+
+def settlement_zones(
+    settlements: gpd.GeoDataFrame,
+    *,
+    areas: gpd.GeoDataFrame | None = None,
+    area_key: str = "village_id",
+    clip: gpd.GeoDataFrame | None = None,
+    clip_key: str = "township_id",
+    radius_m: float = 1000.0,
+) -> tuple[gpd.GeoSeries, pd.Series]:
+    """Zone of each settlement: its own polygon, else a buffer clipped to a larger unit.
+
+    Parameters
+    ----------
+    settlements
+        Villages or hamlets (points or polygons) in a metric CRS.
+    areas
+        Polygons keyed by ``area_key`` (``village_areas``); a settlement whose key has
+        a polygon gets that polygon. Polygon settlements use their own geometry.
+    area_key
+        Column of ``settlements`` and ``areas`` matching them.
+    clip
+        Polygons keyed by ``clip_key`` (townships for villages, village zones for
+        hamlets); a buffer is clipped to the polygon whose key the settlement has.
+    clip_key
+        Column of ``settlements`` and ``clip`` matching them.
+    radius_m
+        Buffer radius in metres (default 1 km: about a village seat's fields in a
+        mountain county; hamlets use 500 m in :func:`village_profile`).
+
+    Returns
+    -------
+    tuple of geopandas.GeoSeries and pandas.Series
+        The zones (indexed like ``settlements``) and how each was made (``polygon``,
+        ``buffer_clipped``, ``buffer``).
+    """
+    crs = settlements.crs
+    if crs is None:
+        msg = "settlements have no CRS; set it before building zones"
+        raise CRSError(msg)
+    if crs.is_geographic:
+        msg = (
+            "settlements are in a geographic CRS; zones need the metric working CRS "
+            "(reproject with contigmap.crs.choose_working_crs)"
+        )
+        raise CRSError(msg)
+    n = len(settlements)
+    zones = np.empty(n, dtype=object)
+    source = np.full(n, "buffer", dtype=object)
+    own = np.asarray(settlements.geometry.array, dtype=object)
+    is_poly = np.isin(shapely.get_type_id(own), [3, 6])
+    zones[is_poly] = own[is_poly]
+    source[is_poly] = "polygon"
+    if areas is not None and area_key in settlements:
+        geoms = repair_polygons(_geoms(areas, crs, "village_areas"), what="village_areas")
+        lookup = dict(zip(areas[area_key].astype(str), geoms, strict=True))
+        keys = settlements[area_key].astype(str).to_numpy()
+        for i in np.flatnonzero(~is_poly):
+            g = lookup.get(keys[i])
+            if g is not None and not shapely.is_empty(g):
+                zones[i] = g
+                source[i] = "polygon"
+    todo = source == "buffer"
+    if todo.any():
+        pts = np.asarray(settlement_points(settlements).array, dtype=object)[todo]
+        discs = shapely.buffer(pts, radius_m, quad_segs=16)
+        if clip is not None and clip_key in settlements:
+            cgeoms = repair_polygons(_geoms(clip, crs, "clip polygons"), what="clip polygons")
+            lookup = dict(zip(clip[clip_key].astype(str), cgeoms, strict=True))
+            keys = settlements[clip_key].astype(str).to_numpy()[todo]
+            outer = np.array([lookup.get(k) for k in keys], dtype=object)
+            has = ~shapely.is_missing(outer)
+            clipped = discs.copy()
+            clipped[has] = shapely.intersection(discs[has], outer[has])
+            ok = has & (shapely.area(clipped) > 0)
+            lost = has & ~ok
+            if lost.any():
+                msg = (
+                    f"{int(lost.sum())} settlement buffer(s) do not overlap the polygon of "
+                    f"their {clip_key}; kept unclipped (check the {clip_key} codes)"
+                )
+                logger.warning(msg)
+                warnings.warn(msg, DataQualityWarning, stacklevel=2)
+            discs = np.where(ok, clipped, discs)
+            src = np.where(ok, "buffer_clipped", "buffer")
+            source[todo] = src
+        zones[todo] = discs
+    return gpd.GeoSeries(zones, index=settlements.index, crs=crs), pd.Series(
+        source, index=settlements.index, name="zone_source"
+    )
+
+
+# --------------------------------------------------------------------------- overlays
+
+
+def polygon_shares(
+    zones: gpd.GeoSeries, layer: gpd.GeoDataFrame | gpd.GeoSeries, *, what: str = "layer"
+) -> NDArray[np.float64]:
+    """Share of each zone's area inside the union of ``layer``'s polygons.
+
+    Parameters
+    ----------
+    zones
+        Zone polygons with a CRS; ``layer`` is reprojected to it if needed.
+    layer
+        Polygons; invalid ones are repaired, overlaps are merged before measuring.
+    what
+        Layer name for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shares in ``[0, 1]`` (``nan`` for zones without area).
+    """
+    zg = np.asarray(zones.array, dtype=object)
+    area = shapely.area(zg)
+    if len(layer) == 0:
+        return np.where(area > 0, 0.0, np.nan)
+    lg = repair_polygons(_geoms(layer, zones.crs, what), what=what)
+    union = shapely.union_all(lg[~shapely.is_missing(lg)])
+    parts = shapely.get_parts(union)
+    parts = parts[np.isin(shapely.get_type_id(parts), [3, 6])]
+    tree = shapely.STRtree(parts)
+    zi, pi = tree.query(zg, predicate="intersects")
+    inter = shapely.area(shapely.intersection(zg[zi], parts[pi]))
+    covered = np.bincount(zi, inter, minlength=len(zg))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(area > 0, covered / area, np.nan)
+    return np.clip(share, 0.0, 1.0)
+
+
+def points_inside(
+    points: gpd.GeoSeries, layer: gpd.GeoDataFrame | gpd.GeoSeries, *, what: str = "layer"
+) -> NDArray[np.bool_]:
+    """Whether each point lies in (or on the boundary of) any polygon of ``layer``."""
+    pg = np.asarray(points.array, dtype=object)
+    out = np.zeros(len(pg), dtype=bool)
+    if len(layer) == 0:
+        return out
+    lg = repair_polygons(_geoms(layer, points.crs, what), what=what)
+    tree = shapely.STRtree(lg)
+    pi, _ = tree.query(pg, predicate="intersects")
+    out[pi] = True
+    return out
+
+
+def nearest_distance_m(
+    points: gpd.GeoSeries, features: gpd.GeoDataFrame | gpd.GeoSeries, *, what: str = "layer"
+) -> NDArray[np.float64]:
+    """Straight-line distance from each point to the nearest feature, in CRS units (m).
+
+    Returns ``nan`` everywhere (with a :class:`DataQualityWarning`) when the layer is
+    empty.
+    """
+    pg = np.asarray(points.array, dtype=object)
+    fg = _geoms(features, points.crs, what) if len(features) else np.empty(0, dtype=object)
+    fg = fg[~(shapely.is_missing(fg) | shapely.is_empty(fg))] if len(fg) else fg
+    if len(fg) == 0:
+        msg = f"infrastructure layer {what!r} is empty; its distances are NaN"
+        logger.warning(msg)
+        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        return np.full(len(pg), np.nan)
+    tree = shapely.STRtree(fg)
+    idx, dist = tree.query_nearest(pg, return_distance=True, all_matches=False)
+    out = np.full(len(pg), np.nan)
+    out[idx[0]] = dist
+    return out
+
+
+def _register_layer_columns(prefix: str, name: str, kind: str) -> None:
+    zh = _LAYER_ZH.get(name, name)
+    src = f"{'hazards' if prefix == 'hazard' else 'ecology'}.{name} / overlay"
+    if kind == "polygon":
+        register_columns([
+            ColumnInfo(f"{prefix}_{name}_share", f"share of the zone inside {name}",
+                       f"区域位于{zh}范围内的面积占比", "share 0-1", src),
+            ColumnInfo(f"{prefix}_{name}_inside", f"settlement point inside {name}",
+                       f"居民点位于{zh}范围内", "bool", src),
+        ])
+    else:
+        register_columns([
+            ColumnInfo(f"{prefix}_{name}_mean", f"mean of {name} over the zone",
+                       f"区域{zh}指标均值", "layer unit", src),
+            ColumnInfo(f"{prefix}_{name}_max", f"maximum of {name} over the zone",
+                       f"区域{zh}指标最大值", "layer unit", src),
+        ])
+
+
+def overlay_columns(
+    points: gpd.GeoSeries,
+    zones: gpd.GeoSeries,
+    *,
+    dem: Raster | None = None,
+    hazards: Mapping[str, gpd.GeoDataFrame | Raster] | None = None,
+    ecology: Mapping[str, gpd.GeoDataFrame | Raster] | None = None,
+    infrastructure: Mapping[str, gpd.GeoDataFrame] | None = None,
+    along_road: AlongRoadDistance | None = None,
+    id_column: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Terrain, hazard, ecology and infrastructure columns for settlements and zones.
+
+    Parameters
+    ----------
+    points, zones
+        Settlement points and their zones (same index, same metric CRS).
+    dem
+        Elevation raster (metres); adds :data:`contigmap.terrain.TERRAIN_COLUMNS`.
+    hazards, ecology
+        Layers by name: polygons give ``<prefix>_<name>_share`` and ``_inside``;
+        rasters give ``<prefix>_<name>_mean`` and ``_max`` (prefix ``hazard`` / ``eco``).
+    infrastructure
+        Layers by manifest name (``power_lines``, ``substations``, ``fibre``, ``towers``,
+        ``water_sources``): straight-line distance columns
+        (:data:`INFRASTRUCTURE_COLUMNS`, else ``dist_<name>_m``).
+    along_road
+        Network hook; adds ``road_dist_<name>_m`` for each infrastructure layer.
+    id_column
+        Names of the settlements for messages (default: the index).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``points``.
+    """
+    out = pd.DataFrame(index=points.index)
+    if dem is not None:
+        out = out.join(terrain_profile(points, zones, dem))
+    named = zones if id_column is None else gpd.GeoDataFrame(
+        {"_name": id_column.to_numpy()}, geometry=zones.to_numpy(), crs=zones.crs,
+        index=zones.index)
+    for prefix, layers in (("hazard", hazards or {}), ("eco", ecology or {})):
+        for raw_name, layer in layers.items():
+            name = _slug(raw_name)
+            if isinstance(layer, Raster):
+                st = zonal_stats(layer, named, stats=("mean", "max"),
+                                 id_column="_name" if id_column is not None else None)
+                out[f"{prefix}_{name}_mean"] = st["mean"].to_numpy()
+                out[f"{prefix}_{name}_max"] = st["max"].to_numpy()
+                _register_layer_columns(prefix, name, "raster")
+            else:
+                out[f"{prefix}_{name}_share"] = polygon_shares(zones, layer, what=raw_name)
+                out[f"{prefix}_{name}_inside"] = points_inside(points, layer, what=raw_name)
+                _register_layer_columns(prefix, name, "polygon")
+    for raw_name, layer in (infrastructure or {}).items():
+        key = _slug(raw_name)
+        col = INFRASTRUCTURE_COLUMNS.get(key, f"dist_{key}_m")
+        if col not in INFRASTRUCTURE_COLUMNS.values():
+            register_columns([ColumnInfo(col, f"straight-line distance to the nearest {key}",
+                                         f"到最近{key}的直线距离", "m",
+                                         f"infrastructure.{key} / overlay")])
+        out[col] = nearest_distance_m(points, layer, what=raw_name)
+        if along_road is not None:
+            road_col = f"road_dist_{key}_m"
+            out[road_col] = np.asarray(along_road(points, layer, key), dtype=float)
+    return out
+
+
+# --------------------------------------------------------------------------- assembling
+
+
+def village_profile(
+    villages: gpd.GeoDataFrame,
+    *,
+    village_areas: gpd.GeoDataFrame | None = None,
+    townships: gpd.GeoDataFrame | None = None,
+    dem: Raster | None = None,
+    hazards: Mapping[str, gpd.GeoDataFrame | Raster] | None = None,
+    ecology: Mapping[str, gpd.GeoDataFrame | Raster] | None = None,
+    infrastructure: Mapping[str, gpd.GeoDataFrame] | None = None,
+    households: pd.DataFrame | None = None,
+    hamlets: gpd.GeoDataFrame | None = None,
+    village_radius_m: float = 1000.0,
+    hamlet_radius_m: float = 500.0,
+    along_road: AlongRoadDistance | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Build the village profile: one row per village with overlay and poverty columns.
+
+    Parameters
+    ----------
+    villages
+        Villages (``contigmap.schema`` ``villages``) in the metric working CRS.
+    village_areas
+        Village polygons keyed by ``village_id``; villages without one get a
+        ``village_radius_m`` buffer clipped to their township.
+    townships
+        Township polygons keyed by ``township_id``.
+    dem
+        Elevation raster in metres.
+    hazards, ecology, infrastructure
+        Layers by name (see :func:`overlay_columns`).
+    households
+        Household registry (see :func:`contigmap.poverty.poverty_profile`).
+    hamlets
+        Hamlets (``hamlet_id``, ``village_id``); zones are ``hamlet_radius_m`` buffers
+        clipped to their village's zone.
+    village_radius_m, hamlet_radius_m
+        Buffer radii in metres.
+    along_road
+        Network hook for along-road distances (:data:`AlongRoadDistance`).
+
+    Returns
+    -------
+    tuple
+        The village table (``villages`` plus ``zone_source``, ``zone_area_km2``,
+        terrain, hazard, ecology, distance and poverty columns) and the hamlet table
+        (or ``None``).
+    """
+    if "village_id" not in villages:
+        msg = "villages: missing column 'village_id'; map it in the manifest's `columns:`"
+        raise ValidationError(msg)
+    zones, source = settlement_zones(villages, areas=village_areas, clip=townships,
+                                     radius_m=village_radius_m)
+    points = settlement_points(villages)
+    table = villages.copy()
+    table["zone_source"] = source
+    table["zone_area_km2"] = zones.area.to_numpy() / 1e6
+    cols = overlay_columns(points, zones, dem=dem, hazards=hazards, ecology=ecology,
+                           infrastructure=infrastructure, along_road=along_road,
+                           id_column=villages["village_id"].astype(str))
+    for col in cols.columns:
+        table[col] = cols[col].to_numpy()
+    if households is not None:
+        prof = poverty_profile(households, village_ids=table["village_id"].astype(str))
+        prof = prof.reindex(table["village_id"].astype(str).to_numpy())
+        for col in prof.columns:
+            table[col] = prof[col].to_numpy()
+    logger.info(
+        "village profile: %d villages (%d zones from polygons, %d from buffers), %d columns",
+        len(table), int((source == "polygon").sum()), int((source != "polygon").sum()),
+        table.shape[1],
+    )
+    hamlet_table = None
+    if hamlets is not None and len(hamlets):
+        vz = gpd.GeoDataFrame({"village_id": villages["village_id"].astype(str).to_numpy()},
+                              geometry=zones.to_numpy(), crs=zones.crs)
+        h = hamlets.copy()
+        h["village_id"] = h["village_id"].astype(str)
+        hzones, hsource = settlement_zones(h, clip=vz, clip_key="village_id",
+                                           radius_m=hamlet_radius_m)
+        hcols = overlay_columns(settlement_points(h), hzones, dem=dem, hazards=hazards,
+                                ecology=ecology, infrastructure=infrastructure,
+                                along_road=along_road,
+                                id_column=h["hamlet_id"].astype(str) if "hamlet_id" in h
+                                else None)
+        hamlet_table = hamlets.copy()
+        hamlet_table["zone_source"] = hsource
+        hamlet_table["zone_area_km2"] = hzones.area.to_numpy() / 1e6
+        for col in hcols.columns:
+            hamlet_table[col] = hcols[col].to_numpy()
+        logger.info("village profile: %d hamlets", len(hamlet_table))
+    return table, hamlet_table

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+
+from contigmap.columns import ColumnInfo, column_dictionary, describe_column, register_columns
+from contigmap.errors import ValidationError
+from contigmap.overlay import INFRASTRUCTURE_COLUMNS
+from contigmap.poverty import POVERTY_COLUMNS
+from contigmap.terrain import TERRAIN_COLUMNS
+
+
+def test_every_column_of_my_stages_is_described() -> None:
+    table = column_dictionary()
+    assert list(table.columns) == ["name", "meaning_en", "meaning_zh", "unit", "source"]
+    names = set(table["name"])
+    for col in (*POVERTY_COLUMNS, *TERRAIN_COLUMNS, *INFRASTRUCTURE_COLUMNS.values(),
+                "zone_area_km2", "hazard_<layer>_share", "eco_<layer>_inside"):
+        assert col in names, col
+    assert table["meaning_zh"].str.len().gt(0).all()
+    assert describe_column("poor_pop") == ColumnInfo(
+        "poor_pop", "people in poor households", "建档立卡贫困人口", "people",
+        "households / poverty")
+
+
+def test_register_forms_and_errors() -> None:
+    register_columns([("test_x_m", "x", "甲", "m", "test"),
+                      {"name": "test_y", "meaning_en": "y", "meaning_zh": "乙", "unit": "",
+                       "source": "test"}])
+    assert describe_column("test_x_m") is not None
+    assert describe_column("test_y") is not None
+    with pytest.raises(ValidationError, match="lacks field"):
+        register_columns([{"name": "bad"}])
+    with pytest.raises(ValidationError, match="must be"):
+        register_columns([("too", "short")])  # type: ignore[list-item]

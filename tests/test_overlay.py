@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from affine import Affine
+from pyproj import CRS
+
+from contigmap.errors import CRSError
+from contigmap.overlay import (
+    nearest_distance_m,
+    points_inside,
+    polygon_shares,
+    settlement_zones,
+    village_profile,
+)
+from contigmap.raster import Raster
+
+UTM = CRS.from_epsg(32649)
+
+
+def gs(*geoms: shapely.Geometry) -> gpd.GeoSeries:
+    return gpd.GeoSeries(list(geoms), crs=UTM)
+
+
+def test_shares_union_overlaps_by_hand() -> None:
+    zones = gs(shapely.box(0, 0, 100, 100), shapely.box(200, 0, 300, 100))
+    # two overlapping polygons; over zone A their union is box(50,0,100,50) (2500 m2)
+    # plus box(75,50,100,100) (1250 m2): 3750 / 10000. Summing them would give 5000.
+    redline = gpd.GeoDataFrame(geometry=[shapely.box(50, 0, 150, 50),
+                                         shapely.box(75, 0, 125, 100)], crs=UTM)
+    np.testing.assert_allclose(polygon_shares(zones, redline), [0.375, 0.0])
+    pts = gs(shapely.Point(60, 25), shapely.Point(250, 50))
+    assert points_inside(pts, redline).tolist() == [True, False]
+    # a point on the boundary counts as inside
+    assert points_inside(gs(shapely.Point(50, 10)), redline).tolist() == [True]
+
+
+def test_shares_with_other_crs_and_empty_layer() -> None:
+    zones = gs(shapely.box(500_000, 3_000_000, 501_000, 3_001_000))
+    half = gpd.GeoDataFrame(geometry=[shapely.box(500_000, 3_000_000, 500_500, 3_001_000)],
+                            crs=UTM).to_crs(4326)
+    assert polygon_shares(zones, half)[0] == pytest.approx(0.5, rel=1e-4)
+    assert polygon_shares(zones, half.iloc[:0])[0] == 0.0
+
+
+def test_nearest_distances_by_hand() -> None:
+    pts = gs(shapely.Point(60, 25), shapely.Point(250, 50))
+    line = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 200), (300, 200)])], crs=UTM)
+    subs = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0), shapely.Point(300, 100)], crs=UTM)
+    np.testing.assert_allclose(nearest_distance_m(pts, line), [175, 150])
+    np.testing.assert_allclose(nearest_distance_m(pts, subs), [65, math.hypot(50, 50)])
+
+
+def test_zones_buffer_clipped_to_township() -> None:
+    villages = gpd.GeoDataFrame(
+        {"village_id": ["a", "b"], "township_id": ["t1", "t1"]},
+        geometry=[shapely.Point(5, 50), shapely.Point(50, 50)], crs=UTM)
+    towns = gpd.GeoDataFrame({"township_id": ["t1"]},
+                             geometry=[shapely.box(0, 0, 100, 100)], crs=UTM)
+    areas = gpd.GeoDataFrame({"village_id": ["b"]}, geometry=[shapely.box(40, 40, 60, 60)],
+                             crs=UTM)
+    zones, source = settlement_zones(villages, areas=areas, clip=towns, radius_m=10)
+    # disc of radius 10 whose centre is 5 from the township's edge loses a segment of
+    # r^2 acos(d/r) - d sqrt(r^2 - d^2)
+    segment = 100 * math.acos(0.5) - 5 * math.sqrt(75)
+    assert zones.iloc[0].area == pytest.approx(math.pi * 100 - segment, rel=5e-3)
+    assert zones.iloc[1].equals(shapely.box(40, 40, 60, 60))
+    assert source.tolist() == ["buffer_clipped", "polygon"]
+
+
+def test_geographic_settlements_are_refused() -> None:
+    v = gpd.GeoDataFrame({"village_id": ["a"]}, geometry=[shapely.Point(110, 28)], crs=4326)
+    with pytest.raises(CRSError, match="geographic"):
+        settlement_zones(v)
+
+
+def test_village_profile_end_to_end() -> None:
+    villages = gpd.GeoDataFrame(
+        {"village_id": ["433124100201", "433124100202"], "name": ["甲村", "乙村"],
+         "township_id": ["t1", "t1"]},
+        geometry=[shapely.Point(60, 25), shapely.Point(250, 50)], crs=UTM)
+    areas = gpd.GeoDataFrame({"village_id": ["433124100201", "433124100202"]},
+                             geometry=[shapely.box(0, 0, 100, 100),
+                                       shapely.box(200, 0, 300, 100)], crs=UTM)
+    dem = Raster(np.tile(np.arange(40, dtype=float) * 10, (20, 1)),
+                 Affine(10, 0, 0, 0, -10, 200), UTM, "dem")  # z = x - 5 at cell centres
+    landslide = gpd.GeoDataFrame(geometry=[shapely.box(250, 0, 300, 100)], crs=UTM)
+    hh = pd.DataFrame({"household_id": ["h1", "h2", "h3"],
+                       "village_id": ["433124100201", "433124100201", "433124100202"],
+                       "members": [4, 2, 3], "poor": ["是", "否", "是"],
+                       "cause": ["因病", None, "缺水"], "income_per_person": [2000, 8000, 3000]})
+    hamlets = gpd.GeoDataFrame({"hamlet_id": ["x"], "village_id": ["433124100202"],
+                                "name": ["小组"]}, geometry=[shapely.Point(290, 50)], crs=UTM)
+    table, htable = village_profile(
+        villages, village_areas=areas, dem=dem, hazards={"landslide": landslide},
+        infrastructure={"power_lines": gpd.GeoDataFrame(
+            geometry=[shapely.LineString([(0, 200), (300, 200)])], crs=UTM)},
+        households=hh, hamlets=hamlets)
+    assert table["zone_area_km2"].tolist() == pytest.approx([0.01, 0.01])
+    assert table["hazard_landslide_share"].tolist() == pytest.approx([0.0, 0.5])
+    assert table["hazard_landslide_inside"].tolist() == [False, True]
+    assert table["dist_power_line_m"].tolist() == pytest.approx([175, 150])
+    # z = x - 5 at cell centres: mean over box(0..100) = 45, relief 90 (centres 5..95)
+    assert table["elev_mean_m"].tolist() == pytest.approx([45, 245])
+    assert table["relief_m"].tolist() == pytest.approx([90, 90])
+    assert table["elevation_m"].iloc[0] == pytest.approx(55)
+    assert table["poor_pop"].tolist() == [4, 3]
+    assert table["poverty_incidence"].tolist() == pytest.approx([4 / 6, 1.0])
+    assert table["main_causes"].tolist() == ["因病 100%", "缺水 100%"]
+    assert htable is not None
+    # hamlet disc (r 500) clipped to its village polygon box(200,0,300,100)
+    assert htable["zone_area_km2"].iloc[0] == pytest.approx(0.01)
+    assert htable["zone_source"].iloc[0] == "buffer_clipped"
+    assert bool(htable["hazard_landslide_inside"].iloc[0])
