@@ -388,7 +388,7 @@ def _looks_like_mojibake(df: pd.DataFrame) -> bool:
         ):
             continue
         text = "".join(str(v) for v in df[col].dropna().head(50))
-        if re.search(r"[\u00c0-\u00ff]{2,}", text) and not re.search(r"[\u4e00-\u9fff]", text):
+        if re.search(r"[\u0080-\u00ff]{2,}", text) and not re.search(r"[\u4e00-\u9fff]", text):
             return True
     return False
 
@@ -619,30 +619,33 @@ def read_raster(
     if working_crs is None or src_crs.equals(working_crs):
         return Raster(array=array, transform=transform, crs=src_crs, name=name)
     rows, cols = array.shape
-    left, top = transform * (0, 0)
-    right, bottom = transform * (cols, rows)
-    dst_transform, width, height = calculate_default_transform(
-        src_crs,
-        working_crs,
-        cols,
-        rows,
-        left=min(left, right),
-        bottom=min(top, bottom),
-        right=max(left, right),
-        top=max(top, bottom),
-    )
-    dst = np.full((int(height), int(width)), np.nan, dtype="float64")
-    reproject(
-        source=array,
-        destination=dst,
-        src_transform=transform,
-        src_crs=src_crs,
-        src_nodata=np.nan,
-        dst_transform=dst_transform,
-        dst_crs=working_crs,
-        dst_nodata=np.nan,
-        resampling=Resampling[resampling],
-    )
+    left, top = transform @ (0, 0)
+    right, bottom = transform @ (cols, rows)
+    # rasterio's helpers still use affine's deprecated ``*``; not ours to fix
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        dst_transform, width, height = calculate_default_transform(
+            src_crs,
+            working_crs,
+            cols,
+            rows,
+            left=min(left, right),
+            bottom=min(top, bottom),
+            right=max(left, right),
+            top=max(top, bottom),
+        )
+        dst = np.full((int(height), int(width)), np.nan, dtype="float64")
+        reproject(
+            source=array,
+            destination=dst,
+            src_transform=transform,
+            src_crs=src_crs,
+            src_nodata=np.nan,
+            dst_transform=dst_transform,
+            dst_crs=working_crs,
+            dst_nodata=np.nan,
+            resampling=Resampling[resampling],
+        )
     logger.debug("%s: warped %dx%d -> %dx%d", source, cols, rows, width, height)
     return Raster(array=dst, transform=dst_transform, crs=working_crs, name=name)
 

@@ -1,0 +1,490 @@
+"""Tests for contigmap.layers: every format, ids as text, CRS, datum, region loading, writing."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from affine import Affine
+from pyproj import CRS
+from shapely.geometry import LineString, Point, box
+
+from contigmap.config import LayerSpec, load_region
+from contigmap.errors import ConfigError, CRSError, LayerError
+from contigmap.layers import (
+    atomic_path,
+    load_region_layers,
+    read_layer,
+    read_raster,
+    write_table,
+    write_vector,
+)
+from contigmap.raster import Raster
+
+from .conftest import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat
+
+
+def _assert_villages(gdf: gpd.GeoDataFrame, expected: gpd.GeoDataFrame) -> None:
+    assert list(gdf["village_id"]) == list(expected["village_id"])
+    assert list(gdf["name"]) == list(expected["name"])
+    assert list(gdf["pop"]) == list(expected["pop"])
+    assert gdf.crs is not None and gdf.crs.equals(expected.crs)
+    np.testing.assert_allclose(gdf.geometry.x, expected.geometry.x, atol=1e-9)
+    np.testing.assert_allclose(gdf.geometry.y, expected.geometry.y, atol=1e-9)
+
+
+# ---------------------------------------------------------------- vector round trips
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".parquet", ".geojson"])
+def test_vector_round_trip(tmp_path: Path, point_gdf: gpd.GeoDataFrame, suffix: str) -> None:
+    path = tmp_path / f"villages{suffix}"
+    expected = point_gdf if suffix != ".geojson" else point_gdf.to_crs("EPSG:4326")
+    write_vector(point_gdf, path, layer="villages")
+    gdf = read_layer(
+        LayerSpec(path=Path(path.name)), base_dir=tmp_path, role="villages", source="villages"
+    )
+    _assert_villages(gdf, expected)
+    assert gdf["village_id"].iloc[1] == "043312410020"  # leading zero kept
+
+
+def test_geopackage_integer_codes_become_text(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame(
+        {"CODE": [433124100201, 433124100202], "NAME": ["一村", "二村"], "TID": [433124100] * 2},
+        geometry=[Point(109.4, 28.4), Point(109.5, 28.5)],
+        crs="EPSG:4490",
+    )
+    gdf.to_file(tmp_path / "v.gpkg", layer="v", engine="pyogrio")
+    spec = LayerSpec(
+        path=Path("v.gpkg"),
+        id="village_id",
+        columns={"CODE": "village_id", "NAME": "name", "TID": "township_id"},
+    )
+    out = read_layer(spec, base_dir=tmp_path, role="villages", source="villages")
+    assert list(out["village_id"]) == ["433124100201", "433124100202"]
+    assert list(out["township_id"]) == ["433124100", "433124100"]
+
+
+def test_geopackage_layer_choice(tmp_path: Path, point_gdf: gpd.GeoDataFrame) -> None:
+    point_gdf.to_file(tmp_path / "m.gpkg", layer="a", engine="pyogrio")
+    point_gdf.iloc[:1].to_file(tmp_path / "m.gpkg", layer="b", engine="pyogrio")
+    spec = LayerSpec(path=Path("m.gpkg"), layer="b")
+    assert len(read_layer(spec, base_dir=tmp_path, role="villages", source="v")) == 1
+    with pytest.raises(LayerError, match=r"holds 2 layers \(a, b\); say which with 'layer:'"):
+        read_layer(LayerSpec(path=Path("m.gpkg")), base_dir=tmp_path, role="villages", source="v")
+    with pytest.raises(LayerError, match=r"no layer 'c' in m.gpkg \(it has: a, b\)"):
+        read_layer(
+            LayerSpec(path=Path("m.gpkg"), layer="c"),
+            base_dir=tmp_path,
+            role="villages",
+            source="v",
+        )
+
+
+def test_shapefile_gbk_without_cpg(tmp_path: Path) -> None:
+    import pyogrio
+
+    gdf = gpd.GeoDataFrame(
+        {
+            "编码": ["433124100201", "433124100202"],
+            "村名": ["十八洞村", "排碧村"],
+            "乡镇": ["433124101", "433124101"],
+        },
+        geometry=[Point(109.4, 28.4), Point(109.5, 28.5)],
+        crs="EPSG:4490",
+    )
+    path = tmp_path / "villages.shp"
+    pyogrio.write_dataframe(gdf, path, encoding="gbk")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    raw = path.with_suffix(".dbf").read_bytes()
+    assert "十八洞村".encode("gbk") in raw  # really GBK bytes on disk
+    spec = LayerSpec(
+        path=Path("villages.shp"),
+        encoding="gbk",
+        id="village_id",
+        columns={"编码": "village_id", "村名": "name", "乡镇": "township_id"},
+    )
+    out = read_layer(spec, base_dir=tmp_path, role="villages", source="layers.villages")
+    assert list(out["name"]) == ["十八洞村", "排碧村"]
+    assert list(out["village_id"]) == ["433124100201", "433124100202"]
+    assert out.crs.equals(CRS.from_epsg(4490))
+
+
+def test_shapefile_gbk_without_encoding_warns(tmp_path: Path) -> None:
+    import pyogrio
+
+    from contigmap.errors import DataQualityWarning
+
+    gdf = gpd.GeoDataFrame(
+        {"village_id": ["1"], "name": ["十八洞村"], "tid": ["t"]},
+        geometry=[Point(109.4, 28.4)],
+        crs="EPSG:4490",
+    )
+    pyogrio.write_dataframe(gdf, tmp_path / "v.shp", encoding="gbk")
+    (tmp_path / "v.cpg").unlink(missing_ok=True)
+    spec = LayerSpec(path=Path("v.shp"), columns={"tid": "township_id"})
+    with pytest.warns(DataQualityWarning, match="add 'encoding: gbk'"):
+        read_layer(spec, base_dir=tmp_path, role="villages", source="v")
+
+
+# ---------------------------------------------------------------- tables
+
+
+def test_csv_points_and_codes(tmp_path: Path) -> None:
+    text = (
+        "code,name,township_id,pop,经度,纬度\n"
+        "043312410020,一村,433124100,120,109.40,28.40\n"
+        "433124100202,二村,433124100,340,109.45,28.45\n"
+    )
+    (tmp_path / "v.csv").write_text(text, encoding="utf-8-sig")
+    spec = LayerSpec(path=Path("v.csv"), id="code")
+    out = read_layer(spec, base_dir=tmp_path, role="villages", source="v")
+    assert isinstance(out, gpd.GeoDataFrame)
+    assert list(out["village_id"]) == ["043312410020", "433124100202"]
+    assert list(out["township_id"]) == ["433124100", "433124100"]
+    assert list(out["pop"]) == [120, 340]
+    assert out.crs.equals(CRS.from_epsg(4326))  # default for tables
+    assert out.geometry.iloc[0].equals(Point(109.40, 28.40))
+
+
+def test_csv_gbk_encoded(tmp_path: Path) -> None:
+    text = "village_id,name,township_id,lon,lat\n433124100201,十八洞村,433124101,109.4,28.4\n"
+    (tmp_path / "v.csv").write_bytes(text.encode("gbk"))
+    out = read_layer(
+        LayerSpec(path=Path("v.csv"), encoding="gbk"),
+        base_dir=tmp_path,
+        role="villages",
+        source="v",
+    )
+    assert out["name"].iloc[0] == "十八洞村"
+
+
+def test_csv_projected_with_crs(tmp_path: Path) -> None:
+    text = f"village_id,name,township_id,E,N\nA,一村,t,{X0 + 100},{Y0 + 200}\n"
+    (tmp_path / "v.csv").write_text(text, encoding="utf-8")
+    spec = LayerSpec(path=Path("v.csv"), x="E", y="N", crs="EPSG:4545")
+    out = read_layer(spec, base_dir=tmp_path, role="villages", source="v")
+    assert out.crs.to_epsg() == 4545
+    assert out.geometry.iloc[0].equals(Point(X0 + 100, Y0 + 200))
+
+
+def test_xlsx_points_and_sheet(tmp_path: Path) -> None:
+    df = pd.DataFrame(
+        {
+            "village_id": ["043312410020"],
+            "name": ["一村"],
+            "township_id": ["433124100"],
+            "lon": [109.4],
+            "lat": [28.4],
+        }
+    )
+    with pd.ExcelWriter(tmp_path / "v.xlsx") as writer:
+        pd.DataFrame({"a": [1]}).to_excel(writer, sheet_name="notes", index=False)
+        df.to_excel(writer, sheet_name="村", index=False)
+    spec = LayerSpec(path=Path("v.xlsx"), layer="村")
+    out = read_layer(spec, base_dir=tmp_path, role="villages", source="v")
+    assert out["village_id"].iloc[0] == "043312410020"
+    assert out.geometry.iloc[0].equals(Point(109.4, 28.4))
+
+
+def test_household_table_without_coordinates(tmp_path: Path) -> None:
+    text = "户编号,村代码,人口数,是否贫困户\n0001,433124100201,4,是\n0002,433124100201,3,否\n"
+    (tmp_path / "hh.csv").write_text(text, encoding="utf-8")
+    spec = LayerSpec(
+        path=Path("hh.csv"),
+        id="household_id",
+        columns={
+            "户编号": "household_id",
+            "村代码": "village_id",
+            "人口数": "members",
+            "是否贫困户": "poor",
+        },
+    )
+    out = read_layer(spec, base_dir=tmp_path, role="households", source="households")
+    assert not isinstance(out, gpd.GeoDataFrame)
+    assert list(out["household_id"]) == ["0001", "0002"]
+    assert list(out["village_id"]) == ["433124100201"] * 2
+    assert list(out["members"]) == [4, 3]
+    assert list(out["poor"]) == [True, False]
+
+
+def test_gcj02_datum_converted(tmp_path: Path) -> None:
+    # a GCJ-02 point published by eviltransform: WGS84 (31.1774276, 121.5272106)
+    text = "service_id,kind,name,lng,lat\nS1,县城,县城,121.531541859215,31.17530398364597\n"
+    (tmp_path / "s.csv").write_text(text, encoding="utf-8")
+    out = read_layer(
+        LayerSpec(path=Path("s.csv"), datum="gcj02"),
+        base_dir=tmp_path,
+        role="services",
+        source="s",
+    )
+    assert out.geometry.iloc[0].x == pytest.approx(121.5272106, abs=1e-7)
+    assert out.geometry.iloc[0].y == pytest.approx(31.1774276, abs=1e-7)
+    assert out["kind"].iloc[0] == "county_seat"  # Chinese kind translated
+
+
+def test_gcj02_on_projected_layer_fails(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame(
+        {"service_id": ["1"], "kind": ["school"], "name": ["a"]},
+        geometry=[Point(X0, Y0)],
+        crs="EPSG:4545",
+    )
+    gdf.to_file(tmp_path / "s.gpkg", engine="pyogrio")
+    with pytest.raises(CRSError, match="'datum: gcj02' needs longitude/latitude"):
+        read_layer(
+            LayerSpec(path=Path("s.gpkg"), datum="gcj02"),
+            base_dir=tmp_path,
+            role="services",
+            source="layers.services",
+        )
+
+
+def test_crs_from_manifest_when_file_has_none(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame(
+        {"road_id": ["1"], "road_class": ["village"], "surface": ["earth"]},
+        geometry=[LineString([(0, 0), (1, 1)])],
+        crs=None,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "'crs' was not provided": on purpose
+        gdf.to_file(tmp_path / "r.shp", engine="pyogrio")
+    out = read_layer(
+        LayerSpec(path=Path("r.shp"), crs="EPSG:4545"),
+        base_dir=tmp_path,
+        role="roads",
+        source="roads",
+    )
+    assert out.crs.to_epsg() == 4545
+
+
+def test_generated_ids_for_roads(tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame(
+        {"road_class": ["village", "path"], "surface": ["earth", "earth"]},
+        geometry=[LineString([(0, 0), (1, 1)]), LineString([(2, 2), (3, 3)])],
+        crs="EPSG:4545",
+    )
+    gdf.to_file(tmp_path / "r.gpkg", engine="pyogrio")
+    out = read_layer(LayerSpec(path=Path("r.gpkg")), base_dir=tmp_path, role="roads", source="r")
+    assert list(out["road_id"]) == ["1", "2"]
+
+
+# ---------------------------------------------------------------- rasters
+
+
+def _write_tif(path: Path, crs: str | None, nodata: float = -9999.0) -> np.ndarray:
+    values = np.arange(12, dtype="float32").reshape(3, 4) + 200
+    values[0, 0] = nodata
+    kwargs = {"crs": crs} if crs else {}
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=4,
+        height=3,
+        count=1,
+        dtype="float32",
+        transform=Affine(100.0, 0, X0, 0, -100.0, Y0),
+        nodata=nodata,
+        **kwargs,
+    ) as dst:
+        dst.write(values, 1)
+    return values
+
+
+def test_geotiff_with_crs(tmp_path: Path) -> None:
+    values = _write_tif(tmp_path / "dem.tif", "EPSG:4545")
+    r = read_raster(LayerSpec(path=Path("dem.tif")), base_dir=tmp_path, source="layers.dem")
+    assert isinstance(r, Raster)
+    assert r.crs.to_epsg() == 4545
+    assert np.isnan(r.array[0, 0])
+    np.testing.assert_array_equal(r.array[1:], values[1:])
+    assert r.bounds == (X0, Y0 - 300, X0 + 400, Y0)
+
+
+def test_geotiff_without_crs(tmp_path: Path) -> None:
+    _write_tif(tmp_path / "dem.tif", None)
+    with pytest.raises(CRSError, match=r"layers.dem: dem.tif has no CRS; add 'crs: EPSG:4490'"):
+        read_raster(LayerSpec(path=Path("dem.tif")), base_dir=tmp_path, source="layers.dem")
+    r = read_raster(
+        LayerSpec(path=Path("dem.tif"), crs="EPSG:4545"), base_dir=tmp_path, source="layers.dem"
+    )
+    assert r.crs.to_epsg() == 4545
+
+
+def test_geotiff_warped_to_working_crs(tmp_path: Path) -> None:
+    # a smooth plane in lon/lat; after warping to GK the value at a point must still be
+    # the plane's value at that point's lon/lat
+    lon0, lat0, step = 109.3, 28.5, 0.001
+    cols, rows = 60, 50
+    lon_c = lon0 + step * (np.arange(cols) + 0.5)
+    lat_c = lat0 - step * (np.arange(rows) + 0.5)
+    plane = 300 + 1000 * (lon_c[None, :] - lon0) + 2000 * (lat0 - lat_c[:, None])
+    with rasterio.open(
+        tmp_path / "p.tif",
+        "w",
+        driver="GTiff",
+        width=cols,
+        height=rows,
+        count=1,
+        dtype="float64",
+        crs="EPSG:4490",
+        transform=Affine(step, 0, lon0, 0, -step, lat0),
+    ) as dst:
+        dst.write(plane, 1)
+    gk = CRS.from_epsg(4545)
+    r = read_raster(LayerSpec(path=Path("p.tif")), base_dir=tmp_path, source="p", working_crs=gk)
+    assert r.crs.equals(gk)
+    assert 80 < r.res[0] < 120  # about the native 0.001 degree (~98 m east-west)
+    from pyproj import Transformer
+
+    lon, lat = 109.33, 28.48
+    x, y = Transformer.from_crs(4490, gk, always_xy=True).transform(lon, lat)
+    expected = 300 + 1000 * (lon - lon0) + 2000 * (lat0 - lat)
+    assert r.sample_bilinear([x], [y])[0] == pytest.approx(expected, abs=0.2)
+
+
+# ---------------------------------------------------------------- region
+
+
+def test_load_tiny_region(tiny_region: TinyRegion) -> None:
+    data = load_region_layers(load_region(tiny_region.path))
+    assert data.working_crs.to_epsg() == 4545  # CGCS2000 inputs, centroid near 109.38E
+    assert list(data.villages["village_id"]) == VILLAGE_CODES
+    assert data.villages.crs.equals(data.working_crs)
+    # the CSV's lon/lat came from the GK coordinates: back within a millimetre
+    np.testing.assert_allclose(
+        data.villages.geometry.x, [X0 + 2000, X0 + 3000, X0 + 7000, X0 + 8000], atol=1e-3
+    )
+    # services were GCJ-02: after conversion they sit where they were made
+    np.testing.assert_allclose(data.services.geometry.x, [X0 + 2500, X0 + 7500], atol=1e-3)
+    np.testing.assert_allclose(data.services.geometry.y, [Y0 + 4000] * 2, atol=1e-3)
+    assert set(data.roads["road_class"]) == {"county", "village", "track"}
+    assert list(data.roads["surface"]) == ["paved", "gravel", "earth"]
+    assert set(data.boundaries) == {"county", "townships"}
+    assert data.boundaries["county"]["county_id"].iloc[0] == "433124"
+    assert isinstance(data.hazards["flood"], gpd.GeoDataFrame)
+    assert data.dem is not None and data.dem.shape == (8, 10)
+    assert data.households is not None and data.households["poor"].sum() == 3
+    assert data.reports["villages"].crs_in == "EPSG:4326"
+    assert data.reports["roads"].bounds == (X0, Y0 + 2000, X0 + 10000, Y0 + 4000)
+    assert data.village_areas is None
+
+
+def test_explicit_working_crs(tiny_region: TinyRegion) -> None:
+    text = tiny_region.path.read_text(encoding="utf-8").replace(
+        "working_crs: auto", "working_crs: EPSG:32649"
+    )
+    tiny_region.path.write_text(text, encoding="utf-8")
+    data = load_region_layers(load_region(tiny_region.path))
+    assert data.working_crs.to_epsg() == 32649
+    assert data.roads.crs.to_epsg() == 32649
+    assert data.dem is not None and data.dem.crs.to_epsg() == 32649
+    text = text.replace("EPSG:32649", "EPSG:4490")
+    tiny_region.path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="is not projected in metres"):
+        load_region_layers(load_region(tiny_region.path))
+
+
+def test_polygon_villages_become_points(tiny_region: TinyRegion) -> None:
+    folder = tiny_region.folder
+    polys = gpd.GeoDataFrame(
+        {
+            "village_id": VILLAGE_CODES[:2],
+            "name": ["一村", "二村"],
+            "township_id": ["433124100"] * 2,
+        },
+        geometry=[box(X0, Y0, X0 + 5000, Y0 + 4000), box(X0, Y0 + 4000, X0 + 5000, Y0 + 8000)],
+        crs="EPSG:4545",
+    )
+    polys.to_file(folder / "vpoly.gpkg", engine="pyogrio")
+    text = tiny_region.path.read_text(encoding="utf-8")
+    start = text.index("  villages:")
+    end = text.index("  roads:")
+    text = text[:start] + "  villages: {path: vpoly.gpkg, id: village_id}\n" + text[end:]
+    tiny_region.path.write_text(text, encoding="utf-8")
+    data = load_region_layers(load_region(tiny_region.path))
+    assert set(data.villages.geom_type) == {"Point"}
+    assert data.village_areas is not None and len(data.village_areas) == 2
+    for point, area in zip(data.villages.geometry, data.village_areas.geometry, strict=True):
+        assert area.contains(point)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def test_write_vector_formats(tmp_path: Path, point_gdf: gpd.GeoDataFrame) -> None:
+    for name in ("v.gpkg", "v.parquet", "v.geojson"):
+        write_vector(point_gdf, tmp_path / name)
+        back = (
+            gpd.read_file(tmp_path / name)
+            if not name.endswith("parquet")
+            else gpd.read_parquet(tmp_path / name)
+        )
+        assert len(back) == 3
+    assert gpd.read_file(tmp_path / "v.geojson").crs.to_epsg() == 4326
+    write_vector(point_gdf, tmp_path / "v.csv")
+    raw = (tmp_path / "v.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM so Excel shows Chinese
+    back = pd.read_csv(tmp_path / "v.csv", encoding="utf-8-sig", dtype=str)
+    assert list(back.columns) == ["village_id", "name", "township_id", "pop", "x", "y"]
+    assert back["village_id"].iloc[1] == "043312410020"
+    assert float(back["x"].iloc[2]) == pytest.approx(109.5)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "v.csv",
+        "v.geojson",
+        "v.gpkg",
+        "v.parquet",
+    ]
+
+
+def test_write_table(tmp_path: Path) -> None:
+    df = pd.DataFrame({"village_id": ["043312410020"], "名称": ["十八洞村"], "pop": [939]})
+    write_table(df, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "village_id,名称,pop",
+        "043312410020,十八洞村,939",
+    ]
+    write_table(df, tmp_path / "t.xlsx")
+    back = pd.read_excel(tmp_path / "t.xlsx", dtype=str)
+    assert back["名称"].iloc[0] == "十八洞村"
+    assert back["village_id"].iloc[0] == "043312410020"
+    with pytest.raises(LayerError, match=r"use \.csv or \.xlsx"):
+        write_table(df, tmp_path / "t.txt")
+
+
+def test_atomic_path_cleans_up_on_failure(tmp_path: Path) -> None:
+    final = tmp_path / "out.txt"
+    final.write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError), atomic_path(final) as tmp:
+        tmp.write_text("partial", encoding="utf-8")
+        raise RuntimeError("boom")
+    assert final.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+    with atomic_path(final) as tmp:
+        assert tmp.parent == final.parent and tmp.suffix == ".txt"
+        tmp.write_text("new", encoding="utf-8")
+    assert final.read_text(encoding="utf-8") == "new"
+
+
+def test_inputs_not_modified(tiny_region: TinyRegion) -> None:
+    import hashlib
+
+    def digest() -> dict[str, str]:
+        return {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(tiny_region.folder.iterdir())
+        }
+
+    before = digest()
+    load_region_layers(load_region(tiny_region.path))
+    assert digest() == before
+
+
+def test_lonlat_helper_consistent() -> None:
+    lon, lat = to_lonlat([X0], [Y0])
+    assert 109.2 < lon[0] < 109.4 and 28.3 < lat[0] < 28.45
