@@ -338,15 +338,16 @@ def _linear_sums(
     """
     nrows, ncols = arr.shape
     sign = pieces.sign(n)
-    z = np.concatenate([pieces.zone, pieces.zone])
-    r = np.concatenate([pieces.row, pieces.row])
-    c = np.concatenate([pieces.col, pieces.col + 1])
-    w = np.concatenate([pieces.w_left, pieces.w_right])
-    inside = (r >= 0) & (r < nrows)
-    z, r, c, w = z[inside], r[inside], np.clip(c[inside], 0, ncols), w[inside]
+    z, r, c, wl, wr = pieces.zone, pieces.row, pieces.col, pieces.w_left, pieces.w_right
+    if len(r) and (r.min() < 0 or r.max() >= nrows):
+        inside = (r >= 0) & (r < nrows)
+        z, r, c, wl, wr = z[inside], r[inside], c[inside], wl[inside], wr[inside]
     strip = (r // _STRIP_ROWS).astype(np.uint16)
-    order = np.argsort(strip, kind="stable")
-    z, r, c, w, strip = z[order], r[order], c[order], w[order], strip[order]
+    order = np.argsort(strip, kind="stable")  # radix sort on uint16
+    strip = strip[order]
+    z, r, wl, wr = z[order], r[order], wl[order], wr[order]
+    c_left = np.clip(c[order], 0, ncols)
+    c_right = np.clip(c[order] + 1, 0, ncols)
     bounds = np.searchsorted(strip, np.arange((nrows + _STRIP_ROWS - 1) // _STRIP_ROWS + 1))
     count = np.zeros(n)
     total = np.zeros(n)
@@ -357,23 +358,27 @@ def _linear_sums(
             continue
         r0 = k * _STRIP_ROWS
         vals = arr[r0 : r0 + _STRIP_ROWS]
-        rr, cc, zz, ww = r[s:e] - r0, c[s:e], z[s:e], w[s:e]
+        rr, zz, wwl, wwr = r[s:e] - r0, z[s:e], wl[s:e], wr[s:e]
+        cl, cr = c_left[s:e], c_right[s:e]
 
-        def gather(x: NDArray[np.float64], rr: NDArray[np.int64] = rr,
-                   cc: NDArray[np.int64] = cc) -> NDArray[np.float64]:
+        def weighted(x: NDArray[np.floating] | NDArray[np.integer], rr: NDArray[np.int64] = rr,
+                     cl: NDArray[np.int64] = cl, cr: NDArray[np.int64] = cr,
+                     wwl: NDArray[np.float64] = wwl,
+                     wwr: NDArray[np.float64] = wwr) -> NDArray[np.float64]:
+            # suffix[:, j] = sum of x[:, j:], with suffix[:, ncols] = 0
             suffix = np.zeros((x.shape[0], ncols + 1))
-            np.cumsum(x[:, ::-1], axis=1, out=suffix[:, -2::-1])
-            return suffix[rr, cc]
+            np.cumsum(x[:, ::-1], axis=1, dtype=np.float64, out=suffix[:, -2::-1])
+            return wwl * suffix[rr, cl] + wwr * suffix[rr, cr]
 
         if has_nan:
             valid = ~np.isnan(vals)
-            count += np.bincount(zz, ww * gather(valid.astype(np.float64)), minlength=n)
-            total += np.bincount(zz, ww * gather(np.where(valid, vals, 0.0)), minlength=n)
+            count += np.bincount(zz, weighted(valid.astype(np.float64)), minlength=n)
+            total += np.bincount(zz, weighted(np.where(valid, vals, 0.0)), minlength=n)
         else:
-            count += np.bincount(zz, ww * (ncols - cc), minlength=n)
-            total += np.bincount(zz, ww * gather(vals.astype(np.float64)), minlength=n)
+            count += np.bincount(zz, wwl * (ncols - cl) + wwr * (ncols - cr), minlength=n)
+            total += np.bincount(zz, weighted(vals), minlength=n)
         if above is not None and threshold is not None:
-            above += np.bincount(zz, ww * gather((vals > threshold).astype(np.float64)),
+            above += np.bincount(zz, weighted((vals > threshold).astype(np.float64)),
                                  minlength=n)
     count *= sign
     total *= sign
