@@ -93,3 +93,107 @@ def test_scale_region_manifest(tmp_path: Path) -> None:
     assert (path.parent / region.layers.roads.path).exists()
     services = gpd.read_file(path.parent / "services.gpkg")
     assert {"county_seat", "township_seat", "health_centre"} <= set(services["kind"])
+
+
+# --- demo region components ---------------------------------------------------------------
+
+import pandas as pd  # noqa: E402
+
+from contigmap.synth import registry, settlements, sources  # noqa: E402
+
+
+def test_display_names_and_codes() -> None:
+    assert sources.display_village_name("十八洞村村民委员会") == "十八洞村"
+    assert sources.display_village_name("龙潭社区居委会") == "龙潭社区"
+    assert sources.display_village_name("茶洞社区") == "茶洞社区"
+    assert sources.is_community("433124102003")
+    assert not sources.is_community("433124110226")
+    real = sources.load_real_parts()
+    assert len(real.townships) == 12 and len(real.villages) == 228
+    assert real.villages["village_id"].str.len().eq(12).all()
+    row = real.villages.set_index("village_id").loc["433124110226"]
+    assert row["name"] == "十八洞村" and row["township_id"] == "433124110"
+    assert real.census["rural_pop"] == 160291
+
+
+def test_largest_remainder_sums_exactly() -> None:
+    w = np.array([1.0, 2.0, 3.0, 0.5])
+    out = settlements.largest_remainder(w, 1001)
+    assert out.sum() == 1001
+    assert np.all(np.abs(out - w / w.sum() * 1001) < 1.0)
+
+
+def test_registry_figures() -> None:
+    rng = np.random.default_rng(5)
+    n = 40
+    villages = pd.DataFrame(
+        {
+            "village_id": [f"4331241102{i:02d}" for i in range(n)],
+            "pop": rng.integers(300, 1500, n),
+            "community": np.arange(n) < 3,
+            "elev_m": rng.uniform(250, 900, n),
+            "slope_deg": rng.uniform(3, 30, n),
+            "access_cost_m": rng.uniform(100, 20000, n),
+            "hardened": rng.random(n) < 0.6,
+            "water_dist_m": rng.uniform(100, 5000, n),
+            "landslide": rng.random(n),
+        }
+    )
+    villages.loc[5, ["pop"]] = 939
+    villages["households"] = np.round(villages["pop"] / 3.4).astype(int)
+    villages.loc[5, "households"] = 225
+    fixed_id = villages.at[5, "village_id"]
+    hh, _ = registry.make_households(villages, rng, fixed={fixed_id: 533})
+    # sums computed independently from the household rows
+    by_v = hh.groupby("village_code")
+    sums = by_v["members"].sum().reindex(villages["village_id"]).to_numpy()
+    assert (sums == villages["pop"].to_numpy()).all()
+    assert (by_v.size().reindex(villages["village_id"]).to_numpy() == villages["households"]).all()
+    poor_pop = (hh["members"] * hh["poor"]).groupby(hh["village_code"]).sum()
+    assert poor_pop[fixed_id] == 533
+    assert len(hh[hh["village_code"] == fixed_id]) == 225
+    incidence = poor_pop.sum() / hh["members"].sum()
+    assert 0.15 <= incidence <= 0.25
+    assert (hh["members"] >= 1).all()
+    assert set(hh.loc[hh["poor"] == 1, "cause"]) <= set(POVERTY_CAUSES.values())
+    assert (hh.loc[hh["poor"] == 0, "cause"] == "").all()
+    assert hh["household_id"].is_unique
+
+
+from contigmap.schema import POVERTY_CAUSES  # noqa: E402
+
+# --- the committed demo layers (read only; regenerating is the lead's end-to-end test) ----
+
+DEMO = Path(__file__).resolve().parents[1] / "layers" / "huayuan"
+
+
+def test_committed_demo_layers() -> None:
+    region = load_region(DEMO / "region.yaml")
+    assert region.illustrative and region.name == "huayuan"
+    villages = gpd.read_file(DEMO / "villages.gpkg", layer="villages")
+    assert villages.crs.to_epsg() == 4490
+    assert len(villages) == 228 and villages["村代码"].str.len().eq(12).all()
+    hamlets = pd.read_csv(DEMO / "hamlets.csv", dtype={"village_code": str})
+    assert hamlets["pop"].sum() == villages["人口"].sum() == 160291
+    counts = hamlets.groupby("village_code").size()
+    assert counts.between(4, 15).all() and counts["433124110226"] == 4
+    hh = pd.read_csv(DEMO / "households.csv", dtype={"village_code": str})
+    assert hh["members"].sum() == 160291
+    shibadong = hh[hh["village_code"] == "433124110226"]
+    assert (len(shibadong), shibadong["members"].sum()) == (225, 939)
+    assert (shibadong["members"] * shibadong["poor"]).sum() == 533
+    poor_pop = (hh["members"] * hh["poor"]).groupby(hh["village_code"]).sum()
+    incidence = poor_pop / hh.groupby("village_code")["members"].sum()
+    assert 0.15 <= poor_pop.sum() / hh["members"].sum() <= 0.25
+    assert incidence.min() < 0.08 and incidence.max() > 0.5
+    roads = gpd.read_parquet(DEMO / "roads.parquet")
+    county = gpd.read_file(DEMO / "boundaries.gpkg", layer="county")
+    # density in an equal-area CRS (Albers for China), independent of the generator's UTM
+    albers = "+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +ellps=WGS84"
+    area_km2 = county.to_crs(albers).area.sum() / 1e6
+    assert abs(area_km2 - 1111) / 1111 < 0.02
+    density = roads.to_crs(albers).length.sum() / 1000 / area_km2
+    assert 1.0 <= density <= 1.3
+    assert roads["bridge"].any()
+    assert {"national", "county", "village", "track", "path"} <= set(roads["road_class"])
+    assert_clean_topology(roads.geometry)

@@ -8,6 +8,7 @@ seeded synthetic terrain, roads, households, hazards and infrastructure.
 
 from __future__ import annotations
 
+from contigmap.synth.region import make_demo_region
 from contigmap.synth.scale import make_scale_region, make_scale_roads
 
-__all__ = ["make_scale_region", "make_scale_roads"]
+__all__ = ["make_demo_region", "make_scale_region", "make_scale_roads"]

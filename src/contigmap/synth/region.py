@@ -1,0 +1,343 @@
+"""``make_demo_region``: the illustrative 花垣县 demo region, written as a user would bring it.
+
+Real: the county outline, the 12 townships and 228 villages / communities with names and
+codes, the 2020 census figures, the coarse elevation trend, 十八洞村's 2013 figures.
+Synthetic (seeded, see each module): terrain and rivers (:mod:`.terrain`), seats,
+partitions, hamlets and population (:mod:`.settlements`), roads (:mod:`.roads`), the
+household registry (:mod:`.registry`), hazards and ecology (:mod:`.hazards`), services
+and infrastructure (:mod:`.infrastructure`).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from rasterio import features
+from scipy import ndimage
+from tqdm import tqdm
+
+from contigmap.synth import hazards, infrastructure, registry, roads, settlements, sources, terrain
+from contigmap.synth._io import staged_dir, write_yaml
+
+__all__ = ["DEMO_SEED", "make_demo_region"]
+
+logger = logging.getLogger(__name__)
+
+DEMO_SEED = 20141
+METRIC_CRS = "EPSG:32649"  # UTM 49N, for areas and distances while generating
+SHIBADONG = {"pop": 939, "households": 225, "poor_pop": 533, "hamlets": 4}
+
+SOURCE_NOTE = (
+    "Illustrative data. Real: county outline (AMap-derived, WGS84-corrected), the 12 townships "
+    "and 228 villages/communities with NBS 2023 names and codes, 2020 census population, coarse "
+    "elevation trend, 十八洞村 2013 figures. Synthetic (contigmap.synth, seed {seed}): DEM and "
+    "rivers, locations, boundaries below county level, hamlets, population split, roads, "
+    "household registry, hazards, ecology, services and infrastructure."
+)
+
+
+def _label_polygons(label: np.ndarray, tf: Any, n: int) -> list[shapely.Geometry]:
+    shapes: list[list[shapely.Geometry]] = [[] for _ in range(n)]
+    for geom, val in features.shapes(
+        label.astype(np.int32), mask=label >= 0, transform=tf, connectivity=4
+    ):
+        shapes[int(val)].append(shapely.geometry.shape(geom))
+    return [shapely.union_all(s) if s else shapely.Polygon() for s in shapes]
+
+
+def _write_raster(path: Path, array: np.ndarray, tf: Any, dtype: str, nodata: float) -> None:
+    profile = {
+        "driver": "GTiff",
+        "width": array.shape[1],
+        "height": array.shape[0],
+        "count": 1,
+        "dtype": dtype,
+        "crs": "EPSG:4326",
+        "transform": tf,
+        "nodata": nodata,
+        "compress": "deflate",
+        "predictor": 2 if dtype.startswith("int") else 3,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+    }
+    out = np.where(np.isnan(array), nodata, array).astype(dtype)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(out, 1)
+
+
+def make_demo_region(out_dir: str | Path, *, seed: int = DEMO_SEED, progress: bool = False) -> Path:
+    """Generate the 花垣县 demo region into ``out_dir`` and return its ``region.yaml`` path.
+
+    Parameters
+    ----------
+    out_dir
+        Target folder; files are written to a temporary folder next to it and moved in
+        only when all are written.
+    seed
+        Random seed; the same seed gives identical layers.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    Path
+        The written ``region.yaml``.
+    """
+    out_dir = Path(out_dir)
+    rng = np.random.default_rng(seed)
+    steps = tqdm(total=8, disable=not progress, desc="demo region")
+    real = sources.load_real_parts()
+    outline = real.outline
+    county_km2 = float(gpd.GeoSeries([outline], crs=4326).to_crs(METRIC_CRS).area.iloc[0]) / 1e6
+
+    ter = terrain.make_terrain(
+        outline, real.coarse_dem, rng, elevation_range_m=sources.ELEVATION_RANGE_M
+    )
+    steps.update()
+    st = settlements.make_settlements(
+        ter,
+        real.townships,
+        real.villages,
+        rural_pop=real.census["rural_pop"],
+        rng=rng,
+        county_seat_township=sources.COUNTY_SEAT_TOWNSHIP,
+        county_seat_lonlat=sources.COUNTY_SEAT_LONLAT,
+        fixed_village=sources.SHIBADONG_CODE,
+        fixed_pop=SHIBADONG["pop"],
+        fixed_households=SHIBADONG["households"],
+        fixed_hamlets=SHIBADONG["hamlets"],
+    )
+    steps.update()
+    road_attrs, road_geoms, access = roads.make_roads(ter, st, rng, county_area_km2=county_km2)
+    steps.update()
+    slide = hazards.landslide_susceptibility(ter, rng)
+    water = infrastructure.make_water_sources(ter, rng)
+    vt = st.villages
+    cells = vt["cell"].to_numpy().astype(np.int64)
+    vm = gpd.GeoSeries(gpd.points_from_xy(vt["x"], vt["y"]), crs=4326).to_crs(METRIC_CRS)
+    wm = gpd.GeoSeries(gpd.points_from_xy(water["lon"], water["lat"]), crs=4326).to_crs(METRIC_CRS)
+    wxy = np.column_stack([wm.x, wm.y])
+    water_dist = np.array([np.hypot(*(wxy - (p.x, p.y)).T).min() for p in vm])
+    cov = vt.assign(
+        elev_m=ter.grid.array.ravel()[cells],
+        slope_deg=ndimage.uniform_filter(ter.slope_deg, 3).ravel()[cells],
+        access_cost_m=np.nan_to_num(access["access_cost_m"].to_numpy(), posinf=5e4),
+        hardened=access["hardened"].to_numpy(),
+        water_dist_m=water_dist,
+        landslide=np.nan_to_num(slide.ravel()[cells]),
+    )
+    households, vpov = registry.make_households(
+        cov, rng, fixed={sources.SHIBADONG_CODE: SHIBADONG["poor_pop"]}
+    )
+    steps.update()
+    flood = hazards.flood_polygons(ter)
+    redline, reserve = hazards.ecology_polygons(ter, rng)
+    services = infrastructure.make_services(ter, st, real.townships, rng)
+    infra = infrastructure.make_infrastructure(ter, st, road_attrs, road_geoms, access, rng)
+    steps.update()
+
+    # boundaries: township and village partitions clipped to the real outline
+    tf = ter.grid.transform
+    tpolys = [
+        shapely.intersection(p, outline)
+        for p in _label_polygons(st.township_label, tf, len(real.townships))
+    ]
+    vpolys = _label_polygons(st.village_label, tf, len(vt))
+    t_index = {t: i for i, t in enumerate(real.townships["township_id"])}
+    vpolys = [
+        shapely.intersection(p, tpolys[t_index[t]])
+        for p, t in zip(vpolys, vt["township_id"], strict=True)
+    ]
+    steps.update()
+
+    cgcs = "EPSG:4490"
+    with staged_dir(out_dir) as tmp:
+        county = gpd.GeoDataFrame(
+            {
+                "county_id": [sources.COUNTY_CODE],
+                "name": ["花垣县"],
+                "pop_2020": [real.census["pop"]],
+                "rural_pop_2020": [real.census["rural_pop"]],
+            },
+            geometry=[outline],
+            crs=4326,
+        )
+        county.to_file(tmp / "boundaries.gpkg", layer="county", driver="GPKG")
+        gpd.GeoDataFrame(
+            {"township_id": real.townships["township_id"], "name": real.townships["name"]},
+            geometry=tpolys,
+            crs=4326,
+        ).to_file(tmp / "boundaries.gpkg", layer="townships", driver="GPKG")
+        vpov_i = vpov.set_index("village_id")
+        vill = pd.DataFrame(
+            {
+                "村代码": vt["village_id"],
+                "村名": vt["name"],
+                "乡镇代码": vt["township_id"],
+                "类型": np.where(vt["community"], "社区", "村"),
+                "人口": vt["pop"],
+                "户数": vt["households"],
+            }
+        )
+        gpd.GeoDataFrame(vill, geometry=gpd.points_from_xy(vt["x"], vt["y"]), crs=4326).to_crs(
+            cgcs
+        ).to_file(tmp / "villages.gpkg", layer="villages", driver="GPKG")
+        gpd.GeoDataFrame(
+            {"村代码": vt["village_id"], "村名": vt["name"]}, geometry=vpolys, crs=4326
+        ).to_crs(cgcs).to_file(tmp / "villages.gpkg", layer="village_areas", driver="GPKG")
+        hm = st.hamlets
+        pd.DataFrame(
+            {
+                "hamlet_id": hm["hamlet_id"],
+                "village_code": hm["village_id"],
+                "name": hm["name"],
+                "pop": hm["pop"],
+                "households": hm["households"],
+                "lon": hm["x"].round(6),
+                "lat": hm["y"].round(6),
+            }
+        ).to_csv(tmp / "hamlets.csv", index=False, encoding="utf-8")
+        rd = road_attrs.copy()
+        rd.insert(0, "road_id", [f"R{i + 1:05d}" for i in range(len(rd))])
+        rd = rd[["road_id", "road_class", "surface", "name", "bridge", "tunnel"]]
+        gpd.GeoDataFrame(rd, geometry=road_geoms, crs=4326).to_parquet(tmp / "roads.parquet")
+        services.assign(lon=services["lon"].round(6), lat=services["lat"].round(6)).to_csv(
+            tmp / "services.csv", index=False, encoding="utf-8"
+        )
+        households.to_csv(tmp / "households.csv", index=False, encoding="utf-8")
+        gpd.GeoDataFrame(
+            {"hazard_id": [f"FL{i + 1:03d}" for i in range(len(flood))], "kind": "flood"},
+            geometry=flood,
+            crs=4326,
+        ).to_file(tmp / "hazards.gpkg", layer="flood", driver="GPKG")
+        gpd.GeoDataFrame(
+            {
+                "eco_id": [f"EL{i + 1:03d}" for i in range(len(redline))],
+                "kind": "redline",
+                "name": "生态保护红线（示意）",
+            },
+            geometry=redline,
+            crs=4326,
+        ).to_file(tmp / "ecology.gpkg", layer="redline", driver="GPKG")
+        gpd.GeoDataFrame(
+            {"eco_id": ["NR001"], "kind": ["reserve"], "name": ["古苗河自然保护区（示意）"]},
+            geometry=[reserve],
+            crs=4326,
+        ).to_file(tmp / "ecology.gpkg", layer="reserve", driver="GPKG")
+        for name, (attrs, geoms) in infra.items():
+            gpd.GeoDataFrame(attrs, geometry=geoms, crs=4326).to_file(
+                tmp / "infrastructure.gpkg", layer=name, driver="GPKG"
+            )
+        gpd.GeoDataFrame(
+            water.drop(columns=["lon", "lat"]),
+            geometry=gpd.points_from_xy(water["lon"], water["lat"]),
+            crs=4326,
+        ).to_file(tmp / "infrastructure.gpkg", layer="water_sources", driver="GPKG")
+        rivers, areas = terrain.river_lines(ter)
+        gpd.GeoDataFrame(
+            {
+                "river_id": [f"H{i + 1:04d}" for i in range(len(rivers))],
+                "upstream_km2": np.round(areas, 1),
+            },
+            geometry=rivers,
+            crs=4326,
+        ).to_file(tmp / "rivers.gpkg", layer="rivers", driver="GPKG")
+        _write_raster(tmp / "dem.tif", ter.dem.array, ter.dem.transform, "int16", -32768)
+        _write_raster(tmp / "landslide.tif", slide, tf, "float32", -9999.0)
+        steps.update()
+        manifest = _manifest(seed)
+        write_yaml(tmp / "region.yaml", manifest)
+        logger.info(
+            "demo region: %d villages, %d hamlets, %d households, %d road lines, poverty %.1f%%",
+            len(vt),
+            len(hm),
+            len(households),
+            len(rd),
+            100 * vpov_i["poor_pop"].sum() / vt["pop"].sum(),
+        )
+    steps.update()
+    steps.close()
+    return out_dir / "region.yaml"
+
+
+def _manifest(seed: int) -> dict[str, Any]:
+    return {
+        "name": "huayuan",
+        "title": "花垣县",
+        "working_crs": "auto",
+        "illustrative": True,
+        "source_note": SOURCE_NOTE.format(seed=seed),
+        "layers": {
+            "villages": {
+                "path": "villages.gpkg",
+                "layer": "villages",
+                "id": "village_id",
+                "columns": {
+                    "村代码": "village_id",
+                    "村名": "name",
+                    "乡镇代码": "township_id",
+                    "类型": "kind",
+                    "人口": "pop",
+                    "户数": "households",
+                },
+            },
+            "village_areas": {
+                "path": "villages.gpkg",
+                "layer": "village_areas",
+                "id": "village_id",
+                "columns": {"村代码": "village_id", "村名": "name"},
+            },
+            "hamlets": {
+                "path": "hamlets.csv",
+                "id": "hamlet_id",
+                "x": "lon",
+                "y": "lat",
+                "crs": "EPSG:4326",
+                "columns": {"village_code": "village_id"},
+            },
+            "boundaries": {
+                "county": {"path": "boundaries.gpkg", "layer": "county", "id": "county_id"},
+                "townships": {"path": "boundaries.gpkg", "layer": "townships", "id": "township_id"},
+            },
+            "roads": {"path": "roads.parquet", "id": "road_id"},
+            "dem": {"path": "dem.tif"},
+            "hazards": {
+                "landslide": {"path": "landslide.tif"},
+                "flood": {"path": "hazards.gpkg", "layer": "flood", "id": "hazard_id"},
+            },
+            "ecology": {
+                "redline": {"path": "ecology.gpkg", "layer": "redline", "id": "eco_id"},
+                "reserve": {"path": "ecology.gpkg", "layer": "reserve", "id": "eco_id"},
+            },
+            "services": {
+                "path": "services.csv",
+                "id": "service_id",
+                "x": "lon",
+                "y": "lat",
+                "crs": "EPSG:4326",
+            },
+            "infrastructure": {
+                name: {"path": "infrastructure.gpkg", "layer": name, "id": idc}
+                for name, idc in (
+                    ("power_lines", "line_id"),
+                    ("substations", "substation_id"),
+                    ("fibre", "fibre_id"),
+                    ("towers", "tower_id"),
+                    ("water_sources", "source_id"),
+                )
+            },
+            "households": {
+                "path": "households.csv",
+                "id": "household_id",
+                "columns": {"village_code": "village_id"},
+            },
+        },
+    }
