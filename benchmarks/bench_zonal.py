@@ -88,8 +88,6 @@ def main() -> None:
     from exactextract import exact_extract
     from exactextract.raster import NumPyRasterSource
 
-    xmin, ymin, xmax, ymax = zones.total_bounds
-
     def run_ee(ops: list[str]) -> object:
         t = raster.transform
         rows, cols = raster.shape

@@ -23,6 +23,8 @@ def test_every_column_of_my_stages_is_described() -> None:
 
 
 def test_register_forms_and_errors() -> None:
+    from contigmap import columns
+
     register_columns([("test_x_m", "x", "甲", "m", "test"),
                       {"name": "test_y", "meaning_en": "y", "meaning_zh": "乙", "unit": "",
                        "source": "test"}])
@@ -32,3 +34,5 @@ def test_register_forms_and_errors() -> None:
         register_columns([{"name": "bad"}])
     with pytest.raises(ValidationError, match="must be"):
         register_columns([("too", "short")])  # type: ignore[list-item]
+    for name in ("test_x_m", "test_y"):  # keep the shared registry clean for other tests
+        columns._REGISTRY.pop(name)

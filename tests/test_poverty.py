@@ -92,3 +92,17 @@ def test_missing_column() -> None:
 )
 def test_normalise_cause(label: str, key: str | None) -> None:
     assert normalise_cause(label) == key
+
+
+def test_merge_alias_for_pipeline() -> None:
+    import geopandas as gpd
+    import shapely
+
+    from contigmap.poverty import village_poverty_profile
+
+    villages = gpd.GeoDataFrame({"village_id": [A, B]},
+                                geometry=[shapely.Point(0, 0), shapely.Point(1, 1)])
+    with pytest.warns(DataQualityWarning):
+        prof = village_poverty_profile(registry(), villages["village_id"])
+    merged = villages.merge(prof, on="village_id", how="left")
+    assert merged["poor_pop"].tolist() == [13, 4]

@@ -27,7 +27,13 @@ from contigmap.columns import ColumnInfo, register_columns
 from contigmap.errors import DataQualityWarning, ValidationError
 from contigmap.schema import POVERTY_CAUSES
 
-__all__ = ["CAUSE_COLUMNS", "POVERTY_COLUMNS", "normalise_cause", "poverty_profile"]
+__all__ = [
+    "CAUSE_COLUMNS",
+    "POVERTY_COLUMNS",
+    "normalise_cause",
+    "poverty_profile",
+    "village_poverty_profile",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -333,3 +339,14 @@ def poverty_profile(
         int((out["households_registry"] > 0).sum()),
     )
     return out[list(POVERTY_COLUMNS)]
+
+
+def village_poverty_profile(
+    households: pd.DataFrame, village_ids: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Call :func:`poverty_profile` with the region's village codes given positionally.
+
+    The result is indexed by ``village_id`` (an index level name, so
+    ``villages.merge(profile, on="village_id")`` works).
+    """
+    return poverty_profile(households, village_ids=village_ids)
