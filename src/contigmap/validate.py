@@ -391,14 +391,6 @@ def check_coordinates(x: np.ndarray, y: np.ndarray, *, source: str, x_col: str, 
     y = np.asarray(y, dtype=float)
     if x.size == 0:
         return
-    if (np.abs(x) > 180).any() or (np.abs(y) > 90).any():
-        bad = np.flatnonzero((np.abs(x) > 180) | (np.abs(y) > 90))
-        msg = (
-            f"{source}: columns '{x_col}'/'{y_col}' hold values such as ({x[bad[0]]:g}, "
-            f"{y[bad[0]]:g}) in {_rows(bad)} that are not longitude/latitude degrees; "
-            "if they are projected coordinates, set 'crs:' (e.g. EPSG:4545) for this layer"
-        )
-        raise CRSError(msg)
     x_like_lat = (x >= 18) & (x <= 54)
     y_like_lon = (y >= 73) & (y <= 135)
     x_like_lon = (x >= 73) & (x <= 135)
@@ -408,6 +400,14 @@ def check_coordinates(x: np.ndarray, y: np.ndarray, *, source: str, x_col: str, 
             f"{source}: columns '{x_col}' (longitude) and '{y_col}' (latitude) look swapped: "
             f"'{x_col}' holds values {np.nanmin(x):.2f}–{np.nanmax(x):.2f}, like latitudes in "
             f"China; set 'x: {y_col}' and 'y: {x_col}' in region.yaml"
+        )
+        raise CRSError(msg)
+    if (np.abs(x) > 180).any() or (np.abs(y) > 90).any():
+        bad = np.flatnonzero((np.abs(x) > 180) | (np.abs(y) > 90))
+        msg = (
+            f"{source}: columns '{x_col}'/'{y_col}' hold values such as ({x[bad[0]]:g}, "
+            f"{y[bad[0]]:g}) in {_rows(bad)} that are not longitude/latitude degrees; "
+            "if they are projected coordinates, set 'crs:' (e.g. EPSG:4545) for this layer"
         )
         raise CRSError(msg)
 

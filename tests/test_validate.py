@@ -1,0 +1,334 @@
+"""Tests for contigmap.validate: one test per input error, region facts, the report."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point, Polygon, box
+
+from contigmap.config import LayerSpec, load_region
+from contigmap.errors import (
+    ConfigError,
+    CRSError,
+    DataQualityWarning,
+    LayerError,
+    ValidationError,
+)
+from contigmap.layers import load_region_layers, read_layer
+from contigmap.validate import check_coordinates, check_layer, region_facts, validation_report
+
+from .conftest import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat, write_tiny_region
+
+
+def _load(path: Path) -> None:
+    load_region_layers(load_region(path))
+
+
+def _roads(**columns: list[object]) -> gpd.GeoDataFrame:
+    n = len(next(iter(columns.values())))
+    lines = [LineString([(X0 + i, Y0), (X0 + i, Y0 + 100)]) for i in range(n)]
+    return gpd.GeoDataFrame(columns, geometry=lines, crs="EPSG:4545")
+
+
+# ---------------------------------------------------------------- one test per error
+
+
+def test_missing_file(tiny_region: TinyRegion) -> None:
+    (tiny_region.folder / "roads.gpkg").unlink()
+    with pytest.raises(
+        LayerError, match=r"layers\.roads: file not found: .*roads\.gpkg; check 'path:'"
+    ):
+        _load(tiny_region.path)
+
+
+def test_misspelt_manifest_key(tiny_region: TinyRegion) -> None:
+    text = tiny_region.path.read_text(encoding="utf-8")
+    text = text.replace("    path: roads.gpkg", "    path: roads.gpkg\n    layr: roads")
+    tiny_region.path.write_text(text, encoding="utf-8")
+    with pytest.raises(
+        ConfigError,
+        match=r"region\.yaml: unknown key 'layers\.roads\.layr': did you mean 'layer'\?",
+    ):
+        load_region(tiny_region.path)
+
+
+def test_mapped_column_absent(tiny_region: TinyRegion) -> None:
+    text = tiny_region.path.read_text(encoding="utf-8")
+    tiny_region.path.write_text(text.replace("路面: surface", "路况: surface"), encoding="utf-8")
+    with pytest.raises(
+        ValidationError,
+        match=r"layers\.roads: column '路况' listed under 'columns:' in region\.yaml is not in "
+        r"the file \(it has: RID, 等级, 路面\); did you mean '路面'\?",
+    ):
+        _load(tiny_region.path)
+
+
+def test_required_column_missing_suggests_closest(tmp_path: Path) -> None:
+    roads = _roads(road_id=["1"], road_class=["village"], surfac=["earth"])
+    with pytest.raises(
+        ValidationError,
+        match=r"roads\.gpkg: required column 'surface' is missing \(the file has: road_id, "
+        r"road_class, surfac\); the closest is 'surfac'; map it under 'columns:' in region\.yaml",
+    ):
+        check_layer(roads, role="roads", source="roads.gpkg")
+
+
+def test_layer_with_no_crs(tmp_path: Path) -> None:
+    roads = _roads(road_id=["1"], road_class=["village"], surface=["earth"]).set_crs(
+        None, allow_override=True
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pyogrio: "'crs' was not provided"
+        roads.to_file(tmp_path / "roads.shp", engine="pyogrio")
+    with pytest.raises(
+        CRSError, match=r"layers\.roads: roads\.shp has no CRS; add 'crs: EPSG:4490'"
+    ):
+        read_layer(
+            LayerSpec(path=Path("roads.shp")),
+            base_dir=tmp_path,
+            role="roads",
+            source="layers.roads",
+        )
+
+
+def test_repeated_ids() -> None:
+    roads = _roads(
+        road_id=["R1", "R2", "R1", "R3"], road_class=["village"] * 4, surface=["earth"] * 4
+    )
+    with pytest.raises(
+        ValidationError,
+        match=r"layers\.roads: id 'R1' in column 'road_id' repeats in data rows 1, 3; ids must "
+        r"be unique",
+    ):
+        check_layer(roads, role="roads", source="layers.roads")
+
+
+def test_csv_coordinates_swapped(tiny_region: TinyRegion) -> None:
+    text = (tiny_region.folder / "villages.csv").read_text(encoding="utf-8")
+    lines = text.strip().splitlines()
+    swapped = [lines[0]]
+    for line in lines[1:]:
+        parts = line.split(",")
+        parts[-2], parts[-1] = parts[-1], parts[-2]
+        swapped.append(",".join(parts))
+    (tiny_region.folder / "villages.csv").write_text("\n".join(swapped) + "\n", encoding="utf-8")
+    with pytest.raises(
+        CRSError,
+        match=r"layers\.villages \(villages\.csv\): columns '经度' \(longitude\) and '纬度' "
+        r"\(latitude\) look swapped: .*set 'x: 纬度' and 'y: 经度' in region\.yaml",
+    ):
+        _load(tiny_region.path)
+
+
+def test_csv_coordinates_outside_region(tmp_path: Path) -> None:
+    lon, lat = to_lonlat([X0 + 2000, X0 + 3000], [Y0 + 2000, Y0 + 6000])
+    rows = ["村代码,村名,乡镇代码,人口,经度,纬度"]
+    rows.append(f"{VILLAGE_CODES[0]},一村,433124100,100,{lon[0]:.8f},{lat[0]:.8f}")
+    rows.append(f"{VILLAGE_CODES[1]},二村,433124100,100,{lon[1]:.8f},{lat[1]:.8f}")
+    rows.append(f"{VILLAGE_CODES[2]},远村,433124101,100,110.90,28.45")  # ~150 km east
+    path = write_tiny_region(tmp_path / "r", villages_csv="\n".join(rows) + "\n")
+    # villages are checked against the county boundary
+    with pytest.raises(
+        ValidationError,
+        match=r"layers\.villages \(villages\.csv\): coordinates in columns '经度'/'纬度' fall "
+        r"outside layers\.boundaries\.county .* in data row 3",
+    ):
+        _load(path)
+
+
+def test_unknown_road_class() -> None:
+    roads = _roads(
+        road_id=["R1", "R2"], road_class=["village", "motorway"], surface=["earth", "paved"]
+    )
+    with pytest.raises(
+        ValidationError,
+        match=r"layers\.roads: unknown road_class 'motorway' in data row 2 \(id 'R2'\); allowed: "
+        r"expressway, national, provincial, county, township, village, track, path",
+    ):
+        check_layer(roads, role="roads", source="layers.roads")
+
+
+def test_unknown_service_kind_suggests() -> None:
+    services = gpd.GeoDataFrame(
+        {"service_id": ["S1"], "kind": ["schol"], "name": ["小学"]},
+        geometry=[Point(X0, Y0)],
+        crs="EPSG:4545",
+    )
+    with pytest.raises(ValidationError, match=r"unknown kind 'schol' .*did you mean 'school'\?"):
+        check_layer(services, role="services", source="layers.services")
+
+
+def test_negative_population() -> None:
+    villages = gpd.GeoDataFrame(
+        {
+            "village_id": ["A", "B"],
+            "name": ["一村", "二村"],
+            "township_id": ["t", "t"],
+            "pop": [10, -5],
+        },
+        geometry=[Point(X0, Y0), Point(X0 + 1, Y0)],
+        crs="EPSG:4545",
+    )
+    with pytest.raises(
+        ValidationError,
+        match=r"layers\.villages: column 'pop' must be at least 0 but is -5 in data row 2 "
+        r"\(id 'B'\)",
+    ):
+        check_layer(villages, role="villages", source="layers.villages")
+
+
+def test_household_members_below_one_and_bad_poor_flag() -> None:
+    hh = pd.DataFrame(
+        {
+            "household_id": ["H1", "H2"],
+            "village_id": ["A", "A"],
+            "members": [3, 0],
+            "poor": ["是", "否"],
+        }
+    )
+    with pytest.raises(
+        ValidationError,
+        match=r"column 'members' must be at least 1 but is 0 "
+        r"in data row 2 \(id 'H2'\)",
+    ):
+        check_layer(hh, role="households", source="layers.households")
+    hh = pd.DataFrame(
+        {"household_id": ["H1"], "village_id": ["A"], "members": [3], "poor": ["maybe"]}
+    )
+    with pytest.raises(ValidationError, match=r"column 'poor' has 'maybe' .*use 1/0"):
+        check_layer(hh, role="households", source="layers.households")
+
+
+def test_wrong_geometry_type() -> None:
+    villages = gpd.GeoDataFrame(
+        {"village_id": ["A"], "name": ["一村"], "township_id": ["t"]},
+        geometry=[LineString([(0, 0), (1, 1)])],
+        crs="EPSG:4545",
+    )
+    with pytest.raises(
+        ValidationError,
+        match=r"geometry type LineString is not allowed here "
+        r"\(data row 1\); this layer needs point or polygon geometries",
+    ):
+        check_layer(villages, role="villages", source="layers.villages")
+
+
+def test_layer_entirely_outside_others(tiny_region: TinyRegion) -> None:
+    far = gpd.GeoDataFrame(
+        {"hazard_id": ["F1"]}, geometry=[box(120.0, 30.0, 120.1, 30.1)], crs="EPSG:4326"
+    )
+    far.to_file(tiny_region.folder / "flood.geojson", driver="GeoJSON", engine="pyogrio")
+    with pytest.raises(
+        ValidationError,
+        match=r"layers\.hazards\.flood \(flood\.geojson\): the "
+        r"layer lies entirely outside layers\.boundaries\.county",
+    ):
+        _load(tiny_region.path)
+
+
+def test_check_coordinates_not_degrees() -> None:
+    with pytest.raises(
+        CRSError,
+        match=r"not longitude/latitude degrees; if they are projected "
+        r"coordinates, set 'crs:'",
+    ):
+        check_coordinates(
+            np.array([630000.0]), np.array([3140000.0]), source="v.csv", x_col="x", y_col="y"
+        )
+
+
+# ---------------------------------------------------------------- repairs and warnings
+
+
+def test_invalid_geometry_repaired_and_empty_dropped() -> None:
+    bowtie = Polygon([(0, 0), (2, 2), (2, 0), (0, 2), (0, 0)])  # self-intersecting
+    eco = gpd.GeoDataFrame(
+        {"eco_id": ["E1", "E2", "E3"]},
+        geometry=[bowtie, Polygon(), box(5, 5, 6, 6)],
+        crs="EPSG:4545",
+    )
+    problems: list[str] = []
+    with pytest.warns(DataQualityWarning):
+        out = check_layer(eco, role="ecology", source="layers.ecology.redline", problems=problems)
+    assert len(out) == 2
+    assert out.geometry.is_valid.all()
+    assert out.geometry.iloc[0].area == pytest.approx(2.0)  # two triangles of area 1
+    assert any("1 empty geometries dropped" in p for p in problems)
+    assert any("1 invalid geometries repaired" in p for p in problems)
+
+
+def test_chinese_domain_values_translated() -> None:
+    roads = _roads(
+        road_id=["1", "2", "3"],
+        road_class=["国道", "乡道", "Village"],
+        surface=["沥青", "砂石路面", "土路"],
+    )
+    out = check_layer(roads, role="roads", source="r")
+    assert list(out["road_class"]) == ["national", "township", "village"]
+    assert list(out["surface"]) == ["paved", "gravel", "earth"]
+
+
+# ---------------------------------------------------------------- facts and report
+
+
+def test_region_facts_by_hand(tiny_region: TinyRegion) -> None:
+    facts = region_facts(load_region_layers(load_region(tiny_region.path)))
+    assert facts["area_km2"] == pytest.approx(80.0)  # 10 km x 8 km
+    assert facts["townships"] == 2
+    assert facts["villages"] == 4
+    assert facts["hamlets"] is None
+    assert facts["pop"] == 1000  # 100 + 200 + 300 + 400
+    assert facts["road_km"] == pytest.approx(15.0)  # 10 + (2 + 1) + 2
+    assert facts["road_km_by_class"] == pytest.approx(
+        {"county": 10.0, "village": 3.0, "track": 2.0}
+    )
+    assert facts["road_km_by_surface"] == pytest.approx(
+        {"paved": 10.0, "gravel": 3.0, "earth": 2.0}
+    )
+    assert facts["road_density_km_per_km2"] == pytest.approx(15.0 / 80.0)
+    assert facts["households"] == 6
+    assert facts["poor_pop"] == 10  # 4 + 5 + 1
+    assert facts["poverty_incidence"] == pytest.approx(10 / 21)
+
+
+def test_validation_report_text(tiny_region: TinyRegion) -> None:
+    report = validation_report(tiny_region.path)
+    assert report.ok
+    text = report.to_text()
+    assert "EPSG:4545" in text
+    for name in ("villages", "roads", "boundaries.county", "households", "dem", "hazards.flood"):
+        assert name in text
+    assert "area: 80.0 km²" in text
+    assert "density 0.19 km/km²" in text
+    assert "poverty incidence: 47.6%" in text
+    assert "result: OK" in text
+    # columns line up: every table row starts the 'file' column at the same display width
+    from contigmap.validate import _width
+
+    table = text.split("\n\n")[1].splitlines()
+    starts = {
+        _width(line[: line.index(name)])
+        for line, name in zip(table, ["file", "villages.csv", "roads.gpkg"], strict=False)
+    }
+    assert len(starts) == 1
+
+
+def test_validation_report_collects_layer_errors(tiny_region: TinyRegion) -> None:
+    (tiny_region.folder / "flood.geojson").unlink()
+    hh = pd.read_csv(tiny_region.folder / "households.csv", dtype=str)
+    hh.loc[1, "household_id"] = "H1"
+    hh.to_csv(tiny_region.folder / "households.csv", index=False)
+    report = validation_report(tiny_region.path)
+    assert not report.ok
+    failed = {r.name for r in report.layers if r.failed}
+    assert failed == {"hazards.flood", "households"}
+    text = report.to_text()
+    assert "hazards.flood: ERROR: layers.hazards.flood: file not found" in text
+    assert "households: ERROR: layers.households: id 'H1'" in text
+    assert "result: FAILED" in text
+    assert report.facts["villages"] == 4  # the rest still checked
