@@ -152,7 +152,7 @@ def access_measures(
     pxy = _points_xy(pts, "points", graph)
     sxy = _points_xy(services, "services", graph) if len(services) else np.zeros((0, 2))
     n_p = pxy.shape[0]
-    att = attach_points(graph, np.vstack([pxy, sxy]))
+    att = attach_points(graph, np.vstack([pxy, sxy]), nodes=n_p + np.arange(len(sxy)))
     kinds = np.asarray(services["kind"], dtype=object)
     unknown = sorted({str(k) for k in kinds} - set(SERVICE_KINDS))
     if unknown:
@@ -168,7 +168,9 @@ def access_measures(
                 DataQualityWarning,
                 stacklevel=2,
             )
-        tt, which = att.times_to_nearest(targets, mode="vehicle", season=season)
+        tt, which = att.times_to_nearest(
+            targets, mode="vehicle", season=season, with_source=kind == "township_seat"
+        )
         wt, _ = att.times_to_nearest(targets, mode="walk", season=season)
         cols[f"tt_{kind}_min"] = np.where(targets.size, tt[:n_p], np.nan)
         cols[f"walk_{kind}_min"] = np.where(targets.size, wt[:n_p], np.nan)

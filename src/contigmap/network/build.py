@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from pyproj import CRS
@@ -257,9 +258,7 @@ def _codes(
     values: Any, domain: tuple[str, ...], column: str, road_ids: NDArray[Any]
 ) -> NDArray[np.int8]:
     arr = np.asarray(values, dtype=object)
-    lookup = {name: i for i, name in enumerate(domain)}
-    codes = np.fromiter((lookup.get(x, -1) if isinstance(x, str) else -1 for x in arr),
-                        dtype=np.int8, count=arr.size)
+    codes = pd.Index(list(domain)).get_indexer(pd.Index(arr)).astype(np.int8)
     bad = np.flatnonzero(codes < 0)
     if bad.size:
         i = int(bad[0])
@@ -274,9 +273,12 @@ def _flag(roads: gpd.GeoDataFrame, column: str) -> NDArray[np.bool_]:
     if column not in roads.columns:
         return np.zeros(len(roads), bool)
     col = roads[column]
-    vals = np.asarray(col.fillna(False), dtype=object)
-    return np.array([bool(x) and str(x).lower() not in ("no", "false", "0") for x in vals],
-                    dtype=bool)
+    if pd.api.types.is_bool_dtype(col) and not col.isna().any():
+        return col.to_numpy(bool)
+    if pd.api.types.is_numeric_dtype(col):
+        return np.asarray(col.fillna(0).to_numpy(float) != 0)
+    text = col.astype("string").str.strip().str.lower().fillna("")
+    return np.asarray(~text.isin(["", "no", "false", "0", "none", "nan", "<na>"]), dtype=bool)
 
 
 def _check_roads(roads: gpd.GeoDataFrame) -> None:
@@ -352,7 +354,15 @@ def build_network(
             DataQualityWarning,
             stacklevel=2,
         )
-    parts, part_row = shapely.get_parts(geoms, return_index=True)
+    multi = shapely.get_type_id(geoms) == 5
+    if multi.any():  # explode only the multi-part rows (get_parts is slow on many lines)
+        mparts, mrow = shapely.get_parts(geoms[multi], return_index=True)
+        single = np.flatnonzero(~multi & ~missing)
+        parts = np.concatenate([geoms[single], mparts])
+        part_row = np.concatenate([single, np.flatnonzero(multi)[mrow]])
+    else:
+        part_row = np.flatnonzero(~missing)
+        parts = geoms[part_row]
     if dem is not None:
         parts = shapely.segmentize(parts, params.dem_step_m)
     xy, vline = shapely.get_coordinates(parts, return_index=True)
@@ -379,10 +389,22 @@ def build_network(
 
     # vertex identity: position to 1 mm; bridge / tunnel interior vertices are private
     tag = np.where(~is_term & bt_row[row_of_v], vline + 1, 0)
-    order = np.lexsort((tag, q[:, 1], q[:, 0]))
-    qs, ts = q[order], tag[order]
-    new = np.ones(n_vert, bool)
-    new[1:] = (qs[1:] != qs[:-1]).any(axis=1) | (ts[1:] != ts[:-1])
+    qmin = q.min(axis=0)
+    span = q.max(axis=0) - qmin + 1
+    private = tag > 0
+    if float(span[0]) * float(span[1]) < 2.0**62 - 2.0 * n_vert:
+        flat = (q[:, 0] - qmin[0]) * span[1] + (q[:, 1] - qmin[1])
+        top = int(span[0]) * int(span[1])
+        flat[private] = top + np.arange(int(private.sum()))
+        order = np.argsort(flat, kind="stable")
+        fs = flat[order]
+        new = np.ones(n_vert, bool)
+        new[1:] = fs[1:] != fs[:-1]
+    else:  # a region wider than ~2000 km at 1 mm: three-key sort
+        order = np.lexsort((tag, q[:, 1], q[:, 0]))
+        qs, ts = q[order], tag[order]
+        new = np.ones(n_vert, bool)
+        new[1:] = (qs[1:] != qs[:-1]).any(axis=1) | (ts[1:] != ts[:-1])
     key = np.empty(n_vert, np.int64)
     key[order] = np.cumsum(new) - 1
     n_keys = int(key.max()) + 1
@@ -397,7 +419,10 @@ def build_network(
     n_joined = 0
     if params.snap_tolerance_m > 0:
         public = np.flatnonzero(~key_private)
-        ends = np.unique(key[is_term])
+        mark = np.zeros(n_keys, bool)
+        mark[key[is_term]] = True
+        mark &= ~key_private
+        ends = np.flatnonzero(mark)
         tree_all = cKDTree(key_xy[public])
         tree_end = cKDTree(key_xy[ends])
         pairs = tree_end.sparse_distance_matrix(
@@ -424,7 +449,9 @@ def build_network(
     split = is_term | (cluster_count[vkey] > 1)
 
     # nodes: clusters holding a split vertex, numbered along a Morton curve
-    node_keys = np.unique(vkey[split])
+    mark = np.zeros(n_keys, bool)
+    mark[vkey[split]] = True
+    node_keys = np.flatnonzero(mark)
     perm = morton_order(key_xy[node_keys])
     node_keys = node_keys[perm]
     node_of_key = np.full(n_keys, -1, np.int64)
@@ -459,8 +486,8 @@ def build_network(
     starts[ea] = 1
     edge_of_seg = np.cumsum(starts) - 1
     in_edge = np.zeros(n_vert, np.int64)
-    np.add.at(in_edge, ea, 1)
-    np.add.at(in_edge, eb, -1)
+    in_edge[ea] += 1  # ea (and eb) hold distinct positions
+    in_edge[eb] -= 1
     inside = np.cumsum(in_edge) > 0  # vertex k starts a segment of some edge
     length = np.add.reduceat(d, ea) if ea.size else np.zeros(0)
     drive = np.add.reduceat(np.nan_to_num(seg_drive, nan=0.0), ea) if ea.size else np.zeros(0)

@@ -142,6 +142,12 @@ def _cum(graph: RoadGraph, name: str, values: NDArray[np.float64]) -> NDArray[np
 class Attachment:
     """Points joined to a graph, with augmented CSR matrices per mode and season.
 
+    Points flagged in ``is_node`` (the services: anything a query starts from) become
+    nodes of the augmented graph, splitting their edges. The other points (villages,
+    hamlets: only ever destinations of a query) are evaluated after Dijkstra from their
+    two neighbouring stations on their edge — exactly what the augmented graph would
+    give, since such a point is a dead end, but with a graph no larger than the roads.
+
     Attributes
     ----------
     graph
@@ -152,12 +158,15 @@ class Attachment:
         Their joins (to any edge; ``drive`` mode re-snaps to drivable edges).
     dem_z
         Elevation at the points (``nan`` without a DEM).
+    is_node
+        Which points are graph nodes (may be query sources).
     """
 
     graph: RoadGraph
     xy: NDArray[np.float64]
     snap: Snap
     dem_z: NDArray[np.float64]
+    is_node: NDArray[np.bool_]
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -165,12 +174,21 @@ class Attachment:
         """Number of points."""
         return int(self.xy.shape[0])
 
+    @property
+    def n_node_points(self) -> int:
+        """Number of points that are graph nodes."""
+        return int(self.is_node.sum())
+
     def point_nodes(self, idx: ArrayLike | None = None) -> NDArray[np.int64]:
-        """Augmented-graph node ids of points ``idx`` (all points when omitted)."""
-        base = self.graph.n_nodes + self.n_points
-        if idx is None:
-            return base + np.arange(self.n_points, dtype=np.int64)
-        return base + np.asarray(idx, dtype=np.int64)
+        """Augmented-graph node ids of node points ``idx`` (all node points when omitted)."""
+        rank = np.cumsum(self.is_node) - 1
+        pts = np.flatnonzero(self.is_node) if idx is None else np.asarray(idx, dtype=np.int64)
+        if pts.size and not self.is_node[pts].all():
+            bad = int(pts[~self.is_node[pts]][0])
+            msg = (f"point {bad} was not attached as a node, so it cannot start a query; "
+                   f"pass it in attach_points(..., nodes=)")
+            raise NetworkError(msg)
+        return np.asarray(self.graph.n_nodes + self.n_node_points + rank[pts], dtype=np.int64)
 
     def snap_for(self, mode: Mode, season: Season) -> Snap:
         """Return the joins used by ``mode``: drivable edges of the season for ``drive``."""
@@ -199,25 +217,23 @@ class Attachment:
             grade = np.where(d > 0, np.nan_to_num(z_road - self.dem_z) / d, 0.0)
         grade = np.nan_to_num(grade, nan=0.0, posinf=0.0, neginf=0.0)
         f = g.params.offroad_walk_factor * _KMH_TO_M_PER_MIN
-        t_in = np.where(d > 0, d / (tobler_kmh(grade) * f), 0.0)
-        t_out = np.where(d > 0, d / (tobler_kmh(-grade) * f), 0.0)
+        with np.errstate(invalid="ignore"):
+            t_in = np.where(d > 0, d / (tobler_kmh(grade) * f), 0.0)
+            t_out = np.where(d > 0, d / (tobler_kmh(-grade) * f), 0.0)
         t_in[~np.isfinite(d)] = np.inf
         t_out[~np.isfinite(d)] = np.inf
         return t_in, t_out
 
-    def matrix(
-        self, mode: Mode = "vehicle", season: Season = "dry", *, transpose: bool = False
-    ) -> csr_matrix:
-        """Return the augmented directed graph (minutes); ``transpose`` for times *to* sources."""
-        key = f"csr:{mode}:{season}:{transpose}"
+    def _prepare(self, mode: Mode, season: Season) -> dict[str, Any]:
+        key = f"prep:{mode}:{season}"
         if key in self.cache:
-            out: csr_matrix = self.cache[key]
+            out: dict[str, Any] = self.cache[key]
             return out
         g = self.graph
         snap = self.snap_for(mode, season)
-        n, p = g.n_nodes, self.n_points
+        n, p, n_s = g.n_nodes, self.n_points, self.n_node_points
+        rank = np.cumsum(self.is_node) - 1
         fwd, bwd, _ = g.edge_times(mode, season)
-        # partial times from u to each join point, per direction, in the edge's chosen mode
         ok = np.flatnonzero(snap.edge >= 0)
         e, s, t = snap.edge[ok], snap.seg[ok], snap.t[ok]
         a = g.edge_start[e]
@@ -227,6 +243,7 @@ class Attachment:
             seg_val = np.nan_to_num(values[s], nan=0.0, posinf=0.0)
             return np.asarray(c[s] - c[a] + t * seg_val, dtype=float)
 
+        # partial times from u to each join point, per direction, in the edge's chosen mode
         pd = partial("drive", g.seg_drive_min)
         pwf = partial("walk_f", g.seg_walk_fwd_min)
         pwb = partial("walk_b", g.seg_walk_bwd_min)
@@ -235,9 +252,8 @@ class Attachment:
             dscale = np.where(
                 np.isfinite(drive_total[e]), drive_total[e] / g.drive_dry_min[e], np.inf
             )
-        wscale = 1.0 / g.walk_rainy_factor[e] if season == "rainy" else np.ones(e.size)
-        with np.errstate(invalid="ignore"):
             drive_p = pd * dscale
+        wscale = 1.0 / g.walk_rainy_factor[e] if season == "rainy" else np.ones(e.size)
         walk_f_p, walk_b_p = pwf * wscale, pwb * wscale
         if mode == "walk":
             cum_f, cum_b = walk_f_p, walk_b_p
@@ -245,46 +261,101 @@ class Attachment:
             cum_f, cum_b = drive_p, drive_p
         else:
             # the same choice as RoadGraph.edge_times: drive when not slower than walking
-            walk_tot_f = g.walk_fwd_min[e] * wscale
-            walk_tot_b = g.walk_bwd_min[e] * wscale
-            cum_f = np.where(drive_total[e] <= walk_tot_f, drive_p, walk_f_p)
-            cum_b = np.where(drive_total[e] <= walk_tot_b, drive_p, walk_b_p)
-        # chain the join points of each edge in order: u, x1, ..., xk, v
+            cum_f = np.where(drive_total[e] <= g.walk_fwd_min[e] * wscale, drive_p, walk_f_p)
+            cum_b = np.where(drive_total[e] <= g.walk_bwd_min[e] * wscale, drive_p, walk_b_p)
+
         order = np.lexsort((t, s, e))
         e, cf, cb, pid = e[order], cum_f[order], cum_b[order], ok[order]
-        first = np.ones(e.size, bool)
+        isn = self.is_node[pid]
+        m = e.size
+        pos = np.arange(m)
+        first = np.ones(m, bool)
         first[1:] = e[1:] != e[:-1]
-        last = np.ones(e.size, bool)
+        last = np.ones(m, bool)
         last[:-1] = e[1:] != e[:-1]
-        xnode = n + pid
-        prev_node = np.where(first, g.u[e], np.roll(xnode, 1))
-        prev_f = np.where(first, 0.0, np.roll(cf, 1))
-        prev_b = np.where(first, 0.0, np.roll(cb, 1))
-        w_f = np.maximum(cf - prev_f, 0.0)
-        w_b = np.maximum(cb - prev_b, 0.0)
-        tail_f = np.maximum(fwd[e[last]] - cf[last], 0.0)
-        tail_b = np.maximum(bwd[e[last]] - cb[last], 0.0)
+
+        # node points: chain them along each edge, u, x1, ..., xk, v
+        ne, ncf, ncb, npid = e[isn], cf[isn], cb[isn], pid[isn]
+        nfirst = np.ones(ne.size, bool)
+        nfirst[1:] = ne[1:] != ne[:-1]
+        nlast = np.ones(ne.size, bool)
+        nlast[:-1] = ne[1:] != ne[:-1]
+        xnode = n + rank[npid]
+        prev_node = np.where(nfirst, g.u[ne], np.roll(xnode, 1))
+        w_f = np.maximum(ncf - np.where(nfirst, 0.0, np.roll(ncf, 1)), 0.0)
+        w_b = np.maximum(ncb - np.where(nfirst, 0.0, np.roll(ncb, 1)), 0.0)
+        tail_f = np.maximum(fwd[ne[nlast]] - ncf[nlast], 0.0)
+        tail_b = np.maximum(bwd[ne[nlast]] - ncb[nlast], 0.0)
         t_in, t_out = self.legs(mode, season)
-        pnode = n + p + np.arange(p)
-        xall = n + np.arange(p)
-        rows = np.concatenate([
-            g.u, g.v,
-            prev_node, xnode,
-            xnode[last], g.v[e[last]],
-            pnode, xall,
-        ])
-        cols = np.concatenate([
-            g.v, g.u,
-            xnode, prev_node,
-            g.v[e[last]], xnode[last],
-            xall, pnode,
-        ])
-        w = np.concatenate([fwd, bwd, w_f, w_b, tail_f, tail_b, t_in, t_out])
-        if transpose:
-            rows, cols = cols, rows
-        m = csr_from_arrays(rows, cols, w, n + 2 * p)
-        self.cache[key] = m
-        return m
+        node_pts = np.flatnonzero(self.is_node)
+        pnode = n + n_s + np.arange(n_s)
+        xall = n + np.arange(n_s)
+        rows = np.concatenate([g.u, g.v, prev_node, xnode, xnode[nlast], g.v[ne[nlast]],
+                               pnode, xall])
+        cols = np.concatenate([g.v, g.u, xnode, prev_node, g.v[ne[nlast]], xnode[nlast],
+                               xall, pnode])
+        w = np.concatenate([fwd, bwd, w_f, w_b, tail_f, tail_b, t_in[node_pts], t_out[node_pts]])
+
+        # other points: their neighbouring stations (node points or edge ends) on the edge
+        big = np.iinfo(np.int64).max
+        gstart = np.maximum.accumulate(np.where(first, pos, 0))
+        gend = np.minimum.accumulate(np.where(last, pos, big)[::-1])[::-1]
+        iprev = np.maximum.accumulate(np.where(isn, pos, -1))
+        inext = np.minimum.accumulate(np.where(isn, pos, big)[::-1])[::-1]
+        has_prev = iprev >= gstart
+        has_next = inext <= gend
+        ip, inx = np.maximum(iprev, 0), np.minimum(inext, max(m - 1, 0))
+        ev = ~isn
+        ev_pid = pid[ev]
+        ev_prev = np.full(p, -1, np.int64)
+        ev_next = np.full(p, -1, np.int64)
+        ev_wb = np.full(p, np.inf)
+        ev_wf = np.full(p, np.inf)
+        ev_prev[ev_pid] = np.where(has_prev, n + rank[pid[ip]], g.u[e])[ev]
+        ev_next[ev_pid] = np.where(has_next, n + rank[pid[inx]], g.v[e])[ev]
+        ev_wb[ev_pid] = np.maximum(cb - np.where(has_prev, cb[ip], 0.0), 0.0)[ev]
+        ev_wf[ev_pid] = np.maximum(np.where(has_next, cf[inx], fwd[e]) - cf, 0.0)[ev]
+        out = {
+            "rows": rows, "cols": cols, "w": w, "size": n + 2 * n_s,
+            "ev_prev": ev_prev, "ev_next": ev_next, "ev_wb": ev_wb, "ev_wf": ev_wf,
+            "t_in": t_in,
+        }
+        self.cache[key] = out
+        return out
+
+    def matrix(
+        self, mode: Mode = "vehicle", season: Season = "dry", *, transpose: bool = False
+    ) -> csr_matrix:
+        """Return the augmented directed graph (minutes); ``transpose`` for times *to* sources."""
+        key = f"csr:{mode}:{season}:{transpose}"
+        if key not in self.cache:
+            prep = self._prepare(mode, season)
+            rows, cols = prep["rows"], prep["cols"]
+            if transpose:
+                rows, cols = cols, rows
+            self.cache[key] = csr_from_arrays(rows, cols, prep["w"], prep["size"])
+        out: csr_matrix = self.cache[key]
+        return out
+
+    def _point_values(
+        self, dist: NDArray[np.float64], mode: Mode, season: Season
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Return all points' times from a node-distance array, and the node each came through."""
+        prep = self._prepare(mode, season)
+        p = self.n_points
+        out = np.full(p, np.inf)
+        via = np.full(p, -1, np.int64)
+        node_pts = np.flatnonzero(self.is_node)
+        pn = self.point_nodes(node_pts)
+        out[node_pts] = dist[pn]
+        via[node_pts] = pn
+        ok = prep["ev_prev"] >= 0
+        prev, nxt = prep["ev_prev"][ok], prep["ev_next"][ok]
+        back = prep["ev_wb"][ok] + dist[prev]
+        ahead = prep["ev_wf"][ok] + dist[nxt]
+        out[ok] = prep["t_in"][ok] + np.minimum(back, ahead)
+        via[ok] = np.where(back <= ahead, prev, nxt)
+        return out, via
 
     def times_to_nearest(
         self,
@@ -292,28 +363,34 @@ class Attachment:
         *,
         mode: Mode = "vehicle",
         season: Season = "dry",
+        with_source: bool = False,
     ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         """Minutes from every point to the nearest of the ``targets`` points, and which.
 
         Multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra(min_only=True)``) from the
         targets on the reversed graph, so that direction-dependent walking times are
-        those of the trip *to* the target. Returns ``inf`` / ``-1`` where unreachable.
+        those of the trip *to* the target. Returns ``inf`` where unreachable; the second
+        array (target point index, ``-1`` when unreachable) only with ``with_source``.
         """
         tg = np.asarray(targets, dtype=np.int64)
         p = self.n_points
-        if tg.size == 0:
-            return np.full(p, np.inf), np.full(p, -1, np.int64)
-        m = self.matrix(mode, season, transpose=True)
-        dist, _, src = dijkstra(
-            m, directed=True, indices=self.point_nodes(tg), min_only=True,
-            return_predecessors=True,
-        )
-        pn = self.point_nodes()
-        near = np.asarray(src[pn], dtype=np.int64)
         which = np.full(p, -1, np.int64)
-        has = near >= 0
-        which[has] = near[has] - (self.graph.n_nodes + p)
-        return np.asarray(dist[pn], dtype=float), which
+        if tg.size == 0:
+            return np.full(p, np.inf), which
+        m = self.matrix(mode, season, transpose=True)
+        src_nodes = self.point_nodes(tg)
+        if not with_source:
+            dist = dijkstra(m, directed=True, indices=src_nodes, min_only=True)
+            return self._point_values(dist, mode, season)[0], which
+        dist, _, src = dijkstra(
+            m, directed=True, indices=src_nodes, min_only=True, return_predecessors=True
+        )
+        times, via = self._point_values(dist, mode, season)
+        node_to_point = np.full(m.shape[0], -1, np.int64)
+        node_to_point[self.point_nodes()] = np.flatnonzero(self.is_node)
+        has = (via >= 0) & np.isfinite(times)
+        which[has] = node_to_point[np.asarray(src, dtype=np.int64)[via[has]]]
+        return times, which
 
     def times_to_each(
         self, targets: ArrayLike, *, mode: Mode = "vehicle", season: Season = "dry"
@@ -324,9 +401,9 @@ class Attachment:
         if tg.size == 0:
             return out
         m = self.matrix(mode, season, transpose=True)
-        pn = self.point_nodes()
         for i, node in enumerate(self.point_nodes(tg)):
-            out[i] = dijkstra(m, directed=True, indices=int(node))[pn]
+            dist = dijkstra(m, directed=True, indices=int(node))
+            out[i] = self._point_values(dist, mode, season)[0]
         return out
 
     def node_times(
@@ -341,7 +418,9 @@ class Attachment:
         return np.asarray(dist[: self.graph.n_nodes], dtype=float)
 
 
-def attach_points(graph: RoadGraph, xy: ArrayLike) -> Attachment:
+def attach_points(
+    graph: RoadGraph, xy: ArrayLike, *, nodes: ArrayLike | None = None
+) -> Attachment:
     """Join points to the graph at the nearest point of the nearest edge.
 
     Parameters
@@ -350,6 +429,10 @@ def attach_points(graph: RoadGraph, xy: ArrayLike) -> Attachment:
         The road graph.
     xy
         ``(P, 2)`` coordinates in the graph's CRS.
+    nodes
+        Indices (or a boolean mask) of the points that queries may start from (services);
+        they become graph nodes. All points when omitted. The others are evaluated
+        exactly from their edge after each query.
 
     Returns
     -------
@@ -364,10 +447,15 @@ def attach_points(graph: RoadGraph, xy: ArrayLike) -> Attachment:
     if graph.n_edges == 0:
         msg = "the road graph has no edges; check the roads layer"
         raise NetworkError(msg)
+    is_node = np.ones(pts.shape[0], bool)
+    if nodes is not None:
+        sel = np.asarray(nodes)
+        is_node = np.zeros(pts.shape[0], bool)
+        is_node[sel] = True
     snap = snap_points(graph, pts)
     z = (
         graph.dem.sample_bilinear(pts[:, 0], pts[:, 1])
         if graph.dem is not None
         else np.full(pts.shape[0], np.nan)
     )
-    return Attachment(graph=graph, xy=pts, snap=snap, dem_z=z)
+    return Attachment(graph=graph, xy=pts, snap=snap, dem_z=z, is_node=is_node)
