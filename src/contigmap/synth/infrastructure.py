@@ -54,12 +54,14 @@ def make_services(
         recs.append(("market", f"{base}集市", t.township_id, x + off * 0.2, y - off))
     vt = settlements.villages
     villages = vt[~vt["community"]].sort_values(["pop", "village_id"], ascending=[False, True])
-    for v in villages.iloc[: len(villages) // 4].itertuples():
-        recs.append(
-            ("school", f"{v.name}小学", v.township_id, float(v.x) + off / 2, float(v.y) + off / 3)
-        )
-    for v in villages.iloc[:4].itertuples():
-        recs.append(("market", f"{v.name}集市", v.township_id, float(v.x) - off / 2, float(v.y)))
+    names = villages["name"].astype(str).tolist()
+    towns = villages["township_id"].astype(str).tolist()
+    xs = villages["x"].to_numpy(dtype=float)
+    ys = villages["y"].to_numpy(dtype=float)
+    for i in range(len(villages) // 4):
+        recs.append(("school", f"{names[i]}小学", towns[i], xs[i] + off / 2, ys[i] + off / 3))
+    for i in range(4):
+        recs.append(("market", f"{names[i]}集市", towns[i], xs[i] - off / 2, ys[i]))
     df = pd.DataFrame(recs, columns=["kind", "name", "township_id", "lon", "lat"])
     df.insert(0, "service_id", [f"S{i + 1:03d}" for i in range(len(df))])
     return df
@@ -131,7 +133,7 @@ def make_infrastructure(
     sx, sy = _cell_xy(terrain, settlements.seats)
     seat_i = int(np.flatnonzero(settlements.seats == settlements.county_seat)[0])
     others = [i for i in range(len(settlements.seats)) if i != seat_i]
-    picked = [seat_i] + sorted(rng.choice(others, size=5, replace=False).tolist())
+    picked = [seat_i, *sorted(rng.choice(others, size=5, replace=False).tolist())]
     sub = pd.DataFrame(
         {
             "substation_id": [f"B{i + 1:02d}" for i in range(len(picked))],

@@ -47,8 +47,10 @@ def village_incidence(
     lo: float = 0.03,
     hi: float = 0.62,
 ) -> NDArray[np.float64]:
-    """Incidence per village ``clip(logistic(a + risk), lo, hi)`` with ``a`` such that the
-    population-weighted mean is ``target``.
+    """Village incidences ``clip(logistic(a + risk), lo, hi)`` with a population-weighted mean.
+
+    The intercept ``a`` is found by bisection so that the mean weighted by ``pop`` is
+    ``target``.
     """
     w = pop / pop.sum()
 
@@ -118,11 +120,11 @@ def make_households(
     summary = []
     hh_counter = 0
     for i, vid in enumerate(villages["village_id"].tolist()):
-        n_h = int(villages["households"].iat[i])
+        n_h = int(villages["households"].to_numpy()[i])
         p = int(pop[i])
         extra = rng.multinomial(p - n_h, rng.dirichlet(np.full(n_h, 4.0)))
         members = 1 + extra
-        target_poor = fixed.get(vid, int(round(inc[i] * p)))
+        target_poor = fixed.get(vid, round(inc[i] * p))
         order = rng.permutation(n_h)
         poor = np.zeros(n_h, dtype=bool)
         got = 0

@@ -23,6 +23,7 @@ that would cross another is kept unsimplified.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import defaultdict
 
@@ -59,7 +60,7 @@ class _Net:
         self.nodes: set[int] = set()
 
     def add_path(self, path: list[int], level: int, surface: str) -> None:
-        for a, b in zip(path[:-1], path[1:], strict=True):
+        for a, b in itertools.pairwise(path):
             k = _key(a, b)
             self.use[k] += 1
             if k not in self.level or level < self.level[k]:
@@ -82,7 +83,7 @@ def _forest(graph: CostGraph, sources: list[int]) -> tuple[NDArray[np.float64], 
 
 
 def _border_ends(terrain: Terrain, seat: int) -> list[int]:
-    rows, cols = terrain.grid.shape
+    _rows, cols = terrain.grid.shape
     m = terrain.mask
     interior = m.copy()
     interior[1:-1, 1:-1] = m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:]
@@ -227,7 +228,7 @@ def make_roads(
         geometries, and per village ``village_id, hardened`` (bool: a hardened road
         reaches the village), ``access_cost_m`` (least cost to the network before it).
     """
-    rows, cols = terrain.grid.shape
+    _rows, cols = terrain.grid.shape
     graph = cost_graph(terrain)
     seats = settlements.seats
     seat = int(settlements.county_seat)
@@ -259,7 +260,7 @@ def make_roads(
         village_paths.append((path, surface))
         net.add_path(path, 3, surface)
     for path, _ in village_paths:
-        for a, b in zip(path[:-1], path[1:], strict=True):
+        for a, b in itertools.pairwise(path):
             k = _key(a, b)
             if net.use[k] >= 3 and net.level[k] == 3:
                 net.level[k] = 2
@@ -317,7 +318,7 @@ def make_roads(
         if pr[vcells[j]] < 0:
             continue
         path = path_to_root(pr, int(vcells[j]))
-        new = [p for p in zip(path[:-1], path[1:], strict=True) if _key(*p) not in net.level]
+        new = [p for p in itertools.pairwise(path) if _key(*p) not in net.level]
         net.add_path(path, 4, "gravel" if rng.random() < 0.3 else "earth")
         current += len(new) * cell_km * 1.1 * 0.93
 
@@ -329,8 +330,8 @@ def make_roads(
     lines = []
     recs = []
     for path, lv, sf, br in chains:
-        r, c = np.divmod(np.asarray(path), cols)
-        xy = np.column_stack([tf.c + (c + 0.5) * tf.a, tf.f + (r + 0.5) * tf.e])
+        pr, pc = np.divmod(np.asarray(path), cols)
+        xy = np.column_stack([tf.c + (pc + 0.5) * tf.a, tf.f + (pr + 0.5) * tf.e])
         lines.append(shapely.LineString(xy))
         recs.append({"road_class": LEVEL_CLASSES[lv], "surface": sf, "bridge": bool(br)})
     lines = _clean_simplify(lines, tol=0.3 * tf.a)

@@ -216,9 +216,9 @@ def make_settlements(
             near_c = cells_t[(d < radius) & (slope[cells_t] < 20)]
             near_c = near_c if near_c.size >= len(comm) else cells_t[np.argsort(d)][: 4 * len(comm)]
             got = _pick_spaced(rng, near_c, gentle[near_c] + 1e-9, len(comm), 350.0, terrain, [])
-            vt.loc[comm, "cell"] = got
+            vt.loc[np.asarray(comm), "cell"] = got
             taken_t += got
-        if fixed_village is not None and fixed_village in set(vt.loc[rest, "village_id"]):
+        if fixed_village is not None and fixed_village in set(vt["village_id"].to_numpy()[rest]):
             i_fix = int(vt.index[vt["village_id"] == fixed_village][0])
             d = _dist_m(terrain, seat, cells_t)
             far_high = cells_t[(znorm[cells_t] > 0.55) & (d > 5_000) & (slope[cells_t] < 20)]
@@ -299,9 +299,10 @@ def make_settlements(
         spacing = max(
             150.0, 0.35 * np.sqrt(cells_v.size * terrain.cell_dx_m * terrain.cell_dy_m / k)
         )
-        got = [int(vcells[i])] + _pick_spaced(
-            rng, cells_v, prob, k - 1, spacing, terrain, [int(vcells[i])]
-        )
+        got = [
+            int(vcells[i]),
+            *_pick_spaced(rng, cells_v, prob, k - 1, spacing, terrain, [int(vcells[i])]),
+        ]
         hpop = largest_remainder(rng.dirichlet(np.full(k, 3.0)) + 0.05, int(pop[i]))
         hhh = largest_remainder(hpop.astype(float) + 1e-9, int(hh[i]))
         hx, hy = _centres(terrain, np.asarray(got))
@@ -309,12 +310,13 @@ def make_settlements(
         jx = rng.uniform(-0.35, 0.35, k) * terrain.grid.res[0]
         jy = rng.uniform(-0.35, 0.35, k) * terrain.grid.res[1]
         jx[0] = jy[0] = 0.0  # the first hamlet holds the village committee
+        vid, vname = str(vt["village_id"].iat[i]), str(vt["name"].iat[i])
         for j in range(k):
             hrows.append(
                 {
-                    "hamlet_id": f"{vt.at[i, 'village_id']}{j + 1:02d}",
-                    "village_id": vt.at[i, "village_id"],
-                    "name": f"{vt.at[i, 'name']}{_ORDINALS[j]}组",
+                    "hamlet_id": f"{vid}{j + 1:02d}",
+                    "village_id": vid,
+                    "name": f"{vname}{_ORDINALS[j]}组",
                     "x": hx[j] + jx[j],
                     "y": hy[j] + jy[j],
                     "cell": got[j],

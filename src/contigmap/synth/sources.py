@@ -67,7 +67,10 @@ def _data_dir() -> Path:
 
 
 def display_village_name(official: str) -> str:
-    """Short display name: ``十八洞村村民委员会`` → ``十八洞村``, ``龙潭社区居委会`` → ``龙潭社区``."""
+    """Return the short display name: ``十八洞村村民委员会`` → ``十八洞村``.
+
+    ``龙潭社区居委会`` → ``龙潭社区``; names without a committee suffix are unchanged.
+    """
     for suffix in ("村民委员会", "居民委员会", "居委会"):
         if official.endswith(suffix):
             return official[: -len(suffix)]
@@ -75,7 +78,7 @@ def display_village_name(official: str) -> str:
 
 
 def is_community(code: str) -> bool:
-    """True for a community (社区): village part of the 12-digit code is ``0xx``."""
+    """Tell whether a 12-digit code is a community (社区): its village part is ``0xx``."""
     return len(code) == 12 and code[9] == "0"
 
 
