@@ -293,6 +293,15 @@ def _table_xy_columns(df: pd.DataFrame, spec: LayerSpec) -> tuple[str, str] | No
     return x, y
 
 
+def _delimiter(path: Path) -> str:
+    """Guess a text table's delimiter from its header line: comma, tab, semicolon or bar."""
+    with path.open("rb") as handle:
+        header = handle.readline()
+    counts = {sep: header.count(sep.encode()) for sep in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
+
+
 def _read_table_file(path: Path, spec: LayerSpec, source: str, problems: list[str]) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
@@ -300,11 +309,11 @@ def _read_table_file(path: Path, spec: LayerSpec, source: str, problems: list[st
             sheet: str | int = spec.layer if spec.layer is not None else 0
             return pd.read_excel(path, sheet_name=sheet, dtype=str)
         if spec.encoding is not None:
-            return pd.read_csv(path, dtype=str, encoding=spec.encoding, sep=None, engine="python")
+            return pd.read_csv(path, dtype=str, encoding=spec.encoding, sep=_delimiter(path))
         try:
-            return pd.read_csv(path, dtype=str, encoding="utf-8-sig", sep=None, engine="python")
+            return pd.read_csv(path, dtype=str, encoding="utf-8-sig", sep=_delimiter(path))
         except UnicodeDecodeError:
-            df = pd.read_csv(path, dtype=str, encoding="gb18030", sep=None, engine="python")
+            df = pd.read_csv(path, dtype=str, encoding="gb18030", sep=_delimiter(path))
             _note(problems, source, "not UTF-8; read as GB18030 (add 'encoding: gbk' to confirm)")
             return df
     except ValueError as err:

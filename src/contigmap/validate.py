@@ -635,8 +635,8 @@ def _facts_lines(facts: dict[str, Any]) -> list[str]:
     out = [
         f"area: {num(facts.get('area_km2'), ',.1f')} km²",
         f"townships: {num(facts.get('townships'), 'd')}",
-        f"villages: {num(facts.get('villages'), 'd')}",
-        f"hamlets: {num(facts.get('hamlets'), 'd')}",
+        f"villages: {num(facts.get('villages'), ',d')}",
+        f"hamlets: {num(facts.get('hamlets'), ',d')}",
         f"people: {num(facts.get('pop'), ',d')}",
         f"roads: {num(facts.get('road_km'), ',.1f')} km, density "
         f"{num(facts.get('road_density_km_per_km2'), '.2f')} km/km²",
