@@ -126,6 +126,7 @@ class LayersConfig(_Strict):
     hamlets: LayerSpec | None = None
     boundaries: dict[Literal["county", "townships"], LayerSpec] = Field(default_factory=dict)
     dem: LayerSpec | None = None
+    rivers: LayerSpec | None = None
     hazards: dict[str, LayerSpec] = Field(default_factory=dict)
     ecology: dict[str, LayerSpec] = Field(default_factory=dict)
     services: LayerSpec | None = None

@@ -141,6 +141,7 @@ ROLE_SCHEMAS: Final[dict[str, RoleSchema]] = {
         geometry=("point",),
         domains={"kind": SERVICE_KINDS},
     ),
+    "rivers": RoleSchema("river_id", geometry=("line",), numeric_min={"upstream_km2": 0}),
     "hazards": RoleSchema("hazard_id", geometry=("polygon",)),
     "ecology": RoleSchema("eco_id", geometry=("polygon",)),
     "infrastructure.power_lines": RoleSchema("line_id", geometry=("line",)),

@@ -309,6 +309,7 @@ def _manifest(seed: int) -> dict[str, Any]:
             },
             "roads": {"path": "roads.parquet", "id": "road_id"},
             "dem": {"path": "dem.tif"},
+            "rivers": {"path": "rivers.gpkg", "layer": "rivers", "id": "river_id"},
             "hazards": {
                 "landslide": {"path": "landslide.tif"},
                 "flood": {"path": "hazards.gpkg", "layer": "flood", "id": "hazard_id"},
