@@ -1,0 +1,209 @@
+"""Tests of contigmap.network.snap / access / osm: joins, hand-checked times, flags, OSM."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+
+from contigmap.errors import DataQualityWarning, NetworkError
+from contigmap.network import (
+    access_measures,
+    attach_points,
+    build_network,
+    component_report,
+    county_summary,
+    read_osm_roads,
+    rural_access_index,
+    township_summary,
+    travel_time_edges,
+)
+
+CRS_M = "EPSG:4547"
+WALK_OFF = 6 * math.exp(-0.175) * 0.6 * 1000 / 60  # off-road walking, m/min, flat
+WALK_ON = 6 * math.exp(-0.175) * 1000 / 60
+
+
+def roads_gdf(lines, classes=None, surfaces=None):
+    n = len(lines)
+    return gpd.GeoDataFrame(
+        {"road_id": [f"r{i}" for i in range(n)], "road_class": classes or ["county"] * n,
+         "surface": surfaces or ["paved"] * n},
+        geometry=list(lines), crs=CRS_M,
+    )
+
+
+def points_gdf(xy, **cols):
+    return gpd.GeoDataFrame(cols, geometry=shapely.points(np.asarray(xy, float)), crs=CRS_M)
+
+
+def test_village_on_edge_midpoint_and_offroad_leg():
+    g = build_network(roads_gdf([shapely.LineString([(0, 0), (1000, 0)])]))
+    att = attach_points(g, [[500, 0], [500, 30], [0, 0]], nodes=[2])
+    tt, _ = att.times_to_nearest([2])
+    assert tt[0] == pytest.approx(500 / (40 * 1000 / 60))  # 0.75 min at 40 km/h
+    assert tt[1] == pytest.approx(0.75 + 30 / WALK_OFF)
+    assert tt[2] == 0.0
+    assert att.snap.dist_m[1] == pytest.approx(30)
+
+
+def test_points_on_the_same_edge_route_along_it():
+    # service in the middle of the edge, villages either side: never via the edge's ends
+    g = build_network(roads_gdf([shapely.LineString([(0, 0), (2000, 0)])]))
+    xy = [[400, 0], [1500, 0], [1000, 0]]
+    for nodes in ([2], None):  # evaluated on the edge, or every point a graph node
+        att = attach_points(g, xy, nodes=nodes)
+        tt, which = att.times_to_nearest([2], with_source=True)
+        per_m = 1 / (40 * 1000 / 60)
+        assert tt[:2] == pytest.approx([600 * per_m, 500 * per_m])
+        assert which.tolist() == [2, 2, 2]
+
+
+def test_far_village_keeps_honest_walking_time():
+    g = build_network(roads_gdf([shapely.LineString([(0, 0), (1000, 0)])]))
+    att = attach_points(g, [[1000, 5000], [0, 0]], nodes=[1])
+    tt, _ = att.times_to_nearest([1])
+    assert tt[0] == pytest.approx(5000 / WALK_OFF + 1000 / (40 * 1000 / 60))
+
+
+def test_evaluated_points_match_networkx_on_realistic_network():
+    from contigmap.synth.scale import make_scale_roads
+
+    roads, villages = make_scale_roads(3000, seed=3)
+    g = build_network(roads)
+    rng = np.random.default_rng(0)
+    vxy = np.column_stack([villages.geometry.x, villages.geometry.y])
+    vxy = vxy + rng.normal(0, 150, vxy.shape)  # off the junctions, onto edges and off-road
+    fac = np.arange(0, len(vxy), 40)
+    n_v = len(vxy)
+    xy = np.vstack([vxy, vxy[fac]])
+    targets = n_v + np.arange(fac.size)
+    att = attach_points(g, xy, nodes=targets)
+    full = attach_points(g, xy)  # every point a node of the graph
+    m = full.matrix("walk", "dry")
+    ref = nx.DiGraph()
+    coo = m.tocoo()
+    ref.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(),
+                                    strict=True))
+    d_ref = nx.multi_source_dijkstra_path_length(ref.reverse(), set(full.point_nodes(targets)))
+    want = np.array([d_ref.get(int(p), np.inf) for p in full.point_nodes()])
+    for mode in ("walk",):
+        tt, _ = att.times_to_nearest(targets, mode=mode)
+        np.testing.assert_allclose(tt, want, rtol=1e-9)
+    tv, _ = att.times_to_nearest(targets, mode="vehicle")
+    tv_full, _ = full.times_to_nearest(targets, mode="vehicle")
+    np.testing.assert_allclose(tv, tv_full, rtol=1e-9)
+    assert (tv <= want + 1e-9).all()  # a vehicle is never slower than walking
+
+
+def small_region():
+    """A hand-checkable county: seat S0 on a paved spine, township T1 seat on a gravel spur."""
+    lines = [
+        shapely.LineString([(0, 0), (5000, 0)]),        # r0 county paved
+        shapely.LineString([(5000, 0), (5000, 4000)]),  # r1 township gravel
+        shapely.LineString([(5000, 4000), (9000, 4000)]),  # r2 track earth (closed in rain)
+        shapely.LineString([(20000, 0), (21000, 0)]),   # r3 detached village road
+    ]
+    roads = roads_gdf(lines, classes=["county", "township", "track", "village"],
+                      surfaces=["paved", "gravel", "earth", "paved"])
+    villages = points_gdf(
+        [[2500, 100], [5000, 3000], [9000, 4000], [20500, 0], [2500, 3000]],
+        village_id=["v0", "v1", "v2", "v3", "v4"], name=["a", "b", "c", "d", "e"],
+        township_id=["T0", "T1", "T1", "T1", "T0"], pop=[100, 200, 300, 400, 500],
+    )
+    services = points_gdf(
+        [[0, 0], [0, 0], [5000, 4000], [2500, 0], [5000, 2000], [100, 0]],
+        service_id=["S0", "S1", "S2", "H", "SC", "M"],
+        kind=["county_seat", "township_seat", "township_seat", "health_centre", "school",
+              "market"],
+        name=["x"] * 6, township_id=["T0", "T0", "T1", None, None, None],
+    )
+    return roads, villages, services
+
+
+def test_access_measures_hand_checked():
+    roads, villages, services = small_region()
+    g = build_network(roads)
+    with pytest.warns(DataQualityWarning, match="pieces"):
+        comp = component_report(g, villages)
+    assert comp["pop"].tolist() == [1100.0, 400.0]
+    m = access_measures(g, villages, services).set_index("village_id")
+    per_m_county = 1 / (40 * 1000 / 60)
+    assert m.loc["v0", "tt_county_seat_min"] == pytest.approx(2500 * per_m_county
+                                                              + 100 / WALK_OFF)
+    # v1: 3 km up the gravel township road (25 km/h), own seat T1 at its end: 1 km
+    assert m.loc["v1", "tt_own_township_seat_min"] == pytest.approx(1000 / (25 * 1000 / 60))
+    assert m.loc["v1", "tt_county_seat_min"] == pytest.approx(
+        3000 / (25 * 1000 / 60) + 5000 * per_m_county)
+    assert m.loc["v1", "walk_county_seat_min"] == pytest.approx(8000 / WALK_ON)
+    assert m.loc["v0", "nearest_township_seat_id"] == "S1"
+    # all-season: paved county road and gravel township road; not the earth track
+    assert m["all_season_2km"].tolist() == [True, True, False, True, False]
+    assert m.loc["v2", "dist_all_season_m"] == pytest.approx(4000)
+    # hardened: v0 on the paved road to its seat; v1 only on gravel
+    assert m.loc["v0", "hardened_to_township"]
+    assert not m.loc["v1", "hardened_to_township"]
+    assert m.loc["v1", "dist_hardened_road_m"] == pytest.approx(3000)
+    # v4 is 3 km from the paved road: beyond the 500 m leg
+    assert not m.loc["v4", "hardened_to_township"]
+    assert m.loc["v3", "isolated"] and not m.loc["v0", "isolated"]
+    assert m.loc["v2", "rainy_unreachable"] and not m.loc["v1", "rainy_unreachable"]
+    rai = rural_access_index(m.reset_index(), by="township_id")
+    assert rai["T0"] == pytest.approx(100 / 600)
+    assert rai["T1"] == pytest.approx(600 / 900)
+    ts = township_summary(m.reset_index()).set_index("township_id")
+    assert ts.loc["T1", "pop"] == 900
+    assert ts.loc["T1", "pop_within_30min_seat"] == 200 + 300  # v3 is unreachable
+    cs = county_summary(m.reset_index())
+    assert cs["rai"].iloc[0] == pytest.approx(700 / 1500)
+    layer = travel_time_edges(g, services)
+    assert layer.loc[layer["road_id"] == "r0", "tt_min"].iloc[0] == pytest.approx(
+        2500 * per_m_county)
+    assert np.isinf(layer.loc[layer["road_id"] == "r3", "tt_min"].iloc[0])
+
+
+def test_missing_county_seat_warns_and_bad_crs_raises():
+    roads, villages, services = small_region()
+    g = build_network(roads)
+    no_seat = services[services["kind"] != "county_seat"]
+    with pytest.warns(DataQualityWarning, match="county_seat"):
+        m = access_measures(g, villages, no_seat)
+    assert m["tt_county_seat_min"].isna().all()
+    with pytest.raises(NetworkError, match="reproject"):
+        access_measures(g, villages.to_crs("EPSG:4326"), services)
+
+
+def test_read_osm_pbf(tmp_path):
+    osmium = pytest.importorskip("osmium")
+    from osmium.osm.mutable import Node, Way
+
+    path = tmp_path / "tiny.osm.pbf"
+    w = osmium.SimpleWriter(str(path))
+    coords = {1: (109.0, 28.0), 2: (109.01, 28.0), 3: (109.01, 28.01), 4: (109.0, 28.01)}
+    for nid, loc in coords.items():
+        w.add_node(Node(id=nid, location=loc))
+    w.add_way(Way(id=10, nodes=[1, 2], tags={"highway": "tertiary", "surface": "asphalt",
+                                             "name": "乡道", "ref": "Y012"}))
+    w.add_way(Way(id=11, nodes=[2, 3], tags={"highway": "track", "tracktype": "grade2",
+                                             "bridge": "yes"}))
+    w.add_way(Way(id=12, nodes=[3, 4], tags={"highway": "footway", "tunnel": "no"}))
+    w.add_way(Way(id=13, nodes=[4, 1], tags={"building": "yes"}))
+    w.add_way(Way(id=14, nodes=[1, 3], tags={"highway": "unclassified", "surface": "dirt"}))
+    w.close()
+    roads = read_osm_roads(path)
+    r = roads.set_index("road_id")
+    assert list(r.index) == ["w10", "w11", "w12", "w14"]
+    assert r.loc["w10", "road_class"] == "township"  # the Y ref wins over tertiary
+    assert r.loc["w10", "surface"] == "paved" and r.loc["w10", "name"] == "乡道"
+    assert r.loc["w11", "road_class"] == "track" and r.loc["w11", "surface"] == "gravel"
+    assert r.loc["w11", "bridge"] and not r.loc["w12", "tunnel"]
+    assert r.loc["w12", "road_class"] == "path" and r.loc["w12", "surface"] == "earth"
+    assert r.loc["w14", "surface"] == "earth"
+    g = build_network(roads.to_crs(CRS_M))
+    assert g.n_edges == 4 and g.n_components == 1
+    with pytest.raises(Exception, match="not found"):
+        read_osm_roads(tmp_path / "missing.osm.pbf")
