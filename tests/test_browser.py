@@ -79,7 +79,9 @@ def test_map_opens_counts_markers_switches_layer(
     driver.get(out.as_uri())
     assert _wait(driver, "return document.querySelectorAll('path.cm-village').length > 0;")
     with capsys.disabled():
-        print(f"\nfixture map: {out.stat().st_size / 1e3:.0f} kB, load {load_time_ms(driver):.0f} ms")
+        print(
+            f"\nfixture map: {out.stat().st_size / 1e3:.0f} kB, load {load_time_ms(driver):.0f} ms"
+        )
     assert severe_console(driver) == []
     assert driver.execute_script("return document.characterSet;") == "UTF-8"
     # one circle per village in the first (shown) indicator layer; roads and boundaries drawn
@@ -172,7 +174,8 @@ def test_escaping_in_browser(tmp_path: Path, driver: Any) -> None:
         assert content == name
         # hovering shows the tooltip as text too
         driver.execute_script(
-            "var V = window.cmVillages; var i = V.data.q.findIndex(q => q.startsWith(arguments[0]));"
+            "var V = window.cmVillages;"
+            "var i = V.data.q.findIndex(q => q.startsWith(arguments[0]));"
             "V.markers[0][i].openTooltip();",
             name,
         )

@@ -149,9 +149,9 @@ def test_village_coordinates_reprojected_to_wgs84(tmp_path: Path) -> None:
 
 def test_marker_size_grows_with_poor_people(tmp_path: Path) -> None:
     data = _village_data(_render(tmp_path))
-    # poor_pop 533 is the largest: radius 3 + 11; 100 gives 3 + 11 * sqrt(100 / 533)
-    assert data["r"][0] == pytest.approx(14.0)
-    assert data["r"][5] == pytest.approx(3 + 11 * math.sqrt(100 / 533), abs=0.06)
+    # poor_pop 533 is the largest: radius 11 px; 100 gives 3 + 8 * sqrt(100 / 533)
+    assert data["r"][0] == pytest.approx(11.0)
+    assert data["r"][5] == pytest.approx(3 + 8 * math.sqrt(100 / 533), abs=0.06)
 
 
 def test_village_card_from_existing_columns() -> None:

@@ -96,6 +96,9 @@ TT_LABELS: Final[dict[str, tuple[str, str]]] = {
     "school": ("到学校", "to school"),
     "market": ("到集市", "to market"),
 }
+R_MIN_PX: Final[float] = 3.0
+R_MAX_PX: Final[float] = 11.0
+"""Village marker radius range in pixels; the area grows with poor people (sqrt scale)."""
 _TT_COLUMN = re.compile(r"^tt_(?P<dest>[a-z0-9_]+)_min$")
 _TIANDITU_KEY = re.compile(r"^[A-Za-z0-9]{8,64}$")
 
@@ -392,7 +395,9 @@ def _village_radius_px(villages: gpd.GeoDataFrame) -> tuple[list[float], str]:
             v = pd.to_numeric(villages[col], errors="coerce").to_numpy(dtype=float)
             if np.isfinite(v).any():
                 vmax = float(np.nanmax(v)) or 1.0
-                r = 3.0 + 11.0 * np.sqrt(np.clip(np.nan_to_num(v, nan=0.0), 0, None) / vmax)
+                r = R_MIN_PX + (R_MAX_PX - R_MIN_PX) * np.sqrt(
+                    np.clip(np.nan_to_num(v, nan=0.0), 0, None) / vmax
+                )
                 return [round(float(x), 1) for x in r], col
     return [6.0] * len(villages), ""
 
@@ -462,7 +467,7 @@ def _add_villages(
     return V.lat.map(function(lat, i){{
       return L.circleMarker([lat, V.lon[i]], {{
         pane: 'cmPoints', radius: V.r[i], color: '#333333', weight: 0.8, opacity: 0.9,
-        fillColor: ly.pal[ly.c[i]], fillOpacity: 0.9, className: 'cm-village cm-vl-' + k
+        fillColor: ly.pal[ly.c[i]], fillOpacity: 0.85, className: 'cm-village cm-vl-' + k
       }}).bindPopup(V.p[i], {{maxWidth: 360}}).bindTooltip(V.t[i]).addTo(ly.fg);
     }});
   }});
@@ -593,13 +598,13 @@ def _boundary_layers(
             for v in (gdf["name"] if "name" in gdf.columns else [None] * len(gdf))
         ]
         if key == "county":
-            style = {"color": "#222222", "weight": 3.0, "opacity": 0.9, "fill": False}
+            style = {"color": "#3f007d", "weight": 3.0, "opacity": 0.85, "fill": False}
             label = "县界 County boundary"
         elif key == "townships":
             style = {
-                "color": "#555555",
-                "weight": 1.3,
-                "opacity": 0.8,
+                "color": "#807dba",
+                "weight": 1.6,
+                "opacity": 0.9,
                 "dashArray": "6 4",
                 "fillColor": "#ffffff",
                 "fillOpacity": 0.0,
@@ -783,6 +788,7 @@ def _extra_raster(m: folium.Map, ids: _Ids, layer: MapLayer) -> tuple[Any, str]:
             name=_layer_name(layer.name),
             show=layer.show,
             pixelated=False,
+            pane="cmImages",
         )
     )
     overlay.add_to(m)
@@ -930,7 +936,9 @@ def _panes_js(map_name: str) -> str:
     return f"""
 (function(){{
   var map = {map_name};
-  [['cmAreas', 350], ['cmLines', 380], ['cmPoints', 420], ['cmLabels', 590]].forEach(function(p){{
+  var panes = [['cmImages', 300], ['cmAreas', 350], ['cmLines', 380], ['cmPoints', 420],
+               ['cmLabels', 590]];
+  panes.forEach(function(p){{
     var pane = map.createPane(p[0]); pane.style.zIndex = p[1];
     if (p[0] === 'cmLabels') pane.style.pointerEvents = 'none';
   }});
@@ -1014,6 +1022,8 @@ def build_web_map(
             tiles=None,
             control_scale=True,
             prefer_canvas=False,
+            zoom_snap=0.25,
+            zoom_delta=0.5,
         )
     )
     m.get_root().title = _text(title)
