@@ -369,6 +369,7 @@ def test_load_tiny_region(tiny_region: TinyRegion) -> None:
     assert data.boundaries["county"]["county_id"].iloc[0] == "433124"
     assert isinstance(data.hazards["flood"], gpd.GeoDataFrame)
     assert data.dem is not None and data.dem.shape == (8, 10)
+    assert data.dem.name == "dem"
     assert data.households is not None and data.households["poor"].sum() == 3
     assert data.reports["villages"].crs_in == "EPSG:4326"
     assert data.reports["roads"].bounds == (X0, Y0 + 2000, X0 + 10000, Y0 + 4000)

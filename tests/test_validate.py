@@ -41,7 +41,8 @@ def _roads(**columns: list[object]) -> gpd.GeoDataFrame:
 def test_missing_file(tiny_region: TinyRegion) -> None:
     (tiny_region.folder / "roads.gpkg").unlink()
     with pytest.raises(
-        LayerError, match=r"layers\.roads: file not found: .*roads\.gpkg; check 'path:'"
+        LayerError,
+        match=r"layers\.roads \(roads\.gpkg\): file not found: .*roads\.gpkg; check 'path:'",
     ):
         _load(tiny_region.path)
 
@@ -62,8 +63,8 @@ def test_mapped_column_absent(tiny_region: TinyRegion) -> None:
     tiny_region.path.write_text(text.replace("路面: surface", "路况: surface"), encoding="utf-8")
     with pytest.raises(
         ValidationError,
-        match=r"layers\.roads: column '路况' listed under 'columns:' in region\.yaml is not in "
-        r"the file \(it has: RID, 等级, 路面\); did you mean '路面'\?",
+        match=r"layers\.roads \(roads\.gpkg\): column '路况' listed under 'columns:' in "
+        r"region\.yaml is not in the file \(it has: RID, 等级, 路面\); did you mean '路面'\?",
     ):
         _load(tiny_region.path)
 
@@ -328,7 +329,7 @@ def test_validation_report_collects_layer_errors(tiny_region: TinyRegion) -> Non
     failed = {r.name for r in report.layers if r.failed}
     assert failed == {"hazards.flood", "households"}
     text = report.to_text()
-    assert "hazards.flood: ERROR: layers.hazards.flood: file not found" in text
-    assert "households: ERROR: layers.households: id 'H1'" in text
+    assert "hazards.flood: ERROR: layers.hazards.flood (flood.geojson): file not found" in text
+    assert "households: ERROR: layers.households (households.csv): id 'H1'" in text
     assert "result: FAILED" in text
     assert report.facts["villages"] == 4  # the rest still checked

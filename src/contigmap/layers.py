@@ -461,7 +461,7 @@ def _read_vector_or_table(
             validate.check_coordinates(
                 x.to_numpy(float),
                 y.to_numpy(float),
-                source=f"{source} ({path.name})",
+                source=source if path.name in source else f"{source} ({path.name})",
                 x_col=xy[0],
                 y_col=xy[1],
             )
@@ -624,7 +624,7 @@ def read_raster(
     if transform.is_identity:
         msg = f"{source}: {path.name} has no georeferencing (no transform); fix the file"
         raise CRSError(msg)
-    name = source.rsplit(".", 1)[-1]
+    name = source.split(" ")[0].rsplit(".", 1)[-1]
     if working_crs is None or src_crs.equals(working_crs):
         return Raster(array=array, transform=transform, crs=src_crs, name=name)
     rows, cols = array.shape
@@ -759,7 +759,7 @@ def load_region_layers(
 
     for key, schema_key, spec in tqdm(entries, desc="reading layers", disable=not progress):
         path = spec.path if spec.path.is_absolute() else base_dir / spec.path
-        source = f"layers.{key}"
+        source = f"layers.{key} ({spec.path.name})"
         report = LayerReport(name=key, path=path)
         reports[key] = report
         if key == "dem" or (key.split(".")[0] == "hazards" and is_raster_path(spec.path)):
@@ -820,7 +820,7 @@ def load_region_layers(
             raster = read_raster(
                 spec,
                 base_dir=base_dir,
-                source=f"layers.{key}",
+                source=f"layers.{key} ({spec.path.name})",
                 working_crs=working,
                 resampling=resampling,
             )
