@@ -489,3 +489,18 @@ def test_inputs_not_modified(tiny_region: TinyRegion) -> None:
 def test_lonlat_helper_consistent() -> None:
     lon, lat = to_lonlat([X0], [Y0])
     assert 109.2 < lon[0] < 109.4 and 28.3 < lat[0] < 28.45
+
+
+def test_rivers_layer(tiny_region: TinyRegion) -> None:
+    rivers = gpd.GeoDataFrame(
+        {"river_id": ["W1"], "upstream_km2": [12.5]},
+        geometry=[LineString([(X0 + 500, Y0), (X0 + 500, Y0 + 8000)])],
+        crs="EPSG:4545",
+    )
+    rivers.to_file(tiny_region.folder / "rivers.gpkg", engine="pyogrio")
+    text = tiny_region.path.read_text(encoding="utf-8")
+    text += "  rivers: {path: rivers.gpkg, id: river_id}\n"
+    tiny_region.path.write_text(text, encoding="utf-8")
+    data = load_region_layers(load_region(tiny_region.path))
+    assert data.rivers is not None
+    assert data.rivers.geometry.iloc[0].length == pytest.approx(8000.0)

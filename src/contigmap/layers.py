@@ -135,6 +135,7 @@ class RegionData:
     village_areas: gpd.GeoDataFrame | None = None
     hamlets: gpd.GeoDataFrame | None = None
     services: gpd.GeoDataFrame | None = None
+    rivers: gpd.GeoDataFrame | None = None
     boundaries: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     hazards: dict[str, gpd.GeoDataFrame | Raster] = field(default_factory=dict)
     ecology: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
@@ -669,8 +670,8 @@ def _layer_entries(region: RegionConfig) -> list[tuple[str, str, LayerSpec]]:
         ("villages", "villages", layers.villages),
         ("roads", "roads", layers.roads),
     ]
-    for role in ("village_areas", "hamlets", "services", "households", "dem"):
-        spec = getattr(layers, role)
+    for role in ("village_areas", "hamlets", "services", "rivers", "households", "dem"):
+        spec = getattr(layers, role, None)
         if spec is not None:
             out.append((role, role, spec))
     for group in ("boundaries", "hazards", "ecology", "infrastructure"):
@@ -861,6 +862,7 @@ def load_region_layers(
         village_areas=village_areas,
         hamlets=frames.get("hamlets"),
         services=frames.get("services"),
+        rivers=frames.get("rivers"),
         boundaries=group("boundaries", frames),
         hazards=hazards,
         ecology=group("ecology", frames),
