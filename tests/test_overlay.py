@@ -117,3 +117,29 @@ def test_village_profile_end_to_end() -> None:
     assert htable["zone_area_km2"].iloc[0] == pytest.approx(0.01)
     assert htable["zone_source"].iloc[0] == "buffer_clipped"
     assert bool(htable["hazard_landslide_inside"].iloc[0])
+
+
+DEMO = __import__("pathlib").Path(__file__).resolve().parents[1] / "layers" / "huayuan"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DEMO / "region.yaml").exists(), reason="demo region not generated")
+def test_demo_region_profile_is_plausible() -> None:
+    from contigmap.config import load_region
+    from contigmap.layers import load_region_layers
+
+    d = load_region_layers(load_region(DEMO / "region.yaml"))
+    table, hamlets = village_profile(
+        d.villages, village_areas=d.village_areas, townships=d.boundaries.get("townships"),
+        dem=d.dem, hazards=d.hazards, ecology=d.ecology, infrastructure=d.infrastructure,
+        households=d.households, hamlets=d.hamlets)
+    assert len(table) == len(d.villages) and hamlets is not None
+    assert table["poverty_incidence"].between(0, 1).all()
+    for col in [c for c in table.columns if c.endswith("_share")]:
+        assert table[col].between(0, 1).all(), col
+    assert table["elevation_m"].between(200, 1000).all()  # county range 227-922 m
+    assert table["slope_mean_deg"].between(0, 60).all()
+    assert (table.filter(like="dist_") >= 0).all().all()
+    # 十八洞村's real 2013 figures: 939 people, 533 poor
+    sbd = table[table["name"] == "十八洞村"].iloc[0]
+    assert (sbd["pop_registry"], sbd["poor_pop"]) == (939, 533)
