@@ -369,17 +369,17 @@ def overlay_columns(
         Indexed like ``points``.
     """
     out = pd.DataFrame(index=points.index)
-    if dem is not None:
-        out = out.join(terrain_profile(points, zones, dem))
     named = zones if id_column is None else gpd.GeoDataFrame(
         {"_name": id_column.to_numpy()}, geometry=zones.to_numpy(), crs=zones.crs,
         index=zones.index)
+    name_col = "_name" if id_column is not None else None
+    if dem is not None:
+        out = out.join(terrain_profile(points, named, dem, id_column=name_col))
     for prefix, layers in (("hazard", hazards or {}), ("eco", ecology or {})):
         for raw_name, layer in layers.items():
             name = _slug(raw_name)
             if isinstance(layer, Raster):
-                st = zonal_stats(layer, named, stats=("mean", "max"),
-                                 id_column="_name" if id_column is not None else None)
+                st = zonal_stats(layer, named, stats=("mean", "max"), id_column=name_col)
                 out[f"{prefix}_{name}_mean"] = st["mean"].to_numpy()
                 out[f"{prefix}_{name}_max"] = st["max"].to_numpy()
                 _register_layer_columns(prefix, name, "raster")

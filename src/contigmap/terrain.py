@@ -141,10 +141,11 @@ def slope_deg(dem: Raster) -> Raster:
 
 def terrain_profile(
     points: gpd.GeoSeries,
-    zones: gpd.GeoSeries,
+    zones: gpd.GeoSeries | gpd.GeoDataFrame,
     dem: Raster,
     *,
     slope: Raster | None = None,
+    id_column: str | None = None,
 ) -> pd.DataFrame:
     """Elevation, relief and slope of each settlement and its zone.
 
@@ -160,6 +161,8 @@ def terrain_profile(
     slope
         Slope in degrees on any grid; computed from ``dem`` with :func:`slope_deg`
         when ``None``.
+    id_column
+        Column of ``zones`` (a GeoDataFrame) naming settlements in warnings.
 
     Returns
     -------
@@ -173,8 +176,9 @@ def terrain_profile(
         raise CRSError(msg)
     pts = points if points.crs.equals(dem.crs) else points.to_crs(dem.crs)
     elev = dem.sample_bilinear(pts.x.to_numpy(), pts.y.to_numpy())
-    ez = zonal_stats(dem, zones, stats=("mean", "min", "max"))
-    sz = zonal_stats(slope, zones, stats=("mean", "max"), threshold=STEEP_SLOPE_DEG)
+    ez = zonal_stats(dem, zones, stats=("mean", "min", "max"), id_column=id_column)
+    sz = zonal_stats(slope, zones, stats=("mean", "max"), threshold=STEEP_SLOPE_DEG,
+                     id_column=id_column)
     out = pd.DataFrame(
         {
             "elevation_m": elev,
