@@ -22,6 +22,12 @@ polygon rings in grid coordinates ``(u, v) = (column, row)``:
    interior cells come out as 1 (this is the scanline fill), boundary cells as their
    exact fraction (Green's theorem: the trapezoid left of each piece).
 
+Linear statistics (``count``, ``sum``, ``mean``, ``share_above``) never build the
+windows: summing by parts, ``sum_c cov[c] x[c] = sum_c' acc[c'] S[c']`` with ``S`` the
+suffix sum of the row's values, so each zone needs only its O(perimeter) increments
+and the raster is read once, in strips of rows (a one-dimensional summed-area table).
+``min`` and ``max`` use the dense windows (O(bounding box) per zone).
+
 Rings are oriented first (exterior counter-clockwise, holes clockwise), so holes
 subtract. Statistics follow exactextract: ``count`` is the sum of the coverage of
 cells with data (in cells), ``mean`` the coverage-weighted mean, ``sum`` the
