@@ -88,3 +88,9 @@ def test_missing_manifest_file(tmp_path: Path) -> None:
 def test_top_level_must_be_mapping(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"expected a YAML mapping"):
         load_region(_write(tmp_path, "- a\n- b\n"))
+
+
+def test_misspelt_required_key_is_reported_as_misspelt(tmp_path: Path) -> None:
+    text = _roads("{pth: roads.gpkg}")
+    with pytest.raises(ConfigError, match=r"unknown key 'layers\.roads\.pth': did you mean 'path'"):
+        load_region(_write(tmp_path, text))

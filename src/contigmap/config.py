@@ -12,7 +12,7 @@ Example
 
     name: huayuan
     title: 花垣县
-    working_crs: auto          # or e.g. "EPSG:4547" (CGCS2000 / 3-degree GK CM 111E)
+    working_crs: auto          # or e.g. "EPSG:4546" (CGCS2000 / 3-degree GK CM 111E)
     layers:
       villages: {path: villages.gpkg, layer: villages, id: village_id}
       roads:
@@ -250,7 +250,8 @@ def parse_model(model: type[M], data: dict[str, Any], *, source: str) -> M:
     try:
         return model.model_validate(data)
     except PydanticValidationError as err:
-        errors = err.errors()
+        # An unknown key usually explains a "missing" one (``pth:`` for ``path:``): say it first.
+        errors = sorted(err.errors(), key=lambda e: e.get("type") != "extra_forbidden")
         first = _explain(dict(errors[0]), model)
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
         msg = f"{source}: {first}{more}"

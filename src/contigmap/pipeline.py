@@ -179,6 +179,7 @@ def run(
             inputs=[Path(region_path), *data.input_paths],
             parameters=parameters,
             outputs=outputs,
+            base_dir=Path.cwd(),
         )
     result.outputs = {key: out_dir / path.relative_to(stage) for key, path in written.items()}
     result.outputs["manifest"] = out_dir / MANIFEST_NAME
