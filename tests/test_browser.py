@@ -193,3 +193,68 @@ def test_escaping_in_browser(tmp_path: Path, driver: Any) -> None:
     # folium's L_NO_TOUCH flags, Leaflet, the map: nothing from the data
     assert driver.execute_script("return document.querySelectorAll('script').length;") == 3
     assert severe_console(driver) == []
+
+
+DEMO = Path(__file__).resolve().parents[1] / "layers" / "huayuan"
+
+
+def _demo_layers() -> dict[str, Any]:
+    """The committed demo region read with geopandas directly (no pipeline)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    v = gpd.read_file(DEMO / "villages.gpkg", layer="villages").rename(
+        columns={"村代码": "village_id", "村名": "name", "乡镇代码": "township_id", "人口": "pop"}
+    )
+    v["village_id"] = v["village_id"].astype(str)
+    hh = pd.read_csv(DEMO / "households.csv", dtype={"village_code": str})
+    hh["poor_members"] = hh["members"] * hh["poor"].astype(int)
+    agg = hh.groupby("village_code").agg(n=("members", "sum"), poor_pop=("poor_members", "sum"))
+    v = v.merge(agg, left_on="village_id", right_index=True, how="left")
+    v["poverty_incidence"] = v["poor_pop"] / v["n"]
+    ham = pd.read_csv(DEMO / "hamlets.csv")
+    hamlets = gpd.GeoDataFrame(ham, geometry=gpd.points_from_xy(ham.lon, ham.lat), crs=4326)
+    return {
+        "villages": v.drop(columns="n"),
+        "roads": gpd.read_parquet(DEMO / "roads.parquet"),
+        "boundaries": {
+            k: gpd.read_file(DEMO / "boundaries.gpkg", layer=k) for k in ("county", "townships")
+        },
+        "hamlets": hamlets,
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (DEMO / "villages.gpkg").exists(), reason="demo layers not generated")
+def test_demo_map_size_and_load_time(
+    tmp_path: Path, offline_driver: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from contigmap.render import MapLayer
+
+    layers = _demo_layers()
+    hamlets = layers.pop("hamlets")
+    out = render_web_map(
+        tmp_path / "huayuan.html",
+        **layers,
+        extra_layers=[
+            MapLayer(
+                name="自然村 Hamlets", data=hamlets, radius=2, show=False, tooltip_columns=["name"]
+            )
+        ],
+        title="花垣县（示意）",
+        source_note="contigmap demo",
+        illustrative=True,
+    )
+    size = out.stat().st_size
+    assert size < 10 * 1024 * 1024
+    times = []
+    for _ in range(2):  # the faster of two loads: the machine is shared
+        offline_driver.get(out.as_uri())
+        assert _wait(offline_driver, "return !!window.cmVillages;")
+        times.append(load_time_ms(offline_driver))
+    n = len(layers["villages"])
+    assert _count(offline_driver, "path.cm-village") == n
+    assert severe_console(offline_driver) == []
+    with capsys.disabled():
+        print(f"\ndemo map: {size / 1e6:.2f} MB, {n} villages, load {min(times):.0f} ms")
+    assert min(times) < 3000

@@ -277,10 +277,6 @@ def _fmt_causes(v: Any) -> str:
     return "、".join(POVERTY_CAUSES.get(p, p) for p in parts)
 
 
-def _fmt_text(v: Any) -> str:
-    return str(v)
-
-
 def _fmt_minutes(v: Any) -> str:
     return f"{float(v):.0f} 分钟 min"
 
@@ -463,12 +459,15 @@ def _add_villages(
 (function(){{
   var V = {_js_json(data)};
   var layers = [{",".join(layer_js)}];
-  var markers = layers.map(function(ly, k){{
-    return V.lat.map(function(lat, i){{
-      return L.circleMarker([lat, V.lon[i]], {{
-        pane: 'cmPoints', radius: V.r[i], color: '#333333', weight: 0.8, opacity: 0.9,
-        fillColor: ly.pal[ly.c[i]], fillOpacity: 0.85, className: 'cm-village cm-vl-' + k
-      }}).bindPopup(V.p[i], {{maxWidth: 360}}).bindTooltip(V.t[i]).addTo(ly.fg);
+  var markers = layers.map(function(){{ return []; }});
+  layers.forEach(function(ly, k){{
+    cmWhenShown(ly.fg, function(){{
+      V.lat.forEach(function(lat, i){{
+        markers[k].push(L.circleMarker([lat, V.lon[i]], {{
+          pane: 'cmPoints', radius: V.r[i], color: '#333333', weight: 0.8, opacity: 0.9,
+          fillColor: ly.pal[ly.c[i]], fillOpacity: 0.85, className: 'cm-village cm-vl-' + k
+        }}).bindPopup(V.p[i], {{maxWidth: 360}}).bindTooltip(V.t[i]).addTo(ly.fg));
+      }});
     }});
   }});
   window.cmVillages = {{data: V, layers: layers, markers: markers}};
@@ -488,8 +487,8 @@ def _add_geojson(
 ) -> None:
     code = f"""
 (function(){{
-  var S = {_js_json(list(styles))};
-  L.geoJSON({_js_json(fc)}, {{
+  var S = {_js_json(list(styles))}, D = {_js_json(fc)};
+  cmWhenShown({fg.get_name()}, function(){{ L.geoJSON(D, {{
     pane: '{pane}', className: '{class_name}',
     style: function(f){{ return S[f.properties.s]; }},
     pointToLayer: function(f, ll){{
@@ -500,7 +499,7 @@ def _add_geojson(
       if (f.properties.t) l.bindTooltip(f.properties.t, {{sticky: true}});
       if (f.properties.p) l.bindPopup(f.properties.p, {{maxWidth: 360}});
     }}
-  }}).addTo({fg.get_name()});
+  }}).addTo({fg.get_name()}); }});
 }})();
 """
     _Script(code).add_to(m)
@@ -942,6 +941,10 @@ def _panes_js(map_name: str) -> str:
     var pane = map.createPane(p[0]); pane.style.zIndex = p[1];
     if (p[0] === 'cmLabels') pane.style.pointerEvents = 'none';
   }});
+  // build a layer's features when it is first shown: hidden layers cost nothing at load
+  window.cmWhenShown = function(group, build){{
+    if (map.hasLayer(group)) {{ build(); }} else {{ group.once('add', build); }}
+  }};
 }})();
 """
 
