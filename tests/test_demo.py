@@ -1,0 +1,99 @@
+"""End to end on the committed demo region, 花垣县 (issue 2's "must show")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from contigmap.pipeline import RunResult, run
+from contigmap.validate import validation_report
+from tests.browser import HAVE_BROWSER, make_driver, severe_console
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "layers" / "huayuan" / "region.yaml"
+NBS = ROOT / "src" / "contigmap" / "data" / "huayuan" / "villages.csv"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    return run(DEMO, tmp_path_factory.mktemp("demo") / "huayuan")
+
+
+def test_validate_reports_the_real_county() -> None:
+    report = validation_report(DEMO)
+    assert report.ok, report.to_text()
+    facts = report.facts
+    assert abs(facts["area_km2"] - 1111) / 1111 < 0.02
+    assert facts["townships"] == 12
+    assert facts["villages"] == 228
+    assert 1.0 <= facts["road_density_km_per_km2"] <= 1.3
+    assert 0.15 <= facts["poverty_incidence"] <= 0.25
+
+
+def test_villages_named_as_in_the_nbs_list(demo_run: RunResult) -> None:
+    nbs = pd.read_csv(NBS, dtype=str)
+    villages = demo_run.villages
+    assert villages is not None
+    assert sorted(villages["village_id"]) == sorted(nbs["code"])
+    # display names drop the committee suffix of the official name, nothing else
+    official = dict(zip(nbs["code"], nbs["name"], strict=True))
+    for code, name in zip(villages["village_id"], villages["name"], strict=True):
+        assert official[code].startswith(name.removesuffix("社区")), (code, name)
+    row = villages.set_index("village_id").loc["433124110226"]
+    assert row["name"] == "十八洞村"
+    assert row["township_name"] == "双龙镇"
+
+
+def test_demo_outputs(demo_run: RunResult) -> None:
+    out = demo_run.out_dir
+    for name in ("map.html", "villages.gpkg", "villages.csv", "run_manifest.json"):
+        assert (out / name).is_file(), name
+    table = pd.read_csv(out / "villages.csv", dtype={"village_id": str}, encoding="utf-8-sig")
+    assert len(table) == 228
+    shibadong = table.set_index("village_id").loc["433124110226"]
+    # 十八洞村's registry reproduces its real 2013 figures: 533 poor of 939 people
+    assert shibadong["poor_pop"] == 533
+    assert shibadong["poverty_incidence"] == pytest.approx(533 / 939)
+    manifest = json.loads((out / "run_manifest.json").read_text(encoding="utf-8"))
+    names = {Path(r["path"]).name for r in manifest["inputs"]}
+    assert {"region.yaml", "roads.parquet", "households.csv", "dem.tif"} <= names
+    assert (out / "map.html").stat().st_size < 10 * 1024 * 1024
+
+
+def test_demo_is_reproducible(demo_run: RunResult, tmp_path: Path) -> None:
+    again = run(DEMO, tmp_path / "again")
+    for name in ("villages.csv", "map.html"):
+        assert (again.out_dir / name).read_bytes() == (demo_run.out_dir / name).read_bytes(), name
+
+
+@pytest.fixture
+def driver(tmp_path: Path) -> Iterator[Any]:
+    if not HAVE_BROWSER:
+        pytest.skip("chromium and chromedriver are not installed")
+    d = make_driver(tmp_path)
+    try:
+        yield d
+    finally:
+        d.quit()
+
+
+@pytest.mark.browser
+def test_demo_map_opens_in_chromium(demo_run: RunResult, driver: Any, tmp_path: Path) -> None:
+    driver.get((demo_run.out_dir / "map.html").as_uri())
+    for _ in range(100):
+        if driver.execute_script("return document.querySelectorAll('path.cm-village').length;"):
+            break
+        driver.implicitly_wait(0.05)
+    assert severe_console(driver) == []
+    n_villages = driver.execute_script("return document.querySelectorAll('path.cm-village').length;")
+    assert n_villages == 228
+    assert driver.execute_script("return document.querySelectorAll('path.cm-road').length;") > 0
+    assert driver.execute_script("return document.querySelectorAll('path.cm-boundary').length;") >= 1
+    driver.save_screenshot(str(tmp_path / "demo.png"))
