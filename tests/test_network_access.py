@@ -207,3 +207,18 @@ def test_read_osm_pbf(tmp_path):
     assert g.n_edges == 4 and g.n_components == 1
     with pytest.raises(Exception, match="not found"):
         read_osm_roads(tmp_path / "missing.osm.pbf")
+
+
+def test_snap_distance_equals_shapely_brute_force():
+    rng = np.random.default_rng(11)
+    lines = [shapely.LineString(rng.uniform(0, 10000, (rng.integers(2, 5), 2)))
+             for _ in range(80)]
+    lines.append(shapely.LineString([(-50000, 0), (60000, 100)]))  # one very long segment
+    g = build_network(roads_gdf(lines))
+    pts = np.vstack([rng.uniform(-2000, 12000, (300, 2)), [[5000, 90000]]])
+    from contigmap.network import snap_points
+
+    snap = snap_points(g, pts)
+    geoms = shapely.points(pts)
+    want = np.array([min(line.distance(p) for line in lines) for p in geoms])
+    np.testing.assert_allclose(snap.dist_m, want, rtol=1e-9, atol=1e-9)

@@ -57,17 +57,134 @@ class Snap:
     xy: NDArray[np.float64]
 
 
-def _segment_tree(graph: RoadGraph, name: str, edge_mask: NDArray[np.bool_] | None) -> Any:
-    key = f"tree:{name}"
+def _subset_segments(
+    graph: RoadGraph, name: str, edge_mask: NDArray[np.bool_] | None
+) -> NDArray[np.int64]:
+    key = f"segs:{name}"
     if key not in graph.cache:
         segs = np.flatnonzero(graph.seg_edge >= 0)
         if edge_mask is not None:
             segs = segs[edge_mask[graph.seg_edge[segs]]]
+        graph.cache[key] = segs
+    out: NDArray[np.int64] = graph.cache[key]
+    return out
+
+
+def _segment_tree(graph: RoadGraph, name: str, segs: NDArray[np.int64]) -> Any:
+    key = f"tree:{name}"
+    if key not in graph.cache:
         p0 = graph.vertex_xy[segs]
         p1 = graph.vertex_xy[segs + 1]
-        lines = shapely.linestrings(np.stack([p0, p1], axis=1))
-        graph.cache[key] = (shapely.STRtree(lines), segs)
+        graph.cache[key] = shapely.STRtree(shapely.linestrings(np.stack([p0, p1], axis=1)))
     return graph.cache[key]
+
+
+_MAX_CELLS = 64
+
+
+def _segment_grid(graph: RoadGraph, name: str, segs: NDArray[np.int64]) -> dict[str, Any]:
+    """Bucket segments into square cells by bounding box (cells ≈ the 90th-percentile length)."""
+    key = f"grid:{name}"
+    if key in graph.cache:
+        out: dict[str, Any] = graph.cache[key]
+        return out
+    p0 = graph.vertex_xy[segs]
+    p1 = graph.vertex_xy[segs + 1]
+    lo, hi = np.minimum(p0, p1), np.maximum(p0, p1)
+    seg_len = np.hypot(*(p1 - p0).T)
+    cell = max(float(np.percentile(seg_len, 90)) if seg_len.size else 1.0, 1.0)
+    origin = lo.min(axis=0) - cell
+    ix0, iy0 = ((lo - origin) // cell).astype(np.int64).T
+    ix1, iy1 = ((hi - origin) // cell).astype(np.int64).T
+    nxs, nys = ix1 - ix0 + 1, iy1 - iy0 + 1
+    cnt = nxs * nys
+    short = np.flatnonzero(cnt <= _MAX_CELLS)
+    c_s = cnt[short]
+    rep = np.repeat(short, c_s)
+    k = np.arange(rep.size) - np.repeat(np.cumsum(c_s) - c_s, c_s)
+    cx = ix0[rep] + k % nxs[rep]
+    cy = iy0[rep] + k // nxs[rep]
+    ny = int(iy1.max()) + 3 if iy1.size else 3
+    cid = cx * ny + cy
+    order = np.argsort(cid, kind="stable")
+    out = {
+        "cell": cell, "origin": origin, "ny": ny, "nx": int(ix1.max()) + 3 if ix1.size else 3,
+        "cid": cid[order], "seg": rep[order], "long": np.flatnonzero(cnt > _MAX_CELLS),
+    }
+    graph.cache[key] = out
+    return out
+
+
+def _grid_pass(
+    graph: RoadGraph,
+    gi: dict[str, Any],
+    segs: NDArray[np.int64],
+    pts_xy: NDArray[np.float64],
+    ring: int,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Nearest segment among the cells within ``ring`` cells of each point; exact or -1.
+
+    Every segment outside that block is farther than the block's boundary, so a
+    candidate no farther than the boundary is the true nearest segment.
+    """
+    cell, origin, ny, nx_ = gi["cell"], gi["origin"], gi["ny"], gi["nx"]
+    n = pts_xy.shape[0]
+    rel0 = (pts_xy - origin) / cell
+    qx, qy = np.floor(rel0).astype(np.int64).T
+    frac = rel0 - np.floor(rel0)
+    margin = (ring + np.minimum(frac, 1.0 - frac).min(axis=1)) * cell
+    offs = np.arange(-ring, ring + 1)
+    w = offs.size * offs.size
+    cx = qx[:, None] + np.repeat(offs, offs.size)[None, :]
+    cy = qy[:, None] + np.tile(offs, offs.size)[None, :]
+    valid = (cx >= 0) & (cy >= 0) & (cx < nx_) & (cy < ny)
+    cid = np.where(valid, cx * ny + cy, -1).ravel()
+    st = np.searchsorted(gi["cid"], cid, "left")
+    en = np.where(valid.ravel(), np.searchsorted(gi["cid"], cid, "right"), st)
+    cnt = en - st
+    n_long = int(gi["long"].size)
+    per_point = cnt.reshape(n, w).sum(axis=1) + n_long
+    best = np.full(n, -1, np.int64)
+    dist = np.full(n, np.inf)
+    if int(per_point.sum()) == 0:
+        return best, dist
+    pos = np.repeat(st, cnt) + np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    sj = gi["seg"][pos]
+    pi = np.repeat(np.arange(n), per_point - n_long)
+    if n_long:  # long segments (many cells) are checked against every point
+        owner = np.concatenate([pi, np.repeat(np.arange(n), n_long)])
+        order = np.argsort(owner, kind="stable")
+        pi = owner[order]
+        sj = np.concatenate([sj, np.tile(gi["long"], n)])[order]
+    a = graph.vertex_xy[segs[sj]]
+    d = graph.vertex_xy[segs[sj] + 1] - a
+    rel = pts_xy[pi] - a
+    tt = np.clip((rel * d).sum(axis=1) / (d * d).sum(axis=1), 0.0, 1.0)
+    dd = np.hypot(*(rel - tt[:, None] * d).T)
+    has = np.flatnonzero(per_point > 0)
+    gstart = (np.cumsum(per_point) - per_point)[has]
+    dmin = np.minimum.reduceat(dd, gstart)
+    big = np.iinfo(np.int64).max
+    at_min = np.where(dd == np.repeat(dmin, per_point[has]), sj, big)
+    best[has] = np.minimum.reduceat(at_min, gstart)
+    dist[has] = dmin
+    best[dist > margin] = -1
+    return best, dist
+
+
+def _nearest_by_grid(
+    graph: RoadGraph, name: str, segs: NDArray[np.int64], pts_xy: NDArray[np.float64]
+) -> NDArray[np.int64]:
+    """Nearest segment (position in ``segs``) per point from the grid; ``-1``: not resolved.
+
+    First the point's own cell, then the 3 × 3 block for points not yet resolved.
+    """
+    gi = _segment_grid(graph, name, segs)
+    best, _ = _grid_pass(graph, gi, segs, pts_xy, 0)
+    rest = np.flatnonzero(best < 0)
+    if rest.size:
+        best[rest] = _grid_pass(graph, gi, segs, pts_xy[rest], 1)[0]
+    return best
 
 
 def snap_points(
@@ -77,7 +194,10 @@ def snap_points(
     edge_mask: NDArray[np.bool_] | None = None,
     mask_name: str = "all",
 ) -> Snap:
-    """Nearest point on the nearest edge for each point.
+    """Find the nearest point on the nearest edge for each point.
+
+    A uniform grid of segment buckets answers most points exactly in numpy; points
+    with no segment within one cell fall back to a shapely STRtree.
 
     Parameters
     ----------
@@ -87,7 +207,7 @@ def snap_points(
         ``(P, 2)`` point coordinates in the graph's CRS.
     edge_mask
         Only edges where this is true (e.g. hardened ones); ``mask_name`` names the
-        subset for the cached spatial index.
+        subset for the cached spatial indexes.
     mask_name
         Cache key of the subset.
 
@@ -99,7 +219,7 @@ def snap_points(
     """
     pts_xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     n = pts_xy.shape[0]
-    tree, segs = _segment_tree(graph, mask_name, edge_mask)
+    segs = _subset_segments(graph, mask_name, edge_mask)
     edge = np.full(n, -1, np.int64)
     seg = np.full(n, -1, np.int64)
     t = np.zeros(n)
@@ -107,14 +227,21 @@ def snap_points(
     proj = np.full((n, 2), np.nan)
     if n == 0 or segs.size == 0:
         return Snap(edge, seg, t, dist, proj)
-    pts = shapely.points(pts_xy)
-    (pi, si), _ = tree.query_nearest(pts, return_distance=True, all_matches=True)
-    # all_matches returns every equidistant segment; keep the lowest segment per point
-    order = np.lexsort((segs[si], pi))
-    pi, si = pi[order], si[order]
-    first = np.ones(pi.size, bool)
-    first[1:] = pi[1:] != pi[:-1]
-    pi, sv = pi[first], segs[si[first]]
+    best = _nearest_by_grid(graph, mask_name, segs, pts_xy)
+    rest = np.flatnonzero(best < 0)
+    if rest.size:
+        tree = _segment_tree(graph, mask_name, segs)
+        (pi, si), _ = tree.query_nearest(
+            shapely.points(pts_xy[rest]), return_distance=True, all_matches=True
+        )
+        # all_matches returns every equidistant segment; keep the lowest segment per point
+        order = np.lexsort((segs[si], pi))
+        pi, si = pi[order], si[order]
+        first = np.ones(pi.size, bool)
+        first[1:] = pi[1:] != pi[:-1]
+        best[rest[pi[first]]] = si[first]
+    pi = np.flatnonzero(best >= 0)
+    sv = segs[best[pi]]
     a = graph.vertex_xy[sv]
     d = graph.vertex_xy[sv + 1] - a
     rel = pts_xy[pi] - a
