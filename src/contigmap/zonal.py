@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -286,11 +286,17 @@ def _pieces(geoms: NDArray[np.object_], raster: Raster) -> _Pieces:
     )
 
 
-def _windows(pieces: _Pieces, n: int) -> list[tuple[int, CoverageWindow]]:
-    """Dense coverage windows (cumulative sums of the increments), one per zone."""
+def _raw_windows(
+    pieces: _Pieces, n: int
+) -> Iterator[tuple[int, int, int, NDArray[np.float64], float]]:
+    """Yield ``(zone, row_off, col_off, signed coverage, sign)`` for each zone.
+
+    The signed coverage is the running sum of the increments; multiplied by ``sign``
+    it is the covered fraction of each cell of the zone's window.
+    """
     z, r, c, wl, wr = pieces.zone, pieces.row, pieces.col, pieces.w_left, pieces.w_right
     if len(z) == 0:
-        return []
+        return
     sign = pieces.sign(n)
     cuts = np.flatnonzero(np.diff(z)) + 1
     starts = np.concatenate([[0], cuts])
@@ -307,19 +313,55 @@ def _windows(pieces: _Pieces, n: int) -> list[tuple[int, CoverageWindow]]:
     idx = np.stack([loc, np.where(right_ok, loc + 1, loc)], axis=1).ravel()
     wts = np.stack([wl, np.where(right_ok, wr, 0.0)], axis=1).ravel()
     ends = np.append(starts, len(z))
-    out: list[tuple[int, CoverageWindow]] = []
     for k in range(len(starts)):
         h = int(rmax[k] - rmin[k] + 1)
         w = int(width[k])
         s, e = 2 * int(ends[k]), 2 * int(ends[k + 1])
         acc = np.bincount(idx[s:e], weights=wts[s:e], minlength=h * w).reshape(h, w)
-        cov = np.cumsum(acc, axis=1)
-        if sign[zones[k]] < 0:
+        zi = int(zones[k])
+        yield zi, int(rmin[k]), int(cmin[k]), np.cumsum(acc, axis=1), float(sign[zi])
+
+
+def _windows(pieces: _Pieces, n: int) -> list[tuple[int, CoverageWindow]]:
+    """Dense coverage windows (cumulative sums of the increments), one per zone."""
+    out: list[tuple[int, CoverageWindow]] = []
+    for zi, r0, c0, cov, sign in _raw_windows(pieces, n):
+        if sign < 0:
             np.negative(cov, out=cov)
         np.clip(cov, 0.0, 1.0, out=cov)
-        out.append((int(zones[k]), CoverageWindow(int(rmin[k]), int(cmin[k]),
-                                                  cov.astype(np.float64, copy=False))))
+        out.append((zi, CoverageWindow(r0, c0, cov)))
     return out
+
+
+def _min_max(
+    pieces: _Pieces,
+    arr: NDArray[np.floating] | NDArray[np.integer],
+    n: int,
+    *,
+    has_nan: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Min and max over the cells with data that each zone covers at all."""
+    nrows, ncols = arr.shape
+    vmin = np.full(n, np.nan)
+    vmax = np.full(n, np.nan)
+    for zi, r0, c0, cov, sign in _raw_windows(pieces, n):
+        h, w = cov.shape
+        if r0 < 0 or c0 < 0 or r0 + h > nrows or c0 + w > ncols:
+            rr0, rr1 = max(r0, 0), min(r0 + h, nrows)
+            cc0, cc1 = max(c0, 0), min(c0 + w, ncols)
+            if rr1 <= rr0 or cc1 <= cc0:
+                continue
+            cov = cov[rr0 - r0 : rr1 - r0, cc0 - c0 : cc1 - c0]
+            r0, c0, h, w = rr0, cc0, rr1 - rr0, cc1 - cc0
+        vals = arr[r0 : r0 + h, c0 : c0 + w]
+        hit = cov > _EPS_COVER if sign > 0 else cov < -_EPS_COVER
+        if has_nan:
+            hit &= ~np.isnan(vals)
+        sel = vals[hit]
+        if sel.size:
+            vmin[zi] = sel.min()
+            vmax[zi] = sel.max()
+    return vmin, vmax
 
 
 _STRIP_ROWS = 256
@@ -559,11 +601,10 @@ def zonal_stats(
         if above is not None:
             above = np.where(count > 0, above / count, np.nan)
     total = np.where(count > 0, total, np.nan)
-    vmin = np.full(n, np.nan)
-    vmax = np.full(n, np.nan)
     if "min" in stats or "max" in stats:
-        for zi, win in _windows(pieces, n):
-            vmin[zi], vmax[zi] = _window_min_max(win, arr)
+        vmin, vmax = _min_max(pieces, arr, n, has_nan=has_nan)
+    else:
+        vmin = vmax = np.full(n, np.nan)
 
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(count > 0, total / count, np.nan)
@@ -577,28 +618,6 @@ def zonal_stats(
     out["covered_fraction"] = covered
     _warn_coverage(raster, names, count, covered, area_cells)
     return out
-
-
-def _window_min_max(
-    win: CoverageWindow, arr: NDArray[np.floating] | NDArray[np.integer]
-) -> tuple[float, float]:
-    """Min and max of the cells with data that the window covers at all."""
-    nrows, ncols = arr.shape
-    r0, c0 = win.row_off, win.col_off
-    h, w = win.coverage.shape
-    rr0, rr1 = max(r0, 0), min(r0 + h, nrows)
-    cc0, cc1 = max(c0, 0), min(c0 + w, ncols)
-    if rr1 <= rr0 or cc1 <= cc0:
-        return np.nan, np.nan
-    cov = win.coverage[rr0 - r0 : rr1 - r0, cc0 - c0 : cc1 - c0]
-    vals = arr[rr0:rr1, cc0:cc1]
-    hit = cov > _EPS_COVER
-    if np.issubdtype(vals.dtype, np.floating):
-        hit &= ~np.isnan(vals)
-    if not hit.any():
-        return np.nan, np.nan
-    sel = vals[hit]
-    return float(sel.min()), float(sel.max())
 
 
 def _warn_coverage(
