@@ -8,8 +8,9 @@ Topology rules (all vectorised; no per-edge Python loops):
 * a bridge or tunnel touches the network only at its two ends: its interior vertices
   never join another line, even where they coincide with one (a road under a bridge);
   crossings without a shared vertex are never junctions;
-* a line endpoint closer than ``snap_tolerance_m`` to a vertex of another line (data
-  digitised without snapping) is joined to it, found with a k-d tree;
+* a dangling line endpoint (a vertex no other line shares) closer than
+  ``snap_tolerance_m`` to a vertex of another line (data digitised without snapping) is
+  joined to it, found with a k-d tree;
 * self-loops and duplicate edges (same two nodes, same length to 1 cm) are dropped;
 * nodes are numbered along a Morton (Z-order) curve so that nodes close in space are
   close in memory, which keeps Dijkstra's distance array in cache.
@@ -342,8 +343,8 @@ def build_network(
     road_ids = np.asarray(roads["road_id"], dtype=object)
     cls_row = _codes(roads["road_class"], ROAD_CLASSES, "road_class", road_ids)
     srf_row = _codes(roads["surface"], SURFACES, "surface", road_ids)
-    bt_row = _flag(roads, "bridge") | _flag(roads, "tunnel")
     bridge_row, tunnel_row = _flag(roads, "bridge"), _flag(roads, "tunnel")
+    bt_row = bridge_row | tunnel_row
 
     geoms = np.asarray(roads.geometry.values)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -419,10 +420,10 @@ def build_network(
     n_joined = 0
     if params.snap_tolerance_m > 0:
         public = np.flatnonzero(~key_private)
+        # only dangling endpoints (a vertex of no other line) need joining
         mark = np.zeros(n_keys, bool)
         mark[key[is_term]] = True
-        mark &= ~key_private
-        ends = np.flatnonzero(mark)
+        ends = np.flatnonzero(mark & (key_count == 1))
         tree_all = cKDTree(key_xy[public])
         tree_end = cKDTree(key_xy[ends])
         pairs = tree_end.sparse_distance_matrix(
@@ -505,9 +506,10 @@ def build_network(
     lo, hi = np.minimum(eu, ev), np.maximum(eu, ev)
     lcm = np.round(length * 100).astype(np.int64)
     cand = np.flatnonzero(ok)
-    o = cand[np.lexsort((drive[cand], lcm[cand], hi[cand], lo[cand]))]
+    pair = lo * np.int64(max(node_xy.shape[0], 1)) + hi
+    o = cand[np.lexsort((drive[cand], lcm[cand], pair[cand]))]
     dup = np.zeros(o.size, bool)
-    dup[1:] = (lo[o[1:]] == lo[o[:-1]]) & (hi[o[1:]] == hi[o[:-1]]) & (lcm[o[1:]] == lcm[o[:-1]])
+    dup[1:] = (pair[o[1:]] == pair[o[:-1]]) & (lcm[o[1:]] == lcm[o[:-1]])
     n_dup = int(dup.sum())
     kept = np.sort(o[~dup])
     n_loops = int((~ok).sum())
