@@ -222,3 +222,15 @@ def test_snap_distance_equals_shapely_brute_force():
     geoms = shapely.points(pts)
     want = np.array([min(line.distance(p) for line in lines) for p in geoms])
     np.testing.assert_allclose(snap.dist_m, want, rtol=1e-9, atol=1e-9)
+
+
+def test_hamlets_take_township_from_their_village():
+    roads, villages, services = small_region()
+    g = build_network(roads)
+    hamlets = points_gdf([[2500, 0], [5000, 3500]], hamlet_id=["h0", "h1"],
+                         village_id=["v0", "v1"], pop=[10, 20])
+    m = access_measures(g, hamlets, services, villages=villages).set_index("hamlet_id")
+    assert m.loc["h0", "township_id"] == "T0"
+    assert m.loc["h1", "tt_own_township_seat_min"] == pytest.approx(500 / (25 * 1000 / 60))
+    with pytest.raises(NetworkError, match="township_id"):
+        access_measures(g, hamlets, services)
