@@ -1,0 +1,172 @@
+"""County report: HTML, Markdown and XLSX outputs, escaping, figures by hand."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from contigmap.errors import ValidationError
+from contigmap.render import report
+
+EVIL = "<script>alert(1)</script>"
+PNG_1PX = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+
+
+def _villages() -> gpd.GeoDataFrame:
+    """Five villages in two townships; the third is named like an attack."""
+    return gpd.GeoDataFrame(
+        {
+            "village_id": ["v1", "v2", "v3", "v4", "v5"],
+            "name": ["十八洞村", "花垣村", EVIL, "雅酉村", "米粮村"],
+            "township_id": ["t1", "t1", "t2", "t2", "t2"],
+            "township_name": ["双龙镇", "双龙镇", "边城镇", "边城镇", "边城镇"],
+            "pop": [1000, 500, 800, 200, 500],
+            "households": [250, 120, 200, 50, 130],
+            "poor_pop": [300, 50, 400, 20, 30],
+            "poverty_incidence": [0.3, 0.1, 0.5, 0.1, 0.06],
+            "main_causes": ["因病 50%", "因学 40%", "缺资金 | 30%", "因残", "缺技术"],
+            "roads_score": [0.9, 0.2, 0.95, 0.1, 0.5],
+            "roads_tier": [1, 3, 1, 4, 2],
+            "roads_rank": [2, 4, 1, 5, 3],
+            "roads_cost_cny": [500_000, 100_000, 800_000, 0, 300_000],
+            "roads_reasons": ["远", "近", EVIL, "", "中"],
+        },
+        geometry=[Point(i * 1000, 0) for i in range(5)],
+        crs="EPSG:32649",
+    )
+
+
+def _write(tmp_path: Path, **kw: object) -> dict[str, Path]:
+    maps = tmp_path / "maps"
+    maps.mkdir(parents=True, exist_ok=True)
+    (maps / "overview.png").write_bytes(PNG_1PX)
+    args: dict[str, object] = {
+        "villages": _villages(),
+        "region_title": "花垣县",
+        "facts": {"area_km2": 1109.3, "road_km": 1500.0,
+                  "road_km_by_class": {"county": 300.0}, "working_crs": "EPSG:32649"},
+        "interventions": None,
+        "static_maps": {"overview": maps / "overview.png"},
+        "illustrative": True,
+        "source_note": "Illustrative <data>",
+    }
+    args.update(kw)
+    return report.write_county_report(tmp_path / "out", **args)  # type: ignore[arg-type]
+
+
+def test_files_written(tmp_path: Path) -> None:
+    paths = _write(tmp_path)
+    assert set(paths) == {"html", "md", "xlsx"}
+    assert all(p.is_file() and p.parent == tmp_path / "out" for p in paths.values())
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "report.html", "report.md", "tables.xlsx"]  # no temporary files left
+    page = paths["html"].read_text(encoding="utf-8")
+    assert '<meta charset="utf-8">' in page
+    # the map is embedded, so the page stands alone
+    assert "data:image/png;base64," + base64.b64encode(PNG_1PX).decode() in page
+    assert "示意数据 / illustrative data" in page
+    md = paths["md"].read_text(encoding="utf-8")
+    assert "](../maps/overview.png)" in md  # linked relative to the report
+
+
+def test_same_inputs_same_files(tmp_path: Path) -> None:
+    a = _write(tmp_path / "a")
+    b = _write(tmp_path / "b")
+    for key in ("html", "md"):
+        assert a[key].read_bytes() == b[key].read_bytes()
+
+
+def test_html_escapes_data(tmp_path: Path) -> None:
+    page = _write(tmp_path)["html"].read_text(encoding="utf-8")
+    assert EVIL not in page
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Illustrative &lt;data&gt;" in page
+
+
+def test_figures_by_hand(tmp_path: Path) -> None:
+    figs = report.county_figures(_villages())
+    # people 1000+500+800+200+500, poor 300+50+400+20+30
+    assert figs == {"villages": 5, "townships": 2, "pop": 3000, "poor_pop": 800,
+                    "poverty_incidence": pytest.approx(800 / 3000)}
+    towns = report.township_summary(_villages())
+    assert towns["villages"].tolist() == [2, 3]
+    assert towns["poor_pop"].tolist() == [350, 450]
+    assert towns["poverty_incidence"].tolist() == pytest.approx([350 / 1500, 450 / 1500])
+    page = _write(tmp_path)["html"].read_text(encoding="utf-8")
+    for text in ("3,000", "800", "26.7%", "23.3%", "30.0%"):
+        assert text in page
+
+
+def _md_rows(md: str, heading_start: str) -> list[str]:
+    """Data rows of the first table after a heading."""
+    lines = md.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading_start))
+    rows = []
+    for line in lines[start + 1 :]:
+        if line.startswith("#"):
+            break
+        if line.startswith("|"):
+            rows.append(line)
+    return rows[2:]  # header and separator
+
+
+def test_markdown_tables(tmp_path: Path) -> None:
+    md = _write(tmp_path, top_n=3)["md"].read_text(encoding="utf-8")
+    assert len(_md_rows(md, "## 各乡镇")) == 2
+    top = _md_rows(md, "## 道路")
+    assert len(top) == 3
+    # by rank: the evil-named village (rank 1), 十八洞村 (2), 米粮村 (3)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in top[0]
+    assert "十八洞村" in top[1] and "米粮村" in top[2]
+    assert "<script>" not in md
+    # every row has as many cells as the header: the '|' in data is escaped
+    header = next(line for line in md.splitlines() if line.startswith("| 村名"))
+    n_cells = len(re.split(r"(?<!\\)\|", header))
+    assert all(len(re.split(r"(?<!\\)\|", row)) == n_cells for row in top)
+
+
+def test_xlsx_sheets_and_rows(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    water = pd.DataFrame({"village_id": ["v2", "v1"], "score": [0.4, 0.8], "tier": [2, 1],
+                          "rank": [2, 1], "cost_cny": [1e5, 2e5], "reasons": ["a", "b"]})
+    paths = _write(tmp_path, interventions={"water": water})
+    wb = load_workbook(paths["xlsx"])
+    assert wb.sheetnames == ["村庄概况 villages", "饮水安全 water", "道路 roads"]
+    profile = wb["村庄概况 villages"]
+    assert profile.max_row == 2 + 5  # two header rows, five villages
+    assert profile.freeze_panes == "C3"
+    header_zh = [c.value for c in profile[1]]
+    header_en = [c.value for c in profile[2]]
+    assert header_en[:3] == ["village_id", "name", "township_id"]
+    assert header_zh[:3] == ["村代码", "村名", "乡镇代码"]
+    assert not any(str(h).startswith("roads_") for h in header_en)
+    assert profile.column_dimensions["B"].width >= 8
+    names = [profile.cell(row=r, column=2).value for r in range(3, 8)]
+    assert EVIL in names  # stored as text, unchanged
+    ws = wb["饮水安全 water"]
+    assert ws.max_row == 2 + 2
+    en = [c.value for c in ws[2]]
+    assert en[:2] == ["village_id", "name"] and "water_rank" in en
+    assert [ws.cell(row=r, column=1).value for r in (3, 4)] == ["v1", "v2"]  # by rank
+    assert wb["道路 roads"].max_row == 2 + 5
+    inc_col = header_en.index("poverty_incidence") + 1
+    assert profile.cell(row=3, column=inc_col).number_format == "0.0%"
+
+
+def test_errors(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="'name'"):
+        _write(tmp_path, villages=_villages().drop(columns=["name"]))
+    with pytest.raises(ValidationError, match="does not exist"):
+        _write(tmp_path, static_maps={"roads": tmp_path / "missing.png"})
+    with pytest.raises(ValidationError, match="intervention table 'water'"):
+        _write(tmp_path, interventions={"water": pd.DataFrame({"score": [1.0]})})
