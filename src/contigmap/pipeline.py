@@ -106,13 +106,23 @@ def _village_table(data: RegionData) -> gpd.GeoDataFrame:
     return villages
 
 
-def _add_poverty(villages: gpd.GeoDataFrame, data: RegionData) -> gpd.GeoDataFrame:
-    if data.households is None:
-        return villages
-    from contigmap.poverty import village_poverty_profile
+def _profile(
+    villages: gpd.GeoDataFrame, data: RegionData
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Overlay stage: terrain, hazards, ecology, infrastructure distances and poverty."""
+    from contigmap.overlay import village_profile
 
-    profile = village_poverty_profile(data.households, villages["village_id"])
-    return villages.merge(profile, on="village_id", how="left")
+    return village_profile(
+        villages,
+        village_areas=data.village_areas,
+        townships=data.boundaries.get("townships"),
+        dem=data.dem,
+        hazards=data.hazards,
+        ecology=data.ecology,
+        infrastructure=data.infrastructure,
+        households=data.households,
+        hamlets=data.hamlets,
+    )
 
 
 def run(
@@ -157,8 +167,7 @@ def run(
         data = load_region_layers(region, progress=show_progress_bars)
 
     with timer.stage("overlay"):
-        villages = _village_table(data)
-        villages = _add_poverty(villages, data)
+        villages, hamlets = _profile(_village_table(data), data)
 
     result.villages = villages
     parameters: dict[str, Any] = {
@@ -170,7 +179,7 @@ def run(
 
     with staged_dir(out_dir) as stage:
         with timer.stage("write"):
-            written = _write_tables(villages, stage)
+            written = _write_tables(villages, hamlets, stage)
         with timer.stage("render"):
             written["map"] = _render(villages, data, stage / "map.html", offline=offline)
         outputs = sorted(written.values())
@@ -187,11 +196,16 @@ def run(
     return result
 
 
-def _write_tables(villages: gpd.GeoDataFrame, stage: Path) -> dict[str, Path]:
+def _write_tables(
+    villages: gpd.GeoDataFrame, hamlets: gpd.GeoDataFrame | None, stage: Path
+) -> dict[str, Path]:
     written = {
         "villages_gpkg": write_vector(villages, stage / "villages.gpkg", layer="villages"),
         "villages_csv": write_table(_as_table(villages), stage / "villages.csv"),
     }
+    if hamlets is not None:
+        written["hamlets_gpkg"] = write_vector(hamlets, stage / "hamlets.gpkg", layer="hamlets")
+        written["hamlets_csv"] = write_table(_as_table(hamlets), stage / "hamlets.csv")
     return written
 
 
@@ -199,6 +213,8 @@ def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     """Village table for CSV: geometry as WGS84 lon/lat columns."""
     points = frame.geometry.to_crs(4326)
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    floats = table.select_dtypes("float").columns
+    table[floats] = table[floats].round(4)
     table["lon"] = points.x.round(6)
     table["lat"] = points.y.round(6)
     return table
