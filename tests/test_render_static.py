@@ -294,6 +294,7 @@ def test_no_cjk_font_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         fig = _figure()
     assert not _by_gid(fig, "village-label") and not _by_gid(fig, "township-label")
     assert _by_gid(fig, "title")[0].get_text() == "Roads"
+    assert _by_gid(fig, "source-note")[0].get_text().startswith("illustrative data")
     for t in fig.findobj(lambda a: hasattr(a, "get_text")):
         assert not re.search(r"[\u4e00-\u9fff]", t.get_text()), t.get_text()
 

@@ -554,19 +554,21 @@ def _build_figure(
 
     fig = Figure(figsize=figsize_in, dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.02, 0.085, 0.70, 0.80))
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-
     # extent: the county (or all villages) plus a margin
     frame_geoms = county.geometry if county is not None and len(county) else vil.geometry
     x0, y0, x1, y1 = frame_geoms.total_bounds
     pad = 0.04 * max(x1 - x0, y1 - y0, 1000.0)
     xlim, ylim = (x0 - pad, x1 + pad), (y0 - pad, y1 + pad)
-    # widen the shorter side so the frame fills the axes box (keeps the scale bar honest)
-    box = ax.get_position(original=True)
-    frame_ratio = (box.width * figsize_in[0]) / (box.height * figsize_in[1])
     w, h = xlim[1] - xlim[0], ylim[1] - ylim[0]
+    # the frame hugs the data (between 45% and 70% of the page width, 80% of its
+    # height); the shorter side is widened so the data fill the frame at one scale
+    fig_w, fig_h = figsize_in
+    height_frac = 0.80
+    width_frac = min(max(height_frac * fig_h * (w / h) / fig_w, 0.45), 0.70)
+    ax = fig.add_axes((0.02, 0.085, width_frac, height_frac))
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    frame_ratio = (width_frac * fig_w) / (height_frac * fig_h)
     if w / h < frame_ratio:
         extra = (h * frame_ratio - w) / 2
         xlim = (xlim[0] - extra, xlim[1] + extra)
@@ -576,7 +578,7 @@ def _build_figure(
     # a thin neatline around the map frame
     ax.add_patch(Rectangle(
         (0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor="#555555", linewidth=0.8,
-        zorder=10))
+        zorder=10, clip_on=False))
 
     legend_boundaries: list[Any] = []
     if county is not None and len(county):
@@ -668,7 +670,8 @@ def _build_figure(
                  va="center")
     note_parts = []
     if illustrative:
-        note_parts.append(text.free(_ILLUSTRATIVE))
+        note_parts.append(text.pick(*_ILLUSTRATIVE.split(" / ")) if text.font is None
+                          else _ILLUSTRATIVE)
     if source_note:
         note_parts.append(text.pick("数据来源", "Source:") + " " + text.free(source_note))
     if note_parts:
@@ -676,7 +679,7 @@ def _build_figure(
                  fontproperties=text.props(6.5), color="#444444", va="top", gid="source-note")
 
     # legend panel on the right
-    lax = fig.add_axes((0.74, 0.085, 0.24, 0.80))
+    lax = fig.add_axes((0.04 + width_frac, 0.085, 0.94 - width_frac, 0.80))
     lax.set_axis_off()
     if legend_title is None:
         legend_title = text.pick(spec.label_zh, spec.label_en)
