@@ -58,7 +58,7 @@ def test_unknown_key_is_one_line_error(tiny_region: TinyRegion, tmp_path: Path) 
 
 def test_run_writes_outputs_and_manifest(tiny_region: TinyRegion, tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
-    code, out, err = invoke("run", str(tiny_region.path), "-o", str(out_dir))
+    code, _, err = invoke("run", str(tiny_region.path), "-o", str(out_dir))
     assert code == 0, err
     for name in ("map.html", "villages.gpkg", "villages.csv", "run_manifest.json"):
         assert (out_dir / name).is_file(), name

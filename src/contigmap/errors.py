@@ -10,9 +10,9 @@ Messages say what is wrong, where (file, layer, field, row) and how to fix it.
 from __future__ import annotations
 
 __all__ = [
+    "CRSError",
     "ConfigError",
     "ContigmapError",
-    "CRSError",
     "DataQualityWarning",
     "LayerError",
     "NetworkError",
