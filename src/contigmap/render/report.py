@@ -388,7 +388,7 @@ def _write_sheet(ws: Any, table: pd.DataFrame) -> None:
             fmt = "0.000"
         else:
             fmt = None
-        texts = [str(v) for v in table[col].iloc[:500] if not _missing(v)]
+        texts = [_fmt_cell(col, v) for v in table[col].iloc[:500] if not _missing(v)]
         width = max([_display_width(_label_zh(col)), len(col), *map(_display_width, texts)])
         ws.column_dimensions[letter].width = min(max(width + 2, 8), 60)
         if fmt:
