@@ -1,0 +1,123 @@
+"""Shared pieces of the intervention modules: column registration, reasons, assembly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from contigmap.columns import ColumnInfo, register_columns
+from contigmap.errors import ValidationError
+from contigmap.priority.costs import InterventionConfig
+from contigmap.priority.mcda import Criterion, score_table
+from contigmap.schema import POVERTY_CAUSES
+
+__all__ = ["assemble", "fmt_cny", "main_cause", "register_intervention_columns", "require"]
+
+_ZH = {"roads": "道路", "water": "饮水", "power": "电力", "broadband": "宽带"}
+_CAUSE_EN = {k: k.replace("_", " ") for k in POVERTY_CAUSES}
+
+
+def register_intervention_columns(iv: str, extra: Sequence[ColumnInfo] = ()) -> None:
+    """Register the common ``<iv>_*`` columns and the intervention's own."""
+    zh = _ZH[iv]
+    src = f"priority / {iv}"
+    register_columns([
+        ColumnInfo(f"{iv}_need", f"{iv}: need score (weighted sum of normalised criteria)",
+                   f"{zh}需求得分", "0-100", src),
+        ColumnInfo(f"{iv}_option", f"{iv}: least-cost technical option", f"{zh}最低成本方案",
+                   "", src),
+        ColumnInfo(f"{iv}_capex_cny", f"{iv}: capital cost of the option (indicative)",
+                   f"{zh}投资估算（示意）", "CNY", src),
+        ColumnInfo(f"{iv}_annualised_cny", f"{iv}: capital recovery plus yearly running cost",
+                   f"{zh}年化成本", "CNY/year", src),
+        ColumnInfo(f"{iv}_beneficiaries", f"{iv}: people who benefit", f"{zh}受益人口",
+                   "people", src),
+        ColumnInfo(f"{iv}_poor_beneficiaries", f"{iv}: poor people who benefit",
+                   f"{zh}受益贫困人口", "people", src),
+        ColumnInfo(f"{iv}_cost_per_poor_cny", f"{iv}: capital cost per poor beneficiary",
+                   f"{zh}每贫困受益人投资", "CNY/person", src),
+        ColumnInfo(f"{iv}_rank", f"{iv}: priority rank (1 = highest need)", f"{zh}优先序",
+                   "rank", src),
+        ColumnInfo(f"{iv}_tier", f"{iv}: priority tier (1 = highest, equal-count groups)",
+                   f"{zh}优先等级", "1-4", src),
+        ColumnInfo(f"{iv}_reasons", f"{iv}: main reasons, in English", f"{zh}主要理由（英文）",
+                   "", src),
+        ColumnInfo(f"{iv}_reasons_zh", f"{iv}: main reasons, in Chinese", f"{zh}主要理由",
+                   "", src),
+        *extra,
+    ])
+
+
+def require(table: pd.DataFrame, columns: Sequence[str], where: str, hint: str) -> None:
+    """Raise :class:`ValidationError` when ``table`` lacks a column."""
+    for col in columns:
+        if col not in table.columns:
+            msg = f"{where}: the table has no '{col}' column; {hint}"
+            raise ValidationError(msg)
+
+
+def fmt_cny(value: float) -> str:
+    """Money in plain words: 1.2 M CNY, 350 k CNY."""
+    if not np.isfinite(value):
+        return "n/a"
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:.1f} M CNY"
+    return f"{value / 1e3:.0f} k CNY"
+
+
+def fmt_cny_zh(value: float) -> str:
+    """Money in 万元."""
+    if not np.isfinite(value):
+        return "无"
+    return f"{value / 1e4:.0f}万元"
+
+
+def main_cause(row: pd.Series, key: str) -> tuple[str, str]:
+    """English and Chinese text of a poverty cause's share in a village row."""
+    share = float(row.get(f"cause_{key}_share", np.nan))
+    pct = f"{share * 100:.0f}%" if np.isfinite(share) else "n/a"
+    return (f"{pct} of poor households poor from {_CAUSE_EN[key]}",
+            f"{POVERTY_CAUSES[key]}致贫户占{pct}")
+
+
+def assemble(
+    table: pd.DataFrame,
+    iv: str,
+    criteria: Sequence[Criterion],
+    cfg: InterventionConfig,
+    *,
+    id_column: str,
+    option_en: dict[str, str],
+    option_zh: dict[str, str],
+) -> pd.DataFrame:
+    """Add need, rank, tier, reasons and cost per poor person to a costed table.
+
+    ``table`` holds the criteria columns and ``<iv>_option``, ``<iv>_capex_cny``,
+    ``<iv>_beneficiaries``, ``<iv>_poor_beneficiaries``. The reasons end with the option
+    and its cost.
+    """
+    scored = score_table(table, criteria, cfg.weights, prefix=iv, id_column=id_column,
+                         method=cfg.normalise, n_tiers=cfg.tiers, reasons_top=cfg.reasons_top)
+    out = table.copy()
+    for col in scored.columns:
+        out[col] = scored[col].to_numpy()
+    poor = out[f"{iv}_poor_beneficiaries"].to_numpy(float)
+    capex = out[f"{iv}_capex_cny"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[f"{iv}_cost_per_poor_cny"] = np.where(poor > 0, capex / poor, np.nan).round(0)
+    opt = out[f"{iv}_option"].astype(str).to_numpy()
+    en = out[f"{iv}_reasons"].astype(str).to_numpy()
+    zh = out[f"{iv}_reasons_zh"].astype(str).to_numpy()
+    out[f"{iv}_reasons"] = [
+        f"{r}; option: {option_en.get(o, o)} ({fmt_cny(c)})" if r else
+        f"option: {option_en.get(o, o)} ({fmt_cny(c)})"
+        for r, o, c in zip(en, opt, capex, strict=True)
+    ]
+    out[f"{iv}_reasons_zh"] = [
+        f"{r}；方案：{option_zh.get(o, o)}（{fmt_cny_zh(c)}）" if r else
+        f"方案：{option_zh.get(o, o)}（{fmt_cny_zh(c)}）"
+        for r, o, c in zip(zh, opt, capex, strict=True)
+    ]
+    return out

@@ -1,0 +1,364 @@
+"""Roads: hardened village roads (通硬化路) and shuttle buses, per village.
+
+Cost model
+----------
+* A village without a hardened route to its own township seat gets its route hardened:
+  the route is the path over the road graph to the seat that minimises the unpaved
+  length (paved edges count ``hardened_path_weight`` per metre, so a short detour on
+  paved roads beats hardening but a long one does not). Unpaved drivable edges on it
+  are *hardened*; footpaths on it must be *built* as roads.
+* A village farther than ``new_road_min_m`` from every road, or with no route to its
+  seat at all, gets a *new road*: a least-cost path over the DEM
+  (:func:`contigmap.costpath.least_cost_path`) to the nearest hardened road.
+* A village with a hardened route but more than ``shuttle_threshold_min`` from the
+  seat gets a *shuttle bus* (a minibus and its yearly running cost).
+* Unit costs are per km by terrain class — flat / hilly / mountainous from the village
+  zone's relief (``relief_m``; China's geomorphological classes, 周成虎等 2009) — and
+  indicative (四好农村路 programme orders of magnitude; see ``priorities.yaml``).
+
+Criteria (more = more need): ``no_hardened_road`` (1 without a hardened route),
+``tt_township`` (vehicle minutes to the own township seat), ``rainy_unreachable``
+(1 when cut off in the rainy season), ``transport_cause`` (share of poor households
+poor from 交通条件落后), ``poor_pop``, ``poverty_incidence``, ``pop``.
+A village without the network measures stops the stage (no silent default).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import dijkstra
+
+from contigmap.columns import ColumnInfo
+from contigmap.costpath import least_cost_path
+from contigmap.errors import NetworkError, ValidationError
+from contigmap.network import RoadGraph
+from contigmap.priority._common import assemble, main_cause, register_intervention_columns, require
+from contigmap.priority._network import edge_weight_csr, join
+from contigmap.priority.costs import RoadCosts, RoadsConfig, crf
+from contigmap.priority.mcda import Criterion
+from contigmap.raster import Raster
+
+__all__ = ["CRITERIA", "road_costs", "roads_priorities", "route_to_harden", "terrain_class"]
+
+logger = logging.getLogger(__name__)
+
+_SRC = "priority / roads"
+register_intervention_columns("roads", [
+    ColumnInfo("roads_harden_m", "unpaved road to harden on the route to the township seat",
+               "到乡镇路线上需硬化的里程", "m", _SRC),
+    ColumnInfo("roads_new_m", "new road to build (footpaths on the route, or a least-cost "
+               "path over the DEM)", "需新建道路里程", "m", _SRC),
+    ColumnInfo("roads_terrain", "terrain class for unit costs (flat / hilly / mountainous)",
+               "地形类别（平原/丘陵/山区）", "", _SRC),
+    ColumnInfo("roads_no_hardened", "1 when there is no hardened route to the township seat",
+               "未通硬化路到乡镇", "0/1", _SRC),
+    ColumnInfo("roads_rainy_unreachable", "1 when cut off by vehicle in the rainy season",
+               "雨季不通车", "0/1", _SRC),
+])
+
+OPTION_EN = {"harden": "harden the existing road", "new_road": "build a new road",
+             "harden+new_road": "harden and build road", "shuttle_bus": "shuttle bus",
+             "none": "no works needed"}
+OPTION_ZH = {"harden": "硬化现有道路", "new_road": "新建道路", "harden+new_road": "硬化并新建道路",
+             "shuttle_bus": "开通农村客运", "none": "无需工程"}
+
+_NET_HINT = ("run the network stage first (contigmap.network.access_measures) and keep every "
+             "village on the road graph")
+
+
+def _tt(row: pd.Series) -> tuple[str, str]:
+    m = float(row["tt_own_township_seat_min"])
+    if m >= 60:
+        return f"{m / 60:.1f} h to the township seat", f"到乡镇驻地{m / 60:.1f}小时"
+    return f"{m:.0f} min to the township seat", f"到乡镇驻地{m:.0f}分钟"
+
+
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion("no_hardened_road", "roads_no_hardened",
+              lambda r: "no hardened road to the township", lambda r: "未通硬化路到乡镇",
+              _NET_HINT),
+    Criterion("tt_township", "tt_own_township_seat_min", lambda r: _tt(r)[0],
+              lambda r: _tt(r)[1], _NET_HINT),
+    Criterion("rainy_unreachable", "roads_rainy_unreachable",
+              lambda r: "cut off by vehicle in the rainy season", lambda r: "雨季不通车",
+              _NET_HINT),
+    Criterion("transport_cause", "cause_poor_transport_share",
+              lambda r: main_cause(r, "poor_transport")[0],
+              lambda r: main_cause(r, "poor_transport")[1], "run the poverty stage first"),
+    Criterion("poor_pop", "poor_pop", lambda r: f"{r['poor_pop']:.0f} poor people",
+              lambda r: f"贫困人口{r['poor_pop']:.0f}人", "run the poverty stage first"),
+    Criterion("poverty_incidence", "poverty_incidence",
+              lambda r: f"{r['poverty_incidence'] * 100:.0f}% poor",
+              lambda r: f"贫困发生率{r['poverty_incidence'] * 100:.0f}%",
+              "run the poverty stage first"),
+    Criterion("pop", "pop", lambda r: f"{r['pop']:.0f} people", lambda r: f"人口{r['pop']:.0f}人"),
+)
+
+
+def terrain_class(relief_m: NDArray[np.float64], costs: RoadCosts) -> NDArray[np.object_]:
+    """``flat`` / ``hilly`` / ``mountainous`` from local relief (highest minus lowest, m)."""
+    r = np.asarray(relief_m, dtype=float)
+    out = np.full(r.shape, "flat", dtype=object)
+    out[r >= costs.relief_hilly_m] = "hilly"
+    out[r >= costs.relief_mountainous_m] = "mountainous"
+    return out
+
+
+def road_costs(
+    harden_m: NDArray[np.float64],
+    new_m: NDArray[np.float64],
+    terrain: NDArray[np.object_],
+    shuttle: NDArray[np.bool_],
+    costs: RoadCosts,
+    *,
+    rate: float,
+) -> pd.DataFrame:
+    """Capex, annualised cost and option from lengths, terrain classes and shuttle flags.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``option``, ``capex_cny``, ``annualised_cny``.
+    """
+    hm = np.asarray(harden_m, dtype=float)
+    nm = np.asarray(new_m, dtype=float)
+    tc = np.asarray(terrain, dtype=object)
+    hu = np.array([getattr(costs.harden_cny_per_km, str(t)) for t in tc], dtype=float)
+    nu = np.array([getattr(costs.new_road_cny_per_km, str(t)) for t in tc], dtype=float)
+    road_capex = hm / 1000.0 * hu + nm / 1000.0 * nu
+    road_annual = road_capex * (crf(rate, costs.road_life_years)
+                                + costs.road_maintenance_share_per_year)
+    bus = np.asarray(shuttle, dtype=bool) & (road_capex == 0)
+    option = np.where(hm > 0, np.where(nm > 0, "harden+new_road", "harden"),
+                      np.where(nm > 0, "new_road", np.where(bus, "shuttle_bus", "none")))
+    capex = np.where(bus, costs.shuttle_bus_cny, road_capex)
+    annual = np.where(bus, costs.shuttle_bus_cny * crf(rate, costs.bus_life_years)
+                      + costs.shuttle_operating_cny_per_year, road_annual)
+    return pd.DataFrame({"option": option.astype(object), "capex_cny": capex,
+                         "annualised_cny": annual})
+
+
+def _edge_lookup(graph: RoadGraph, weight: NDArray[np.float64]) -> tuple[NDArray[np.int64],
+                                                                          NDArray[np.int64]]:
+    n1 = graph.n_nodes + 1
+    a = np.concatenate([graph.u, graph.v])
+    b = np.concatenate([graph.v, graph.u])
+    e = np.concatenate([np.arange(graph.n_edges)] * 2)
+    key = a * n1 + b
+    order = np.lexsort((np.concatenate([weight, weight]), key))
+    key, e = key[order], e[order]
+    first = np.ones(key.size, bool)
+    first[1:] = key[1:] != key[:-1]
+    return key[first], e[first]
+
+
+def route_to_harden(
+    graph: RoadGraph,
+    points_xy: NDArray[np.float64],
+    target_xy: NDArray[np.float64],
+    *,
+    paved_weight: float = 0.05,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Unpaved length to harden and footpath length to build on each point's route.
+
+    Parameters
+    ----------
+    graph
+        Road graph.
+    points_xy
+        ``(P, 2)`` villages.
+    target_xy
+        ``(P, 2)`` each village's target (its township seat).
+    paved_weight
+        Weight per metre of paved edges when choosing the route (unpaved: 1).
+
+    Returns
+    -------
+    tuple
+        Metres of drivable unpaved road and of footpath on each route; ``inf`` where the
+        target cannot be reached on the graph.
+    """
+    drivable = np.isfinite(graph.drive_dry_min)
+    weight = graph.length_m * np.where(graph.hardened, paved_weight, 1.0)
+    harden_len = np.where(~graph.hardened & drivable, graph.length_m, 0.0)
+    path_len = np.where(~drivable, graph.length_m, 0.0)
+    keys, kedge = _edge_lookup(graph, weight)
+    n = graph.n_nodes
+    pj = join(graph, points_xy)
+    tj = join(graph, target_xy)
+    out_h = np.full(points_xy.shape[0], np.inf)
+    out_p = np.full(points_xy.shape[0], np.inf)
+    tkey = np.round(target_xy, 3)
+    uniq, inv = np.unique(tkey, axis=0, return_inverse=True)
+    inv = np.asarray(inv).reshape(-1)
+    for k in range(uniq.shape[0]):
+        idx = np.flatnonzero(inv == k)
+        t0 = int(idx[0])
+        te = int(tj.edge[t0])
+        if te < 0:
+            continue
+        tw = np.where(graph.hardened[te], paved_weight, 1.0)
+        m = edge_weight_csr(graph, weight, sources=(
+            np.array([graph.u[te], graph.v[te]]),
+            np.array([tj.from_u_m[t0] * tw, tj.to_v_m[t0] * tw])))
+        dist, pred = dijkstra(m, directed=True, indices=n, return_predecessors=True)
+        for i in idx:
+            e = int(pj.edge[i])
+            if e < 0:
+                continue
+            w_e = float(np.where(graph.hardened[e], paved_weight, 1.0))
+            via_u = pj.from_u_m[i] * w_e + dist[graph.u[e]]
+            via_v = pj.to_v_m[i] * w_e + dist[graph.v[e]]
+            if not np.isfinite(min(via_u, via_v)):
+                continue
+            node = int(graph.u[e]) if via_u <= via_v else int(graph.v[e])
+            piece = pj.from_u_m[i] if via_u <= via_v else pj.to_v_m[i]
+            h = piece if harden_len[e] > 0 else 0.0
+            p = piece if path_len[e] > 0 else 0.0
+            if e == te:  # village and seat on the same edge: only the stretch between them
+                span = abs(pj.from_u_m[i] - tj.from_u_m[t0])
+                h = span if harden_len[e] > 0 else 0.0
+                p = span if path_len[e] > 0 else 0.0
+            else:
+                while pred[node] >= 0 and pred[node] != n:
+                    prev = int(pred[node])
+                    j = int(np.searchsorted(keys, prev * (n + 1) + node))
+                    edge = int(kedge[j])
+                    h += harden_len[edge]
+                    p += path_len[edge]
+                    node = prev
+            out_h[i], out_p[i] = h, p
+    return out_h, out_p
+
+
+def _relief(villages: pd.DataFrame, xy: NDArray[np.float64], dem: Raster | None,
+            radius_m: float = 1000.0) -> NDArray[np.float64]:
+    if "relief_m" in villages.columns and villages["relief_m"].notna().all():
+        return villages["relief_m"].to_numpy(float)
+    if dem is None:
+        msg = ("roads: the village table has no 'relief_m' and no DEM was given; run the "
+               "overlay stage (contigmap.overlay.village_profile) or pass dem=")
+        raise ValidationError(msg)
+    rows, cols = dem.index(xy[:, 0], xy[:, 1])
+    rr = int(np.ceil(radius_m / dem.res[1]))
+    rc = int(np.ceil(radius_m / dem.res[0]))
+    out = np.zeros(len(xy))
+    for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
+        win = dem.array[max(r - rr, 0) : r + rr + 1, max(c - rc, 0) : c + rc + 1]
+        out[i] = float(np.nanmax(win) - np.nanmin(win)) if np.isfinite(win).any() else 0.0
+    return out
+
+
+def _flag(series: pd.Series) -> NDArray[np.float64]:
+    """Booleans to 1.0 / 0.0, missing stays ``nan``."""
+    return pd.to_numeric(series.map({True: 1.0, False: 0.0, 1: 1.0, 0: 0.0}),
+                         errors="coerce").to_numpy(float)
+
+
+def roads_priorities(
+    villages: gpd.GeoDataFrame,
+    graph: RoadGraph,
+    services: gpd.GeoDataFrame,
+    config: RoadsConfig,
+    *,
+    dem: Raster | None,
+    rate: float,
+) -> pd.DataFrame:
+    """Road works or shuttle bus, need, rank, tier and reasons per village.
+
+    Parameters
+    ----------
+    villages
+        Village table with the network's access measures (``hardened_to_township``,
+        ``tt_own_township_seat_min``, ``rainy_unreachable``, ``dist_road_m``) and the
+        poverty columns, in the graph's CRS.
+    graph
+        The road graph.
+    services
+        Services with township seats (``kind == "township_seat"``, ``township_id``).
+    config
+        The ``roads`` section of the priority configuration.
+    dem
+        Elevation for new roads (least-cost paths) and relief when ``relief_m`` is absent.
+    rate
+        Discount rate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``village_id`` and the ``roads_*`` columns.
+    """
+    require(villages, ["village_id", "township_id", "pop", "hardened_to_township",
+                       "tt_own_township_seat_min", "rainy_unreachable", "dist_road_m"],
+            "roads", _NET_HINT)
+    c = config.costs
+    t = pd.DataFrame(villages.drop(columns="geometry")).copy()
+    t["roads_no_hardened"] = 1.0 - _flag(villages["hardened_to_township"])
+    t["roads_rainy_unreachable"] = _flag(villages["rainy_unreachable"])
+    pts = villages.geometry
+    if not (pts.geom_type == "Point").all():
+        pts = pts.representative_point()
+    xy = np.column_stack([pts.x.to_numpy(float), pts.y.to_numpy(float)])
+    seats = services[services["kind"] == "township_seat"].sort_values("service_id")
+    seats = seats.drop_duplicates("township_id").set_index("township_id")
+    harden = np.zeros(len(t))
+    new = np.zeros(len(t))
+    need_route = np.flatnonzero(t["roads_no_hardened"].to_numpy(float) > 0)
+    missing_seat = [v for v in t["township_id"].iloc[need_route] if v not in seats.index]
+    if missing_seat:
+        msg = (f"roads: township {missing_seat[0]} has no township_seat in the services layer; "
+               f"add its seat (kind township_seat, township_id) to route its villages")
+        raise ValidationError(msg)
+    if need_route.size:
+        sg = seats.loc[t["township_id"].iloc[need_route].to_numpy()].geometry
+        txy = np.column_stack([sg.x.to_numpy(float), sg.y.to_numpy(float)])
+        h, p = route_to_harden(graph, xy[need_route], txy, paved_weight=c.hardened_path_weight)
+        harden[need_route] = np.where(np.isfinite(h), h, 0.0)
+        new[need_route] = np.where(np.isfinite(p), p, 0.0)
+        unreachable = need_route[~np.isfinite(h)]
+    else:
+        unreachable = np.zeros(0, np.int64)
+    far = np.flatnonzero(t["dist_road_m"].to_numpy(float) > c.new_road_min_m)
+    build = np.union1d(unreachable, far)
+    if build.size:
+        hv = np.flatnonzero(graph.hardened)
+        starts = graph.edge_start[hv]
+        ends = graph.edge_end[hv]
+        vidx = np.concatenate([np.arange(s, e + 1) for s, e in zip(starts, ends, strict=True)])
+        hxy = graph.vertex_xy[vidx] if vidx.size else np.zeros((0, 2))
+        if dem is None or hxy.shape[0] == 0:
+            msg = ("roads: villages far from every road need a DEM and a hardened road to "
+                   "build a new road to; pass dem= (and check the roads layer)")
+            raise ValidationError(msg)
+        for i in build:
+            d = np.hypot(*(hxy - xy[i]).T)
+            near = np.argsort(d)[:200]
+            try:
+                path = least_cost_path(dem, xy[i], hxy[near], params=c.costpath)
+            except NetworkError as err:
+                msg = (f"roads: village {t['village_id'].iloc[i]}: no new road possible "
+                       f"({err})")
+                raise ValidationError(msg) from err
+            new[i] = path.length_m
+            harden[i] = 0.0 if i in unreachable else harden[i]
+    terrain = terrain_class(_relief(villages, xy, dem), c)
+    tt = t["tt_own_township_seat_min"].to_numpy(float)
+    shuttle = (t["roads_no_hardened"].to_numpy(float) == 0) & (tt > c.shuttle_threshold_min)
+    rc = road_costs(harden, new, terrain, shuttle, c, rate=rate)
+    t["roads_harden_m"] = np.round(harden, 1)
+    t["roads_new_m"] = np.round(new, 1)
+    t["roads_terrain"] = terrain
+    t["roads_option"] = rc["option"].to_numpy()
+    t["roads_capex_cny"] = rc["capex_cny"].round(0).to_numpy()
+    t["roads_annualised_cny"] = rc["annualised_cny"].round(0).to_numpy()
+    t["roads_beneficiaries"] = t["pop"].to_numpy(float)
+    t["roads_poor_beneficiaries"] = t["poor_pop"].to_numpy(float) if "poor_pop" in t else np.nan
+    out = assemble(t, "roads", CRITERIA, config, id_column="village_id",
+                   option_en=OPTION_EN, option_zh=OPTION_ZH)
+    logger.info("roads: %s", out["roads_option"].value_counts().to_dict())
+    return out[["village_id", *[col for col in out.columns if col.startswith("roads_")]]]
