@@ -146,9 +146,10 @@ def access_measures(
             msg = ("points have no 'township_id'; pass villages= to take it from the village "
                    "of each hamlet (by village_id)")
             raise NetworkError(msg)
-    if "kind" not in services.columns:
-        msg = "services layer has no 'kind' column; map it in the manifest's 'columns'"
-        raise NetworkError(msg)
+    for col in ("service_id", "kind"):
+        if col not in services.columns:
+            msg = f"services layer has no '{col}' column; map it in the manifest's 'columns'"
+            raise NetworkError(msg)
     pxy = _points_xy(pts, "points", graph)
     sxy = _points_xy(services, "services", graph) if len(services) else np.zeros((0, 2))
     n_p = pxy.shape[0]
