@@ -25,6 +25,7 @@ import pandas as pd
 from contigmap.config import RegionConfig, load_region
 from contigmap.layers import RegionData, load_region_layers, write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
+from contigmap.network.speeds import Season
 
 __all__ = ["RunResult", "run"]
 
@@ -125,6 +126,43 @@ def _profile(
     )
 
 
+@dataclass
+class NetworkOutputs:
+    """What the network stage adds besides village columns."""
+
+    township_summary: pd.DataFrame | None = None
+    county_summary: pd.DataFrame | None = None
+    travel_time_roads: gpd.GeoDataFrame | None = None
+
+
+def _network(
+    villages: gpd.GeoDataFrame,
+    hamlets: gpd.GeoDataFrame | None,
+    data: RegionData,
+    *,
+    season: str,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, NetworkOutputs]:
+    """Network stage: routable graph, travel times, RAI and hardened-road connectivity."""
+    from contigmap import network
+
+    graph = network.build_network(data.roads, dem=data.dem)
+    out = NetworkOutputs()
+    if data.services is None:
+        logger.warning("no services layer: travel times to services are not computed; "
+                       "declare `services:` in the region manifest")
+        return villages, hamlets, out
+    when: Season = "rainy" if season == "rainy" else "dry"
+    villages = network.access_measures(graph, villages, data.services, season=when)
+    if hamlets is not None:
+        hamlets = network.access_measures(graph, hamlets, data.services, villages=villages,
+                                          season=when)
+    out.township_summary = network.township_summary(villages)
+    out.county_summary = network.county_summary(villages)
+    if (data.services["kind"] == "township_seat").any():
+        out.travel_time_roads = network.travel_time_edges(graph, data.services, season=when)
+    return villages, hamlets, out
+
+
 def run(
     region_path: str | Path,
     out_dir: str | Path,
@@ -169,6 +207,9 @@ def run(
     with timer.stage("overlay"):
         villages, hamlets = _profile(_village_table(data), data)
 
+    with timer.stage("network"):
+        villages, hamlets, net = _network(villages, hamlets, data, season=season)
+
     result.villages = villages
     parameters: dict[str, Any] = {
         "region": region.name,
@@ -180,8 +221,15 @@ def run(
     with staged_dir(out_dir) as stage:
         with timer.stage("write"):
             written = _write_tables(villages, hamlets, stage)
+            if net.township_summary is not None:
+                written["townships_csv"] = write_table(net.township_summary,
+                                                       stage / "township_access.csv")
+            if net.county_summary is not None:
+                written["county_csv"] = write_table(net.county_summary,
+                                                    stage / "county_access.csv")
         with timer.stage("render"):
-            written["map"] = _render(villages, data, stage / "map.html", offline=offline)
+            written["map"] = _render(villages, hamlets, net, data, stage / "map.html",
+                                     offline=offline)
         outputs = sorted(written.values())
         write_run_manifest(
             stage,
@@ -192,7 +240,7 @@ def run(
         )
     result.outputs = {key: out_dir / path.relative_to(stage) for key, path in written.items()}
     result.outputs["manifest"] = out_dir / MANIFEST_NAME
-    result.summary = _summary(villages, data)
+    result.summary = _summary(villages, net)
     return result
 
 
@@ -220,7 +268,16 @@ def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     return table
 
 
-def _render(villages: gpd.GeoDataFrame, data: RegionData, path: Path, *, offline: bool) -> Path:
+def _render(
+    villages: gpd.GeoDataFrame,
+    hamlets: gpd.GeoDataFrame | None,
+    net: NetworkOutputs,
+    data: RegionData,
+    path: Path,
+    *,
+    offline: bool,
+) -> Path:
+    from contigmap.render.compose import region_map_layers
     from contigmap.render.web import render_web_map
 
     config = data.config
@@ -229,6 +286,8 @@ def _render(villages: gpd.GeoDataFrame, data: RegionData, path: Path, *, offline
         villages=villages,
         roads=data.roads,
         boundaries=data.boundaries,
+        extra_layers=region_map_layers(data, hamlets=hamlets,
+                                       travel_time_roads=net.travel_time_roads),
         title=config.title or config.name,
         source_note=config.source_note or "",
         illustrative=config.illustrative,
@@ -236,11 +295,21 @@ def _render(villages: gpd.GeoDataFrame, data: RegionData, path: Path, *, offline
     )
 
 
-def _summary(villages: gpd.GeoDataFrame, data: RegionData) -> dict[str, Any]:
+def _summary(villages: gpd.GeoDataFrame, net: NetworkOutputs) -> dict[str, Any]:
     summary: dict[str, Any] = {"villages": len(villages)}
     if "pop" in villages:
         summary["people"] = int(villages["pop"].sum())
     if "poor_pop" in villages and "pop_registry" in villages:
         total = float(villages["pop_registry"].sum())
         summary["poverty_incidence"] = float(villages["poor_pop"].sum()) / total if total else None
+    if net.county_summary is not None and len(net.county_summary):
+        county = net.county_summary.iloc[0]
+        summary["rural_access_index"] = float(county["rai"])
+        summary["no_hardened_road"] = int(county["villages_without_hardened_road"])
+    if "tt_own_township_seat_min" in villages:
+        slowest = villages.nlargest(3, "tt_own_township_seat_min")
+        summary["slowest_villages"] = "、".join(
+            f"{name} {tt:.0f} min" for name, tt in
+            zip(slowest["name"], slowest["tt_own_township_seat_min"], strict=True)
+        )
     return summary

@@ -815,7 +815,7 @@ _CSS: Final[str] = """
 .cm-note { background: rgba(255,255,255,0.88); padding: 3px 8px; font-size: 11px; color: #333;
   max-width: 460px; border-radius: 3px; }
 .cm-legends { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 5px;
-  box-shadow: 0 1px 5px rgba(0,0,0,0.3); font-size: 12px; max-height: 55vh; overflow-y: auto;
+  box-shadow: 0 1px 5px rgba(0,0,0,0.3); font-size: 12px; max-height: 38vh; overflow-y: auto;
   line-height: 1.35; }
 .cm-legend + .cm-legend { margin-top: 7px; padding-top: 6px; border-top: 1px solid #ddd; }
 .cm-legend-title { font-weight: 700; margin-bottom: 3px; }
@@ -838,7 +838,7 @@ _CSS: Final[str] = """
   font-size: 12px; font-weight: 700; color: #4a4a4a;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
 .leaflet-control-layers { font-size: 12px; line-height: 1.5; }
-.leaflet-control-layers-expanded { padding: 4px 8px 4px 6px; }
+.leaflet-control-layers-expanded { padding: 4px 8px 4px 6px; max-height: 48vh; overflow-y: auto; }
 .cm-search { background: #fff; }
 .cm-search input { width: 200px; padding: 5px 7px; border: 0; border-radius: 4px; font-size: 13px; }
 """

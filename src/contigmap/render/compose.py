@@ -1,0 +1,142 @@
+"""Which extra layers a region's web map shows, and how they look.
+
+:func:`region_map_layers` turns what the stages produced (the loaded layers, the hamlet
+table, the travel-time road layer) into :class:`~contigmap.render.web.MapLayer` objects,
+so that the pipeline only passes them on to :func:`~contigmap.render.web.render_web_map`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from contigmap.layers import RegionData
+from contigmap.raster import Raster
+from contigmap.render.web import MapLayer
+from contigmap.schema import SERVICE_KIND_ZH
+
+__all__ = ["TRAVEL_TIME_CLASSES", "region_map_layers", "travel_time_class"]
+
+TRAVEL_TIME_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (15.0, "≤ 15 min", "#1a9850"),
+    (30.0, "15–30 min", "#91cf60"),
+    (60.0, "30–60 min", "#fee08b"),
+    (120.0, "60–120 min", "#fc8d59"),
+    (np.inf, "> 120 min", "#d73027"),
+)
+"""Upper bound (minutes), label and colour of each travel-time class on the map."""
+
+_SERVICE_COLOURS = {
+    "county_seat": "#000000",
+    "township_seat": "#4a1486",
+    "health_centre": "#e7298a",
+    "school": "#1f78b4",
+    "market": "#ff7f00",
+}
+
+_HAZARD_ZH = {"flood": "洪涝区 Flood zones", "landslide": "滑坡易发性 Landslide susceptibility",
+              "seismic": "地震 Seismic"}
+_ECOLOGY_ZH = {
+    "redline": "生态保护红线 Ecological red line",
+    "reserve": "自然保护区 Nature reserve",
+}
+
+
+def travel_time_class(minutes: Sequence[float] | pd.Series) -> list[str]:
+    """Label each travel time with its :data:`TRAVEL_TIME_CLASSES` class (``no route``: nan)."""
+    values = np.asarray(minutes, dtype=float)
+    labels = np.full(values.shape, "no route", dtype=object)
+    lower = -np.inf
+    for upper, label, _ in TRAVEL_TIME_CLASSES:
+        labels[(values > lower) & (values <= upper)] = label
+        lower = upper
+    return [str(v) for v in labels]
+
+
+def _travel_time_layer(edges: gpd.GeoDataFrame) -> MapLayer:
+    shown = edges[["geometry"]].copy()
+    shown["tt_class"] = travel_time_class(edges["tt_min"])
+    shown["tt_min"] = edges["tt_min"].round(0)
+    colours = {label: colour for _, label, colour in TRAVEL_TIME_CLASSES}
+    colours["no route"] = "#999999"
+    return MapLayer(
+        name="到乡镇驻地车行时间 Travel time to township seat",
+        data=shown,
+        color_column="tt_class",
+        color_map=colours,
+        weight=3.0,
+        tooltip_columns=["tt_min"],
+        labels={"tt_min": "分钟 min"},
+        legend=[(colour, label) for label, colour in colours.items()],
+        show=False,
+    )
+
+
+def _services_layer(services: gpd.GeoDataFrame) -> MapLayer:
+    shown = services[["name", "kind", "geometry"]].copy()
+    shown["类型"] = shown["kind"].map(SERVICE_KIND_ZH).fillna(shown["kind"])
+    return MapLayer(
+        name="公共服务 Services",
+        data=shown,
+        color_column="kind",
+        color_map=_SERVICE_COLOURS,
+        radius=5.0,
+        fill_opacity=0.9,
+        tooltip_columns=["name", "类型"],
+        labels={"name": "名称"},
+        legend=[(c, SERVICE_KIND_ZH[k]) for k, c in _SERVICE_COLOURS.items()],
+        show=False,
+    )
+
+
+def _polygon_layer(name: str, data: gpd.GeoDataFrame, colour: str) -> MapLayer:
+    return MapLayer(name=name, data=data[["geometry"]].copy(), color=colour, fill_color=colour,
+                    weight=0.5, fill_opacity=0.35, legend=[(colour, name)], show=False)
+
+
+def region_map_layers(
+    data: RegionData,
+    *,
+    hamlets: gpd.GeoDataFrame | None = None,
+    travel_time_roads: gpd.GeoDataFrame | None = None,
+) -> list[MapLayer]:
+    """Extra web-map layers for a region: travel times, services, hamlets, hazards, ecology.
+
+    Parameters
+    ----------
+    data
+        The loaded region.
+    hamlets
+        The hamlet table (drawn as small points with their name and people).
+    travel_time_roads
+        Road edges with ``tt_min`` (:func:`contigmap.network.travel_time_edges`).
+
+    Returns
+    -------
+    list of MapLayer
+        All switched off when the map opens, except none: the village layers lead.
+    """
+    layers: list[MapLayer] = []
+    if travel_time_roads is not None:
+        layers.append(_travel_time_layer(travel_time_roads))
+    if data.services is not None:
+        layers.append(_services_layer(data.services))
+    if hamlets is not None:
+        cols = [c for c in ("name", "pop") if c in hamlets.columns]
+        layers.append(MapLayer(name="自然村 Hamlets", data=hamlets[[*cols, "geometry"]].copy(),
+                               color="#555555", radius=2.0, fill_opacity=0.6,
+                               tooltip_columns=cols, labels={"name": "名称", "pop": "人口"},
+                               show=False))
+    for name, layer in data.hazards.items():
+        label = _HAZARD_ZH.get(name, f"灾害 {name}")
+        if isinstance(layer, Raster):
+            layers.append(MapLayer(name=label, raster=layer, show=False, vmin=0.0, vmax=1.0))
+        else:
+            layers.append(_polygon_layer(label, layer, "#2b8cbe"))
+    for name, layer in data.ecology.items():
+        colour = "#238b45" if name == "redline" else "#66c2a4"
+        layers.append(_polygon_layer(_ECOLOGY_ZH.get(name, f"生态 {name}"), layer, colour))
+    return layers
