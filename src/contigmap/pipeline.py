@@ -230,6 +230,8 @@ def run(
         with timer.stage("render"):
             written["map"] = _render(villages, hamlets, net, data, stage / "map.html",
                                      offline=offline)
+        with timer.stage("report"):
+            written.update(_report(villages, data, stage))
         outputs = sorted(written.values())
         write_run_manifest(
             stage,
@@ -293,6 +295,27 @@ def _render(
         illustrative=config.illustrative,
         offline=offline,
     )
+
+
+def _report(villages: gpd.GeoDataFrame, data: RegionData, stage: Path) -> dict[str, Path]:
+    """Draw the static PNG maps and write the county report (HTML, Markdown, XLSX)."""
+    from contigmap.render.report import write_county_report
+    from contigmap.render.static import render_static_maps
+    from contigmap.validate import region_facts
+
+    config = data.config
+    title = config.title or config.name
+    maps = render_static_maps(
+        stage / "static", villages=villages, region_title=title, boundaries=data.boundaries,
+        roads=data.roads, illustrative=config.illustrative, source_note=config.source_note or "",
+    )
+    report = write_county_report(
+        stage, villages=villages, region_title=title, facts=region_facts(data),
+        static_maps=maps, illustrative=config.illustrative, source_note=config.source_note or "",
+    )
+    written = {f"png_{key}": path for key, path in maps.items()}
+    written.update({f"report_{key}": path for key, path in report.items()})
+    return written
 
 
 def _summary(villages: gpd.GeoDataFrame, net: NetworkOutputs) -> dict[str, Any]:
