@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,7 +75,7 @@ def fmt_cny_zh(value: float) -> str:
     return f"{value / 1e4:.0f}万元"
 
 
-def main_cause(row: pd.Series, key: str) -> tuple[str, str]:
+def main_cause(row: Mapping[str, Any], key: str) -> tuple[str, str]:
     """English and Chinese text of a poverty cause's share in a village row."""
     share = float(row.get(f"cause_{key}_share", np.nan))
     pct = f"{share * 100:.0f}%" if np.isfinite(share) else "n/a"
@@ -121,3 +122,15 @@ def assemble(
         for r, o, c in zip(zh, opt, capex, strict=True)
     ]
     return out
+
+
+def select_output(
+    out: pd.DataFrame, iv: str, id_columns: Sequence[str], criteria: Sequence[Criterion]
+) -> pd.DataFrame:
+    """Ids, names, township, the ``<iv>_*`` columns, then the criteria's input columns."""
+    head = [c for c in (*id_columns, "name", "township_id") if c in out.columns]
+    own = [c for c in out.columns if c.startswith(f"{iv}_")]
+    inputs = [c.column for c in criteria if c.column in out.columns and c.column not in own]
+    extra = [c for c in ("pop", "poor_pop", "poverty_incidence") if c in out.columns
+             and c not in inputs]
+    return out[list(dict.fromkeys([*head, *own, *inputs, *extra]))].copy()

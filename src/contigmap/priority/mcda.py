@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Formatter = Callable[[pd.Series], str]
+Formatter = Callable[[Mapping[str, Any]], str]
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,9 @@ class Criterion:
     missing_hint: str = ""
 
 
-def normalise(values: NDArray[np.float64] | pd.Series, method: str = "minmax") -> NDArray[np.float64]:
+def normalise(
+    values: NDArray[np.float64] | pd.Series, method: str = "minmax"
+) -> NDArray[np.float64]:
     """Scale values to 0–1 (``minmax`` or ``rank``); constant input gives zeros."""
     x = np.asarray(values, dtype=float)
     if x.size == 0:
@@ -198,10 +201,12 @@ def explain(
     vals = contributions.to_numpy(float)
     en: list[str] = []
     zh: list[str] = []
-    for i in range(len(table)):
-        order = np.argsort(-vals[i], kind="stable")[:top] if names else []
+    records: list[dict[str, Any]] = [
+        {str(k): v for k, v in r.items()} for r in table.to_dict("records")
+    ]
+    for i, row in enumerate(records):
+        order: list[int] = np.argsort(-vals[i], kind="stable")[:top].tolist() if names else []
         chosen = [names[j] for j in order if vals[i, j] > 0]
-        row = table.iloc[i]
         en.append("; ".join(by_name[n].reason_en(row) for n in chosen))
         zh.append("；".join(by_name[n].reason_zh(row) for n in chosen))
     return en, zh

@@ -29,6 +29,8 @@ Criteria (more = more need): ``grid_distance`` (metres of line to build),
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -39,7 +41,12 @@ from numpy.typing import NDArray
 from contigmap.columns import ColumnInfo
 from contigmap.errors import ValidationError
 from contigmap.network import RoadGraph
-from contigmap.priority._common import assemble, register_intervention_columns, require
+from contigmap.priority._common import (
+    assemble,
+    register_intervention_columns,
+    require,
+    select_output,
+)
 from contigmap.priority._network import along_road_to_features, feature_points
 from contigmap.priority.costs import PowerConfig, PowerCosts
 from contigmap.priority.mcda import Criterion
@@ -63,7 +70,7 @@ OPTION_EN = {"grid": "grid extension", "minigrid": "solar mini-grid",
 OPTION_ZH = {"grid": "电网延伸", "minigrid": "光伏微电网", "shs": "户用光伏系统"}
 
 
-def _km(row: pd.Series) -> float:
+def _km(row: Mapping[str, Any]) -> float:
     return float(row["power_grid_ext_m"]) / 1000.0
 
 
@@ -120,7 +127,7 @@ def lcoe(
     om = np.asarray(om_cny_per_year, dtype=float)
     fuel = np.asarray(energy_cost_cny_per_kwh, dtype=float)
     energy = np.asarray(energy_kwh_per_year, dtype=float)
-    years = np.arange(1, int(round(horizon_years)) + 1)
+    years = np.arange(1, round(horizon_years) + 1)
     disc = (1.0 + rate) ** -years.astype(float)
     annuity = float(disc.sum())
     invest = capex.copy()
@@ -250,7 +257,7 @@ def power_priorities(
     """
     require(villages, ["village_id", "pop", "households"], "power", "check the villages layer")
     costs = config.costs
-    ext, _ = grid_extension_m(villages, graph, infrastructure, costs)  # type: ignore[arg-type]
+    ext, _ = grid_extension_m(villages, graph, infrastructure, costs)
     opts = electrification_options(villages["pop"].to_numpy(float),
                                    villages["households"].to_numpy(float), ext, costs, rate=rate)
     t = pd.DataFrame(villages.drop(columns="geometry", errors="ignore")).copy()
@@ -266,4 +273,4 @@ def power_priorities(
     out = assemble(t, "power", CRITERIA, config, id_column="village_id",
                    option_en=OPTION_EN, option_zh=OPTION_ZH)
     logger.info("power: %s", out["power_option"].value_counts().to_dict())
-    return out[["village_id", *[c for c in out.columns if c.startswith("power_")]]]
+    return select_output(out, "power", ["village_id"], CRITERIA)

@@ -26,6 +26,8 @@ A village without the network measures stops the stage (no silent default).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +39,13 @@ from contigmap.columns import ColumnInfo
 from contigmap.costpath import least_cost_path
 from contigmap.errors import NetworkError, ValidationError
 from contigmap.network import RoadGraph
-from contigmap.priority._common import assemble, main_cause, register_intervention_columns, require
+from contigmap.priority._common import (
+    assemble,
+    main_cause,
+    register_intervention_columns,
+    require,
+    select_output,
+)
 from contigmap.priority._network import edge_weight_csr, join
 from contigmap.priority.costs import RoadCosts, RoadsConfig, crf
 from contigmap.priority.mcda import Criterion
@@ -71,7 +79,7 @@ _NET_HINT = ("run the network stage first (contigmap.network.access_measures) an
              "village on the road graph")
 
 
-def _tt(row: pd.Series) -> tuple[str, str]:
+def _tt(row: Mapping[str, Any]) -> tuple[str, str]:
     m = float(row["tt_own_township_seat_min"])
     if m >= 60:
         return f"{m / 60:.1f} h to the township seat", f"到乡镇驻地{m / 60:.1f}小时"
@@ -256,7 +264,7 @@ def _relief(villages: pd.DataFrame, xy: NDArray[np.float64], dem: Raster | None,
 
 def _flag(series: pd.Series) -> NDArray[np.float64]:
     """Booleans to 1.0 / 0.0, missing stays ``nan``."""
-    return pd.to_numeric(series.map({True: 1.0, False: 0.0, 1: 1.0, 0: 0.0}),
+    return pd.to_numeric(series.map({True: 1.0, False: 0.0}),
                          errors="coerce").to_numpy(float)
 
 
@@ -361,4 +369,4 @@ def roads_priorities(
     out = assemble(t, "roads", CRITERIA, config, id_column="village_id",
                    option_en=OPTION_EN, option_zh=OPTION_ZH)
     logger.info("roads: %s", out["roads_option"].value_counts().to_dict())
-    return out[["village_id", *[col for col in out.columns if col.startswith("roads_")]]]
+    return select_output(out, "roads", ["village_id"], CRITERIA)

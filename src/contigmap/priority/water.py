@@ -40,7 +40,13 @@ from scipy.spatial import cKDTree
 
 from contigmap.columns import ColumnInfo
 from contigmap.errors import ValidationError
-from contigmap.priority._common import assemble, main_cause, register_intervention_columns, require
+from contigmap.priority._common import (
+    assemble,
+    main_cause,
+    register_intervention_columns,
+    require,
+    select_output,
+)
 from contigmap.priority.costs import WaterConfig, WaterCosts, crf
 from contigmap.priority.mcda import Criterion
 from contigmap.raster import Raster
@@ -209,7 +215,8 @@ def _nearest_sources(
     rows = np.arange(n)
     near_d = np.where(first >= 0, d[rows, np.maximum(first, 0)], np.inf)
     near_l = np.where(first >= 0, lift[rows, np.maximum(first, 0)], np.nan)
-    near_id = np.where(first >= 0, sid[j[rows, np.maximum(first, 0)]], None)
+    near_id = np.asarray(np.where(first >= 0, sid[j[rows, np.maximum(first, 0)]], None),
+                         dtype=object)
     # the pipe uses the cheapest of the first `source_candidates` reliable sources
     rank = np.cumsum(ok, axis=1)
     cand = ok & (rank <= costs.source_candidates) & (d <= costs.max_distance_m) \
@@ -229,7 +236,7 @@ def _nearest_sources(
 
 def water_priorities(
     villages: gpd.GeoDataFrame,
-    water_sources: gpd.GeoDataFrame,
+    water_sources: gpd.GeoDataFrame | None,
     config: WaterConfig,
     *,
     dem: Raster | None,
@@ -302,4 +309,4 @@ def water_priorities(
     out = assemble(t, "water", CRITERIA, config, id_column="village_id",
                    option_en=OPTION_EN, option_zh=OPTION_ZH)
     logger.info("water: %s", out["water_option"].value_counts().to_dict())
-    return out[["village_id", *[col for col in out.columns if col.startswith("water_")]]]
+    return select_output(out, "water", ["village_id"], CRITERIA)

@@ -1,0 +1,488 @@
+"""Broadband to natural villages (hamlets, 自然村): fibre, microwave or satellite.
+
+* **Fibre** runs along roads from the existing fibre network. Hamlets share cable: the
+  network reaching all fibre hamlets is a Steiner tree on the road graph, approximated
+  by Mehlhorn's algorithm (Mehlhorn 1988, "A faster approximation algorithm for the
+  Steiner problem in graphs", *Inf. Process. Lett.* 27(3); the 2-approximation of
+  Kou, Markowsky and Berman 1981 computed from one multi-source Dijkstra): the fibre
+  network is one terminal (a super-source joined to every road node near fibre), each
+  hamlet's nearest road node another; Voronoi regions of the terminals give the
+  bridging edges, their minimum spanning tree is expanded into road paths, the MST of
+  that subgraph is taken and non-terminal leaves are pruned. Each tree edge's cost is
+  split between the hamlets below it in proportion to their households, so a shared
+  trunk is paid once. Hamlets within ``drop_max_m`` of fibre need only a drop.
+* **Microwave** from a mobile tower within ``microwave_range_m`` whose line of sight to
+  a mast at the hamlet clears the terrain (DEM profile every ``los_step_m``, earth
+  curvature with the 4/3 effective radius, and ``fresnel_clearance`` of the first
+  Fresnel zone, after ITU-R P.530).
+* **Satellite** everywhere, per household.
+
+The least *annualised* cost per hamlet wins; hamlets for which fibre is not the cheapest
+leave the tree and the tree is rebuilt (a few rounds until no hamlet changes).
+
+Criteria (more = more need): ``fibre_distance`` (m along roads to fibre),
+``no_wireless`` (1 without a tower in range and in sight), ``tt_township``,
+``poor_pop`` (hamlet people × its village's poverty incidence, an estimate),
+``poverty_incidence`` (of the village), ``households``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import breadth_first_order, dijkstra, minimum_spanning_tree
+from scipy.spatial import cKDTree
+
+from contigmap.columns import ColumnInfo
+from contigmap.errors import ValidationError
+from contigmap.network import RoadGraph
+from contigmap.priority._common import (
+    assemble,
+    register_intervention_columns,
+    require,
+    select_output,
+)
+from contigmap.priority._network import (
+    along_road_to_features,
+    edge_weight_csr,
+    feature_points,
+    join,
+    source_offsets,
+)
+from contigmap.priority.costs import BroadbandConfig, BroadbandCosts, crf
+from contigmap.priority.mcda import Criterion
+from contigmap.raster import Raster
+
+__all__ = ["CRITERIA", "SteinerTree", "broadband_priorities", "line_of_sight", "steiner_tree"]
+
+logger = logging.getLogger(__name__)
+
+EARTH_RADIUS_M = 6_371_000.0
+K_FACTOR = 4.0 / 3.0
+_C = 299_792_458.0
+
+_SRC = "priority / broadband"
+register_intervention_columns("broadband", [
+    ColumnInfo("broadband_fibre_dist_m", "along-road distance to the nearest fibre",
+               "沿路距最近光纤距离", "m", _SRC),
+    ColumnInfo("broadband_fibre_share_m", "this hamlet's share of the shared fibre tree",
+               "分摊的光纤线路长度", "m", _SRC),
+    ColumnInfo("broadband_tower_id", "tower in range with line of sight (microwave)",
+               "可视通信基站", "", _SRC),
+    ColumnInfo("broadband_no_wireless", "1 without a tower in range and in sight",
+               "无可视基站", "0/1", _SRC),
+    ColumnInfo("broadband_cost_per_household_cny", "capital cost per connected household",
+               "每户接入投资", "CNY/household", _SRC),
+])
+
+OPTION_EN = {"fibre": "fibre along roads", "microwave": "microwave link from a tower",
+             "satellite": "satellite"}
+OPTION_ZH = {"fibre": "沿路光纤", "microwave": "基站微波回传", "satellite": "卫星宽带"}
+
+
+def _tt(row: Mapping[str, Any]) -> tuple[str, str]:
+    m = float(row["tt_own_township_seat_min"])
+    return f"{m:.0f} min to the township seat", f"到乡镇驻地{m:.0f}分钟"
+
+
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion("fibre_distance", "broadband_fibre_dist_m",
+              lambda r: f"{r['broadband_fibre_dist_m'] / 1000:.1f} km from fibre along roads",
+              lambda r: f"沿路距光纤{r['broadband_fibre_dist_m'] / 1000:.1f}公里",
+              "needs fibre in the infrastructure layers and a road graph"),
+    Criterion("no_wireless", "broadband_no_wireless",
+              lambda r: "no mobile tower in sight", lambda r: "无可视通信基站"),
+    Criterion("tt_township", "tt_own_township_seat_min", lambda r: _tt(r)[0],
+              lambda r: _tt(r)[1], "run contigmap.network.access_measures on the hamlets"),
+    Criterion("poor_pop", "poor_pop", lambda r: f"about {r['poor_pop']:.0f} poor people",
+              lambda r: f"约{r['poor_pop']:.0f}名贫困人口", "run the poverty stage first"),
+    Criterion("poverty_incidence", "poverty_incidence",
+              lambda r: f"{r['poverty_incidence'] * 100:.0f}% poor in the village",
+              lambda r: f"所在村贫困发生率{r['poverty_incidence'] * 100:.0f}%",
+              "run the poverty stage first"),
+    Criterion("households", "households", lambda r: f"{r['households']:.0f} households",
+              lambda r: f"{r['households']:.0f}户"),
+)
+
+
+# --------------------------------------------------------------------------- line of sight
+
+
+def line_of_sight(
+    dem: Raster,
+    a_xy: NDArray[np.float64],
+    a_height_m: NDArray[np.float64] | float,
+    b_xy: NDArray[np.float64],
+    b_height_m: NDArray[np.float64] | float,
+    *,
+    step_m: float = 30.0,
+    frequency_ghz: float | None = None,
+    clearance: float = 0.6,
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Whether each link ``a → b`` clears the terrain, and its smallest clearance (m).
+
+    The profile is sampled every ``step_m`` (bilinear DEM). At distance ``d₁`` from ``a``
+    and ``d₂`` from ``b`` the obstacle height is the terrain plus the earth bulge
+    ``d₁ d₂ / (2 k R)`` (``k = 4/3``) plus, with ``frequency_ghz``, ``clearance`` times the
+    first Fresnel radius ``√(λ d₁ d₂ / d)``; the link is clear when the straight line
+    between the antennas (ground + height) is above it at every interior sample.
+
+    Returns
+    -------
+    tuple
+        ``clear`` per link, and the smallest margin (m; negative when blocked).
+    """
+    a = np.asarray(a_xy, dtype=float).reshape(-1, 2)
+    b = np.asarray(b_xy, dtype=float).reshape(-1, 2)
+    n = a.shape[0]
+    ha = np.broadcast_to(np.asarray(a_height_m, dtype=float), (n,))
+    hb = np.broadcast_to(np.asarray(b_height_m, dtype=float), (n,))
+    if n == 0:
+        return np.zeros(0, bool), np.zeros(0)
+    dist = np.hypot(*(b - a).T)
+    # each link sampled at its own step: k_i interior points at fractions j / (k_i + 1)
+    k = np.maximum(np.ceil(dist / step_m).astype(np.int64) - 1, 1)
+    link = np.repeat(np.arange(n), k)
+    j = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k) + 1
+    f = j / (k[link] + 1.0)
+    x = a[link, 0] + f * (b[link, 0] - a[link, 0])
+    y = a[link, 1] + f * (b[link, 1] - a[link, 1])
+    za = dem.sample_bilinear(a[:, 0], a[:, 1]) + ha
+    zb = dem.sample_bilinear(b[:, 0], b[:, 1]) + hb
+    terrain = dem.sample_bilinear(x, y)
+    d1 = f * dist[link]
+    d2 = dist[link] - d1
+    bulge = d1 * d2 / (2.0 * K_FACTOR * EARTH_RADIUS_M)
+    obstacle = np.nan_to_num(terrain, nan=-np.inf) + bulge
+    if frequency_ghz is not None and clearance > 0:
+        lam = _C / (frequency_ghz * 1e9)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fres = np.sqrt(lam * d1 * d2 / np.where(dist[link] > 0, dist[link], 1.0))
+        obstacle = obstacle + clearance * fres
+    ray = za[link] + f * (zb - za)[link]
+    margin = np.full(n, np.inf)
+    np.minimum.at(margin, link, ray - obstacle)
+    return np.asarray(margin > 0), np.asarray(margin, dtype=float)
+
+
+# --------------------------------------------------------------------------- Steiner tree
+
+
+class SteinerTree:
+    """A fibre tree on the road graph.
+
+    Attributes
+    ----------
+    edges
+        Graph edge indices in the tree.
+    source_nodes
+        Graph nodes where the tree leaves the existing fibre, with their offsets (m).
+    length_m
+        Total length (tree edges plus offsets from fibre to the road).
+    share_m
+        Per terminal hamlet, its share of the tree (households-weighted), ``inf`` where
+        fibre cannot reach it; the shares sum to ``length_m``.
+    """
+
+    def __init__(self, edges: NDArray[np.int64], source_nodes: NDArray[np.int64],
+                 length_m: float, share_m: NDArray[np.float64]) -> None:
+        self.edges = edges
+        self.source_nodes = source_nodes
+        self.length_m = length_m
+        self.share_m = share_m
+
+
+def steiner_tree(
+    graph: RoadGraph,
+    terminal_nodes: Sequence[int] | NDArray[np.int64],
+    weights: NDArray[np.float64] | None,
+    source_nodes: NDArray[np.int64],
+    source_offset_m: NDArray[np.float64],
+) -> SteinerTree:
+    """Approximate Steiner tree joining terminal nodes to a source (Mehlhorn 1988).
+
+    Parameters
+    ----------
+    graph
+        Road graph (edge lengths are the weights).
+    terminal_nodes
+        Graph node of each terminal (hamlets; several may share a node).
+    weights
+        Households per terminal, to split shared edges; equal when ``None``.
+    source_nodes, source_offset_m
+        Nodes where fibre can start and the length to reach them from the fibre.
+
+    Returns
+    -------
+    SteinerTree
+        The tree and each terminal's share of its length.
+    """
+    n = graph.n_nodes
+    root = n
+    term = np.asarray(terminal_nodes, dtype=np.int64)
+    wts = np.ones(term.size) if weights is None else np.maximum(np.asarray(weights, float), 1e-9)
+    share = np.full(term.size, np.inf)
+    m = edge_weight_csr(graph, graph.length_m, sources=(source_nodes, source_offset_m))
+    uniq = np.unique(term)
+    sources = np.concatenate([[root], uniq])
+    dist, pred, near = dijkstra(m, directed=True, indices=sources, min_only=True,
+                                return_predecessors=True)
+    reach = np.isfinite(dist)
+    # bridging edges between Voronoi regions: graph edges and root links
+    a = np.concatenate([graph.u, np.full(source_nodes.size, root)])
+    b = np.concatenate([graph.v, source_nodes])
+    w = np.concatenate([graph.length_m, source_offset_m])
+    ok = reach[a] & reach[b] & (near[a] != near[b])
+    a, b, w = a[ok], b[ok], w[ok]
+    if a.size == 0:
+        return SteinerTree(np.zeros(0, np.int64), np.zeros(0, np.int64), 0.0, share)
+    cost = dist[a] + w + dist[b]
+    sa, sb = near[a], near[b]
+    lo, hi = np.minimum(sa, sb), np.maximum(sa, sb)
+    order = np.lexsort((cost, hi, lo))
+    first = np.ones(order.size, bool)
+    first[1:] = (lo[order][1:] != lo[order][:-1]) | (hi[order][1:] != hi[order][:-1])
+    pick = order[first]
+    tmat = coo_matrix((cost[pick] + 1e-9, (lo[pick], hi[pick])), shape=(n + 1, n + 1)).tocsr()
+    mst = minimum_spanning_tree(tmat).tocoo()
+    # expand each MST edge into its road path: bridging edge + both paths back to terminals
+    pair_best = {(int(lo[i]), int(hi[i])): int(i) for i in pick}
+    used: set[tuple[int, int]] = set()
+
+    def walk(node: int) -> None:
+        while pred[node] >= 0:
+            p = int(pred[node])
+            used.add((min(p, node), max(p, node)))
+            node = p
+
+    for s, t in zip(mst.row, mst.col, strict=True):
+        i = pair_best[(int(min(s, t)), int(max(s, t)))]
+        used.add((int(min(a[i], b[i])), int(max(a[i], b[i]))))
+        walk(int(a[i]))
+        walk(int(b[i]))
+    # subgraph of used node pairs with their lengths; MST; prune non-terminal leaves
+    full = edge_weight_csr(graph, graph.length_m, sources=(source_nodes, source_offset_m))
+    full = full.maximum(full.T).tocsr()
+    ua = np.array([p[0] for p in used], dtype=np.int64)
+    ub = np.array([p[1] for p in used], dtype=np.int64)
+    uw = np.asarray(full[ua, ub]).ravel()
+    sub = coo_matrix((uw + 1e-12, (ua, ub)), shape=(n + 1, n + 1)).tocsr()
+    tree = minimum_spanning_tree(sub)
+    tree = (tree + tree.T).tocsr()
+    is_term = np.zeros(n + 1, bool)
+    is_term[uniq[reach[uniq]]] = True
+    is_term[root] = True
+    deg = np.diff(tree.indptr)
+    alive = deg > 0
+    changed = True
+    adj = tree.tolil()
+    while changed:
+        changed = False
+        leaves = np.flatnonzero(alive & (deg == 1) & ~is_term)
+        for leaf in leaves:
+            nb = [j for j in adj.rows[leaf] if alive[j]]
+            alive[leaf] = False
+            for j in nb:
+                deg[j] -= 1
+            changed = True
+    keep_nodes = alive.copy()
+    coo = tree.tocoo()
+    sel = keep_nodes[coo.row] & keep_nodes[coo.col]
+    tr = coo_matrix((coo.data[sel], (coo.row[sel], coo.col[sel])), shape=(n + 1, n + 1)).tocsr()
+    # households-weighted shares: walk down from the root
+    order_n, parent = breadth_first_order(tr, root, directed=False, return_predecessors=True)
+    hh_node = np.bincount(term, weights=wts, minlength=n + 1)
+    sub_hh = hh_node.copy()
+    for node in order_n[::-1]:
+        p = parent[node]
+        if p >= 0:
+            sub_hh[p] += sub_hh[node]
+    trc = tr.tocoo()
+    elen = {(int(r), int(c)): float(v) for r, c, v in zip(trc.row, trc.col, trc.data,
+                                                          strict=True)}
+    per_hh = np.zeros(n + 1)
+    for node in order_n:
+        p = parent[node]
+        if p >= 0:
+            length = elen[(int(p), int(node))]
+            per_hh[node] = per_hh[p] + (length / sub_hh[node] if sub_hh[node] > 0 else 0.0)
+    in_tree = np.zeros(n + 1, bool)
+    in_tree[order_n] = True
+    share = np.where(in_tree[term], wts * per_hh[term], np.inf)
+    total = float(tr.sum()) / 1.0
+    pairs = tr.tocoo()
+    gpairs = [(int(r), int(c)) for r, c in zip(pairs.row, pairs.col, strict=True)
+              if r < c and c < n]
+    emap: dict[tuple[int, int], int] = {}
+    for e in range(graph.n_edges):
+        key = (int(min(graph.u[e], graph.v[e])), int(max(graph.u[e], graph.v[e])))
+        if key not in emap or graph.length_m[e] < graph.length_m[emap[key]]:
+            emap[key] = e
+    edges = np.array([emap[p] for p in gpairs if p in emap], dtype=np.int64)
+    src_used = np.array(sorted({int(c) for r, c in zip(pairs.row, pairs.col, strict=True)
+                                if r == root}), dtype=np.int64)
+    return SteinerTree(edges, src_used, total / 2.0, share)
+
+
+# --------------------------------------------------------------------------- the stage
+
+
+def _annual(capex: NDArray[np.float64], om: NDArray[np.float64] | float, life: float,
+            rate: float) -> NDArray[np.float64]:
+    return np.asarray(capex * crf(rate, life) + om, dtype=float)
+
+
+def broadband_priorities(
+    hamlets: gpd.GeoDataFrame,
+    graph: RoadGraph,
+    fibre: gpd.GeoDataFrame | None,
+    towers: gpd.GeoDataFrame | None,
+    config: BroadbandConfig,
+    *,
+    dem: Raster | None,
+    rate: float,
+    max_rounds: int = 5,
+    max_towers: int = 5,
+) -> pd.DataFrame:
+    """Fibre, microwave or satellite per hamlet, with need, rank, tier and reasons.
+
+    Parameters
+    ----------
+    hamlets
+        Hamlets (``hamlet_id``, ``village_id``, ``pop``, ``households``) with
+        ``tt_own_township_seat_min`` (network access measures) and the village's
+        ``poverty_incidence``, in the graph's CRS.
+    graph
+        Road graph.
+    fibre
+        Existing fibre lines or nodes.
+    towers
+        Mobile towers (``tower_id``, ``height_m``); none: no microwave option.
+    config
+        The ``broadband`` section of the priority configuration.
+    dem
+        Elevation for line of sight; without it microwave is not considered.
+    rate
+        Discount rate.
+    max_rounds
+        Rounds of "rebuild the tree without hamlets that chose another option".
+    max_towers
+        Line of sight is checked to this many nearest towers in range.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``hamlet_id``, ``village_id`` and the ``broadband_*`` columns.
+    """
+    require(hamlets, ["hamlet_id", "village_id", "pop", "households", "poverty_incidence"],
+            "broadband", "join the village poverty profile to the hamlets by village_id")
+    if fibre is None or len(fibre) == 0:
+        msg = "broadband: no fibre layer in the infrastructure; add it to the region manifest"
+        raise ValidationError(msg)
+    c: BroadbandCosts = config.costs
+    pts = hamlets.geometry
+    xy = np.column_stack([pts.x.to_numpy(float), pts.y.to_numpy(float)])
+    hh = hamlets["households"].to_numpy(float)
+    n_h = len(hamlets)
+    fgeoms = np.asarray(fibre.geometry.values)
+    fxy = feature_points(fgeoms, step_m=100.0)
+    straight = np.asarray(shapely.STRtree(fgeoms).query_nearest(
+        shapely.points(xy), return_distance=True, all_matches=False)[1], dtype=float)
+    along = along_road_to_features(graph, xy, fxy, max_offset_m=c.fibre_to_road_max_m)
+    fibre_dist = np.where(straight <= c.drop_max_m, np.minimum(straight, along), along)
+
+    # microwave: nearest tower in range with line of sight
+    tower_id = np.full(n_h, None, dtype=object)
+    if towers is not None and len(towers) and dem is not None:
+        txy = np.column_stack([towers.geometry.x.to_numpy(float),
+                               towers.geometry.y.to_numpy(float)])
+        th = (towers["height_m"].to_numpy(float) if "height_m" in towers
+              else np.full(len(towers), 30.0))
+        tids = np.asarray(towers["tower_id"], dtype=object)
+        kq = min(max_towers, len(towers))
+        dq, jq = cKDTree(txy).query(xy, k=kq, distance_upper_bound=c.microwave_range_m)
+        dq, jq = np.asarray(dq).reshape(n_h, kq), np.asarray(jq).reshape(n_h, kq)
+        okq = np.isfinite(dq)
+        pi = np.repeat(np.arange(n_h), okq.sum(axis=1))
+        tj = jq[okq].astype(np.int64)
+        if pi.size:
+            clear, _ = line_of_sight(dem, txy[tj], th[tj], xy[pi], c.microwave_mast_m,
+                                     step_m=c.los_step_m, frequency_ghz=c.microwave_frequency_ghz,
+                                     clearance=c.fresnel_clearance)
+            d = np.hypot(*(txy[tj] - xy[pi]).T)
+            d = np.where(clear, d, np.inf)
+            order = np.lexsort((d, pi))
+            first = np.ones(order.size, bool)
+            first[1:] = pi[order][1:] != pi[order][:-1]
+            best = order[first & np.isfinite(d[order])]
+            tower_id[pi[best]] = tids[tj[best]]
+    has_mw = np.array([t is not None for t in tower_id])
+
+    # option costs other than fibre
+    mw_capex = np.where(has_mw, c.microwave_link_cny + hh * c.microwave_cny_per_household,
+                        np.nan)
+    mw_annual = np.where(has_mw, _annual(np.nan_to_num(mw_capex), c.microwave_om_cny_per_year,
+                                         c.microwave_life_years, rate), np.inf)
+    sat_capex = hh * c.satellite_cny_per_household
+    sat_annual = _annual(sat_capex, hh * c.satellite_cny_per_household_year,
+                         c.satellite_life_years, rate)
+
+    # fibre: drops for hamlets next to fibre, a shared tree for the others
+    pj = join(graph, xy)
+    e = np.maximum(pj.edge, 0)
+    node = np.where(pj.from_u_m <= pj.to_v_m, graph.u[e], graph.v[e])
+    spur = pj.leg_m + np.minimum(pj.from_u_m, pj.to_v_m)
+    snodes, soff, _, _ = source_offsets(graph, fxy, c.fibre_to_road_max_m)
+    near_fibre = straight <= c.drop_max_m
+    in_tree = ~near_fibre & np.isfinite(along) & (pj.edge >= 0)
+    share = np.where(near_fibre, straight, np.inf)
+    fixed = c.olt_cny_per_hamlet + hh * c.fibre_cny_per_household
+    for _round in range(max_rounds):
+        share = np.where(near_fibre, straight, np.inf)
+        idx = np.flatnonzero(in_tree)
+        if idx.size and snodes.size:
+            tree = steiner_tree(graph, node[idx], hh[idx], snodes, soff)
+            share[idx] = tree.share_m + spur[idx]
+        fib_capex = share / 1000.0 * c.fibre_cny_per_km + fixed
+        fib_annual = np.where(np.isfinite(share), _annual(
+            np.where(np.isfinite(fib_capex), fib_capex, 0.0),
+            np.where(np.isfinite(fib_capex), fib_capex, 0.0) * c.fibre_om_share_per_year,
+            c.fibre_life_years, rate), np.inf)
+        leave = in_tree & (fib_annual > np.minimum(mw_annual, sat_annual))
+        if not leave.any():
+            break
+        in_tree &= ~leave
+    annual = np.column_stack([fib_annual, mw_annual, sat_annual])
+    capex = np.column_stack([np.where(np.isfinite(share), fib_capex, np.nan), mw_capex,
+                             sat_capex])
+    best = np.argmin(annual, axis=1)
+    rows = np.arange(n_h)
+    names = np.array(["fibre", "microwave", "satellite"], dtype=object)
+
+    t = pd.DataFrame(hamlets.drop(columns="geometry")).copy()
+    t["poor_pop"] = t["pop"].to_numpy(float) * t["poverty_incidence"].to_numpy(float)
+    far = float(np.nanmax(np.where(np.isfinite(fibre_dist), fibre_dist, np.nan), initial=0.0))
+    t["broadband_fibre_dist_m"] = np.round(np.where(np.isfinite(fibre_dist), fibre_dist, far), 1)
+    t["broadband_fibre_share_m"] = np.round(np.where(best == 0, share, np.nan), 1)
+    t["broadband_tower_id"] = tower_id
+    t["broadband_no_wireless"] = (~has_mw).astype(float)
+    t["broadband_option"] = names[best]
+    t["broadband_capex_cny"] = np.round(capex[rows, best], 0)
+    t["broadband_annualised_cny"] = np.round(annual[rows, best], 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t["broadband_cost_per_household_cny"] = np.round(
+            np.where(hh > 0, capex[rows, best] / hh, np.nan), 0)
+    t["broadband_beneficiaries"] = t["pop"].to_numpy(float)
+    t["broadband_poor_beneficiaries"] = np.round(t["poor_pop"].to_numpy(float), 1)
+    out = assemble(t, "broadband", CRITERIA, config, id_column="hamlet_id",
+                   option_en=OPTION_EN, option_zh=OPTION_ZH)
+    logger.info("broadband: %s", out["broadband_option"].value_counts().to_dict())
+    return select_output(out, "broadband", ["hamlet_id", "village_id"], CRITERIA)

@@ -1,0 +1,326 @@
+"""The priority stage: all four interventions from the village table, summaries, outputs.
+
+Typical use::
+
+    from contigmap.priority.run import priorities_from_region, write_priority_tables
+    results = priorities_from_region(data)            # data: contigmap.layers.RegionData
+    write_priority_tables(results, "out/priorities")
+
+or, with tables already built by the earlier stages, :func:`compute_priorities`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from contigmap.errors import ValidationError
+from contigmap.layers import RegionData, atomic_path, write_table
+from contigmap.network import RoadGraph, access_measures, build_network
+from contigmap.priority import broadband, power, roads, water
+from contigmap.priority.costs import INTERVENTIONS, PriorityConfig, load_priority_config
+from contigmap.priority.mcda import Criterion, sensitivity
+from contigmap.raster import Raster
+
+__all__ = [
+    "CRITERIA",
+    "PriorityResults",
+    "budget_reach",
+    "compute_priorities",
+    "priorities_from_region",
+    "summarise",
+    "write_priority_tables",
+]
+
+logger = logging.getLogger(__name__)
+
+CRITERIA: dict[str, tuple[Criterion, ...]] = {
+    "roads": roads.CRITERIA,
+    "water": water.CRITERIA,
+    "power": power.CRITERIA,
+    "broadband": broadband.CRITERIA,
+}
+ID_COLUMN = {"roads": "village_id", "water": "village_id", "power": "village_id",
+             "broadband": "hamlet_id"}
+
+
+@dataclass
+class PriorityResults:
+    """What the priority stage produced.
+
+    Attributes
+    ----------
+    tables
+        Per intervention, one row per village (hamlet for broadband), ranked columns.
+    sensitivity
+        Per intervention, the weight perturbations and their rank stability.
+    summaries
+        ``township`` and ``county`` summaries (one row per intervention and area).
+    budget
+        Per intervention: how far ``config.budget_cny`` goes down the list.
+    config
+        The configuration used.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    sensitivity: dict[str, pd.DataFrame]
+    summaries: dict[str, pd.DataFrame]
+    budget: pd.DataFrame
+    config: PriorityConfig
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def budget_reach(table: pd.DataFrame, iv: str, budget_cny: float | None) -> pd.DataFrame:
+    """Cumulative capex down the ranked list, and whether each row fits in the budget.
+
+    Rows are funded strictly in rank order until the next one no longer fits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` sorted by rank with ``<iv>_cum_capex_cny`` and ``<iv>_within_budget``.
+    """
+    t = table.sort_values(f"{iv}_rank").copy()
+    cum = t[f"{iv}_capex_cny"].fillna(0.0).cumsum()
+    t[f"{iv}_cum_capex_cny"] = cum.round(0)
+    t[f"{iv}_within_budget"] = (cum <= budget_cny).to_numpy() if budget_cny else True
+    return t
+
+
+def summarise(
+    tables: dict[str, pd.DataFrame], by: str, *, n_tiers: int = 4
+) -> pd.DataFrame:
+    """Per area (``township_id``, or ``county`` for all): rows per tier, people, poor, cost.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per intervention and area: ``units`` (villages or hamlets),
+        ``tier_1`` … ``tier_k``, ``beneficiaries``, ``poor_beneficiaries``, ``capex_cny``,
+        ``annualised_cny`` and, where a budget was set, ``units_within_budget``,
+        ``capex_within_budget_cny``, ``poor_within_budget``.
+    """
+    rows = []
+    for iv, t in tables.items():
+        key = t[by] if by in t.columns else pd.Series("all", index=t.index)
+        for area, g in t.groupby(key.to_numpy(), sort=True):
+            row: dict[str, Any] = {"intervention": iv, by: area, "units": len(g)}
+            for k in range(1, n_tiers + 1):
+                row[f"tier_{k}"] = int((g[f"{iv}_tier"] == k).sum())
+            row["beneficiaries"] = float(g[f"{iv}_beneficiaries"].sum())
+            row["poor_beneficiaries"] = float(g[f"{iv}_poor_beneficiaries"].sum())
+            row["capex_cny"] = float(g[f"{iv}_capex_cny"].sum())
+            row["annualised_cny"] = float(g[f"{iv}_annualised_cny"].sum())
+            if f"{iv}_within_budget" in g.columns:
+                wb = g[f"{iv}_within_budget"].astype(bool)
+                row["units_within_budget"] = int(wb.sum())
+                row["capex_within_budget_cny"] = float(g.loc[wb, f"{iv}_capex_cny"].sum())
+                row["poor_within_budget"] = float(g.loc[wb, f"{iv}_poor_beneficiaries"].sum())
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compute_priorities(
+    villages: gpd.GeoDataFrame,
+    hamlets: gpd.GeoDataFrame | None,
+    graph: RoadGraph,
+    services: gpd.GeoDataFrame,
+    infrastructure: dict[str, gpd.GeoDataFrame],
+    *,
+    dem: Raster | None,
+    rivers: gpd.GeoDataFrame | None = None,
+    config: PriorityConfig | None = None,
+    interventions: tuple[str, ...] = INTERVENTIONS,
+) -> PriorityResults:
+    """Rank every intervention from the village (and hamlet) tables.
+
+    Parameters
+    ----------
+    villages
+        Village table with the overlay, poverty and network access columns (working CRS).
+    hamlets
+        Hamlet table with network access columns and their village's
+        ``poverty_incidence`` (needed for broadband).
+    graph
+        The road graph.
+    services
+        Services (township seats).
+    infrastructure
+        Infrastructure layers by name (``power_lines``, ``substations``, ``fibre``,
+        ``towers``, ``water_sources``).
+    dem
+        Elevation raster.
+    rivers
+        River lines (karst proxy).
+    config
+        Priority configuration; the packaged defaults when omitted.
+    interventions
+        Which interventions to compute.
+
+    Returns
+    -------
+    PriorityResults
+        Ranked tables, sensitivity, summaries and budget reach.
+    """
+    cfg = config or load_priority_config()
+    rate = cfg.discount_rate
+    tables: dict[str, pd.DataFrame] = {}
+    if "roads" in interventions:
+        tables["roads"] = roads.roads_priorities(villages, graph, services, cfg.roads, dem=dem,
+                                                 rate=rate)
+    if "water" in interventions:
+        tables["water"] = water.water_priorities(
+            villages, infrastructure.get("water_sources"),
+            cfg.water, dem=dem, rivers=rivers, rate=rate)
+    if "power" in interventions:
+        tables["power"] = power.power_priorities(villages, graph, infrastructure, cfg.power,
+                                                 rate=rate)
+    if "broadband" in interventions:
+        if hamlets is None or len(hamlets) == 0:
+            msg = ("broadband: no hamlets; broadband targets natural villages (自然村): add the "
+                   "hamlets layer to the region manifest or leave broadband out")
+            raise ValidationError(msg)
+        tables["broadband"] = broadband.broadband_priorities(
+            hamlets, graph, infrastructure.get("fibre"),
+            infrastructure.get("towers"), cfg.broadband, dem=dem, rate=rate)
+    sens: dict[str, pd.DataFrame] = {}
+    budget_rows = []
+    for iv, t in tables.items():
+        ivc = cfg.intervention(iv)
+        sens[iv] = sensitivity(t, CRITERIA[iv], ivc.weights, id_column=ID_COLUMN[iv],
+                               method=ivc.normalise, step=cfg.sensitivity_step,
+                               draws=cfg.sensitivity_draws,
+                               concentration=cfg.sensitivity_concentration, top_n=cfg.top_n,
+                               seed=cfg.seed)
+        ranked = budget_reach(t, iv, cfg.budget_cny)
+        tables[iv] = ranked
+        wb = ranked[f"{iv}_within_budget"].astype(bool)
+        budget_rows.append({
+            "intervention": iv, "budget_cny": cfg.budget_cny, "units_funded": int(wb.sum()),
+            "capex_funded_cny": float(ranked.loc[wb, f"{iv}_capex_cny"].sum()),
+            "beneficiaries_funded": float(ranked.loc[wb, f"{iv}_beneficiaries"].sum()),
+            "poor_funded": float(ranked.loc[wb, f"{iv}_poor_beneficiaries"].sum()),
+            "capex_total_cny": float(ranked[f"{iv}_capex_cny"].sum()),
+        })
+    for iv in ("broadband",):
+        if iv in tables and "township_id" not in tables[iv].columns:
+            tmap = villages.set_index("village_id")["township_id"]
+            tables[iv]["township_id"] = tables[iv]["village_id"].map(tmap).to_numpy()
+    n_tiers = max(cfg.intervention(iv).tiers for iv in tables) if tables else 4
+    summaries = {"township": summarise(tables, "township_id", n_tiers=n_tiers),
+                 "county": summarise(tables, "county", n_tiers=n_tiers)}
+    return PriorityResults(tables=tables, sensitivity=sens, summaries=summaries,
+                           budget=pd.DataFrame(budget_rows), config=cfg)
+
+
+def priorities_from_region(
+    data: RegionData,
+    config: PriorityConfig | None = None,
+    *,
+    season: str = "dry",
+) -> PriorityResults:
+    """Run overlay, poverty and network measures as needed, then :func:`compute_priorities`.
+
+    Parameters
+    ----------
+    data
+        Loaded region layers (:func:`contigmap.layers.load_region_layers`).
+    config
+        Priority configuration; the packaged defaults when omitted.
+    season
+        ``dry`` or ``rainy`` travel times.
+
+    Returns
+    -------
+    PriorityResults
+        As :func:`compute_priorities`.
+    """
+    from contigmap.overlay import village_profile
+
+    if data.services is None:
+        msg = "priorities need the services layer (township seats); add it to the manifest"
+        raise ValidationError(msg)
+    graph = build_network(data.roads, dem=data.dem)
+    villages, _ = village_profile(
+        data.villages, village_areas=data.village_areas,
+        townships=data.boundaries.get("townships"), dem=data.dem, hazards=data.hazards,
+        ecology=data.ecology, infrastructure=data.infrastructure, households=data.households)
+    meas = access_measures(graph, data.villages, data.services, season=season)  # type: ignore[arg-type]
+    for col in meas.columns:
+        if col not in villages.columns:
+            villages[col] = meas[col].to_numpy()
+    hamlets = None
+    if data.hamlets is not None and len(data.hamlets):
+        hamlets = access_measures(graph, data.hamlets, data.services, villages=data.villages,
+                                  season=season)  # type: ignore[arg-type]
+        prof = villages[["village_id", "poverty_incidence"]] if "poverty_incidence" in villages \
+            else villages[["village_id"]]
+        hamlets = hamlets.merge(prof, on="village_id", how="left")
+    return compute_priorities(villages, hamlets, graph, data.services, data.infrastructure,
+                              dem=data.dem, rivers=data.rivers, config=config)
+
+
+def _sensitivity_summary(sens: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for iv, s in sens.items():
+        oat = s[s["kind"] == "one_at_a_time"]
+        dr = s[s["kind"] == "dirichlet"]
+        out[iv] = {
+            "top_n": int(s["top_n"].iloc[0]) if len(s) else 0,
+            "one_at_a_time_min_spearman": float(oat["spearman"].min()) if len(oat) else None,
+            "one_at_a_time_min_top_n_kept": int(oat["top_n_kept"].min()) if len(oat) else None,
+            "dirichlet_draws": len(dr),
+            "dirichlet_mean_spearman": float(dr["spearman"].mean()) if len(dr) else None,
+            "dirichlet_p05_spearman": float(dr["spearman"].quantile(0.05)) if len(dr) else None,
+            "dirichlet_mean_top_n_kept": float(dr["top_n_kept"].mean()) if len(dr) else None,
+            "dirichlet_min_top_n_kept": int(dr["top_n_kept"].min()) if len(dr) else None,
+        }
+    return out
+
+
+def write_priority_tables(results: PriorityResults, out_dir: str | Path) -> dict[str, Path]:
+    """Write per-intervention CSVs, one XLSX, summaries and the sensitivity report, atomically.
+
+    Files: ``priorities_<iv>.csv`` (UTF-8 with BOM), ``priorities.xlsx`` (a sheet per
+    intervention plus ``township``, ``county``, ``budget``), ``priorities_summary_<area>.csv``,
+    ``priorities_sensitivity.csv`` (every perturbation) and
+    ``priorities_sensitivity.json`` (headline stability per intervention). Each file is
+    written to a temporary name and renamed.
+
+    Returns
+    -------
+    dict
+        Paths by key.
+    """
+    out = Path(out_dir)
+    written: dict[str, Path] = {}
+    for iv, t in results.tables.items():
+        written[f"{iv}_csv"] = write_table(t, out / f"priorities_{iv}.csv")
+    for area, s in results.summaries.items():
+        written[f"summary_{area}_csv"] = write_table(s, out / f"priorities_summary_{area}.csv")
+    written["budget_csv"] = write_table(results.budget, out / "priorities_budget.csv")
+    xlsx = out / "priorities.xlsx"
+    with atomic_path(xlsx) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        for iv, t in results.tables.items():
+            pd.DataFrame(t).to_excel(xw, sheet_name=iv, index=False)
+        for area, s in results.summaries.items():
+            s.to_excel(xw, sheet_name=area, index=False)
+        results.budget.to_excel(xw, sheet_name="budget", index=False)
+    written["xlsx"] = xlsx
+    frames = [s.assign(intervention=iv) for iv, s in results.sensitivity.items()]
+    sens = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    written["sensitivity_csv"] = write_table(sens, out / "priorities_sensitivity.csv")
+    js = out / "priorities_sensitivity.json"
+    with atomic_path(js) as tmp:
+        summary = _sensitivity_summary(results.sensitivity)
+        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2,
+                                  default=lambda x: None if x != x else x), encoding="utf-8")
+    written["sensitivity_json"] = js
+    logger.info("priorities: wrote %d files to %s", len(written), out)
+    return written
