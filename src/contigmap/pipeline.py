@@ -130,6 +130,7 @@ def _profile(
 class NetworkOutputs:
     """What the network stage adds besides village columns."""
 
+    components: pd.DataFrame | None = None
     township_summary: pd.DataFrame | None = None
     county_summary: pd.DataFrame | None = None
     travel_time_roads: gpd.GeoDataFrame | None = None
@@ -146,7 +147,7 @@ def _network(
     from contigmap import network
 
     graph = network.build_network(data.roads, dem=data.dem)
-    out = NetworkOutputs()
+    out = NetworkOutputs(components=network.component_report(graph, villages))
     if data.services is None:
         logger.warning("no services layer: travel times to services are not computed; "
                        "declare `services:` in the region manifest")
@@ -221,6 +222,9 @@ def run(
     with staged_dir(out_dir) as stage:
         with timer.stage("write"):
             written = _write_tables(villages, hamlets, stage)
+            if net.components is not None:
+                written["components_csv"] = write_table(net.components,
+                                                        stage / "network_components.csv")
             if net.township_summary is not None:
                 written["townships_csv"] = write_table(net.township_summary,
                                                        stage / "township_access.csv")
