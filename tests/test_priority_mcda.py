@@ -1,0 +1,118 @@
+"""MCDA on a 4-village table computed by hand; configuration errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from contigmap.errors import ConfigError, ValidationError
+from contigmap.priority.costs import crf, default_priorities_path, load_priority_config
+from contigmap.priority.mcda import (
+    Criterion,
+    normalise,
+    rank_and_tier,
+    score_table,
+    sensitivity,
+    spearman,
+)
+
+CRIT = (
+    Criterion("a", "a", lambda r: f"a={r['a']:.0f}", lambda r: f"甲{r['a']:.0f}"),
+    Criterion("b", "b", lambda r: f"b={r['b']:.0f}", lambda r: f"乙{r['b']:.0f}"),
+)
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame({"vid": ["v1", "v2", "v3", "v4"], "a": [0.0, 5, 10, 10],
+                         "b": [4.0, 0, 2, 0]})
+
+
+def test_weighted_sum_rank_tier_reasons_by_hand() -> None:
+    out = score_table(_table(), CRIT, {"a": 3, "b": 1}, prefix="x", id_column="vid",
+                      reasons_top=2)
+    # w = 0.75, 0.25; na = 0, .5, 1, 1; nb = 1, 0, .5, 0
+    assert out["x_need"].tolist() == pytest.approx([25.0, 37.5, 87.5, 75.0])
+    assert out["x_rank"].tolist() == [4, 3, 1, 2]
+    assert out["x_tier"].tolist() == [4, 3, 1, 2]
+    assert out["x_reasons"].iloc[0] == "b=4"  # a contributes 0 for v1
+    assert out["x_reasons"].iloc[2] == "a=10; b=2"
+    assert out["x_reasons_zh"].iloc[2] == "甲10；乙2"
+
+
+def test_two_tiers_and_ties_by_id() -> None:
+    rank, tier = rank_and_tier(np.array([5.0, 9.0, 5.0, 1.0]), ["d", "a", "c", "b"], 2)
+    assert rank.tolist() == [3, 1, 2, 4]  # the tie 5.0 goes to id "c" first
+    assert tier.tolist() == [2, 1, 1, 2]
+
+
+def test_rank_normalisation_by_hand() -> None:
+    np.testing.assert_allclose(normalise(np.array([0.0, 5, 10, 10]), "rank"), [0, 0.4, 1, 1])
+    np.testing.assert_allclose(normalise(np.array([3.0, 3.0]), "minmax"), [0, 0])
+
+
+def test_sensitivity_rows_and_seed() -> None:
+    t = _table()
+    s1 = sensitivity(t, CRIT, {"a": 3, "b": 1}, id_column="vid", draws=5, top_n=2, seed=1)
+    s2 = sensitivity(t, CRIT, {"a": 3, "b": 1}, id_column="vid", draws=5, top_n=2, seed=1)
+    assert len(s1) == 2 * 2 + 5
+    pd.testing.assert_frame_equal(s1, s2)
+    # scaling the only weighted criterion changes nothing
+    s = sensitivity(t, CRIT, {"a": 1, "b": 0}, id_column="vid", draws=0, top_n=2)
+    assert s["spearman"].tolist() == pytest.approx([1.0, 1.0])
+    assert s["top_n_kept"].tolist() == [2, 2]
+    assert spearman(np.array([1.0, 2, 3]), np.array([3.0, 2, 1])) == pytest.approx(-1.0)
+
+
+def test_missing_value_is_an_error() -> None:
+    t = _table()
+    t.loc[1, "a"] = np.nan
+    with pytest.raises(ValidationError, match="vid v2 has no value for 'a'"):
+        score_table(t, CRIT, {"a": 1}, prefix="x", id_column="vid")
+
+
+def test_crf_by_hand() -> None:
+    assert crf(0.08, 20) == pytest.approx(0.08 * 1.08**20 / (1.08**20 - 1))
+    assert crf(0.0, 10) == pytest.approx(0.1)
+
+
+def _cfg() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(default_priorities_path().read_text(encoding="utf-8"))
+    return data
+
+
+def test_defaults_load() -> None:
+    cfg = load_priority_config()
+    assert cfg.power.costs.demand_tier == 3
+    assert sum(cfg.roads.weights.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "match"),
+    [
+        ("weights", "poor_pop", -0.1, "weight -0.1 is negative"),
+        ("weights", "poor_popp", 0.2, "unknown criterion 'poor_popp'; did you mean 'poor_pop'"),
+        ("costs", "mv_line_cny_per_km", 0, r"power.costs.mv_line_cny_per_km: 0 must be positive"),
+        ("costs", "mv_line_cny_per_km", None, r"power.costs.mv_line_cny_per_km: missing"),
+    ],
+)
+def test_bad_config(section: str, key: str, value: Any, match: str) -> None:
+    data = _cfg()
+    if value is None:
+        del data["power"][section][key]
+    else:
+        data["power"][section][key] = value
+    with pytest.raises(ConfigError, match=match):
+        load_priority_config(data)
+
+
+def test_all_zero_weights(tmp_path: Any) -> None:
+    data = _cfg()
+    data["water"]["weights"] = dict.fromkeys(data["water"]["weights"], 0)
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"p.yaml: water.weights: all weights are zero"):
+        load_priority_config(path)
