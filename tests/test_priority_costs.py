@@ -152,8 +152,8 @@ def test_missing_network_measure_is_an_error() -> None:
         geometry=[Point(100, 0), Point(900, 0)], crs=CRS_M)
     services = gpd.GeoDataFrame({"service_id": ["s"], "kind": ["township_seat"],
                                  "township_id": ["t"]}, geometry=[Point(0, 0)], crs=CRS_M)
-    with pytest.raises(ValidationError, match="village_id v2 has no value for "
-                       "'tt_own_township_seat_min'.*run the network stage"):
+    with pytest.raises(ValidationError, match=r"village_id v2 has no value for "
+                       r"'tt_own_township_seat_min'.*run the network stage"):
         roads_priorities(villages, g, services, CFG.roads, dem=None, rate=R)
 
 

@@ -1,0 +1,112 @@
+"""The priority stage on the demo region (one module-scoped run)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from contigmap.config import load_region
+from contigmap.layers import load_region_layers
+from contigmap.priority import load_priority_config
+from contigmap.priority.mcda import spearman
+from contigmap.priority.run import PriorityResults, priorities_from_region, write_priority_tables
+
+REGION = Path(__file__).resolve().parents[1] / "layers" / "huayuan" / "region.yaml"
+OPTIONS = {
+    "roads": {"harden", "new_road", "harden+new_road", "shuttle_bus", "none"},
+    "water": {"piped", "well", "cistern"},
+    "power": {"grid", "minigrid", "shs"},
+    "broadband": {"fibre", "microwave", "satellite"},
+}
+
+
+@pytest.fixture(scope="module")
+def results() -> PriorityResults:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = load_region_layers(load_region(REGION))
+        cfg = load_priority_config().model_copy(update={"sensitivity_draws": 50})
+        return priorities_from_region(data, cfg)
+
+
+@pytest.mark.parametrize("iv", ["roads", "water", "power", "broadband"])
+def test_every_intervention_ranked_with_reasons(results: PriorityResults, iv: str) -> None:
+    t = results.tables[iv]
+    n = 1433 if iv == "broadband" else 228
+    assert len(t) == n
+    assert sorted(t[f"{iv}_rank"]) == list(range(1, n + 1))
+    assert t[f"{iv}_need"].between(0, 100).all()
+    assert set(t[f"{iv}_tier"]) == {1, 2, 3, 4}
+    assert set(t[f"{iv}_option"]) <= OPTIONS[iv]
+    top = t[t[f"{iv}_tier"] == 1]
+    assert (top[f"{iv}_reasons"].str.len() > 20).all()
+    assert top[f"{iv}_reasons_zh"].str.contains("方案").all()
+    assert (t[f"{iv}_capex_cny"].fillna(0) >= 0).all()
+    # tier 1 needs more than tier 4 on average
+    assert top[f"{iv}_need"].mean() > t.loc[t[f"{iv}_tier"] == 4, f"{iv}_need"].mean()
+
+
+def test_lists_differ_where_they_should(results: PriorityResults) -> None:
+    w = results.tables["water"].set_index("village_id")
+    p = results.tables["power"].set_index("village_id")
+    j = w.join(p[["power_rank", "power_grid_ext_m"]])
+    assert spearman(j["water_need"].to_numpy(), p.loc[j.index, "power_need"].to_numpy()) < 0.8
+    # a village on the grid but far from water: high for water, low for power
+    near_grid_dry = j[(j["power_grid_ext_m"] == 0) & (j["water_rank"] <= 57)
+                      & (j["power_rank"] > 114)]
+    assert len(near_grid_dry) > 0
+    v = near_grid_dry.iloc[0]
+    assert v["water_source_dist_m"] > j["water_source_dist_m"].median()
+
+
+def test_roads_follow_the_network(results: PriorityResults) -> None:
+    t = results.tables["roads"]
+    unhardened = t["roads_no_hardened"] == 1
+    assert (t.loc[~unhardened, "roads_harden_m"] == 0).all()
+    assert (t.loc[t["roads_option"] == "harden", "roads_harden_m"] > 0).all()
+    assert (t.loc[t["roads_option"] == "shuttle_bus", "roads_no_hardened"] == 0).all()
+
+
+def test_summaries_and_budget(results: PriorityResults) -> None:
+    county = results.summaries["county"].set_index("intervention")
+    for iv, t in results.tables.items():
+        assert county.loc[iv, "capex_cny"] == pytest.approx(t[f"{iv}_capex_cny"].sum())
+        assert county.loc[iv, ["tier_1", "tier_2", "tier_3", "tier_4"]].sum() == len(t)
+    town = results.summaries["township"]
+    assert town.groupby("intervention")["units"].sum().to_dict() == {
+        "broadband": 1433, "power": 228, "roads": 228, "water": 228}
+    b = results.budget.set_index("intervention")
+    assert (b["capex_funded_cny"] <= results.config.budget_cny).all()
+    roads = results.tables["roads"]
+    assert roads["roads_cum_capex_cny"].is_monotonic_increasing
+
+
+def test_sensitivity_report(results: PriorityResults) -> None:
+    for s in results.sensitivity.values():
+        assert len(s) > 0
+        assert s["spearman"].between(-1, 1).all()
+        assert (s["top_n_kept"] <= 20).all()
+        assert s.loc[s["kind"] == "one_at_a_time", "spearman"].min() > 0.9
+
+
+def test_write_priority_tables(results: PriorityResults, tmp_path: Path) -> None:
+    small = PriorityResults(
+        tables={iv: t.head(40) for iv, t in results.tables.items()},
+        sensitivity=results.sensitivity, summaries=results.summaries, budget=results.budget,
+        config=results.config)
+    written = write_priority_tables(small, tmp_path)
+    csv = written["water_csv"]
+    assert csv.read_bytes()[:3] == b"\xef\xbb\xbf"
+    back = pd.read_csv(csv, encoding="utf-8-sig", dtype={"village_id": str})
+    assert len(back) == 40
+    assert back["water_reasons_zh"].str.len().gt(0).all()
+    with pd.ExcelFile(written["xlsx"]) as xf:
+        sheets = xf.sheet_names
+    assert {"roads", "water", "power", "broadband", "township", "county"} <= set(sheets)
+    report = json.loads(written["sensitivity_json"].read_text(encoding="utf-8"))
+    assert set(report) == {"roads", "water", "power", "broadband"}
+    assert not list(tmp_path.glob(".*tmp*"))
