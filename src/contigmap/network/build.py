@@ -223,12 +223,17 @@ def csr_from_arrays(
     """
     ok = np.isfinite(w)
     rows, cols, w = rows[ok], cols[ok], w[ok]
-    order = np.lexsort((w, cols, rows))
-    rows, cols, w = rows[order], cols[order], w[order]
-    if rows.size:
-        first = np.ones(rows.size, bool)
-        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-        rows, cols, w = rows[first], cols[first], w[first]
+    # one integer key per (row, col): sort it once, keep each run's smallest weight
+    key = rows.astype(np.int64) * np.int64(max(n, 1)) + cols
+    order = np.argsort(key)
+    key = key[order]
+    w = w[order]
+    if key.size:
+        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+        if starts.size < key.size:
+            w = np.minimum.reduceat(w, starts)
+            key = key[starts]
+    rows, cols = np.divmod(key, np.int64(max(n, 1)))
     indptr = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     return csr_matrix((w, cols.astype(np.int32), indptr), shape=(n, n))

@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from contigmap.errors import NetworkError
 from contigmap.network.build import Mode, RoadGraph, csr_from_arrays
+from contigmap.network.contract import Core, contract_graph
 from contigmap.network.speeds import Season, tobler_kmh
 
 __all__ = ["Attachment", "Snap", "attach_points", "snap_points"]
@@ -422,6 +423,14 @@ class Attachment:
         cols = np.concatenate([g.v, g.u, xnode, prev_node, g.v[ne[nlast]], xnode[nlast],
                                xall, pnode])
         w = np.concatenate([fwd, bwd, w_f, w_b, tail_f, tail_b, t_in[node_pts], t_out[node_pts]])
+        # the same edges as undirected pairs (a, b) with a weight per direction
+        pair_a = np.concatenate([g.u, prev_node, xnode[nlast], pnode])
+        pair_b = np.concatenate([g.v, xnode, g.v[ne[nlast]], xall])
+        pair_ab = np.concatenate([fwd, w_f, tail_f, t_in[node_pts]])
+        pair_ba = np.concatenate([bwd, w_b, tail_b, t_out[node_pts]])
+        # coordinates of the augmented nodes (for the core's Morton order)
+        join_xy = np.where(np.isfinite(snap.xy), snap.xy, self.xy)[node_pts]
+        node_xy = np.vstack([g.node_xy, join_xy, self.xy[node_pts]])
 
         # other points: their neighbouring stations (node points or edge ends) on the edge
         big = np.iinfo(np.int64).max
@@ -444,6 +453,8 @@ class Attachment:
         ev_wf[ev_pid] = np.maximum(np.where(has_next, cf[inx], fwd[e]) - cf, 0.0)[ev]
         out = {
             "rows": rows, "cols": cols, "w": w, "size": n + 2 * n_s,
+            "pair_a": pair_a, "pair_b": pair_b, "pair_ab": pair_ab, "pair_ba": pair_ba,
+            "node_xy": node_xy,
             "ev_prev": ev_prev, "ev_next": ev_next, "ev_wb": ev_wb, "ev_wf": ev_wf,
             "t_in": t_in,
         }
@@ -462,6 +473,29 @@ class Attachment:
                 rows, cols = cols, rows
             self.cache[key] = csr_from_arrays(rows, cols, prep["w"], prep["size"])
         out: csr_matrix = self.cache[key]
+        return out
+
+    def core(
+        self, mode: Mode = "vehicle", season: Season = "dry", *, transpose: bool = False
+    ) -> Core:
+        """Return the augmented graph contracted around its node points (cached).
+
+        Dangling trees and degree-2 chains are removed exactly
+        (:func:`contigmap.network.contract.contract_graph`); node points stay core nodes,
+        so a service on a dead end or inside a chain stays exact. Built once per mode,
+        season and direction, and reused by every query.
+        """
+        key = f"core:{mode}:{season}:{transpose}"
+        if key not in self.cache:
+            prep = self._prepare(mode, season)
+            w_ab, w_ba = prep["pair_ab"], prep["pair_ba"]
+            if transpose:
+                w_ab, w_ba = w_ba, w_ab
+            self.cache[key] = contract_graph(
+                prep["size"], prep["pair_a"], prep["pair_b"], w_ab, w_ba,
+                keep=self.point_nodes(), node_xy=prep["node_xy"],
+            )
+        out: Core = self.cache[key]
         return out
 
     def _point_values(
@@ -504,19 +538,23 @@ class Attachment:
         which = np.full(p, -1, np.int64)
         if tg.size == 0:
             return np.full(p, np.inf), which
-        m = self.matrix(mode, season, transpose=True)
-        src_nodes = self.point_nodes(tg)
+        core = self.core(mode, season, transpose=True)
+        src_core = core.to_core(self.point_nodes(tg))
         if not with_source:
-            dist = dijkstra(m, directed=True, indices=src_nodes, min_only=True)
+            d_core = dijkstra(core.matrix, directed=True, indices=src_core, min_only=True)
+            dist, _ = core.expand(d_core)
             return self._point_values(dist, mode, season)[0], which
-        dist, _, src = dijkstra(
-            m, directed=True, indices=src_nodes, min_only=True, return_predecessors=True
+        d_core, _, s_core = dijkstra(
+            core.matrix, directed=True, indices=src_core, min_only=True,
+            return_predecessors=True,
         )
+        dist, src = core.expand(d_core, s_core)
+        assert src is not None
         times, via = self._point_values(dist, mode, season)
-        node_to_point = np.full(m.shape[0], -1, np.int64)
+        node_to_point = np.full(core.n_nodes, -1, np.int64)
         node_to_point[self.point_nodes()] = np.flatnonzero(self.is_node)
         has = (via >= 0) & np.isfinite(times)
-        which[has] = node_to_point[np.asarray(src, dtype=np.int64)[via[has]]]
+        which[has] = node_to_point[np.maximum(src[via[has]], 0)]
         return times, which
 
     def times_to_each(
@@ -527,9 +565,9 @@ class Attachment:
         out = np.full((tg.size, self.n_points), np.inf)
         if tg.size == 0:
             return out
-        m = self.matrix(mode, season, transpose=True)
-        for i, node in enumerate(self.point_nodes(tg)):
-            dist = dijkstra(m, directed=True, indices=int(node))
+        core = self.core(mode, season, transpose=True)
+        for i, node in enumerate(core.to_core(self.point_nodes(tg))):
+            dist, _ = core.expand(dijkstra(core.matrix, directed=True, indices=int(node)))
             out[i] = self._point_values(dist, mode, season)[0]
         return out
 
@@ -540,8 +578,10 @@ class Attachment:
         tg = np.asarray(targets, dtype=np.int64)
         if tg.size == 0:
             return np.full(self.graph.n_nodes, np.inf)
-        m = self.matrix(mode, season, transpose=True)
-        dist = dijkstra(m, directed=True, indices=self.point_nodes(tg), min_only=True)
+        core = self.core(mode, season, transpose=True)
+        d_core = dijkstra(core.matrix, directed=True, indices=core.to_core(self.point_nodes(tg)),
+                          min_only=True)
+        dist, _ = core.expand(d_core)
         return np.asarray(dist[: self.graph.n_nodes], dtype=float)
 
 
