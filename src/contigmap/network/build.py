@@ -41,7 +41,7 @@ from contigmap.network.speeds import NetworkParams, Season, slope_factor, tobler
 from contigmap.raster import Raster
 from contigmap.schema import HARDENED_SURFACES, ROAD_CLASSES, SURFACES
 
-__all__ = ["Mode", "RoadGraph", "build_network", "morton_order"]
+__all__ = ["Mode", "RoadGraph", "build_network", "morton_order", "sort_keys"]
 
 logger = logging.getLogger(__name__)
 
@@ -225,8 +225,7 @@ def csr_from_arrays(
     rows, cols, w = rows[ok], cols[ok], w[ok]
     # one integer key per (row, col): sort it once, keep each run's smallest weight
     key = rows.astype(np.int64) * np.int64(max(n, 1)) + cols
-    order = np.argsort(key)
-    key = key[order]
+    order, key = sort_keys(key)
     w = w[order]
     if key.size:
         starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
@@ -237,6 +236,26 @@ def csr_from_arrays(
     indptr = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     return csr_matrix((w, cols.astype(np.int32), indptr), shape=(n, n))
+
+
+def sort_keys(key: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Return the stable sort order of non-negative integer keys, and the sorted keys.
+
+    When the keys leave room, each key is packed with its position into one int64 and
+    sorted by value (numpy's vectorised sort, several times faster than ``argsort``); ties
+    keep their input order either way.
+    """
+    m = int(key.size)
+    if m == 0:
+        return np.zeros(0, np.int64), key.astype(np.int64)
+    bits = max(m - 1, 1).bit_length()
+    top = int(key.max())
+    if int(key.min()) >= 0 and top < 2 ** (63 - bits):
+        packed = (key.astype(np.int64) << np.int64(bits)) | np.arange(m, dtype=np.int64)
+        packed.sort()
+        return packed & np.int64((1 << bits) - 1), packed >> np.int64(bits)
+    order = np.argsort(key, kind="stable").astype(np.int64)
+    return order, key[order].astype(np.int64)
 
 
 def morton_order(xy: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -257,18 +276,22 @@ def morton_order(xy: NDArray[np.float64]) -> NDArray[np.int64]:
         return a
 
     code = spread(q[:, 0]) | (spread(q[:, 1]) << np.uint64(1))
-    return np.argsort(code, kind="stable").astype(np.int64)
+    return sort_keys(code.astype(np.int64))[0]
 
 
 def _codes(
     values: Any, domain: tuple[str, ...], column: str, road_ids: NDArray[Any]
 ) -> NDArray[np.int8]:
-    arr = np.asarray(values, dtype=object)
-    codes = pd.Index(list(domain)).get_indexer(pd.Index(arr)).astype(np.int8)
+    # factorize first (fast on arrow strings), then look up the few distinct values
+    fcodes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+    lookup = pd.Index(list(domain)).get_indexer(pd.Index(np.asarray(uniques, dtype=object)))
+    codes = np.where(fcodes >= 0, lookup[np.maximum(fcodes, 0)] if lookup.size else -1, -1)
+    codes = codes.astype(np.int8)
     bad = np.flatnonzero(codes < 0)
     if bad.size:
         i = int(bad[0])
-        msg = (f"roads: row {i} (road_id {road_ids[i]!r}): {column} {arr[i]!r} is not one of "
+        arr_i = np.asarray(pd.Series(values).iloc[[i]], dtype=object)[0]
+        msg = (f"roads: row {i} (road_id {road_ids[i]!r}): {column} {arr_i!r} is not one of "
                f"{', '.join(domain)} ({bad.size} row(s) like this); map it with the manifest's "
                f"'columns' / a value table")
         raise NetworkError(msg)

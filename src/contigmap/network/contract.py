@@ -133,6 +133,13 @@ class Core:
         return d, s
 
 
+def _edge_id_sums(n: int, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Return the sum of incident edge ids per node (float64: exact below 2**53)."""
+    eid = np.arange(a.size, dtype=float)
+    out = np.bincount(a, weights=eid, minlength=n) + np.bincount(b, weights=eid, minlength=n)
+    return np.asarray(out, dtype=np.float64)
+
+
 def _strip_trees(
     n: int, a: NDArray[np.int64], b: NDArray[np.int64], keep: NDArray[np.bool_]
 ) -> tuple[
@@ -143,13 +150,10 @@ def _strip_trees(
     Returns the stripped nodes in stripping order, each one's ``parent`` and removed
     ``edge`` (aligned with it), where each round starts in that order (and the total), and
     the degree of every node in what remains. A leaf's only
-    live edge is the XOR of its live edge ids.
+    live edge is the sum of its live edge ids.
     """
-    eid = np.arange(a.size, dtype=np.int64)
     deg = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
-    xr = np.zeros(n, np.int64)
-    np.bitwise_xor.at(xr, a, eid)
-    np.bitwise_xor.at(xr, b, eid)
+    xr = _edge_id_sums(n, a, b)
     stripped = np.zeros(n, bool)
     in_round = np.zeros(n, bool)
     out_node: list[NDArray[np.int64]] = []
@@ -157,7 +161,7 @@ def _strip_trees(
     out_edge: list[NDArray[np.int64]] = []
     leaves = np.flatnonzero((deg == 1) & ~keep)
     while leaves.size:
-        e = xr[leaves]
+        e = xr[leaves].astype(np.int64)
         other = a[e] + b[e] - leaves
         # two leaves sharing their edge (a lone edge): remove the larger, keep the smaller
         in_round[leaves] = True
@@ -170,7 +174,7 @@ def _strip_trees(
         out_parent.append(other)
         out_edge.append(e)
         np.subtract.at(deg, other, 1)
-        np.bitwise_xor.at(xr, other, e)
+        np.subtract.at(xr, other, e)
         cand = np.unique(other)
         leaves = cand[(deg[cand] == 1) & ~keep[cand] & ~stripped[cand]]
     if not out_node:
@@ -191,15 +195,12 @@ def _walk_chains(
     """Walk every chain of interior (degree-2) nodes from both of its ends.
 
     A walk starts on each boundary edge (one interior end) and follows the chain: the next
-    edge of an interior node is the XOR of its two edge ids with the edge it came by. The
+    edge of an interior node is the sum of its two edge ids less the edge it came by. The
     walk from the boundary edge with the smaller id is the chain's ``a`` side.
     Interior nodes no walk reaches lie on cycles of degree-2 nodes (``unvisited``).
     """
     n = interior.size
-    eid = np.arange(ca.size, dtype=np.int64)
-    xr = np.zeros(n, np.int64)
-    np.bitwise_xor.at(xr, ca, eid)
-    np.bitwise_xor.at(xr, cb, eid)
+    xr = _edge_id_sums(n, ca, cb)
     bnd = np.flatnonzero(interior[ca] ^ interior[cb])
     start = np.where(interior[ca[bnd]], cb[bnd], ca[bnd])  # the core end
     node = ca[bnd] + cb[bnd] - start
@@ -211,7 +212,7 @@ def _walk_chains(
     total = np.empty(bnd.size)
     rec_walk, rec_node, rec_cum = [walk], [node], [cum]
     while walk.size:
-        nxt_edge = xr[node] ^ edge
+        nxt_edge = xr[node].astype(np.int64) - edge
         nxt = ca[nxt_edge] + cb[nxt_edge] - node
         cum = cum + np.where(ca[nxt_edge] == node, w_ab[nxt_edge], w_ba[nxt_edge])
         done = ~interior[nxt]
