@@ -5,22 +5,35 @@ Placement rules (documented so that each intervention has real candidates):
 * services: the county seat, a seat, a health centre (卫生院), a middle school and a
   market (集市) at every township seat; a primary school at about one village in four
   (the most populous first); markets at a few more large villages;
-* power: 10 kV lines along the trunk, county and township roads and the hardened
-  village roads, except in the most remote quarter of the villages (far from the grid);
-  a 110 kV substation at the county seat and 35 kV ones at five township seats;
-* fibre along the trunk and county roads only; mobile towers at the township seats and
-  at about a third of the villages, the nearest first, so that remote villages are
-  beyond range;
-* water sources: springs and two reservoirs in valleys (low ground near streams), so
-  that karst uplands are far from water.
+* power: 10 kV feeders beside the trunk, county and township roads, and branches along
+  the roads from them to the villages, each ending at a distribution transformer
+  60–200 m short of the village point; lines run 20–50 m to one side of the road centre
+  line (poles stand off the carriageway). About 13% of the villages, the remote ends of
+  long road spurs, are not yet reached, and hamlets away from the village roads are
+  left beyond the grid; a 110 kV substation at the county seat and 35 kV ones at five
+  township seats;
+* fibre along the trunk and county roads and about half of the township roads, 10–30 m
+  off the centre line; mobile towers on high ground near the township seats and about a
+  third of the villages, the nearest first, so that remote villages and many hamlets
+  are beyond the 3–5 km range of a tower in hills;
+* water sources: springs in valleys and at the foot of slopes (karst uplands drain
+  underground, so their springs are few and small) and two reservoirs, so that upland
+  villages are far from a reliable source.
 """
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from numpy.typing import NDArray
+from pyproj import Transformer
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
 from contigmap.synth.settlements import Settlements
 from contigmap.synth.terrain import Terrain
@@ -70,13 +83,20 @@ def make_services(
 def make_water_sources(
     terrain: Terrain, rng: np.random.Generator, *, n_springs: int = 140
 ) -> pd.DataFrame:
-    """Springs and reservoirs: ``source_id, kind, yield_m3_day, lon, lat``."""
+    """Springs and reservoirs: ``source_id, kind, yield_m3_day, lon, lat``.
+
+    Springs are drawn on small streams (0.3–20 km² upstream) with a probability falling
+    steeply with elevation (``exp(-7 z)``, ``z`` the elevation scaled 0–1 in the county),
+    and upland springs yield less (karst water sinks into the rock and emerges in the
+    valleys; Ford & Williams 2007, *Karst Hydrogeology and Geomorphology*, ch. 6).
+    """
     area = terrain.hydro.area_km2.ravel()
     elev = np.nan_to_num(terrain.grid.array.ravel(), nan=1e4)
     inside = np.flatnonzero(terrain.mask.ravel() & (area >= 0.3) & (area < 20))
     zn = (elev[inside] - elev[inside].min()) / (np.ptp(elev[inside]) + 1e-9)
-    p = np.exp(-4.0 * zn)
-    springs = rng.choice(inside, size=n_springs, replace=False, p=p / p.sum())
+    p = np.exp(-7.0 * zn)
+    pick = rng.choice(inside.size, size=n_springs, replace=False, p=p / p.sum())
+    springs = inside[pick]
     big = np.flatnonzero(terrain.mask.ravel() & (area >= 20) & (area < 80))
     reservoirs = big[np.argsort(elev[big])[:: max(big.size // 2, 1)][:2]] if big.size else big[:0]
     cells = np.concatenate([springs, reservoirs])
@@ -84,7 +104,7 @@ def make_water_sources(
     kind = ["spring"] * springs.size + ["reservoir"] * reservoirs.size
     yld = np.concatenate(
         [
-            np.round(rng.lognormal(np.log(60), 0.8, springs.size)),
+            np.round(rng.lognormal(np.log(90), 0.8, springs.size) * np.exp(-2.5 * zn[pick])),
             rng.uniform(3000, 12000, reservoirs.size).round(),
         ]
     )
@@ -92,11 +112,66 @@ def make_water_sources(
         {
             "source_id": [f"W{i + 1:03d}" for i in range(cells.size)],
             "kind": kind,
-            "yield_m3_day": yld,
+            "yield_m3_day": np.maximum(yld, 1.0),
             "lon": x,
             "lat": y,
         }
     )
+
+
+MAIN_CLASSES = ("national", "county", "township")
+_CLASS_WEIGHT = {"national": 1.0, "county": 1.0, "township": 1.0, "village": 1.0,
+                 "track": 1.6, "path": 4.0}  # fmt: skip
+
+
+def _road_graph(
+    lines_ll: NDArray[np.object_], length_m: NDArray[np.float64], weight: NDArray[np.float64]
+) -> tuple[csr_matrix, dict[tuple[float, float], int], NDArray[np.int64], NDArray[np.int64]]:
+    """Graph over road end vertices; returns matrix, node ids and each line's end nodes."""
+    first = shapely.get_coordinates(shapely.get_point(lines_ll, 0))
+    last = shapely.get_coordinates(shapely.get_point(lines_ll, -1))
+    nodes: dict[tuple[float, float], int] = {}
+    u = np.empty(len(lines_ll), dtype=np.int64)
+    v = np.empty(len(lines_ll), dtype=np.int64)
+    for i in range(len(lines_ll)):
+        u[i] = nodes.setdefault((float(first[i, 0]), float(first[i, 1])), len(nodes))
+        v[i] = nodes.setdefault((float(last[i, 0]), float(last[i, 1])), len(nodes))
+    n = len(nodes)
+    w = length_m * weight + 1e-3
+    # parallel lines between the same two ends would be summed by tocsr: keep the cheapest
+    best: dict[tuple[int, int], float] = {}
+    for a, b, c in zip(u.tolist(), v.tolist(), w.tolist(), strict=True):
+        k = (a, b) if a < b else (b, a)
+        if a != b and (k not in best or c < best[k]):
+            best[k] = c
+    ka = np.array([k[0] for k in best], dtype=np.int64)
+    kb = np.array([k[1] for k in best], dtype=np.int64)
+    kw = np.array(list(best.values()), dtype=float)
+    mat = coo_matrix(
+        (np.concatenate([kw, kw]), (np.concatenate([ka, kb]), np.concatenate([kb, ka]))),
+        shape=(n, n),
+    ).tocsr()
+    return mat, nodes, u, v
+
+
+def _offset_lines(
+    lines_m: list[shapely.LineString],
+    rng: np.random.Generator,
+    lo_m: float,
+    hi_m: float,
+) -> list[shapely.LineString]:
+    """Merge touching lines and shift each merged line ``lo_m``–``hi_m`` to a random side."""
+    if not lines_m:
+        return []
+    merged = shapely.line_merge(shapely.union_all(np.array(lines_m, dtype=object)))
+    out: list[shapely.LineString] = []
+    for part in getattr(merged, "geoms", [merged]):
+        d = float(rng.uniform(lo_m, hi_m)) * (1.0 if rng.random() < 0.5 else -1.0)
+        off = shapely.offset_curve(part, d, quad_segs=2, join_style="round")
+        for g in getattr(off, "geoms", [off]):
+            if isinstance(g, shapely.LineString) and g.length >= 30.0:
+                out.append(shapely.simplify(g, 5.0))
+    return out
 
 
 def make_infrastructure(
@@ -106,28 +181,124 @@ def make_infrastructure(
     road_geoms: list[shapely.LineString],
     access: pd.DataFrame,
     rng: np.random.Generator,
+    *,
+    metric_crs: str = "EPSG:32649",
+    unpowered_share: float = 0.13,
 ) -> dict[str, tuple[pd.DataFrame, list[shapely.Geometry]]]:
-    """Power lines, substations, fibre and towers as (attributes, lon/lat geometries)."""
-    geoms = np.array(road_geoms, dtype=object)
-    cls = roads["road_class"].to_numpy()
-    surf = roads["surface"].to_numpy()
-    vt = settlements.villages
-    remote_cut = np.nanquantile(access["access_cost_m"].to_numpy(), 0.75)
-    remote_pts = shapely.points(
-        vt["x"].to_numpy()[access["access_cost_m"].to_numpy() >= remote_cut],
-        vt["y"].to_numpy()[access["access_cost_m"].to_numpy() >= remote_cut],
+    """Power lines, transformers, substations, fibre and towers as (attributes, lon/lat geometries).
+
+    Parameters
+    ----------
+    terrain, settlements
+        The terrain and settlement layout.
+    roads, road_geoms
+        Road attributes (``road_class``) and lon/lat lines, meeting at shared end vertices.
+    access
+        Per village ``access_cost_m`` (cost distance to the network before its own road).
+    rng
+        Random generator.
+    metric_crs
+        A metric CRS for offsets and lengths.
+    unpowered_share
+        Share of the villages not yet reached by the grid.
+    """
+    lines_ll = np.array(road_geoms, dtype=object)
+    to_m = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
+    to_ll = Transformer.from_crs(metric_crs, "EPSG:4326", always_xy=True)
+    lines_m = shapely.transform(lines_ll, lambda xy: np.column_stack(to_m.transform(*xy.T)))
+    length_m = shapely.length(lines_m)
+    cls = roads["road_class"].to_numpy().astype(str)
+    weight = np.array([_CLASS_WEIGHT.get(c, 2.0) for c in cls])
+    graph, nodes, u, v = _road_graph(lines_ll, length_m, weight)
+    node_xy = np.array(list(nodes.keys()))
+    line_of: dict[tuple[int, int], int] = {}
+    for i in np.argsort(length_m * weight, kind="stable")[::-1].tolist():
+        line_of[(int(u[i]), int(v[i]))] = line_of[(int(v[i]), int(u[i]))] = i
+    main = np.isin(cls, MAIN_CLASSES)
+    main_nodes = np.unique(np.concatenate([u[main], v[main]]))
+    dist, pred, _ = dijkstra(
+        graph, directed=False, indices=main_nodes, min_only=True, return_predecessors=True
     )
-    main = np.isin(cls, ["national", "county", "township"])
-    vill = (cls == "village") & (surf == "paved")
-    if remote_pts.size:
-        near_remote = shapely.STRtree(remote_pts).query(geoms, predicate="dwithin", distance=0.01)
-        far = np.zeros(len(geoms), bool)
-        far[np.unique(near_remote[0])] = True
-        vill &= ~far
-    power = shapely.line_merge(shapely.union_all(geoms[main | vill]))
-    power_lines = [g for g in getattr(power, "geoms", [power])]
+
+    # villages: the nearest road node, its road distance from the main roads and its path
+    vt = settlements.villages
+    vx, vy = vt["x"].to_numpy(float), vt["y"].to_numpy(float)
+    node_m = np.column_stack(to_m.transform(node_xy[:, 0], node_xy[:, 1]))
+    v_m = np.column_stack(to_m.transform(vx, vy))
+    _, vnode = cKDTree(node_m).query(v_m)
+    paths: list[list[int]] = []
+    for nd in vnode.tolist():
+        path = [nd]
+        while pred[path[-1]] >= 0:
+            path.append(int(pred[path[-1]]))
+        paths.append(path if np.isfinite(dist[nd]) else [])
+    passed = np.zeros(len(vt), dtype=bool)  # another village's path runs through it
+    on_path: dict[int, set[int]] = {}
+    for i, path in enumerate(paths):
+        for nd in path[1:]:
+            on_path.setdefault(nd, set()).add(i)
+    for i, nd in enumerate(vnode.tolist()):
+        passed[i] = bool(on_path.get(nd, set()) - {i})
+    vdist = np.where(np.isfinite(dist[vnode]), dist[vnode], 1e9)
+    cand = np.flatnonzero(~passed & ~vt["community"].to_numpy() & (vdist >= 2500.0))
+    n_off = min(round(unpowered_share * len(vt)), cand.size)
+    w_off = vdist[cand] ** 2 / (vdist[cand] ** 2).sum()
+    unpowered = np.zeros(len(vt), dtype=bool)
+    if n_off:
+        unpowered[rng.choice(cand, size=n_off, replace=False, p=w_off)] = True
+
+    # power: main roads plus each powered village's road path, cut short at its transformer
+    used: set[int] = set(np.flatnonzero(main).tolist())
+    ends: dict[int, int] = {}  # line index -> village row whose path starts on it
+    for i, path in enumerate(paths):
+        if unpowered[i] or len(path) < 2:
+            continue
+        segs = [line_of[(a, b)] for a, b in itertools.pairwise(path)]
+        used.update(segs)
+        ends.setdefault(segs[0], i)
+    through = {line_of[(a, b)] for i, p in enumerate(paths) if not unpowered[i]
+               for a, b in itertools.pairwise(p[1:])}  # fmt: skip
+    power_m: list[shapely.LineString] = []
+    tr_pts: list[shapely.Point] = []
+    tr_vill: list[str] = []
+    cut_m = rng.uniform(60.0, 200.0, len(vt))
+    for li in sorted(used):
+        g = lines_m[li]
+        i = ends.get(li)
+        if i is None or li in through or main[li]:
+            power_m.append(g)
+            continue
+        start_at_village = int(u[li]) == int(vnode[i])
+        cut = min(float(cut_m[i]), 0.8 * g.length)
+        piece = (
+            shapely.ops.substring(g, cut, g.length)
+            if start_at_village
+            else shapely.ops.substring(g, 0.0, g.length - cut)
+        )
+        power_m.append(piece)
+    power_lines_m = _offset_lines(power_m, rng, 20.0, 50.0)
+    # transformers: on the grid line nearest each powered village
+    tree = shapely.STRtree(np.array(power_lines_m, dtype=object))
+    for i in np.flatnonzero(~unpowered).tolist():
+        pt = shapely.Point(v_m[i])
+        j = int(tree.nearest(pt))
+        on_line = shapely.ops.nearest_points(power_lines_m[j], pt)[0]
+        tr_pts.append(on_line)
+        tr_vill.append(str(vt["village_id"].iat[i]))
+
+    def ll(geoms: list[shapely.Geometry]) -> list[shapely.Geometry]:
+        arr = np.array(geoms, dtype=object)
+        return list(shapely.transform(arr, lambda xy: np.column_stack(to_ll.transform(*xy.T))))
+
     pl = pd.DataFrame(
-        {"line_id": [f"P{i + 1:04d}" for i in range(len(power_lines))], "voltage_kv": 10}
+        {"line_id": [f"P{i + 1:04d}" for i in range(len(power_lines_m))], "voltage_kv": 10}
+    )
+    tr = pd.DataFrame(
+        {
+            "transformer_id": [f"T{i + 1:03d}" for i in range(len(tr_pts))],
+            "village_code": tr_vill,
+            "kva": rng.choice([100, 200, 315, 400], len(tr_pts)),
+        }
     )
 
     sx, sy = _cell_xy(terrain, settlements.seats)
@@ -142,14 +313,29 @@ def make_infrastructure(
     )
     sub_geoms = [shapely.Point(sx[i] + 0.002, sy[i] - 0.002) for i in picked]
 
-    fib = shapely.line_merge(shapely.union_all(geoms[np.isin(cls, ["national", "county"])]))
-    fibre = [g for g in getattr(fib, "geoms", [fib])]
-    fb = pd.DataFrame({"fibre_id": [f"F{i + 1:03d}" for i in range(len(fibre))]})
+    # fibre: trunk and county roads and about half of the township roads
+    township = np.flatnonzero(cls == "township")
+    fib_idx = np.flatnonzero(np.isin(cls, ["national", "county"])).tolist()
+    if township.size:
+        tm = shapely.line_merge(shapely.union_all(lines_m[township]))
+        tparts = list(getattr(tm, "geoms", [tm]))
+        keep = rng.random(len(tparts)) < 0.5
+        fibre_m = _offset_lines(
+            [lines_m[i] for i in fib_idx] + [g for g, k in zip(tparts, keep, strict=True) if k],
+            rng,
+            10.0,
+            30.0,
+        )
+    else:
+        fibre_m = _offset_lines([lines_m[i] for i in fib_idx], rng, 10.0, 30.0)
+    fb = pd.DataFrame({"fibre_id": [f"F{i + 1:03d}" for i in range(len(fibre_m))]})
 
+    # towers on the highest ground within ~1 km of the seats and the nearest third of villages
     order = np.argsort(access["access_cost_m"].to_numpy(), kind="stable")
     tower_v = order[: len(vt) // 3]
-    tx = np.concatenate([sx + 0.003, vt["x"].to_numpy()[tower_v] + 0.002])
-    ty = np.concatenate([sy + 0.003, vt["y"].to_numpy()[tower_v] + 0.002])
+    cells = np.concatenate([settlements.seats, vt["cell"].to_numpy()[tower_v]]).astype(np.int64)
+    tcells = _high_ground(terrain, cells, radius_m=1000.0)
+    tx, ty = _cell_xy(terrain, tcells)
     tw = pd.DataFrame(
         {
             "tower_id": [f"M{i + 1:03d}" for i in range(tx.size)],
@@ -157,8 +343,33 @@ def make_infrastructure(
         }
     )
     return {
-        "power_lines": (pl, power_lines),
+        "power_lines": (pl, ll(power_lines_m)),
+        "transformers": (tr, ll(tr_pts)),
         "substations": (sub, sub_geoms),
-        "fibre": (fb, fibre),
+        "fibre": (fb, ll(fibre_m)),
         "towers": (tw, list(shapely.points(tx, ty))),
     }
+
+
+def _high_ground(
+    terrain: Terrain, cells: NDArray[np.int64], *, radius_m: float
+) -> NDArray[np.int64]:
+    """Find the highest county cell within ``radius_m`` of each cell."""
+    rows, cols = terrain.grid.shape
+    elev = np.where(terrain.mask, np.nan_to_num(terrain.grid.array, nan=-1e9), -1e9)
+    rr = int(np.ceil(radius_m / terrain.cell_dy_m))
+    rc = int(np.ceil(radius_m / terrain.cell_dx_m))
+    out = np.empty(cells.size, dtype=np.int64)
+    for k, cell in enumerate(cells.tolist()):
+        r, c = divmod(cell, cols)
+        r0, r1 = max(r - rr, 0), min(r + rr + 1, rows)
+        c0, c1 = max(c - rc, 0), min(c + rc + 1, cols)
+        yy, xx = np.mgrid[r0:r1, c0:c1]
+        win = np.where(
+            np.hypot((yy - r) * terrain.cell_dy_m, (xx - c) * terrain.cell_dx_m) <= radius_m,
+            elev[r0:r1, c0:c1],
+            -1e9,
+        )
+        j = int(np.argmax(win))
+        out[k] = (r0 + j // win.shape[1]) * cols + c0 + j % win.shape[1]
+    return out

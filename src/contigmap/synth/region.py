@@ -24,7 +24,7 @@ from scipy import ndimage
 from tqdm import tqdm
 
 from contigmap.synth import hazards, infrastructure, registry, roads, settlements, sources, terrain
-from contigmap.synth._io import staged_dir, write_yaml
+from contigmap.synth._io import fixed_gdal_date, staged_dir, write_yaml
 
 __all__ = ["DEMO_SEED", "make_demo_region"]
 
@@ -141,7 +141,9 @@ def make_demo_region(out_dir: str | Path, *, seed: int = DEMO_SEED, progress: bo
     flood = hazards.flood_polygons(ter)
     redline, reserve = hazards.ecology_polygons(ter, rng)
     services = infrastructure.make_services(ter, st, real.townships, rng)
-    infra = infrastructure.make_infrastructure(ter, st, road_attrs, road_geoms, access, rng)
+    infra = infrastructure.make_infrastructure(
+        ter, st, road_attrs, road_geoms, access, rng, metric_crs=METRIC_CRS
+    )
     steps.update()
 
     # boundaries: township and village partitions clipped to the real outline
@@ -159,7 +161,7 @@ def make_demo_region(out_dir: str | Path, *, seed: int = DEMO_SEED, progress: bo
     steps.update()
 
     cgcs = "EPSG:4490"
-    with staged_dir(out_dir) as tmp:
+    with staged_dir(out_dir) as tmp, fixed_gdal_date():
         county = gpd.GeoDataFrame(
             {
                 "county_id": [sources.COUNTY_CODE],

@@ -245,7 +245,7 @@ def _bilinear_trend(
 
 
 KARST: dict[str, float] = {
-    "trend": 2.0,  # weight of the real coarse trend (unit variance)
+    "trend": 1.8,  # weight of the real coarse trend (unit variance)
     "hill_beta": 3.0,  # spectral exponent of the hills
     "hill_rolloff_m": 300.0,  # wavelength below which the hills are damped
     "hill_corner_m": 1500.0,  # wavelength above which the hill spectrum is flat
@@ -258,8 +258,8 @@ KARST: dict[str, float] = {
     "polje_depth_m": 12.0,  # closed basins are filled to this depth below their spill level
     "polje_keep": 0.4,  # share of the relief kept below that depth
     "floor_km2": 1.0,  # valley floors along channels from this upstream area
-    "floor_m": 25.0,  # floor half-width = floor_m * A^floor_exp
-    "floor_exp": 0.45,
+    "floor_m": 35.0,  # floor half-width = floor_m * A^floor_exp
+    "floor_exp": 0.5,
     "floor_grade": 0.06,  # cross-valley rise of the floor
 }
 """Parameters of the karst surface (tuned so that Horn slope on the 30 m DEM has a county
