@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
-from contigmap.network.contract import contract_graph
+from contigmap.network.contract import contract_graph, directed_pairs
 
 
 def nx_reference(n, a, b, w_ab, w_ba, sources):
@@ -92,3 +92,30 @@ def test_to_core_rejects_removed_nodes():
     core = contract_graph(3, np.array([0, 1]), np.array([1, 2]), np.ones(2), np.ones(2))
     with pytest.raises(ValueError, match="keep="):
         core.to_core([0, 1, 2])
+
+
+def test_directed_pairs_keep_smallest_weight_per_direction():
+    rows = np.array([0, 1, 1, 2, 0, 3])
+    cols = np.array([1, 0, 0, 1, 1, 3])
+    w = np.array([5.0, 2.0, 1.0, 4.0, 3.0, 1.0])
+    a, b, w_ab, w_ba = directed_pairs(4, rows, cols, w)
+    assert a.tolist() == [0, 1] and b.tolist() == [1, 2]
+    assert w_ab.tolist() == [3.0, np.inf] and w_ba.tolist() == [1.0, 4.0]
+
+
+@pytest.mark.parametrize("mode", ["vehicle", "walk", "drive"])
+def test_road_graph_core_matches_full_csr(mode):
+    from contigmap.network import build_network
+    from contigmap.synth.scale import make_scale_roads
+
+    roads, _ = make_scale_roads(3000, seed=4)
+    graph = build_network(roads)
+    core = graph.core(mode, "rainy", transpose=True)
+    assert graph.core(mode, "rainy", transpose=True) is core  # cached
+    assert core.n_core < 0.8 * graph.n_nodes
+    sources = core.core_nodes[:: max(core.n_core // 7, 1)]
+    d, _ = core.expand(dijkstra(core.matrix, indices=core.to_core(sources), min_only=True))
+    full = dijkstra(graph.csr(mode, "rainy", transpose=True), indices=sources, min_only=True)
+    fin = np.isfinite(full)
+    assert np.array_equal(np.isfinite(d), fin)
+    np.testing.assert_allclose(d[fin], full[fin], rtol=1e-9)

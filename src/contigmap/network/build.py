@@ -183,6 +183,26 @@ class RoadGraph:
         out: csr_matrix = self.cache[key]
         return out
 
+    def core(
+        self, mode: Mode = "vehicle", season: Season = "dry", *, transpose: bool = False
+    ) -> Any:
+        """Return the graph with dangling trees and degree-2 chains contracted (cached).
+
+        A :class:`contigmap.network.contract.Core`: Dijkstra on ``core.matrix`` from core
+        nodes, then ``core.expand`` gives the exact distance of every node. Queries that
+        start inside a tree or chain (services joined to an edge) go through
+        :meth:`contigmap.network.Attachment.core`, which keeps them.
+        """
+        key = f"core:{mode}:{season}:{transpose}"
+        if key not in self.cache:
+            from contigmap.network.contract import contract_graph  # import cycle
+
+            fwd, bwd, _ = self.edge_times(mode, season)
+            if transpose:
+                fwd, bwd = bwd, fwd
+            self.cache[key] = contract_graph(self.n_nodes, self.u, self.v, fwd, bwd)
+        return self.cache[key]
+
     def edges_gdf(self) -> gpd.GeoDataFrame:
         """Return the edges as a GeoDataFrame of polylines with their attributes."""
         counts = self.edge_end - self.edge_start + 1

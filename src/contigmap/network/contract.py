@@ -37,9 +37,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from contigmap.network.build import csr_from_arrays, morton_order
+from contigmap.network.build import csr_from_arrays, morton_order, sort_keys
 
-__all__ = ["Core", "contract_graph"]
+__all__ = ["Core", "contract_graph", "directed_pairs"]
 
 logger = logging.getLogger(__name__)
 
@@ -372,3 +372,43 @@ def contract_graph(
         tree_off=tree_off,
         seconds=seconds,
     )
+
+
+def directed_pairs(
+    n_nodes: int, rows: ArrayLike, cols: ArrayLike, w: ArrayLike
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Turn directed edges into undirected pairs with a weight per direction.
+
+    Parallel directed edges keep their smallest weight; a direction without an edge gets
+    ``inf``. The result is what :func:`contract_graph` takes.
+
+    Returns
+    -------
+    a, b, w_ab, w_ba
+        ``a < b`` for every pair.
+    """
+    r = np.asarray(rows, dtype=np.int64)
+    c = np.asarray(cols, dtype=np.int64)
+    wt = np.asarray(w, dtype=float)
+    ok = (r != c) & np.isfinite(wt)
+    r, c, wt = r[ok], c[ok], wt[ok]
+    lo, hi = np.minimum(r, c), np.maximum(r, c)
+    n = np.int64(max(int(n_nodes), 1))
+    # key: the pair, then the direction (0: lo -> hi), so both directions sit together
+    order, key = sort_keys((lo * n + hi) * 2 + (r > c))
+    wt = wt[order]
+    first = np.ones(key.size, bool)
+    first[1:] = key[1:] != key[:-1]
+    wmin = np.minimum.reduceat(wt, np.flatnonzero(first)) if key.size else wt
+    key = key[first]
+    pair, back = np.divmod(key, 2)
+    new_pair = np.ones(pair.size, bool)
+    new_pair[1:] = pair[1:] != pair[:-1]
+    pid = np.cumsum(new_pair) - 1
+    n_pairs = int(pid[-1]) + 1 if pid.size else 0
+    w_ab = np.full(n_pairs, np.inf)
+    w_ba = np.full(n_pairs, np.inf)
+    w_ab[pid[back == 0]] = wmin[back == 0]
+    w_ba[pid[back == 1]] = wmin[back == 1]
+    a, b = np.divmod(pair[new_pair], n)
+    return a, b, w_ab, w_ba
