@@ -119,3 +119,51 @@ def test_road_graph_core_matches_full_csr(mode):
     fin = np.isfinite(full)
     assert np.array_equal(np.isfinite(d), fin)
     np.testing.assert_allclose(d[fin], full[fin], rtol=1e-9)
+
+
+def test_services_on_dead_ends_and_chains_match_networkx():
+    from contigmap.network import attach_points, build_network
+    from contigmap.synth.scale import make_scale_roads
+
+    roads, villages = make_scale_roads(2000, seed=7)
+    g = build_network(roads)
+    base = g.core("walk")
+    in_tree = np.zeros(g.n_nodes, bool)
+    in_tree[base.tree_nodes] = True
+    in_chain = np.zeros(g.n_nodes, bool)
+    in_chain[base.chain_nodes] = True
+    tree_e = np.flatnonzero(in_tree[g.u] & in_tree[g.v])[:5]
+    chain_e = np.flatnonzero(in_chain[g.u] & in_chain[g.v])[:5]
+    assert tree_e.size == 5 and chain_e.size == 5
+    mid = (g.node_xy[g.u] + g.node_xy[g.v]) / 2
+    sxy = np.vstack([mid[tree_e], mid[chain_e], g.node_xy[g.u[tree_e[:2]]]]) + 3.0
+    vxy = np.column_stack([villages.geometry.x, villages.geometry.y])[:300] + 40.0
+    xy = np.vstack([vxy, sxy])
+    targets = len(vxy) + np.arange(len(sxy))
+    att = attach_points(g, xy, nodes=targets)
+    full = attach_points(g, xy)  # every point a node; its matrix is never contracted here
+    for mode, season in (("walk", "dry"), ("vehicle", "rainy"), ("drive", "dry")):
+        m = full.matrix(mode, season).tocoo()
+        ref = nx.DiGraph()
+        ref.add_nodes_from(range(m.shape[0]))
+        ref.add_weighted_edges_from(zip(m.row.tolist(), m.col.tolist(), m.data.tolist(),
+                                        strict=True))
+        d_ref = nx.multi_source_dijkstra_path_length(ref.reverse(),
+                                                     set(full.point_nodes(targets).tolist()))
+        want = np.full(m.shape[0], np.inf)
+        want[list(d_ref)] = list(d_ref.values())
+        node_t = att.node_times(targets, mode=mode, season=season)
+        fin = np.isfinite(want[: g.n_nodes])
+        assert np.array_equal(np.isfinite(node_t), fin)
+        np.testing.assert_allclose(node_t[fin], want[: g.n_nodes][fin], rtol=1e-9)
+        tt, which = att.times_to_nearest(targets, mode=mode, season=season, with_source=True)
+        want_pts = want[full.point_nodes()]
+        assert np.array_equal(np.isfinite(tt), np.isfinite(want_pts))
+        ok = np.isfinite(tt)
+        np.testing.assert_allclose(tt[ok], want_pts[ok], rtol=1e-9)
+        # the reported nearest service gives that time on its own (one Dijkstra per service)
+        each = att.times_to_each(targets, mode=mode, season=season)
+        np.testing.assert_allclose(each.min(axis=0)[ok], tt[ok], rtol=1e-9)
+        assert (which[ok] >= 0).all() and (which[~ok] == -1).all()
+        own = each[which[ok] - len(vxy), np.flatnonzero(ok)]
+        np.testing.assert_allclose(own, tt[ok], rtol=1e-9)
