@@ -197,3 +197,92 @@ def test_committed_demo_layers() -> None:
     assert roads["bridge"].any()
     assert {"national", "county", "village", "track", "path"} <= set(roads["road_class"])
     assert_clean_topology(roads.geometry)
+
+
+# --- terrain, infrastructure and determinism of the demo generator -----------------------
+
+import sqlite3  # noqa: E402
+
+from contigmap.synth import terrain as synth_terrain  # noqa: E402
+from contigmap.synth._io import fixed_gdal_date  # noqa: E402
+
+
+def test_fractal_surface_rolloff_and_corner_smooth_it() -> None:
+    shape = (128, 128)
+    plain = synth_terrain.fractal_surface(shape, np.random.default_rng(1), beta=3.0)
+    damped = synth_terrain.fractal_surface(
+        shape, np.random.default_rng(1), beta=3.0, rolloff=0.05, corner=0.02
+    )
+    for surf in (plain, damped):
+        assert abs(surf.mean()) < 1e-9 and abs(surf.std() - 1.0) < 1e-9
+    # the same noise with less power at short wavelengths: smaller cell-to-cell steps
+    assert np.abs(np.diff(damped, axis=1)).mean() < 0.5 * np.abs(np.diff(plain, axis=1)).mean()
+
+
+def test_fixed_gdal_date_stamps_geopackages(tmp_path: Path) -> None:
+    import os
+
+    before = os.environ.get("OGR_CURRENT_DATE")
+    gdf = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(0, 0)], crs=4326)
+    with fixed_gdal_date("2000-01-01T00:00:00Z"):
+        gdf.to_file(tmp_path / "x.gpkg", layer="x", driver="GPKG")
+    assert os.environ.get("OGR_CURRENT_DATE") == before
+    with sqlite3.connect(tmp_path / "x.gpkg") as con:
+        (stamp,) = con.execute("select last_change from gpkg_contents").fetchone()
+    assert stamp.startswith("2000-01-01T00:00:00")
+
+
+def test_committed_demo_terrain_and_infrastructure() -> None:
+    import rasterio
+    from pyproj import CRS
+    from rasterio import features
+
+    from contigmap.raster import Raster
+    from contigmap.terrain import slope_deg
+
+    with rasterio.open(DEMO / "dem.tif") as src:
+        z = src.read(1).astype(float)
+        z[z == src.nodata] = np.nan
+        dem = Raster(z, src.transform, CRS.from_user_input(src.crs.to_wkt()), "dem")
+    county = gpd.read_file(DEMO / "boundaries.gpkg", layer="county")
+    inside = features.geometry_mask(
+        county.geometry, out_shape=z.shape, transform=dem.transform, invert=True
+    )
+    assert (np.nanmin(z[inside]), np.nanmax(z[inside])) == (227.0, 922.0)
+    slope = slope_deg(dem).array[inside]
+    assert 12.0 <= np.median(slope) <= 20.0
+    assert np.percentile(slope, 90) < 35.0
+    # village mean slopes differ between villages
+    areas = gpd.read_file(DEMO / "villages.gpkg", layer="village_areas").to_crs(4326)
+    label = features.rasterize(
+        [(g, i + 1) for i, g in enumerate(areas.geometry)],
+        out_shape=z.shape,
+        transform=dem.transform,
+    )
+    full = slope_deg(dem).array
+    ok = (label > 0) & ~np.isnan(full)
+    sums = np.bincount(label[ok], weights=full[ok], minlength=len(areas) + 1)[1:]
+    means = sums / np.maximum(np.bincount(label[ok], minlength=len(areas) + 1)[1:], 1)
+    assert np.percentile(means, 90) - np.percentile(means, 10) > 8.0
+
+    utm = "EPSG:32649"
+    villages = gpd.read_file(DEMO / "villages.gpkg", layer="villages").to_crs(utm)
+    infra = DEMO / "infrastructure.gpkg"
+    lines = gpd.read_file(infra, layer="power_lines").to_crs(utm)
+    d_power = villages.geometry.apply(lambda p: lines.distance(p).min()).to_numpy()
+    # lines run beside the roads (20–50 m off) and stop short of the villages
+    assert (d_power < 10.0).mean() < 0.02
+    assert 0.08 <= (d_power > 1000).mean() <= 0.2  # most villages are on the grid
+    transformers = gpd.read_file(infra, layer="transformers")
+    assert len(transformers) >= 0.8 * len(villages)
+    springs = gpd.read_file(infra, layer="water_sources").to_crs(utm)
+    d_water = villages.geometry.apply(lambda p: springs.distance(p).min()).to_numpy()
+    elev = dem.sample_bilinear(
+        *np.array(
+            gpd.read_file(DEMO / "villages.gpkg", layer="villages")
+            .to_crs(4326)
+            .geometry.get_coordinates()
+        ).T
+    )
+    high = elev > np.nanquantile(elev, 2 / 3)
+    assert np.median(d_water[high]) > 1.5 * np.median(d_water[~high])
