@@ -40,8 +40,8 @@ def random_road_graph(rng, n):
     return a, b, w_ab, w_ba
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_contracted_distances_equal_networkx(seed):
+@pytest.mark.parametrize(("seed", "eliminate"), [(0, 0), (1, 1), (2, 2), (3, 4)])
+def test_contracted_distances_equal_networkx(seed, eliminate):
     rng = np.random.default_rng(seed)
     n = 400
     a, b, w_ab, w_ba = random_road_graph(rng, n)
@@ -53,7 +53,7 @@ def test_contracted_distances_equal_networkx(seed):
     w_ba = np.concatenate([w_ba, rng.uniform(0.1, 2, 7)])
     n_all = n + 9
     sources = rng.choice(n, 6, replace=False)
-    core = contract_graph(n_all, a, b, w_ab, w_ba, keep=sources)
+    core = contract_graph(n_all, a, b, w_ab, w_ba, keep=sources, eliminate=eliminate)
     assert core.n_core < n_all / 2  # trees and chains really go
     d_core, _, s_core = dijkstra(core.matrix, indices=core.to_core(sources), min_only=True,
                                  return_predecessors=True)
