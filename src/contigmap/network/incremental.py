@@ -562,6 +562,15 @@ class AccessModel:
 
     def _edge_state(self, e: int, cls_code: int, srf_code: int, closed: bool) -> dict[str, Any]:
         """Season / mode times of edge ``e`` (totals and the per-segment cumulative sums)."""
+        memo: dict[tuple[int, int, int, bool], dict[str, Any]] = self.cache.setdefault(
+            "state", {})
+        key = (e, cls_code, srf_code, closed)
+        if key not in memo:
+            memo[key] = self._edge_state_uncached(e, cls_code, srf_code, closed)
+        return memo[key]
+
+    def _edge_state_uncached(self, e: int, cls_code: int, srf_code: int,
+                             closed: bool) -> dict[str, Any]:
         g = self.graph
         a, b = int(g.edge_start[e]), int(g.edge_end[e])
         seg_drive = np.nan_to_num(self._edge_drive(e, cls_code, srf_code), nan=0.0)
@@ -703,6 +712,7 @@ class AccessModel:
         return csr_from_arrays(rows.astype(np.int64), cols.astype(np.int64), ws, self.n + 1)
 
     def _rebuild(self) -> None:
+        self.cache.pop("times", None)
         for name in self.queries:
             self.sp[name] = shortest_paths(self._csr(name), self.n)
 
@@ -739,6 +749,12 @@ class AccessModel:
 
     def times(self, name: str) -> NDArray[np.float64]:
         """Baseline minutes from every village to the nearest target of query ``name``."""
+        memo: dict[str, NDArray[np.float64]] = self.cache.setdefault("times", {})
+        if name not in memo:
+            memo[name] = self._times(name)
+        return memo[name].copy()
+
+    def _times(self, name: str) -> NDArray[np.float64]:
         sp = self.sp[name]
         return self._village_times(name, lambda q: sp.dist[q], self.v_cf, self.v_cb, self.fwd,
                                    self.t_cf, self.t_cb, self._near_only(self.closed))
@@ -839,13 +855,42 @@ class AccessModel:
             w1[k], w2[k] = min(a), min(b)
         return [w1, w2]
 
+    def _untouched(self, name: str, change: EdgeChange, st: dict[str, Any]) -> bool:
+        """Whether ``change`` leaves query ``name``'s node distances as they are.
+
+        True when no changed arc improves a distance (``D[a] + w' < D[b]``), no changed
+        arc is a tree arc (``pred[b] == a``) and no target sits on a changed edge.
+        """
+        g = self.graph
+        sp = self.sp[name]
+        e = change.edges
+        u, v = g.u[e], g.v[e]
+        d = sp.dist
+        with np.errstate(invalid="ignore"):
+            if np.any(d[v] + st["fwd"][e] < d[u]) or np.any(d[u] + st["bwd"][e] < d[v]):
+                return False
+        if np.any(sp.pred[u] == v) or np.any(sp.pred[v] == u):
+            return False
+        tg = self.queries[name]
+        return not bool(np.isin(self.t_edge[tg], e).any())
+
     def evaluate(self, change: EdgeChange, names: list[str] | None = None
                  ) -> dict[str, NDArray[np.float64]]:
         """Village minutes per query after ``change`` (exact; the model is not modified)."""
         st = self._apply(change)
         near = self._near_only(st["closed"])
+        on_changed = np.isin(self.v_edge, change.edges)
         out: dict[str, NDArray[np.float64]] = {}
         for name in names if names is not None else list(self.queries):
+            if self._untouched(name, change, st):
+                if not on_changed.any():
+                    out[name] = self.times(name)
+                    continue
+                sp = self.sp[name]
+                out[name] = self._village_times(name, lambda q, sp=sp: sp.dist[q], st["v_cf"],
+                                                st["v_cb"], st["fwd"], st["t_cf"], st["t_cb"],
+                                                near)
+                continue
             up = update_distances(self.sp[name], self.arc_changes(name, change, st))
             out[name] = self._village_times(name, up.at, st["v_cf"], st["v_cb"], st["fwd"],
                                             st["t_cf"], st["t_cb"], near)

@@ -1,0 +1,217 @@
+"""Road criticality: who is cut off or delayed when one road segment fails.
+
+For every village the measure is the travel time to its *own* township seat (the seat
+matched by ``township_id``; the nearest seat for a village whose township has none).
+The question per edge is the one RA2CE (Deltares) asks of single-link failures: remove
+the edge, recompute, compare. Only edges on some village's shortest-path tree path can
+matter (any other failure leaves every village's best route intact), so the
+candidates are found from the baseline shortest-path trees of
+:class:`contigmap.network.incremental.AccessModel`, and each is evaluated exactly with
+the incremental engine (the affected subtree is recomputed; nothing else is touched).
+
+A village joined to the failed edge itself keeps only the nearer end of that edge (the
+failure is taken to lie on the farther side).
+
+Output per edge: ``villages_affected`` (slower or cut off), ``pop_cut_off`` /
+``poor_cut_off`` (no route left), ``pop_delayed`` / ``poor_delayed``,
+``person_minutes_delay`` / ``poor_person_minutes_delay`` (delay of those still
+connected), ``max_delay_min`` and a ``score`` / ``poor_score``: person-minutes with every
+person cut off counted at ``cutoff_min`` minutes (default 240, a half-day trip) — the
+table is sorted by ``poor_score``, then ``score``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from contigmap.errors import NetworkError
+from contigmap.network.build import RoadGraph
+from contigmap.network.incremental import AccessModel, EdgeChange
+from contigmap.network.speeds import Season
+
+__all__ = ["own_seat_model", "road_criticality", "tree_edges"]
+
+logger = logging.getLogger(__name__)
+
+
+def _xy(gdf: gpd.GeoDataFrame) -> NDArray[np.float64]:
+    g = gdf.geometry
+    if len(g) and not (g.geom_type == "Point").all():
+        g = g.representative_point()
+    return np.column_stack([g.x.to_numpy(float), g.y.to_numpy(float)])
+
+
+def own_seat_model(
+    graph: RoadGraph, villages: gpd.GeoDataFrame, services: gpd.GeoDataFrame,
+    *, season: Season = "dry",
+) -> tuple[AccessModel, NDArray[np.object_]]:
+    """Build an :class:`AccessModel` with one query per township seat.
+
+    Returns
+    -------
+    tuple
+        The model (queries ``seat:<township_id>`` and ``seat:*`` for all seats) and
+        each village's query name.
+    """
+    seats = services[services["kind"] == "township_seat"]
+    if seats.empty:
+        msg = "services: no township_seat; criticality and the optimiser need township seats"
+        raise NetworkError(msg)
+    seats = seats.sort_values("service_id")
+    queries: dict[str, Any] = {"seat:*": _xy(seats)}
+    if "township_id" in seats.columns:
+        first = seats.drop_duplicates("township_id")
+        for tid, pt in zip(first["township_id"].astype(str), _xy(first), strict=True):
+            queries[f"seat:{tid}"] = pt[None, :]
+    model = AccessModel.build(graph, _xy(villages), queries, season=season)
+    tid = villages["township_id"].astype(str).to_numpy(object)
+    names = np.array([f"seat:{t}" if f"seat:{t}" in queries else "seat:*" for t in tid],
+                     dtype=object)
+    return model, names
+
+
+def _village_times(model: AccessModel, names: NDArray[np.object_],
+                   per_query: dict[str, NDArray[np.float64]]) -> NDArray[np.float64]:
+    out = np.full(names.size, np.inf)
+    for q, t in per_query.items():
+        sel = names == q
+        out[sel] = t[sel]
+    return out
+
+
+def tree_edges(model: AccessModel, names: NDArray[np.object_]) -> dict[str, NDArray[np.int64]]:
+    """Edges on the villages' shortest-path tree paths, per query (plus their own edges)."""
+    g = model.graph
+    n = model.n
+    key = np.minimum(g.u, g.v) * (n + 1) + np.maximum(g.u, g.v)
+    order = np.argsort(key, kind="stable")
+    out: dict[str, NDArray[np.int64]] = {}
+    for q in np.unique(names).tolist():
+        if q not in model.sp:
+            continue
+        sp = model.sp[q]
+        vs = np.flatnonzero((names == q) & (model.v_edge >= 0))
+        e = model.v_edge[vs]
+        starts = np.unique(np.concatenate([g.u[e], g.v[e]]))
+        seen = np.zeros(n + 1, bool)
+        frontier = starts[np.isfinite(sp.dist[starts])]
+        arcs_a: list[NDArray[np.int64]] = []
+        arcs_b: list[NDArray[np.int64]] = []
+        while frontier.size:
+            seen[frontier] = True
+            p = sp.pred[frontier]
+            ok = (p >= 0) & (p != n)
+            arcs_a.append(frontier[ok])
+            arcs_b.append(p[ok])
+            nxt = np.unique(p[ok])
+            frontier = nxt[~seen[nxt]]
+        a = np.concatenate(arcs_a) if arcs_a else np.zeros(0, np.int64)
+        b = np.concatenate(arcs_b) if arcs_b else np.zeros(0, np.int64)
+        k = np.minimum(a, b) * (n + 1) + np.maximum(a, b)
+        lo = np.searchsorted(key[order], k, "left")
+        hi = np.searchsorted(key[order], k, "right")
+        edges = [order[i:j] for i, j in zip(lo.tolist(), hi.tolist(), strict=True)]
+        cat = np.concatenate([*edges, e]) if edges else e
+        out[q] = np.unique(cat).astype(np.int64)
+    return out
+
+
+def road_criticality(
+    graph: RoadGraph,
+    villages: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    *,
+    season: Season = "dry",
+    cutoff_min: float = 240.0,
+    top: int | None = None,
+    model: tuple[AccessModel, NDArray[np.object_]] | None = None,
+) -> gpd.GeoDataFrame:
+    """Who is cut off or delayed if each road edge fails, weighted by people and poor people.
+
+    Parameters
+    ----------
+    graph
+        The road graph.
+    villages
+        ``village_id``, ``township_id``, ``pop`` and optionally ``poor_pop`` (0 without),
+        in the graph's CRS.
+    services
+        Services with township seats.
+    season
+        Travel-time season.
+    cutoff_min
+        Minutes a cut-off person counts for in ``score`` / ``poor_score``.
+    top
+        Keep only the ``top`` edges.
+    model
+        A prepared :func:`own_seat_model` (to reuse).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per edge whose failure affects someone (module docstring), sorted by
+        ``poor_score`` then ``score``; with ``edge``, ``road_id``, ``road_class``,
+        ``surface`` and the edge's line.
+    """
+    am, names = model if model is not None else own_seat_model(graph, villages, services,
+                                                                 season=season)
+    pop = villages["pop"].astype(float).fillna(0.0).to_numpy() if "pop" in villages else (
+        np.ones(len(villages)))
+    poor = (villages["poor_pop"].astype(float).fillna(0.0).to_numpy()
+            if "poor_pop" in villages else np.zeros(len(villages)))
+    base = _village_times(am, names, {q: am.times(q) for q in np.unique(names).tolist()})
+    per_q = tree_edges(am, names)
+    cand = np.unique(np.concatenate(list(per_q.values()))) if per_q else np.zeros(0, np.int64)
+    rows: list[dict[str, Any]] = []
+    for e in cand.tolist():
+        qs = [q for q, es in per_q.items() if np.isin(e, es)]
+        new = am.evaluate(EdgeChange.close([e]), names=qs)
+        t = base.copy()
+        for q, v in new.items():
+            sel = names == q
+            t[sel] = v[sel]
+        fin0 = np.isfinite(base)
+        cut = fin0 & ~np.isfinite(t)
+        with np.errstate(invalid="ignore"):
+            delay = np.where(fin0 & np.isfinite(t), t - base, 0.0)
+        delayed = delay > 1e-9
+        if not (cut.any() or delayed.any()):
+            continue
+        rows.append({
+            "edge": e,
+            "villages_affected": int((cut | delayed).sum()),
+            "villages_cut_off": int(cut.sum()),
+            "pop_cut_off": float(pop[cut].sum()),
+            "poor_cut_off": float(poor[cut].sum()),
+            "pop_delayed": float(pop[delayed].sum()),
+            "poor_delayed": float(poor[delayed].sum()),
+            "person_minutes_delay": float((pop * delay)[delayed].sum()),
+            "poor_person_minutes_delay": float((poor * delay)[delayed].sum()),
+            "max_delay_min": float(delay.max()),
+        })
+    cols = ["edge", "villages_affected", "villages_cut_off", "pop_cut_off", "poor_cut_off",
+            "pop_delayed", "poor_delayed", "person_minutes_delay", "poor_person_minutes_delay",
+            "max_delay_min"]
+    df = pd.DataFrame(rows, columns=cols)
+    df["score"] = df["person_minutes_delay"] + cutoff_min * df["pop_cut_off"]
+    df["poor_score"] = df["poor_person_minutes_delay"] + cutoff_min * df["poor_cut_off"]
+    df = df.sort_values(["poor_score", "score", "edge"], ascending=[False, False, True])
+    if top is not None:
+        df = df.head(top)
+    edges = graph.edges_gdf().set_index("edge")
+    e = df["edge"].to_numpy(np.int64)
+    out = gpd.GeoDataFrame(
+        df.assign(road_id=edges["road_id"].to_numpy()[e],
+                  road_class=edges["road_class"].to_numpy()[e],
+                  surface=edges["surface"].to_numpy()[e],
+                  length_m=edges["length_m"].to_numpy()[e]).reset_index(drop=True),
+        geometry=edges.geometry.to_numpy()[e], crs=graph.crs)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    logger.info("criticality: %d candidate edge(s), %d affect someone", cand.size, len(out))
+    return out
