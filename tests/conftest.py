@@ -44,7 +44,7 @@ def to_lonlat(x: list[float], y: list[float]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def write_tiny_region(
-    folder: Path, *, extra_yaml: str = "", villages_csv: str | None = None
+    folder: Path, *, extra_yaml: str = "", villages_csv: str | None = None, seats: bool = False
 ) -> Path:
     import rasterio
     from affine import Affine
@@ -107,6 +107,11 @@ def write_tiny_region(
             "poor": ["是", "否", "是", "否", "否", "是"],
         }
     )
+    if seats:  # a complete registry: every village has households
+        hh = pd.concat([hh, pd.DataFrame({
+            "household_id": ["H7", "H8"], "village_id": [VILLAGE_CODES[1], VILLAGE_CODES[3]],
+            "members": [3, 4], "poor": ["是", "否"],
+        })], ignore_index=True)
     hh.to_csv(folder / "households.csv", index=False, encoding="utf-8-sig")
 
     transform = Affine(1000.0, 0.0, X0, 0.0, -1000.0, Y0 + 8_000)
@@ -133,11 +138,17 @@ def write_tiny_region(
     )
     flood.to_file(folder / "flood.geojson", driver="GeoJSON", engine="pyogrio")
 
-    sx, sy = to_lonlat([X0 + 2_500, X0 + 7_500], [Y0 + 4_000, Y0 + 4_000])
+    rows = [("卫生院", "花垣镇卫生院"), ("school", "双龙小学")]
+    xs, ys = [X0 + 2_500, X0 + 7_500], [Y0 + 4_000, Y0 + 4_000]
+    if seats:  # a county seat and both township seats (township_id from the polygons)
+        rows += [("county_seat", "县城"), ("township_seat", "西镇"), ("township_seat", "东镇")]
+        xs += [X0 + 2_500, X0 + 2_500, X0 + 7_500]
+        ys += [Y0 + 4_000, Y0 + 4_000, Y0 + 4_000]
+    sx, sy = to_lonlat(xs, ys)
     glon, glat = wgs84_to_gcj02(sx, sy)
     services = "id,kind,name,lng,lat\n" + "".join(
         f"S{i + 1},{kind},{name},{glon[i]:.8f},{glat[i]:.8f}\n"
-        for i, (kind, name) in enumerate([("卫生院", "花垣镇卫生院"), ("school", "双龙小学")])
+        for i, (kind, name) in enumerate(rows)
     )
     (folder / "services.csv").write_text(services, encoding="utf-8")
 
@@ -169,6 +180,16 @@ layers:
     path = folder / "region.yaml"
     path.write_text(manifest, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def seated_region(tmp_path: Path) -> TinyRegion:
+    """``tiny_region`` with a county seat and both township seats among its services.
+
+    Its registry also covers all four villages (two more households, H7 and H8).
+    """
+    folder = tmp_path / "seated"
+    return TinyRegion(path=write_tiny_region(folder, seats=True), folder=folder)
 
 
 @pytest.fixture

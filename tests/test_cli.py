@@ -56,9 +56,9 @@ def test_unknown_key_is_one_line_error(tiny_region: TinyRegion, tmp_path: Path) 
     assert err.strip().count("\n") == 0
 
 
-def test_run_writes_outputs_and_manifest(tiny_region: TinyRegion, tmp_path: Path) -> None:
+def test_run_writes_outputs_and_manifest(seated_region: TinyRegion, tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
-    code, _, err = invoke("run", str(tiny_region.path), "-o", str(out_dir))
+    code, _, err = invoke("run", str(seated_region.path), "-o", str(out_dir))
     assert code == 0, err
     for name in ("map.html", "villages.gpkg", "villages.csv", "run_manifest.json"):
         assert (out_dir / name).is_file(), name
@@ -68,6 +68,14 @@ def test_run_writes_outputs_and_manifest(tiny_region: TinyRegion, tmp_path: Path
     assert all(len(rec["sha256"]) == 64 for rec in manifest["inputs"])
     # no staging folders left behind
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out-partial-")]
+
+
+def test_region_without_township_seats_says_so(tiny_region: TinyRegion, tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    code, _, err = invoke("run", str(tiny_region.path), "-o", str(out_dir))
+    assert code == 1
+    assert "has no township_seat in the services layer" in err
+    assert not out_dir.exists()
 
 
 def test_failed_run_writes_nothing(tiny_region: TinyRegion, tmp_path: Path) -> None:

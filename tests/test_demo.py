@@ -101,3 +101,27 @@ def test_demo_map_opens_in_chromium(demo_run: RunResult, driver: Any, tmp_path: 
     assert count("path.cm-road") > 0
     assert count("path.cm-boundary") >= 1
     driver.save_screenshot(str(tmp_path / "demo.png"))
+
+
+def test_every_output_column_is_documented(demo_run: RunResult) -> None:
+    import re
+
+    from contigmap.columns import column_dictionary
+
+    names = set(column_dictionary()["name"])
+    patterns = [re.compile("^" + re.escape(n).replace(re.escape("<layer>"), "[a-z0-9_]+") + "$")
+                for n in names if "<layer>" in n]
+    for table in ("villages.csv", "hamlets.csv"):
+        columns = pd.read_csv(demo_run.out_dir / table, nrows=1, encoding="utf-8-sig").columns
+        undocumented = [c for c in columns
+                        if c not in names and not any(p.match(c) for p in patterns)]
+        assert undocumented == [], table
+
+
+def test_priorities_in_the_demo(demo_run: RunResult) -> None:
+    villages = demo_run.villages
+    assert villages is not None
+    for iv in ("roads", "water", "power"):
+        assert sorted(villages[f"{iv}_rank"]) == list(range(1, 229))
+        assert villages[f"{iv}_reasons_zh"].str.len().gt(0).all()
+    assert (demo_run.out_dir / "priorities" / "priorities.xlsx").is_file()

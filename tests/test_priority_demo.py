@@ -9,11 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contigmap.config import load_region
-from contigmap.layers import load_region_layers
+from contigmap.pipeline import prepare, priority_stage
 from contigmap.priority import load_priority_config
 from contigmap.priority.mcda import spearman
-from contigmap.priority.run import PriorityResults, priorities_from_region, write_priority_tables
+from contigmap.priority.run import PriorityResults, write_priority_tables
 
 REGION = Path(__file__).resolve().parents[1] / "layers" / "huayuan" / "region.yaml"
 OPTIONS = {
@@ -28,9 +27,11 @@ OPTIONS = {
 def results() -> PriorityResults:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        data = load_region_layers(load_region(REGION))
+        state = prepare(REGION, priorities=False)
         cfg = load_priority_config().model_copy(update={"sensitivity_draws": 50})
-        return priorities_from_region(data, cfg)
+        results = priority_stage(state, cfg).priorities
+        assert results is not None
+        return results
 
 
 @pytest.mark.parametrize("iv", ["roads", "water", "power", "broadband"])

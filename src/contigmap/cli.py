@@ -18,6 +18,7 @@ import pandas as pd
 
 from contigmap import __version__
 from contigmap.errors import ContigmapError
+from contigmap.network.speeds import Season
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,14 +102,18 @@ Examples:
               help="Road speeds of which season to use.")
 @click.option("--online", is_flag=True,
               help="Load map scripts from CDNs instead of inlining them (smaller HTML).")
+@click.option("--priorities", "priority_config", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Priority criteria, weights and costs (YAML); default: packaged.")
 @click.pass_context
 @_fail_cleanly
-def run(ctx: click.Context, region: Path, out_dir: Path, season: str, online: bool) -> None:
+def run(ctx: click.Context, region: Path, out_dir: Path, season: Season, online: bool,
+        priority_config: Path | None) -> None:
     """Run the whole pipeline on REGION (a region.yaml) and write maps, tables and a manifest."""
     from contigmap.pipeline import run as run_pipeline
 
     quiet = ctx.obj["quiet"]
     result = run_pipeline(region, out_dir, offline=not online, season=season,
+                          priority_config=priority_config,
                           progress=_stage_printer(quiet), show_progress_bars=not quiet)
     click.echo(f"contigmap: wrote {out_dir}")
     _print_outputs(result)
@@ -148,6 +153,56 @@ def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, online: bool) -> N
                           progress=_stage_printer(quiet), show_progress_bars=not quiet)
     click.echo(f"contigmap demo: 花垣县 (illustrative data) → {out_dir}")
     _print_outputs(result)
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  contigmap priorities layers/huayuan/region.yaml -o out/priorities
+  contigmap priorities my/region.yaml -o out --config my-weights.yaml
+  contigmap priorities --defaults > my-weights.yaml   # start your own weights file
+"""
+)
+@click.argument("region", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder for the ranked tables.")
+@click.option("--config", "priority_config", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Priority criteria, weights and costs (YAML); default: packaged.")
+@click.option("--season", type=click.Choice(["dry", "rainy"]), default="dry", show_default=True)
+@click.option("--defaults", is_flag=True, help="Print the packaged priorities YAML and exit.")
+@click.pass_context
+@_fail_cleanly
+def priorities(ctx: click.Context, region: Path | None, out_dir: Path | None,
+               priority_config: Path | None, season: Season, defaults: bool) -> None:
+    """Rank villages for roads, drinking water, power and broadband, with costs and reasons.
+
+    Writes one table per intervention (CSV and XLSX), township and county summaries,
+    how far the budget goes, and the weight-sensitivity report.
+    """
+    from contigmap.pipeline import RunResult, StageTimer, prepare, staged_dir
+    from contigmap.priority.run import write_priority_tables
+
+    if defaults:
+        from contigmap.priority.costs import default_priorities_path
+
+        click.echo(default_priorities_path().read_text(encoding="utf-8"), nl=False)
+        return
+    if region is None or out_dir is None:
+        raise click.UsageError("give REGION and -o/--out (or --defaults)")
+    quiet = ctx.obj["quiet"]
+    timer = StageTimer(RunResult(out_dir=out_dir), _stage_printer(quiet))
+    state = prepare(region, season=season, priority_config=priority_config, timer=timer,
+                    show_progress_bars=not quiet)
+    if state.priorities is None:  # pragma: no cover - prepare() runs the stage by default
+        raise click.ClickException("the priority stage did not run")
+    with staged_dir(out_dir) as stage:
+        written = write_priority_tables(state.priorities, stage)
+    click.echo(f"contigmap priorities: wrote {out_dir}")
+    for key, path in written.items():
+        click.echo(f"  {key:<22} {out_dir / path.relative_to(stage)}")
+    for iv, table in state.priorities.tables.items():
+        top = table.nsmallest(5, f"{iv}_rank")
+        click.echo(f"  top {iv:<18} {'、'.join(map(str, top['name']))}")
 
 
 @cli.command(

@@ -54,9 +54,12 @@ class ColumnInfo:
 _REGISTRY: dict[str, ColumnInfo] = {}
 
 STAGE_MODULES: list[str] = [
+    "contigmap.schema_columns",
     "contigmap.terrain",
     "contigmap.overlay",
     "contigmap.poverty",
+    "contigmap.network.columns",
+    "contigmap.priority.run",
 ]
 """Modules that register columns when imported; :func:`column_dictionary` imports them.
 

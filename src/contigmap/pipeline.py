@@ -15,19 +15,34 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from contigmap.config import RegionConfig, load_region
+from contigmap.config import load_region
+from contigmap.errors import ValidationError
 from contigmap.layers import RegionData, load_region_layers, write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
+from contigmap.network.build import RoadGraph
 from contigmap.network.speeds import Season
+from contigmap.priority.costs import PriorityConfig
+from contigmap.priority.run import INTERVENTIONS, PriorityResults
 
-__all__ = ["RunResult", "run"]
+__all__ = [
+    "NetworkOutputs",
+    "RegionState",
+    "RunResult",
+    "StageTimer",
+    "network_stage",
+    "prepare",
+    "priority_stage",
+    "profile_stage",
+    "run",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +96,16 @@ def staged_dir(out_dir: Path) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-class _Timer:
+class StageTimer:
+    """Time each stage and tell the caller when one starts."""
+
     def __init__(self, result: RunResult, step: Progress | None) -> None:
         self.result = result
         self.step = step
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        """Time the block as stage ``name``."""
         if self.step is not None:
             self.step(name)
         start = time.perf_counter()
@@ -107,14 +125,76 @@ def _village_table(data: RegionData) -> gpd.GeoDataFrame:
     return villages
 
 
-def _profile(
-    villages: gpd.GeoDataFrame, data: RegionData
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
-    """Overlay stage: terrain, hazards, ecology, infrastructure distances and poverty."""
+@dataclass
+class NetworkOutputs:
+    """What the network stage adds besides village columns."""
+
+    graph: RoadGraph
+    components: pd.DataFrame | None = None
+    township_summary: pd.DataFrame | None = None
+    county_summary: pd.DataFrame | None = None
+    travel_time_roads: gpd.GeoDataFrame | None = None
+
+
+@dataclass
+class RegionState:
+    """Everything the stages have produced so far for one region.
+
+    Attributes
+    ----------
+    data
+        The loaded, checked and reprojected layers.
+    villages, hamlets
+        The village and hamlet tables, growing columns stage by stage.
+    network
+        The road graph and the network stage's summaries.
+    priorities
+        The priority stage's ranked tables (``None`` before it ran).
+    """
+
+    data: RegionData
+    villages: gpd.GeoDataFrame
+    hamlets: gpd.GeoDataFrame | None
+    network: NetworkOutputs
+    priorities: PriorityResults | None = None
+
+
+def _services_with_townships(data: RegionData) -> RegionData:
+    """Give services a ``township_id`` from the township polygons when the layer has none.
+
+    Township seats are matched to their villages by ``township_id``; a services layer
+    made without that column gets it from the township polygon each point lies in.
+    """
+    services = data.services
+    townships = data.boundaries.get("townships")
+    if services is None or townships is None:
+        return data
+    missing = ("township_id" not in services.columns) or services["township_id"].isna()
+    if not np.any(missing):
+        return data
+    joined = gpd.sjoin(services[["geometry"]], townships[["township_id", "geometry"]],
+                       how="left", predicate="within")
+    found = joined[~joined.index.duplicated(keep="first")]["township_id"]
+    services = services.copy()
+    if "township_id" in services.columns:
+        services["township_id"] = services["township_id"].fillna(found)
+    else:
+        services["township_id"] = found
+    logger.info("services: township_id taken from the township polygons for %d points",
+                int(np.sum(missing)))
+    return replace(data, services=services)
+
+
+def profile_stage(data: RegionData) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Overlay stage: terrain, hazards, ecology, infrastructure distances and poverty.
+
+    Hamlets inherit their village's poverty incidence (the registry is kept by
+    administrative village).
+    """
     from contigmap.overlay import village_profile
 
-    return village_profile(
-        villages,
+    villages, hamlets = village_profile(
+        _village_table(data),
         village_areas=data.village_areas,
         townships=data.boundaries.get("townships"),
         dem=data.dem,
@@ -124,44 +204,147 @@ def _profile(
         households=data.households,
         hamlets=data.hamlets,
     )
+    if "households" not in villages.columns and "households_registry" in villages.columns:
+        logger.info("villages: no households column; using the registry's household counts")
+        villages["households"] = villages["households_registry"]
+    if hamlets is not None and "poverty_incidence" in villages:
+        incidence = villages.set_index("village_id")["poverty_incidence"]
+        hamlets = hamlets.copy()
+        hamlets["poverty_incidence"] = hamlets["village_id"].map(incidence).to_numpy()
+    return villages, hamlets
 
 
-@dataclass
-class NetworkOutputs:
-    """What the network stage adds besides village columns."""
-
-    components: pd.DataFrame | None = None
-    township_summary: pd.DataFrame | None = None
-    county_summary: pd.DataFrame | None = None
-    travel_time_roads: gpd.GeoDataFrame | None = None
-
-
-def _network(
+def network_stage(
+    data: RegionData,
     villages: gpd.GeoDataFrame,
     hamlets: gpd.GeoDataFrame | None,
-    data: RegionData,
     *,
-    season: str,
+    season: Season = "dry",
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, NetworkOutputs]:
     """Network stage: routable graph, travel times, RAI and hardened-road connectivity."""
     from contigmap import network
 
     graph = network.build_network(data.roads, dem=data.dem)
-    out = NetworkOutputs(components=network.component_report(graph, villages))
+    out = NetworkOutputs(graph=graph, components=network.component_report(graph, villages))
     if data.services is None:
         logger.warning("no services layer: travel times to services are not computed; "
                        "declare `services:` in the region manifest")
         return villages, hamlets, out
-    when: Season = "rainy" if season == "rainy" else "dry"
-    villages = network.access_measures(graph, villages, data.services, season=when)
+    villages = network.access_measures(graph, villages, data.services, season=season)
     if hamlets is not None:
         hamlets = network.access_measures(graph, hamlets, data.services, villages=villages,
-                                          season=when)
+                                          season=season)
     out.township_summary = network.township_summary(villages)
     out.county_summary = network.county_summary(villages)
     if (data.services["kind"] == "township_seat").any():
-        out.travel_time_roads = network.travel_time_edges(graph, data.services, season=when)
+        out.travel_time_roads = network.travel_time_edges(graph, data.services, season=season)
     return villages, hamlets, out
+
+
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "water": ("water_sources",),
+    "power": ("power_lines", "substations"),
+    "broadband": ("fibre", "towers"),
+}
+
+
+def _feasible_interventions(state: RegionState) -> tuple[str, ...]:
+    """Interventions whose input layers the region declares; warn about the others."""
+    infra = state.data.infrastructure
+    out = []
+    for iv in INTERVENTIONS:
+        needs = _NEEDS.get(iv, ())
+        if needs and not any(name in infra for name in needs):
+            logger.warning("priorities: %s skipped: declare infrastructure.%s in the region "
+                           "manifest to rank it", iv, " or infrastructure.".join(needs))
+            continue
+        if iv == "broadband" and state.hamlets is None:
+            logger.warning("priorities: broadband skipped: it targets natural villages; "
+                           "declare the hamlets layer to rank it")
+            continue
+        out.append(iv)
+    return tuple(out)
+
+
+def priority_stage(state: RegionState, config: PriorityConfig | None = None) -> RegionState:
+    """Priority stage: rank roads, water, power and broadband; join the columns back.
+
+    Village-level interventions add their ``<iv>_*`` columns to the village table,
+    broadband (which targets natural villages) to the hamlet table.
+    """
+    from contigmap.priority.run import compute_priorities
+
+    data = state.data
+    if data.services is None:
+        msg = ("priorities need the services layer (township seats); declare `services:` in "
+               "the region manifest")
+        raise ValidationError(msg)
+    interventions = _feasible_interventions(state)
+    results = compute_priorities(
+        state.villages, state.hamlets, state.network.graph, data.services, data.infrastructure,
+        dem=data.dem, rivers=data.rivers, config=config, interventions=interventions,
+    )
+    villages, hamlets = state.villages, state.hamlets
+    for iv, table in results.tables.items():
+        key = "hamlet_id" if iv == "broadband" else "village_id"
+        cols = [c for c in table.columns if c.startswith(f"{iv}_")]
+        joined = table.set_index(key)[cols]
+        if iv == "broadband" and hamlets is not None:
+            hamlets = hamlets.join(joined, on=key)
+        elif iv != "broadband":
+            villages = villages.join(joined, on=key)
+    return RegionState(data=data, villages=villages, hamlets=hamlets, network=state.network,
+                       priorities=results)
+
+
+def prepare(
+    region_path: str | Path,
+    *,
+    season: Season = "dry",
+    priorities: bool = True,
+    priority_config: str | Path | None = None,
+    timer: StageTimer | None = None,
+    show_progress_bars: bool = False,
+) -> RegionState:
+    """Run the analysis stages (load → overlay → network → priorities), writing nothing.
+
+    Parameters
+    ----------
+    region_path
+        The region manifest.
+    season
+        ``dry`` or ``rainy`` road speeds.
+    priorities
+        Whether to run the priority stage.
+    priority_config
+        A priorities YAML file (criteria, weights, costs); the packaged defaults when
+        omitted.
+    timer
+        Records stage times (the CLI's progress display).
+    show_progress_bars
+        Let long stages draw progress bars.
+
+    Returns
+    -------
+    RegionState
+        The layers, tables and results of every stage run.
+    """
+    timer = timer or StageTimer(RunResult(out_dir=Path()), None)
+    with timer.stage("load"):
+        data = load_region_layers(load_region(region_path), progress=show_progress_bars)
+        data = _services_with_townships(data)
+    with timer.stage("overlay"):
+        villages, hamlets = profile_stage(data)
+    with timer.stage("network"):
+        villages, hamlets, net = network_stage(data, villages, hamlets, season=season)
+    state = RegionState(data=data, villages=villages, hamlets=hamlets, network=net)
+    if priorities:
+        from contigmap.priority import load_priority_config
+
+        with timer.stage("priorities"):
+            config = load_priority_config(priority_config) if priority_config else None
+            state = priority_stage(state, config)
+    return state
 
 
 def run(
@@ -169,7 +352,8 @@ def run(
     out_dir: str | Path,
     *,
     offline: bool = True,
-    season: str = "dry",
+    season: Season = "dry",
+    priority_config: str | Path | None = None,
     progress: Progress | None = None,
     show_progress_bars: bool = False,
 ) -> RunResult:
@@ -187,6 +371,8 @@ def run(
         network.
     season
         ``dry`` or ``rainy``: which season's road speeds to use for travel times.
+    priority_config
+        A priorities YAML file; the packaged defaults when omitted.
     progress
         Called with each stage's name as it starts (the CLI shows it).
     show_progress_bars
@@ -199,54 +385,45 @@ def run(
     """
     out_dir = Path(out_dir)
     result = RunResult(out_dir=out_dir)
-    timer = _Timer(result, progress)
-
-    with timer.stage("load"):
-        region: RegionConfig = load_region(region_path)
-        data = load_region_layers(region, progress=show_progress_bars)
-
-    with timer.stage("overlay"):
-        villages, hamlets = _profile(_village_table(data), data)
-
-    with timer.stage("network"):
-        villages, hamlets, net = _network(villages, hamlets, data, season=season)
-
+    timer = StageTimer(result, progress)
+    state = prepare(region_path, season=season, priority_config=priority_config, timer=timer,
+                    show_progress_bars=show_progress_bars)
+    data, villages, hamlets, net = state.data, state.villages, state.hamlets, state.network
     result.villages = villages
     parameters: dict[str, Any] = {
-        "region": region.name,
+        "region": data.config.name,
         "working_crs": data.working_crs.to_string(),
         "offline": offline,
         "season": season,
+        "priority_config": str(priority_config) if priority_config else "packaged defaults",
     }
+    inputs = [Path(region_path), *data.input_paths]
+    if priority_config:
+        inputs.append(Path(priority_config))
 
     with staged_dir(out_dir) as stage:
         with timer.stage("write"):
             written = _write_tables(villages, hamlets, stage)
-            if net.components is not None:
-                written["components_csv"] = write_table(net.components,
-                                                        stage / "network_components.csv")
-            if net.township_summary is not None:
-                written["townships_csv"] = write_table(net.township_summary,
-                                                       stage / "township_access.csv")
-            if net.county_summary is not None:
-                written["county_csv"] = write_table(net.county_summary,
-                                                    stage / "county_access.csv")
+            written.update(_write_network_tables(net, stage))
+            if state.priorities is not None:
+                from contigmap.priority.run import write_priority_tables
+
+                tables = write_priority_tables(state.priorities, stage / "priorities")
+                written.update({f"priorities_{k}": v for k, v in tables.items()})
         with timer.stage("render"):
-            written["map"] = _render(villages, hamlets, net, data, stage / "map.html",
-                                     offline=offline)
+            written["map"] = _render(state, stage / "map.html", offline=offline)
         with timer.stage("report"):
-            written.update(_report(villages, data, stage))
-        outputs = sorted(written.values())
+            written.update(_report(state, stage))
         write_run_manifest(
             stage,
-            inputs=[Path(region_path), *data.input_paths],
+            inputs=inputs,
             parameters=parameters,
-            outputs=outputs,
+            outputs=sorted(written.values()),
             base_dir=Path.cwd(),
         )
     result.outputs = {key: out_dir / path.relative_to(stage) for key, path in written.items()}
     result.outputs["manifest"] = out_dir / MANIFEST_NAME
-    result.summary = _summary(villages, net)
+    result.summary = _summary(state)
     return result
 
 
@@ -263,6 +440,16 @@ def _write_tables(
     return written
 
 
+def _write_network_tables(net: NetworkOutputs, stage: Path) -> dict[str, Path]:
+    tables = {
+        "components_csv": (net.components, "network_components.csv"),
+        "townships_csv": (net.township_summary, "township_access.csv"),
+        "county_csv": (net.county_summary, "county_access.csv"),
+    }
+    return {key: write_table(frame, stage / name)
+            for key, (frame, name) in tables.items() if frame is not None}
+
+
 def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     """Village table for CSV: geometry as WGS84 lon/lat columns."""
     points = frame.geometry.to_crs(4326)
@@ -274,26 +461,19 @@ def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     return table
 
 
-def _render(
-    villages: gpd.GeoDataFrame,
-    hamlets: gpd.GeoDataFrame | None,
-    net: NetworkOutputs,
-    data: RegionData,
-    path: Path,
-    *,
-    offline: bool,
-) -> Path:
+def _render(state: RegionState, path: Path, *, offline: bool) -> Path:
     from contigmap.render.compose import region_map_layers
     from contigmap.render.web import render_web_map
 
+    data = state.data
     config = data.config
     return render_web_map(
         path,
-        villages=villages,
+        villages=state.villages,
         roads=data.roads,
         boundaries=data.boundaries,
-        extra_layers=region_map_layers(data, hamlets=hamlets,
-                                       travel_time_roads=net.travel_time_roads),
+        extra_layers=region_map_layers(data, hamlets=state.hamlets,
+                                       travel_time_roads=state.network.travel_time_roads),
         title=config.title or config.name,
         source_note=config.source_note or "",
         illustrative=config.illustrative,
@@ -301,28 +481,33 @@ def _render(
     )
 
 
-def _report(villages: gpd.GeoDataFrame, data: RegionData, stage: Path) -> dict[str, Path]:
+def _report(state: RegionState, stage: Path) -> dict[str, Path]:
     """Draw the static PNG maps and write the county report (HTML, Markdown, XLSX)."""
     from contigmap.render.report import write_county_report
     from contigmap.render.static import render_static_maps
     from contigmap.validate import region_facts
 
+    data = state.data
     config = data.config
     title = config.title or config.name
     maps = render_static_maps(
-        stage / "static", villages=villages, region_title=title, boundaries=data.boundaries,
-        roads=data.roads, illustrative=config.illustrative, source_note=config.source_note or "",
+        stage / "static", villages=state.villages, region_title=title,
+        boundaries=data.boundaries, roads=data.roads, illustrative=config.illustrative,
+        source_note=config.source_note or "",
     )
+    interventions = state.priorities.tables if state.priorities is not None else None
     report = write_county_report(
-        stage, villages=villages, region_title=title, facts=region_facts(data),
-        static_maps=maps, illustrative=config.illustrative, source_note=config.source_note or "",
+        stage, villages=state.villages, region_title=title, facts=region_facts(data),
+        interventions=interventions, static_maps=maps, illustrative=config.illustrative,
+        source_note=config.source_note or "",
     )
     written = {f"png_{key}": path for key, path in maps.items()}
     written.update({f"report_{key}": path for key, path in report.items()})
     return written
 
 
-def _summary(villages: gpd.GeoDataFrame, net: NetworkOutputs) -> dict[str, Any]:
+def _summary(state: RegionState) -> dict[str, Any]:
+    villages, net = state.villages, state.network
     summary: dict[str, Any] = {"villages": len(villages)}
     if "pop" in villages:
         summary["people"] = int(villages["pop"].sum())
@@ -339,4 +524,9 @@ def _summary(villages: gpd.GeoDataFrame, net: NetworkOutputs) -> dict[str, Any]:
             f"{name} {tt:.0f} min" for name, tt in
             zip(slowest["name"], slowest["tt_own_township_seat_min"], strict=True)
         )
+    if state.priorities is not None:
+        for iv, table in state.priorities.tables.items():
+            top = table.nsmallest(3, f"{iv}_rank")
+            names = top["name"] if "name" in top else top.iloc[:, 0]
+            summary[f"top_{iv}"] = "、".join(str(n) for n in names)
     return summary

@@ -47,8 +47,29 @@ def register_intervention_columns(iv: str, extra: Sequence[ColumnInfo] = ()) -> 
                    "", src),
         ColumnInfo(f"{iv}_reasons_zh", f"{iv}: main reasons, in Chinese", f"{zh}主要理由",
                    "", src),
+        ColumnInfo(f"{iv}_cum_capex_cny", f"{iv}: capital cost of this and every higher-ranked "
+                   "item", f"{zh}累计投资", "CNY", src),
+        ColumnInfo(f"{iv}_within_budget", f"{iv}: funded when the budget is spent in rank order",
+                   f"{zh}预算内", "bool", src),
         *extra,
     ])
+
+
+def no_poor_no_cause(table: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy with cause shares set to 0 where the registry lists no poor household.
+
+    A cause share is a share *of poor households*, undefined (``nan``) for a village
+    whose registered households are all non-poor; as a need criterion such a village
+    has no poor household held back by that cause, so 0 is the true value. Villages
+    absent from the registry keep ``nan`` and stop the ranking with a clear message.
+    """
+    out = table.copy()
+    if "poor_households" not in out.columns:
+        return out
+    none_poor = pd.to_numeric(out["poor_households"], errors="coerce").eq(0).to_numpy()
+    for col in (c for c in out.columns if c.startswith("cause_") and c.endswith("_share")):
+        out.loc[none_poor & out[col].isna().to_numpy(), col] = 0.0
+    return out
 
 
 def require(table: pd.DataFrame, columns: Sequence[str], where: str, hint: str) -> None:

@@ -255,7 +255,8 @@ def power_priorities(
     pandas.DataFrame
         ``village_id`` and the ``power_*`` columns, in the villages' order.
     """
-    require(villages, ["village_id", "pop", "households"], "power", "check the villages layer")
+    require(villages, ["village_id", "pop", "households"], "power",
+            "map a households column in the villages layer (or declare the registry)")
     costs = config.costs
     ext, _ = grid_extension_m(villages, graph, infrastructure, costs)
     opts = electrification_options(villages["pop"].to_numpy(float),

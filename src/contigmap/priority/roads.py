@@ -42,6 +42,7 @@ from contigmap.network import RoadGraph
 from contigmap.priority._common import (
     assemble,
     main_cause,
+    no_poor_no_cause,
     register_intervention_columns,
     require,
     select_output,
@@ -305,7 +306,7 @@ def roads_priorities(
                        "tt_own_township_seat_min", "rainy_unreachable", "dist_road_m"],
             "roads", _NET_HINT)
     c = config.costs
-    t = pd.DataFrame(villages.drop(columns="geometry")).copy()
+    t = no_poor_no_cause(pd.DataFrame(villages.drop(columns="geometry")))
     t["roads_no_hardened"] = 1.0 - _flag(villages["hardened_to_township"])
     t["roads_rainy_unreachable"] = _flag(villages["rainy_unreachable"])
     pts = villages.geometry

@@ -2,8 +2,9 @@
 
 Typical use::
 
-    from contigmap.priority.run import priorities_from_region, write_priority_tables
-    results = priorities_from_region(data)            # data: contigmap.layers.RegionData
+    from contigmap.pipeline import prepare
+    from contigmap.priority.run import write_priority_tables
+    results = prepare("layers/huayuan/region.yaml").priorities
     write_priority_tables(results, "out/priorities")
 
 or, with tables already built by the earlier stages, :func:`compute_priorities`.
@@ -21,8 +22,8 @@ import geopandas as gpd
 import pandas as pd
 
 from contigmap.errors import ValidationError
-from contigmap.layers import RegionData, atomic_path, write_table
-from contigmap.network import RoadGraph, access_measures, build_network
+from contigmap.layers import atomic_path, write_table
+from contigmap.network import RoadGraph
 from contigmap.priority import broadband, power, roads, water
 from contigmap.priority.costs import INTERVENTIONS, PriorityConfig, load_priority_config
 from contigmap.priority.mcda import Criterion, sensitivity
@@ -33,7 +34,6 @@ __all__ = [
     "PriorityResults",
     "budget_reach",
     "compute_priorities",
-    "priorities_from_region",
     "summarise",
     "write_priority_tables",
 ]
@@ -217,53 +217,6 @@ def compute_priorities(
                  "county": summarise(tables, "county", n_tiers=n_tiers)}
     return PriorityResults(tables=tables, sensitivity=sens, summaries=summaries,
                            budget=pd.DataFrame(budget_rows), config=cfg)
-
-
-def priorities_from_region(
-    data: RegionData,
-    config: PriorityConfig | None = None,
-    *,
-    season: str = "dry",
-) -> PriorityResults:
-    """Run overlay, poverty and network measures as needed, then :func:`compute_priorities`.
-
-    Parameters
-    ----------
-    data
-        Loaded region layers (:func:`contigmap.layers.load_region_layers`).
-    config
-        Priority configuration; the packaged defaults when omitted.
-    season
-        ``dry`` or ``rainy`` travel times.
-
-    Returns
-    -------
-    PriorityResults
-        As :func:`compute_priorities`.
-    """
-    from contigmap.overlay import village_profile
-
-    if data.services is None:
-        msg = "priorities need the services layer (township seats); add it to the manifest"
-        raise ValidationError(msg)
-    graph = build_network(data.roads, dem=data.dem)
-    villages, _ = village_profile(
-        data.villages, village_areas=data.village_areas,
-        townships=data.boundaries.get("townships"), dem=data.dem, hazards=data.hazards,
-        ecology=data.ecology, infrastructure=data.infrastructure, households=data.households)
-    meas = access_measures(graph, data.villages, data.services, season=season)  # type: ignore[arg-type]
-    for col in meas.columns:
-        if col not in villages.columns:
-            villages[col] = meas[col].to_numpy()
-    hamlets = None
-    if data.hamlets is not None and len(data.hamlets):
-        hamlets = access_measures(graph, data.hamlets, data.services, villages=data.villages,
-                                  season=season)  # type: ignore[arg-type]
-        prof = villages[["village_id", "poverty_incidence"]] if "poverty_incidence" in villages \
-            else villages[["village_id"]]
-        hamlets = hamlets.merge(prof, on="village_id", how="left")
-    return compute_priorities(villages, hamlets, graph, data.services, data.infrastructure,
-                              dem=data.dem, rivers=data.rivers, config=config)
 
 
 def _sensitivity_summary(sens: dict[str, pd.DataFrame]) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from contigmap.errors import ValidationError
 from contigmap.priority._common import (
     assemble,
     main_cause,
+    no_poor_no_cause,
     register_intervention_columns,
     require,
     select_output,
@@ -266,7 +267,8 @@ def water_priorities(
     pandas.DataFrame
         ``village_id`` and the ``water_*`` columns.
     """
-    require(villages, ["village_id", "pop", "households"], "water", "check the villages layer")
+    require(villages, ["village_id", "pop", "households"], "water",
+            "map a households column in the villages layer (or declare the registry)")
     if water_sources is None or len(water_sources) == 0:
         msg = ("water: no water_sources in the infrastructure layers; add the layer to the "
                "region manifest (points with yield_m3_day)")
@@ -292,7 +294,7 @@ def water_priorities(
         karst = karst_proxy(pts, rivers, c)
     opts = water_options(pop, villages["households"].to_numpy(float), pipe_d, pipe_l, karst, c,
                          rate=rate)
-    t = pd.DataFrame(villages.drop(columns="geometry")).copy()
+    t = no_poor_no_cause(pd.DataFrame(villages.drop(columns="geometry")))
     t["water_demand_m3_day"] = opts["demand_m3_day"].round(2).to_numpy()
     t["water_source_id"] = near_id
     far = float(np.nanmax(np.where(np.isfinite(near_d), near_d, np.nan), initial=0.0))
