@@ -235,3 +235,28 @@ def test_to_networkx_and_dem_graph_match_scipy():
     ours = att.node_times([0, 1], mode="walk")
     for node, d in d_ref.items():
         assert ours[node] == pytest.approx(d, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("top", [2**20, 2**45, 2**61, 2**63 - 1])
+def test_sort_keys_is_a_stable_argsort(top):
+    from contigmap.network.build import sort_keys
+
+    rng = np.random.default_rng(1)
+    key = rng.integers(0, top, 5000, dtype=np.int64)
+    key[::7] = key[3]  # ties keep their input order
+    order, sorted_key = sort_keys(key)
+    want = np.argsort(key, kind="stable")
+    assert np.array_equal(order, want)
+    assert np.array_equal(sorted_key, key[want])
+
+
+def test_pairs_within_equals_brute_force():
+    from contigmap.network.build import _pairs_within
+
+    rng = np.random.default_rng(2)
+    p = rng.uniform(0, 100, (300, 2))
+    q = np.vstack([rng.uniform(0, 100, (400, 2)), p[:20] + 2.9, p[20:30] + np.array([5.0, 0.0])])
+    pi, qj = _pairs_within(p, q, 5.0)
+    d = np.hypot(p[:, None, 0] - q[None, :, 0], p[:, None, 1] - q[None, :, 1])
+    want = set(zip(*np.nonzero(d <= 5.0), strict=True))
+    assert set(zip(pi.tolist(), qj.tolist(), strict=True)) == {(int(i), int(j)) for i, j in want}

@@ -34,7 +34,6 @@ from numpy.typing import NDArray
 from pyproj import CRS
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 from contigmap.errors import DataQualityWarning, NetworkError
 from contigmap.network.speeds import NetworkParams, Season, slope_factor, tobler_kmh
@@ -270,10 +269,18 @@ def sort_keys(key: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int
         return np.zeros(0, np.int64), key.astype(np.int64)
     bits = max(m - 1, 1).bit_length()
     top = int(key.max())
-    if int(key.min()) >= 0 and top < 2 ** (63 - bits):
+    room = 63 - bits
+    if int(key.min()) >= 0 and top < 2**room:
         packed = (key.astype(np.int64) << np.int64(bits)) | np.arange(m, dtype=np.int64)
         packed.sort()
         return packed & np.int64((1 << bits) - 1), packed >> np.int64(bits)
+    if int(key.min()) >= 0 and top < 2 ** (2 * room):
+        # two stable passes (least significant half first), each a packed sort
+        low = key.astype(np.int64) & np.int64((1 << room) - 1)
+        first, _ = sort_keys(low)
+        second, _ = sort_keys(key[first].astype(np.int64) >> np.int64(room))
+        order = first[second]
+        return order, key[order].astype(np.int64)
     order = np.argsort(key, kind="stable").astype(np.int64)
     return order, key[order].astype(np.int64)
 
@@ -297,6 +304,33 @@ def morton_order(xy: NDArray[np.float64]) -> NDArray[np.int64]:
 
     code = spread(q[:, 0]) | (spread(q[:, 1]) << np.uint64(1))
     return sort_keys(code.astype(np.int64))[0]
+
+
+def _pairs_within(
+    p: NDArray[np.float64], q: NDArray[np.float64], r: float
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """All pairs ``(i, j)`` with ``|p[i] - q[j]| <= r``, by bucketing ``q`` in cells of ``r``.
+
+    Every such ``q[j]`` lies in the 3 x 3 cells around ``p[i]``'s cell.
+    """
+    if p.shape[0] == 0 or q.shape[0] == 0:
+        z = np.zeros(0, np.int64)
+        return z, z
+    lo = np.minimum(p.min(axis=0), q.min(axis=0)) - r
+    cq = np.floor((q - lo) / r).astype(np.int64)
+    cp = np.floor((p - lo) / r).astype(np.int64)
+    ny = int(max(cq[:, 1].max(), cp[:, 1].max())) + 3
+    order, qkey = sort_keys(cq[:, 0] * ny + cq[:, 1])
+    offs = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)], np.int64)
+    pkey = ((cp[:, 0:1] + offs[:, 0]) * ny + (cp[:, 1:2] + offs[:, 1])).ravel()
+    st = np.searchsorted(qkey, pkey, "left")
+    cnt = np.searchsorted(qkey, pkey, "right") - st
+    tot = int(cnt.sum())
+    pi = np.repeat(np.repeat(np.arange(p.shape[0]), 9), cnt)
+    pos = np.repeat(st - (np.cumsum(cnt) - cnt), cnt) + np.arange(tot)
+    qj = order[pos]
+    close = np.hypot(*(p[pi] - q[qj]).T) <= r
+    return pi[close], qj[close]
 
 
 def _codes(
@@ -418,13 +452,14 @@ def build_network(
     xy = np.ascontiguousarray(xy, dtype=float)
     vline = vline.astype(np.int64)
     q = np.round(xy * _Q).astype(np.int64)
+    qx, qy = q[:, 0], q[:, 1]
     # drop consecutive duplicate vertices, then lines left with fewer than two vertices
     keep = np.ones(vline.size, bool)
-    keep[1:] = ~((vline[1:] == vline[:-1]) & (q[1:] == q[:-1]).all(axis=1))
-    xy, vline, q = xy[keep], vline[keep], q[keep]
-    nvert = np.bincount(vline, minlength=len(parts))
-    good = nvert[vline] >= 2
-    xy, vline, q = xy[good], vline[good], q[good]
+    keep[1:] = (vline[1:] != vline[:-1]) | (qx[1:] != qx[:-1]) | (qy[1:] != qy[:-1])
+    nvert = np.bincount(vline[keep], minlength=len(parts))
+    keep &= nvert[vline] >= 2
+    if not keep.all():
+        xy, vline, q = xy[keep], vline[keep], q[keep]
     if vline.size == 0:
         msg = "roads layer has no line with length > 0; check the geometries"
         raise NetworkError(msg)
@@ -445,8 +480,7 @@ def build_network(
         flat = (q[:, 0] - qmin[0]) * span[1] + (q[:, 1] - qmin[1])
         top = int(span[0]) * int(span[1])
         flat[private] = top + np.arange(int(private.sum()))
-        order = np.argsort(flat, kind="stable")
-        fs = flat[order]
+        order, fs = sort_keys(flat)
         new = np.ones(n_vert, bool)
         new[1:] = fs[1:] != fs[:-1]
     else:  # a region wider than ~2000 km at 1 mm: three-key sort
@@ -472,26 +506,25 @@ def build_network(
         mark = np.zeros(n_keys, bool)
         mark[key[is_term]] = True
         ends = np.flatnonzero(mark & (key_count == 1))
-        tree_all = cKDTree(key_xy[public])
-        tree_end = cKDTree(key_xy[ends])
-        pairs = tree_end.sparse_distance_matrix(
-            tree_all, params.snap_tolerance_m, output_type="ndarray"
-        )
-        a = ends[pairs["i"]]
-        b = public[pairs["j"]]
+        pi, pj = _pairs_within(key_xy[ends], key_xy[public], params.snap_tolerance_m)
+        a = ends[pi]
+        b = public[pj]
         link = a != b
         a, b = a[link], b[link]
         if a.size:
-            graph = coo_matrix((np.ones(a.size), (a, b)), shape=(n_keys, n_keys))
-            _, label = connected_components(graph, directed=False)
-            label = label.astype(np.int64)
+            inv, ab = np.unique(np.concatenate([a, b]), return_inverse=True)
+            m_inv = int(inv.size)
+            graph = coo_matrix((np.ones(a.size), (ab[: a.size], ab[a.size :])),
+                               shape=(m_inv, m_inv))
+            _, lab = connected_components(graph, directed=False)
+            lab = lab.astype(np.int64)
             # each cluster sits at its most-shared vertex (the one on the continuing line)
-            rep_order = np.lexsort((np.arange(n_keys), -key_count, label))
-            first = np.ones(n_keys, bool)
-            first[1:] = label[rep_order[1:]] != label[rep_order[:-1]]
-            rep = np.empty(int(label.max()) + 1, np.int64)
-            rep[label[rep_order[first]]] = rep_order[first]
-            label = rep[label]
+            rep_order = np.lexsort((inv, -key_count[inv], lab))
+            first = np.ones(m_inv, bool)
+            first[1:] = lab[rep_order[1:]] != lab[rep_order[:-1]]
+            rep = np.empty(int(lab.max()) + 1, np.int64)
+            rep[lab[rep_order[first]]] = inv[rep_order[first]]
+            label[inv] = rep[lab]
             n_joined = int(np.unique(a).size)
     cluster_count = np.bincount(label, weights=key_count, minlength=n_keys)
     vkey = label[key]
@@ -520,11 +553,17 @@ def build_network(
     else:
         z = np.full(n_vert, np.nan)
         grade = np.zeros(n_vert)
-    speed = params.speed_table("dry")[cls_row[row_of_v], srf_row[row_of_v]]
-    veh_kmh = speed * slope_factor(grade, params)
-    seg_drive = d / (veh_kmh * _KMH_TO_M_PER_MIN)  # nan where not drivable
-    seg_walk_f = d / (tobler_kmh(grade) * _KMH_TO_M_PER_MIN)
-    seg_walk_b = d / (tobler_kmh(-grade) * _KMH_TO_M_PER_MIN)
+    speed_row = params.speed_table("dry")[cls_row, srf_row]
+    if dem is not None:
+        veh_kmh = speed_row[row_of_v] * slope_factor(grade, params)
+        seg_drive = d / (veh_kmh * _KMH_TO_M_PER_MIN)  # nan where not drivable
+        seg_walk_f = d / (tobler_kmh(grade) * _KMH_TO_M_PER_MIN)
+        seg_walk_b = d / (tobler_kmh(-grade) * _KMH_TO_M_PER_MIN)
+    else:  # flat ground: no slope penalty, Tobler's speed on the level everywhere
+        flat_factor = float(slope_factor(np.zeros(1), params)[0])
+        seg_drive = d / (speed_row * (flat_factor * _KMH_TO_M_PER_MIN))[row_of_v]
+        seg_walk_f = d / (float(tobler_kmh(np.zeros(1))[0]) * _KMH_TO_M_PER_MIN)
+        seg_walk_b = seg_walk_f.copy()
 
     # edges: runs between consecutive split vertices of a line
     sp = np.flatnonzero(split)
@@ -555,11 +594,19 @@ def build_network(
     lcm = np.round(length * 100).astype(np.int64)
     cand = np.flatnonzero(ok)
     pair = lo * np.int64(max(node_xy.shape[0], 1)) + hi
-    o = cand[np.lexsort((drive[cand], lcm[cand], pair[cand]))]
+    po, ps = sort_keys(pair[cand])
+    same = ps[1:] == ps[:-1]
+    shared = np.zeros(cand.size, bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    multi_e = cand[po[shared]]  # edges whose node pair has another edge (few)
+    o = multi_e[np.lexsort((drive[multi_e], lcm[multi_e], pair[multi_e]))]
     dup = np.zeros(o.size, bool)
     dup[1:] = (pair[o[1:]] == pair[o[:-1]]) & (lcm[o[1:]] == lcm[o[:-1]])
     n_dup = int(dup.sum())
-    kept = np.sort(o[~dup])
+    drop = np.zeros(ok.size, bool)
+    drop[o[dup]] = True
+    kept = np.flatnonzero(ok & ~drop)
     n_loops = int((~ok).sum())
     ea, eb, eu, ev, erow = ea[kept], eb[kept], eu[kept], ev[kept], erow[kept]
     ecls, esrf = ecls[kept], esrf[kept]
