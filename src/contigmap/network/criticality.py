@@ -117,7 +117,9 @@ def tree_edges(model: AccessModel, names: NDArray[np.object_]) -> dict[str, NDAr
         lo = np.searchsorted(key[order], k, "left")
         hi = np.searchsorted(key[order], k, "right")
         edges = [order[i:j] for i, j in zip(lo.tolist(), hi.tolist(), strict=True)]
-        cat = np.concatenate([*edges, e]) if edges else e
+        # edges holding a target: their arcs are folded into the super-source's arcs
+        te = model.t_edge[model.queries[q]]
+        cat = np.concatenate([*edges, e, te[te >= 0]])
         out[q] = np.unique(cat).astype(np.int64)
     return out
 

@@ -140,7 +140,7 @@ class _Applier:
         pos = have.get_indexer(pd.Index([str(x) for x in ids]))
         if (pos < 0).any():
             bad = str(ids[int(np.flatnonzero(pos < 0)[0])])
-            close = difflib.get_close_matches(bad, list(have), n=3, cutoff=0.6)
+            close = difflib.get_close_matches(bad, list(have), n=3, cutoff=0.5)
             hint = f"did you mean {', '.join(close)}?" if close else "check the roads layer's ids"
             raise self.fail(i, f"road id '{bad}' does not exist; {hint}")
         return np.unique(pos.astype(np.int64))
