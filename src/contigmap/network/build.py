@@ -260,9 +260,10 @@ def csr_from_arrays(
 def sort_keys(key: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Return the stable sort order of non-negative integer keys, and the sorted keys.
 
-    When the keys leave room, each key is packed with its position into one int64 and
-    sorted by value (numpy's vectorised sort, several times faster than ``argsort``); ties
-    keep their input order either way.
+    When the keys are far from sorted and leave room, each key is packed with its position
+    into one int64 and sorted by value (numpy's vectorised sort, several times faster than
+    ``argsort``); nearly sorted keys go to the stable ``argsort`` (timsort / radix merges
+    the runs). Ties keep their input order either way.
     """
     m = int(key.size)
     if m == 0:
@@ -270,17 +271,12 @@ def sort_keys(key: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int
     bits = max(m - 1, 1).bit_length()
     top = int(key.max())
     room = 63 - bits
-    if int(key.min()) >= 0 and top < 2**room:
+    descents = int(np.count_nonzero(key[1:] < key[:-1]))
+    if descents * 16 > m and int(key.min()) >= 0 and top < 2**room:
         packed = (key.astype(np.int64) << np.int64(bits)) | np.arange(m, dtype=np.int64)
         packed.sort()
         return packed & np.int64((1 << bits) - 1), packed >> np.int64(bits)
-    if int(key.min()) >= 0 and top < 2 ** (2 * room):
-        # two stable passes (least significant half first), each a packed sort
-        low = key.astype(np.int64) & np.int64((1 << room) - 1)
-        first, _ = sort_keys(low)
-        second, _ = sort_keys(key[first].astype(np.int64) >> np.int64(room))
-        order = first[second]
-        return order, key[order].astype(np.int64)
+    # nearly sorted input (long runs; timsort merges them fast) or keys too wide to pack
     order = np.argsort(key, kind="stable").astype(np.int64)
     return order, key[order].astype(np.int64)
 
@@ -304,6 +300,44 @@ def morton_order(xy: NDArray[np.float64]) -> NDArray[np.int64]:
 
     code = spread(q[:, 0]) | (spread(q[:, 1]) << np.uint64(1))
     return sort_keys(code.astype(np.int64))[0]
+
+
+def _group_points(
+    q: NDArray[np.int64], cspan: NDArray[np.int64], private: NDArray[np.bool_]
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Sort integer points (non-negative) so equal ones are adjacent; private ones never match.
+
+    Returns the order and where a new point starts in it. Points are first sorted by their
+    cell of 1024 x 1024 units (one packed sort: cell key and position in one int64, fast),
+    then the few cells that hold different points are sorted by the offset within the cell
+    (``np.lexsort``, stable). Equal points share a cell, so they end up adjacent, in their
+    input order.
+    """
+    n = q.shape[0]
+    cx, cy = q[:, 0] >> 10, q[:, 1] >> 10
+    fine = ((q[:, 0] & 1023) << 10) | (q[:, 1] & 1023)
+    coarse = cx * cspan[1] + cy
+    top = int(cspan[0]) * int(cspan[1])
+    coarse[private] = top + np.arange(int(private.sum()))
+    bits = max(n - 1, 1).bit_length()
+    packed = (coarse << np.int64(bits)) | np.arange(n, dtype=np.int64)
+    packed.sort()
+    order = packed & np.int64((1 << bits) - 1)
+    cs = packed >> np.int64(bits)
+    fs = fine[order]
+    start = np.ones(n, bool)
+    start[1:] = cs[1:] != cs[:-1]
+    gstart = np.flatnonzero(start)
+    mixed = np.minimum.reduceat(fs, gstart) != np.maximum.reduceat(fs, gstart)
+    if mixed.any():
+        gid = np.cumsum(start) - 1
+        sub = np.flatnonzero(mixed[gid])
+        o = np.lexsort((fs[sub], gid[sub]))
+        order[sub] = order[sub][o]
+        fs[sub] = fs[sub][o]
+    new = start.copy()
+    new[1:] |= fs[1:] != fs[:-1]
+    return order, new
 
 
 def _pairs_within(
@@ -476,13 +510,10 @@ def build_network(
     qmin = q.min(axis=0)
     span = q.max(axis=0) - qmin + 1
     private = tag > 0
-    if float(span[0]) * float(span[1]) < 2.0**62 - 2.0 * n_vert:
-        flat = (q[:, 0] - qmin[0]) * span[1] + (q[:, 1] - qmin[1])
-        top = int(span[0]) * int(span[1])
-        flat[private] = top + np.arange(int(private.sum()))
-        order, fs = sort_keys(flat)
-        new = np.ones(n_vert, bool)
-        new[1:] = fs[1:] != fs[:-1]
+    bits = max(n_vert - 1, 1).bit_length()
+    cspan = span // 1024 + 1
+    if float(cspan[0]) * float(cspan[1]) + n_vert < 2.0 ** (62 - bits):
+        order, new = _group_points(q - qmin, cspan, private)
     else:  # a region wider than ~2000 km at 1 mm: three-key sort
         order = np.lexsort((tag, q[:, 1], q[:, 0]))
         qs, ts = q[order], tag[order]
