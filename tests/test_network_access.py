@@ -222,6 +222,10 @@ def test_snap_distance_equals_shapely_brute_force():
     geoms = shapely.points(pts)
     want = np.array([min(line.distance(p) for line in lines) for p in geoms])
     np.testing.assert_allclose(snap.dist_m, want, rtol=1e-9, atol=1e-9)
+    # the same through the sparse cell lookup (used when a dense cell index is too big)
+    g.cache["grid:all"]["cstart"] = None
+    again = snap_points(g, pts)
+    assert np.array_equal(again.edge, snap.edge) and np.array_equal(again.t, snap.t)
 
 
 def test_hamlets_take_township_from_their_village():

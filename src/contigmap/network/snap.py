@@ -108,9 +108,16 @@ def _segment_grid(graph: RoadGraph, name: str, segs: NDArray[np.int64]) -> dict[
     ny = int(iy1.max()) + 3 if iy1.size else 3
     cid = cx * ny + cy
     order = np.argsort(cid, kind="stable")
+    nx_ = int(ix1.max()) + 3 if ix1.size else 3
+    cid_sorted = cid[order]
+    cstart = None
+    if nx_ * ny <= max(4 * cid.size, 1 << 20):  # small enough for a dense cell index
+        cstart = np.zeros(nx_ * ny + 1, np.int64)
+        np.cumsum(np.bincount(cid_sorted, minlength=nx_ * ny), out=cstart[1:])
     out = {
-        "cell": cell, "origin": origin, "ny": ny, "nx": int(ix1.max()) + 3 if ix1.size else 3,
-        "cid": cid[order], "seg": rep[order], "long": np.flatnonzero(cnt > _MAX_CELLS),
+        "cell": cell, "origin": origin, "ny": ny, "nx": nx_,
+        "cid": cid_sorted, "seg": rep[order], "long": np.flatnonzero(cnt > _MAX_CELLS),
+        "cstart": cstart,
     }
     graph.cache[key] = out
     return out
@@ -140,8 +147,13 @@ def _grid_pass(
     cy = qy[:, None] + np.tile(offs, offs.size)[None, :]
     valid = (cx >= 0) & (cy >= 0) & (cx < nx_) & (cy < ny)
     cid = np.where(valid, cx * ny + cy, -1).ravel()
-    st = np.searchsorted(gi["cid"], cid, "left")
-    en = np.where(valid.ravel(), np.searchsorted(gi["cid"], cid, "right"), st)
+    if gi["cstart"] is not None:  # a dense index of the cells: two gathers
+        c = np.maximum(cid, 0)
+        st = gi["cstart"][c]
+        en = np.where(valid.ravel(), gi["cstart"][c + 1], st)
+    else:
+        st = np.searchsorted(gi["cid"], cid, "left")
+        en = np.where(valid.ravel(), np.searchsorted(gi["cid"], cid, "right"), st)
     cnt = en - st
     n_long = int(gi["long"].size)
     per_point = cnt.reshape(n, w).sum(axis=1) + n_long
