@@ -1,0 +1,437 @@
+"""Relocation candidates: which settlements to move, why, and what staying would cost.
+
+A settlement is a candidate (易地扶贫搬迁对象) when at least ``min_reasons`` of five
+reason groups hold, after the 13th Five-Year relocation plan's targets (全国“十三五”易地
+扶贫搬迁规划, 2016: 地质灾害频发, 禁止/限制开发区, 深山石山与水土流失严重, 边远, 基础设施
+十分薄弱):
+
+``hazard``
+    a hazard raster's zone mean (``hazard_<layer>_mean``, landslide susceptibility) or a
+    hazard polygon layer's zone share (``hazard_<layer>_share``, flood zones) at or above
+    its threshold;
+``ecology``
+    the zone's share inside the red line or a reserve (``eco_<layer>_share``);
+``fragile``
+    a steep zone (``slope_mean_deg``), or karst (``water_karst``) with a large share of
+    slopes over 25° (``slope_gt25_share``) — a rocky desertification (石漠化) proxy;
+``small_remote``
+    few people (``pop``) and far from the own township seat (``tt_own_township_seat_min``);
+``cost``
+    a high capital cost per person to serve in place: the priority stage's road, water,
+    power and broadband ``<iv>_capex_cny``, village-level costs shared among a village's
+    hamlets by population.
+
+The score is the sum of the (rescaled) weights of the groups that hold. Hamlets (自然村)
+are the unit when the region has them; a hamlet whose administrative village qualifies
+as a whole (整村搬迁: at least ``whole_village_min_reasons`` groups hold for the village)
+is a candidate too, with the village's reasons.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from contigmap.columns import ColumnInfo, register_columns
+from contigmap.relocation.costs import (
+    REASONS,
+    CandidateParams,
+    RelocationCosts,
+    relocation_cost_per_person,
+)
+
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "IN_PLACE_INTERVENTIONS",
+    "candidate_table",
+    "in_place_costs",
+    "score_settlements",
+]
+
+logger = logging.getLogger(__name__)
+
+Unit = Literal["hamlet", "village"]
+
+IN_PLACE_INTERVENTIONS: tuple[str, ...] = ("roads", "water", "power", "broadband")
+"""Interventions whose ``<iv>_capex_cny`` make up the in-place cost."""
+
+_LAYER_ZH = {"landslide": "滑坡易发性", "flood": "洪水淹没区", "redline": "生态保护红线",
+             "reserve": "自然保护区", "debris_flow": "泥石流", "collapse": "崩塌"}
+_GROUP_ZH = {"hazard": "灾害", "ecology": "生态", "fragile": "生态脆弱", "small_remote": "小而偏远",
+             "cost": "就地成本高"}
+
+_SRC = "relocation / candidates"
+CANDIDATE_COLUMNS: tuple[ColumnInfo, ...] = (
+    ColumnInfo("reloc_unit", "unit of relocation: hamlet (自然村) or village", "搬迁单元",
+               "", _SRC),
+    ColumnInfo("reloc_unit_id", "id of the hamlet or village", "搬迁单元编号", "", _SRC),
+    ColumnInfo("reloc_score", "candidate score: sum of the weights of the reasons that hold",
+               "搬迁候选得分", "0-1", _SRC),
+    ColumnInfo("reloc_n_reasons", "number of reason groups that hold", "搬迁理由数", "count",
+               _SRC),
+    ColumnInfo("reloc_reason_keys", "reason groups that hold (hazard, ecology, fragile, "
+               "small_remote, cost)", "搬迁理由类别", "", _SRC),
+    ColumnInfo("reloc_reasons", "reasons, in English", "搬迁理由（英文）", "", _SRC),
+    ColumnInfo("reloc_reasons_zh", "reasons, in Chinese", "搬迁理由", "", _SRC),
+    ColumnInfo("reloc_candidate", "relocation candidate", "搬迁候选", "bool", _SRC),
+    ColumnInfo("reloc_in_place_cny", "capital cost to serve in place: roads + water + power + "
+               "broadband (+ hazard treatment when a hazard reason holds)", "就地改善成本",
+               "CNY", _SRC),
+    ColumnInfo("reloc_in_place_cny_per_person", "in-place cost per person", "人均就地改善成本",
+               "CNY/person", _SRC),
+    ColumnInfo("reloc_move_cny_per_person", "relocation cost per person at a new site: "
+               "housing + site services + land", "人均搬迁成本", "CNY/person", _SRC),
+    ColumnInfo("reloc_move_cny", "relocation cost of all the settlement's people",
+               "搬迁成本", "CNY", _SRC),
+    ColumnInfo("reloc_margin_cny", "in-place cost minus relocation cost (positive: moving "
+               "costs less)", "成本差（就地−搬迁）", "CNY", _SRC),
+    ColumnInfo("reloc_decision", "relocate or stay (connect in place)", "搬迁或就地改善", "",
+               _SRC),
+    ColumnInfo("reloc_decision_reason", "why: a mandatory reason, or the cheaper option",
+               "决策依据", "", _SRC),
+)
+register_columns(CANDIDATE_COLUMNS)
+
+
+def _layer_zh(name: str) -> str:
+    return _LAYER_ZH.get(name, name)
+
+
+def _num(table: pd.DataFrame, column: str) -> NDArray[np.float64] | None:
+    if column not in table.columns:
+        return None
+    return np.asarray(pd.to_numeric(table[column], errors="coerce"), dtype=float)
+
+
+def in_place_costs(
+    villages: pd.DataFrame, hamlets: pd.DataFrame | None = None
+) -> tuple[pd.Series, pd.Series | None]:
+    """Capital cost of serving each village and hamlet in place (CNY).
+
+    The village cost is the sum of its ``roads_capex_cny``, ``water_capex_cny`` and
+    ``power_capex_cny`` plus the ``broadband_capex_cny`` of its hamlets. A hamlet's cost
+    is its village's road, water and power cost times the hamlet's share of the people
+    of the village's hamlets, plus its own broadband cost. Missing columns count 0
+    (logged).
+
+    Parameters
+    ----------
+    villages
+        Village table with ``village_id``, ``pop`` and ``<iv>_capex_cny`` columns.
+    hamlets
+        Hamlet table with ``hamlet_id``, ``village_id``, ``pop`` and
+        ``broadband_capex_cny``.
+
+    Returns
+    -------
+    tuple of pandas.Series
+        In-place cost per village (indexed by ``village_id``) and per hamlet (indexed by
+        ``hamlet_id``; ``None`` without hamlets).
+    """
+    ids = villages["village_id"].to_numpy()
+    village_cost = np.zeros(len(villages))
+    missing = []
+    for iv in ("roads", "water", "power"):
+        values = _num(villages, f"{iv}_capex_cny")
+        if values is None:
+            missing.append(iv)
+            continue
+        village_cost += np.nan_to_num(values)
+    by_village = pd.Series(village_cost, index=pd.Index(ids, name="village_id"))
+    if hamlets is None:
+        bb = _num(villages, "broadband_capex_cny")
+        if bb is not None:
+            by_village = by_village + np.nan_to_num(bb)
+        else:
+            missing.append("broadband")
+        if missing:
+            logger.info("relocation: no %s capex columns; they count 0 in the in-place cost",
+                        ", ".join(missing))
+        return by_village, None
+    broadband = _num(hamlets, "broadband_capex_cny")
+    if broadband is None:
+        missing.append("broadband")
+        broadband = np.zeros(len(hamlets))
+    broadband = np.nan_to_num(broadband)
+    if missing:
+        logger.info("relocation: no %s capex columns; they count 0 in the in-place cost",
+                    ", ".join(missing))
+    h_village = hamlets["village_id"].to_numpy()
+    h_pop = np.nan_to_num(np.asarray(pd.to_numeric(hamlets["pop"], errors="coerce"), float))
+    pop_sum = pd.Series(h_pop).groupby(h_village).transform("sum").to_numpy()
+    n_in_village = pd.Series(h_pop).groupby(h_village).transform("size").to_numpy()
+    share = np.where(pop_sum > 0, h_pop / np.where(pop_sum > 0, pop_sum, 1.0),
+                     1.0 / n_in_village)
+    v_cost = by_village.reindex(h_village).fillna(0.0).to_numpy()
+    by_hamlet = pd.Series(v_cost * share + broadband,
+                          index=pd.Index(hamlets["hamlet_id"].to_numpy(), name="hamlet_id"))
+    bb_by_village = pd.Series(broadband).groupby(h_village).sum()
+    by_village = by_village + bb_by_village.reindex(by_village.index).fillna(0.0)
+    return by_village, by_hamlet
+
+
+def _layer_columns(table: pd.DataFrame, pattern: str) -> list[tuple[str, str]]:
+    """(column, layer name) pairs of the columns matching ``pattern`` (one group)."""
+    out = []
+    for col in table.columns:
+        m = re.fullmatch(pattern, str(col))
+        if m:
+            out.append((str(col), m.group(1)))
+    return out
+
+
+def score_settlements(
+    table: pd.DataFrame,
+    unit: Unit,
+    params: CandidateParams,
+    *,
+    in_place_cny: Sequence[float] | NDArray[np.float64] | pd.Series | None = None,
+) -> pd.DataFrame:
+    """Reasons, score and candidate flag of each settlement.
+
+    Parameters
+    ----------
+    table
+        Village or hamlet table with the overlay, network and (for ``karst``) water
+        columns; missing inputs switch their criterion off (logged once).
+    unit
+        ``hamlet`` or ``village`` (selects the small-settlement threshold).
+    params
+        Thresholds and weights.
+    in_place_cny
+        In-place capital cost per row (CNY), for the ``cost`` criterion.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``table``: ``reloc_score``, ``reloc_n_reasons``,
+        ``reloc_reason_keys``, ``reloc_reasons``, ``reloc_reasons_zh``,
+        ``reloc_candidate`` and one boolean column per reason group ``reloc_<group>``.
+    """
+    n = len(table)
+    hold: dict[str, NDArray[np.bool_]] = {g: np.zeros(n, bool) for g in REASONS}
+    en: list[list[str]] = [[] for _ in range(n)]
+    zh: list[list[str]] = [[] for _ in range(n)]
+    skipped: list[str] = []
+
+    def add(group: str, mask: NDArray[np.bool_], text_en: list[str], text_zh: list[str]) -> None:
+        hold[group] |= mask
+        for i in np.flatnonzero(mask):
+            en[i].append(text_en[i])
+            zh[i].append(text_zh[i])
+
+    def fmt(values: NDArray[np.float64], spec: str) -> list[str]:
+        return [format(float(x), spec) for x in values]
+
+    # hazard: rasters (zone mean) and polygons (zone share)
+    p = params
+    raster_cols = _layer_columns(table, r"hazard_(.+)_mean")
+    poly_cols = _layer_columns(table, r"hazard_(.+)_share")
+    if not raster_cols and not poly_cols:
+        skipped.append("hazard (no hazard_<layer>_mean/_share columns)")
+    for col, layer in raster_cols:
+        x = np.nan_to_num(_num(table, col))  # type: ignore[arg-type]
+        s = fmt(x, ".2f")
+        add("hazard", x >= p.hazard_raster_mean_min,
+            [f"{layer} susceptibility {v} >= {p.hazard_raster_mean_min:g}" for v in s],
+            [f"{_layer_zh(layer)}{v}（≥{p.hazard_raster_mean_min:g}）" for v in s])
+    for col, layer in poly_cols:
+        x = np.nan_to_num(_num(table, col))  # type: ignore[arg-type]
+        s = fmt(100 * x, ".0f")
+        add("hazard", x >= p.hazard_polygon_share_min,
+            [f"{v}% of the area in {layer} zones" for v in s],
+            [f"{v}%位于{_layer_zh(layer)}" for v in s])
+    # ecology
+    eco_cols = _layer_columns(table, r"eco_(.+)_share")
+    if not eco_cols:
+        skipped.append("ecology (no eco_<layer>_share columns)")
+    for col, layer in eco_cols:
+        x = np.nan_to_num(_num(table, col))  # type: ignore[arg-type]
+        s = fmt(100 * x, ".0f")
+        add("ecology", x >= p.eco_share_min,
+            [f"{v}% of the area inside the {layer}" for v in s],
+            [f"{v}%位于{_layer_zh(layer)}内" for v in s])
+    # fragile ground
+    slope = _num(table, "slope_mean_deg")
+    if slope is not None:
+        slope = np.nan_to_num(slope)
+        s = fmt(slope, ".0f")
+        add("fragile", slope >= p.steep_slope_mean_deg,
+            [f"mean slope {v} deg >= {p.steep_slope_mean_deg:g}" for v in s],
+            [f"平均坡度{v}°（≥{p.steep_slope_mean_deg:g}°）" for v in s])
+    else:
+        skipped.append("fragile/steep (no slope_mean_deg)")
+    karst = _num(table, "water_karst")
+    steep = _num(table, "slope_gt25_share")
+    if karst is not None and steep is not None:
+        steep = np.nan_to_num(steep)
+        s = fmt(100 * steep, ".0f")
+        add("fragile", (np.nan_to_num(karst) > 0) & (steep >= p.karst_steep_share_min),
+            [f"karst with {v}% of slopes over 25 deg (rocky desertification risk)" for v in s],
+            [f"岩溶区，{v}%坡度大于25°（石漠化风险）" for v in s])
+    else:
+        skipped.append("fragile/karst (no water_karst or slope_gt25_share)")
+    # small and remote
+    pop = _num(table, "pop")
+    tt = _num(table, "tt_own_township_seat_min")
+    if pop is not None and tt is not None:
+        pop_max = p.small_pop_max[unit]
+        tt_f = np.where(np.isfinite(tt), tt, np.inf)
+        mask = (np.nan_to_num(pop) <= pop_max) & (tt_f >= p.remote_tt_min)
+        tt_en = ["no road" if not np.isfinite(v) else f"{v:.0f} min" for v in tt_f]
+        tt_zh = ["无路可达" if not np.isfinite(v) else f"{v:.0f}分钟" for v in tt_f]
+        add("small_remote", mask,
+            [f"small ({pop[i]:.0f} people) and remote ({tt_en[i]} to the township seat)"
+             for i in range(n)],
+            [f"规模小（{pop[i]:.0f}人）且偏远（距乡镇驻地{tt_zh[i]}）" for i in range(n)])
+    else:
+        skipped.append("small_remote (no pop or tt_own_township_seat_min)")
+    # cost to serve in place
+    if in_place_cny is not None and pop is not None:
+        cost = np.nan_to_num(np.asarray(in_place_cny, dtype=float))
+        per = np.where(pop > 0, cost / np.where(pop > 0, pop, 1.0), 0.0)
+        add("cost", per >= p.cost_per_person_min_cny,
+            [f"in-place cost {v:,.0f} CNY/person >= {p.cost_per_person_min_cny:,.0f}"
+             for v in per],
+            [f"就地改善人均{v:,.0f}元（≥{p.cost_per_person_min_cny:,.0f}元）" for v in per])
+    else:
+        skipped.append("cost (no in-place costs)")
+    if skipped:
+        logger.info("relocation candidates (%s): criteria skipped: %s", unit, "; ".join(skipped))
+
+    score = np.zeros(n)
+    n_reasons = np.zeros(n, np.int64)
+    keys: list[list[str]] = [[] for _ in range(n)]
+    for group in REASONS:
+        score += hold[group] * params.weight(group)
+        n_reasons += hold[group]
+        for i in np.flatnonzero(hold[group]):
+            keys[i].append(group)
+    out = pd.DataFrame(index=table.index)
+    out["reloc_score"] = np.round(score, 4)
+    out["reloc_n_reasons"] = n_reasons
+    out["reloc_reason_keys"] = [",".join(k) for k in keys]
+    out["reloc_reasons"] = ["; ".join(r) for r in en]
+    out["reloc_reasons_zh"] = ["；".join(r) for r in zh]
+    out["reloc_candidate"] = n_reasons >= params.min_reasons
+    for group in REASONS:
+        out[f"reloc_{group}"] = hold[group]
+    return out
+
+
+def _with_village_karst(hamlets: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
+    if "water_karst" in hamlets.columns or "water_karst" not in villages.columns:
+        return hamlets
+    karst = villages.set_index("village_id")["water_karst"]
+    out = hamlets.copy()
+    out["water_karst"] = out["village_id"].map(karst).to_numpy()
+    return out
+
+
+def candidate_table(
+    villages: gpd.GeoDataFrame,
+    hamlets: gpd.GeoDataFrame | None,
+    params: CandidateParams,
+    costs: RelocationCosts,
+) -> gpd.GeoDataFrame:
+    """Score every settlement and compare relocating with serving in place.
+
+    Parameters
+    ----------
+    villages, hamlets
+        The village and hamlet tables of the earlier stages (working CRS). Hamlets are
+        the unit when given; a hamlet whose village qualifies as a whole is a candidate
+        with the village's reasons (prefixed "whole village").
+    params, costs
+        Candidate thresholds and cost parameters.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per unit (all units, candidates flagged by ``reloc_candidate``), with
+        ``reloc_unit``, ``reloc_unit_id``, ``village_id``, ``township_id``, ``name``,
+        ``pop``, ``households``, the reason columns of :func:`score_settlements`, the
+        costs and ``reloc_decision`` (``relocate`` / ``stay``; empty for non-candidates).
+    """
+    v_cost, h_cost = in_place_costs(villages, hamlets)
+    v_scores = score_settlements(villages, "village", params,
+                                 in_place_cny=v_cost.reindex(villages["village_id"]).to_numpy())
+    keep = ["village_id", "township_id", "name", "pop", "households"]
+    if hamlets is None or h_cost is None:
+        base = villages[[c for c in keep if c in villages.columns] + ["geometry"]].copy()
+        base.insert(0, "reloc_unit_id", villages["village_id"].to_numpy())
+        base.insert(0, "reloc_unit", "village")
+        table = pd.concat([base, v_scores], axis=1)
+        in_place = v_cost.reindex(villages["village_id"]).to_numpy()
+    else:
+        ham = _with_village_karst(hamlets, villages)
+        if "township_id" not in ham.columns:
+            ham = ham.assign(township_id=ham["village_id"].map(
+                villages.set_index("village_id")["township_id"]).to_numpy())
+        in_place = h_cost.reindex(ham["hamlet_id"]).to_numpy()
+        h_scores = score_settlements(ham, "hamlet", params, in_place_cny=in_place)
+        # whole-village candidates pass their reasons to their hamlets
+        vs = v_scores.set_axis(villages["village_id"].to_numpy())
+        whole = vs[vs["reloc_n_reasons"] >= params.whole_village_min_reasons]
+        in_whole = ham["village_id"].isin(whole.index).to_numpy()
+        for i in np.flatnonzero(in_whole):
+            row = whole.loc[ham["village_id"].iloc[i]]
+            idx = h_scores.index[int(i)]
+            merged = sorted(set(filter(None, str(h_scores.at[idx, "reloc_reason_keys"]).split(",")))
+                            | set(str(row["reloc_reason_keys"]).split(",")),
+                            key=lambda g: REASONS.index(g))
+            for g in merged:
+                h_scores.at[idx, f"reloc_{g}"] = True
+            h_scores.at[idx, "reloc_reason_keys"] = ",".join(merged)
+            h_scores.at[idx, "reloc_n_reasons"] = len(merged)
+            h_scores.at[idx, "reloc_score"] = round(sum(params.weight(g) for g in merged), 4)
+            h_scores.at[idx, "reloc_candidate"] = True
+            h_scores.at[idx, "reloc_reasons"] = "; ".join(
+                filter(None, [str(h_scores.at[idx, "reloc_reasons"]),
+                              f"whole village: {row['reloc_reasons']}"]))
+            h_scores.at[idx, "reloc_reasons_zh"] = "；".join(
+                filter(None, [str(h_scores.at[idx, "reloc_reasons_zh"]),
+                              f"整村：{row['reloc_reasons_zh']}"]))
+        base = ham[[c for c in ["hamlet_id", *keep] if c in ham.columns] + ["geometry"]].copy()
+        base = base.rename(columns={"hamlet_id": "reloc_unit_id"})
+        base.insert(0, "reloc_unit", "hamlet")
+        table = pd.concat([base, h_scores], axis=1)
+    table = gpd.GeoDataFrame(table, geometry="geometry", crs=villages.crs)
+    pop = np.nan_to_num(np.asarray(pd.to_numeric(table["pop"], errors="coerce"), float))
+    hazard = table["reloc_hazard"].to_numpy(bool)
+    in_place = np.nan_to_num(np.asarray(in_place, dtype=float))
+    in_place = in_place + hazard * pop * costs.hazard_mitigation_cny_per_person
+    move_pp = float(relocation_cost_per_person(costs, False)[0])
+    table["reloc_in_place_cny"] = np.round(in_place, 0)
+    table["reloc_in_place_cny_per_person"] = np.round(
+        np.where(pop > 0, in_place / np.where(pop > 0, pop, 1.0), 0.0), 0)
+    table["reloc_move_cny_per_person"] = move_pp
+    table["reloc_move_cny"] = np.round(pop * move_pp, 0)
+    table["reloc_margin_cny"] = table["reloc_in_place_cny"] - table["reloc_move_cny"]
+    cand = table["reloc_candidate"].to_numpy(bool)
+    mandatory = np.zeros(len(table), bool)
+    why_mand = [""] * len(table)
+    for g in costs.mandatory_reasons:
+        col = table[f"reloc_{g}"].to_numpy(bool)
+        mandatory |= col
+        for i in np.flatnonzero(col):
+            why_mand[i] = why_mand[i] + ("," if why_mand[i] else "") + g
+    cheaper = table["reloc_margin_cny"].to_numpy(float) > 0
+    relocate = cand & (mandatory | cheaper)
+    table["reloc_decision"] = np.where(cand, np.where(relocate, "relocate", "stay"), "")
+    table["reloc_decision_reason"] = [
+        "" if not c else (f"mandatory: {w}" if m else
+                          ("moving costs less" if ch else "serving in place costs less"))
+        for c, m, w, ch in zip(cand, mandatory, why_mand, cheaper, strict=True)
+    ]
+    logger.info("relocation candidates: %d of %d %ss (%d people); %d to relocate",
+                int(cand.sum()), len(table), table["reloc_unit"].iloc[0] if len(table) else "unit",
+                int(pop[cand].sum()), int(relocate.sum()))
+    return table
