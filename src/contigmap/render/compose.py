@@ -15,6 +15,7 @@ import pandas as pd
 
 from contigmap.layers import RegionData
 from contigmap.raster import Raster
+from contigmap.render.legend import tier_indicator
 from contigmap.render.web import MapLayer
 from contigmap.schema import SERVICE_KIND_ZH
 
@@ -97,6 +98,31 @@ def _polygon_layer(name: str, data: gpd.GeoDataFrame, colour: str) -> MapLayer:
                     weight=0.5, fill_opacity=0.35, legend=[(colour, name)], show=False)
 
 
+def _hamlet_tier_layer(hamlets: gpd.GeoDataFrame, iv: str) -> MapLayer:
+    """Hamlets coloured by an intervention's tier (broadband targets natural villages)."""
+    spec = tier_indicator(f"{iv}_tier", hamlets[f"{iv}_tier"])
+    wanted = ["name", f"{iv}_tier", f"{iv}_option", f"{iv}_capex_cny", f"{iv}_reasons_zh"]
+    cols = [c for c in wanted if c in hamlets.columns]
+    shown = hamlets[[*cols, "geometry"]].copy()
+    shown[f"{iv}_tier"] = shown[f"{iv}_tier"].astype("Int64").astype(str)
+    if f"{iv}_capex_cny" in shown:
+        shown[f"{iv}_capex_cny"] = shown[f"{iv}_capex_cny"].round(-2)
+    return MapLayer(
+        name=f"自然村：{spec.label_zh} Hamlets: {spec.label_en}",
+        data=shown,
+        color_column=f"{iv}_tier",
+        color_map={c.value: c.color for c in spec.categories},
+        radius=3.5,
+        fill_opacity=0.85,
+        tooltip_columns=[c for c in ("name", f"{iv}_option") if c in shown],
+        popup_columns=cols,
+        labels={"name": "自然村", f"{iv}_tier": "优先等级", f"{iv}_option": "方案",
+                f"{iv}_capex_cny": "投资（元）", f"{iv}_reasons_zh": "理由"},
+        legend=[(c.color, f"{c.label_zh} {c.label_en}") for c in spec.categories],
+        show=False,
+    )
+
+
 def region_map_layers(
     data: RegionData,
     *,
@@ -124,6 +150,8 @@ def region_map_layers(
         layers.append(_travel_time_layer(travel_time_roads))
     if data.services is not None:
         layers.append(_services_layer(data.services))
+    if hamlets is not None and "broadband_tier" in hamlets.columns:
+        layers.append(_hamlet_tier_layer(hamlets, "broadband"))
     if hamlets is not None:
         cols = [c for c in ("name", "pop") if c in hamlets.columns]
         layers.append(MapLayer(name="自然村 Hamlets", data=hamlets[[*cols, "geometry"]].copy(),
