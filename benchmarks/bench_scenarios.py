@@ -38,7 +38,12 @@ from scipy.spatial import cKDTree
 
 from contigmap.network import build_network
 from contigmap.network.build import csr_from_arrays
-from contigmap.network.incremental import ArcChanges, patch_csr, shortest_paths, update_distances
+from contigmap.network.incremental import (
+    ArcChanges,
+    patch_csr,
+    shortest_paths,
+    update_distances,
+)
 from contigmap.synth.scale import make_scale_roads
 
 

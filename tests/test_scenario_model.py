@@ -57,7 +57,8 @@ def test_missing_road_id_suggests_close() -> None:
     sc = parse_scenario({"name": "a", "changes": [
         {"type": "close", "roads": ["R9"]},
     ]}, source="x.yaml")
-    with pytest.raises(ConfigError, match=r"x.yaml: change 0 \(close\): road id 'R9'.*did you mean R"):
+    with pytest.raises(ConfigError,
+                       match=r"x.yaml: change 0 \(close\): road id 'R9'.*did you mean R"):
         apply_scenario(_region(), sc)
 
 

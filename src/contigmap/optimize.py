@@ -166,7 +166,7 @@ def _ordered(gain: GainFn, c: NDArray[np.float64], combo: tuple[int, ...]
     base, spent = 0.0, 0.0
     while left:
         scores = {i: (gain(cur | {i}) - base) for i in left}
-        i = max(left, key=lambda k: (scores[k] / max(c[k], 1e-12), -k))
+        i = max(left, key=lambda k: (scores[k] / max(float(c[k]), 1e-12), -k))
         cur = cur | {i}
         base += scores[i]
         spent += float(c[i])
@@ -358,7 +358,7 @@ def optimise_projects(
         len(villages))
     gain, commit = project_gain_function(model, names, w, cand["change"].tolist(),
                                          unreachable_min=unreachable_min)
-    picked = choose_projects(gain, cand["cost_cny"].to_numpy(float), budget_cny,
+    picked = choose_projects(gain, cand["cost_cny"].astype(float).tolist(), budget_cny,
                              method=method, max_exact=max_exact,
                              commit=commit if method == "celf" else None)
     rows = []
