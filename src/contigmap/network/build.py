@@ -10,7 +10,7 @@ Topology rules (all vectorised; no per-edge Python loops):
   crossings without a shared vertex are never junctions;
 * a dangling line endpoint (a vertex no other line shares) closer than
   ``snap_tolerance_m`` to a vertex of another line (data digitised without snapping) is
-  joined to it, found with a k-d tree;
+  joined to it, found by bucketing vertices in square cells of the tolerance;
 * self-loops and duplicate edges (same two nodes, same length to 1 cm) are dropped;
 * nodes are numbered along a Morton (Z-order) curve so that nodes close in space are
   close in memory, which keeps Dijkstra's distance array in cache.
@@ -398,7 +398,7 @@ def _flag(roads: gpd.GeoDataFrame, column: str) -> NDArray[np.bool_]:
     return np.asarray(~text.isin(["", "no", "false", "0", "none", "nan", "<na>"]), dtype=bool)
 
 
-def _check_roads(roads: gpd.GeoDataFrame) -> None:
+def _check_roads(roads: gpd.GeoDataFrame) -> NDArray[np.int32]:
     if len(roads) == 0:
         msg = "roads layer is empty: the network needs at least one line; check the file / layer"
         raise NetworkError(msg)
@@ -415,13 +415,14 @@ def _check_roads(roads: gpd.GeoDataFrame) -> None:
             msg = (f"roads layer has no '{col}' column; map your column to it in the manifest's "
                    f"'columns' (columns present: {', '.join(map(str, roads.columns))})")
             raise NetworkError(msg)
-    kinds = shapely.get_type_id(np.asarray(roads.geometry.values))
-    bad = np.flatnonzero(~np.isin(kinds, [-1, 1, 5]))
+    kinds = np.asarray(shapely.get_type_id(np.asarray(roads.geometry.values)), dtype=np.int32)
+    bad = np.flatnonzero((kinds != -1) & (kinds != 1) & (kinds != 5))
     if bad.size:
         i = int(bad[0])
         msg = (f"roads: row {i} (road_id {roads['road_id'].iloc[i]!r}) is a "
                f"{roads.geometry.iloc[i].geom_type}, not a line; roads must be (Multi)LineStrings")
         raise NetworkError(msg)
+    return kinds
 
 
 def build_network(
@@ -455,7 +456,7 @@ def build_network(
         surfaces, non-line geometries.
     """
     params = params or NetworkParams()
-    _check_roads(roads)
+    kinds = _check_roads(roads)
     road_ids = np.asarray(roads["road_id"], dtype=object)
     cls_row = _codes(roads["road_class"], ROAD_CLASSES, "road_class", road_ids)
     srf_row = _codes(roads["surface"], SURFACES, "surface", road_ids)
@@ -471,7 +472,7 @@ def build_network(
             DataQualityWarning,
             stacklevel=2,
         )
-    multi = shapely.get_type_id(geoms) == 5
+    multi = kinds == 5
     if multi.any():  # explode only the multi-part rows (get_parts is slow on many lines)
         mparts, mrow = shapely.get_parts(geoms[multi], return_index=True)
         single = np.flatnonzero(~multi & ~missing)
@@ -528,7 +529,7 @@ def build_network(
     key_private = np.zeros(n_keys, bool)
     key_private[key[tag > 0]] = True
 
-    # join line endpoints to vertices within the tolerance (k-d tree)
+    # join line endpoints to vertices within the tolerance (cells of the tolerance)
     label = np.arange(n_keys)
     n_joined = 0
     if params.snap_tolerance_m > 0:

@@ -24,7 +24,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from contigmap.errors import NetworkError
-from contigmap.network.build import Mode, RoadGraph, csr_from_arrays
+from contigmap.network.build import Mode, RoadGraph, csr_from_arrays, sort_keys
 from contigmap.network.contract import Core, contract_graph
 from contigmap.network.speeds import Season, tobler_kmh
 
@@ -107,7 +107,7 @@ def _segment_grid(graph: RoadGraph, name: str, segs: NDArray[np.int64]) -> dict[
     cy = iy0[rep] + k // nxs[rep]
     ny = int(iy1.max()) + 3 if iy1.size else 3
     cid = cx * ny + cy
-    order = np.argsort(cid, kind="stable")
+    order, _ = sort_keys(cid)
     nx_ = int(ix1.max()) + 3 if ix1.size else 3
     cid_sorted = cid[order]
     cstart = None
