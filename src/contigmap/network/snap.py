@@ -9,7 +9,10 @@ slope times the off-path factor (Tobler: 3/5). A point far from every road keeps
 honest walking time instead of being dropped.
 
 The split is done in an *augmented* copy of the CSR matrix: nodes ``n .. n+P-1`` are the
-join points on the edges, nodes ``n+P .. n+2P-1`` the points themselves.
+join points on the edges, nodes ``n+P .. n+2P-1`` the points themselves. Queries run on
+that graph contracted around the points (:mod:`contigmap.network.contract`: dangling trees,
+degree-2 chains and an independent set of degree-3 nodes removed exactly), built once per
+mode and season.
 """
 
 from __future__ import annotations
@@ -542,7 +545,9 @@ class Attachment:
 
         Multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra(min_only=True)``) from the
         targets on the reversed graph, so that direction-dependent walking times are
-        those of the trip *to* the target. Returns ``inf`` where unreachable; the second
+        those of the trip *to* the target. It runs on the contracted core
+        (:meth:`core`, built once and cached), and every removed node and point gets its
+        exact time afterwards. Returns ``inf`` where unreachable; the second
         array (target point index, ``-1`` when unreachable) only with ``with_source``.
         """
         tg = np.asarray(targets, dtype=np.int64)
