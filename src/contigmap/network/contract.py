@@ -2,7 +2,7 @@
 
 A road network holds many nodes no shortest path needs to *search*: dangling trees (dead-end
 village roads and their branches) and chains of degree-2 nodes (a road split where its class or
-surface changes). :func:`contract_graph` removes both, exactly:
+surface changes). :func:`contract_graph` removes both, and more, exactly:
 
 1. **Dangling trees.** Nodes of degree 1 that are not kept (no query starts there) are stripped
    iteratively (the 2-core of the graph, Seidman 1983, "Network structure and minimum degree",
@@ -12,14 +12,18 @@ surface changes). :func:`contract_graph` removes both, exactly:
    edge between the run's two end nodes with the summed times, per direction. A path reaches a
    chain node only through one of the two ends, so
    ``d(x) = min(d(a) + t(a → x), d(b) + t(b → x))``.
+3. **Nodes of degree ≤ 3.** An independent set of them (no two adjacent) goes, each pair
+   of its edges ``y - x - z`` replaced by a shortcut ``y - z`` (node contraction); no other
+   distance changes and ``d(x) = min_y d(y) + t(y → x)``. Repeated for ``eliminate`` rounds.
 
-This is the first step of most speed-up techniques for road networks (see Geisberger,
-Sanders, Schultes and Delling 2008, "Contraction hierarchies", WEA, LNCS 5038, and
-Bast et al. 2016, "Route planning in transportation networks", section 2.3 on "degree-1
-and degree-2 elimination"). Times are directed, so each edge carries a weight per direction:
-walking uphill and downhill differ. The offsets ``t(root → x)``, ``t(a → x)`` and
-``t(b → x)`` are computed once with scipy's Dijkstra on the removed parts alone, each end
-duplicated per tree / chain so that the pieces stay apart.
+These are the cheap first steps of node contraction, the basis of most speed-up techniques
+for road networks (Geisberger, Sanders, Schultes and Delling 2008, "Contraction
+hierarchies: faster and simpler hierarchical routing in road networks", WEA, LNCS 5038;
+survey: Bast et al. 2016, "Route planning in transportation networks", LNCS 9220).
+Times are directed, so each edge carries a weight per direction: walking uphill and
+downhill differ. The offsets ``t(root → x)`` are summed down the stripped trees round by
+round (parents first), ``t(a → x)`` and ``t(b → x)`` by walking
+every chain from both of its ends, all vectorised over trees and chains.
 
 Nodes that start queries must be kept (``keep``): they stay core nodes, so a source inside a
 chain splits it and a source on a dead end stops the stripping there.
