@@ -46,9 +46,8 @@ def test_complements_only_exact_finds() -> None:
 
 @pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")
 def test_optimise_projects_on_hand_network() -> None:
-    from tests.test_criticality import _net
-
     from contigmap.network import build_network
+    from tests.test_criticality import _net
 
     roads, villages, services = _net()
     roads.loc[roads["road_id"] == "R2", "surface"] = "earth"  # 15 km/h: 4 min/km
