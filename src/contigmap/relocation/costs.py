@@ -130,7 +130,7 @@ class SiteParams(_Model):
     min_patch_area_m2: PositiveFloat = 50000.0
     people_per_ha: PositiveFloat = 140.0
     max_site_area_ha: PositiveFloat = 10.0
-    max_new_sites: int = Field(40, ge=0)
+    max_new_sites: int = Field(20, ge=0)
     town_capacity_people: dict[TownKind, int] = Field(default_factory=_towns)
 
 
