@@ -95,7 +95,25 @@ TT_LABELS: Final[dict[str, tuple[str, str]]] = {
     "health_centre": ("到卫生院", "to health centre"),
     "school": ("到学校", "to school"),
     "market": ("到集市", "to market"),
+    "own_township_seat": ("到本乡镇驻地", "to own township seat"),
 }
+OPTION_ZH: Final[dict[str, str]] = {
+    "harden": "硬化现有道路",
+    "new_road": "新建道路",
+    "harden+new_road": "硬化并新建道路",
+    "shuttle_bus": "开通客运班车",
+    "none": "暂不需要工程",
+    "piped": "集中供水管网",
+    "well": "水井",
+    "cistern": "水窖",
+    "grid": "电网延伸",
+    "minigrid": "光伏微电网",
+    "shs": "户用光伏",
+    "fibre": "光纤到自然村",
+    "microwave": "微波接入",
+    "satellite": "卫星宽带",
+}
+"""Chinese names of the priority stage's technical options, for village cards."""
 R_MIN_PX: Final[float] = 3.0
 R_MAX_PX: Final[float] = 11.0
 """Village marker radius range in pixels; the area grows with poor people (sqrt scale)."""
@@ -348,14 +366,23 @@ def village_card_html(row: Mapping[str, Any], *, township: str | None = None) ->
             srows.append(_row("优先级", "tier", str(row[col])))
         opt = row.get(f"{prefix}_option")
         if not _is_missing(opt) and opt is not None:
-            srows.append(_row("推荐方案", "recommended option", str(opt)))
-        for ccol, cv in row.items():
-            if str(ccol).startswith(f"{prefix}_cost") and not _is_missing(cv):
+            srows.append(_row("推荐方案", "recommended option",
+                              f"{OPTION_ZH.get(str(opt), str(opt))} ({opt})"))
+        capex = row.get(f"{prefix}_capex_cny")
+        if not _is_missing(capex) and capex is not None:
+            srows.append(_row("投资估算", "capital cost, CNY", _fmt_money(capex)))
+        per_poor = row.get(f"{prefix}_cost_per_poor_cny")
+        if not _is_missing(per_poor) and per_poor is not None:
+            srows.append(_row("每贫困受益人", "per poor beneficiary, CNY", _fmt_money(per_poor)))
+        for ccol, cv in row.items():  # other cost columns of a user's own schema
+            if (str(ccol).startswith(f"{prefix}_cost") and not _is_missing(cv)
+                    and ccol != f"{prefix}_cost_per_poor_cny"):
                 unit = str(ccol).removeprefix(f"{prefix}_cost").strip("_")
                 srows.append(_row("投资估算", f"cost {unit}".strip(), _fmt_money(cv)))
-        reasons = row.get(f"{prefix}_reasons")
-        if not _is_missing(reasons) and reasons is not None:
-            srows.append(_row("理由", "reasons", str(reasons)))
+        for suffix, en in (("_reasons_zh", "reasons (Chinese)"), ("_reasons", "reasons")):
+            reasons = row.get(f"{prefix}{suffix}")
+            if not _is_missing(reasons) and reasons is not None:
+                srows.append(_row("理由", en, str(reasons)))
         if srows:
             sections.append(
                 f'<div class="cm-sec">{_text(INTERVENTION_ZH.get(prefix, prefix))} '
@@ -466,7 +493,7 @@ def _add_villages(
         markers[k].push(L.circleMarker([lat, V.lon[i]], {{
           pane: 'cmPoints', radius: V.r[i], color: '#333333', weight: 0.8, opacity: 0.9,
           fillColor: ly.pal[ly.c[i]], fillOpacity: 0.85, className: 'cm-village cm-vl-' + k
-        }}).bindPopup(V.p[i], {{maxWidth: 360}}).bindTooltip(V.t[i]).addTo(ly.fg));
+        }}).bindPopup(V.p[i], cmPopup).bindTooltip(V.t[i]).addTo(ly.fg));
       }});
     }});
   }});
@@ -497,7 +524,7 @@ def _add_geojson(
     }},
     onEachFeature: function(f, l){{
       if (f.properties.t) l.bindTooltip(f.properties.t, {{sticky: true}});
-      if (f.properties.p) l.bindPopup(f.properties.p, {{maxWidth: 360}});
+      if (f.properties.p) l.bindPopup(f.properties.p, cmPopup);
     }}
   }}).addTo({fg.get_name()}); }});
 }})();
@@ -918,7 +945,7 @@ def _page_js(
       }}
       if (li < 0) {{ li = 0; map.addLayer(V.layers[0].fg); }}
       var mk = V.markers[li][i];
-      map.setView(mk.getLatLng(), Math.max(map.getZoom(), 13));
+      map.setView(mk.getLatLng(), Math.max(map.getZoom(), 13), {{animate: false}});
       mk.openPopup();
     }}
     inp.addEventListener('change', go);
@@ -942,6 +969,7 @@ def _panes_js(map_name: str) -> str:
     if (p[0] === 'cmLabels') pane.style.pointerEvents = 'none';
   }});
   // build a layer's features when it is first shown: hidden layers cost nothing at load
+  window.cmPopup = {{maxWidth: 380, maxHeight: 440, autoPanPaddingTopLeft: [10, 90]}};
   window.cmWhenShown = function(group, build){{
     if (map.hasLayer(group)) {{ build(); }} else {{ group.once('add', build); }}
   }};
