@@ -50,7 +50,7 @@ class Assignment:
     ----------
     households
         One row per household: ``household_id``, ``origin_id``, ``members``,
-        ``site_id`` (``None`` when unassigned), ``cost_per_person``.
+        ``site_id`` (missing when unassigned), ``cost_per_person``.
     flows
         One row per origin and site used: ``origin_id``, ``site_id``, ``households``,
         ``people``, ``cost_per_person``, ``cost``.
@@ -160,7 +160,7 @@ def assign_households(
         bad = households.iloc[int(np.flatnonzero(~(np.isfinite(members) & (members >= 1)
                                                    & (members == np.round(members))))[0])]
         msg = (f"relocation households: household {bad['household_id']} has "
-               f"{bad['members']!r} members; sizes must be whole numbers >= 1")
+               f"{bad['members']} members; sizes must be whole numbers >= 1")
         raise ValidationError(msg)
     missing = set(households["origin_id"]) - set(cost_per_person.index)
     if missing:
@@ -233,7 +233,8 @@ def assign_households(
     flows["cost"] = flows["people"] * flows["cost_per_person"]
     load = placed.groupby("site_id").agg(load_people=("members", "sum"),
                                          load_households=("household_id", "size"))
-    loads = pd.DataFrame({"site_id": site_ids, "capacity_people": cap.astype(np.int64)})
+    loads = pd.DataFrame({"site_id": pd.Series(site_ids, dtype=object),
+                          "capacity_people": cap.astype(np.int64)})
     loads = loads.join(load, on="site_id").fillna({"load_people": 0, "load_households": 0})
     loads["load_people"] = loads["load_people"].astype(np.int64)
     loads["load_households"] = loads["load_households"].astype(np.int64)

@@ -392,7 +392,7 @@ def candidate_table(
             h_scores.at[idx, "reloc_reason_keys"] = ",".join(merged)
             h_scores.at[idx, "reloc_n_reasons"] = len(merged)
             h_scores.at[idx, "reloc_score"] = round(sum(params.weight(g) for g in merged), 4)
-            h_scores.at[idx, "reloc_candidate"] = True
+            h_scores.at[idx, "reloc_candidate"] = len(merged) >= params.min_reasons
             h_scores.at[idx, "reloc_reasons"] = "; ".join(
                 filter(None, [str(h_scores.at[idx, "reloc_reasons"]),
                               f"whole village: {row['reloc_reasons']}"]))
