@@ -260,31 +260,3 @@ def test_pairs_within_equals_brute_force():
     d = np.hypot(p[:, None, 0] - q[None, :, 0], p[:, None, 1] - q[None, :, 1])
     want = set(zip(*np.nonzero(d <= 5.0), strict=True))
     assert set(zip(pi.tolist(), qj.tolist(), strict=True)) == {(int(i), int(j)) for i, j in want}
-
-
-def test_group_points_groups_equal_points_only():
-    from contigmap.network.build import _group_points
-
-    rng = np.random.default_rng(3)
-    q = rng.integers(0, 5000, (4000, 2))
-    q[::3] = q[1]  # many copies of one point
-    q[5::11] = q[7] + [1, 0]  # neighbours within a cell, not equal
-    private = np.zeros(len(q), bool)
-    private[::3][:5] = True  # copies that must stay apart
-    cspan = q.max(axis=0) // 1024 + 1
-    order, new = _group_points(q, cspan, private)
-    assert sorted(order.tolist()) == list(range(len(q)))
-    gid = np.cumsum(new) - 1
-    label = np.empty(len(q), np.int64)
-    label[order] = gid
-    _, want = np.unique(q[~private], axis=0, return_inverse=True)
-    pub = np.flatnonzero(~private)
-    # same group <=> same point, for public points; private points are alone
-    assert len(set(zip(label[pub].tolist(), want.ravel().tolist(), strict=True))) == len(
-        set(want.ravel().tolist())) == len(set(label[pub].tolist()))
-    assert len(set(label[private].tolist()) & set(label[pub].tolist())) == 0
-    assert len(set(label[private].tolist())) == int(private.sum())
-    # within a group, input order is kept (stable)
-    for g in np.unique(gid)[:200]:
-        members = order[gid == g]
-        assert np.all(np.diff(members) > 0)

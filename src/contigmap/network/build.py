@@ -40,7 +40,9 @@ from contigmap.network.speeds import NetworkParams, Season, slope_factor, tobler
 from contigmap.raster import Raster
 from contigmap.schema import HARDENED_SURFACES, ROAD_CLASSES, SURFACES
 
-__all__ = ["Mode", "RoadGraph", "build_network", "morton_order", "sort_keys"]
+__all__ = [
+    "Mode", "RoadGraph", "build_network", "col_max", "col_min", "morton_order", "sort_keys",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -257,6 +259,16 @@ def csr_from_arrays(
     return csr_matrix((w, cols.astype(np.int32), indptr), shape=(n, n))
 
 
+def col_min(a: NDArray[Any]) -> NDArray[Any]:
+    """Per-column minimum of an ``(n, 2)`` array (column by column: much faster than axis=0)."""
+    return np.array([a[:, 0].min(), a[:, 1].min()])
+
+
+def col_max(a: NDArray[Any]) -> NDArray[Any]:
+    """Per-column maximum of an ``(n, 2)`` array."""
+    return np.array([a[:, 0].max(), a[:, 1].max()])
+
+
 def sort_keys(key: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Return the stable sort order of non-negative integer keys, and the sorted keys.
 
@@ -285,8 +297,8 @@ def morton_order(xy: NDArray[np.float64]) -> NDArray[np.int64]:
     """Permutation sorting points along a Morton (Z-order) curve (21 bits per axis)."""
     if xy.shape[0] == 0:
         return np.zeros(0, dtype=np.int64)
-    lo = xy.min(axis=0)
-    span = max(float((xy.max(axis=0) - lo).max()), 1e-9)
+    lo = col_min(xy)
+    span = max(float((col_max(xy) - lo).max()), 1e-9)
     q = ((xy - lo) / span * (2**21 - 1)).astype(np.uint64)
 
     def spread(a: NDArray[np.uint64]) -> NDArray[np.uint64]:
@@ -302,44 +314,6 @@ def morton_order(xy: NDArray[np.float64]) -> NDArray[np.int64]:
     return sort_keys(code.astype(np.int64))[0]
 
 
-def _group_points(
-    q: NDArray[np.int64], cspan: NDArray[np.int64], private: NDArray[np.bool_]
-) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """Sort integer points (non-negative) so equal ones are adjacent; private ones never match.
-
-    Returns the order and where a new point starts in it. Points are first sorted by their
-    cell of 1024 x 1024 units (one packed sort: cell key and position in one int64, fast),
-    then the few cells that hold different points are sorted by the offset within the cell
-    (``np.lexsort``, stable). Equal points share a cell, so they end up adjacent, in their
-    input order.
-    """
-    n = q.shape[0]
-    cx, cy = q[:, 0] >> 10, q[:, 1] >> 10
-    fine = ((q[:, 0] & 1023) << 10) | (q[:, 1] & 1023)
-    coarse = cx * cspan[1] + cy
-    top = int(cspan[0]) * int(cspan[1])
-    coarse[private] = top + np.arange(int(private.sum()))
-    bits = max(n - 1, 1).bit_length()
-    packed = (coarse << np.int64(bits)) | np.arange(n, dtype=np.int64)
-    packed.sort()
-    order = packed & np.int64((1 << bits) - 1)
-    cs = packed >> np.int64(bits)
-    fs = fine[order]
-    start = np.ones(n, bool)
-    start[1:] = cs[1:] != cs[:-1]
-    gstart = np.flatnonzero(start)
-    mixed = np.minimum.reduceat(fs, gstart) != np.maximum.reduceat(fs, gstart)
-    if mixed.any():
-        gid = np.cumsum(start) - 1
-        sub = np.flatnonzero(mixed[gid])
-        o = np.lexsort((fs[sub], gid[sub]))
-        order[sub] = order[sub][o]
-        fs[sub] = fs[sub][o]
-    new = start.copy()
-    new[1:] |= fs[1:] != fs[:-1]
-    return order, new
-
-
 def _pairs_within(
     p: NDArray[np.float64], q: NDArray[np.float64], r: float
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -350,7 +324,7 @@ def _pairs_within(
     if p.shape[0] == 0 or q.shape[0] == 0:
         z = np.zeros(0, np.int64)
         return z, z
-    lo = np.minimum(p.min(axis=0), q.min(axis=0)) - r
+    lo = np.minimum(col_min(p), col_min(q)) - r
     cq = np.floor((q - lo) / r).astype(np.int64)
     cp = np.floor((p - lo) / r).astype(np.int64)
     ny = int(max(cq[:, 1].max(), cp[:, 1].max())) + 3
@@ -508,13 +482,16 @@ def build_network(
 
     # vertex identity: position to 1 mm; bridge / tunnel interior vertices are private
     tag = np.where(~is_term & bt_row[row_of_v], vline + 1, 0)
-    qmin = q.min(axis=0)
-    span = q.max(axis=0) - qmin + 1
+    qmin = col_min(q)
+    span = col_max(q) - qmin + 1
     private = tag > 0
-    bits = max(n_vert - 1, 1).bit_length()
-    cspan = span // 1024 + 1
-    if float(cspan[0]) * float(cspan[1]) + n_vert < 2.0 ** (62 - bits):
-        order, new = _group_points(q - qmin, cspan, private)
+    if float(span[0]) * float(span[1]) < 2.0**62 - 2.0 * n_vert:
+        flat = (q[:, 0] - qmin[0]) * span[1] + (q[:, 1] - qmin[1])
+        top = int(span[0]) * int(span[1])
+        flat[private] = top + np.arange(int(private.sum()))
+        order, fs = sort_keys(flat)
+        new = np.ones(n_vert, bool)
+        new[1:] = fs[1:] != fs[:-1]
     else:  # a region wider than ~2000 km at 1 mm: three-key sort
         order = np.lexsort((tag, q[:, 1], q[:, 0]))
         qs, ts = q[order], tag[order]
