@@ -27,7 +27,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from contigmap.errors import NetworkError
-from contigmap.network.build import Mode, RoadGraph, col_min, csr_from_arrays, sort_keys
+from contigmap.network.build import Mode, RoadGraph, csr_from_arrays, sort_keys
 from contigmap.network.contract import Core, contract_graph
 from contigmap.network.speeds import Season, tobler_kmh
 
@@ -92,22 +92,36 @@ def _segment_grid(graph: RoadGraph, name: str, segs: NDArray[np.int64]) -> dict[
     if key in graph.cache:
         out: dict[str, Any] = graph.cache[key]
         return out
-    p0 = graph.vertex_xy[segs]
-    p1 = graph.vertex_xy[segs + 1]
-    lo, hi = np.minimum(p0, p1), np.maximum(p0, p1)
-    seg_len = np.hypot(*(p1 - p0).T)
+    vx, vy = graph.vertex_xy[:, 0], graph.vertex_xy[:, 1]
+    x0, y0, x1, y1 = vx[segs], vy[segs], vx[segs + 1], vy[segs + 1]
+    seg_len = np.hypot(x1 - x0, y1 - y0)
     cell = max(float(np.percentile(seg_len, 90)) if seg_len.size else 1.0, 1.0)
-    origin = col_min(lo) - cell
-    ix0, iy0 = ((lo - origin) // cell).astype(np.int64).T
-    ix1, iy1 = ((hi - origin) // cell).astype(np.int64).T
+    x0, x1 = np.minimum(x0, x1), np.maximum(x0, x1)
+    y0, y1 = np.minimum(y0, y1), np.maximum(y0, y1)
+    ox = float(x0.min()) - cell if segs.size else 0.0
+    oy = float(y0.min()) - cell if segs.size else 0.0
+    origin = np.array([ox, oy])
+    ix0 = ((x0 - ox) // cell).astype(np.int64)
+    iy0 = ((y0 - oy) // cell).astype(np.int64)
+    ix1 = ((x1 - ox) // cell).astype(np.int64)
+    iy1 = ((y1 - oy) // cell).astype(np.int64)
     nxs, nys = ix1 - ix0 + 1, iy1 - iy0 + 1
     cnt = nxs * nys
-    short = np.flatnonzero(cnt <= _MAX_CELLS)
-    c_s = cnt[short]
-    rep = np.repeat(short, c_s)
-    k = np.arange(rep.size) - np.repeat(np.cumsum(c_s) - c_s, c_s)
-    cx = ix0[rep] + k % nxs[rep]
-    cy = iy0[rep] + k // nxs[rep]
+    one = cnt == 1
+    if bool(one.all()):  # every segment in one cell (common with small segments)
+        rep = np.arange(cnt.size)
+        cx, cy = ix0, iy0
+    else:
+        short = np.flatnonzero(cnt <= _MAX_CELLS)
+        c_s = cnt[short]
+        rep = np.repeat(short, c_s)
+        k = np.arange(rep.size) - np.repeat(np.cumsum(c_s) - c_s, c_s)
+        single = one[rep]  # k == 0: no division needed
+        cx = ix0[rep].copy()
+        cy = iy0[rep].copy()
+        m = np.flatnonzero(~single)
+        cx[m] += k[m] % nxs[rep[m]]
+        cy[m] += k[m] // nxs[rep[m]]
     ny = int(iy1.max()) + 3 if iy1.size else 3
     cid = cx * ny + cy
     order, _ = sort_keys(cid)
