@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -94,3 +95,39 @@ def test_missing_argument_is_usage_error(args: list[str]) -> None:
     runner = CliRunner()
     result = runner.invoke(cli, args)
     assert result.exit_code == 2
+
+
+def test_scenario_with_unknown_road_id_is_one_line_error(
+    seated_region: TinyRegion, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(
+        "name: bad\nregion: tiny\nchanges:\n  - type: upgrade\n    roads: [NOPE]\n"
+        "    to: {surface: paved}\n",
+        encoding="utf-8",
+    )
+    out_dir = tmp_path / "out"
+    code, _, err = invoke("scenario", "run", str(scenario), "--region",
+                          str(seated_region.path), "-o", str(out_dir))
+    assert code == 1
+    assert "bad.yaml" in err and "NOPE" in err
+    assert err.strip().count("\n") == 0
+    assert not out_dir.exists()
+
+
+def test_scenario_run_writes_comparison(seated_region: TinyRegion, tmp_path: Path) -> None:
+    scenario = tmp_path / "pave.yaml"
+    scenario.write_text(
+        "name: pave\nregion: tiny\nchanges:\n  - type: upgrade\n"
+        "    select: {surface: [gravel, earth]}\n    to: {surface: paved}\n",
+        encoding="utf-8",
+    )
+    out_dir = tmp_path / "out"
+    code, _, err = invoke("scenario", "run", str(scenario), "--region",
+                            str(seated_region.path), "-o", str(out_dir))
+    assert code == 0, err
+    comparison = pd.read_csv(out_dir / "scenario_comparison.csv")
+    assert list(comparison["scenario"]) == ["pave"]
+    # paving never loses anyone access
+    assert comparison.loc[0, "pop_lost_access"] == 0
+    assert (out_dir / "scenarios_map.html").is_file()

@@ -22,9 +22,12 @@ NBS = ROOT / "src" / "contigmap" / "data" / "huayuan" / "villages.csv"
 pytestmark = pytest.mark.slow
 
 
+SCENARIOS = sorted((ROOT / "scenarios").glob("huayuan_*.yaml"))
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
-    return run(DEMO, tmp_path_factory.mktemp("demo") / "huayuan")
+    return run(DEMO, tmp_path_factory.mktemp("demo") / "huayuan", scenarios=SCENARIOS)
 
 
 def test_validate_reports_the_real_county() -> None:
@@ -125,3 +128,22 @@ def test_priorities_in_the_demo(demo_run: RunResult) -> None:
         assert sorted(villages[f"{iv}_rank"]) == list(range(1, 229))
         assert villages[f"{iv}_reasons_zh"].str.len().gt(0).all()
     assert (demo_run.out_dir / "priorities" / "priorities.xlsx").is_file()
+
+
+def test_demo_relocation_and_scenarios(demo_run: RunResult) -> None:
+    out = demo_run.out_dir
+    sites = pd.read_csv(out / "relocation" / "relocation_sites.csv")
+    assert (sites["load_people"] <= sites["capacity_people"]).all()
+    comparison = pd.read_csv(out / "scenarios" / "scenario_comparison.csv")
+    assert set(comparison["scenario"]) == {"pave-huayuanzhen", "rainy-landslides", "valley-link"}
+    rows = comparison.set_index("scenario")
+    # paving only shortens paths; closing roads in the rain only lengthens them
+    assert rows.loc["pave-huayuanzhen", "pop_lost_access"] == 0
+    assert rows.loc["pave-huayuanzhen", "poor_gaining"] > 0
+    assert rows.loc["rainy-landslides", "poor_gaining"] == 0
+    assert rows.loc["rainy-landslides", "pop_lost_access"] > 0
+    html = (out / "map.html").read_text(encoding="utf-8")
+    for layer in ("Relocation candidates", "Receiving sites", "Relocation flows",
+                  "Roads priority tier", "Water priority tier", "Power priority tier",
+                  "Hamlets: Broadband priority tier"):
+        assert layer in html, layer

@@ -77,13 +77,20 @@ def _stage_printer(quiet: bool) -> Callable[[str], None] | None:
 
 
 def _print_outputs(result: Any) -> None:
+    folders: dict[str, int] = {}
     for key, path in result.outputs.items():
-        click.echo(f"  {key:<16} {path}")
+        rel = Path(path).relative_to(result.out_dir)
+        if len(rel.parts) > 1:
+            folders[rel.parts[0]] = folders.get(rel.parts[0], 0) + 1
+        else:
+            click.echo(f"  {key:<20} {path}")
+    for folder, count in folders.items():
+        click.echo(f"  {folder + '/':<20} {result.out_dir / folder} ({count} files)")
     for key, value in result.summary.items():
         shown = f"{value:.1%}" if isinstance(value, float) and value <= 1 else value
-        click.echo(f"  {key:<16} {shown}")
+        click.echo(f"  {key:<20} {shown}")
     total = sum(result.timings_s.values())
-    click.echo(f"  {'time':<16} {total:.1f} s")
+    click.echo(f"  {'time':<20} {total:.1f} s")
 
 
 @cli.command(
@@ -104,16 +111,19 @@ Examples:
               help="Load map scripts from CDNs instead of inlining them (smaller HTML).")
 @click.option("--priorities", "priority_config", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Priority criteria, weights and costs (YAML); default: packaged.")
+@click.option("--scenario", "scenario_files", multiple=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A road scenario to evaluate and map (repeatable).")
 @click.pass_context
 @_fail_cleanly
 def run(ctx: click.Context, region: Path, out_dir: Path, season: Season, online: bool,
-        priority_config: Path | None) -> None:
+        priority_config: Path | None, scenario_files: tuple[Path, ...]) -> None:
     """Run the whole pipeline on REGION (a region.yaml) and write maps, tables and a manifest."""
     from contigmap.pipeline import run as run_pipeline
 
     quiet = ctx.obj["quiet"]
     result = run_pipeline(region, out_dir, offline=not online, season=season,
-                          priority_config=priority_config,
+                          priority_config=priority_config, scenarios=scenario_files,
                           progress=_stage_printer(quiet), show_progress_bars=not quiet)
     click.echo(f"contigmap: wrote {out_dir}")
     _print_outputs(result)
@@ -131,10 +141,14 @@ Examples:
 @click.option("--layers", "layers_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("layers/huayuan"), show_default=True,
               help="Where the demo region's layers are (generated there if absent).")
+@click.option("--scenarios", "scenarios_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("scenarios"), show_default=True,
+              help="Folder whose huayuan_*.yaml road scenarios are compared in the demo.")
 @click.option("--online", is_flag=True, help="Load map scripts from CDNs instead of inlining.")
 @click.pass_context
 @_fail_cleanly
-def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, online: bool) -> None:
+def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, scenarios_dir: Path,
+         online: bool) -> None:
     """Run the whole pipeline on the embedded demo region, 花垣县 (Huayuan county, Hunan).
 
     The county outline, townships, villages and census figures are real; terrain, roads,
@@ -149,7 +163,8 @@ def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, online: bool) -> N
 
         click.echo(f"… generating the demo region into {layers_dir}", err=True)
         manifest = make_demo_region(layers_dir, progress=not quiet)
-    result = run_pipeline(manifest, out_dir, offline=not online,
+    scenario_files = sorted(scenarios_dir.glob("huayuan_*.yaml")) if scenarios_dir.is_dir() else []
+    result = run_pipeline(manifest, out_dir, offline=not online, scenarios=scenario_files,
                           progress=_stage_printer(quiet), show_progress_bars=not quiet)
     click.echo(f"contigmap demo: 花垣县 (illustrative data) → {out_dir}")
     _print_outputs(result)
@@ -273,3 +288,143 @@ def columns(as_csv: bool) -> None:
         with pd.option_context("display.max_rows", None, "display.max_colwidth", 60,
                                "display.width", 200, "display.unicode.east_asian_width", True):
             click.echo(table.to_string(index=False))
+
+
+def _print_planning(result: Any, label: str) -> None:
+    click.echo(f"contigmap {label}: wrote {result.out_dir}")
+    for key, path in result.outputs.items():
+        click.echo(f"  {key:<28} {path}")
+    if len(result.table):
+        with pd.option_context("display.max_columns", 12, "display.width", 160,
+                               "display.unicode.east_asian_width", True):
+            click.echo(result.table.head(20).to_string(index=False))
+
+
+@cli.group(
+    epilog="""\b
+Examples:
+  contigmap scenario run scenarios/huayuan_pave_huayuanzhen.yaml -o out/pave
+  contigmap scenario compare scenarios/huayuan_*.yaml -o out/compare
+"""
+)
+def scenario() -> None:
+    """Test road scenarios: upgrade, build or close roads, add a shuttle bus.
+
+    A scenario file (YAML) names its region, a title and a list of changes; see
+    scenarios/ for examples.
+    """
+
+
+@scenario.command(
+    "run",
+    epilog="""\b
+Examples:
+  contigmap scenario run scenarios/huayuan_pave_huayuanzhen.yaml -o out/pave
+  contigmap scenario run my.yaml --region layers/myregion/region.yaml -o out
+""",
+)
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Output folder.")
+@click.option("--region", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Region manifest (default: layers/<region named in the file>/region.yaml).")
+@click.option("--season", type=click.Choice(["dry", "rainy"]), default="dry", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def scenario_run(ctx: click.Context, scenario_file: Path, out_dir: Path, region: Path | None,
+                 season: Season) -> None:
+    """Evaluate SCENARIO_FILE against the baseline: who gains or loses access, at what cost."""
+    from contigmap.pipeline import RunResult, StageTimer
+    from contigmap.planning import run_scenarios
+
+    timer = StageTimer(RunResult(out_dir=out_dir), _stage_printer(ctx.obj["quiet"]))
+    result = run_scenarios([scenario_file], out_dir, region=region, season=season, timer=timer)
+    _print_planning(result, "scenario run")
+
+
+@scenario.command(
+    "compare",
+    epilog="""\b
+Examples:
+  contigmap scenario compare scenarios/huayuan_*.yaml -o out/compare
+""",
+)
+@click.argument("scenario_files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Output folder.")
+@click.option("--region", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Region manifest (default: from the scenario files).")
+@click.option("--season", type=click.Choice(["dry", "rainy"]), default="dry", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def scenario_compare(ctx: click.Context, scenario_files: tuple[Path, ...], out_dir: Path,
+                     region: Path | None, season: Season) -> None:
+    """Compare several scenarios of one region: a table and a map with a layer per scenario."""
+    from contigmap.pipeline import RunResult, StageTimer
+    from contigmap.planning import run_scenarios
+
+    timer = StageTimer(RunResult(out_dir=out_dir), _stage_printer(ctx.obj["quiet"]))
+    result = run_scenarios(list(scenario_files), out_dir, region=region, season=season,
+                           timer=timer)
+    _print_planning(result, "scenario compare")
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  contigmap criticality layers/huayuan/region.yaml -o out/criticality
+  contigmap criticality layers/huayuan/region.yaml -o out/crit --season dry --top 20
+"""
+)
+@click.argument("region", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Output folder.")
+@click.option("--season", type=click.Choice(["dry", "rainy"]), default="rainy",
+              show_default=True, help="Season of the travel times (landslides strike in rain).")
+@click.option("--top", type=click.IntRange(min=1), default=50, show_default=True,
+              help="How many segments to map and print.")
+@click.pass_context
+@_fail_cleanly
+def criticality(ctx: click.Context, region: Path, out_dir: Path, season: Season,
+                top: int) -> None:
+    """For every road segment: who is cut off or delayed if it fails (people, poor people)."""
+    from contigmap.pipeline import RunResult, StageTimer
+    from contigmap.planning import run_criticality
+
+    timer = StageTimer(RunResult(out_dir=out_dir), _stage_printer(ctx.obj["quiet"]))
+    result = run_criticality(region, out_dir, season=season, top=top, timer=timer)
+    _print_planning(result, "criticality")
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  contigmap optimize layers/huayuan/region.yaml --budget 50000000 -o out/optimise
+  contigmap optimize layers/huayuan/region.yaml --budget 2e7 --method exact \\
+      --candidates my_projects.csv -o out/opt
+"""
+)
+@click.argument("region", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Output folder.")
+@click.option("--budget", "budget_cny", type=click.FloatRange(min=0, min_open=True),
+              required=True, help="Budget in CNY.")
+@click.option("--method", type=click.Choice(["celf", "exact"]), default="celf",
+              show_default=True, help="Lazy greedy (any size) or exact enumeration (≤16).")
+@click.option("--candidates", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Candidate projects (CSV: project_id, road_ids, cost_cny); default: "
+                   "harden the unpaved roads on each village's way to its township seat.")
+@click.option("--season", type=click.Choice(["dry", "rainy"]), default="dry", show_default=True)
+@click.pass_context
+@_fail_cleanly
+def optimize(ctx: click.Context, region: Path, out_dir: Path, budget_cny: float, method: str,
+             candidates: Path | None, season: Season) -> None:
+    """Choose road projects that buy the most poor-weighted access within a budget."""
+    from contigmap.pipeline import RunResult, StageTimer
+    from contigmap.planning import run_optimise
+
+    timer = StageTimer(RunResult(out_dir=out_dir), _stage_printer(ctx.obj["quiet"]))
+    result = run_optimise(region, out_dir, budget_cny=budget_cny, method=method,
+                          candidates=candidates, season=season, timer=timer)
+    _print_planning(result, "optimize")

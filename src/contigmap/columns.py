@@ -60,6 +60,8 @@ STAGE_MODULES: list[str] = [
     "contigmap.poverty",
     "contigmap.network.columns",
     "contigmap.priority.run",
+    "contigmap.relocation.candidates",
+    "contigmap.relocation.run",
 ]
 """Modules that register columns when imported; :func:`column_dictionary` imports them.
 

@@ -13,7 +13,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +31,9 @@ from contigmap.network.build import RoadGraph
 from contigmap.network.speeds import Season
 from contigmap.priority.costs import PriorityConfig
 from contigmap.priority.run import INTERVENTIONS, PriorityResults
+from contigmap.relocation.run import RelocationPlan
+from contigmap.render.web import MapLayer
+from contigmap.scenario import ScenarioResult
 
 __all__ = [
     "NetworkOutputs",
@@ -150,6 +153,10 @@ class RegionState:
         The road graph and the network stage's summaries.
     priorities
         The priority stage's ranked tables (``None`` before it ran).
+    relocation
+        The relocation plan (``None`` before it ran).
+    scenarios
+        Road scenarios evaluated against this state's baseline.
     """
 
     data: RegionData
@@ -157,6 +164,8 @@ class RegionState:
     hamlets: gpd.GeoDataFrame | None
     network: NetworkOutputs
     priorities: PriorityResults | None = None
+    relocation: RelocationPlan | None = None
+    scenarios: list[ScenarioResult] = field(default_factory=list)
 
 
 def _services_with_townships(data: RegionData) -> RegionData:
@@ -303,6 +312,8 @@ def prepare(
     season: Season = "dry",
     priorities: bool = True,
     priority_config: str | Path | None = None,
+    relocation: bool = True,
+    scenarios: Sequence[str | Path] = (),
     timer: StageTimer | None = None,
     show_progress_bars: bool = False,
 ) -> RegionState:
@@ -319,6 +330,11 @@ def prepare(
     priority_config
         A priorities YAML file (criteria, weights, costs); the packaged defaults when
         omitted.
+    relocation
+        Whether to plan ecological relocation (after the priorities, whose in-place
+        costs it weighs; needs the DEM and services).
+    scenarios
+        Road scenario files to evaluate against the baseline.
     timer
         Records stage times (the CLI's progress display).
     show_progress_bars
@@ -344,6 +360,18 @@ def prepare(
         with timer.stage("priorities"):
             config = load_priority_config(priority_config) if priority_config else None
             state = priority_stage(state, config)
+        if relocation and data.dem is not None and data.services is not None:
+            from contigmap.relocation.run import relocation_plan_from_state
+
+            with timer.stage("relocation"):
+                state = replace(state, relocation=relocation_plan_from_state(state))
+    if scenarios:
+        from contigmap.planning import evaluate_scenarios
+        from contigmap.scenario import load_scenario
+
+        with timer.stage("scenarios"):
+            loaded = [load_scenario(p) for p in scenarios]
+            state = replace(state, scenarios=evaluate_scenarios(state, loaded, season=season))
     return state
 
 
@@ -354,6 +382,7 @@ def run(
     offline: bool = True,
     season: Season = "dry",
     priority_config: str | Path | None = None,
+    scenarios: Sequence[str | Path] = (),
     progress: Progress | None = None,
     show_progress_bars: bool = False,
 ) -> RunResult:
@@ -373,6 +402,8 @@ def run(
         ``dry`` or ``rainy``: which season's road speeds to use for travel times.
     priority_config
         A priorities YAML file; the packaged defaults when omitted.
+    scenarios
+        Road scenario files to evaluate and compare (tables and map layers).
     progress
         Called with each stage's name as it starts (the CLI shows it).
     show_progress_bars
@@ -386,8 +417,8 @@ def run(
     out_dir = Path(out_dir)
     result = RunResult(out_dir=out_dir)
     timer = StageTimer(result, progress)
-    state = prepare(region_path, season=season, priority_config=priority_config, timer=timer,
-                    show_progress_bars=show_progress_bars)
+    state = prepare(region_path, season=season, priority_config=priority_config,
+                    scenarios=scenarios, timer=timer, show_progress_bars=show_progress_bars)
     data, villages, hamlets, net = state.data, state.villages, state.hamlets, state.network
     result.villages = villages
     parameters: dict[str, Any] = {
@@ -397,9 +428,10 @@ def run(
         "season": season,
         "priority_config": str(priority_config) if priority_config else "packaged defaults",
     }
-    inputs = [Path(region_path), *data.input_paths]
+    inputs = [Path(region_path), *data.input_paths, *map(Path, scenarios)]
     if priority_config:
         inputs.append(Path(priority_config))
+    parameters["scenarios"] = [r.scenario.name for r in state.scenarios]
 
     with staged_dir(out_dir) as stage:
         with timer.stage("write"):
@@ -410,6 +442,16 @@ def run(
 
                 tables = write_priority_tables(state.priorities, stage / "priorities")
                 written.update({f"priorities_{k}": v for k, v in tables.items()})
+            if state.relocation is not None:
+                from contigmap.relocation.run import write_relocation_outputs
+
+                tables = write_relocation_outputs(state.relocation, stage / "relocation")
+                written.update({f"relocation_{k}": v for k, v in tables.items()})
+            if state.scenarios:
+                from contigmap.scenario import write_scenario_outputs
+
+                tables = write_scenario_outputs(state.scenarios, stage / "scenarios")
+                written.update({f"scenarios_{k}": v for k, v in tables.items()})
         with timer.stage("render"):
             written["map"] = _render(state, stage / "map.html", offline=offline)
         with timer.stage("report"):
@@ -461,8 +503,21 @@ def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     return table
 
 
+def _map_layers(state: RegionState) -> list[MapLayer]:
+    from contigmap.render.compose import region_map_layers, relocation_map_layers
+
+    layers = region_map_layers(state.data, hamlets=state.hamlets,
+                               travel_time_roads=state.network.travel_time_roads)
+    if state.relocation is not None:
+        layers += relocation_map_layers(state.relocation)
+    if state.scenarios:
+        from contigmap.planning import scenario_map_layers
+
+        layers += [replace(layer, show=False) for layer in scenario_map_layers(state.scenarios)]
+    return layers
+
+
 def _render(state: RegionState, path: Path, *, offline: bool) -> Path:
-    from contigmap.render.compose import region_map_layers
     from contigmap.render.web import render_web_map
 
     data = state.data
@@ -472,8 +527,7 @@ def _render(state: RegionState, path: Path, *, offline: bool) -> Path:
         villages=state.villages,
         roads=data.roads,
         boundaries=data.boundaries,
-        extra_layers=region_map_layers(data, hamlets=state.hamlets,
-                                       travel_time_roads=state.network.travel_time_roads),
+        extra_layers=_map_layers(state),
         title=config.title or config.name,
         source_note=config.source_note or "",
         illustrative=config.illustrative,
@@ -524,6 +578,16 @@ def _summary(state: RegionState) -> dict[str, Any]:
             f"{name} {tt:.0f} min" for name, tt in
             zip(slowest["name"], slowest["tt_own_township_seat_min"], strict=True)
         )
+    if state.relocation is not None:
+        reloc = state.relocation.summary
+        summary["relocate_people"] = int(reloc.get("people_to_relocate", 0))
+        summary["relocate_sites_used"] = int(reloc.get("sites_used", 0))
+    for r in state.scenarios:
+        gain = r.summary.get("poor_gaining", 0)
+        lost = r.summary.get("pop_lost_access", 0)
+        summary[f"scenario_{r.scenario.name}"] = (
+            f"poor gaining {gain:.0f}, people losing access {lost:.0f}, "
+            f"cost {r.summary.get('cost_cny', 0) / 1e6:.1f} M CNY")
     if state.priorities is not None:
         for iv, table in state.priorities.tables.items():
             top = table.nsmallest(3, f"{iv}_rank")

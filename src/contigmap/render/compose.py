@@ -15,11 +15,17 @@ import pandas as pd
 
 from contigmap.layers import RegionData
 from contigmap.raster import Raster
+from contigmap.relocation.run import RelocationPlan
 from contigmap.render.legend import tier_indicator
 from contigmap.render.web import MapLayer
 from contigmap.schema import SERVICE_KIND_ZH
 
-__all__ = ["TRAVEL_TIME_CLASSES", "region_map_layers", "travel_time_class"]
+__all__ = [
+    "TRAVEL_TIME_CLASSES",
+    "region_map_layers",
+    "relocation_map_layers",
+    "travel_time_class",
+]
 
 TRAVEL_TIME_CLASSES: tuple[tuple[float, str, str], ...] = (
     (15.0, "≤ 15 min", "#1a9850"),
@@ -167,4 +173,65 @@ def region_map_layers(
     for name, layer in data.ecology.items():
         colour = "#238b45" if name == "redline" else "#66c2a4"
         layers.append(_polygon_layer(_ECOLOGY_ZH.get(name, f"生态 {name}"), layer, colour))
+    return layers
+
+
+_DECISION_COLOURS = {"relocate": "#b2182b", "stay": "#fddbc7"}
+
+
+def relocation_map_layers(plan: RelocationPlan) -> list[MapLayer]:
+    """Relocation candidates with reasons, receiving sites with loads, and origin→site flows.
+
+    Parameters
+    ----------
+    plan
+        The relocation stage's result.
+
+    Returns
+    -------
+    list of MapLayer
+        Candidates (coloured by decision), sites (with capacity and load), flows.
+    """
+    layers: list[MapLayer] = []
+    cand = plan.candidates
+    if len(cand):
+        cols = [c for c in ("name", "pop", "reloc_decision", "reloc_reasons_zh",
+                            "reloc_margin_cny", "reloc_site_ids") if c in cand.columns]
+        shown = cand[[*cols, "geometry"]].copy()
+        if "reloc_margin_cny" in shown:
+            shown["reloc_margin_cny"] = shown["reloc_margin_cny"].round(-3)
+        layers.append(MapLayer(
+            name="搬迁候选点 Relocation candidates", data=shown, color_column="reloc_decision",
+            color_map=_DECISION_COLOURS, radius=4.5, fill_opacity=0.9,
+            tooltip_columns=[c for c in ("name", "reloc_decision") if c in shown],
+            popup_columns=cols,
+            labels={"name": "名称", "pop": "人口", "reloc_decision": "建议",
+                    "reloc_reasons_zh": "理由", "reloc_margin_cny": "搬迁比就地建设节省（元）",
+                    "reloc_site_ids": "安置点"},
+            legend=[("#b2182b", "建议搬迁 relocate"), ("#fddbc7", "就地改善 serve in place")],
+            show=False,
+        ))
+    sites = plan.sites
+    if len(sites):
+        cols = [c for c in ("site_name", "site_kind", "capacity_people", "load_people")
+                if c in sites.columns]
+        layers.append(MapLayer(
+            name="安置点 Receiving sites", data=sites[[*cols, "geometry"]].copy(),
+            color="#2166ac", radius=7.0, fill_opacity=0.9, tooltip_columns=cols,
+            popup_columns=cols,
+            labels={"site_name": "安置点", "site_kind": "类型", "capacity_people": "容量（人）",
+                    "load_people": "安置人数"},
+            legend=[("#2166ac", "安置点 receiving site")], show=False,
+        ))
+    flows = plan.flows
+    if len(flows):
+        cols = [c for c in ("origin_name", "site_name", "people", "travel_time_min")
+                if c in flows.columns]
+        layers.append(MapLayer(
+            name="搬迁流向 Relocation flows", data=flows[[*cols, "geometry"]].copy(),
+            color="#2166ac", weight=2.0, opacity=0.7, dash_array="6 4", tooltip_columns=cols,
+            labels={"origin_name": "迁出", "site_name": "迁入", "people": "人数",
+                    "travel_time_min": "车程（分钟）"},
+            legend=[("#2166ac", "迁出 → 安置点 origin → site")], show=False,
+        ))
     return layers
