@@ -243,9 +243,10 @@ def csr_from_arrays(
     zeros in some operations; zero-weight edges are real here: a point on a node.)
     """
     ok = np.isfinite(w)
-    rows, cols, w = rows[ok], cols[ok], w[ok]
+    if not ok.all():
+        rows, cols, w = rows[ok], cols[ok], w[ok]
     # one integer key per (row, col): sort it once, keep each run's smallest weight
-    key = rows.astype(np.int64) * np.int64(max(n, 1)) + cols
+    key = rows.astype(np.int64, copy=False) * np.int64(max(n, 1)) + cols
     order, key = sort_keys(key)
     w = w[order]
     if key.size:

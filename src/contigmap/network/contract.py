@@ -456,7 +456,11 @@ def _eliminate(
     t_out = np.where(ia, w_ab[inc], w_ba[inc])
     order, x = sort_keys(x)
     y, t_in, t_out = y[order], t_in[order], t_out[order]
-    elim_nodes, start, count = np.unique(x, return_index=True, return_counts=True)
+    first = np.ones(x.size, bool)
+    first[1:] = x[1:] != x[:-1]  # x is sorted
+    start = np.flatnonzero(first)
+    elim_nodes = x[start]
+    count = np.diff(np.append(start, x.size))
     k = elim_nodes.size
     nbr = np.repeat(elim_nodes[:, None], 3, axis=1)
     wi = np.full((k, 3), np.inf)
