@@ -72,7 +72,7 @@ def test_demo_outputs(demo_run: RunResult) -> None:
 
 
 def test_demo_is_reproducible(demo_run: RunResult, tmp_path: Path) -> None:
-    again = run(DEMO, tmp_path / "again")
+    again = run(DEMO, tmp_path / "again", scenarios=SCENARIOS)
     for name in ("villages.csv", "map.html"):
         assert (again.out_dir / name).read_bytes() == (demo_run.out_dir / name).read_bytes(), name
 

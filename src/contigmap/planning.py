@@ -129,7 +129,7 @@ def scenario_map_layers(results: Sequence[ScenarioResult]) -> list[MapLayer]:
     colours = {label: colour for _, label, colour in GAIN_CLASSES}
     colours[_LOST[0]] = _LOST[1]
     for k, r in enumerate(results):
-        title = r.scenario.title or r.scenario.name
+        title = r.scenario.name
         v = r.villages
         delta = v.get("d_tt_own_township_seat_min", pd.Series(np.nan, index=v.index))
         lost = v.get("lost_access", pd.Series(False, index=v.index))
@@ -140,7 +140,7 @@ def scenario_map_layers(results: Sequence[ScenarioResult]) -> list[MapLayer]:
             geometry=v.geometry, crs=v.crs,
         )
         layers.append(MapLayer(
-            name=f"情景 {title}：村庄变化 villages", data=shown, color_column="change",
+            name=f"情景 {title}：村 villages", data=shown, color_column="change",
             color_map=colours, radius=5.0, fill_opacity=0.9, tooltip_columns=["name", "d_min"],
             labels={"name": "村", "d_min": "到本乡镇驻地时间变化（分钟）"},
             legend=[(c, label) for label, c in colours.items()], show=(k == 0),
@@ -149,7 +149,7 @@ def scenario_map_layers(results: Sequence[ScenarioResult]) -> list[MapLayer]:
             roads = r.changed_roads
             cols = [c for c in ("road_id", "change", "cost_cny") if c in roads.columns]
             layers.append(MapLayer(
-                name=f"情景 {title}：道路变化 roads", data=roads[[*cols, "geometry"]].copy(),
+                name=f"情景 {title}：路 roads", data=roads[[*cols, "geometry"]].copy(),
                 color="#7b3294", weight=4.0, tooltip_columns=cols, show=(k == 0),
                 legend=[("#7b3294", f"{title}: changed roads")],
             ))

@@ -599,7 +599,8 @@ def zonal_stats(
     count, total, above = _linear_sums(pieces, arr, n, has_nan=has_nan, threshold=threshold)
     with np.errstate(invalid="ignore", divide="ignore"):
         if above is not None:
-            above = np.where(count > 0, above / count, np.nan)
+            # a share: summation by parts can overshoot 0 or 1 by rounding, clip it
+            above = np.clip(np.where(count > 0, above / count, np.nan), 0.0, 1.0)
     total = np.where(count > 0, total, np.nan)
     if "min" in stats or "max" in stats:
         vmin, vmax = _min_max(pieces, arr, n, has_nan=has_nan)

@@ -114,6 +114,8 @@ OPTION_ZH: Final[dict[str, str]] = {
     "satellite": "卫星宽带",
 }
 """Chinese names of the priority stage's technical options, for village cards."""
+COLLAPSE_LAYER_CONTROL_ABOVE: Final[int] = 12
+"""With more switchable village and extra layers than this, the layer control opens on hover."""
 R_MIN_PX: Final[float] = 3.0
 R_MAX_PX: Final[float] = 11.0
 """Village marker radius range in pixels; the area grows with poor people (sqrt scale)."""
@@ -1131,7 +1133,9 @@ def build_web_map(
     _Script(vjs).add_to(m)
     legends[:0] = [([fg], html) for fg, html in groups]
 
-    ids(folium.LayerControl(collapsed=False, position="topright")).add_to(m)
+    # a long list of layers would cover the map: fold it into the control's button then
+    many = len(extra_layers or ()) + len(groups) > COLLAPSE_LAYER_CONTROL_ABOVE
+    ids(folium.LayerControl(collapsed=many, position="topright")).add_to(m)
     _Script(_page_js(m.get_name(), legends, source_note, illustrative)).add_to(m)
     ids(folium.FitBounds([[south, west], [north, east]], padding=(30, 30))).add_to(m)
     return m
