@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -39,6 +39,9 @@ from contigmap.errors import DataQualityWarning, NetworkError
 from contigmap.network.speeds import NetworkParams, Season, slope_factor, tobler_kmh
 from contigmap.raster import Raster
 from contigmap.schema import HARDENED_SURFACES, ROAD_CLASSES, SURFACES
+
+if TYPE_CHECKING:
+    from contigmap.network.contract import Core
 
 __all__ = [
     "Mode", "RoadGraph", "build_network", "col_max", "col_min", "morton_order", "sort_keys",
@@ -186,7 +189,7 @@ class RoadGraph:
 
     def core(
         self, mode: Mode = "vehicle", season: Season = "dry", *, transpose: bool = False
-    ) -> Any:
+    ) -> Core:
         """Return the graph with dangling trees and degree-2 chains contracted (cached).
 
         A :class:`contigmap.network.contract.Core`: Dijkstra on ``core.matrix`` from core
@@ -202,7 +205,8 @@ class RoadGraph:
             if transpose:
                 fwd, bwd = bwd, fwd
             self.cache[key] = contract_graph(self.n_nodes, self.u, self.v, fwd, bwd)
-        return self.cache[key]
+        out: Core = self.cache[key]
+        return out
 
     def edges_gdf(self) -> gpd.GeoDataFrame:
         """Return the edges as a GeoDataFrame of polylines with their attributes."""
