@@ -267,6 +267,10 @@ def _feasible_interventions(state: RegionState) -> tuple[str, ...]:
             logger.warning("priorities: %s skipped: declare infrastructure.%s in the region "
                            "manifest to rank it", iv, " or infrastructure.".join(needs))
             continue
+        if iv == "roads" and state.data.dem is None and "relief_m" not in state.villages:
+            logger.warning("priorities: roads skipped: road costs depend on the terrain; "
+                           "declare `dem:` in the region manifest to rank it")
+            continue
         if iv == "broadband" and state.hamlets is None:
             logger.warning("priorities: broadband skipped: it targets natural villages; "
                            "declare the hamlets layer to rank it")
@@ -289,6 +293,9 @@ def priority_stage(state: RegionState, config: PriorityConfig | None = None) -> 
                "the region manifest")
         raise ValidationError(msg)
     interventions = _feasible_interventions(state)
+    if not interventions:
+        logger.warning("priorities: no intervention can be ranked with the layers declared")
+        return state
     results = compute_priorities(
         state.villages, state.hamlets, state.network.graph, data.services, data.infrastructure,
         dem=data.dem, rivers=data.rivers, config=config, interventions=interventions,
