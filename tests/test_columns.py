@@ -36,3 +36,14 @@ def test_register_forms_and_errors() -> None:
         register_columns([("too", "short")])  # type: ignore[list-item]
     for name in ("test_x_m", "test_y"):  # keep the shared registry clean for other tests
         columns._REGISTRY.pop(name)
+
+
+def test_docs_columns_md_is_current() -> None:
+    from pathlib import Path
+
+    from contigmap.columns import column_dictionary_markdown
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "columns.md"
+    assert doc.read_text(encoding="utf-8") == column_dictionary_markdown(), (
+        "docs/columns.md is stale: run `contigmap columns --markdown > docs/columns.md`"
+    )

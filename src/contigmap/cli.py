@@ -281,15 +281,20 @@ def synth(ctx: click.Context, kind: str, out_dir: Path, seed: int | None, road_e
 Examples:
   contigmap columns
   contigmap columns --csv > columns.csv
+  contigmap columns --markdown > docs/columns.md
 """
 )
 @click.option("--csv", "as_csv", is_flag=True, help="Print as CSV.")
-def columns(as_csv: bool) -> None:
+@click.option("--markdown", "as_markdown", is_flag=True,
+              help="Print as a Markdown table (docs/columns.md is made this way).")
+def columns(as_csv: bool, as_markdown: bool) -> None:
     """Print the column dictionary: every column contigmap writes, its meaning and unit."""
-    from contigmap.columns import column_dictionary
+    from contigmap.columns import column_dictionary, column_dictionary_markdown
 
     table = column_dictionary()
-    if as_csv:
+    if as_markdown:
+        click.echo(column_dictionary_markdown(), nl=False)
+    elif as_csv:
         click.echo(table.to_csv(index=False), nl=False)
     else:
         with pd.option_context("display.max_rows", None, "display.max_colwidth", 60,

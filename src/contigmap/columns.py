@@ -21,6 +21,7 @@ __all__ = [
     "STAGE_MODULES",
     "ColumnInfo",
     "column_dictionary",
+    "column_dictionary_markdown",
     "describe_column",
     "register_columns",
 ]
@@ -133,3 +134,22 @@ def column_dictionary() -> pd.DataFrame:
     rows = [asdict(info) for info in _REGISTRY.values()]
     frame = pd.DataFrame(rows, columns=list(ColumnInfo.__dataclass_fields__))
     return frame
+
+
+def column_dictionary_markdown() -> str:
+    """Return the column dictionary as a Markdown document (``docs/columns.md``)."""
+    table = column_dictionary()
+    lines = [
+        "# Column dictionary",
+        "",
+        "Every column contigmap writes into its village and hamlet tables, with its meaning,",
+        "unit and source (layer / stage). `<layer>` stands for the name of a hazard or ecology",
+        "layer in the region manifest. Made by `contigmap columns --markdown`.",
+        "",
+        "| column | meaning | 含义 | unit | source |",
+        "|---|---|---|---|---|",
+    ]
+    for row in table.itertuples(index=False):
+        cells = [f"`{row.name}`", row.meaning_en, row.meaning_zh, row.unit, row.source]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
