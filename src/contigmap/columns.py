@@ -138,13 +138,15 @@ def column_dictionary() -> pd.DataFrame:
 
 def column_dictionary_markdown() -> str:
     """Return the column dictionary as a Markdown document (``docs/columns.md``)."""
-    table = column_dictionary()
+    # sorted, so that the document does not depend on the order stages were imported in
+    table = column_dictionary().sort_values(["source", "name"], kind="stable")
     lines = [
         "# Column dictionary",
         "",
         "Every column contigmap writes into its village and hamlet tables, with its meaning,",
         "unit and source (layer / stage). `<layer>` stands for the name of a hazard or ecology",
-        "layer in the region manifest. Made by `contigmap columns --markdown`.",
+        "layer in the region manifest. Grouped by source. Made by",
+        "`contigmap columns --markdown`.",
         "",
         "| column | meaning | 含义 | unit | source |",
         "|---|---|---|---|---|",
