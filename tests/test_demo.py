@@ -13,7 +13,7 @@ import pytest
 
 from contigmap.pipeline import RunResult, run
 from contigmap.validate import validation_report
-from tests.browser import HAVE_BROWSER, make_driver, severe_console
+from tests.browser import HAVE_BROWSER, load_time_ms, make_driver, severe_console
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "layers" / "huayuan" / "region.yaml"
@@ -77,11 +77,11 @@ def test_demo_is_reproducible(demo_run: RunResult, tmp_path: Path) -> None:
         assert (again.out_dir / name).read_bytes() == (demo_run.out_dir / name).read_bytes(), name
 
 
-@pytest.fixture
-def driver(tmp_path: Path) -> Iterator[Any]:
+@pytest.fixture(params=[False, True], ids=["online", "network-off"])
+def driver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     if not HAVE_BROWSER:
         pytest.skip("chromium and chromedriver are not installed")
-    d = make_driver(tmp_path)
+    d = make_driver(tmp_path, offline_network=request.param)
     try:
         yield d
     finally:
@@ -89,8 +89,14 @@ def driver(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.mark.browser
-def test_demo_map_opens_in_chromium(demo_run: RunResult, driver: Any, tmp_path: Path) -> None:
-    driver.get((demo_run.out_dir / "map.html").as_uri())
+def test_demo_map_opens_in_chromium(
+    demo_run: RunResult, driver: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    html = demo_run.out_dir / "map.html"
+    assert html.stat().st_size < 10 * 1024 * 1024
+    driver.get(html.as_uri())
 
     def count(selector: str) -> int:
         return int(driver.execute_script(f"return document.querySelectorAll('{selector}').length;"))
@@ -100,10 +106,25 @@ def test_demo_map_opens_in_chromium(demo_run: RunResult, driver: Any, tmp_path: 
             break
         time.sleep(0.05)
     assert severe_console(driver) == []
+    load_ms = load_time_ms(driver)
+    with capsys.disabled():
+        print(f"\ndemo map: {html.stat().st_size / 1e6:.1f} MB, load {load_ms:.0f} ms")
+    assert load_ms < 3000
+    assert driver.execute_script("return typeof L !== 'undefined';")
     assert count("path.cm-village") == 228
     assert count("path.cm-road") > 0
     assert count("path.cm-boundary") >= 1
+    # switch on the roads priority layer through the (folded) layer control
+    ActionChains(driver).move_to_element(
+        driver.find_element("css selector", ".leaflet-control-layers")).perform()
+    label = next(r for r in driver.find_elements(
+        "css selector", ".leaflet-control-layers-overlays label")
+        if "Roads priority tier" in r.text)
+    label.find_element("css selector", "input").click()
+    assert count("path.cm-village") == 2 * 228
+    assert severe_console(driver) == []
     driver.save_screenshot(str(tmp_path / "demo.png"))
+    assert (tmp_path / "demo.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_every_output_column_is_documented(demo_run: RunResult) -> None:
