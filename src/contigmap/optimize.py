@@ -254,30 +254,33 @@ def project_gain_function(
     the projects committed so far, plus the committed gain (so it is the gain of
     ``S`` ∪ committed from the baseline when ``S`` contains the committed projects).
     """
-    queries = np.unique(names).tolist()
-    base = {q: model.times(q) for q in queries}
+    queries = [q for q in np.unique(names).tolist() if q in model.queries]
+    # each query only matters for its own villages: evaluate those alone, which lets the
+    # model skip, exactly, every query a project provably cannot reach
+    sel = {q: np.flatnonzero(names == q).astype(np.int64) for q in queries}
+    wsel = {q: np.asarray(weights, dtype=float)[sel[q]] for q in queries}
     committed: set[int] = set()
     offset = [0.0]
 
     def total(times: dict[str, NDArray[np.float64]], ref: dict[str, NDArray[np.float64]]
               ) -> float:
         out = 0.0
-        for q, t in times.items():
-            sel = names == q
-            b = ref[q][sel]
-            a = t[sel]
+        for q, a in times.items():
+            b = ref[q]
             with np.errstate(invalid="ignore"):
                 d = np.where(np.isfinite(b), b, unreachable_min) - np.where(
                     np.isfinite(a), a, unreachable_min)
-            out += float((weights[sel] * d).sum())
+            out += float((wsel[q] * d).sum())
         return out
 
-    current = dict(base)
+    current = {q: model.times(q)[sel[q]] for q in queries}
 
     def merge(s: frozenset[int]) -> EdgeChange | None:
         extra = [projects[k] for k in sorted(s) if k not in committed]
         if not extra:
             return None
+        if len(extra) == 1:
+            return extra[0]
         return EdgeChange(np.concatenate([p.edges for p in extra]),
                           np.concatenate([p.road_class for p in extra]),
                           np.concatenate([p.surface for p in extra]),
@@ -287,18 +290,17 @@ def project_gain_function(
         ch = merge(s)
         if ch is None:
             return offset[0]
-        qs = sorted({str(names[i]) for i in range(names.size)} & set(queries))
-        return offset[0] + total(model.evaluate(ch, names=qs), current)
+        return offset[0] + total(model.evaluate(ch, names=queries, villages=sel), current)
 
     def commit(k: int) -> None:
         ch = merge(frozenset([k]))
         if ch is None:
             return
-        before = {q: current[q] for q in queries}
+        before = dict(current)
         model.commit(ch)
         committed.add(k)
         for q in queries:
-            current[q] = model.times(q)
+            current[q] = model.times(q)[sel[q]]
         offset[0] += total(current, before)
 
     return gain, commit

@@ -712,47 +712,74 @@ class AccessModel:
         return csr_from_arrays(rows.astype(np.int64), cols.astype(np.int64), ws, self.n + 1)
 
     def _rebuild(self) -> None:
-        self.cache.pop("times", None)
+        for key in ("times", "bounds", "focus"):
+            self.cache.pop(key, None)
         for name in self.queries:
             self.sp[name] = shortest_paths(self._csr(name), self.n)
 
     # ------------------------------------------------------------------ evaluation
+    def _village_best(self, name: str, dist_at: Any, v_cf: NDArray[np.float64],
+                      v_cb: NDArray[np.float64], fwd: NDArray[np.float64],
+                      t_cf: NDArray[np.float64], t_cb: NDArray[np.float64],
+                      near_only: NDArray[np.bool_] | None = None,
+                      idx: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
+        """Minutes from each village's join point to the nearest target (no walking leg).
+
+        ``idx`` selects villages (all when ``None``); the values are the same floats
+        whichever villages are selected (the same operations, element by element).
+        """
+        g = self.graph
+        if idx is None:
+            v_edge, cf, cb = self.v_edge, v_cf, v_cb
+            near = near_only
+        else:
+            v_edge, cf, cb = self.v_edge[idx], v_cf[idx], v_cb[idx]
+            near = near_only[idx] if near_only is not None else None
+        e = np.maximum(v_edge, 0)
+        du = dist_at(g.u[e])
+        dv = dist_at(g.v[e])
+        via_u = cb + du
+        via_v = (fwd[e] - cf) + dv
+        if near is not None and near.any():
+            u_nearer = cb <= (self.bwd[e] - cb)
+            via_v = np.where(near & u_nearer, np.inf, via_v)
+            via_u = np.where(near & ~u_nearer, np.inf, via_u)
+        best = np.minimum(via_u, np.maximum(via_v, 0.0))
+        # targets on the same edge: straight along it
+        tg = self._on_edge_targets(name)
+        if tg.size:
+            same = np.flatnonzero(np.isin(v_edge, self.t_edge[tg]))
+            for i in same.tolist():
+                if near is not None and near[i]:
+                    continue
+                on = tg[self.t_edge[tg] == v_edge[i]]
+                ahead = t_cf[on] >= cf[i]
+                direct = np.where(ahead, t_cf[on] - cf[i], cb[i] - t_cb[on]) + self.t_out[on]
+                best[i] = min(best[i], float(np.maximum(direct, 0.0).min()))
+        return np.asarray(best, dtype=float)
+
+    def _on_edge_targets(self, name: str) -> NDArray[np.int64]:
+        """Targets of query ``name`` joined to an edge (cached)."""
+        memo: dict[str, NDArray[np.int64]] = self.cache.setdefault("tg", {})
+        if name not in memo:
+            tg = self.queries[name]
+            memo[name] = tg[self.t_edge[tg] >= 0]
+        return memo[name]
+
     def _village_times(self, name: str, dist_at: Any, v_cf: NDArray[np.float64],
                        v_cb: NDArray[np.float64], fwd: NDArray[np.float64],
                        t_cf: NDArray[np.float64], t_cb: NDArray[np.float64],
-                       near_only: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
-        g = self.graph
-        e = np.maximum(self.v_edge, 0)
-        du = dist_at(g.u[e])
-        dv = dist_at(g.v[e])
-        via_u = v_cb + du
-        via_v = (fwd[e] - v_cf) + dv
-        if near_only is not None and near_only.any():
-            u_nearer = v_cb <= (self.bwd[e] - v_cb)
-            via_v = np.where(near_only & u_nearer, np.inf, via_v)
-            via_u = np.where(near_only & ~u_nearer, np.inf, via_u)
-        best = np.minimum(via_u, np.maximum(via_v, 0.0))
-        # targets on the same edge: straight along it
-        tg = self.queries[name]
-        tg = tg[self.t_edge[tg] >= 0]
-        if tg.size:
-            same = np.flatnonzero(np.isin(self.v_edge, self.t_edge[tg]))
-            for i in same:
-                on = tg[self.t_edge[tg] == self.v_edge[i]]
-                ahead = t_cf[on] >= v_cf[i]
-                direct = np.where(ahead, t_cf[on] - v_cf[i], v_cb[i] - t_cb[on]) + self.t_out[on]
-                if near_only is not None and near_only[i]:
-                    continue
-                best[i] = min(best[i], float(np.maximum(direct, 0.0).min()))
-        out = np.where(self.v_edge >= 0, self.v_tin + best, np.inf)
+                       near_only: NDArray[np.bool_] | None = None,
+                       idx: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
+        best = self._village_best(name, dist_at, v_cf, v_cb, fwd, t_cf, t_cb, near_only, idx)
+        v_edge = self.v_edge if idx is None else self.v_edge[idx]
+        v_tin = self.v_tin if idx is None else self.v_tin[idx]
+        out = np.where(v_edge >= 0, v_tin + best, np.inf)
         return np.asarray(out, dtype=float)
 
     def times(self, name: str) -> NDArray[np.float64]:
         """Baseline minutes from every village to the nearest target of query ``name``."""
-        memo: dict[str, NDArray[np.float64]] = self.cache.setdefault("times", {})
-        if name not in memo:
-            memo[name] = self._times(name)
-        return memo[name].copy()
+        return self._baseline_times(name).copy()
 
     def _times(self, name: str) -> NDArray[np.float64]:
         sp = self.sp[name]
@@ -874,39 +901,225 @@ class AccessModel:
         tg = self.queries[name]
         return not bool(np.isin(self.t_edge[tg], e).any())
 
-    def evaluate(self, change: EdgeChange, names: list[str] | None = None
-                 ) -> dict[str, NDArray[np.float64]]:
-        """Village minutes per query after ``change`` (exact; the model is not modified)."""
-        st = self._apply(change)
-        near = self._near_only(st["closed"])
-        on_changed = np.isin(self.v_edge, change.edges)
-        out: dict[str, NDArray[np.float64]] = {}
-        for name in names if names is not None else list(self.queries):
-            if self._untouched(name, change, st):
-                if not on_changed.any():
-                    out[name] = self.times(name)
-                    continue
-                sp = self.sp[name]
-                out[name] = self._village_times(name, lambda q, sp=sp: sp.dist[q], st["v_cf"],
-                                                st["v_cb"], st["fwd"], st["t_cf"], st["t_cb"],
-                                                near)
-                continue
-            up = update_distances(self.sp[name], self.arc_changes(name, change, st))
-            out[name] = self._village_times(name, up.at, st["v_cf"], st["v_cb"], st["fwd"],
-                                            st["t_cf"], st["t_cb"], near)
+    # ------------------------------------------------------------------ exact skips
+    def _bound(self, name: str, idx: NDArray[np.int64]) -> tuple[NDArray[np.float64], float]:
+        """Slack of every node toward the selected villages of query ``name`` (cached).
+
+        Returns ``(m, tol)`` with ``m[b] = min_y (dist(b → y) − τ_y)`` over the edge ends
+        ``y`` of the villages ``idx`` (distances on the query's reversed graph, i.e.
+        travel from ``y`` to ``b``), where ``τ_y`` is the largest new distance of ``y``
+        that cannot shorten any selected village's time (its current time minus the time
+        along its edge from ``y``); ``−inf`` where ``b`` reaches an end of an
+        unreachable village. ``tol`` is the margin :meth:`_may_change` keeps against
+        floating-point rounding. One multi-source Dijkstra on the transposed graph
+        (super-source arcs ``C − τ_y ≥ 0``, ``C = max τ``).
+        """
+        memo: dict[tuple[str, bytes], tuple[NDArray[np.float64], float]] = (
+            self.cache.setdefault("bounds", {}))
+        key = (name, idx.tobytes())
+        if key in memo:
+            return memo[key]
+        g = self.graph
+        sp = self.sp[name]
+        n1 = sp.n  # road nodes + the super-source
+        best = self._village_best(name, lambda q: sp.dist[q], self.v_cf, self.v_cb, self.fwd,
+                                  self.t_cf, self.t_cb, self._near_only(self.closed), idx)
+        on = self.v_edge[idx] >= 0
+        vi = idx[on]
+        e = self.v_edge[vi]
+        b = best[on]
+        y = np.concatenate([g.u[e], g.v[e]]).astype(np.int64)
+        with np.errstate(invalid="ignore"):
+            tau = np.concatenate([b - self.v_cb[vi], b - (self.fwd[e] - self.v_cf[vi])])
+        tau = np.where(np.isnan(tau), np.inf, tau)  # unknown: any improvement may count
+        fin = np.isfinite(tau)
+        m = np.full(n1, np.inf)
+        coo = sp.transpose().tocoo()
+        rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
+        data = coo.data.astype(float)
+        scale = 1.0
+        if fin.any():
+            c = float(tau[fin].max())
+            scale += max(abs(c), float(np.abs(tau[fin]).max()))
+            t = csr_from_arrays(np.concatenate([rows, np.full(int(fin.sum()), n1, np.int64)]),
+                                np.concatenate([cols, y[fin]]),
+                                np.concatenate([data, c - tau[fin]]), n1 + 1)
+            r = np.asarray(dijkstra(t, directed=True, indices=n1), dtype=float)[:n1]
+            m = r - c
+        if (~fin).any():
+            t = csr_from_arrays(np.concatenate([rows, np.full(int((~fin).sum()), n1, np.int64)]),
+                                np.concatenate([cols, y[~fin]]),
+                                np.concatenate([data, np.zeros(int((~fin).sum()))]), n1 + 1)
+            r = np.asarray(dijkstra(t, directed=True, indices=n1), dtype=float)[:n1]
+            m[np.isfinite(r)] = -np.inf
+        finite_d = sp.dist[np.isfinite(sp.dist)]
+        if finite_d.size:
+            scale += float(finite_d.max())
+        out = (m, 1e-9 * scale)
+        memo[key] = out
         return out
 
-    def evaluate_full(self, change: EdgeChange, names: list[str] | None = None
+    def _decrease_arcs(self, change: EdgeChange, st: dict[str, Any]
+                       ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64],
+                                  NDArray[np.float64]] | None:
+        """Return the road arcs ``change`` shortens, with a bound on what others save.
+
+        ``None`` when ``change`` closes an edge or lengthens an arc (no skip then).
+        Returns ``(tail, head, new_weight, others)`` on the reversed graph (arc
+        ``v → u`` carries travel ``u → v``): ``others[i]`` bounds what a simple path
+        that avoids arc ``i``'s two nodes' link can save through the shortened arcs,
+        the sum over every *other* node pair of its largest weight decrease (a simple
+        path uses at most one arc between two nodes); ``inf`` when one of them was
+        absent before.
+        """
+        if change.closed.any():
+            return None
+        g = self.graph
+        e = change.edges
+        old = np.concatenate([self.fwd[e], self.bwd[e]])
+        new = np.concatenate([st["fwd"][e], st["bwd"][e]])
+        if np.any(new > old):
+            return None
+        dec = new < old
+        tails = np.concatenate([g.v[e], g.u[e]])[dec].astype(np.int64)
+        heads = np.concatenate([g.u[e], g.v[e]])[dec].astype(np.int64)
+        if not dec.any():
+            return tails, heads, new[dec], np.zeros(0)
+        with np.errstate(invalid="ignore"):
+            save = old[dec] - new[dec]  # inf: the arc is new
+        pair = np.minimum(tails, heads) * np.int64(self.n + 1) + np.maximum(tails, heads)
+        keys, inv = np.unique(pair, return_inverse=True)
+        per_pair = np.zeros(keys.size)
+        np.maximum.at(per_pair, inv, save)
+        infinite = ~np.isfinite(per_pair)
+        finite_sum = float(per_pair[~infinite].sum())
+        own = per_pair[inv]
+        own_inf = ~np.isfinite(own)
+        others = finite_sum - np.where(own_inf, 0.0, own)
+        others_inf = int(infinite.sum()) - own_inf.astype(int) > 0
+        others = np.where(others_inf, np.inf, np.maximum(others, 0.0))
+        return tails, heads, new[dec], others
+
+    def _may_change(self, name: str, idx: NDArray[np.int64], change: EdgeChange,
+                    arcs: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64],
+                                NDArray[np.float64]]) -> bool:
+        """Whether a decrease-only ``change`` can change a selected village's time.
+
+        ``False`` is a proof that the times of villages ``idx`` for query ``name`` stay
+        exactly as they are. The argument: a village's time changes only if the new
+        distance ``D'(y)`` of one of its edge ends falls below ``τ_y``
+        (:meth:`_bound`). A new path to ``y`` shorter than before uses a shortened
+        arc; take the last one, ``a → b``: the rest, ``b → y``, is an unchanged path,
+        so ``D'(y) ≥ D'(a) + w'(a, b) + dist(b → y)``. A shortest path to ``a`` is
+        simple and does not pass through ``b``, so it saves at most ``others`` of the
+        arc (:meth:`_decrease_arcs`): ``D'(a) ≥ max(0, D(a) − others)``. So if
+        ``max(0, D(a) − others) + w' + m[b] ≥ tol`` for every shortened arc, no selected
+        village's time can change. Villages or targets on a changed edge always count
+        as changed (their join partials move).
+        """
+        tails, heads, w_new, others = arcs
+        info = self._focus(name, idx)
+        if info["v_edges"][change.edges].any() or info["t_edges"][change.edges].any():
+            return True
+        if tails.size == 0:
+            return False
+        m, tol = info["m"], info["tol"]
+        d = self.sp[name].dist
+        with np.errstate(invalid="ignore"):
+            lb = np.maximum(d[tails] - others, 0.0)  # inf - inf: nan, see below
+            lb = np.where(np.isinf(others), 0.0, lb)
+            slack = lb + w_new + m[heads]
+        # nan: an unreachable tail (it stays unreachable) against an unbounded slack
+        return bool(np.any(slack < tol))
+
+    def _focus(self, name: str, idx: NDArray[np.int64]) -> dict[str, Any]:
+        """Per query and village selection: the bound and edge masks (cached)."""
+        memo: dict[tuple[str, bytes], dict[str, Any]] = self.cache.setdefault("focus", {})
+        key = (name, idx.tobytes())
+        if key not in memo:
+            m, tol = self._bound(name, idx)
+            ne = int(self.graph.n_edges)
+            v_edges = np.zeros(ne, bool)
+            ve = self.v_edge[idx]
+            v_edges[ve[ve >= 0]] = True
+            t_edges = np.zeros(ne, bool)
+            t_edges[self.t_edge[self._on_edge_targets(name)]] = True
+            memo[key] = {"m": m, "tol": tol, "v_edges": v_edges, "t_edges": t_edges}
+        out: dict[str, Any] = memo[key]
+        return out
+
+    def evaluate(self, change: EdgeChange, names: list[str] | None = None, *,
+                 villages: dict[str, NDArray[np.int64]] | None = None,
+                 ) -> dict[str, NDArray[np.float64]]:
+        """Village minutes per query after ``change`` (exact; the model is not modified).
+
+        Parameters
+        ----------
+        change
+            The edge change.
+        names
+            Queries to evaluate (all when ``None``).
+        villages
+            Per query, the village indices wanted (all villages for a query absent from
+            it, or when ``None``); the result for that query then holds those villages
+            only, in that order. A query whose selected villages an upgrade provably
+            cannot reach (:meth:`_may_change`) is answered from the baseline without
+            any shortest-path work.
+
+        Returns
+        -------
+        dict
+            Query name → minutes per (selected) village.
+        """
+        st = self._apply(change)
+        near = self._near_only(st["closed"])
+        arcs = self._decrease_arcs(change, st)
+        all_idx = np.arange(self.v_edge.size, dtype=np.int64)
+        out: dict[str, NDArray[np.float64]] = {}
+        for name in names if names is not None else list(self.queries):
+            idx = villages.get(name) if villages is not None else None
+            if arcs is not None and not self._may_change(
+                    name, idx if idx is not None else all_idx, change, arcs):
+                base = self._baseline_times(name)
+                out[name] = base[idx] if idx is not None else base.copy()
+                continue
+            sp = self.sp[name]
+            if self._untouched(name, change, st):
+                if not np.isin(self.v_edge if idx is None else self.v_edge[idx],
+                               change.edges).any():
+                    base = self._baseline_times(name)
+                    out[name] = base[idx] if idx is not None else base.copy()
+                    continue
+                out[name] = self._village_times(name, lambda q, sp=sp: sp.dist[q], st["v_cf"],
+                                                st["v_cb"], st["fwd"], st["t_cf"], st["t_cb"],
+                                                near, idx)
+                continue
+            up = update_distances(sp, self.arc_changes(name, change, st))
+            out[name] = self._village_times(name, up.at, st["v_cf"], st["v_cb"], st["fwd"],
+                                            st["t_cf"], st["t_cb"], near, idx)
+        return out
+
+    def _baseline_times(self, name: str) -> NDArray[np.float64]:
+        """Return the memoised baseline times (not a copy: callers index or copy it)."""
+        memo: dict[str, NDArray[np.float64]] = self.cache.setdefault("times", {})
+        if name not in memo:
+            memo[name] = self._times(name)
+        return memo[name]
+
+    def evaluate_full(self, change: EdgeChange, names: list[str] | None = None, *,
+                      villages: dict[str, NDArray[np.int64]] | None = None,
                       ) -> dict[str, NDArray[np.float64]]:
         """Return what :meth:`evaluate` returns, by a full recompute (the reference)."""
         st = self._apply(change)
         near = self._near_only(st["closed"])
         out: dict[str, NDArray[np.float64]] = {}
         for name in names if names is not None else list(self.queries):
+            idx = villages.get(name) if villages is not None else None
             m = patch_csr(self.sp[name].csr, self.arc_changes(name, change, st))
             dist = np.asarray(dijkstra(m, directed=True, indices=self.n), dtype=float)
             out[name] = self._village_times(name, lambda q, d=dist: d[q], st["v_cf"],
-                                            st["v_cb"], st["fwd"], st["t_cf"], st["t_cb"], near)
+                                            st["v_cb"], st["fwd"], st["t_cf"], st["t_cb"], near,
+                                            idx)
         return out
 
     def commit(self, change: EdgeChange) -> None:
