@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
@@ -79,3 +80,93 @@ def test_closure_touches_only_subtree() -> None:
     assert up.nodes.tolist() == [3]
     assert up.values.tolist() == [6.0]
     assert not up.full
+
+
+# --------------------------------------------------------------------------- exact skips
+
+
+def _synthetic_model(seed: int):
+    from contigmap.network import build_network
+    from contigmap.network.incremental import AccessModel
+    from contigmap.synth.scale import make_scale_roads
+
+    roads, _ = make_scale_roads(1500, seed=seed)
+    graph = build_network(roads)
+    rng = np.random.default_rng(seed)
+    lo, hi = graph.node_xy.min(axis=0), graph.node_xy.max(axis=0)
+    villages_xy = lo + rng.random((80, 2)) * (hi - lo)
+    queries = {f"seat:{k}": lo + rng.random((1, 2)) * (hi - lo) for k in range(4)}
+    model = AccessModel.build(graph, villages_xy, queries)
+    sel = {f"seat:{k}": np.arange(k, 80, 4, dtype=np.int64) for k in range(4)}
+    return graph, model, sel, rng
+
+
+def _random_upgrade(graph, rng: np.random.Generator):
+    from contigmap.network.incremental import EdgeChange
+    from contigmap.schema import ROAD_CLASSES, SURFACES
+
+    unpaved = np.flatnonzero(~graph.hardened)
+    edges = rng.choice(unpaved, int(rng.integers(1, 7)), replace=False)
+    if rng.random() < 0.2:  # a stretch of road rebuilt as a county road
+        return EdgeChange.upgrade(edges, road_class=ROAD_CLASSES.index("county"),
+                                  surface=SURFACES.index("paved"))
+    return EdgeChange.upgrade(edges, surface=SURFACES.index("paved"))
+
+
+@pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")
+def test_skipped_queries_really_change_nothing() -> None:
+    # every (upgrade, query) the bound rules out is recomputed in full: the selected
+    # villages' times must be the baseline's, bit for bit; and evaluate() (which skips)
+    # must equal the full recompute on every query, skipped or not
+    graph, model, sel, rng = _synthetic_model(3)
+    skipped = kept = 0
+    for trial in range(120):
+        if trial == 60:  # the bound must follow a committed project
+            model.commit(_random_upgrade(graph, rng))
+        ch = _random_upgrade(graph, rng)
+        full = model.evaluate_full(ch, villages=sel)
+        fast = model.evaluate(ch, villages=sel)
+        for q, idx in sel.items():
+            assert np.array_equal(fast[q], full[q]), (trial, q)
+            if model.affects(ch, q, idx):
+                kept += 1
+            else:
+                skipped += 1
+                assert np.array_equal(full[q], model.times(q)[idx]), (trial, q)
+    assert skipped > 50 and kept > 50  # both paths exercised
+    # all villages at once (no selection): same answers as the full recompute
+    for _ in range(20):
+        ch = _random_upgrade(graph, rng)
+        full = model.evaluate_full(ch)
+        fast = model.evaluate(ch)
+        assert all(np.array_equal(fast[q], full[q]) for q in full)
+
+
+@pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")
+def test_skip_hand_checked() -> None:
+    # seat at x = 0; R1 0-1 km, R2 1-2 km, R3 a 3 km loop from 1 to 2 km, R4 2-3 km;
+    # V2 at 1.4 km (on R2), V1 at 2.4 km (on R4); R4 is an earth road.
+    # Paving R4 cannot help V2: its route runs west over R2 and R1, and the only way
+    # through R4 leads away and back (slack, by hand, 8.8 + 2.4 - 1.92 > 0 minutes).
+    from contigmap.network import build_network
+    from contigmap.network.criticality import own_seat_model
+    from contigmap.network.incremental import EdgeChange
+    from contigmap.schema import SURFACES
+    from tests.test_criticality import _net
+
+    roads, villages, services = _net()
+    roads.loc[roads["road_id"] == "R4", "surface"] = "earth"
+    graph = build_network(roads)
+    model, names = own_seat_model(graph, villages, services)
+    q = str(names[0])
+    r4 = np.flatnonzero(np.asarray(graph.road_id) == "R4")
+    pave = EdgeChange.upgrade(r4, surface=SURFACES.index("paved"))
+    assert not model.affects(pave, q, [1])  # V2: proved unchanged
+    assert model.affects(pave, q, [0])  # V1 sits on R4
+    full = model.evaluate_full(pave, names=[q])[q]
+    base = model.times(q)
+    assert full[1] == base[1]
+    # V1 saves 0.4 km of earth road at 4 - 2.4 min/km
+    assert base[0] - full[0] == pytest.approx(0.4 * 1.6, rel=1e-9)
+    got = model.evaluate(pave, names=[q], villages={q: np.array([1, 0])})[q]
+    assert np.array_equal(got, full[[1, 0]])

@@ -1032,6 +1032,29 @@ class AccessModel:
         # nan: an unreachable tail (it stays unreachable) against an unbounded slack
         return bool(np.any(slack < tol))
 
+    def affects(self, change: EdgeChange, name: str,
+                villages: ArrayLike | None = None) -> bool:
+        """Whether ``change`` may change the times of ``villages`` for query ``name``.
+
+        ``False`` is exact: evaluated in full, ``change`` leaves those villages' times
+        as they are, bit for bit (:meth:`_may_change` gives the proof; it applies to
+        upgrades and new speeds, changes that only shorten arcs). ``True`` means the
+        cheap test could not rule a change out (a closure always answers ``True``).
+
+        Parameters
+        ----------
+        change
+            The edge change.
+        name
+            The query.
+        villages
+            Village indices (all villages when ``None``).
+        """
+        idx = (np.arange(self.v_edge.size, dtype=np.int64) if villages is None
+               else np.asarray(villages, dtype=np.int64).ravel())
+        arcs = self._decrease_arcs(change, self._apply(change))
+        return arcs is None or self._may_change(name, idx, change, arcs)
+
     def _focus(self, name: str, idx: NDArray[np.int64]) -> dict[str, Any]:
         """Per query and village selection: the bound and edge masks (cached)."""
         memo: dict[tuple[str, bytes], dict[str, Any]] = self.cache.setdefault("focus", {})
