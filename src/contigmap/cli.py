@@ -12,14 +12,17 @@ import warnings
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import pandas as pd
 
 from contigmap import __version__
 from contigmap.errors import ContigmapError
-from contigmap.network.speeds import Season
+
+if TYPE_CHECKING:
+    from contigmap.network.speeds import Season
+    from contigmap.render.web import Basemap
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,6 +76,18 @@ def main() -> None:
     cli(prog_name="contigmap")
 
 
+def _basemap_options(func: F) -> F:
+    """Add --basemap and --tianditu-key to a command that draws a web map."""
+    func = click.option(
+        "--tianditu-key", envvar="TIANDITU_KEY", default=None,
+        help="天地图 key for --basemap tianditu (or set TIANDITU_KEY).")(func)
+    func = click.option(
+        "--basemap", type=click.Choice(["none", "osm", "tianditu"]), default="none",
+        show_default=True,
+        help="Tiles under the map: none works offline; osm and tianditu need the network.")(func)
+    return func
+
+
 def _stage_printer(quiet: bool) -> Callable[[str], None] | None:
     if quiet:
         return None
@@ -121,16 +136,19 @@ Examples:
 @click.option("--scenario", "scenario_files", multiple=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="A road scenario to evaluate and map (repeatable).")
+@_basemap_options
 @click.pass_context
 @_fail_cleanly
 def run(ctx: click.Context, region: Path, out_dir: Path, season: Season, online: bool,
-        priority_config: Path | None, scenario_files: tuple[Path, ...]) -> None:
+        priority_config: Path | None, scenario_files: tuple[Path, ...], basemap: Basemap,
+        tianditu_key: str | None) -> None:
     """Run the whole pipeline on REGION (a region.yaml) and write maps, tables and a manifest."""
     from contigmap.pipeline import run as run_pipeline
 
     quiet = ctx.obj["quiet"]
     result = run_pipeline(region, out_dir, offline=not online, season=season,
                           priority_config=priority_config, scenarios=scenario_files,
+                          basemap=basemap, tianditu_key=tianditu_key,
                           progress=_stage_printer(quiet), show_progress_bars=not quiet)
     click.echo(f"contigmap: wrote {out_dir}")
     _print_outputs(result)
@@ -152,10 +170,11 @@ Examples:
               default=Path("scenarios"), show_default=True,
               help="Folder whose huayuan_*.yaml road scenarios are compared in the demo.")
 @click.option("--online", is_flag=True, help="Load map scripts from CDNs instead of inlining.")
+@_basemap_options
 @click.pass_context
 @_fail_cleanly
 def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, scenarios_dir: Path,
-         online: bool) -> None:
+         online: bool, basemap: Basemap, tianditu_key: str | None) -> None:
     """Run the whole pipeline on the embedded demo region, 花垣县 (Huayuan county, Hunan).
 
     The county outline, townships, villages and census figures are real; terrain, roads,
@@ -172,6 +191,7 @@ def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, scenarios_dir: Pat
         manifest = make_demo_region(layers_dir, progress=not quiet)
     scenario_files = sorted(scenarios_dir.glob("huayuan_*.yaml")) if scenarios_dir.is_dir() else []
     result = run_pipeline(manifest, out_dir, offline=not online, scenarios=scenario_files,
+                          basemap=basemap, tianditu_key=tianditu_key,
                           progress=_stage_printer(quiet), show_progress_bars=not quiet)
     click.echo(f"contigmap demo: 花垣县 (illustrative data) → {out_dir}")
     _print_outputs(result)

@@ -32,7 +32,7 @@ from contigmap.network.speeds import Season
 from contigmap.priority.costs import PriorityConfig
 from contigmap.priority.run import INTERVENTIONS, PriorityResults
 from contigmap.relocation.run import RelocationPlan
-from contigmap.render.web import MapLayer
+from contigmap.render.web import Basemap, MapLayer
 from contigmap.scenario import ScenarioResult
 
 __all__ = [
@@ -390,6 +390,8 @@ def run(
     season: Season = "dry",
     priority_config: str | Path | None = None,
     scenarios: Sequence[str | Path] = (),
+    basemap: Basemap = "none",
+    tianditu_key: str | None = None,
     progress: Progress | None = None,
     show_progress_bars: bool = False,
 ) -> RunResult:
@@ -411,6 +413,9 @@ def run(
         A priorities YAML file; the packaged defaults when omitted.
     scenarios
         Road scenario files to evaluate and compare (tables and map layers).
+    basemap, tianditu_key
+        Map tiles under the layers: ``none`` (works offline), ``osm``, or ``tianditu``
+        (天地图, with the user's key).
     progress
         Called with each stage's name as it starts (the CLI shows it).
     show_progress_bars
@@ -460,7 +465,8 @@ def run(
                 tables = write_scenario_outputs(state.scenarios, stage / "scenarios")
                 written.update({f"scenarios_{k}": v for k, v in tables.items()})
         with timer.stage("render"):
-            written["map"] = _render(state, stage / "map.html", offline=offline)
+            written["map"] = _render(state, stage / "map.html", offline=offline,
+                                     basemap=basemap, tianditu_key=tianditu_key)
         with timer.stage("report"):
             written.update(_report(state, stage))
         write_run_manifest(
@@ -524,7 +530,35 @@ def _map_layers(state: RegionState) -> list[MapLayer]:
     return layers
 
 
-def _render(state: RegionState, path: Path, *, offline: bool) -> Path:
+def _map_facts(state: RegionState) -> list[tuple[str, str]]:
+    """Headline figures for the map's key-figures panel."""
+    v, net = state.villages, state.network
+    facts: list[tuple[str, str]] = []
+    if "poor_pop" in v and "pop_registry" in v and v["pop_registry"].sum() > 0:
+        facts.append(("贫困发生率 poverty incidence",
+                      f"{v['poor_pop'].sum() / v['pop_registry'].sum():.1%} "
+                      f"({v['poor_pop'].sum():,.0f} poor people)"))
+    if net.county_summary is not None and len(net.county_summary):
+        county = net.county_summary.iloc[0]
+        facts.append(("农村通达指数 Rural Access Index", f"{county['rai']:.1%}"))
+        facts.append(("未通硬化路到乡镇的村 villages without a hardened road to the township",
+                      f"{int(county['villages_without_hardened_road'])} / {len(v)}"))
+        facts.append(("60分钟内到乡镇驻地的人口 people within 60 min of the seat",
+                      f"{county['share_within_60min_seat']:.1%}"))
+    if "tt_own_township_seat_min" in v:
+        slow = v.nlargest(3, "tt_own_township_seat_min")
+        facts.append(("最慢的村 slowest villages", "、".join(
+            f"{n}（{t:.0f}分钟）" for n, t in
+            zip(slow["name"], slow["tt_own_township_seat_min"], strict=True))))
+    if state.relocation is not None:
+        r = state.relocation.summary
+        facts.append(("建议搬迁 people to relocate",
+                      f"{r.get('people_to_relocate', 0):,.0f} → {r.get('sites_used', 0)} sites"))
+    return facts
+
+
+def _render(state: RegionState, path: Path, *, offline: bool, basemap: Basemap = "none",
+            tianditu_key: str | None = None) -> Path:
     from contigmap.render.web import render_web_map
 
     data = state.data
@@ -539,6 +573,9 @@ def _render(state: RegionState, path: Path, *, offline: bool) -> Path:
         source_note=config.source_note or "",
         illustrative=config.illustrative,
         offline=offline,
+        basemap=basemap,
+        tianditu_key=tianditu_key,
+        facts=_map_facts(state),
     )
 
 

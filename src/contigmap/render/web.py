@@ -839,6 +839,10 @@ _CSS: Final[str] = """
   font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
   sans-serif; }
 .cm-title h1 { margin: 0; font-size: 18px; font-weight: 700; color: #222; }
+.cm-facts { margin-top: 4px; font-size: 12px; text-align: left; pointer-events: auto; }
+.cm-facts summary { cursor: pointer; color: #444; text-align: center; }
+.cm-facts th { font-weight: 400; color: #555; padding: 1px 8px 1px 0; vertical-align: top; }
+.cm-facts td { font-weight: 600; max-width: 320px; }
 .cm-badge { display: inline-block; margin-top: 3px; padding: 1px 8px; border-radius: 3px;
   background: #b2182b; color: #fff; font-size: 12px; }
 .cm-note { background: rgba(255,255,255,0.88); padding: 3px 8px; font-size: 11px; color: #333;
@@ -994,13 +998,14 @@ def build_web_map(
     indicators: Sequence[IndicatorSpec] | None = None,
     simplify_m: float = 10.0,
     precision: int = 5,
+    facts: Sequence[tuple[str, str]] = (),
 ) -> folium.Map:
     """Build the interactive map as a :class:`folium.Map` (see :func:`render_web_map`).
 
     Parameters
     ----------
     villages, roads, boundaries, extra_layers, title, source_note, illustrative, offline,
-    basemap, tianditu_key, indicators, simplify_m, precision
+    basemap, tianditu_key, indicators, simplify_m, precision, facts
         As in :func:`render_web_map`.
 
     Returns
@@ -1075,8 +1080,12 @@ def build_web_map(
         )
     header.add_child(Element(f"<style>{_CSS}</style>"), name="contigmap_css")
     badge = '<div class="cm-badge">示意数据 / illustrative data</div>' if illustrative else ""
+    fact_rows = "".join(f"<tr><th>{_text(k)}</th><td>{_text(v)}</td></tr>" for k, v in facts)
+    panel = (f'<details class="cm-facts"><summary>要点 Key figures</summary>'
+             f"<table>{fact_rows}</table></details>") if facts else ""
     m.get_root().html.add_child(
-        Element(f'<div class="cm-title"><h1>{_text(title)}</h1>{badge}</div>'), name="cm_title"
+        Element(f'<div class="cm-title"><h1>{_text(title)}</h1>{badge}{panel}</div>'),
+        name="cm_title",
     )
 
     if basemap != "none":
@@ -1157,6 +1166,7 @@ def render_web_map(
     indicators: Sequence[IndicatorSpec] | None = None,
     simplify_m: float = 10.0,
     precision: int = 5,
+    facts: Sequence[tuple[str, str]] = (),
 ) -> Path:
     """Write the interactive village map as one HTML file (atomically).
 
@@ -1191,6 +1201,9 @@ def render_web_map(
         Display simplification tolerance for lines and polygons, in metres (0: none).
     precision
         Decimals kept in longitude and latitude (5 is about 1 m).
+    facts
+        Headline figures as (label, value) pairs, shown in a folding panel under the
+        title (data text: escaped).
 
     Returns
     -------
@@ -1211,6 +1224,7 @@ def render_web_map(
         indicators=indicators,
         simplify_m=simplify_m,
         precision=precision,
+        facts=facts,
     )
     html = m.get_root().render()
     html = html.replace("<html>", '<html lang="zh-CN">', 1)
