@@ -346,40 +346,57 @@ def _decrease(
     sp: ShortestPaths, dec: ArcChanges, overlay: dict[int, dict[int, float]],
     new: dict[int, float],
 ) -> None:
-    """Decrease-only propagation (in place on ``new``), binary heap over the CSR arrays."""
+    """Decrease-only propagation (in place on ``new``), binary heap over the CSR arrays.
+
+    Rows of the CSR graph are turned into Python lists the first time they are
+    scanned and kept in ``sp.cache`` (candidates evaluated on one baseline touch the
+    same neighbourhoods again and again), as is the distance array.
+    """
     n = sp.n
-    dist = sp.dist
+    cache = sp.cache
+    if "dist_list" not in cache:
+        cache["dist_list"] = sp.dist.tolist()
+    dist: list[float] = cache["dist_list"]
+    adj: dict[int, tuple[list[int], list[float]]] = cache.setdefault("adj", {})
     indptr = sp.csr.indptr
     indices = sp.csr.indices
     data = sp.csr.data
+    inf = float("inf")
+    get = new.get
+    push = heapq.heappush
+    pop = heapq.heappop
 
     def cur(x: int) -> float:
-        got = new.get(x)
+        got = get(x)
         if got is not None:
             return got
-        return float(dist[x]) if x < n else np.inf
+        return dist[x] if x < n else inf
 
     heap: list[tuple[float, int]] = []
     for a, b, w in zip(dec.tail.tolist(), dec.head.tolist(), dec.weight.tolist(), strict=True):
         da = cur(a)
-        if da == np.inf:
+        if da == inf:
             continue
         cand = da + w
         if cand < cur(b):
             new[b] = cand
-            heapq.heappush(heap, (cand, b))
+            push(heap, (cand, b))
     while heap:
-        d, x = heapq.heappop(heap)
-        if d > cur(x):
+        d, x = pop(heap)
+        if d > new[x]:  # stale entry (every pushed node has a value in ``new``)
             continue
         ov = overlay.get(x)
         if x < n:
-            lo, hi = int(indptr[x]), int(indptr[x + 1])
-            heads = indices[lo:hi].tolist()
-            ws = data[lo:hi].tolist()
+            row = adj.get(x)
+            if row is None:
+                lo, hi = int(indptr[x]), int(indptr[x + 1])
+                row = (indices[lo:hi].tolist(), data[lo:hi].tolist())
+                adj[x] = row
+            heads, ws = row
             if ov is not None:
                 ws = [ov.get(h, w) for h, w in zip(heads, ws, strict=True)]
-                extra = [(h, w) for h, w in ov.items() if h not in set(heads)]
+                have = set(heads)
+                extra = [(h, w) for h, w in ov.items() if h not in have]
                 heads = heads + [h for h, _ in extra]
                 ws = ws + [w for _, w in extra]
         elif ov is not None:
@@ -388,9 +405,12 @@ def _decrease(
             continue
         for h, w in zip(heads, ws, strict=True):
             cand = d + w
-            if cand < cur(h):
+            got = get(h)
+            if got is None:
+                got = dist[h] if h < n else inf
+            if cand < got:
                 new[h] = cand
-                heapq.heappush(heap, (cand, h))
+                push(heap, (cand, h))
 
 
 def _increase(
@@ -712,7 +732,7 @@ class AccessModel:
         return csr_from_arrays(rows.astype(np.int64), cols.astype(np.int64), ws, self.n + 1)
 
     def _rebuild(self) -> None:
-        for key in ("times", "bounds", "focus"):
+        for key in ("times", "bounds", "focus"):  # "multi" stays: the topology is fixed
             self.cache.pop(key, None)
         for name in self.queries:
             self.sp[name] = shortest_paths(self._csr(name), self.n)
@@ -1000,14 +1020,15 @@ class AccessModel:
         others = np.where(others_inf, np.inf, np.maximum(others, 0.0))
         return tails, heads, new[dec], others
 
-    def _may_change(self, name: str, idx: NDArray[np.int64], change: EdgeChange,
+    def _may_change(self, names: list[str], idxs: list[NDArray[np.int64]],
+                    change: EdgeChange,
                     arcs: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64],
-                                NDArray[np.float64]]) -> bool:
-        """Whether a decrease-only ``change`` can change a selected village's time.
+                                NDArray[np.float64]]) -> NDArray[np.bool_]:
+        """Per query: whether a decrease-only ``change`` can change a selected village's time.
 
-        ``False`` is a proof that the times of villages ``idx`` for query ``name`` stay
-        exactly as they are. The argument: a village's time changes only if the new
-        distance ``D'(y)`` of one of its edge ends falls below ``τ_y``
+        ``False`` is a proof that the times of villages ``idxs[k]`` for query
+        ``names[k]`` stay exactly as they are. The argument: a village's time changes
+        only if the new distance ``D'(y)`` of one of its edge ends falls below ``τ_y``
         (:meth:`_bound`). A new path to ``y`` shorter than before uses a shortened
         arc; take the last one, ``a → b``: the rest, ``b → y``, is an unchanged path,
         so ``D'(y) ≥ D'(a) + w'(a, b) + dist(b → y)``. A shortest path to ``a`` is
@@ -1015,22 +1036,21 @@ class AccessModel:
         arc (:meth:`_decrease_arcs`): ``D'(a) ≥ max(0, D(a) − others)``. So if
         ``max(0, D(a) − others) + w' + m[b] ≥ tol`` for every shortened arc, no selected
         village's time can change. Villages or targets on a changed edge always count
-        as changed (their join partials move).
+        as changed (their join partials move). All queries are tested at once on
+        stacked arrays (:meth:`_focus`).
         """
         tails, heads, w_new, others = arcs
-        info = self._focus(name, idx)
-        if info["v_edges"][change.edges].any() or info["t_edges"][change.edges].any():
-            return True
+        info = self._focus(names, idxs)
+        e = change.edges
+        hit = info["edges"][:, e].any(axis=1)
         if tails.size == 0:
-            return False
-        m, tol = info["m"], info["tol"]
-        d = self.sp[name].dist
+            return np.asarray(hit, dtype=bool)
         with np.errstate(invalid="ignore"):
-            lb = np.maximum(d[tails] - others, 0.0)  # inf - inf: nan, see below
-            lb = np.where(np.isinf(others), 0.0, lb)
-            slack = lb + w_new + m[heads]
+            lb = np.maximum(info["dist"][:, tails] - others, 0.0)  # inf - inf: nan, below
+            lb[:, np.isinf(others)] = 0.0
+            slack = lb + w_new + info["m"][:, heads]
         # nan: an unreachable tail (it stays unreachable) against an unbounded slack
-        return bool(np.any(slack < tol))
+        return np.asarray(hit | (slack < info["tol"][:, None]).any(axis=1), dtype=bool)
 
     def affects(self, change: EdgeChange, name: str,
                 villages: ArrayLike | None = None) -> bool:
@@ -1053,22 +1073,42 @@ class AccessModel:
         idx = (np.arange(self.v_edge.size, dtype=np.int64) if villages is None
                else np.asarray(villages, dtype=np.int64).ravel())
         arcs = self._decrease_arcs(change, self._apply(change))
-        return arcs is None or self._may_change(name, idx, change, arcs)
+        return arcs is None or bool(self._may_change([name], [idx], change, arcs)[0])
 
-    def _focus(self, name: str, idx: NDArray[np.int64]) -> dict[str, Any]:
-        """Per query and village selection: the bound and edge masks (cached)."""
-        memo: dict[tuple[str, bytes], dict[str, Any]] = self.cache.setdefault("focus", {})
-        key = (name, idx.tobytes())
+    def _focus(self, names: list[str], idxs: list[NDArray[np.int64]]) -> dict[str, Any]:
+        """Stacked per-query arrays for :meth:`_may_change` (cached per selection).
+
+        ``dist`` and ``m`` (queries × nodes), ``tol`` (per query) and ``edges``
+        (queries × edges: a selected village or a target of the query is on the edge).
+        """
+        memo: dict[tuple[tuple[str, bytes], ...], dict[str, Any]] = self.cache.setdefault(
+            "focus", {})
+        key = tuple((q, i.tobytes()) for q, i in zip(names, idxs, strict=True))
         if key not in memo:
-            m, tol = self._bound(name, idx)
             ne = int(self.graph.n_edges)
-            v_edges = np.zeros(ne, bool)
-            ve = self.v_edge[idx]
-            v_edges[ve[ve >= 0]] = True
-            t_edges = np.zeros(ne, bool)
-            t_edges[self.t_edge[self._on_edge_targets(name)]] = True
-            memo[key] = {"m": m, "tol": tol, "v_edges": v_edges, "t_edges": t_edges}
+            edges = np.zeros((len(names), ne), bool)
+            ms, tols = [], []
+            for k, (q, idx) in enumerate(zip(names, idxs, strict=True)):
+                m, tol = self._bound(q, idx)
+                ms.append(m)
+                tols.append(tol)
+                ve = self.v_edge[idx]
+                edges[k, ve[ve >= 0]] = True
+                edges[k, self.t_edge[self._on_edge_targets(q)]] = True
+            memo[key] = {"m": np.vstack(ms), "tol": np.asarray(tols, dtype=float),
+                         "dist": np.vstack([self.sp[q].dist for q in names]), "edges": edges}
         out: dict[str, Any] = memo[key]
+        return out
+
+    def _multi_edges(self) -> NDArray[np.bool_]:
+        """Per edge: another edge joins the same two nodes (cached)."""
+        if "multi" not in self.cache:
+            g = self.graph
+            lo, hi = np.minimum(g.u, g.v), np.maximum(g.u, g.v)
+            key = lo.astype(np.int64) * (self.n + 1) + hi
+            _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+            self.cache["multi"] = np.asarray(cnt[inv] > 1, dtype=bool)
+        out: NDArray[np.bool_] = self.cache["multi"]
         return out
 
     def evaluate(self, change: EdgeChange, names: list[str] | None = None, *,
@@ -1097,16 +1137,40 @@ class AccessModel:
         st = self._apply(change)
         near = self._near_only(st["closed"])
         arcs = self._decrease_arcs(change, st)
-        all_idx = np.arange(self.v_edge.size, dtype=np.int64)
+        qnames = list(names) if names is not None else list(self.queries)
+        picks = [villages.get(q) if villages is not None else None for q in qnames]
+        may = np.ones(len(qnames), bool)
+        simple: dict[int, dict[int, float]] | None = None
+        if arcs is not None:
+            all_idx = np.arange(self.v_edge.size, dtype=np.int64)
+            may = self._may_change(qnames, [i if i is not None else all_idx for i in picks],
+                                   change, arcs)
+            if may.any() and not self._multi_edges()[change.edges].any():
+                # arcs of single edges only shorten: propagate them directly
+                simple = {}
+                for a, b, w in zip(arcs[0].tolist(), arcs[1].tolist(), arcs[2].tolist(),
+                                   strict=True):
+                    simple.setdefault(a, {})[b] = w
         out: dict[str, NDArray[np.float64]] = {}
-        for name in names if names is not None else list(self.queries):
-            idx = villages.get(name) if villages is not None else None
-            if arcs is not None and not self._may_change(
-                    name, idx if idx is not None else all_idx, change, arcs):
+        for name, idx, maybe in zip(qnames, picks, may.tolist(), strict=True):
+            if not maybe:
                 base = self._baseline_times(name)
                 out[name] = base[idx] if idx is not None else base.copy()
                 continue
             sp = self.sp[name]
+            tg = self._on_edge_targets(name)
+            if (simple is not None and arcs is not None
+                    and not (tg.size and np.isin(self.t_edge[tg], change.edges).any())):
+                new: dict[int, float] = {}
+                _decrease(sp, ArcChanges(arcs[0], arcs[1], arcs[2]), simple, new)
+                dist = sp.dist
+                if new:
+                    dist = dist.copy()
+                    dist[np.fromiter(new.keys(), np.int64, len(new))] = np.fromiter(
+                        new.values(), float, len(new))
+                out[name] = self._village_times(name, dist.__getitem__, st["v_cf"], st["v_cb"],
+                                                st["fwd"], st["t_cf"], st["t_cb"], near, idx)
+                continue
             if self._untouched(name, change, st):
                 if not np.isin(self.v_edge if idx is None else self.v_edge[idx],
                                change.edges).any():
