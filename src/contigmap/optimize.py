@@ -290,7 +290,9 @@ def project_gain_function(
         ch = merge(s)
         if ch is None:
             return offset[0]
-        return offset[0] + total(model.evaluate(ch, names=queries, villages=sel), current)
+        # queries proved unchanged add exactly 0.0: leave them out
+        return offset[0] + total(model.evaluate(ch, names=queries, villages=sel,
+                                                skip_unchanged=True), current)
 
     def commit(k: int) -> None:
         ch = merge(frozenset([k]))

@@ -768,7 +768,7 @@ class AccessModel:
         # targets on the same edge: straight along it
         tg = self._on_edge_targets(name)
         if tg.size:
-            same = np.flatnonzero(np.isin(v_edge, self.t_edge[tg]))
+            same = np.flatnonzero(self._target_edges(name)[e] & (v_edge >= 0))
             for i in same.tolist():
                 if near is not None and near[i]:
                     continue
@@ -777,6 +777,15 @@ class AccessModel:
                 direct = np.where(ahead, t_cf[on] - cf[i], cb[i] - t_cb[on]) + self.t_out[on]
                 best[i] = min(best[i], float(np.maximum(direct, 0.0).min()))
         return np.asarray(best, dtype=float)
+
+    def _target_edges(self, name: str) -> NDArray[np.bool_]:
+        """Per edge: a target of query ``name`` is joined to it (cached)."""
+        memo: dict[str, NDArray[np.bool_]] = self.cache.setdefault("tmask", {})
+        if name not in memo:
+            mask = np.zeros(int(self.graph.n_edges), bool)
+            mask[self.t_edge[self._on_edge_targets(name)]] = True
+            memo[name] = mask
+        return memo[name]
 
     def _on_edge_targets(self, name: str) -> NDArray[np.int64]:
         """Targets of query ``name`` joined to an edge (cached)."""
@@ -1007,10 +1016,19 @@ class AccessModel:
             return tails, heads, new[dec], np.zeros(0)
         with np.errstate(invalid="ignore"):
             save = old[dec] - new[dec]  # inf: the arc is new
-        pair = np.minimum(tails, heads) * np.int64(self.n + 1) + np.maximum(tails, heads)
-        keys, inv = np.unique(pair, return_inverse=True)
-        per_pair = np.zeros(keys.size)
-        np.maximum.at(per_pair, inv, save)
+        if self._multi_edges()[e].any():
+            pair = np.minimum(tails, heads) * np.int64(self.n + 1) + np.maximum(tails, heads)
+            keys, inv = np.unique(pair, return_inverse=True)
+            per_pair = np.zeros(keys.size)
+            np.maximum.at(per_pair, inv, save)
+        else:  # one edge per node pair: its two arcs
+            k = e.size
+            both = np.zeros(2 * k)
+            both[dec] = save
+            per_edge = np.maximum(both[:k], both[k:])
+            inv = np.concatenate([np.arange(k), np.arange(k)])[dec]
+            keep = (both[:k] > 0) | (both[k:] > 0)
+            per_pair = np.where(keep, per_edge, 0.0)
         infinite = ~np.isfinite(per_pair)
         finite_sum = float(per_pair[~infinite].sum())
         own = per_pair[inv]
@@ -1113,6 +1131,7 @@ class AccessModel:
 
     def evaluate(self, change: EdgeChange, names: list[str] | None = None, *,
                  villages: dict[str, NDArray[np.int64]] | None = None,
+                 skip_unchanged: bool = False,
                  ) -> dict[str, NDArray[np.float64]]:
         """Village minutes per query after ``change`` (exact; the model is not modified).
 
@@ -1128,6 +1147,9 @@ class AccessModel:
             only, in that order. A query whose selected villages an upgrade provably
             cannot reach (:meth:`_may_change`) is answered from the baseline without
             any shortest-path work.
+        skip_unchanged
+            Leave such queries out of the result (their times are the baseline's,
+            :meth:`times`).
 
         Returns
         -------
@@ -1154,13 +1176,14 @@ class AccessModel:
         out: dict[str, NDArray[np.float64]] = {}
         for name, idx, maybe in zip(qnames, picks, may.tolist(), strict=True):
             if not maybe:
+                if skip_unchanged:
+                    continue
                 base = self._baseline_times(name)
                 out[name] = base[idx] if idx is not None else base.copy()
                 continue
             sp = self.sp[name]
-            tg = self._on_edge_targets(name)
             if (simple is not None and arcs is not None
-                    and not (tg.size and np.isin(self.t_edge[tg], change.edges).any())):
+                    and not self._target_edges(name)[change.edges].any()):
                 new: dict[int, float] = {}
                 _decrease(sp, ArcChanges(arcs[0], arcs[1], arcs[2]), simple, new)
                 dist = sp.dist
