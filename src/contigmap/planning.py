@@ -235,6 +235,16 @@ def _scenario_map(state: RegionState, results: Sequence[ScenarioResult], path: P
     )
 
 
+def _network_state(region_path: str | Path, *, season: Season, timer: StageTimer,
+                   what: str) -> RegionState:
+    """Load, profile and route a region for a network analysis that needs township seats."""
+    state = prepare(region_path, season=season, priorities=False, timer=timer)
+    if state.data.services is None:
+        msg = f"{what} needs the services layer (township seats); declare `services:`"
+        raise ConfigError(msg)
+    return state
+
+
 def run_criticality(
     region_path: str | Path,
     out_dir: str | Path,
@@ -249,10 +259,7 @@ def run_criticality(
 
     out = Path(out_dir)
     timer = timer or StageTimer(RunResult(out_dir=out), None)
-    state = prepare(region_path, season=season, priorities=False, timer=timer)
-    if state.data.services is None:
-        msg = "criticality needs the services layer (township seats); declare `services:`"
-        raise ConfigError(msg)
+    state = _network_state(region_path, season=season, timer=timer, what="criticality")
     with timer.stage("criticality"):
         crit = road_criticality(state.network.graph, state.villages, state.data.services,
                                 season=season)
@@ -316,10 +323,7 @@ def run_optimise(
 
     out = Path(out_dir)
     timer = timer or StageTimer(RunResult(out_dir=out), None)
-    state = prepare(region_path, season=season, priorities=False, timer=timer)
-    if state.data.services is None:
-        msg = "the optimiser needs the services layer (township seats); declare `services:`"
-        raise ConfigError(msg)
+    state = _network_state(region_path, season=season, timer=timer, what="the optimiser")
     table = _read_candidates(Path(candidates)) if candidates is not None else None
     with timer.stage("optimise"):
         chosen = optimise_projects(state.network.graph, state.villages, state.data.services,
