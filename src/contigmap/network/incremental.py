@@ -350,13 +350,11 @@ def _decrease(
 
     Rows of the CSR graph are turned into Python lists the first time they are
     scanned and kept in ``sp.cache`` (candidates evaluated on one baseline touch the
-    same neighbourhoods again and again), as is the distance array.
+    same neighbourhoods again and again).
     """
     n = sp.n
     cache = sp.cache
-    if "dist_list" not in cache:
-        cache["dist_list"] = sp.dist.tolist()
-    dist: list[float] = cache["dist_list"]
+    item = sp.dist.item
     adj: dict[int, tuple[list[int], list[float]]] = cache.setdefault("adj", {})
     indptr = sp.csr.indptr
     indices = sp.csr.indices
@@ -370,7 +368,7 @@ def _decrease(
         got = get(x)
         if got is not None:
             return got
-        return dist[x] if x < n else inf
+        return item(x) if x < n else inf
 
     heap: list[tuple[float, int]] = []
     for a, b, w in zip(dec.tail.tolist(), dec.head.tolist(), dec.weight.tolist(), strict=True):
@@ -407,7 +405,7 @@ def _decrease(
             cand = d + w
             got = get(h)
             if got is None:
-                got = dist[h] if h < n else inf
+                got = item(h) if h < n else inf
             if cand < got:
                 new[h] = cand
                 push(heap, (cand, h))
