@@ -94,3 +94,17 @@ def test_misspelt_required_key_is_reported_as_misspelt(tmp_path: Path) -> None:
     text = _roads("{pth: roads.gpkg}")
     with pytest.raises(ConfigError, match=r"unknown key 'layers\.roads\.pth': did you mean 'path'"):
         load_region(_write(tmp_path, text))
+
+
+def test_readme_manifest_example_is_valid() -> None:
+    import re
+
+    import yaml
+
+    from contigmap.config import RegionConfig
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", readme, re.S)
+    assert block is not None
+    region = RegionConfig.model_validate(yaml.safe_load(block.group(1)))
+    assert region.layers.services is not None and region.layers.services.datum == "gcj02"
