@@ -247,12 +247,20 @@ def project_gain_function(
     projects: list[EdgeChange],
     *,
     unreachable_min: float = 240.0,
+    reference: bool = False,
 ) -> tuple[GainFn, Callable[[int], None]]:
     """Gain function and commit hook for :func:`choose_projects` over an access model.
 
     ``gain(S)`` is the weighted travel-time reduction of the projects in ``S`` on top of
     the projects committed so far, plus the committed gain (so it is the gain of
     ``S`` ∪ committed from the baseline when ``S`` contains the committed projects).
+
+    Each village counts toward its own query only, so each query is evaluated on its
+    own villages (:meth:`AccessModel.evaluate` with ``villages``), and a query the
+    projects provably cannot reach costs no shortest-path work and adds exactly 0.
+    ``reference=True`` evaluates every query by a full recompute instead
+    (:meth:`AccessModel.evaluate_full`; slow, for checks and benchmarks); both give the
+    same floats.
     """
     queries = [q for q in np.unique(names).tolist() if q in model.queries]
     # each query only matters for its own villages: evaluate those alone, which lets the
@@ -290,6 +298,9 @@ def project_gain_function(
         ch = merge(s)
         if ch is None:
             return offset[0]
+        if reference:
+            return offset[0] + total(model.evaluate_full(ch, names=queries, villages=sel),
+                                     current)
         # queries proved unchanged add exactly 0.0: leave them out
         return offset[0] + total(model.evaluate(ch, names=queries, villages=sel,
                                                 skip_unchanged=True), current)

@@ -344,9 +344,14 @@ def update_distances(
 
 def _decrease(
     sp: ShortestPaths, dec: ArcChanges, overlay: dict[int, dict[int, float]],
-    new: dict[int, float],
+    new: dict[int, float], stop: float = np.inf,
 ) -> None:
     """Decrease-only propagation (in place on ``new``), binary heap over the CSR arrays.
+
+    With a finite ``stop`` the propagation ends once the smallest tentative distance
+    reaches it: every distance below ``stop`` is then final and exact, and every node
+    left with a larger tentative value has a true distance of at least ``stop`` (the
+    caller needs no more).
 
     Rows of the CSR graph are turned into Python lists the first time they are
     scanned and kept in ``sp.cache`` (candidates evaluated on one baseline touch the
@@ -380,6 +385,8 @@ def _decrease(
             new[b] = cand
             push(heap, (cand, b))
     while heap:
+        if heap[0][0] >= stop:
+            break
         d, x = pop(heap)
         if d > new[x]:  # stale entry (every pushed node has a value in ``new``)
             continue
@@ -554,6 +561,10 @@ class AccessModel:
     v_pos: list[tuple[int, float]] = field(default_factory=list)
     t_pos: list[tuple[int, float]] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    counts: dict[str, int] = field(default_factory=lambda: {"skipped": 0, "propagated": 0,
+                                                            "general": 0}, repr=False)
+    """Queries :meth:`evaluate` answered: proved unchanged (``skipped``), by the direct
+    decrease propagation (``propagated``) or by :func:`update_distances` (``general``)."""
 
     @property
     def n(self) -> int:
@@ -929,19 +940,21 @@ class AccessModel:
         return not bool(np.isin(self.t_edge[tg], e).any())
 
     # ------------------------------------------------------------------ exact skips
-    def _bound(self, name: str, idx: NDArray[np.int64]) -> tuple[NDArray[np.float64], float]:
+    def _bound(self, name: str, idx: NDArray[np.int64]
+               ) -> tuple[NDArray[np.float64], float, float]:
         """Slack of every node toward the selected villages of query ``name`` (cached).
 
-        Returns ``(m, tol)`` with ``m[b] = min_y (dist(b → y) − τ_y)`` over the edge ends
+        Returns ``(m, tol, tau_max)`` with ``m[b] = min_y (dist(b → y) − τ_y)`` over the edge ends
         ``y`` of the villages ``idx`` (distances on the query's reversed graph, i.e.
         travel from ``y`` to ``b``), where ``τ_y`` is the largest new distance of ``y``
         that cannot shorten any selected village's time (its current time minus the time
         along its edge from ``y``); ``−inf`` where ``b`` reaches an end of an
         unreachable village. ``tol`` is the margin :meth:`_may_change` keeps against
-        floating-point rounding. One multi-source Dijkstra on the transposed graph
-        (super-source arcs ``C − τ_y ≥ 0``, ``C = max τ``).
+        floating-point rounding, and ``tau_max`` the largest ``τ_y`` (``inf`` if one is).
+        One multi-source Dijkstra on the transposed graph (super-source arcs
+        ``C − τ_y ≥ 0``, ``C = max τ``).
         """
-        memo: dict[tuple[str, bytes], tuple[NDArray[np.float64], float]] = (
+        memo: dict[tuple[str, bytes], tuple[NDArray[np.float64], float, float]] = (
             self.cache.setdefault("bounds", {}))
         key = (name, idx.tobytes())
         if key in memo:
@@ -982,7 +995,8 @@ class AccessModel:
         finite_d = sp.dist[np.isfinite(sp.dist)]
         if finite_d.size:
             scale += float(finite_d.max())
-        out = (m, 1e-9 * scale)
+        tau_max = float(tau.max()) if tau.size else -np.inf
+        out = (m, 1e-9 * scale, tau_max)
         memo[key] = out
         return out
 
@@ -1094,8 +1108,10 @@ class AccessModel:
     def _focus(self, names: list[str], idxs: list[NDArray[np.int64]]) -> dict[str, Any]:
         """Stacked per-query arrays for :meth:`_may_change` (cached per selection).
 
-        ``dist`` and ``m`` (queries × nodes), ``tol`` (per query) and ``edges``
-        (queries × edges: a selected village or a target of the query is on the edge).
+        ``dist`` and ``m`` (queries × nodes), ``tol`` and ``stop`` (per query: the
+        distance from which a propagation can no longer change a selected village,
+        ``max τ + tol``) and ``edges`` (queries × edges: a selected village or a target
+        of the query is on the edge).
         """
         memo: dict[tuple[tuple[str, bytes], ...], dict[str, Any]] = self.cache.setdefault(
             "focus", {})
@@ -1103,15 +1119,17 @@ class AccessModel:
         if key not in memo:
             ne = int(self.graph.n_edges)
             edges = np.zeros((len(names), ne), bool)
-            ms, tols = [], []
+            ms, tols, stops = [], [], []
             for k, (q, idx) in enumerate(zip(names, idxs, strict=True)):
-                m, tol = self._bound(q, idx)
+                m, tol, tau_max = self._bound(q, idx)
                 ms.append(m)
                 tols.append(tol)
+                stops.append(tau_max + tol)
                 ve = self.v_edge[idx]
                 edges[k, ve[ve >= 0]] = True
                 edges[k, self.t_edge[self._on_edge_targets(q)]] = True
             memo[key] = {"m": np.vstack(ms), "tol": np.asarray(tols, dtype=float),
+                         "stop": stops,
                          "dist": np.vstack([self.sp[q].dist for q in names]), "edges": edges}
         out: dict[str, Any] = memo[key]
         return out
@@ -1160,11 +1178,13 @@ class AccessModel:
         qnames = list(names) if names is not None else list(self.queries)
         picks = [villages.get(q) if villages is not None else None for q in qnames]
         may = np.ones(len(qnames), bool)
+        stops = [np.inf] * len(qnames)
         simple: dict[int, dict[int, float]] | None = None
         if arcs is not None:
             all_idx = np.arange(self.v_edge.size, dtype=np.int64)
-            may = self._may_change(qnames, [i if i is not None else all_idx for i in picks],
-                                   change, arcs)
+            sel_idx = [i if i is not None else all_idx for i in picks]
+            may = self._may_change(qnames, sel_idx, change, arcs)
+            stops = self._focus(qnames, sel_idx)["stop"]
             if may.any() and not self._multi_edges()[change.edges].any():
                 # arcs of single edges only shorten: propagate them directly
                 simple = {}
@@ -1172,8 +1192,9 @@ class AccessModel:
                                    strict=True):
                     simple.setdefault(a, {})[b] = w
         out: dict[str, NDArray[np.float64]] = {}
-        for name, idx, maybe in zip(qnames, picks, may.tolist(), strict=True):
+        for name, idx, maybe, stop in zip(qnames, picks, may.tolist(), stops, strict=True):
             if not maybe:
+                self.counts["skipped"] += 1
                 if skip_unchanged:
                     continue
                 base = self._baseline_times(name)
@@ -1182,8 +1203,10 @@ class AccessModel:
             sp = self.sp[name]
             if (simple is not None and arcs is not None
                     and not self._target_edges(name)[change.edges].any()):
+                self.counts["propagated"] += 1
                 new: dict[int, float] = {}
-                _decrease(sp, ArcChanges(arcs[0], arcs[1], arcs[2]), simple, new)
+                # nothing at or beyond ``stop`` can change a selected village
+                _decrease(sp, ArcChanges(arcs[0], arcs[1], arcs[2]), simple, new, stop)
                 dist = sp.dist
                 if new:
                     dist = dist.copy()
@@ -1192,6 +1215,7 @@ class AccessModel:
                 out[name] = self._village_times(name, dist.__getitem__, st["v_cf"], st["v_cb"],
                                                 st["fwd"], st["t_cf"], st["t_cb"], near, idx)
                 continue
+            self.counts["general"] += 1
             if self._untouched(name, change, st):
                 if not np.isin(self.v_edge if idx is None else self.v_edge[idx],
                                change.edges).any():
