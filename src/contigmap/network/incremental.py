@@ -31,6 +31,22 @@ and then the decreases (on the final graph), so each phase is one of the cases a
 Exactness: both phases compute the same floating-point fixed point as a full Dijkstra
 (``D[v] = min_u fl(D[u] + w(u, v))``, arcs added in the same order), so the repaired
 distances equal a full recompute bit for bit (the tests check it on random graphs).
+
+Skipping queries a project cannot reach (:class:`AccessModel`)
+    An optimiser evaluates thousands of upgrades against one query per township seat,
+    and each query only matters for its own villages. Per query and village
+    selection, one multi-source Dijkstra on the transposed graph gives every node's
+    slack ``m[b] = min_y (dist(b → y) − τ_y)`` toward the villages' edge ends ``y``
+    (``τ_y``: the new distance below which a village's time would fall). A shorter
+    path to ``y`` ends with an unchanged path after its last shortened arc ``a → b``,
+    so the change cannot reach the selection when ``max(0, D[a] − S) + w'(a, b) + m[b]``
+    stays above a rounding margin for every shortened arc (``S``: what the other
+    shortened arcs can save at most). That test costs a few vector operations per
+    candidate and proves most (candidate, query) pairs unchanged; the rest run the
+    decrease propagation, which stops once its heap passes the largest ``τ_y``. This
+    is goal-directed pruning in the spirit of A* lower bounds (Hart, Nilsson and
+    Raphael 1968, "A formal basis for the heuristic determination of minimum cost
+    paths", *IEEE Trans. SSC* 4(2)), with the bound taken from the baseline distances.
 """
 
 from __future__ import annotations
