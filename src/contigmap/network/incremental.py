@@ -960,8 +960,8 @@ class AccessModel:
                ) -> tuple[NDArray[np.float64], float, float]:
         """Slack of every node toward the selected villages of query ``name`` (cached).
 
-        Returns ``(m, tol, tau_max)`` with ``m[b] = min_y (dist(b → y) − τ_y)`` over the edge ends
-        ``y`` of the villages ``idx`` (distances on the query's reversed graph, i.e.
+        Returns ``(m, tol, tau_max)`` with ``m[b] = min_y (dist(b → y) − τ_y)`` over the
+        edge ends ``y`` of the villages ``idx`` (distances on the query's reversed graph, i.e.
         travel from ``y`` to ``b``), where ``τ_y`` is the largest new distance of ``y``
         that cannot shorten any selected village's time (its current time minus the time
         along its edge from ``y``); ``−inf`` where ``b`` reaches an end of an
@@ -1192,7 +1192,8 @@ class AccessModel:
         near = self._near_only(st["closed"])
         arcs = self._decrease_arcs(change, st)
         qnames = list(names) if names is not None else list(self.queries)
-        picks = [villages.get(q) if villages is not None else None for q in qnames]
+        picks = [np.asarray(villages[q], dtype=np.int64).ravel()
+                 if villages is not None and q in villages else None for q in qnames]
         may = np.ones(len(qnames), bool)
         stops = [np.inf] * len(qnames)
         simple: dict[int, dict[int, float]] | None = None
