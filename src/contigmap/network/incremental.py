@@ -1069,7 +1069,8 @@ class AccessModel:
     def _may_change(self, names: list[str], idxs: list[NDArray[np.int64]],
                     change: EdgeChange,
                     arcs: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64],
-                                NDArray[np.float64]]) -> NDArray[np.bool_]:
+                                NDArray[np.float64]],
+                    focus: dict[str, Any] | None = None) -> NDArray[np.bool_]:
         """Per query: whether a decrease-only ``change`` can change a selected village's time.
 
         ``False`` is a proof that the times of villages ``idxs[k]`` for query
@@ -1083,10 +1084,10 @@ class AccessModel:
         ``max(0, D(a) − others) + w' + m[b] ≥ tol`` for every shortened arc, no selected
         village's time can change. Villages or targets on a changed edge always count
         as changed (their join partials move). All queries are tested at once on
-        stacked arrays (:meth:`_focus`).
+        stacked arrays (``focus``, from :meth:`_focus` when not given).
         """
         tails, heads, w_new, others = arcs
-        info = self._focus(names, idxs)
+        info = self._focus(names, idxs) if focus is None else focus
         e = change.edges
         hit = info["edges"][:, e].any(axis=1)
         if tails.size == 0:
@@ -1200,8 +1201,9 @@ class AccessModel:
         if arcs is not None:
             all_idx = np.arange(self.v_edge.size, dtype=np.int64)
             sel_idx = [i if i is not None else all_idx for i in picks]
-            may = self._may_change(qnames, sel_idx, change, arcs)
-            stops = self._focus(qnames, sel_idx)["stop"]
+            focus = self._focus(qnames, sel_idx)
+            may = self._may_change(qnames, sel_idx, change, arcs, focus)
+            stops = focus["stop"]
             if may.any() and not self._multi_edges()[change.edges].any():
                 # arcs of single edges only shorten: propagate them directly
                 simple = {}
