@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
@@ -138,8 +139,14 @@ def column_dictionary() -> pd.DataFrame:
 
 def column_dictionary_markdown() -> str:
     """Return the column dictionary as a Markdown document (``docs/columns.md``)."""
-    # sorted, so that the document does not depend on the order stages were imported in
-    table = column_dictionary().sort_values(["source", "name"], kind="stable")
+    # sorted, so that the document does not depend on the order stages were imported in;
+    # names made from a region's layer names appear once, under their <layer> pattern
+    table = column_dictionary()
+    patterns = [re.compile("^" + re.escape(n).replace(re.escape("<layer>"), ".+") + "$")
+                for n in table["name"] if "<layer>" in n]
+    concrete = table["name"].map(
+        lambda n: "<layer>" not in n and any(p.match(n) for p in patterns))
+    table = table[~concrete].sort_values(["source", "name"], kind="stable")
     lines = [
         "# Column dictionary",
         "",
