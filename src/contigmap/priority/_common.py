@@ -20,6 +20,18 @@ _ZH = {"roads": "道路", "water": "饮水", "power": "电力", "broadband": "�
 _CAUSE_EN = {k: k.replace("_", " ") for k in POVERTY_CAUSES}
 
 
+_POVERTY_HINT = "run the poverty stage first"
+VILLAGE_PEOPLE_CRITERIA: tuple[Criterion, ...] = (
+    Criterion("poor_pop", "poor_pop", lambda r: f"{r['poor_pop']:.0f} poor people",
+              lambda r: f"贫困人口{r['poor_pop']:.0f}人", _POVERTY_HINT),
+    Criterion("poverty_incidence", "poverty_incidence",
+              lambda r: f"{r['poverty_incidence'] * 100:.0f}% poor",
+              lambda r: f"贫困发生率{r['poverty_incidence'] * 100:.0f}%", _POVERTY_HINT),
+    Criterion("pop", "pop", lambda r: f"{r['pop']:.0f} people", lambda r: f"人口{r['pop']:.0f}人"),
+)
+"""The people criteria that roads, water and power share: poor people, incidence, people."""
+
+
 def register_intervention_columns(iv: str, extra: Sequence[ColumnInfo] = ()) -> None:
     """Register the common ``<iv>_*`` columns and the intervention's own."""
     zh = _ZH[iv]

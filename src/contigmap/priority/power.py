@@ -42,6 +42,7 @@ from contigmap.columns import ColumnInfo
 from contigmap.errors import ValidationError
 from contigmap.network import RoadGraph
 from contigmap.priority._common import (
+    VILLAGE_PEOPLE_CRITERIA,
     assemble,
     register_intervention_columns,
     require,
@@ -82,14 +83,7 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion("lcoe", "power_lcoe_cny_kwh",
               lambda r: f"electricity costs {r['power_lcoe_cny_kwh']:.2f} CNY/kWh",
               lambda r: f"度电成本{r['power_lcoe_cny_kwh']:.2f}元"),
-    Criterion("poor_pop", "poor_pop", lambda r: f"{r['poor_pop']:.0f} poor people",
-              lambda r: f"贫困人口{r['poor_pop']:.0f}人", "run the poverty stage first"),
-    Criterion("poverty_incidence", "poverty_incidence",
-              lambda r: f"{r['poverty_incidence'] * 100:.0f}% poor",
-              lambda r: f"贫困发生率{r['poverty_incidence'] * 100:.0f}%",
-              "run the poverty stage first"),
-    Criterion("pop", "pop", lambda r: f"{r['pop']:.0f} people",
-              lambda r: f"人口{r['pop']:.0f}人"),
+    *VILLAGE_PEOPLE_CRITERIA,
 )
 
 

@@ -40,6 +40,7 @@ from contigmap.costpath import least_cost_path
 from contigmap.errors import NetworkError, ValidationError
 from contigmap.network import RoadGraph
 from contigmap.priority._common import (
+    VILLAGE_PEOPLE_CRITERIA,
     assemble,
     main_cause,
     no_poor_no_cause,
@@ -99,13 +100,7 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion("transport_cause", "cause_poor_transport_share",
               lambda r: main_cause(r, "poor_transport")[0],
               lambda r: main_cause(r, "poor_transport")[1], "run the poverty stage first"),
-    Criterion("poor_pop", "poor_pop", lambda r: f"{r['poor_pop']:.0f} poor people",
-              lambda r: f"贫困人口{r['poor_pop']:.0f}人", "run the poverty stage first"),
-    Criterion("poverty_incidence", "poverty_incidence",
-              lambda r: f"{r['poverty_incidence'] * 100:.0f}% poor",
-              lambda r: f"贫困发生率{r['poverty_incidence'] * 100:.0f}%",
-              "run the poverty stage first"),
-    Criterion("pop", "pop", lambda r: f"{r['pop']:.0f} people", lambda r: f"人口{r['pop']:.0f}人"),
+    *VILLAGE_PEOPLE_CRITERIA,
 )
 
 

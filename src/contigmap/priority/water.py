@@ -41,6 +41,7 @@ from scipy.spatial import cKDTree
 from contigmap.columns import ColumnInfo
 from contigmap.errors import ValidationError
 from contigmap.priority._common import (
+    VILLAGE_PEOPLE_CRITERIA,
     assemble,
     main_cause,
     no_poor_no_cause,
@@ -92,13 +93,7 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion("water_cause", "cause_lack_of_water_share",
               lambda r: main_cause(r, "lack_of_water")[0],
               lambda r: main_cause(r, "lack_of_water")[1], "run the poverty stage first"),
-    Criterion("poor_pop", "poor_pop", lambda r: f"{r['poor_pop']:.0f} poor people",
-              lambda r: f"贫困人口{r['poor_pop']:.0f}人", "run the poverty stage first"),
-    Criterion("poverty_incidence", "poverty_incidence",
-              lambda r: f"{r['poverty_incidence'] * 100:.0f}% poor",
-              lambda r: f"贫困发生率{r['poverty_incidence'] * 100:.0f}%",
-              "run the poverty stage first"),
-    Criterion("pop", "pop", lambda r: f"{r['pop']:.0f} people", lambda r: f"人口{r['pop']:.0f}人"),
+    *VILLAGE_PEOPLE_CRITERIA,
 )
 
 
