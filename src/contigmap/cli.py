@@ -221,7 +221,7 @@ def priorities(ctx: click.Context, region: Path | None, out_dir: Path | None,
     Writes one table per intervention (CSV and XLSX), township and county summaries,
     how far the budget goes, and the weight-sensitivity report.
     """
-    from contigmap.pipeline import RunResult, StageTimer, prepare, staged_dir
+    from contigmap.pipeline import StageTimer, prepare, staged_dir
     from contigmap.priority.run import write_priority_tables
 
     if defaults:
@@ -232,7 +232,7 @@ def priorities(ctx: click.Context, region: Path | None, out_dir: Path | None,
     if region is None or out_dir is None:
         raise click.UsageError("give REGION and -o/--out (or --defaults)")
     quiet = ctx.obj["quiet"]
-    timer = StageTimer(RunResult(out_dir=out_dir), _stage_printer(quiet))
+    timer = StageTimer(_stage_printer(quiet))
     state = prepare(region, season=season, priority_config=priority_config, timer=timer,
                     show_progress_bars=not quiet)
     if state.priorities is None:  # pragma: no cover - prepare() runs the stage by default
@@ -366,10 +366,10 @@ Examples:
 def scenario_run(ctx: click.Context, scenario_file: Path, out_dir: Path, region: Path | None,
                  season: Season) -> None:
     """Evaluate SCENARIO_FILE against the baseline: who gains or loses access, at what cost."""
-    from contigmap.pipeline import RunResult, StageTimer
+    from contigmap.pipeline import StageTimer
     from contigmap.planning import run_scenarios
 
-    timer = StageTimer(RunResult(out_dir=out_dir), _stage_printer(ctx.obj["quiet"]))
+    timer = StageTimer(_stage_printer(ctx.obj["quiet"]))
     result = run_scenarios([scenario_file], out_dir, region=region, season=season, timer=timer)
     _print_planning(result, "scenario run")
 
@@ -393,10 +393,10 @@ Examples:
 def scenario_compare(ctx: click.Context, scenario_files: tuple[Path, ...], out_dir: Path,
                      region: Path | None, season: Season) -> None:
     """Compare several scenarios of one region: a table and a map with a layer per scenario."""
-    from contigmap.pipeline import RunResult, StageTimer
+    from contigmap.pipeline import StageTimer
     from contigmap.planning import run_scenarios
 
-    timer = StageTimer(RunResult(out_dir=out_dir), _stage_printer(ctx.obj["quiet"]))
+    timer = StageTimer(_stage_printer(ctx.obj["quiet"]))
     result = run_scenarios(list(scenario_files), out_dir, region=region, season=season,
                            timer=timer)
     _print_planning(result, "scenario compare")
@@ -421,10 +421,10 @@ Examples:
 def criticality(ctx: click.Context, region: Path, out_dir: Path, season: Season,
                 top: int) -> None:
     """For every road segment: who is cut off or delayed if it fails (people, poor people)."""
-    from contigmap.pipeline import RunResult, StageTimer
+    from contigmap.pipeline import StageTimer
     from contigmap.planning import run_criticality
 
-    timer = StageTimer(RunResult(out_dir=out_dir), _stage_printer(ctx.obj["quiet"]))
+    timer = StageTimer(_stage_printer(ctx.obj["quiet"]))
     result = run_criticality(region, out_dir, season=season, top=top, timer=timer)
     _print_planning(result, "criticality")
 
@@ -453,10 +453,10 @@ Examples:
 def optimize(ctx: click.Context, region: Path, out_dir: Path, budget_cny: float, method: str,
              candidates: Path | None, season: Season) -> None:
     """Choose road projects that buy the most poor-weighted access within a budget."""
-    from contigmap.pipeline import RunResult, StageTimer
+    from contigmap.pipeline import StageTimer
     from contigmap.planning import run_optimise
 
-    timer = StageTimer(RunResult(out_dir=out_dir), _stage_printer(ctx.obj["quiet"]))
+    timer = StageTimer(_stage_printer(ctx.obj["quiet"]))
     result = run_optimise(region, out_dir, budget_cny=budget_cny, method=method,
                           candidates=candidates, season=season, timer=timer)
     _print_planning(result, "optimize")

@@ -102,9 +102,10 @@ def staged_dir(out_dir: Path) -> Iterator[Path]:
 class StageTimer:
     """Time each stage and tell the caller when one starts."""
 
-    def __init__(self, result: RunResult, step: Progress | None) -> None:
-        self.result = result
+    def __init__(self, step: Progress | None = None,
+                 timings_s: dict[str, float] | None = None) -> None:
         self.step = step
+        self.timings_s: dict[str, float] = {} if timings_s is None else timings_s
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -114,7 +115,7 @@ class StageTimer:
         start = time.perf_counter()
         yield
         elapsed = time.perf_counter() - start
-        self.result.timings_s[name] = round(elapsed, 3)
+        self.timings_s[name] = round(elapsed, 3)
         logger.info("stage %s done in %.2f s", name, elapsed)
 
 
@@ -352,7 +353,7 @@ def prepare(
     RegionState
         The layers, tables and results of every stage run.
     """
-    timer = timer or StageTimer(RunResult(out_dir=Path()), None)
+    timer = timer or StageTimer()
     with timer.stage("load"):
         data = load_region_layers(load_region(region_path), progress=show_progress_bars)
         data = _services_with_townships(data)
@@ -428,7 +429,7 @@ def run(
     """
     out_dir = Path(out_dir)
     result = RunResult(out_dir=out_dir)
-    timer = StageTimer(result, progress)
+    timer = StageTimer(progress, result.timings_s)
     state = prepare(region_path, season=season, priority_config=priority_config,
                     scenarios=scenarios, timer=timer, show_progress_bars=show_progress_bars)
     data, villages, hamlets, net = state.data, state.villages, state.hamlets, state.network

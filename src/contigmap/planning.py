@@ -22,7 +22,7 @@ from contigmap.errors import ConfigError, LayerError
 from contigmap.layers import write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
 from contigmap.network.speeds import Season
-from contigmap.pipeline import RegionState, RunResult, StageTimer, prepare, staged_dir
+from contigmap.pipeline import RegionState, StageTimer, prepare, staged_dir
 from contigmap.render.web import MapLayer
 from contigmap.scenario import (
     Scenario,
@@ -207,7 +207,7 @@ def run_scenarios(
         raise ConfigError(msg)
     region_path = region_for_scenario(scenarios[0], paths[0],
                                       Path(region) if region is not None else None)
-    timer = timer or StageTimer(RunResult(out_dir=out), None)
+    timer = timer or StageTimer()
     state = prepare(region_path, season=season, priorities=False, timer=timer)
     with timer.stage("scenarios"):
         results = evaluate_scenarios(state, scenarios, season=season)
@@ -258,7 +258,7 @@ def run_criticality(
     from contigmap.network.criticality import road_criticality
 
     out = Path(out_dir)
-    timer = timer or StageTimer(RunResult(out_dir=out), None)
+    timer = timer or StageTimer()
     state = _network_state(region_path, season=season, timer=timer, what="criticality")
     with timer.stage("criticality"):
         crit = road_criticality(state.network.graph, state.villages, state.data.services,
@@ -322,7 +322,7 @@ def run_optimise(
     from contigmap.optimize import optimise_projects
 
     out = Path(out_dir)
-    timer = timer or StageTimer(RunResult(out_dir=out), None)
+    timer = timer or StageTimer()
     state = _network_state(region_path, season=season, timer=timer, what="the optimiser")
     table = _read_candidates(Path(candidates)) if candidates is not None else None
     with timer.stage("optimise"):
