@@ -1,13 +1,22 @@
 """The ``contigmap`` command line. Thin: it parses options and chains library calls.
 
-Library errors (:class:`contigmap.errors.ContigmapError`) become one line on stderr and
-exit code 1; anything else is a bug and keeps its traceback.
+No input makes it print a Python traceback. Exit codes:
+
+* 0 — done;
+* 1 — bad input (:class:`contigmap.errors.ContigmapError`): one line on stderr naming the
+  file, layer, field or row and the fix;
+* 2 — a usage error (click's own message), or an unexpected error, that is a bug: one
+  line ``Error: unexpected <Type>: <message>`` and a pointer to ``contigmap -v`` for the
+  traceback (shown with ``-v``);
+* 130 — interrupted (Ctrl-C); 143 — terminated (SIGTERM). Output folders are then left
+  as they were (:mod:`contigmap.outdir`).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import traceback
 import warnings
 from collections.abc import Callable
 from functools import wraps
@@ -19,6 +28,7 @@ import pandas as pd
 
 from contigmap import __version__
 from contigmap.errors import ContigmapError
+from contigmap.outdir import Terminated
 
 if TYPE_CHECKING:
     from contigmap.network.speeds import Season
@@ -37,8 +47,40 @@ Examples:
 """
 
 
+EXIT_INPUT_ERROR = 1
+EXIT_UNEXPECTED = 2
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+def _verbose() -> int:
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return int(obj.get("verbose", 0)) if isinstance(obj, dict) else 0
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _unexpected(err: Exception) -> None:
+    """Report an error that is not a ContigmapError (a bug) in one line; exit 2."""
+    if _verbose():
+        traceback.print_exception(err, file=sys.stderr)
+    message = _one_line(err)
+    click.echo(f"Error: unexpected {type(err).__name__}{': ' + message if message else ''} "
+               "(a bug in contigmap: please report it; run `contigmap -v ...` to see the "
+               "traceback)", err=True)
+    sys.exit(EXIT_UNEXPECTED)
+
+
 def _fail_cleanly(func: F) -> F:
-    """Turn a ContigmapError into one line on stderr and exit code 1."""
+    """Turn every error into one line on stderr and an exit code; never a traceback.
+
+    ContigmapError: its message, exit 1. Ctrl-C: exit 130; SIGTERM: exit 143. Click's
+    own errors and exits pass through unchanged. Anything else: :func:`_unexpected`.
+    """
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -46,9 +88,27 @@ def _fail_cleanly(func: F) -> F:
             return func(*args, **kwargs)
         except ContigmapError as err:
             click.echo(f"Error: {err}", err=True)
-            sys.exit(1)
+            sys.exit(EXIT_INPUT_ERROR)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted; output folders were left as they were.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Terminated:
+            click.echo("Terminated; output folders were left as they were.", err=True)
+            sys.exit(EXIT_TERMINATED)
+        except Exception as err:  # the top-level handler: one line, not a traceback
+            _unexpected(err)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _force_option(func: F) -> F:
+    """Add --force to a command that writes an output folder."""
+    return click.option(
+        "--force", is_flag=True,
+        help="Replace the output folder even if contigmap did not write it (it is replaced "
+             "whole). A folder holding an input is always refused.")(func)
 
 
 def _log_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -72,8 +132,11 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def main() -> None:
-    """Entry point of the ``contigmap`` console script."""
-    cli(prog_name="contigmap")
+    """Entry point of the ``contigmap`` console script (errors outside commands: one line)."""
+    try:
+        cli(prog_name="contigmap")
+    except Exception as err:  # last resort; commands handle their own
+        _unexpected(err)
 
 
 def _basemap_options(func: F) -> F:
@@ -137,11 +200,12 @@ Examples:
               type=click.Path(dir_okay=False, path_type=Path),
               help="A road scenario to evaluate and map (repeatable).")
 @_basemap_options
+@_force_option
 @click.pass_context
 @_fail_cleanly
 def run(ctx: click.Context, region: Path, out_dir: Path, season: Season, online: bool,
         priority_config: Path | None, scenario_files: tuple[Path, ...], basemap: Basemap,
-        tianditu_key: str | None) -> None:
+        tianditu_key: str | None, force: bool) -> None:
     """Run the whole pipeline on REGION (a region.yaml) and write maps, tables and a manifest."""
     from contigmap.pipeline import run as run_pipeline
 
@@ -149,7 +213,8 @@ def run(ctx: click.Context, region: Path, out_dir: Path, season: Season, online:
     result = run_pipeline(region, out_dir, offline=not online, season=season,
                           priority_config=priority_config, scenarios=scenario_files,
                           basemap=basemap, tianditu_key=tianditu_key,
-                          progress=_stage_printer(quiet), show_progress_bars=not quiet)
+                          progress=_stage_printer(quiet), show_progress_bars=not quiet,
+                          force=force)
     click.echo(f"contigmap: wrote {out_dir}")
     _print_outputs(result)
 
@@ -171,28 +236,33 @@ Examples:
               help="Folder whose huayuan_*.yaml road scenarios are compared in the demo.")
 @click.option("--online", is_flag=True, help="Load map scripts from CDNs instead of inlining.")
 @_basemap_options
+@_force_option
 @click.pass_context
 @_fail_cleanly
 def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, scenarios_dir: Path,
-         online: bool, basemap: Basemap, tianditu_key: str | None) -> None:
+         online: bool, basemap: Basemap, tianditu_key: str | None, force: bool) -> None:
     """Run the whole pipeline on the embedded demo region, 花垣县 (Huayuan county, Hunan).
 
     The county outline, townships, villages and census figures are real; terrain, roads,
     households, hazards and infrastructure are synthetic and illustrative (seeded).
     """
+    from contigmap.outdir import check_output_dir
     from contigmap.pipeline import run as run_pipeline
 
     quiet = ctx.obj["quiet"]
     manifest = layers_dir / "region.yaml"
+    scenario_files = sorted(scenarios_dir.glob("huayuan_*.yaml")) if scenarios_dir.is_dir() else []
     if not manifest.exists():
         from contigmap.synth import make_demo_region
 
+        check_output_dir(out_dir, [manifest], side_inputs=scenario_files, force=force)
+        check_output_dir(layers_dir, force=force)
         click.echo(f"… generating the demo region into {layers_dir}", err=True)
-        manifest = make_demo_region(layers_dir, progress=not quiet)
-    scenario_files = sorted(scenarios_dir.glob("huayuan_*.yaml")) if scenarios_dir.is_dir() else []
+        manifest = make_demo_region(layers_dir, progress=not quiet, force=force)
     result = run_pipeline(manifest, out_dir, offline=not online, scenarios=scenario_files,
                           basemap=basemap, tianditu_key=tianditu_key,
-                          progress=_stage_printer(quiet), show_progress_bars=not quiet)
+                          progress=_stage_printer(quiet), show_progress_bars=not quiet,
+                          force=force)
     click.echo(f"contigmap demo: 花垣县 (illustrative data) → {out_dir}")
     _print_outputs(result)
 
@@ -212,32 +282,37 @@ Examples:
               default=None, help="Priority criteria, weights and costs (YAML); default: packaged.")
 @click.option("--season", type=click.Choice(["dry", "rainy"]), default="dry", show_default=True)
 @click.option("--defaults", is_flag=True, help="Print the packaged priorities YAML and exit.")
+@_force_option
 @click.pass_context
 @_fail_cleanly
 def priorities(ctx: click.Context, region: Path | None, out_dir: Path | None,
-               priority_config: Path | None, season: Season, defaults: bool) -> None:
+               priority_config: Path | None, season: Season, defaults: bool,
+               force: bool) -> None:
     """Rank villages for roads, drinking water, power and broadband, with costs and reasons.
 
     Writes one table per intervention (CSV and XLSX), township and county summaries,
     how far the budget goes, and the weight-sensitivity report.
     """
-    from contigmap.pipeline import StageTimer, prepare, staged_dir
+    from contigmap.outdir import check_output_dir, region_inputs, staged_dir
+    from contigmap.pipeline import StageTimer, prepare
+    from contigmap.priority.costs import default_priorities_path
     from contigmap.priority.run import write_priority_tables
 
     if defaults:
-        from contigmap.priority.costs import default_priorities_path
-
         click.echo(default_priorities_path().read_text(encoding="utf-8"), nl=False)
         return
     if region is None or out_dir is None:
         raise click.UsageError("give REGION and -o/--out (or --defaults)")
+    data_inputs = region_inputs(region)
+    side_inputs = [priority_config or default_priorities_path()]
+    check_output_dir(out_dir, data_inputs, side_inputs=side_inputs, force=force)
     quiet = ctx.obj["quiet"]
     timer = StageTimer(_stage_printer(quiet))
     state = prepare(region, season=season, priority_config=priority_config, timer=timer,
                     show_progress_bars=not quiet)
     if state.priorities is None:  # pragma: no cover - prepare() runs the stage by default
         raise click.ClickException("the priority stage did not run")
-    with staged_dir(out_dir) as stage:
+    with staged_dir(out_dir, inputs=data_inputs, side_inputs=side_inputs, force=force) as stage:
         written = write_priority_tables(state.priorities, stage)
     click.echo(f"contigmap priorities: wrote {out_dir}")
     for key, path in written.items():
@@ -282,13 +357,17 @@ Examples:
 @click.option("--seed", type=int, default=None, help="Random seed (default: the generator's).")
 @click.option("--road-edges", type=int, default=1_000_000, show_default=True,
               help="Approximate road edges (scale regions only).")
+@_force_option
 @click.pass_context
 @_fail_cleanly
-def synth(ctx: click.Context, kind: str, out_dir: Path, seed: int | None, road_edges: int) -> None:
+def synth(ctx: click.Context, kind: str, out_dir: Path, seed: int | None, road_edges: int,
+          force: bool) -> None:
     """Generate a synthetic region: the 花垣县 demo, or a large region for scale tests."""
     from contigmap import synth as synth_mod
+    from contigmap.outdir import check_output_dir
 
-    kwargs: dict[str, Any] = {} if seed is None else {"seed": seed}
+    check_output_dir(out_dir, force=force)
+    kwargs: dict[str, Any] = {"force": force} if seed is None else {"seed": seed, "force": force}
     if kind == "demo":
         path = synth_mod.make_demo_region(out_dir, progress=not ctx.obj["quiet"], **kwargs)
     else:
@@ -307,6 +386,7 @@ Examples:
 @click.option("--csv", "as_csv", is_flag=True, help="Print as CSV.")
 @click.option("--markdown", "as_markdown", is_flag=True,
               help="Print as a Markdown table (docs/columns.md is made this way).")
+@_fail_cleanly
 def columns(as_csv: bool, as_markdown: bool) -> None:
     """Print the column dictionary: every column contigmap writes, its meaning and unit."""
     from contigmap.columns import column_dictionary, column_dictionary_markdown
@@ -361,16 +441,18 @@ Examples:
 @click.option("--region", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Region manifest (default: layers/<region named in the file>/region.yaml).")
 @click.option("--season", type=click.Choice(["dry", "rainy"]), default="dry", show_default=True)
+@_force_option
 @click.pass_context
 @_fail_cleanly
 def scenario_run(ctx: click.Context, scenario_file: Path, out_dir: Path, region: Path | None,
-                 season: Season) -> None:
+                 season: Season, force: bool) -> None:
     """Evaluate SCENARIO_FILE against the baseline: who gains or loses access, at what cost."""
     from contigmap.pipeline import StageTimer
     from contigmap.planning import run_scenarios
 
     timer = StageTimer(_stage_printer(ctx.obj["quiet"]))
-    result = run_scenarios([scenario_file], out_dir, region=region, season=season, timer=timer)
+    result = run_scenarios([scenario_file], out_dir, region=region, season=season, timer=timer,
+                           force=force)
     _print_planning(result, "scenario run")
 
 
@@ -388,17 +470,18 @@ Examples:
 @click.option("--region", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Region manifest (default: from the scenario files).")
 @click.option("--season", type=click.Choice(["dry", "rainy"]), default="dry", show_default=True)
+@_force_option
 @click.pass_context
 @_fail_cleanly
 def scenario_compare(ctx: click.Context, scenario_files: tuple[Path, ...], out_dir: Path,
-                     region: Path | None, season: Season) -> None:
+                     region: Path | None, season: Season, force: bool) -> None:
     """Compare several scenarios of one region: a table and a map with a layer per scenario."""
     from contigmap.pipeline import StageTimer
     from contigmap.planning import run_scenarios
 
     timer = StageTimer(_stage_printer(ctx.obj["quiet"]))
     result = run_scenarios(list(scenario_files), out_dir, region=region, season=season,
-                           timer=timer)
+                           timer=timer, force=force)
     _print_planning(result, "scenario compare")
 
 
@@ -416,16 +499,17 @@ Examples:
               show_default=True, help="Season of the travel times (landslides strike in rain).")
 @click.option("--top", type=click.IntRange(min=1), default=50, show_default=True,
               help="How many segments to map and print.")
+@_force_option
 @click.pass_context
 @_fail_cleanly
 def criticality(ctx: click.Context, region: Path, out_dir: Path, season: Season,
-                top: int) -> None:
+                top: int, force: bool) -> None:
     """For every road segment: who is cut off or delayed if it fails (people, poor people)."""
     from contigmap.pipeline import StageTimer
     from contigmap.planning import run_criticality
 
     timer = StageTimer(_stage_printer(ctx.obj["quiet"]))
-    result = run_criticality(region, out_dir, season=season, top=top, timer=timer)
+    result = run_criticality(region, out_dir, season=season, top=top, timer=timer, force=force)
     _print_planning(result, "criticality")
 
 
@@ -448,15 +532,16 @@ Examples:
               help="Candidate projects (CSV: project_id, road_ids, cost_cny); default: "
                    "harden the unpaved roads on each village's way to its township seat.")
 @click.option("--season", type=click.Choice(["dry", "rainy"]), default="dry", show_default=True)
+@_force_option
 @click.pass_context
 @_fail_cleanly
 def optimize(ctx: click.Context, region: Path, out_dir: Path, budget_cny: float, method: str,
-             candidates: Path | None, season: Season) -> None:
+             candidates: Path | None, season: Season, force: bool) -> None:
     """Choose road projects that buy the most poor-weighted access within a budget."""
     from contigmap.pipeline import StageTimer
     from contigmap.planning import run_optimise
 
     timer = StageTimer(_stage_printer(ctx.obj["quiet"]))
     result = run_optimise(region, out_dir, budget_cny=budget_cny, method=method,
-                          candidates=candidates, season=season, timer=timer)
+                          candidates=candidates, season=season, timer=timer, force=force)
     _print_planning(result, "optimize")

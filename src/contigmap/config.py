@@ -32,6 +32,7 @@ Unknown keys are rejected, and the error names the closest valid key.
 from __future__ import annotations
 
 import difflib
+import stat
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -44,9 +45,12 @@ from contigmap.errors import ConfigError
 M = TypeVar("M", bound=BaseModel)
 
 __all__ = [
+    "MAX_YAML_BYTES",
+    "MAX_YAML_VALUES",
     "LayerSpec",
     "LayersConfig",
     "RegionConfig",
+    "layer_paths",
     "load_region",
     "load_yaml",
     "parse_model",
@@ -165,25 +169,132 @@ class RegionConfig(_Strict):
     base_dir: Path = Field(default=Path(), exclude=True)
 
 
+MAX_YAML_BYTES = 1_000_000
+"""Largest region manifest, scenario or configuration file read (bytes): such files
+list layers and parameters, never data, and PyYAML needs ~40x a file's size in memory."""
+
+MAX_YAML_VALUES = 200_000
+"""Most values a YAML file may expand to through ``&anchors`` and ``*aliases``."""
+
+
+class _DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A mapping repeats a key."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing mappings that repeat a key (at any depth).
+
+    PyYAML keeps the last value of a repeated key silently; a manifest with two
+    ``roads:`` entries would use one and drop the other. Keys brought in by a ``<<``
+    merge may be overridden, as YAML allows.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:
+                continue  # unhashable key: the base class reports it
+            if first is not None:
+                raise _DuplicateKeyError(
+                    None, None,
+                    f"duplicate key '{key}' (first at line {first.start_mark.line + 1}); "
+                    "keep one of them",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(root: yaml.Node, source: Path) -> None:
+    """Refuse a document whose aliases expand it past :data:`MAX_YAML_VALUES` (a YAML bomb)."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    aliased = False
+    while stack:
+        node, done = stack.pop()
+        if isinstance(node, yaml.SequenceNode):
+            children: list[yaml.Node] = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = []
+        if not done:
+            if id(node) in sizes:
+                aliased = True
+                continue
+            if id(node) in visiting:
+                line = node.start_mark.line + 1
+                msg = f"{source}: line {line}: an alias refers to itself; remove it"
+                raise ConfigError(msg)
+            visiting.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+            continue
+        visiting.discard(id(node))
+        total = 1 + sum(sizes[id(child)] for child in children)
+        if aliased and total > MAX_YAML_VALUES:
+            msg = (f"{source}: line {node.start_mark.line + 1}: &anchors and *aliases expand this "
+                   f"file to more than {MAX_YAML_VALUES:,} values; write the values out instead")
+            raise ConfigError(msg)
+        sizes[id(node)] = total
+
+
 def load_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping, turning I/O and syntax problems into :class:`ConfigError`."""
+    """Read a YAML mapping: the one reader of every manifest, scenario and config file.
+
+    Refuses, with one :class:`ConfigError` line naming the file (and line): a missing or
+    unreadable file, one larger than :data:`MAX_YAML_BYTES` (checked before reading),
+    YAML syntax errors, a key repeated in one mapping (both line numbers), aliases that
+    expand past :data:`MAX_YAML_VALUES`, and a top level that is not a mapping.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            msg = f"{path}: is not a file (a folder or device?); give the path of a YAML file"
+            raise ConfigError(msg)
+        if info.st_size > MAX_YAML_BYTES:
+            msg = (f"{path}: is {info.st_size / 1e6:.1f} MB, larger than the "
+                   f"{MAX_YAML_BYTES / 1e6:g} MB contigmap reads for a YAML file; it should only "
+                   "list layers and parameters: put data in layer files")
+            raise ConfigError(msg)
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
+        if len(raw) > MAX_YAML_BYTES:  # grew since stat
+            msg = f"{path}: larger than {MAX_YAML_BYTES / 1e6:g} MB; it should only list layers"
+            raise ConfigError(msg)
+        text = raw.decode("utf-8")
     except FileNotFoundError as err:
         msg = f"{path}: file not found; check the path (relative paths start at the current folder)"
         raise ConfigError(msg) from err
     except (OSError, UnicodeDecodeError) as err:
         msg = f"{path}: cannot read the file ({err}); save it as UTF-8 text"
         raise ConfigError(msg) from err
+    loader = _StrictLoader(text)
     try:
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _expanded_size(node, path)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         msg = f"{path}:{where}: YAML syntax error: {problem}"
+        if isinstance(err, _DuplicateKeyError):
+            msg = f"{path}:{where}: {problem}"
         raise ConfigError(msg) from err
+    except RecursionError as err:
+        msg = f"{path}: nested too deeply to read; a manifest needs a few levels at most"
+        raise ConfigError(msg) from err
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         msg = f"{path}: expected a YAML mapping (key: value lines) at the top level"
         raise ConfigError(msg)
@@ -275,3 +386,15 @@ def load_region(path: str | Path) -> RegionConfig:
     data = load_yaml(path)
     region = parse_model(RegionConfig, data, source=str(path))
     return region.model_copy(update={"base_dir": path.resolve().parent})
+
+
+def layer_paths(region: RegionConfig) -> list[Path]:
+    """List the path of every layer file a manifest declares, resolved against its folder."""
+    paths: list[Path] = []
+    for name in LayersConfig.model_fields:
+        entry = getattr(region.layers, name)
+        specs = entry.values() if isinstance(entry, dict) else [entry]
+        for spec in specs:
+            if isinstance(spec, LayerSpec):
+                paths.append(spec.path if spec.path.is_absolute() else region.base_dir / spec.path)
+    return paths

@@ -2,16 +2,15 @@
 
 :func:`run` is what ``contigmap run`` and ``contigmap demo`` call. It reads nothing
 but the region manifest and the layers it declares, and writes everything into one
-output folder *all at once*: outputs are staged in a hidden temporary folder beside
-the target and moved into place only when every stage has succeeded, so a failed run
-leaves no half-written output behind.
+output folder *all at once*: the folder is checked before the analysis starts, outputs
+are staged in a hidden folder beside it, and that folder replaces the output folder
+whole only when every stage has succeeded (:mod:`contigmap.outdir`), so a failed or
+interrupted run leaves the earlier outputs as they were.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from contigmap.layers import RegionData, load_region_layers, write_table, write_
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
 from contigmap.network.build import RoadGraph
 from contigmap.network.speeds import Season
+from contigmap.outdir import check_output_dir, region_inputs, staged_dir
 from contigmap.priority.costs import PriorityConfig
 from contigmap.priority.run import INTERVENTIONS, PriorityResults
 from contigmap.relocation.run import RelocationPlan
@@ -75,28 +75,6 @@ class RunResult:
     villages: gpd.GeoDataFrame | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
-
-
-@contextmanager
-def staged_dir(out_dir: Path) -> Iterator[Path]:
-    """Yield a temporary folder whose files replace those in ``out_dir`` only on success.
-
-    Files are moved one by one with :func:`os.replace`-semantics (``Path.replace``),
-    which is atomic per file on one file system; files of earlier runs that this run
-    does not produce are left alone.
-    """
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-partial-", dir=out_dir.parent))
-    try:
-        yield stage
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for src in sorted(stage.rglob("*")):
-            if src.is_file():
-                dst = out_dir / src.relative_to(stage)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                src.replace(dst)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
 
 
 class StageTimer:
@@ -395,6 +373,7 @@ def run(
     tianditu_key: str | None = None,
     progress: Progress | None = None,
     show_progress_bars: bool = False,
+    force: bool = False,
 ) -> RunResult:
     """Run the whole pipeline on one region and write its outputs.
 
@@ -421,13 +400,24 @@ def run(
         Called with each stage's name as it starts (the CLI shows it).
     show_progress_bars
         Let long stages draw tqdm progress bars.
+    force
+        Replace ``out_dir`` even when it is a non-empty folder contigmap did not write
+        (never when it holds an input).
 
     Returns
     -------
     RunResult
         The output paths, the village table and headline figures.
+
+    Raises
+    ------
+    OutputDirError
+        Before any analysis, when ``out_dir`` cannot or must not be written
+        (:func:`contigmap.outdir.check_output_dir`).
     """
     out_dir = Path(out_dir)
+    side_inputs = [*map(Path, scenarios), *_config_paths(priority_config)]
+    check_output_dir(out_dir, region_inputs(region_path), side_inputs=side_inputs, force=force)
     result = RunResult(out_dir=out_dir)
     timer = StageTimer(progress, result.timings_s)
     state = prepare(region_path, season=season, priority_config=priority_config,
@@ -446,7 +436,8 @@ def run(
         inputs.append(Path(priority_config))
     parameters["scenarios"] = [r.scenario.name for r in state.scenarios]
 
-    with staged_dir(out_dir) as stage:
+    with staged_dir(out_dir, inputs=[Path(region_path), *data.input_paths],
+                    side_inputs=side_inputs, force=force) as stage:
         with timer.stage("write"):
             written = _write_tables(villages, hamlets, stage)
             written.update(_write_network_tables(net, stage))
@@ -481,6 +472,15 @@ def run(
     result.outputs["manifest"] = out_dir / MANIFEST_NAME
     result.summary = _summary(state)
     return result
+
+
+def _config_paths(priority_config: str | Path | None) -> list[Path]:
+    """List the configuration files a run reads: priorities (given or packaged), relocation."""
+    from contigmap.priority.costs import default_priorities_path
+    from contigmap.relocation.costs import default_relocation_path
+
+    priorities = Path(priority_config) if priority_config else default_priorities_path()
+    return [priorities, default_relocation_path()]
 
 
 def _write_tables(

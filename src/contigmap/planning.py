@@ -1,9 +1,9 @@
 """Transport planners' runs: scenarios, their comparison, criticality and the optimiser.
 
 Each function chains :func:`contigmap.pipeline.prepare` (load → overlay → network) with
-one analysis, and writes its outputs into a folder all at once (a staged temporary
-folder moved into place on success, as :func:`contigmap.pipeline.run` does), with a run
-manifest.
+one analysis, and writes its outputs into a folder all at once (checked before the
+analysis, staged beside it and swapped in whole on success by :mod:`contigmap.outdir`,
+as :func:`contigmap.pipeline.run` does), with a run manifest.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from contigmap.errors import ConfigError, LayerError
 from contigmap.layers import write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
 from contigmap.network.speeds import Season
-from contigmap.pipeline import RegionState, StageTimer, prepare, staged_dir
+from contigmap.outdir import check_output_dir, region_inputs, staged_dir
+from contigmap.pipeline import RegionState, StageTimer, prepare
 from contigmap.render.web import MapLayer
 from contigmap.scenario import (
     Scenario,
@@ -173,6 +174,7 @@ def run_scenarios(
     season: Season = "dry",
     offline: bool = True,
     timer: StageTimer | None = None,
+    force: bool = False,
 ) -> PlanningResult:
     """Evaluate one or more scenarios of one region, write their tables and a comparison map.
 
@@ -191,6 +193,10 @@ def run_scenarios(
         Inline the map's scripts.
     timer
         Stage timer for progress display.
+    force
+        Replace ``out_dir`` even when contigmap did not write it (never when it holds
+        an input); see :func:`contigmap.outdir.check_output_dir`, called before the
+        analysis starts.
 
     Returns
     -------
@@ -207,11 +213,13 @@ def run_scenarios(
         raise ConfigError(msg)
     region_path = region_for_scenario(scenarios[0], paths[0],
                                       Path(region) if region is not None else None)
+    data_inputs = region_inputs(region_path)
+    check_output_dir(out, data_inputs, side_inputs=paths, force=force)
     timer = timer or StageTimer()
     state = prepare(region_path, season=season, priorities=False, timer=timer)
     with timer.stage("scenarios"):
         results = evaluate_scenarios(state, scenarios, season=season)
-    with staged_dir(out) as stage:
+    with staged_dir(out, inputs=data_inputs, side_inputs=paths, force=force) as stage:
         written = write_scenario_outputs(results, stage)
         with timer.stage("render"):
             written["map"] = _scenario_map(state, results, stage / "scenarios_map.html",
@@ -253,18 +261,25 @@ def run_criticality(
     top: int = 50,
     offline: bool = True,
     timer: StageTimer | None = None,
+    force: bool = False,
 ) -> PlanningResult:
-    """Rank road segments by who is cut off or delayed when each fails; write table and map."""
+    """Rank road segments by who is cut off or delayed when each fails; write table and map.
+
+    ``out_dir`` is checked before the analysis starts (``force`` as in
+    :func:`run_scenarios`).
+    """
     from contigmap.network.criticality import road_criticality
 
     out = Path(out_dir)
+    data_inputs = region_inputs(region_path)
+    check_output_dir(out, data_inputs, force=force)
     timer = timer or StageTimer()
     state = _network_state(region_path, season=season, timer=timer, what="criticality")
     with timer.stage("criticality"):
         crit = road_criticality(state.network.graph, state.villages, state.data.services,
                                 season=season)
     top_rows = crit.head(top)
-    with staged_dir(out) as stage:
+    with staged_dir(out, inputs=data_inputs, force=force) as stage:
         written = {
             "criticality_csv": write_table(pd.DataFrame(crit.drop(columns="geometry")),
                                            stage / "road_criticality.csv"),
@@ -317,11 +332,19 @@ def run_optimise(
     candidates: str | Path | None = None,
     season: Season = "dry",
     timer: StageTimer | None = None,
+    force: bool = False,
 ) -> PlanningResult:
-    """Choose the road projects that buy the most poor-weighted access within a budget."""
+    """Choose the road projects that buy the most poor-weighted access within a budget.
+
+    ``out_dir`` is checked before the analysis starts (``force`` as in
+    :func:`run_scenarios`).
+    """
     from contigmap.optimize import optimise_projects
 
     out = Path(out_dir)
+    data_inputs = region_inputs(region_path)
+    side_inputs = [Path(candidates)] if candidates is not None else []
+    check_output_dir(out, data_inputs, side_inputs=side_inputs, force=force)
     timer = timer or StageTimer()
     state = _network_state(region_path, season=season, timer=timer, what="the optimiser")
     table = _read_candidates(Path(candidates)) if candidates is not None else None
@@ -329,7 +352,7 @@ def run_optimise(
         chosen = optimise_projects(state.network.graph, state.villages, state.data.services,
                                    budget_cny=budget_cny, candidates=table, method=method,
                                    season=season, dem=state.data.dem)
-    with staged_dir(out) as stage:
+    with staged_dir(out, inputs=data_inputs, side_inputs=side_inputs, force=force) as stage:
         written = {"projects_csv": write_table(chosen, stage / "chosen_projects.csv")}
         inputs = [Path(region_path), *state.data.input_paths]
         if candidates is not None:

@@ -1,16 +1,16 @@
-"""Atomic output for the generators: write into a temporary folder, then move in place."""
+"""Atomic output for the generators: write into a staging folder that replaces the target whole."""
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from contigmap import outdir
 
 __all__ = ["FIXED_GDAL_DATE", "fixed_gdal_date", "staged_dir", "write_yaml"]
 
@@ -39,25 +39,14 @@ def fixed_gdal_date(date: str = FIXED_GDAL_DATE) -> Iterator[None]:
 
 
 @contextmanager
-def staged_dir(out_dir: Path) -> Iterator[Path]:
-    """Yield a temporary folder next to ``out_dir``; on success its files replace ``out_dir``'s.
+def staged_dir(out_dir: Path, *, force: bool = False) -> Iterator[Path]:
+    """Yield a staging folder that replaces ``out_dir`` whole on success.
 
-    Files already in ``out_dir`` that the generator does not write (a README, say) are
-    kept. Nothing is written to ``out_dir`` when the body raises.
+    :func:`contigmap.outdir.staged_dir`, keeping files of ``out_dir`` that the generator
+    does not write (a README, say). Nothing in ``out_dir`` changes when the body raises.
     """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
-        yield tmp
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for item in sorted(tmp.iterdir()):
-            target = out_dir / item.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            item.replace(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with outdir.staged_dir(out_dir, force=force, keep_unwritten=True) as stage:
+        yield stage
 
 
 def write_yaml(path: Path, data: dict[str, Any]) -> None:

@@ -73,7 +73,8 @@ def _write_raster(path: Path, array: np.ndarray, tf: Any, dtype: str, nodata: fl
         dst.write(out, 1)
 
 
-def make_demo_region(out_dir: str | Path, *, seed: int = DEMO_SEED, progress: bool = False) -> Path:
+def make_demo_region(out_dir: str | Path, *, seed: int = DEMO_SEED, progress: bool = False,
+                     force: bool = False) -> Path:
     """Generate the 花垣县 demo region into ``out_dir`` and return its ``region.yaml`` path.
 
     Parameters
@@ -85,6 +86,9 @@ def make_demo_region(out_dir: str | Path, *, seed: int = DEMO_SEED, progress: bo
         Random seed; the same seed gives identical layers.
     progress
         Show a progress bar.
+    force
+        Write into an existing non-empty folder that contigmap did not write
+        (:func:`contigmap.outdir.check_output_dir`).
 
     Returns
     -------
@@ -161,7 +165,7 @@ def make_demo_region(out_dir: str | Path, *, seed: int = DEMO_SEED, progress: bo
     steps.update()
 
     cgcs = "EPSG:4490"
-    with staged_dir(out_dir) as tmp, fixed_gdal_date():
+    with staged_dir(out_dir, force=force) as tmp, fixed_gdal_date():
         county = gpd.GeoDataFrame(
             {
                 "county_id": [sources.COUNTY_CODE],

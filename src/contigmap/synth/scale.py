@@ -236,7 +236,8 @@ def make_scale_roads(
     return roads, villages
 
 
-def make_scale_region(out_dir: str | Path, *, n_edges: int = 1_000_000, seed: int = 0) -> Path:
+def make_scale_region(out_dir: str | Path, *, n_edges: int = 1_000_000, seed: int = 0,
+                      force: bool = False) -> Path:
     """Write a large synthetic region (roads, villages, services, region.yaml) for the CLI.
 
     Roads are written as GeoParquet, villages and services as GeoPackage, all in
@@ -252,6 +253,9 @@ def make_scale_region(out_dir: str | Path, *, n_edges: int = 1_000_000, seed: in
         Road lines to make, see :func:`make_scale_roads`.
     seed
         Random seed.
+    force
+        Write into an existing non-empty folder that contigmap did not write
+        (:func:`contigmap.outdir.check_output_dir`).
 
     Returns
     -------
@@ -291,7 +295,7 @@ def make_scale_region(out_dir: str | Path, *, n_edges: int = 1_000_000, seed: in
             "services": {"path": "services.gpkg", "layer": "services", "id": "service_id"},
         },
     }
-    with staged_dir(out_dir) as tmp:
+    with staged_dir(out_dir, force=force) as tmp:
         roads.to_parquet(tmp / "roads.parquet")
         villages.to_file(tmp / "villages.gpkg", layer="villages", driver="GPKG")
         services.to_file(tmp / "services.gpkg", layer="services", driver="GPKG")
