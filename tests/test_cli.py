@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from contigmap.cli import cli
+from contigmap.outdir import Terminated
 from tests.conftest import TinyRegion
 
 
@@ -131,3 +132,82 @@ def test_scenario_run_writes_comparison(seated_region: TinyRegion, tmp_path: Pat
     # paving never loses anyone access
     assert comparison.loc[0, "pop_lost_access"] == 0
     assert (out_dir / "scenarios_map.html").is_file()
+
+
+# --------------------------------------------------------------------------- the top-level handler
+
+
+def _faulty_run(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom\nsecond line")
+
+
+def test_unexpected_error_is_one_line_without_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("contigmap.pipeline.run", _faulty_run)
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "r.yaml"), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: unexpected RuntimeError: boom second line")
+    assert "contigmap -v" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_unexpected_error_with_verbose_shows_the_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("contigmap.validate.validation_report", _faulty_run)
+    result = CliRunner().invoke(cli, ["-v", "validate", str(tmp_path / "r.yaml")])
+    assert result.exit_code == 2
+    assert "Traceback (most recent call last)" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: unexpected RuntimeError")
+
+
+@pytest.mark.parametrize(("error", "code", "text"), [
+    (KeyboardInterrupt(), 130, "Interrupted"),
+    (Terminated("terminated by signal SIGTERM"), 143, "Terminated"),
+])
+def test_interrupts_exit_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException, code: int, text: str
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr("contigmap.pipeline.run", interrupted)
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "r.yaml"), "-o", str(tmp_path / "o")])
+    assert result.exit_code == code
+    assert result.stderr.startswith(text)
+    assert result.stderr.strip().count("\n") == 0
+
+
+def test_main_catches_errors_outside_commands(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import contigmap.cli as cli_module
+
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("outside")
+
+    monkeypatch.setattr(cli_module, "cli", broken)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_module.main()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Error: unexpected RuntimeError: outside")
+    assert "Traceback" not in err
+
+
+def test_usage_errors_stay_clicks(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "r.yaml")])
+    assert result.exit_code == 2
+    assert "Missing option '-o' / '--out'" in result.stderr
+    assert "unexpected" not in result.stderr
+
+
+def test_every_writing_command_has_force() -> None:
+    for args in (["run"], ["demo"], ["priorities"], ["scenario", "run"],
+                 ["scenario", "compare"], ["criticality"], ["optimize"], ["synth"]):
+        code, out, _ = invoke(*args, "--help")
+        assert code == 0
+        assert "--force" in out, args

@@ -108,3 +108,108 @@ def test_readme_manifest_example_is_valid() -> None:
     assert block is not None
     region = RegionConfig.model_validate(yaml.safe_load(block.group(1)))
     assert region.layers.services is not None and region.layers.services.datum == "gcj02"
+
+
+# --------------------------------------------------------------------------- the YAML reader
+
+
+def test_duplicate_key_is_rejected_with_both_lines(tmp_path: Path) -> None:
+    text = MINIMAL + "  roads: {path: other.gpkg, id: road_id}\n"  # line 5 repeats line 4
+    with pytest.raises(ConfigError, match=r"region\.yaml:? line 5, column 3: duplicate key "
+                                          r"'roads' \(first at line 4\)"):
+        load_region(_write(tmp_path, text))
+
+
+def test_duplicate_key_deep_in_a_layer_is_rejected(tmp_path: Path) -> None:
+    text = _roads("\n    path: roads.gpkg\n    id: road_id\n    path: roads2.gpkg")
+    # lines: 4 "roads:", 5 path, 6 id, 7 path again
+    with pytest.raises(ConfigError, match=r"line 7, column 5: duplicate key 'path' "
+                                          r"\(first at line 5\)"):
+        load_region(_write(tmp_path, text))
+
+
+def test_merge_keys_may_be_overridden(tmp_path: Path) -> None:
+    from contigmap.config import load_yaml
+
+    path = tmp_path / "m.yaml"
+    path.write_text("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  x: 3\n", encoding="utf-8")
+    assert load_yaml(path) == {"base": {"x": 1, "y": 2}, "other": {"x": 3, "y": 2}}
+
+
+def test_scenario_and_priority_files_reject_duplicate_keys(tmp_path: Path) -> None:
+    from contigmap.priority.costs import load_priority_config
+    from contigmap.relocation.costs import load_relocation_config
+    from contigmap.scenario import load_scenario
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("name: a\nregion: tiny\nname: b\nchanges: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"s\.yaml: line 3, column 1: duplicate key 'name' "
+                                          r"\(first at line 1\)"):
+        load_scenario(scenario)
+    for loader in (load_priority_config, load_relocation_config):
+        config = tmp_path / "c.yaml"
+        config.write_text("a: 1\nb:\n  c: 1\n  c: 2\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=r"c\.yaml: line 4, column 3: duplicate key 'c'"):
+            loader(config)
+
+
+def test_oversize_yaml_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contigmap.config import MAX_YAML_BYTES
+
+    path = _write(tmp_path, MINIMAL + "# " + "x" * MAX_YAML_BYTES + "\n")
+
+    def no_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was opened")
+
+    monkeypatch.setattr(Path, "open", no_reading)
+    monkeypatch.setattr(Path, "read_text", no_reading)
+    monkeypatch.setattr(Path, "read_bytes", no_reading)
+    size_mb = f"{(len(MINIMAL) + MAX_YAML_BYTES + 3) / 1e6:.1f}"
+    with pytest.raises(ConfigError, match=rf"region\.yaml: is {size_mb} MB, larger than the 1 MB"):
+        load_region(path)
+
+
+def test_yaml_at_the_size_cap_is_read(tmp_path: Path) -> None:
+    from contigmap.config import MAX_YAML_BYTES
+
+    filler = "# " + "x" * (MAX_YAML_BYTES - len(MINIMAL.encode()) - 3) + "\n"
+    path = _write(tmp_path, MINIMAL + filler)
+    assert path.stat().st_size == MAX_YAML_BYTES
+    assert load_region(path).name == "demo"
+
+
+def test_alias_bomb_is_refused(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):  # 10**9 values when expanded, 9 lines on disk
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]")
+    path = _write(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(ConfigError, match=r"line 6: &anchors and \*aliases expand this file to "
+                                          r"more than 200,000 values"):
+        load_region(path)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("a: &a [*a]\n", "an alias refers to itself"),
+    ("[" * 50_000 + "]" * 50_000 + "\n", "nested too deeply"),
+])
+def test_pathological_yaml_is_one_config_error(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_region(_write(tmp_path, text))
+
+
+def test_a_folder_is_not_a_yaml_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is not a file"):
+        load_region(tmp_path)
+
+
+def test_every_yaml_read_goes_through_load_yaml() -> None:
+    """One reader for all YAML, so every file gets the duplicate-key and size checks."""
+    import re
+
+    src = Path(__file__).resolve().parents[1] / "src" / "contigmap"
+    pattern = re.compile(r"yaml\.(safe_load|load|full_load|unsafe_load|load_all|safe_load_all)\(")
+    offenders = [str(p.relative_to(src)) for p in src.rglob("*.py")
+                 if pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []

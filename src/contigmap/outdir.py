@@ -387,7 +387,7 @@ def _swap(stage: Path, out: Path, shown: str | Path) -> None:
             out.replace(old)
         except OSError as err:
             msg = (f"output folder {shown}: cannot move the earlier outputs aside "
-                   f"({err.strerror or err}); they were kept and nothing was written")
+                   f"({err.strerror or err}); the earlier outputs were kept")
             raise OutputDirError(msg) from err
     try:
         stage.replace(out)
