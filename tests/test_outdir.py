@@ -140,6 +140,20 @@ def test_force_replaces_a_foreign_folder_whole(tmp_path: Path) -> None:
     assert hidden_leftovers(tmp_path) == []
 
 
+def test_force_never_replaces_home_or_top_level_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home" / "planner"
+    write_files(home, {"thesis.docx": "years of work"})
+    monkeypatch.setenv("HOME", str(home))
+    for folder in (home, home.parent):
+        with pytest.raises(OutputDirError, match="even with --force it is not replaced"):
+            check_output_dir(folder, force=True)
+    with pytest.raises(OutputDirError, match="is a home or top-level folder"):
+        check_output_dir("/tmp" if Path("/tmp").is_dir() else "/usr", force=True)
+    assert contents(home) == {"thesis.docx": "years of work"}
+
+
 def test_side_inputs_may_sit_beside_the_output_but_not_in_it(tmp_path: Path) -> None:
     weights = tmp_path / "my-weights.yaml"
     weights.write_text("x: 1\n", encoding="utf-8")

@@ -177,7 +177,8 @@ def check_output_dir(
         writing beside them (``-o out`` next to ``my-weights.yaml``) is allowed.
     force
         Replace an existing non-empty folder that contigmap did not write. Never
-        allows a folder that holds an input.
+        allows a folder that holds an input, a home folder (or one holding it), or a
+        top-level folder such as ``/tmp``.
 
     Returns
     -------
@@ -222,11 +223,27 @@ def check_output_dir(
         msg = f"{where}: cannot be written in {base} ({reason}); give a folder you can write to"
         raise OutputDirError(msg) from err
     recover_stale(out)
-    if not force and out.is_dir() and any(out.iterdir()) and not is_contigmap_output(out):
-        msg = (f"{where}: is not empty and was not written by contigmap (no {MARKER_NAME} "
-               "file); give a new or empty folder, or pass --force to replace it whole")
-        raise OutputDirError(msg)
+    if out.is_dir() and any(out.iterdir()) and not is_contigmap_output(out):
+        if force and _precious(out):
+            msg = (f"{where}: is a home or top-level folder that contigmap did not write; even "
+                   "with --force it is not replaced: give a new subfolder (e.g. -o maps/<name>)")
+            raise OutputDirError(msg)
+        if not force:
+            msg = (f"{where}: is not empty and was not written by contigmap (no {MARKER_NAME} "
+                   "file); give a new or empty folder, or pass --force to replace it whole")
+            raise OutputDirError(msg)
     return out
+
+
+def _precious(out: Path) -> bool:
+    """Whether ``out`` is a folder --force must not replace: a home folder or top-level one."""
+    if out.parent.parent == out.parent:  # /tmp, /home, C:\\Users
+        return True
+    try:
+        home = Path.home().resolve()
+    except (OSError, RuntimeError):  # pragma: no cover - no home folder known
+        return False
+    return out == home or _inside(home, out)
 
 
 # --------------------------------------------------------------------------- stale folders
