@@ -1,8 +1,10 @@
-"""Atomic output for the generators: write into a temporary folder, then move in place."""
+"""Atomic output for the generators: write into a temporary folder, then move in place.
+
+Fixed GeoPackage dates come from :func:`contigmap.writers.fixed_gdal_date`, as for runs.
+"""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -12,30 +14,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["FIXED_GDAL_DATE", "fixed_gdal_date", "staged_dir", "write_yaml"]
-
-FIXED_GDAL_DATE = "2000-01-01T00:00:00Z"
-"""Timestamp GDAL writes into GeoPackages (``gpkg_contents.last_change``) while generating."""
-
-
-@contextmanager
-def fixed_gdal_date(date: str = FIXED_GDAL_DATE) -> Iterator[None]:
-    """Make GDAL stamp written files with ``date`` instead of the current time.
-
-    So the same seed gives byte-identical GeoPackages. Sets the ``OGR_CURRENT_DATE``
-    configuration option (read by the GPKG driver; see
-    https://gdal.org/drivers/vector/gpkg.html) through the environment, and restores
-    the previous value on exit.
-    """
-    old = os.environ.get("OGR_CURRENT_DATE")
-    os.environ["OGR_CURRENT_DATE"] = date
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("OGR_CURRENT_DATE", None)
-        else:
-            os.environ["OGR_CURRENT_DATE"] = old
+__all__ = ["staged_dir", "write_yaml"]
 
 
 @contextmanager
