@@ -233,7 +233,7 @@ def test_save_workbook_keeps_members_and_their_order(tmp_path: Path) -> None:
     from openpyxl import Workbook
 
     wb = Workbook()
-    wb.active.append(["x"])  # type: ignore[union-attr]
+    wb.active.append(["x"])
     wb.save(tmp_path / "plain.xlsx")
     save_workbook(wb, tmp_path / "fixed.xlsx")
     with zipfile.ZipFile(tmp_path / "plain.xlsx") as a, \
