@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from contigmap.manifest import MANIFEST_NAME
 from contigmap.pipeline import RunResult, run
 from contigmap.validate import validation_report
 from tests.browser import HAVE_BROWSER, load_time_ms, make_driver, severe_console
@@ -71,10 +73,31 @@ def test_demo_outputs(demo_run: RunResult) -> None:
     assert (out / "map.html").stat().st_size < 10 * 1024 * 1024
 
 
+def _hashes(out: Path) -> dict[str, str]:
+    return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(out.rglob("*")) if p.is_file()}
+
+
 def test_demo_is_reproducible(demo_run: RunResult, tmp_path: Path) -> None:
+    """Every output file is byte-identical on rerun (issue 11 item 11).
+
+    Only ``run_manifest.json`` differs, in ``created_utc`` (the wall-clock time of the
+    run; the run's duration is not recorded); its output hashes are the same.
+    """
     again = run(DEMO, tmp_path / "again", scenarios=SCENARIOS)
-    for name in ("villages.csv", "map.html"):
-        assert (again.out_dir / name).read_bytes() == (demo_run.out_dir / name).read_bytes(), name
+    first, second = _hashes(demo_run.out_dir), _hashes(again.out_dir)
+    assert first.keys() == second.keys()
+    assert {"villages.gpkg", "tables.xlsx", "priorities/priorities.xlsx", "map.html",
+            "report.html", "static/overview.png", "relocation/relocation_sites.gpkg"} <= set(first)
+    assert any(name.startswith("scenarios/") and name.endswith(".gpkg") for name in first)
+    assert [name for name in first if first[name] != second[name]] == [MANIFEST_NAME]
+    one, two = (json.loads((r.out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+                for r in (demo_run, again))
+    one.pop("created_utc")
+    two.pop("created_utc")
+    assert one == two
+    assert {r["path"]: r["sha256"] for r in one["outputs"]} == {
+        k: v for k, v in first.items() if k != MANIFEST_NAME}
 
 
 @pytest.fixture(params=[False, True], ids=["online", "network-off"])

@@ -51,6 +51,7 @@ from contigmap.errors import (
 )
 from contigmap.raster import Raster
 from contigmap.schema import ROLE_SCHEMAS, role_key
+from contigmap.writers import fixed_gdal_date, write_csv, write_xlsx
 
 __all__ = [
     "RASTER_SUFFIXES",
@@ -934,6 +935,9 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | Path, layer: str | None = No
     reprojected to EPSG:4326 as RFC 7946 requires), ``.csv`` (UTF-8 with BOM so Excel
     shows Chinese; points as ``x``/``y`` columns in the frame's CRS, other geometries
     as WKT in ``geometry``). Writing to an existing GeoPackage replaces the file.
+    GeoPackages carry a fixed date instead of the write time and CSV text cells cannot
+    start a spreadsheet formula (see :mod:`contigmap.writers`), so the same frame
+    always gives the same bytes.
 
     Returns
     -------
@@ -944,7 +948,7 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | Path, layer: str | None = No
 
     path = Path(path)
     suffix = path.suffix.lower()
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, fixed_gdal_date():
         if suffix == ".gpkg":
             pyogrio.write_dataframe(gdf, tmp, layer=layer or path.stem, driver="GPKG")
         elif suffix in (".parquet", ".geoparquet"):
@@ -960,7 +964,7 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | Path, layer: str | None = No
                 table["y"] = geoms.y.to_numpy()
             else:
                 table["geometry"] = geoms.to_wkt().to_numpy()
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+            write_csv(table, tmp)
         else:
             msg = f"{path}: cannot write '{suffix}'; use .gpkg, .parquet, .geojson or .csv"
             raise LayerError(msg)
@@ -971,7 +975,10 @@ def write_vector(gdf: gpd.GeoDataFrame, path: str | Path, layer: str | None = No
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a table atomically: ``.csv`` (UTF-8 with BOM, for Excel) or ``.xlsx``.
 
-    A geometry column, if any, is dropped.
+    A geometry column, if any, is dropped. Text never becomes a spreadsheet formula:
+    XLSX text cells are string cells, CSV text cells starting with ``= + - @``, TAB or
+    CR get a leading ``'``; the same table always gives the same bytes (see
+    :mod:`contigmap.writers`).
 
     Returns
     -------
@@ -985,9 +992,9 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
         table = pd.DataFrame(df.drop(columns=[df.geometry.name]))
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
+            write_csv(table, tmp)
         elif suffix == ".xlsx":
-            table.to_excel(tmp, index=False, engine="openpyxl")
+            write_xlsx({"Sheet1": table}, tmp)
         else:
             msg = f"{path}: cannot write '{suffix}' tables; use .csv or .xlsx"
             raise LayerError(msg)

@@ -3,7 +3,11 @@
 ``run_manifest.json`` lets a planner check that two runs used the same data and code:
 inputs and outputs are listed with their size and SHA-256, next to the parameters
 (including the seed) and the versions of Python, contigmap and its main libraries.
-Two identical runs differ only in ``created_utc``.
+Every output is byte-identical on rerun (no write timestamps, see
+:mod:`contigmap.writers`), so two identical runs list the same output hashes and their
+manifests differ only in ``created_utc``, the wall-clock time of the run; with
+``SOURCE_DATE_EPOCH`` set, ``created_utc`` is that time and the manifests are identical.
+The run's duration is not recorded.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from contigmap.layers import atomic_path
+from contigmap.writers import source_date_epoch
 
 __all__ = ["MANIFEST_NAME", "file_record", "library_versions", "write_run_manifest"]
 
@@ -142,7 +147,8 @@ def write_run_manifest(
     Notes
     -----
     Everything is sorted and the JSON keys are sorted, so two runs with the same
-    inputs, parameters and seed give the same file except ``created_utc``.
+    inputs, parameters and seed give the same file except ``created_utc`` (the
+    wall-clock time, or ``SOURCE_DATE_EPOCH`` when that is set).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -155,7 +161,7 @@ def write_run_manifest(
         dict.fromkeys(Path(p).resolve() for p in outputs if Path(p).resolve() != target.resolve())
     )
     record = {
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_utc": (source_date_epoch() or datetime.now(UTC)).isoformat(timespec="seconds"),
         "seed": parameters.get("seed"),
         "parameters": parameters,
         "inputs": [file_record(p, relative_to=base_dir) for p in unique_inputs],

@@ -28,6 +28,7 @@ from contigmap.priority import broadband, power, roads, water
 from contigmap.priority.costs import INTERVENTIONS, PriorityConfig, load_priority_config
 from contigmap.priority.mcda import Criterion, sensitivity
 from contigmap.raster import Raster
+from contigmap.writers import write_xlsx
 
 __all__ = [
     "CRITERIA",
@@ -244,7 +245,8 @@ def write_priority_tables(results: PriorityResults, out_dir: str | Path) -> dict
     intervention plus ``township``, ``county``, ``budget``), ``priorities_summary_<area>.csv``,
     ``priorities_sensitivity.csv`` (every perturbation) and
     ``priorities_sensitivity.json`` (headline stability per intervention). Each file is
-    written to a temporary name and renamed.
+    written to a temporary name and renamed. Text cells are never formulas (see
+    :mod:`contigmap.writers`).
 
     Returns
     -------
@@ -259,12 +261,10 @@ def write_priority_tables(results: PriorityResults, out_dir: str | Path) -> dict
         written[f"summary_{area}_csv"] = write_table(s, out / f"priorities_summary_{area}.csv")
     written["budget_csv"] = write_table(results.budget, out / "priorities_budget.csv")
     xlsx = out / "priorities.xlsx"
-    with atomic_path(xlsx) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-        for iv, t in results.tables.items():
-            pd.DataFrame(t).to_excel(xw, sheet_name=iv, index=False)
-        for area, s in results.summaries.items():
-            s.to_excel(xw, sheet_name=area, index=False)
-        results.budget.to_excel(xw, sheet_name="budget", index=False)
+    sheets = [*((iv, pd.DataFrame(t)) for iv, t in results.tables.items()),
+              *results.summaries.items(), ("budget", results.budget)]
+    with atomic_path(xlsx) as tmp:
+        write_xlsx(sheets, tmp)
     written["xlsx"] = xlsx
     frames = [s.assign(intervention=iv) for iv, s in results.sensitivity.items()]
     sens = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -36,6 +36,7 @@ from contigmap.errors import ValidationError
 from contigmap.layers import atomic_path
 from contigmap.render.legend import INTERVENTION_ZH
 from contigmap.schema import ROAD_CLASS_ZH, SURFACE_ZH
+from contigmap.writers import excel_cell, save_workbook
 
 __all__ = [
     "COLUMN_LABELS_ZH",
@@ -347,20 +348,6 @@ def _display_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _excel_value(value: Any) -> Any:
-    if _missing(value):
-        return None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, int | float | str | bool):
-        return value
-    return str(value)
-
-
 def _write_sheet(ws: Any, table: pd.DataFrame) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -368,8 +355,9 @@ def _write_sheet(ws: Any, table: pd.DataFrame) -> None:
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="E8E4D8")
     columns = [str(c) for c in table.columns]
-    ws.append([_label_zh(c) for c in columns])
-    ws.append(columns)
+    # every cell through excel_cell: text from the data is a string cell, never a formula
+    ws.append([excel_cell(ws, _label_zh(c)) for c in columns])
+    ws.append([excel_cell(ws, c) for c in columns])
     for cell in ws[1]:
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -377,7 +365,7 @@ def _write_sheet(ws: Any, table: pd.DataFrame) -> None:
         cell.font = Font(italic=True, color="555555")
         cell.fill = fill
     for row in table.itertuples(index=False, name=None):
-        ws.append([_excel_value(v) for v in row])
+        ws.append([excel_cell(ws, v) for v in row])
     for j, col in enumerate(columns, start=1):
         letter = get_column_letter(j)
         if col == "poverty_incidence" or col.endswith("_share"):
@@ -420,6 +408,8 @@ def write_tables_xlsx(
 
     Row 1 holds Chinese headers, row 2 the column names; both are frozen, widths follow
     the content, incidences show as percentages and money with thousands separators.
+    Text cells are string cells, never formulas, and the file has no write timestamps
+    (see :mod:`contigmap.writers`).
 
     Parameters
     ----------
@@ -451,7 +441,7 @@ def write_tables_xlsx(
         _write_sheet(ws, _intervention_table(villages, key, frame))
     path = Path(path)
     with atomic_path(path) as tmp:
-        wb.save(tmp)
+        save_workbook(wb, tmp)  # fixed timestamps: the same tables give the same bytes
     return path
 
 

@@ -1,8 +1,10 @@
-"""Atomic output for the generators: write into a staging folder that replaces the target whole."""
+"""Atomic output for the generators: a staging folder that replaces the target whole.
+
+Fixed GeoPackage dates come from :func:`contigmap.writers.fixed_gdal_date`, as for runs.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,30 +14,7 @@ import yaml
 
 from contigmap import outdir
 
-__all__ = ["FIXED_GDAL_DATE", "fixed_gdal_date", "staged_dir", "write_yaml"]
-
-FIXED_GDAL_DATE = "2000-01-01T00:00:00Z"
-"""Timestamp GDAL writes into GeoPackages (``gpkg_contents.last_change``) while generating."""
-
-
-@contextmanager
-def fixed_gdal_date(date: str = FIXED_GDAL_DATE) -> Iterator[None]:
-    """Make GDAL stamp written files with ``date`` instead of the current time.
-
-    So the same seed gives byte-identical GeoPackages. Sets the ``OGR_CURRENT_DATE``
-    configuration option (read by the GPKG driver; see
-    https://gdal.org/drivers/vector/gpkg.html) through the environment, and restores
-    the previous value on exit.
-    """
-    old = os.environ.get("OGR_CURRENT_DATE")
-    os.environ["OGR_CURRENT_DATE"] = date
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("OGR_CURRENT_DATE", None)
-        else:
-            os.environ["OGR_CURRENT_DATE"] = old
+__all__ = ["staged_dir", "write_yaml"]
 
 
 @contextmanager
