@@ -351,10 +351,11 @@ class _Script(MacroElement):
         self._name = "Script"
         self.code = code
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> str:
         figure = self.get_root()
         assert isinstance(figure, Figure)
         figure.script.add_child(_Raw(self.code), name=self.get_name())
+        return ""
 
 
 class _Page(Figure):
