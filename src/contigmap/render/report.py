@@ -12,8 +12,12 @@ relative path, because Markdown viewers commonly block or choke on large data UR
 keep the maps next to it.
 
 Every text that comes from the data is escaped: with :func:`html.escape` in HTML, and
-in Markdown as HTML entities plus ``\|`` (Markdown passes raw HTML through, so a
-village named ``<script>`` would otherwise become a tag).
+in Markdown as HTML entities (Markdown passes raw HTML through, so a village named
+``<script>`` would otherwise become a tag) plus a backslash before the characters
+that make links, images, code, emphasis, maths or table cells (``\ ` * _ [ ] ~ $ |``),
+so that a name such as ``[x](javascript:...)`` stays text. No template engine is
+involved: both reports are joined from constant strings and escaped values, so Jinja
+syntax in a name (``{{7*7}}``) is printed as it is.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ import html
 import logging
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -480,8 +486,12 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+_MD_SPECIAL: Final[re.Pattern[str]] = re.compile(r"([\\`*_\[\]~$|])")
+
+
 def _md(value: Any) -> str:
-    text = html.escape(str(value), quote=False).replace("|", "\\|")
+    """Escape a data text for one line of Markdown (HTML entities, backslashed markup)."""
+    text = _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
     return " ".join(text.split())
 
 
@@ -742,7 +752,7 @@ def _report_md(
         for key, path in maps.items():
             zh, en = _map_title(key)
             rel = Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
-            lines += [f"![{zh} {en}]({rel.replace(' ', '%20')})", ""]
+            lines += [f"![{_md(zh)} {_md(en)}]({quote(rel, safe='/')})", ""]
     for key, table in tops.items():
         zh = INTERVENTION_ZH.get(key, key)
         n = len(table)
