@@ -396,3 +396,14 @@ def test_legend_colours_cannot_load_anything(tmp_path: Path) -> None:
     assert "background:#12ab34" in block and "background:rgb(1, 2, 3)" in block
     line = swatch_legend_html("t", "", [("#000|3);x:url(y)|d", "a")], kind="line")
     assert "url(" not in line and "border-top:2px dashed #000" in line
+
+
+def test_code_in_a_village_name_does_not_run(tmp_path: Path) -> None:
+    # only in the name (before the fix this reached Jinja: a template error or the code ran)
+    payload = injection_payloads(tmp_path)[-1]
+    reg = small_region()
+    reg["villages"].loc[0, "name"] = payload + "村"
+    text = _render(tmp_path, **reg)
+    assert not (tmp_path / "pwned").exists()
+    assert _village_data(text)["q"][0] == f"{payload}村（花垣镇）"
+    assert "None村" not in text
