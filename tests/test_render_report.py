@@ -230,3 +230,13 @@ def test_markdown_links_and_code_stay_text(tmp_path: Path) -> None:
     assert [m.start() for m in re.finditer(r"(?<!\\)\]\(", md)] == [md.index("](../maps/")]
     assert r"\[点我\](javascript:alert(1))" in md
     assert r"\`code\` \*em\* \_u\_ \~s\~ \$x\$" in md
+
+
+def test_text_in_a_number_column_is_shown_as_text(tmp_path: Path) -> None:
+    v = _villages()
+    v["roads_cost_cny"] = v["roads_cost_cny"].astype(object)
+    v.loc[0, "roads_cost_cny"] = "{{7*7}} 约50万"
+    paths = _write(tmp_path, villages=v, facts={"area_km2": "about 1100"})
+    page = paths["html"].read_text(encoding="utf-8")
+    assert "<td>{{7*7}} 约50万</td>" in page and ">about 1100</td>" in page
+    assert r"{{7\*7}} 约50万" in paths["md"].read_text(encoding="utf-8")

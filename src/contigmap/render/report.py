@@ -126,9 +126,20 @@ def _label_zh(column: str) -> str:
 
 
 def _fmt_cell(column: str, value: Any) -> str:
-    """Format a cell as text: percentages, thousands separators, tier names."""
+    """Format a cell as text: percentages, thousands separators, tier names.
+
+    A value that does not fit its column's number format (text in a number column) is
+    shown as it is.
+    """
     if _missing(value):
         return "–"
+    try:
+        return _fmt_known(column, value)
+    except (TypeError, ValueError, OverflowError):
+        return str(value)
+
+
+def _fmt_known(column: str, value: Any) -> str:
     col = column.split("_", 1)[1] if column.split("_", 1)[0] in INTERVENTION_ZH else column
     if column == "poverty_incidence" or column.endswith("_share"):
         return f"{float(value):.1%}"
@@ -156,7 +167,11 @@ def _fact_rows(facts: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         value = facts.get(key)
         if key in shown or _missing(value) or isinstance(value, Mapping):
             continue
-        rows.append((zh, en, fmt.format(value)))
+        try:
+            text = fmt.format(value)  # the format is ours; the value is only an argument
+        except (TypeError, ValueError):
+            text = str(value)
+        rows.append((zh, en, text))
     for key, value in facts.items():
         if key in _FACT_LABELS or key == "working_crs" or _missing(value):
             continue
