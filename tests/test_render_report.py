@@ -229,7 +229,7 @@ def test_markdown_links_and_code_stay_text(tmp_path: Path) -> None:
     # no unescaped "](" that would close a link text (the maps' own image link aside)
     assert [m.start() for m in re.finditer(r"(?<!\\)\]\(", md)] == [md.index("](../maps/")]
     assert r"\[点我\](javascript:alert(1))" in md
-    assert r"\`code\` \*em\* \_u\_ \~s\~ \$x\$" in md
+    assert r"\`code\` \*em\* _u_ \~s\~ \$x\$" in md
 
 
 def test_text_in_a_number_column_is_shown_as_text(tmp_path: Path) -> None:

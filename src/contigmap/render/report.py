@@ -14,7 +14,7 @@ keep the maps next to it.
 Every text that comes from the data is escaped: with :func:`html.escape` in HTML, and
 in Markdown as HTML entities (Markdown passes raw HTML through, so a village named
 ``<script>`` would otherwise become a tag) plus a backslash before the characters
-that make links, images, code, emphasis, maths or table cells (``\ ` * _ [ ] ~ $ |``),
+that make links, images, code, emphasis, maths or table cells (``\ ` * [ ] ~ $ |``),
 so that a name such as ``[x](javascript:...)`` stays text. No template engine is
 involved: both reports are joined from constant strings and escaped values, so Jinja
 syntax in a name (``{{7*7}}``) is printed as it is.
@@ -501,7 +501,9 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-_MD_SPECIAL: Final[re.Pattern[str]] = re.compile(r"([\\`*_\[\]~$|])")
+_MD_SPECIAL: Final[re.Pattern[str]] = re.compile(r"([\\`*\[\]~$|])")
+"""Markdown characters backslashed in data (``_`` is left: it only ever makes emphasis, and
+column names such as ``poor_pop`` stay readable in the source)."""
 
 
 def _md(value: Any) -> str:
