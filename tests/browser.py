@@ -15,6 +15,20 @@ HAVE_BROWSER = CHROMIUM is not None and CHROMEDRIVER is not None
 
 XSS_NAME = "<script>alert(1)</script>"
 XSS_IMG = '"><img src=x onerror=alert(1)>'
+XSS_CLOSE = "</script><script>alert(1)</script>"
+
+
+def injection_payloads(tmp_path: Path) -> list[str]:
+    """Template and markup injections; the last one creates ``tmp_path / "pwned"`` if run."""
+    return [
+        "{{7*7}}",
+        "{% raw %}",
+        "{# x #}",
+        XSS_NAME,
+        XSS_IMG,
+        XSS_CLOSE,
+        "{{ lipsum.__globals__.os.makedirs('" + (tmp_path / "pwned").as_posix() + "') }}",
+    ]
 
 UTM49N = "EPSG:32649"
 X0, Y0 = 350_000.0, 3_160_000.0  # near 花垣县 (109.5 E, 28.6 N)
@@ -130,3 +144,69 @@ def load_time_ms(driver: Any) -> float:
             "return n ? n.loadEventEnd - n.startTime : -1;"
         )
     )
+
+
+def hostile_map_args(payload: str, *, raster: bool = True) -> dict[str, Any]:
+    """Arguments of ``render_web_map`` with ``payload`` in every kind of data text.
+
+    The payload is in a village name (``payload + "村"``), a township name (``+ "镇"``),
+    the title (``+ "县"``), the source note, a village's causes, option and reasons,
+    the key figures, an extra layer's name, column labels, values and legend, a raster
+    layer's name, and a road scenario's name (through
+    :func:`contigmap.planning.scenario_map_layers`).
+    """
+    from types import SimpleNamespace
+
+    import numpy as np
+    from affine import Affine
+    from pyproj import CRS
+
+    from contigmap.planning import scenario_map_layers
+    from contigmap.raster import Raster
+    from contigmap.render import MapLayer
+
+    reg = small_region()
+    v = reg["villages"]
+    v.loc[0, "name"] = payload + "村"
+    v.loc[0, "main_causes"] = payload
+    v["roads_tier"] = [1, 2, 3, 1, 2, 4]
+    v["roads_option"] = [payload, "harden", "new_road", "none", "harden", "none"]
+    v["roads_reasons"] = [payload, "远", "近", "", "中", "远"]
+    reg["boundaries"]["townships"].loc[0, "name"] = payload + "镇"
+    scenario_villages = v[["name", "geometry"]].copy()
+    scenario_villages["d_tt_own_township_seat_min"] = [-20.0, -5.0, 0.0, 0.0, -40.0, np.nan]
+    scenario_villages["lost_access"] = [False] * 5 + [True]
+    changed = reg["roads"].head(2).copy()
+    changed["change"] = [payload, "harden"]
+    changed["cost_cny"] = [1e6, 2e6]
+    result = SimpleNamespace(
+        scenario=SimpleNamespace(name=payload), villages=scenario_villages, changed_roads=changed
+    )
+    layers = [
+        MapLayer(
+            name=payload + " layer",
+            data=v[["name", "main_causes", "geometry"]].copy(),
+            color_column="main_causes",
+            color_map={payload: "#00aa00"},
+            tooltip_columns=["name", "main_causes"],
+            popup_columns=["name", "main_causes"],
+            labels={"main_causes": payload + " label"},
+            legend=[("#00aa00", payload + " legend")],
+        ),
+        *scenario_map_layers([result]),  # type: ignore[list-item]
+    ]
+    if raster:
+        arr = np.arange(12.0).reshape(3, 4)
+        tr = Affine(1000.0, 0, X0, 0, -1000.0, Y0 + 3000)
+        layers.append(
+            MapLayer(name=payload + " raster", raster=Raster(arr, tr, CRS.from_user_input(UTM49N),
+                                                             "r"), show=False)
+        )
+    return {
+        **reg,
+        "extra_layers": layers,
+        "title": payload + "县",
+        "source_note": "source " + payload,
+        "illustrative": True,
+        "facts": [(payload + " fact", payload)],
+    }

@@ -15,6 +15,8 @@ from tests.browser import (
     HAVE_BROWSER,
     XSS_IMG,
     XSS_NAME,
+    hostile_map_args,
+    injection_payloads,
     load_time_ms,
     make_driver,
     severe_console,
@@ -193,6 +195,53 @@ def test_escaping_in_browser(tmp_path: Path, driver: Any) -> None:
     # folium's L_NO_TOUCH flags, Leaflet, the map: nothing from the data
     assert driver.execute_script("return document.querySelectorAll('script').length;") == 3
     assert severe_console(driver) == []
+
+
+@pytest.mark.parametrize("k", range(7))
+def test_injection_payloads_shown_as_text(tmp_path: Path, driver: Any, k: int) -> None:
+    from selenium.common.exceptions import NoAlertPresentException
+
+    payload = injection_payloads(tmp_path)[k]
+    out = render_web_map(tmp_path / "map.html", **hostile_map_args(payload))
+    assert not (tmp_path / "pwned").exists()
+    driver.get(out.as_uri())
+    assert _wait(driver, "return document.querySelectorAll('path.cm-village').length > 0;")
+    with pytest.raises(NoAlertPresentException):
+        _ = driver.switch_to.alert.text
+    assert severe_console(driver) == []
+    # nothing from the data became an element: folium's flags, Leaflet, the map script
+    assert driver.execute_script("return document.querySelectorAll('script').length;") == 3
+    assert _count(driver, "img[onerror], img[src='x']") == 0
+    text_of = "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.textContent);"
+    assert driver.execute_script(text_of, ".cm-title h1") == [payload + "县"]
+    assert driver.title == payload + "县"
+    assert driver.execute_script(text_of, ".cm-note")[0].startswith("source " + payload)
+    assert payload + "镇" in driver.execute_script(text_of, ".cm-label")
+    layers = [t.strip() for t in driver.execute_script(
+        text_of, ".leaflet-control-layers-overlays label span span")]
+    for name in (f"{payload} layer", f"{payload} raster", f"情景 {payload}：村 villages"):
+        assert name in layers, layers
+    legends = " ".join(driver.execute_script(text_of, ".cm-legend"))
+    assert f"{payload} legend" in legends and f"{payload}: changed roads" in legends
+    facts = driver.execute_script(text_of, ".cm-facts th")
+    assert facts == [payload + " fact"]
+    # the search finds the village by its name and its card shows it as text
+    box = driver.find_element("css selector", "#cm-search-input")
+    box.clear()
+    box.send_keys(f"{payload}村（{payload}镇）\n")
+    shown = _wait(
+        driver,
+        "var e = document.querySelector('.leaflet-popup-content h3');"
+        "return e && e.textContent === arguments[0] && e.textContent;",
+        payload + "村",
+    )
+    assert shown == payload + "村"
+    card = driver.execute_script(text_of, ".leaflet-popup-content td")
+    assert card.count(payload) == 2 and f"{payload} ({payload})" in card
+    with pytest.raises(NoAlertPresentException):
+        _ = driver.switch_to.alert.text
+    assert severe_console(driver) == []
+    assert not (tmp_path / "pwned").exists()
 
 
 DEMO = Path(__file__).resolve().parents[1] / "layers" / "huayuan"

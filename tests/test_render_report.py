@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from shapely.geometry import Point
 
 from contigmap.errors import ValidationError
 from contigmap.render import report
+from tests.browser import injection_payloads
 
 EVIL = "<script>alert(1)</script>"
 PNG_1PX = base64.b64decode(
@@ -170,3 +172,71 @@ def test_errors(tmp_path: Path) -> None:
         _write(tmp_path, static_maps={"roads": tmp_path / "missing.png"})
     with pytest.raises(ValidationError, match="intervention table 'water'"):
         _write(tmp_path, interventions={"water": pd.DataFrame({"score": [1.0]})})
+
+
+# --------------------------------------------------------------------------- injections
+
+
+def _md_text(cell: str) -> str:
+    """What a Markdown viewer shows for an escaped cell: backslash escapes, then entities."""
+    return html.unescape(re.sub(r"\\(.)", r"\1", cell))
+
+
+@pytest.mark.parametrize("k", range(7))
+def test_injection_payloads_printed_literally(tmp_path: Path, k: int) -> None:
+    payload = injection_payloads(tmp_path)[k]
+    v = _villages()
+    v.loc[0, "name"] = payload + "村"  # rank 2 on roads: listed
+    v.loc[0, "main_causes"] = payload
+    v.loc[0, "roads_reasons"] = payload
+    v.loc[0, "township_name"] = payload + "镇"
+    v.loc[1, "township_name"] = payload + "镇"
+    paths = _write(tmp_path, villages=v, region_title=payload + "县",
+                   source_note="source " + payload)
+    assert not (tmp_path / "pwned").exists()
+    page = paths["html"].read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert page.count("<img") == 1 and '<img src="data:image/png;base64,' in page  # the map
+    for suffix in ("村", "镇", "县"):
+        assert f"49{suffix}" not in page
+    title = re.search(r"<title>(.*?)</title>", page)
+    assert title is not None and html.unescape(title.group(1)).startswith(payload + "县 ")
+    h1 = re.search(r"<h1>(.*?)</h1>", page)
+    assert h1 is not None and html.unescape(h1.group(1)).startswith(payload + "县 ")
+    cells = [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", page)]
+    assert payload + "村" in cells and payload in cells  # name, reasons
+    assert payload + "镇" in cells  # the township summary
+    note = re.search(r'<p class="note">(.*?)</p>', page)
+    assert note is not None and html.unescape(note.group(1)).endswith("source " + payload)
+
+    md = paths["md"].read_text(encoding="utf-8")
+    assert "<script" not in md.lower() and "<img" not in md.lower()
+    assert _md_text(md.splitlines()[0]) == f"# {payload}县 县域概况 County summary"
+    assert f"source {payload}" in _md_text(md)
+    rows = [[_md_text(c.strip()) for c in re.split(r"(?<!\\)\|", r)[1:-1]]
+            for r in _md_rows(md, "## 道路")]
+    assert [payload + "村", payload + "镇"] in [r[:2] for r in rows]
+    shown = next(r for r in rows if r[0] == payload + "村")
+    assert shown[-1] == payload  # the reasons column
+
+
+def test_markdown_links_and_code_stay_text(tmp_path: Path) -> None:
+    v = _villages()
+    v.loc[0, "name"] = "[点我](javascript:alert(1))"
+    v.loc[1, "name"] = "![x](https://x.invalid/t.png)"
+    v.loc[3, "name"] = "`code` *em* _u_ ~s~ $x$"
+    md = _write(tmp_path, villages=v)["md"].read_text(encoding="utf-8")
+    # no unescaped "](" that would close a link text (the maps' own image link aside)
+    assert [m.start() for m in re.finditer(r"(?<!\\)\]\(", md)] == [md.index("](../maps/")]
+    assert r"\[点我\](javascript:alert(1))" in md
+    assert r"\`code\` \*em\* _u_ \~s\~ \$x\$" in md
+
+
+def test_text_in_a_number_column_is_shown_as_text(tmp_path: Path) -> None:
+    v = _villages()
+    v["roads_cost_cny"] = v["roads_cost_cny"].astype(object)
+    v.loc[0, "roads_cost_cny"] = "{{7*7}} 约50万"
+    paths = _write(tmp_path, villages=v, facts={"area_km2": "about 1100"})
+    page = paths["html"].read_text(encoding="utf-8")
+    assert "<td>{{7*7}} 约50万</td>" in page and ">about 1100</td>" in page
+    assert r"{{7\*7}} 约50万" in paths["md"].read_text(encoding="utf-8")

@@ -314,3 +314,58 @@ def test_render_static_maps_overview_and_interventions(tmp_path: Path) -> None:
     )
     assert set(maps) == {"overview", "roads"}
     assert all(p.exists() for p in maps.values())
+
+
+# --------------------------------------------------------------------------- literal text
+
+# ``$...$`` is matplotlib mathtext: ``\undefinedmacro`` does not parse, ``x^2`` would be
+# drawn as x squared, and one ``$`` alone is a plain dollar in matplotlib already.
+MATH_NAMES = ["$x^2$村", r"$\undefinedmacro$村", "$5", "a$b$c$", r"\$ 10"]
+
+
+def _math_villages() -> gpd.GeoDataFrame:
+    v = _villages()
+    v["name"] = [*MATH_NAMES, "米粮村"]
+    v["roads_tier"] = [1, 2, 3, 4, 1, "$t$"]  # a tier value becomes a legend label
+    return v
+
+
+def _math_towns() -> dict[str, gpd.GeoDataFrame]:
+    b = _boundaries()
+    b["townships"].loc[0, "name"] = r"$\alpha$镇"
+    return b
+
+
+def test_dollar_signs_are_drawn_literally(tmp_path: Path, cjk: fonts.CJKFont) -> None:
+    import matplotlib
+
+    maps = static.render_static_maps(
+        tmp_path, villages=_math_villages(), region_title=r"$\undefinedmacro$县",
+        boundaries=_math_towns(), roads=_roads(), source_note=r"$x^2$ \$ $5", dpi=20,
+    )
+    assert set(maps) == {"overview", "roads"} and all(p.stat().st_size for p in maps.values())
+    fig = _figure(villages=_math_villages(), boundaries=_math_towns(), label_count=12,
+                  title=r"$\undefinedmacro$县", source_note=r"$x^2$ \$ $5")
+    fig.canvas.draw()  # every text laid out: mathtext would fail here on \undefinedmacro
+    # every text drawn (axis tick labels are made empty on demand, outside the figure build)
+    texts = [t for t in fig.findobj(lambda a: hasattr(a, "get_parse_math")) if t.get_text()]
+    assert len(texts) > 20 and not any(t.get_parse_math() for t in texts)
+    labels = {t.get_text() for t in _by_gid(fig, "village-label")}
+    assert labels == {*MATH_NAMES, "米粮村"}  # the names as typed, all six placed
+    assert _by_gid(fig, "title")[0].get_text() == r"$\undefinedmacro$县"
+    assert r"$x^2$ \$ $5" in _by_gid(fig, "source-note")[0].get_text()
+    assert r"$\alpha$镇" in {t.get_text() for t in _by_gid(fig, "township-label")}
+    assert "$t$" in " ".join(_legend_texts(fig, "legend-classes"))
+    assert matplotlib.rcParams["text.parse_math"] is True  # the setting did not leak
+
+
+def test_dollar_signs_without_cjk_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fonts, "find_cjk_font", lambda: None)
+    monkeypatch.setitem(static._state, "no_font_warned", True)
+    out = static.render_static_map(
+        tmp_path / "m.png", villages=_math_villages(), column="roads_tier",
+        title="道路", title_en=r"$\undefinedmacro$ roads", boundaries=_math_towns(),
+        roads=_roads(), illustrative=False, source_note=r"$\frac{1}$ survey", dpi=20,
+        figsize_in=(6.0, 4.0),
+    )
+    assert out.stat().st_size > 1000

@@ -25,7 +25,16 @@ from contigmap.render.legend import (
     TT_TOWNSHIP_SEAT,
     tier_indicator,
 )
-from tests.browser import UTM49N, X0, XSS_IMG, XSS_NAME, Y0, small_region
+from tests.browser import (
+    UTM49N,
+    X0,
+    XSS_IMG,
+    XSS_NAME,
+    Y0,
+    hostile_map_args,
+    injection_payloads,
+    small_region,
+)
 
 COMMON: dict[str, Any] = {
     "title": "花垣县 村级地图",
@@ -294,3 +303,107 @@ def test_tianditu_layers(tmp_path: Path) -> None:
     text = _render(tmp_path, basemap="tianditu", tianditu_key="abc123def456", offline=False)
     assert "tianditu.gov.cn/vec_w/wmts" in text and "tianditu.gov.cn/cva_w/wmts" in text
     assert "tk=abc123def456" in text
+
+
+# --------------------------------------------------------------------------- injections
+
+
+def _json_strings(block: str) -> list[str]:
+    """Every JSON string literal in a piece of script, decoded."""
+    return [json.loads(s) for s in re.findall(r'"(?:[^"\\\n]|\\.)*"', block)]
+
+
+@pytest.mark.parametrize("k", range(7))
+def test_injection_payloads_stay_data(
+    tmp_path: Path, k: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contigmap.render import web
+
+    payload = injection_payloads(tmp_path)[k]
+    rendered: list[str] = []  # the page as folium and Jinja produced it, before the data
+    fill = web._Slots.fill
+
+    def spy(self: Any, page: str) -> str:
+        rendered.append(page)
+        return fill(self, page)
+
+    monkeypatch.setattr(web._Slots, "fill", spy)
+    out = render_web_map(tmp_path / "x.html", **hostile_map_args(payload))
+    text = out.read_text(encoding="utf-8")
+
+    assert not (tmp_path / "pwned").exists()  # no code ran
+    # Jinja never saw the data: not the payload, not its escaped form
+    assert len(rendered) == 1
+    assert payload not in rendered[0] and html.escape(payload) not in rendered[0]
+    # no markup from the data: folium's flags, Leaflet and the map script only
+    assert text.lower().count("<script") == 3 and text.lower().count("</script") == 3
+    assert "<img" not in text.lower()
+    for suffix in ("村", "镇", "县", " layer", " fact"):
+        assert f"49{suffix}" not in text and f"None{suffix}" not in text
+    # the payload comes back literally from every place it was put
+    title = re.search(r"<title>(.*?)</title>", text)
+    assert title is not None and html.unescape(title.group(1)) == payload + "县"
+    h1 = re.search(r'<div class="cm-title"><h1>(.*?)</h1>', text)
+    assert h1 is not None and html.unescape(h1.group(1)) == payload + "县"
+    facts = re.search(r'<details class="cm-facts">(.*?)</details>', text, re.S)
+    assert facts is not None
+    assert f"<th>{payload} fact</th><td>{payload}</td>" in html.unescape(facts.group(1))
+    data = _village_data(text)
+    assert data["q"][0] == f"{payload}村（{payload}镇）"  # search entries are raw text
+    card = html.unescape(data["p"][0])
+    assert f"<h3>{payload}村</h3>" in card and f'"cm-town">{payload}镇<' in card
+    assert f"<td>{payload} ({payload})</td>" in card  # option, shown as its name and key
+    assert card.count(f"<td>{payload}</td>") == 2  # reasons and main causes
+    assert html.unescape(data["t"][0]) == f"{payload}村 <small>{payload}镇</small>"
+    names = [html.unescape(n) for n in _overlay_names(text)]
+    for name in (f"{payload} layer", f"{payload} raster", f"情景 {payload}：村 villages",
+                 f"情景 {payload}：路 roads"):
+        assert name in names
+    legends = re.search(r"var legends = \[(.*?)\];\n", text, re.S)
+    assert legends is not None
+    legend_text = html.unescape(" ".join(_json_strings(legends.group(1))))
+    assert f"{payload} legend" in legend_text and f"{payload}: changed roads" in legend_text
+    note = re.search(r"d\.innerHTML = (\"(?:[^\"\\]|\\.)*\"); return d;", text)
+    assert note is not None and html.unescape(json.loads(note.group(1))).startswith(
+        f"source {payload}")
+    labels = re.search(r"\n  (\[\[.*?\]\])\.forEach", text)
+    assert labels is not None
+    assert f"<span>{payload}镇</span>" in [html.unescape(a[2]) for a in json.loads(labels.group(1))]
+    props = [f["properties"] for m in re.finditer(r"var S = .*?, D = (\{.*?\});\n", text)
+             for f in json.loads(m.group(1))["features"]]
+    popups = [html.unescape(p["p"]) for p in props if "p" in p]
+    tips = [html.unescape(p["t"]) for p in props if "t" in p]
+    assert f"<tr><th>{payload} label</th><td>{payload}</td></tr>" in "".join(popups)
+    assert f"{payload}村 · {payload}" in tips  # extra layer tooltip: name · causes
+    assert f"{payload}镇" in tips  # township boundary tooltip
+
+
+def test_token_like_data_is_not_expanded(tmp_path: Path) -> None:
+    reg = small_region()
+    reg["villages"].loc[0, "name"] = "cmSlot00000x"
+    text = _render(tmp_path, **{**reg, "title": "cmSlot00001x"})
+    assert _village_data(text)["q"][0] == "cmSlot00000x（花垣镇）"
+    assert "<title>cmSlot00001x</title>" in text
+
+
+def test_legend_colours_cannot_load_anything(tmp_path: Path) -> None:
+    from contigmap.render.legend import swatch_legend_html
+
+    block = swatch_legend_html("t", "", [("red;background:url(https://x.invalid/a.png)", "a"),
+                                         ("#12ab34", "b"), ("rgb(1, 2, 3)", "c")])
+    assert "url(" not in block and "x.invalid" not in block
+    assert f"background:{MISSING_COLOR}" in block  # the bad colour drawn grey
+    assert "background:#12ab34" in block and "background:rgb(1, 2, 3)" in block
+    line = swatch_legend_html("t", "", [("#000|3);x:url(y)|d", "a")], kind="line")
+    assert "url(" not in line and "border-top:2px dashed #000" in line
+
+
+def test_code_in_a_village_name_does_not_run(tmp_path: Path) -> None:
+    # only in the name (before the fix this reached Jinja: a template error or the code ran)
+    payload = injection_payloads(tmp_path)[-1]
+    reg = small_region()
+    reg["villages"].loc[0, "name"] = payload + "村"
+    text = _render(tmp_path, **reg)
+    assert not (tmp_path / "pwned").exists()
+    assert _village_data(text)["q"][0] == f"{payload}村（花垣镇）"
+    assert "None村" not in text

@@ -12,6 +12,7 @@ sequential YlOrRd for poverty incidence, diverging RdYlGn (reversed) for travel 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -306,10 +307,33 @@ def indicators_for(
     return out
 
 
+_CSS_COLOUR = re.compile(
+    r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{1,30}|(?:rgb|rgba|hsl|hsla)\([0-9., %]{1,60}\)"
+)
+
+
+def _css_colour(value: str) -> str:
+    """Return a CSS colour for a style attribute; anything else (``url(...)``) becomes grey."""
+    text = str(value).strip()
+    return text if _CSS_COLOUR.fullmatch(text) else MISSING_COLOR
+
+
+def _css_width(value: str) -> str:
+    """Return a line width in pixels for a style attribute (2 when not a plain number)."""
+    try:
+        width = float(value)
+    except ValueError:
+        return "2"
+    return f"{width:g}" if math.isfinite(width) and 0 <= width <= 50 else "2"
+
+
 def swatch_legend_html(
     title_zh: str, title_en: str, items: Sequence[tuple[str, str]], *, kind: str = "circle"
 ) -> str:
     """Build an HTML legend block: a title and one swatch per item, every text escaped.
+
+    Colours that are not plain CSS colours (``#rrggbb``, a name, ``rgb(...)``) are drawn
+    grey, so a style attribute cannot load anything.
 
     Parameters
     ----------
@@ -332,12 +356,12 @@ def swatch_legend_html(
             color, width, dash = [*style.split("|"), "2", ""][:3]
             border = "dashed" if dash else "solid"
             sw = (
-                f'<span class="cm-sw-line" style="border-top:{escape(width)}px {border} '
-                f'{escape(color)}"></span>'
+                f'<span class="cm-sw-line" style="border-top:{_css_width(width)}px {border} '
+                f'{_css_colour(color)}"></span>'
             )
         else:
             shape = "cm-sw-circle" if kind == "circle" else "cm-sw-square"
-            sw = f'<span class="{shape}" style="background:{escape(style)}"></span>'
+            sw = f'<span class="{shape}" style="background:{_css_colour(style)}"></span>'
         rows.append(f'<div class="cm-legend-row">{sw}<span>{escape(label)}</span></div>')
     return (
         f'<div class="cm-legend-title">{escape(title_zh)} '

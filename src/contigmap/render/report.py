@@ -12,8 +12,12 @@ relative path, because Markdown viewers commonly block or choke on large data UR
 keep the maps next to it.
 
 Every text that comes from the data is escaped: with :func:`html.escape` in HTML, and
-in Markdown as HTML entities plus ``\|`` (Markdown passes raw HTML through, so a
-village named ``<script>`` would otherwise become a tag).
+in Markdown as HTML entities (Markdown passes raw HTML through, so a village named
+``<script>`` would otherwise become a tag) plus a backslash before the characters
+that make links, images, code, emphasis, maths or table cells (``\ ` * [ ] ~ $ |``),
+so that a name such as ``[x](javascript:...)`` stays text. No template engine is
+involved: both reports are joined from constant strings and escaped values, so Jinja
+syntax in a name (``{{7*7}}``) is printed as it is.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ import html
 import logging
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -121,9 +127,20 @@ def _label_zh(column: str) -> str:
 
 
 def _fmt_cell(column: str, value: Any) -> str:
-    """Format a cell as text: percentages, thousands separators, tier names."""
+    """Format a cell as text: percentages, thousands separators, tier names.
+
+    A value that does not fit its column's number format (text in a number column) is
+    shown as it is.
+    """
     if _missing(value):
         return "–"
+    try:
+        return _fmt_known(column, value)
+    except (TypeError, ValueError, OverflowError):
+        return str(value)
+
+
+def _fmt_known(column: str, value: Any) -> str:
     col = column.split("_", 1)[1] if column.split("_", 1)[0] in INTERVENTION_ZH else column
     if column == "poverty_incidence" or column.endswith("_share"):
         return f"{float(value):.1%}"
@@ -151,7 +168,11 @@ def _fact_rows(facts: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         value = facts.get(key)
         if key in shown or _missing(value) or isinstance(value, Mapping):
             continue
-        rows.append((zh, en, fmt.format(value)))
+        try:
+            text = fmt.format(value)  # the format is ours; the value is only an argument
+        except (TypeError, ValueError):
+            text = str(value)
+        rows.append((zh, en, text))
     for key, value in facts.items():
         if key in _FACT_LABELS or key == "working_crs" or _missing(value):
             continue
@@ -470,8 +491,14 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+_MD_SPECIAL: Final[re.Pattern[str]] = re.compile(r"([\\`*\[\]~$|])")
+"""Markdown characters backslashed in data (``_`` is left: it only ever makes emphasis, and
+column names such as ``poor_pop`` stay readable in the source)."""
+
+
 def _md(value: Any) -> str:
-    text = html.escape(str(value), quote=False).replace("|", "\\|")
+    """Escape a data text for one line of Markdown (HTML entities, backslashed markup)."""
+    text = _MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
     return " ".join(text.split())
 
 
@@ -732,7 +759,7 @@ def _report_md(
         for key, path in maps.items():
             zh, en = _map_title(key)
             rel = Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
-            lines += [f"![{zh} {en}]({rel.replace(' ', '%20')})", ""]
+            lines += [f"![{_md(zh)} {_md(en)}]({quote(rel, safe='/')})", ""]
     for key, table in tops.items():
         zh = INTERVENTION_ZH.get(key, key)
         n = len(table)

@@ -13,6 +13,9 @@ fifth of the map width, and a north arrow turned by the grid convergence of the 
 projection so that it points to true north.
 
 Drawing uses matplotlib's object API with the Agg canvas (no pyplot state, no window).
+Every text is drawn literally: maps are built and saved with ``text.parse_math`` and
+``text.usetex`` off (:data:`_LITERAL_TEXT`), so a name such as ``$x^2$村`` or ``$5`` is
+shown as typed instead of being parsed as mathtext (or failing to parse).
 Chinese text needs a CJK font (:mod:`contigmap.render.fonts`); without one the map is
 drawn with English text only and no village or township names, and a
 :class:`~contigmap.errors.DataQualityWarning` says so once per process.
@@ -501,14 +504,35 @@ def render_static_map(
     )
     assert isinstance(fig, Figure)
     out_png = Path(out_png)
-    with atomic_path(out_png) as tmp:
+    with atomic_path(out_png) as tmp, _literal_text():
         FigureCanvasAgg(fig)
         fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
     logger.info("static map %s: %s, %d villages", out_png.name, column, len(villages))
     return out_png
 
 
-def _build_figure(
+_LITERAL_TEXT: Final[tuple[tuple[str, bool], ...]] = (
+    ("text.parse_math", False),
+    ("text.usetex", False),
+)
+"""matplotlib settings under which every text is drawn as typed (no mathtext, no TeX)."""
+
+
+def _literal_text() -> Any:
+    """Context in which new matplotlib texts are literal: ``$`` in a name is just a dollar."""
+    import matplotlib
+
+    rc: dict[Any, Any] = dict(_LITERAL_TEXT)
+    return matplotlib.rc_context(rc)
+
+
+def _build_figure(**kwargs: Any) -> Any:
+    """Draw the map (see :func:`_draw_figure`) with every text literal (:data:`_LITERAL_TEXT`)."""
+    with _literal_text():
+        return _draw_figure(**kwargs)
+
+
+def _draw_figure(
     *,
     villages: gpd.GeoDataFrame,
     column: str,

@@ -7,14 +7,38 @@ raster layers (:class:`MapLayer`), a legend per coloured layer, a search box and
 card per village.
 
 Offline mode (the default) inlines Leaflet (vendored, see ``assets/README.md``) so the
-file works with no network. Every text that comes from the data is HTML-escaped in
-Python and embedded as JSON with ``<``, ``>`` and ``&`` written as ``\\u003c`` etc., so
-neither a popup, a tooltip, a label nor the search index can run a script.
+file works with no network.
 
 Folium (https://python-visualization.github.io/folium/) builds the page skeleton (map,
 feature groups, layer control, tile and image layers); the features themselves are
 drawn by small inline scripts using Leaflet's ``L.geoJSON`` and ``L.circleMarker``,
 which keeps the file small and the escaping in one place.
+
+No text from the data ever reaches a template engine
+-----------------------------------------------------
+Folium renders every element's HTML through Jinja, and branca renders the output of
+each element's macros *again* as a Jinja template, so a village named ``{{7*7}}`` would
+show as ``49`` and ``{{ lipsum.__globals__.os... }}`` would run code. HTML escaping does
+not help (``{{`` survives it). Therefore data are kept out of the folium element tree
+altogether:
+
+* Every data value (names, ids, reasons, column values, layer names, legend labels,
+  title, source note, key figures, colours and styles) is registered in a
+  :class:`_Slots` table while the map is built; the element tree only holds an opaque
+  ASCII token (``cmSlot00042x``) in its place.
+* Each value is stored already encoded for the place its token stands in: JSON for a
+  script (:func:`_js_json`: ``<``, ``>``, ``&``, U+2028 and U+2029 written as ``\\uXXXX``
+  so ``</script>`` cannot close the element), HTML-escaped text for markup, and the
+  body of a JSON string for the layer names folium writes into its layer-control
+  script. Text that Leaflet shows as HTML (popups, tooltips, legends, layer names) is
+  HTML-escaped before it is JSON-encoded.
+* The page's root (:class:`_Page`) first lets folium and Jinja render the skeleton,
+  which then contains only our constant code and the tokens, and afterwards replaces
+  all tokens in one regular-expression pass. Text inserted by that pass is never
+  scanned again, so neither Jinja syntax nor a token-like string in the data is
+  interpreted.
+* Our own markup and scripts (title panel, stylesheet, inlined Leaflet, feature
+  scripts) are :class:`_Raw` elements that bypass Jinja entirely.
 """
 
 from __future__ import annotations
@@ -36,8 +60,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
-from folium.template import Template
+from branca.element import Element, Figure, MacroElement
 from pyproj import CRS, Transformer
 
 from contigmap.errors import ConfigError, CRSError, ValidationError
@@ -258,22 +281,100 @@ def _feature_collection(geoms: Iterable[Any], props: Iterable[dict[str, Any]]) -
     return {"type": "FeatureCollection", "features": features}
 
 
-class _Script(MacroElement):
-    """A piece of JavaScript appended to the page's main script, in order."""
+_SLOT_RE: Final[re.Pattern[str]] = re.compile(r"cmSlot(\d{5})x")
 
-    _template = Template("{% macro script(this, kwargs) %}\n{{ this.code }}\n{% endmacro %}")
+
+class _Slots:
+    """Data values kept out of every template: a token now, the encoded value after rendering.
+
+    See the module docstring. Each ``put`` returns a token to place where the value
+    belongs; :meth:`fill` replaces every token in the rendered page in one pass.
+    """
+
+    def __init__(self) -> None:
+        self._values: list[str] = []
+
+    def put(self, encoded: str) -> str:
+        """Register text already encoded for its context; return its token."""
+        self._values.append(encoded)
+        return f"cmSlot{len(self._values) - 1:05d}x"
+
+    def json(self, obj: Any) -> str:
+        """Token of a value as JSON safe inside a ``<script>`` element."""
+        return self.put(_js_json(obj))
+
+    def html(self, text: Any) -> str:
+        """Token of a data text as escaped HTML."""
+        return self.put(_text(text))
+
+    def layer_name(self, name: str) -> str:
+        """Token of a layer-control label, inside the JSON string folium writes."""
+        return self.put(_js_json(_layer_name(name))[1:-1])
+
+    def fill(self, page: str) -> str:
+        """Replace the tokens of a rendered page by their values (one pass, no re-scan)."""
+        found: set[int] = set()
+
+        def value(match: re.Match[str]) -> str:
+            k = int(match.group(1))
+            if k >= len(self._values):
+                msg = f"map page: unknown data slot {match.group(0)}"
+                raise RuntimeError(msg)
+            found.add(k)
+            return self._values[k]
+
+        out = _SLOT_RE.sub(value, page)
+        if len(found) != len(self._values):
+            missing = sorted(set(range(len(self._values))) - found)[:5]
+            msg = f"map page: data slots {missing} were not rendered"
+            raise RuntimeError(msg)
+        return out
+
+
+class _Raw(Element):
+    """Markup or code written to the page as it is, without passing through Jinja."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Raw"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class _Script(MacroElement):
+    """A piece of JavaScript appended to the page's main script, in order (no Jinja)."""
 
     def __init__(self, code: str) -> None:
         super().__init__()
         self._name = "Script"
         self.code = code
 
+    def render(self, **kwargs: Any) -> str:
+        figure = self.get_root()
+        assert isinstance(figure, Figure)
+        figure.script.add_child(_Raw(self.code), name=self.get_name())
+        return ""
+
+
+class _Page(Figure):
+    """The page root: renders with folium, then fills in the data (see :class:`_Slots`)."""
+
+    def __init__(self, slots: _Slots) -> None:
+        super().__init__()
+        self.slots = slots
+
+    def render(self, **kwargs: Any) -> str:
+        return self.slots.fill(super().render(**kwargs))
+
 
 class _Ids:
-    """Deterministic element ids, so the same inputs give the same file."""
+    """Deterministic element ids (the same inputs give the same file), and the data slots."""
 
     def __init__(self) -> None:
         self.n = 0
+        self.slots = _Slots()
 
     def __call__(self, el: Any) -> Any:
         self.n += 1
@@ -463,7 +564,8 @@ def _add_villages(
     for i, spec in enumerate(specs):
         fg = ids(
             folium.FeatureGroup(
-                name=_layer_name(f"村：{spec.label_zh} Villages: {spec.label_en}"), show=(i == 0)
+                name=ids.slots.layer_name(f"村：{spec.label_zh} Villages: {spec.label_en}"),
+                show=(i == 0),
             )
         )
         fg.add_to(m)
@@ -474,8 +576,8 @@ def _add_villages(
         palette = sorted(set(colors))
         index = {c: k for k, c in enumerate(palette)}
         layer_js.append(
-            f"{{fg:{fg.get_name()},pal:{_js_json(palette)},"
-            f"c:{_js_json([index[c] for c in colors])}}}"
+            f"{{fg:{fg.get_name()},pal:{ids.slots.json(palette)},"
+            f"c:{ids.slots.json([index[c] for c in colors])}}}"
         )
         size_note = {
             "poor_pop": "<div class='cm-legend-note'>圆大小：贫困人口 "
@@ -486,7 +588,7 @@ def _add_villages(
         groups.append((fg, leg))
     code = f"""
 (function(){{
-  var V = {_js_json(data)};
+  var V = {ids.slots.json(data)};
   var layers = [{",".join(layer_js)}];
   var markers = layers.map(function(){{ return []; }});
   layers.forEach(function(ly, k){{
@@ -507,6 +609,7 @@ def _add_villages(
 
 def _add_geojson(
     m: folium.Map,
+    slots: _Slots,
     fg: Any,
     fc: dict[str, Any],
     styles: Sequence[dict[str, Any]],
@@ -516,7 +619,7 @@ def _add_geojson(
 ) -> None:
     code = f"""
 (function(){{
-  var S = {_js_json(list(styles))}, D = {_js_json(fc)};
+  var S = {slots.json(list(styles))}, D = {slots.json(fc)};
   cmWhenShown({fg.get_name()}, function(){{ L.geoJSON(D, {{
     pane: '{pane}', className: '{class_name}',
     style: function(f){{ return S[f.properties.s]; }},
@@ -588,10 +691,11 @@ def _road_layers(
             )
             props.append({"s": k, "t": tip})
         zh, en = SURFACE_LAYER_NAMES.get(key, (key, key))
-        fg = ids(folium.FeatureGroup(name=_layer_name(f"{zh} {en}"), show=True))
+        fg = ids(folium.FeatureGroup(name=ids.slots.layer_name(f"{zh} {en}"), show=True))
         fg.add_to(m)
         _add_geojson(
-            m, fg, _feature_collection(rounded, props), styles, pane="cmLines", class_name="cm-road"
+            m, ids.slots, fg, _feature_collection(rounded, props), styles,
+            pane="cmLines", class_name="cm-road",
         )
         out.append(fg)
     n_seg = len(roads)
@@ -642,10 +746,11 @@ def _boundary_layers(
             style = {"color": "#777777", "weight": 1.0, "opacity": 0.8, "fillOpacity": 0.0}
             label = f"边界 Boundaries: {key}"
         props = [{"s": 0, "t": _text(n) if n else ""} for n in names]
-        fg = ids(folium.FeatureGroup(name=_layer_name(label), show=True))
+        fg = ids(folium.FeatureGroup(name=ids.slots.layer_name(label), show=True))
         fg.add_to(m)
         _add_geojson(
             m,
+            ids.slots,
             fg,
             _feature_collection(geoms, props),
             [style],
@@ -661,12 +766,14 @@ def _boundary_layers(
                 for p, n in zip(reps, names, strict=True)
                 if n
             ]
-            lfg = ids(folium.FeatureGroup(name=_layer_name("乡镇名称 Township names"), show=True))
+            lfg = ids(
+                folium.FeatureGroup(name=ids.slots.layer_name("乡镇名称 Township names"), show=True)
+            )
             lfg.add_to(m)
             _Script(
                 f"""
 (function(){{
-  {_js_json(labels)}.forEach(function(a){{
+  {ids.slots.json(labels)}.forEach(function(a){{
     L.marker([a[0], a[1]], {{pane: 'cmLabels', interactive: false, keyboard: false,
       icon: L.divIcon({{className: 'cm-label', html: a[2], iconSize: null}})
     }}).addTo({lfg.get_name()});
@@ -727,10 +834,11 @@ def _extra_vector(
                 + "</table></div>"
             )
         props.append(p)
-    fg = ids(folium.FeatureGroup(name=_layer_name(layer.name), show=layer.show))
+    fg = ids(folium.FeatureGroup(name=ids.slots.layer_name(layer.name), show=layer.show))
     fg.add_to(m)
     pane = "cmPoints" if (gdf.geom_type.isin(["Point", "MultiPoint"])).all() else "cmLines"
-    _add_geojson(m, fg, _feature_collection(geoms, props), styles, pane=pane, class_name="cm-extra")
+    _add_geojson(m, ids.slots, fg, _feature_collection(geoms, props), styles, pane=pane,
+                 class_name="cm-extra")
     leg = (
         swatch_legend_html(layer.name, "", list(layer.legend), kind="square")
         if layer.legend
@@ -813,7 +921,7 @@ def _extra_raster(m: folium.Map, ids: _Ids, layer: MapLayer) -> tuple[Any, str]:
             image=rgba,
             bounds=[[south, west], [north, east]],
             opacity=layer.opacity,
-            name=_layer_name(layer.name),
+            name=ids.slots.layer_name(layer.name),
             show=layer.show,
             pixelated=False,
             pane="cmImages",
@@ -878,13 +986,14 @@ _CSS: Final[str] = """
 
 
 def _page_js(
+    slots: _Slots,
     map_name: str,
     legends: Sequence[tuple[Sequence[Any], str]],
     source_note: str,
     illustrative: bool,
 ) -> str:
     entries = ",".join(
-        f"[[{','.join(fg.get_name() for fg in fgs)}],{_js_json(html)}]"
+        f"[[{','.join(fg.get_name() for fg in fgs)}],{slots.json(html)}]"
         for fgs, html in legends
         if html
     )
@@ -917,7 +1026,7 @@ def _page_js(
 
   var nc = L.control({{position: 'bottomleft'}});
   nc.onAdd = function(){{
-    var d = L.DomUtil.create('div', 'cm-note'); d.innerHTML = {_js_json(note)}; return d;
+    var d = L.DomUtil.create('div', 'cm-note'); d.innerHTML = {slots.json(note)}; return d;
   }};
   nc.addTo(map);
 
@@ -1011,7 +1120,8 @@ def build_web_map(
     Returns
     -------
     folium.Map
-        The map; ``m.get_root().render()`` gives the page.
+        The map; ``m.get_root().render()`` gives the page (the root fills in the data
+        after folium rendered its templates, see the module docstring).
 
     Raises
     ------
@@ -1064,27 +1174,29 @@ def build_web_map(
             zoom_delta=0.5,
         )
     )
-    m.get_root().title = _text(title)
+    page = _Page(ids.slots)
+    page.add_child(m)  # the page fills the data slots in after folium rendered it
+    page.title = ids.slots.html(title)
     m.default_js = []
     m.default_css = []
-    header = m.get_root().header
+    header = page.header
     if offline:
-        header.add_child(Element(f"<style>{assets.leaflet_css()}</style>"), name="leaflet_css")
-        header.add_child(Element(f"<script>{assets.leaflet_js()}</script>"), name="leaflet_js")
+        header.add_child(_Raw(f"<style>{assets.leaflet_css()}</style>"), name="leaflet_css")
+        header.add_child(_Raw(f"<script>{assets.leaflet_js()}</script>"), name="leaflet_js")
     else:
         header.add_child(
-            Element(f'<link rel="stylesheet" href="{assets.LEAFLET_CSS_URL}"/>'), name="leaflet_css"
+            _Raw(f'<link rel="stylesheet" href="{assets.LEAFLET_CSS_URL}"/>'), name="leaflet_css"
         )
         header.add_child(
-            Element(f'<script src="{assets.LEAFLET_JS_URL}"></script>'), name="leaflet_js"
+            _Raw(f'<script src="{assets.LEAFLET_JS_URL}"></script>'), name="leaflet_js"
         )
-    header.add_child(Element(f"<style>{_CSS}</style>"), name="contigmap_css")
+    header.add_child(_Raw(f"<style>{_CSS}</style>"), name="contigmap_css")
     badge = '<div class="cm-badge">示意数据 / illustrative data</div>' if illustrative else ""
     fact_rows = "".join(f"<tr><th>{_text(k)}</th><td>{_text(v)}</td></tr>" for k, v in facts)
     panel = (f'<details class="cm-facts"><summary>要点 Key figures</summary>'
-             f"<table>{fact_rows}</table></details>") if facts else ""
-    m.get_root().html.add_child(
-        Element(f'<div class="cm-title"><h1>{_text(title)}</h1>{badge}{panel}</div>'),
+             f"<table>{ids.slots.put(fact_rows)}</table></details>") if facts else ""
+    page.html.add_child(
+        _Raw(f'<div class="cm-title"><h1>{ids.slots.html(title)}</h1>{badge}{panel}</div>'),
         name="cm_title",
     )
 
@@ -1145,7 +1257,7 @@ def build_web_map(
     # a long list of layers would cover the map: fold it into the control's button then
     many = len(extra_layers or ()) + len(groups) > COLLAPSE_LAYER_CONTROL_ABOVE
     ids(folium.LayerControl(collapsed=many, position="topright")).add_to(m)
-    _Script(_page_js(m.get_name(), legends, source_note, illustrative)).add_to(m)
+    _Script(_page_js(ids.slots, m.get_name(), legends, source_note, illustrative)).add_to(m)
     ids(folium.FitBounds([[south, west], [north, east]], padding=(30, 30))).add_to(m)
     return m
 
