@@ -230,14 +230,14 @@ def terrain_profile(
 
 
 def name_list(names: Sequence[object] | NDArray[np.object_], first: int = 10) -> str:
-    """The first ``first`` names joined by commas, then how many more (for warnings)."""
+    """Join the first ``first`` names with commas, then say how many more (for warnings)."""
     items = [str(n) for n in names]
     head = ", ".join(items[:first])
     return f"{head} and {len(items) - first} more" if len(items) > first else head
 
 
 def typical_terrain(table: pd.DataFrame) -> dict[str, float]:
-    """The region's typical terrain: the median of each terrain column over covered rows.
+    """Return the region's typical terrain: each terrain column's median over covered rows.
 
     Rows with ``terrain_source == "dem"`` (every row with all values when the column is
     absent) count; a column with no covered row gives ``nan``.

@@ -71,7 +71,15 @@ from contigmap.priority.mcda import Criterion
 from contigmap.raster import Raster
 from contigmap.terrain import name_list, with_typical_terrain
 
-__all__ = ["CRITERIA", "UNREACHABLE_FACTOR", "UNREACHABLE_MIN_MIN", "road_costs", "roads_priorities", "route_to_harden", "terrain_class"]
+__all__ = [
+    "CRITERIA",
+    "UNREACHABLE_FACTOR",
+    "UNREACHABLE_MIN_MIN",
+    "road_costs",
+    "roads_priorities",
+    "route_to_harden",
+    "terrain_class",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -459,7 +467,7 @@ def roads_priorities(
     out["tt_own_township_seat_min"] = np.where(no_route, np.nan, tt)  # no time: left empty
     for i in np.flatnonzero(no_route):  # the reason is said even outside the top criteria
         if _NO_ROUTE_EN not in out["roads_reasons"].iloc[i]:
-            en, zh = _no_route_text(out.iloc[i])
+            en, zh = _no_route_text({str(k): val for k, val in out.iloc[i].items()})
             notes_en[i].insert(0, en)
             notes_zh[i].insert(0, zh)
     out["roads_reasons"] = [
