@@ -123,10 +123,11 @@ def _no_route_text(row: Mapping[str, Any]) -> tuple[str, str]:
     m = float(row["tt_own_township_seat_min"])
     why = str(row.get("access_problem") or "")
     en, zh = ACCESS_PROBLEMS.get(why, ("", ""))
-    return (f"{_NO_ROUTE_EN}{f' ({en})' if en else ''}; counted as {m:.0f} min, "
-            f"{UNREACHABLE_FACTOR:g} x the slowest village",
+    return (f"{_NO_ROUTE_EN}{f' ({en})' if en else ''}; counted as {m:.0f} min "
+            f"({UNREACHABLE_FACTOR:g} x the slowest village, at least "
+            f"{UNREACHABLE_MIN_MIN:.0f})",
             f"{_NO_ROUTE_ZH}{f'（{zh}）' if zh else ''}，按{m:.0f}分钟计（最慢村的"
-            f"{UNREACHABLE_FACTOR:g}倍）")
+            f"{UNREACHABLE_FACTOR:g}倍，至少{UNREACHABLE_MIN_MIN:.0f}分钟）")
 
 
 def _tt(row: Mapping[str, Any]) -> tuple[str, str]:
