@@ -26,8 +26,8 @@ Villages that cannot reach their township seat
 ----------------------------------------------
 A village with no travel time to its own seat (``access_problem``: no road within reach,
 a piece of the network without the seat, a DEM void, a township without a seat in the
-services layer) is not an error: no route is the strongest road need, so its
-``tt_township`` counts as :data:`UNREACHABLE_FACTOR` times the slowest reachable village
+services layer; when no township has a seat at all the stage stops) is not an error:
+no route is the strongest road need, so its ``tt_township`` counts as :data:`UNREACHABLE_FACTOR` times the slowest reachable village
 (at least :data:`UNREACHABLE_MIN_MIN` minutes), and its reasons say so and why. It gets a
 new road to the nearest hardened road, except when only its township's seat is missing
 (nothing to route to: no works are costed, and the reasons say so).
@@ -389,6 +389,11 @@ def roads_priorities(
     need_route = np.flatnonzero(t["roads_no_hardened"].to_numpy(float) > 0)
     has_seat = t["township_id"].isin(seats.index).to_numpy()
     seatless = need_route[~has_seat[need_route]]
+    if seatless.size and len(seats) == 0:  # not one seat: nothing to rank access against
+        msg = (f"roads: township {t['township_id'].iloc[seatless[0]]} has no township_seat in "
+               f"the services layer (no township has one); add the seats (kind "
+               f"township_seat, township_id) to route the villages")
+        raise ValidationError(msg)
     if seatless.size:
         towns = sorted({str(v) for v in t["township_id"].iloc[seatless]})
         msg = (f"roads: township(s) {', '.join(towns)} have no township_seat in the services "
