@@ -27,8 +27,9 @@ Villages that cannot reach their township seat
 A village with no travel time to its own seat (``access_problem``: no road within reach,
 a piece of the network without the seat, a DEM void, a township without a seat in the
 services layer; when no township has a seat at all the stage stops) is not an error:
-no route is the strongest road need, so its ``tt_township`` counts as :data:`UNREACHABLE_FACTOR` times the slowest reachable village
-(at least :data:`UNREACHABLE_MIN_MIN` minutes), and its reasons say so and why. It gets a
+no route is the strongest road need, so its ``tt_township`` counts as
+:data:`UNREACHABLE_FACTOR` times the slowest reachable village (at least
+:data:`UNREACHABLE_MIN_MIN` minutes), and its reasons say so and why. It gets a
 new road to the nearest hardened road, except when only its township's seat is missing
 (nothing to route to: no works are costed, and the reasons say so).
 
