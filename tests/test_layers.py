@@ -504,3 +504,59 @@ def test_rivers_layer(tiny_region: TinyRegion) -> None:
     data = load_region_layers(load_region(tiny_region.path))
     assert data.rivers is not None
     assert data.rivers.geometry.iloc[0].length == pytest.approx(8000.0)
+
+
+def _write_int16_dem(path: Path, nodata: float | None) -> np.ndarray:
+    values = (200 + 10 * np.arange(20, dtype=np.int16)).reshape(4, 5)
+    values[1, 2] = values[2, 3] = values[3, 4] = -32768  # three voids
+    with rasterio.open(path, "w", driver="GTiff", width=5, height=4, count=1, dtype="int16",
+                       crs="EPSG:4545", transform=Affine(100, 0, X0, 0, -100, Y0),
+                       nodata=nodata) as dst:
+        dst.write(values, 1)
+    return values
+
+
+def test_undeclared_int16_voids_become_nodata_with_a_warning(tmp_path: Path) -> None:
+    from contigmap.errors import DataQualityWarning
+
+    values = _write_int16_dem(tmp_path / "dem.tif", None)
+    with pytest.warns(DataQualityWarning) as rec:
+        r = read_raster(LayerSpec(path=Path("dem.tif")), base_dir=tmp_path, source="layers.dem")
+    text = " ".join(str(w.message) for w in rec)
+    assert ("layers.dem: dem.tif declares no nodata value, but 3 cell(s) hold -32768, far "
+            "outside the other values; they are treated as nodata") in text
+    voids = values == -32768
+    assert np.isnan(r.array[voids]).all()
+    np.testing.assert_array_equal(r.array[~voids], values[~voids])
+    # declared: no guess, no warning
+    _write_int16_dem(tmp_path / "dem.tif", -32768)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = read_raster(LayerSpec(path=Path("dem.tif")), base_dir=tmp_path, source="layers.dem")
+    assert int(np.isnan(r.array).sum()) == 3
+
+
+def test_sentinels_only_when_far_outside_the_other_values() -> None:
+    from contigmap.raster import undeclared_nodata
+
+    dem = np.array([[200.0, 250.0, -9999.0], [3.4028234663852886e38, 300.0, 310.0]])
+    assert undeclared_nodata(dem) == [(-9999.0, 1), (3.4028234663852886e38, 1)]
+    # differences from -12,000 to 5,000: -9999 is a real value there
+    diff = np.array([[-12000.0, -9999.0, 5000.0]])
+    assert undeclared_nodata(diff) == []
+    # -32768 next to values down to -31,000 is within their range too
+    assert undeclared_nodata(np.array([[-31000.0, -32768.0, 100.0]])) == []
+    assert undeclared_nodata(np.array([[1.0, 2.0]])) == []
+
+
+def test_png_renamed_tif_is_not_a_georeferenced_raster(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("L", (10, 8)).save(tmp_path / "picture.png")
+    (tmp_path / "dem.tif").write_bytes((tmp_path / "picture.png").read_bytes())
+    with pytest.raises(CRSError) as err:
+        read_raster(LayerSpec(path=Path("dem.tif"), crs="EPSG:4545"), base_dir=tmp_path,
+                    source="layers.dem")
+    assert str(err.value).startswith(
+        "layers.dem: dem.tif is not a georeferenced raster (it is a PNG file): it has no CRS, "
+        "no transform and no ground control points")

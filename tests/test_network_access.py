@@ -7,6 +7,7 @@ import math
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -238,3 +239,28 @@ def test_hamlets_take_township_from_their_village():
     assert m.loc["h1", "tt_own_township_seat_min"] == pytest.approx(500 / (25 * 1000 / 60))
     with pytest.raises(NetworkError, match="township_id"):
         access_measures(g, hamlets, services)
+
+
+def test_access_problem_names_why_a_village_has_no_time():
+    roads, villages, services = small_region()
+    extra = points_gdf([[20500, 5000], [2500, 200]], village_id=["v5", "v6"], name=["f", "g"],
+                       township_id=["T1", "T9"], pop=[10, 20])
+    villages = gpd.GeoDataFrame(pd.concat([villages, extra], ignore_index=True), crs=CRS_M)
+    g = build_network(roads)
+    with pytest.warns(DataQualityWarning) as rec:
+        m = access_measures(g, villages, services)
+    m = m.set_index("village_id")
+    # v3 is on the detached road r3; v5 is 5 km from r3 (its nearest road), beyond the
+    # 2 km isolated distance; township T9 has no seat
+    assert m["access_problem"].to_dict() == {
+        "v0": "", "v1": "", "v2": "", "v3": "network_piece_without_seat", "v4": "",
+        "v5": "no_road_within_reach", "v6": "no_township_seat"}
+    assert np.isinf(m.loc["v3", "tt_own_township_seat_min"])
+    assert np.isnan(m.loc["v6", "tt_own_township_seat_min"])
+    text = [str(w.message) for w in rec if "cannot reach" in str(w.message)]
+    assert text == [
+        "villages: 3 of 7 cannot reach their own township seat — 1 its township has no seat "
+        "in the services layer (no_township_seat): g; 1 no road within reach "
+        "(no_road_within_reach): f; 1 its piece of the road network does not reach the "
+        "township seat (network_piece_without_seat): d. They are kept with no travel time "
+        "(column access_problem); the road priorities rank them as the strongest need"]

@@ -140,7 +140,7 @@ def test_route_to_harden_prefers_short_unpaved(detour_m: float, expected: float)
     assert pm[0] == 0.0
 
 
-def test_missing_network_measure_is_an_error() -> None:
+def test_missing_network_time_counts_as_the_strongest_need() -> None:
     roads = _roads([([(0, 0), (1000, 0)], "village", "paved")])
     g = build_network(roads)
     villages = gpd.GeoDataFrame(
@@ -152,9 +152,18 @@ def test_missing_network_measure_is_an_error() -> None:
         geometry=[Point(100, 0), Point(900, 0)], crs=CRS_M)
     services = gpd.GeoDataFrame({"service_id": ["s"], "kind": ["township_seat"],
                                  "township_id": ["t"]}, geometry=[Point(0, 0)], crs=CRS_M)
-    with pytest.raises(ValidationError, match=r"village_id v2 has no value for "
-                       r"'tt_own_township_seat_min'.*run the network stage"):
-        roads_priorities(villages, g, services, CFG.roads, dem=None, rate=R)
+    out = roads_priorities(villages, g, services, CFG.roads, dem=None, rate=R)
+    out = out.set_index("village_id")
+    # no time: counted as twice the slowest (2 x 5 min), at least 60 min: the most need
+    assert out.loc["v2", "roads_reasons"].startswith(
+        "no route to the township seat; counted as 60 min (2 x the slowest village, at "
+        "least 60)")
+    assert out.loc["v2", "roads_rank"] == 1
+    # a table without the network measures still stops the stage
+    with pytest.raises(ValidationError, match=r"roads: the table has no "
+                       r"'tt_own_township_seat_min' column.*run the network stage"):
+        roads_priorities(villages.drop(columns="tt_own_township_seat_min"), g, services,
+                         CFG.roads, dem=None, rate=R)
 
 
 # --------------------------------------------------------------------------- broadband

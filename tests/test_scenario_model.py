@@ -94,3 +94,18 @@ def test_close_and_upgrade_evaluate() -> None:
     assert res.summary["cost_cny"] > 0
     assert isinstance(res.changed_roads, gpd.GeoDataFrame)
     assert set(res.changed_roads["change_type"]) == {"close", "upgrade"}
+
+
+def test_closing_every_road_names_the_scenario_and_changes() -> None:
+    data = _region()
+    ids = [str(r) for r in data.roads["road_id"]]
+    sc = parse_scenario({"name": "a", "changes": [
+        {"type": "close", "roads": ids[:1], "label": "bridge out"},
+        {"type": "close", "roads": ids[1:]},
+    ]}, source="shut.yaml")
+    with pytest.raises(ConfigError) as err:
+        apply_scenario(data, sc)
+    text = str(err.value)
+    assert "roads layer is empty" not in text
+    assert text.startswith("shut.yaml: the scenario closes every road of the region")
+    assert f"({len(ids)} road(s), by change 0 (close, 'bridge out'), change 1 (close, " in text

@@ -49,7 +49,7 @@ from contigmap.errors import (
     LayerError,
     ValidationError,
 )
-from contigmap.raster import Raster
+from contigmap.raster import Raster, undeclared_nodata
 from contigmap.schema import ROLE_SCHEMAS, role_key
 from contigmap.writers import fixed_gdal_date, write_csv, write_xlsx
 
@@ -597,7 +597,7 @@ def read_raster(
         ``float64`` values with ``nan`` for nodata.
     """
     import rasterio
-    from rasterio.errors import RasterioIOError
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     path = _resolve(spec, base_dir, source)
@@ -605,16 +605,36 @@ def read_raster(
         msg = f"{source}: 'datum: gcj02' is supported for vector layers only; remove it"
         raise ConfigError(msg)
     try:
-        with rasterio.open(path) as src:
-            band = src.read(1, masked=True)
-            array = np.asarray(band.astype("float64").filled(np.nan))
-            if src.nodata is not None and np.isnan(src.nodata):
-                array[np.isnan(array)] = np.nan
-            transform = src.transform
-            src_crs = CRS.from_user_input(src.crs) if src.crs is not None else None
+        with warnings.catch_warnings():
+            # a plain image: said below in our own words
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                driver = str(src.driver)
+                has_gcps = bool(src.gcps[0])
+                declared_nodata = src.nodata is not None
+                transform = src.transform
+                src_crs = CRS.from_user_input(src.crs) if src.crs is not None else None
+                if src_crs is None and transform.is_identity and not has_gcps:
+                    kind = "" if driver == "GTiff" else f" (it is a {driver} file)"
+                    msg = (f"{source}: {path.name} is not a georeferenced raster{kind}: it has "
+                           "no CRS, no transform and no ground control points; export it as "
+                           "a GeoTIFF with its coordinates (gdal_translate -a_srs / -a_ullr)")
+                    raise CRSError(msg)
+                band = src.read(1, masked=True)
+                array = np.asarray(band.astype("float64").filled(np.nan))
     except RasterioIOError as err:
         msg = f"{source}: cannot read {path.name} as a raster ({err})"
         raise LayerError(msg) from err
+    if not declared_nodata:
+        for value, cells in undeclared_nodata(array):
+            array[array == value] = np.nan
+            warnings.warn(
+                f"{source}: {path.name} declares no nodata value, but {cells} cell(s) hold "
+                f"{value:g}, far outside the other values; they are treated as nodata "
+                f"(declare it: gdal_edit.py -a_nodata {value:g} {path.name})",
+                DataQualityWarning,
+                stacklevel=2,
+            )
     if src_crs is None:
         if spec.crs is None:
             msg = (
@@ -624,7 +644,8 @@ def read_raster(
             raise CRSError(msg)
         src_crs = CRS.from_user_input(spec.crs)
     if transform.is_identity:
-        msg = f"{source}: {path.name} has no georeferencing (no transform); fix the file"
+        msg = (f"{source}: {path.name} is not a georeferenced raster: it has no transform "
+               "(cell size and origin); export it as a GeoTIFF with its coordinates")
         raise CRSError(msg)
     name = source.split(" ")[0].rsplit(".", 1)[-1]
     if working_crs is None or src_crs.equals(working_crs):

@@ -549,7 +549,7 @@ def _map_facts(state: RegionState) -> list[tuple[str, str]]:
     if "tt_own_township_seat_min" in v:
         slow = v.nlargest(3, "tt_own_township_seat_min")
         facts.append(("最慢的村 slowest villages", "、".join(
-            f"{n}（{t:.0f}分钟）" for n, t in
+            f"{n}（{t:.0f}分钟）" if np.isfinite(t) else f"{n}（无路可达）" for n, t in
             zip(slow["name"], slow["tt_own_township_seat_min"], strict=True))))
     if state.relocation is not None:
         r = state.relocation.summary
@@ -620,7 +620,7 @@ def _summary(state: RegionState) -> dict[str, Any]:
     if "tt_own_township_seat_min" in villages:
         slowest = villages.nlargest(3, "tt_own_township_seat_min")
         summary["slowest_villages"] = "、".join(
-            f"{name} {tt:.0f} min" for name, tt in
+            f"{name} {tt:.0f} min" if np.isfinite(tt) else f"{name} no route" for name, tt in
             zip(slowest["name"], slowest["tt_own_township_seat_min"], strict=True)
         )
     if state.relocation is not None:

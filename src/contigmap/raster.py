@@ -13,7 +13,57 @@ from affine import Affine
 from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS
 
-__all__ = ["Raster"]
+__all__ = ["NODATA_SENTINELS", "Raster", "undeclared_nodata"]
+
+NODATA_SENTINELS: tuple[float, ...] = (
+    -32768.0,
+    -9999.0,
+    float(np.finfo(np.float32).min),
+    float(np.finfo(np.float32).max),
+)
+"""Values GIS software writes for "no data" (int16 SRTM voids, ArcGIS / GDAL defaults,
+±float32 max). A raster whose nodata is not declared may still hold them."""
+
+_SENTINEL_MARGIN = 1000.0
+
+
+def undeclared_nodata(array: NDArray[np.float64]) -> list[tuple[float, int]]:
+    """Sentinel nodata values found in a raster whose nodata is not declared.
+
+    A value of :data:`NODATA_SENTINELS` counts as nodata only when it lies far outside
+    the range of the other values: more than ``max(1000, hi - lo)`` below their
+    minimum ``lo`` or above their maximum ``hi`` (all cells holding it: always). So
+    -9999 is a void in a DEM of 200–2000 m, but a real value in a raster of
+    differences ranging from -12,000 to 5,000.
+
+    Parameters
+    ----------
+    array
+        The raster's values.
+
+    Returns
+    -------
+    list of tuple
+        ``(value, cells)`` for each sentinel treated as nodata; empty when none.
+    """
+    a = np.asarray(array, dtype=float)
+    finite = np.isfinite(a)
+    hits = [(v, a == v) for v in NODATA_SENTINELS]
+    hits = [(v, m) for v, m in hits if m.any()]
+    if not hits:
+        return []
+    rest = finite.copy()
+    for _, m in hits:
+        rest &= ~m
+    out: list[tuple[float, int]] = []
+    if not rest.any():
+        return [(v, int(m.sum())) for v, m in hits]
+    lo, hi = float(a[rest].min()), float(a[rest].max())
+    margin = max(_SENTINEL_MARGIN, hi - lo)
+    for v, m in hits:
+        if v < lo - margin or v > hi + margin:
+            out.append((v, int(m.sum())))
+    return out
 
 
 @dataclass(frozen=True, eq=False)

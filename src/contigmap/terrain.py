@@ -19,6 +19,8 @@ nodata is nodata.
 from __future__ import annotations
 
 import logging
+import warnings
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -26,11 +28,20 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from contigmap.columns import ColumnInfo, register_columns
-from contigmap.errors import CRSError
+from contigmap.errors import CRSError, DataQualityWarning
 from contigmap.raster import Raster
 from contigmap.zonal import zonal_stats
 
-__all__ = ["STEEP_SLOPE_DEG", "TERRAIN_COLUMNS", "cell_size_m", "slope_deg", "terrain_profile"]
+__all__ = [
+    "STEEP_SLOPE_DEG",
+    "TERRAIN_COLUMNS",
+    "cell_size_m",
+    "name_list",
+    "slope_deg",
+    "terrain_profile",
+    "typical_terrain",
+    "with_typical_terrain",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +71,11 @@ register_columns(
         ColumnInfo("slope_max_deg", "steepest cell of the zone", "区域最大坡度", "deg", _SRC),
         ColumnInfo("slope_gt25_share", "share of the zone steeper than 25 degrees",
                    "坡度大于25°的面积占比", "share 0-1", _SRC),
+        ColumnInfo("terrain_source", "where the terrain used for costs comes from: 'dem', or "
+                   "'region_typical' (outside the DEM or on its nodata: the terrain columns "
+                   "are empty and costs use the median of the covered settlements)",
+                   "地形数据来源（dem：高程数据；region_typical：无高程数据，按全区典型地形估算）",
+                   "", _SRC),
     ]
 )
 
@@ -181,6 +197,7 @@ def terrain_profile(
                      id_column=id_column)
     out = pd.DataFrame(
         {
+            "terrain_source": "dem",
             "elevation_m": elev,
             "elev_mean_m": ez["mean"].to_numpy(),
             "relief_m": (ez["max"] - ez["min"]).to_numpy(),
@@ -190,6 +207,67 @@ def terrain_profile(
         },
         index=points.index,
     )
+    unknown = ~np.isfinite(out[list(TERRAIN_COLUMNS)].to_numpy(float)).all(axis=1)
+    out.loc[unknown, "terrain_source"] = "region_typical"
+    if unknown.any():
+        names = (zones[id_column].astype(str).to_numpy() if id_column is not None
+                 and isinstance(zones, gpd.GeoDataFrame) else out.index.astype(str).to_numpy())
+        typical = typical_terrain(out)
+        how = (f"they are costed with the region's typical terrain, the median of the "
+               f"{int((~unknown).sum())} covered: relief {typical['relief_m']:.0f} m, mean slope "
+               f"{typical['slope_mean_deg']:.1f} deg, elevation {typical['elevation_m']:.0f} m"
+               if (~unknown).any() else "no settlement is covered, so none can be costed by "
+               "terrain; use a DEM that covers the region")
+        msg = (f"{dem.name or 'dem'}: {int(unknown.sum())} of {len(out)} settlement(s) lie "
+               f"outside the DEM or on its nodata: {name_list(names[unknown])}; their terrain "
+               f"is unknown (terrain_source = region_typical, terrain columns left empty) and "
+               f"{how}")
+        logger.warning(msg)
+        warnings.warn(msg, DataQualityWarning, stacklevel=2)
     logger.info("terrain: profiled %d settlements (%d without DEM data at the point)",
                 len(out), int(np.isnan(elev).sum()))
     return out
+
+
+def name_list(names: Sequence[object] | NDArray[np.object_], first: int = 10) -> str:
+    """Join the first ``first`` names with commas, then say how many more (for warnings)."""
+    items = [str(n) for n in names]
+    head = ", ".join(items[:first])
+    return f"{head} and {len(items) - first} more" if len(items) > first else head
+
+
+def typical_terrain(table: pd.DataFrame) -> dict[str, float]:
+    """Return the region's typical terrain: each terrain column's median over covered rows.
+
+    Rows with ``terrain_source == "dem"`` (every row with all values when the column is
+    absent) count; a column with no covered row gives ``nan``.
+    """
+    cols = [c for c in TERRAIN_COLUMNS if c in table.columns]
+    if "terrain_source" in table.columns:
+        covered = table["terrain_source"].astype(str).eq("dem").to_numpy()
+    else:
+        covered = np.isfinite(table[cols].to_numpy(float)).all(axis=1)
+    out = {c: float("nan") for c in TERRAIN_COLUMNS}
+    for c in cols:
+        v = pd.to_numeric(table[c], errors="coerce").to_numpy(float)[covered]
+        v = v[np.isfinite(v)]
+        if v.size:
+            out[c] = float(np.median(v))
+    return out
+
+
+def with_typical_terrain(
+    table: pd.DataFrame, column: str
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Values of a terrain column with the typical value (:func:`typical_terrain`) where unknown.
+
+    Returns
+    -------
+    tuple
+        The values (measured ones kept), and which rows took the typical value.
+    """
+    values = pd.to_numeric(table[column], errors="coerce").to_numpy(float).copy()
+    typical = ~np.isfinite(values)
+    if typical.any():
+        values[typical] = typical_terrain(table)[column]
+    return values, typical

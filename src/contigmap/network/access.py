@@ -25,6 +25,16 @@ Definitions
     No rainy-season route by vehicle alone (edges drivable and open in the rainy season,
     walking legs ≤ ``isolated_distance_m``) to the own township seat (the county seat when
     the township has none).
+``access_problem``
+    Why a settlement has no travel time to its own township seat (empty when it has
+    one), the first that applies of :data:`ACCESS_PROBLEMS`: ``no_township_seat`` (the
+    services layer lists no seat for its township), ``no_road_within_reach`` (farther
+    than ``isolated_distance_m`` from every road, and no route), ``dem_void`` (the DEM
+    has no value under it, and no route), ``network_piece_without_seat`` (its nearest
+    road belongs to a piece of the network its seat is not on). Such settlements are
+    kept, with ``nan`` / ``inf`` times, and named in a
+    :class:`~contigmap.errors.DataQualityWarning`; the priority stage ranks them with
+    what is known.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ from pyproj import CRS
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from contigmap.columns import ColumnInfo, register_columns
 from contigmap.errors import DataQualityWarning, NetworkError
 from contigmap.network.build import Mode, RoadGraph
 from contigmap.network.snap import attach_points, snap_points
@@ -48,6 +59,7 @@ from contigmap.network.speeds import Season
 from contigmap.schema import SERVICE_KINDS
 
 __all__ = [
+    "ACCESS_PROBLEMS",
     "access_measures",
     "component_report",
     "county_summary",
@@ -57,6 +69,64 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+ACCESS_PROBLEMS: dict[str, tuple[str, str]] = {
+    "no_township_seat": ("its township has no seat in the services layer",
+                         "所在乡镇在服务设施图层中没有驻地"),
+    "no_road_within_reach": ("no road within reach", "附近没有道路"),
+    "dem_void": ("the DEM has no value under it", "高程数据在该处缺失"),
+    "network_piece_without_seat": ("its piece of the road network does not reach the "
+                                   "township seat", "所在路网片段不通乡镇驻地"),
+}
+"""``access_problem`` values, with their English and Chinese wording for reasons."""
+
+register_columns([
+    ColumnInfo("access_problem", "why there is no travel time to the own township seat "
+               "(empty when there is one): no_township_seat, no_road_within_reach, dem_void, "
+               "network_piece_without_seat", "无法到达乡镇驻地的原因", "", "network / access"),
+])
+
+
+def _access_problems(
+    pts: gpd.GeoDataFrame,
+    own_tt: NDArray[np.float64],
+    own: NDArray[np.int64],
+    dist_road: NDArray[np.float64],
+    same_piece: NDArray[np.bool_],
+    z: NDArray[np.float64],
+    has_dem: bool,
+    isolated_m: float,
+    layer: str,
+) -> NDArray[np.object_]:
+    """Label why each point without an own-seat time has none, and warn naming them."""
+    from contigmap.terrain import name_list
+
+    n = own_tt.size
+    problem = np.full(n, "", dtype=object)
+    none = ~np.isfinite(own_tt)
+    problem[none & (own < 0)] = "no_township_seat"
+    rest = none & (own >= 0)
+    far = rest & ~(dist_road <= isolated_m)
+    problem[far] = "no_road_within_reach"
+    rest &= ~far
+    void = rest & same_piece & has_dem & ~np.isfinite(z)
+    problem[void] = "dem_void"
+    problem[rest & ~void] = "network_piece_without_seat"
+    if none.any():
+        id_col = next((c for c in ("name", "village_id", "hamlet_id") if c in pts.columns), None)
+        names = (pts[id_col].astype(str).to_numpy() if id_col is not None
+                 else np.arange(n).astype(str))
+        parts = []
+        for key, (en, _) in ACCESS_PROBLEMS.items():
+            sel = problem == key
+            if sel.any():
+                parts.append(f"{int(sel.sum())} {en} ({key}): {name_list(names[sel])}")
+        msg = (f"{layer}: {int(none.sum())} of {n} cannot reach their own township seat — "
+               f"{'; '.join(parts)}. They are kept with no travel time (column "
+               f"access_problem); the road priorities rank them as the strongest need")
+        logger.warning(msg)
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+    return problem
 
 
 def _points_xy(gdf: gpd.GeoDataFrame, layer: str, graph: RoadGraph) -> NDArray[np.float64]:
@@ -246,6 +316,12 @@ def access_measures(
         params.isolated_distance_m,
     )
     cols["rainy_unreachable"] = ~rainy_ok[:n_p]
+    seat_comp = np.where(own >= 0, comp[n_p + np.maximum(own, 0)] if len(sxy) else -1, -1)
+    cols["access_problem"] = _access_problems(
+        pts, own_tt, own, dist_road, (comp[:n_p] >= 0) & (comp[:n_p] == seat_comp),
+        att.dem_z[:n_p], graph.dem is not None,
+        params.isolated_distance_m, "villages" if "hamlet_id" not in pts.columns else "hamlets",
+    )
     for name, values in cols.items():
         pts[name] = values
     logger.info(

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from contigmap.columns import ColumnInfo, register_columns
-from contigmap.errors import ValidationError
+from contigmap.errors import DataQualityWarning, ValidationError
 from contigmap.priority.costs import InterventionConfig
 from contigmap.priority.mcda import Criterion, score_table
 from contigmap.schema import POVERTY_CAUSES
 
 __all__ = ["assemble", "fmt_cny", "main_cause", "register_intervention_columns", "require"]
+
+logger = logging.getLogger(__name__)
 
 _ZH = {"roads": "道路", "water": "饮水", "power": "电力", "broadband": "宽带"}
 _CAUSE_EN = {k: k.replace("_", " ") for k in POVERTY_CAUSES}
@@ -132,6 +137,7 @@ def assemble(
     ``<iv>_beneficiaries``, ``<iv>_poor_beneficiaries``. The reasons end with the option
     and its cost.
     """
+    table, unregistered = _fill_unregistered(table, iv, criteria, cfg.weights, id_column)
     scored = score_table(table, criteria, cfg.weights, prefix=iv, id_column=id_column,
                          method=cfg.normalise, n_tiers=cfg.tiers, reasons_top=cfg.reasons_top)
     out = table.copy()
@@ -154,7 +160,55 @@ def assemble(
         f"方案：{option_zh.get(o, o)}（{fmt_cny_zh(c)}）"
         for r, o, c in zip(zh, opt, capex, strict=True)
     ]
+    for col, note in ((f"{iv}_reasons", _UNREGISTERED_EN), (f"{iv}_reasons_zh", _UNREGISTERED_ZH)):
+        sep = "; " if col.endswith("s") else "；"
+        out[col] = [f"{r}{sep}{note}" if u else r
+                    for r, u in zip(out[col], unregistered, strict=True)]
     return out
+
+
+_UNREGISTERED_EN = "not in the household registry: poverty criteria counted as 0"
+_UNREGISTERED_ZH = "建档立卡数据中无该村记录，贫困指标按0计"
+
+
+def _is_registry_column(column: str) -> bool:
+    return column in ("poor_pop", "poverty_incidence") or (
+        column.startswith("cause_") and column.endswith("_share"))
+
+
+def _fill_unregistered(
+    table: pd.DataFrame, iv: str, criteria: Sequence[Criterion],
+    weights: Mapping[str, float], id_column: str,
+) -> tuple[pd.DataFrame, NDArray[np.bool_]]:
+    """Count the poverty criteria as 0 for rows the household registry does not cover.
+
+    A village whose code matches no registry row has empty poverty columns; it is still
+    ranked, on what is known (its access, people, costs), with a warning naming it and
+    a note in its reasons. Other gaps still stop the ranking
+    (:func:`contigmap.priority.mcda.check_criteria`).
+    """
+    cols = [c.column for c in criteria if weights.get(c.name, 0.0) > 0
+            and _is_registry_column(c.column) and c.column in table.columns]
+    if not cols:
+        return table, np.zeros(len(table), bool)
+    values = table[cols].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    missing = ~np.isfinite(values).all(axis=1)
+    if not missing.any():
+        return table, missing
+    from contigmap.terrain import name_list
+
+    out = table.copy()
+    for col in cols:
+        out[col] = pd.to_numeric(out[col], errors="coerce").fillna(0.0)
+    key = "name" if "name" in table.columns else id_column
+    names = table[key].astype(str).to_numpy() if key in table.columns else np.arange(len(table))
+    msg = (f"{iv}: {int(missing.sum())} row(s) have no household-registry data (empty "
+           f"{', '.join(cols)}): {name_list(names[missing])}; they are ranked with those "
+           f"criteria counted as 0 — check that the registry's village codes match the "
+           f"villages layer")
+    logger.warning(msg)
+    warnings.warn(msg, DataQualityWarning, stacklevel=3)
+    return out, missing
 
 
 def select_output(

@@ -20,12 +20,30 @@ Criteria (more = more need): ``no_hardened_road`` (1 without a hardened route),
 ``tt_township`` (vehicle minutes to the own township seat), ``rainy_unreachable``
 (1 when cut off in the rainy season), ``transport_cause`` (share of poor households
 poor from 交通条件落后), ``poor_pop``, ``poverty_incidence``, ``pop``.
-A village without the network measures stops the stage (no silent default).
+A table without the network measures stops the stage (no silent default).
+
+Villages that cannot reach their township seat
+----------------------------------------------
+A village with no travel time to its own seat (``access_problem``: no road within reach,
+a piece of the network without the seat, a DEM void, a township without a seat in the
+services layer; when no township has a seat at all the stage stops) is not an error:
+no route is the strongest road need, so its ``tt_township`` counts as
+:data:`UNREACHABLE_FACTOR` times the slowest reachable village (at least
+:data:`UNREACHABLE_MIN_MIN` minutes), and its reasons say so and why. It gets a
+new road to the nearest hardened road, except when only its township's seat is missing
+(nothing to route to: no works are costed, and the reasons say so).
+
+Villages whose terrain is unknown (``terrain_source == "region_typical"``: outside the
+DEM or on its nodata) are costed with the region's typical relief (the median of the
+covered villages, :func:`contigmap.terrain.typical_terrain`), and a new road from such a
+village, which cannot follow the DEM, is the straight line to the nearest hardened road;
+both are stated in its reasons.
 """
 
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,7 +55,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from contigmap.columns import ColumnInfo
 from contigmap.costpath import least_cost_path
-from contigmap.errors import NetworkError, ValidationError
+from contigmap.errors import DataQualityWarning, NetworkError, ValidationError
 from contigmap.network import RoadGraph
 from contigmap.priority._common import (
     VILLAGE_PEOPLE_CRITERIA,
@@ -52,8 +70,17 @@ from contigmap.priority._network import edge_weight_csr, join
 from contigmap.priority.costs import RoadCosts, RoadsConfig, crf
 from contigmap.priority.mcda import Criterion
 from contigmap.raster import Raster
+from contigmap.terrain import name_list, with_typical_terrain
 
-__all__ = ["CRITERIA", "road_costs", "roads_priorities", "route_to_harden", "terrain_class"]
+__all__ = [
+    "CRITERIA",
+    "UNREACHABLE_FACTOR",
+    "UNREACHABLE_MIN_MIN",
+    "road_costs",
+    "roads_priorities",
+    "route_to_harden",
+    "terrain_class",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +98,7 @@ register_intervention_columns("roads", [
                "雨季不通车", "0/1", _SRC),
 ])
 
+_TERRAIN_ZH = {"flat": "平原", "hilly": "丘陵", "mountainous": "山区"}
 OPTION_EN = {"harden": "harden the existing road", "new_road": "build a new road",
              "harden+new_road": "harden and build road", "shuttle_bus": "shuttle bus",
              "none": "no works needed"}
@@ -81,7 +109,31 @@ _NET_HINT = ("run the network stage first (contigmap.network.access_measures) an
              "village on the road graph")
 
 
+UNREACHABLE_FACTOR = 2.0
+"""A village with no route to its township seat counts this many times the slowest."""
+UNREACHABLE_MIN_MIN = 60.0
+"""... and at least this many minutes."""
+
+_NO_ROUTE_EN = "no route to the township seat"
+_NO_ROUTE_ZH = "无路可达乡镇驻地"
+
+
+def _no_route_text(row: Mapping[str, Any]) -> tuple[str, str]:
+    from contigmap.network.access import ACCESS_PROBLEMS
+
+    m = float(row["tt_own_township_seat_min"])
+    why = str(row.get("access_problem") or "")
+    en, zh = ACCESS_PROBLEMS.get(why, ("", ""))
+    return (f"{_NO_ROUTE_EN}{f' ({en})' if en else ''}; counted as {m:.0f} min "
+            f"({UNREACHABLE_FACTOR:g} x the slowest village, at least "
+            f"{UNREACHABLE_MIN_MIN:.0f})",
+            f"{_NO_ROUTE_ZH}{f'（{zh}）' if zh else ''}，按{m:.0f}分钟计（最慢村的"
+            f"{UNREACHABLE_FACTOR:g}倍，至少{UNREACHABLE_MIN_MIN:.0f}分钟）")
+
+
 def _tt(row: Mapping[str, Any]) -> tuple[str, str]:
+    if bool(row.get("_no_route", False)):
+        return _no_route_text(row)
     m = float(row["tt_own_township_seat_min"])
     if m >= 60:
         return f"{m / 60:.1f} h to the township seat", f"到乡镇驻地{m / 60:.1f}小时"
@@ -241,21 +293,34 @@ def route_to_harden(
 
 
 def _relief(villages: pd.DataFrame, xy: NDArray[np.float64], dem: Raster | None,
-            radius_m: float = 1000.0) -> NDArray[np.float64]:
-    if "relief_m" in villages.columns and villages["relief_m"].notna().all():
-        return villages["relief_m"].to_numpy(float)
-    if dem is None:
+            radius_m: float = 1000.0) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Relief per village, and which villages took the region's typical relief."""
+    if "relief_m" in villages.columns:
+        relief, typical = with_typical_terrain(villages, "relief_m")
+    elif dem is None:
         msg = ("roads: the village table has no 'relief_m' and no DEM was given; run the "
                "overlay stage (contigmap.overlay.village_profile) or pass dem=")
         raise ValidationError(msg)
-    rows, cols = dem.index(xy[:, 0], xy[:, 1])
-    rr = int(np.ceil(radius_m / dem.res[1]))
-    rc = int(np.ceil(radius_m / dem.res[0]))
-    out = np.zeros(len(xy))
-    for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
-        win = dem.array[max(r - rr, 0) : r + rr + 1, max(c - rc, 0) : c + rc + 1]
-        out[i] = float(np.nanmax(win) - np.nanmin(win)) if np.isfinite(win).any() else 0.0
-    return out
+    else:
+        nrows, ncols = dem.shape
+        rows, cols = dem.index(xy[:, 0], xy[:, 1])
+        rr = int(np.ceil(radius_m / dem.res[1]))
+        rc = int(np.ceil(radius_m / dem.res[0]))
+        relief = np.full(len(xy), np.nan)
+        for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
+            if not (0 <= r < nrows and 0 <= c < ncols):
+                continue
+            win = dem.array[max(r - rr, 0) : r + rr + 1, max(c - rc, 0) : c + rc + 1]
+            if np.isfinite(win).any():
+                relief[i] = float(np.nanmax(win) - np.nanmin(win))
+        typical = ~np.isfinite(relief)
+        if typical.any() and not typical.all():
+            relief[typical] = float(np.median(relief[~typical]))
+    if not np.isfinite(relief).all():
+        msg = ("roads: no village lies on the DEM, so road works cannot be costed by terrain; "
+               "use a DEM that covers the villages (check its extent and nodata)")
+        raise ValidationError(msg)
+    return relief, typical
 
 
 def _flag(series: pd.Series) -> NDArray[np.float64]:
@@ -304,6 +369,16 @@ def roads_priorities(
     t = no_poor_no_cause(pd.DataFrame(villages.drop(columns="geometry")))
     t["roads_no_hardened"] = 1.0 - _flag(villages["hardened_to_township"])
     t["roads_rainy_unreachable"] = _flag(villages["rainy_unreachable"])
+    names = t["name" if "name" in t.columns else "village_id"].astype(str).to_numpy()
+    notes_en: list[list[str]] = [[] for _ in range(len(t))]
+    notes_zh: list[list[str]] = [[] for _ in range(len(t))]
+    # no route to the own seat: the strongest need, a documented cap on the time
+    tt = pd.to_numeric(t["tt_own_township_seat_min"], errors="coerce").to_numpy(float)
+    no_route = ~np.isfinite(tt)
+    slowest = float(tt[~no_route].max()) if (~no_route).any() else 0.0
+    tt = np.where(no_route, max(UNREACHABLE_FACTOR * slowest, UNREACHABLE_MIN_MIN), tt)
+    t["tt_own_township_seat_min"] = tt
+    t["_no_route"] = no_route
     pts = villages.geometry
     if not (pts.geom_type == "Point").all():
         pts = pts.representative_point()
@@ -313,11 +388,26 @@ def roads_priorities(
     harden = np.zeros(len(t))
     new = np.zeros(len(t))
     need_route = np.flatnonzero(t["roads_no_hardened"].to_numpy(float) > 0)
-    missing_seat = [v for v in t["township_id"].iloc[need_route] if v not in seats.index]
-    if missing_seat:
-        msg = (f"roads: township {missing_seat[0]} has no township_seat in the services layer; "
-               f"add its seat (kind township_seat, township_id) to route its villages")
+    has_seat = t["township_id"].isin(seats.index).to_numpy()
+    seatless = need_route[~has_seat[need_route]]
+    if seatless.size and len(seats) == 0:  # not one seat: nothing to rank access against
+        msg = (f"roads: township {t['township_id'].iloc[seatless[0]]} has no township_seat in "
+               f"the services layer (no township has one); add the seats (kind "
+               f"township_seat, township_id) to route the villages")
         raise ValidationError(msg)
+    if seatless.size:
+        towns = sorted({str(v) for v in t["township_id"].iloc[seatless]})
+        msg = (f"roads: township(s) {', '.join(towns)} have no township_seat in the services "
+               f"layer, so the route of {seatless.size} village(s) cannot be costed: "
+               f"{name_list(names[seatless])}; they are ranked with no works costed (add "
+               f"each seat: kind township_seat, township_id)")
+        logger.warning(msg)
+        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        for i in seatless:
+            notes_en[i].append("route not costed: its township has no seat in the services "
+                               "layer")
+            notes_zh[i].append("所在乡镇无驻地数据，路线未估算")
+    need_route = need_route[has_seat[need_route]]
     if need_route.size:
         sg = seats.loc[t["township_id"].iloc[need_route].to_numpy()].geometry
         txy = np.column_stack([sg.x.to_numpy(float), sg.y.to_numpy(float)])
@@ -329,6 +419,7 @@ def roads_priorities(
         unreachable = np.zeros(0, np.int64)
     far = np.flatnonzero(t["dist_road_m"].to_numpy(float) > c.new_road_min_m)
     build = np.union1d(unreachable, far)
+    relief, typical = _relief(villages, xy, dem)
     if build.size:
         hv = np.flatnonzero(graph.hardened)
         starts = graph.edge_start[hv]
@@ -339,19 +430,35 @@ def roads_priorities(
             msg = ("roads: villages far from every road need a DEM and a hardened road to "
                    "build a new road to; pass dem= (and check the roads layer)")
             raise ValidationError(msg)
+        straight: list[int] = []
         for i in build:
             d = np.hypot(*(hxy - xy[i]).T)
             near = np.argsort(d)[:200]
             try:
-                path = least_cost_path(dem, xy[i], hxy[near], params=c.costpath)
+                new[i] = least_cost_path(dem, xy[i], hxy[near], params=c.costpath).length_m
             except NetworkError as err:
-                msg = (f"roads: village {t['village_id'].iloc[i]}: no new road possible "
-                       f"({err})")
-                raise ValidationError(msg) from err
-            new[i] = path.length_m
+                if not typical[i] and np.isfinite(dem.sample(xy[i, :1], xy[i, 1:]))[0]:
+                    msg = (f"roads: village {t['village_id'].iloc[i]}: no new road possible "
+                           f"({err})")
+                    raise ValidationError(msg) from err
+                # outside the DEM or on its nodata: the straight line to the hardened road
+                new[i] = float(d.min())
+                straight.append(int(i))
+                notes_en[i].append("new road measured as a straight line (no DEM under the "
+                                   "village)")
+                notes_zh[i].append("无高程数据，新建道路按直线距离估算")
             harden[i] = 0.0 if i in unreachable else harden[i]
-    terrain = terrain_class(_relief(villages, xy, dem), c)
-    tt = t["tt_own_township_seat_min"].to_numpy(float)
+        if straight:
+            msg = (f"roads: {len(straight)} village(s) have no DEM value under them, so their "
+                   f"new road is the straight line to the nearest hardened road: "
+                   f"{name_list(names[straight])}")
+            logger.warning(msg)
+            warnings.warn(msg, DataQualityWarning, stacklevel=2)
+    terrain = terrain_class(relief, c)
+    for i in np.flatnonzero(typical):
+        notes_en[i].append(f"terrain unknown (outside the DEM): costed as the region's typical "
+                           f"{terrain[i]} terrain")
+        notes_zh[i].append(f"无高程数据，按全区典型地形（{_TERRAIN_ZH[str(terrain[i])]}）估算")
     shuttle = (t["roads_no_hardened"].to_numpy(float) == 0) & (tt > c.shuttle_threshold_min)
     rc = road_costs(harden, new, terrain, shuttle, c, rate=rate)
     t["roads_harden_m"] = np.round(harden, 1)
@@ -364,5 +471,17 @@ def roads_priorities(
     t["roads_poor_beneficiaries"] = t["poor_pop"].to_numpy(float) if "poor_pop" in t else np.nan
     out = assemble(t, "roads", CRITERIA, config, id_column="village_id",
                    option_en=OPTION_EN, option_zh=OPTION_ZH)
+    out["tt_own_township_seat_min"] = np.where(no_route, np.nan, tt)  # no time: left empty
+    for i in np.flatnonzero(no_route):  # the reason is said even outside the top criteria
+        if _NO_ROUTE_EN not in out["roads_reasons"].iloc[i]:
+            en, zh = _no_route_text({str(k): val for k, val in out.iloc[i].items()})
+            notes_en[i].insert(0, en)
+            notes_zh[i].insert(0, zh)
+    out["roads_reasons"] = [
+        r + "".join(f"; {n}" for n in extra)
+        for r, extra in zip(out["roads_reasons"], notes_en, strict=True)]
+    out["roads_reasons_zh"] = [
+        r + "".join(f"；{n}" for n in extra)
+        for r, extra in zip(out["roads_reasons_zh"], notes_zh, strict=True)]
     logger.info("roads: %s", out["roads_option"].value_counts().to_dict())
     return select_output(out, "roads", ["village_id"], CRITERIA)

@@ -30,6 +30,7 @@ Criteria (more = more need): ``source_distance`` (m to the nearest reliable sour
 from __future__ import annotations
 
 import logging
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -39,7 +40,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from contigmap.columns import ColumnInfo
-from contigmap.errors import ValidationError
+from contigmap.errors import DataQualityWarning, ValidationError
 from contigmap.priority._common import (
     VILLAGE_PEOPLE_CRITERIA,
     assemble,
@@ -52,6 +53,7 @@ from contigmap.priority._common import (
 from contigmap.priority.costs import WaterConfig, WaterCosts, crf
 from contigmap.priority.mcda import Criterion
 from contigmap.raster import Raster
+from contigmap.terrain import name_list
 
 __all__ = ["CRITERIA", "karst_proxy", "water_options", "water_priorities"]
 
@@ -194,7 +196,12 @@ def _nearest_sources(
     sources: gpd.GeoDataFrame, dem: Raster | None, costs: WaterCosts,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.object_],
            NDArray[np.float64], NDArray[np.float64]]:
-    """Nearest reliable source (distance, lift, id) and the best-for-a-pipe candidate."""
+    """Nearest reliable source (distance, lift, id) and the best-for-a-pipe candidate.
+
+    A village of unknown elevation (``nan`` in ``z``: outside the DEM) lifts the region's
+    typical lift: the median lift of the other villages from their nearest reliable
+    source (0 when no village has a known elevation).
+    """
     n = xy.shape[0]
     sxy = np.column_stack([sources.geometry.x.to_numpy(float), sources.geometry.y.to_numpy(float)])
     sz = dem.sample_bilinear(sxy[:, 0], sxy[:, 1]) if dem is not None else np.zeros(len(sxy))
@@ -209,6 +216,11 @@ def _nearest_sources(
     lift = np.maximum(z[:, None] - sz[j], 0.0)
     first = np.where(ok.any(axis=1), np.argmax(ok, axis=1), -1)
     rows = np.arange(n)
+    unknown = ~np.isfinite(z)
+    if unknown.any():
+        seen = lift[rows, np.maximum(first, 0)][~unknown & (first >= 0)]
+        seen = seen[np.isfinite(seen)]
+        lift[unknown] = float(np.median(seen)) if seen.size else 0.0
     near_d = np.where(first >= 0, d[rows, np.maximum(first, 0)], np.inf)
     near_l = np.where(first >= 0, lift[rows, np.maximum(first, 0)], np.nan)
     near_id = np.asarray(np.where(first >= 0, sid[j[rows, np.maximum(first, 0)]], None),
@@ -274,11 +286,12 @@ def water_priorities(
         pts = pts.representative_point()
     xy = np.column_stack([pts.x.to_numpy(float), pts.y.to_numpy(float)])
     if "elevation_m" in villages.columns:
-        z = villages["elevation_m"].to_numpy(float)
+        z = pd.to_numeric(villages["elevation_m"], errors="coerce").to_numpy(float)
     elif dem is not None:
         z = dem.sample_bilinear(xy[:, 0], xy[:, 1])
     else:
         z = np.zeros(len(villages))
+    z_unknown = ~np.isfinite(z)
     pop = villages["pop"].to_numpy(float)
     demand = pop * c.demand_l_per_person_day / 1000.0
     near_d, near_l, near_id, pipe_d, pipe_l = _nearest_sources(xy, z, demand, water_sources,
@@ -305,5 +318,20 @@ def water_priorities(
     t["water_poor_beneficiaries"] = t["poor_pop"].to_numpy(float) if "poor_pop" in t else np.nan
     out = assemble(t, "water", CRITERIA, config, id_column="village_id",
                    option_en=OPTION_EN, option_zh=OPTION_ZH)
+    if z_unknown.any():
+        lift = out["water_source_lift_m"].to_numpy(float)
+        names = out["name" if "name" in out.columns else "village_id"].astype(str).to_numpy()
+        msg = (f"water: {int(z_unknown.sum())} village(s) have no DEM elevation (outside the "
+               f"DEM or on its nodata): {name_list(names[z_unknown])}; their lift is the "
+               f"region's typical lift (median of the other villages)")
+        logger.warning(msg)
+        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        out["water_reasons"] = [
+            f"{r}; elevation unknown (outside the DEM): lift taken as the region's typical "
+            f"{m:.0f} m" if u else r
+            for r, u, m in zip(out["water_reasons"], z_unknown, lift, strict=True)]
+        out["water_reasons_zh"] = [
+            f"{r}；无高程数据，扬程按全区典型值{m:.0f}米估算" if u else r
+            for r, u, m in zip(out["water_reasons_zh"], z_unknown, lift, strict=True)]
     logger.info("water: %s", out["water_option"].value_counts().to_dict())
     return select_output(out, "water", ["village_id"], CRITERIA)

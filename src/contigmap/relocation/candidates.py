@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -40,6 +41,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from contigmap.columns import ColumnInfo, register_columns
+from contigmap.errors import DataQualityWarning
 from contigmap.relocation.costs import (
     REASONS,
     CandidateParams,
@@ -261,6 +263,19 @@ def score_settlements(
     # fragile ground
     slope = _num(table, "slope_mean_deg")
     if slope is not None:
+        unknown = ~np.isfinite(slope)
+        if unknown.any():  # outside the DEM: not judged steep, and said so
+            from contigmap.terrain import name_list
+
+            key = next((c for c in ("name", "hamlet_id", "village_id") if c in table.columns),
+                       None)
+            names = (table[key].astype(str).to_numpy() if key is not None
+                     else np.arange(n).astype(str))
+            msg = (f"relocation candidates ({unit}): {int(unknown.sum())} settlement(s) have no "
+                   f"DEM slope (outside the DEM or on its nodata): {name_list(names[unknown])}; "
+                   f"the fragile-ground criteria cannot be judged for them")
+            logger.warning(msg)
+            warnings.warn(msg, DataQualityWarning, stacklevel=2)
         slope = np.nan_to_num(slope)
         s = fmt(slope, ".0f")
         add("fragile", slope >= p.steep_slope_mean_deg,

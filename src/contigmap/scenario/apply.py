@@ -97,7 +97,12 @@ class AppliedScenario:
 def road_terrain(
     geoms: Any, dem: Raster | None, costs: RoadCosts, radius_m: float = 1000.0
 ) -> NDArray[np.object_]:
-    """Terrain class (flat / hilly / mountainous) from the relief around each line's midpoint."""
+    """Terrain class (flat / hilly / mountainous) from the relief around each line's midpoint.
+
+    A line whose midpoint has no DEM data around it (outside the DEM, or nodata) takes
+    the median relief of the other lines (``hilly``, as without a DEM, when none has
+    data), with a :class:`~contigmap.errors.DataQualityWarning`; it is never taken as flat.
+    """
     g = np.asarray(geoms, dtype=object)
     if g.size == 0:
         return np.zeros(0, dtype=object)
@@ -108,11 +113,26 @@ def road_terrain(
     rows, cols = dem.index(x, y)
     rr = max(int(np.ceil(radius_m / dem.res[1])), 1)
     rc = max(int(np.ceil(radius_m / dem.res[0])), 1)
-    relief = np.zeros(g.size)
+    relief = np.full(g.size, np.nan)
+    nrows, ncols = dem.shape
     for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
+        if not (0 <= r < nrows and 0 <= c < ncols):
+            continue
         win = dem.array[max(r - rr, 0) : r + rr + 1, max(c - rc, 0) : c + rc + 1]
-        relief[i] = float(np.nanmax(win) - np.nanmin(win)) if np.isfinite(win).any() else 0.0
-    return terrain_class(relief, costs)
+        if np.isfinite(win).any():
+            relief[i] = float(np.nanmax(win) - np.nanmin(win))
+    unknown = ~np.isfinite(relief)
+    out = terrain_class(np.nan_to_num(relief), costs)
+    if unknown.any():
+        if unknown.all():
+            out[:] = "hilly"
+        else:
+            out[unknown] = terrain_class(np.array([np.median(relief[~unknown])]), costs)[0]
+        warnings.warn(
+            f"{int(unknown.sum())} scenario road(s) lie outside the DEM or on its nodata; "
+            f"they are costed as the typical terrain of the others ({out[unknown][0]})",
+            DataQualityWarning, stacklevel=3)
+    return out
 
 
 class _Applier:
@@ -429,6 +449,14 @@ def apply_scenario(
             ap.close(i, ch)
         else:
             ap.bus(i, ch)
+    if len(ap.roads) == 0:
+        closing = [f"change {r['change']} (close, '{r['label']}')" for r in ap.rows
+                   if r["change_type"] == "close"]
+        msg = (f"{scenario.source}: the scenario closes every road of the region "
+               f"({len(data.roads)} road(s), by {', '.join(dict.fromkeys(closing))}); a "
+               f"network needs at least one open road: narrow the close change(s) or add a "
+               f"build change")
+        raise ConfigError(msg)
     cols = ["change", "change_type", "label", "road_id", "from_class", "from_surface",
             "to_class", "to_surface", "length_m", "terrain", "cost_cny", "geometry"]
     changed = gpd.GeoDataFrame(pd.DataFrame(ap.rows, columns=cols), geometry="geometry",
