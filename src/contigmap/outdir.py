@@ -190,6 +190,18 @@ def check_output_dir(
     OutputDirError
         One line naming the folder, the reason and the fix.
     """
+    try:
+        return _check(out_dir, inputs, side_inputs, force=force)
+    except OutputDirError:
+        raise
+    except OSError as err:  # a component we may not look into, the current folder deleted
+        msg = (f"output folder {out_dir}: cannot be checked ({err.strerror or err}); give a "
+               "folder you can read and write")
+        raise OutputDirError(msg) from err
+
+
+def _check(out_dir: str | Path, inputs: Iterable[str | Path],
+           side_inputs: Iterable[str | Path], *, force: bool) -> Path:
     shown = out_dir
     out = _resolve(out_dir, shown)
     where = f"output folder {shown}"
@@ -461,13 +473,20 @@ def staged_dir(
         msg = f"output folder {out_dir}: cannot create {out.parent} ({err.strerror or err})"
         raise OutputDirError(msg) from err
     with _signals_unwind() as guard:
-        stage = _make_hidden_dir(out.parent, f".{out.name}-{_PARTIAL}-{os.getpid()}-")
+        stage = out.parent / f".{out.name}-{_PARTIAL}-{os.getpid()}-"  # no folder yet
         try:
-            _write_marker(stage)
+            try:
+                stage = _make_hidden_dir(out.parent, stage.name)
+                _write_marker(stage)
+            except OSError as err:
+                msg = (f"output folder {out_dir}: cannot write in {out.parent} "
+                       f"({err.strerror or err}); give a folder you can write to")
+                raise OutputDirError(msg) from err
             yield stage
             if keep_unwritten and out.is_dir():
                 _carry_over(out, stage)
             with guard.deferred():
                 _swap(stage, out, out_dir)
         finally:
-            shutil.rmtree(stage, ignore_errors=True)
+            if stage.is_dir():
+                shutil.rmtree(stage, ignore_errors=True)
