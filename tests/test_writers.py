@@ -29,6 +29,7 @@ from openpyxl import load_workbook
 from contigmap.errors import ConfigError
 from contigmap.layers import write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME
+from contigmap.outdir import MARKER_NAME
 from contigmap.pipeline import RunResult, run
 from contigmap.priority.costs import load_priority_config
 from contigmap.priority.run import PriorityResults, write_priority_tables
@@ -338,4 +339,4 @@ def test_run_outputs_are_byte_identical(payload_runs: tuple[RunResult, RunResult
     assert ma == mb
     # the manifest lists every output with the hash of the file as written
     listed = {r["path"]: r["sha256"] for r in ma["outputs"]}
-    assert listed == {k: v for k, v in files_a.items() if k != MANIFEST_NAME}
+    assert listed == {k: v for k, v in files_a.items() if k not in (MANIFEST_NAME, MARKER_NAME)}
