@@ -201,7 +201,10 @@ def test_household_members_below_one_and_bad_poor_flag() -> None:
     hh = pd.DataFrame(
         {"household_id": ["H1"], "village_id": ["A"], "members": [3], "poor": ["maybe"]}
     )
-    with pytest.raises(ValidationError, match=r"column 'poor' is a yes/no column but holds 'maybe' in data row 1; use 是/否"):
+    with pytest.raises(
+        ValidationError,
+        match=r"column 'poor' is a yes/no column but holds 'maybe' in data row 1; use 是/否",
+    ):
         check_layer(hh, role="households", source="layers.households")
 
 

@@ -324,6 +324,7 @@ def prepare(
     scenarios: Sequence[str | Path] = (),
     timer: StageTimer | None = None,
     show_progress_bars: bool = False,
+    strict: bool = False,
 ) -> RegionState:
     """Run the analysis stages (load → overlay → network → priorities), writing nothing.
 
@@ -347,6 +348,9 @@ def prepare(
         Records stage times (the CLI's progress display).
     show_progress_bars
         Let long stages draw progress bars.
+    strict
+        Input rows that would be left out with a warning (table rows with missing
+        coordinates) are errors instead.
 
     Returns
     -------
@@ -355,7 +359,8 @@ def prepare(
     """
     timer = timer or StageTimer()
     with timer.stage("load"):
-        data = load_region_layers(load_region(region_path), progress=show_progress_bars)
+        data = load_region_layers(load_region(region_path), progress=show_progress_bars,
+                                  strict=strict)
         data = _services_with_townships(data)
     with timer.stage("overlay"):
         villages, hamlets = profile_stage(data)
@@ -395,6 +400,7 @@ def run(
     tianditu_key: str | None = None,
     progress: Progress | None = None,
     show_progress_bars: bool = False,
+    strict: bool = False,
 ) -> RunResult:
     """Run the whole pipeline on one region and write its outputs.
 
@@ -421,6 +427,9 @@ def run(
         Called with each stage's name as it starts (the CLI shows it).
     show_progress_bars
         Let long stages draw tqdm progress bars.
+    strict
+        Input rows that would be left out with a warning (table rows with missing
+        coordinates) are errors instead.
 
     Returns
     -------
@@ -431,7 +440,8 @@ def run(
     result = RunResult(out_dir=out_dir)
     timer = StageTimer(progress, result.timings_s)
     state = prepare(region_path, season=season, priority_config=priority_config,
-                    scenarios=scenarios, timer=timer, show_progress_bars=show_progress_bars)
+                    scenarios=scenarios, timer=timer, show_progress_bars=show_progress_bars,
+                    strict=strict)
     data, villages, hamlets, net = state.data, state.villages, state.hamlets, state.network
     result.villages = villages
     parameters: dict[str, Any] = {
