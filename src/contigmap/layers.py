@@ -324,7 +324,8 @@ def _read_table_file(
             except ValueError as err:
                 if sheet_name is None or "not found" not in str(err):
                     raise
-                names = pd.ExcelFile(path).sheet_names
+                with pd.ExcelFile(path) as book:
+                    names = book.sheet_names
                 key = "sheets:" if spec.sheets else "layer:"
                 msg = (
                     f"{source}: no sheet '{sheet_name}' in {path.name} (it has: "
