@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -515,7 +516,7 @@ def test_rivers_layer(tiny_region: TinyRegion) -> None:
 # --------------------------------------------------------------------------- issue 12: manifest
 
 
-def _roads_gpkg(path: Path, bridge: list[object], lines: list[LineString]) -> None:
+def _roads_gpkg(path: Path, bridge: Sequence[object], lines: list[LineString]) -> None:
     gpd.GeoDataFrame(
         {
             "RID": [str(i + 1) for i in range(len(lines))],
