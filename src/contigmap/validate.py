@@ -118,7 +118,7 @@ def _rows(index: pd.Index | np.ndarray, ids: pd.Series | None = None) -> str:
 
 
 def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], source: str) -> None:
-    have = [str(c) for c in frame.columns if c != "geometry"]
+    have = [str(c) for c in frame.columns if c != "geometry" and not str(c).startswith("_src_")]
     for col in columns:
         if col in frame.columns:
             continue
