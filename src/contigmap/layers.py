@@ -821,6 +821,7 @@ def _read_vector_or_table(
                 msg = f"{source}: {path.name} has no geometry; this role needs a spatial layer"
                 raise ValidationError(msg)
             df = _recode(_apply_columns(frame, part.columns, source, None), part, source)
+            df = df.reset_index(drop=True)
             return pd.DataFrame(_apply_id(df, spec, role, source)), None, False
         gdf = frame
         # GeoJSON is WGS84 by definition (RFC 7946): it says nothing about the data's datum
