@@ -767,3 +767,37 @@ def test_swapped_projected_row_detected_against_the_county(tiny_region: TinyRegi
     with pytest.raises(CRSError, match=r"layers\.villages \(villages\.csv\): row 3 looks "
                        r"swapped \(lat, lon\): swapping 'E' and 'N'"):
         load_region_layers(load_region(tiny_region.path))
+
+
+def test_one_row_of_two_kinds_is_reachable_as_both(tiny_region: TinyRegion) -> None:
+    from contigmap.network.access import access_measures
+    from contigmap.network.build import build_network
+
+    xs, ys = [X0 + 2_500, X0 + 7_500, X0 + 2_500, X0 + 7_500], [Y0 + 4_000] * 4
+    lon, lat = to_lonlat(xs, ys)
+    rows = [("S1", "卫生院", "花垣镇卫生院", ""), ("S2", "school", "双龙小学", ""),
+            ("S3", "县城", "花垣县城", "433124100"), ("S4", "镇", "双龙镇", "433124101")]
+    text = "id,类型,name,乡镇代码,lng,lat\n" + "".join(
+        f"{sid},{kind},{name},{tid},{lon[i]:.8f},{lat[i]:.8f}\n"
+        for i, (sid, kind, name, tid) in enumerate(rows))
+    (tiny_region.folder / "services.csv").write_text(text, encoding="utf-8")
+    manifest = tiny_region.path.read_text(encoding="utf-8").replace(
+        "  services: {path: services.csv, id: service_id, columns: {id: service_id}, "
+        "datum: gcj02}\n",
+        "  services:\n    path: services.csv\n    id: service_id\n"
+        "    columns: {id: service_id, 类型: kind, 乡镇代码: township_id}\n"
+        "    values: {kind: {县城: [county_seat, township_seat], 镇: township_seat}}\n")
+    tiny_region.path.write_text(manifest, encoding="utf-8")
+    data = load_region_layers(load_region(tiny_region.path))
+    services = data.services
+    assert services is not None
+    assert services["service_id"].tolist() == ["S1", "S2", "S3#county_seat",
+                                               "S3#township_seat", "S4"]
+    m = access_measures(build_network(data.roads), data.villages, services)
+    west = m["township_id"] == "433124100"
+    # the county seat is the western township's seat: same point, same times (一村's own
+    # road reaches the county road mid-segment, without a shared vertex: unreachable there)
+    assert np.isfinite(m.loc[west, "tt_county_seat_min"]).tolist() == [False, True]
+    np.testing.assert_allclose(m.loc[west, "tt_county_seat_min"],
+                               m.loc[west, "tt_own_township_seat_min"])
+    assert m.loc[west, "nearest_township_seat_id"].tolist()[1] == "S3#township_seat"
