@@ -213,3 +213,60 @@ def test_every_yaml_read_goes_through_load_yaml() -> None:
     offenders = [str(p.relative_to(src)) for p in src.rglob("*.py")
                  if pattern.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
+def test_row_selection_and_recoding_keys(tmp_path: Path) -> None:
+    text = MINIMAL + """\
+  hazards:
+    geo:
+      path: geo.shp
+      filter: {易发程度: [高易发区, 中易发区]}
+      class: {column: 易发程度, weights: {高易发区: 1.0, 中易发区: 0.6}}
+  services:
+    path: s.xlsx
+    values: {kind: {镇: township_seat, 县城: [county_seat, township_seat]}}
+    set: {name: 设施}
+    sheets:
+      卫生院: {set: {kind: health_centre}}
+      学校:
+"""
+    region = load_region(_write(tmp_path, text))
+    geo = region.layers.hazards["geo"]
+    assert geo.filter == {"易发程度": ["高易发区", "中易发区"]}
+    assert geo.class_ is not None and geo.class_.weights == {"高易发区": 1.0, "中易发区": 0.6}
+    services = region.layers.services
+    assert services is not None
+    assert services.values["kind"]["县城"] == ["county_seat", "township_seat"]
+    assert services.set_ == {"name": "设施"}
+    sheet = services.sheets["卫生院"]
+    assert sheet is not None and sheet.set_ == {"kind": "health_centre"}
+    assert services.sheets["学校"] is None
+
+
+def test_class_weight_out_of_range_and_misspelt_class(tmp_path: Path) -> None:
+    bad = _roads("{path: r.gpkg, class: {column: c, weights: {高: 1.5}}}")
+    with pytest.raises(ConfigError, match=r"layers\.roads\.class\.weights.*from 0 to 1"):
+        load_region(_write(tmp_path, bad))
+    bad = _roads("{path: r.gpkg, clas: {column: c, weights: {高: 1}}}")
+    with pytest.raises(ConfigError,
+                       match=r"unknown key 'layers\.roads\.clas': did you mean 'class'"):
+        load_region(_write(tmp_path, bad))
+    bad = _roads("{path: r.gpkg, sheets: {a: {sett: {kind: school}}}}")
+    with pytest.raises(ConfigError, match=r"did you mean 'set'"):
+        load_region(_write(tmp_path, bad))
+
+
+def test_readme_row_selection_example_is_valid() -> None:
+    import re
+
+    import yaml
+
+    from contigmap.config import LayersConfig
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+    block = next(b for b in blocks if "sheets:" in b)
+    layers = yaml.safe_load(block)["layers"]
+    minimal = {"villages": {"path": "v.gpkg"}, "roads": {"path": "r.gpkg"}}
+    parsed = LayersConfig.model_validate({**minimal, **layers})
+    assert parsed.hazards["geo"].class_ is not None
+    assert parsed.services is not None and set(parsed.services.sheets) == {"卫生院", "学校",
+                                                                           "乡镇驻地"}

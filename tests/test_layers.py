@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +16,13 @@ from pyproj import CRS
 from shapely.geometry import LineString, Point, box
 
 from contigmap.config import LayerSpec, load_region
-from contigmap.errors import ConfigError, CRSError, LayerError
+from contigmap.errors import (
+    ConfigError,
+    CRSError,
+    DataQualityWarning,
+    LayerError,
+    ValidationError,
+)
 from contigmap.layers import (
     atomic_path,
     load_region_layers,
@@ -560,3 +567,291 @@ def test_png_renamed_tif_is_not_a_georeferenced_raster(tmp_path: Path) -> None:
     assert str(err.value).startswith(
         "layers.dem: dem.tif is not a georeferenced raster (it is a PNG file): it has no CRS, "
         "no transform and no ground control points")
+# --------------------------------------------------------------------------- issue 12: manifest
+
+
+def _roads_gpkg(path: Path, bridge: Sequence[object], lines: list[LineString]) -> None:
+    gpd.GeoDataFrame(
+        {
+            "RID": [str(i + 1) for i in range(len(lines))],
+            "等级": ["县道"] * len(lines),
+            "路面": ["硬化路面"] * len(lines),
+            "桥梁": bridge,
+        },
+        geometry=lines,
+        crs="EPSG:4545",
+    ).to_file(path, layer="roads", engine="pyogrio")
+
+
+_ROAD_SPEC = {"id": "road_id", "columns": {"RID": "road_id", "等级": "road_class",
+                                          "路面": "surface", "桥梁": "bridge"}}
+
+
+def test_yes_no_bridges_give_hand_counted_network_pieces(tmp_path: Path) -> None:
+    from contigmap.network.build import build_network
+
+    # A runs west-east with interior vertices at x=1000 and x=1500; C starts at A's vertex
+    # (1000, 0) and joins it; B (a bridge, 是) passes over A's vertex (1500, 0) without
+    # joining it. Pieces by hand: {A, C} and {B} = 2. Reading 否 as true would make A a
+    # bridge too, cutting C off at A's private interior vertex: 3 pieces.
+    x, y = X0, Y0
+    lines = [
+        LineString([(x, y), (x + 1000, y), (x + 1500, y), (x + 2000, y)]),
+        LineString([(x + 1500, y - 500), (x + 1500, y), (x + 1500, y + 500)]),
+        LineString([(x + 1000, y), (x + 1000, y + 1000)]),
+    ]
+    _roads_gpkg(tmp_path / "roads.gpkg", ["否", "是", None], lines)
+    spec = LayerSpec.model_validate({"path": "roads.gpkg", **_ROAD_SPEC})
+    roads = read_layer(spec, base_dir=tmp_path, role="roads", source="layers.roads")
+    assert roads["bridge"].tolist() == [False, True, False]  # blank = the default, no
+    assert "_src_row" not in roads.columns
+    assert build_network(roads).n_components == 2
+    # every accepted spelling, trimmed and case-insensitive
+    words = [" YES ", "n", "有", "无", "True", "0", "y", "No", "1", "FALSE"]
+    many = [LineString([(x + 10 * i, y + 5000), (x + 10 * i, y + 5005)]) for i in range(10)]
+    _roads_gpkg(tmp_path / "many.gpkg", words, many)
+    spec = LayerSpec.model_validate({"path": "many.gpkg", **_ROAD_SPEC})
+    roads = read_layer(spec, base_dir=tmp_path, role="roads", source="layers.roads")
+    assert roads["bridge"].tolist() == [True, False, True, False, True, False, True, False,
+                                        True, False]
+
+
+def test_bad_yes_no_values_name_values_and_spreadsheet_rows(tmp_path: Path) -> None:
+    text = "household_id,village_id,members,poor\nH1,A,3,是\nH2,A,2,maybe\nH3,A,4,否\nH4,A,1,?\n"
+    (tmp_path / "hh.csv").write_text(text, encoding="utf-8")
+    spec = LayerSpec(path=Path("hh.csv"))
+    with pytest.raises(
+        ValidationError,
+        match=r"layers\.households \(hh\.csv\): column 'poor' is a yes/no column but holds "
+        r"'maybe', '\?' in row 3, row 5; use 是/否",
+    ):
+        read_layer(spec, base_dir=tmp_path, role="households", source="layers.households (hh.csv)")
+    # a recode under values: fixes it
+    spec = LayerSpec.model_validate({"path": "hh.csv", "values": {"poor": {"maybe": "否",
+                                                                          "?": "是"}}})
+    out = read_layer(spec, base_dir=tmp_path, role="households", source="hh")
+    assert out["poor"].tolist() == [True, False, False, True]
+    # vector layers name features
+    lines = [LineString([(X0, Y0), (X0 + 100, Y0)]), LineString([(X0, Y0), (X0, Y0 + 100)])]
+    _roads_gpkg(tmp_path / "roads.gpkg", ["否", "桥"], lines)
+    spec = LayerSpec.model_validate({"path": "roads.gpkg", **_ROAD_SPEC})
+    with pytest.raises(ValidationError, match=r"column 'bridge' .* holds '桥' in feature 2"):
+        read_layer(spec, base_dir=tmp_path, role="roads", source="layers.roads")
+
+
+def test_parse_bool_dtypes_and_defaults() -> None:
+    from contigmap.booleans import parse_bool
+
+    assert parse_bool(pd.Series([True, False]), column="bridge").tolist() == [True, False]
+    assert parse_bool(pd.Series([1, 0, 1]), column="bridge").tolist() == [True, False, True]
+    assert parse_bool(pd.Series([1.0, np.nan, 0.0]), column="bridge",
+                      default=True).tolist() == [True, True, False]
+    assert parse_bool(pd.Series(["", "  ", None]), column="tunnel").tolist() == [False] * 3
+    with pytest.raises(ValidationError, match=r"holds '2' in data row 2"):
+        parse_bool(pd.Series([1, 2]), column="bridge")
+    with pytest.raises(ValidationError, match="'t'"):  # only the documented words
+        parse_bool(pd.Series(["t"]), column="bridge")
+    # poor also takes the registry's own words
+    assert parse_bool(pd.Series(["贫困户", "非贫困户"]), column="poor").tolist() == [True, False]
+
+
+def _hazard_gpkg(path: Path) -> None:
+    gpd.GeoDataFrame(
+        {"编号": ["Z1", "Z2", "Z3", "Z4"],
+         "易发程度": ["高易发区", "中易发区", "低易发区", "非易发区"]},
+        geometry=[box(X0, Y0, X0 + 100, Y0 + 100), box(X0, Y0, X0 + 200, Y0 + 200),
+                  box(X0, Y0, X0 + 300, Y0 + 300),
+                  box(X0 - 1000, Y0 - 1000, X0 + 1000, Y0 + 1000)],
+        crs="EPSG:4545",
+    ).to_file(path, layer="hazards", engine="pyogrio")
+
+
+def test_filter_keeps_listed_rows_and_names_closest_column(tmp_path: Path) -> None:
+    _hazard_gpkg(tmp_path / "hz.gpkg")
+    spec = LayerSpec.model_validate(
+        {"path": "hz.gpkg", "id": "编号", "filter": {"易发程度": ["高易发区", "中易发区"]}}
+    )
+    out = read_layer(spec, base_dir=tmp_path, role="hazards", source="layers.hazards.geo")
+    assert out["hazard_id"].tolist() == ["Z1", "Z2"]
+    spec = LayerSpec.model_validate({"path": "hz.gpkg", "filter": {"易发等级": ["高易发区"]}})
+    with pytest.raises(ConfigError,
+                       match=r"'filter:' names column '易发等级'.*closest is '易发程度'"):
+        read_layer(spec, base_dir=tmp_path, role="hazards", source="layers.hazards.geo")
+
+
+def test_hazard_classes_weights_and_unknown_class(tmp_path: Path) -> None:
+    _hazard_gpkg(tmp_path / "hz.gpkg")
+    weights = {"高易发区": 1.0, "中易发区": 0.6, "低易发区": 0.2, "非易发区": 0}
+    spec = LayerSpec.model_validate(
+        {"path": "hz.gpkg", "id": "编号", "class": {"column": "易发程度", "weights": weights}}
+    )
+    out = read_layer(spec, base_dir=tmp_path, role="hazards", source="layers.hazards.geo")
+    assert out["hazard_id"].tolist() == ["Z1", "Z2", "Z3"]  # weight 0 dropped
+    assert out["hazard_weight"].tolist() == [1.0, 0.6, 0.2]
+    del weights["低易发区"]
+    spec = LayerSpec.model_validate(
+        {"path": "hz.gpkg", "class": {"column": "易发程度", "weights": weights}}
+    )
+    with pytest.raises(ValidationError, match=r"class\(es\) '低易发区' in feature 3"):
+        read_layer(spec, base_dir=tmp_path, role="hazards", source="layers.hazards.geo")
+    spec = LayerSpec.model_validate(
+        {"path": "hz.gpkg", "class": {"column": "易发程度", "weights": {"高易发区": 1}}}
+    )
+    with pytest.raises(ConfigError, match="hazard polygon layers only"):
+        read_layer(spec, base_dir=tmp_path, role="ecology", source="layers.ecology.x")
+
+
+def _services_rows(kinds: list[str]) -> tuple[list[float], list[float]]:
+    lon, lat = to_lonlat([X0 + 1000 * (i + 1) for i in range(len(kinds))], [Y0] * len(kinds))
+    return [round(float(v), 8) for v in lon], [round(float(v), 8) for v in lat]
+
+
+def test_values_recoding_and_constant_columns(tmp_path: Path) -> None:
+    lon, lat = _services_rows(["镇", "乡", "街道", "县城"])
+    df = pd.DataFrame({"名称": ["甲镇", "乙乡", "丙街道", "县城"],
+                       "类别": ["镇", "乡", "街道", "县城"], "经度": lon, "纬度": lat})
+    df.to_csv(tmp_path / "s.csv", index=False)
+    spec = LayerSpec.model_validate({
+        "path": "s.csv", "columns": {"名称": "name", "类别": "kind"},
+        "values": {"kind": {"镇": "township_seat", "乡": "township_seat",
+                            "街道": "township_seat", "县城": "county_seat"}},
+    })
+    out = read_layer(spec, base_dir=tmp_path, role="services", source="layers.services")
+    assert out["kind"].tolist() == ["township_seat"] * 3 + ["county_seat"]
+    spec = LayerSpec.model_validate({
+        "path": "s.csv", "columns": {"名称": "name"}, "set": {"kind": "school"},
+    })
+    out = read_layer(spec, base_dir=tmp_path, role="services", source="layers.services")
+    assert out["kind"].tolist() == ["school"] * 4
+    spec = LayerSpec.model_validate({"path": "s.csv", "columns": {"名称": "name"},
+                                     "values": {"kinds": {"镇": "x"}}})
+    with pytest.raises(ConfigError, match=r"'values:' recodes column 'kinds'"):
+        read_layer(spec, base_dir=tmp_path, role="services", source="layers.services")
+
+
+def test_multi_sheet_workbook_with_kinds_and_a_row_of_two_kinds(tmp_path: Path) -> None:
+    lon, lat = _services_rows(["a", "b", "c", "d", "e"])
+    with pd.ExcelWriter(tmp_path / "services.xlsx") as writer:
+        pd.DataFrame({"编号": ["W1", "W2"], "名称": ["甲卫生院", "乙卫生院"],
+                      "经度": lon[:2], "纬度": lat[:2]}).to_excel(writer, sheet_name="卫生院",
+                                                               index=False)
+        pd.DataFrame({"编号": ["X1"], "学校名称": ["甲小学"], "经度": lon[2:3],
+                      "纬度": lat[2:3]}).to_excel(writer, sheet_name="学校", index=False)
+        pd.DataFrame({"编号": ["T1", "T2"], "名称": ["县城", "乙镇"], "类型": ["县城", "镇"],
+                      "经度": lon[3:], "纬度": lat[3:]}).to_excel(writer, sheet_name="乡镇",
+                                                              index=False)
+        pd.DataFrame({"说明": ["不读"]}).to_excel(writer, sheet_name="说明", index=False)
+    spec = LayerSpec.model_validate({
+        "path": "services.xlsx", "id": "编号", "columns": {"名称": "name"},
+        "sheets": {
+            "卫生院": {"set": {"kind": "health_centre"}},
+            "学校": {"columns": {"学校名称": "name"}, "set": {"kind": "school"}},
+            "乡镇": {"columns": {"类型": "kind"},
+                   "values": {"kind": {"县城": ["county_seat", "township_seat"],
+                                       "镇": "township_seat"}}},
+        },
+    })
+    out = read_layer(spec, base_dir=tmp_path, role="services", source="layers.services")
+    assert out["service_id"].tolist() == ["W1", "W2", "X1", "T1#county_seat",
+                                          "T1#township_seat", "T2"]
+    assert out["kind"].tolist() == ["health_centre", "health_centre", "school", "county_seat",
+                                    "township_seat", "township_seat"]
+    assert out["name"].tolist() == ["甲卫生院", "乙卫生院", "甲小学", "县城", "县城", "乙镇"]
+    assert out.geometry.iloc[3].equals(out.geometry.iloc[4])
+    bad = LayerSpec.model_validate({"path": "services.xlsx", "sheets": {"医院": None}})
+    with pytest.raises(LayerError, match=r"no sheet '医院' in services\.xlsx .*卫生院"):
+        read_layer(bad, base_dir=tmp_path, role="services", source="layers.services")
+
+
+def test_missing_coordinates_warn_with_sheet_and_row(tmp_path: Path) -> None:
+    lon, lat = _services_rows(["a", "b", "c"])
+    df = pd.DataFrame({"名称": ["甲", "乙", "丙"], "经度": [lon[0], None, lon[2]],
+                       "纬度": [lat[0], lat[1], "n/a"]})
+    with pd.ExcelWriter(tmp_path / "s.xlsx") as writer:
+        df.to_excel(writer, sheet_name="学校", index=False)
+    spec = LayerSpec.model_validate({"path": "s.xlsx", "columns": {"名称": "name"},
+                                     "sheets": {"学校": {"set": {"kind": "school"}}}})
+    with pytest.warns(DataQualityWarning,
+                      match=r"2 row\(s\) of s\.xlsx, sheet '学校' have missing or non-numeric "
+                      r"coordinates in columns '经度'/'纬度' \(sheet '学校' row 3, sheet '学校' "
+                      r"row 4\); these rows are left out"):
+        out = read_layer(spec, base_dir=tmp_path, role="services", source="layers.services")
+    assert out["name"].tolist() == ["甲"]
+    with pytest.raises(ValidationError, match=r"sheet '学校' row 3, sheet '学校' row 4"):
+        read_layer(spec, base_dir=tmp_path, role="services", source="layers.services",
+                   strict=True)
+
+
+def test_zero_length_line_dropped_with_a_warning(tmp_path: Path) -> None:
+    lines = [LineString([(X0, Y0), (X0 + 100, Y0)]), LineString([(X0, Y0), (X0, Y0)]),
+             LineString([(X0, Y0), (X0, Y0 + 100)])]
+    _roads_gpkg(tmp_path / "roads.gpkg", ["否", "否", "否"], lines)
+    spec = LayerSpec.model_validate({"path": "roads.gpkg", **_ROAD_SPEC})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = read_layer(spec, base_dir=tmp_path, role="roads", source="layers.roads")
+    messages = [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
+    assert any("1 zero-length line(s) dropped (feature 2)" in m for m in messages), messages
+    assert not any("Point" in m for m in messages)
+    assert out["road_id"].tolist() == ["1", "3"]
+
+
+def test_swapped_row_detected(tiny_region: TinyRegion) -> None:
+    path = tiny_region.folder / "villages.csv"
+    lines = path.read_text(encoding="utf-8").strip().splitlines()
+    parts = lines[2].split(",")  # data row 2 = spreadsheet row 3
+    parts[-2], parts[-1] = parts[-1], parts[-2]
+    lines[2] = ",".join(parts)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CRSError, match=r"row 3 looks swapped \(lat, lon\).*swap the two values"):
+        load_region_layers(load_region(tiny_region.path))
+
+
+def test_swapped_projected_row_detected_against_the_county(tiny_region: TinyRegion) -> None:
+    # GK easting/northing: swapping does not leave the valid range, only the region tells
+    rows = ["村代码,村名,乡镇代码,E,N"]
+    xy = [(X0 + 2000, Y0 + 2000), (Y0 + 6000, X0 + 3000), (X0 + 7000, Y0 + 2000)]
+    for i, (e, n) in enumerate(xy):
+        rows.append(f"{VILLAGE_CODES[i]},村{i},433124100,{e},{n}")
+    (tiny_region.folder / "villages.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    text = tiny_region.path.read_text(encoding="utf-8")
+    text = text.replace("    x: 经度\n    y: 纬度\n", "    x: E\n    y: N\n    crs: EPSG:4545\n")
+    text = text.replace(", 人口: pop", "")
+    tiny_region.path.write_text(text, encoding="utf-8")
+    with pytest.raises(CRSError, match=r"layers\.villages \(villages\.csv\): row 3 looks "
+                       r"swapped \(lat, lon\): swapping 'E' and 'N'"):
+        load_region_layers(load_region(tiny_region.path))
+
+
+def test_one_row_of_two_kinds_is_reachable_as_both(tiny_region: TinyRegion) -> None:
+    from contigmap.network.access import access_measures
+    from contigmap.network.build import build_network
+
+    xs, ys = [X0 + 2_500, X0 + 7_500, X0 + 2_500, X0 + 7_500], [Y0 + 4_000] * 4
+    lon, lat = to_lonlat(xs, ys)
+    rows = [("S1", "卫生院", "花垣镇卫生院", ""), ("S2", "school", "双龙小学", ""),
+            ("S3", "县城", "花垣县城", "433124100"), ("S4", "镇", "双龙镇", "433124101")]
+    text = "id,类型,name,乡镇代码,lng,lat\n" + "".join(
+        f"{sid},{kind},{name},{tid},{lon[i]:.8f},{lat[i]:.8f}\n"
+        for i, (sid, kind, name, tid) in enumerate(rows))
+    (tiny_region.folder / "services.csv").write_text(text, encoding="utf-8")
+    manifest = tiny_region.path.read_text(encoding="utf-8").replace(
+        "  services: {path: services.csv, id: service_id, columns: {id: service_id}, "
+        "datum: gcj02}\n",
+        "  services:\n    path: services.csv\n    id: service_id\n"
+        "    columns: {id: service_id, 类型: kind, 乡镇代码: township_id}\n"
+        "    values: {kind: {县城: [county_seat, township_seat], 镇: township_seat}}\n")
+    tiny_region.path.write_text(manifest, encoding="utf-8")
+    data = load_region_layers(load_region(tiny_region.path))
+    services = data.services
+    assert services is not None
+    assert services["service_id"].tolist() == ["S1", "S2", "S3#county_seat",
+                                               "S3#township_seat", "S4"]
+    m = access_measures(build_network(data.roads), data.villages, services)
+    west = m["township_id"] == "433124100"
+    # the county seat is the western township's seat: same point, same times (一村's own
+    # road reaches the county road mid-segment, without a shared vertex: unreachable there)
+    assert np.isfinite(m.loc[west, "tt_county_seat_min"]).tolist() == [False, True]
+    np.testing.assert_allclose(m.loc[west, "tt_county_seat_min"],
+                               m.loc[west, "tt_own_township_seat_min"])
+    assert m.loc[west, "nearest_township_seat_id"].tolist()[1] == "S3#township_seat"

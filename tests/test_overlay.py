@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -143,3 +144,70 @@ def test_demo_region_profile_is_plausible() -> None:
     # 十八洞村's real 2013 figures: 939 people, 533 poor
     sbd = table[table["name"] == "十八洞村"].iloc[0]
     assert (sbd["pop_registry"], sbd["poor_pop"]) == (939, 533)
+
+
+def test_weighted_shares_by_hand() -> None:
+    from contigmap.overlay import weighted_shares
+
+    zones = gs(shapely.box(0, 0, 100, 100), shapely.box(200, 0, 300, 100))
+    # each place counts with its highest class weight:
+    #   x < 25 (high, 1.0): 2500 m2; 25 <= x < 50 (mid, 0.6): 2500 m2;
+    #   x >= 50, y < 50 (low, 0.2): 2500 m2  ->  (2500 + 0.6 * 2500 + 0.2 * 2500) / 10000
+    # a weight-0 polygon over everything adds nothing
+    layer = gpd.GeoDataFrame(
+        {"hazard_weight": [1.0, 0.6, 0.2, 0.0]},
+        geometry=[shapely.box(0, 0, 25, 100), shapely.box(0, 0, 50, 100),
+                  shapely.box(0, 0, 100, 50), shapely.box(-500, -500, 500, 500)], crs=UTM)
+    share, wmax = weighted_shares(zones, layer)
+    np.testing.assert_allclose(share, [0.45, 0.0])
+    np.testing.assert_allclose(wmax, [1.0, 0.0])
+    # same layer without weights: the union of its polygons (weight 0 dropped by the loader)
+    np.testing.assert_allclose(polygon_shares(zones, layer.iloc[:3]), [0.75, 0.0])
+
+
+def _classed_hazard(folder: Path, classes: bool) -> Path:
+    from .conftest import X0, Y0, write_tiny_region
+
+    path = write_tiny_region(folder)
+    gpd.GeoDataFrame(
+        {"编号": ["N1", "H1"], "易发程度": ["非易发区", "高易发区"]},
+        # 非易发区 over the whole county; 高易发区 over village 十八洞村 (X0+7000, Y0+2000)
+        geometry=[shapely.box(X0 - 1000, Y0 - 1000, X0 + 11_000, Y0 + 9_000),
+                  shapely.box(X0 + 6_000, Y0 + 1_000, X0 + 8_000, Y0 + 3_000)],
+        crs="EPSG:4545",
+    ).to_file(folder / "geo.gpkg", layer="geo", engine="pyogrio")
+    cls = ("      class: {column: 易发程度, weights: {高易发区: 1.0, 中易发区: 0.6, "
+           "低易发区: 0.2, 非易发区: 0}}\n") if classes else ""
+    text = path.read_text(encoding="utf-8").replace(
+        "    flood: {path: flood.geojson, id: hazard_id}\n",
+        f"    geo:\n      path: geo.gpkg\n      id: 编号\n{cls}")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_non_hazard_class_no_longer_makes_villages_hazardous(tmp_path: Path) -> None:
+    from contigmap.config import load_region
+    from contigmap.layers import load_region_layers
+    from contigmap.relocation.costs import SiteParams
+    from contigmap.relocation.sites import check_site_safety
+
+    results = {}
+    for classes in (False, True):
+        folder = tmp_path / f"c{int(classes)}"
+        data = load_region_layers(load_region(_classed_hazard(folder, classes)))
+        table, _ = village_profile(data.villages, townships=data.boundaries["townships"],
+                                   hazards=data.hazards, village_radius_m=500)
+        results[classes] = table
+        xy = np.column_stack([data.villages.geometry.x, data.villages.geometry.y])
+        safe = check_site_safety(xy, data.working_crs, hazards=data.hazards,
+                                 params=SiteParams(hazard_setback_m=0))
+        # unclassed: every polygon counts, the whole county is "hazardous";
+        # classed: only the 高易发区 square around the third village
+        assert safe.tolist() == ([False] * 4 if not classes else [True, True, False, True])
+    plain = results[False]
+    assert plain["hazard_geo_share"].tolist() == pytest.approx([1.0] * 4)
+    classed = results[True]
+    # discs of 500 m (inside their townships): only the third lies in the 高易发区 square
+    assert classed["hazard_geo_share"].tolist() == pytest.approx([0, 0, 1.0, 0])
+    assert classed["hazard_geo_wshare"].tolist() == pytest.approx([0, 0, 1.0, 0])
+    assert classed["hazard_geo_wmax"].tolist() == pytest.approx([0, 0, 1.0, 0])

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, Point, Polygon, box
+from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
 
 from contigmap.config import LayerSpec, load_region
 from contigmap.errors import (
@@ -201,7 +201,10 @@ def test_household_members_below_one_and_bad_poor_flag() -> None:
     hh = pd.DataFrame(
         {"household_id": ["H1"], "village_id": ["A"], "members": [3], "poor": ["maybe"]}
     )
-    with pytest.raises(ValidationError, match=r"column 'poor' has 'maybe' .*use 1/0"):
+    with pytest.raises(
+        ValidationError,
+        match=r"column 'poor' is a yes/no column but holds 'maybe' in data row 1; use 是/否",
+    ):
         check_layer(hh, role="households", source="layers.households")
 
 
@@ -333,3 +336,52 @@ def test_validation_report_collects_layer_errors(tiny_region: TinyRegion) -> Non
     assert "households: ERROR: layers.households (households.csv): id 'H1'" in text
     assert "result: FAILED" in text
     assert report.facts["villages"] == 4  # the rest still checked
+
+
+def test_validate_counts_duplicate_and_multipart_lines(tiny_region: TinyRegion) -> None:
+    roads = gpd.read_file(tiny_region.folder / "roads.gpkg", layer="roads")
+    extra = gpd.GeoDataFrame(
+        {"RID": [4, 5], "等级": ["村道", "村道"], "路面": ["gravel", "gravel"]},
+        geometry=[
+            roads.geometry.iloc[1],  # a copy of road 2
+            MultiLineString([[(X0 + 8_000, Y0 + 4_000), (X0 + 8_000, Y0 + 5_000)],
+                             [(X0 + 9_000, Y0 + 4_000), (X0 + 9_000, Y0 + 5_000)]]),
+        ],
+        crs=roads.crs,
+    )
+    pd.concat([roads, extra], ignore_index=True).to_file(
+        tiny_region.folder / "roads.gpkg", layer="roads", engine="pyogrio")
+    with pytest.warns(DataQualityWarning, match="1 duplicate geometries"):
+        report = validation_report(tiny_region.path)
+    assert report.ok
+    text = report.to_text()
+    assert "roads: 1 duplicate geometries (same shape as an earlier feature: feature 4)" in text
+    assert "roads: 1 multi-part line(s) (feature 5)" in text
+
+
+def test_validate_strict_makes_left_out_rows_an_error(tiny_region: TinyRegion) -> None:
+    path = tiny_region.folder / "services.csv"
+    lines = path.read_text(encoding="utf-8").strip().splitlines()
+    parts = lines[2].split(",")
+    parts[-1] = ""  # spreadsheet row 3 loses its latitude
+    lines[2] = ",".join(parts)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.warns(DataQualityWarning, match=r"\(row 3\); these rows are left out"):
+        report = validation_report(tiny_region.path)
+    assert report.ok
+    assert "services: 1 row(s) of services.csv have missing or non-numeric coordinates" in (
+        report.to_text())
+    report = validation_report(tiny_region.path, strict=True)
+    assert not report.ok
+    assert "services: ERROR: layers.services (services.csv): 1 row(s) of services.csv" in (
+        report.to_text())
+    from click.testing import CliRunner
+
+    from contigmap.cli import cli
+
+    result = CliRunner().invoke(cli, ["validate", "--strict", str(tiny_region.path)])
+    assert result.exit_code == 1 and "strict mode" in result.output
+    result = CliRunner().invoke(cli, ["--strict", "validate", str(tiny_region.path)])
+    assert result.exit_code == 1
+    result = CliRunner().invoke(cli, ["validate", str(tiny_region.path)])
+    assert result.exit_code == 0

@@ -121,14 +121,17 @@ def _log_warning(message: Warning | str, category: type[Warning], filename: str,
 @click.version_option(__version__, prog_name="contigmap")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors; no progress bars.")
+@click.option("--strict", is_flag=True,
+              help="Input rows that would be left out with a warning (e.g. missing "
+                   "coordinates) are errors (also an option of run and validate).")
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+def cli(ctx: click.Context, verbose: int, quiet: bool, strict: bool) -> None:
     """Set up logging for the library; only the CLI configures handlers."""
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else
                                          logging.INFO if verbose == 1 else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     warnings.showwarning = _log_warning
-    ctx.obj = {"quiet": quiet, "verbose": verbose}
+    ctx.obj = {"quiet": quiet, "verbose": verbose, "strict": strict}
 
 
 def main() -> None:
@@ -201,11 +204,14 @@ Examples:
               help="A road scenario to evaluate and map (repeatable).")
 @_basemap_options
 @_force_option
+@click.option("--strict", is_flag=True,
+              help="Rows that would be left out with a warning (missing coordinates) are "
+                   "errors.")
 @click.pass_context
 @_fail_cleanly
 def run(ctx: click.Context, region: Path, out_dir: Path, season: Season, online: bool,
         priority_config: Path | None, scenario_files: tuple[Path, ...], basemap: Basemap,
-        tianditu_key: str | None, force: bool) -> None:
+        tianditu_key: str | None, force: bool, strict: bool) -> None:
     """Run the whole pipeline on REGION (a region.yaml) and write maps, tables and a manifest."""
     from contigmap.pipeline import run as run_pipeline
 
@@ -214,7 +220,7 @@ def run(ctx: click.Context, region: Path, out_dir: Path, season: Season, online:
                           priority_config=priority_config, scenarios=scenario_files,
                           basemap=basemap, tianditu_key=tianditu_key,
                           progress=_stage_printer(quiet), show_progress_bars=not quiet,
-                          force=force)
+                          force=force, strict=strict or ctx.obj.get("strict", False))
     click.echo(f"contigmap: wrote {out_dir}")
     _print_outputs(result)
 
@@ -262,7 +268,7 @@ def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, scenarios_dir: Pat
     result = run_pipeline(manifest, out_dir, offline=not online, scenarios=scenario_files,
                           basemap=basemap, tianditu_key=tianditu_key,
                           progress=_stage_printer(quiet), show_progress_bars=not quiet,
-                          force=force)
+                          force=force, strict=ctx.obj.get("strict", False))
     click.echo(f"contigmap demo: 花垣县 (illustrative data) → {out_dir}")
     _print_outputs(result)
 
@@ -329,16 +335,20 @@ Examples:
 """
 )
 @click.argument("region", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True,
+              help="Rows that would be left out with a warning (missing coordinates) are "
+                   "errors.")
 @click.pass_context
 @_fail_cleanly
-def validate(ctx: click.Context, region: Path) -> None:
+def validate(ctx: click.Context, region: Path, strict: bool) -> None:
     """Check every layer REGION declares and print what was found, with region facts.
 
     Exits with status 1 when a layer cannot be used.
     """
     from contigmap.validate import validation_report
 
-    report = validation_report(region, progress=not ctx.obj["quiet"])
+    report = validation_report(region, progress=not ctx.obj["quiet"],
+                               strict=strict or ctx.obj.get("strict", False))
     click.echo(report.to_text())
     if not report.ok:
         sys.exit(1)

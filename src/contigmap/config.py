@@ -26,6 +26,45 @@ Example
         landslide: {path: landslide.tif}
         flood: {path: hazards.gpkg, layer: flood, id: hazard_id}
 
+Selecting and recoding rows
+---------------------------
+Every vector or table layer entry may also say which rows to keep and how to recode
+them, so that files can be used as handed over:
+
+``filter:``
+    ``{column: [value, ...]}``: keep only the rows whose value in that column is
+    one of the listed values (compared as trimmed text; several columns must all
+    match). Column names are the **file's own** names, before ``columns:``
+    renaming (a canonical name that ``columns:`` maps a file column to is accepted
+    too). An unknown column is a :class:`~contigmap.errors.ConfigError` naming the
+    closest column of the file.
+``class:``
+    Hazard polygon layers only: ``{column: 易发程度, weights: {高易发区: 1.0, ...}}``
+    gives each polygon the weight of its class (a number from 0 to 1). Rows of
+    weight 0 are dropped; a value missing from ``weights`` is an error. The
+    overlay then reports a class-weighted share and the largest weight per village
+    (``hazard_<layer>_wshare``, ``hazard_<layer>_wmax``) instead of treating every
+    polygon alike, and relocation receiving sites avoid only polygons whose weight
+    is above ``hazard_site_weight_max`` (relocation settings; default 0.5). The
+    column is named as in ``filter:`` (the file's own name).
+``values:``
+    ``{canonical column: {value: new value}}``: recode values *after* renaming,
+    e.g. ``values: {kind: {镇: township_seat, 县城: [county_seat, township_seat]}}``.
+    Values not listed are kept as they are. A list (or ``a;b`` text) gives a row
+    several service kinds: the row becomes one service per kind, with the same
+    point and ids ``<id>#<kind>``.
+``set:``
+    ``{canonical column: value}``: a constant column (``set: {kind: school}``),
+    overriding a column of the same name.
+``sheets:``
+    Workbooks (``.xlsx``/``.xls``) only: ``{sheet name: {overrides}}`` reads each
+    named sheet and stacks them; each sheet may have its own ``columns``,
+    ``filter``, ``values``, ``set``, ``x`` and ``y`` (merged over the layer's own),
+    e.g. ``sheets: {卫生院: {set: {kind: health_centre}}, 学校: {set: {kind: school}}}``.
+
+Order of application, per sheet: ``filter`` and ``class`` (file's column names),
+``columns`` renaming, ``values``, ``set``; then coordinates, ids and checks.
+
 Unknown keys are rejected, and the error names the closest valid key.
 """
 
@@ -47,9 +86,11 @@ M = TypeVar("M", bound=BaseModel)
 __all__ = [
     "MAX_YAML_BYTES",
     "MAX_YAML_VALUES",
+    "HazardClasses",
     "LayerSpec",
     "LayersConfig",
     "RegionConfig",
+    "SheetSpec",
     "layer_paths",
     "load_region",
     "load_yaml",
@@ -61,6 +102,62 @@ class _Strict(BaseModel):
     """Base for manifest models: unknown keys are errors, values are not coerced loosely."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Scalar = str | int | float | bool
+"""A cell value written in region.yaml."""
+
+
+class HazardClasses(_Strict):
+    """Classes of a hazard polygon layer and their weights (``class:`` of a layer).
+
+    Attributes
+    ----------
+    column
+        The file's column holding the class (before ``columns:`` renaming).
+    weights
+        Weight from 0 to 1 of every class value; rows of weight 0 are dropped, a
+        value not listed is an error.
+    """
+
+    column: str
+    weights: dict[str, float]
+
+    @field_validator("weights")
+    @classmethod
+    def _weights_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value:
+            msg = "give at least one class, e.g. weights: {高易发区: 1.0, 非易发区: 0}"
+            raise ValueError(msg)
+        bad = {k: w for k, w in value.items() if not 0 <= w <= 1}
+        if bad:
+            msg = f"class weights must be from 0 to 1, not {bad}"
+            raise ValueError(msg)
+        return value
+
+
+class SheetSpec(_Strict):
+    """Overrides for one sheet of a workbook layer (an entry of ``sheets:``).
+
+    Each mapping is merged over the layer's own (the sheet's entries win); ``x`` and
+    ``y`` replace the layer's.
+
+    Attributes
+    ----------
+    columns, filter, values, set
+        As for :class:`LayerSpec`.
+    x, y
+        Coordinate columns of this sheet.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    columns: dict[str, str] = Field(default_factory=dict)
+    filter: dict[str, list[Scalar]] = Field(default_factory=dict)
+    values: dict[str, dict[str, Scalar | list[str]]] = Field(default_factory=dict)
+    set_: dict[str, Scalar] = Field(default_factory=dict, alias="set")
+    x: str | None = None
+    y: str | None = None
 
 
 class LayerSpec(_Strict):
@@ -88,7 +185,21 @@ class LayerSpec(_Strict):
         they are converted to WGS84 on load.
     x, y
         Longitude / easting and latitude / northing column names of a table layer.
+    filter
+        ``{file column: [values]}``: keep only rows whose value is listed (see the
+        module docstring; the file's own column names).
+    class_
+        ``class:`` in YAML: hazard classes and weights (:class:`HazardClasses`).
+    values
+        ``{canonical column: {value: new value}}``: recode values after renaming; a
+        list value gives a service row several kinds.
+    set_
+        ``set:`` in YAML: ``{canonical column: value}`` constant columns.
+    sheets
+        Workbook sheets to read and stack, each with its overrides (:class:`SheetSpec`).
     """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     path: Path
     layer: str | None = None
@@ -99,6 +210,11 @@ class LayerSpec(_Strict):
     datum: Literal["wgs84", "gcj02"] | None = None
     x: str | None = None
     y: str | None = None
+    filter: dict[str, list[Scalar]] = Field(default_factory=dict)
+    class_: HazardClasses | None = Field(default=None, alias="class")
+    values: dict[str, dict[str, Scalar | list[str]]] = Field(default_factory=dict)
+    set_: dict[str, Scalar] = Field(default_factory=dict, alias="set")
+    sheets: dict[str, SheetSpec | None] = Field(default_factory=dict)
 
     @field_validator("crs")
     @classmethod
@@ -333,7 +449,7 @@ def _explain(err: dict[str, Any], model: type[BaseModel]) -> str:
     if err.get("type") == "extra_forbidden" and loc:
         key = str(loc[-1])
         owner = _model_at(model, loc)
-        valid = sorted(owner.model_fields) if owner else []
+        valid = sorted(f.alias or n for n, f in owner.model_fields.items()) if owner else []
         valid = [v for v in valid if v != "base_dir"]
         close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
         hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"

@@ -36,10 +36,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 from pyproj import CRS
 
 from contigmap import validate
-from contigmap.config import LayerSpec, RegionConfig
+from contigmap.config import LayerSpec, RegionConfig, SheetSpec
 from contigmap.crs import choose_working_crs, crs_kind, gcj02_to_wgs84, is_cgcs2000
 from contigmap.errors import (
     ConfigError,
@@ -222,10 +223,17 @@ def _missing_column_message(
     )
 
 
-def _apply_columns(df: _F, spec: LayerSpec, source: str, geometry_name: str | None) -> _F:
-    have = [c for c in df.columns if c != geometry_name]
-    for user_name in spec.columns:
-        if user_name not in df.columns:
+def _apply_columns(
+    df: _F,
+    columns: dict[str, str],
+    source: str,
+    geometry_name: str | None,
+    *,
+    optional: frozenset[str] = frozenset(),
+) -> _F:
+    have = [c for c in _public(df.columns) if c != geometry_name]
+    for user_name in columns:
+        if user_name not in df.columns and user_name not in optional:
             import difflib
 
             close = difflib.get_close_matches(user_name, [str(h) for h in have], n=1, cutoff=0.4)
@@ -235,7 +243,8 @@ def _apply_columns(df: _F, spec: LayerSpec, source: str, geometry_name: str | No
                 f"in the file (it has: {', '.join(map(str, have))}){hint}"
             )
             raise ValidationError(msg)
-    return df.rename(columns=dict(spec.columns)) if spec.columns else df
+    mapping = {k: v for k, v in columns.items() if k in df.columns}
+    return df.rename(columns=mapping) if mapping else df
 
 
 def _apply_id(df: _F, spec: LayerSpec, key: str, source: str) -> _F:
@@ -268,7 +277,7 @@ def _apply_id(df: _F, spec: LayerSpec, key: str, source: str) -> _F:
     return df
 
 
-def _table_xy_columns(df: pd.DataFrame, spec: LayerSpec) -> tuple[str, str] | None:
+def _table_xy_columns(df: pd.DataFrame, spec: _Part) -> tuple[str, str] | None:
     def find(explicit: str | None, names: tuple[str, ...], axis: str) -> str | None:
         if explicit is not None:
             if explicit in df.columns:
@@ -287,7 +296,7 @@ def _table_xy_columns(df: pd.DataFrame, spec: LayerSpec) -> tuple[str, str] | No
     y = find(spec.y, _Y_NAMES, "y")
     for explicit, found, axis in ((spec.x, x, "x"), (spec.y, y, "y")):
         if explicit is not None and found is None:
-            msg = _missing_column_message("", explicit, list(df.columns)).lstrip(": ")
+            msg = _missing_column_message("", explicit, _public(df.columns)).lstrip(": ")
             msg = msg.replace("map the file's column to it under 'columns:'", f"fix '{axis}:'")
             raise ValidationError(msg)
     if x is None or y is None:
@@ -304,12 +313,26 @@ def _delimiter(path: Path) -> str:
     return best if counts[best] else ","
 
 
-def _read_table_file(path: Path, spec: LayerSpec, source: str, problems: list[str]) -> pd.DataFrame:
+def _read_table_file(
+    path: Path, spec: LayerSpec, source: str, problems: list[str], sheet_name: str | None = None
+) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xls"):
-            sheet: str | int = spec.layer if spec.layer is not None else 0
-            return pd.read_excel(path, sheet_name=sheet, dtype=str)
+            sheet: str | int = sheet_name if sheet_name is not None else 0
+            try:
+                return pd.read_excel(path, sheet_name=sheet, dtype=str)
+            except ValueError as err:
+                if sheet_name is None or "not found" not in str(err):
+                    raise
+                with pd.ExcelFile(path) as book:
+                    names = book.sheet_names
+                key = "sheets:" if spec.sheets else "layer:"
+                msg = (
+                    f"{source}: no sheet '{sheet_name}' in {path.name} (it has: "
+                    f"{', '.join(map(str, names))}); fix '{key}' in region.yaml"
+                )
+                raise LayerError(msg) from err
         if spec.encoding is not None:
             return pd.read_csv(path, dtype=str, encoding=spec.encoding, sep=_delimiter(path))
         try:
@@ -412,14 +435,349 @@ def _gcj02_geoms_to_wgs84(geoms: Any) -> Any:
     return shapely.transform(geoms, convert)
 
 
+# --------------------------------------------------------------------------- row selection
+
+_ROW = "_src_row"
+"""Private column: how messages name a row (``row 5``, ``sheet '学校' row 5``, ``feature 3``)."""
+_SRC_X, _SRC_Y = "_src_x", "_src_y"
+"""Private columns of table layers: the coordinates as read, for the swapped-row check."""
+_PRIVATE = (_ROW, _SRC_X, _SRC_Y)
+_KIND_SPLIT = re.compile(r"\s*[;；、|]\s*")
+_MAX_LISTED = 5
+
+
+def _public(columns: Any) -> list[str]:
+    """Column names to show to the user (no geometry, no private columns)."""
+    return [str(c) for c in columns if c not in _PRIVATE and c != "geometry"]
+
+
+def _drop_private(frame: _F) -> _F:
+    private = [c for c in _PRIVATE if c in frame.columns]
+    return frame.drop(columns=private) if private else frame
+
+
+def _list_rows(labels: Any) -> str:
+    labels = [str(v) for v in labels]
+    more = f" and {len(labels) - _MAX_LISTED} more" if len(labels) > _MAX_LISTED else ""
+    return ", ".join(labels[:_MAX_LISTED]) + more
+
+
+def _cell_text(value: Any) -> str | None:
+    """Return a cell (or a value from region.yaml) as trimmed text; blank → ``None``.
+
+    Integral numbers lose their ``.0`` so that ``3`` in region.yaml matches ``3.0`` read
+    from a file.
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (float, np.floating)):
+        if np.isnan(value):
+            return None
+        if float(value).is_integer():
+            return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One sheet of a workbook (or the whole file) with its effective settings."""
+
+    sheet: str | None
+    columns: dict[str, str]
+    optional: frozenset[str]
+    filter: dict[str, list[Any]]
+    values: dict[str, dict[str, Any]]
+    set_: dict[str, Any]
+    x: str | None
+    y: str | None
+
+
+def _parts(spec: LayerSpec, path: Path, source: str) -> list[_Part]:
+    """List the sheets to read, each with the layer's settings merged with its own."""
+    if not spec.sheets:
+        return [
+            _Part(spec.layer, dict(spec.columns), frozenset(), dict(spec.filter),
+                  dict(spec.values), dict(spec.set_), spec.x, spec.y)
+        ]
+    if path.suffix.lower() not in (".xlsx", ".xls"):
+        msg = f"{source}: 'sheets:' is for workbooks (.xlsx, .xls), not {path.name}; remove it"
+        raise ConfigError(msg)
+    if spec.layer is not None:
+        msg = f"{source}: give either 'layer:' (one sheet) or 'sheets:' (several), not both"
+        raise ConfigError(msg)
+    out: list[_Part] = []
+    for name, sheet in spec.sheets.items():
+        sh = sheet or SheetSpec()
+        values = {
+            col: {**spec.values.get(col, {}), **sh.values.get(col, {})}
+            for col in (*spec.values, *(c for c in sh.values if c not in spec.values))
+        }
+        out.append(
+            _Part(
+                name,
+                {**spec.columns, **sh.columns},
+                frozenset(k for k in spec.columns if k not in sh.columns),
+                {**spec.filter, **sh.filter},
+                values,
+                {**spec.set_, **sh.set_},
+                sh.x or spec.x,
+                sh.y or spec.y,
+            )
+        )
+    return out
+
+
+def _file_column(df: pd.DataFrame, name: str, part: _Part, source: str, key: str) -> str:
+    """Find the file's column that ``filter:`` / ``class:`` name (or that maps to it)."""
+    if name in df.columns:
+        return name
+    for user, canonical in part.columns.items():
+        if canonical == name and user in df.columns:
+            return user
+    import difflib
+
+    have = _public(df.columns)
+    close = difflib.get_close_matches(name, have, n=1, cutoff=0.3)
+    hint = f"; the closest is '{close[0]}'" if close else ""
+    msg = (
+        f"{source}: '{key}:' names column '{name}', which is not in the file (it has: "
+        f"{', '.join(have)}){hint}; '{key}:' uses the file's own column names"
+    )
+    raise ConfigError(msg)
+
+
+def _apply_filter(df: _F, part: _Part, source: str, problems: list[str]) -> _F:
+    if not part.filter:
+        return df
+    keep = np.ones(len(df), dtype=bool)
+    for name, allowed in part.filter.items():
+        col = _file_column(df, name, part, source, "filter")
+        wanted = {_cell_text(v) for v in allowed}
+        keep &= np.array([_cell_text(v) in wanted for v in df[col]], dtype=bool)
+    where = f" of sheet '{part.sheet}'" if part.sheet else ""
+    logger.info("%s: 'filter:' keeps %d of %d rows%s", source, int(keep.sum()), len(df), where)
+    if len(df) and not keep.any():
+        _note(problems, source, f"'filter:' keeps none of the {len(df)} rows{where}; check it")
+    return df.loc[keep]
+
+
+def _apply_classes(df: _F, spec: LayerSpec, part: _Part, role: str, source: str) -> _F:
+    classes = spec.class_
+    if classes is None:
+        return df
+    if role != "hazards":
+        msg = f"{source}: 'class:' is for hazard polygon layers only; remove it (or use 'filter:')"
+        raise ConfigError(msg)
+    col = _file_column(df, classes.column, part, source, "class")
+    weights = {_cell_text(k): float(w) for k, w in classes.weights.items()}
+    text = [_cell_text(v) for v in df[col]]
+    unknown = np.array([t not in weights for t in text], dtype=bool)
+    if unknown.any():
+        values = list(dict.fromkeys(str(t) if t is not None else "(blank)"
+                                    for t, u in zip(text, unknown, strict=True) if u))
+        msg = (
+            f"{source}: column '{col}' holds class(es) {', '.join(repr(v) for v in values[:5])} "
+            f"in {_list_rows(df[_ROW].to_numpy()[unknown])} that 'class: weights:' does not "
+            f"list (it lists: {', '.join(map(str, weights))}); add them with a weight (0 drops "
+            "them) or remove the rows"
+        )
+        raise ValidationError(msg)
+    out = df.copy()
+    out["hazard_weight"] = np.array([weights[t] for t in text], dtype=float)
+    dropped = int((out["hazard_weight"] <= 0).sum())
+    if dropped:
+        logger.info("%s: %d polygon(s) of class weight 0 dropped", source, dropped)
+    return out.loc[out["hazard_weight"] > 0]
+
+
+def _recode(df: _F, part: _Part, source: str) -> _F:
+    """Apply ``values:`` (recoding, after renaming) and ``set:`` (constant columns)."""
+    if not part.values and not part.set_:
+        return df
+    import difflib
+
+    df = df.copy()
+    for col, mapping in part.values.items():
+        if col not in df.columns:
+            have = _public(df.columns)
+            close = difflib.get_close_matches(col, have, n=1, cutoff=0.4)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            msg = (
+                f"{source}: 'values:' recodes column '{col}', which the layer does not have "
+                f"after 'columns:' renaming (it has: {', '.join(have)}){hint}; 'values:' uses "
+                "contigmap's column names"
+            )
+            raise ConfigError(msg)
+        lookup: dict[str | None, Any] = {}
+        for key, value in mapping.items():
+            if isinstance(value, list):
+                if col != "kind":
+                    msg = (
+                        f"{source}: 'values: {col}:' maps '{key}' to a list; only 'kind' "
+                        "can hold several values"
+                    )
+                    raise ConfigError(msg)
+                value = ";".join(str(v) for v in value)
+            lookup[_cell_text(key)] = value
+        cells = [lookup.get(_cell_text(v), v) for v in df[col]]
+        df[col] = pd.Series(cells, index=df.index, dtype=object)
+    for col, value in part.set_.items():
+        df[col] = pd.Series([value] * len(df), index=df.index, dtype=object)
+    return df
+
+
+def _explode_kinds(df: _F, id_col: str) -> _F:
+    """Make one row per kind where a service row lists several (``county_seat;township_seat``).
+
+    The copies keep the row's point and get ids ``<id>#<kind>``.
+    """
+    if "kind" not in df.columns or len(df) == 0:
+        return df
+    parts = [
+        [p for p in _KIND_SPLIT.split(v.strip()) if p] if isinstance(v, str) else [v]
+        for v in df["kind"]
+    ]
+    parts = [p if p else [v] for p, v in zip(parts, df["kind"], strict=True)]
+    counts = np.array([len(p) for p in parts])
+    if (counts == 1).all():
+        return df
+    rep = np.repeat(np.arange(len(df)), counts)
+    out = df.iloc[rep].copy()
+    kinds = [k for p in parts for k in p]
+    out["kind"] = pd.Series(kinds, index=out.index, dtype=object)
+    multi = counts[rep] > 1
+    ids = out[id_col].astype(str).to_numpy(dtype=object)
+    tagged = [f"{i}#{str(k).strip()}" for i, k in zip(ids, kinds, strict=True)]
+    out[id_col] = np.where(multi, tagged, ids)
+    logger.info("services: %d row(s) with several kinds became %d services",
+                int((counts > 1).sum()), int(counts[counts > 1].sum()))
+    return out.reset_index(drop=True)
+
+
+def _drop_zero_length(
+    gdf: gpd.GeoDataFrame, source: str, problems: list[str]
+) -> gpd.GeoDataFrame:
+    """Drop lines of zero length (all vertices at one place), with a warning."""
+    geoms = gdf.geometry.values
+    is_line = np.isin(shapely.get_type_id(geoms), [1, 2, 5])  # LineString, LinearRing, Multi
+    zero = is_line & ~shapely.is_empty(geoms) & (shapely.length(geoms) == 0)
+    if not zero.any():
+        return gdf
+    _note(
+        problems,
+        source,
+        f"{int(zero.sum())} zero-length line(s) dropped ({_list_rows(gdf[_ROW].to_numpy()[zero])})"
+        "; every vertex is at one place",
+    )
+    return gdf.loc[~zero]
+
+
+def _check_swapped_degrees(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    labels: Any,
+    *,
+    source: str,
+    xy: tuple[str, str],
+) -> None:
+    """Rows whose x/y are not degrees but y/x are: longitude and latitude swapped."""
+    invalid = (np.abs(x) > 180) | (np.abs(y) > 90)
+    swapped = invalid & (np.abs(y) <= 180) & (np.abs(x) <= 90)
+    if swapped.any():
+        raise CRSError(_swapped_message(source, xy, np.asarray(labels)[swapped], len(x)))
+
+
+def _swapped_message(source: str, xy: tuple[str, str], labels: Any, n_rows: int) -> str:
+    labels = list(labels)
+    if len(labels) == n_rows:
+        return (
+            f"{source}: columns '{xy[0]}' (longitude) and '{xy[1]}' (latitude) look swapped: "
+            f"every row looks swapped (lat, lon); set 'x: {xy[1]}' and 'y: {xy[0]}' in "
+            "region.yaml"
+        )
+    rows = _list_rows(labels)
+    verb = "looks" if len(labels) == 1 else "look"
+    return (
+        f"{source}: {rows} {verb} swapped (lat, lon): swapping '{xy[0]}' and '{xy[1]}' puts "
+        f"{'it' if len(labels) == 1 else 'them'} inside the region; swap the two values in "
+        f"the file (or, if a whole column is swapped, set x:/y: in region.yaml)"
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_table_part(
+    path: Path,
+    spec: LayerSpec,
+    part: _Part,
+    *,
+    role: str,
+    source: str,
+    problems: list[str],
+    strict: bool,
+) -> tuple[pd.DataFrame, tuple[str, str] | None]:
+    """Read one sheet (or the file): rows selected and renamed, coordinates as numbers."""
+    schema = ROLE_SCHEMAS[role]
+    raw = _read_table_file(path, spec, source, problems, sheet_name=part.sheet)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    where = path.name + (f", sheet '{part.sheet}'" if part.sheet else "")
+    prefix = f"sheet '{part.sheet}' " if part.sheet else ""
+    raw[_ROW] = [f"{prefix}row {i + 2}" for i in range(len(raw))]  # header is row 1
+    xy = None if not schema.geometry else _table_xy_columns(raw, part)
+    if xy is None and schema.geometry:
+        msg = (
+            f"{source}: no coordinate columns found in {where} (it has: "
+            f"{', '.join(_public(raw.columns))}); name them with 'x:' and 'y:' in region.yaml"
+        )
+        raise ValidationError(msg)
+    raw = _apply_filter(raw, part, source, problems)
+    raw = _apply_classes(raw, spec, part, role, source)
+    keep = {c for c in (spec.id, *part.columns) if c}
+    table = _infer_table_types(raw, keep_text=keep | set(xy or ()) | {_ROW})
+    df = _apply_columns(table, part.columns, source, None, optional=part.optional)
+    df = _recode(df, part, source)
+    if xy is None:
+        return pd.DataFrame(df), None
+    x_col, y_col = (part.columns.get(c, c) for c in xy)
+    x = pd.to_numeric(df[x_col], errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(df[y_col], errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        text = (
+            f"{int(bad.sum())} row(s) of {where} have missing or non-numeric coordinates in "
+            f"columns '{xy[0]}'/'{xy[1]}' ({_list_rows(df[_ROW].to_numpy()[bad])})"
+        )
+        if strict:
+            msg = f"{source}: {text}; fill them in or remove the rows (strict mode)"
+            raise ValidationError(msg)
+        _note(problems, source, f"{text}; these rows are left out")
+        df, x, y = df.loc[~bad], x[~bad], y[~bad]
+    df = pd.DataFrame(df.drop(columns=list({x_col, y_col})))
+    df[_SRC_X] = x
+    df[_SRC_Y] = y
+    return df, xy
+
+
 def _read_vector_or_table(
-    spec: LayerSpec, *, base_dir: Path, role: str, source: str, problems: list[str]
+    spec: LayerSpec,
+    *,
+    base_dir: Path,
+    role: str,
+    source: str,
+    problems: list[str],
+    strict: bool = False,
 ) -> tuple[gpd.GeoDataFrame | pd.DataFrame, str | None, bool]:
-    """Read, rename, set ids and CRS, convert datum.
+    """Read, select rows, rename, recode, set ids and CRS, convert datum.
 
     Returns the frame, its CRS as text, and whether that CRS was stated by the file
     or the manifest (rather than assumed: tables default to EPSG:4326, GeoJSON is
-    always WGS84); only stated CRSs vote on whether the data are CGCS2000.
+    always WGS84); only stated CRSs vote on whether the data are CGCS2000. The frame
+    still holds the private columns ``_src_row`` (and, for tables, ``_src_x`` /
+    ``_src_y``); :func:`_drop_private` removes them.
     """
     if role not in ROLE_SCHEMAS:
         msg = f"unknown role '{role}'; expected one of {', '.join(ROLE_SCHEMAS)}"
@@ -430,55 +788,41 @@ def _read_vector_or_table(
     if suffix in RASTER_SUFFIXES:
         msg = f"{source}: {path.name} is a raster; this role needs a vector layer or table"
         raise LayerError(msg)
+    parts = _parts(spec, path, source)
     if suffix in _TABLE_SUFFIXES:
-        raw = _read_table_file(path, spec, source, problems)
-        raw.columns = [str(c).strip() for c in raw.columns]
-        xy = None if not schema.geometry else _table_xy_columns(raw, spec)
-        if xy is None and schema.geometry:
-            have = ", ".join(raw.columns)
-            msg = (
-                f"{source}: no coordinate columns found in {path.name} (it has: {have}); "
-                "name them with 'x:' and 'y:' in region.yaml"
-            )
-            raise ValidationError(msg)
-        keep = {c for c in (spec.id, *spec.columns) if c}
-        table = _infer_table_types(raw, keep_text=keep | set(xy or ()))
-        df = _apply_columns(table, spec, source, None)
+        pieces = [
+            _read_table_part(path, spec, part, role=role, source=source, problems=problems,
+                             strict=strict)
+            for part in parts
+        ]
+        df = pd.concat([p for p, _ in pieces], ignore_index=True) if len(pieces) > 1 \
+            else pieces[0][0].reset_index(drop=True)
+        xy = pieces[0][1]
         if xy is None:
-            df = _apply_id(df, spec, role, source)
-            return pd.DataFrame(df), None, False
-        x_col, y_col = (spec.columns.get(c, c) for c in xy)
-        x = pd.to_numeric(df[x_col], errors="coerce")
-        y = pd.to_numeric(df[y_col], errors="coerce")
-        bad = df.index[(x.isna() | y.isna()).to_numpy()]
-        if len(bad):
-            rows = ", ".join(str(int(i) + 1) for i in bad[:5])
-            msg = (
-                f"{source}: columns '{xy[0]}'/'{xy[1]}' of {path.name} have missing or "
-                f"non-numeric coordinates in data row(s) {rows}; fill them in or drop the rows"
-            )
-            raise ValidationError(msg)
+            return pd.DataFrame(_apply_id(df, spec, role, source)), None, False
+        x = df[_SRC_X].to_numpy(dtype=float)
+        y = df[_SRC_Y].to_numpy(dtype=float)
         crs = CRS.from_user_input(spec.crs or "EPSG:4326")
         if crs.is_geographic:
-            validate.check_coordinates(
-                x.to_numpy(float),
-                y.to_numpy(float),
-                source=source if path.name in source else f"{source} ({path.name})",
-                x_col=xy[0],
-                y_col=xy[1],
-            )
-        geometry = gpd.points_from_xy(x.to_numpy(float), y.to_numpy(float))
-        gdf = gpd.GeoDataFrame(df.drop(columns=[x_col, y_col]), geometry=geometry, crs=crs)
+            named = source if path.name in source else f"{source} ({path.name})"
+            _check_swapped_degrees(x, y, df[_ROW].to_numpy(), source=named, xy=xy)
+            validate.check_coordinates(x, y, source=named, x_col=xy[0], y_col=xy[1])
+        gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(x, y), crs=crs)
         declared = spec.crs is not None
     else:
         if suffix not in _VECTOR_SUFFIXES:
             logger.info("%s: unusual extension %s; trying GDAL", source, suffix)
         frame = _read_vector_file(path, spec, source, problems)
+        part = parts[0]
+        frame[_ROW] = [f"feature {i + 1}" for i in range(len(frame))]
+        frame = _apply_classes(_apply_filter(frame, part, source, problems), spec, part, role,
+                               source)
         if not isinstance(frame, gpd.GeoDataFrame):
             if schema.geometry:
                 msg = f"{source}: {path.name} has no geometry; this role needs a spatial layer"
                 raise ValidationError(msg)
-            df = _apply_columns(frame, spec, source, None)
+            df = _recode(_apply_columns(frame, part.columns, source, None), part, source)
+            df = df.reset_index(drop=True)
             return pd.DataFrame(_apply_id(df, spec, role, source)), None, False
         gdf = frame
         # GeoJSON is WGS84 by definition (RFC 7946): it says nothing about the data's datum
@@ -501,10 +845,15 @@ def _read_vector_or_table(
                 "using the file's CRS (remove 'crs:' or fix the file)",
             )
         geom_name = gdf.geometry.name
-        gdf = _apply_columns(gdf, spec, source, geom_name)
+        gdf = _recode(_apply_columns(gdf, part.columns, source, geom_name), part, source)
         if geom_name != "geometry":
             gdf = gdf.rename_geometry("geometry")
+        if "line" in schema.geometry:
+            gdf = _drop_zero_length(gdf, source, problems)
+        gdf = gdf.reset_index(drop=True)
     gdf = _apply_id(gdf, spec, role, source)
+    if "kind" in schema.domains:
+        gdf = _explode_kinds(gdf, schema.id_column)
     if spec.datum == "gcj02":
         if gdf.crs is None or not gdf.crs.is_geographic:
             msg = (
@@ -521,14 +870,21 @@ def _read_vector_or_table(
 
 
 def read_layer(
-    spec: LayerSpec, *, base_dir: Path, role: str, source: str, check: bool = True
+    spec: LayerSpec,
+    *,
+    base_dir: Path,
+    role: str,
+    source: str,
+    check: bool = True,
+    strict: bool = False,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Read one vector layer or table as declared in the region manifest.
 
     Parameters
     ----------
     spec
-        The layer's manifest entry.
+        The layer's manifest entry (``filter:``, ``class:``, ``values:``, ``set:`` and
+        ``sheets:`` are applied, see :mod:`contigmap.config`).
     base_dir
         Folder that relative paths start from (the manifest's folder).
     role
@@ -537,8 +893,11 @@ def read_layer(
         How to name the layer in messages (for example ``"layers.roads"``).
     check
         Run :func:`contigmap.validate.check_layer` (required columns, ids, geometry,
-        value domains); problems that are not fatal become
+        value domains, yes/no columns); problems that are not fatal become
         :class:`~contigmap.errors.DataQualityWarning`.
+    strict
+        Table rows with missing or non-numeric coordinates are an error instead of
+        being left out with a warning.
 
     Returns
     -------
@@ -550,18 +909,20 @@ def read_layer(
     ------
     LayerError
         The file is missing or cannot be read.
+    ConfigError
+        ``filter:``, ``class:``, ``values:`` or ``sheets:`` do not fit the file.
     ValidationError
         A mapped or required column is absent, or the content breaks a rule.
     CRSError
-        The layer has no CRS, or its coordinates do not fit it.
+        The layer has no CRS, or its coordinates do not fit it (or look swapped).
     """
     problems: list[str] = []
     frame, _, _ = _read_vector_or_table(
-        spec, base_dir=base_dir, role=role, source=source, problems=problems
+        spec, base_dir=base_dir, role=role, source=source, problems=problems, strict=strict
     )
     if check:
         frame = validate.check_layer(frame, role=role, source=source, problems=problems)
-    return frame
+    return _drop_private(frame)
 
 
 # --------------------------------------------------------------------------- rasters
@@ -740,7 +1101,11 @@ def _region_extent(frames: dict[str, gpd.GeoDataFrame]) -> tuple[str, np.ndarray
 
 
 def load_region_layers(
-    region: RegionConfig, *, progress: bool = False, strict: bool = True
+    region: RegionConfig,
+    *,
+    progress: bool = False,
+    strict: bool = False,
+    collect_errors: bool = False,
 ) -> RegionData:
     """Read, check and reproject every layer a region manifest declares.
 
@@ -751,10 +1116,13 @@ def load_region_layers(
     progress
         Show a progress bar over layers.
     strict
-        Stop at the first fatal problem (the default). With ``False`` a layer that
-        fails is recorded in its :class:`LayerReport` (``failed=True``) and skipped,
-        so that ``contigmap validate`` can list every problem; ``villages`` and
-        ``roads`` must still load.
+        Treat rows that would be left out with a warning (table rows with missing or
+        non-numeric coordinates) as errors (``contigmap run --strict``).
+    collect_errors
+        With ``False`` (the default) stop at the first fatal problem. With ``True`` a
+        layer that fails is recorded in its :class:`LayerReport` (``failed=True``) and
+        skipped, so that ``contigmap validate`` can list every problem; ``villages``
+        and ``roads`` must still load.
 
     Returns
     -------
@@ -774,7 +1142,7 @@ def load_region_layers(
     raster_entries: list[tuple[str, str, LayerSpec]] = []
 
     def fail(key: str, err: ContigmapError) -> None:
-        if strict or key in ("villages", "roads"):
+        if not collect_errors or key in ("villages", "roads"):
             raise err
         reports[key].failed = True
         reports[key].problems.append(f"ERROR: {err}")
@@ -791,11 +1159,18 @@ def load_region_layers(
             continue
         try:
             frame, crs_text, declared = _read_vector_or_table(
-                spec, base_dir=base_dir, role=schema_key, source=source, problems=report.problems
+                spec,
+                base_dir=base_dir,
+                role=schema_key,
+                source=source,
+                problems=report.problems,
+                strict=strict,
             )
             frame = validate.check_layer(
                 frame, role=schema_key, source=source, problems=report.problems
             )
+            if isinstance(frame, gpd.GeoDataFrame):
+                _count_geometry_issues(frame, source, report.problems)
         except ContigmapError as err:
             fail(key, err)
             continue
@@ -807,7 +1182,7 @@ def load_region_layers(
                 crs_in[key] = frame.crs
         else:
             report.kind = "table"
-            tables[key] = frame
+            tables[key] = _drop_private(frame)
 
     if region.working_crs.strip().lower() == "auto":
         working = _auto_working_crs(frames, crs_in)
@@ -821,6 +1196,13 @@ def load_region_layers(
 
     extent_key, extent = _region_extent(frames)
     for key in list(frames):
+        try:
+            _check_swapped_rows(key, frames, region, working, reports[key].path.name)
+        except ContigmapError as err:
+            fail(key, err)
+            frames.pop(key)
+    for key in list(frames):
+        frames[key] = _drop_private(frames[key])
         if key == extent_key:
             continue
         try:
@@ -900,6 +1282,84 @@ def load_region_layers(
         len(data.roads),
     )
     return data
+
+
+def _count_geometry_issues(gdf: gpd.GeoDataFrame, source: str, problems: list[str]) -> None:
+    """Report duplicate geometries (lines, polygons) and multi-part lines of a layer."""
+    geoms = gdf.geometry.values
+    types = shapely.get_type_id(geoms)
+    labels = gdf[_ROW].to_numpy() if _ROW in gdf.columns else np.arange(1, len(gdf) + 1)
+    multi = (types == 5) & (shapely.get_num_geometries(geoms) > 1)
+    if multi.any():
+        text = (
+            f"{int(multi.sum())} multi-part line(s) ({_list_rows(labels[multi])}): each part "
+            "is used as a separate line"
+        )
+        problems.append(text)
+        logger.info("%s: %s", source, text)
+    if not np.isin(types, [1, 2, 3, 5, 6]).any():
+        return  # points: several services at one place are normal
+    keys = pd.Series(shapely.to_wkb(shapely.normalize(geoms), hex=True))
+    dup = keys.duplicated(keep="first").to_numpy() & np.isin(types, [1, 2, 3, 5, 6])
+    if dup.any():
+        _note(
+            problems,
+            source,
+            f"{int(dup.sum())} duplicate geometries (same shape as an earlier feature: "
+            f"{_list_rows(labels[dup])}); remove them if they are copies, or lengths and "
+            "areas count twice",
+        )
+
+
+def _check_swapped_rows(
+    key: str,
+    frames: dict[str, gpd.GeoDataFrame],
+    region: RegionConfig,
+    working: CRS,
+    file_name: str,
+) -> None:
+    """Find table rows outside the region whose swapped x/y fall inside it.
+
+    The region is the county boundary when there is one, else the bounding box of the
+    other layers. Only table layers (which keep their coordinates as read) are checked.
+    """
+    gdf = frames[key]
+    if _SRC_X not in gdf.columns or len(gdf) == 0:
+        return
+    others = [k for k in frames if k != key]
+    if "boundaries.county" in frames and key != "boundaries.county":
+        area = shapely.union_all(frames["boundaries.county"].geometry.values)
+    elif others:
+        bounds = np.array([frames[k].total_bounds for k in others], dtype=float)
+        area = shapely.box(bounds[:, 0].min(), bounds[:, 1].min(),
+                           bounds[:, 2].max(), bounds[:, 3].max())
+    else:
+        return
+    outside = ~shapely.intersects(gdf.geometry.values, area)
+    if not outside.any():
+        return
+    spec_xy = _table_xy_names(region, key) or ("x", "y")
+    spec = _spec_of(region, key)
+    table_crs = CRS.from_user_input((spec.crs if spec is not None else None) or "EPSG:4326")
+    sx = gdf[_SRC_X].to_numpy(dtype=float)[outside]
+    sy = gdf[_SRC_Y].to_numpy(dtype=float)[outside]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        swapped = gpd.GeoSeries(gpd.points_from_xy(sy, sx), crs=table_crs).to_crs(working)
+    inside = shapely.intersects(np.asarray(swapped.values), area)
+    inside &= np.isfinite(shapely.get_x(np.asarray(swapped.values)))
+    if inside.any():
+        labels = gdf[_ROW].to_numpy()[np.flatnonzero(outside)[inside]]
+        source = f"layers.{key} ({file_name})"
+        raise CRSError(_swapped_message(source, spec_xy, labels, len(gdf)))
+
+
+def _spec_of(region: RegionConfig, key: str) -> LayerSpec | None:
+    group, _, name = key.partition(".")
+    spec: Any = getattr(region.layers, group, None)
+    if isinstance(spec, dict):
+        spec = spec.get(name)
+    return spec if isinstance(spec, LayerSpec) else None
 
 
 def _raster_crs_text(base_dir: Path, spec: LayerSpec) -> str | None:

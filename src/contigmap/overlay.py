@@ -9,7 +9,9 @@ clipped to its township (villages) or to its village's zone (hamlets). Over that
 * polygon layers (ecological red line, nature reserves, hazard polygons) → the share of
   the zone's area inside the *union* of the layer's polygons (so overlapping polygons
   do not count twice), and whether the settlement point lies inside (on the boundary
-  counts as inside);
+  counts as inside); hazard layers with classes (``class:`` in region.yaml, a
+  ``hazard_weight`` per polygon) also get the class-weighted share and the largest
+  weight (:func:`weighted_shares`);
 * infrastructure (power lines, substations, fibre, towers, water sources) → the
   straight-line distance from the settlement point to the nearest feature
   (``shapely.STRtree.query_nearest``), in the metric working CRS.
@@ -49,6 +51,7 @@ __all__ = [
     "settlement_points",
     "settlement_zones",
     "village_profile",
+    "weighted_shares",
 ]
 
 logger = logging.getLogger(__name__)
@@ -99,6 +102,12 @@ register_columns(
                    "区域位于灾害隐患区内的面积占比", "share 0-1", "hazards / overlay"),
         ColumnInfo("hazard_<layer>_inside", "settlement point inside the hazard polygons",
                    "居民点位于灾害隐患区内", "bool", "hazards / overlay"),
+        ColumnInfo("hazard_<layer>_wshare", "class-weighted share of the zone in the hazard "
+                   "polygons (layers with 'class:'; each place counts with its highest weight)",
+                   "区域灾害隐患区按等级加权的面积占比", "share 0-1", "hazards / overlay"),
+        ColumnInfo("hazard_<layer>_wmax", "highest class weight of the hazard polygons meeting "
+                   "the zone (layers with 'class:')", "区域灾害隐患最高等级权重", "0-1",
+                   "hazards / overlay"),
         ColumnInfo("hazard_<layer>_mean", "coverage-weighted mean of a hazard raster over the "
                    "zone", "区域灾害指标均值", "layer unit", "hazards / overlay"),
         ColumnInfo("hazard_<layer>_max", "maximum of a hazard raster over the zone",
@@ -275,6 +284,52 @@ def polygon_shares(
     return np.clip(share, 0.0, 1.0)
 
 
+def weighted_shares(
+    zones: gpd.GeoSeries, layer: gpd.GeoDataFrame, *, weight_column: str = "hazard_weight",
+    what: str = "layer",
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Class-weighted share of each zone and the largest class weight meeting it.
+
+    Each point of the zone counts with the largest weight of the polygons covering it
+    (overlaps are not added up): with weight levels ``w1 > w2 > ... > wK`` and ``U_k``
+    the union of the polygons of weight at least ``w_k``, the weighted share is
+    ``sum_k (w_k - w_{k+1}) * share(U_k)`` (``w_{K+1} = 0``).
+
+    Parameters
+    ----------
+    zones
+        Zone polygons with a CRS.
+    layer
+        Polygons with a ``weight_column`` from 0 to 1 (``class:`` in region.yaml).
+    weight_column
+        The weight column.
+    what
+        Layer name for messages.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Weighted shares in ``[0, 1]`` (``nan`` for zones without area) and the largest
+        weight of a polygon overlapping each zone (0 when none does).
+    """
+    zg = np.asarray(zones.array, dtype=object)
+    area = shapely.area(zg)
+    weights = pd.to_numeric(layer[weight_column], errors="coerce").fillna(0.0).to_numpy(float)
+    levels = np.unique(weights[weights > 0])[::-1]
+    share = np.where(area > 0, 0.0, np.nan)
+    wmax = np.zeros(len(zg))
+    for k, level in enumerate(levels):
+        below = float(levels[k + 1]) if k + 1 < len(levels) else 0.0
+        sub = layer.loc[weights >= level]
+        share = share + (float(level) - below) * polygon_shares(zones, sub, what=what)
+        lg = repair_polygons(_geoms(layer.loc[weights == level], zones.crs, what), what=what)
+        zi, _ = shapely.STRtree(lg).query(zg, predicate="intersects")
+        hit = np.zeros(len(zg), dtype=bool)
+        hit[zi] = True
+        wmax = np.where(hit & (wmax < level), float(level), wmax)
+    return np.clip(share, 0.0, 1.0), wmax
+
+
 def points_inside(
     points: gpd.GeoSeries, layer: gpd.GeoDataFrame | gpd.GeoSeries, *, what: str = "layer"
 ) -> NDArray[np.bool_]:
@@ -322,6 +377,14 @@ def _register_layer_columns(prefix: str, name: str, kind: str) -> None:
                        f"区域位于{zh}范围内的面积占比", "share 0-1", src),
             ColumnInfo(f"{prefix}_{name}_inside", f"settlement point inside {name}",
                        f"居民点位于{zh}范围内", "bool", src),
+        ])
+    elif kind == "classes":
+        register_columns([
+            ColumnInfo(f"{prefix}_{name}_wshare", f"class-weighted share of the zone in {name} "
+                       "(each place counts with its highest class weight)",
+                       f"区域{zh}按等级加权的面积占比", "share 0-1", src),
+            ColumnInfo(f"{prefix}_{name}_wmax", f"highest class weight of {name} in the zone",
+                       f"区域{zh}最高等级权重", "0-1", src),
         ])
     else:
         register_columns([
@@ -387,6 +450,11 @@ def overlay_columns(
                 out[f"{prefix}_{name}_share"] = polygon_shares(zones, layer, what=raw_name)
                 out[f"{prefix}_{name}_inside"] = points_inside(points, layer, what=raw_name)
                 _register_layer_columns(prefix, name, "polygon")
+                if "hazard_weight" in layer.columns:
+                    wshare, wmax = weighted_shares(zones, layer, what=raw_name)
+                    out[f"{prefix}_{name}_wshare"] = wshare
+                    out[f"{prefix}_{name}_wmax"] = wmax
+                    _register_layer_columns(prefix, name, "classes")
     for raw_name, layer in (infrastructure or {}).items():
         key = _slug(raw_name)
         col = INFRASTRUCTURE_COLUMNS.get(key, f"dist_{key}_m")

@@ -302,6 +302,7 @@ def prepare(
     scenarios: Sequence[str | Path] = (),
     timer: StageTimer | None = None,
     show_progress_bars: bool = False,
+    strict: bool = False,
 ) -> RegionState:
     """Run the analysis stages (load → overlay → network → priorities), writing nothing.
 
@@ -325,6 +326,9 @@ def prepare(
         Records stage times (the CLI's progress display).
     show_progress_bars
         Let long stages draw progress bars.
+    strict
+        Input rows that would be left out with a warning (table rows with missing
+        coordinates) are errors instead.
 
     Returns
     -------
@@ -333,7 +337,8 @@ def prepare(
     """
     timer = timer or StageTimer()
     with timer.stage("load"):
-        data = load_region_layers(load_region(region_path), progress=show_progress_bars)
+        data = load_region_layers(load_region(region_path), progress=show_progress_bars,
+                                  strict=strict)
         data = _services_with_townships(data)
     with timer.stage("overlay"):
         villages, hamlets = profile_stage(data)
@@ -374,6 +379,7 @@ def run(
     progress: Progress | None = None,
     show_progress_bars: bool = False,
     force: bool = False,
+    strict: bool = False,
 ) -> RunResult:
     """Run the whole pipeline on one region and write its outputs.
 
@@ -403,6 +409,9 @@ def run(
     force
         Replace ``out_dir`` even when it is a non-empty folder contigmap did not write
         (never when it holds an input).
+    strict
+        Input rows that would be left out with a warning (table rows with missing
+        coordinates) are errors instead.
 
     Returns
     -------
@@ -421,7 +430,8 @@ def run(
     result = RunResult(out_dir=out_dir)
     timer = StageTimer(progress, result.timings_s)
     state = prepare(region_path, season=season, priority_config=priority_config,
-                    scenarios=scenarios, timer=timer, show_progress_bars=show_progress_bars)
+                    scenarios=scenarios, timer=timer, show_progress_bars=show_progress_bars,
+                    strict=strict)
     data, villages, hamlets, net = state.data, state.villages, state.hamlets, state.network
     result.villages = villages
     parameters: dict[str, Any] = {

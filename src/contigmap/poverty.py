@@ -87,8 +87,6 @@ _ALIASES = {
     "动力不足": "lack_of_motivation", "发展动力不足": "lack_of_motivation",
     "labor": "lack_of_labour", "lack_of_labor": "lack_of_labour",
 }
-_TRUE = {"1", "1.0", "true", "t", "yes", "y", "是", "贫困户", "poor"}
-_FALSE = {"0", "0.0", "false", "f", "no", "n", "否", "非贫困户", "not_poor", ""}
 
 
 def normalise_cause(label: object) -> str | None:
@@ -124,24 +122,13 @@ def _row_name(frame: pd.DataFrame, pos: int) -> str:
 
 
 def _parse_poor(frame: pd.DataFrame) -> NDArray[np.bool_]:
-    raw = frame["poor"]
-    if raw.dtype == bool:
-        return raw.to_numpy()
-    text = raw.astype(str).str.strip().str.lower()
-    text = text.where(raw.notna(), "")
-    is_true = text.isin(_TRUE).to_numpy()
-    is_false = text.isin(_FALSE).to_numpy()
-    bad = ~(is_true | is_false)
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        msg = (
-            f"households: field 'poor' has {int(bad.sum())} value(s) that are not 0/1, "
-            f"true/false or 是/否, first {raw.iloc[pos]!r} in {_row_name(frame, pos)}; "
-            "fix the registry or map the column in the manifest"
-        )
-        raise ValidationError(msg)
-    return is_true
+    """Read the ``poor`` flag by the shared yes/no parser (blank = not poor)."""
+    from contigmap.booleans import parse_bool
 
+    ids = frame["household_id"].astype(str).tolist()
+    rows = [f"row {i + 1} (household_id {hid})" for i, hid in enumerate(ids)]
+    return parse_bool(frame["poor"], column="poor", default=False, source="households",
+                      rows=rows)
 
 
 def _check(

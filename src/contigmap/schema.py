@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import Final
 
 __all__ = [
+    "BOOLEAN_EXTRA",
+    "BOOLEAN_FALSE",
+    "BOOLEAN_TRUE",
     "HARDENED_SURFACES",
     "POVERTY_CAUSES",
     "ROAD_CLASSES",
@@ -88,6 +91,18 @@ POVERTY_CAUSES: Final[dict[str, str]] = {
 """Main poverty causes of the household registration system (建档立卡), English key to Chinese."""
 
 
+BOOLEAN_TRUE: Final[tuple[str, ...]] = ("是", "有", "y", "yes", "true", "1")
+"""Words a yes/no input column accepts for *yes* (case-insensitive, trimmed)."""
+
+BOOLEAN_FALSE: Final[tuple[str, ...]] = ("否", "无", "n", "no", "false", "0")
+"""Words a yes/no input column accepts for *no*; a blank cell takes the column's default."""
+
+BOOLEAN_EXTRA: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
+    "poor": (("贫困户", "贫困", "poor"), ("非贫困户", "非贫困", "not_poor")),
+}
+"""Extra (yes, no) words of particular yes/no columns."""
+
+
 @dataclass(frozen=True)
 class RoleSchema:
     """What a layer of one role must hold.
@@ -104,6 +119,11 @@ class RoleSchema:
         Numeric columns with their smallest allowed value (checked when present).
     domains
         Columns whose values must come from a fixed set (checked when present).
+    booleans
+        Yes/no columns with their default for blank cells (parsed when present by
+        :func:`contigmap.booleans.parse_bool`).
+    flag_or_share
+        Columns that hold either yes/no words or a number from 0 to 1 (``karst``).
     """
 
     id_column: str
@@ -111,6 +131,8 @@ class RoleSchema:
     geometry: tuple[str, ...] = ()
     numeric_min: dict[str, float] = field(default_factory=dict)
     domains: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    booleans: dict[str, bool] = field(default_factory=dict)
+    flag_or_share: tuple[str, ...] = ()
 
 
 ROLE_SCHEMAS: Final[dict[str, RoleSchema]] = {
@@ -119,6 +141,7 @@ ROLE_SCHEMAS: Final[dict[str, RoleSchema]] = {
         required=("name", "township_id"),
         geometry=("point", "polygon"),
         numeric_min={"pop": 0, "households": 0},
+        flag_or_share=("karst",),
     ),
     "village_areas": RoleSchema("village_id", geometry=("polygon",)),
     "hamlets": RoleSchema(
@@ -134,6 +157,7 @@ ROLE_SCHEMAS: Final[dict[str, RoleSchema]] = {
         required=("road_class", "surface"),
         geometry=("line",),
         domains={"road_class": ROAD_CLASSES, "surface": SURFACES},
+        booleans={"bridge": False, "tunnel": False},
     ),
     "services": RoleSchema(
         "service_id",
@@ -155,6 +179,7 @@ ROLE_SCHEMAS: Final[dict[str, RoleSchema]] = {
         "household_id",
         required=("village_id", "members", "poor"),
         numeric_min={"members": 1, "income_per_person": 0},
+        booleans={"poor": False},
     ),
 }
 

@@ -29,6 +29,7 @@ from contigmap.schema import (
     ROLE_SCHEMAS,
     SERVICE_KIND_ZH,
     SURFACE_ZH,
+    RoleSchema,
 )
 
 if TYPE_CHECKING:
@@ -94,9 +95,6 @@ _ALIASES: dict[str, dict[str, str]] = {
     },
 }
 
-_TRUE = {"1", "1.0", "true", "t", "yes", "y", "是", "贫困", "贫困户"}
-_FALSE = {"0", "0.0", "false", "f", "no", "n", "否", "非贫困", "非贫困户", "脱贫", ""}
-
 _MAX_LISTED = 5
 
 
@@ -120,7 +118,7 @@ def _rows(index: pd.Index | np.ndarray, ids: pd.Series | None = None) -> str:
 
 
 def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], source: str) -> None:
-    have = [str(c) for c in frame.columns if c != "geometry"]
+    have = [str(c) for c in frame.columns if c != "geometry" and not str(c).startswith("_src_")]
     for col in columns:
         if col in frame.columns:
             continue
@@ -295,25 +293,27 @@ def _check_domain(
     return frame
 
 
-def _check_poor(frame: pd.DataFrame, id_col: str, source: str) -> pd.DataFrame:
-    col = frame["poor"]
-    if pd.api.types.is_bool_dtype(col):
-        return frame
-    text = col.map(
-        lambda v: (
-            "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip().lower()
-        )
-    )
-    bad = ~text.isin(_TRUE | _FALSE).to_numpy()
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        msg = (
-            f"{source}: column 'poor' has '{col.iloc[rows[0]]}' in {_rows(rows, frame[id_col])}; "
-            "use 1/0, true/false or 是/否"
-        )
-        raise ValidationError(msg)
-    frame = frame.copy()
-    frame["poor"] = text.isin(_TRUE).astype(bool)
+def _check_booleans(frame: pd.DataFrame, schema: RoleSchema, source: str) -> pd.DataFrame:
+    """Parse the role's yes/no columns (and flag-or-share columns) with the shared parser."""
+    from contigmap.booleans import parse_bool
+
+    labels = frame["_src_row"].astype(str).tolist() if "_src_row" in frame.columns else None
+    for col, default in schema.booleans.items():
+        if col in frame.columns and not pd.api.types.is_bool_dtype(frame[col]):
+            parsed = parse_bool(frame[col], column=col, default=default, source=source,
+                                rows=labels)
+            frame = frame.copy()
+            frame[col] = parsed
+    for col in schema.flag_or_share:
+        if col not in frame.columns:
+            continue
+        numbers = pd.to_numeric(frame[col], errors="coerce")
+        if numbers.notna().sum() == frame[col].notna().sum() and (
+            numbers.dropna().between(0, 1).all()
+        ):
+            continue  # shares 0-1 (or 0/1 flags) as they are
+        frame = frame.copy()
+        frame[col] = parse_bool(frame[col], column=col, source=source, rows=labels).astype(float)
     return frame
 
 
@@ -330,7 +330,8 @@ def check_layer(
     present, non-empty, valid (repaired with :func:`shapely.make_valid`) and of an
     allowed type, numeric minimums (``pop >= 0``, ``members >= 1``), value domains
     (road classes, surfaces, service kinds; Chinese names such as 县道 or 硬化路面
-    are translated), and the household ``poor`` flag (1/0, true/false, 是/否 → bool).
+    are translated), and yes/no columns (``bridge``, ``tunnel``, ``poor``, ``karst``:
+    是/否, 有/无, Y/N, yes/no, true/false, 1/0 → bool, see :mod:`contigmap.booleans`).
 
     Parameters
     ----------
@@ -371,9 +372,7 @@ def check_layer(
     for col, allowed in schema.domains.items():
         if col in frame.columns:
             frame = _check_domain(frame, col, allowed, schema.id_column, source)
-    if role == "households" and "poor" in frame.columns:
-        frame = _check_poor(frame, schema.id_column, source)
-    return frame
+    return _check_booleans(frame, schema, source)
 
 
 def check_coordinates(x: np.ndarray, y: np.ndarray, *, source: str, x_col: str, y_col: str) -> None:
@@ -655,7 +654,9 @@ def _facts_lines(facts: dict[str, Any]) -> list[str]:
     return out
 
 
-def validation_report(region_path: str | Path, *, progress: bool = False) -> ValidationReport:
+def validation_report(
+    region_path: str | Path, *, progress: bool = False, strict: bool = False
+) -> ValidationReport:
     """Load a region's layers, collecting every problem, and compute its facts.
 
     A layer that fails is reported (``ERROR: ...``) and skipped, except ``villages``
@@ -667,6 +668,8 @@ def validation_report(region_path: str | Path, *, progress: bool = False) -> Val
         Path of ``region.yaml``.
     progress
         Show a progress bar over layers.
+    strict
+        Rows that would be left out with a warning (missing coordinates) are errors.
 
     Returns
     -------
@@ -678,7 +681,7 @@ def validation_report(region_path: str | Path, *, progress: bool = False) -> Val
 
     region_path = Path(region_path)
     region = load_region(region_path)
-    data = load_region_layers(region, progress=progress, strict=False)
+    data = load_region_layers(region, progress=progress, strict=strict, collect_errors=True)
     facts = region_facts(data)
     return ValidationReport(
         region_path=region_path,

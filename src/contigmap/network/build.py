@@ -366,15 +366,13 @@ def _codes(
 
 
 def _flag(roads: gpd.GeoDataFrame, column: str) -> NDArray[np.bool_]:
+    """Read a yes/no road column (``bridge``, ``tunnel``) by the shared parser; absent = no."""
     if column not in roads.columns:
         return np.zeros(len(roads), bool)
-    col = roads[column]
-    if pd.api.types.is_bool_dtype(col) and not col.isna().any():
-        return col.to_numpy(bool)
-    if pd.api.types.is_numeric_dtype(col):
-        return np.asarray(col.fillna(0).to_numpy(float) != 0)
-    text = col.astype("string").str.strip().str.lower().fillna("")
-    return np.asarray(~text.isin(["", "no", "false", "0", "none", "nan", "<na>"]), dtype=bool)
+    from contigmap.booleans import parse_bool
+
+    rows = [f"road_id {r}" for r in roads["road_id"].astype(str)] if "road_id" in roads else None
+    return parse_bool(roads[column], column=column, default=False, source="roads", rows=rows)
 
 
 def _check_roads(roads: gpd.GeoDataFrame) -> NDArray[np.int32]:
@@ -416,7 +414,8 @@ def build_network(
     ----------
     roads
         Lines in a metric CRS with ``road_id``, ``road_class``, ``surface`` and optionally
-        ``bridge`` / ``tunnel`` (truthy values), as :mod:`contigmap.schema` defines them.
+        ``bridge`` / ``tunnel`` (bools or yes/no words, :mod:`contigmap.booleans`), as
+        :mod:`contigmap.schema` defines them.
     dem
         Elevation in the same CRS, for slope penalties and Tobler's walking speeds;
         without it the ground is taken as flat.

@@ -7,8 +7,9 @@ reason groups hold, after the 13th Five-Year relocation plan's targets (全国�
 
 ``hazard``
     a hazard raster's zone mean (``hazard_<layer>_mean``, landslide susceptibility) or a
-    hazard polygon layer's zone share (``hazard_<layer>_share``, flood zones) at or above
-    its threshold;
+    hazard polygon layer's zone share (``hazard_<layer>_share``, flood zones; for a layer
+    with classes, ``class:`` in region.yaml, its class-weighted share
+    ``hazard_<layer>_wshare``) at or above its threshold;
 ``ecology``
     the zone's share inside the red line or a reserve (``eco_<layer>_share``);
 ``fragile``
@@ -245,11 +246,15 @@ def score_settlements(
             [f"{layer} susceptibility {v} >= {p.hazard_raster_mean_min:g}" for v in s],
             [f"{_layer_zh(layer)}{v}（≥{p.hazard_raster_mean_min:g}）" for v in s])
     for col, layer in poly_cols:
+        weighted = f"hazard_{layer}_wshare" in table.columns
+        if weighted:  # classed layer: each place counts with its class weight
+            col = f"hazard_{layer}_wshare"
         x = np.nan_to_num(_num(table, col))  # type: ignore[arg-type]
         s = fmt(100 * x, ".0f")
+        en_what, zh_what = ("class-weighted ", "按等级加权") if weighted else ("", "")
         add("hazard", x >= p.hazard_polygon_share_min,
-            [f"{v}% of the area in {layer} zones" for v in s],
-            [f"{v}%位于{_layer_zh(layer)}" for v in s])
+            [f"{en_what}{v}% of the area in {layer} zones" for v in s],
+            [f"{zh_what}{v}%位于{_layer_zh(layer)}" for v in s])
     # ecology
     eco_cols = _layer_columns(table, r"eco_(.+)_share")
     if not eco_cols:

@@ -122,6 +122,7 @@ class SiteParams(_Model):
     max_slope_deg: float = Field(10.0, gt=0, lt=90)
     landslide_max: float = Field(0.3, gt=0)
     hazard_setback_m: NonNegativeFloat = 100.0
+    hazard_site_weight_max: float = Field(0.5, ge=0, le=1)
     eco_setback_m: NonNegativeFloat = 0.0
     max_tt_seat_min: PositiveFloat = 30.0
     max_tt_school_min: PositiveFloat = 20.0

@@ -4,8 +4,10 @@ A DEM cell is *suitable* for a resettlement site when all of these hold (thresho
 ``relocation.yaml``, section ``sites``):
 
 * gentle ground: Horn slope (:func:`contigmap.terrain.slope_deg`) at most ``max_slope_deg``;
-* outside every hazard polygon layer buffered by ``hazard_setback_m`` and below
-  ``landslide_max`` on every hazard raster (nearest cell; no data counts as unsafe);
+* outside every hazard polygon layer buffered by ``hazard_setback_m`` (for a layer with
+  classes, ``class:`` in region.yaml, only its polygons of weight above
+  ``hazard_site_weight_max``, default 0.5) and below ``landslide_max`` on every hazard
+  raster (nearest cell; no data counts as unsafe);
 * outside the red line and reserves (buffered by ``eco_setback_m``); polygons are burnt
   with ``all_touched=True``, so a cell that touches them at all is excluded and every
   cell centre left is outside them;
@@ -112,6 +114,14 @@ def _polygons(layer: gpd.GeoDataFrame, crs: object, buffer_m: float) -> list[sha
     return list(arr)
 
 
+def _unsafe_hazard(layer: gpd.GeoDataFrame, p: SiteParams) -> gpd.GeoDataFrame:
+    """Polygons a site must avoid: all, or for a classed layer those weighted above the cap."""
+    if "hazard_weight" not in layer.columns:
+        return layer
+    weight = pd.to_numeric(layer["hazard_weight"], errors="coerce").fillna(1.0)
+    return layer.loc[(weight > p.hazard_site_weight_max).to_numpy()]
+
+
 def _cell_centres(dem: Raster, rows: NDArray[np.intp], cols: NDArray[np.intp]
                   ) -> NDArray[np.float64]:
     t = dem.transform
@@ -174,7 +184,8 @@ def suitability_surface(
         if isinstance(layer, Raster):
             raster_hazards.append(layer)
         else:
-            excluded |= _burn(_polygons(layer, dem.crs, p.hazard_setback_m), dem)
+            excluded |= _burn(_polygons(_unsafe_hazard(layer, p), dem.crs,
+                                        p.hazard_setback_m), dem)
             logger.debug("sites: hazard polygons %s burnt", name)
     for layer in (ecology or {}).values():
         excluded |= _burn(_polygons(layer, dem.crs, p.eco_setback_m), dem)
@@ -234,7 +245,8 @@ def check_site_safety(
 ) -> NDArray[np.bool_]:
     """Whether each point is outside hazard and ecology zones (the site rules).
 
-    Polygon hazards must be farther than ``hazard_setback_m``, ecology polygons than
+    Polygon hazards (for classed layers those weighted above ``hazard_site_weight_max``)
+    must be farther than ``hazard_setback_m``, ecology polygons than
     ``eco_setback_m`` (and not contain the point), raster hazards below
     ``landslide_max`` at the point.
     """
@@ -242,7 +254,8 @@ def check_site_safety(
     pts = shapely.points(np.asarray(xy, dtype=float).reshape(-1, 2))
     safe = np.ones(len(pts), bool)
     layers: list[tuple[gpd.GeoDataFrame | Raster, float]] = [
-        (layer, p.hazard_setback_m) for layer in (hazards or {}).values()]
+        (layer if isinstance(layer, Raster) else _unsafe_hazard(layer, p), p.hazard_setback_m)
+        for layer in (hazards or {}).values()]
     layers += [(layer, p.eco_setback_m) for layer in (ecology or {}).values()]
     for layer, setback in layers:
         if isinstance(layer, Raster):
