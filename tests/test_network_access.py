@@ -12,6 +12,7 @@ import shapely
 
 from contigmap.errors import DataQualityWarning, NetworkError
 from contigmap.network import (
+    NetworkParams,
     access_measures,
     attach_points,
     build_network,
@@ -24,7 +25,7 @@ from contigmap.network import (
 )
 
 CRS_M = "EPSG:4547"
-WALK_OFF = 6 * math.exp(-0.175) * 0.6 * 1000 / 60  # off-road walking, m/min, flat
+WALK_OFF = 6 * math.exp(-0.175) * 1000 / 60  # off-road leg: a footpath, m/min, flat
 WALK_ON = 6 * math.exp(-0.175) * 1000 / 60
 
 
@@ -141,9 +142,11 @@ def test_access_measures_hand_checked():
         3000 / (25 * 1000 / 60) + 5000 * per_m_county)
     assert m.loc["v1", "walk_county_seat_min"] == pytest.approx(8000 / WALK_ON)
     assert m.loc["v0", "nearest_township_seat_id"] == "S1"
-    # all-season: paved county road and gravel township road; not the earth track
-    assert m["all_season_2km"].tolist() == [True, True, False, True, False]
-    assert m.loc["v2", "dist_all_season_m"] == pytest.approx(4000)
+    # all-season = hardened (paved) by default: the county road r0 and village road r3;
+    # v1 is 3 km from r0 (on the gravel road only), v2 √(4000² + 4000²) from r0's end
+    assert m["all_season_2km"].tolist() == [True, False, False, True, False]
+    assert m.loc["v1", "dist_all_season_m"] == pytest.approx(3000)
+    assert m.loc["v2", "dist_all_season_m"] == pytest.approx(math.hypot(4000, 4000))
     # hardened: v0 on the paved road to its seat; v1 only on gravel
     assert m.loc["v0", "hardened_to_township"]
     assert not m.loc["v1", "hardened_to_township"]
@@ -154,16 +157,33 @@ def test_access_measures_hand_checked():
     assert m.loc["v2", "rainy_unreachable"] and not m.loc["v1", "rainy_unreachable"]
     rai = rural_access_index(m.reset_index(), by="township_id")
     assert rai["T0"] == pytest.approx(100 / 600)
-    assert rai["T1"] == pytest.approx(600 / 900)
+    assert rai["T1"] == pytest.approx(400 / 900)
     ts = township_summary(m.reset_index()).set_index("township_id")
     assert ts.loc["T1", "pop"] == 900
     assert ts.loc["T1", "pop_within_30min_seat"] == 200 + 300  # v3 is unreachable
-    cs = county_summary(m.reset_index())
-    assert cs["rai"].iloc[0] == pytest.approx(700 / 1500)
+    cs = county_summary(m.reset_index(), rai_definition=g.params.rai_definition())
+    assert cs["rai"].iloc[0] == pytest.approx(500 / 1500)
+    assert "surface paved" in cs["rai_definition"].iloc[0]
+    assert "硬化路" in ts["rai_definition"].iloc[0]
     layer = travel_time_edges(g, services)
     assert layer.loc[layer["road_id"] == "r0", "tt_min"].iloc[0] == pytest.approx(
         2500 * per_m_county)
     assert np.isinf(layer.loc[layer["road_id"] == "r3", "tt_min"].iloc[0])
+
+
+def test_gravel_counts_as_all_season_only_when_set():
+    roads, villages, services = small_region()
+    g = build_network(roads, params=NetworkParams(
+        all_season_surfaces=["paved", "gravel"],
+        all_season_classes=["county", "township", "village"]))
+    m = access_measures(g, villages, services).set_index("village_id")
+    # the gravel township road r1 now counts: v1 lies on it, v2 is 4 km from its end
+    assert m["all_season_2km"].tolist() == [True, True, False, True, False]
+    assert m.loc["v2", "dist_all_season_m"] == pytest.approx(4000)
+    text = g.params.rai_definition()
+    assert "paved+gravel" in text and "county+township+village" in text
+    assert county_summary(m.reset_index(), rai_definition=text)["rai"].iloc[0] == (
+        pytest.approx(700 / 1500))
 
 
 def test_missing_county_seat_warns_and_bad_crs_raises():
