@@ -29,8 +29,9 @@ plan HiGHS found is returned with its optimality gap (``mip_gap``: relative dist
 the solver's bound); phase 1's plan is always a feasible fallback for phase 2. When
 HiGHS has no feasible plan within the limit, a greedy plan is used (households, largest
 first, each to the cheapest site with room left) with stated bounds from the LP
-relaxation: at most ``people_bound`` people can be placed, and no plan placing as many
-people as the greedy one costs less than ``cost_bound``. Which one was used is in
+relaxation (or, when even that does not finish within the limit, from the capacities
+and each person's cheapest offered site): at most ``people_bound`` people can be placed,
+and no plan placing as many people as the greedy one costs less than ``cost_bound``. Which one was used is in
 :attr:`Assignment.solver`; anything but a proven optimum is logged as a warning.
 """
 
@@ -221,6 +222,27 @@ def _bounds_lp(people_weight: np.ndarray, cost_vec: np.ndarray, a: csr_matrix, l
     return people, cost
 
 
+def _simple_bounds(g_size: np.ndarray, g_n: np.ndarray, gi: np.ndarray, gcost: np.ndarray,
+                   cap: np.ndarray, placed: float) -> tuple[float, float]:
+    """Bounds without a solver: capacities and reach, cheapest people first.
+
+    At most ``min(Σ capacity, people with an offered site)`` people can be placed, and
+    placing ``placed`` people costs at least the sum of the ``placed`` smallest
+    per-person costs (each person at their origin's cheapest offered site).
+    """
+    n_g = g_n.size
+    min_cost = np.full(n_g, np.inf)
+    np.minimum.at(min_cost, gi, gcost)
+    people = (g_n * g_size).astype(float)
+    reach = float(people[np.isfinite(min_cost)].sum())
+    order = np.argsort(min_cost, kind="stable")
+    take = np.minimum(people[order], np.maximum(placed - (np.cumsum(people[order])
+                                                          - people[order]), 0.0))
+    ok = take > 0
+    cost = float((take[ok] * min_cost[order][ok]).sum()) if ok.any() else 0.0
+    return min(float(cap.sum()), reach), cost
+
+
 def _solve_phases(people_weight: np.ndarray, cost_vec: np.ndarray, a: csr_matrix,
                   lo: np.ndarray, hi: np.ndarray, ub: np.ndarray, *, g_size: np.ndarray,
                   g_n: np.ndarray, gi: np.ndarray, si: np.ndarray, gcost: np.ndarray,
@@ -235,8 +257,13 @@ def _solve_phases(people_weight: np.ndarray, cost_vec: np.ndarray, a: csr_matrix
         sol = np.concatenate([x, g_n - np.bincount(gi, weights=x, minlength=n_g).astype(
             np.int64)])
         placed = float(people_weight @ sol)
-        people_b, cost_b = _bounds_lp(people_weight, cost_vec, a, lo, hi, ub, placed,
-                                      time_limit_s)
+        people_b, cost_b = _simple_bounds(g_size, g_n, gi, gcost, cap, placed)
+        lp_people, lp_cost = _bounds_lp(people_weight, cost_vec, a, lo, hi, ub, placed,
+                                        time_limit_s)
+        if lp_people is not None:
+            people_b = min(people_b, lp_people)
+        if lp_cost is not None:
+            cost_b = max(cost_b, lp_cost)
         return sol, SolverReport("greedy", "greedy", None, people_b, cost_b,
                                  time.perf_counter() - start, time_limit_s)
     x1 = np.asarray(np.round(r1.x), dtype=np.int64)
