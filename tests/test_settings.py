@@ -188,3 +188,27 @@ def test_priorities_config_accepts_both_file_shapes(seated_region: TinyRegion,
                                       str(out), "--config", str(bad)])
     assert result.exit_code == 1
     assert "bad.yaml: network: 'slope_penalty'" in result.stderr
+
+
+def test_user_road_costs_price_scenarios_and_projects(seated_region: TinyRegion,
+                                                      tmp_path: Path) -> None:
+    """Issue #13: the user's road costs, not the packaged ones, price scenarios and projects."""
+    from contigmap.optimize import optimise_projects
+    from contigmap.planning import evaluate_scenarios
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("priorities:\n  roads:\n    costs:\n      harden_cny_per_km: "
+                   "{flat: 1000, hilly: 1000, mountainous: 1000}\n", encoding="utf-8")
+    state = prepare(seated_region.path, priorities=False, config=cfg)
+    sc = parse_scenario({"name": "pave", "changes": [
+        {"type": "upgrade", "roads": ["2"], "to": {"surface": "paved"}}]})
+    (result,) = evaluate_scenarios(state, [sc])
+    # road 2 is 2 km + 1 km long: 3 km at 1,000 CNY/km
+    assert result.summary["cost_cny"] == pytest.approx(3_000.0)
+    chosen = optimise_projects(
+        state.network.graph, state.villages, state.data.services, budget_cny=1e9,
+        candidates=pd.DataFrame({"project_id": ["p"], "road_ids": ["2"]}),
+        costs=state.settings.priorities.roads.costs, dem=state.data.dem)
+    # in the graph road 2 keeps its own 2 km: its last km lies on the county road and is
+    # merged into it as a duplicate edge
+    assert chosen["cost_cny"].tolist() == pytest.approx([2_000.0])
