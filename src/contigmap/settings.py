@@ -189,8 +189,8 @@ def run_settings(
         A bad key or value in any layer; the message names the file and the key.
     """
     sources: dict[str, list[str]] = {"network": ["defaults"],
-                                     "priorities": [str(default_priorities_path())],
-                                     "relocation": [str(default_relocation_path())]}
+                                     "priorities": ["packaged priorities.yaml"],
+                                     "relocation": ["packaged relocation.yaml"]}
     network = NetworkParams()
     if region is not None and region.network is not None:
         network = layer_network(network, region.network, where="region.yaml: network")
