@@ -31,8 +31,9 @@ HiGHS has no feasible plan within the limit, a greedy plan is used (households, 
 first, each to the cheapest site with room left) with stated bounds from the LP
 relaxation (or, when even that does not finish within the limit, from the capacities
 and each person's cheapest offered site): at most ``people_bound`` people can be placed,
-and no plan placing as many people as the greedy one costs less than ``cost_bound``. Which one was used is in
-:attr:`Assignment.solver`; anything but a proven optimum is logged as a warning.
+and no plan placing as many people as the greedy one costs less than ``cost_bound``.
+Which one was used is in :attr:`Assignment.solver`; anything but a proven optimum is
+logged as a warning.
 """
 
 from __future__ import annotations
