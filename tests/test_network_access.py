@@ -13,6 +13,8 @@ import shapely
 
 from contigmap.errors import DataQualityWarning, NetworkError
 from contigmap.network import (
+    NetworkParams,
+    access_legs,
     access_measures,
     attach_points,
     build_network,
@@ -23,9 +25,10 @@ from contigmap.network import (
     township_summary,
     travel_time_edges,
 )
+from contigmap.raster import Raster
 
 CRS_M = "EPSG:4547"
-WALK_OFF = 6 * math.exp(-0.175) * 0.6 * 1000 / 60  # off-road walking, m/min, flat
+WALK_OFF = 6 * math.exp(-0.175) * 1000 / 60  # off-road leg: a footpath, m/min, flat
 WALK_ON = 6 * math.exp(-0.175) * 1000 / 60
 
 
@@ -142,9 +145,11 @@ def test_access_measures_hand_checked():
         3000 / (25 * 1000 / 60) + 5000 * per_m_county)
     assert m.loc["v1", "walk_county_seat_min"] == pytest.approx(8000 / WALK_ON)
     assert m.loc["v0", "nearest_township_seat_id"] == "S1"
-    # all-season: paved county road and gravel township road; not the earth track
-    assert m["all_season_2km"].tolist() == [True, True, False, True, False]
-    assert m.loc["v2", "dist_all_season_m"] == pytest.approx(4000)
+    # all-season = hardened (paved) by default: the county road r0 and village road r3;
+    # v1 is 3 km from r0 (on the gravel road only), v2 √(4000² + 4000²) from r0's end
+    assert m["all_season_2km"].tolist() == [True, False, False, True, False]
+    assert m.loc["v1", "dist_all_season_m"] == pytest.approx(3000)
+    assert m.loc["v2", "dist_all_season_m"] == pytest.approx(math.hypot(4000, 4000))
     # hardened: v0 on the paved road to its seat; v1 only on gravel
     assert m.loc["v0", "hardened_to_township"]
     assert not m.loc["v1", "hardened_to_township"]
@@ -155,16 +160,33 @@ def test_access_measures_hand_checked():
     assert m.loc["v2", "rainy_unreachable"] and not m.loc["v1", "rainy_unreachable"]
     rai = rural_access_index(m.reset_index(), by="township_id")
     assert rai["T0"] == pytest.approx(100 / 600)
-    assert rai["T1"] == pytest.approx(600 / 900)
+    assert rai["T1"] == pytest.approx(400 / 900)
     ts = township_summary(m.reset_index()).set_index("township_id")
     assert ts.loc["T1", "pop"] == 900
     assert ts.loc["T1", "pop_within_30min_seat"] == 200 + 300  # v3 is unreachable
-    cs = county_summary(m.reset_index())
-    assert cs["rai"].iloc[0] == pytest.approx(700 / 1500)
+    cs = county_summary(m.reset_index(), rai_definition=g.params.rai_definition())
+    assert cs["rai"].iloc[0] == pytest.approx(500 / 1500)
+    assert "surface paved" in cs["rai_definition"].iloc[0]
+    assert "硬化路" in ts["rai_definition"].iloc[0]
     layer = travel_time_edges(g, services)
     assert layer.loc[layer["road_id"] == "r0", "tt_min"].iloc[0] == pytest.approx(
         2500 * per_m_county)
     assert np.isinf(layer.loc[layer["road_id"] == "r3", "tt_min"].iloc[0])
+
+
+def test_gravel_counts_as_all_season_only_when_set():
+    roads, villages, services = small_region()
+    g = build_network(roads, params=NetworkParams(
+        all_season_surfaces=["paved", "gravel"],
+        all_season_classes=["county", "township", "village"]))
+    m = access_measures(g, villages, services).set_index("village_id")
+    # the gravel township road r1 now counts: v1 lies on it, v2 is 4 km from its end
+    assert m["all_season_2km"].tolist() == [True, True, False, True, False]
+    assert m.loc["v2", "dist_all_season_m"] == pytest.approx(4000)
+    text = g.params.rai_definition()
+    assert "paved+gravel" in text and "county+township+village" in text
+    assert county_summary(m.reset_index(), rai_definition=text)["rai"].iloc[0] == (
+        pytest.approx(700 / 1500))
 
 
 def test_missing_county_seat_warns_and_bad_crs_raises():
@@ -264,3 +286,68 @@ def test_access_problem_names_why_a_village_has_no_time():
         "(no_road_within_reach): f; 1 its piece of the road network does not reach the "
         "township seat (network_piece_without_seat): d. They are kept with no travel time "
         "(column access_problem); the road priorities rank them as the strongest need"]
+def _slope_dem(rise_per_m: float) -> Raster:
+    """A DEM rising northwards by ``rise_per_m`` (z = rise · y; bilinear is exact on it)."""
+    from affine import Affine
+    from pyproj import CRS
+
+    cell = 10.0
+    x0, y_top, ncol, nrow = -1000.0, 1000.0, 300, 300
+    yc = y_top - cell * (np.arange(nrow) + 0.5)
+    z = np.repeat((rise_per_m * yc)[:, None], ncol, axis=1)
+    return Raster(z, Affine(cell, 0.0, x0, 0.0, -cell, y_top), CRS.from_user_input(CRS_M))
+
+
+def test_steep_leg_zigzags_at_the_capped_grade():
+    # a health centre 217 m north of an east-west road, 133 m above it (grade 61 %)
+    dem = _slope_dem(133.0 / 217.0)
+    roads = roads_gdf([shapely.LineString([(0, 0), (1000, 0)])])
+    g = build_network(roads, dem=dem)
+    villages = points_gdf([[500, 217]], village_id=["v"], name=["v"], township_id=["T"],
+                          pop=[10])
+    services = points_gdf([[500, 217], [0, 0]], service_id=["H", "S"],
+                          kind=["health_centre", "township_seat"], name=["卫生院", "镇"],
+                          township_id=[None, "T"])
+    legs = access_legs(g, villages, services).set_index("id")
+    # the footpath climbs 133 m at 15 %: 133 / 0.15 = 886.7 m of switchbacks
+    path = 133.0 / 0.15
+    up_kmh = 6 * math.exp(-3.5 * abs(0.15 + 0.05))     # 2.98 km/h, road -> centre
+    down_kmh = 6 * math.exp(-3.5 * abs(-0.15 + 0.05))  # 4.23 km/h, centre -> road
+    h = legs.loc["H"]
+    assert h["kind"] == "health_centre" and h["road_id"] == "r0"
+    assert h["leg_length_m"] == pytest.approx(217.0, abs=0.05)
+    assert h["leg_rise_m"] == pytest.approx(-133.0, abs=0.05)
+    assert h["leg_path_m"] == pytest.approx(path, abs=0.05)
+    assert h["leg_min"] == pytest.approx(path / (down_kmh * 1000 / 60), abs=0.01)
+    assert h["leg_back_min"] == pytest.approx(path / (up_kmh * 1000 / 60), abs=0.01)
+    assert h["leg_back_min"] == pytest.approx(17.85, abs=0.01)  # was 37 min straight × 3/5
+    # the village's own leg feeds its travel times: to the road, along it, up to the centre
+    m = access_measures(g, villages, services)
+    assert m["walk_leg_min"].iloc[0] == pytest.approx(legs.loc["v", "leg_min"], abs=0.005)
+    assert legs.loc["v", "kind"] == "village"
+    # the village stands where the centre does: down to the road and up again
+    assert m["tt_health_centre_min"].iloc[0] == pytest.approx(
+        path / (down_kmh * 1000 / 60) + path / (up_kmh * 1000 / 60))
+    # a gentle leg is a straight line at Tobler's speed (no detour)
+    flat = access_legs(build_network(roads, dem=_slope_dem(0.05)), villages).iloc[0]
+    assert flat["leg_path_m"] == pytest.approx(217.0, abs=0.05)
+    assert flat["leg_min"] == pytest.approx(
+        217.0 / (6 * math.exp(-3.5 * abs(-0.05 + 0.05)) * 1000 / 60), abs=0.01)
+
+
+def test_slope_penalty_off_walks_legs_on_the_level():
+    dem = _slope_dem(133.0 / 217.0)
+    roads = roads_gdf([shapely.LineString([(0, 0), (1000, 0)])])
+    g = build_network(roads, dem=dem, params=NetworkParams(slope_penalty=False))
+    villages = points_gdf([[500, 217]], village_id=["v"], name=["v"], township_id=["T"],
+                          pop=[10])
+    leg = access_legs(g, villages).iloc[0]
+    assert leg["leg_path_m"] == pytest.approx(217.0, abs=0.05)
+    assert leg["leg_min"] == pytest.approx(217.0 / WALK_OFF, abs=0.01)
+    # a road straight up the 61 % slope: 1000 m at 40 km/h without the penalty, at its
+    # floor (0.3 × the speed) with it
+    climb = roads_gdf([shapely.LineString([(0, -500), (0, 500)])])
+    off = build_network(climb, dem=dem, params=NetworkParams(slope_penalty=False))
+    on = build_network(climb, dem=dem)
+    assert off.drive_dry_min.sum() == pytest.approx(1000 / (40 * 1000 / 60))
+    assert on.drive_dry_min.sum() == pytest.approx(1000 / (0.3 * 40 * 1000 / 60))

@@ -151,3 +151,72 @@ def test_households_from_counts_split_evenly() -> None:
     assert "y" not in set(out["origin_id"])
     assert out[out["origin_id"] == "z"]["members"].tolist() == [4, 3]  # 7 people, ⌈7/4⌉ = 2
     assert out["household_id"].is_unique
+
+
+def test_solved_plans_report_optimal_status() -> None:
+    hh = _hh([("a1", "A", 4), ("b1", "B", 4)])
+    cost = pd.DataFrame({"S1": [1.0, 1.0], "S2": [2.0, 10.0]}, index=["A", "B"])
+    res = assign_households(hh, pd.Series({"S1": 4, "S2": 10}), cost)
+    assert (res.solver.method, res.solver.status, res.solver.mip_gap) == ("milp", "optimal", 0.0)
+    assert res.solver.as_summary()["assignment_status"] == "optimal"
+
+
+def test_no_plan_within_the_limit_falls_back_to_greedy_with_bounds(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import contigmap.relocation.assign as mod
+
+    real = mod.milp
+
+    def no_integer_plan(c, *, integrality, **kwargs):  # type: ignore[no-untyped-def]
+        res = real(c, integrality=integrality, **kwargs)
+        if np.any(integrality):  # the MILP "finds nothing in time"; LPs solve as usual
+            res.x, res.status = None, 1
+        return res
+
+    monkeypatch.setattr(mod, "milp", no_integer_plan)
+    # the trade-off case: greedy takes the households in order, A first to its cheapest
+    # site S1 (4 × 1), then B finds S1 full and goes to S2 (4 × 10): cost 44; the optimum
+    # (B to S1, A to S2) costs 12, which the LP relaxation proves as the bound
+    hh = _hh([("a1", "A", 4), ("b1", "B", 4)])
+    cost = pd.DataFrame({"S1": [1.0, 1.0], "S2": [2.0, 10.0]}, index=["A", "B"])
+    with caplog.at_level("WARNING", logger="contigmap.relocation.assign"):
+        res = assign_households(hh, pd.Series({"S1": 4, "S2": 10}), cost, time_limit_s=5)
+    got = dict(zip(res.households["household_id"], res.households["site_id"], strict=True))
+    assert got == {"a1": "S1", "b1": "S2"}
+    assert res.total_cost == pytest.approx(44.0)
+    assert (res.solver.method, res.solver.status, res.solver.mip_gap) == ("greedy", "greedy",
+                                                                         None)
+    assert res.solver.people_bound == pytest.approx(8.0)
+    assert res.solver.cost_bound == pytest.approx(12.0)
+    assert "greedy plan" in caplog.text and "time_limit_s" in caplog.text
+    assert any("greedy" in n for n in res.notes)
+
+
+def test_tiny_time_limit_still_returns_a_feasible_plan() -> None:
+    rng = np.random.default_rng(7)
+    n_o, n_s = 400, 25
+    origins = [f"O{i}" for i in range(n_o)]
+    rows = [(f"{o}-{j}", o, int(rng.integers(1, 9))) for o in origins
+            for j in range(int(rng.integers(1, 6)))]
+    hh = _hh(rows)
+    cap = pd.Series(rng.integers(40, 160, n_s), index=[f"S{k}" for k in range(n_s)])
+    costs = rng.uniform(5, 150, (n_o, n_s))
+    costs[rng.random((n_o, n_s)) < 0.3] = np.inf
+    cost = pd.DataFrame(costs, index=origins, columns=cap.index)
+    res = assign_households(hh, cap, cost, time_limit_s=0.001)
+    assert res.solver.status in ("time_limit", "greedy")
+    assert res.solver.time_limit_s == 0.001
+    assert res.solver.mip_gap is not None or res.solver.people_bound is not None
+    # feasible: whole households, capacities kept, only offered pairs used
+    placed = res.households[res.households["site_id"].notna()]
+    load = placed.groupby("site_id")["members"].sum()
+    assert (load <= cap.reindex(load.index)).all()
+    assert res.households["household_id"].is_unique and len(res.households) == len(hh)
+    assert np.isfinite([cost.at[o, s] for o, s in zip(placed["origin_id"], placed["site_id"],
+                                                     strict=True)]).all()
+    assert res.people_assigned == int(placed["members"].sum()) > 0
+    if res.solver.people_bound is not None:
+        assert res.people_assigned <= res.solver.people_bound + 1e-6
+    if res.solver.cost_bound is not None:
+        assert res.solver.cost_bound <= res.total_cost + 1e-6

@@ -154,6 +154,14 @@ def _basemap_options(func: F) -> F:
     return func
 
 
+def _config_option(func: F) -> F:
+    """Add --config: one YAML with optional network:, priorities: and relocation: sections."""
+    return click.option(
+        "--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="Settings (YAML) with optional network:, priorities: and relocation: sections "
+             "over the defaults (region.yaml's network: first).")(func)
+
+
 def _stage_printer(quiet: bool) -> Callable[[str], None] | None:
     if quiet:
         return None
@@ -193,12 +201,13 @@ Examples:
     "-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
     help="Output folder (created; files appear only when the run succeeds).",
 )
-@click.option("--season", type=click.Choice(["dry", "rainy"]), default="dry", show_default=True,
-              help="Road speeds of which season to use.")
+@click.option("--season", type=click.Choice(["dry", "rainy"]), default=None,
+              help="Road speeds of which season to use [default: the settings' season, dry].")
 @click.option("--online", is_flag=True,
               help="Load map scripts from CDNs instead of inlining them (smaller HTML).")
 @click.option("--priorities", "priority_config", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Priority criteria, weights and costs (YAML); default: packaged.")
+@_config_option
 @click.option("--scenario", "scenario_files", multiple=True,
               type=click.Path(dir_okay=False, path_type=Path),
               help="A road scenario to evaluate and map (repeatable).")
@@ -209,15 +218,16 @@ Examples:
                    "errors.")
 @click.pass_context
 @_fail_cleanly
-def run(ctx: click.Context, region: Path, out_dir: Path, season: Season, online: bool,
-        priority_config: Path | None, scenario_files: tuple[Path, ...], basemap: Basemap,
-        tianditu_key: str | None, force: bool, strict: bool) -> None:
+def run(ctx: click.Context, region: Path, out_dir: Path, season: Season | None, online: bool,
+        priority_config: Path | None, config: Path | None, scenario_files: tuple[Path, ...],
+        basemap: Basemap, tianditu_key: str | None, force: bool, strict: bool) -> None:
     """Run the whole pipeline on REGION (a region.yaml) and write maps, tables and a manifest."""
     from contigmap.pipeline import run as run_pipeline
 
     quiet = ctx.obj["quiet"]
     result = run_pipeline(region, out_dir, offline=not online, season=season,
-                          priority_config=priority_config, scenarios=scenario_files,
+                          priority_config=priority_config, config=config,
+                          scenarios=scenario_files,
                           basemap=basemap, tianditu_key=tianditu_key,
                           progress=_stage_printer(quiet), show_progress_bars=not quiet,
                           force=force, strict=strict or ctx.obj.get("strict", False))
@@ -241,12 +251,14 @@ Examples:
               default=Path("scenarios"), show_default=True,
               help="Folder whose huayuan_*.yaml road scenarios are compared in the demo.")
 @click.option("--online", is_flag=True, help="Load map scripts from CDNs instead of inlining.")
+@_config_option
 @_basemap_options
 @_force_option
 @click.pass_context
 @_fail_cleanly
 def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, scenarios_dir: Path,
-         online: bool, basemap: Basemap, tianditu_key: str | None, force: bool) -> None:
+         online: bool, config: Path | None, basemap: Basemap, tianditu_key: str | None,
+         force: bool) -> None:
     """Run the whole pipeline on the embedded demo region, 花垣县 (Huayuan county, Hunan).
 
     The county outline, townships, villages and census figures are real; terrain, roads,
@@ -266,7 +278,7 @@ def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, scenarios_dir: Pat
         click.echo(f"… generating the demo region into {layers_dir}", err=True)
         manifest = make_demo_region(layers_dir, progress=not quiet, force=force)
     result = run_pipeline(manifest, out_dir, offline=not online, scenarios=scenario_files,
-                          basemap=basemap, tianditu_key=tianditu_key,
+                          config=config, basemap=basemap, tianditu_key=tianditu_key,
                           progress=_stage_printer(quiet), show_progress_bars=not quiet,
                           force=force, strict=ctx.obj.get("strict", False))
     click.echo(f"contigmap demo: 花垣县 (illustrative data) → {out_dir}")
@@ -285,14 +297,17 @@ Examples:
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder for the ranked tables.")
 @click.option("--config", "priority_config", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Priority criteria, weights and costs (YAML); default: packaged.")
-@click.option("--season", type=click.Choice(["dry", "rainy"]), default="dry", show_default=True)
+              default=None,
+              help="Settings (YAML): a file with network:/priorities:/relocation: sections, "
+                   "or a whole priorities file; default: packaged.")
+@click.option("--season", type=click.Choice(["dry", "rainy"]), default=None,
+              help="[default: the settings' season, dry]")
 @click.option("--defaults", is_flag=True, help="Print the packaged priorities YAML and exit.")
 @_force_option
 @click.pass_context
 @_fail_cleanly
 def priorities(ctx: click.Context, region: Path | None, out_dir: Path | None,
-               priority_config: Path | None, season: Season, defaults: bool,
+               priority_config: Path | None, season: Season | None, defaults: bool,
                force: bool) -> None:
     """Rank villages for roads, drinking water, power and broadband, with costs and reasons.
 
@@ -314,8 +329,15 @@ def priorities(ctx: click.Context, region: Path | None, out_dir: Path | None,
     check_output_dir(out_dir, data_inputs, side_inputs=side_inputs, force=force)
     quiet = ctx.obj["quiet"]
     timer = StageTimer(_stage_printer(quiet))
-    state = prepare(region, season=season, priority_config=priority_config, timer=timer,
-                    show_progress_bars=not quiet)
+    config = None
+    if priority_config is not None:
+        from contigmap.config import load_yaml
+        from contigmap.settings import is_run_config
+
+        if is_run_config(load_yaml(priority_config)):
+            config, priority_config = priority_config, None
+    state = prepare(region, season=season, priority_config=priority_config, config=config,
+                    timer=timer, show_progress_bars=not quiet, relocation=False)
     if state.priorities is None:  # pragma: no cover - prepare() runs the stage by default
         raise click.ClickException("the priority stage did not run")
     with staged_dir(out_dir, inputs=data_inputs, side_inputs=side_inputs, force=force) as stage:

@@ -80,6 +80,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from contigmap.errors import ConfigError
+from contigmap.network.speeds import NetworkParams
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -274,6 +275,12 @@ class RegionConfig(_Strict):
         Where the data come from, shown on maps.
     layers
         The layer entries by role.
+    network
+        Settings of the road network engine for this region
+        (:class:`~contigmap.network.speeds.NetworkParams`: speed table by class and
+        surface, ``slope_penalty``, walking speed, ``all_season_surfaces``,
+        ``snap_tolerance_m``, ``season``, ...); the defaults where omitted. A
+        ``--config`` file's ``network:`` section and a scenario's ``params:`` apply on top.
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
@@ -282,6 +289,7 @@ class RegionConfig(_Strict):
     illustrative: bool = False
     source_note: str | None = None
     layers: LayersConfig
+    network: NetworkParams | None = None
     base_dir: Path = Field(default=Path(), exclude=True)
 
 

@@ -328,7 +328,7 @@ def optimise_projects(
     candidates: pd.DataFrame | None = None,
     method: str = "celf",
     weight: str = "poor_pop",
-    season: Season = "dry",
+    season: Season | None = None,
     costs: RoadCosts | None = None,
     dem: Raster | None = None,
     max_exact: int = 16,
@@ -354,8 +354,10 @@ def optimise_projects(
     weight
         ``poor_pop`` or ``pop``.
     season, costs, dem, max_exact, unreachable_min
-        Travel-time season, cost parameters, DEM for terrain classes, enumeration limit,
-        minutes an unreachable village counts for.
+        Travel-time season (the graph's settings' when omitted), cost parameters (pass
+        the run's ``settings.priorities.roads.costs``; the packaged defaults when
+        omitted), DEM for terrain classes, enumeration limit, minutes an unreachable
+        village counts for.
 
     Returns
     -------
@@ -364,7 +366,7 @@ def optimise_projects(
         ``marginal_gain`` (weighted minutes), ``cumulative_cost_cny``,
         ``cumulative_gain``, ``gain_per_million_cny``, ``road_ids``.
     """
-    model, names = own_seat_model(graph, villages, services, season=season)
+    model, names = own_seat_model(graph, villages, services, season=season or graph.params.season)
     if candidates is None:
         candidates = route_projects(model, names, villages, costs=costs, dem=dem)
     cand = _candidate_changes(graph, candidates, costs=costs, dem=dem)

@@ -27,13 +27,14 @@ from contigmap.errors import ValidationError
 from contigmap.layers import RegionData, load_region_layers, write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
 from contigmap.network.build import RoadGraph
-from contigmap.network.speeds import Season
+from contigmap.network.speeds import NetworkParams, Season
 from contigmap.outdir import check_output_dir, region_inputs, staged_dir
 from contigmap.priority.costs import PriorityConfig
 from contigmap.priority.run import INTERVENTIONS, PriorityResults
 from contigmap.relocation.run import RelocationPlan
 from contigmap.render.web import Basemap, MapLayer
 from contigmap.scenario import ScenarioResult
+from contigmap.settings import RunSettings, run_settings
 
 __all__ = [
     "NetworkOutputs",
@@ -116,6 +117,7 @@ class NetworkOutputs:
     township_summary: pd.DataFrame | None = None
     county_summary: pd.DataFrame | None = None
     travel_time_roads: gpd.GeoDataFrame | None = None
+    legs: pd.DataFrame | None = None
 
 
 @dataclass
@@ -136,6 +138,8 @@ class RegionState:
         The relocation plan (``None`` before it ran).
     scenarios
         Road scenarios evaluated against this state's baseline.
+    settings
+        The effective settings every stage used (:mod:`contigmap.settings`).
     """
 
     data: RegionData
@@ -145,6 +149,7 @@ class RegionState:
     priorities: PriorityResults | None = None
     relocation: RelocationPlan | None = None
     scenarios: list[ScenarioResult] = field(default_factory=list)
+    settings: RunSettings = field(default_factory=RunSettings)
 
 
 def _services_with_townships(data: RegionData) -> RegionData:
@@ -207,25 +212,35 @@ def network_stage(
     villages: gpd.GeoDataFrame,
     hamlets: gpd.GeoDataFrame | None,
     *,
-    season: Season = "dry",
+    season: Season | None = None,
+    params: NetworkParams | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, NetworkOutputs]:
-    """Network stage: routable graph, travel times, RAI and hardened-road connectivity."""
+    """Network stage: routable graph, travel times, RAI and hardened-road connectivity.
+
+    ``params`` are the effective network settings (defaults when omitted); ``season``
+    overrides their season. Every off-road leg (villages and services) is listed in
+    ``NetworkOutputs.legs``.
+    """
     from contigmap import network
 
-    graph = network.build_network(data.roads, dem=data.dem)
+    params = params or NetworkParams()
+    if season is not None and season != params.season:
+        params = params.layered({"season": season})
+    graph = network.build_network(data.roads, dem=data.dem, params=params)
     out = NetworkOutputs(graph=graph, components=network.component_report(graph, villages))
     if data.services is None:
         logger.warning("no services layer: travel times to services are not computed; "
                        "declare `services:` in the region manifest")
         return villages, hamlets, out
-    villages = network.access_measures(graph, villages, data.services, season=season)
+    villages = network.access_measures(graph, villages, data.services)
     if hamlets is not None:
-        hamlets = network.access_measures(graph, hamlets, data.services, villages=villages,
-                                          season=season)
-    out.township_summary = network.township_summary(villages)
-    out.county_summary = network.county_summary(villages)
+        hamlets = network.access_measures(graph, hamlets, data.services, villages=villages)
+    definition = params.rai_definition()
+    out.township_summary = network.township_summary(villages, rai_definition=definition)
+    out.county_summary = network.county_summary(villages, rai_definition=definition)
+    out.legs = network.access_legs(graph, villages, data.services)
     if (data.services["kind"] == "township_seat").any():
-        out.travel_time_roads = network.travel_time_edges(graph, data.services, season=season)
+        out.travel_time_roads = network.travel_time_edges(graph, data.services)
     return villages, hamlets, out
 
 
@@ -271,6 +286,7 @@ def priority_stage(state: RegionState, config: PriorityConfig | None = None) -> 
         msg = ("priorities need the services layer (township seats); declare `services:` in "
                "the region manifest")
         raise ValidationError(msg)
+    config = config or state.settings.priorities
     interventions = _feasible_interventions(state)
     if not interventions:
         logger.warning("priorities: no intervention can be ranked with the layers declared")
@@ -288,16 +304,16 @@ def priority_stage(state: RegionState, config: PriorityConfig | None = None) -> 
             hamlets = hamlets.join(joined, on=key)
         elif iv != "broadband":
             villages = villages.join(joined, on=key)
-    return RegionState(data=data, villages=villages, hamlets=hamlets, network=state.network,
-                       priorities=results)
+    return replace(state, villages=villages, hamlets=hamlets, priorities=results)
 
 
 def prepare(
     region_path: str | Path,
     *,
-    season: Season = "dry",
+    season: Season | None = None,
     priorities: bool = True,
     priority_config: str | Path | None = None,
+    config: str | Path | None = None,
     relocation: bool = True,
     scenarios: Sequence[str | Path] = (),
     timer: StageTimer | None = None,
@@ -311,12 +327,17 @@ def prepare(
     region_path
         The region manifest.
     season
-        ``dry`` or ``rainy`` road speeds.
+        ``dry`` or ``rainy`` road speeds; the settings' season (``dry`` unless the
+        region or ``config`` says otherwise) when omitted.
     priorities
         Whether to run the priority stage.
     priority_config
         A priorities YAML file (criteria, weights, costs); the packaged defaults when
         omitted.
+    config
+        A settings file with optional ``network:``, ``priorities:`` and ``relocation:``
+        sections over the defaults (:func:`contigmap.settings.run_settings`); the
+        resulting settings are used by every stage and kept in ``RegionState.settings``.
     relocation
         Whether to plan ecological relocation (after the priorities, whose in-place
         costs it weighs; needs the DEM and services).
@@ -337,32 +358,34 @@ def prepare(
     """
     timer = timer or StageTimer()
     with timer.stage("load"):
-        data = load_region_layers(load_region(region_path), progress=show_progress_bars,
-                                  strict=strict)
+        region = load_region(region_path)
+        settings = run_settings(region, config=config, priority_config=priority_config,
+                                season=season)
+        data = load_region_layers(region, progress=show_progress_bars, strict=strict)
         data = _services_with_townships(data)
     with timer.stage("overlay"):
         villages, hamlets = profile_stage(data)
     with timer.stage("network"):
-        villages, hamlets, net = network_stage(data, villages, hamlets, season=season)
-    state = RegionState(data=data, villages=villages, hamlets=hamlets, network=net)
+        villages, hamlets, net = network_stage(data, villages, hamlets,
+                                               params=settings.network)
+    state = RegionState(data=data, villages=villages, hamlets=hamlets, network=net,
+                        settings=settings)
     if priorities:
-        from contigmap.priority import load_priority_config
-
         with timer.stage("priorities"):
-            config = load_priority_config(priority_config) if priority_config else None
-            state = priority_stage(state, config)
+            state = priority_stage(state, settings.priorities)
         if relocation and data.dem is not None and data.services is not None:
             from contigmap.relocation.run import relocation_plan_from_state
 
             with timer.stage("relocation"):
-                state = replace(state, relocation=relocation_plan_from_state(state))
+                state = replace(state, relocation=relocation_plan_from_state(
+                    state, settings.relocation))
     if scenarios:
         from contigmap.planning import evaluate_scenarios
         from contigmap.scenario import load_scenario
 
         with timer.stage("scenarios"):
             loaded = [load_scenario(p) for p in scenarios]
-            state = replace(state, scenarios=evaluate_scenarios(state, loaded, season=season))
+            state = replace(state, scenarios=evaluate_scenarios(state, loaded))
     return state
 
 
@@ -371,8 +394,9 @@ def run(
     out_dir: str | Path,
     *,
     offline: bool = True,
-    season: Season = "dry",
+    season: Season | None = None,
     priority_config: str | Path | None = None,
+    config: str | Path | None = None,
     scenarios: Sequence[str | Path] = (),
     basemap: Basemap = "none",
     tianditu_key: str | None = None,
@@ -394,9 +418,14 @@ def run(
         Inline every script and style sheet into the HTML map, so it works with no
         network.
     season
-        ``dry`` or ``rainy``: which season's road speeds to use for travel times.
+        ``dry`` or ``rainy``: which season's road speeds to use for travel times (the
+        settings' season when omitted).
     priority_config
         A priorities YAML file; the packaged defaults when omitted.
+    config
+        A settings file with optional ``network:``, ``priorities:`` and ``relocation:``
+        sections (:func:`contigmap.settings.run_settings`). The effective settings are
+        recorded in the run manifest's parameters.
     scenarios
         Road scenario files to evaluate and compare (tables and map layers).
     basemap, tianditu_key
@@ -425,11 +454,12 @@ def run(
         (:func:`contigmap.outdir.check_output_dir`).
     """
     out_dir = Path(out_dir)
-    side_inputs = [*map(Path, scenarios), *_config_paths(priority_config)]
+    side_inputs = [*map(Path, scenarios), *_config_paths(priority_config),
+                   *([Path(config)] if config else [])]
     check_output_dir(out_dir, region_inputs(region_path), side_inputs=side_inputs, force=force)
     result = RunResult(out_dir=out_dir)
     timer = StageTimer(progress, result.timings_s)
-    state = prepare(region_path, season=season, priority_config=priority_config,
+    state = prepare(region_path, season=season, priority_config=priority_config, config=config,
                     scenarios=scenarios, timer=timer, show_progress_bars=show_progress_bars,
                     strict=strict)
     data, villages, hamlets, net = state.data, state.villages, state.hamlets, state.network
@@ -438,12 +468,15 @@ def run(
         "region": data.config.name,
         "working_crs": data.working_crs.to_string(),
         "offline": offline,
-        "season": season,
         "priority_config": str(priority_config) if priority_config else "packaged defaults",
+        "config": str(config) if config else None,
+        **state.settings.manifest_parameters(),
     }
     inputs = [Path(region_path), *data.input_paths, *map(Path, scenarios)]
     if priority_config:
         inputs.append(Path(priority_config))
+    if config:
+        inputs.append(Path(config))
     parameters["scenarios"] = [r.scenario.name for r in state.scenarios]
 
     with staged_dir(out_dir, inputs=[Path(region_path), *data.input_paths],
@@ -511,6 +544,7 @@ def _write_network_tables(net: NetworkOutputs, stage: Path) -> dict[str, Path]:
         "components_csv": (net.components, "network_components.csv"),
         "townships_csv": (net.township_summary, "township_access.csv"),
         "county_csv": (net.county_summary, "county_access.csv"),
+        "legs_csv": (net.legs, "access_legs.csv"),
     }
     return {key: write_table(frame, stage / name)
             for key, (frame, name) in tables.items() if frame is not None}
@@ -551,7 +585,8 @@ def _map_facts(state: RegionState) -> list[tuple[str, str]]:
                       f"({v['poor_pop'].sum():,.0f} poor people)"))
     if net.county_summary is not None and len(net.county_summary):
         county = net.county_summary.iloc[0]
-        facts.append(("农村通达指数 Rural Access Index", f"{county['rai']:.1%}"))
+        facts.append(("农村通达指数 Rural Access Index",
+                      f"{county['rai']:.1%} ({county.get('rai_definition', '')})"))
         facts.append(("未通硬化路到乡镇的村 villages without a hardened road to the township",
                       f"{int(county['villages_without_hardened_road'])} / {len(v)}"))
         facts.append(("60分钟内到乡镇驻地的人口 people within 60 min of the seat",
@@ -605,8 +640,13 @@ def _report(state: RegionState, stage: Path) -> dict[str, Path]:
         source_note=config.source_note or "",
     )
     interventions = state.priorities.tables if state.priorities is not None else None
+    facts = region_facts(data)
+    county = state.network.county_summary
+    if county is not None and len(county) and "rai" in county:
+        facts["rural_access_index"] = (f"{float(county['rai'].iloc[0]):.1%} "
+                                       f"({county['rai_definition'].iloc[0]})")
     report = write_county_report(
-        stage, villages=state.villages, region_title=title, facts=region_facts(data),
+        stage, villages=state.villages, region_title=title, facts=facts,
         interventions=interventions, static_maps=maps, illustrative=config.illustrative,
         source_note=config.source_note or "",
     )

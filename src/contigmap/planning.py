@@ -102,12 +102,21 @@ def region_for_scenario(scenario: Scenario, scenario_path: Path, region: Path | 
 
 
 def evaluate_scenarios(
-    state: RegionState, scenarios: Sequence[Scenario], *, season: Season = "dry"
+    state: RegionState, scenarios: Sequence[Scenario], *, season: Season | None = None
 ) -> list[ScenarioResult]:
-    """Evaluate scenarios on one shared baseline of the region's profiled villages."""
-    baseline = baseline_measures(state.data, villages=state.villages, season=season)
-    return [evaluate_scenario(state.data, sc, baseline=baseline, villages=state.villages)
-            for sc in scenarios]
+    """Evaluate scenarios on one shared baseline of the region's profiled villages.
+
+    The baseline uses the state's network settings and graph (``season`` overrides the
+    settings' season); scenarios add their ``params:`` on top and are costed with the
+    state's road costs (``state.settings.priorities.roads.costs``: the user's
+    priorities file and ``--config``, not the packaged defaults).
+    """
+    settings = state.settings
+    baseline = baseline_measures(state.data, villages=state.villages, params=settings.network,
+                                 season=season, graph=state.network.graph)
+    costs = settings.priorities.roads.costs
+    return [evaluate_scenario(state.data, sc, baseline=baseline, villages=state.villages,
+                              costs=costs) for sc in scenarios]
 
 
 def _gain_class(delta_min: pd.Series, lost: pd.Series) -> list[str]:
@@ -171,10 +180,12 @@ def run_scenarios(
     out_dir: str | Path,
     *,
     region: str | Path | None = None,
-    season: Season = "dry",
+    season: Season | None = None,
     offline: bool = True,
     timer: StageTimer | None = None,
     force: bool = False,
+    config: str | Path | None = None,
+    priority_config: str | Path | None = None,
 ) -> PlanningResult:
     """Evaluate one or more scenarios of one region, write their tables and a comparison map.
 
@@ -188,7 +199,7 @@ def run_scenarios(
         The region manifest (default: ``layers/<region>/region.yaml`` as named in the
         scenario files).
     season
-        Baseline season (a scenario may override it).
+        Baseline season (a scenario may override it); the settings' season when omitted.
     offline
         Inline the map's scripts.
     timer
@@ -197,6 +208,9 @@ def run_scenarios(
         Replace ``out_dir`` even when contigmap did not write it (never when it holds
         an input); see :func:`contigmap.outdir.check_output_dir`, called before the
         analysis starts.
+    config, priority_config
+        Settings file and priorities file (:func:`contigmap.settings.run_settings`): the
+        network settings of the baseline and the road costs of the scenarios.
 
     Returns
     -------
@@ -216,9 +230,10 @@ def run_scenarios(
     data_inputs = region_inputs(region_path)
     check_output_dir(out, data_inputs, side_inputs=paths, force=force)
     timer = timer or StageTimer()
-    state = prepare(region_path, season=season, priorities=False, timer=timer)
+    state = prepare(region_path, season=season, priorities=False, timer=timer, config=config,
+                    priority_config=priority_config)
     with timer.stage("scenarios"):
-        results = evaluate_scenarios(state, scenarios, season=season)
+        results = evaluate_scenarios(state, scenarios)
     with staged_dir(out, inputs=data_inputs, side_inputs=paths, force=force) as stage:
         written = write_scenario_outputs(results, stage)
         with timer.stage("render"):
@@ -226,7 +241,8 @@ def run_scenarios(
                                            offline=offline)
         outputs = _finish(stage, out, written, inputs=[region_path, *paths,
                                                        *state.data.input_paths],
-                          parameters={"season": season, "scenarios": [s.name for s in scenarios]})
+                          parameters={**state.settings.manifest_parameters(),
+                                      "scenarios": [s.name for s in scenarios]})
     return PlanningResult(out_dir=out, outputs=outputs, table=compare_scenarios(results))
 
 
@@ -243,10 +259,12 @@ def _scenario_map(state: RegionState, results: Sequence[ScenarioResult], path: P
     )
 
 
-def _network_state(region_path: str | Path, *, season: Season, timer: StageTimer,
-                   what: str) -> RegionState:
+def _network_state(region_path: str | Path, *, season: Season | None, timer: StageTimer,
+                   what: str, config: str | Path | None = None,
+                   priority_config: str | Path | None = None) -> RegionState:
     """Load, profile and route a region for a network analysis that needs township seats."""
-    state = prepare(region_path, season=season, priorities=False, timer=timer)
+    state = prepare(region_path, season=season, priorities=False, timer=timer, config=config,
+                    priority_config=priority_config)
     if state.data.services is None:
         msg = f"{what} needs the services layer (township seats); declare `services:`"
         raise ConfigError(msg)
@@ -262,11 +280,13 @@ def run_criticality(
     offline: bool = True,
     timer: StageTimer | None = None,
     force: bool = False,
+    config: str | Path | None = None,
 ) -> PlanningResult:
     """Rank road segments by who is cut off or delayed when each fails; write table and map.
 
     ``out_dir`` is checked before the analysis starts (``force`` as in
-    :func:`run_scenarios`).
+    :func:`run_scenarios`). ``config``: a settings file whose ``network:`` section sets
+    the network engine.
     """
     from contigmap.network.criticality import road_criticality
 
@@ -274,10 +294,11 @@ def run_criticality(
     data_inputs = region_inputs(region_path)
     check_output_dir(out, data_inputs, force=force)
     timer = timer or StageTimer()
-    state = _network_state(region_path, season=season, timer=timer, what="criticality")
+    state = _network_state(region_path, season=season, timer=timer, what="criticality",
+                           config=config)
     with timer.stage("criticality"):
         crit = road_criticality(state.network.graph, state.villages, state.data.services,
-                                season=season)
+                                season=state.settings.season)
     top_rows = crit.head(top)
     with staged_dir(out, inputs=data_inputs, force=force) as stage:
         written = {
@@ -289,7 +310,7 @@ def run_criticality(
         with timer.stage("render"):
             from contigmap.render.web import render_web_map
 
-            config = state.data.config
+            region = state.data.config
             cols = [c for c in top_rows.columns if c != "geometry"][:6]
             layer = MapLayer(name=f"关键路段（前{top}） Most critical segments",
                              data=top_rows[[*cols, "geometry"]].copy(), color="#d7191c",
@@ -298,12 +319,12 @@ def run_criticality(
             written["map"] = render_web_map(
                 stage / "criticality_map.html", villages=state.villages, roads=state.data.roads,
                 boundaries=state.data.boundaries, extra_layers=[layer],
-                title=f"{config.title or config.name} 关键路段 Road criticality",
-                source_note=config.source_note or "", illustrative=config.illustrative,
+                title=f"{region.title or region.name} 关键路段 Road criticality",
+                source_note=region.source_note or "", illustrative=region.illustrative,
                 offline=offline)
         outputs = _finish(stage, out, written,
                           inputs=[Path(region_path), *state.data.input_paths],
-                          parameters={"season": season, "top": top})
+                          parameters={**state.settings.manifest_parameters(), "top": top})
     return PlanningResult(out_dir=out, outputs=outputs,
                           table=pd.DataFrame(top_rows.drop(columns="geometry")))
 
@@ -330,14 +351,18 @@ def run_optimise(
     budget_cny: float,
     method: str = "celf",
     candidates: str | Path | None = None,
-    season: Season = "dry",
+    season: Season | None = None,
     timer: StageTimer | None = None,
     force: bool = False,
+    config: str | Path | None = None,
+    priority_config: str | Path | None = None,
 ) -> PlanningResult:
     """Choose the road projects that buy the most poor-weighted access within a budget.
 
-    ``out_dir`` is checked before the analysis starts (``force`` as in
-    :func:`run_scenarios`).
+    Projects are priced with the effective road costs (``priority_config`` and the
+    ``priorities:`` section of ``config`` over the packaged ``priorities.yaml``), and
+    routed with the effective network settings. ``out_dir`` is checked before the
+    analysis starts (``force`` as in :func:`run_scenarios`).
     """
     from contigmap.optimize import optimise_projects
 
@@ -346,18 +371,20 @@ def run_optimise(
     side_inputs = [Path(candidates)] if candidates is not None else []
     check_output_dir(out, data_inputs, side_inputs=side_inputs, force=force)
     timer = timer or StageTimer()
-    state = _network_state(region_path, season=season, timer=timer, what="the optimiser")
+    state = _network_state(region_path, season=season, timer=timer, what="the optimiser",
+                           config=config, priority_config=priority_config)
     table = _read_candidates(Path(candidates)) if candidates is not None else None
     with timer.stage("optimise"):
         chosen = optimise_projects(state.network.graph, state.villages, state.data.services,
                                    budget_cny=budget_cny, candidates=table, method=method,
-                                   season=season, dem=state.data.dem)
+                                   season=state.settings.season, dem=state.data.dem,
+                                   costs=state.settings.priorities.roads.costs)
     with staged_dir(out, inputs=data_inputs, side_inputs=side_inputs, force=force) as stage:
         written = {"projects_csv": write_table(chosen, stage / "chosen_projects.csv")}
         inputs = [Path(region_path), *state.data.input_paths]
         if candidates is not None:
             inputs.append(Path(candidates))
         outputs = _finish(stage, out, written, inputs=inputs,
-                          parameters={"budget_cny": budget_cny, "method": method,
-                                      "season": season})
+                          parameters={**state.settings.manifest_parameters(),
+                                      "budget_cny": budget_cny, "method": method})
     return PlanningResult(out_dir=out, outputs=outputs, table=chosen)

@@ -14,6 +14,7 @@ gives a networkx graph with the same attributes for other analyses.
 from __future__ import annotations
 
 from contigmap.network.access import (
+    access_legs,
     access_measures,
     component_report,
     county_summary,
@@ -25,14 +26,22 @@ from contigmap.network.build import RoadGraph, build_network, morton_order
 from contigmap.network.convert import to_networkx
 from contigmap.network.osm import read_osm_roads
 from contigmap.network.snap import Attachment, Snap, attach_points, snap_points
-from contigmap.network.speeds import DEFAULT_SPEED_KMH, NetworkParams, slope_factor, tobler_kmh
+from contigmap.network.speeds import (
+    DEFAULT_SPEED_KMH,
+    NetworkParams,
+    NetworkSettings,
+    slope_factor,
+    tobler_kmh,
+)
 
 __all__ = [
     "DEFAULT_SPEED_KMH",
     "Attachment",
     "NetworkParams",
+    "NetworkSettings",
     "RoadGraph",
     "Snap",
+    "access_legs",
     "access_measures",
     "attach_points",
     "build_network",

@@ -10,10 +10,16 @@ Definitions
 ``tt_own_township_seat_min``
     The same to the seat of the settlement's *own* township (matched by ``township_id``).
 ``all_season_2km``
-    Within ``rai_distance_m`` (2 km, straight line) of an all-season road: paved roads of
-    every class but footpaths, and gravel roads of classes down to ``village``
-    (``NetworkParams.all_season_classes``). The Rural Access Index (SDG 9.1.1; Roberts,
-    Shyam and Rastogi 2006) is the population share with ``all_season_2km``.
+    Within ``rai_distance_m`` (2 km, straight line) of an all-season road: by default a
+    hardened road (硬化路, surface ``paved``) of any class but footpaths; gravel does not
+    count (``NetworkParams.all_season_surfaces`` / ``all_season_classes`` change it). The
+    Rural Access Index (SDG 9.1.1; Roberts, Shyam and Rastogi 2006) is the population
+    share with ``all_season_2km``; every summary table carries the definition used in
+    ``rai_definition`` (:meth:`NetworkParams.rai_definition`).
+``walk_leg_min``
+    The off-road leg from the settlement to its road, a footpath with capped grade
+    (:meth:`NetworkParams.leg_minutes`); :func:`access_legs` lists every leg, of
+    settlements and services alike.
 ``hardened_to_township``
     A path to the own township seat over hardened (paved) edges only, with walking legs of
     at most ``hardened_leg_max_m`` at both ends. ``dist_hardened_road_m``: straight-line
@@ -55,11 +61,12 @@ from contigmap.columns import ColumnInfo, register_columns
 from contigmap.errors import DataQualityWarning, NetworkError
 from contigmap.network.build import Mode, RoadGraph
 from contigmap.network.snap import attach_points, snap_points
-from contigmap.network.speeds import Season
+from contigmap.network.speeds import NetworkParams, Season
 from contigmap.schema import SERVICE_KINDS
 
 __all__ = [
     "ACCESS_PROBLEMS",
+    "access_legs",
     "access_measures",
     "component_report",
     "county_summary",
@@ -175,7 +182,7 @@ def access_measures(
     services: gpd.GeoDataFrame,
     *,
     villages: gpd.GeoDataFrame | None = None,
-    season: Season = "dry",
+    season: Season | None = None,
 ) -> gpd.GeoDataFrame:
     """Travel times and access flags for villages (or hamlets), as new columns.
 
@@ -193,7 +200,8 @@ def access_measures(
     villages
         Needed for hamlets without a ``township_id``.
     season
-        ``dry`` or ``rainy`` for the travel times.
+        ``dry`` or ``rainy`` for the travel times; the graph's ``params.season`` when
+        omitted.
 
     Returns
     -------
@@ -207,6 +215,7 @@ def access_measures(
         No service of some kind (its columns are ``nan``); a township without a seat.
     """
     params = graph.params
+    season = season or params.season
     pts = points.copy()
     if "township_id" not in pts.columns:
         if villages is not None and "village_id" in pts.columns:
@@ -331,6 +340,70 @@ def access_measures(
     return pts
 
 
+def access_legs(
+    graph: RoadGraph,
+    points: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame | None = None,
+    *,
+    kind: str = "village",
+    id_col: str = "village_id",
+) -> pd.DataFrame:
+    """Every off-road walking leg: settlement or service to its nearest road point.
+
+    The legs are those :func:`access_measures` uses (nearest point of the nearest edge,
+    footpath time by :meth:`NetworkParams.leg_minutes` with the graph's settings).
+
+    Parameters
+    ----------
+    graph
+        The road graph.
+    points
+        Villages (or hamlets) in the graph's CRS, with ``id_col`` and optionally ``name``.
+    services
+        Services (``service_id``, ``kind``, optionally ``name``); their legs follow.
+    kind, id_col
+        The points' kind in the table and their id column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point: ``id``, ``name``, ``kind`` (``village``/``hamlet`` or the
+        service kind), ``leg_length_m`` (straight line), ``leg_path_m`` (the footpath's
+        horizontal length, longer where it zigzags), ``leg_rise_m`` (to the road),
+        ``leg_grade`` (rise / straight length), ``leg_min`` (to the road), ``leg_back_min``
+        (from the road), ``edge`` (graph edge index, ``-1``: none) and ``road_id``.
+    """
+    frames = [(points, kind, id_col)]
+    blocks = [_points_xy(points, "points", graph)]
+    if services is not None and len(services):
+        frames.append((services, "", "service_id"))
+        blocks.append(_points_xy(services, "services", graph))
+    xy = np.vstack(blocks)
+    att = attach_points(graph, xy, nodes=np.zeros(0, np.int64))
+    snap, dz = att.leg_geometry("vehicle", graph.params.season)
+    t_in, path = graph.params.leg_minutes(snap.dist_m, dz)
+    t_out, _ = graph.params.leg_minutes(snap.dist_m, -dz)
+    ids: list[Any] = []
+    names: list[Any] = []
+    kinds: list[Any] = []
+    for frame, k, col in frames:
+        ids.extend(frame[col].tolist() if col in frame.columns else [None] * len(frame))
+        names.extend(frame["name"].tolist() if "name" in frame.columns else [None] * len(frame))
+        kinds.extend(frame["kind"].tolist() if not k else [k] * len(frame))
+    edge = snap.edge
+    road = np.full(edge.size, None, dtype=object)
+    road[edge >= 0] = np.asarray(graph.road_id, dtype=object)[edge[edge >= 0]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grade = np.where(snap.dist_m > 0, dz / snap.dist_m, 0.0)
+    return pd.DataFrame({
+        "id": ids, "name": names, "kind": kinds,
+        "leg_length_m": np.round(snap.dist_m, 1), "leg_path_m": np.round(path, 1),
+        "leg_rise_m": np.round(dz, 1), "leg_grade": np.round(grade, 4),
+        "leg_min": np.round(t_in, 2), "leg_back_min": np.round(t_out, 2),
+        "edge": edge, "road_id": road,
+    })
+
+
 def rural_access_index(
     measures: pd.DataFrame, *, by: str | None = None, pop: str = "pop"
 ) -> pd.Series:
@@ -362,7 +435,8 @@ def rural_access_index(
     return out
 
 
-def _summarise(measures: pd.DataFrame, key: NDArray[Any], name: str) -> pd.DataFrame:
+def _summarise(measures: pd.DataFrame, key: NDArray[Any], name: str,
+               rai_definition: str | None) -> pd.DataFrame:
     pop = measures["pop"].astype(float).to_numpy() if "pop" in measures else np.ones(len(measures))
     tt = measures["tt_own_township_seat_min"].to_numpy(float)
     df = pd.DataFrame({
@@ -392,19 +466,25 @@ def _summarise(measures: pd.DataFrame, key: NDArray[Any], name: str) -> pd.DataF
     agg["rai"] = agg["pop_all_season_2km"] / agg["pop"].replace(0, np.nan)
     agg["share_within_30min_seat"] = agg["pop_within_30min_seat"] / agg["pop"].replace(0, np.nan)
     agg["share_within_60min_seat"] = agg["pop_within_60min_seat"] / agg["pop"].replace(0, np.nan)
+    agg["rai_definition"] = rai_definition or NetworkParams().rai_definition()
     return agg.reset_index()
 
 
-def township_summary(measures: pd.DataFrame) -> pd.DataFrame:
-    """Per township: people within 30 / 60 min of their township seat, RAI, flag counts."""
-    return _summarise(measures, measures["township_id"].to_numpy(), "township_id")
+def township_summary(measures: pd.DataFrame, *, rai_definition: str | None = None) -> pd.DataFrame:
+    """Per township: people within 30 / 60 min of their township seat, RAI, flag counts.
+
+    ``rai_definition`` (:meth:`NetworkParams.rai_definition` of the graph's settings;
+    the defaults' when omitted) fills the ``rai_definition`` column.
+    """
+    return _summarise(measures, measures["township_id"].to_numpy(), "township_id",
+                      rai_definition)
 
 
-def county_summary(measures: pd.DataFrame) -> pd.DataFrame:
+def county_summary(measures: pd.DataFrame, *, rai_definition: str | None = None) -> pd.DataFrame:
     """Summarise per county (``county_id``, else one row ``all``) as :func:`township_summary`."""
     key = (measures["county_id"].to_numpy() if "county_id" in measures.columns
            else np.full(len(measures), "all", dtype=object))
-    return _summarise(measures, key, "county_id")
+    return _summarise(measures, key, "county_id", rai_definition)
 
 
 def travel_time_edges(
@@ -413,7 +493,7 @@ def travel_time_edges(
     *,
     kind: str = "township_seat",
     mode: Mode = "vehicle",
-    season: Season = "dry",
+    season: Season | None = None,
 ) -> gpd.GeoDataFrame:
     """Road edges coloured by travel time to the nearest service of ``kind`` (a map layer).
 
@@ -431,7 +511,7 @@ def travel_time_edges(
         msg = f"services: no '{kind}' to measure travel times from; add one or choose another kind"
         raise NetworkError(msg)
     att = attach_points(graph, _points_xy(sel, "services", graph))
-    node_t = att.node_times(np.arange(len(sel)), mode=mode, season=season)
+    node_t = att.node_times(np.arange(len(sel)), mode=mode, season=season or graph.params.season)
     edges = graph.edges_gdf()
     edges["tt_u_min"] = node_t[graph.u]
     edges["tt_v_min"] = node_t[graph.v]

@@ -36,7 +36,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from contigmap.errors import DataQualityWarning, NetworkError
-from contigmap.network.speeds import NetworkParams, Season, slope_factor, tobler_kmh
+from contigmap.network.speeds import NetworkParams, Season, slope_factor
 from contigmap.raster import Raster
 from contigmap.schema import HARDENED_SURFACES, ROAD_CLASSES, SURFACES
 
@@ -570,12 +570,12 @@ def build_network(
     if dem is not None:
         veh_kmh = speed_row[row_of_v] * slope_factor(grade, params)
         seg_drive = d / (veh_kmh * _KMH_TO_M_PER_MIN)  # nan where not drivable
-        seg_walk_f = d / (tobler_kmh(grade) * _KMH_TO_M_PER_MIN)
-        seg_walk_b = d / (tobler_kmh(-grade) * _KMH_TO_M_PER_MIN)
+        seg_walk_f = d / (params.walk_kmh(grade) * _KMH_TO_M_PER_MIN)
+        seg_walk_b = d / (params.walk_kmh(-grade) * _KMH_TO_M_PER_MIN)
     else:  # flat ground: no slope penalty, Tobler's speed on the level everywhere
         flat_factor = float(slope_factor(np.zeros(1), params)[0])
         seg_drive = d / (speed_row * (flat_factor * _KMH_TO_M_PER_MIN))[row_of_v]
-        seg_walk_f = d / (float(tobler_kmh(np.zeros(1))[0]) * _KMH_TO_M_PER_MIN)
+        seg_walk_f = d / (float(params.walk_kmh(np.zeros(1))[0]) * _KMH_TO_M_PER_MIN)
         seg_walk_b = seg_walk_f.copy()
 
     # edges: runs between consecutive split vertices of a line

@@ -42,13 +42,15 @@ register_columns([
                "最近乡镇驻地编号", "", _SRC),
     ColumnInfo("dist_road_m", "straight-line distance to the nearest road", "到最近道路距离",
                "m", _SRC),
-    ColumnInfo("walk_leg_min", "off-road walking time to the nearest road", "到道路步行时间",
+    ColumnInfo("walk_leg_min", "off-road walking time to the nearest road (a footpath, grade "
+               "capped at leg_max_grade; every leg in access_legs.csv)", "到道路步行时间",
                "min", _SRC),
     ColumnInfo("nearest_road_id", "road_id of the nearest road", "最近道路编号", "", _SRC),
-    ColumnInfo("dist_all_season_m", "distance to the nearest all-season road",
-               "到全天候道路距离", "m", _SRC),
+    ColumnInfo("dist_all_season_m", "distance to the nearest all-season road (default: "
+               "hardened, surface paved)", "到全天候道路（硬化路）距离", "m", _SRC),
     ColumnInfo("all_season_2km", "within 2 km of an all-season road (Rural Access Index, "
-               "SDG 9.1.1)", "2公里内有全天候道路", "bool", _SRC),
+               "SDG 9.1.1; default all-season = hardened, see rai_definition)",
+               "2公里内有全天候道路（硬化路）", "bool", _SRC),
     ColumnInfo("dist_hardened_road_m", "distance to the nearest hardened (paved) road",
                "到最近硬化路距离", "m", _SRC),
     ColumnInfo("hardened_to_township", "a hardened road connects it to its township seat",

@@ -4,9 +4,11 @@ Each point joins the network at the nearest point of the nearest edge — not th
 nearest node, as GOSTnets and OSMnx do — found exactly with a shapely STRtree over the
 edges' straight segments. The edge is split there by a virtual node (several points on
 one edge are chained in order along it), and the point is linked to it by an off-road
-walking leg: a straight line whose time follows Tobler's hiking function on the DEM
-slope times the off-path factor (Tobler: 3/5). A point far from every road keeps that
-honest walking time instead of being dropped.
+walking leg: a footpath walked at Tobler's speed on the DEM grade between the point and
+its join, the grade capped at ``leg_max_grade`` and the path lengthened to zigzag up
+steeper ground (:meth:`contigmap.network.speeds.NetworkParams.leg_minutes`, where the
+choice and its source are documented). A point far from every road keeps that honest
+walking time instead of being dropped.
 
 The split is done in an *augmented* copy of the CSR matrix: nodes ``n .. n+P-1`` are the
 join points on the edges, nodes ``n+P .. n+2P-1`` the points themselves. Queries run on
@@ -29,11 +31,9 @@ from scipy.sparse.csgraph import dijkstra
 from contigmap.errors import NetworkError
 from contigmap.network.build import Mode, RoadGraph, csr_from_arrays, sort_keys
 from contigmap.network.contract import Core, contract_graph
-from contigmap.network.speeds import Season, tobler_kmh
+from contigmap.network.speeds import Season
 
 __all__ = ["Attachment", "Snap", "attach_points", "snap_points"]
-
-_KMH_TO_M_PER_MIN = 1000.0 / 60.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -364,8 +364,8 @@ class Attachment:
         out: Snap = self.cache[key]
         return out
 
-    def legs(self, mode: Mode, season: Season) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Off-road walking time (point → road, road → point) in minutes."""
+    def leg_geometry(self, mode: Mode, season: Season) -> tuple[Snap, NDArray[np.float64]]:
+        """Return the joins used by ``mode`` and the rise (m) from each point to its join."""
         snap = self.snap_for(mode, season)
         g = self.graph
         z_road = (
@@ -373,17 +373,23 @@ class Attachment:
             if g.dem is not None
             else np.full(self.n_points, np.nan)
         )
-        d = snap.dist_m
-        with np.errstate(invalid="ignore", divide="ignore"):
-            grade = np.where(d > 0, np.nan_to_num(z_road - self.dem_z) / d, 0.0)
-        grade = np.nan_to_num(grade, nan=0.0, posinf=0.0, neginf=0.0)
-        f = g.params.offroad_walk_factor * _KMH_TO_M_PER_MIN
-        with np.errstate(invalid="ignore"):
-            t_in = np.where(d > 0, d / (tobler_kmh(grade) * f), 0.0)
-            t_out = np.where(d > 0, d / (tobler_kmh(-grade) * f), 0.0)
-        t_in[~np.isfinite(d)] = np.inf
-        t_out[~np.isfinite(d)] = np.inf
-        return t_in, t_out
+        return snap, np.asarray(np.nan_to_num(z_road - self.dem_z), dtype=float)
+
+    def legs(self, mode: Mode, season: Season) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Off-road walking time (point → road, road → point) in minutes.
+
+        Footpaths at Tobler's speed on the grade capped at ``params.leg_max_grade``,
+        lengthened to zigzag up steeper legs (:meth:`NetworkParams.leg_minutes`).
+        """
+        key = f"legs:{mode}:{season}"
+        if key not in self.cache:
+            snap, dz = self.leg_geometry(mode, season)
+            params = self.graph.params
+            t_in, _ = params.leg_minutes(snap.dist_m, dz)
+            t_out, _ = params.leg_minutes(snap.dist_m, -dz)
+            self.cache[key] = (t_in, t_out)
+        out: tuple[NDArray[np.float64], NDArray[np.float64]] = self.cache[key]
+        return out
 
     def _prepare(self, mode: Mode, season: Season) -> dict[str, Any]:
         key = f"prep:{mode}:{season}"

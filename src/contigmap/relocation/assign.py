@@ -22,13 +22,27 @@ Households of one origin may be split across sites when capacities force it. Kee
 each origin whole would need one binary per origin and site (an unsplittable-flow MILP);
 instead the number of origins split is reported (``origins_split``) — a basic optimal
 solution of a transportation problem splits at most ``sites − 1`` of them.
+
+Never hangs: both phases share a time limit (``time_limit_s``, default 60 s; the
+relocation config's ``assignment.time_limit_s``). When it strikes, the best feasible
+plan HiGHS found is returned with its optimality gap (``mip_gap``: relative distance to
+the solver's bound); phase 1's plan is always a feasible fallback for phase 2. When
+HiGHS has no feasible plan within the limit, a greedy plan is used (households, largest
+first, each to the cheapest site with room left) with stated bounds from the LP
+relaxation (or, when even that does not finish within the limit, from the capacities
+and each person's cheapest offered site): at most ``people_bound`` people can be placed,
+and no plan placing as many people as the greedy one costs less than ``cost_bound``.
+Which one was used is in :attr:`Assignment.solver`; anything but a proven optimum is
+logged as a warning.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,9 +51,56 @@ from scipy.sparse import csr_matrix, vstack
 
 from contigmap.errors import DataQualityWarning, ValidationError
 
-__all__ = ["Assignment", "assign_households", "households_from_counts"]
+__all__ = ["Assignment", "SolverReport", "assign_households", "households_from_counts"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SolverReport:
+    """How the assignment was solved.
+
+    Attributes
+    ----------
+    method
+        ``milp`` (HiGHS) or ``greedy`` (no feasible MILP plan within the time limit), or
+        ``none`` (nothing to solve).
+    status
+        ``optimal``, ``time_limit`` (best feasible MILP plan, maybe not optimal) or
+        ``greedy``.
+    mip_gap
+        Relative optimality gap of the MILP plan (0 when optimal; ``None`` for greedy or
+        when unknown).
+    people_bound
+        Upper bound on the people any plan can place (from the solver or the LP
+        relaxation); ``None`` when not computed.
+    cost_bound
+        Lower bound on the cost of a plan placing as many people as this one.
+    seconds
+        Solver wall time.
+    time_limit_s
+        The limit in force.
+    """
+
+    method: str = "none"
+    status: str = "optimal"
+    mip_gap: float | None = 0.0
+    people_bound: float | None = None
+    cost_bound: float | None = None
+    seconds: float = 0.0
+    time_limit_s: float = 60.0
+
+    def as_summary(self) -> dict[str, Any]:
+        """Summary entries (``assignment_*``) for the relocation summary table."""
+        return {
+            "assignment_method": self.method,
+            "assignment_status": self.status,
+            "assignment_mip_gap": self.mip_gap,
+            "assignment_people_bound": self.people_bound,
+            "assignment_cost_bound": self.cost_bound,
+            "assignment_seconds": round(self.seconds, 2),
+            "assignment_time_limit_s": self.time_limit_s,
+        }
 
 
 @dataclass
@@ -67,7 +128,9 @@ class Assignment:
     origins_split
         Origins whose households go to more than one site.
     notes
-        Plain-language messages (capacity shortfalls, unreachable origins).
+        Plain-language messages (capacity shortfalls, unreachable origins, a time limit).
+    solver
+        How the plan was found (optimal, best within the time limit, or greedy).
     """
 
     households: pd.DataFrame
@@ -79,6 +142,7 @@ class Assignment:
     people_unassigned: int
     origins_split: int
     notes: list[str] = field(default_factory=list)
+    solver: SolverReport = field(default_factory=SolverReport)
 
 
 def households_from_counts(
@@ -110,23 +174,141 @@ def households_from_counts(
     return pd.DataFrame(rows, columns=["household_id", "origin_id", "members"])
 
 
-def _solve(c: np.ndarray, a: csr_matrix, lo: np.ndarray, hi: np.ndarray,
-           ub: np.ndarray) -> np.ndarray:
-    res = milp(c, constraints=LinearConstraint(a, lo, hi), integrality=np.ones(c.size),
-               bounds=Bounds(np.zeros(c.size), ub),
-               options={"mip_rel_gap": 0.0, "presolve": True})
-    if res.x is None:  # pragma: no cover - the model is always feasible (x = 0, u = n)
-        msg = f"relocation assignment: the solver failed ({res.message})"
-        raise ValidationError(msg)
-    return np.asarray(np.round(res.x), dtype=np.int64)
+def _solve(c: np.ndarray, a: csr_matrix, lo: np.ndarray, hi: np.ndarray, ub: np.ndarray,
+           *, time_limit: float, gap: float, integral: bool = True) -> Any:
+    """One HiGHS solve; the result (``x`` is ``None`` when no feasible point was found)."""
+    return milp(c, constraints=LinearConstraint(a, lo, hi),
+                integrality=np.ones(c.size) if integral else np.zeros(c.size),
+                bounds=Bounds(np.zeros(c.size), ub),
+                options={"mip_rel_gap": gap, "presolve": True,
+                         "time_limit": max(float(time_limit), 1e-3)})
+
+
+def _greedy(g_size: np.ndarray, g_n: np.ndarray, gi: np.ndarray, si: np.ndarray,
+            cost: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Households largest first, each to its cheapest site with room; counts per pair.
+
+    ``cost`` is the cost per person of each allowed pair ``(gi, si)``. Ties go to the
+    lower pair index, so the plan is deterministic.
+    """
+    left = cap.astype(float).copy()
+    x = np.zeros(gi.size, np.int64)
+    pairs_of: dict[int, np.ndarray] = {}
+    order = np.lexsort((np.arange(gi.size), cost, gi))
+    for g in np.unique(gi):
+        pairs_of[int(g)] = order[gi[order] == g]
+    for g in sorted(pairs_of, key=lambda k: (-int(g_size[k]), float(cost[pairs_of[k][0]]), k)):
+        need = int(g_n[g])
+        for j in pairs_of[g]:
+            if need == 0:
+                break
+            take = min(need, int(left[si[j]] // g_size[g]))
+            if take > 0:
+                x[j] += take
+                left[si[j]] -= take * g_size[g]
+                need -= take
+    return x
+
+
+def _bounds_lp(people_weight: np.ndarray, cost_vec: np.ndarray, a: csr_matrix, lo: np.ndarray,
+               hi: np.ndarray, ub: np.ndarray, placed: float,
+               time_limit: float) -> tuple[float | None, float | None]:
+    """LP-relaxation bounds: most people placeable, least cost of placing ``placed``."""
+    r1 = _solve(-people_weight, a, lo, hi, ub, time_limit=time_limit, gap=0.0, integral=False)
+    people = float(-r1.fun) if r1.status == 0 else None
+    a2 = vstack([a, csr_matrix(people_weight[None, :])]).tocsr()
+    r2 = _solve(cost_vec, a2, np.append(lo, placed), np.append(hi, np.inf), ub,
+                time_limit=time_limit, gap=0.0, integral=False)
+    cost = float(r2.fun) if r2.status == 0 else None
+    return people, cost
+
+
+def _simple_bounds(g_size: np.ndarray, g_n: np.ndarray, gi: np.ndarray, gcost: np.ndarray,
+                   cap: np.ndarray, placed: float) -> tuple[float, float]:
+    """Bounds without a solver: capacities and reach, cheapest people first.
+
+    At most ``min(Σ capacity, people with an offered site)`` people can be placed, and
+    placing ``placed`` people costs at least the sum of the ``placed`` smallest
+    per-person costs (each person at their origin's cheapest offered site).
+    """
+    n_g = g_n.size
+    min_cost = np.full(n_g, np.inf)
+    np.minimum.at(min_cost, gi, gcost)
+    people = (g_n * g_size).astype(float)
+    reach = float(people[np.isfinite(min_cost)].sum())
+    order = np.argsort(min_cost, kind="stable")
+    take = np.minimum(people[order], np.maximum(placed - (np.cumsum(people[order])
+                                                          - people[order]), 0.0))
+    ok = take > 0
+    cost = float((take[ok] * min_cost[order][ok]).sum()) if ok.any() else 0.0
+    return min(float(cap.sum()), reach), cost
+
+
+def _solve_phases(people_weight: np.ndarray, cost_vec: np.ndarray, a: csr_matrix,
+                  lo: np.ndarray, hi: np.ndarray, ub: np.ndarray, *, g_size: np.ndarray,
+                  g_n: np.ndarray, gi: np.ndarray, si: np.ndarray, gcost: np.ndarray,
+                  cap: np.ndarray, time_limit_s: float,
+                  mip_rel_gap: float) -> tuple[np.ndarray, SolverReport]:
+    """Two lexicographic MILP phases within one time limit; greedy when nothing is found."""
+    start = time.perf_counter()
+    r1 = _solve(-people_weight, a, lo, hi, ub, time_limit=time_limit_s, gap=mip_rel_gap)
+    if r1.x is None:
+        x = _greedy(g_size, g_n, gi, si, gcost, cap)
+        n_g = g_n.size
+        sol = np.concatenate([x, g_n - np.bincount(gi, weights=x, minlength=n_g).astype(
+            np.int64)])
+        placed = float(people_weight @ sol)
+        people_b, cost_b = _simple_bounds(g_size, g_n, gi, gcost, cap, placed)
+        lp_people, lp_cost = _bounds_lp(people_weight, cost_vec, a, lo, hi, ub, placed,
+                                        time_limit_s)
+        if lp_people is not None:
+            people_b = min(people_b, lp_people)
+        if lp_cost is not None:
+            cost_b = max(cost_b, lp_cost)
+        return sol, SolverReport("greedy", "greedy", None, people_b, cost_b,
+                                 time.perf_counter() - start, time_limit_s)
+    x1 = np.asarray(np.round(r1.x), dtype=np.int64)
+    best_people = float(people_weight @ x1)
+    optimal1 = r1.status == 0
+    people_bound = best_people if optimal1 else (
+        float(-r1.mip_dual_bound) if getattr(r1, "mip_dual_bound", None) is not None
+        else None)
+    remaining = time_limit_s - (time.perf_counter() - start)
+    if remaining <= 0:
+        gap1 = getattr(r1, "mip_gap", None)
+        return x1, SolverReport("milp", "time_limit",
+                                None if gap1 is None or optimal1 else float(gap1),
+                                people_bound, None, time.perf_counter() - start, time_limit_s)
+    a2 = vstack([a, csr_matrix(people_weight[None, :])]).tocsr()
+    r2 = _solve(cost_vec, a2, np.append(lo, best_people - 0.5), np.append(hi, np.inf), ub,
+                time_limit=remaining, gap=mip_rel_gap)
+    if r2.x is None:  # phase 1's plan is feasible for phase 2: keep it
+        return x1, SolverReport("milp", "time_limit", None, people_bound, None,
+                                time.perf_counter() - start, time_limit_s)
+    x2 = np.asarray(np.round(r2.x), dtype=np.int64)
+    optimal = optimal1 and r2.status == 0
+    gap2 = getattr(r2, "mip_gap", None)
+    gap = float(gap2) if gap2 is not None else None
+    if not optimal1:  # the people count itself is not proven best
+        gap1 = getattr(r1, "mip_gap", None)
+        gap = None if gap1 is None else max(float(gap1), gap or 0.0)
+    cost_bound = getattr(r2, "mip_dual_bound", None)
+    return x2, SolverReport("milp", "optimal" if optimal else "time_limit",
+                            gap if gap is not None else (0.0 if optimal else None),
+                            people_bound,
+                            float(cost_bound) if cost_bound is not None else None,
+                            time.perf_counter() - start, time_limit_s)
 
 
 def assign_households(
     households: pd.DataFrame,
     capacity_people: pd.Series,
     cost_per_person: pd.DataFrame,
+    *,
+    time_limit_s: float = 60.0,
+    mip_rel_gap: float = 0.0,
 ) -> Assignment:
-    """Assign whole households to sites at least total cost (exact MILP).
+    """Assign whole households to sites at least total cost (MILP, within a time limit).
 
     Parameters
     ----------
@@ -137,12 +319,18 @@ def assign_households(
     cost_per_person
         Cost per person of moving from each origin (index) to each site (columns);
         ``inf`` or ``nan`` where the site is not offered to that origin.
+    time_limit_s
+        Wall-clock limit of the solver for both phases together (module docstring).
+    mip_rel_gap
+        Relative gap at which HiGHS may stop (0: prove optimality).
 
     Returns
     -------
     Assignment
-        The optimal plan; households that cannot be placed are listed as unassigned
-        (a :class:`~contigmap.errors.DataQualityWarning` says how many and why).
+        The optimal plan (or the best within the time limit, or a greedy plan:
+        ``Assignment.solver`` says which, with the gap and bounds); households that
+        cannot be placed are listed as unassigned (a
+        :class:`~contigmap.errors.DataQualityWarning` says how many and why).
 
     Raises
     ------
@@ -195,15 +383,14 @@ def assign_households(
     ub = np.concatenate([g_n[gi], g_n]).astype(float)
     people_weight = np.concatenate([g_size[gi].astype(float), np.zeros(n_g)])
     if nx:
-        # phase 1: most people placed
-        x1 = _solve(-people_weight, a, lo, hi, ub)
-        best_people = float(people_weight @ x1)
-        # phase 2: least cost among plans placing that many
+        # phase 1: most people placed; phase 2: least cost among plans placing that many
         cost_vec = np.concatenate([g_size[gi] * gc[gi, si], np.zeros(n_g)])
-        a2 = vstack([a, csr_matrix(people_weight[None, :])]).tocsr()
-        sol = _solve(cost_vec, a2, np.append(lo, best_people - 0.5), np.append(hi, np.inf), ub)
+        sol, solver = _solve_phases(people_weight, cost_vec, a, lo, hi, ub, g_size=g_size,
+                                    g_n=g_n, gi=gi, si=si, gcost=gc[gi, si], cap=cap,
+                                    time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
     else:
         sol = np.concatenate([np.zeros(0, np.int64), g_n])
+        solver = SolverReport(time_limit_s=time_limit_s)
     x = sol[:nx]
 
     # households: fill each group's households in id order, sites in their given order
@@ -248,6 +435,22 @@ def assign_households(
     unassigned["why"] = np.where(unassigned["origin_id"].map(reachable).fillna(False).astype(bool),
                                  "not enough site capacity", "no site within reach")
     notes: list[str] = []
+    if solver.status != "optimal":
+        gap = "unknown" if solver.mip_gap is None else f"{solver.mip_gap:.2%}"
+        what = ("the best plan HiGHS found" if solver.method == "milp" else
+                "a greedy plan (largest households first, cheapest site with room)")
+        bounds = []
+        if solver.people_bound is not None:
+            bounds.append(f"at most {solver.people_bound:,.0f} people can be placed")
+        if solver.cost_bound is not None:
+            bounds.append(f"cost at least {solver.cost_bound:,.0f}")
+        msg = (f"relocation assignment: not solved to optimality within the time limit of "
+               f"{time_limit_s:g} s; using {what} (optimality gap {gap}"
+               f"{'; bounds: ' + ', '.join(bounds) if bounds else ''}); raise "
+               "assignment.time_limit_s in relocation.yaml or in the relocation: section of "
+               "--config for a better plan")
+        notes.append(msg)
+        logger.warning(msg)
     total_people = int(hh["members"].sum())
     placed_people = int(placed["members"].sum())
     if len(left):
@@ -255,7 +458,8 @@ def assign_households(
                f"{len(left)} households ({int(left['members'].sum())} people) from "
                f"{len(unassigned)} origins stay unassigned (site capacity "
                f"{int(cap.sum())} people); they are listed in the plan's unassigned table — "
-               "add receiving sites or raise capacities in relocation.yaml")
+               "add receiving sites or raise capacities (sites: in relocation.yaml or in "
+               "the relocation: section of --config)")
         notes.append(msg)
         logger.warning(msg)
         warnings.warn(msg, DataQualityWarning, stacklevel=2)
@@ -267,4 +471,4 @@ def assign_households(
     return Assignment(households=hh, flows=flows, loads=loads, unassigned=unassigned,
                       total_cost=total_cost, people_assigned=placed_people,
                       people_unassigned=total_people - placed_people, origins_split=split,
-                      notes=notes)
+                      notes=notes, solver=solver)

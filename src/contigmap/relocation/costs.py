@@ -136,10 +136,16 @@ class SiteParams(_Model):
 
 
 class AssignmentParams(_Model):
-    """Cost terms of the household-to-site assignment (section ``assignment``)."""
+    """Cost terms and solver limits of the household-to-site assignment (``assignment``).
+
+    ``time_limit_s`` bounds the MILP's wall time (the best plan found, or a greedy one,
+    is used when it strikes); ``mip_rel_gap`` lets it stop at that relative gap.
+    """
 
     leave_township_penalty_min: NonNegativeFloat = 30.0
     max_travel_time_min: PositiveFloat = 150.0
+    time_limit_s: PositiveFloat = 60.0
+    mip_rel_gap: float = Field(0.0, ge=0, lt=1)
 
 
 class RelocationConfig(_Model):

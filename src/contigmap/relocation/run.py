@@ -172,8 +172,10 @@ def _empty_plan(settlements: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
     un = pd.DataFrame(columns=["origin_id", "households", "people", "why"])
     candidates = candidates.assign(reloc_people_assigned=0, reloc_people_unassigned=0,
                                    reloc_site_ids="")
+    summary = _summary(candidates, sites, plan, un)
+    summary.update({"assignment_method": "none", "assignment_status": "not run"})
     return RelocationPlan(settlements, candidates, sites, plan, hh, un, _empty_flows(crs),
-                          suitability, _summary(candidates, sites, plan, un), notes)
+                          suitability, summary, notes)
 
 
 def _summary(candidates: pd.DataFrame, sites: pd.DataFrame, plan: pd.DataFrame,
@@ -253,8 +255,8 @@ def relocation_plan(
     notes: list[str] = []
     if candidates.empty:
         msg = (f"relocation: the thresholds select no settlement out of {len(settlements)}; "
-               "the plan is empty (lower the `candidates:` thresholds in relocation.yaml to "
-               "select some)")
+               "the plan is empty (lower the `candidates:` thresholds in relocation.yaml, or "
+               "in the relocation: section of --config, to select some)")
         notes.append(msg)
         logger.warning(msg)
         warnings.warn(msg, DataQualityWarning, stacklevel=2)
@@ -277,7 +279,9 @@ def relocation_plan(
     households = households_from_counts(movers["reloc_unit_id"], movers["pop"],
                                         movers["households"] if "households" in movers
                                         else [np.nan] * len(movers))
-    result = assign_households(households, sites.set_index("site_id")["capacity_people"], cost)
+    result = assign_households(households, sites.set_index("site_id")["capacity_people"], cost,
+                               time_limit_s=cfg.assignment.time_limit_s,
+                               mip_rel_gap=cfg.assignment.mip_rel_gap)
     notes.extend(result.notes)
     return _assemble(settlements, candidates, sites, surface, result, tt, cfg, notes)
 
@@ -320,14 +324,20 @@ def _assemble(settlements: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
     flows = gpd.GeoDataFrame(
         plan[["origin_id", "origin_name", "site_id", "site_name", "households", "people",
               "travel_time_min"]].copy(), geometry=gpd.GeoSeries(lines, crs=crs), crs=crs)
+    summary = _summary(candidates, sites, plan, un)
+    summary.update(result.solver.as_summary())
     return RelocationPlan(settlements, candidates, sites, plan, result.households, un, flows,
-                          surface, _summary(candidates, sites, plan, un), notes)
+                          surface, summary, notes)
 
 
 def relocation_plan_from_state(
     state: RegionState, config: RelocationConfig | str | Path | dict[str, Any] | None = None
 ) -> RelocationPlan:
-    """Run :func:`relocation_plan` on the result of :func:`contigmap.pipeline.prepare`."""
+    """Run :func:`relocation_plan` on the result of :func:`contigmap.pipeline.prepare`.
+
+    ``config`` defaults to the state's effective relocation settings
+    (``state.settings.relocation``: the packaged file with the ``--config`` overrides).
+    """
     data = state.data
     if data.dem is None or data.services is None:
         msg = ("relocation needs the DEM and the services layer (township seats, schools, "
@@ -337,7 +347,7 @@ def relocation_plan_from_state(
         state.villages, state.hamlets, graph=state.network.graph, services=data.services,
         dem=data.dem, hazards=data.hazards, ecology=data.ecology,
         townships=data.boundaries.get("townships"), area=data.boundaries.get("county"),
-        config=config)
+        config=config if config is not None else state.settings.relocation)
 
 
 def _lonlat_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -33,8 +33,9 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+from pydantic import ValidationError as PydanticValidationError
 
-from contigmap.errors import DataQualityWarning, ValidationError
+from contigmap.errors import ConfigError, DataQualityWarning, ValidationError
 from contigmap.layers import RegionData
 from contigmap.network import RoadGraph, access_measures, attach_points, build_network
 from contigmap.network.speeds import NetworkParams, Season
@@ -107,17 +108,27 @@ def baseline_measures(
     *,
     villages: gpd.GeoDataFrame | None = None,
     params: NetworkParams | None = None,
-    season: Season = "dry",
+    season: Season | None = None,
+    graph: RoadGraph | None = None,
 ) -> Baseline:
-    """Build the baseline graph and its access measures (shared by many scenarios)."""
+    """Build the baseline graph and its access measures (shared by many scenarios).
+
+    ``params`` are the run's effective network settings (defaults when omitted);
+    ``season`` overrides their season; ``graph`` reuses a graph already built with
+    these settings (the pipeline's) instead of building it again.
+    """
     if data.services is None:
         msg = "scenario evaluation needs a services layer (declare services: in region.yaml)"
         raise ValidationError(msg)
-    params = params or NetworkParams()
-    graph = build_network(data.roads, dem=data.dem, params=params)
+    params = params or (graph.params if graph is not None else NetworkParams())
+    season = season or params.season
+    if season != params.season:
+        params = params.layered({"season": season})
+    if graph is None or graph.params.model_dump() != params.model_dump():
+        graph = build_network(data.roads, dem=data.dem, params=params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        m = access_measures(graph, _village_table(data, villages), data.services, season=season)
+        m = access_measures(graph, _village_table(data, villages), data.services)
     return Baseline(graph, m, params, season)
 
 
@@ -158,6 +169,8 @@ def evaluate_scenario(
     baseline
         A baseline from :func:`baseline_measures` (computed with default parameters in
         the dry season when omitted); pass it to compare many scenarios on one baseline.
+        The scenario's network settings are the baseline's with the scenario's
+        ``params:`` and ``season:`` on top (:meth:`Scenario.network_params`).
     villages
         The village table to take ``pop`` / ``poor_pop`` from (the profiled table of the
         pipeline); ``data.villages`` when omitted.
@@ -174,11 +187,16 @@ def evaluate_scenario(
     if baseline is None:
         baseline = baseline_measures(data, villages=villages)
     applied = apply_scenario(data, scenario, costs=costs)
-    graph = build_network(applied.roads, dem=data.dem, params=scenario.params)
+    try:
+        params = scenario.network_params(baseline.params)
+    except PydanticValidationError as err:  # pragma: no cover - params checked on load
+        msg = f"{scenario.source}: params: {err.errors()[0]['msg']}"
+        raise ConfigError(msg) from err
+    season = params.season
+    graph = build_network(applied.roads, dem=data.dem, params=params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        m = access_measures(graph, _village_table(data, villages), data.services,
-                            season=scenario.season)
+        m = access_measures(graph, _village_table(data, villages), data.services)
     b = baseline.villages
     out = gpd.GeoDataFrame(
         b[["village_id", "name", "township_id", "pop", "poor_pop"]].copy()
@@ -204,7 +222,7 @@ def evaluate_scenario(
     out["newly_all_season_2km"] = as1 & ~as0
     out["lost_access"] = (np.isfinite(old_own) & ~np.isfinite(new_own)) | (iso1 & ~iso0)
     out["rainy_unreachable"] = m["rainy_unreachable"].to_numpy(bool)
-    bus = _bus_access(graph, b, applied, scenario.season)
+    bus = _bus_access(graph, b, applied, season)
     out["bus_access_min"] = np.where(np.isfinite(bus), bus, np.nan)
     faster = np.nan_to_num(old_own - new_own, nan=0.0, posinf=np.inf, neginf=-np.inf) >= gain_min
     gains = faster | out["newly_hardened"].to_numpy() | out["newly_all_season_2km"].to_numpy()
@@ -213,7 +231,7 @@ def evaluate_scenario(
     pop = out["pop"].to_numpy(float)
     poor = out["poor_pop"].to_numpy(float)
     summary: dict[str, Any] = {"scenario": scenario.name, "title": scenario.title or scenario.name,
-                               "season": scenario.season, "changes": len(scenario.changes)}
+                               "season": season, "changes": len(scenario.changes)}
     for lim in (30, 60):
         was, now = old_own <= lim, new_own <= lim
         summary[f"pop_newly_within_{lim}min"] = float(pop[now & ~was].sum())

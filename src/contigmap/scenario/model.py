@@ -7,8 +7,8 @@ Example
     name: pave-longtan
     region: huayuan
     description: Pave the earth and gravel village roads of 龙潭镇.
-    season: dry                       # dry | rainy (travel-time season)
-    params: {speed_kmh: {village: {paved: 30}}}   # NetworkParams overrides
+    season: dry                       # dry | rainy (default: the run's season)
+    params: {speed_kmh: {village: {paved: 30}}}   # network settings changed by the scenario
     changes:
       - type: upgrade
         select: {township: ["433124102"], surface: [earth, gravel], road_class: [village]}
@@ -25,6 +25,11 @@ Example
 
 Every key is checked (``extra="forbid"``); an unknown key names the closest valid one,
 and every message names the file and the change (index and type).
+
+``params:`` takes the same keys as the region manifest's ``network:`` section (one
+model, :class:`~contigmap.network.speeds.NetworkParams`); they apply on top of the run's
+effective network settings (defaults → region → ``--config``), see
+:meth:`Scenario.network_params`.
 """
 
 from __future__ import annotations
@@ -211,7 +216,7 @@ class _Top(_Strict):
     region: str | None = None
     title: str | None = None
     description: str = ""
-    season: Season = "dry"
+    season: Season | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     changes: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -226,9 +231,10 @@ class Scenario(_Strict):
     region
         The region the scenario was written for (checked against the region's name).
     season
-        Travel-time season.
+        Travel-time season (``None``: the run's season).
     params
-        Network parameters (the defaults with the file's overrides).
+        The network settings the scenario changes (only the keys it sets count:
+        :meth:`network_params` applies them over the run's settings).
     changes
         The changes, in file order.
     source
@@ -239,10 +245,21 @@ class Scenario(_Strict):
     region: str | None = None
     title: str | None = None
     description: str = ""
-    season: Season = "dry"
+    season: Season | None = None
     params: NetworkParams = NetworkParams()
     changes: tuple[Change, ...] = ()
     source: str = "<scenario>"
+
+    def network_params(self, base: NetworkParams | None = None) -> NetworkParams:
+        """Return the scenario's network settings: ``base`` with ``params:`` and ``season:``.
+
+        ``base`` is the run's effective settings (the defaults when omitted).
+        """
+        base = base or NetworkParams()
+        over = self.params.overrides()
+        if self.season is not None:
+            over["season"] = self.season
+        return base.layered(over)
 
     def where(self, index: int) -> str:
         """Return ``file: change i (type)`` for messages."""
