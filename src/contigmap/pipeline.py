@@ -158,6 +158,9 @@ class RegionState:
         The relocation plan (``None`` before it ran).
     scenarios
         Road scenarios evaluated against this state's baseline.
+    indicators
+        Headline indicators per township and for the county
+        (:func:`contigmap.indicators.headline_indicators`), which every output reads.
     """
 
     data: RegionData
@@ -167,6 +170,7 @@ class RegionState:
     priorities: PriorityResults | None = None
     relocation: RelocationPlan | None = None
     scenarios: list[ScenarioResult] = field(default_factory=list)
+    indicators: pd.DataFrame | None = None
 
 
 def _services_with_townships(data: RegionData) -> RegionData:
@@ -198,10 +202,14 @@ def _services_with_townships(data: RegionData) -> RegionData:
 def profile_stage(data: RegionData) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """Overlay stage: terrain, hazards, ecology, infrastructure distances and poverty.
 
+    Households and poor people come from the right source
+    (:func:`contigmap.poverty.apply_poverty_sources`: villages layer, else a complete
+    registry, else ``pop / household_size``; a sample registry gives rates only).
     Hamlets inherit their village's poverty incidence (the registry is kept by
     administrative village).
     """
     from contigmap.overlay import village_profile
+    from contigmap.poverty import apply_hamlet_households, apply_poverty_sources, household_size
 
     villages, hamlets = village_profile(
         _village_table(data),
@@ -214,12 +222,15 @@ def profile_stage(data: RegionData) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame 
         households=data.households,
         hamlets=data.hamlets,
     )
-    if "households" not in villages.columns and "households_registry" in villages.columns:
-        logger.info("villages: no households column; using the registry's household counts")
-        villages["households"] = villages["households_registry"]
+    size, _ = household_size(data.config)
+    spec = data.config.layers.households
+    villages = apply_poverty_sources(villages, registry=data.households is not None,
+                                     complete=spec.complete if spec is not None else None,
+                                     size=size)
+    if hamlets is not None:
+        hamlets = apply_hamlet_households(hamlets, size=size)
     if hamlets is not None and "poverty_incidence" in villages:
         incidence = villages.set_index("village_id")["poverty_incidence"]
-        hamlets = hamlets.copy()
         hamlets["poverty_incidence"] = hamlets["village_id"].map(incidence).to_numpy()
     return villages, hamlets
 
@@ -280,6 +291,16 @@ def _feasible_interventions(state: RegionState) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _indicators(data: RegionData, villages: gpd.GeoDataFrame,
+                net: NetworkOutputs) -> pd.DataFrame:
+    """Compute the headline indicators, once, from the village table and network summaries."""
+    from contigmap.indicators import headline_indicators
+
+    return headline_indicators(villages, township_access=net.township_summary,
+                               county_access=net.county_summary,
+                               county_name=data.config.title or data.config.name)
+
+
 def priority_stage(state: RegionState, config: PriorityConfig | None = None) -> RegionState:
     """Priority stage: rank roads, water, power and broadband; join the columns back.
 
@@ -310,8 +331,7 @@ def priority_stage(state: RegionState, config: PriorityConfig | None = None) -> 
             hamlets = hamlets.join(joined, on=key)
         elif iv != "broadband":
             villages = villages.join(joined, on=key)
-    return RegionState(data=data, villages=villages, hamlets=hamlets, network=state.network,
-                       priorities=results)
+    return replace(state, villages=villages, hamlets=hamlets, priorities=results)
 
 
 def prepare(
@@ -361,7 +381,8 @@ def prepare(
         villages, hamlets = profile_stage(data)
     with timer.stage("network"):
         villages, hamlets, net = network_stage(data, villages, hamlets, season=season)
-    state = RegionState(data=data, villages=villages, hamlets=hamlets, network=net)
+    state = RegionState(data=data, villages=villages, hamlets=hamlets, network=net,
+                        indicators=_indicators(data, villages, net))
     if priorities:
         from contigmap.priority import load_priority_config
 
@@ -445,10 +466,14 @@ def run(
     if priority_config:
         inputs.append(Path(priority_config))
     parameters["scenarios"] = [r.scenario.name for r in state.scenarios]
+    parameters["poverty_sources"] = _poverty_sources(state)
 
     with staged_dir(out_dir) as stage:
         with timer.stage("write"):
             written = _write_tables(villages, hamlets, stage)
+            if state.indicators is not None:
+                written["indicators_csv"] = write_table(state.indicators,
+                                                        stage / "indicators.csv")
             written.update(_write_network_tables(net, stage))
             if state.priorities is not None:
                 from contigmap.priority.run import write_priority_tables
@@ -533,14 +558,14 @@ def _map_layers(state: RegionState) -> list[MapLayer]:
 
 def _map_facts(state: RegionState) -> list[tuple[str, str]]:
     """Headline figures for the map's key-figures panel."""
-    v, net = state.villages, state.network
+    v = state.villages
     facts: list[tuple[str, str]] = []
-    if "poor_pop" in v and "pop_registry" in v and v["pop_registry"].sum() > 0:
+    county = _county(state)
+    if county is not None and _known(county.get("poverty_incidence")):
         facts.append(("贫困发生率 poverty incidence",
-                      f"{v['poor_pop'].sum() / v['pop_registry'].sum():.1%} "
-                      f"({v['poor_pop'].sum():,.0f} poor people)"))
-    if net.county_summary is not None and len(net.county_summary):
-        county = net.county_summary.iloc[0]
+                      f"{county['poverty_incidence']:.1%} "
+                      f"({county['poor_pop']:,.0f} poor people{_estimate_note(county)})"))
+    if county is not None and _known(county.get("rai")):
         facts.append(("农村通达指数 Rural Access Index", f"{county['rai']:.1%}"))
         facts.append(("未通硬化路到乡镇的村 villages without a hardened road to the township",
                       f"{int(county['villages_without_hardened_road'])} / {len(v)}"))
@@ -556,6 +581,30 @@ def _map_facts(state: RegionState) -> list[tuple[str, str]]:
         facts.append(("建议搬迁 people to relocate",
                       f"{r.get('people_to_relocate', 0):,.0f} → {r.get('sites_used', 0)} sites"))
     return facts
+
+
+def _county(state: RegionState) -> pd.Series | None:
+    """Return the county row of the state's headline indicators."""
+    from contigmap.indicators import county_indicators
+
+    return None if state.indicators is None else county_indicators(state.indicators)
+
+
+def _known(value: Any) -> bool:
+    return value is not None and bool(np.isfinite(float(value)))
+
+
+def _estimate_note(county: pd.Series) -> str:
+    from contigmap.indicators import is_estimate
+
+    return ", estimated from a registry sample 抽样估算" if is_estimate(county) else ""
+
+
+def _poverty_sources(state: RegionState) -> dict[str, Any]:
+    """Where households and poor people came from, with villages per source."""
+    from contigmap.poverty import poverty_sources
+
+    return poverty_sources(state.villages, state.data.config)
 
 
 def _render(state: RegionState, path: Path, *, offline: bool, basemap: Basemap = "none",
@@ -595,10 +644,14 @@ def _report(state: RegionState, stage: Path) -> dict[str, Path]:
         source_note=config.source_note or "",
     )
     interventions = state.priorities.tables if state.priorities is not None else None
+    from contigmap.poverty import poverty_source_lines
+
     report = write_county_report(
-        stage, villages=state.villages, region_title=title, facts=region_facts(data),
+        stage, villages=state.villages, region_title=title,
+        facts=region_facts(data, indicators=state.indicators),
         interventions=interventions, static_maps=maps, illustrative=config.illustrative,
-        source_note=config.source_note or "",
+        source_note=config.source_note or "", indicators=state.indicators,
+        source_lines=poverty_source_lines(_poverty_sources(state)),
     )
     written = {f"png_{key}": path for key, path in maps.items()}
     written.update({f"report_{key}": path for key, path in report.items()})
@@ -606,15 +659,20 @@ def _report(state: RegionState, stage: Path) -> dict[str, Path]:
 
 
 def _summary(state: RegionState) -> dict[str, Any]:
-    villages, net = state.villages, state.network
+    villages = state.villages
     summary: dict[str, Any] = {"villages": len(villages)}
-    if "pop" in villages:
-        summary["people"] = int(villages["pop"].sum())
-    if "poor_pop" in villages and "pop_registry" in villages:
-        total = float(villages["pop_registry"].sum())
-        summary["poverty_incidence"] = float(villages["poor_pop"].sum()) / total if total else None
-    if net.county_summary is not None and len(net.county_summary):
-        county = net.county_summary.iloc[0]
+    county = _county(state)
+    if county is not None and _known(county.get("pop")):
+        summary["people"] = int(county["pop"])
+    if county is not None and _known(county.get("poverty_incidence")):
+        summary["poverty_incidence"] = float(county["poverty_incidence"])
+        summary["poor_people"] = (f"{county['poor_pop']:,.0f}{_estimate_note(county)}")
+    sources = _poverty_sources(state)
+    summary["poverty_sources"] = "; ".join(
+        f"{what} from " + ", ".join(f"{k} {n}" for k, n in sources[col].items())
+        for what, col in (("households", "households_source"), ("poor", "poor_pop_source"))
+        if sources[col])
+    if county is not None and _known(county.get("rai")):
         summary["rural_access_index"] = float(county["rai"])
         summary["no_hardened_road"] = int(county["villages_without_hardened_road"])
     if "tt_own_township_seat_min" in villages:
