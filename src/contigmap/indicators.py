@@ -69,8 +69,6 @@ _SRC = "indicators"
 register_columns([
     ColumnInfo("level", "township or county (indicators.csv)", "统计层级（乡镇/县）", "", _SRC),
     ColumnInfo("villages", "villages in the area (indicators.csv)", "村数", "villages", _SRC),
-    ColumnInfo("poor_pop_source", "poor_pop_source values of the area's villages, joined by "
-               "+ (registry_sample_estimate: an estimate)", "贫困人口来源", "", _SRC),
 ])
 
 _SAMPLE = "registry_sample_estimate"

@@ -125,7 +125,8 @@ register_columns(
                    "贫困人口（见来源列；抽样登记时为估算值）", "people", _SRC_V),
         ColumnInfo("poor_pop_source", "where poor_pop comes from: villages_layer, "
                    "registry_complete, registry_sample_estimate (pop × sample incidence), "
-                   "none (no data)", "贫困人口来源", "", _SRC_V),
+                   "none (no data); in indicators.csv the area's sources joined by +",
+                   "贫困人口来源", "", _SRC_V),
         ColumnInfo("poor_households", "poor households, from the same source as poor_pop "
                    "(sample: households × the sample's share of poor households, an estimate)",
                    "贫困户数（抽样登记时为估算值）", "households", _SRC_V),
