@@ -162,7 +162,9 @@ def headline_indicators(
     elif county_access is not None and len(county_access) > 1:
         logger.info("indicators: %d counties in the access summary; no county access figures",
                     len(county_access))
-    for col in ("pop", "households", "poor_pop", "pop_basis"):
+    for col in ("pop", "households", "poor_pop", "pop_basis", "villages_without_hardened_road"):
+        if col not in out.columns:
+            continue
         values = out[col].to_numpy(dtype=float)
         if np.isfinite(values).all() and (values == np.round(values)).all():
             out[col] = values.astype(np.int64)

@@ -688,5 +688,6 @@ def poverty_source_lines(sources: dict[str, Any]) -> list[str]:
         f"贫困人口来源 poor people from (villages): {listed(sources['poor_pop_source'])}",
     ]
     if sources.get("registry") is not None:
-        lines.append(f"建档立卡登记 registry: {sources['registry']} ({sources['registry_why']})")
+        lines.append(f"建档立卡登记 registry used as {sources['registry']}: "
+                     f"{sources['registry_why']}")
     return lines
