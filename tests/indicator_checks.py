@@ -71,7 +71,7 @@ def check_every_output(out_dir: Path, summary: dict[str, Any], v: pd.DataFrame) 
     t_rows = ind[ind["level"] == "township"].set_index("township_id")
     assert sorted(t_rows.index) == sorted(towns.index)
     for tid, row in towns.iterrows():
-        got = t_rows.loc[tid]
+        got = t_rows.loc[str(tid)]
         assert got["villages"] == row["villages"]
         assert got["pop"] == row["pop"]
         assert got["poor_pop"] == pytest.approx(row["poor"], abs=1e-6)
@@ -94,9 +94,9 @@ def check_every_output(out_dir: Path, summary: dict[str, Any], v: pd.DataFrame) 
                               f"{row['incidence']:.1%}"], tid
     # the county report, HTML: the same township cells
     page = (out_dir / "report.html").read_text(encoding="utf-8")
-    for row in towns.itertuples():
-        assert (f'<td class="num">{row.poor:,.0f}</td><td class="num">'
-                f"{row.incidence:.1%}</td>") in page
+    for poor, rate in zip(towns["poor"], towns["incidence"], strict=True):
+        assert (f'<td class="num">{poor:,.0f}</td><td class="num">'
+                f"{rate:.1%}</td>") in page
     # the map's key-figures panel
     html = (out_dir / "map.html").read_text(encoding="utf-8")
     assert (f"<th>贫困发生率 poverty incidence</th><td>{county['incidence']:.1%} "

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from contigmap.columns import ColumnInfo, column_dictionary, describe_column, register_columns
+from contigmap.columns import column_dictionary, describe_column, register_columns
 from contigmap.errors import ValidationError
 from contigmap.overlay import INFRASTRUCTURE_COLUMNS
 from contigmap.poverty import POVERTY_COLUMNS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -160,7 +161,8 @@ def test_indicators_by_plain_groupby() -> None:
 
 
 @pytest.mark.slow
-def test_sample_registry_run_every_output_agrees(seated_region: TinyRegion, tmp_path) -> None:
+def test_sample_registry_run_every_output_agrees(seated_region: TinyRegion,
+                                                 tmp_path: Path) -> None:
     """The tiny region's registry (28 people in villages of 1,000) is a sample."""
     from contigmap.pipeline import run
 

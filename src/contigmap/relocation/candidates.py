@@ -358,7 +358,8 @@ def candidate_table(
         One row per unit (all units, candidates flagged by ``reloc_candidate``), with
         ``reloc_unit``, ``reloc_unit_id``, ``village_id``, ``township_id``, ``name``,
         ``pop``, ``households`` (with ``households_source``), the reason columns of
-        :func:`score_settlements`, the costs and ``reloc_decision`` (``relocate`` / ``stay``; empty for non-candidates).
+        :func:`score_settlements`, the costs and ``reloc_decision`` (``relocate`` /
+        ``stay``; empty for non-candidates).
     """
     v_cost, h_cost = in_place_costs(villages, hamlets)
     v_scores = score_settlements(villages, "village", params,
