@@ -77,6 +77,20 @@ def test_demo_outputs(demo_run: RunResult) -> None:
 def _hashes(out: Path) -> dict[str, str]:
     return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(out.rglob("*")) if p.is_file()}
+def test_demo_headline_figures_agree_everywhere(demo_run: RunResult) -> None:
+    from tests.indicator_checks import check_every_output, expected_villages
+
+    out = demo_run.out_dir
+    v = expected_villages(out / "villages.csv", DEMO.parent / "households.csv", sample=False,
+                          village_col="village_code")
+    check_every_output(out, demo_run.summary, v)
+    villages = pd.read_csv(out / "villages.csv", encoding="utf-8-sig")
+    assert set(villages["households_source"]) == {"villages_layer"}
+    assert set(villages["poor_pop_source"]) == {"registry_complete"}
+    manifest = json.loads((out / "run_manifest.json").read_text(encoding="utf-8"))
+    sources = manifest["parameters"]["poverty_sources"]
+    assert sources["households_source"] == {"villages_layer": 228}
+    assert sources["registry"] == "complete" and sources["household_size"] == 3.38
 
 
 def test_demo_is_reproducible(demo_run: RunResult, tmp_path: Path) -> None:

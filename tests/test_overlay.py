@@ -110,7 +110,7 @@ def test_village_profile_end_to_end() -> None:
     assert table["elev_mean_m"].tolist() == pytest.approx([45, 245])
     assert table["relief_m"].tolist() == pytest.approx([90, 90])
     assert table["elevation_m"].iloc[0] == pytest.approx(55)
-    assert table["poor_pop"].tolist() == [4, 3]
+    assert table["poor_pop_registry"].tolist() == [4, 3]
     assert table["poverty_incidence"].tolist() == pytest.approx([4 / 6, 1.0])
     assert table["main_causes"].tolist() == ["因病 100%", "缺水 100%"]
     assert htable is not None
@@ -143,7 +143,7 @@ def test_demo_region_profile_is_plausible() -> None:
     assert (table.filter(like="dist_") >= 0).all().all()
     # 十八洞村's real 2013 figures: 939 people, 533 poor
     sbd = table[table["name"] == "十八洞村"].iloc[0]
-    assert (sbd["pop_registry"], sbd["poor_pop"]) == (939, 533)
+    assert (sbd["pop_registry"], sbd["poor_pop_registry"]) == (939, 533)
 
 
 def test_weighted_shares_by_hand() -> None:

@@ -36,7 +36,7 @@ def test_profile_by_hand() -> None:
 
     a = out.loc[A]
     assert a["households_registry"] == 6 and a["pop_registry"] == 18
-    assert a["poor_households"] == 4 and a["poor_pop"] == 4 + 5 + 1 + 3
+    assert a["poor_households_registry"] == 4 and a["poor_pop_registry"] == 4 + 5 + 1 + 3
     assert a["poverty_incidence"] == pytest.approx(13 / 18)
     assert a["income_pp_mean_yuan"] == pytest.approx(61000 / 18)
     # 18 people sorted: 1500 x5, 2000 x4, 2500, 3000 x3, ... -> people 9 and 10: 2000, 2500
@@ -47,7 +47,7 @@ def test_profile_by_hand() -> None:
     assert a["main_causes"] == "因病 50%、缺资金 25%、其他 25%"
 
     b = out.loc[B]
-    assert (b["households_registry"], b["pop_registry"], b["poor_pop"]) == (3, 12, 4)
+    assert (b["households_registry"], b["pop_registry"], b["poor_pop_registry"]) == (3, 12, 4)
     assert b["poverty_incidence"] == pytest.approx(1 / 3)
     assert b["income_pp_mean_yuan"] == pytest.approx(51200 / 12)
     assert b["income_pp_median_yuan"] == pytest.approx(5000)
@@ -55,7 +55,7 @@ def test_profile_by_hand() -> None:
     assert b["main_causes"] == "因残 100%"
 
     c = out.loc[C]
-    assert c["households_registry"] == 0 and c["poor_pop"] == 0
+    assert c["households_registry"] == 0 and c["poor_pop_registry"] == 0
     assert np.isnan(c["poverty_incidence"])
     # shares sum to one where there are poor households
     np.testing.assert_allclose(out.loc[[A, B], list(CAUSE_COLUMNS)].sum(axis=1), 1.0)
@@ -105,4 +105,4 @@ def test_merge_alias_for_pipeline() -> None:
     with pytest.warns(DataQualityWarning):
         prof = village_poverty_profile(registry(), villages["village_id"])
     merged = villages.merge(prof, on="village_id", how="left")
-    assert merged["poor_pop"].tolist() == [13, 4]
+    assert merged["poor_pop_registry"].tolist() == [13, 4]

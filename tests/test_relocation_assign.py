@@ -149,7 +149,10 @@ def test_households_from_counts_split_evenly() -> None:
     out = households_from_counts(["x", "y", "z"], [10, 0, 7], [3, 1, 0])
     assert out[out["origin_id"] == "x"]["members"].tolist() == [4, 3, 3]
     assert "y" not in set(out["origin_id"])
-    assert out[out["origin_id"] == "z"]["members"].tolist() == [4, 3]  # 7 people, ⌈7/4⌉ = 2
+    # no count: round(7 / 2.62) = 3 households (the national census household size)
+    assert out[out["origin_id"] == "z"]["members"].tolist() == [3, 2, 2]
+    again = households_from_counts(["z"], [7], [np.nan], household_size=3.5)
+    assert again["members"].tolist() == [4, 3]  # round(7 / 3.5) = 2
     assert out["household_id"].is_unique
 
 

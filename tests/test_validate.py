@@ -295,9 +295,27 @@ def test_region_facts_by_hand(tiny_region: TinyRegion) -> None:
         {"paved": 10.0, "gravel": 3.0, "earth": 2.0}
     )
     assert facts["road_density_km_per_km2"] == pytest.approx(15.0 / 80.0)
-    assert facts["households"] == 6
+    # the registry (21 people in villages of 400) is a sample: it gives rates, not counts;
+    # households are pop / 2.62 (national census default): 38 + 76 + 115 + 153
+    assert facts["registry_households"] == 6
+    assert facts["households"] == 382
+    # poor people = pop x sample incidence: 100 x 9/12 + 300 x 1/9, over 100 + 300 people
+    assert facts["poor_pop"] == 108
+    assert facts["poverty_incidence"] == pytest.approx((75 + 100 / 3) / 400)
+    assert facts["poor_pop_source"] == "registry_sample_estimate"
+
+
+def test_region_facts_complete_registry(tiny_region: TinyRegion) -> None:
+    text = tiny_region.path.read_text(encoding="utf-8")
+    text = text.replace("households: {path: households.csv, id: household_id}",
+                        "households: {path: households.csv, id: household_id, complete: true}")
+    tiny_region.path.write_text(text + "household_size: 4\n", encoding="utf-8")
+    facts = region_facts(load_region_layers(load_region(tiny_region.path)))
+    # counts from the registry where it has households (3 + 3), else pop / 4 (50 + 100)
+    assert facts["households"] == 3 + 50 + 3 + 100
     assert facts["poor_pop"] == 10  # 4 + 5 + 1
-    assert facts["poverty_incidence"] == pytest.approx(10 / 21)
+    assert facts["poverty_incidence"] == pytest.approx(10 / 21)  # over registry people
+    assert facts["poor_pop_source"] == "registry_complete"
 
 
 def test_validation_report_text(tiny_region: TinyRegion) -> None:
@@ -309,7 +327,7 @@ def test_validation_report_text(tiny_region: TinyRegion) -> None:
         assert name in text
     assert "area: 80.0 km²" in text
     assert "density 0.19 km/km²" in text
-    assert "poverty incidence: 47.6%" in text
+    assert "poverty incidence: 27.1% (108 poor people, estimated from a registry sample" in text
     assert "result: OK" in text
     # columns line up: every table row starts the 'file' column at the same display width
     from contigmap.validate import _width

@@ -60,6 +60,7 @@ STAGE_MODULES: list[str] = [
     "contigmap.terrain",
     "contigmap.overlay",
     "contigmap.poverty",
+    "contigmap.indicators",
     "contigmap.network.columns",
     "contigmap.priority.run",
     "contigmap.relocation.candidates",

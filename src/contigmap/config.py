@@ -91,6 +91,7 @@ __all__ = [
     "LayerSpec",
     "LayersConfig",
     "RegionConfig",
+    "RegistrySpec",
     "SheetSpec",
     "layer_paths",
     "load_region",
@@ -233,6 +234,24 @@ class LayerSpec(_Strict):
         return value
 
 
+class RegistrySpec(LayerSpec):
+    """The household registry layer (``households``): a :class:`LayerSpec` plus its coverage.
+
+    Attributes
+    ----------
+    complete
+        ``true`` when the registry lists every household of the villages it covers, so
+        its counts of households and poor people are used as counts; ``false`` when it
+        is a sample, which gives rates only (poverty incidence, cause shares, income):
+        poor people are then estimated as village ``pop`` × sample incidence and
+        household counts come from the villages layer or ``pop / household_size``. Left
+        out, the registry is treated as a sample (with a warning) when its people are
+        fewer than half the ``pop`` of the villages it covers, else as complete.
+    """
+
+    complete: bool | None = None
+
+
 class LayersConfig(_Strict):
     """The layers of a region, by role. Only ``villages`` and ``roads`` are required.
 
@@ -254,7 +273,7 @@ class LayersConfig(_Strict):
     infrastructure: dict[
         Literal["power_lines", "substations", "fibre", "towers", "water_sources"], LayerSpec
     ] = Field(default_factory=dict)
-    households: LayerSpec | None = None
+    households: RegistrySpec | None = None
 
 
 class RegionConfig(_Strict):
@@ -281,6 +300,13 @@ class RegionConfig(_Strict):
         surface, ``slope_penalty``, walking speed, ``all_season_surfaces``,
         ``snap_tolerance_m``, ``season``, ...); the defaults where omitted. A
         ``--config`` file's ``network:`` section and a scenario's ``params:`` apply on top.
+    household_size
+        People per household, for villages whose household count is neither in the
+        villages layer nor in a complete registry (``households = pop /
+        household_size``). Default: :data:`contigmap.poverty.NATIONAL_HOUSEHOLD_SIZE`
+        (2020 census, all of China); give the county's own census figure (户规模).
+    household_size_source
+        Where ``household_size`` comes from (printed in the run report and manifest).
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
@@ -290,6 +316,8 @@ class RegionConfig(_Strict):
     source_note: str | None = None
     layers: LayersConfig
     network: NetworkParams | None = None
+    household_size: float | None = Field(default=None, gt=0.0, le=20.0)
+    household_size_source: str | None = None
     base_dir: Path = Field(default=Path(), exclude=True)
 
 

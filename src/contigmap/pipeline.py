@@ -140,6 +140,9 @@ class RegionState:
         Road scenarios evaluated against this state's baseline.
     settings
         The effective settings every stage used (:mod:`contigmap.settings`).
+    indicators
+        Headline indicators per township and for the county
+        (:func:`contigmap.indicators.headline_indicators`), which every output reads.
     """
 
     data: RegionData
@@ -150,6 +153,7 @@ class RegionState:
     relocation: RelocationPlan | None = None
     scenarios: list[ScenarioResult] = field(default_factory=list)
     settings: RunSettings = field(default_factory=RunSettings)
+    indicators: pd.DataFrame | None = None
 
 
 def _services_with_townships(data: RegionData) -> RegionData:
@@ -181,10 +185,14 @@ def _services_with_townships(data: RegionData) -> RegionData:
 def profile_stage(data: RegionData) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """Overlay stage: terrain, hazards, ecology, infrastructure distances and poverty.
 
+    Households and poor people come from the right source
+    (:func:`contigmap.poverty.apply_poverty_sources`: villages layer, else a complete
+    registry, else ``pop / household_size``; a sample registry gives rates only).
     Hamlets inherit their village's poverty incidence (the registry is kept by
     administrative village).
     """
     from contigmap.overlay import village_profile
+    from contigmap.poverty import apply_hamlet_households, apply_poverty_sources, household_size
 
     villages, hamlets = village_profile(
         _village_table(data),
@@ -197,12 +205,15 @@ def profile_stage(data: RegionData) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame 
         households=data.households,
         hamlets=data.hamlets,
     )
-    if "households" not in villages.columns and "households_registry" in villages.columns:
-        logger.info("villages: no households column; using the registry's household counts")
-        villages["households"] = villages["households_registry"]
+    size, _ = household_size(data.config)
+    spec = data.config.layers.households
+    villages = apply_poverty_sources(villages, registry=data.households is not None,
+                                     complete=spec.complete if spec is not None else None,
+                                     size=size)
+    if hamlets is not None:
+        hamlets = apply_hamlet_households(hamlets, size=size)
     if hamlets is not None and "poverty_incidence" in villages:
         incidence = villages.set_index("village_id")["poverty_incidence"]
-        hamlets = hamlets.copy()
         hamlets["poverty_incidence"] = hamlets["village_id"].map(incidence).to_numpy()
     return villages, hamlets
 
@@ -271,6 +282,16 @@ def _feasible_interventions(state: RegionState) -> tuple[str, ...]:
             continue
         out.append(iv)
     return tuple(out)
+
+
+def _indicators(data: RegionData, villages: gpd.GeoDataFrame,
+                net: NetworkOutputs) -> pd.DataFrame:
+    """Compute the headline indicators, once, from the village table and network summaries."""
+    from contigmap.indicators import headline_indicators
+
+    return headline_indicators(villages, township_access=net.township_summary,
+                               county_access=net.county_summary,
+                               county_name=data.config.title or data.config.name)
 
 
 def priority_stage(state: RegionState, config: PriorityConfig | None = None) -> RegionState:
@@ -369,7 +390,7 @@ def prepare(
         villages, hamlets, net = network_stage(data, villages, hamlets,
                                                params=settings.network)
     state = RegionState(data=data, villages=villages, hamlets=hamlets, network=net,
-                        settings=settings)
+                        settings=settings, indicators=_indicators(data, villages, net))
     if priorities:
         with timer.stage("priorities"):
             state = priority_stage(state, settings.priorities)
@@ -478,11 +499,15 @@ def run(
     if config:
         inputs.append(Path(config))
     parameters["scenarios"] = [r.scenario.name for r in state.scenarios]
+    parameters["poverty_sources"] = _poverty_sources(state)
 
     with staged_dir(out_dir, inputs=[Path(region_path), *data.input_paths],
                     side_inputs=side_inputs, force=force) as stage:
         with timer.stage("write"):
             written = _write_tables(villages, hamlets, stage)
+            if state.indicators is not None:
+                written["indicators_csv"] = write_table(state.indicators,
+                                                        stage / "indicators.csv")
             written.update(_write_network_tables(net, stage))
             if state.priorities is not None:
                 from contigmap.priority.run import write_priority_tables
@@ -577,16 +602,16 @@ def _map_layers(state: RegionState) -> list[MapLayer]:
 
 def _map_facts(state: RegionState) -> list[tuple[str, str]]:
     """Headline figures for the map's key-figures panel."""
-    v, net = state.villages, state.network
+    v = state.villages
     facts: list[tuple[str, str]] = []
-    if "poor_pop" in v and "pop_registry" in v and v["pop_registry"].sum() > 0:
+    county = _county(state)
+    if county is not None and _known(county.get("poverty_incidence")):
         facts.append(("贫困发生率 poverty incidence",
-                      f"{v['poor_pop'].sum() / v['pop_registry'].sum():.1%} "
-                      f"({v['poor_pop'].sum():,.0f} poor people)"))
-    if net.county_summary is not None and len(net.county_summary):
-        county = net.county_summary.iloc[0]
+                      f"{county['poverty_incidence']:.1%} "
+                      f"({county['poor_pop']:,.0f} poor people{_estimate_note(county)})"))
+    if county is not None and _known(county.get("rai")):
         facts.append(("农村通达指数 Rural Access Index",
-                      f"{county['rai']:.1%} ({county.get('rai_definition', '')})"))
+                      f"{county['rai']:.1%} ({_rai_definition(state)})"))
         facts.append(("未通硬化路到乡镇的村 villages without a hardened road to the township",
                       f"{int(county['villages_without_hardened_road'])} / {len(v)}"))
         facts.append(("60分钟内到乡镇驻地的人口 people within 60 min of the seat",
@@ -601,6 +626,38 @@ def _map_facts(state: RegionState) -> list[tuple[str, str]]:
         facts.append(("建议搬迁 people to relocate",
                       f"{r.get('people_to_relocate', 0):,.0f} → {r.get('sites_used', 0)} sites"))
     return facts
+
+
+def _county(state: RegionState) -> pd.Series | None:
+    """Return the county row of the state's headline indicators."""
+    from contigmap.indicators import county_indicators
+
+    return None if state.indicators is None else county_indicators(state.indicators)
+
+
+def _rai_definition(state: RegionState) -> str:
+    """Say which roads count as all-season for the Rural Access Index of this run."""
+    summary = state.network.county_summary
+    if summary is not None and "rai_definition" in summary and len(summary):
+        return str(summary["rai_definition"].iloc[0])
+    return state.settings.network.rai_definition()
+
+
+def _known(value: Any) -> bool:
+    return value is not None and bool(np.isfinite(float(value)))
+
+
+def _estimate_note(county: pd.Series) -> str:
+    from contigmap.indicators import is_estimate
+
+    return ", estimated from a registry sample 抽样估算" if is_estimate(county) else ""
+
+
+def _poverty_sources(state: RegionState) -> dict[str, Any]:
+    """Where households and poor people came from, with villages per source."""
+    from contigmap.poverty import poverty_sources
+
+    return poverty_sources(state.villages, state.data.config)
 
 
 def _render(state: RegionState, path: Path, *, offline: bool, basemap: Basemap = "none",
@@ -640,15 +697,17 @@ def _report(state: RegionState, stage: Path) -> dict[str, Path]:
         source_note=config.source_note or "",
     )
     interventions = state.priorities.tables if state.priorities is not None else None
-    facts = region_facts(data)
-    county = state.network.county_summary
-    if county is not None and len(county) and "rai" in county:
-        facts["rural_access_index"] = (f"{float(county['rai'].iloc[0]):.1%} "
-                                       f"({county['rai_definition'].iloc[0]})")
+    from contigmap.poverty import poverty_source_lines
+
+    facts = region_facts(data, indicators=state.indicators)
+    county = _county(state)
+    if county is not None and _known(county.get("rai")):
+        facts["rural_access_index"] = f"{county['rai']:.1%} ({_rai_definition(state)})"
     report = write_county_report(
         stage, villages=state.villages, region_title=title, facts=facts,
         interventions=interventions, static_maps=maps, illustrative=config.illustrative,
-        source_note=config.source_note or "",
+        source_note=config.source_note or "", indicators=state.indicators,
+        source_lines=poverty_source_lines(_poverty_sources(state)),
     )
     written = {f"png_{key}": path for key, path in maps.items()}
     written.update({f"report_{key}": path for key, path in report.items()})
@@ -656,15 +715,20 @@ def _report(state: RegionState, stage: Path) -> dict[str, Path]:
 
 
 def _summary(state: RegionState) -> dict[str, Any]:
-    villages, net = state.villages, state.network
+    villages = state.villages
     summary: dict[str, Any] = {"villages": len(villages)}
-    if "pop" in villages:
-        summary["people"] = int(villages["pop"].sum())
-    if "poor_pop" in villages and "pop_registry" in villages:
-        total = float(villages["pop_registry"].sum())
-        summary["poverty_incidence"] = float(villages["poor_pop"].sum()) / total if total else None
-    if net.county_summary is not None and len(net.county_summary):
-        county = net.county_summary.iloc[0]
+    county = _county(state)
+    if county is not None and _known(county.get("pop")):
+        summary["people"] = int(county["pop"])
+    if county is not None and _known(county.get("poverty_incidence")):
+        summary["poverty_incidence"] = float(county["poverty_incidence"])
+        summary["poor_people"] = (f"{county['poor_pop']:,.0f}{_estimate_note(county)}")
+    sources = _poverty_sources(state)
+    summary["poverty_sources"] = "; ".join(
+        f"{what} from " + ", ".join(f"{k} {n}" for k, n in sources[col].items())
+        for what, col in (("households", "households_source"), ("poor", "poor_pop_source"))
+        if sources[col])
+    if county is not None and _known(county.get("rai")):
         summary["rural_access_index"] = float(county["rai"])
         summary["no_hardened_road"] = int(county["villages_without_hardened_road"])
     if "tt_own_township_seat_min" in villages:

@@ -16,7 +16,9 @@ register_columns([
     ColumnInfo("township_name", "township name", "乡镇名称", "", "boundaries.townships / input"),
     ColumnInfo("kind", "village (村) or urban community (社区)", "类型", "", _SRC),
     ColumnInfo("pop", "resident population", "人口", "people", _SRC),
-    ColumnInfo("households", "resident households", "户数", "households", _SRC),
+    ColumnInfo("households", "households: from the villages (hamlets) layer, else a complete "
+               "registry, else pop / household_size; see households_source",
+               "户数（来源见户数来源列）", "households", "villages, households / poverty"),
     ColumnInfo("hamlet_id", "natural village (自然村) id", "自然村编号", "", "hamlets / input"),
     ColumnInfo("lon", "longitude (WGS84) of the settlement point, in CSV tables", "经度",
                "deg", "output"),

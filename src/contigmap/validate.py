@@ -492,8 +492,50 @@ def check_raster(
 # --------------------------------------------------------------------------- facts
 
 
-def region_facts(data: RegionData) -> dict[str, Any]:
+def _poverty_indicators(data: RegionData) -> pd.DataFrame:
+    """Headline indicators of the region's people and poor people, before any stage ran.
+
+    The same steps as the pipeline (:func:`contigmap.poverty.poverty_profile`, then
+    :func:`contigmap.poverty.apply_poverty_sources`, then
+    :func:`contigmap.indicators.headline_indicators`), on the attribute tables only.
+    """
+    from contigmap.indicators import headline_indicators
+    from contigmap.poverty import apply_poverty_sources, household_size, poverty_profile
+
+    table = pd.DataFrame(data.villages.drop(columns=data.villages.geometry.name))
+    hh = data.households
+    registry = hh is not None and {"household_id", "village_id", "members", "poor"} <= set(hh)
+    if registry and hh is not None and "village_id" in table:
+        ids = table["village_id"].astype(str)
+        with warnings.catch_warnings():  # the layer checks report these problems
+            warnings.simplefilter("ignore", DataQualityWarning)
+            try:
+                prof = poverty_profile(hh, village_ids=ids)
+            except ValidationError:
+                prof = None
+        if prof is not None:
+            prof = prof.reindex(ids.to_numpy())
+            for col in prof.columns:
+                table[col] = prof[col].to_numpy()
+        registry = prof is not None
+    spec = data.config.layers.households
+    size, _ = household_size(data.config)
+    table = apply_poverty_sources(table, registry=registry, size=size,
+                                  complete=spec.complete if spec is not None else None)
+    return headline_indicators(table)
+
+
+def region_facts(data: RegionData, *, indicators: pd.DataFrame | None = None) -> dict[str, Any]:
     """Headline numbers of a region, computed in its working CRS.
+
+    Parameters
+    ----------
+    data
+        The loaded layers.
+    indicators
+        The run's headline indicators (:func:`contigmap.indicators.headline_indicators`);
+        the people and poverty figures are read from its county row. Computed from the
+        layers when not given (``validate``).
 
     Returns
     -------
@@ -501,9 +543,11 @@ def region_facts(data: RegionData) -> dict[str, Any]:
         ``area_km2`` (county boundary, else union of townships, else village areas),
         ``townships``, ``villages``, ``hamlets``, ``pop`` (sum of village ``pop``,
         else household ``members``), ``road_km``, ``road_km_by_class``,
-        ``road_km_by_surface``, ``road_density_km_per_km2``, and, with a household
-        registry, ``households``, ``poor_pop`` and ``poverty_incidence`` (poor
-        members / members). Values that cannot be computed are ``None``.
+        ``road_km_by_surface``, ``road_density_km_per_km2``, ``households`` (as
+        chosen per village: villages layer, complete registry or pop / household size),
+        ``registry_households`` (rows of the registry), ``poor_pop`` and
+        ``poverty_incidence`` (Σ poor_pop / Σ pop_basis, the same definition as every
+        output), ``poor_pop_source``. Values that cannot be computed are ``None``.
     """
     facts: dict[str, Any] = {"working_crs": data.working_crs.to_string()}
     area_m2: float | None = None
@@ -541,17 +585,22 @@ def region_facts(data: RegionData) -> dict[str, Any]:
     facts["road_density_km_per_km2"] = (
         facts["road_km"] / facts["area_km2"] if facts["area_km2"] else None
     )
-    if hh is not None and {"members", "poor"} <= set(hh.columns):
-        members = pd.to_numeric(hh["members"], errors="coerce").fillna(0)
-        poor_pop = float(members[hh["poor"].astype(bool)].sum())
-        total = float(members.sum())
-        facts["households"] = len(hh)
-        facts["poor_pop"] = round(poor_pop)
-        facts["poverty_incidence"] = poor_pop / total if total else None
-    else:
-        facts["households"] = None if hh is None else len(hh)
-        facts["poor_pop"] = None
-        facts["poverty_incidence"] = None
+    from contigmap.indicators import county_indicators
+
+    if indicators is None:
+        indicators = _poverty_indicators(data)
+    county = county_indicators(indicators)
+
+    def known(key: str) -> float | None:
+        value = county.get(key)
+        return None if value is None or not np.isfinite(float(value)) else float(value)
+
+    households, poor_pop = known("households"), known("poor_pop")
+    facts["households"] = None if households is None else round(households)
+    facts["registry_households"] = None if hh is None else len(hh)
+    facts["poor_pop"] = None if poor_pop is None else round(poor_pop)
+    facts["poverty_incidence"] = known("poverty_incidence")
+    facts["poor_pop_source"] = str(county.get("poor_pop_source", "")) or None
     return facts
 
 
@@ -646,10 +695,14 @@ def _facts_lines(facts: dict[str, Any]) -> list[str]:
             out.append(f"  {label}: " + ", ".join(f"{k} {v:,.1f}" for k, v in parts.items()))
     if facts.get("households") is not None:
         out.append(f"households: {facts['households']:,d}")
+    if facts.get("registry_households") is not None:
+        out.append(f"households in the registry: {facts['registry_households']:,d}")
     if facts.get("poverty_incidence") is not None:
+        source = facts.get("poor_pop_source") or ""
+        note = ", estimated from a registry sample" if "sample" in source else ""
         out.append(
             f"poverty incidence: {facts['poverty_incidence']:.1%} "
-            f"({facts['poor_pop']:,d} poor people)"
+            f"({facts['poor_pop']:,d} poor people{note}; source {source})"
         )
     return out
 

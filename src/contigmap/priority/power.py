@@ -250,7 +250,8 @@ def power_priorities(
         ``village_id`` and the ``power_*`` columns, in the villages' order.
     """
     require(villages, ["village_id", "pop", "households"], "power",
-            "map a households column in the villages layer (or declare the registry)")
+            "households come from the villages layer, a complete registry or pop / "
+            "household_size (contigmap.poverty.apply_poverty_sources); run the overlay stage")
     costs = config.costs
     ext, _ = grid_extension_m(villages, graph, infrastructure, costs)
     opts = electrification_options(villages["pop"].to_numpy(float),

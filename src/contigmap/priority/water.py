@@ -275,7 +275,8 @@ def water_priorities(
         ``village_id`` and the ``water_*`` columns.
     """
     require(villages, ["village_id", "pop", "households"], "water",
-            "map a households column in the villages layer (or declare the registry)")
+            "households come from the villages layer, a complete registry or pop / "
+            "household_size (contigmap.poverty.apply_poverty_sources); run the overlay stage")
     if water_sources is None or len(water_sources) == 0:
         msg = ("water: no water_sources in the infrastructure layers; add the layer to the "
                "region manifest (points with yield_m3_day)")

@@ -50,6 +50,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, vstack
 
 from contigmap.errors import DataQualityWarning, ValidationError
+from contigmap.poverty import NATIONAL_HOUSEHOLD_SIZE
 
 __all__ = ["Assignment", "SolverReport", "assign_households", "households_from_counts"]
 
@@ -148,13 +149,16 @@ class Assignment:
 def households_from_counts(
     origin_ids: pd.Series | list[object], pop: pd.Series | list[float],
     households: pd.Series | list[float],
+    *,
+    household_size: float = NATIONAL_HOUSEHOLD_SIZE,
 ) -> pd.DataFrame:
     """Split each origin's people into whole households of near-equal size.
 
     ``pop`` people in ``households`` households become ``pop mod households`` households
     of ``⌈pop / households⌉`` members and the rest of ``⌊pop / households⌋`` (at least 1;
-    an origin with people but no household count is one household per 4 people, rounded
-    up). Origins without people give no household.
+    an origin with people but no household count gets ``round(pop / household_size)``
+    households, at least 1, as :func:`contigmap.poverty.apply_poverty_sources` does).
+    Origins without people give no household.
 
     Returns
     -------
@@ -166,7 +170,8 @@ def households_from_counts(
         people = round(float(p)) if np.isfinite(float(p)) else 0
         if people <= 0:
             continue
-        hh = round(float(h)) if np.isfinite(float(h)) and float(h) > 0 else -(-people // 4)
+        hh = (round(float(h)) if np.isfinite(float(h)) and float(h) > 0
+              else max(1, round(people / household_size)))
         hh = min(hh, people)
         base, extra = divmod(people, hh)
         sizes = [base + 1] * extra + [base] * (hh - extra)

@@ -377,13 +377,15 @@ def candidate_table(
     geopandas.GeoDataFrame
         One row per unit (all units, candidates flagged by ``reloc_candidate``), with
         ``reloc_unit``, ``reloc_unit_id``, ``village_id``, ``township_id``, ``name``,
-        ``pop``, ``households``, the reason columns of :func:`score_settlements`, the
-        costs and ``reloc_decision`` (``relocate`` / ``stay``; empty for non-candidates).
+        ``pop``, ``households`` (with ``households_source``), the reason columns of
+        :func:`score_settlements`, the costs and ``reloc_decision`` (``relocate`` /
+        ``stay``; empty for non-candidates).
     """
     v_cost, h_cost = in_place_costs(villages, hamlets)
     v_scores = score_settlements(villages, "village", params,
                                  in_place_cny=v_cost.reindex(villages["village_id"]).to_numpy())
-    keep = ["village_id", "township_id", "name", "pop", "households"]
+    keep = ["village_id", "township_id", "name", "pop", "households",
+            "households_source"]
     if hamlets is None or h_cost is None:
         base = villages[[c for c in keep if c in villages.columns] + ["geometry"]].copy()
         base.insert(0, "reloc_unit_id", villages["village_id"].to_numpy())

@@ -86,7 +86,8 @@ _FACT_LABELS: Final[dict[str, tuple[str, str, str]]] = {
     "villages": ("行政村（社区）数", "villages", "{:,.0f}"),
     "hamlets": ("自然村（组）数", "hamlets", "{:,.0f}"),
     "pop": ("人口", "people", "{:,.0f}"),
-    "households": ("登记户数", "registered households", "{:,.0f}"),
+    "households": ("户数", "households", "{:,.0f}"),
+    "registry_households": ("登记户数", "households in the registry", "{:,.0f}"),
     "poor_pop": ("贫困人口", "poor people", "{:,.0f}"),
     "poverty_incidence": ("贫困发生率", "poverty incidence", "{:.1%}"),
     "road_km": ("道路里程", "roads, km", "{:,.0f}"),
@@ -174,7 +175,7 @@ def _fact_rows(facts: Mapping[str, Any]) -> list[tuple[str, str, str]]:
             text = str(value)
         rows.append((zh, en, text))
     for key, value in facts.items():
-        if key in _FACT_LABELS or key == "working_crs" or _missing(value):
+        if key in _FACT_LABELS or key in ("working_crs", "poor_pop_source") or _missing(value):
             continue
         zh, names = _DICT_FACTS.get(key, ("", {}))
         if isinstance(value, Mapping):
@@ -199,20 +200,21 @@ def _fmt_num(value: Any) -> str:
 
 
 def county_figures(
-    villages: pd.DataFrame, facts: Mapping[str, Any] | None = None
+    villages: pd.DataFrame, indicators: pd.DataFrame | None = None
 ) -> dict[str, Any]:
-    """People, poor people and poverty incidence of the county, from the village table.
+    """People, poor people and poverty incidence of the county.
 
-    Incidence is poor people over the people of the registry (``pop_registry``) when
-    the table has it, else over ``pop``; the region facts (``facts["poverty_incidence"]``,
-    computed from the household registry) win when given.
+    Read from the county row of the headline indicators
+    (:func:`contigmap.indicators.headline_indicators`, computed from ``villages`` when
+    not given): incidence is Σ ``poor_pop`` / Σ ``pop_basis``, the same definition as
+    in every other output.
 
     Parameters
     ----------
     villages
         The village table.
-    facts
-        Region facts (:func:`contigmap.validate.region_facts`), optional.
+    indicators
+        The run's headline indicators, optional.
 
     Returns
     -------
@@ -220,65 +222,57 @@ def county_figures(
         ``villages``, ``townships``, ``pop``, ``poor_pop``, ``poverty_incidence``
         (``None`` when not computable).
     """
-    facts = facts or {}
+    from contigmap.indicators import county_indicators, headline_indicators
+
+    if indicators is None:
+        indicators = headline_indicators(villages)
+    county = county_indicators(indicators)
     out: dict[str, Any] = {"villages": len(villages)}
     out["townships"] = (
         int(villages["township_id"].nunique()) if "township_id" in villages.columns else None
     )
-    pop = float(_num(villages["pop"]).sum()) if "pop" in villages.columns else None
-    poor = float(_num(villages["poor_pop"]).sum()) if "poor_pop" in villages.columns else None
-    out["pop"] = None if pop is None else round(pop)
-    out["poor_pop"] = None if poor is None else round(poor)
-    base = float(_num(villages["pop_registry"]).sum()) if "pop_registry" in villages else pop
-    incidence = poor / base if poor is not None and base else None
-    if not _missing(facts.get("poverty_incidence")):
-        incidence = float(facts["poverty_incidence"])
-    out["poverty_incidence"] = incidence
+    for key in ("pop", "poor_pop"):
+        value: Any = county.get(key)
+        out[key] = None if _missing(value) else round(float(value))
+    rate: Any = county.get("poverty_incidence")
+    out["poverty_incidence"] = None if _missing(rate) else float(rate)
     return out
 
 
-def township_summary(villages: pd.DataFrame) -> pd.DataFrame:
+def township_summary(
+    villages: pd.DataFrame, indicators: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Villages, people, poor people and incidence per township.
+
+    Read from the township rows of the headline indicators
+    (:func:`contigmap.indicators.headline_indicators`, computed from ``villages`` when
+    not given).
 
     Parameters
     ----------
     villages
         The village table with ``township_id`` (and ``township_name``, ``pop``,
-        ``poor_pop`` when present).
+        ``poor_pop``, ``pop_basis`` when present).
+    indicators
+        The run's headline indicators, optional.
 
     Returns
     -------
     pandas.DataFrame
         One row per township, in order of township id: ``township_id``,
         ``township_name``, ``villages``, ``pop``, ``poor_pop``, ``poverty_incidence``
-        (poor people / people).
+        (Σ poor people / Σ ``pop_basis``).
     """
+    from contigmap.indicators import headline_indicators, township_indicators
+
     if "township_id" not in villages.columns:
         msg = "village table has no 'township_id' column; add it to count villages per township"
         raise ValidationError(msg)
-    frame = pd.DataFrame(
-        {
-            "township_id": villages["township_id"].astype(str).to_numpy(),
-            "township_name": (
-                villages["township_name"].astype(str).to_numpy()
-                if "township_name" in villages.columns
-                else villages["township_id"].astype(str).to_numpy()
-            ),
-            "pop": _num(villages["pop"]).to_numpy() if "pop" in villages else np.nan,
-            "poor_pop": _num(villages["poor_pop"]).to_numpy() if "poor_pop" in villages else np.nan,
-        }
-    )
-    grouped = frame.groupby("township_id", sort=True)
-    out = pd.DataFrame(
-        {
-            "township_name": grouped["township_name"].first(),
-            "villages": grouped.size(),
-            "pop": grouped["pop"].sum(min_count=1),
-            "poor_pop": grouped["poor_pop"].sum(min_count=1),
-        }
-    ).reset_index()
-    out["poverty_incidence"] = out["poor_pop"] / out["pop"].where(out["pop"] > 0)
-    return out
+    if indicators is None:
+        indicators = headline_indicators(villages)
+    towns = township_indicators(indicators).rename(columns={"name": "township_name"})
+    return towns[["township_id", "township_name", "villages", "pop", "poor_pop",
+                  "poverty_incidence"]].reset_index(drop=True)
 
 
 def _intervention_keys(
@@ -556,6 +550,8 @@ def write_county_report(
     source_note: str = "",
     top_n: int = 10,
     report_date: date | None = None,
+    indicators: pd.DataFrame | None = None,
+    source_lines: Sequence[str] = (),
 ) -> dict[str, Path]:
     """Write ``report.html``, ``report.md`` and ``tables.xlsx`` for one county.
 
@@ -587,6 +583,13 @@ def write_county_report(
     report_date
         Date printed under the title; none by default, so that the same inputs give
         the same files.
+    indicators
+        The run's headline indicators (:func:`contigmap.indicators.headline_indicators`),
+        which the key figures and the township table read; computed from ``villages``
+        when not given.
+    source_lines
+        Lines saying where households and poor people come from, printed under the key
+        figures (:func:`contigmap.poverty.poverty_source_lines`).
 
     Returns
     -------
@@ -606,8 +609,15 @@ def write_county_report(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     facts = dict(facts or {})
-    figures = county_figures(villages, facts)
-    towns = township_summary(villages) if "township_id" in villages.columns else None
+    if indicators is None:
+        from contigmap.indicators import headline_indicators
+
+        indicators = headline_indicators(villages)
+    figures = county_figures(villages, indicators)
+    figures["estimate"] = _estimate(indicators)
+    towns = (township_summary(villages, indicators) if "township_id" in villages.columns
+             else None)
+    lines = list(source_lines)
     keys = _intervention_keys(villages, interventions)
     tops = {
         key: _top_columns(top_villages(villages, key, n=top_n,
@@ -627,9 +637,9 @@ def write_county_report(
         "xlsx": out_dir / "tables.xlsx",
     }
     html_text = _report_html(region_title, figures, facts, towns, tops, maps, illustrative,
-                             source_note, today)
+                             source_note, today, lines)
     md_text = _report_md(region_title, figures, facts, towns, tops, maps, illustrative,
-                         source_note, today, out_dir)
+                         source_note, today, out_dir, lines)
     with atomic_path(paths["html"]) as tmp:
         tmp.write_text(html_text, encoding="utf-8")
     with atomic_path(paths["md"]) as tmp:
@@ -655,6 +665,16 @@ def _fig_value(key: str, value: Any) -> str:
     return f"{float(value):.1%}" if key == "poverty_incidence" else f"{float(value):,.0f}"
 
 
+_ESTIMATE_NOTE: Final[str] = ("贫困人口为抽样估算值（村人口 × 抽样贫困发生率） / poor people are "
+                              "estimates: village pop × the registry sample's incidence")
+
+
+def _estimate(indicators: pd.DataFrame) -> bool:
+    from contigmap.indicators import county_indicators, is_estimate
+
+    return is_estimate(county_indicators(indicators))
+
+
 def _report_html(
     title: str,
     figures: Mapping[str, Any],
@@ -665,6 +685,7 @@ def _report_html(
     illustrative: bool,
     source_note: str,
     today: str,
+    source_lines: Sequence[str] = (),
 ) -> str:
     parts = [
         "<!DOCTYPE html>",
@@ -690,6 +711,9 @@ def _report_html(
             f"<div>{_e(zh)} <span class=en>{_e(en)}</span></div></div>"
         )
     parts.append("</div>")
+    notes = ([_ESTIMATE_NOTE] if figures.get("estimate") else []) + list(source_lines)
+    if notes:
+        parts.append(f'<p class="note">{"<br>".join(_e(n) for n in notes)}</p>')
     fact_rows = _fact_rows(facts)
     if fact_rows:
         parts.append("<h3>区域概况 <span class=en>Region facts</span></h3><table><tbody>")
@@ -735,6 +759,7 @@ def _report_md(
     source_note: str,
     today: str,
     out_dir: Path,
+    source_lines: Sequence[str] = (),
 ) -> str:
     lines = [f"# {_md(title)} 县域概况 County summary", "", f"contigmap {today}".strip(), ""]
     if illustrative:
@@ -747,6 +772,11 @@ def _report_md(
     for key, zh, en in _FIG_ROWS:
         lines.append(f"| {zh} | {en} | {_fig_value(key, figures.get(key))} |")
     lines.append("")
+    notes = ([_ESTIMATE_NOTE] if figures.get("estimate") else []) + list(source_lines)
+    if notes:
+        lines += [f"> {_md(n)}" + ("  " if i < len(notes) - 1 else "")
+                  for i, n in enumerate(notes)]
+        lines.append("")
     fact_rows = _fact_rows(facts)
     if fact_rows:
         lines += ["### 区域概况 Region facts", "", "| 项目 | item | 数值 value |", "|---|---|---:|"]

@@ -275,13 +275,24 @@ def make_demo_region(out_dir: str | Path, *, seed: int = DEMO_SEED, progress: bo
     return out_dir / "region.yaml"
 
 
+def _census_household_size() -> float:
+    """Read the county's 2020 census household size (户规模 of ``census2020.csv``)."""
+    row = pd.read_csv(sources._data_dir() / "census2020.csv", dtype={"区划代码": str}).iloc[0]
+    return float(row["户规模"])
+
+
 def _manifest(seed: int) -> dict[str, Any]:
+    size = _census_household_size()
     return {
         "name": "huayuan",
         "title": "花垣县",
         "working_crs": "auto",
         "illustrative": True,
         "source_note": SOURCE_NOTE.format(seed=seed),
+        # the county's own census household size (户规模), for villages without a count
+        "household_size": size,
+        "household_size_source": f"2020 census, 花垣县: {size:g} people per family household "
+                                 "(户规模, census2020.csv)",
         "layers": {
             "villages": {
                 "path": "villages.gpkg",
@@ -345,6 +356,7 @@ def _manifest(seed: int) -> dict[str, Any]:
             "households": {
                 "path": "households.csv",
                 "id": "household_id",
+                "complete": True,  # the synthetic registry lists every household
                 "columns": {"village_code": "village_id"},
             },
         },

@@ -1,0 +1,188 @@
+"""Headline indicators by area: one definition each, computed once, read by every output.
+
+:func:`headline_indicators` turns the village table into one table with a row per
+township and a row for the county. Every output that shows these figures reads them
+from that table — ``indicators.csv``, the map's key-figures panel, the CLI summary, the
+county report and the region facts — so they cannot disagree.
+
+Definitions
+-----------
+``pop``, ``households``, ``poor_pop``
+    Sums over the area's villages (``households`` and ``poor_pop`` as chosen by
+    :func:`contigmap.poverty.apply_poverty_sources`; ``poor_pop`` is an estimate where
+    ``poor_pop_source`` is ``registry_sample_estimate``).
+``poverty_incidence``
+    Σ ``poor_pop`` / Σ ``pop_basis`` over the area's villages that have both (the
+    headcount ratio 贫困发生率; ``pop_basis`` is the registry people for a complete
+    registry, else ``pop``; a table without ``pop_basis`` uses ``pop``). The same basis
+    at every level.
+``rai``, ``villages_without_hardened_road``, ``share_within_<30|60>min_seat``
+    Read from the network stage's township and county summaries
+    (:func:`contigmap.network.township_summary`), not recomputed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from contigmap.columns import ColumnInfo, register_columns
+
+__all__ = [
+    "ACCESS_COLUMNS",
+    "INDICATOR_COLUMNS",
+    "county_indicators",
+    "headline_indicators",
+    "is_estimate",
+    "township_indicators",
+]
+
+logger = logging.getLogger(__name__)
+
+ACCESS_COLUMNS: Final[tuple[str, ...]] = (
+    "rai",
+    "villages_without_hardened_road",
+    "share_within_30min_seat",
+    "share_within_60min_seat",
+)
+"""Columns copied from the network stage's summaries (plus any ``rai_*`` column)."""
+
+INDICATOR_COLUMNS: Final[tuple[str, ...]] = (
+    "level",
+    "township_id",
+    "name",
+    "villages",
+    "pop",
+    "households",
+    "poor_pop",
+    "pop_basis",
+    "poverty_incidence",
+    "poor_pop_source",
+    *ACCESS_COLUMNS,
+)
+"""Columns of :func:`headline_indicators`, in order (access columns when available)."""
+
+_SRC = "indicators"
+register_columns([
+    ColumnInfo("level", "township or county (indicators.csv)", "统计层级（乡镇/县）", "", _SRC),
+    ColumnInfo("villages", "villages in the area (indicators.csv)", "村数", "villages", _SRC),
+])
+
+_SAMPLE = "registry_sample_estimate"
+
+
+def _num(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col not in frame.columns:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[col], errors="coerce").astype(float)
+
+
+def _area_row(group: pd.DataFrame) -> dict[str, Any]:
+    """Sum the people and poor people of one area (a set of villages)."""
+    pop = _num(group, "pop")
+    hh = _num(group, "households")
+    poor = _num(group, "poor_pop")
+    basis = _num(group, "pop_basis") if "pop_basis" in group.columns else pop
+    both = poor.notna() & basis.notna()
+    base = float(basis[both].sum())
+    sources = (sorted(set(group["poor_pop_source"].astype(str)) - {"none"})
+               if "poor_pop_source" in group.columns else [])
+    return {
+        "villages": len(group),
+        "pop": float(pop.sum(min_count=1)),
+        "households": float(hh.sum(min_count=1)),
+        "poor_pop": float(poor.sum(min_count=1)),
+        "pop_basis": base if both.any() else np.nan,
+        "poverty_incidence": float(poor[both].sum()) / base if base > 0 else np.nan,
+        "poor_pop_source": "+".join(sources),
+    }
+
+
+def _access_columns(summary: pd.DataFrame | None) -> list[str]:
+    if summary is None:
+        return []
+    extra = [c for c in summary.columns if str(c).startswith("rai_")]
+    return [c for c in ACCESS_COLUMNS if c in summary.columns] + extra
+
+
+def headline_indicators(
+    villages: pd.DataFrame,
+    *,
+    township_access: pd.DataFrame | None = None,
+    county_access: pd.DataFrame | None = None,
+    county_name: str | None = None,
+) -> pd.DataFrame:
+    """Headline indicators per township and for the county, from the village table.
+
+    Parameters
+    ----------
+    villages
+        The village table: ``township_id`` (and ``township_name``), ``pop``,
+        ``households``, ``poor_pop``, ``pop_basis``, ``poor_pop_source`` where known.
+    township_access, county_access
+        The network stage's summaries (:func:`contigmap.network.township_summary`,
+        :func:`contigmap.network.county_summary`); their RAI and hardened-road figures
+        are copied, not recomputed. A county summary of several rows (several counties)
+        gives no county figure.
+    county_name
+        Name of the county row (default ``county``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`INDICATOR_COLUMNS`: one ``level == "township"`` row per township (in
+        township-id order; none without ``township_id``), then one ``level ==
+        "county"`` row (``township_id`` empty).
+    """
+    rows: list[dict[str, Any]] = []
+    if "township_id" in villages.columns and len(villages):
+        tid = villages["township_id"].astype(str)
+        names = (villages["township_name"].astype(str) if "township_name" in villages.columns
+                 else tid)
+        for key, group in villages.groupby(tid.to_numpy(), sort=True):
+            rows.append({"level": "township", "township_id": str(key),
+                         "name": str(names[tid == key].iloc[0]), **_area_row(group)})
+    rows.append({"level": "county", "township_id": "", "name": county_name or "county",
+                 **_area_row(villages)})
+    out = pd.DataFrame(rows)
+    t_cols = _access_columns(township_access)
+    if township_access is not None and t_cols:
+        acc = township_access.assign(township_id=township_access["township_id"].astype(str))
+        acc = acc.set_index("township_id")[t_cols]
+        is_t = out["level"] == "township"
+        for col in t_cols:
+            out.loc[is_t, col] = out.loc[is_t, "township_id"].map(acc[col]).to_numpy()
+    c_cols = _access_columns(county_access)
+    if county_access is not None and len(county_access) == 1:
+        for col in c_cols:
+            out.loc[out["level"] == "county", col] = county_access[col].iloc[0]
+    elif county_access is not None and len(county_access) > 1:
+        logger.info("indicators: %d counties in the access summary; no county access figures",
+                    len(county_access))
+    for col in ("pop", "households", "poor_pop", "pop_basis", "villages_without_hardened_road"):
+        if col not in out.columns:
+            continue
+        values = out[col].to_numpy(dtype=float)
+        if np.isfinite(values).all() and (values == np.round(values)).all():
+            out[col] = values.astype(np.int64)
+    order = [c for c in INDICATOR_COLUMNS if c in out.columns]
+    order += [c for c in out.columns if c not in order]
+    return out[order].reset_index(drop=True)
+
+
+def county_indicators(indicators: pd.DataFrame) -> pd.Series:
+    """Return the county row of :func:`headline_indicators`."""
+    return indicators[indicators["level"] == "county"].iloc[0]
+
+
+def township_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Return the township rows of :func:`headline_indicators`."""
+    return indicators[indicators["level"] == "township"].reset_index(drop=True)
+
+
+def is_estimate(row: pd.Series) -> bool:
+    """Whether an area's ``poor_pop`` includes estimates from a registry sample."""
+    return _SAMPLE in str(row.get("poor_pop_source", ""))
