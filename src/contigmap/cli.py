@@ -322,6 +322,29 @@ def columns(as_csv: bool, as_markdown: bool) -> None:
             click.echo(table.to_string(index=False))
 
 
+@cli.command(
+    epilog="""\b
+Examples:
+  contigmap inputs                              # roles, columns and the headers recognised
+  contigmap inputs --markdown > docs/inputs.md
+"""
+)
+@click.option("--markdown", "as_markdown", is_flag=True,
+              help="Print as Markdown (docs/inputs.md is made this way).")
+def inputs(as_markdown: bool) -> None:
+    """Print what contigmap reads: every role, its columns, recognised headers and values."""
+    from contigmap.inputs import INPUT_ROLES, inputs_markdown
+
+    if as_markdown:
+        click.echo(inputs_markdown(), nl=False)
+        return
+    for spec in INPUT_ROLES:
+        click.echo(f"{spec.role} ({spec.title_zh}): {spec.what}")
+        for col in spec.columns:
+            unit = f" [{col.unit}]" if col.unit else ""
+            click.echo(f"  {col.name:<18}{unit} {', '.join(col.aliases)}")
+
+
 def _print_planning(result: Any, label: str) -> None:
     click.echo(f"contigmap {label}: wrote {result.out_dir}")
     for key, path in result.outputs.items():

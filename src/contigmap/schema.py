@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 __all__ = [
+    "BOOLEAN_FALSE",
+    "BOOLEAN_TRUE",
     "HARDENED_SURFACES",
     "POVERTY_CAUSES",
     "ROAD_CLASSES",
@@ -86,6 +88,15 @@ POVERTY_CAUSES: Final[dict[str, str]] = {
     "other": "其他",
 }
 """Main poverty causes of the household registration system (建档立卡), English key to Chinese."""
+
+
+BOOLEAN_TRUE: Final[tuple[str, ...]] = ("是", "有", "y", "yes", "true", "1")
+"""Words read as *true* in a yes/no input column (compared case-insensitively)."""
+
+BOOLEAN_FALSE: Final[tuple[str, ...]] = ("否", "无", "n", "no", "false", "0")
+"""Words read as *false* in a yes/no input column (compared case-insensitively).
+
+A blank cell takes the column's default; any other word is an error."""
 
 
 @dataclass(frozen=True)
