@@ -323,6 +323,42 @@ def columns(as_csv: bool, as_markdown: bool) -> None:
 
 
 @cli.command(
+    "init",
+    epilog="""\b
+Examples:
+  contigmap init data/某某县                # writes data/某某县/region.yaml if absent
+  contigmap init data/某某县 --print        # show the draft, write nothing
+  contigmap init data/某某县 --force        # replace an existing region.yaml
+  contigmap validate data/某某县/region.yaml   # then see what is left to fix
+"""
+)
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--print", "to_stdout", is_flag=True,
+              help="Print the drafted region.yaml instead of writing it.")
+@click.option("--force", is_flag=True, help="Replace an existing region.yaml.")
+@click.option("--name", default=None, help="Region name (ASCII; default: from the folder name).")
+@_fail_cleanly
+def init_command(folder: Path, to_stdout: bool, force: bool, name: str | None) -> None:
+    """Draft a commented region.yaml for FOLDER, a folder of files as a county office hands them over.
+
+    Reads every GeoPackage, GeoParquet, Shapefile, GeoJSON, CSV/XLSX and GeoTIFF in it,
+    guesses each file's role, column mapping, CRS, text encoding and GCJ-02 origin, and
+    marks every guess to check with "请确认 confirm". An existing region.yaml is never
+    replaced without --force.
+    """
+    from contigmap.init import init_region
+
+    result = init_region(folder, name=name)
+    if to_stdout:
+        click.echo(result.text, nl=False)
+        return
+    path = result.write(force=force)
+    click.echo(f"contigmap init: wrote {path} ({len(result.to_confirm)} guesses to confirm, "
+               "marked 请确认 confirm)")
+    click.echo(f"  next: contigmap validate {path}")
+
+
+@cli.command(
     epilog="""\b
 Examples:
   contigmap inputs                              # roles, columns and the headers recognised
