@@ -339,7 +339,7 @@ Examples:
 @click.option("--name", default=None, help="Region name (ASCII; default: from the folder name).")
 @_fail_cleanly
 def init_command(folder: Path, to_stdout: bool, force: bool, name: str | None) -> None:
-    """Draft a commented region.yaml for FOLDER, a folder of files as a county office hands them over.
+    """Draft a commented region.yaml for FOLDER, a folder of files as handed over.
 
     Reads every GeoPackage, GeoParquet, Shapefile, GeoJSON, CSV/XLSX and GeoTIFF in it,
     guesses each file's role, column mapping, CRS, text encoding and GCJ-02 origin, and
