@@ -263,12 +263,13 @@ def guess_crs_from_xy(
                 options.append((f"EPSG:{epsg}", f"CGCS2000 Gauss–Krüger {label}"))
         zone = math.floor((lon0 + 180) / 6) + 1
         options.append((f"EPSG:{32600 + zone}", f"WGS84 UTM zone {zone}N"))
-        best, best_d = None, math.inf
-        for code, label in options:
-            lon, lat = _to_lonlat(code, mx, my)
+        best: tuple[str, str] | None = None
+        best_d = math.inf
+        for option, label in options:
+            lon, lat = _to_lonlat(option, mx, my)
             d = math.hypot((lon - lon0) * math.cos(math.radians(lat0)), lat - lat0)
             if d < best_d - 1e-9:
-                best, best_d = (code, label), d
+                best, best_d = (option, label), d
         assert best is not None
         note = (f"metres without zone number; {best[1]} puts them next to the other layers "
                 f"(about {best_d * 111:.0f} km from their centre)")
@@ -423,8 +424,8 @@ def _read_table(path: Path, rel: str) -> list[Candidate]:
             logger.warning("%s: cannot read (%s); skipped", rel, err)
             return []
         many = len(sheets) > 1
-        for sheet, df in sheets.items():
-            frames.append((str(sheet) if many else None, df, None))
+        for sheet_name, sheet_df in sheets.items():
+            frames.append((str(sheet_name) if many else None, sheet_df, None))
     else:
         from contigmap.layers import _delimiter
 

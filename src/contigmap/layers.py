@@ -143,6 +143,8 @@ class RegionData:
     households: pd.DataFrame | None = None
     dem: Raster | None = None
     reports: dict[str, LayerReport] = field(default_factory=dict)
+    township_table: pd.DataFrame | None = None
+    """Townships given as a table (``township_id``, ``name``) without boundaries."""
 
     @property
     def input_paths(self) -> list[Path]:
@@ -433,7 +435,7 @@ def _read_vector_or_table(
         raw = _read_table_file(path, spec, source, problems)
         raw.columns = [str(c).strip() for c in raw.columns]
         xy = None if not schema.geometry else _table_xy_columns(raw, spec)
-        if xy is None and schema.geometry:
+        if xy is None and schema.geometry and not schema.table_ok:
             have = ", ".join(raw.columns)
             msg = (
                 f"{source}: no coordinate columns found in {path.name} (it has: {have}); "
@@ -474,7 +476,7 @@ def _read_vector_or_table(
             logger.info("%s: unusual extension %s; trying GDAL", source, suffix)
         frame = _read_vector_file(path, spec, source, problems)
         if not isinstance(frame, gpd.GeoDataFrame):
-            if schema.geometry:
+            if schema.geometry and not schema.table_ok:
                 msg = f"{source}: {path.name} has no geometry; this role needs a spatial layer"
                 raise ValidationError(msg)
             df = _apply_columns(frame, spec, source, None)
@@ -870,6 +872,7 @@ def load_region_layers(
         households=tables.get("households"),
         dem=rasters.get("dem"),
         reports=reports,
+        township_table=tables.get("boundaries.townships"),
     )
     logger.info(
         "read %d layers: %d villages, %d road features",

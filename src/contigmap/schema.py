@@ -115,6 +115,8 @@ class RoleSchema:
         Numeric columns with their smallest allowed value (checked when present).
     domains
         Columns whose values must come from a fixed set (checked when present).
+    table_ok
+        A table without geometry is accepted too (townships: codes and names only).
     """
 
     id_column: str
@@ -122,6 +124,7 @@ class RoleSchema:
     geometry: tuple[str, ...] = ()
     numeric_min: dict[str, float] = field(default_factory=dict)
     domains: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    table_ok: bool = False
 
 
 ROLE_SCHEMAS: Final[dict[str, RoleSchema]] = {
@@ -139,7 +142,9 @@ ROLE_SCHEMAS: Final[dict[str, RoleSchema]] = {
         numeric_min={"pop": 0, "households": 0},
     ),
     "boundaries.county": RoleSchema("county_id", required=("name",), geometry=("polygon",)),
-    "boundaries.townships": RoleSchema("township_id", required=("name",), geometry=("polygon",)),
+    "boundaries.townships": RoleSchema(
+        "township_id", required=("name",), geometry=("polygon",), table_ok=True
+    ),
     "roads": RoleSchema(
         "road_id",
         required=("road_class", "surface"),
