@@ -195,8 +195,11 @@ def test_non_hazard_class_no_longer_makes_villages_hazardous(tmp_path: Path) -> 
     for classes in (False, True):
         folder = tmp_path / f"c{int(classes)}"
         data = load_region_layers(load_region(_classed_hazard(folder, classes)))
-        table, _ = village_profile(data.villages, townships=data.boundaries["townships"],
-                                   hazards=data.hazards, village_radius_m=500)
+        discs = gpd.GeoDataFrame({"village_id": data.villages["village_id"]},
+                                 geometry=data.villages.geometry.buffer(500),
+                                 crs=data.villages.crs)
+        table, _ = village_profile(data.villages, village_areas=discs,
+                                   townships=data.boundaries["townships"], hazards=data.hazards)
         results[classes] = table
         xy = np.column_stack([data.villages.geometry.x, data.villages.geometry.y])
         safe = check_site_safety(xy, data.working_crs, hazards=data.hazards,

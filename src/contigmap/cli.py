@@ -434,6 +434,65 @@ def columns(as_csv: bool, as_markdown: bool) -> None:
             click.echo(table.to_string(index=False))
 
 
+@cli.command(
+    "init",
+    epilog="""\b
+Examples:
+  contigmap init data/某某县                # writes data/某某县/region.yaml if absent
+  contigmap init data/某某县 --print        # show the draft, write nothing
+  contigmap init data/某某县 --force        # replace an existing region.yaml
+  contigmap validate data/某某县/region.yaml   # then see what is left to fix
+"""
+)
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--print", "to_stdout", is_flag=True,
+              help="Print the drafted region.yaml instead of writing it.")
+@click.option("--force", is_flag=True, help="Replace an existing region.yaml.")
+@click.option("--name", default=None, help="Region name (ASCII; default: from the folder name).")
+@_fail_cleanly
+def init_command(folder: Path, to_stdout: bool, force: bool, name: str | None) -> None:
+    """Draft a commented region.yaml for FOLDER, a folder of files as handed over.
+
+    Reads every GeoPackage, GeoParquet, Shapefile, GeoJSON, CSV/XLSX and GeoTIFF in it,
+    guesses each file's role, column mapping, CRS, text encoding and GCJ-02 origin, and
+    marks every guess to check with "请确认 confirm". An existing region.yaml is never
+    replaced without --force.
+    """
+    from contigmap.init import init_region
+
+    result = init_region(folder, name=name)
+    if to_stdout:
+        click.echo(result.text, nl=False)
+        return
+    path = result.write(force=force)
+    click.echo(f"contigmap init: wrote {path} ({len(result.to_confirm)} guesses to confirm, "
+               "marked 请确认 confirm)")
+    click.echo(f"  next: contigmap validate {path}")
+
+
+@cli.command(
+    epilog="""\b
+Examples:
+  contigmap inputs                              # roles, columns and the headers recognised
+  contigmap inputs --markdown > docs/inputs.md
+"""
+)
+@click.option("--markdown", "as_markdown", is_flag=True,
+              help="Print as Markdown (docs/inputs.md is made this way).")
+def inputs(as_markdown: bool) -> None:
+    """Print what contigmap reads: every role, its columns, recognised headers and values."""
+    from contigmap.inputs import INPUT_ROLES, inputs_markdown
+
+    if as_markdown:
+        click.echo(inputs_markdown(), nl=False)
+        return
+    for spec in INPUT_ROLES:
+        click.echo(f"{spec.role} ({spec.title_zh}): {spec.what}")
+        for col in spec.columns:
+            unit = f" [{col.unit}]" if col.unit else ""
+            click.echo(f"  {col.name:<18}{unit} {', '.join(col.aliases)}")
+
+
 def _print_planning(result: Any, label: str) -> None:
     click.echo(f"contigmap {label}: wrote {result.out_dir}")
     for key, path in result.outputs.items():

@@ -145,6 +145,8 @@ class RegionData:
     households: pd.DataFrame | None = None
     dem: Raster | None = None
     reports: dict[str, LayerReport] = field(default_factory=dict)
+    township_table: pd.DataFrame | None = None
+    """Townships given as a table (``township_id``, ``name``) without boundaries."""
 
     @property
     def input_paths(self) -> list[Path]:
@@ -728,7 +730,7 @@ def _read_table_part(
     prefix = f"sheet '{part.sheet}' " if part.sheet else ""
     raw[_ROW] = [f"{prefix}row {i + 2}" for i in range(len(raw))]  # header is row 1
     xy = None if not schema.geometry else _table_xy_columns(raw, part)
-    if xy is None and schema.geometry:
+    if xy is None and schema.geometry and not schema.table_ok:
         msg = (
             f"{source}: no coordinate columns found in {where} (it has: "
             f"{', '.join(_public(raw.columns))}); name them with 'x:' and 'y:' in region.yaml"
@@ -818,7 +820,7 @@ def _read_vector_or_table(
         frame = _apply_classes(_apply_filter(frame, part, source, problems), spec, part, role,
                                source)
         if not isinstance(frame, gpd.GeoDataFrame):
-            if schema.geometry:
+            if schema.geometry and not schema.table_ok:
                 msg = f"{source}: {path.name} has no geometry; this role needs a spatial layer"
                 raise ValidationError(msg)
             df = _recode(_apply_columns(frame, part.columns, source, None), part, source)
@@ -1274,6 +1276,7 @@ def load_region_layers(
         households=tables.get("households"),
         dem=rasters.get("dem"),
         reports=reports,
+        township_table=tables.get("boundaries.townships"),
     )
     logger.info(
         "read %d layers: %d villages, %d road features",

@@ -1,8 +1,11 @@
 """Vector overlays, distances to infrastructure, and the village profile table.
 
 Every village (and hamlet) gets a *zone*: its own polygon where the region has village
-polygons (``village_areas``), else a disc of ``radius_m`` around its settlement point
-clipped to its township (villages) or to its village's zone (hamlets). Over that zone:
+polygons (``village_areas``). Villages without one get their **Voronoi cell** among the
+village points (the land nearer to them than to any other village), clipped to the
+county (else to the townships, else to the villages' convex hull widened by 1 km) and
+to their township: an approximation of the village territory, said in a warning.
+Hamlets get a disc of ``radius_m`` clipped to their village's zone. Over that zone:
 
 * raster layers (DEM, slope, hazard rasters) → :func:`contigmap.zonal.zonal_stats`
   with exact cell coverage;
@@ -27,6 +30,7 @@ import logging
 import re
 import warnings
 from collections.abc import Callable, Mapping
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -50,7 +54,9 @@ __all__ = [
     "polygon_shares",
     "settlement_points",
     "settlement_zones",
+    "township_names",
     "village_profile",
+    "voronoi_cells",
     "weighted_shares",
 ]
 
@@ -85,8 +91,10 @@ _LAYER_ZH = {
 
 register_columns(
     [
-        ColumnInfo("zone_source", "how the zone was made: village polygon or buffer clipped to "
-                   "the township / village", "统计区域来源（村界或缓冲区）", "", "overlay"),
+        ColumnInfo("zone_source", "how the zone was made: village polygon (polygon), Voronoi "
+                   "cell of the village points clipped to the county (voronoi) and township "
+                   "(voronoi_clipped), or buffer (hamlets: buffer_clipped to the village)",
+                   "统计区域来源（村界、泰森多边形或缓冲区）", "", "overlay"),
         ColumnInfo("zone_area_km2", "area of the village's zone", "统计区域面积", "km2",
                    "overlay"),
         *(
@@ -162,8 +170,10 @@ def settlement_zones(
     clip: gpd.GeoDataFrame | None = None,
     clip_key: str = "township_id",
     radius_m: float = 1000.0,
+    method: Literal["buffer", "voronoi"] = "buffer",
+    extent: shapely.Geometry | None = None,
 ) -> tuple[gpd.GeoSeries, pd.Series]:
-    """Zone of each settlement: its own polygon, else a buffer clipped to a larger unit.
+    """Zone of each settlement: its own polygon, else a buffer or Voronoi cell clipped.
 
     Parameters
     ----------
@@ -180,14 +190,20 @@ def settlement_zones(
     clip_key
         Column of ``settlements`` and ``clip`` matching them.
     radius_m
-        Buffer radius in metres (default 1 km: about a village seat's fields in a
-        mountain county; hamlets use 500 m in :func:`village_profile`).
+        Buffer radius in metres (default 1 km; hamlets use 500 m in
+        :func:`village_profile`); with ``method="voronoi"`` and no ``extent``, the
+        settlements' convex hull is widened by it.
+    method
+        ``buffer``: a disc of ``radius_m``; ``voronoi``: the settlement's Voronoi cell
+        among *all* settlement points (:func:`voronoi_cells`), clipped to ``extent``.
+    extent
+        The area Voronoi cells are clipped to (the county), in the settlements' CRS.
 
     Returns
     -------
     tuple of geopandas.GeoSeries and pandas.Series
         The zones (indexed like ``settlements``) and how each was made (``polygon``,
-        ``buffer_clipped``, ``buffer``).
+        ``voronoi_clipped``, ``voronoi``, ``buffer_clipped``, ``buffer``).
     """
     crs = settlements.crs
     if crs is None:
@@ -217,8 +233,27 @@ def settlement_zones(
                 source[i] = "polygon"
     todo = source == "buffer"
     if todo.any():
-        pts = np.asarray(settlement_points(settlements).array, dtype=object)[todo]
+        all_pts = np.asarray(settlement_points(settlements).array, dtype=object)
+        pts = all_pts[todo]
         discs = shapely.buffer(pts, radius_m, quad_segs=16)
+        if method == "voronoi":
+            if extent is None:
+                extent = shapely.buffer(shapely.convex_hull(shapely.multipoints(all_pts)),
+                                        radius_m)
+            cells = voronoi_cells(all_pts, extent)[todo]
+            empty = shapely.is_empty(cells) | (shapely.area(cells) <= 0)
+            if empty.any():
+                msg = (f"{int(empty.sum())} village point(s) lie outside the county; their "
+                       f"zones are {radius_m:.0f} m discs")
+                logger.warning(msg)
+                warnings.warn(msg, DataQualityWarning, stacklevel=2)
+            discs = np.where(empty, discs, cells)
+            msg = (f"{int(todo.sum())} village territories are Voronoi cells of the village "
+                   "points clipped to the county and township (approximate: no village "
+                   "boundaries; declare village_areas for real ones)")
+            logger.warning(msg)
+            warnings.warn(msg, DataQualityWarning, stacklevel=2)
+            source[todo] = np.where(empty, "buffer", "voronoi")
         if clip is not None and clip_key in settlements:
             cgeoms = repair_polygons(_geoms(clip, crs, "clip polygons"), what="clip polygons")
             lookup = dict(zip(clip[clip_key].astype(str), cgeoms, strict=True))
@@ -231,18 +266,108 @@ def settlement_zones(
             lost = has & ~ok
             if lost.any():
                 msg = (
-                    f"{int(lost.sum())} settlement buffer(s) do not overlap the polygon of "
+                    f"{int(lost.sum())} settlement zone(s) do not overlap the polygon of "
                     f"their {clip_key}; kept unclipped (check the {clip_key} codes)"
                 )
                 logger.warning(msg)
                 warnings.warn(msg, DataQualityWarning, stacklevel=2)
             discs = np.where(ok, clipped, discs)
-            src = np.where(ok, "buffer_clipped", "buffer")
-            source[todo] = src
+            source[todo] = [f"{s}_clipped" if o else s for s, o in zip(source[todo], ok,
+                                                                       strict=True)]
         zones[todo] = discs
     return gpd.GeoSeries(zones, index=settlements.index, crs=crs), pd.Series(
         source, index=settlements.index, name="zone_source"
     )
+
+
+def voronoi_cells(points: NDArray[np.object_], extent: shapely.Geometry) -> NDArray[np.object_]:
+    """Voronoi cell of each point among all the points, clipped to ``extent``.
+
+    Parameters
+    ----------
+    points
+        Point geometries (metric CRS). Points at the same place share one cell (with a
+        warning), so their areas count twice.
+    extent
+        Polygon the cells are clipped to (the county).
+
+    Returns
+    -------
+    numpy.ndarray
+        One polygon per point (empty where the cell misses ``extent``).
+    """
+    coords = shapely.get_coordinates(points)
+    uniq, inverse = np.unique(coords, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    if len(uniq) < len(coords):
+        msg = (f"{len(coords) - len(uniq)} village point(s) share their place with another; "
+               "they share one Voronoi cell")
+        logger.warning(msg)
+        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+    if len(uniq) == 1:
+        cells = np.array([extent], dtype=object)
+    else:
+        sites = shapely.points(uniq)
+        frame = shapely.envelope(shapely.union(extent, shapely.multipoints(sites)))
+        width = max(float(np.ptp(uniq[:, 0])), float(np.ptp(uniq[:, 1])), 1.0)
+        frame = shapely.buffer(frame, width, join_style="mitre")
+        parts = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(sites),
+                                                           extend_to=frame))
+        # match each cell to the site inside it (the output order is not the input order)
+        tree = shapely.STRtree(parts)
+        site_i, cell_i = tree.query(sites, predicate="within")
+        cells = np.empty(len(uniq), dtype=object)
+        cells[site_i] = parts[cell_i]
+        cells = shapely.intersection(cells, extent)
+    return np.asarray(cells, dtype=object)[inverse]
+
+
+_SEAT_SUFFIX = re.compile(r"(人民政府|政府驻地|政府|驻地|办事处)$")
+
+
+def township_names(
+    villages: pd.DataFrame,
+    *,
+    townships: pd.DataFrame | None = None,
+    services: pd.DataFrame | None = None,
+) -> pd.Series | None:
+    """Township name of each village, from a townships layer or the township seats.
+
+    Parameters
+    ----------
+    villages
+        Villages with ``township_id``.
+    townships
+        Township polygons or a table (``township_id``, ``name``); used first.
+    services
+        Services; the names of ``township_seat`` rows with a ``township_id`` are used
+        for townships the first source does not name, without a trailing 人民政府 /
+        政府 / 驻地 / 办事处 (``龙潭镇人民政府`` → ``龙潭镇``).
+
+    Returns
+    -------
+    pandas.Series or None
+        Names indexed like ``villages`` (missing where unknown), or ``None`` when
+        neither source names any township.
+    """
+    if "township_id" not in villages.columns:
+        return None
+    names: dict[str, str] = {}
+    if services is not None and {"kind", "township_id", "name"} <= set(services.columns):
+        seats = services[services["kind"].astype(str) == "township_seat"]
+        seats = seats.dropna(subset=["township_id", "name"]).sort_values("township_id")
+        for tid, name in zip(seats["township_id"].astype(str), seats["name"].astype(str),
+                             strict=True):
+            names.setdefault(tid, _SEAT_SUFFIX.sub("", name.strip()) or name.strip())
+        if names:
+            logger.info("township names: %d from the township-seat services", len(names))
+    if townships is not None and {"township_id", "name"} <= set(townships.columns):
+        named = townships.dropna(subset=["name"])
+        names.update(zip(named["township_id"].astype(str), named["name"].astype(str),
+                         strict=True))
+    if not names:
+        return None
+    return villages["township_id"].astype(str).map(names).rename("township_name")
 
 
 # --------------------------------------------------------------------------- overlays
@@ -483,6 +608,7 @@ def village_profile(
     infrastructure: Mapping[str, gpd.GeoDataFrame] | None = None,
     households: pd.DataFrame | None = None,
     hamlets: gpd.GeoDataFrame | None = None,
+    county: gpd.GeoDataFrame | None = None,
     village_radius_m: float = 1000.0,
     hamlet_radius_m: float = 500.0,
     along_road: AlongRoadDistance | None = None,
@@ -494,10 +620,13 @@ def village_profile(
     villages
         Villages (``contigmap.schema`` ``villages``) in the metric working CRS.
     village_areas
-        Village polygons keyed by ``village_id``; villages without one get a
-        ``village_radius_m`` buffer clipped to their township.
+        Village polygons keyed by ``village_id``; villages without one get their
+        Voronoi cell among the village points, clipped to the county and their township.
     townships
         Township polygons keyed by ``township_id``.
+    county
+        The county polygon(s): the Voronoi cells are clipped to them (else to the
+        townships' union, else to the villages' hull widened by ``village_radius_m``).
     dem
         Elevation raster in metres.
     hazards, ecology, infrastructure
@@ -508,7 +637,7 @@ def village_profile(
         Hamlets (``hamlet_id``, ``village_id``); zones are ``hamlet_radius_m`` buffers
         clipped to their village's zone.
     village_radius_m, hamlet_radius_m
-        Buffer radii in metres.
+        Buffer radii in metres (villages: only outside the county, or to widen the hull).
     along_road
         Network hook for along-road distances (:data:`AlongRoadDistance`).
 
@@ -522,8 +651,15 @@ def village_profile(
     if "village_id" not in villages:
         msg = "villages: missing column 'village_id'; map it in the manifest's `columns:`"
         raise ValidationError(msg)
+    extent = None
+    for outline in (county, townships):
+        if outline is not None and len(outline):
+            geoms = repair_polygons(_geoms(outline, villages.crs, "county"), what="county")
+            extent = shapely.union_all(geoms[~shapely.is_missing(geoms)])
+            break
     zones, source = settlement_zones(villages, areas=village_areas, clip=townships,
-                                     radius_m=village_radius_m)
+                                     radius_m=village_radius_m, method="voronoi",
+                                     extent=extent)
     points = settlement_points(villages)
     table = villages.copy()
     table["zone_source"] = source
@@ -539,7 +675,7 @@ def village_profile(
         for col in prof.columns:
             table[col] = prof[col].to_numpy()
     logger.info(
-        "village profile: %d villages (%d zones from polygons, %d from buffers), %d columns",
+        "village profile: %d villages (%d zones from polygons, %d Voronoi cells), %d columns",
         len(table), int((source == "polygon").sum()), int((source != "polygon").sum()),
         table.shape[1],
     )

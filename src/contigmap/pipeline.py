@@ -99,12 +99,24 @@ class StageTimer:
 
 
 def _village_table(data: RegionData) -> gpd.GeoDataFrame:
-    """Start the village table from the villages layer, with township names joined."""
+    """Start the village table from the villages layer, with township names joined.
+
+    Names come from the townships layer (polygons or a table), else from the names of
+    the township-seat services (:func:`contigmap.overlay.township_names`).
+    """
+    from contigmap.overlay import township_names
+
     villages = data.villages.copy()
+    if "township_name" in villages.columns:
+        return villages
     townships = data.boundaries.get("townships")
-    if townships is not None and "township_name" not in villages.columns and "name" in townships:
-        names = townships.set_index("township_id")["name"].rename("township_name")
-        villages = villages.join(names, on="township_id")
+    names = township_names(
+        villages,
+        townships=townships if townships is not None else data.township_table,
+        services=data.services,
+    )
+    if names is not None:
+        villages["township_name"] = names.to_numpy()
     return villages
 
 
@@ -204,6 +216,7 @@ def profile_stage(data: RegionData) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame 
         infrastructure=data.infrastructure,
         households=data.households,
         hamlets=data.hamlets,
+        county=data.boundaries.get("county"),
     )
     size, _ = household_size(data.config)
     spec = data.config.layers.households

@@ -124,6 +124,8 @@ class RoleSchema:
         :func:`contigmap.booleans.parse_bool`).
     flag_or_share
         Columns that hold either yes/no words or a number from 0 to 1 (``karst``).
+    table_ok
+        A table without geometry is accepted too (townships: codes and names only).
     """
 
     id_column: str
@@ -133,6 +135,7 @@ class RoleSchema:
     domains: dict[str, tuple[str, ...]] = field(default_factory=dict)
     booleans: dict[str, bool] = field(default_factory=dict)
     flag_or_share: tuple[str, ...] = ()
+    table_ok: bool = False
 
 
 ROLE_SCHEMAS: Final[dict[str, RoleSchema]] = {
@@ -151,7 +154,9 @@ ROLE_SCHEMAS: Final[dict[str, RoleSchema]] = {
         numeric_min={"pop": 0, "households": 0},
     ),
     "boundaries.county": RoleSchema("county_id", required=("name",), geometry=("polygon",)),
-    "boundaries.townships": RoleSchema("township_id", required=("name",), geometry=("polygon",)),
+    "boundaries.townships": RoleSchema(
+        "township_id", required=("name",), geometry=("polygon",), table_ok=True
+    ),
     "roads": RoleSchema(
         "road_id",
         required=("road_class", "surface"),

@@ -360,7 +360,7 @@ def check_layer(
     schema = ROLE_SCHEMAS[role]
     _require_columns(frame, (schema.id_column, *schema.required), source)
     _check_ids(frame, schema.id_column, source)
-    if schema.geometry:
+    if schema.geometry and (isinstance(frame, gpd.GeoDataFrame) or not schema.table_ok):
         if not isinstance(frame, gpd.GeoDataFrame):
             kinds = " or ".join(schema.geometry)
             msg = f"{source}: the layer has no geometry; this role needs {kinds} geometries"
