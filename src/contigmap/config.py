@@ -97,6 +97,7 @@ __all__ = [
     "load_region",
     "load_yaml",
     "parse_model",
+    "parse_yaml_text",
 ]
 
 
@@ -428,6 +429,25 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as err:
         msg = f"{path}: cannot read the file ({err}); save it as UTF-8 text"
         raise ConfigError(msg) from err
+    return parse_yaml_text(text, path)
+
+
+def parse_yaml_text(text: str, path: str | Path) -> dict[str, Any]:
+    """Parse YAML text as :func:`load_yaml` does (duplicate keys, alias limits, a mapping).
+
+    Parameters
+    ----------
+    text
+        The YAML document.
+    path
+        The file it came from (or will go to), named in error messages.
+
+    Returns
+    -------
+    dict
+        The top-level mapping.
+    """
+    path = Path(path)
     loader = _StrictLoader(text)
     try:
         node = loader.get_single_node()

@@ -34,7 +34,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from contigmap.errors import ConfigError, ContigmapError, LayerError
 from contigmap.inputs import (
@@ -688,14 +687,17 @@ def _kind_from_name(text: str) -> str | None:
 
 
 def _q(value: object) -> str:
-    """Return a YAML scalar: plain when it reads back as itself, else double-quoted."""
+    """Return a YAML scalar: plain when it can only read back as this text, else double-quoted.
+
+    Plain only for words, dots, slashes and dashes that YAML cannot take for a number,
+    a boolean or null (``yes``, ``1e5``, ``~`` are quoted); a double-quoted JSON string is
+    valid YAML for everything else.
+    """
     text = str(value)
-    try:
-        if text and yaml.safe_load(text) == text and not re.search(r"[:#,\[\]{}&*!|>'\"%@`]",
-                                                                    text):
-            return text
-    except yaml.YAMLError:
-        pass
+    plain = re.fullmatch(r"[^\W_][\w./\-]*", text) is not None and re.fullmatch(
+        r"[-+.\d_eExXoObB]+|true|false|yes|no|null|on|off|y|n|\.?nan|\.?inf", text, re.I) is None
+    if plain:
+        return text
     return json.dumps(text, ensure_ascii=False)
 
 
@@ -883,7 +885,7 @@ def init_region(folder: str | Path, *, name: str | None = None,
         raise LayerError(msg)
     _assign_roles(cands)
     _resolve_crs(cands)
-    from contigmap.config import LayerSpec, RegionConfig, parse_model
+    from contigmap.config import LayerSpec, RegionConfig, parse_model, parse_yaml_text
 
     slug = re.sub(r"[^A-Za-z0-9_\-]+", "_", folder.resolve().name).strip("_")
     name, title = name or slug or "region", title or folder.resolve().name
@@ -893,8 +895,9 @@ def init_region(folder: str | Path, *, name: str | None = None,
         cand.notes_at_start = list(cand.notes)
     result = _render(folder, cands, name, title, use_sheets=use_sheets)
     try:
-        parse_model(RegionConfig, yaml.safe_load(result.text), source="draft region.yaml")
-    except (ContigmapError, yaml.YAMLError) as err:
+        parse_model(RegionConfig, parse_yaml_text(result.text, "draft region.yaml"),
+                    source="draft region.yaml")
+    except ContigmapError as err:
         if use_sheets:
             for cand in cands:
                 cand.notes = list(cand.notes_at_start)

@@ -209,6 +209,8 @@ def terrain_profile(
     )
     unknown = ~np.isfinite(out[list(TERRAIN_COLUMNS)].to_numpy(float)).all(axis=1)
     out.loc[unknown, "terrain_source"] = "region_typical"
+    # a zone the DEM covers in part (a sliver of a Voronoi cell) says little: all unknown
+    out.loc[unknown, list(TERRAIN_COLUMNS)] = np.nan
     if unknown.any():
         names = (zones[id_column].astype(str).to_numpy() if id_column is not None
                  and isinstance(zones, gpd.GeoDataFrame) else out.index.astype(str).to_numpy())
