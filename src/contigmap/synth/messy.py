@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
+from affine import Affine
 from numpy.typing import NDArray
 from pyproj import Transformer
 from scipy.sparse import coo_matrix
@@ -123,7 +124,7 @@ _UNSEEN = _Style(
            "services": "服务设施(高德坐标).xlsx", "hazards": "地质灾害易发性分区.gpkg",
            "points": "地灾隐患点.xlsx", "registry": "贫困户样本.csv",
            "county": "行政区划.geojson", "dem": "高程.tif"},
-    village_cols={"village_id": "行政村代码", "name": "行政村名称", "township_id": "所属乡镇代码",
+    village_cols={"village_id": "行政村代码", "name": "行政村名称", "township_id": "乡镇编码",
                   "pop": "总人口"},
     road_cols={"road_id": "路线编号", "road_class": "技术等级", "surface": "路面类型",
                "bridge": "是否桥梁", "name": "路线名"},
@@ -429,7 +430,7 @@ def make_messy_region(out_dir: str | Path, *, seed: int = MESSY_SEED,
     gy, gx = np.mgrid[0:rows_r, 0:cols_r]
     trend = 300.0 + 500.0 * (gx / cols_r) + 300.0 * (1 - gy / rows_r)
     dem = np.round(trend + 180.0 * surf).astype(np.int16)
-    transform = rasterio.transform.from_origin(x0 - margin, y0 - margin + rows_r * cell, cell, cell)
+    transform = Affine(cell, 0.0, x0 - margin, 0.0, -cell, y0 - margin + rows_r * cell)
 
     # hazard polygons: 非易发区 over the county, then low / middle / high zones
     hz: list[tuple[str, shapely.Geometry]] = [("非易发区", outline.buffer(500))]
