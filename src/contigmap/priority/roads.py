@@ -288,6 +288,10 @@ def route_to_harden(
                     h += harden_len[edge]
                     p += path_len[edge]
                     node = prev
+                # the seat's own stretch of its edge, from the node reached to the seat
+                last = tj.from_u_m[t0] if node == int(graph.u[te]) else tj.to_v_m[t0]
+                h += last if harden_len[te] > 0 else 0.0
+                p += last if path_len[te] > 0 else 0.0
             out_h[i], out_p[i] = h, p
     return out_h, out_p
 
