@@ -299,10 +299,13 @@ def test_region_facts_by_hand(tiny_region: TinyRegion) -> None:
     # households are pop / 2.62 (national census default): 38 + 76 + 115 + 153
     assert facts["registry_households"] == 6
     assert facts["households"] == 382
-    # poor people = pop x sample incidence: 100 x 9/12 + 300 x 1/9, over 100 + 300 people
-    assert facts["poor_pop"] == 108
-    assert facts["poverty_incidence"] == pytest.approx((75 + 100 / 3) / 400)
-    assert facts["poor_pop_source"] == "registry_sample_estimate"
+    # poor people = pop x sample incidence: 100 x 9/12 + 300 x 1/9; the villages without
+    # sample rows take their township's rate: 200 x 9/12 + 400 x 1/9; over 1,000 people
+    poor = 75 + 150 + 100 / 3 + 400 / 9
+    assert facts["poor_pop"] == round(poor) == 303
+    assert facts["poverty_incidence"] == pytest.approx(poor / 1000)
+    assert facts["poor_pop_source"] == ("registry_sample_estimate+"
+                                        "registry_sample_township_rate")
 
 
 def test_region_facts_complete_registry(tiny_region: TinyRegion) -> None:
@@ -327,7 +330,7 @@ def test_validation_report_text(tiny_region: TinyRegion) -> None:
         assert name in text
     assert "area: 80.0 km²" in text
     assert "density 0.19 km/km²" in text
-    assert "poverty incidence: 27.1% (108 poor people, estimated from a registry sample" in text
+    assert "poverty incidence: 30.3% (303 poor people, estimated from a registry sample" in text
     assert "result: OK" in text
     # columns line up: every table row starts the 'file' column at the same display width
     from contigmap.validate import _width
