@@ -673,9 +673,9 @@ def _warn_extrapolated(
     """Say how many villages got a township or county sample rate (not the layer's count)."""
     from contigmap.terrain import name_list
 
-    names = (villages["name"] if "name" in villages.columns
-             else villages.get("village_id", pd.Series(np.arange(len(villages)))))
-    names = names.astype(str).to_numpy()
+    col = next((c for c in ("name", "village_id") if c in villages.columns), None)
+    names = (villages[col].astype(str).to_numpy() if col is not None
+             else np.arange(len(villages)).astype(str))
     parts = []
     for key, what in (("registry_sample_township_rate", "their township's"),
                       ("registry_sample_county_rate", "the county's")):
