@@ -20,7 +20,9 @@ def expected_villages(villages_csv: Path, households_csv: Path, *, sample: bool,
     """Per village: township_id, pop, poor people and the people they are counted among.
 
     From the raw registry: a complete registry gives poor members over registered
-    members; a sample gives ``pop × poor members / members`` over ``pop``.
+    members; a sample gives ``pop × poor members / members`` over ``pop`` (for a village
+    without sample rows, the pooled rate of its township's sampled villages, else of all
+    sampled villages).
     """
     v = pd.read_csv(villages_csv, dtype={"village_id": str, "township_id": str},
                     encoding="utf-8-sig", usecols=["village_id", "township_id", "pop"])
@@ -31,9 +33,15 @@ def expected_villages(villages_csv: Path, households_csv: Path, *, sample: bool,
                                       poor_members=("poor_members", "sum"))
     v = v.join(reg, on="village_id")
     if sample:
+        # own rate where sampled, else the township's pooled rate, else the county's
         covered = v["members"].notna()
-        v["exp_poor"] = (v["pop"] * v["poor_members"] / v["members"]).where(covered)
-        v["exp_basis"] = v["pop"].where(covered)
+        town = v[covered].groupby("township_id")[["poor_members", "members"]].sum()
+        town_rate = town["poor_members"] / town["members"]
+        county_rate = v.loc[covered, "poor_members"].sum() / v.loc[covered, "members"].sum()
+        rate = (v["poor_members"] / v["members"]).where(covered)
+        rate = rate.fillna(v["township_id"].map(town_rate)).fillna(county_rate)
+        v["exp_poor"] = v["pop"] * rate
+        v["exp_basis"] = v["pop"]
     else:
         v["exp_poor"] = v["poor_members"].fillna(0)
         v["exp_basis"] = v["members"].fillna(0)

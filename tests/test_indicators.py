@@ -81,25 +81,56 @@ def test_sample_registry_gives_rates_not_counts() -> None:
     table = _with_registry(_villages(), reg)
     with pytest.warns(DataQualityWarning, match="treated as a sample"):
         out = apply_poverty_sources(table, registry=True, size=3.0)
-    # poor = pop x sample incidence; no estimate where the sample has nobody (B)
-    assert out["poor_pop"].tolist()[0] == pytest.approx(100 * 4 / 10)
-    assert out["poor_pop"].tolist()[2] == pytest.approx(300 * 5 / 20)
-    assert np.isnan(out["poor_pop"].iloc[1])
-    assert out["poor_pop_source"].tolist() == ["registry_sample_estimate", "none",
+    # poor = pop x sample incidence; B (no sample households) takes the rate of its
+    # township T1, which is A's alone: 200 x 4/10
+    assert out["poor_pop"].tolist() == pytest.approx([100 * 4 / 10, 200 * 4 / 10,
+                                                      300 * 5 / 20])
+    assert out["poor_pop_source"].tolist() == ["registry_sample_estimate",
+                                               "registry_sample_township_rate",
                                                "registry_sample_estimate"]
-    assert out["pop_basis"].tolist()[0] == 100 and out["pop_basis"].tolist()[2] == 300
+    assert out["pop_basis"].tolist() == [100, 200, 300]
     # households never from a sample: pop / 3
     assert out["households"].tolist() == [33, 67, 100]
     assert set(out["households_source"]) == {"pop_div_household_size"}
     # poor households: households x the sample's share of poor households (1/2, 1/2)
-    assert out["poor_households"].tolist()[0] == pytest.approx(33 / 2)
+    assert out["poor_households"].tolist()[:2] == pytest.approx([33 / 2, 67 / 2])
     # the sample counts stay, labelled as registry counts
     assert out["poor_pop_registry"].tolist() == [4, 0, 5]
     ind = headline_indicators(out)
     county = county_indicators(ind)
-    assert county["poor_pop"] == pytest.approx(40 + 75)
-    assert county["poverty_incidence"] == pytest.approx((40 + 75) / (100 + 300))
-    assert county["poor_pop_source"] == "registry_sample_estimate"
+    assert county["poor_pop"] == pytest.approx(40 + 80 + 75)
+    assert county["poverty_incidence"] == pytest.approx((40 + 80 + 75) / (100 + 200 + 300))
+    assert county["poor_pop_source"] == ("registry_sample_estimate+"
+                                         "registry_sample_township_rate")
+
+
+def test_sample_rates_for_villages_without_sample_households_by_hand() -> None:
+    # A (T1) sampled: 4 poor of 10 people, 1 poor of 2 households; B (T1) and C (T2) not
+    # sampled; D (T3) sampled: 3 poor of 30 people, 1 poor of 2 households
+    v = pd.DataFrame({"village_id": ["A", "B", "C", "D"], "name": ["甲", "乙", "丙", "丁"],
+                      "township_id": ["T1", "T1", "T2", "T3"], "pop": [100, 200, 300, 400]})
+    reg = _registry([("A", 4, 1), ("A", 6, 0), ("D", 3, 1), ("D", 27, 0)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = apply_poverty_sources(_with_registry(v, reg), registry=True, complete=False)
+    # B: its township's rate (A's, 4/10); C: T2 has no sample, so the county's pooled
+    # rate over people, (4 + 3) / (10 + 30) = 7/40 (not the mean of village rates, 1/4)
+    assert out["poor_pop"].tolist() == pytest.approx([40, 80, 300 * 7 / 40, 40])
+    assert out["poor_pop_source"].tolist() == [
+        "registry_sample_estimate", "registry_sample_township_rate",
+        "registry_sample_county_rate", "registry_sample_estimate"]
+    assert out["pop_basis"].tolist() == [100, 200, 300, 400]
+    # poor households: households (pop / 2.62: 76, 115) x the pooled share 1/2, 2/4
+    assert out["poor_households"].tolist()[1:3] == pytest.approx([76 / 2, 115 / 2])
+    messages = [str(w.message) for w in caught if issubclass(w.category, DataQualityWarning)]
+    assert messages == [
+        "households registry (sample): 2 of 4 villages have no sample households; their "
+        "poor people are estimated as pop × the sample incidence of their township, else of "
+        "the county — 1 with their township's sample incidence "
+        "(registry_sample_township_rate): 乙; 1 with the county's sample incidence "
+        "(registry_sample_county_rate): 丙"]
+    county = county_indicators(headline_indicators(out))
+    assert county["poverty_incidence"] == pytest.approx((40 + 80 + 52.5 + 40) / 1000)
 
 
 def test_registry_kind_declared_and_inferred() -> None:
@@ -112,7 +143,11 @@ def test_registry_kind_declared_and_inferred() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         apply_poverty_sources(full, registry=True)  # inferred complete: no warning
-        apply_poverty_sources(part, registry=True, complete=False)  # declared: no warning
+    with warnings.catch_warnings(record=True) as caught:  # declared: only B and C said
+        warnings.simplefilter("always")
+        apply_poverty_sources(part, registry=True, complete=False)
+    assert [str(w.message)[:60] for w in caught] == [
+        "households registry (sample): 2 of 3 villages have no sample"]
     with pytest.warns(DataQualityWarning, match="declared complete"):
         out = apply_poverty_sources(part, registry=True, complete=True)
     assert out["poor_pop"].iloc[0] == 40  # the declaration is honoured
@@ -121,11 +156,13 @@ def test_registry_kind_declared_and_inferred() -> None:
 def test_villages_layer_poor_pop_wins() -> None:
     reg = _registry([("A", 4, 1), ("A", 6, 0)])
     v = _villages(poor_pop=[np.nan, 20, np.nan])
-    out = apply_poverty_sources(_with_registry(v, reg), registry=True, complete=False)
+    with pytest.warns(DataQualityWarning, match=r"1 of 3 villages have no sample households"):
+        out = apply_poverty_sources(_with_registry(v, reg), registry=True, complete=False)
+    # C (T2, no sample) takes the county's rate, A's 4/10: 300 x 0.4
     assert out["poor_pop_source"].tolist() == ["registry_sample_estimate", "villages_layer",
-                                               "none"]
-    assert out["poor_pop"].tolist()[:2] == pytest.approx([40, 20])
-    assert out["pop_basis"].tolist()[:2] == [100, 200]
+                                               "registry_sample_county_rate"]
+    assert out["poor_pop"].tolist() == pytest.approx([40, 20, 120])
+    assert out["pop_basis"].tolist() == [100, 200, 300]
 
 
 def test_indicators_by_plain_groupby() -> None:

@@ -407,3 +407,36 @@ def test_code_in_a_village_name_does_not_run(tmp_path: Path) -> None:
     assert not (tmp_path / "pwned").exists()
     assert _village_data(text)["q"][0] == f"{payload}村（花垣镇）"
     assert "None村" not in text
+
+
+def test_village_card_says_where_figures_come_from() -> None:
+    row = {
+        "village_id": "433124110201", "name": "十八洞村", "pop": 939, "households": 358,
+        "households_source": "pop_div_household_size",
+        "poor_pop": 300, "poor_pop_source": "registry_sample_county_rate",
+        "access_problem": "no_road_within_reach", "terrain_source": "region_typical",
+    }
+    card = village_card_html(row)
+    for zh, en, value in (
+        ("户数来源", "households from", "人口÷户规模 (pop_div_household_size)"),
+        ("贫困人口来源", "poor people from",
+         "按全县抽样发生率估算 (registry_sample_county_rate)"),
+        ("无法到达乡镇驻地的原因", "no travel time to own seat because",
+         "附近没有道路 (no_road_within_reach)"),
+        ("地形数据来源", "terrain from", "无高程数据，按全区典型地形 (region_typical)"),
+    ):
+        assert f"<tr><th>{zh}<br><small>{en}</small></th><td>{value}</td></tr>" in card
+    # other values, one per source column
+    row = {"households_source": "villages_layer", "poor_pop_source": "registry_complete",
+           "terrain_source": "dem", "access_problem": ""}
+    card = village_card_html(row)
+    assert "<td>村图层 (villages_layer)</td>" in card
+    assert "<td>建档立卡（全量） (registry_complete)</td>" in card
+    assert "<td>高程数据（DEM） (dem)</td>" in card
+    assert "无法到达乡镇驻地的原因" not in card  # reaches its seat: no row
+    card = village_card_html({"poor_pop_source": "registry_sample_estimate"})
+    assert "<td>抽样估算 (registry_sample_estimate)</td>" in card
+    # an unknown value is shown as written, escaped
+    card = village_card_html({"households_source": "<b>x</b>"})
+    assert "<td>&lt;b&gt;x&lt;/b&gt;</td>" in card
+    assert "<b>x</b>" not in card

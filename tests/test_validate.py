@@ -299,10 +299,13 @@ def test_region_facts_by_hand(tiny_region: TinyRegion) -> None:
     # households are pop / 2.62 (national census default): 38 + 76 + 115 + 153
     assert facts["registry_households"] == 6
     assert facts["households"] == 382
-    # poor people = pop x sample incidence: 100 x 9/12 + 300 x 1/9, over 100 + 300 people
-    assert facts["poor_pop"] == 108
-    assert facts["poverty_incidence"] == pytest.approx((75 + 100 / 3) / 400)
-    assert facts["poor_pop_source"] == "registry_sample_estimate"
+    # poor people = pop x sample incidence: 100 x 9/12 + 300 x 1/9; the villages without
+    # sample rows take their township's rate: 200 x 9/12 + 400 x 1/9; over 1,000 people
+    poor = 75 + 150 + 100 / 3 + 400 / 9
+    assert facts["poor_pop"] == round(poor) == 303
+    assert facts["poverty_incidence"] == pytest.approx(poor / 1000)
+    assert facts["poor_pop_source"] == ("registry_sample_estimate+"
+                                        "registry_sample_township_rate")
 
 
 def test_region_facts_complete_registry(tiny_region: TinyRegion) -> None:
@@ -327,7 +330,7 @@ def test_validation_report_text(tiny_region: TinyRegion) -> None:
         assert name in text
     assert "area: 80.0 km²" in text
     assert "density 0.19 km/km²" in text
-    assert "poverty incidence: 27.1% (108 poor people, estimated from a registry sample" in text
+    assert "poverty incidence: 30.3% (303 poor people, estimated from a registry sample" in text
     assert "result: OK" in text
     # columns line up: every table row starts the 'file' column at the same display width
     from contigmap.validate import _width
@@ -350,9 +353,9 @@ def test_validation_report_collects_layer_errors(tiny_region: TinyRegion) -> Non
     failed = {r.name for r in report.layers if r.failed}
     assert failed == {"hazards.flood", "households"}
     text = report.to_text()
-    assert "hazards.flood: ERROR: layers.hazards.flood (flood.geojson): file not found" in text
-    assert "households: ERROR: layers.households (households.csv): id 'H1'" in text
-    assert "result: FAILED" in text
+    assert "ERROR   layers.hazards.flood (flood.geojson): file not found" in text
+    assert "ERROR   layers.households (households.csv): id 'H1'" in text
+    assert "result: FAILED: 2 errors (run would stop at the first)" in text
     assert report.facts["villages"] == 4  # the rest still checked
 
 
@@ -369,12 +372,12 @@ def test_validate_counts_duplicate_and_multipart_lines(tiny_region: TinyRegion) 
     )
     pd.concat([roads, extra], ignore_index=True).to_file(
         tiny_region.folder / "roads.gpkg", layer="roads", engine="pyogrio")
-    with pytest.warns(DataQualityWarning, match="1 duplicate geometries"):
-        report = validation_report(tiny_region.path)
+    report = validation_report(tiny_region.path)
     assert report.ok
     text = report.to_text()
-    assert "roads: 1 duplicate geometries (same shape as an earlier feature: feature 4)" in text
-    assert "roads: 1 multi-part line(s) (feature 5)" in text
+    assert ("warning layers.roads (roads.gpkg): 1 duplicate geometries (same shape as an "
+            "earlier feature: feature 4)") in text
+    assert "warning layers.roads (roads.gpkg): 1 multi-part line(s) (feature 5)" in text
 
 
 def test_validate_strict_makes_left_out_rows_an_error(tiny_region: TinyRegion) -> None:
@@ -384,14 +387,14 @@ def test_validate_strict_makes_left_out_rows_an_error(tiny_region: TinyRegion) -
     parts[-1] = ""  # spreadsheet row 3 loses its latitude
     lines[2] = ",".join(parts)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.warns(DataQualityWarning, match=r"\(row 3\); these rows are left out"):
-        report = validation_report(tiny_region.path)
+    report = validation_report(tiny_region.path, quick=True)
     assert report.ok
-    assert "services: 1 row(s) of services.csv have missing or non-numeric coordinates" in (
-        report.to_text())
-    report = validation_report(tiny_region.path, strict=True)
+    assert ("warning layers.services (services.csv): 1 row(s) of services.csv have missing or "
+            "non-numeric coordinates") in report.to_text()
+    assert any("(row 3); these rows are left out" in f.text for f in report.warnings)
+    report = validation_report(tiny_region.path, strict=True, quick=True)
     assert not report.ok
-    assert "services: ERROR: layers.services (services.csv): 1 row(s) of services.csv" in (
+    assert "ERROR   layers.services (services.csv): 1 row(s) of services.csv" in (
         report.to_text())
     from click.testing import CliRunner
 
@@ -403,3 +406,127 @@ def test_validate_strict_makes_left_out_rows_an_error(tiny_region: TinyRegion) -
     assert result.exit_code == 1
     result = CliRunner().invoke(cli, ["validate", str(tiny_region.path)])
     assert result.exit_code == 0
+
+
+# ---------------------------------------------------------------- the dry run
+
+
+def _break_in_seven_ways(region: TinyRegion) -> None:
+    """Break the tiny region in seven independent ways (see the test)."""
+    folder = region.folder
+    # 1. villages: the 4th village repeats the 3rd village's code
+    lines = (folder / "villages.csv").read_text(encoding="utf-8").splitlines()
+    lines[4] = lines[4].replace(VILLAGE_CODES[3], VILLAGE_CODES[2])
+    (folder / "villages.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # 2. roads: a 桥梁 column with '也许' (row 2), 3. road 3's class is 'highway9'
+    roads = gpd.read_file(folder / "roads.gpkg", layer="roads")
+    roads["桥梁"] = ["否", "也许", "是"]
+    roads.loc[2, "等级"] = "highway9"
+    roads.to_file(folder / "roads.gpkg", layer="roads", engine="pyogrio")
+    text = region.path.read_text(encoding="utf-8")
+    text = text.replace("路面: surface}", "路面: surface, 桥梁: bridge}")
+    # 4. hazards.flood: the file is gone
+    (folder / "flood.geojson").unlink()
+    region.path.write_text(text, encoding="utf-8")
+    # 5. households: a code matching no village (2 rows), 6. an unknown cause
+    hh = pd.read_csv(folder / "households.csv", dtype=str)
+    hh["cause"] = ["外星人", "", "因病", "", "", "因学"]  # H1, H3, H6 are the poor ones
+    extra = pd.DataFrame({"household_id": ["H7", "H8"], "village_id": ["433124199999"] * 2,
+                          "members": ["2", "3"], "poor": ["否", "否"], "cause": ["", ""]})
+    pd.concat([hh, extra], ignore_index=True).to_csv(folder / "households.csv", index=False)
+    # 7. services: spreadsheet row 3 (the 2nd service) has no latitude
+    path = folder / "services.csv"
+    rows = path.read_text(encoding="utf-8").strip().splitlines()
+    parts = rows[2].split(",")
+    parts[-1] = ""
+    rows[2] = ",".join(parts)
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_validate_lists_every_problem_at_once_and_run_stops_at_the_first(
+    tiny_region: TinyRegion, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from contigmap.cli import cli
+
+    _break_in_seven_ways(tiny_region)
+    result = CliRunner().invoke(cli, ["-q", "validate", str(tiny_region.path)])
+    assert result.exit_code == 1, result.output
+    text = result.output
+    # the four errors, each on one line naming the layer, file, column and rows
+    expected_errors = [
+        "ERROR   layers.villages (villages.csv): id '433124101201' in column 'village_id' "
+        "repeats in data rows 3, 4",
+        "ERROR   layers.roads (roads.gpkg): column 'bridge' is a yes/no column but holds "
+        "'也许' in feature 2",
+        "ERROR   layers.roads (roads.gpkg): unknown road_class 'highway9' in data row 3 "
+        "(id '3')",
+        "ERROR   layers.hazards.flood (flood.geojson): file not found",
+    ]
+    # the three warnings of the broken rows
+    expected_warnings = [
+        "warning overlay stage, layers.households (households.csv): 2 row(s) have village "
+        "codes that match no village and are left out: 433124199999 (2 rows)",
+        "warning overlay stage, layers.households (households.csv): 1 poor household(s) have "
+        "an unknown or blank cause, counted as 'other' (其他): '外星人' (1)",
+        "warning layers.services (services.csv): 1 row(s) of services.csv have missing or "
+        "non-numeric coordinates",
+    ]
+    lines = text.splitlines()
+    for want in expected_errors + expected_warnings:
+        assert sum(line.strip().startswith(want) for line in lines) == 1, (want, text)
+    assert sum(line.strip().startswith("ERROR") for line in lines) == 4
+    assert "result: FAILED: 4 errors (run would stop at the first), " in text
+    assert lines[-1].startswith("result: FAILED")
+    # the dry run went on to the network stage despite the errors
+    assert any(line.strip().startswith("warning network stage") for line in lines), text
+    assert "贫困人口来源 poor people from (villages):" in text
+
+    # run on the same region stops on the first error (the repeated village code) alone
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["-q", "run", str(tiny_region.path), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "id '433124101201' in column 'village_id' repeats" in result.stderr
+    for other in ("也许", "highway9", "flood.geojson", "433124199999", "外星人"):
+        assert other not in result.stderr + result.output
+    assert not out.exists()
+
+
+def test_validate_report_counts_and_quick(tiny_region: TinyRegion) -> None:
+    _break_in_seven_ways(tiny_region)
+    full = validation_report(tiny_region.path)
+    quick = validation_report(tiny_region.path, quick=True)
+    assert len(full.errors) == len(quick.errors) == 4
+    assert not any(f.where.startswith("network stage") for f in quick.findings)
+    assert any(f.where.startswith("network stage") for f in full.findings)
+    assert "the network stage (--quick)" in quick.to_text()
+    assert full.summary().startswith(
+        f"4 errors (run would stop at the first), {len(full.warnings)} warnings (run would "
+        "go on: ")
+    assert "rows left out (" in full.summary()
+    # the rows with errors are left out, the rest is used: 3 villages, 2 roads
+    assert full.facts["villages"] == 3
+    assert full.facts["road_km"] == pytest.approx(13.0)
+
+
+def test_validate_names_villages_that_cannot_reach_their_seat(
+    seated_region: TinyRegion,
+) -> None:
+    # road 3 (the track to 十八洞村) now stops 500 m short of the county road: a piece
+    # of the network without a seat
+    roads = gpd.read_file(seated_region.folder / "roads.gpkg", layer="roads")
+    roads.loc[2, "geometry"] = LineString([(X0 + 7_000, Y0 + 3_500), (X0 + 7_000, Y0 + 2_000)])
+    roads.to_file(seated_region.folder / "roads.gpkg", layer="roads", engine="pyogrio")
+    report = validation_report(seated_region.path)
+    assert report.ok
+    reach = [f for f in report.findings if "cannot reach their own township seat" in f.text]
+    assert len(reach) == 1 and reach[0].where == "network stage, layers.villages (villages.csv)"
+    assert reach[0].text.startswith("1 of 4 cannot reach their own township seat")
+    assert "(network_piece_without_seat): 十八洞村" in reach[0].text
+    assert "villages kept without travel times (1)" in report.summary()
+    # --quick does not look
+    quick = validation_report(seated_region.path, quick=True)
+    assert not any("cannot reach" in f.text for f in quick.findings)
+    assert "township seat" not in " ".join(
+        f.text for f in report.findings if f.where.startswith("layers.services"))

@@ -354,23 +354,38 @@ def priorities(ctx: click.Context, region: Path | None, out_dir: Path | None,
     epilog="""\b
 Examples:
   contigmap validate layers/huayuan/region.yaml
+  contigmap validate --quick data/某某县/region.yaml   # without the network stage
 """
 )
 @click.argument("region", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True,
               help="Rows that would be left out with a warning (missing coordinates) are "
                    "errors.")
+@click.option("--quick", is_flag=True,
+              help="Skip the network stage (villages that cannot reach their township seat "
+                   "are then not looked for).")
 @click.pass_context
 @_fail_cleanly
-def validate(ctx: click.Context, region: Path, strict: bool) -> None:
-    """Check every layer REGION declares and print what was found, with region facts.
+def validate(ctx: click.Context, region: Path, strict: bool, quick: bool) -> None:
+    """Dry-run REGION: list every problem run would stop or warn on, all at once.
 
-    Exits with status 1 when a layer cannot be used.
+    Reads every layer, runs the overlay and network stages without writing anything,
+    and prints each error and warning on one line (layer, file, column, rows), where
+    households and poor people will come from, the region's facts, and a count: N
+    errors (run would stop), M warnings (run would go on). Exits with status 1 when
+    there are errors.
     """
     from contigmap.validate import validation_report
 
-    report = validation_report(region, progress=not ctx.obj["quiet"],
-                               strict=strict or ctx.obj.get("strict", False))
+    lib_logger = logging.getLogger("contigmap")
+    level = lib_logger.level
+    if not ctx.obj.get("verbose"):  # the report lists every warning: no echo on stderr
+        lib_logger.setLevel(logging.CRITICAL)
+    try:
+        report = validation_report(region, progress=not ctx.obj["quiet"],
+                                   strict=strict or ctx.obj.get("strict", False), quick=quick)
+    finally:
+        lib_logger.setLevel(level)
     click.echo(report.to_text())
     if not report.ok:
         sys.exit(1)

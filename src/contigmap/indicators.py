@@ -10,7 +10,8 @@ Definitions
 ``pop``, ``households``, ``poor_pop``
     Sums over the area's villages (``households`` and ``poor_pop`` as chosen by
     :func:`contigmap.poverty.apply_poverty_sources`; ``poor_pop`` is an estimate where
-    ``poor_pop_source`` is ``registry_sample_estimate``).
+    ``poor_pop_source`` is ``registry_sample_estimate`` or a township / county sample
+    rate, ``registry_sample_*_rate``).
 ``poverty_incidence``
     Σ ``poor_pop`` / Σ ``pop_basis`` over the area's villages that have both (the
     headcount ratio 贫困发生率; ``pop_basis`` is the registry people for a complete
@@ -71,7 +72,7 @@ register_columns([
     ColumnInfo("villages", "villages in the area (indicators.csv)", "村数", "villages", _SRC),
 ])
 
-_SAMPLE = "registry_sample_estimate"
+_SAMPLE = "registry_sample"  # registry_sample_estimate, _township_rate, _county_rate
 
 
 def _num(frame: pd.DataFrame, col: str) -> pd.Series:

@@ -1123,8 +1123,10 @@ def load_region_layers(
     collect_errors
         With ``False`` (the default) stop at the first fatal problem. With ``True`` a
         layer that fails is recorded in its :class:`LayerReport` (``failed=True``) and
-        skipped, so that ``contigmap validate`` can list every problem; ``villages``
-        and ``roads`` must still load.
+        skipped, so that ``contigmap validate`` can list every problem; row-level errors
+        (repeated ids, unknown values, bad yes/no values:
+        :func:`contigmap.validate.check_layer` ``errors``) are all recorded and the rest
+        of the layer is kept. ``villages`` and ``roads`` must still be readable.
 
     Returns
     -------
@@ -1143,9 +1145,10 @@ def load_region_layers(
     reports: dict[str, LayerReport] = {}
     raster_entries: list[tuple[str, str, LayerSpec]] = []
 
-    def fail(key: str, err: ContigmapError) -> None:
-        if not collect_errors or key in ("villages", "roads"):
-            raise err
+    def fail(key: str, err: ContigmapError | str, *, kept: bool = False) -> None:
+        """Raise, or (collecting) record the error; ``kept``: the layer can still be used."""
+        if not collect_errors or (key in ("villages", "roads") and not kept):
+            raise err if isinstance(err, ContigmapError) else ValidationError(err)
         reports[key].failed = True
         reports[key].problems.append(f"ERROR: {err}")
         logger.error("%s", err)
@@ -1168,14 +1171,18 @@ def load_region_layers(
                 problems=report.problems,
                 strict=strict,
             )
+            row_errors: list[str] | None = [] if collect_errors else None
             frame = validate.check_layer(
-                frame, role=schema_key, source=source, problems=report.problems
+                frame, role=schema_key, source=source, problems=report.problems,
+                errors=row_errors,
             )
             if isinstance(frame, gpd.GeoDataFrame):
                 _count_geometry_issues(frame, source, report.problems)
         except ContigmapError as err:
             fail(key, err)
             continue
+        for text in row_errors or ():  # collected: the rest of the layer is still used
+            fail(key, text, kept=True)
         report.features = len(frame)
         report.crs_in = crs_text
         if isinstance(frame, gpd.GeoDataFrame):
@@ -1201,8 +1208,10 @@ def load_region_layers(
         try:
             _check_swapped_rows(key, frames, region, working, reports[key].path.name)
         except ContigmapError as err:
-            fail(key, err)
-            frames.pop(key)
+            essential = key in ("villages", "roads")
+            fail(key, err, kept=essential)
+            if not essential:
+                frames.pop(key)
     for key in list(frames):
         frames[key] = _drop_private(frames[key])
         if key == extent_key:
@@ -1217,8 +1226,10 @@ def load_region_layers(
                 problems=reports[key].problems,
             )
         except ContigmapError as err:
-            fail(key, err)
-            frames.pop(key)
+            essential = key in ("villages", "roads")
+            fail(key, err, kept=essential)
+            if not essential:
+                frames.pop(key)
 
     rasters: dict[str, Raster] = {}
     for key, _, spec in raster_entries:

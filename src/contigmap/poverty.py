@@ -24,7 +24,9 @@ village:
   ``pop / household_size`` (the manifest's ``household_size``, default
   :data:`NATIONAL_HOUSEHOLD_SIZE`), recorded in ``households_source``;
 - ``poor_pop``: the villages layer, else a complete registry's count, else
-  ``pop × sample incidence`` (an estimate), recorded in ``poor_pop_source``, with
+  ``pop × sample incidence`` (an estimate; for a village without sample households the
+  pooled incidence of its township, else of the county), recorded in
+  ``poor_pop_source``, with
   ``pop_basis`` the people it is counted among (incidence = Σ poor_pop / Σ pop_basis,
   :mod:`contigmap.indicators`).
 """
@@ -124,8 +126,11 @@ register_columns(
                    "layer or a complete registry, or pop × sample incidence (an estimate)",
                    "贫困人口（见来源列；抽样登记时为估算值）", "people", _SRC_V),
         ColumnInfo("poor_pop_source", "where poor_pop comes from: villages_layer, "
-                   "registry_complete, registry_sample_estimate (pop × sample incidence), "
-                   "none (no data); in indicators.csv the area's sources joined by +",
+                   "registry_complete, registry_sample_estimate (pop × the village's sample "
+                   "incidence), registry_sample_township_rate / registry_sample_county_rate "
+                   "(pop × the pooled sample incidence of the township, else the county, "
+                   "for villages without sample households), none (no data); in "
+                   "indicators.csv the area's sources joined by +",
                    "贫困人口来源", "", _SRC_V),
         ColumnInfo("poor_households", "poor households, from the same source as poor_pop "
                    "(sample: households × the sample's share of poor households, an estimate)",
@@ -418,7 +423,8 @@ HOUSEHOLDS_SOURCES: Final[tuple[str, ...]] = (
 """Values of ``households_source``, in order of precedence."""
 
 POOR_POP_SOURCES: Final[tuple[str, ...]] = (
-    "villages_layer", "registry_complete", "registry_sample_estimate", "none",
+    "villages_layer", "registry_complete", "registry_sample_estimate",
+    "registry_sample_township_rate", "registry_sample_county_rate", "none",
 )
 """Values of ``poor_pop_source``, in order of precedence."""
 
@@ -504,7 +510,11 @@ def apply_poverty_sources(
     Poor people: the villages layer's ``poor_pop`` where given, else from the
     registry: a complete registry's counts (``poor_pop_registry``, counted among
     ``pop_basis = pop_registry``), or for a sample ``pop × sample incidence``, an
-    estimate counted among ``pop_basis = pop``. A sample gives rates, never counts.
+    estimate counted among ``pop_basis = pop``. A sample gives rates, never counts. A
+    village without sample households takes the pooled incidence (Σ poor people /
+    Σ sampled people) of its township's sampled villages
+    (``registry_sample_township_rate``), else of the county's
+    (``registry_sample_county_rate``); poor households likewise.
     ``poverty_incidence`` becomes ``poor_pop / pop_basis`` (the registry incidence
     wherever the registry is used).
 
@@ -533,7 +543,9 @@ def apply_poverty_sources(
     -----
     DataQualityWarning
         The registry was not declared and is taken as a sample, or was declared
-        complete while holding fewer than half the villages' people.
+        complete while holding fewer than half the villages' people; or (a sample)
+        villages without sample households got a township or county rate (how many,
+        and which).
     """
     out = villages.copy()
     n = len(out)
@@ -580,14 +592,13 @@ def apply_poverty_sources(
         basis[:] = _col(out, "pop_registry")
         src[np.isfinite(poor)] = "registry_complete"
     elif kind == "sample":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rate = _col(out, "poor_pop_registry") / _col(out, "pop_registry")
-            hh_rate = _col(out, "poor_households_registry") / hh_reg
-        ok = (hh_reg > 0) & np.isfinite(pop)
+        rate, hh_rate, rate_src = _sample_rates(out)
+        ok = np.isfinite(rate) & np.isfinite(pop)
         poor[ok] = pop[ok] * rate[ok]
         poor_hh[ok] = out["households"].to_numpy(dtype=float)[ok] * hh_rate[ok]
         basis[ok] = pop[ok]
-        src[ok] = "registry_sample_estimate"
+        src[ok] = rate_src[ok]
+        _warn_extrapolated(out, rate_src, ok, _col(out, "poor_pop"))
     layer_poor = _col(out, "poor_pop")
     from_layer = np.isfinite(layer_poor)
     poor[from_layer] = layer_poor[from_layer]
@@ -602,6 +613,85 @@ def apply_poverty_sources(
         out["poverty_incidence"] = np.where(basis > 0, poor / basis, np.nan)
     logger.info("households from %s; poor people from %s", _counts(hh_src), _counts(src))
     return out
+
+
+def _pooled(num: NDArray[np.float64], den: NDArray[np.float64]) -> float:
+    """Σ num / Σ den over the rows where both are known and den > 0 (nan when none)."""
+    ok = np.isfinite(num) & np.isfinite(den) & (den > 0)
+    total = float(den[ok].sum())
+    return float(num[ok].sum()) / total if total > 0 else np.nan
+
+
+def _sample_rates(
+    villages: pd.DataFrame,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.object_]]:
+    """Each village's sample incidence, share of poor households, and where they come from.
+
+    A village with sample households uses its own rates (``registry_sample_estimate``);
+    one without uses its township's pooled rates (Σ poor people / Σ sampled people over
+    the township's sampled villages: ``registry_sample_township_rate``) when the
+    township has sample households, else the county's (``registry_sample_county_rate``).
+    """
+    n = len(villages)
+    hh_reg = _col(villages, "households_registry")
+    reg_pop = _col(villages, "pop_registry")
+    reg_poor = _col(villages, "poor_pop_registry")
+    reg_poor_hh = _col(villages, "poor_households_registry")
+    covered = hh_reg > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(covered, reg_poor / reg_pop, np.nan)
+        hh_rate = np.where(covered, reg_poor_hh / hh_reg, np.nan)
+    src = np.full(n, "none", dtype=object)
+    src[covered] = "registry_sample_estimate"
+    rest = ~covered
+    if not rest.any() or not covered.any():
+        return rate, hh_rate, src
+    if "township_id" in villages.columns:
+        towns = villages["township_id"].astype(str).to_numpy()
+        for town in np.unique(towns[rest & villages["township_id"].notna().to_numpy()]):
+            mine = towns == town
+            sampled = mine & covered
+            if not sampled.any():
+                continue
+            todo = mine & rest
+            rate[todo] = _pooled(reg_poor[sampled], reg_pop[sampled])
+            hh_rate[todo] = _pooled(reg_poor_hh[sampled], hh_reg[sampled])
+            src[todo] = "registry_sample_township_rate"
+    todo = rest & (src == "none")
+    rate[todo] = _pooled(reg_poor[covered], reg_pop[covered])
+    hh_rate[todo] = _pooled(reg_poor_hh[covered], hh_reg[covered])
+    src[todo] = "registry_sample_county_rate"
+    return rate, hh_rate, src
+
+
+def _warn_extrapolated(
+    villages: pd.DataFrame,
+    src: NDArray[np.object_],
+    used: NDArray[np.bool_],
+    layer_poor: NDArray[np.float64],
+) -> None:
+    """Say how many villages got a township or county sample rate (not the layer's count)."""
+    from contigmap.terrain import name_list
+
+    col = next((c for c in ("name", "village_id") if c in villages.columns), None)
+    names = (villages[col].astype(str).to_numpy() if col is not None
+             else np.arange(len(villages)).astype(str))
+    parts = []
+    for key, what in (("registry_sample_township_rate", "their township's"),
+                      ("registry_sample_county_rate", "the county's")):
+        sel = used & (src == key) & ~np.isfinite(layer_poor)
+        if sel.any():
+            parts.append(f"{int(sel.sum())} with {what} sample incidence ({key}): "
+                         f"{name_list(names[sel], first=5)}")
+    if not parts:
+        return
+    n = sum(int((used & (src == k) & ~np.isfinite(layer_poor)).sum())
+            for k in ("registry_sample_township_rate", "registry_sample_county_rate"))
+    msg = (f"households registry (sample): {n} of {len(villages)} villages have no sample "
+           f"households; their poor people are estimated as pop × the sample incidence of "
+           f"their township, else of the county — {'; '.join(parts)}")
+    logger.warning(msg)
+    warnings.warn(msg, DataQualityWarning, stacklevel=3)
 
 
 def apply_hamlet_households(hamlets: _F, *, size: float) -> _F:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -97,6 +98,8 @@ _ALIASES: dict[str, dict[str, str]] = {
 
 _MAX_LISTED = 5
 
+_T = TypeVar("_T", bound=pd.DataFrame)
+
 
 def _warn(problems: list[str] | None, source: str, text: str) -> None:
     if problems is not None:
@@ -105,16 +108,27 @@ def _warn(problems: list[str] | None, source: str, text: str) -> None:
 
 
 def _rows(index: pd.Index | np.ndarray, ids: pd.Series | None = None) -> str:
-    """Describe rows as 'data rows 3, 8 (id 'A', 'B')', 1-based, listing at most a few."""
+    """Describe rows as 'data rows 3, 8 (id 'A', 'B')', 1-based, listing at most a few.
+
+    ``index`` holds row labels of a frame indexed 0, 1, ... in file order (positions
+    before any row was dropped); ``ids`` is looked up by those labels.
+    """
     positions = list(index)
     shown = ", ".join(str(int(p) + 1) for p in positions[:_MAX_LISTED])
     more = f" and {len(positions) - _MAX_LISTED} more" if len(positions) > _MAX_LISTED else ""
     label = "data row" if len(positions) == 1 else "data rows"
     text = f"{label} {shown}{more}"
     if ids is not None:
-        shown_ids = ", ".join(f"'{ids.iloc[int(p)]}'" for p in positions[:_MAX_LISTED])
+        shown_ids = ", ".join(f"'{ids.loc[p]}'" for p in positions[:_MAX_LISTED])
         text += f" (id {shown_ids})"
     return text
+
+
+def _fail(errors: list[str] | None, msg: str) -> None:
+    """Raise ``msg`` as a ValidationError, or append it to ``errors`` when collecting."""
+    if errors is None:
+        raise ValidationError(msg)
+    errors.append(msg)
 
 
 def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], source: str) -> None:
@@ -132,27 +146,37 @@ def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], source: str)
         raise ValidationError(msg)
 
 
-def _check_ids(frame: pd.DataFrame, id_col: str, source: str) -> None:
+def _check_ids(
+    frame: _T, id_col: str, source: str, errors: list[str] | None = None
+) -> _T:
     ids = frame[id_col]
-    missing = np.flatnonzero(ids.isna().to_numpy() | (ids.astype(str).str.strip() == ""))
-    if missing.size:
-        msg = f"{source}: column '{id_col}' is empty in {_rows(missing)}; give every row an id"
-        raise ValidationError(msg)
+    missing = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy()
+    if missing.any():
+        rows = frame.index[missing]
+        _fail(errors, f"{source}: column '{id_col}' is empty in {_rows(rows)}; give every "
+              "row an id")
+        frame = frame.loc[~missing]
+        ids = frame[id_col]
     dup_mask = ids.duplicated(keep=False).to_numpy()
     if dup_mask.any():
         first = ids[dup_mask].iloc[0]
-        rows = np.flatnonzero((ids == first).to_numpy())
+        rows = frame.index[(ids == first).to_numpy()]
         n_values = ids[dup_mask].nunique()
         more = f" ({n_values - 1} other id(s) repeat too)" if n_values > 1 else ""
-        msg = (
+        _fail(errors, (
             f"{source}: id '{first}' in column '{id_col}' repeats in {_rows(rows)}{more}; "
             "ids must be unique: fix the file or point 'id:' at a unique column"
-        )
-        raise ValidationError(msg)
+        ))
+        frame = frame.loc[~ids.duplicated(keep="first").to_numpy()]
+    return frame
 
 
 def _check_geometry(
-    gdf: gpd.GeoDataFrame, allowed: tuple[str, ...], source: str, problems: list[str] | None
+    gdf: gpd.GeoDataFrame,
+    allowed: tuple[str, ...],
+    source: str,
+    problems: list[str] | None,
+    errors: list[str] | None = None,
 ) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         msg = (
@@ -166,9 +190,9 @@ def _check_geometry(
         _warn(
             problems,
             source,
-            f"{int(empty.sum())} empty geometries dropped ({_rows(np.flatnonzero(empty))})",
+            f"{int(empty.sum())} empty geometries dropped ({_rows(gdf.index[empty])})",
         )
-        gdf = gdf.loc[~empty].reset_index(drop=True)
+        gdf = gdf.loc[~empty]
         geoms = gdf.geometry.values
     if len(gdf) == 0:
         msg = f"{source}: the layer has no features with a geometry; check the file and 'layer:'"
@@ -186,7 +210,7 @@ def _check_geometry(
             problems,
             source,
             f"{int(invalid.sum())} invalid geometries repaired with make_valid "
-            f"({_rows(np.flatnonzero(invalid))})",
+            f"({_rows(gdf.index[invalid])})",
         )
     types = pd.Series(shapely.get_type_id(geoms)).map(
         dict(
@@ -207,11 +231,11 @@ def _check_geometry(
     bad = ~types.isin(sorted(allowed_types)).to_numpy()
     if bad.any():
         found = ", ".join(sorted(set(types[bad].astype(str))))
-        msg = (
-            f"{source}: geometry type {found} is not allowed here ({_rows(np.flatnonzero(bad))}); "
+        _fail(errors, (
+            f"{source}: geometry type {found} is not allowed here ({_rows(gdf.index[bad])}); "
             f"this layer needs {' or '.join(allowed)} geometries"
-        )
-        raise ValidationError(msg)
+        ))
+        gdf, geoms, types = gdf.loc[~bad], geoms[~bad], types[~bad]
     # single-part multi-geometries become simple ones
     single = (shapely.get_num_geometries(geoms) == 1) & types.str.startswith("Multi").to_numpy()
     if single.any():
@@ -230,36 +254,44 @@ def _polygonal(geom: Any) -> Any:
 
 
 def _check_numeric(
-    frame: pd.DataFrame, col: str, minimum: float, id_col: str, source: str
-) -> pd.DataFrame:
+    frame: _T,
+    col: str,
+    minimum: float,
+    id_col: str,
+    source: str,
+    errors: list[str] | None = None,
+) -> _T:
     values = frame[col]
     numbers = pd.to_numeric(values, errors="coerce")
     not_number = numbers.isna().to_numpy() & values.notna().to_numpy()
     if not_number.any():
-        rows = np.flatnonzero(not_number)
-        msg = (
-            f"{source}: column '{col}' has non-numeric values such as '{values.iloc[rows[0]]}' "
+        rows = frame.index[not_number]
+        _fail(errors, (
+            f"{source}: column '{col}' has non-numeric values such as '{values.loc[rows[0]]}' "
             f"in {_rows(rows, frame.get(id_col))}; use plain numbers"
-        )
-        raise ValidationError(msg)
+        ))
     below = (numbers < minimum).to_numpy()
     if below.any():
-        rows = np.flatnonzero(below)
-        msg = (
+        rows = frame.index[below]
+        _fail(errors, (
             f"{source}: column '{col}' must be at least {minimum:g} but is "
-            f"{numbers.iloc[rows[0]]:g} in {_rows(rows, frame.get(id_col))}"
+            f"{numbers.loc[rows[0]]:g} in {_rows(rows, frame.get(id_col))}"
             "; fix the values"
-        )
-        raise ValidationError(msg)
+        ))
     if not pd.api.types.is_numeric_dtype(values):
         frame = frame.copy()
         frame[col] = numbers
-    return frame
+    return frame.loc[~(not_number | below)]
 
 
 def _check_domain(
-    frame: pd.DataFrame, col: str, allowed: tuple[str, ...], id_col: str, source: str
-) -> pd.DataFrame:
+    frame: _T,
+    col: str,
+    allowed: tuple[str, ...],
+    id_col: str,
+    source: str,
+    errors: list[str] | None = None,
+) -> _T:
     aliases = _ALIASES.get(col, {})
     lookup = {a.lower(): a for a in allowed}
 
@@ -272,36 +304,51 @@ def _check_domain(
     values = frame[col].map(norm)
     empty = values.isna().to_numpy()
     if empty.any():
-        msg = (
-            f"{source}: column '{col}' is empty in {_rows(np.flatnonzero(empty), frame[id_col])}; "
+        _fail(errors, (
+            f"{source}: column '{col}' is empty in {_rows(frame.index[empty], frame[id_col])}; "
             f"use one of: {', '.join(allowed)}"
-        )
-        raise ValidationError(msg)
-    unknown = ~values.isin(list(allowed)).to_numpy()
+        ))
+    unknown = ~values.isin(list(allowed)).to_numpy() & ~empty
     if unknown.any():
-        rows = np.flatnonzero(unknown)
-        bad = str(values.iloc[rows[0]])
+        rows = frame.index[unknown]
+        bad = str(values.loc[rows[0]])
         close = difflib.get_close_matches(bad, list(allowed), n=1, cutoff=0.5)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        msg = (
-            f"{source}: unknown {col} '{bad}' in {_rows(rows, frame[id_col])}{hint}; allowed: "
-            f"{', '.join(allowed)}; recode the values"
-        )
-        raise ValidationError(msg)
+        others = sorted({str(v) for v in values[unknown]} - {bad})
+        also = f" (also {', '.join(repr(v) for v in others[:_MAX_LISTED])})" if others else ""
+        _fail(errors, (
+            f"{source}: unknown {col} '{bad}'{also} in {_rows(rows, frame[id_col])}{hint}; "
+            f"allowed: {', '.join(allowed)}; recode the values"
+        ))
     frame = frame.copy()
     frame[col] = values.astype(str)
-    return frame
+    return frame.loc[~(empty | unknown)]
 
 
-def _check_booleans(frame: pd.DataFrame, schema: RoleSchema, source: str) -> pd.DataFrame:
-    """Parse the role's yes/no columns (and flag-or-share columns) with the shared parser."""
+def _check_booleans(
+    frame: _T, schema: RoleSchema, source: str, errors: list[str] | None = None
+) -> _T:
+    """Parse the role's yes/no columns (and flag-or-share columns) with the shared parser.
+
+    When collecting ``errors``, cells that are not yes/no take the column's default.
+    """
     from contigmap.booleans import parse_bool
 
-    labels = frame["_src_row"].astype(str).tolist() if "_src_row" in frame.columns else None
+    labels = (frame["_src_row"].astype(str).tolist() if "_src_row" in frame.columns
+              else [f"data row {int(i) + 1}" for i in frame.index])
+
+    def parse(values: pd.Series, col: str, default: bool) -> np.ndarray:
+        try:
+            return parse_bool(values, column=col, default=default, source=source, rows=labels)
+        except ValidationError as err:
+            _fail(errors, str(err))
+        bad = {v for v in pd.unique(values) if not _parses(v, col)}
+        cleaned = values.map(lambda v: None if v in bad else v)
+        return parse_bool(cleaned, column=col, default=default, source=source, rows=labels)
+
     for col, default in schema.booleans.items():
         if col in frame.columns and not pd.api.types.is_bool_dtype(frame[col]):
-            parsed = parse_bool(frame[col], column=col, default=default, source=source,
-                                rows=labels)
+            parsed = parse(frame[col], col, default)
             frame = frame.copy()
             frame[col] = parsed
     for col in schema.flag_or_share:
@@ -313,8 +360,18 @@ def _check_booleans(frame: pd.DataFrame, schema: RoleSchema, source: str) -> pd.
         ):
             continue  # shares 0-1 (or 0/1 flags) as they are
         frame = frame.copy()
-        frame[col] = parse_bool(frame[col], column=col, source=source, rows=labels).astype(float)
+        frame[col] = parse(frame[col], col, False).astype(float)
     return frame
+
+
+def _parses(value: Any, column: str) -> bool:
+    from contigmap.booleans import parse_bool
+
+    try:
+        parse_bool(pd.Series([value], dtype=object), column=column)
+    except ValidationError:
+        return False
+    return True
 
 
 def check_layer(
@@ -323,6 +380,7 @@ def check_layer(
     role: str,
     source: str,
     problems: list[str] | None = None,
+    errors: list[str] | None = None,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Check a layer against its role's schema and return a repaired copy.
 
@@ -343,12 +401,19 @@ def check_layer(
         How to name the layer in messages.
     problems
         Non-fatal problems are appended here (and issued as DataQualityWarning).
+    errors
+        When given, row-level errors (empty or repeated ids, wrong geometry types,
+        bad numbers, unknown domain values, bad yes/no values) are appended here
+        instead of raised, and the check goes on (``contigmap validate`` lists them
+        all): rows with empty ids, wrong geometry types, bad numbers or unknown values
+        are left out, repeated ids keep their first row, and bad yes/no cells take the
+        column's default. Missing columns and a missing CRS are still raised.
 
     Returns
     -------
     geopandas.GeoDataFrame or pandas.DataFrame
         The checked layer: empty geometries dropped, invalid ones repaired, domain
-        values normalised, numeric columns as numbers.
+        values normalised, numeric columns as numbers; indexed 0, 1, ...
 
     Raises
     ------
@@ -358,21 +423,26 @@ def check_layer(
         A spatial layer has no CRS.
     """
     schema = ROLE_SCHEMAS[role]
+    frame = frame.reset_index(drop=True)
     _require_columns(frame, (schema.id_column, *schema.required), source)
-    _check_ids(frame, schema.id_column, source)
+    frame = _check_ids(frame, schema.id_column, source, errors)
     if schema.geometry and (isinstance(frame, gpd.GeoDataFrame) or not schema.table_ok):
         if not isinstance(frame, gpd.GeoDataFrame):
             kinds = " or ".join(schema.geometry)
             msg = f"{source}: the layer has no geometry; this role needs {kinds} geometries"
             raise ValidationError(msg)
-        frame = _check_geometry(frame, schema.geometry, source, problems)
+        frame = _check_geometry(frame, schema.geometry, source, problems, errors)
     for col, minimum in schema.numeric_min.items():
         if col in frame.columns:
-            frame = _check_numeric(frame, col, minimum, schema.id_column, source)
+            frame = _check_numeric(frame, col, minimum, schema.id_column, source, errors)
     for col, allowed in schema.domains.items():
         if col in frame.columns:
-            frame = _check_domain(frame, col, allowed, schema.id_column, source)
-    return _check_booleans(frame, schema, source)
+            frame = _check_domain(frame, col, allowed, schema.id_column, source, errors)
+    frame = _check_booleans(frame, schema, source, errors)
+    if len(frame) == 0 and errors is not None:
+        msg = f"{source}: no row is left once the rows with errors are left out"
+        raise ValidationError(msg)
+    return frame.reset_index(drop=True)
 
 
 def check_coordinates(x: np.ndarray, y: np.ndarray, *, source: str, x_col: str, y_col: str) -> None:
@@ -607,9 +677,62 @@ def region_facts(data: RegionData, *, indicators: pd.DataFrame | None = None) ->
 # --------------------------------------------------------------------------- report
 
 
+_SOURCE = re.compile(r"^layers\.([\w.\-]+) \(([^)]*)\): ")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found by the dry run.
+
+    Attributes
+    ----------
+    severity
+        ``error`` (``run`` would stop) or ``warning`` (``run`` would go on).
+    where
+        The layer and file (``layers.roads (roads.gpkg)``) or the stage
+        (``network stage``) it belongs to.
+    text
+        The message, without the ``where`` prefix.
+    """
+
+    severity: Literal["error", "warning"]
+    where: str
+    text: str
+
+    def line(self) -> str:
+        """One line: severity, where, message."""
+        label = "ERROR  " if self.severity == "error" else "warning"
+        return f"{label} {self.where}: {self.text}"
+
+
+# what run does instead, for the warnings' summary (first match wins)
+_CONSEQUENCES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("cannot reach",), "villages kept without travel times"),
+    (("left out", "dropped", "skipped", "keeps none"), "rows left out"),
+    (("counted as 'other'",), "causes counted as other"),
+    (("sample", "estimate"), "figures estimated"),
+    (("repaired",), "geometries repaired"),
+    (("outside the dem", "region_typical", "nodata"), "terrain from typical values or "
+                                                       "cells as nodata"),
+    (("left empty", "no township seat", "are nan"), "measures left empty"),
+    (("voronoi", "discs"), "village areas approximated"),
+    (("swapped", "outside"), "features outside the region"),
+    (("duplicate", "multi-part"), "duplicates or multi-part lines used as they are"),
+    (("gb18030", "encoding"), "encoding guessed"),
+)
+
+
+def _consequence(text: str) -> str:
+    low = text.lower()
+    for words, what in _CONSEQUENCES:
+        if any(w in low for w in words):
+            return what
+    return "other (see the line)"
+
+
 @dataclass
 class ValidationReport:
-    """What ``contigmap validate`` prints: one row per layer, then the region's facts.
+    """What ``contigmap validate`` prints: a dry run of everything ``run`` checks.
 
     Attributes
     ----------
@@ -621,22 +744,53 @@ class ValidationReport:
         One :class:`contigmap.layers.LayerReport` per declared layer.
     facts
         :func:`region_facts` of the layers that loaded.
+    findings
+        Every error and warning, layer by layer, then stage by stage.
+    sources
+        Where households and poor people will come from
+        (:func:`contigmap.poverty.poverty_source_lines`).
+    notes
+        What was not checked, and why.
     """
 
     region_path: Path
     working_crs: str
     layers: list[LayerReport] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        """Problems on which ``run`` would stop."""
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """Problems ``run`` would warn about and go on."""
+        return [f for f in self.findings if f.severity == "warning"]
 
     @property
     def ok(self) -> bool:
-        """True when no layer failed (warnings allowed)."""
-        return not any(r.failed for r in self.layers)
+        """True when there is no error (warnings allowed)."""
+        return not self.errors
 
     @property
     def n_problems(self) -> int:
-        """Number of problems over all layers."""
-        return sum(len(r.problems) for r in self.layers)
+        """Number of problems (errors and warnings)."""
+        return len(self.findings)
+
+    def summary(self) -> str:
+        """Count the errors (run would stop) and warnings (run would go on, doing what)."""
+        n_err, warns = len(self.errors), self.warnings
+        errors = (f"{n_err} error{'s' if n_err != 1 else ''} "
+                  f"({'run would stop at the first' if n_err else 'run would not stop'})")
+        counts = pd.Series([_consequence(w.text) for w in warns], dtype=object).value_counts()
+        what = "; ".join(f"{k} ({v})" for k, v in counts.items())
+        warned = (f"{len(warns)} warning{'s' if len(warns) != 1 else ''}"
+                  + (f" (run would go on: {what})" if warns else ""))
+        return f"{errors}, {warned}"
 
     def to_text(self) -> str:
         """Render an aligned plain-text report (Chinese text aligned by display width)."""
@@ -645,23 +799,32 @@ class ValidationReport:
         rows = [header]
         for r in self.layers:
             bounds = "" if r.bounds is None else ", ".join(f"{v:.0f}" for v in r.bounds)
-            rows.append((r.name, r.path.name, str(r.features), r.crs_in or "-", bounds))
+            features = "FAILED" if r.failed and not r.features else str(r.features)
+            rows.append((r.name, r.path.name, features, r.crs_in or "-", bounds))
         widths = [max(_width(row[i]) for row in rows) for i in range(len(header))]
         for i, row in enumerate(rows):
             cells = [_pad(cell, widths[j], right=(j == 2 and i > 0)) for j, cell in enumerate(row)]
             lines.append("  ".join(cells).rstrip())
         lines.append("")
-        problems = [(r.name, p) for r in self.layers for p in r.problems]
-        if problems:
-            lines.append(f"problems ({len(problems)}):")
-            lines.extend(f"  {name}: {text}" for name, text in problems)
+        if self.findings:
+            lines.append(f"problems ({len(self.errors)} errors, {len(self.warnings)} warnings):")
+            lines.extend(f"  {f.line()}" for f in self.findings)
         else:
             lines.append("problems: none")
+        if self.notes:
+            lines.append("")
+            lines.append("not checked:")
+            lines.extend(f"  {note}" for note in self.notes)
+        if self.sources:
+            lines.append("")
+            lines.append("households and poor people (as run would take them):")
+            lines.extend(f"  {line}" for line in self.sources)
+        if self.facts:
+            lines.append("")
+            lines.append("region facts:")
+            lines.extend(f"  {line}" for line in _facts_lines(self.facts))
         lines.append("")
-        lines.append("region facts:")
-        lines.extend(f"  {line}" for line in _facts_lines(self.facts))
-        lines.append("")
-        lines.append("result: OK" if self.ok else "result: FAILED (see ERROR lines above)")
+        lines.append(f"result: {'OK' if self.ok else 'FAILED'}: {self.summary()}")
         return "\n".join(lines)
 
 
@@ -707,13 +870,123 @@ def _facts_lines(facts: dict[str, Any]) -> list[str]:
     return out
 
 
-def validation_report(
-    region_path: str | Path, *, progress: bool = False, strict: bool = False
-) -> ValidationReport:
-    """Load a region's layers, collecting every problem, and compute its facts.
+def _split(message: str, reports: dict[str, LayerReport]) -> tuple[str | None, str]:
+    """Find the layer a message names (``layers.<key> (file): ...``, ``<key>: ...``)."""
+    match = _SOURCE.match(message)
+    if match and match.group(1) in reports:
+        return match.group(1), message[match.end():]
+    for key in sorted(reports, key=len, reverse=True):
+        if message.startswith(f"{key}: "):
+            return key, message[len(key) + 2:]
+        if message.startswith(f"{key} "):
+            return key, message
+    return None, message
 
-    A layer that fails is reported (``ERROR: ...``) and skipped, except ``villages``
-    and ``roads``, whose errors are raised because nothing can be checked without them.
+
+def _where(key: str | None, reports: dict[str, LayerReport], stage: str | None = None) -> str:
+    layer = None if key is None else f"layers.{key} ({reports[key].path.name})"
+    if stage is None:
+        return layer or "region"
+    return f"{stage} stage" + (f", {layer}" if layer else "")
+
+
+def _layer_findings(reports: dict[str, LayerReport]) -> list[Finding]:
+    out = []
+    for key, report in reports.items():
+        for problem in report.problems:
+            error = problem.startswith("ERROR: ")
+            text = problem.removeprefix("ERROR: ")
+            match = _SOURCE.match(text)
+            if match and match.group(1) == key:
+                text = text[match.end():]
+            out.append(Finding("error" if error else "warning", _where(key, reports), text))
+    return out
+
+
+def _caught_findings(
+    caught: list[warnings.WarningMessage],
+    reports: dict[str, LayerReport],
+    stage: str | None,
+    *,
+    skip: tuple[str, ...] = (),
+) -> list[Finding]:
+    """DataQualityWarnings caught in a phase, one finding each (those already listed skipped)."""
+    known = [p for r in reports.values() for p in r.problems]
+    out: list[Finding] = []
+    seen: set[str] = set()
+    for w in caught:
+        if not issubclass(w.category, DataQualityWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            continue
+        message = str(w.message)
+        if message in seen or message.startswith(skip):
+            continue
+        seen.add(message)
+        if any(message.endswith(f": {p}") or message == p for p in known):
+            continue  # the layer's report has it
+        key, text = _split(message, reports)
+        out.append(Finding("warning", _where(key, reports, stage), text))
+    return out
+
+
+def _names(table: pd.DataFrame | None, ids: list[str]) -> dict[str, str]:
+    if table is None or "township_id" not in table or "name" not in table:
+        return {}
+    names = dict(zip(table["township_id"].astype(str), table["name"].astype(str), strict=False))
+    return {i: names[i] for i in ids if i in names}
+
+
+def _seat_findings(data: RegionData, villages: pd.DataFrame) -> list[Finding]:
+    """Townships (of the villages) without a township seat among the services."""
+    reports = data.reports
+    if data.services is None:
+        text = ("no services layer is declared: travel times to services, RAI and access to "
+                "township seats are not computed and the priorities cannot run; declare "
+                "services: in region.yaml")
+        return [Finding("warning", "region", text)]
+    if "township_id" not in villages.columns:
+        return []
+    services = data.services
+    seats = services[services["kind"].astype(str) == "township_seat"]
+    have = (set(seats["township_id"].dropna().astype(str))
+            if "township_id" in seats.columns else set())
+    towns = sorted(set(villages["township_id"].dropna().astype(str)))
+    lacking = [t for t in towns if t not in have]
+    if not lacking:
+        return []
+    names = _names(data.boundaries.get("townships"), lacking) or _names(
+        data.township_table, lacking)
+    if not names and "township_name" in villages.columns:
+        names = _names(villages.rename(columns={"township_name": "name"}), lacking)
+    listed = ", ".join(f"{names[t]} ({t})" if t in names else t for t in lacking[:10])
+    more = f" and {len(lacking) - 10} more" if len(lacking) > 10 else ""
+    n_vil = int(villages["township_id"].astype(str).isin(lacking).sum())
+    text = (f"{len(lacking)} of {len(towns)} townships have no township seat (kind "
+            f"township_seat with their township_id) among the services: {listed}{more}; "
+            f"their {n_vil} villages get no travel time to their own seat (own-seat measures "
+            "left empty); add the seats or a kind column that marks them")
+    where = f"layers.services ({reports['services'].path.name})" if "services" in reports else (
+        "region")
+    return [Finding("warning", where, text)]
+
+
+def validation_report(
+    region_path: str | Path,
+    *,
+    progress: bool = False,
+    strict: bool = False,
+    quick: bool = False,
+) -> ValidationReport:
+    """Dry-run a region: every problem ``run`` would stop or warn on, all at once.
+
+    The layers are loaded collecting every error (:func:`contigmap.layers.load_region_layers`
+    with ``collect_errors=True``: a layer that fails is reported and skipped, row-level
+    errors are all listed and the rest of the layer kept), then the overlay stage
+    (terrain, hazards, households and poor people) and the network stage (travel
+    times, villages that cannot reach their township seat) run as ``run`` would run
+    them, writing nothing. Every :class:`~contigmap.errors.DataQualityWarning` they
+    issue is caught and listed under its layer or stage (not re-issued). Only when
+    the villages or roads cannot be read at all does the dry run stop early.
 
     Parameters
     ----------
@@ -723,22 +996,95 @@ def validation_report(
         Show a progress bar over layers.
     strict
         Rows that would be left out with a warning (missing coordinates) are errors.
+    quick
+        Skip the network stage (the slowest part of the dry run).
 
     Returns
     -------
     ValidationReport
-        Per-layer reports and region facts; ``ok`` is False when a layer failed.
+        Per-layer reports, every finding, the household and poverty sources and the
+        region facts; ``ok`` is False when ``run`` would stop.
+
+    Raises
+    ------
+    ConfigError
+        The manifest itself cannot be read.
     """
     from contigmap.config import load_region
+    from contigmap.errors import ContigmapError
+    from contigmap.indicators import headline_indicators
     from contigmap.layers import load_region_layers
+    from contigmap.pipeline import (
+        _indicators,
+        _services_with_townships,
+        network_stage,
+        profile_stage,
+    )
+    from contigmap.poverty import poverty_source_lines, poverty_sources
+    from contigmap.settings import run_settings
 
     region_path = Path(region_path)
     region = load_region(region_path)
-    data = load_region_layers(region, progress=progress, strict=strict, collect_errors=True)
-    facts = region_facts(data)
-    return ValidationReport(
-        region_path=region_path,
-        working_crs=f"{data.working_crs.name} ({data.working_crs.to_string()})",
-        layers=list(data.reports.values()),
-        facts=facts,
-    )
+    report = ValidationReport(region_path=region_path, working_crs="-")
+    settings = None
+    try:
+        settings = run_settings(region)
+    except ContigmapError as err:
+        report.findings.append(Finding("error", "region.yaml settings", str(err)))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataQualityWarning)
+        try:
+            data = load_region_layers(region, progress=progress, strict=strict,
+                                      collect_errors=True)
+        except ContigmapError as err:
+            match = _SOURCE.match(str(err))
+            where = match.group(0)[:-2] if match else "region"
+            text = str(err)[match.end():] if match else str(err)
+            report.findings.append(Finding("error", where, text))
+            report.findings.extend(_caught_findings(caught, {}, None))
+            report.notes.append("nothing else is checked until the villages and roads can "
+                                "be read")
+            return report
+    reports = data.reports
+    report.working_crs = f"{data.working_crs.name} ({data.working_crs.to_string()})"
+    report.layers = list(reports.values())
+    report.findings.extend(_layer_findings(reports))
+    report.findings.extend(_caught_findings(caught, reports, None))
+
+    data = _services_with_townships(data)
+    villages: gpd.GeoDataFrame | None = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataQualityWarning)
+        try:
+            villages, hamlets = profile_stage(data)
+        except ContigmapError as err:
+            report.findings.append(Finding("error", "overlay stage", str(err)))
+    report.findings.extend(_caught_findings(caught, reports, "overlay"))
+    if villages is None:
+        report.notes.append("the network stage: the overlay stage failed")
+        report.facts = region_facts(data)
+        return report
+    report.findings.extend(_seat_findings(data, villages))
+
+    indicators = None
+    if quick:
+        report.notes.append("the network stage (--quick): villages that cannot reach their "
+                            "township seat are not looked for")
+    else:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataQualityWarning)
+            try:
+                villages, hamlets, net = network_stage(
+                    data, villages, hamlets,
+                    params=settings.network if settings is not None else None)
+                indicators = _indicators(data, villages, net)
+            except ContigmapError as err:
+                report.findings.append(Finding("error", "network stage", str(err)))
+        report.findings.extend(_caught_findings(
+            caught, reports, "network", skip=("services: no township_seat for township",)))
+    if indicators is None:
+        indicators = headline_indicators(villages)
+    report.sources = poverty_source_lines(poverty_sources(villages, region))
+    report.facts = region_facts(data, indicators=indicators)
+    return report

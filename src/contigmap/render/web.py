@@ -64,6 +64,7 @@ from branca.element import Element, Figure, MacroElement
 from pyproj import CRS, Transformer
 
 from contigmap.errors import ConfigError, CRSError, ValidationError
+from contigmap.network.access import ACCESS_PROBLEMS
 from contigmap.raster import Raster
 from contigmap.render import assets
 from contigmap.render.legend import (
@@ -416,6 +417,38 @@ CARD_FIELDS: Final[tuple[tuple[str, str, str, Any], ...]] = (
 )
 """Rows of a village card: column, Chinese label, English label, formatter."""
 
+SOURCE_VALUE_ZH: Final[dict[str, dict[str, str]]] = {
+    "households_source": {
+        "villages_layer": "村图层",
+        "registry": "建档立卡（全量）",
+        "pop_div_household_size": "人口÷户规模",
+        "hamlets_layer": "自然村图层",
+        "none": "无数据",
+    },
+    "poor_pop_source": {
+        "villages_layer": "村图层",
+        "registry_complete": "建档立卡（全量）",
+        "registry_sample_estimate": "抽样估算",
+        "registry_sample_township_rate": "按乡镇抽样发生率估算",
+        "registry_sample_county_rate": "按全县抽样发生率估算",
+        "none": "无数据",
+    },
+    "access_problem": {key: zh for key, (_, zh) in ACCESS_PROBLEMS.items()},
+    "terrain_source": {
+        "dem": "高程数据（DEM）",
+        "region_typical": "无高程数据，按全区典型地形",
+    },
+}
+"""Chinese names of the values of the source columns shown on village cards."""
+
+SOURCE_FIELDS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("households_source", "户数来源", "households from"),
+    ("poor_pop_source", "贫困人口来源", "poor people from"),
+    ("access_problem", "无法到达乡镇驻地的原因", "no travel time to own seat because"),
+    ("terrain_source", "地形数据来源", "terrain from"),
+)
+"""Rows of a village card saying where figures come from: column, Chinese, English label."""
+
 
 def _row(zh: str, en: str, value: str) -> str:
     return f"<tr><th>{escape(zh)}<br><small>{escape(en)}</small></th><td>{_text(value)}</td></tr>"
@@ -425,7 +458,10 @@ def village_card_html(row: Mapping[str, Any], *, township: str | None = None) ->
     """Build a village's popup card (HTML) from the columns it has, data escaped.
 
     Shows the name and code, township, people, poor people, incidence, main causes,
-    travel times (``tt_<destination>_min`` columns) and, for each ``<intervention>_tier``
+    travel times (``tt_<destination>_min`` columns), where households, poor people and
+    terrain come from and why there is no travel time to the own seat
+    (:data:`SOURCE_FIELDS`, values in Chinese then as written) and, for each
+    ``<intervention>_tier``
     column, the tier with ``<intervention>_option``, ``<intervention>_cost*`` and
     ``<intervention>_reasons`` when present.
 
@@ -459,6 +495,12 @@ def village_card_html(row: Mapping[str, Any], *, township: str | None = None) ->
             dest = m.group("dest")
             zh, en = TT_LABELS.get(dest, (dest, f"to {dest.replace('_', ' ')}"))
             rows.append(_row(f"{zh}时间", f"travel time {en}", _fmt_minutes(v)))
+    for col, zh, en in SOURCE_FIELDS:
+        v = row.get(col)
+        if col in row and not _is_missing(v) and str(v).strip() != "":
+            key = str(v).strip()
+            names = SOURCE_VALUE_ZH[col]
+            rows.append(_row(zh, en, f"{names[key]} ({key})" if key in names else key))
     sections: list[str] = []
     for col in row:
         if not str(col).endswith("_tier"):
