@@ -31,12 +31,16 @@ it); a test fails when an allowed edge no longer closes a cycle.
 from __future__ import annotations
 
 import ast
+import importlib
+import inspect
 from pathlib import Path
 
 import networkx as nx
 import pytest
+from pydantic import BaseModel
 
 import contigmap
+from contigmap._strict import StrictModel
 
 SRC = Path(contigmap.__file__).resolve().parent
 
@@ -140,3 +144,18 @@ def test_allow_list_is_used() -> None:
     for a, b in ALLOWED:
         assert graph.has_edge(a, b), f"allowed import {a} -> {b} no longer exists"
         assert nx.has_path(graph, b, a), f"allowed import {a} -> {b} closes no cycle"
+
+
+def test_every_config_model_is_strict() -> None:
+    # One strict base (contigmap._strict.StrictModel): every pydantic model defined in
+    # contigmap derives from it, so none accepts an unknown key or is mutable.
+    found = []
+    for name in _modules():
+        module = importlib.import_module(name)
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, BaseModel) and obj.__module__ == name:
+                found.append(obj)
+                assert issubclass(obj, StrictModel), f"{name}.{obj.__name__} is not a StrictModel"
+                assert obj.model_config.get("extra") == "forbid", obj
+                assert obj.model_config.get("frozen") is True, obj
+    assert len(found) > 20  # the config, priority, relocation, scenario and network models
