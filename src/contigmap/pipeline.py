@@ -275,7 +275,7 @@ def priority_stage(state: RegionState, config: PriorityConfig | None = None) -> 
 def relocation_plan_from_state(
     state: RegionState, config: RelocationConfig | str | Path | dict[str, Any] | None = None
 ) -> RelocationPlan:
-    """Run :func:`relocation_plan` on the result of :func:`contigmap.pipeline.prepare`.
+    """Relocation stage: :func:`~contigmap.relocation.run.relocation_plan` on a state.
 
     ``config`` defaults to the state's effective relocation settings
     (``state.settings.relocation``: the packaged file with the ``--config`` overrides).
