@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 import geopandas as gpd
 import networkx as nx
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from contigmap.errors import DataQualityWarning, NetworkError
+from contigmap.errors import DataQualityWarning, LayerError, NetworkError
 from contigmap.network import (
     NetworkParams,
     access_legs,
@@ -230,6 +231,16 @@ def test_read_osm_pbf(tmp_path):
     assert g.n_edges == 4 and g.n_components == 1
     with pytest.raises(Exception, match="not found"):
         read_osm_roads(tmp_path / "missing.osm.pbf")
+
+
+def test_read_osm_without_osmium_says_how_to_install_it(tmp_path, monkeypatch):
+    path = tmp_path / "extract.osm.pbf"
+    path.write_bytes(b"")
+    monkeypatch.setitem(sys.modules, "osmium", None)  # `import osmium` raises ImportError
+    with pytest.raises(LayerError, match=r"extract\.osm\.pbf: .*needs pyosmium.*"
+                                         r"pip install 'contigmap\[osm\]'") as info:
+        read_osm_roads(path)
+    assert isinstance(info.value.__cause__, ImportError)
 
 
 def test_snap_distance_equals_shapely_brute_force():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from contigmap.pipeline import prepare, priority_stage
 from contigmap.priority import load_priority_config
 from contigmap.priority.mcda import spearman
 from contigmap.priority.run import PriorityResults, write_priority_tables
+from contigmap.render.report import write_county_report
 
 REGION = Path(__file__).resolve().parents[1] / "layers" / "huayuan" / "region.yaml"
 OPTIONS = {
@@ -112,3 +114,55 @@ def test_write_priority_tables(results: PriorityResults, tmp_path: Path) -> None
     report = json.loads(written["sensitivity_json"].read_text(encoding="utf-8"))
     assert set(report) == {"roads", "water", "power", "broadband"}
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+def _md_top(md: str, iv: str) -> tuple[list[str], list[list[str]]]:
+    """Header cells and data rows of the report.md table under '<zh>：优先村 ... <iv>: top'."""
+    lines = md.splitlines()
+    start = next(i for i, line in enumerate(lines)
+                 if line.startswith("## ") and f" {iv}: top " in line)
+    table = []
+    for line in lines[start + 1:]:
+        if line.startswith("#"):
+            break
+        if line.startswith("|"):
+            table.append([c.strip() for c in line.strip("|").split(" | ")])
+    return table[0], table[2:]
+
+
+def _html_top(page: str, iv: str) -> tuple[list[str], list[list[str]]]:
+    """Column names and data rows of the report.html table after the '<iv>: top' heading."""
+    start = page.index(f"<span class=en>{iv}: top ")
+    table = page[start:page.index("</table>", start)]
+    names = re.findall(r"<span class=en>([^<]*)</span></th>", table)
+    body = table[table.index("<tbody>"):]
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", tr) for tr in body.split("</tr>")[:-1]]
+    return names, rows
+
+
+def test_county_report_top_tables_show_need_and_cost(
+    results: PriorityResults, tmp_path: Path
+) -> None:
+    # The county report's top-10 tables read the columns priority writes (<iv>_need,
+    # <iv>_capex_cny); expected cells formatted here from the priority tables.
+    roads = results.tables["roads"]
+    villages = roads[["village_id", "name", "township_id", "pop", "poor_pop"]].copy()
+    paths = write_county_report(tmp_path, villages=villages, region_title="花垣县",
+                                interventions=results.tables)
+    md = paths["md"].read_text(encoding="utf-8")
+    page = paths["html"].read_text(encoding="utf-8")
+    for iv, table in results.tables.items():
+        top = table.sort_values(f"{iv}_rank").head(10)
+        need = [f"{v:.1f}" for v in top[f"{iv}_need"]]
+        capex = ["–" if pd.isna(v) else f"{v:,.0f}" for v in top[f"{iv}_capex_cny"]]
+        assert len(need) == 10
+        header, rows = _md_top(md, iv)
+        i = next(k for k, h in enumerate(header) if h.endswith(f"({iv}_need)"))
+        j = next(k for k, h in enumerate(header) if h.endswith(f"({iv}\\_capex\\_cny)")
+                 or h.endswith(f"({iv}_capex_cny)"))
+        assert [r[i] for r in rows] == need, iv
+        assert [r[j] for r in rows] == capex, iv
+        names, cells = _html_top(page, iv)
+        i, j = names.index(f"{iv}_need"), names.index(f"{iv}_capex_cny")
+        assert [r[i] for r in cells] == need, iv
+        assert [r[j] for r in cells] == capex, iv

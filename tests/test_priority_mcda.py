@@ -95,8 +95,12 @@ def test_defaults_load() -> None:
     [
         ("weights", "poor_pop", -0.1, "weight -0.1 is negative"),
         ("weights", "poor_popp", 0.2, "unknown criterion 'poor_popp'; did you mean 'poor_pop'"),
-        ("costs", "mv_line_cny_per_km", 0, r"power.costs.mv_line_cny_per_km: 0 must be positive"),
-        ("costs", "mv_line_cny_per_km", None, r"power.costs.mv_line_cny_per_km: missing"),
+        ("costs", "mv_line_cny_per_km", 0,
+         r"'power\.costs\.mv_line_cny_per_km': Input should be greater than 0 \(got 0\)"),
+        ("costs", "mv_line_cny_per_km", None,
+         r"missing required key 'power\.costs\.mv_line_cny_per_km'; give a positive number"),
+        ("costs", "mv_line_cny_per_kmm", 1.0,
+         r"unknown key 'power\.costs\.mv_line_cny_per_kmm': did you mean 'mv_line_cny_per_km'\?"),
     ],
 )
 def test_bad_config(section: str, key: str, value: Any, match: str) -> None:

@@ -11,13 +11,9 @@ import pytest
 import rasterio
 
 from contigmap.errors import DataQualityWarning
-from contigmap.pipeline import RegionState, prepare
+from contigmap.pipeline import RegionState, prepare, relocation_plan_from_state
 from contigmap.relocation.costs import load_relocation_config
-from contigmap.relocation.run import (
-    RelocationPlan,
-    relocation_plan_from_state,
-    write_relocation_outputs,
-)
+from contigmap.relocation.run import RelocationPlan, write_relocation_outputs
 
 LAYERS = Path(__file__).resolve().parents[1] / "layers" / "huayuan"
 

@@ -35,10 +35,10 @@ def _villages() -> gpd.GeoDataFrame:
             "poor_pop": [300, 50, 400, 20, 30],
             "poverty_incidence": [0.3, 0.1, 0.5, 0.1, 0.06],
             "main_causes": ["因病 50%", "因学 40%", "缺资金 | 30%", "因残", "缺技术"],
-            "roads_score": [0.9, 0.2, 0.95, 0.1, 0.5],
+            "roads_need": [90.0, 20.0, 95.0, 10.0, 50.0],
             "roads_tier": [1, 3, 1, 4, 2],
             "roads_rank": [2, 4, 1, 5, 3],
-            "roads_cost_cny": [500_000, 100_000, 800_000, 0, 300_000],
+            "roads_capex_cny": [500_000, 100_000, 800_000, 0, 300_000],
             "roads_reasons": ["远", "近", EVIL, "", "中"],
         },
         geometry=[Point(i * 1000, 0) for i in range(5)],
@@ -139,8 +139,8 @@ def test_markdown_tables(tmp_path: Path) -> None:
 def test_xlsx_sheets_and_rows(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
-    water = pd.DataFrame({"village_id": ["v2", "v1"], "score": [0.4, 0.8], "tier": [2, 1],
-                          "rank": [2, 1], "cost_cny": [1e5, 2e5], "reasons": ["a", "b"]})
+    water = pd.DataFrame({"village_id": ["v2", "v1"], "need": [40.0, 80.0], "tier": [2, 1],
+                          "rank": [2, 1], "capex_cny": [1e5, 2e5], "reasons": ["a", "b"]})
     paths = _write(tmp_path, interventions={"water": water})
     wb = load_workbook(paths["xlsx"])
     assert wb.sheetnames == ["村庄概况 villages", "饮水安全 water", "道路 roads"]
@@ -171,7 +171,7 @@ def test_errors(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="does not exist"):
         _write(tmp_path, static_maps={"roads": tmp_path / "missing.png"})
     with pytest.raises(ValidationError, match="intervention table 'water'"):
-        _write(tmp_path, interventions={"water": pd.DataFrame({"score": [1.0]})})
+        _write(tmp_path, interventions={"water": pd.DataFrame({"need": [1.0]})})
 
 
 # --------------------------------------------------------------------------- injections
@@ -234,8 +234,8 @@ def test_markdown_links_and_code_stay_text(tmp_path: Path) -> None:
 
 def test_text_in_a_number_column_is_shown_as_text(tmp_path: Path) -> None:
     v = _villages()
-    v["roads_cost_cny"] = v["roads_cost_cny"].astype(object)
-    v.loc[0, "roads_cost_cny"] = "{{7*7}} 约50万"
+    v["roads_capex_cny"] = v["roads_capex_cny"].astype(object)
+    v.loc[0, "roads_capex_cny"] = "{{7*7}} 约50万"
     paths = _write(tmp_path, villages=v, facts={"area_km2": "about 1100"})
     page = paths["html"].read_text(encoding="utf-8")
     assert "<td>{{7*7}} 约50万</td>" in page and ">about 1100</td>" in page

@@ -79,6 +79,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from contigmap._strict import StrictModel
 from contigmap.errors import ConfigError
 from contigmap.network.speeds import NetworkParams
 
@@ -93,6 +94,7 @@ __all__ = [
     "RegionConfig",
     "RegistrySpec",
     "SheetSpec",
+    "config_error",
     "layer_paths",
     "load_region",
     "load_yaml",
@@ -101,17 +103,11 @@ __all__ = [
 ]
 
 
-class _Strict(BaseModel):
-    """Base for manifest models: unknown keys are errors, values are not coerced loosely."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 Scalar = str | int | float | bool
 """A cell value written in region.yaml."""
 
 
-class HazardClasses(_Strict):
+class HazardClasses(StrictModel):
     """Classes of a hazard polygon layer and their weights (``class:`` of a layer).
 
     Attributes
@@ -139,7 +135,7 @@ class HazardClasses(_Strict):
         return value
 
 
-class SheetSpec(_Strict):
+class SheetSpec(StrictModel):
     """Overrides for one sheet of a workbook layer (an entry of ``sheets:``).
 
     Each mapping is merged over the layer's own (the sheet's entries win); ``x`` and
@@ -153,7 +149,7 @@ class SheetSpec(_Strict):
         Coordinate columns of this sheet.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     columns: dict[str, str] = Field(default_factory=dict)
     filter: dict[str, list[Scalar]] = Field(default_factory=dict)
@@ -163,7 +159,7 @@ class SheetSpec(_Strict):
     y: str | None = None
 
 
-class LayerSpec(_Strict):
+class LayerSpec(StrictModel):
     """Where one layer lives and how to read it.
 
     Attributes
@@ -202,7 +198,7 @@ class LayerSpec(_Strict):
         Workbook sheets to read and stack, each with its overrides (:class:`SheetSpec`).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     path: Path
     layer: str | None = None
@@ -253,7 +249,7 @@ class RegistrySpec(LayerSpec):
     complete: bool | None = None
 
 
-class LayersConfig(_Strict):
+class LayersConfig(StrictModel):
     """The layers of a region, by role. Only ``villages`` and ``roads`` are required.
 
     ``villages`` holds one settlement location per administrative village (points; a
@@ -277,7 +273,7 @@ class LayersConfig(_Strict):
     households: RegistrySpec | None = None
 
 
-class RegionConfig(_Strict):
+class RegionConfig(StrictModel):
     """A region manifest.
 
     Attributes
@@ -499,7 +495,7 @@ def _inner_model(annotation: Any) -> Any:
     return annotation
 
 
-def _explain(err: dict[str, Any], model: type[BaseModel]) -> str:
+def _explain(err: dict[str, Any], model: type[BaseModel], *, missing_hint: str = "") -> str:
     loc = tuple(err.get("loc", ()))
     where = ".".join(str(p) for p in loc) or "(top level)"
     if err.get("type") == "extra_forbidden" and loc:
@@ -524,21 +520,60 @@ def _explain(err: dict[str, Any], model: type[BaseModel]) -> str:
         hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(options)}"
         return f"{what} '{value}' at '{where}': {hint}"
     if err.get("type") == "missing":
-        return f"missing required key '{where}'"
-    return f"'{where}': {err.get('msg')}"
+        return f"missing required key '{where}'{missing_hint}"
+    text = str(err.get("msg")).removeprefix("Value error, ")
+    if err.get("type") == "value_error":
+        # a validator's own message, which often names what it checked
+        return text if not loc or text.startswith(where) else f"'{where}': {text}"
+    given = err.get("input")
+    if isinstance(given, str | int | float | bool) or given is None:
+        text = f"{text} (got {given!r})"
+    return f"'{where}': {text}"
 
 
-def parse_model(model: type[M], data: dict[str, Any], *, source: str) -> M:
-    """Validate ``data`` against ``model``; raise one-line :class:`ConfigError` on failure."""
+def config_error(
+    err: PydanticValidationError, model: type[BaseModel], *, source: str, missing_hint: str = ""
+) -> ConfigError:
+    """Turn a pydantic error into one :class:`ConfigError` line naming ``source`` and the key.
+
+    The one translation of configuration errors: an unknown key names the closest valid
+    key (or lists them), an unknown value the closest allowed one, a bad value the key and
+    the value given; further problems are counted.
+
+    Parameters
+    ----------
+    err
+        The error raised while validating ``model``.
+    model
+        The model validated (to list the valid keys at the error's location).
+    source
+        Where the data came from (a file name, ``"<file>: <section>"``).
+    missing_hint
+        Appended to the message of a missing required key (where its default lives).
+
+    Returns
+    -------
+    ConfigError
+        ``"<source>: <first problem>"``, with ``" (and n more problem(s))"``.
+    """
+    # An unknown key usually explains a "missing" one (``pth:`` for ``path:``): say it first.
+    errors = sorted(err.errors(), key=lambda e: e.get("type") != "extra_forbidden")
+    first = _explain(dict(errors[0]), model, missing_hint=missing_hint)
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return ConfigError(f"{source}: {first}{more}")
+
+
+def parse_model(
+    model: type[M], data: dict[str, Any], *, source: str, missing_hint: str = ""
+) -> M:
+    """Validate ``data`` against ``model``; raise one-line :class:`ConfigError` on failure.
+
+    The message is made by :func:`config_error` (``missing_hint`` is passed on).
+    """
     try:
         return model.model_validate(data)
     except PydanticValidationError as err:
-        # An unknown key usually explains a "missing" one (``pth:`` for ``path:``): say it first.
-        errors = sorted(err.errors(), key=lambda e: e.get("type") != "extra_forbidden")
-        first = _explain(dict(errors[0]), model)
-        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        msg = f"{source}: {first}{more}"
-        raise ConfigError(msg) from err
+        raise config_error(err, model, source=source, missing_hint=missing_hint) from err
 
 
 def load_region(path: str | Path) -> RegionConfig:

@@ -34,10 +34,11 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from contigmap._strict import StrictModel
 from contigmap.errors import NetworkError
 from contigmap.raster import Raster
 
@@ -49,7 +50,7 @@ _MOVES: tuple[tuple[int, int], ...] = ((0, 1), (1, -1), (1, 0), (1, 1))
 """Half of the 8 neighbour moves (the graph is symmetric): E, SW, S, SE."""
 
 
-class CostPathParams(BaseModel):
+class CostPathParams(StrictModel):
     """Parameters of the least-cost path.
 
     Attributes
@@ -61,8 +62,6 @@ class CostPathParams(BaseModel):
     margin_m
         The DEM window reaches this far beyond the start and the targets.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     grade_ref_ratio: float = Field(0.08, gt=0)
     grade_max_ratio: float = Field(1.0, gt=0)

@@ -11,9 +11,7 @@ interrupted run leaves the earlier outputs as they were.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,31 +24,32 @@ from contigmap.config import load_region
 from contigmap.errors import ValidationError
 from contigmap.layers import RegionData, load_region_layers, write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
-from contigmap.network.build import RoadGraph
 from contigmap.network.speeds import NetworkParams, Season
 from contigmap.outdir import check_output_dir, region_inputs, staged_dir
 from contigmap.priority.costs import PriorityConfig
-from contigmap.priority.run import INTERVENTIONS, PriorityResults
-from contigmap.relocation.run import RelocationPlan
+from contigmap.priority.run import INTERVENTIONS
+from contigmap.relocation.costs import RelocationConfig
+from contigmap.relocation.run import RelocationPlan, relocation_plan
 from contigmap.render.web import Basemap, MapLayer
-from contigmap.scenario import ScenarioResult
-from contigmap.settings import RunSettings, run_settings
+from contigmap.scenario import Scenario, ScenarioResult, baseline_measures, evaluate_scenario
+from contigmap.settings import run_settings
+from contigmap.state import NetworkOutputs, Progress, RegionState, StageTimer
 
 __all__ = [
     "NetworkOutputs",
     "RegionState",
     "RunResult",
     "StageTimer",
+    "evaluate_scenarios",
     "network_stage",
     "prepare",
     "priority_stage",
     "profile_stage",
+    "relocation_plan_from_state",
     "run",
 ]
 
 logger = logging.getLogger(__name__)
-
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -78,26 +77,6 @@ class RunResult:
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
-class StageTimer:
-    """Time each stage and tell the caller when one starts."""
-
-    def __init__(self, step: Progress | None = None,
-                 timings_s: dict[str, float] | None = None) -> None:
-        self.step = step
-        self.timings_s: dict[str, float] = {} if timings_s is None else timings_s
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        """Time the block as stage ``name``."""
-        if self.step is not None:
-            self.step(name)
-        start = time.perf_counter()
-        yield
-        elapsed = time.perf_counter() - start
-        self.timings_s[name] = round(elapsed, 3)
-        logger.info("stage %s done in %.2f s", name, elapsed)
-
-
 def _village_table(data: RegionData) -> gpd.GeoDataFrame:
     """Start the village table from the villages layer, with township names joined.
 
@@ -118,54 +97,6 @@ def _village_table(data: RegionData) -> gpd.GeoDataFrame:
     if names is not None:
         villages["township_name"] = names.to_numpy()
     return villages
-
-
-@dataclass
-class NetworkOutputs:
-    """What the network stage adds besides village columns."""
-
-    graph: RoadGraph
-    components: pd.DataFrame | None = None
-    township_summary: pd.DataFrame | None = None
-    county_summary: pd.DataFrame | None = None
-    travel_time_roads: gpd.GeoDataFrame | None = None
-    legs: pd.DataFrame | None = None
-
-
-@dataclass
-class RegionState:
-    """Everything the stages have produced so far for one region.
-
-    Attributes
-    ----------
-    data
-        The loaded, checked and reprojected layers.
-    villages, hamlets
-        The village and hamlet tables, growing columns stage by stage.
-    network
-        The road graph and the network stage's summaries.
-    priorities
-        The priority stage's ranked tables (``None`` before it ran).
-    relocation
-        The relocation plan (``None`` before it ran).
-    scenarios
-        Road scenarios evaluated against this state's baseline.
-    settings
-        The effective settings every stage used (:mod:`contigmap.settings`).
-    indicators
-        Headline indicators per township and for the county
-        (:func:`contigmap.indicators.headline_indicators`), which every output reads.
-    """
-
-    data: RegionData
-    villages: gpd.GeoDataFrame
-    hamlets: gpd.GeoDataFrame | None
-    network: NetworkOutputs
-    priorities: PriorityResults | None = None
-    relocation: RelocationPlan | None = None
-    scenarios: list[ScenarioResult] = field(default_factory=list)
-    settings: RunSettings = field(default_factory=RunSettings)
-    indicators: pd.DataFrame | None = None
 
 
 def _services_with_townships(data: RegionData) -> RegionData:
@@ -341,6 +272,44 @@ def priority_stage(state: RegionState, config: PriorityConfig | None = None) -> 
     return replace(state, villages=villages, hamlets=hamlets, priorities=results)
 
 
+def relocation_plan_from_state(
+    state: RegionState, config: RelocationConfig | str | Path | dict[str, Any] | None = None
+) -> RelocationPlan:
+    """Relocation stage: :func:`~contigmap.relocation.run.relocation_plan` on a state.
+
+    ``config`` defaults to the state's effective relocation settings
+    (``state.settings.relocation``: the packaged file with the ``--config`` overrides).
+    """
+    data = state.data
+    if data.dem is None or data.services is None:
+        msg = ("relocation needs the DEM and the services layer (township seats, schools, "
+               "health centres); declare `dem:` and `services:` in the region manifest")
+        raise ValidationError(msg)
+    return relocation_plan(
+        state.villages, state.hamlets, graph=state.network.graph, services=data.services,
+        dem=data.dem, hazards=data.hazards, ecology=data.ecology,
+        townships=data.boundaries.get("townships"), area=data.boundaries.get("county"),
+        config=config if config is not None else state.settings.relocation)
+
+
+def evaluate_scenarios(
+    state: RegionState, scenarios: Sequence[Scenario], *, season: Season | None = None
+) -> list[ScenarioResult]:
+    """Evaluate scenarios on one shared baseline of the region's profiled villages.
+
+    The baseline uses the state's network settings and graph (``season`` overrides the
+    settings' season); scenarios add their ``params:`` on top and are costed with the
+    state's road costs (``state.settings.priorities.roads.costs``: the user's
+    priorities file and ``--config``, not the packaged defaults).
+    """
+    settings = state.settings
+    baseline = baseline_measures(state.data, villages=state.villages, params=settings.network,
+                                 season=season, graph=state.network.graph)
+    costs = settings.priorities.roads.costs
+    return [evaluate_scenario(state.data, sc, baseline=baseline, villages=state.villages,
+                              costs=costs) for sc in scenarios]
+
+
 def prepare(
     region_path: str | Path,
     *,
@@ -408,13 +377,10 @@ def prepare(
         with timer.stage("priorities"):
             state = priority_stage(state, settings.priorities)
         if relocation and data.dem is not None and data.services is not None:
-            from contigmap.relocation.run import relocation_plan_from_state
-
             with timer.stage("relocation"):
                 state = replace(state, relocation=relocation_plan_from_state(
                     state, settings.relocation))
     if scenarios:
-        from contigmap.planning import evaluate_scenarios
         from contigmap.scenario import load_scenario
 
         with timer.stage("scenarios"):
@@ -600,15 +566,17 @@ def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def _map_layers(state: RegionState) -> list[MapLayer]:
-    from contigmap.render.compose import region_map_layers, relocation_map_layers
+    from contigmap.render.compose import (
+        region_map_layers,
+        relocation_map_layers,
+        scenario_map_layers,
+    )
 
     layers = region_map_layers(state.data, hamlets=state.hamlets,
                                travel_time_roads=state.network.travel_time_roads)
     if state.relocation is not None:
         layers += relocation_map_layers(state.relocation)
     if state.scenarios:
-        from contigmap.planning import scenario_map_layers
-
         layers += [replace(layer, show=False) for layer in scenario_map_layers(state.scenarios)]
     return layers
 

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from contigmap.errors import ConfigError, LayerError
@@ -23,17 +21,17 @@ from contigmap.layers import write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
 from contigmap.network.speeds import Season
 from contigmap.outdir import check_output_dir, region_inputs, staged_dir
-from contigmap.pipeline import RegionState, StageTimer, prepare
+from contigmap.pipeline import evaluate_scenarios, prepare
+from contigmap.render.compose import GAIN_CLASSES, scenario_map_layers
 from contigmap.render.web import MapLayer
 from contigmap.scenario import (
     Scenario,
     ScenarioResult,
-    baseline_measures,
     compare_scenarios,
-    evaluate_scenario,
     load_scenario,
     write_scenario_outputs,
 )
+from contigmap.state import RegionState, StageTimer
 
 __all__ = [
     "GAIN_CLASSES",
@@ -47,17 +45,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-GAIN_CLASSES: tuple[tuple[float, str, str], ...] = (
-    (-30.0, "快30分钟以上 ≥ 30 min faster", "#1a9850"),
-    (-10.0, "快10–30分钟 10–30 min faster", "#91cf60"),
-    (-1.0, "快1–10分钟 1–10 min faster", "#d9ef8b"),
-    (1.0, "基本不变 no change", "#e0e0e0"),
-    (np.inf, "变慢 slower", "#d73027"),
-)
-"""Upper bound of the change in minutes to the own township seat, label and colour."""
-_LOST = ("失去通达 lost access", "#67001f")
-
 
 @dataclass
 class PlanningResult:
@@ -99,71 +86,6 @@ def region_for_scenario(scenario: Scenario, scenario_path: Path, region: Path | 
     msg = (f"{scenario_path}: region '{scenario.region}' not found at "
            f"{' or '.join(str(c) for c in candidates)}; pass --region REGION.yaml")
     raise ConfigError(msg)
-
-
-def evaluate_scenarios(
-    state: RegionState, scenarios: Sequence[Scenario], *, season: Season | None = None
-) -> list[ScenarioResult]:
-    """Evaluate scenarios on one shared baseline of the region's profiled villages.
-
-    The baseline uses the state's network settings and graph (``season`` overrides the
-    settings' season); scenarios add their ``params:`` on top and are costed with the
-    state's road costs (``state.settings.priorities.roads.costs``: the user's
-    priorities file and ``--config``, not the packaged defaults).
-    """
-    settings = state.settings
-    baseline = baseline_measures(state.data, villages=state.villages, params=settings.network,
-                                 season=season, graph=state.network.graph)
-    costs = settings.priorities.roads.costs
-    return [evaluate_scenario(state.data, sc, baseline=baseline, villages=state.villages,
-                              costs=costs) for sc in scenarios]
-
-
-def _gain_class(delta_min: pd.Series, lost: pd.Series) -> list[str]:
-    values = delta_min.to_numpy(dtype=float)
-    labels = np.full(values.shape, GAIN_CLASSES[-1][1], dtype=object)
-    for upper, label, _ in reversed(GAIN_CLASSES):
-        labels[values <= upper] = label
-    labels[lost.to_numpy(dtype=bool)] = _LOST[0]
-    labels[~np.isfinite(values) & ~lost.to_numpy(dtype=bool)] = GAIN_CLASSES[3][1]
-    return [str(v) for v in labels]
-
-
-def scenario_map_layers(results: Sequence[ScenarioResult]) -> list[MapLayer]:
-    """Two map layers per scenario: the changed roads, and villages by their change.
-
-    Villages are coloured by the change in travel time to their own township seat
-    (:data:`GAIN_CLASSES`); the first scenario is shown when the map opens.
-    """
-    layers: list[MapLayer] = []
-    colours = {label: colour for _, label, colour in GAIN_CLASSES}
-    colours[_LOST[0]] = _LOST[1]
-    for k, r in enumerate(results):
-        title = r.scenario.name
-        v = r.villages
-        delta = v.get("d_tt_own_township_seat_min", pd.Series(np.nan, index=v.index))
-        lost = v.get("lost_access", pd.Series(False, index=v.index))
-        shown = gpd.GeoDataFrame(
-            {"name": v["name"] if "name" in v else v["village_id"],
-             "change": _gain_class(delta, lost),
-             "d_min": delta.round(1)},
-            geometry=v.geometry, crs=v.crs,
-        )
-        layers.append(MapLayer(
-            name=f"情景 {title}：村 villages", data=shown, color_column="change",
-            color_map=colours, radius=5.0, fill_opacity=0.9, tooltip_columns=["name", "d_min"],
-            labels={"name": "村", "d_min": "到本乡镇驻地时间变化（分钟）"},
-            legend=[(c, label) for label, c in colours.items()], show=(k == 0),
-        ))
-        if len(r.changed_roads):
-            roads = r.changed_roads
-            cols = [c for c in ("road_id", "change", "cost_cny") if c in roads.columns]
-            layers.append(MapLayer(
-                name=f"情景 {title}：路 roads", data=roads[[*cols, "geometry"]].copy(),
-                color="#7b3294", weight=4.0, tooltip_columns=cols, show=(k == 0),
-                legend=[("#7b3294", f"{title}: changed roads")],
-            ))
-    return layers
 
 
 def _finish(stage: Path, out_dir: Path, written: dict[str, Path], *, inputs: list[Path],

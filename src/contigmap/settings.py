@@ -39,10 +39,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
-from contigmap.config import RegionConfig, load_yaml, parse_model
+from contigmap._strict import StrictModel
+from contigmap.config import RegionConfig, config_error, load_yaml, parse_model
 from contigmap.errors import ConfigError
 from contigmap.network.speeds import NetworkParams, Season, deep_merge
 from contigmap.priority.costs import PriorityConfig, default_priorities_path, load_priority_config
@@ -59,9 +59,7 @@ CONFIG_SECTIONS = ("network", "priorities", "relocation")
 """The sections a ``--config`` file may have."""
 
 
-class _ConfigFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class _ConfigFile(StrictModel):
     network: dict[str, Any] | None = None
     priorities: dict[str, Any] | None = None
     relocation: dict[str, Any] | None = None
@@ -130,31 +128,13 @@ def load_run_config(path: str | Path) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in parsed.model_dump().items() if v is not None}
 
 
-def _network_error(where: str, err: PydanticValidationError) -> ConfigError:
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    text = str(first["msg"]).removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        import difflib
-
-        close = difflib.get_close_matches(loc.split(".")[0], list(NetworkParams.model_fields),
-                                          n=1)
-        hint = f"did you mean '{close[0]}'?" if close else (
-            f"valid keys: {', '.join(NetworkParams.model_fields)}")
-        text = f"unknown key '{loc}': {hint}"
-    elif loc:
-        text = f"'{loc}': {text}"
-    more = f" (and {err.error_count() - 1} more problem(s))" if err.error_count() > 1 else ""
-    return ConfigError(f"{where}: {text}{more}")
-
-
 def layer_network(base: NetworkParams, override: dict[str, Any] | NetworkParams | None,
                   *, where: str) -> NetworkParams:
     """Apply one layer of network settings, turning problems into :class:`ConfigError`."""
     try:
         return base.layered(override)
     except PydanticValidationError as err:
-        raise _network_error(where, err) from err
+        raise config_error(err, NetworkParams, source=where) from err
 
 
 def run_settings(

@@ -42,7 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from contigmap.network.build import csr_from_arrays, morton_order, sort_keys
+from contigmap.network._csr import csr_from_arrays, morton_order, sort_keys
 
 __all__ = ["Core", "contract_graph", "directed_pairs"]
 

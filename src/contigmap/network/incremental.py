@@ -62,7 +62,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from contigmap.errors import NetworkError
-from contigmap.network.build import csr_from_arrays
+from contigmap.network._csr import csr_from_arrays
 
 __all__ = [
     "ArcChanges",

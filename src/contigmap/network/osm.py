@@ -89,6 +89,8 @@ def _classify(tags: dict[str, str]) -> tuple[str, str] | None:
 def read_osm_roads(path: str | Path) -> gpd.GeoDataFrame:
     """Read highway lines from an OSM extract into contigmap's roads schema.
 
+    Needs pyosmium, an optional dependency: ``pip install 'contigmap[osm]'``.
+
     Parameters
     ----------
     path
@@ -112,8 +114,9 @@ def read_osm_roads(path: str | Path) -> gpd.GeoDataFrame:
         raise LayerError(msg)
     try:
         import osmium
-    except ImportError as err:  # pragma: no cover - osmium is a dependency
-        msg = "reading OSM files needs pyosmium: pip install osmium"
+    except ImportError as err:
+        msg = (f"{path}: reading OpenStreetMap files needs pyosmium, an optional dependency; "
+               f"install it with: pip install 'contigmap[osm]' (or: pip install osmium)")
         raise LayerError(msg) from err
 
     rows: list[dict[str, Any]] = []

@@ -70,8 +70,6 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
@@ -79,6 +77,7 @@ from pydantic import (
     model_validator,
 )
 
+from contigmap._strict import StrictModel
 from contigmap.schema import ROAD_CLASSES, SURFACES
 
 __all__ = [
@@ -120,7 +119,7 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 _ALL_BUT_PATH = [c for c in ROAD_CLASSES if c != "path"]
 
 
-class NetworkParams(BaseModel):
+class NetworkParams(StrictModel):
     """Settings of the road network engine: the one model for every way of setting them.
 
     The same model validates the region manifest's ``network:`` section, the
@@ -168,8 +167,6 @@ class NetworkParams(BaseModel):
     hardened_leg_max_m
         Longest walking leg to a hardened road for ``hardened_to_township``.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     season: Season = "dry"
     snap_tolerance_m: float = Field(default=5.0, ge=0.0)

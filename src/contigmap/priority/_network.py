@@ -19,7 +19,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from contigmap.network import RoadGraph, snap_points
-from contigmap.network.build import csr_from_arrays
+from contigmap.network._csr import csr_from_arrays
 
 __all__ = ["Joins", "along_road_to_features", "edge_weight_csr", "feature_points", "join"]
 

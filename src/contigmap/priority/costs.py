@@ -20,12 +20,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
-from pydantic import ValidationError as PydanticValidationError
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
-from contigmap.config import load_yaml
+from contigmap._strict import StrictModel
+from contigmap.config import load_yaml, parse_model
 from contigmap.costpath import CostPathParams
-from contigmap.errors import ConfigError
 
 __all__ = [
     "INTERVENTIONS",
@@ -65,11 +64,7 @@ def crf(rate: float, years: float) -> float:
     return rate * g / (g - 1.0)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TerrainCosts(_Model):
+class TerrainCosts(StrictModel):
     """A unit cost per terrain class (CNY per km)."""
 
     flat: PositiveFloat
@@ -77,7 +72,7 @@ class TerrainCosts(_Model):
     mountainous: PositiveFloat
 
 
-class RoadCosts(_Model):
+class RoadCosts(StrictModel):
     """Road cost parameters (see the YAML for sources)."""
 
     harden_cny_per_km: TerrainCosts
@@ -95,7 +90,7 @@ class RoadCosts(_Model):
     costpath: CostPathParams = CostPathParams()
 
 
-class WaterCosts(_Model):
+class WaterCosts(StrictModel):
     """Drinking-water cost parameters (see the YAML for sources)."""
 
     demand_l_per_person_day: PositiveFloat
@@ -124,7 +119,7 @@ class WaterCosts(_Model):
     source_candidates: PositiveInt
 
 
-class PowerCosts(_Model):
+class PowerCosts(StrictModel):
     """Electrification cost parameters, OnSSET style (see the YAML for sources)."""
 
     demand_tier: int = Field(ge=1, le=5)
@@ -150,7 +145,7 @@ class PowerCosts(_Model):
     shs_life_years: PositiveFloat
 
 
-class BroadbandCosts(_Model):
+class BroadbandCosts(StrictModel):
     """Broadband cost parameters (see the YAML for sources)."""
 
     fibre_cny_per_km: PositiveFloat
@@ -174,7 +169,7 @@ class BroadbandCosts(_Model):
     los_step_m: PositiveFloat
 
 
-class InterventionConfig(_Model):
+class InterventionConfig(StrictModel):
     """Weights, ranking and costs of one intervention."""
 
     weights: dict[str, float]
@@ -226,7 +221,7 @@ class BroadbandConfig(InterventionConfig):
     costs: BroadbandCosts
 
 
-class PriorityConfig(_Model):
+class PriorityConfig(StrictModel):
     """The whole ``priorities.yaml``."""
 
     discount_rate: float = Field(gt=0, lt=1)
@@ -258,20 +253,6 @@ def default_priorities_path() -> Path:
     return Path(str(resources.files("contigmap") / "data" / "priorities.yaml"))
 
 
-def _describe(err: dict[str, Any]) -> str:
-    loc = ".".join(str(p) for p in err["loc"])
-    kind = err["type"]
-    if kind == "missing":
-        return f"{loc}: missing; give a positive number (the packaged priorities.yaml has defaults)"
-    if kind == "extra_forbidden":
-        return f"{loc}: unknown key; remove it or check its spelling"
-    if kind in ("greater_than", "greater_than_equal"):
-        return f"{loc}: {err.get('input')!r} must be positive ({err['msg'].lower()})"
-    if kind == "value_error":
-        return str(err["msg"]).removeprefix("Value error, ")
-    return f"{loc}: {err['msg']} (got {err.get('input')!r})"
-
-
 def load_priority_config(
     source: str | Path | dict[str, Any] | None = None,
 ) -> PriorityConfig:
@@ -299,10 +280,6 @@ def load_priority_config(
         data, where = source, "priorities"
     else:
         data, where = load_yaml(source), str(source)
-    try:
-        return PriorityConfig.model_validate(data)
-    except PydanticValidationError as err:
-        first = err.errors()[0]
-        more = f" (and {err.error_count() - 1} more problem(s))" if err.error_count() > 1 else ""
-        msg = f"{where}: {_describe(dict(first))}{more}"
-        raise ConfigError(msg) from err
+    return parse_model(PriorityConfig, data, source=where,
+                       missing_hint="; give a positive number (the packaged priorities.yaml "
+                                    "has defaults)")

@@ -21,18 +21,15 @@ from typing import Any, Final, Literal
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
     model_validator,
 )
-from pydantic import ValidationError as PydanticValidationError
 
-from contigmap.config import load_yaml
-from contigmap.errors import ConfigError
+from contigmap._strict import StrictModel
+from contigmap.config import load_yaml, parse_model
 
 __all__ = [
     "REASONS",
@@ -71,11 +68,7 @@ def _towns() -> dict[TownKind, int]:
     return {"township_seat": 1500, "county_seat": 6000}
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CandidateParams(_Model):
+class CandidateParams(StrictModel):
     """Thresholds that make a settlement a relocation candidate (section ``candidates``)."""
 
     min_reasons: PositiveInt = 1
@@ -103,7 +96,7 @@ class CandidateParams(_Model):
         return float(self.weights.get(reason, 0.0)) / total  # type: ignore[call-overload]
 
 
-class RelocationCosts(_Model):
+class RelocationCosts(StrictModel):
     """Cost parameters of relocating against serving in place (section ``costs``)."""
 
     central_subsidy_cny_per_person: NonNegativeFloat = 8000.0
@@ -116,7 +109,7 @@ class RelocationCosts(_Model):
     mandatory_reasons: list[Reason] = Field(default_factory=_mandatory)
 
 
-class SiteParams(_Model):
+class SiteParams(StrictModel):
     """Rules of the suitability surface and site capacities (section ``sites``)."""
 
     max_slope_deg: float = Field(10.0, gt=0, lt=90)
@@ -135,7 +128,7 @@ class SiteParams(_Model):
     town_capacity_people: dict[TownKind, int] = Field(default_factory=_towns)
 
 
-class AssignmentParams(_Model):
+class AssignmentParams(StrictModel):
     """Cost terms and solver limits of the household-to-site assignment (``assignment``).
 
     ``time_limit_s`` bounds the MILP's wall time (the best plan found, or a greedy one,
@@ -148,7 +141,7 @@ class AssignmentParams(_Model):
     mip_rel_gap: float = Field(0.0, ge=0, lt=1)
 
 
-class RelocationConfig(_Model):
+class RelocationConfig(StrictModel):
     """The whole ``relocation.yaml``."""
 
     candidates: CandidateParams = Field(default_factory=CandidateParams)
@@ -192,19 +185,8 @@ def load_relocation_config(
         data, where = source, "relocation"
     else:
         data, where = load_yaml(source), str(source)
-    try:
-        return RelocationConfig.model_validate(data)
-    except PydanticValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        if first["type"] == "extra_forbidden":
-            text = f"{loc}: unknown key; remove it or check its spelling"
-        else:
-            text = f"{loc}: {first['msg']} (got {first.get('input')!r})".removeprefix(
-                ": Value error, ")
-        more = f" (and {err.error_count() - 1} more problem(s))" if err.error_count() > 1 else ""
-        msg = f"{where}: {text}{more}"
-        raise ConfigError(msg) from err
+    return parse_model(RelocationConfig, data, source=where,
+                       missing_hint=" (the packaged relocation.yaml has defaults)")
 
 
 def relocation_cost_per_person(

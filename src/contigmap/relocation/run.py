@@ -2,8 +2,8 @@
 
 Typical use::
 
-    from contigmap.pipeline import prepare
-    from contigmap.relocation.run import relocation_plan_from_state, write_relocation_outputs
+    from contigmap.pipeline import prepare, relocation_plan_from_state
+    from contigmap.relocation.run import write_relocation_outputs
     plan = relocation_plan_from_state(prepare("layers/huayuan/region.yaml"))
     write_relocation_outputs(plan, "out/relocation")
 
@@ -21,7 +21,7 @@ import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -29,7 +29,7 @@ import pandas as pd
 import shapely
 
 from contigmap.columns import ColumnInfo, register_columns
-from contigmap.errors import DataQualityWarning, ValidationError
+from contigmap.errors import DataQualityWarning
 from contigmap.layers import write_table, write_vector
 from contigmap.network import RoadGraph, attach_points
 from contigmap.raster import Raster
@@ -42,13 +42,9 @@ from contigmap.relocation.costs import (
 )
 from contigmap.relocation.sites import Suitability, receiving_sites, suitability_surface
 
-if TYPE_CHECKING:
-    from contigmap.pipeline import RegionState
-
 __all__ = [
     "RelocationPlan",
     "relocation_plan",
-    "relocation_plan_from_state",
     "travel_cost_matrix",
     "write_relocation_outputs",
 ]
@@ -328,26 +324,6 @@ def _assemble(settlements: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame,
     summary.update(result.solver.as_summary())
     return RelocationPlan(settlements, candidates, sites, plan, result.households, un, flows,
                           surface, summary, notes)
-
-
-def relocation_plan_from_state(
-    state: RegionState, config: RelocationConfig | str | Path | dict[str, Any] | None = None
-) -> RelocationPlan:
-    """Run :func:`relocation_plan` on the result of :func:`contigmap.pipeline.prepare`.
-
-    ``config`` defaults to the state's effective relocation settings
-    (``state.settings.relocation``: the packaged file with the ``--config`` overrides).
-    """
-    data = state.data
-    if data.dem is None or data.services is None:
-        msg = ("relocation needs the DEM and the services layer (township seats, schools, "
-               "health centres); declare `dem:` and `services:` in the region manifest")
-        raise ValidationError(msg)
-    return relocation_plan(
-        state.villages, state.hamlets, graph=state.network.graph, services=data.services,
-        dem=data.dem, hazards=data.hazards, ecology=data.ecology,
-        townships=data.boundaries.get("townships"), area=data.boundaries.get("county"),
-        config=config if config is not None else state.settings.relocation)
 
 
 def _lonlat_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:

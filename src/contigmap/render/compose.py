@@ -18,12 +18,15 @@ from contigmap.raster import Raster
 from contigmap.relocation.run import RelocationPlan
 from contigmap.render.legend import tier_indicator
 from contigmap.render.web import MapLayer
+from contigmap.scenario import ScenarioResult
 from contigmap.schema import SERVICE_KIND_ZH
 
 __all__ = [
+    "GAIN_CLASSES",
     "TRAVEL_TIME_CLASSES",
     "region_map_layers",
     "relocation_map_layers",
+    "scenario_map_layers",
     "travel_time_class",
 ]
 
@@ -35,6 +38,16 @@ TRAVEL_TIME_CLASSES: tuple[tuple[float, str, str], ...] = (
     (np.inf, "> 120 min", "#d73027"),
 )
 """Upper bound (minutes), label and colour of each travel-time class on the map."""
+
+GAIN_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (-30.0, "快30分钟以上 ≥ 30 min faster", "#1a9850"),
+    (-10.0, "快10–30分钟 10–30 min faster", "#91cf60"),
+    (-1.0, "快1–10分钟 1–10 min faster", "#d9ef8b"),
+    (1.0, "基本不变 no change", "#e0e0e0"),
+    (np.inf, "变慢 slower", "#d73027"),
+)
+"""Upper bound of the change in minutes to the own township seat, label and colour."""
+_LOST = ("失去通达 lost access", "#67001f")
 
 _SERVICE_COLOURS = {
     "county_seat": "#000000",
@@ -234,4 +247,51 @@ def relocation_map_layers(plan: RelocationPlan) -> list[MapLayer]:
                     "travel_time_min": "车程（分钟）"},
             legend=[("#2166ac", "迁出 → 安置点 origin → site")], show=False,
         ))
+    return layers
+
+
+def _gain_class(delta_min: pd.Series, lost: pd.Series) -> list[str]:
+    values = delta_min.to_numpy(dtype=float)
+    labels = np.full(values.shape, GAIN_CLASSES[-1][1], dtype=object)
+    for upper, label, _ in reversed(GAIN_CLASSES):
+        labels[values <= upper] = label
+    labels[lost.to_numpy(dtype=bool)] = _LOST[0]
+    labels[~np.isfinite(values) & ~lost.to_numpy(dtype=bool)] = GAIN_CLASSES[3][1]
+    return [str(v) for v in labels]
+
+
+def scenario_map_layers(results: Sequence[ScenarioResult]) -> list[MapLayer]:
+    """Two map layers per scenario: the changed roads, and villages by their change.
+
+    Villages are coloured by the change in travel time to their own township seat
+    (:data:`GAIN_CLASSES`); the first scenario is shown when the map opens.
+    """
+    layers: list[MapLayer] = []
+    colours = {label: colour for _, label, colour in GAIN_CLASSES}
+    colours[_LOST[0]] = _LOST[1]
+    for k, r in enumerate(results):
+        title = r.scenario.name
+        v = r.villages
+        delta = v.get("d_tt_own_township_seat_min", pd.Series(np.nan, index=v.index))
+        lost = v.get("lost_access", pd.Series(False, index=v.index))
+        shown = gpd.GeoDataFrame(
+            {"name": v["name"] if "name" in v else v["village_id"],
+             "change": _gain_class(delta, lost),
+             "d_min": delta.round(1)},
+            geometry=v.geometry, crs=v.crs,
+        )
+        layers.append(MapLayer(
+            name=f"情景 {title}：村 villages", data=shown, color_column="change",
+            color_map=colours, radius=5.0, fill_opacity=0.9, tooltip_columns=["name", "d_min"],
+            labels={"name": "村", "d_min": "到本乡镇驻地时间变化（分钟）"},
+            legend=[(c, label) for label, c in colours.items()], show=(k == 0),
+        ))
+        if len(r.changed_roads):
+            roads = r.changed_roads
+            cols = [c for c in ("road_id", "change", "cost_cny") if c in roads.columns]
+            layers.append(MapLayer(
+                name=f"情景 {title}：路 roads", data=roads[[*cols, "geometry"]].copy(),
+                color="#7b3294", weight=4.0, tooltip_columns=cols, show=(k == 0),
+                legend=[("#7b3294", f"{title}: changed roads")],
+            ))
     return layers

@@ -69,10 +69,10 @@ COLUMN_LABELS_ZH: Final[dict[str, str]] = {
     "main_causes": "主要致贫原因",
     "tt_township_seat_min": "到乡镇驻地时间（分钟）",
     "tt_county_seat_min": "到县城时间（分钟）",
-    "score": "综合得分",
+    "need": "需求得分",
     "tier": "优先级档次",
     "rank": "排名",
-    "cost_cny": "估算投资（元）",
+    "capex_cny": "估算投资（元）",
     "reasons": "理由",
     "option": "推荐方案",
     "villages": "村数",
@@ -145,10 +145,10 @@ def _fmt_known(column: str, value: Any) -> str:
     col = column.split("_", 1)[1] if column.split("_", 1)[0] in INTERVENTION_ZH else column
     if column == "poverty_incidence" or column.endswith("_share"):
         return f"{float(value):.1%}"
-    if col in ("pop", "households", "poor_pop", "poor_households", "cost_cny", "villages"):
+    if col in ("pop", "households", "poor_pop", "poor_households", "capex_cny", "villages"):
         return f"{float(value):,.0f}"
-    if col == "score":
-        return f"{float(value):.3f}"
+    if col == "need":
+        return f"{float(value):.1f}"
     if col == "rank":
         return f"{int(value)}"
     if col == "tier":
@@ -307,7 +307,7 @@ def _intervention_table(
             raise ValidationError(msg)
         frame = frame.rename(
             columns={c: f"{key}_{c}" for c in frame.columns
-                     if c in ("score", "tier", "rank", "cost_cny", "reasons", "option")}
+                     if c in ("need", "tier", "rank", "capex_cny", "reasons", "option")}
         )
         extra = [c for c in frame.columns if c not in ident or c == "village_id"]
         table = base.merge(frame[extra], on="village_id", how="right") if ident else frame
@@ -315,8 +315,8 @@ def _intervention_table(
     rank = f"{key}_rank"
     if rank in table.columns:
         table = table.sort_values(rank, kind="stable", na_position="last")
-    elif f"{key}_score" in table.columns:
-        table = table.sort_values(f"{key}_score", ascending=False, kind="stable")
+    elif f"{key}_need" in table.columns:
+        table = table.sort_values(f"{key}_need", ascending=False, kind="stable")
     return table.reset_index(drop=True)
 
 
@@ -334,13 +334,14 @@ def top_villages(
     n
         How many.
     frame
-        The intervention's own table (``village_id`` plus ``score``, ``tier``,
-        ``rank``, ``cost_cny``, ``reasons``, bare or prefixed), optional.
+        The intervention's own table (``village_id`` plus ``need``, ``tier``,
+        ``rank``, ``capex_cny``, ``option``, ``reasons``, bare or prefixed, as
+        :mod:`contigmap.priority` writes them), optional.
 
     Returns
     -------
     pandas.DataFrame
-        The rows, lowest ``<key>_rank`` (else highest ``<key>_score``) first.
+        The rows, lowest ``<key>_rank`` (else highest ``<key>_need``) first.
     """
     return _intervention_table(villages, key, frame).head(n)
 
@@ -385,10 +386,10 @@ def _write_sheet(ws: Any, table: pd.DataFrame) -> None:
         letter = get_column_letter(j)
         if col == "poverty_incidence" or col.endswith("_share"):
             fmt = "0.0%"
-        elif col.endswith(("_cost_cny", "pop", "households")):
+        elif col.endswith(("_capex_cny", "pop", "households")):
             fmt = "#,##0"
-        elif col.endswith("_score"):
-            fmt = "0.000"
+        elif col.endswith("_need"):
+            fmt = "0.0"
         else:
             fmt = None
         texts = [_fmt_cell(col, v) for v in table[col].iloc[:500] if not _missing(v)]
@@ -533,8 +534,8 @@ def _map_title(key: str) -> tuple[str, str]:
 
 
 def _top_columns(table: pd.DataFrame, key: str) -> pd.DataFrame:
-    wanted = ["name", "township_name", f"{key}_rank", f"{key}_tier", f"{key}_score",
-              f"{key}_option", f"{key}_cost_cny", f"{key}_reasons"]
+    wanted = ["name", "township_name", f"{key}_rank", f"{key}_tier", f"{key}_need",
+              f"{key}_option", f"{key}_capex_cny", f"{key}_reasons"]
     return table[[c for c in wanted if c in table.columns]]
 
 
@@ -562,8 +563,8 @@ def write_county_report(
     villages
         The village table: ``village_id``, ``name``, ``township_id`` and, when present,
         ``township_name``, ``pop``, ``poor_pop``, ``poverty_incidence``,
-        ``main_causes`` and per intervention ``<key>_score``, ``_tier``, ``_rank``,
-        ``_cost_cny``, ``_reasons``.
+        ``main_causes`` and per intervention (as :mod:`contigmap.priority` writes them)
+        ``<key>_need``, ``_tier``, ``_rank``, ``_option``, ``_capex_cny``, ``_reasons``.
     region_title
         The county's name (``花垣县``).
     facts

@@ -37,8 +37,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
+from pydantic import BaseModel, Field, PositiveFloat, model_validator
 
+from contigmap._strict import StrictModel
 from contigmap.config import load_yaml, parse_model
 from contigmap.errors import ConfigError
 from contigmap.network.speeds import NetworkParams, Season
@@ -65,11 +66,7 @@ assert set(RoadClass.__args__) == set(ROAD_CLASSES)  # type: ignore[attr-defined
 assert set(Surface.__args__) == set(SURFACES)  # type: ignore[attr-defined]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RoadSelection(_Strict):
+class RoadSelection(StrictModel):
     """Roads chosen by attributes and / or area; all given criteria must hold.
 
     Attributes
@@ -96,7 +93,7 @@ class RoadSelection(_Strict):
         return self
 
 
-class UpgradeTarget(_Strict):
+class UpgradeTarget(StrictModel):
     """What the selected roads become (at least one of the two)."""
 
     road_class: RoadClass | None = None
@@ -110,7 +107,7 @@ class UpgradeTarget(_Strict):
         return self
 
 
-class UpgradeChange(_Strict):
+class UpgradeChange(StrictModel):
     """Upgrade roads (by id or by a selection) to a new class and / or surface."""
 
     type: Literal["upgrade"]
@@ -128,7 +125,7 @@ class UpgradeChange(_Strict):
         return self
 
 
-class BuildChange(_Strict):
+class BuildChange(StrictModel):
     """A new road: a line in lon/lat, or a least-cost path between two villages."""
 
     type: Literal["build"]
@@ -147,7 +144,7 @@ class BuildChange(_Strict):
         return self
 
 
-class HazardSelection(_Strict):
+class HazardSelection(StrictModel):
     """Roads closed by a hazard.
 
     Attributes
@@ -170,7 +167,7 @@ class HazardSelection(_Strict):
         return self
 
 
-class CloseChange(_Strict):
+class CloseChange(StrictModel):
     """Close roads (by id, a selection or a hazard): they leave the network."""
 
     type: Literal["close"]
@@ -189,7 +186,7 @@ class CloseChange(_Strict):
         return self
 
 
-class BusChange(_Strict):
+class BusChange(StrictModel):
     """A shuttle-bus route: stops (village ids or ``[lon, lat]``) and a daily frequency.
 
     ``service_hours`` per day over ``frequency_per_day`` departures gives the headway;
@@ -211,7 +208,7 @@ _CHANGE_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-class _Top(_Strict):
+class _Top(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_\-\.]+$")
     region: str | None = None
     title: str | None = None
@@ -221,7 +218,7 @@ class _Top(_Strict):
     changes: list[dict[str, Any]] = Field(default_factory=list)
 
 
-class Scenario(_Strict):
+class Scenario(StrictModel):
     """A validated scenario.
 
     Attributes
