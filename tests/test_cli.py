@@ -157,7 +157,7 @@ def test_unexpected_error_is_one_line_without_traceback(
 def test_unexpected_error_with_verbose_shows_the_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("contigmap.validate.validation_report", _faulty_run)
+    monkeypatch.setattr("contigmap.dryrun.validation_report", _faulty_run)
     result = CliRunner().invoke(cli, ["-v", "validate", str(tmp_path / "r.yaml")])
     assert result.exit_code == 2
     assert "Traceback (most recent call last)" in result.stderr

@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from contigmap.dryrun import validation_report
 from contigmap.manifest import MANIFEST_NAME
 from contigmap.outdir import MARKER_NAME
 from contigmap.pipeline import RunResult, run
-from contigmap.validate import validation_report
 from tests.browser import HAVE_BROWSER, load_time_ms, make_driver, severe_console
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -301,7 +301,7 @@ def test_hazard_points_layer(tmp_path: Path) -> None:
 
 
 def test_validate_counts_the_messy_rows() -> None:
-    from contigmap.validate import validation_report
+    from contigmap.dryrun import validation_report
 
     report = validation_report(REGION, progress=False)
     assert report.ok

@@ -12,6 +12,7 @@ import pytest
 from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
 
 from contigmap.config import LayerSpec, load_region
+from contigmap.dryrun import validation_report
 from contigmap.errors import (
     ConfigError,
     CRSError,
@@ -19,8 +20,9 @@ from contigmap.errors import (
     LayerError,
     ValidationError,
 )
+from contigmap.facts import region_facts
 from contigmap.layers import load_region_layers, read_layer
-from contigmap.validate import check_coordinates, check_layer, region_facts, validation_report
+from contigmap.validate import check_coordinates, check_layer
 
 from .conftest import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat, write_tiny_region
 
@@ -333,7 +335,7 @@ def test_validation_report_text(tiny_region: TinyRegion) -> None:
     assert "poverty incidence: 30.3% (303 poor people, estimated from a registry sample" in text
     assert "result: OK" in text
     # columns line up: every table row starts the 'file' column at the same display width
-    from contigmap.validate import _width
+    from contigmap.dryrun import _width
 
     table = text.split("\n\n")[1].splitlines()
     starts = {

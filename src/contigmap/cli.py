@@ -375,7 +375,7 @@ def validate(ctx: click.Context, region: Path, strict: bool, quick: bool) -> Non
     errors (run would stop), M warnings (run would go on). Exits with status 1 when
     there are errors.
     """
-    from contigmap.validate import validation_report
+    from contigmap.dryrun import validation_report
 
     lib_logger = logging.getLogger("contigmap")
     level = lib_logger.level

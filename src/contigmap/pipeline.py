@@ -665,9 +665,9 @@ def _render(state: RegionState, path: Path, *, offline: bool, basemap: Basemap =
 
 def _report(state: RegionState, stage: Path) -> dict[str, Path]:
     """Draw the static PNG maps and write the county report (HTML, Markdown, XLSX)."""
+    from contigmap.facts import region_facts
     from contigmap.render.report import write_county_report
     from contigmap.render.static import render_static_maps
-    from contigmap.validate import region_facts
 
     data = state.data
     config = data.config

@@ -568,7 +568,7 @@ def write_county_report(
     region_title
         The county's name (``花垣县``).
     facts
-        Region facts (:func:`contigmap.validate.region_facts`); shown as a table.
+        Region facts (:func:`contigmap.facts.region_facts`); shown as a table.
     interventions
         ``{key: table}`` per intervention, each with ``village_id``; default: the
         ``<key>_*`` columns of ``villages``.
