@@ -571,7 +571,8 @@ def _apply_classes(df: _F, spec: LayerSpec, part: _Part, role: str, source: str)
     if classes is None:
         return df
     if role != "hazards":
-        msg = f"{source}: 'class:' is for hazard layers only; remove it (or use 'filter:')"
+        msg = (f"{source}: 'class:' is for hazard layers only (hazard polygon layers or "
+               "hazard points); remove it (or use 'filter:')")
         raise ConfigError(msg)
     col = _file_column(df, classes.column, part, source, "class")
     weights = {_cell_text(k): float(w) for k, w in classes.weights.items()}
