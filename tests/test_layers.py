@@ -697,7 +697,7 @@ def test_hazard_classes_weights_and_unknown_class(tmp_path: Path) -> None:
     spec = LayerSpec.model_validate(
         {"path": "hz.gpkg", "class": {"column": "易发程度", "weights": {"高易发区": 1}}}
     )
-    with pytest.raises(ConfigError, match="hazard polygon layers only"):
+    with pytest.raises(ConfigError, match="is for hazard layers only"):
         read_layer(spec, base_dir=tmp_path, role="ecology", source="layers.ecology.x")
 
 

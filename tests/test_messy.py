@@ -283,21 +283,25 @@ def test_duplicate_village_code_is_reported(tmp_path: Path) -> None:
         load_region_layers(load_region(region))
 
 
-def test_hazard_points_layer(tmp_path: Path) -> None:
-    from contigmap.config import LayerSpec
-
-    if "radius_m" not in LayerSpec.model_fields:
-        pytest.skip("hazard points (radius_m) are not available on this branch yet")
-    text = REGION.read_text(encoding="utf-8")
-    lines = [ln.replace("    # ", "    ", 1) if ln.startswith("    #   ") or
-             ln.startswith("    # geo_points:") else ln for ln in text.splitlines()]
-    folder = tmp_path / "region"
-    shutil.copytree(MESSY, folder)
-    (folder / "region.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    from contigmap.layers import load_region_layers
-
-    data = load_region_layers(load_region(folder / "region.yaml"))
-    assert data is not None
+def test_hazard_points_per_village(working: str, villages_out: pd.DataFrame) -> None:
+    """Points within 500 m of each village point, counted by brute force from the raw XLSX."""
+    vil = read_villages(working).set_index("village_id")
+    pts = pd.read_excel(MESSY / "隐患点.xlsx")
+    px, py = _to("EPSG:4490", working, pts["经度"], pts["纬度"])
+    d = np.hypot(vil["x"].to_numpy()[:, None] - px[None, :],
+                 vil["y"].to_numpy()[:, None] - py[None, :])
+    near = d <= 500.0
+    weight = pts["风险等级"].map({"高": 1.0, "中": 0.6, "低": 0.3}).to_numpy()
+    expected = pd.DataFrame({
+        "points": near.sum(axis=1),
+        "threatened": (near * pts["威胁人数"].to_numpy()[None, :]).sum(axis=1),
+        "wmax": np.where(near, weight[None, :], 0.0).max(axis=1),
+    }, index=vil.index)
+    out = villages_out.set_index("village_id").loc[expected.index]
+    assert expected["points"].sum() > 0  # the fixture puts some villages near hazard points
+    np.testing.assert_array_equal(out["hazard_geo_points_points"], expected["points"])
+    np.testing.assert_allclose(out["hazard_geo_points_threatened"], expected["threatened"])
+    np.testing.assert_allclose(out["hazard_geo_points_wmax"], expected["wmax"])
 
 
 def test_validate_counts_the_messy_rows() -> None:

@@ -39,7 +39,7 @@ them, so that files can be used as handed over:
     too). An unknown column is a :class:`~contigmap.errors.ConfigError` naming the
     closest column of the file.
 ``class:``
-    Hazard polygon layers only: ``{column: 易发程度, weights: {高易发区: 1.0, ...}}``
+    Hazard layers only (polygons or points): ``{column: 易发程度, weights: {高易发区: 1.0, ...}}``
     gives each polygon the weight of its class (a number from 0 to 1). Rows of
     weight 0 are dropped; a value missing from ``weights`` is an error. The
     overlay then reports a class-weighted share and the largest weight per village
@@ -47,6 +47,17 @@ them, so that files can be used as handed over:
     polygon alike, and relocation receiving sites avoid only polygons whose weight
     is above ``hazard_site_weight_max`` (relocation settings; default 0.5). The
     column is named as in ``filter:`` (the file's own name).
+``radius_m:``
+    Hazard **point** layers only (地质灾害隐患点: a layer under ``hazards:`` whose
+    geometries are points, e.g. an XLSX with 经度/纬度 or a point shapefile): the
+    search radius in metres (default 500, :data:`contigmap.schema.HAZARD_POINT_RADIUS_M`).
+    A point counts for a village or hamlet when its settlement point is within this
+    distance, and for a road segment within this distance of the segment; the overlay
+    reports ``hazard_<layer>_points``, ``_threatened`` (sum of ``threatened_people``,
+    威胁人数) and ``_wmax`` per settlement, and relocation makes such settlements
+    candidates. ``class:`` applies to point layers as to polygons (``risk_class``,
+    风险等级, weights). Given for a hazard polygon layer it is ignored with a warning;
+    for any other role it is an error.
 ``values:``
     ``{canonical column: {value: new value}}``: recode values *after* renaming,
     e.g. ``values: {kind: {镇: township_seat, 县城: [county_seat, township_seat]}}``.
@@ -108,7 +119,7 @@ Scalar = str | int | float | bool
 
 
 class HazardClasses(StrictModel):
-    """Classes of a hazard polygon layer and their weights (``class:`` of a layer).
+    """Classes of a hazard layer (polygons or points) and their weights (``class:``).
 
     Attributes
     ----------
@@ -189,6 +200,9 @@ class LayerSpec(StrictModel):
         module docstring; the file's own column names).
     class_
         ``class:`` in YAML: hazard classes and weights (:class:`HazardClasses`).
+    radius_m
+        Hazard point layers only: search radius in metres (default 500); see the
+        module docstring.
     values
         ``{canonical column: {value: new value}}``: recode values after renaming; a
         list value gives a service row several kinds.
@@ -214,6 +228,7 @@ class LayerSpec(StrictModel):
     values: dict[str, dict[str, Scalar | list[str]]] = Field(default_factory=dict)
     set_: dict[str, Scalar] = Field(default_factory=dict, alias="set")
     sheets: dict[str, SheetSpec | None] = Field(default_factory=dict)
+    radius_m: float | None = Field(default=None, gt=0.0, le=100_000.0)
 
     @field_validator("crs")
     @classmethod

@@ -251,19 +251,30 @@ INPUT_ROLES: Final[tuple[RoleInputs, ...]] = (
         ),
     ),
     RoleInputs(
-        "hazards", "地质灾害", "hazard zones: polygons (or rasters); one layer per hazard",
+        "hazards", "地质灾害", "hazard zones: polygons (or rasters), or hazard points "
+        "(地质灾害隐患点: points, or a table with 经度/纬度, searched within `radius_m`, "
+        "default 500 m); one layer per hazard",
         ("灾", "隐患", "易发", "滑坡", "泥石流", "崩塌", "洪", "hazard", "landslide", "flood"),
         (
             InputColumn("hazard_id", ("隐患点编号", "统一编号", "灾害点编号", "编号", "hazard_id",
                                       "id"),
                         "hazard feature id", "隐患点编号", "", "numbered 1, 2, ... in file order"),
-            InputColumn("hazard_class", ("易发程度", "易发性", "风险等级", "危险性等级", "危险等级",
-                                         "稳定性", "hazard_class", "risk"),
-                        "hazard or susceptibility class", "易发程度 / 风险等级", "",
-                        "every polygon of the layer counts as hazard zone"),
+            InputColumn("hazard_class", ("易发程度", "易发性", "危险性等级", "稳定性",
+                                         "hazard_class"),
+                        "hazard or susceptibility class of a zone (weights with `class:`)",
+                        "易发程度", "", "every polygon of the layer counts as hazard zone"),
+            InputColumn("risk_class", ("风险等级", "危险等级", "险情等级", "灾情等级", "risk_class",
+                                       "risk"),
+                        "risk class of a hazard point (weights with `class:`, e.g. "
+                        "{高: 1.0, 中: 0.6, 低: 0.3})", "风险等级", "",
+                        "every point counts with weight 1"),
             InputColumn("threatened_people", ("威胁人数", "威胁人口", "受威胁人数",
                                               "threatened_people"),
-                        "people threatened", "威胁人数", "people", "not used"),
+                        "people threatened by a hazard point (a number >= 0)", "威胁人数",
+                        "people", "hazard_<layer>_threatened is not written; blank cells count 0"),
+            InputColumn("hazard_type", ("灾种", "灾害类型", "灾害种类", "隐患类型", "hazard_type"),
+                        "kind of hazard point (滑坡, 崩塌, 泥石流, ...), kept as text",
+                        "灾种", "", "not used"),
         ),
     ),
     RoleInputs(

@@ -51,7 +51,7 @@ from contigmap.errors import (
     ValidationError,
 )
 from contigmap.raster import Raster, undeclared_nodata
-from contigmap.schema import ROLE_SCHEMAS, role_key
+from contigmap.schema import HAZARD_POINT_RADIUS_M, ROLE_SCHEMAS, role_key
 from contigmap.writers import fixed_gdal_date, write_csv, write_xlsx
 
 __all__ = [
@@ -571,7 +571,8 @@ def _apply_classes(df: _F, spec: LayerSpec, part: _Part, role: str, source: str)
     if classes is None:
         return df
     if role != "hazards":
-        msg = f"{source}: 'class:' is for hazard polygon layers only; remove it (or use 'filter:')"
+        msg = (f"{source}: 'class:' is for hazard layers only (hazard polygon layers or "
+               "hazard points); remove it (or use 'filter:')")
         raise ConfigError(msg)
     col = _file_column(df, classes.column, part, source, "class")
     weights = {_cell_text(k): float(w) for k, w in classes.weights.items()}
@@ -591,7 +592,7 @@ def _apply_classes(df: _F, spec: LayerSpec, part: _Part, role: str, source: str)
     out["hazard_weight"] = np.array([weights[t] for t in text], dtype=float)
     dropped = int((out["hazard_weight"] <= 0).sum())
     if dropped:
-        logger.info("%s: %d polygon(s) of class weight 0 dropped", source, dropped)
+        logger.info("%s: %d feature(s) of class weight 0 dropped", source, dropped)
     return out.loc[out["hazard_weight"] > 0]
 
 
@@ -867,8 +868,35 @@ def _read_vector_or_table(
         gdf = gdf.set_crs("EPSG:4326", allow_override=True)
         declared = False
         logger.info("%s: converted %d features from GCJ-02 to WGS84", source, len(gdf))
+    gdf = _hazard_radius(gdf, spec, role, source, problems)
     crs_text = gdf.crs.to_string() if gdf.crs is not None else None
     return gdf, crs_text, declared
+
+
+HAZARD_RADIUS_COLUMN = "hazard_radius_m"
+"""Column a hazard point layer carries its search radius in (``radius_m:``, metres)."""
+
+
+def _hazard_radius(
+    gdf: gpd.GeoDataFrame, spec: LayerSpec, role: str, source: str, problems: list[str]
+) -> gpd.GeoDataFrame:
+    """Give a hazard point layer its search radius column; refuse ``radius_m:`` elsewhere."""
+    if role != "hazards":
+        if spec.radius_m is not None:
+            msg = f"{source}: 'radius_m:' is for hazard point layers only; remove it"
+            raise ConfigError(msg)
+        return gdf
+    geoms = gdf.geometry.values
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    types = shapely.get_type_id(geoms[present])
+    if len(types) and np.isin(types, [0, 4]).all():  # Point, MultiPoint
+        out = gdf.copy()
+        out[HAZARD_RADIUS_COLUMN] = float(spec.radius_m or HAZARD_POINT_RADIUS_M)
+        return out
+    if spec.radius_m is not None:
+        _note(problems, source, "'radius_m:' is for hazard point layers; this layer is not "
+              "points, so it is ignored")
+    return gdf
 
 
 def read_layer(
@@ -1160,6 +1188,9 @@ def load_region_layers(
         reports[key] = report
         if key == "dem" or (key.split(".")[0] == "hazards" and is_raster_path(spec.path)):
             report.kind = "raster"
+            if spec.radius_m is not None and key != "dem":
+                _note(report.problems, source, "'radius_m:' is for hazard point layers; this "
+                      "layer is a raster, so it is ignored")
             raster_entries.append((key, schema_key, spec))
             continue
         try:

@@ -15,6 +15,12 @@ Hamlets get a disc of ``radius_m`` clipped to their village's zone. Over that zo
   counts as inside); hazard layers with classes (``class:`` in region.yaml, a
   ``hazard_weight`` per polygon) also get the class-weighted share and the largest
   weight (:func:`weighted_shares`);
+* hazard **point** layers (地质灾害隐患点: a hazard layer whose geometries are points,
+  ``radius_m:`` in region.yaml, default 500 m) → :func:`hazard_point_counts`: the points
+  within ``radius_m`` of the **settlement point** (not of the zone: a hazard point
+  threatens the houses, and the zone of a village without boundaries is only a Voronoi
+  cell), their count, the sum of their ``threatened_people`` (威胁人数) and the largest
+  class weight; road segments get counts from :func:`hazard_points_near_lines`;
 * infrastructure (power lines, substations, fibre, towers, water sources) → the
   straight-line distance from the settlement point to the nearest feature
   (``shapely.STRtree.query_nearest``), in the metric working CRS.
@@ -30,24 +36,29 @@ import logging
 import re
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Literal
+from typing import Literal, TypeGuard
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from contigmap.columns import ColumnInfo, register_columns
 from contigmap.errors import CRSError, DataQualityWarning, ValidationError
 from contigmap.poverty import poverty_profile
 from contigmap.raster import Raster
+from contigmap.schema import HAZARD_POINT_RADIUS_M
 from contigmap.terrain import terrain_profile
 from contigmap.zonal import repair_polygons, zonal_stats
 
 __all__ = [
     "INFRASTRUCTURE_COLUMNS",
     "AlongRoadDistance",
+    "hazard_point_counts",
+    "hazard_points_near_lines",
+    "is_point_layer",
     "nearest_distance_m",
     "overlay_columns",
     "points_inside",
@@ -114,8 +125,18 @@ register_columns(
                    "polygons (layers with 'class:'; each place counts with its highest weight)",
                    "区域灾害隐患区按等级加权的面积占比", "share 0-1", "hazards / overlay"),
         ColumnInfo("hazard_<layer>_wmax", "highest class weight of the hazard polygons meeting "
-                   "the zone (layers with 'class:')", "区域灾害隐患最高等级权重", "0-1",
-                   "hazards / overlay"),
+                   "the zone (layers with 'class:'); for hazard point layers the highest weight "
+                   "of the points within radius_m (1 without 'class:', 0 when none)",
+                   "区域灾害隐患最高等级权重", "0-1", "hazards / overlay"),
+        ColumnInfo("hazard_<layer>_points", "hazard points (隐患点 layers) within the layer's "
+                   "radius_m (default 500 m) of the settlement point (distance <= radius)",
+                   "居民点半径范围内的地质灾害隐患点数", "count", "hazards / overlay"),
+        ColumnInfo("hazard_<layer>_threatened", "sum of threatened_people (威胁人数) of the hazard "
+                   "points within radius_m of the settlement point (blank cells count 0; only "
+                   "for layers with a threatened_people column)",
+                   "半径范围内隐患点威胁人数合计", "people", "hazards / overlay"),
+        ColumnInfo("hazard_<layer>_radius_m", "search radius of the hazard point layer "
+                   "(radius_m: in region.yaml)", "隐患点搜索半径", "m", "hazards / overlay"),
         ColumnInfo("hazard_<layer>_mean", "coverage-weighted mean of a hazard raster over the "
                    "zone", "区域灾害指标均值", "layer unit", "hazards / overlay"),
         ColumnInfo("hazard_<layer>_max", "maximum of a hazard raster over the zone",
@@ -493,6 +514,153 @@ def nearest_distance_m(
     return out
 
 
+def is_point_layer(layer: object) -> TypeGuard[gpd.GeoDataFrame]:
+    """Whether ``layer`` is a vector layer of points (a hazard point layer, 隐患点)."""
+    if not isinstance(layer, gpd.GeoDataFrame) or len(layer) == 0:
+        return False
+    geoms = np.asarray(layer.geometry.array, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    return bool(present.any()) and bool(
+        np.isin(shapely.get_type_id(geoms[present]), [0, 4]).all())
+
+
+def hazard_radius_m(layer: gpd.GeoDataFrame) -> float:
+    """Search radius of a hazard point layer: its ``hazard_radius_m`` column, else 500 m."""
+    if "hazard_radius_m" in layer.columns and len(layer):
+        value = pd.to_numeric(layer["hazard_radius_m"], errors="coerce").max()
+        if np.isfinite(value) and value > 0:
+            return float(value)
+    return HAZARD_POINT_RADIUS_M
+
+
+def _hazard_point_parts(
+    layer: gpd.GeoDataFrame, crs: object, what: str
+) -> tuple[NDArray[np.object_], NDArray[np.float64], NDArray[np.float64]]:
+    """Geometries (in ``crs``), threatened people (0 for blanks) and weights of the points."""
+    geoms = _geoms(layer, crs, what)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if "threatened_people" in layer.columns:
+        people = pd.to_numeric(layer["threatened_people"], errors="coerce").to_numpy(float)
+        people = np.nan_to_num(people, nan=0.0)
+    else:
+        people = np.zeros(len(layer))
+    if "hazard_weight" in layer.columns:
+        weight = pd.to_numeric(layer["hazard_weight"], errors="coerce").to_numpy(float)
+        weight = np.nan_to_num(weight, nan=0.0)
+    else:
+        weight = np.ones(len(layer))
+    return geoms[ok], people[ok], weight[ok]
+
+
+def hazard_point_counts(
+    points: gpd.GeoSeries,
+    layer: gpd.GeoDataFrame,
+    *,
+    radius_m: float | None = None,
+    what: str = "layer",
+) -> tuple[NDArray[np.int64], NDArray[np.float64] | None, NDArray[np.float64]]:
+    """Hazard points within ``radius_m`` of each settlement point: count, people, weight.
+
+    A KD-tree (:class:`scipy.spatial.cKDTree`, ``query_ball_point``) of the hazard
+    points in the settlements' metric CRS; a point at a distance of at most
+    ``radius_m`` counts (a multi-point counts once, when any of its parts does).
+
+    Parameters
+    ----------
+    points
+        Settlement points (village or hamlet points) in the metric working CRS.
+    layer
+        Hazard points, optionally with ``threatened_people`` (威胁人数; blank cells count
+        0), ``hazard_weight`` (``class:`` in region.yaml) and ``hazard_radius_m``.
+    radius_m
+        Search radius in metres; default the layer's ``hazard_radius_m`` (``radius_m:``
+        in region.yaml), else 500.
+    what
+        Layer name for messages.
+
+    Returns
+    -------
+    tuple
+        Count of points per settlement; sum of their ``threatened_people`` (``None``
+        when the layer has no such column); the largest weight among them (1 for a
+        layer without classes, 0 where no point is near).
+    """
+    radius = float(radius_m) if radius_m is not None else hazard_radius_m(layer)
+    if points.crs is not None and points.crs.is_geographic:
+        msg = f"hazard points {what!r}: settlements must be in the metric working CRS"
+        raise CRSError(msg)
+    n = len(points)
+    count = np.zeros(n, dtype=np.int64)
+    people = np.zeros(n)
+    wmax = np.zeros(n)
+    has_people = "threatened_people" in layer.columns
+    geoms, threat, weight = _hazard_point_parts(layer, points.crs, what)
+    pg = np.asarray(points.array, dtype=object)
+    valid = ~(shapely.is_missing(pg) | shapely.is_empty(pg))
+    if len(geoms) and valid.any():
+        parts, owner = shapely.get_parts(geoms, return_index=True)
+        tree = cKDTree(shapely.get_coordinates(parts))
+        xy = shapely.get_coordinates(pg[valid])
+        for i, hits in zip(np.flatnonzero(valid), tree.query_ball_point(xy, r=radius),
+                           strict=True):
+            if not hits:
+                continue
+            near = np.unique(owner[np.asarray(hits, dtype=np.int64)])
+            count[i] = near.size
+            people[i] = float(threat[near].sum())
+            wmax[i] = float(weight[near].max())
+    logger.info("hazard points %s: %d of %d settlements have points within %.0f m",
+                what, int((count > 0).sum()), n, radius)
+    return count, (people if has_people else None), wmax
+
+
+def hazard_points_near_lines(
+    lines: gpd.GeoSeries | NDArray[np.object_],
+    layers: Mapping[str, gpd.GeoDataFrame | Raster],
+    *,
+    crs: object = None,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Hazard points within each layer's radius of each line (road segment), all layers.
+
+    Uses :class:`shapely.STRtree` ``query(..., predicate="dwithin", distance=radius)``:
+    a point counts for a segment when its distance to the segment is at most the
+    layer's ``radius_m`` (so a point near a junction counts for every segment there).
+
+    Parameters
+    ----------
+    lines
+        Line geometries (metric CRS); a GeoSeries gives its own CRS.
+    layers
+        Hazard layers by name; polygon and raster layers are skipped.
+    crs
+        CRS of ``lines`` when they are a plain array.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Points per line (summed over the point layers) and the sum of their
+        ``threatened_people`` (blank cells and layers without the column count 0).
+    """
+    if isinstance(lines, gpd.GeoSeries):
+        crs = lines.crs
+        lg = np.asarray(lines.array, dtype=object)
+    else:
+        lg = np.asarray(lines, dtype=object)
+    count = np.zeros(len(lg), dtype=np.int64)
+    people = np.zeros(len(lg))
+    for name, layer in layers.items():
+        if not is_point_layer(layer):
+            continue
+        geoms, threat, _ = _hazard_point_parts(layer, crs, name)
+        if not len(geoms) or not len(lg):
+            continue
+        tree = shapely.STRtree(lg)
+        pi, li = tree.query(geoms, predicate="dwithin", distance=hazard_radius_m(layer))
+        count += np.bincount(li, minlength=len(lg)).astype(np.int64)
+        people += np.bincount(li, weights=threat[pi], minlength=len(lg))
+    return count, people
+
+
 def _register_layer_columns(prefix: str, name: str, kind: str) -> None:
     zh = _LAYER_ZH.get(name, name)
     src = f"{'hazards' if prefix == 'hazard' else 'ecology'}.{name} / overlay"
@@ -510,6 +678,20 @@ def _register_layer_columns(prefix: str, name: str, kind: str) -> None:
                        f"区域{zh}按等级加权的面积占比", "share 0-1", src),
             ColumnInfo(f"{prefix}_{name}_wmax", f"highest class weight of {name} in the zone",
                        f"区域{zh}最高等级权重", "0-1", src),
+        ])
+    elif kind == "points":
+        register_columns([
+            ColumnInfo(f"{prefix}_{name}_points", f"{name} hazard points within the layer's "
+                       "radius of the settlement point", f"居民点半径范围内{zh}隐患点数", "count",
+                       src),
+            ColumnInfo(f"{prefix}_{name}_threatened", f"people threatened by the {name} points "
+                       "within the radius (sum of threatened_people)",
+                       f"半径范围内{zh}隐患点威胁人数", "people", src),
+            ColumnInfo(f"{prefix}_{name}_wmax", f"highest class weight of the {name} points "
+                       "within the radius (1 without classes, 0 when none)",
+                       f"半径范围内{zh}隐患点最高等级权重", "0-1", src),
+            ColumnInfo(f"{prefix}_{name}_radius_m", f"search radius of {name}",
+                       f"{zh}隐患点搜索半径", "m", src),
         ])
     else:
         register_columns([
@@ -541,7 +723,10 @@ def overlay_columns(
         Elevation raster (metres); adds :data:`contigmap.terrain.TERRAIN_COLUMNS`.
     hazards, ecology
         Layers by name: polygons give ``<prefix>_<name>_share`` and ``_inside``;
-        rasters give ``<prefix>_<name>_mean`` and ``_max`` (prefix ``hazard`` / ``eco``).
+        rasters give ``<prefix>_<name>_mean`` and ``_max`` (prefix ``hazard`` / ``eco``);
+        hazard point layers give ``hazard_<name>_points``, ``_threatened`` (when the
+        layer has ``threatened_people``), ``_wmax`` and ``_radius_m``
+        (:func:`hazard_point_counts`, around ``points``).
     infrastructure
         Layers by manifest name (``power_lines``, ``substations``, ``fibre``, ``towers``,
         ``water_sources``): straight-line distance columns
@@ -566,7 +751,15 @@ def overlay_columns(
     for prefix, layers in (("hazard", hazards or {}), ("eco", ecology or {})):
         for raw_name, layer in layers.items():
             name = _slug(raw_name)
-            if isinstance(layer, Raster):
+            if prefix == "hazard" and is_point_layer(layer):
+                count, threatened, wmax = hazard_point_counts(points, layer, what=raw_name)
+                out[f"{prefix}_{name}_points"] = count
+                if threatened is not None:
+                    out[f"{prefix}_{name}_threatened"] = threatened
+                out[f"{prefix}_{name}_wmax"] = wmax
+                out[f"{prefix}_{name}_radius_m"] = hazard_radius_m(layer)
+                _register_layer_columns(prefix, name, "points")
+            elif isinstance(layer, Raster):
                 st = zonal_stats(layer, named, stats=("mean", "max"), id_column=name_col)
                 out[f"{prefix}_{name}_mean"] = st["mean"].to_numpy()
                 out[f"{prefix}_{name}_max"] = st["max"].to_numpy()

@@ -208,7 +208,9 @@ def run_criticality(
 
     ``out_dir`` is checked before the analysis starts (``force`` as in
     :func:`run_scenarios`). ``config``: a settings file whose ``network:`` section sets
-    the network engine.
+    the network engine. With hazard point layers (隐患点) in the region, every segment
+    also gets ``hazard_points``, ``hazard_threatened`` and the exposure-weighted cut-off
+    columns (:mod:`contigmap.network.criticality`).
     """
     from contigmap.network.criticality import road_criticality
 
@@ -220,7 +222,7 @@ def run_criticality(
                            config=config)
     with timer.stage("criticality"):
         crit = road_criticality(state.network.graph, state.villages, state.data.services,
-                                season=state.settings.season)
+                                season=state.settings.season, hazards=state.data.hazards)
     top_rows = crit.head(top)
     with staged_dir(out, inputs=data_inputs, force=force) as stage:
         written = {

@@ -18,6 +18,7 @@ __all__ = [
     "BOOLEAN_FALSE",
     "BOOLEAN_TRUE",
     "HARDENED_SURFACES",
+    "HAZARD_POINT_RADIUS_M",
     "POVERTY_CAUSES",
     "ROAD_CLASSES",
     "ROLE_SCHEMAS",
@@ -102,6 +103,13 @@ BOOLEAN_EXTRA: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
 }
 """Extra (yes, no) words of particular yes/no columns."""
 
+HAZARD_POINT_RADIUS_M: Final[float] = 500.0
+"""Default search radius (m) of a hazard *point* layer (隐患点), ``radius_m:`` in region.yaml.
+
+A hazard layer holds either polygons (zones) or points (地质灾害隐患点 with 风险等级 and
+威胁人数), never both; a point counts for a settlement or road segment within this
+distance of it."""
+
 
 @dataclass(frozen=True)
 class RoleSchema:
@@ -171,7 +179,9 @@ ROLE_SCHEMAS: Final[dict[str, RoleSchema]] = {
         domains={"kind": SERVICE_KINDS},
     ),
     "rivers": RoleSchema("river_id", geometry=("line",), numeric_min={"upstream_km2": 0}),
-    "hazards": RoleSchema("hazard_id", geometry=("polygon",)),
+    "hazards": RoleSchema(
+        "hazard_id", geometry=("polygon", "point"), numeric_min={"threatened_people": 0}
+    ),
     "ecology": RoleSchema("eco_id", geometry=("polygon",)),
     "infrastructure.power_lines": RoleSchema("line_id", geometry=("line",)),
     "infrastructure.substations": RoleSchema("substation_id", geometry=("point",)),

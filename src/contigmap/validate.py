@@ -238,6 +238,18 @@ def _check_geometry(
     return gdf
 
 
+def _check_one_kind(gdf: gpd.GeoDataFrame, source: str) -> None:
+    """Refuse a hazard layer that mixes zones (polygons) and hazard points (隐患点)."""
+    points = np.isin(shapely.get_type_id(gdf.geometry.values), [0, 4])
+    if points.any() and not points.all():
+        msg = (
+            f"{source}: the layer mixes points ({int(points.sum())}) and polygons "
+            f"({int((~points).sum())}, {_rows(np.flatnonzero(~points))}); a hazard layer holds "
+            "either zones or hazard points: split it into two layers"
+        )
+        raise ValidationError(msg)
+
+
 def _polygonal(geom: Any) -> Any:
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
@@ -426,6 +438,8 @@ def check_layer(
             msg = f"{source}: the layer has no geometry; this role needs {kinds} geometries"
             raise ValidationError(msg)
         frame = _check_geometry(frame, schema.geometry, source, problems, errors)
+        if "point" in schema.geometry and "polygon" in schema.geometry:
+            _check_one_kind(frame, source)
     for col, minimum in schema.numeric_min.items():
         if col in frame.columns:
             frame = _check_numeric(frame, col, minimum, schema.id_column, source, errors)

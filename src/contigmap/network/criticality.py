@@ -18,12 +18,24 @@ Output per edge: ``villages_affected`` (slower or cut off), ``pop_cut_off`` /
 connected), ``max_delay_min`` and a ``score`` / ``poor_score``: person-minutes with every
 person cut off counted at ``cutoff_min`` minutes (default 240, a half-day trip) — the
 table is sorted by ``poor_score``, then ``score``.
+
+Hazard points (地质灾害隐患点, a hazard layer of points, ``radius_m:`` in region.yaml): pass
+the region's ``hazards`` and every edge of the table also gets ``hazard_points`` (points
+within the layer's radius of the segment, all point layers together) and
+``hazard_threatened`` (their ``threatened_people``, 威胁人数), and the two exposure-weighted
+figures ``exposure_weighted_cutoff_pop`` = ``pop_cut_off`` × (1 + ``hazard_points``) and
+``exposure_weighted_cutoff_poor`` = ``poor_cut_off`` × (1 + ``hazard_points``): a segment
+that cuts people off *and* runs past hazard points is more likely to fail. They are
+extra columns for sorting or filtering the table; the ranking (``rank``, by
+``poor_score`` then ``score``) does not change. :func:`edge_hazard_exposure` gives the
+counts for every edge of the road graph.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -35,7 +47,10 @@ from contigmap.network.build import RoadGraph
 from contigmap.network.incremental import AccessModel, EdgeChange
 from contigmap.network.speeds import Season
 
-__all__ = ["own_seat_model", "road_criticality", "tree_edges"]
+if TYPE_CHECKING:
+    from contigmap.raster import Raster
+
+__all__ = ["edge_hazard_exposure", "own_seat_model", "road_criticality", "tree_edges"]
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +139,35 @@ def tree_edges(model: AccessModel, names: NDArray[np.object_]) -> dict[str, NDAr
     return out
 
 
+def edge_hazard_exposure(
+    graph: RoadGraph, hazards: Mapping[str, gpd.GeoDataFrame | Raster] | None
+) -> pd.DataFrame:
+    """Hazard points near every edge of the road graph.
+
+    Parameters
+    ----------
+    graph
+        The road graph (metric CRS).
+    hazards
+        The region's hazard layers; only point layers (隐患点) count, each within its
+        own ``radius_m`` (default 500 m) of the edge's line
+        (:func:`contigmap.overlay.hazard_points_near_lines`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``edge``: ``hazard_points`` (count) and ``hazard_threatened``
+        (sum of ``threatened_people``; 0 where unknown).
+    """
+    from contigmap.overlay import hazard_points_near_lines
+
+    edges = graph.edges_gdf()
+    count, people = hazard_points_near_lines(
+        np.asarray(edges.geometry.array, dtype=object), hazards or {}, crs=graph.crs)
+    return pd.DataFrame({"hazard_points": count, "hazard_threatened": people},
+                        index=pd.Index(edges["edge"].to_numpy(np.int64), name="edge"))
+
+
 def road_criticality(
     graph: RoadGraph,
     villages: gpd.GeoDataFrame,
@@ -133,6 +177,7 @@ def road_criticality(
     cutoff_min: float = 240.0,
     top: int | None = None,
     model: tuple[AccessModel, NDArray[np.object_]] | None = None,
+    hazards: Mapping[str, gpd.GeoDataFrame | Raster] | None = None,
 ) -> gpd.GeoDataFrame:
     """Who is cut off or delayed if each road edge fails, weighted by people and poor people.
 
@@ -153,6 +198,11 @@ def road_criticality(
         Keep only the ``top`` edges.
     model
         A prepared :func:`own_seat_model` (to reuse).
+    hazards
+        The region's hazard layers: when one of them is a point layer (隐患点), the
+        table gets ``hazard_points``, ``hazard_threatened``,
+        ``exposure_weighted_cutoff_pop`` and ``exposure_weighted_cutoff_poor`` (module
+        docstring); the ranking is unchanged.
 
     Returns
     -------
@@ -215,5 +265,16 @@ def road_criticality(
                   length_m=edges["length_m"].to_numpy()[e]).reset_index(drop=True),
         geometry=edges.geometry.to_numpy()[e], crs=graph.crs)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
+    from contigmap.overlay import is_point_layer
+
+    if any(is_point_layer(layer) for layer in (hazards or {}).values()):
+        exposure = edge_hazard_exposure(graph, hazards).reindex(out["edge"].to_numpy())
+        pts = exposure["hazard_points"].to_numpy(np.int64)
+        out["hazard_points"] = pts
+        out["hazard_threatened"] = exposure["hazard_threatened"].to_numpy(float)
+        out["exposure_weighted_cutoff_pop"] = out["pop_cut_off"].to_numpy(float) * (1 + pts)
+        out["exposure_weighted_cutoff_poor"] = out["poor_cut_off"].to_numpy(float) * (1 + pts)
+        logger.info("criticality: %d of %d ranked edge(s) within the radius of hazard points",
+                    int((pts > 0).sum()), len(out))
     logger.info("criticality: %d candidate edge(s), %d affect someone", cand.size, len(out))
     return out

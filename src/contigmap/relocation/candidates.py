@@ -9,7 +9,11 @@ reason groups hold, after the 13th Five-Year relocation plan's targets (全国�
     a hazard raster's zone mean (``hazard_<layer>_mean``, landslide susceptibility) or a
     hazard polygon layer's zone share (``hazard_<layer>_share``, flood zones; for a layer
     with classes, ``class:`` in region.yaml, its class-weighted share
-    ``hazard_<layer>_wshare``) at or above its threshold;
+    ``hazard_<layer>_wshare``) at or above its threshold; or hazard points (隐患点
+    layers): at least ``hazard_points_min`` points within the layer's radius of the
+    settlement point (``hazard_<layer>_points``) with a highest class weight
+    (``hazard_<layer>_wmax``) of at least ``hazard_point_weight_min`` — "N 处地质灾害
+    隐患点，威胁 M 人";
 ``ecology``
     the zone's share inside the red line or a reserve (``eco_<layer>_share``);
 ``fragile``
@@ -237,8 +241,9 @@ def score_settlements(
     p = params
     raster_cols = _layer_columns(table, r"hazard_(.+)_mean")
     poly_cols = _layer_columns(table, r"hazard_(.+)_share")
-    if not raster_cols and not poly_cols:
-        skipped.append("hazard (no hazard_<layer>_mean/_share columns)")
+    point_cols = _layer_columns(table, r"hazard_(.+)_points")
+    if not raster_cols and not poly_cols and not point_cols:
+        skipped.append("hazard (no hazard_<layer>_mean/_share/_points columns)")
     for col, layer in raster_cols:
         x = np.nan_to_num(_num(table, col))  # type: ignore[arg-type]
         s = fmt(x, ".2f")
@@ -255,6 +260,29 @@ def score_settlements(
         add("hazard", x >= p.hazard_polygon_share_min,
             [f"{en_what}{v}% of the area in {layer} zones" for v in s],
             [f"{zh_what}{v}%位于{_layer_zh(layer)}" for v in s])
+    for col, layer in point_cols:
+        count = np.nan_to_num(_num(table, col)).astype(np.int64)  # type: ignore[arg-type]
+        wmax_col = _num(table, f"hazard_{layer}_wmax")
+        wmax = (np.nan_to_num(wmax_col) if wmax_col is not None
+                else (count > 0).astype(float))
+        people = _num(table, f"hazard_{layer}_threatened")
+        radius = _num(table, f"hazard_{layer}_radius_m")
+        r_en = [f" within {v:.0f} m" if np.isfinite(v) else "" for v in
+                (radius if radius is not None else np.full(n, np.nan))]
+        r_zh = [f"{v:.0f}米内" if np.isfinite(v) else "" for v in
+                (radius if radius is not None else np.full(n, np.nan))]
+        if people is None:
+            p_en, p_zh = [""] * n, [""] * n
+        else:
+            p_en = [f" threatening {v:.0f} people" for v in np.nan_to_num(people)]
+            p_zh = [f"，威胁{v:.0f}人" for v in np.nan_to_num(people)]
+        # several point layers: say which one
+        tag_en = f" ({layer})" if len(point_cols) > 1 else ""
+        tag_zh = f"（{_layer_zh(layer)}）" if len(point_cols) > 1 else ""
+        add("hazard", (count >= p.hazard_points_min) & (wmax >= p.hazard_point_weight_min),
+            [f"{count[i]} hazard point{'s' if count[i] != 1 else ''}{tag_en}{r_en[i]}{p_en[i]}"
+             for i in range(n)],
+            [f"{r_zh[i]}{count[i]}处地质灾害隐患点{tag_zh}{p_zh[i]}" for i in range(n)])
     # ecology
     eco_cols = _layer_columns(table, r"eco_(.+)_share")
     if not eco_cols:

@@ -75,6 +75,8 @@ class CandidateParams(StrictModel):
     whole_village_min_reasons: PositiveInt = 2
     hazard_raster_mean_min: float = Field(0.55, gt=0)
     hazard_polygon_share_min: float = Field(0.5, gt=0, le=1)
+    hazard_points_min: PositiveInt = 1
+    hazard_point_weight_min: float = Field(0.5, ge=0, le=1)
     eco_share_min: float = Field(0.95, gt=0, le=1)
     steep_slope_mean_deg: float = Field(25.0, gt=0, lt=90)
     karst_steep_share_min: float = Field(0.35, gt=0, le=1)

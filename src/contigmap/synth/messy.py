@@ -573,21 +573,21 @@ def _manifest(seed: int, st: _Style) -> dict[str, Any]:
 
 
 _POINTS_BLOCK = """\
-    # Hazard points (隐患点): enable once the geo_points form is available.
-    # geo_points:
-    #   path: {path}
-    #   x: {x}
-    #   y: {y}
-    #   id: {id}
-    #   crs: EPSG:4490
-    #   radius_m: 500
-    #   columns: {{{risk}: risk_class, {people}: threatened_people}}
-    #   class: {{column: {risk}, weights: {{高: 1.0, 中: 0.6, 低: 0.3}}}}
+    # Hazard points (隐患点), counted within radius_m of each settlement.
+    geo_points:
+      path: {path}
+      x: {x}
+      y: {y}
+      id: {id}
+      crs: EPSG:4490
+      radius_m: 500
+      columns: {{{risk}: risk_class, {people}: threatened_people}}
+      class: {{column: {risk}, weights: {{高: 1.0, 中: 0.6, 低: 0.3}}}}
 """
 
 
 def _manifest_text(seed: int, st: _Style) -> str:
-    """Return the manifest as YAML, with the hazard-points layer written as a comment."""
+    """Return the manifest as YAML, with the hazard-points layer and its comment."""
     import yaml
 
     text = yaml.safe_dump(_manifest(seed, st), allow_unicode=True, sort_keys=False,
