@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pytest
-from shapely.geometry import LineString, Point
 
 from contigmap.network import access_measures, build_network
 from contigmap.network.criticality import road_criticality
-
-CRS = "EPSG:32649"
-
-
-def _net() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    x0, y0 = 400_000.0, 3_100_000.0
-
-    def line(*pts: tuple[float, float]) -> LineString:
-        return LineString([(x0 + a, y0 + b) for a, b in pts])
-
-    roads = gpd.GeoDataFrame(
-        {"road_id": ["R1", "R2", "R3", "R4"], "road_class": ["village"] * 4,
-         "surface": ["paved"] * 4},
-        geometry=[line((0, 0), (1000, 0)), line((1000, 0), (2000, 0)),
-                  line((1000, 0), (1000, 1000), (2000, 1000), (2000, 0)),
-                  line((2000, 0), (3000, 0))], crs=CRS)
-    villages = gpd.GeoDataFrame(
-        {"village_id": ["V1", "V2"], "township_id": ["T", "T"], "pop": [100, 50],
-         "poor_pop": [10, 5]},
-        geometry=[Point(x0 + 2400, y0), Point(x0 + 1400, y0)], crs=CRS)
-    services = gpd.GeoDataFrame(
-        {"service_id": ["S"], "kind": ["township_seat"], "township_id": ["T"]},
-        geometry=[Point(x0, y0)], crs=CRS)
-    return roads, villages, services
+from tests.helpers import hand_network
 
 
 @pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")
 def test_hand_checked_criticality() -> None:
-    roads, villages, services = _net()
+    roads, villages, services = hand_network()
     graph = build_network(roads)
     m = access_measures(graph, villages, services)
     np.testing.assert_allclose(m["tt_own_township_seat_min"], [2.4 * 2.4, 2.4 * 1.4])

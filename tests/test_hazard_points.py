@@ -31,7 +31,7 @@ from contigmap.relocation.candidates import score_settlements
 from contigmap.relocation.costs import CandidateParams
 
 from .conftest import VILLAGE_CODES, X0, Y0, to_lonlat, write_tiny_region
-from .test_criticality import _net
+from .helpers import hand_network
 
 CRS = "EPSG:4545"
 
@@ -140,7 +140,7 @@ def test_road_segment_counts_by_hand() -> None:
 
 @pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")
 def test_criticality_gets_hazard_exposure_without_changing_the_ranking() -> None:
-    roads, villages, services = _net()
+    roads, villages, services = hand_network()
     x0, y0 = 400_000.0, 3_100_000.0
     hazards = {"geo_points": gpd.GeoDataFrame(
         {"threatened_people": [7, 11, 13]},

@@ -15,6 +15,7 @@ from contigmap.network.incremental import (
     shortest_paths,
     update_distances,
 )
+from tests.helpers import hand_network, random_upgrade, synthetic_model
 
 
 def _random_graph(rng: np.random.Generator, integer: bool):
@@ -85,45 +86,17 @@ def test_closure_touches_only_subtree() -> None:
 # --------------------------------------------------------------------------- exact skips
 
 
-def _synthetic_model(seed: int):
-    from contigmap.network import build_network
-    from contigmap.network.incremental import AccessModel
-    from contigmap.synth.scale import make_scale_roads
-
-    roads, _ = make_scale_roads(1500, seed=seed)
-    graph = build_network(roads)
-    rng = np.random.default_rng(seed)
-    lo, hi = graph.node_xy.min(axis=0), graph.node_xy.max(axis=0)
-    villages_xy = lo + rng.random((80, 2)) * (hi - lo)
-    queries = {f"seat:{k}": lo + rng.random((1, 2)) * (hi - lo) for k in range(4)}
-    model = AccessModel.build(graph, villages_xy, queries)
-    sel = {f"seat:{k}": np.arange(k, 80, 4, dtype=np.int64) for k in range(4)}
-    return graph, model, sel, rng
-
-
-def _random_upgrade(graph, rng: np.random.Generator):
-    from contigmap.network.incremental import EdgeChange
-    from contigmap.schema import ROAD_CLASSES, SURFACES
-
-    unpaved = np.flatnonzero(~graph.hardened)
-    edges = rng.choice(unpaved, int(rng.integers(1, 7)), replace=False)
-    if rng.random() < 0.2:  # a stretch of road rebuilt as a county road
-        return EdgeChange.upgrade(edges, road_class=ROAD_CLASSES.index("county"),
-                                  surface=SURFACES.index("paved"))
-    return EdgeChange.upgrade(edges, surface=SURFACES.index("paved"))
-
-
 @pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")
 def test_skipped_queries_really_change_nothing() -> None:
     # every (upgrade, query) the bound rules out is recomputed in full: the selected
     # villages' times must be the baseline's, bit for bit; and evaluate() (which skips)
     # must equal the full recompute on every query, skipped or not
-    graph, model, sel, rng = _synthetic_model(3)
+    graph, model, sel, rng = synthetic_model(3)
     skipped = kept = 0
     for trial in range(120):
         if trial == 60:  # the bound must follow a committed project
-            model.commit(_random_upgrade(graph, rng))
-        ch = _random_upgrade(graph, rng)
+            model.commit(random_upgrade(graph, rng))
+        ch = random_upgrade(graph, rng)
         full = model.evaluate_full(ch, villages=sel)
         fast = model.evaluate(ch, villages=sel)
         for q, idx in sel.items():
@@ -136,7 +109,7 @@ def test_skipped_queries_really_change_nothing() -> None:
     assert skipped > 50 and kept > 50  # both paths exercised
     # all villages at once (no selection): same answers as the full recompute
     for _ in range(20):
-        ch = _random_upgrade(graph, rng)
+        ch = random_upgrade(graph, rng)
         full = model.evaluate_full(ch)
         fast = model.evaluate(ch)
         assert all(np.array_equal(fast[q], full[q]) for q in full)
@@ -152,9 +125,8 @@ def test_skip_hand_checked() -> None:
     from contigmap.network.criticality import own_seat_model
     from contigmap.network.incremental import EdgeChange
     from contigmap.schema import SURFACES
-    from tests.test_criticality import _net
 
-    roads, villages, services = _net()
+    roads, villages, services = hand_network()
     roads.loc[roads["road_id"] == "R4", "surface"] = "earth"
     graph = build_network(roads)
     model, names = own_seat_model(graph, villages, services)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from contigmap.optimize import choose_projects, optimise_projects
+from tests.helpers import hand_network, random_upgrade, synthetic_model
 
 
 def _additive(values: list[float]):
@@ -47,9 +48,8 @@ def test_complements_only_exact_finds() -> None:
 @pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")
 def test_optimise_projects_on_hand_network() -> None:
     from contigmap.network import build_network
-    from tests.test_criticality import _net
 
-    roads, villages, services = _net()
+    roads, villages, services = hand_network()
     roads.loc[roads["road_id"] == "R2", "surface"] = "earth"  # 15 km/h: 4 min/km
     graph = build_network(roads)
     cand = pd.DataFrame({"project_id": ["pave-R2", "pave-R4"], "road_ids": ["R2", "R4"],
@@ -68,15 +68,14 @@ def test_gain_equals_full_recompute_with_skips() -> None:
     # with every seat query recomputed in full: equal floats, before and after commits,
     # and the same greedy choice
     from contigmap.optimize import project_gain_function
-    from tests.test_incremental import _random_upgrade, _synthetic_model
 
-    graph, model, sel, rng = _synthetic_model(5)
-    _, ref_model, _, _ = _synthetic_model(5)
+    graph, model, sel, rng = synthetic_model(5)
+    _, ref_model, _, _ = synthetic_model(5)
     names = np.empty(80, dtype=object)
     for q, idx in sel.items():
         names[idx] = q
     weights = rng.integers(0, 50, 80).astype(float)
-    projects = [_random_upgrade(graph, rng) for _ in range(30)]
+    projects = [random_upgrade(graph, rng) for _ in range(30)]
     gain, commit = project_gain_function(model, names, weights, projects)
     ref_gain, ref_commit = project_gain_function(ref_model, names, weights, projects,
                                                  reference=True)

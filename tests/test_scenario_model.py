@@ -12,6 +12,7 @@ from contigmap.config import LayersConfig, LayerSpec, RegionConfig
 from contigmap.errors import ConfigError
 from contigmap.layers import RegionData
 from contigmap.scenario import apply_scenario, evaluate_scenario, load_scenario, parse_scenario
+from tests.helpers import hand_network
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -41,12 +42,7 @@ def test_bad_surface_value() -> None:
 
 
 def _region() -> RegionData:
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_criticality import _net
-
-    roads, villages, services = _net()
+    roads, villages, services = hand_network()
     cfg = RegionConfig(name="t", layers=LayersConfig(villages=LayerSpec(path=Path("v")),
                                                      roads=LayerSpec(path=Path("r"))))
     return RegionData(config=cfg, working_crs=CRS.from_user_input(roads.crs),
