@@ -193,3 +193,77 @@ def test_gcj02_names_give_datum(tmp_path: Path) -> None:
     assert region.layers.villages.datum == "gcj02"
     assert region.layers.villages.crs == "EPSG:4326"
     assert (region.layers.villages.x, region.layers.villages.y) == ("高德经度", "高德纬度")
+
+
+def _roads_with(folder: Path, columns: dict[str, list[str]]) -> None:
+    """Replace the county's roads shapefile by four roads holding ``columns`` (GBK, no .cpg)."""
+    import pyogrio
+
+    lines = [LineString([(X0, Y0), (X0 + 8000, Y0)]),
+             LineString([(X0 + 2000, Y0), (X0 + 2000, Y0 + 3000)]),
+             LineString([(X0 + 6000, Y0), (X0 + 6000, Y0 + 4000)]),
+             LineString([(X0 + 4000, Y0), (X0 + 4000, Y0 + 2000)])]
+    roads = gpd.GeoDataFrame({"道路编码": ["X001", "Y002", "C003", "C004"],
+                              "路面类型": ["沥青", "水泥", "砂石", "土路面"], **columns},
+                             geometry=lines, crs=GK)
+    for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+        (folder / f"道路{ext}").unlink(missing_ok=True)
+    pyogrio.write_dataframe(roads, folder / "道路.shp", encoding="gbk")
+    (folder / "道路.cpg").unlink(missing_ok=True)
+
+
+def _roads_notes(result: object) -> list[str]:
+    return [g.value for g in result.guesses  # type: ignore[attr-defined]
+            if g.source == "道路.shp" and g.what == "note"]
+
+
+def test_init_technical_grade_header_holding_road_classes_is_road_class(county: Path) -> None:
+    # 技术等级 is the technical grade's header, but this county put the administrative
+    # class under it: no other column is the class, so its values decide
+    _roads_with(county, {"技术等级": ["县道", "乡道", "村道", "村道"]})
+    result = init_region(county)
+    region = load_region(result.write())
+    assert region.layers.roads.columns == {"道路编码": "road_id", "技术等级": "road_class",
+                                           "路面类型": "surface"}
+    notes = _roads_notes(result)
+    assert any("'技术等级' holds road_class values" in n and "tech_grade" in n for n in notes)
+    assert not any("no column found for 'road_class'" in n for n in notes)
+    data = load_region_layers(region)
+    assert list(data.roads["road_class"]) == ["county", "township", "village", "village"]
+
+
+def test_init_technical_grades_do_not_become_road_class(county: Path) -> None:
+    _roads_with(county, {"技术等级": ["二级", "三级", "四级", "等外"]})
+    result = init_region(county)
+    region = load_region(result.write())
+    assert region.layers.roads.columns == {"道路编码": "road_id", "技术等级": "tech_grade",
+                                           "路面类型": "surface"}
+    notes = _roads_notes(result)
+    assert any("no column found for 'road_class'" in n for n in notes)
+    assert CONFIRM in result.text
+
+
+def test_init_values_decide_between_two_class_like_columns(county: Path) -> None:
+    # 等级 reads as road_class by its header but holds technical grades; 类别 matches no
+    # header alias but holds administrative classes, with 专用公路 (known as a class,
+    # not recodable yet); the technical-grade column 技术等级 stays tech_grade
+    _roads_with(county, {"等级": ["三级", "四级", "四级", "等外"],
+                         "类别": ["县道", "专用公路", "村道", "机耕道"],
+                         "技术等级": ["三级", "四级", "四级", "等外"]})
+    result = init_region(county)
+    region = load_region(result.write())
+    assert region.layers.roads.columns == {"道路编码": "road_id", "类别": "road_class",
+                                           "技术等级": "tech_grade", "路面类型": "surface"}
+    notes = _roads_notes(result)
+    assert any("'等级' does not hold them" in n for n in notes)
+    # 专用公路 has no canonical class: the user is asked to recode it
+    assert any("'类别' has values contigmap does not know: 专用公路" in n for n in notes)
+
+
+def test_init_values_must_mostly_fit_to_move_a_header(county: Path) -> None:
+    # 3 of 4 values are classes: 0.75 is under the 0.8 needed, so 技术等级 keeps its header
+    _roads_with(county, {"技术等级": ["县道", "乡道", "村道", "二级"]})
+    result = init_region(county)
+    region = load_region(result.write())
+    assert region.layers.roads.columns["技术等级"] == "tech_grade"
+    assert "road_class" not in region.layers.roads.columns.values()

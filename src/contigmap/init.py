@@ -619,7 +619,55 @@ def _resolve_crs(cands: list[Candidate]) -> None:
 # --------------------------------------------------------------------------- columns
 
 
-def _column_map(role: str, cand: Candidate) -> dict[str, str]:
+_DOMAINS: dict[str, tuple[str, ...]] = {
+    "road_class": ROAD_CLASSES, "surface": SURFACES, "kind": SERVICE_KINDS}
+"""Canonical columns whose values come from a fixed list (their values can decide the header)."""
+
+_IDENTIFYING_WORDS: dict[str, tuple[str, ...]] = {"road_class": ("专用公路",)}
+"""Values that show a column is of this kind though contigmap cannot recode them yet.
+
+专用公路 (special-purpose road) is an administrative class with no canonical class of its
+own: it tells a class column from a technical-grade one, and the vocabulary check still
+asks the user to recode it.
+"""
+
+_FITS = 0.8
+"""Share of a column's sampled values that must be words of a list for the column to fit it."""
+
+
+def _known_words(canon: str) -> set[str]:
+    """Lower-cased values read as ``canon``'s list: canonical names and their accepted spellings."""
+    from contigmap import validate
+
+    words = (*_DOMAINS[canon], *validate._ALIASES.get(canon, {}),
+             *_IDENTIFYING_WORDS.get(canon, ()))
+    return {w.lower() for w in words}
+
+
+def _fit(cand: Candidate, header: str, canon: str) -> float:
+    """Share of ``header``'s non-empty sampled values that are words of ``canon``'s list."""
+    if cand.sample is None or header not in cand.sample:
+        return 0.0
+    values = cand.sample[header].dropna().astype(str).str.strip()
+    values = values[values != ""]
+    if values.empty:
+        return 0.0
+    return float(values.str.lower().isin(_known_words(canon)).mean())
+
+
+def _column_map(role: str, cand: Candidate,
+                notes: list[tuple[str, bool]] | None = None) -> dict[str, str]:
+    """Map ``cand``'s headers onto ``role``'s canonical columns: headers first, then values.
+
+    A header is matched by :func:`contigmap.inputs.match_column` (the best-ranked alias
+    wins). Headers are ambiguous (技术等级 is the technical grade in the standard, but
+    counties also put the administrative class under it), so for the columns with a
+    fixed list of values (road_class, surface, kind) the values decide: when the header
+    matched to such a column does not hold its words (fewer than 80 % of the sampled
+    values), or no header matched it, a header whose values do fit takes it, unless that
+    header is an id column or another list column. Each such move is noted in ``notes``
+    (to confirm).
+    """
     spec = role_inputs(role)
     assert spec is not None
     skip = set(cand.xy or ())
@@ -636,7 +684,32 @@ def _column_map(role: str, cand: Candidate) -> dict[str, str]:
         rank = names.index(key) if key in names else len(names)
         if canonical not in best or rank < best[canonical][0]:
             best[canonical] = (rank, header)
-    return {header: canonical for canonical, (_, header) in best.items() if header != canonical}
+    chosen = {canonical: header for canonical, (_, header) in best.items()}
+    schema = ROLE_SCHEMAS.get(role)
+    keep = {schema.id_column} if schema is not None else set()
+    for canon in _DOMAINS:
+        if canon not in {c.name for c in spec.columns}:
+            continue
+        holder = chosen.get(canon)
+        if holder is not None and _fit(cand, holder, canon) >= _FITS:
+            continue
+        taken = {h: c for c, h in chosen.items()}
+        options = [(_fit(cand, h, canon), h) for h in cand.columns
+                   if h not in skip and h != holder
+                   and taken.get(h) not in (*_DOMAINS, *keep)]
+        share, header = max(options, default=(0.0, ""), key=lambda o: o[0])
+        if share < _FITS:
+            continue
+        previous = taken.get(header)
+        if previous is not None:
+            del chosen[previous]
+        chosen[canon] = header
+        if notes is not None:
+            was = f" (its header reads as {previous})" if previous else ""
+            instead = f"; '{holder}' does not hold them and is left out" if holder else ""
+            notes.append((f"'{header}' holds {canon} values{was}: mapped to {canon} by its "
+                          f"values{instead} (按取值判断列含义)", True))
+    return {header: canonical for canonical, header in chosen.items() if header != canonical}
 
 
 def _vocabulary_check(role: str, cand: Candidate, mapping: dict[str, str]) -> None:
@@ -645,12 +718,11 @@ def _vocabulary_check(role: str, cand: Candidate, mapping: dict[str, str]) -> No
     if cand.sample is None:
         return
     inverse = {canon: header for header, canon in mapping.items()}
-    domains = {"road_class": ROAD_CLASSES, "surface": SURFACES, "kind": SERVICE_KINDS}
-    for canon, allowed in domains.items():
+    for canon, allowed in _DOMAINS.items():
         header = inverse.get(canon, canon if canon in cand.columns else None)
         if header is None or role_inputs(role) is None or header not in cand.sample:
             continue
-        if match_column(role, header) != canon and header != canon:
+        if mapping.get(header, header) != canon:
             continue
         aliases = validate._ALIASES.get(canon, {})
         known = {a.lower() for a in (*allowed, *aliases)}
@@ -733,7 +805,7 @@ def _layer_block(cand: Candidate, indent: str, guesses: list[Guess],
     if cand.datum is not None:
         lines.append(f"{indent}datum: {cand.datum}   # {CONFIRM} 高德/腾讯 GCJ-02")
         guesses.append(Guess(cand.source, "datum", cand.datum, True))
-    mapping = _column_map(role, cand) if cand.geometry != "raster" else {}
+    mapping = _column_map(role, cand, cand.notes) if cand.geometry != "raster" else {}
     if mapping:
         lines.append(f"{indent}columns:")
         for header, canon in mapping.items():
