@@ -211,3 +211,27 @@ def test_every_writing_command_has_force() -> None:
         code, out, _ = invoke(*args, "--help")
         assert code == 0
         assert "--force" in out, args
+
+
+def test_a_logged_warning_is_shown_once() -> None:
+    """A problem the library logs and also warns about is one line on the terminal."""
+    import io
+    import logging
+
+    from contigmap import cli as cli_module
+    from contigmap.errors import DataQualityWarning
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(cli_module._SEEN)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        logging.getLogger("contigmap.somewhere").warning("roads: 3 lines dropped")
+        for text in ("roads: 3 lines dropped", "villages: 1 left out"):
+            cli_module._log_warning(DataQualityWarning(text), DataQualityWarning, "x.py", 1)
+    finally:
+        root.removeHandler(handler)
+    shown = stream.getvalue()
+    assert shown.count("roads: 3 lines dropped") == 1
+    assert "villages: 1 left out" in shown

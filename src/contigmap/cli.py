@@ -111,9 +111,32 @@ def _force_option(func: F) -> F:
              "whole). A folder holding an input is always refused.")(func)
 
 
+class _SeenWarnings(logging.Filter):
+    """Remember the text of every warning-level log line, so a warning is shown once.
+
+    The library often logs a problem and issues it as a :class:`DataQualityWarning`
+    too (for library users without logging); the CLI shows each text once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Note the record's text when it is a warning or worse; never drop it."""
+        if record.levelno >= logging.WARNING:
+            self.seen.add(record.getMessage())
+        return True
+
+
+_SEEN = _SeenWarnings()
+
+
 def _log_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                  file: Any = None, line: str | None = None) -> None:
-    """Show a library warning as one log line: its category and message, no source line."""
+    """Show a library warning as one log line (category and message), unless already logged."""
+    if str(message) in _SEEN.seen:
+        return
     logging.getLogger("contigmap").warning("%s: %s", category.__name__, message)
 
 
@@ -130,6 +153,9 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, strict: bool) -> None:
     level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else
                                          logging.INFO if verbose == 1 else logging.WARNING)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if _SEEN not in handler.filters:
+            handler.addFilter(_SEEN)
     warnings.showwarning = _log_warning
     ctx.obj = {"quiet": quiet, "verbose": verbose, "strict": strict}
 

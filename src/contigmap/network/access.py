@@ -131,7 +131,7 @@ def _access_problems(
         msg = (f"{layer}: {int(none.sum())} of {n} cannot reach their own township seat — "
                f"{'; '.join(parts)}. They are kept with no travel time (column "
                f"access_problem); the road priorities rank them as the strongest need")
-        logger.warning(msg)
+        # a warning, not a log line: a scenario that cuts villages off silences it
         warnings.warn(msg, DataQualityWarning, stacklevel=3)
     return problem
 
