@@ -855,3 +855,21 @@ def test_one_row_of_two_kinds_is_reachable_as_both(tiny_region: TinyRegion) -> N
     np.testing.assert_allclose(m.loc[west, "tt_county_seat_min"],
                                m.loc[west, "tt_own_township_seat_min"])
     assert m.loc[west, "nearest_township_seat_id"].tolist()[1] == "S3#township_seat"
+
+
+def test_a_damaged_workbook_is_named_not_a_traceback(tmp_path: Path) -> None:
+    import shutil
+
+    from contigmap.config import load_region
+    from contigmap.errors import LayerError
+    from contigmap.layers import load_region_layers
+
+    messy = Path(__file__).resolve().parents[1] / "layers" / "messy"
+    folder = tmp_path / "messy"
+    shutil.copytree(messy, folder)
+    book = folder / "公共服务设施_高德.xlsx"
+    book.write_bytes(book.read_bytes()[:500])  # cut short, as a failed download leaves it
+    expected = (r"layers\.services \(公共服务设施_高德\.xlsx\): 公共服务设施_高德\.xlsx "
+                r"is not a readable Excel workbook")
+    with pytest.raises(LayerError, match=expected):
+        load_region_layers(load_region(folder / "region.yaml"))

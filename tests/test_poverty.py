@@ -106,3 +106,11 @@ def test_merge_alias_for_pipeline() -> None:
         prof = village_poverty_profile(registry(), villages["village_id"])
     merged = villages.merge(prof, on="village_id", how="left")
     assert merged["poor_pop_registry"].tolist() == [13, 4]
+
+
+def test_an_empty_registry_is_said_not_silent() -> None:
+    # as a header-only CSV loads: every column of object dtype, no rows
+    empty = pd.DataFrame({c: pd.Series([], dtype=object)
+                          for c in ("household_id", "village_id", "members", "poor")})
+    with pytest.warns(DataQualityWarning, match="the registry layer has no rows"):
+        poverty_profile(empty, village_ids=["433124100201"])

@@ -26,6 +26,7 @@ import logging
 import re
 import uuid
 import warnings
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from openpyxl.utils.exceptions import InvalidFileException
 from pyproj import CRS
 
 from contigmap import validate
@@ -351,6 +353,14 @@ def _read_table_file(
         raise LayerError(msg) from err
     except (OSError, UnicodeDecodeError, LookupError) as err:
         msg = f"{source}: cannot read {path.name} ({err}); check the file and 'encoding:'"
+        raise LayerError(msg) from err
+    except ImportError as err:  # a reader for this format is not installed (e.g. legacy .xls)
+        msg = (f"{source}: cannot read {path.name}: {err}; save it as .xlsx or CSV UTF-8 "
+               "in Excel or WPS")
+        raise LayerError(msg) from err
+    except (zipfile.BadZipFile, KeyError, InvalidFileException) as err:
+        msg = (f"{source}: {path.name} is not a readable Excel workbook ({type(err).__name__}: "
+               f"{err}); open it in Excel or WPS and save it again as .xlsx")
         raise LayerError(msg) from err
 
 

@@ -285,6 +285,10 @@ def poverty_profile(
         ``other``).
     """
     frame = households.reset_index(drop=True)
+    if len(frame) == 0:
+        msg = ("households: the registry layer has no rows; people, poor people and poverty "
+               "incidence from it are unknown (empty in every output, poor_pop_source none)")
+        warnings.warn(msg, DataQualityWarning, stacklevel=2)
     members, poor, income = _check(frame)
     codes = _normalise_codes(frame["village_id"])
     keep = np.ones(len(frame), dtype=bool)
@@ -369,10 +373,10 @@ def poverty_profile(
     for j, key in enumerate(POVERTY_CAUSES):
         out[f"cause_{key}_share"] = shares[:, j]
     share_frame = pd.DataFrame(shares, index=out.index, columns=list(POVERTY_CAUSES))
-    out["main_causes"] = [
+    out["main_causes"] = pd.Series([
         _format_main_causes(share_frame.loc[vid]) if n > 0 else ""
         for vid, n in zip(out.index, n_poor, strict=True)
-    ]
+    ], index=out.index, dtype=object)
     if known is not None:
         out = out.reindex(pd.Index(known, name="village_id"))
         for col in _COUNTS:
