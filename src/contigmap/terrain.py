@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from contigmap.columns import ColumnInfo, register_columns
 from contigmap.errors import CRSError, DataQualityWarning
@@ -40,6 +40,7 @@ __all__ = [
     "slope_deg",
     "terrain_profile",
     "typical_terrain",
+    "window_relief",
     "with_typical_terrain",
 ]
 
@@ -229,6 +230,41 @@ def terrain_profile(
     logger.info("terrain: profiled %d settlements (%d without DEM data at the point)",
                 len(out), int(np.isnan(elev).sum()))
     return out
+
+
+def window_relief(dem: Raster, x: ArrayLike, y: ArrayLike, radius_m: float, *,
+                  min_cells: int = 0) -> NDArray[np.float64]:
+    """Relief (highest minus lowest cell) in a square window around each point.
+
+    Parameters
+    ----------
+    dem
+        Elevation in metres, in the points' CRS.
+    x, y
+        Point coordinates.
+    radius_m
+        Half the window's side; rounded up to whole cells.
+    min_cells
+        Smallest half-side in cells (1 keeps a window wider than one cell on a coarse
+        DEM).
+
+    Returns
+    -------
+    numpy.ndarray
+        Relief in metres; NaN for points off the DEM or with only nodata around them.
+    """
+    nrows, ncols = dem.shape
+    rows, cols = dem.index(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    rr = max(int(np.ceil(radius_m / dem.res[1])), min_cells)
+    rc = max(int(np.ceil(radius_m / dem.res[0])), min_cells)
+    relief = np.full(len(rows), np.nan)
+    for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
+        if not (0 <= r < nrows and 0 <= c < ncols):
+            continue
+        win = dem.array[max(r - rr, 0) : r + rr + 1, max(c - rc, 0) : c + rc + 1]
+        if np.isfinite(win).any():
+            relief[i] = float(np.nanmax(win) - np.nanmin(win))
+    return relief
 
 
 def name_list(names: Sequence[object] | NDArray[np.object_], first: int = 10) -> str:

@@ -70,7 +70,7 @@ from contigmap.priority._network import edge_weight_csr, join
 from contigmap.priority.costs import RoadCosts, RoadsConfig, crf
 from contigmap.priority.mcda import Criterion
 from contigmap.raster import Raster
-from contigmap.terrain import name_list, with_typical_terrain
+from contigmap.terrain import name_list, window_relief, with_typical_terrain
 
 __all__ = [
     "CRITERIA",
@@ -306,17 +306,7 @@ def _relief(villages: pd.DataFrame, xy: NDArray[np.float64], dem: Raster | None,
                "overlay stage (contigmap.overlay.village_profile) or pass dem=")
         raise ValidationError(msg)
     else:
-        nrows, ncols = dem.shape
-        rows, cols = dem.index(xy[:, 0], xy[:, 1])
-        rr = int(np.ceil(radius_m / dem.res[1]))
-        rc = int(np.ceil(radius_m / dem.res[0]))
-        relief = np.full(len(xy), np.nan)
-        for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
-            if not (0 <= r < nrows and 0 <= c < ncols):
-                continue
-            win = dem.array[max(r - rr, 0) : r + rr + 1, max(c - rc, 0) : c + rc + 1]
-            if np.isfinite(win).any():
-                relief[i] = float(np.nanmax(win) - np.nanmin(win))
+        relief = window_relief(dem, xy[:, 0], xy[:, 1], radius_m)
         typical = ~np.isfinite(relief)
         if typical.any() and not typical.all():
             relief[typical] = float(np.median(relief[~typical]))

@@ -47,6 +47,7 @@ from contigmap.scenario.model import (
     Scenario,
     UpgradeChange,
 )
+from contigmap.terrain import window_relief
 
 __all__ = ["AppliedScenario", "BusRoute", "apply_scenario", "road_terrain"]
 
@@ -110,17 +111,7 @@ def road_terrain(
         return np.full(g.size, "hilly", dtype=object)
     mid = shapely.line_interpolate_point(g, 0.5, normalized=True)
     x, y = shapely.get_x(mid), shapely.get_y(mid)
-    rows, cols = dem.index(x, y)
-    rr = max(int(np.ceil(radius_m / dem.res[1])), 1)
-    rc = max(int(np.ceil(radius_m / dem.res[0])), 1)
-    relief = np.full(g.size, np.nan)
-    nrows, ncols = dem.shape
-    for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
-        if not (0 <= r < nrows and 0 <= c < ncols):
-            continue
-        win = dem.array[max(r - rr, 0) : r + rr + 1, max(c - rc, 0) : c + rc + 1]
-        if np.isfinite(win).any():
-            relief[i] = float(np.nanmax(win) - np.nanmin(win))
+    relief = window_relief(dem, x, y, radius_m, min_cells=1)
     unknown = ~np.isfinite(relief)
     out = terrain_class(np.nan_to_num(relief), costs)
     if unknown.any():
