@@ -58,6 +58,7 @@ from contigmap.priority._network import (
     source_offsets,
 )
 from contigmap.priority.costs import BroadbandConfig, BroadbandCosts, crf
+from contigmap.priority.intervention import Intervention, Option
 from contigmap.priority.mcda import Criterion
 from contigmap.raster import Raster
 
@@ -486,3 +487,11 @@ def broadband_priorities(
                    option_en=OPTION_EN, option_zh=OPTION_ZH)
     logger.info("broadband: %s", out["broadband_option"].value_counts().to_dict())
     return select_output(out, "broadband", ["hamlet_id", "village_id"], CRITERIA)
+
+
+INTERVENTION = Intervention(
+    name="broadband", label_zh="宽带网络", label_en="broadband", unit="hamlet",
+    options=tuple(Option(k, OPTION_ZH[k], OPTION_EN[k]) for k in OPTION_EN),
+    layers_any=('fibre', 'towers'), criteria=CRITERIA, compute=broadband_priorities,
+)
+"""This intervention, as :mod:`contigmap.priority.registry` lists it."""

@@ -50,6 +50,7 @@ from contigmap.priority._common import (
 )
 from contigmap.priority._network import along_road_to_features, feature_points
 from contigmap.priority.costs import PowerConfig, PowerCosts
+from contigmap.priority.intervention import Intervention, Option
 from contigmap.priority.mcda import Criterion
 
 __all__ = ["CRITERIA", "electrification_options", "lcoe", "power_priorities"]
@@ -270,3 +271,11 @@ def power_priorities(
                    option_en=OPTION_EN, option_zh=OPTION_ZH)
     logger.info("power: %s", out["power_option"].value_counts().to_dict())
     return select_output(out, "power", ["village_id"], CRITERIA)
+
+
+INTERVENTION = Intervention(
+    name="power", label_zh="电力", label_en="electricity", unit="village",
+    options=tuple(Option(k, OPTION_ZH[k], OPTION_EN[k]) for k in OPTION_EN),
+    layers_any=('power_lines', 'substations'), criteria=CRITERIA, compute=power_priorities,
+)
+"""This intervention, as :mod:`contigmap.priority.registry` lists it."""

@@ -68,6 +68,7 @@ from contigmap.priority._common import (
 )
 from contigmap.priority._network import edge_weight_csr, join
 from contigmap.priority.costs import RoadCosts, RoadsConfig, crf
+from contigmap.priority.intervention import Intervention, Option
 from contigmap.priority.mcda import Criterion
 from contigmap.raster import Raster
 from contigmap.terrain import name_list, window_relief, with_typical_terrain
@@ -103,7 +104,7 @@ OPTION_EN = {"harden": "harden the existing road", "new_road": "build a new road
              "harden+new_road": "harden and build road", "shuttle_bus": "shuttle bus",
              "none": "no works needed"}
 OPTION_ZH = {"harden": "硬化现有道路", "new_road": "新建道路", "harden+new_road": "硬化并新建道路",
-             "shuttle_bus": "开通农村客运", "none": "无需工程"}
+             "shuttle_bus": "开通客运班车", "none": "暂不需要工程"}
 
 _NET_HINT = ("run the network stage first (contigmap.network.access_measures) and keep every "
              "village on the road graph")
@@ -479,3 +480,11 @@ def roads_priorities(
         for r, extra in zip(out["roads_reasons_zh"], notes_zh, strict=True)]
     logger.info("roads: %s", out["roads_option"].value_counts().to_dict())
     return select_output(out, "roads", ["village_id"], CRITERIA)
+
+
+INTERVENTION = Intervention(
+    name="roads", label_zh="道路", label_en="village roads", unit="village",
+    options=tuple(Option(k, OPTION_ZH[k], OPTION_EN[k]) for k in OPTION_EN),
+    layers_any=(), criteria=CRITERIA, compute=roads_priorities,
+)
+"""This intervention, as :mod:`contigmap.priority.registry` lists it."""

@@ -51,6 +51,7 @@ from contigmap.priority._common import (
     select_output,
 )
 from contigmap.priority.costs import WaterConfig, WaterCosts, crf
+from contigmap.priority.intervention import Intervention, Option
 from contigmap.priority.mcda import Criterion
 from contigmap.raster import Raster
 from contigmap.terrain import name_list
@@ -79,7 +80,7 @@ register_intervention_columns("water", [
 
 OPTION_EN = {"piped": "piped supply from a source", "well": "well", "cistern":
              "rainwater cisterns (水窖)"}
-OPTION_ZH = {"piped": "水源引水管网", "well": "打井", "cistern": "集雨水窖"}
+OPTION_ZH = {"piped": "集中供水管网", "well": "打井", "cistern": "集雨水窖"}
 
 
 CRITERIA: tuple[Criterion, ...] = (
@@ -336,3 +337,11 @@ def water_priorities(
             for r, u, m in zip(out["water_reasons_zh"], z_unknown, lift, strict=True)]
     logger.info("water: %s", out["water_option"].value_counts().to_dict())
     return select_output(out, "water", ["village_id"], CRITERIA)
+
+
+INTERVENTION = Intervention(
+    name="water", label_zh="饮水安全", label_en="safe drinking water", unit="village",
+    options=tuple(Option(k, OPTION_ZH[k], OPTION_EN[k]) for k in OPTION_EN),
+    layers_any=('water_sources',), criteria=CRITERIA, compute=water_priorities,
+)
+"""This intervention, as :mod:`contigmap.priority.registry` lists it."""

@@ -1,0 +1,42 @@
+"""The interventions contigmap ranks, in the order maps, reports and tables list them.
+
+Adding an intervention is one module that defines ``INTERVENTION`` (see
+:class:`~contigmap.priority.intervention.Intervention`) plus one line here, its section in
+``priorities.yaml`` and its tests; see the README's "Add an intervention".
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from contigmap.errors import ConfigError
+from contigmap.priority import broadband, power, roads, water
+from contigmap.priority.intervention import Intervention
+
+__all__ = ["REGISTRY", "get", "label_zh", "names"]
+
+REGISTRY: Final[dict[str, Intervention]] = {
+    iv.name: iv for iv in (roads.INTERVENTION, water.INTERVENTION, power.INTERVENTION,
+                           broadband.INTERVENTION)
+}
+"""Every intervention by name, in display order."""
+
+
+def names() -> tuple[str, ...]:
+    """Names of every registered intervention, in display order."""
+    return tuple(REGISTRY)
+
+
+def get(name: str) -> Intervention:
+    """Return the intervention called ``name``; a :class:`ConfigError` names the known ones."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        msg = f"unknown intervention '{name}'; known: {', '.join(REGISTRY)}"
+        raise ConfigError(msg) from None
+
+
+def label_zh(name: str) -> str:
+    """Chinese label of an intervention (the name itself when not registered)."""
+    iv = REGISTRY.get(name)
+    return iv.label_zh if iv else name
