@@ -143,7 +143,8 @@ def test_xlsx_sheets_and_rows(tmp_path: Path) -> None:
                           "rank": [2, 1], "capex_cny": [1e5, 2e5], "reasons": ["a", "b"]})
     paths = _write(tmp_path, interventions={"water": water})
     wb = load_workbook(paths["xlsx"])
-    assert wb.sheetnames == ["村庄概况 villages", "饮水安全 water", "道路 roads"]
+    # registry order: roads before water
+    assert wb.sheetnames == ["村庄概况 villages", "道路 roads", "饮水安全 water"]
     profile = wb["村庄概况 villages"]
     assert profile.max_row == 2 + 5  # two header rows, five villages
     assert profile.freeze_panes == "C3"
