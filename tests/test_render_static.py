@@ -14,7 +14,7 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from contigmap.errors import CRSError, DataQualityWarning, ValidationError
-from contigmap.render import fonts, static
+from contigmap.render import fonts, static, static_parts
 
 UTM49 = "EPSG:32649"
 X0, Y0 = 330_000.0, 3_140_000.0
@@ -141,7 +141,7 @@ def test_map_text_renders_with_the_cjk_face(cjk: fonts.CJKFont) -> None:
     from matplotlib.figure import Figure
     from matplotlib.font_manager import findfont
 
-    props = static._Text(cjk).props(40)
+    props = static_parts.MapText(cjk).props(40)
     resolved = findfont(props, fallback_to_default=False)
     assert Path(resolved) == cjk.path
     assert getattr(resolved, "face_index", cjk.face_index) == cjk.face_index
@@ -182,12 +182,12 @@ def test_map_text_renders_with_the_cjk_face(cjk: fonts.CJKFont) -> None:
 )
 def test_nice_scale_length(width_m: float, expected_m: float) -> None:
     # the largest of 1, 2, 5 x 10^k not above a fifth of the width, by hand
-    assert static.nice_scale_length_m(width_m) == pytest.approx(expected_m)
+    assert static_parts.nice_scale_length_m(width_m) == pytest.approx(expected_m)
 
 
 def test_nice_scale_length_rejects_bad_width() -> None:
     with pytest.raises(ValueError, match="positive number of metres"):
-        static.nice_scale_length_m(0)
+        static_parts.nice_scale_length_m(0)
 
 
 @pytest.mark.parametrize("crs", [UTM49, "EPSG:4326"])
@@ -206,7 +206,7 @@ def test_scale_bar_length_matches_label(crs: str) -> None:
     # the map is in metres: the frame is about as wide as the county plus margins
     x0, x1 = ax.get_xlim()
     assert 20_000 < x1 - x0 < 40_000
-    assert label_m == static.nice_scale_length_m(x1 - x0)
+    assert label_m == static_parts.nice_scale_length_m(x1 - x0)
 
 
 def test_north_arrow_turns_with_grid_convergence() -> None:
@@ -214,12 +214,12 @@ def test_north_arrow_turns_with_grid_convergence() -> None:
 
     utm = CRS.from_user_input(UTM49)
     # on the central meridian (111E) grid north is true north
-    assert static._north_angle_deg(utm, 500_000.0, 3_140_000.0) == pytest.approx(0, abs=0.01)
+    assert static_parts.north_angle_deg(utm, 500_000.0, 3_140_000.0) == pytest.approx(0, abs=0.01)
     # elsewhere the convergence is gamma ~ (lon - lon0) sin(lat) (Snyder 1987, eq. 8-19,
     # first term): west of the meridian true north points clockwise of grid north
     lon, lat = Transformer.from_crs(utm, "EPSG:4326", always_xy=True).transform(X0, Y0)
     expected = (lon - 111.0) * math.sin(math.radians(lat))
-    angle = static._north_angle_deg(utm, X0, Y0)
+    angle = static_parts.north_angle_deg(utm, X0, Y0)
     assert angle < 0
     assert angle == pytest.approx(expected, abs=0.02)
 
@@ -277,7 +277,7 @@ def test_continuous_map_classed_legend(tmp_path: Path) -> None:
 
 def test_no_cjk_font_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fonts, "find_cjk_font", lambda: None)
-    monkeypatch.setitem(static._state, "no_font_warned", False)
+    monkeypatch.setitem(static_parts._state, "no_font_warned", False)
     with pytest.warns(DataQualityWarning, match="no CJK font") as record:
         out = static.render_static_map(
             tmp_path / "m.png", villages=_villages(), column="roads_tier",
@@ -361,7 +361,7 @@ def test_dollar_signs_are_drawn_literally(tmp_path: Path, cjk: fonts.CJKFont) ->
 
 def test_dollar_signs_without_cjk_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fonts, "find_cjk_font", lambda: None)
-    monkeypatch.setitem(static._state, "no_font_warned", True)
+    monkeypatch.setitem(static_parts._state, "no_font_warned", True)
     out = static.render_static_map(
         tmp_path / "m.png", villages=_math_villages(), column="roads_tier",
         title="道路", title_en=r"$\undefinedmacro$ roads", boundaries=_math_towns(),

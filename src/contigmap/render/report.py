@@ -207,7 +207,7 @@ def top_villages(
 
 
 def _top_table(table: pd.DataFrame, iv: Intervention) -> Table:
-    """The columns a top list shows (score and cost among them), options by their label."""
+    """Pick the columns a top list shows (score and cost among them); options by label."""
     key = iv.name
     wanted = ["name", "township_name", f"{key}_rank", f"{key}_tier", f"{key}_need",
               f"{key}_option", f"{key}_capex_cny", f"{key}_reasons"]

@@ -90,7 +90,7 @@ def _section(section: Section) -> list[str]:
 
 
 def render_html(report: Report) -> str:
-    """The report as an HTML page (UTF-8 text, one element per line)."""
+    """Render the report as an HTML page (UTF-8 text, one element per line)."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',

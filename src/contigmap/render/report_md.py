@@ -42,7 +42,7 @@ def _md(value: Any) -> str:
 
 
 def _note(note: Note) -> list[str]:
-    """A block quote, one line per note line (hard line breaks between them)."""
+    """Render a note as a block quote, one line per note line (hard line breaks)."""
     n = len(note.lines)
     return [f"> {f'**{_md(t)}**' if note.is_strong(i) else _md(t)}" + ("  " if i < n - 1 else "")
             for i, t in enumerate(note.lines)] + [""]
@@ -82,7 +82,7 @@ def _section(section: Section, out_dir: Path) -> list[str]:
 
 
 def render_markdown(report: Report, out_dir: Path) -> str:
-    """The report as Markdown; maps are linked relative to ``out_dir``."""
+    """Render the report as Markdown; maps are linked relative to ``out_dir``."""
     lines = [f"# {_md(report.title_zh)} {_md(report.title_en)}", "", _md(report.byline), ""]
     for note in report.notes:
         lines.extend(_note(note))

@@ -26,7 +26,7 @@ _BARE: tuple[str, ...] = ("need", "tier", "rank", "capex_cny", "reasons", "optio
 def reported_interventions(
     villages: pd.DataFrame, interventions: Mapping[str, Any] | None
 ) -> list[Intervention]:
-    """Registered interventions with output, in registry order.
+    """List the registered interventions that have output, in registry order.
 
     Raises
     ------
@@ -94,7 +94,7 @@ def _joined(
 
 
 def profile_table(villages: pd.DataFrame, ivs: Sequence[Intervention]) -> pd.DataFrame:
-    """The village profile: no geometry and no intervention columns, common columns first."""
+    """Return the village profile: no geometry, no intervention columns, common ones first."""
     frame = pd.DataFrame(villages)
     geom = getattr(villages, "geometry", None)
     if geom is not None and getattr(geom, "name", None) in frame.columns:
