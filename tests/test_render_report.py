@@ -241,3 +241,63 @@ def test_text_in_a_number_column_is_shown_as_text(tmp_path: Path) -> None:
     page = paths["html"].read_text(encoding="utf-8")
     assert "<td>{{7*7}} 约50万</td>" in page and ">about 1100</td>" in page
     assert r"{{7\*7}} 约50万" in paths["md"].read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_top_tables_show_score_cost_and_option_labels(tmp_path: Path) -> None:
+    """Each top list has the need score and the capital cost; options by their one label."""
+    from contigmap.priority.registry import get
+
+    v = _villages()
+    v["roads_option"] = ["harden", "new_road", "harden", None, "new_road"]
+    paths = _write(tmp_path, villages=v)
+    md = paths["md"].read_text(encoding="utf-8")
+    header = next(line for line in md.splitlines() if line.startswith("| 村名"))
+    assert "(roads_need)" in header and "(roads_capex_cny)" in header
+    rows = [[c.strip() for c in re.split(r"(?<!\\)\|", r)[1:-1]] for r in _md_rows(md, "## 道路")]
+    cols = [c.strip() for c in re.split(r"(?<!\\)\|", header)[1:-1]]
+    need, cost, option = (cols.index(f"{h} (roads_{k})") for h, k in (
+        ("道路需求得分", "need"), ("道路估算投资（元）", "capex_cny"), ("道路推荐方案", "option")))
+    # by rank: v3 (rank 1), v1, v5, v2, v4; values from _villages() by hand
+    assert [r[need] for r in rows] == ["95.0", "90.0", "50.0", "20.0", "10.0"]
+    assert [r[cost] for r in rows] == ["800,000", "500,000", "300,000", "100,000", "0"]
+    harden, new = (get("roads").option_label(k) for k in ("harden", "new_road"))
+    assert [r[option] for r in rows] == [harden, harden, new, new, "–"]
+    assert harden != "harden"  # a Chinese label, not the key
+    page = paths["html"].read_text(encoding="utf-8")
+    assert f"<td>{new}</td>" in page
+
+
+def test_hamlet_intervention_lists_hamlets(tmp_path: Path) -> None:
+    """Broadband ranks hamlets: its list names the hamlet, and the township from villages."""
+    hamlets = pd.DataFrame({
+        "hamlet_id": ["h1", "h2"], "village_id": ["v2", "v1"],
+        "name": ["花垣村一组", "十八洞村三组"],
+        "broadband_need": [30.0, 70.0], "broadband_rank": [2, 1], "broadband_tier": [2, 1],
+        "broadband_capex_cny": [1e5, 2e5], "broadband_option": ["fibre", "fibre"]})
+    md = _write(tmp_path, interventions={"broadband": hamlets})["md"].read_text(encoding="utf-8")
+    rows = [[c.strip() for c in r.split("|")[1:-1]] for r in _md_rows(md, "## 宽带网络")]
+    assert [r[:2] for r in rows] == [["十八洞村三组", "双龙镇"], ["花垣村一组", "双龙镇"]]
+    # registry order: roads (from the village table) before broadband
+    assert md.index("## 道路") < md.index("## 宽带网络")
+
+
+def test_unknown_intervention_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match=r"unknown intervention 'clinics'.*roads"):
+        _write(tmp_path, interventions={"clinics": pd.DataFrame({"village_id": ["v1"]})})
+
+
+def test_key_figures_read_the_indicator_table(tmp_path: Path) -> None:
+    """The key figures are the indicator table's county row, not recomputed from villages."""
+    from contigmap.indicators import headline_indicators
+
+    ind = headline_indicators(_villages())
+    county = ind["level"] == "county"
+    ind.loc[county, ["pop", "poor_pop", "poverty_incidence"]] = [4000, 1000, 0.25]
+    figs = report.county_figures(_villages(), ind)
+    assert figs["pop"] == 4000 and figs["poor_pop"] == 1000
+    assert figs["poverty_incidence"] == pytest.approx(0.25)
+    md = _write(tmp_path, indicators=ind)["md"].read_text(encoding="utf-8")
+    assert "| 人口 | people | 4,000 |" in md and "| 贫困发生率 | poverty incidence | 25.0% |" in md
