@@ -336,9 +336,9 @@ def write_county_report(
         Output folder (created); each file is written atomically.
     villages
         The village table: ``village_id``, ``name``, ``township_id`` and, when present,
-        ``township_name``, ``pop``, ``poor_pop``, ``poverty_incidence``,
-        ``main_causes`` and per intervention (as :mod:`contigmap.priority` writes them)
-        ``<name>_need``, ``_tier``, ``_rank``, ``_option``, ``_capex_cny``, ``_reasons``.
+        ``township_name``, ``pop``, ``poor_pop``, ``poverty_incidence``, ``main_causes``
+        and per intervention ``<name>_need``, ``_tier``, ``_rank``, ``_option``,
+        ``_capex_cny``, ``_reasons`` (as :mod:`contigmap.priority` writes them).
     region_title
         The county's name (``花垣县``).
     facts
@@ -347,24 +347,17 @@ def write_county_report(
         ``{name: table}`` per registered intervention, each with ``village_id``;
         default: the ``<name>_*`` columns of ``villages``.
     static_maps
-        ``{"overview" | name: png}`` from :func:`contigmap.render.static.render_static_maps`;
-        embedded in the HTML, linked from the Markdown.
-    illustrative
-        Mark the report as made from illustrative data.
-    source_note
-        Where the data come from.
-    top_n
-        How many top villages to list per intervention.
+        ``{"overview" | name: png}`` (:func:`contigmap.render.static.render_static_maps`).
+    illustrative, source_note, top_n
+        Mark the data as illustrative; where the data come from; top villages listed.
     report_date
-        Date printed under the title; none by default, so that the same inputs give
-        the same files.
+        Date under the title; none by default, so the same inputs give the same files.
     indicators
         The run's headline indicators (:func:`contigmap.indicators.headline_indicators`),
-        which the key figures and the township table read; computed from ``villages``
-        when not given.
+        read by the key figures and the township table; computed when not given.
     source_lines
-        Lines saying where households and poor people come from, printed under the key
-        figures (:func:`contigmap.poverty.poverty_source_lines`).
+        Where households and poor people come from, printed under the key figures
+        (:func:`contigmap.poverty.poverty_source_lines`).
 
     Returns
     -------
@@ -374,13 +367,12 @@ def write_county_report(
     Raises
     ------
     ValidationError
-        The village table lacks ``village_id`` or ``name``, an intervention table
-        lacks ``village_id`` or is not a registered intervention, or a map is missing.
+        No ``village_id`` or ``name`` column, an intervention table without
+        ``village_id`` or not registered, or a missing map.
     """
-    for col in ("village_id", "name"):
-        if col not in villages.columns:
-            msg = f"village table has no {col!r} column; the report lists villages by it"
-            raise ValidationError(msg)
+    for col in (c for c in ("village_id", "name") if c not in villages.columns):
+        msg = f"village table has no {col!r} column; the report lists villages by it"
+        raise ValidationError(msg)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     maps = _checked_maps(static_maps)
@@ -396,10 +388,9 @@ def write_county_report(
     )
     paths = {"html": out_dir / "report.html", "md": out_dir / "report.md",
              "xlsx": out_dir / "tables.xlsx"}
-    with atomic_path(paths["html"]) as tmp:
-        tmp.write_text(render_html(doc), encoding="utf-8")
-    with atomic_path(paths["md"]) as tmp:
-        tmp.write_text(render_markdown(doc, out_dir), encoding="utf-8")
+    for key, text in (("html", render_html(doc)), ("md", render_markdown(doc, out_dir))):
+        with atomic_path(paths[key]) as tmp:
+            tmp.write_text(text, encoding="utf-8")
     write_tables_xlsx(paths["xlsx"], villages=villages, interventions=interventions)
     logger.info("county report for %s: %d villages, %d interventions, %d maps in %s",
                 region_title, len(villages), len(ivs), len(maps), out_dir)

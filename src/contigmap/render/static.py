@@ -180,10 +180,8 @@ def render_static_map(
         How many villages to label, highest priority first (lowest ``<prefix>_rank``
         for a tier column, else the highest value); labels that would collide are
         skipped.
-    illustrative
-        Add "示意数据 / illustrative data" to the note.
-    source_note
-        Where the data come from.
+    illustrative, source_note
+        Add "示意数据 / illustrative data" to the note; where the data come from.
     dpi, figsize_in
         Resolution and size (default A4 landscape).
 
@@ -194,10 +192,8 @@ def render_static_map(
 
     Raises
     ------
-    ValidationError
-        No villages, or ``column`` missing.
-    CRSError
-        A layer without a CRS.
+    ValidationError, CRSError
+        No villages, ``column`` missing; a layer without a CRS.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
