@@ -117,6 +117,26 @@ def _bounds(
     return west, south, east, north
 
 
+def _new_map(ids: Ids, lat: float, lon: float) -> tuple[folium.Map, Page]:
+    """Make an empty map centred on (lat, lon) and its page, which fills in the data slots."""
+    m = ids(
+        folium.Map(
+            location=[lat, lon],
+            zoom_start=10,
+            tiles=None,
+            control_scale=True,
+            prefer_canvas=False,
+            zoom_snap=0.25,
+            zoom_delta=0.5,
+        )
+    )
+    page = Page(ids.slots)
+    page.add_child(m)  # the page fills the data slots in after folium rendered it
+    m.default_js = []  # Leaflet comes from add_page_head (inlined or linked)
+    m.default_css = []
+    return m, page
+
+
 def _add_basemap(
     m: folium.Map, ids: Ids, basemap: Basemap, tianditu_key: str | None, offline: bool
 ) -> None:
@@ -216,23 +236,9 @@ def build_web_map(
     extra_layers = list(extra_layers or ())
     ids = Ids()
     west, south, east, north = _bounds(villages, boundaries)
-    m = ids(
-        folium.Map(
-            location=[(south + north) / 2, (west + east) / 2],
-            zoom_start=10,
-            tiles=None,
-            control_scale=True,
-            prefer_canvas=False,
-            zoom_snap=0.25,
-            zoom_delta=0.5,
-        )
-    )
-    page = Page(ids.slots)
-    page.add_child(m)  # the page fills the data slots in after folium rendered it
-    m.default_js = []  # Leaflet comes from add_page_head (inlined or linked)
-    m.default_css = []
-    add_page_head(page, ids.slots, title=title, offline=offline, illustrative=illustrative,
-                  facts=facts)
+    m, page = _new_map(ids, (south + north) / 2, (west + east) / 2)
+    add_page_head(page, ids.slots, title=title, offline=offline,
+                  illustrative=illustrative, facts=facts)
     _add_basemap(m, ids, basemap, tianditu_key, offline)
     Script(panes_js(m.get_name())).add_to(m)
 
