@@ -7,6 +7,7 @@ import json
 import math
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
@@ -19,10 +20,13 @@ from shapely.geometry import LineString
 from contigmap.errors import ConfigError, CRSError, ValidationError
 from contigmap.raster import Raster
 from contigmap.render import MapLayer, render_web_map, village_card_html
+from contigmap.render.compose import region_map_layers
 from contigmap.render.legend import (
     MISSING_COLOR,
     POVERTY_INCIDENCE,
     TT_TOWNSHIP_SEAT,
+    indicators_for,
+    intervention_label_zh,
     tier_indicator,
 )
 from tests.browser import (
@@ -189,6 +193,71 @@ def test_village_card_from_existing_columns() -> None:
     assert "户数" not in card and "贫困户" not in card
 
 
+def test_card_sections_and_option_names_follow_the_registry() -> None:
+    row = {
+        "name": "排碧村",
+        "power_tier": 2,
+        "power_option": "shs",
+        "water_tier": 1,
+        "water_option": "well",
+        "roads_tier": 3,
+        "roads_option": "no_such_option",
+        "clinics_tier": 1,  # not a registered intervention: no section
+        "clinics_option": "mobile",
+    }
+    card = village_card_html(row)
+    # one Chinese name per option, as priority/water.py and power.py define them
+    assert "打井 (well)" in card and "户用光伏系统 (shs)" in card
+    assert "no_such_option (no_such_option)" in card  # unknown option: its key
+    assert "clinics" not in card and "mobile" not in card
+    # sections in the registry's order (roads, water, power), not the row's
+    starts = [card.index(f"<small>{iv}</small>") for iv in ("roads", "water", "power")]
+    assert starts == sorted(starts)
+    assert card.count('class="cm-sec"') == 3
+
+
+def test_tier_layers_only_for_registered_village_interventions() -> None:
+    frame = gpd.GeoDataFrame(
+        {"water_tier": [1, 2], "clinics_tier": [1, 1], "broadband_tier": [1, 2],
+         "roads_tier": [2, 1], "poverty_incidence": [0.1, 0.3]},
+        geometry=gpd.points_from_xy([X0, X0 + 1], [Y0, Y0]), crs=UTM49N,
+    )
+    specs = indicators_for(list(frame.columns), frame)
+    # broadband targets hamlets (drawn from the hamlet table), clinics is unknown
+    assert [s.column for s in specs] == ["poverty_incidence", "roads_tier", "water_tier"]
+    assert [s.label_zh for s in specs[1:]] == ["道路优先级", "饮水安全优先级"]
+    assert intervention_label_zh("relocation") == "易地扶贫搬迁"
+    assert intervention_label_zh("clinics") == "clinics"
+
+
+def test_hamlet_tier_layer_for_each_hamlet_intervention() -> None:
+    hamlets = gpd.GeoDataFrame(
+        {"name": ["上寨", "下寨"], "pop": [120, 80], "broadband_tier": [1, 4],
+         "broadband_option": ["fibre", "satellite"], "water_tier": [1, 2]},
+        geometry=gpd.points_from_xy([X0, X0 + 500], [Y0, Y0]), crs=UTM49N,
+    )
+    data = SimpleNamespace(services=None, hazards={}, ecology={})
+    layers = region_map_layers(data, hamlets=hamlets)  # type: ignore[arg-type]
+    names = [layer.name for layer in layers]
+    # broadband is the hamlet-level intervention; water (village level) is not drawn here
+    assert names == ["自然村：宽带网络优先级 Hamlets: Broadband priority tier", "自然村 Hamlets"]
+    tier = layers[0]
+    assert tier.color_column == "broadband_tier"
+    assert set(tier.color_map) == {"1", "4"}
+    assert tier.data is not None and list(tier.data["broadband_tier"]) == ["1", "4"]
+
+
+def test_map_script_placeholders_take_code_not_data(tmp_path: Path) -> None:
+    from contigmap.render.web_page import map_script
+
+    with pytest.raises(KeyError):
+        map_script("geojson.js", styles="[]")  # a placeholder left unfilled is an error
+    reg = small_region()
+    reg["villages"].loc[0, "name"] = "$map ${group} $$"  # template syntax in the data
+    text = _render(tmp_path, villages=reg["villages"])
+    assert _village_data(text)["q"][0] == "$map ${group} $$（花垣镇）"
+
+
 def test_indicator_classes() -> None:
     # breaks 0, .05, .10, .20, .30, .45, 1.0 (YlOrRd); the last class is closed
     colors = POVERTY_INCIDENCE.color_of([0.0, 0.05, 0.049, 0.3, 1.0, float("nan"), None, 1.2])
@@ -317,17 +386,17 @@ def _json_strings(block: str) -> list[str]:
 def test_injection_payloads_stay_data(
     tmp_path: Path, k: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from contigmap.render import web
+    from contigmap.render import web_page
 
     payload = injection_payloads(tmp_path)[k]
     rendered: list[str] = []  # the page as folium and Jinja produced it, before the data
-    fill = web._Slots.fill
+    fill = web_page.Slots.fill
 
     def spy(self: Any, page: str) -> str:
         rendered.append(page)
         return fill(self, page)
 
-    monkeypatch.setattr(web._Slots, "fill", spy)
+    monkeypatch.setattr(web_page.Slots, "fill", spy)
     out = render_web_map(tmp_path / "x.html", **hostile_map_args(payload))
     text = out.read_text(encoding="utf-8")
 

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from contigmap.layers import RegionData
+from contigmap.priority.intervention import Intervention
+from contigmap.priority.registry import REGISTRY
 from contigmap.raster import Raster
 from contigmap.relocation.run import RelocationPlan
 from contigmap.render.legend import tier_indicator
@@ -117,8 +119,9 @@ def _polygon_layer(name: str, data: gpd.GeoDataFrame, colour: str) -> MapLayer:
                     weight=0.5, fill_opacity=0.35, legend=[(colour, name)], show=False)
 
 
-def _hamlet_tier_layer(hamlets: gpd.GeoDataFrame, iv: str) -> MapLayer:
-    """Hamlets coloured by an intervention's tier (broadband targets natural villages)."""
+def _hamlet_tier_layer(hamlets: gpd.GeoDataFrame, intervention: Intervention) -> MapLayer:
+    """Hamlets coloured by the tier of an intervention that targets natural villages."""
+    iv = intervention.name
     spec = tier_indicator(f"{iv}_tier", hamlets[f"{iv}_tier"])
     wanted = ["name", f"{iv}_tier", f"{iv}_option", f"{iv}_capex_cny", f"{iv}_reasons_zh"]
     cols = [c for c in wanted if c in hamlets.columns]
@@ -155,7 +158,9 @@ def region_map_layers(
     data
         The loaded region.
     hamlets
-        The hamlet table (drawn as small points with their name and people).
+        The hamlet table (drawn as small points with their name and people, and coloured
+        by the tier of each hamlet-level intervention of
+        :data:`contigmap.priority.registry.REGISTRY` whose ``<name>_tier`` column it has).
     travel_time_roads
         Road edges with ``tt_min`` (:func:`contigmap.network.travel_time_edges`).
 
@@ -169,8 +174,9 @@ def region_map_layers(
         layers.append(_travel_time_layer(travel_time_roads))
     if data.services is not None:
         layers.append(_services_layer(data.services))
-    if hamlets is not None and "broadband_tier" in hamlets.columns:
-        layers.append(_hamlet_tier_layer(hamlets, "broadband"))
+    for iv in REGISTRY.values():
+        if iv.unit == "hamlet" and hamlets is not None and f"{iv.name}_tier" in hamlets.columns:
+            layers.append(_hamlet_tier_layer(hamlets, iv))
     if hamlets is not None:
         cols = [c for c in ("name", "pop") if c in hamlets.columns]
         layers.append(MapLayer(name="自然村 Hamlets", data=hamlets[[*cols, "geometry"]].copy(),

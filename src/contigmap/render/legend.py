@@ -21,13 +21,17 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from contigmap.priority import registry
+
 __all__ = [
     "DEFAULT_INDICATORS",
     "INTERVENTION_ZH",
     "MISSING_COLOR",
+    "RELOCATION_ZH",
     "Category",
     "IndicatorSpec",
     "indicators_for",
+    "intervention_label_zh",
     "legend_html",
     "swatch_legend_html",
     "tier_indicator",
@@ -36,15 +40,38 @@ __all__ = [
 MISSING_COLOR: Final[str] = "#bdbdbd"
 """Fill colour of a village whose indicator value is missing."""
 
+RELOCATION_ZH: Final[str] = "易地扶贫搬迁"
+"""Chinese name of ecological relocation (a stage of its own, not a ranked intervention)."""
+
+
+def intervention_label_zh(key: str) -> str:
+    """Chinese name of an intervention by its column prefix (the prefix when unknown).
+
+    Registered interventions are named by :mod:`contigmap.priority.registry`;
+    ``relocation`` by :data:`RELOCATION_ZH`.
+
+    Parameters
+    ----------
+    key
+        Intervention name, the prefix of its columns (``water`` of ``water_tier``).
+
+    Returns
+    -------
+    str
+        Its Chinese name.
+    """
+    return RELOCATION_ZH if key == "relocation" else registry.label_zh(key)
+
+
 INTERVENTION_ZH: Final[dict[str, str]] = {
-    "roads": "道路",
-    "road": "道路",
-    "water": "饮水安全",
-    "power": "电力",
-    "broadband": "宽带网络",
-    "relocation": "易地扶贫搬迁",
+    **{name: iv.label_zh for name, iv in registry.REGISTRY.items()},
+    "relocation": RELOCATION_ZH,
 }
-"""Chinese names of the interventions, keyed by the prefix of their ``*_tier`` column."""
+"""Chinese names by column prefix, derived from the registry (not a copy of the labels).
+
+Kept only while :mod:`contigmap.render.report` and :mod:`contigmap.render.static` still
+import it; new code calls :func:`intervention_label_zh`.
+"""
 
 
 @dataclass(frozen=True)
@@ -256,7 +283,7 @@ def tier_indicator(column: str, values: Sequence[Any] | pd.Series[Any]) -> Indic
         The spec, labelled with the intervention's Chinese and English name.
     """
     prefix = column.removesuffix("_tier")
-    zh = INTERVENTION_ZH.get(prefix, prefix)
+    zh = intervention_label_zh(prefix)
     seen = sorted({_as_key(v) for v in values if not _is_missing(v)})
     cats: list[Category] = []
     extra = 0
@@ -282,7 +309,12 @@ def indicators_for(
     frame: pd.DataFrame,
     specs: Sequence[IndicatorSpec] = DEFAULT_INDICATORS,
 ) -> list[IndicatorSpec]:
-    """List the specs to draw for a village table: existing columns, then tier columns.
+    """List the specs to draw for a village table: existing columns, then priority tiers.
+
+    A tier layer is drawn for each village-level intervention of
+    :data:`contigmap.priority.registry.REGISTRY` whose ``<name>_tier`` column the table has,
+    in the registry's order (hamlet-level ones are drawn from the hamlet table, see
+    :mod:`contigmap.render.compose`).
 
     Parameters
     ----------
@@ -301,8 +333,9 @@ def indicators_for(
     present = set(columns)
     out = [s for s in specs if s.column in present]
     taken = {s.column for s in out}
-    for col in columns:
-        if col.endswith("_tier") and col not in taken:
+    for iv in registry.REGISTRY.values():
+        col = f"{iv.name}_tier"
+        if iv.unit == "village" and col in present and col not in taken:
             out.append(tier_indicator(col, frame[col]))
     return out
 

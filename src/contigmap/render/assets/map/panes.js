@@ -1,0 +1,14 @@
+(function(){
+  var map = $map;
+  var panes = [['cmImages', 300], ['cmAreas', 350], ['cmLines', 380], ['cmPoints', 420],
+               ['cmLabels', 590]];
+  panes.forEach(function(p){
+    var pane = map.createPane(p[0]); pane.style.zIndex = p[1];
+    if (p[0] === 'cmLabels') pane.style.pointerEvents = 'none';
+  });
+  // build a layer's features when it is first shown: hidden layers cost nothing at load
+  window.cmPopup = {maxWidth: 380, maxHeight: 440, autoPanPaddingTopLeft: [10, 90]};
+  window.cmWhenShown = function(group, build){
+    if (map.hasLayer(group)) { build(); } else { group.once('add', build); }
+  };
+})();

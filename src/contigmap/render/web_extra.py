@@ -1,0 +1,241 @@
+"""Extra web-map layers (:class:`MapLayer`): any vector layer or a raster image.
+
+Stages describe what else a map shows (travel times, services, hazards, relocation,
+scenarios; see :mod:`contigmap.render.compose`) as :class:`MapLayer` objects; this module
+draws them with their style, tooltips, popups and legend.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+from pyproj import CRS, Transformer
+
+from contigmap.errors import ValidationError
+from contigmap.raster import Raster
+from contigmap.render.legend import swatch_legend_html
+from contigmap.render.web_layers import add_geojson, checked, display_geoms, feature_collection
+from contigmap.render.web_page import Ids, is_missing, text
+
+__all__ = ["MapLayer", "extra_raster", "extra_vector"]
+
+
+@dataclass
+class MapLayer:
+    """An extra layer for :func:`render_web_map`: a GeoDataFrame or a raster image.
+
+    Give exactly one of ``data`` and ``raster``.
+
+    Attributes
+    ----------
+    name
+        Name in the layer control (data text: escaped).
+    data
+        Points (drawn as circles), lines or polygons, in any CRS.
+    raster
+        A raster drawn as a semi-transparent image (reprojected to Web Mercator).
+    color, fill_color, weight, opacity, fill_opacity, radius, dash_array
+        Leaflet path style (``radius`` in pixels, for points).
+    color_column, color_map
+        Colour features by a column's value (text keys); others get ``color``.
+    tooltip_columns, popup_columns
+        Columns shown on hover and in the popup (escaped).
+    labels
+        Display names of columns (defaults to the column name).
+    legend
+        (colour, label) pairs for the layer's legend; none drawn when empty. For
+        rasters a legend is made from the colour ramp when this is empty.
+    show
+        Whether the layer is on when the map opens.
+    raster_colors, vmin, vmax
+        Colour ramp (low to high) and its range for rasters (default: 2nd and 98th
+        percentiles).
+    max_pixels
+        Longest side of the raster image, in pixels (larger rasters are resampled).
+    """
+
+    name: str
+    data: gpd.GeoDataFrame | None = None
+    raster: Raster | None = None
+    color: str = "#3366cc"
+    fill_color: str | None = None
+    weight: float = 1.5
+    opacity: float = 0.9
+    fill_opacity: float = 0.3
+    radius: float = 4.0
+    dash_array: str | None = None
+    color_column: str | None = None
+    color_map: Mapping[str, str] = field(default_factory=dict)
+    tooltip_columns: Sequence[str] = ()
+    popup_columns: Sequence[str] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    legend: Sequence[tuple[str, str]] = ()
+    show: bool = True
+    raster_colors: Sequence[str] = ("#ffffcc", "#fd8d3c", "#bd0026")
+    vmin: float | None = None
+    vmax: float | None = None
+    max_pixels: int = 1200
+
+    def __post_init__(self) -> None:
+        if (self.data is None) == (self.raster is None):
+            msg = f"MapLayer {self.name!r}: give exactly one of data= and raster="
+            raise ValidationError(msg)
+
+
+
+def extra_vector(
+    m: folium.Map, ids: Ids, layer: MapLayer, simplify_m: float, precision: int
+) -> tuple[Any, str]:
+    """Draw a vector :class:`MapLayer`; return its feature group and legend HTML."""
+    assert layer.data is not None
+    gdf = checked(layer.data, layer.name)
+    for col in [*layer.tooltip_columns, *layer.popup_columns]:
+        if col not in gdf.columns:
+            msg = f"layer {layer.name!r} has no column {col!r} (tooltip/popup); drop it or add it"
+            raise ValidationError(msg)
+    geoms = display_geoms(gdf, simplify_m, precision)
+    base = {
+        "color": layer.color,
+        "weight": layer.weight,
+        "opacity": layer.opacity,
+        "fillColor": layer.fill_color or layer.color,
+        "fillOpacity": layer.fill_opacity,
+        "radius": layer.radius,
+        "dashArray": layer.dash_array,
+    }
+    styles: list[dict[str, Any]] = [base]
+    style_index: dict[str, int] = {}
+    if layer.color_column is not None:
+        if layer.color_column not in gdf.columns:
+            msg = f"layer {layer.name!r} has no color_column {layer.color_column!r}"
+            raise ValidationError(msg)
+        for value, color in layer.color_map.items():
+            style_index[str(value)] = len(styles)
+            styles.append({**base, "color": color, "fillColor": color})
+    props = []
+    records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
+    for rec in records:
+        s = 0
+        if layer.color_column is not None:
+            s = style_index.get(str(rec.get(layer.color_column)), 0)
+        p: dict[str, Any] = {"s": s}
+        tips = [text(rec[c]) for c in layer.tooltip_columns if not is_missing(rec[c])]
+        if tips:
+            p["t"] = " · ".join(tips)
+        if layer.popup_columns:
+            p["p"] = (
+                '<div class="cm-card"><table>'
+                + "".join(
+                    f"<tr><th>{text(layer.labels.get(c, c))}</th>"
+                    f"<td>{'' if is_missing(rec[c]) else text(rec[c])}</td></tr>"
+                    for c in layer.popup_columns
+                )
+                + "</table></div>"
+            )
+        props.append(p)
+    fg = ids(folium.FeatureGroup(name=ids.slots.layer_name(layer.name), show=layer.show))
+    fg.add_to(m)
+    pane = "cmPoints" if (gdf.geom_type.isin(["Point", "MultiPoint"])).all() else "cmLines"
+    add_geojson(m, ids.slots, fg, feature_collection(geoms, props), styles, pane=pane,
+                 class_name="cm-extra")
+    leg = (
+        swatch_legend_html(layer.name, "", list(layer.legend), kind="square")
+        if layer.legend
+        else ""
+    )
+    return fg, leg
+
+
+def _ramp(values: np.ndarray[Any, Any], colors: Sequence[str]) -> np.ndarray[Any, Any]:
+    """RGB (0-255) of values in [0, 1] by linear interpolation along a colour ramp."""
+    rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in colors], dtype=float)
+    pos = np.linspace(0.0, 1.0, len(colors))
+    out = np.stack([np.interp(values, pos, rgb[:, k]) for k in range(3)], axis=-1)
+    return np.asarray(np.round(out), dtype=np.uint8)
+
+
+def extra_raster(m: folium.Map, ids: Ids, layer: MapLayer) -> tuple[Any, str]:
+    """Draw a raster :class:`MapLayer` as an image in Web Mercator; return it and its legend."""
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    assert layer.raster is not None
+    r = layer.raster
+    rows, cols = r.shape
+    # corners with ``@`` (Raster.bounds uses ``*``, deprecated in affine 3.1)
+    xa, ya = r.transform @ (0, 0)
+    xb, yb = r.transform @ (cols, rows)
+    src_bounds = (min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
+    # rasterio (1.4) still multiplies Affine objects with ``*``, which affine 3.1 flags
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        dst_crs = CRS.from_epsg(3857)
+        transform, width, height = calculate_default_transform(
+            r.crs, dst_crs, cols, rows, *src_bounds
+        )
+        if max(width, height) > layer.max_pixels:
+            f = layer.max_pixels / max(width, height)
+            transform, width, height = calculate_default_transform(
+                r.crs,
+                dst_crs,
+                cols,
+                rows,
+                *src_bounds,
+                dst_width=max(1, int(width * f)),
+                dst_height=max(1, int(height * f)),
+            )
+        dst = np.full((height, width), np.nan)
+        reproject(
+            source=np.asarray(r.array, dtype=float),
+            destination=dst,
+            src_transform=r.transform,
+            src_crs=r.crs,
+            dst_transform=transform,
+            dst_crs=dst_crs,
+            src_nodata=np.nan,
+            dst_nodata=np.nan,
+            resampling=Resampling.bilinear,
+        )
+    finite = np.isfinite(dst)
+    lo = (
+        layer.vmin
+        if layer.vmin is not None
+        else (float(np.nanpercentile(dst, 2)) if finite.any() else 0.0)
+    )
+    hi = (
+        layer.vmax
+        if layer.vmax is not None
+        else (float(np.nanpercentile(dst, 98)) if finite.any() else 1.0)
+    )
+    span = hi - lo if hi > lo else 1.0
+    scaled = np.clip((np.where(finite, dst, lo) - lo) / span, 0.0, 1.0)
+    rgba = np.zeros((height, width, 4), dtype=np.uint8)
+    rgba[..., :3] = _ramp(scaled, layer.raster_colors)
+    rgba[..., 3] = np.where(finite, 255, 0).astype(np.uint8)
+    to_ll = Transformer.from_crs(dst_crs, 4326, always_xy=True)
+    x0, y1 = transform @ (0, 0)
+    x1, y0 = transform @ (width, height)
+    west, south = to_ll.transform(x0, y0)
+    east, north = to_ll.transform(x1, y1)
+    overlay = ids(
+        folium.raster_layers.ImageOverlay(
+            image=rgba,
+            bounds=[[south, west], [north, east]],
+            opacity=layer.opacity,
+            name=ids.slots.layer_name(layer.name),
+            show=layer.show,
+            pixelated=False,
+            pane="cmImages",
+        )
+    )
+    overlay.add_to(m)
+    items = list(layer.legend) or [
+        (c, f"{lo + span * k / max(1, len(layer.raster_colors) - 1):.3g}")
+        for k, c in enumerate(layer.raster_colors)
+    ]
+    return overlay, swatch_legend_html(layer.name, "", items, kind="square")

@@ -1,0 +1,207 @@
+"""Village cards: the popup of a village on the web map, built from the columns it has.
+
+Every value is HTML-escaped here; the card is then passed to the page as JSON (see
+:mod:`contigmap.render.web_page`). Intervention sections follow
+:data:`contigmap.priority.registry.REGISTRY`: one per intervention whose ``<name>_tier``
+column the village has, titled and with option names from the registry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from html import escape
+from typing import Any, Final
+
+from contigmap.network.access import ACCESS_PROBLEMS
+from contigmap.priority.intervention import Intervention
+from contigmap.priority.registry import REGISTRY
+from contigmap.render.web_page import is_missing, text
+from contigmap.schema import POVERTY_CAUSES
+
+__all__ = [
+    "CARD_FIELDS",
+    "SOURCE_FIELDS",
+    "SOURCE_VALUE_ZH",
+    "TT_LABELS",
+    "village_card_html",
+]
+
+TT_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "township_seat": ("到乡镇驻地", "to township seat"),
+    "county_seat": ("到县城", "to county seat"),
+    "health_centre": ("到卫生院", "to health centre"),
+    "school": ("到学校", "to school"),
+    "market": ("到集市", "to market"),
+    "own_township_seat": ("到本乡镇驻地", "to own township seat"),
+}
+"""Chinese and English names of the travel-time destinations (``tt_<dest>_min``)."""
+_TT_COLUMN = re.compile(r"^tt_(?P<dest>[a-z0-9_]+)_min$")
+
+
+def _fmt_int(v: Any) -> str:
+    return f"{round(float(v)):,}"
+
+
+def _fmt_pct(v: Any) -> str:
+    return f"{float(v) * 100:.1f}%"
+
+
+def _fmt_causes(v: Any) -> str:
+    parts = [p.strip() for p in re.split(r"[;,，；、|]", str(v)) if p.strip()]
+    return "、".join(POVERTY_CAUSES.get(p, p) for p in parts)
+
+
+def _fmt_minutes(v: Any) -> str:
+    return f"{float(v):.0f} 分钟 min"
+
+
+def _fmt_money(v: Any) -> str:
+    return f"{float(v):,.0f}"
+
+
+CARD_FIELDS: Final[tuple[tuple[str, str, str, Any], ...]] = (
+    ("pop", "人口", "people", _fmt_int),
+    ("households", "户数", "households", _fmt_int),
+    ("poor_pop", "贫困人口", "poor people", _fmt_int),
+    ("poor_households", "贫困户", "poor households", _fmt_int),
+    ("poverty_incidence", "贫困发生率", "poverty incidence", _fmt_pct),
+    ("main_causes", "主要致贫原因", "main causes", _fmt_causes),
+)
+"""Rows of a village card: column, Chinese label, English label, formatter."""
+
+SOURCE_VALUE_ZH: Final[dict[str, dict[str, str]]] = {
+    "households_source": {
+        "villages_layer": "村图层",
+        "registry": "建档立卡（全量）",
+        "pop_div_household_size": "人口÷户规模",
+        "hamlets_layer": "自然村图层",
+        "none": "无数据",
+    },
+    "poor_pop_source": {
+        "villages_layer": "村图层",
+        "registry_complete": "建档立卡（全量）",
+        "registry_sample_estimate": "抽样估算",
+        "registry_sample_township_rate": "按乡镇抽样发生率估算",
+        "registry_sample_county_rate": "按全县抽样发生率估算",
+        "none": "无数据",
+    },
+    "access_problem": {key: zh for key, (_, zh) in ACCESS_PROBLEMS.items()},
+    "terrain_source": {
+        "dem": "高程数据（DEM）",
+        "region_typical": "无高程数据，按全区典型地形",
+    },
+}
+"""Chinese names of the values of the source columns shown on village cards."""
+
+SOURCE_FIELDS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("households_source", "户数来源", "households from"),
+    ("poor_pop_source", "贫困人口来源", "poor people from"),
+    ("access_problem", "无法到达乡镇驻地的原因", "no travel time to own seat because"),
+    ("terrain_source", "地形数据来源", "terrain from"),
+)
+"""Rows of a village card saying where figures come from: column, Chinese, English label."""
+
+
+def _row(zh: str, en: str, value: str) -> str:
+    return f"<tr><th>{escape(zh)}<br><small>{escape(en)}</small></th><td>{text(value)}</td></tr>"
+
+
+def village_card_html(row: Mapping[str, Any], *, township: str | None = None) -> str:
+    """Build a village's popup card (HTML) from the columns it has, data escaped.
+
+    Shows the name and code, township, people, poor people, incidence, main causes,
+    travel times (``tt_<destination>_min`` columns), where households, poor people and
+    terrain come from and why there is no travel time to the own seat
+    (:data:`SOURCE_FIELDS`, values in Chinese then as written) and, for each registered
+    intervention (:data:`contigmap.priority.registry.REGISTRY`) whose ``<name>_tier``
+    column the row has, the tier with ``<name>_option`` (named as the registry names
+    it), ``<name>_capex_cny``, ``<name>_cost*`` and ``<name>_reasons`` when present.
+
+    Parameters
+    ----------
+    row
+        One village: a mapping from column name to value.
+    township
+        The township's name (shown under the village name).
+
+    Returns
+    -------
+    str
+        HTML of the card.
+    """
+    name = row.get("name", "")
+    code = row.get("village_id", "")
+    head = f'<div class="cm-card"><h3>{text("" if is_missing(name) else name)}</h3>'
+    if not is_missing(code) and code != "":
+        head += f'<div class="cm-code">{text(code)}</div>'
+    if township:
+        head += f'<div class="cm-town">{text(township)}</div>'
+    rows = [*_profile_rows(row), *_travel_time_rows(row), *_source_rows(row)]
+    sections = [
+        _intervention_section(row, iv) for iv in REGISTRY.values() if f"{iv.name}_tier" in row
+    ]
+    return head + f"<table>{''.join(rows)}</table>" + "".join(sections) + "</div>"
+
+
+def _present(row: Mapping[str, Any], col: str) -> bool:
+    return col in row and not is_missing(row[col]) and row[col] is not None
+
+
+def _profile_rows(row: Mapping[str, Any]) -> list[str]:
+    return [
+        _row(zh, en, fmt(row[col]))
+        for col, zh, en, fmt in CARD_FIELDS
+        if _present(row, col) and str(row[col]) != ""
+    ]
+
+
+def _travel_time_rows(row: Mapping[str, Any]) -> list[str]:
+    rows = []
+    for col, v in row.items():
+        m = _TT_COLUMN.match(str(col))
+        if m and not is_missing(v):
+            dest = m.group("dest")
+            zh, en = TT_LABELS.get(dest, (dest, f"to {dest.replace('_', ' ')}"))
+            rows.append(_row(f"{zh}时间", f"travel time {en}", _fmt_minutes(v)))
+    return rows
+
+
+def _source_rows(row: Mapping[str, Any]) -> list[str]:
+    rows = []
+    for col, zh, en in SOURCE_FIELDS:
+        if _present(row, col) and str(row[col]).strip() != "":
+            key = str(row[col]).strip()
+            names = SOURCE_VALUE_ZH[col]
+            rows.append(_row(zh, en, f"{names[key]} ({key})" if key in names else key))
+    return rows
+
+
+def _intervention_section(row: Mapping[str, Any], iv: Intervention) -> str:
+    """Build an intervention's part of the card: tier, option, costs, reasons ('' if empty)."""
+    p = iv.name
+    srows = []
+    if not is_missing(row[f"{p}_tier"]):
+        srows.append(_row("优先级", "tier", str(row[f"{p}_tier"])))
+    if _present(row, f"{p}_option"):
+        opt = str(row[f"{p}_option"])
+        srows.append(_row("推荐方案", "recommended option", f"{iv.option_label(opt)} ({opt})"))
+    if _present(row, f"{p}_capex_cny"):
+        srows.append(_row("投资估算", "capital cost, CNY", _fmt_money(row[f"{p}_capex_cny"])))
+    if _present(row, f"{p}_cost_per_poor_cny"):
+        per_poor = _fmt_money(row[f"{p}_cost_per_poor_cny"])
+        srows.append(_row("每贫困受益人", "per poor beneficiary, CNY", per_poor))
+    for ccol, cv in row.items():  # other cost columns of a user's own schema
+        if (str(ccol).startswith(f"{p}_cost") and not is_missing(cv)
+                and ccol != f"{p}_cost_per_poor_cny"):
+            unit = str(ccol).removeprefix(f"{p}_cost").strip("_")
+            srows.append(_row("投资估算", f"cost {unit}".strip(), _fmt_money(cv)))
+    for suffix, en in (("_reasons_zh", "reasons (Chinese)"), ("_reasons", "reasons")):
+        if _present(row, f"{p}{suffix}"):
+            srows.append(_row("理由", en, str(row[f"{p}{suffix}"])))
+    if not srows:
+        return ""
+    return (
+        f'<div class="cm-sec">{text(iv.label_zh)} '
+        f"<small>{text(p)}</small></div><table>{''.join(srows)}</table>"
+    )
