@@ -25,7 +25,6 @@ from contigmap.priority import registry
 
 __all__ = [
     "DEFAULT_INDICATORS",
-    "INTERVENTION_ZH",
     "MISSING_COLOR",
     "RELOCATION_ZH",
     "Category",
@@ -61,17 +60,6 @@ def intervention_label_zh(key: str) -> str:
         Its Chinese name.
     """
     return RELOCATION_ZH if key == "relocation" else registry.label_zh(key)
-
-
-INTERVENTION_ZH: Final[dict[str, str]] = {
-    **{name: iv.label_zh for name, iv in registry.REGISTRY.items()},
-    "relocation": RELOCATION_ZH,
-}
-"""Chinese names by column prefix, derived from the registry (not a copy of the labels).
-
-Kept only while :mod:`contigmap.render.report` and :mod:`contigmap.render.static` still
-import it; new code calls :func:`intervention_label_zh`.
-"""
 
 
 @dataclass(frozen=True)
