@@ -25,11 +25,14 @@ _CAUSE_EN = {k: k.replace("_", " ") for k in POVERTY_CAUSES}
 _POVERTY_HINT = "run the poverty stage first"
 VILLAGE_PEOPLE_CRITERIA: tuple[Criterion, ...] = (
     Criterion("poor_pop", "poor_pop", lambda r: f"{r['poor_pop']:.0f} poor people",
-              lambda r: f"贫困人口{r['poor_pop']:.0f}人", _POVERTY_HINT),
+              lambda r: f"贫困人口{r['poor_pop']:.0f}人", _POVERTY_HINT,
+              unit="people", label_en="poor people", label_zh="贫困人口"),
     Criterion("poverty_incidence", "poverty_incidence",
               lambda r: f"{r['poverty_incidence'] * 100:.0f}% poor",
-              lambda r: f"贫困发生率{r['poverty_incidence'] * 100:.0f}%", _POVERTY_HINT),
-    Criterion("pop", "pop", lambda r: f"{r['pop']:.0f} people", lambda r: f"人口{r['pop']:.0f}人"),
+              lambda r: f"贫困发生率{r['poverty_incidence'] * 100:.0f}%", _POVERTY_HINT,
+              unit="share 0-1", label_en="poverty incidence", label_zh="贫困发生率"),
+    Criterion("pop", "pop", lambda r: f"{r['pop']:.0f} people", lambda r: f"人口{r['pop']:.0f}人",
+              unit="people", label_en="people", label_zh="人口"),
 )
 """The people criteria that roads, water and power share: poor people, incidence, people."""
 

@@ -129,10 +129,12 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion("grid_distance", "power_grid_ext_m",
               lambda r: f"{_km(r):.1f} km from the grid along roads",
               lambda r: f"沿路距电网{_km(r):.1f}公里",
-              "needs power lines in the infrastructure layers and a road graph"),
+              "needs power lines in the infrastructure layers and a road graph",
+              unit="m", label_en="distance from the grid along roads", label_zh="沿路距电网距离"),
     Criterion("lcoe", "power_lcoe_cny_kwh",
               lambda r: f"electricity costs {r['power_lcoe_cny_kwh']:.2f} CNY/kWh",
-              lambda r: f"度电成本{r['power_lcoe_cny_kwh']:.2f}元"),
+              lambda r: f"度电成本{r['power_lcoe_cny_kwh']:.2f}元",
+              unit="CNY/kWh", label_en="levelised cost of electricity", label_zh="度电成本"),
     *VILLAGE_PEOPLE_CRITERIA,
 )
 
