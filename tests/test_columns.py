@@ -49,3 +49,14 @@ def test_docs_columns_md_is_current() -> None:
     assert doc.read_text(encoding="utf-8") == column_dictionary_markdown(), (
         "docs/columns.md is stale: run `contigmap columns --markdown > docs/columns.md`"
     )
+
+
+def test_no_pattern_documented_that_no_stage_fills() -> None:
+    # road_dist_<kind>_m was documented but no run produced it; along-road distances are
+    # registered under their concrete name when the network hook makes them
+    names = set(column_dictionary()["name"])
+    assert not any("<kind>" in n for n in names)
+    assert {n for n in names if "<" in n} <= {
+        f"{prefix}_<layer>_{suffix}" for prefix in ("hazard", "eco")
+        for suffix in ("share", "inside", "wshare", "wmax", "mean", "max", "points",
+                       "threatened", "radius_m")}

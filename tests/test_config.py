@@ -137,7 +137,7 @@ def test_merge_keys_may_be_overridden(tmp_path: Path) -> None:
 
 
 def test_scenario_and_priority_files_reject_duplicate_keys(tmp_path: Path) -> None:
-    from contigmap.priority.costs import load_priority_config
+    from contigmap.priority.config import load_priority_config
     from contigmap.relocation.costs import load_relocation_config
     from contigmap.scenario import load_scenario
 

@@ -11,13 +11,15 @@ from pyproj import CRS
 from shapely.geometry import LineString, Point
 
 from contigmap.errors import ValidationError
+from contigmap.finance import crf
 from contigmap.network import build_network
 from contigmap.priority.broadband import line_of_sight, steiner_tree
-from contigmap.priority.costs import crf, load_priority_config
+from contigmap.priority.config import load_priority_config
 from contigmap.priority.power import electrification_options, lcoe
-from contigmap.priority.roads import road_costs, roads_priorities, route_to_harden
+from contigmap.priority.roads import roads_priorities, route_to_harden
 from contigmap.priority.water import water_options
 from contigmap.raster import Raster
+from contigmap.roadworks import road_costs
 
 CRS_M = CRS.from_epsg(32649)
 CFG = load_priority_config()

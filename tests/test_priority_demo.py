@@ -166,3 +166,13 @@ def test_county_report_top_tables_show_need_and_cost(
         i, j = names.index(f"{iv}_need"), names.index(f"{iv}_capex_cny")
         assert [r[i] for r in cells] == need, iv
         assert [r[j] for r in cells] == capex, iv
+
+
+def test_every_documented_intervention_column_is_written(results: PriorityResults) -> None:
+    # the column dictionary's entries for an intervention (common <iv>_* ones and its own)
+    # must all be in its table: no documented column that no run produces
+    from contigmap.priority import registry
+
+    for iv, t in results.tables.items():
+        documented = [c.name for c in registry.get(iv).output_columns()]
+        assert [c for c in documented if c not in t.columns] == [], iv

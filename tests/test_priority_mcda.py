@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from contigmap.errors import ConfigError, ValidationError
-from contigmap.priority.costs import crf, default_priorities_path, load_priority_config
+from contigmap.finance import crf
+from contigmap.priority.config import default_priorities_path, load_priority_config
 from contigmap.priority.mcda import (
     Criterion,
     normalise,

@@ -31,7 +31,7 @@ from contigmap.layers import write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME
 from contigmap.outdir import MARKER_NAME
 from contigmap.pipeline import RunResult, run
-from contigmap.priority.costs import load_priority_config
+from contigmap.priority.config import load_priority_config
 from contigmap.priority.run import PriorityResults, write_priority_tables
 from contigmap.render.report import write_tables_xlsx
 from contigmap.writers import csv_safe, output_datetime, save_workbook, write_xlsx

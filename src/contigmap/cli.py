@@ -342,7 +342,7 @@ def priorities(ctx: click.Context, region: Path | None, out_dir: Path | None,
     """
     from contigmap.outdir import check_output_dir, region_inputs, staged_dir
     from contigmap.pipeline import StageTimer, prepare
-    from contigmap.priority.costs import default_priorities_path
+    from contigmap.priority.config import default_priorities_path
     from contigmap.priority.run import write_priority_tables
 
     if defaults:

@@ -4,14 +4,20 @@ Each stage registers the columns it adds with :func:`register_columns`; the CLI'
 ``contigmap columns`` prints :func:`column_dictionary`. Columns whose names depend on
 the region's layers (``hazard_<layer>_share``) are registered under their pattern and
 again under their concrete name when a stage creates them.
+
+The interventions' columns are not registered at import: :data:`COLUMN_SOURCES` names
+functions that list them (the priority registry's
+:func:`~contigmap.priority.registry.intervention_columns`), called each time the
+dictionary is read, so it always shows the interventions registered then. A stage
+module or source that cannot be imported is an error, never silently skipped.
+This module sits below every stage; it names them by string only.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -19,6 +25,7 @@ import pandas as pd
 from contigmap.errors import ValidationError
 
 __all__ = [
+    "COLUMN_SOURCES",
     "STAGE_MODULES",
     "ColumnInfo",
     "column_dictionary",
@@ -26,9 +33,6 @@ __all__ = [
     "describe_column",
     "register_columns",
 ]
-
-logger = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class ColumnInfo:
@@ -62,7 +66,6 @@ STAGE_MODULES: list[str] = [
     "contigmap.poverty",
     "contigmap.indicators",
     "contigmap.network.columns",
-    "contigmap.priority.run",
     "contigmap.relocation.candidates",
     "contigmap.relocation.run",
 ]
@@ -70,6 +73,12 @@ STAGE_MODULES: list[str] = [
 
 Stages append their module here (or import it before calling ``column_dictionary``).
 """
+
+COLUMN_SOURCES: list[str] = [
+    "contigmap.priority.registry:intervention_columns",
+]
+"""Functions (``module:function``) that return :class:`ColumnInfo` objects, called each
+time the dictionary is read; their columns follow the registered ones."""
 
 
 def register_columns(
@@ -112,16 +121,20 @@ def register_columns(
 
 def describe_column(name: str) -> ColumnInfo | None:
     """Return the registered description of ``name``, or ``None``."""
-    _import_stages()
-    return _REGISTRY.get(name)
+    return _all_columns().get(name)
 
 
-def _import_stages() -> None:
+def _all_columns() -> dict[str, ColumnInfo]:
+    """Return the registered columns (importing :data:`STAGE_MODULES`), then the sourced."""
     for module in STAGE_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as err:  # a stage not written yet
-            logger.debug("column dictionary: cannot import %s (%s)", module, err)
+        importlib.import_module(module)
+    out = dict(_REGISTRY)
+    for source in COLUMN_SOURCES:
+        module, _, func = source.partition(":")
+        provider: Callable[[], Iterable[ColumnInfo]] = getattr(
+            importlib.import_module(module), func)
+        out.update((info.name, info) for info in provider())
+    return out
 
 
 def column_dictionary() -> pd.DataFrame:
@@ -132,8 +145,7 @@ def column_dictionary() -> pd.DataFrame:
     pandas.DataFrame
         Columns ``name``, ``meaning_en``, ``meaning_zh``, ``unit``, ``source``.
     """
-    _import_stages()
-    rows = [asdict(info) for info in _REGISTRY.values()]
+    rows = [asdict(info) for info in _all_columns().values()]
     frame = pd.DataFrame(rows, columns=list(ColumnInfo.__dataclass_fields__))
     return frame
 

@@ -9,6 +9,9 @@ Messages say what is wrong, where (file, layer, field, row) and how to fix it.
 
 from __future__ import annotations
 
+import logging
+import warnings
+
 __all__ = [
     "CRSError",
     "ConfigError",
@@ -17,6 +20,7 @@ __all__ = [
     "LayerError",
     "NetworkError",
     "ValidationError",
+    "warn_data",
 ]
 
 
@@ -46,3 +50,24 @@ class NetworkError(ContigmapError, ValueError):
 
 class DataQualityWarning(UserWarning):
     """Input that contigmap could use, but that a planner should look at."""
+
+
+def warn_data(msg: str, *, logger: logging.Logger, stacklevel: int = 2) -> None:
+    """Log ``msg`` as a warning and warn it as a :class:`DataQualityWarning`.
+
+    The one way the library reports a repairable data problem: the log keeps it in the
+    run's record, the warning lets a caller (the CLI, a test) see it. The CLI shows such
+    a message once.
+
+    Parameters
+    ----------
+    msg
+        One line: what is wrong, where, and what was done about it.
+    logger
+        The calling module's logger.
+    stacklevel
+        As for :func:`warnings.warn`, counted from the caller of this function (2: the
+        caller's caller).
+    """
+    logger.warning(msg)
+    warnings.warn(msg, DataQualityWarning, stacklevel=stacklevel + 1)

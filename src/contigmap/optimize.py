@@ -64,8 +64,9 @@ from contigmap.network.build import RoadGraph
 from contigmap.network.criticality import own_seat_model
 from contigmap.network.incremental import AccessModel, EdgeChange
 from contigmap.network.speeds import Season
-from contigmap.priority.costs import RoadCosts, load_priority_config
+from contigmap.priority.config import load_priority_config
 from contigmap.raster import Raster
+from contigmap.roadworks import RoadCosts
 from contigmap.schema import ROAD_CLASSES, SURFACES
 
 __all__ = ["choose_projects", "optimise_projects", "project_gain_function", "route_projects"]

@@ -114,9 +114,6 @@ register_columns(
             for key, col in INFRASTRUCTURE_COLUMNS.items()
             for en, zh in [_INFRA_ZH[key]]
         ),
-        ColumnInfo("road_dist_<kind>_m", "distance along roads to the nearest infrastructure "
-                   "feature of <kind> (from the network stage)", "沿道路到最近设施的距离", "m",
-                   "infrastructure / network"),
         ColumnInfo("hazard_<layer>_share", "share of the zone inside the hazard polygons",
                    "区域位于灾害隐患区内的面积占比", "share 0-1", "hazards / overlay"),
         ColumnInfo("hazard_<layer>_inside", "settlement point inside the hazard polygons",
@@ -784,6 +781,10 @@ def overlay_columns(
         if along_road is not None:
             road_col = f"road_dist_{key}_m"
             out[road_col] = np.asarray(along_road(points, layer, key), dtype=float)
+            register_columns([ColumnInfo(road_col, f"distance along roads to the nearest "
+                                         f"{key} (from the network stage)",
+                                         f"沿道路到最近{key}的距离", "m",
+                                         f"infrastructure.{key} / network")])
     return out
 
 

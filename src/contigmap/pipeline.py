@@ -26,8 +26,8 @@ from contigmap.layers import RegionData, load_region_layers, write_table, write_
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
 from contigmap.network.speeds import NetworkParams, Season
 from contigmap.outdir import check_output_dir, region_inputs, staged_dir
-from contigmap.priority.costs import PriorityConfig
-from contigmap.priority.run import INTERVENTIONS
+from contigmap.priority import registry
+from contigmap.priority.config import PriorityConfig
 from contigmap.relocation.costs import RelocationConfig
 from contigmap.relocation.run import RelocationPlan, relocation_plan
 from contigmap.render.web import Basemap, MapLayer
@@ -210,7 +210,7 @@ def _feasible_interventions(state: RegionState) -> tuple[str, ...]:
     """Interventions whose input layers the region declares; warn about the others."""
     infra = state.data.infrastructure
     out = []
-    for iv in INTERVENTIONS:
+    for iv in registry.names():
         needs = _NEEDS.get(iv, ())
         if needs and not any(name in infra for name in needs):
             logger.warning("priorities: %s skipped: declare infrastructure.%s in the region "
@@ -523,7 +523,7 @@ def run(
 
 def _config_paths(priority_config: str | Path | None) -> list[Path]:
     """List the configuration files a run reads: priorities (given or packaged), relocation."""
-    from contigmap.priority.costs import default_priorities_path
+    from contigmap.priority.config import default_priorities_path
     from contigmap.relocation.costs import default_relocation_path
 
     priorities = Path(priority_config) if priority_config else default_priorities_path()

@@ -45,7 +45,7 @@ from contigmap._strict import StrictModel
 from contigmap.config import RegionConfig, config_error, load_yaml, parse_model
 from contigmap.errors import ConfigError
 from contigmap.network.speeds import NetworkParams, Season, deep_merge
-from contigmap.priority.costs import PriorityConfig, default_priorities_path, load_priority_config
+from contigmap.priority.config import PriorityConfig, default_priorities_path, load_priority_config
 from contigmap.relocation.costs import (
     RelocationConfig,
     default_relocation_path,

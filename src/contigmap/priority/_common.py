@@ -1,9 +1,8 @@
-"""Shared pieces of the intervention modules: column registration, reasons, assembly."""
+"""Shared pieces of the intervention modules: people criteria, reasons, assembly."""
 
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,65 +10,31 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from contigmap.columns import ColumnInfo, register_columns
-from contigmap.errors import DataQualityWarning, ValidationError
-from contigmap.priority.costs import InterventionConfig
+from contigmap.errors import ValidationError, warn_data
+from contigmap.priority.intervention import InterventionConfig, Option
 from contigmap.priority.mcda import Criterion, score_table
 from contigmap.schema import POVERTY_CAUSES
 
-__all__ = ["assemble", "fmt_cny", "main_cause", "register_intervention_columns", "require"]
+__all__ = ["assemble", "fmt_cny", "main_cause", "require"]
 
 logger = logging.getLogger(__name__)
 
-_ZH = {"roads": "道路", "water": "饮水", "power": "电力", "broadband": "宽带"}
 _CAUSE_EN = {k: k.replace("_", " ") for k in POVERTY_CAUSES}
 
 
 _POVERTY_HINT = "run the poverty stage first"
 VILLAGE_PEOPLE_CRITERIA: tuple[Criterion, ...] = (
     Criterion("poor_pop", "poor_pop", lambda r: f"{r['poor_pop']:.0f} poor people",
-              lambda r: f"贫困人口{r['poor_pop']:.0f}人", _POVERTY_HINT),
+              lambda r: f"贫困人口{r['poor_pop']:.0f}人", _POVERTY_HINT,
+              unit="people", label_en="poor people", label_zh="贫困人口"),
     Criterion("poverty_incidence", "poverty_incidence",
               lambda r: f"{r['poverty_incidence'] * 100:.0f}% poor",
-              lambda r: f"贫困发生率{r['poverty_incidence'] * 100:.0f}%", _POVERTY_HINT),
-    Criterion("pop", "pop", lambda r: f"{r['pop']:.0f} people", lambda r: f"人口{r['pop']:.0f}人"),
+              lambda r: f"贫困发生率{r['poverty_incidence'] * 100:.0f}%", _POVERTY_HINT,
+              unit="share 0-1", label_en="poverty incidence", label_zh="贫困发生率"),
+    Criterion("pop", "pop", lambda r: f"{r['pop']:.0f} people", lambda r: f"人口{r['pop']:.0f}人",
+              unit="people", label_en="people", label_zh="人口"),
 )
 """The people criteria that roads, water and power share: poor people, incidence, people."""
-
-
-def register_intervention_columns(iv: str, extra: Sequence[ColumnInfo] = ()) -> None:
-    """Register the common ``<iv>_*`` columns and the intervention's own."""
-    zh = _ZH[iv]
-    src = f"priority / {iv}"
-    register_columns([
-        ColumnInfo(f"{iv}_need", f"{iv}: need score (weighted sum of normalised criteria)",
-                   f"{zh}需求得分", "0-100", src),
-        ColumnInfo(f"{iv}_option", f"{iv}: least-cost technical option", f"{zh}最低成本方案",
-                   "", src),
-        ColumnInfo(f"{iv}_capex_cny", f"{iv}: capital cost of the option (indicative)",
-                   f"{zh}投资估算（示意）", "CNY", src),
-        ColumnInfo(f"{iv}_annualised_cny", f"{iv}: capital recovery plus yearly running cost",
-                   f"{zh}年化成本", "CNY/year", src),
-        ColumnInfo(f"{iv}_beneficiaries", f"{iv}: people who benefit", f"{zh}受益人口",
-                   "people", src),
-        ColumnInfo(f"{iv}_poor_beneficiaries", f"{iv}: poor people who benefit",
-                   f"{zh}受益贫困人口", "people", src),
-        ColumnInfo(f"{iv}_cost_per_poor_cny", f"{iv}: capital cost per poor beneficiary",
-                   f"{zh}每贫困受益人投资", "CNY/person", src),
-        ColumnInfo(f"{iv}_rank", f"{iv}: priority rank (1 = highest need)", f"{zh}优先序",
-                   "rank", src),
-        ColumnInfo(f"{iv}_tier", f"{iv}: priority tier (1 = highest, equal-count groups)",
-                   f"{zh}优先等级", "1-4", src),
-        ColumnInfo(f"{iv}_reasons", f"{iv}: main reasons, in English", f"{zh}主要理由（英文）",
-                   "", src),
-        ColumnInfo(f"{iv}_reasons_zh", f"{iv}: main reasons, in Chinese", f"{zh}主要理由",
-                   "", src),
-        ColumnInfo(f"{iv}_cum_capex_cny", f"{iv}: capital cost of this and every higher-ranked "
-                   "item", f"{zh}累计投资", "CNY", src),
-        ColumnInfo(f"{iv}_within_budget", f"{iv}: funded when the budget is spent in rank order",
-                   f"{zh}预算内", "bool", src),
-        *extra,
-    ])
 
 
 def no_poor_no_cause(table: pd.DataFrame) -> pd.DataFrame:
@@ -128,15 +93,16 @@ def assemble(
     cfg: InterventionConfig,
     *,
     id_column: str,
-    option_en: dict[str, str],
-    option_zh: dict[str, str],
+    options: Sequence[Option],
 ) -> pd.DataFrame:
     """Add need, rank, tier, reasons and cost per poor person to a costed table.
 
     ``table`` holds the criteria columns and ``<iv>_option``, ``<iv>_capex_cny``,
     ``<iv>_beneficiaries``, ``<iv>_poor_beneficiaries``. The reasons end with the option
-    and its cost.
+    and its cost, named by its label in ``options``.
     """
+    option_en = {o.key: o.label_en for o in options}
+    option_zh = {o.key: o.label_zh for o in options}
     table, unregistered = _fill_unregistered(table, iv, criteria, cfg.weights, id_column)
     scored = score_table(table, criteria, cfg.weights, prefix=iv, id_column=id_column,
                          method=cfg.normalise, n_tiers=cfg.tiers, reasons_top=cfg.reasons_top)
@@ -206,8 +172,7 @@ def _fill_unregistered(
            f"{', '.join(cols)}): {name_list(names[missing])}; they are ranked with those "
            f"criteria counted as 0 — check that the registry's village codes match the "
            f"villages layer")
-    logger.warning(msg)
-    warnings.warn(msg, DataQualityWarning, stacklevel=3)
+    warn_data(msg, logger=logger, stacklevel=3)
     return out, missing
 
 

@@ -30,23 +30,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from pydantic import Field, PositiveFloat
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import breadth_first_order, dijkstra, minimum_spanning_tree
 from scipy.spatial import cKDTree
 
+from contigmap._strict import StrictModel
 from contigmap.columns import ColumnInfo
 from contigmap.errors import ValidationError
+from contigmap.finance import crf
 from contigmap.network import RoadGraph
 from contigmap.priority._common import (
     assemble,
-    register_intervention_columns,
     require,
     select_output,
 )
@@ -57,12 +59,26 @@ from contigmap.priority._network import (
     join,
     source_offsets,
 )
-from contigmap.priority.costs import BroadbandConfig, BroadbandCosts, crf
-from contigmap.priority.intervention import Intervention, Option
+from contigmap.priority.intervention import (
+    Intervention,
+    InterventionConfig,
+    Option,
+    PriorityInputs,
+)
 from contigmap.priority.mcda import Criterion
 from contigmap.raster import Raster
 
-__all__ = ["CRITERIA", "SteinerTree", "broadband_priorities", "line_of_sight", "steiner_tree"]
+__all__ = [
+    "CRITERIA",
+    "INTERVENTION",
+    "OPTIONS",
+    "BroadbandConfig",
+    "BroadbandCosts",
+    "SteinerTree",
+    "broadband_priorities",
+    "line_of_sight",
+    "steiner_tree",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +87,7 @@ K_FACTOR = 4.0 / 3.0
 _C = 299_792_458.0
 
 _SRC = "priority / broadband"
-register_intervention_columns("broadband", [
+COLUMNS: tuple[ColumnInfo, ...] = (
     ColumnInfo("broadband_fibre_dist_m", "along-road distance to the nearest fibre",
                "沿路距最近光纤距离", "m", _SRC),
     ColumnInfo("broadband_fibre_share_m", "this hamlet's share of the shared fibre tree",
@@ -82,11 +98,44 @@ register_intervention_columns("broadband", [
                "无可视基站", "0/1", _SRC),
     ColumnInfo("broadband_cost_per_household_cny", "capital cost per connected household",
                "每户接入投资", "CNY/household", _SRC),
-])
+)
+"""Its own columns (the common ``broadband_*`` ones come from the registry)."""
 
-OPTION_EN = {"fibre": "fibre along roads", "microwave": "microwave link from a tower",
-             "satellite": "satellite"}
-OPTION_ZH = {"fibre": "沿路光纤", "microwave": "基站微波回传", "satellite": "卫星宽带"}
+OPTIONS: tuple[Option, ...] = (
+    Option("fibre", "沿路光纤", "fibre along roads"),
+    Option("microwave", "基站微波回传", "microwave link from a tower"),
+    Option("satellite", "卫星宽带", "satellite"),
+)
+
+
+class BroadbandCosts(StrictModel):
+    """Broadband cost parameters (see the YAML for sources)."""
+
+    fibre_cny_per_km: PositiveFloat
+    fibre_to_road_max_m: PositiveFloat
+    drop_max_m: PositiveFloat
+    olt_cny_per_hamlet: PositiveFloat
+    fibre_cny_per_household: PositiveFloat
+    fibre_om_share_per_year: PositiveFloat
+    fibre_life_years: PositiveFloat
+    microwave_range_m: PositiveFloat
+    microwave_link_cny: PositiveFloat
+    microwave_mast_m: PositiveFloat
+    microwave_cny_per_household: PositiveFloat
+    microwave_frequency_ghz: PositiveFloat
+    fresnel_clearance: float = Field(ge=0, le=1)
+    microwave_om_cny_per_year: PositiveFloat
+    microwave_life_years: PositiveFloat
+    satellite_cny_per_household: PositiveFloat
+    satellite_cny_per_household_year: PositiveFloat
+    satellite_life_years: PositiveFloat
+    los_step_m: PositiveFloat
+
+
+class BroadbandConfig(InterventionConfig):
+    """Broadband to natural villages (hamlets): the ``broadband`` section of ``priorities.yaml``."""
+
+    costs: BroadbandCosts
 
 
 def _tt(row: Mapping[str, Any]) -> tuple[str, str]:
@@ -98,19 +147,29 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion("fibre_distance", "broadband_fibre_dist_m",
               lambda r: f"{r['broadband_fibre_dist_m'] / 1000:.1f} km from fibre along roads",
               lambda r: f"沿路距光纤{r['broadband_fibre_dist_m'] / 1000:.1f}公里",
-              "needs fibre in the infrastructure layers and a road graph"),
+              "needs fibre in the infrastructure layers and a road graph",
+              unit="m", label_en="distance from fibre along roads", label_zh="沿路距光纤距离"),
     Criterion("no_wireless", "broadband_no_wireless",
-              lambda r: "no mobile tower in sight", lambda r: "无可视通信基站"),
+              lambda r: "no mobile tower in sight", lambda r: "无可视通信基站",
+              unit="0/1", label_en="no mobile tower in range and in sight",
+              label_zh="无可视通信基站"),
     Criterion("tt_township", "tt_own_township_seat_min", lambda r: _tt(r)[0],
-              lambda r: _tt(r)[1], "run contigmap.network.access_measures on the hamlets"),
+              lambda r: _tt(r)[1], "run contigmap.network.access_measures on the hamlets",
+              unit="min", label_en="travel time to the own township seat",
+              label_zh="到乡镇驻地时间"),
     Criterion("poor_pop", "poor_pop", lambda r: f"about {r['poor_pop']:.0f} poor people",
-              lambda r: f"约{r['poor_pop']:.0f}名贫困人口", "run the poverty stage first"),
+              lambda r: f"约{r['poor_pop']:.0f}名贫困人口", "run the poverty stage first",
+              unit="people", label_en="poor people (estimate: people x village incidence)",
+              label_zh="贫困人口（估算）"),
     Criterion("poverty_incidence", "poverty_incidence",
               lambda r: f"{r['poverty_incidence'] * 100:.0f}% poor in the village",
               lambda r: f"所在村贫困发生率{r['poverty_incidence'] * 100:.0f}%",
-              "run the poverty stage first"),
+              "run the poverty stage first",
+              unit="share 0-1", label_en="poverty incidence of the hamlet's village",
+              label_zh="所在村贫困发生率"),
     Criterion("households", "households", lambda r: f"{r['households']:.0f} households",
-              lambda r: f"{r['households']:.0f}户"),
+              lambda r: f"{r['households']:.0f}户",
+              unit="households", label_en="households", label_zh="户数"),
 )
 
 
@@ -483,15 +542,24 @@ def broadband_priorities(
             np.where(hh > 0, capex[rows, best] / hh, np.nan), 0)
     t["broadband_beneficiaries"] = t["pop"].to_numpy(float)
     t["broadband_poor_beneficiaries"] = np.round(t["poor_pop"].to_numpy(float), 1)
-    out = assemble(t, "broadband", CRITERIA, config, id_column="hamlet_id",
-                   option_en=OPTION_EN, option_zh=OPTION_ZH)
+    out = assemble(t, "broadband", CRITERIA, config, id_column="hamlet_id", options=OPTIONS)
     logger.info("broadband: %s", out["broadband_option"].value_counts().to_dict())
     return select_output(out, "broadband", ["hamlet_id", "village_id"], CRITERIA)
 
 
+def _compute(inputs: PriorityInputs, config: InterventionConfig, rate: float) -> pd.DataFrame:
+    """:func:`broadband_priorities` from the stage's inputs (the registry's ``compute``)."""
+    if inputs.hamlets is None:
+        msg = "broadband: no hamlets; broadband targets natural villages (自然村)"
+        raise ValidationError(msg)
+    return broadband_priorities(inputs.hamlets, inputs.graph, inputs.infrastructure.get("fibre"),
+                                inputs.infrastructure.get("towers"),
+                                cast(BroadbandConfig, config), dem=inputs.dem, rate=rate)
+
+
 INTERVENTION = Intervention(
     name="broadband", label_zh="宽带网络", label_en="broadband", unit="hamlet",
-    options=tuple(Option(k, OPTION_ZH[k], OPTION_EN[k]) for k in OPTION_EN),
-    layers_any=('fibre', 'towers'), criteria=CRITERIA, compute=broadband_priorities,
+    options=OPTIONS, config_model=BroadbandConfig, compute=_compute,
+    layers_any=("fibre", "towers"), criteria=CRITERIA, columns=COLUMNS,
 )
 """This intervention, as :mod:`contigmap.priority.registry` lists it."""

@@ -68,6 +68,13 @@ class Criterion:
         Turn a table row into a plain-words reason ("2.4 h to the township seat").
     missing_hint
         What to do when the column has gaps (which stage produces it).
+    unit
+        Unit of the column's values (``m``, ``min``, ``0/1``, ``share 0-1``, ``people``).
+    label_en, label_zh
+        What it measures, in a few words (for reports and legends).
+
+    The direction is always the same: the column is oriented so that *more means more
+    need* (a 0/1 flag is 1 for the worse case), so no criterion carries a sign.
     """
 
     name: str
@@ -75,6 +82,9 @@ class Criterion:
     reason_en: Formatter
     reason_zh: Formatter
     missing_hint: str = ""
+    unit: str = ""
+    label_en: str = ""
+    label_zh: str = ""
 
 
 def normalise(

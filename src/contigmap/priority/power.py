@@ -30,46 +30,95 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from pydantic import Field, PositiveFloat
 
+from contigmap._strict import StrictModel
 from contigmap.columns import ColumnInfo
 from contigmap.errors import ValidationError
 from contigmap.network import RoadGraph
 from contigmap.priority._common import (
     VILLAGE_PEOPLE_CRITERIA,
     assemble,
-    register_intervention_columns,
     require,
     select_output,
 )
 from contigmap.priority._network import along_road_to_features, feature_points
-from contigmap.priority.costs import PowerConfig, PowerCosts
-from contigmap.priority.intervention import Intervention, Option
+from contigmap.priority.intervention import (
+    Intervention,
+    InterventionConfig,
+    Option,
+    PriorityInputs,
+)
 from contigmap.priority.mcda import Criterion
 
-__all__ = ["CRITERIA", "electrification_options", "lcoe", "power_priorities"]
+__all__ = [
+    "CRITERIA",
+    "INTERVENTION",
+    "OPTIONS",
+    "PowerConfig",
+    "PowerCosts",
+    "electrification_options",
+    "lcoe",
+    "power_priorities",
+]
 
 logger = logging.getLogger(__name__)
 
 _SRC = "priority / power"
-register_intervention_columns("power", [
+COLUMNS: tuple[ColumnInfo, ...] = (
     ColumnInfo("power_lcoe_cny_kwh", "levelised cost of electricity of the option (OnSSET)",
                "方案平准化度电成本", "CNY/kWh", _SRC),
     ColumnInfo("power_grid_ext_m", "length of 10 kV line to build, along roads",
                "需新建10千伏线路长度（沿路）", "m", _SRC),
     ColumnInfo("power_demand_kwh_year", "yearly electricity demand at the chosen tier",
                "年用电需求", "kWh/year", _SRC),
-])
+)
+"""Its own columns (the common ``power_*`` ones come from the registry)."""
 
-OPTION_EN = {"grid": "grid extension", "minigrid": "solar mini-grid",
-             "shs": "solar home systems"}
-OPTION_ZH = {"grid": "电网延伸", "minigrid": "光伏微电网", "shs": "户用光伏系统"}
+OPTIONS: tuple[Option, ...] = (
+    Option("grid", "电网延伸", "grid extension"),
+    Option("minigrid", "光伏微电网", "solar mini-grid"),
+    Option("shs", "户用光伏系统", "solar home systems"),
+)
+
+
+class PowerCosts(StrictModel):
+    """Electrification cost parameters, OnSSET style (see the YAML for sources)."""
+
+    demand_tier: int = Field(ge=1, le=5)
+    tier_kwh_per_person_year: list[PositiveFloat] = Field(min_length=5, max_length=5)
+    horizon_years: PositiveFloat
+    grid_generation_cny_per_kwh: PositiveFloat
+    grid_losses_share: PositiveFloat
+    mv_line_cny_per_km: PositiveFloat
+    connection_cny_per_household: PositiveFloat
+    transformer_cny: PositiveFloat
+    grid_om_share_per_year: PositiveFloat
+    grid_life_years: PositiveFloat
+    direct_connection_m: PositiveFloat
+    line_to_road_max_m: PositiveFloat
+    minigrid_cny_per_kw: PositiveFloat
+    minigrid_capacity_factor: PositiveFloat
+    minigrid_om_share_per_year: PositiveFloat
+    minigrid_life_years: PositiveFloat
+    minigrid_distribution_cny_per_household: PositiveFloat
+    shs_cny_per_household: list[PositiveFloat] = Field(min_length=5, max_length=5)
+    shs_max_tier: int = Field(ge=1, le=5)
+    shs_om_share_per_year: PositiveFloat
+    shs_life_years: PositiveFloat
+
+
+class PowerConfig(InterventionConfig):
+    """Electrification: the ``power`` section of ``priorities.yaml``."""
+
+    costs: PowerCosts
 
 
 def _km(row: Mapping[str, Any]) -> float:
@@ -80,10 +129,12 @@ CRITERIA: tuple[Criterion, ...] = (
     Criterion("grid_distance", "power_grid_ext_m",
               lambda r: f"{_km(r):.1f} km from the grid along roads",
               lambda r: f"沿路距电网{_km(r):.1f}公里",
-              "needs power lines in the infrastructure layers and a road graph"),
+              "needs power lines in the infrastructure layers and a road graph",
+              unit="m", label_en="distance from the grid along roads", label_zh="沿路距电网距离"),
     Criterion("lcoe", "power_lcoe_cny_kwh",
               lambda r: f"electricity costs {r['power_lcoe_cny_kwh']:.2f} CNY/kWh",
-              lambda r: f"度电成本{r['power_lcoe_cny_kwh']:.2f}元"),
+              lambda r: f"度电成本{r['power_lcoe_cny_kwh']:.2f}元",
+              unit="CNY/kWh", label_en="levelised cost of electricity", label_zh="度电成本"),
     *VILLAGE_PEOPLE_CRITERIA,
 )
 
@@ -267,15 +318,20 @@ def power_priorities(
     t["power_beneficiaries"] = t["pop"].to_numpy(float)
     t["power_poor_beneficiaries"] = (t["poor_pop"].to_numpy(float) if "poor_pop" in t
                                      else np.nan)
-    out = assemble(t, "power", CRITERIA, config, id_column="village_id",
-                   option_en=OPTION_EN, option_zh=OPTION_ZH)
+    out = assemble(t, "power", CRITERIA, config, id_column="village_id", options=OPTIONS)
     logger.info("power: %s", out["power_option"].value_counts().to_dict())
     return select_output(out, "power", ["village_id"], CRITERIA)
 
 
+def _compute(inputs: PriorityInputs, config: InterventionConfig, rate: float) -> pd.DataFrame:
+    """:func:`power_priorities` from the stage's inputs (the registry's ``compute``)."""
+    return power_priorities(inputs.villages, inputs.graph, dict(inputs.infrastructure),
+                            cast(PowerConfig, config), rate=rate)
+
+
 INTERVENTION = Intervention(
     name="power", label_zh="电力", label_en="electricity", unit="village",
-    options=tuple(Option(k, OPTION_ZH[k], OPTION_EN[k]) for k in OPTION_EN),
-    layers_any=('power_lines', 'substations'), criteria=CRITERIA, compute=power_priorities,
+    options=OPTIONS, config_model=PowerConfig, compute=_compute,
+    layers_any=("power_lines", "substations"), criteria=CRITERIA, columns=COLUMNS,
 )
 """This intervention, as :mod:`contigmap.priority.registry` lists it."""

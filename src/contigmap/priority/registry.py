@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Final
 
+from contigmap.columns import ColumnInfo
 from contigmap.errors import ConfigError
 from contigmap.priority import broadband, power, roads, water
 from contigmap.priority.intervention import Intervention
 
-__all__ = ["REGISTRY", "get", "label_zh", "names"]
+__all__ = ["REGISTRY", "get", "intervention_columns", "label_zh", "names"]
 
 REGISTRY: Final[dict[str, Intervention]] = {
     iv.name: iv for iv in (roads.INTERVENTION, water.INTERVENTION, power.INTERVENTION,
@@ -40,3 +41,12 @@ def label_zh(name: str) -> str:
     """Chinese label of an intervention (the name itself when not registered)."""
     iv = REGISTRY.get(name)
     return iv.label_zh if iv else name
+
+
+def intervention_columns() -> list[ColumnInfo]:
+    """Every column the registered interventions write, for the column dictionary.
+
+    Per intervention, in registry order: the common ``<iv>_*`` columns and its own
+    (:meth:`Intervention.output_columns`).
+    """
+    return [col for iv in REGISTRY.values() for col in iv.output_columns()]

@@ -43,9 +43,8 @@ both are stated in its reasons.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -55,38 +54,43 @@ from scipy.sparse.csgraph import dijkstra
 
 from contigmap.columns import ColumnInfo
 from contigmap.costpath import least_cost_path
-from contigmap.errors import DataQualityWarning, NetworkError, ValidationError
+from contigmap.errors import NetworkError, ValidationError, warn_data
 from contigmap.network import RoadGraph
 from contigmap.priority._common import (
     VILLAGE_PEOPLE_CRITERIA,
     assemble,
     main_cause,
     no_poor_no_cause,
-    register_intervention_columns,
     require,
     select_output,
 )
 from contigmap.priority._network import edge_weight_csr, join
-from contigmap.priority.costs import RoadCosts, RoadsConfig, crf
-from contigmap.priority.intervention import Intervention, Option
+from contigmap.priority.intervention import (
+    Intervention,
+    InterventionConfig,
+    Option,
+    PriorityInputs,
+)
 from contigmap.priority.mcda import Criterion
 from contigmap.raster import Raster
+from contigmap.roadworks import RoadCosts, road_costs, terrain_class
 from contigmap.terrain import name_list, window_relief, with_typical_terrain
 
 __all__ = [
     "CRITERIA",
+    "INTERVENTION",
+    "OPTIONS",
     "UNREACHABLE_FACTOR",
     "UNREACHABLE_MIN_MIN",
-    "road_costs",
+    "RoadsConfig",
     "roads_priorities",
     "route_to_harden",
-    "terrain_class",
 ]
 
 logger = logging.getLogger(__name__)
 
 _SRC = "priority / roads"
-register_intervention_columns("roads", [
+COLUMNS: tuple[ColumnInfo, ...] = (
     ColumnInfo("roads_harden_m", "unpaved road to harden on the route to the township seat",
                "到乡镇路线上需硬化的里程", "m", _SRC),
     ColumnInfo("roads_new_m", "new road to build (footpaths on the route, or a least-cost "
@@ -97,14 +101,27 @@ register_intervention_columns("roads", [
                "未通硬化路到乡镇", "0/1", _SRC),
     ColumnInfo("roads_rainy_unreachable", "1 when cut off by vehicle in the rainy season",
                "雨季不通车", "0/1", _SRC),
-])
+)
+"""Its own columns (the common ``roads_*`` ones come from the registry)."""
 
 _TERRAIN_ZH = {"flat": "平原", "hilly": "丘陵", "mountainous": "山区"}
-OPTION_EN = {"harden": "harden the existing road", "new_road": "build a new road",
-             "harden+new_road": "harden and build road", "shuttle_bus": "shuttle bus",
-             "none": "no works needed"}
-OPTION_ZH = {"harden": "硬化现有道路", "new_road": "新建道路", "harden+new_road": "硬化并新建道路",
-             "shuttle_bus": "开通客运班车", "none": "暂不需要工程"}
+OPTIONS: tuple[Option, ...] = (
+    Option("harden", "硬化现有道路", "harden the existing road"),
+    Option("new_road", "新建道路", "build a new road"),
+    Option("harden+new_road", "硬化并新建道路", "harden and build road"),
+    Option("shuttle_bus", "开通客运班车", "shuttle bus"),
+    Option("none", "暂不需要工程", "no works needed"),
+)
+
+
+class RoadsConfig(InterventionConfig):
+    """Roads: hardened village roads and shuttle buses (``roads`` in ``priorities.yaml``).
+
+    Its costs are the shared road cost model (:class:`contigmap.roadworks.RoadCosts`),
+    which scenarios and the optimiser price road works with too.
+    """
+
+    costs: RoadCosts
 
 _NET_HINT = ("run the network stage first (contigmap.network.access_measures) and keep every "
              "village on the road graph")
@@ -144,60 +161,24 @@ def _tt(row: Mapping[str, Any]) -> tuple[str, str]:
 CRITERIA: tuple[Criterion, ...] = (
     Criterion("no_hardened_road", "roads_no_hardened",
               lambda r: "no hardened road to the township", lambda r: "未通硬化路到乡镇",
-              _NET_HINT),
+              _NET_HINT,
+              unit="0/1", label_en="no hardened road to the township seat",
+              label_zh="未通硬化路到乡镇"),
     Criterion("tt_township", "tt_own_township_seat_min", lambda r: _tt(r)[0],
-              lambda r: _tt(r)[1], _NET_HINT),
+              lambda r: _tt(r)[1], _NET_HINT,
+              unit="min", label_en="travel time to the own township seat",
+              label_zh="到乡镇驻地时间"),
     Criterion("rainy_unreachable", "roads_rainy_unreachable",
               lambda r: "cut off by vehicle in the rainy season", lambda r: "雨季不通车",
-              _NET_HINT),
+              _NET_HINT,
+              unit="0/1", label_en="cut off by vehicle in the rainy season", label_zh="雨季不通车"),
     Criterion("transport_cause", "cause_poor_transport_share",
               lambda r: main_cause(r, "poor_transport")[0],
-              lambda r: main_cause(r, "poor_transport")[1], "run the poverty stage first"),
+              lambda r: main_cause(r, "poor_transport")[1], "run the poverty stage first",
+              unit="share 0-1", label_en="poor households poor from poor transport",
+              label_zh="交通条件落后致贫户占比"),
     *VILLAGE_PEOPLE_CRITERIA,
 )
-
-
-def terrain_class(relief_m: NDArray[np.float64], costs: RoadCosts) -> NDArray[np.object_]:
-    """``flat`` / ``hilly`` / ``mountainous`` from local relief (highest minus lowest, m)."""
-    r = np.asarray(relief_m, dtype=float)
-    out = np.full(r.shape, "flat", dtype=object)
-    out[r >= costs.relief_hilly_m] = "hilly"
-    out[r >= costs.relief_mountainous_m] = "mountainous"
-    return out
-
-
-def road_costs(
-    harden_m: NDArray[np.float64],
-    new_m: NDArray[np.float64],
-    terrain: NDArray[np.object_],
-    shuttle: NDArray[np.bool_],
-    costs: RoadCosts,
-    *,
-    rate: float,
-) -> pd.DataFrame:
-    """Capex, annualised cost and option from lengths, terrain classes and shuttle flags.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``option``, ``capex_cny``, ``annualised_cny``.
-    """
-    hm = np.asarray(harden_m, dtype=float)
-    nm = np.asarray(new_m, dtype=float)
-    tc = np.asarray(terrain, dtype=object)
-    hu = np.array([getattr(costs.harden_cny_per_km, str(t)) for t in tc], dtype=float)
-    nu = np.array([getattr(costs.new_road_cny_per_km, str(t)) for t in tc], dtype=float)
-    road_capex = hm / 1000.0 * hu + nm / 1000.0 * nu
-    road_annual = road_capex * (crf(rate, costs.road_life_years)
-                                + costs.road_maintenance_share_per_year)
-    bus = np.asarray(shuttle, dtype=bool) & (road_capex == 0)
-    option = np.where(hm > 0, np.where(nm > 0, "harden+new_road", "harden"),
-                      np.where(nm > 0, "new_road", np.where(bus, "shuttle_bus", "none")))
-    capex = np.where(bus, costs.shuttle_bus_cny, road_capex)
-    annual = np.where(bus, costs.shuttle_bus_cny * crf(rate, costs.bus_life_years)
-                      + costs.shuttle_operating_cny_per_year, road_annual)
-    return pd.DataFrame({"option": option.astype(object), "capex_cny": capex,
-                         "annualised_cny": annual})
 
 
 def _edge_lookup(graph: RoadGraph, weight: NDArray[np.float64]) -> tuple[NDArray[np.int64],
@@ -396,8 +377,7 @@ def roads_priorities(
                f"layer, so the route of {seatless.size} village(s) cannot be costed: "
                f"{name_list(names[seatless])}; they are ranked with no works costed (add "
                f"each seat: kind township_seat, township_id)")
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warn_data(msg, logger=logger)
         for i in seatless:
             notes_en[i].append("route not costed: its township has no seat in the services "
                                "layer")
@@ -447,8 +427,7 @@ def roads_priorities(
             msg = (f"roads: {len(straight)} village(s) have no DEM value under them, so their "
                    f"new road is the straight line to the nearest hardened road: "
                    f"{name_list(names[straight])}")
-            logger.warning(msg)
-            warnings.warn(msg, DataQualityWarning, stacklevel=2)
+            warn_data(msg, logger=logger)
     terrain = terrain_class(relief, c)
     for i in np.flatnonzero(typical):
         notes_en[i].append(f"terrain unknown (outside the DEM): costed as the region's typical "
@@ -464,8 +443,7 @@ def roads_priorities(
     t["roads_annualised_cny"] = rc["annualised_cny"].round(0).to_numpy()
     t["roads_beneficiaries"] = t["pop"].to_numpy(float)
     t["roads_poor_beneficiaries"] = t["poor_pop"].to_numpy(float) if "poor_pop" in t else np.nan
-    out = assemble(t, "roads", CRITERIA, config, id_column="village_id",
-                   option_en=OPTION_EN, option_zh=OPTION_ZH)
+    out = assemble(t, "roads", CRITERIA, config, id_column="village_id", options=OPTIONS)
     out["tt_own_township_seat_min"] = np.where(no_route, np.nan, tt)  # no time: left empty
     for i in np.flatnonzero(no_route):  # the reason is said even outside the top criteria
         if _NO_ROUTE_EN not in out["roads_reasons"].iloc[i]:
@@ -482,9 +460,15 @@ def roads_priorities(
     return select_output(out, "roads", ["village_id"], CRITERIA)
 
 
+def _compute(inputs: PriorityInputs, config: InterventionConfig, rate: float) -> pd.DataFrame:
+    """:func:`roads_priorities` from the stage's inputs (the registry's ``compute``)."""
+    return roads_priorities(inputs.villages, inputs.graph, inputs.services,
+                            cast(RoadsConfig, config), dem=inputs.dem, rate=rate)
+
+
 INTERVENTION = Intervention(
     name="roads", label_zh="道路", label_en="village roads", unit="village",
-    options=tuple(Option(k, OPTION_ZH[k], OPTION_EN[k]) for k in OPTION_EN),
-    layers_any=(), criteria=CRITERIA, compute=roads_priorities,
+    options=OPTIONS, config_model=RoadsConfig, compute=_compute,
+    needs_dem_or="relief_m", criteria=CRITERIA, columns=COLUMNS,
 )
 """This intervention, as :mod:`contigmap.priority.registry` lists it."""

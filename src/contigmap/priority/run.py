@@ -1,4 +1,4 @@
-"""The priority stage: all four interventions from the village table, summaries, outputs.
+"""The priority stage: every registered intervention from the village table, summaries, outputs.
 
 Typical use::
 
@@ -24,14 +24,14 @@ import pandas as pd
 from contigmap.errors import ValidationError
 from contigmap.layers import atomic_path, write_table
 from contigmap.network import RoadGraph
-from contigmap.priority import broadband, power, roads, water
-from contigmap.priority.costs import INTERVENTIONS, PriorityConfig, load_priority_config
-from contigmap.priority.mcda import Criterion, sensitivity
+from contigmap.priority import registry
+from contigmap.priority.config import PriorityConfig, load_priority_config
+from contigmap.priority.intervention import PriorityInputs
+from contigmap.priority.mcda import sensitivity
 from contigmap.raster import Raster
 from contigmap.writers import write_xlsx
 
 __all__ = [
-    "CRITERIA",
     "PriorityResults",
     "budget_reach",
     "compute_priorities",
@@ -41,16 +41,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-CRITERIA: dict[str, tuple[Criterion, ...]] = {
-    "roads": roads.CRITERIA,
-    "water": water.CRITERIA,
-    "power": power.CRITERIA,
-    "broadband": broadband.CRITERIA,
-}
-ID_COLUMN = {"roads": "village_id", "water": "village_id", "power": "village_id",
-             "broadband": "hamlet_id"}
-
-
 @dataclass
 class PriorityResults:
     """What the priority stage produced.
@@ -58,7 +48,8 @@ class PriorityResults:
     Attributes
     ----------
     tables
-        Per intervention, one row per village (hamlet for broadband), ranked columns.
+        Per intervention, one row per unit (village, or hamlet for hamlet-unit
+        interventions), ranked columns.
     sensitivity
         Per intervention, the weight perturbations and their rank stability.
     summaries
@@ -137,9 +128,14 @@ def compute_priorities(
     dem: Raster | None,
     rivers: gpd.GeoDataFrame | None = None,
     config: PriorityConfig | None = None,
-    interventions: tuple[str, ...] = INTERVENTIONS,
+    interventions: tuple[str, ...] | None = None,
 ) -> PriorityResults:
     """Rank every intervention from the village (and hamlet) tables.
+
+    Each intervention of :data:`~contigmap.priority.registry.REGISTRY` is ranked by its
+    ``compute`` from one :class:`~contigmap.priority.intervention.PriorityInputs`, its
+    config section and the discount rate; then comes the sensitivity of its ranking,
+    how far the budget goes down its list, and the township and county summaries.
 
     Parameters
     ----------
@@ -147,7 +143,7 @@ def compute_priorities(
         Village table with the overlay, poverty and network access columns (working CRS).
     hamlets
         Hamlet table with network access columns and their village's
-        ``poverty_incidence`` (needed for broadband).
+        ``poverty_incidence`` (needed for hamlet-unit interventions: broadband).
     graph
         The road graph.
     services
@@ -162,62 +158,75 @@ def compute_priorities(
     config
         Priority configuration; the packaged defaults when omitted.
     interventions
-        Which interventions to compute.
+        Which interventions to compute, in that order; every registered one when omitted
+        (:func:`~contigmap.priority.feasible.feasible_interventions` picks the ones a
+        region's layers allow).
 
     Returns
     -------
     PriorityResults
         Ranked tables, sensitivity, summaries and budget reach.
+
+    Raises
+    ------
+    ConfigError
+        An unknown intervention name.
+    ValidationError
+        A hamlet-unit intervention without hamlets; a ranking's own input checks.
+
+    Length: the docstring is most of it; the body is one loop per step.
     """
     cfg = config or load_priority_config()
-    rate = cfg.discount_rate
+    inputs = PriorityInputs(villages=villages, hamlets=hamlets, graph=graph, services=services,
+                            infrastructure=infrastructure, dem=dem, rivers=rivers)
+    names = interventions if interventions is not None else registry.names()
     tables: dict[str, pd.DataFrame] = {}
-    if "roads" in interventions:
-        tables["roads"] = roads.roads_priorities(villages, graph, services, cfg.roads, dem=dem,
-                                                 rate=rate)
-    if "water" in interventions:
-        tables["water"] = water.water_priorities(
-            villages, infrastructure.get("water_sources"),
-            cfg.water, dem=dem, rivers=rivers, rate=rate)
-    if "power" in interventions:
-        tables["power"] = power.power_priorities(villages, graph, infrastructure, cfg.power,
-                                                 rate=rate)
-    if "broadband" in interventions:
-        if hamlets is None or len(hamlets) == 0:
-            msg = ("broadband: no hamlets; broadband targets natural villages (自然村): add the "
-                   "hamlets layer to the region manifest or leave broadband out")
-            raise ValidationError(msg)
-        tables["broadband"] = broadband.broadband_priorities(
-            hamlets, graph, infrastructure.get("fibre"),
-            infrastructure.get("towers"), cfg.broadband, dem=dem, rate=rate)
     sens: dict[str, pd.DataFrame] = {}
     budget_rows = []
-    for iv, t in tables.items():
-        ivc = cfg.intervention(iv)
-        sens[iv] = sensitivity(t, CRITERIA[iv], ivc.weights, id_column=ID_COLUMN[iv],
-                               method=ivc.normalise, step=cfg.sensitivity_step,
-                               draws=cfg.sensitivity_draws,
-                               concentration=cfg.sensitivity_concentration, top_n=cfg.top_n,
-                               seed=cfg.seed)
-        ranked = budget_reach(t, iv, cfg.budget_cny)
-        tables[iv] = ranked
-        wb = ranked[f"{iv}_within_budget"].astype(bool)
-        budget_rows.append({
-            "intervention": iv, "budget_cny": cfg.budget_cny, "units_funded": int(wb.sum()),
-            "capex_funded_cny": float(ranked.loc[wb, f"{iv}_capex_cny"].sum()),
-            "beneficiaries_funded": float(ranked.loc[wb, f"{iv}_beneficiaries"].sum()),
-            "poor_funded": float(ranked.loc[wb, f"{iv}_poor_beneficiaries"].sum()),
-            "capex_total_cny": float(ranked[f"{iv}_capex_cny"].sum()),
-        })
-    for iv in ("broadband",):
-        if iv in tables and "township_id" not in tables[iv].columns:
-            tmap = villages.set_index("village_id")["township_id"]
-            tables[iv]["township_id"] = tables[iv]["village_id"].map(tmap).to_numpy()
+    for name in names:
+        iv = registry.get(name)
+        if iv.unit == "hamlet" and (hamlets is None or len(hamlets) == 0):
+            msg = (f"{name}: no hamlets; {name} targets natural villages (自然村): add the "
+                   f"hamlets layer to the region manifest or leave {name} out")
+            raise ValidationError(msg)
+        ivc = cfg.intervention(name)
+        tables[name] = iv.compute(inputs, ivc, cfg.discount_rate)
+    for name, t in tables.items():
+        iv, ivc = registry.get(name), cfg.intervention(name)
+        sens[name] = sensitivity(t, iv.criteria, ivc.weights, id_column=iv.id_column,
+                                 method=ivc.normalise, step=cfg.sensitivity_step,
+                                 draws=cfg.sensitivity_draws,
+                                 concentration=cfg.sensitivity_concentration,
+                                 top_n=cfg.top_n, seed=cfg.seed)
+        ranked = budget_reach(t, name, cfg.budget_cny)
+        tables[name] = ranked
+        budget_rows.append(_budget_row(ranked, name, cfg.budget_cny))
+    _add_township(tables, villages)
     n_tiers = max(cfg.intervention(iv).tiers for iv in tables) if tables else 4
     summaries = {"township": summarise(tables, "township_id", n_tiers=n_tiers),
                  "county": summarise(tables, "county", n_tiers=n_tiers)}
     return PriorityResults(tables=tables, sensitivity=sens, summaries=summaries,
                            budget=pd.DataFrame(budget_rows), config=cfg)
+
+
+def _add_township(tables: dict[str, pd.DataFrame], villages: pd.DataFrame) -> None:
+    """Give hamlet-unit tables their village's ``township_id`` (for the summaries)."""
+    for name, t in tables.items():
+        if registry.get(name).unit == "hamlet" and "township_id" not in t.columns:
+            tmap = villages.set_index("village_id")["township_id"]
+            t["township_id"] = t["village_id"].map(tmap).to_numpy()
+
+
+def _budget_row(ranked: pd.DataFrame, iv: str, budget_cny: float | None) -> dict[str, Any]:
+    """One row of the budget table: what the budget funds down ``iv``'s ranked list."""
+    wb = ranked[f"{iv}_within_budget"].astype(bool)
+    return {
+        "intervention": iv, "budget_cny": budget_cny, "units_funded": int(wb.sum()),
+        "capex_funded_cny": float(ranked.loc[wb, f"{iv}_capex_cny"].sum()),
+        "beneficiaries_funded": float(ranked.loc[wb, f"{iv}_beneficiaries"].sum()),
+        "poor_funded": float(ranked.loc[wb, f"{iv}_poor_beneficiaries"].sum()),
+        "capex_total_cny": float(ranked[f"{iv}_capex_cny"].sum()),
+    }
 
 
 def _sensitivity_summary(sens: dict[str, pd.DataFrame]) -> dict[str, Any]:

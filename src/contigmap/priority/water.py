@@ -30,33 +30,48 @@ Criteria (more = more need): ``source_distance`` (m to the nearest reliable sour
 from __future__ import annotations
 
 import logging
-import warnings
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import NDArray
+from pydantic import PositiveFloat, PositiveInt
 from scipy.spatial import cKDTree
 
+from contigmap._strict import StrictModel
 from contigmap.columns import ColumnInfo
-from contigmap.errors import DataQualityWarning, ValidationError
+from contigmap.errors import ValidationError, warn_data
+from contigmap.finance import crf
 from contigmap.priority._common import (
     VILLAGE_PEOPLE_CRITERIA,
     assemble,
     main_cause,
     no_poor_no_cause,
-    register_intervention_columns,
     require,
     select_output,
 )
-from contigmap.priority.costs import WaterConfig, WaterCosts, crf
-from contigmap.priority.intervention import Intervention, Option
+from contigmap.priority.intervention import (
+    Intervention,
+    InterventionConfig,
+    Option,
+    PriorityInputs,
+)
 from contigmap.priority.mcda import Criterion
 from contigmap.raster import Raster
 from contigmap.terrain import name_list
 
-__all__ = ["CRITERIA", "karst_proxy", "water_options", "water_priorities"]
+__all__ = [
+    "CRITERIA",
+    "INTERVENTION",
+    "OPTIONS",
+    "WaterConfig",
+    "WaterCosts",
+    "karst_proxy",
+    "water_options",
+    "water_priorities",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +79,7 @@ _G = 9.81
 _RHO = 1000.0
 
 _SRC = "priority / water"
-register_intervention_columns("water", [
+COLUMNS: tuple[ColumnInfo, ...] = (
     ColumnInfo("water_demand_m3_day", "drinking-water demand", "日需水量", "m3/day", _SRC),
     ColumnInfo("water_source_id", "nearest reliable source (yield >= demand)",
                "最近的可靠水源", "", _SRC),
@@ -76,26 +91,70 @@ register_intervention_columns("water", [
                "0-1", _SRC),
     ColumnInfo("water_lcow_cny_m3", "levelised cost of water of the option",
                "方案单方水成本", "CNY/m3", _SRC),
-])
+)
+"""Its own columns (the common ``water_*`` ones come from the registry)."""
 
-OPTION_EN = {"piped": "piped supply from a source", "well": "well", "cistern":
-             "rainwater cisterns (水窖)"}
-OPTION_ZH = {"piped": "集中供水管网", "well": "打井", "cistern": "集雨水窖"}
+OPTIONS: tuple[Option, ...] = (
+    Option("piped", "集中供水管网", "piped supply from a source"),
+    Option("well", "打井", "well"),
+    Option("cistern", "集雨水窖", "rainwater cisterns (水窖)"),
+)
+
+
+class WaterCosts(StrictModel):
+    """Drinking-water cost parameters (see the YAML for sources)."""
+
+    demand_l_per_person_day: PositiveFloat
+    max_distance_m: PositiveFloat
+    max_lift_m: PositiveFloat
+    pipe_route_factor: PositiveFloat
+    pipe_cny_per_km: PositiveFloat
+    household_connection_cny: PositiveFloat
+    pump_fixed_cny: PositiveFloat
+    pump_cny_per_kw: PositiveFloat
+    pump_efficiency: PositiveFloat
+    pump_hours_per_day: PositiveFloat
+    electricity_cny_per_kwh: PositiveFloat
+    treatment_cny_per_m3: PositiveFloat
+    well_cny: PositiveFloat
+    well_yield_m3_day: PositiveFloat
+    well_karst_factor: PositiveFloat
+    cistern_cny_per_household: PositiveFloat
+    cistern_om_cny_per_household_year: PositiveFloat
+    karst_river_distance_m: PositiveFloat
+    karst_river_upstream_km2: PositiveFloat
+    piped_life_years: PositiveFloat
+    well_life_years: PositiveFloat
+    cistern_life_years: PositiveFloat
+    om_share_per_year: PositiveFloat
+    source_candidates: PositiveInt
+
+
+class WaterConfig(InterventionConfig):
+    """Drinking water: the ``water`` section of ``priorities.yaml``."""
+
+    costs: WaterCosts
 
 
 CRITERIA: tuple[Criterion, ...] = (
     Criterion("source_distance", "water_source_dist_m",
               lambda r: f"{r['water_source_dist_m'] / 1000:.1f} km to a reliable source",
               lambda r: f"距可靠水源{r['water_source_dist_m'] / 1000:.1f}公里",
-              "needs water_sources in the infrastructure layers"),
+              "needs water_sources in the infrastructure layers",
+              unit="m", label_en="distance to the nearest reliable water source",
+              label_zh="距可靠水源距离"),
     Criterion("source_lift", "water_source_lift_m",
               lambda r: f"water must be lifted {r['water_source_lift_m']:.0f} m",
-              lambda r: f"需提水{r['water_source_lift_m']:.0f}米", "needs a DEM"),
+              lambda r: f"需提水{r['water_source_lift_m']:.0f}米", "needs a DEM",
+              unit="m", label_en="height to lift water from that source", label_zh="提水扬程"),
     Criterion("karst", "water_karst", lambda r: "karst, no surface water nearby",
-              lambda r: "岩溶地区，附近无地表水"),
+              lambda r: "岩溶地区，附近无地表水",
+              unit="0-1", label_en="karst without surface water", label_zh="岩溶缺地表水"),
     Criterion("water_cause", "cause_lack_of_water_share",
               lambda r: main_cause(r, "lack_of_water")[0],
-              lambda r: main_cause(r, "lack_of_water")[1], "run the poverty stage first"),
+              lambda r: main_cause(r, "lack_of_water")[1], "run the poverty stage first",
+              unit="share 0-1", label_en="poor households poor from lack of water",
+              label_zh="缺水致贫户占比"),
     *VILLAGE_PEOPLE_CRITERIA,
 )
 
@@ -318,16 +377,14 @@ def water_priorities(
     t["water_lcow_cny_m3"] = opts["lcow_cny_m3"].round(2).to_numpy()
     t["water_beneficiaries"] = pop
     t["water_poor_beneficiaries"] = t["poor_pop"].to_numpy(float) if "poor_pop" in t else np.nan
-    out = assemble(t, "water", CRITERIA, config, id_column="village_id",
-                   option_en=OPTION_EN, option_zh=OPTION_ZH)
+    out = assemble(t, "water", CRITERIA, config, id_column="village_id", options=OPTIONS)
     if z_unknown.any():
         lift = out["water_source_lift_m"].to_numpy(float)
         names = out["name" if "name" in out.columns else "village_id"].astype(str).to_numpy()
         msg = (f"water: {int(z_unknown.sum())} village(s) have no DEM elevation (outside the "
                f"DEM or on its nodata): {name_list(names[z_unknown])}; their lift is the "
                f"region's typical lift (median of the other villages)")
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warn_data(msg, logger=logger)
         out["water_reasons"] = [
             f"{r}; elevation unknown (outside the DEM): lift taken as the region's typical "
             f"{m:.0f} m" if u else r
@@ -339,9 +396,16 @@ def water_priorities(
     return select_output(out, "water", ["village_id"], CRITERIA)
 
 
+def _compute(inputs: PriorityInputs, config: InterventionConfig, rate: float) -> pd.DataFrame:
+    """:func:`water_priorities` from the stage's inputs (the registry's ``compute``)."""
+    return water_priorities(inputs.villages, inputs.infrastructure.get("water_sources"),
+                            cast(WaterConfig, config), dem=inputs.dem, rivers=inputs.rivers,
+                            rate=rate)
+
+
 INTERVENTION = Intervention(
     name="water", label_zh="饮水安全", label_en="safe drinking water", unit="village",
-    options=tuple(Option(k, OPTION_ZH[k], OPTION_EN[k]) for k in OPTION_EN),
-    layers_any=('water_sources',), criteria=CRITERIA, compute=water_priorities,
+    options=OPTIONS, config_model=WaterConfig, compute=_compute,
+    layers_any=("water_sources",), criteria=CRITERIA, columns=COLUMNS,
 )
 """This intervention, as :mod:`contigmap.priority.registry` lists it."""

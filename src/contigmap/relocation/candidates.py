@@ -47,6 +47,7 @@ from numpy.typing import NDArray
 
 from contigmap.columns import ColumnInfo, register_columns
 from contigmap.errors import DataQualityWarning
+from contigmap.priority import registry
 from contigmap.relocation.costs import (
     REASONS,
     CandidateParams,
@@ -56,9 +57,9 @@ from contigmap.relocation.costs import (
 
 __all__ = [
     "CANDIDATE_COLUMNS",
-    "IN_PLACE_INTERVENTIONS",
     "candidate_table",
     "in_place_costs",
+    "in_place_interventions",
     "score_settlements",
 ]
 
@@ -66,8 +67,10 @@ logger = logging.getLogger(__name__)
 
 Unit = Literal["hamlet", "village"]
 
-IN_PLACE_INTERVENTIONS: tuple[str, ...] = ("roads", "water", "power", "broadband")
-"""Interventions whose ``<iv>_capex_cny`` make up the in-place cost."""
+
+def in_place_interventions() -> tuple[str, ...]:
+    """Interventions whose ``<iv>_capex_cny`` make up the in-place cost (``iv.in_place``)."""
+    return tuple(iv.name for iv in registry.REGISTRY.values() if iv.in_place)
 
 _LAYER_ZH = {"landslide": "滑坡易发性", "flood": "洪水淹没区", "redline": "生态保护红线",
              "reserve": "自然保护区", "debris_flow": "泥石流", "collapse": "崩塌"}
@@ -122,19 +125,20 @@ def in_place_costs(
 ) -> tuple[pd.Series, pd.Series | None]:
     """Capital cost of serving each village and hamlet in place (CNY).
 
-    The village cost is the sum of its ``roads_capex_cny``, ``water_capex_cny`` and
-    ``power_capex_cny`` plus the ``broadband_capex_cny`` of its hamlets. A hamlet's cost
-    is its village's road, water and power cost times the hamlet's share of the people
-    of the village's hamlets, plus its own broadband cost. Missing columns count 0
-    (logged).
+    The interventions counted are those with ``in_place`` in the registry
+    (:func:`in_place_interventions`: roads, water, power, broadband). The village cost is
+    the sum of its village-unit ``<iv>_capex_cny`` (roads, water, power) plus the
+    hamlet-unit ones (broadband) of its hamlets. A hamlet's cost is its village's
+    village-unit cost times the hamlet's share of the people of the village's hamlets,
+    plus its own hamlet-unit costs. Missing columns count 0 (logged).
 
     Parameters
     ----------
     villages
         Village table with ``village_id``, ``pop`` and ``<iv>_capex_cny`` columns.
     hamlets
-        Hamlet table with ``hamlet_id``, ``village_id``, ``pop`` and
-        ``broadband_capex_cny``.
+        Hamlet table with ``hamlet_id``, ``village_id``, ``pop`` and the hamlet-unit
+        ``<iv>_capex_cny`` (``broadband_capex_cny``).
 
     Returns
     -------
@@ -142,34 +146,32 @@ def in_place_costs(
         In-place cost per village (indexed by ``village_id``) and per hamlet (indexed by
         ``hamlet_id``; ``None`` without hamlets).
     """
+    ivs = [registry.get(name) for name in in_place_interventions()]
+    per_village = [iv.name for iv in ivs if iv.unit == "village"]
+    per_hamlet = [iv.name for iv in ivs if iv.unit == "hamlet"]
     ids = villages["village_id"].to_numpy()
     village_cost = np.zeros(len(villages))
     missing = []
-    for iv in ("roads", "water", "power"):
+    for iv in per_village:
         values = _num(villages, f"{iv}_capex_cny")
         if values is None:
             missing.append(iv)
             continue
         village_cost += np.nan_to_num(values)
     by_village = pd.Series(village_cost, index=pd.Index(ids, name="village_id"))
-    if hamlets is None:
-        bb = _num(villages, "broadband_capex_cny")
-        if bb is not None:
-            by_village = by_village + np.nan_to_num(bb)
-        else:
-            missing.append("broadband")
-        if missing:
-            logger.info("relocation: no %s capex columns; they count 0 in the in-place cost",
-                        ", ".join(missing))
-        return by_village, None
-    broadband = _num(hamlets, "broadband_capex_cny")
-    if broadband is None:
-        missing.append("broadband")
-        broadband = np.zeros(len(hamlets))
-    broadband = np.nan_to_num(broadband)
+    own = hamlets if hamlets is not None else villages  # hamlet-unit costs, without hamlets
+    own_cost = np.zeros(len(own))                       # joined to the village table
+    for iv in per_hamlet:
+        values = _num(own, f"{iv}_capex_cny")
+        if values is None:
+            missing.append(iv)
+            continue
+        own_cost += np.nan_to_num(values)
     if missing:
         logger.info("relocation: no %s capex columns; they count 0 in the in-place cost",
                     ", ".join(missing))
+    if hamlets is None:
+        return by_village + own_cost, None
     h_village = hamlets["village_id"].to_numpy()
     h_pop = np.nan_to_num(np.asarray(pd.to_numeric(hamlets["pop"], errors="coerce"), float))
     pop_sum = pd.Series(h_pop).groupby(h_village).transform("sum").to_numpy()
@@ -177,10 +179,10 @@ def in_place_costs(
     share = np.where(pop_sum > 0, h_pop / np.where(pop_sum > 0, pop_sum, 1.0),
                      1.0 / n_in_village)
     v_cost = by_village.reindex(h_village).fillna(0.0).to_numpy()
-    by_hamlet = pd.Series(v_cost * share + broadband,
+    by_hamlet = pd.Series(v_cost * share + own_cost,
                           index=pd.Index(hamlets["hamlet_id"].to_numpy(), name="hamlet_id"))
-    bb_by_village = pd.Series(broadband).groupby(h_village).sum()
-    by_village = by_village + bb_by_village.reindex(by_village.index).fillna(0.0)
+    own_by_village = pd.Series(own_cost).groupby(h_village).sum()
+    by_village = by_village + own_by_village.reindex(by_village.index).fillna(0.0)
     return by_village, by_hamlet
 
 

@@ -13,7 +13,7 @@
 Costs come from the priority stage's cost model (``priorities.yaml``, ``roads.costs``):
 an upgrade that changes a road is priced as hardening per km, a new road as new
 construction per km, both by the terrain class of the road's surroundings (relief within
-1 km of its midpoint; :func:`contigmap.priority.roads.terrain_class`); a bus as one
+1 km of its midpoint; :func:`contigmap.roadworks.terrain_class`); a bus as one
 minibus plus a year of operation. An explicit ``cost_cny`` on a change replaces the
 model's cost (spread over its roads by length).
 """
@@ -36,9 +36,9 @@ from shapely.geometry import shape
 from contigmap.costpath import least_cost_path
 from contigmap.errors import ConfigError, DataQualityWarning, NetworkError
 from contigmap.layers import RegionData
-from contigmap.priority.costs import RoadCosts, load_priority_config
-from contigmap.priority.roads import terrain_class
+from contigmap.priority.config import load_priority_config
 from contigmap.raster import Raster
+from contigmap.roadworks import RoadCosts, terrain_class
 from contigmap.scenario.model import (
     BuildChange,
     BusChange,

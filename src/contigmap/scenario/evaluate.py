@@ -39,7 +39,7 @@ from contigmap.errors import ConfigError, DataQualityWarning, ValidationError
 from contigmap.layers import RegionData
 from contigmap.network import RoadGraph, access_measures, attach_points, build_network
 from contigmap.network.speeds import NetworkParams, Season
-from contigmap.priority.costs import RoadCosts
+from contigmap.roadworks import RoadCosts
 from contigmap.scenario.apply import AppliedScenario, apply_scenario
 from contigmap.scenario.model import Scenario
 
