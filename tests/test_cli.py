@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from contigmap.cli import cli
-from contigmap.outdir import Terminated
+from contigmap.io.outdir import Terminated
 from tests.conftest import TinyRegion
 
 

@@ -1,4 +1,4 @@
-"""Tests for contigmap.layers: every format, ids as text, CRS, datum, region loading, writing."""
+"""Tests for contigmap.io: every format, ids as text, CRS, datum, region loading, writing."""
 
 from __future__ import annotations
 
@@ -23,14 +23,10 @@ from contigmap.errors import (
     LayerError,
     ValidationError,
 )
-from contigmap.layers import (
-    atomic_path,
-    load_region_layers,
-    read_layer,
-    read_raster,
-    write_table,
-    write_vector,
-)
+from contigmap.io.rasters import read_raster
+from contigmap.io.read import read_layer
+from contigmap.io.region import load_region_layers
+from contigmap.io.write import atomic_path, write_table, write_vector
 from contigmap.raster import Raster
 
 from .conftest import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat
@@ -862,7 +858,7 @@ def test_a_damaged_workbook_is_named_not_a_traceback(tmp_path: Path) -> None:
 
     from contigmap.config import load_region
     from contigmap.errors import LayerError
-    from contigmap.layers import load_region_layers
+    from contigmap.io.region import load_region_layers
 
     messy = Path(__file__).resolve().parents[1] / "layers" / "messy"
     folder = tmp_path / "messy"

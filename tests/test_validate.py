@@ -1,4 +1,4 @@
-"""Tests for contigmap.validate: one test per input error, region facts, the report."""
+"""Tests for contigmap.io.checks: one test per input error, region facts, the report."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from contigmap.errors import (
     ValidationError,
 )
 from contigmap.facts import region_facts
-from contigmap.layers import load_region_layers, read_layer
-from contigmap.validate import check_coordinates, check_layer
+from contigmap.io.checks import check_coordinates, check_layer
+from contigmap.io.read import read_layer
+from contigmap.io.region import load_region_layers
 
 from .conftest import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat, write_tiny_region
 

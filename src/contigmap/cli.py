@@ -28,7 +28,7 @@ import pandas as pd
 
 from contigmap import __version__
 from contigmap.errors import ContigmapError
-from contigmap.outdir import Terminated
+from contigmap.io.outdir import Terminated
 
 if TYPE_CHECKING:
     from contigmap.network.speeds import Season
@@ -290,7 +290,7 @@ def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, scenarios_dir: Pat
     The county outline, townships, villages and census figures are real; terrain, roads,
     households, hazards and infrastructure are synthetic and illustrative (seeded).
     """
-    from contigmap.outdir import check_output_dir
+    from contigmap.io.outdir import check_output_dir
     from contigmap.pipeline import run as run_pipeline
 
     quiet = ctx.obj["quiet"]
@@ -340,7 +340,7 @@ def priorities(ctx: click.Context, region: Path | None, out_dir: Path | None,
     Writes one table per intervention (CSV and XLSX), township and county summaries,
     how far the budget goes, and the weight-sensitivity report.
     """
-    from contigmap.outdir import check_output_dir, region_inputs, staged_dir
+    from contigmap.io.outdir import check_output_dir, region_inputs, staged_dir
     from contigmap.pipeline import StageTimer, prepare
     from contigmap.priority.costs import default_priorities_path
     from contigmap.priority.run import write_priority_tables
@@ -446,7 +446,7 @@ def synth(ctx: click.Context, kind: str, out_dir: Path, seed: int | None, road_e
     ``messy`` is a small region with files as county offices hand them over.
     """
     from contigmap import synth as synth_mod
-    from contigmap.outdir import check_output_dir
+    from contigmap.io.outdir import check_output_dir
 
     check_output_dir(out_dir, force=force)
     kwargs: dict[str, Any] = {"force": force} if seed is None else {"seed": seed, "force": force}

@@ -22,13 +22,13 @@ import geopandas as gpd
 import pandas as pd
 
 from contigmap.errors import ValidationError
-from contigmap.layers import atomic_path, write_table
+from contigmap.io.write import atomic_path, write_table
+from contigmap.io.writers import write_xlsx
 from contigmap.network import RoadGraph
 from contigmap.priority import broadband, power, roads, water
 from contigmap.priority.costs import INTERVENTIONS, PriorityConfig, load_priority_config
 from contigmap.priority.mcda import Criterion, sensitivity
 from contigmap.raster import Raster
-from contigmap.writers import write_xlsx
 
 __all__ = [
     "CRITERIA",

@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from contigmap.layers import RegionData
+from contigmap.io.region import RegionData
 from contigmap.raster import Raster
 from contigmap.relocation.run import RelocationPlan
 from contigmap.render.legend import tier_indicator

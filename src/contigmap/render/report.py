@@ -39,10 +39,10 @@ import pandas as pd
 
 from contigmap.columns import describe_column
 from contigmap.errors import ValidationError
-from contigmap.layers import atomic_path
+from contigmap.io.write import atomic_path
+from contigmap.io.writers import excel_cell, save_workbook
 from contigmap.render.legend import INTERVENTION_ZH
 from contigmap.schema import ROAD_CLASS_ZH, SURFACE_ZH
-from contigmap.writers import excel_cell, save_workbook
 
 __all__ = [
     "COLUMN_LABELS_ZH",
