@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from contigmap.cli import cli
+from contigmap.cli.main import cli
 from contigmap.io.outdir import Terminated
 from tests.conftest import TinyRegion
 
@@ -184,7 +184,7 @@ def test_interrupts_exit_with_one_line(
 def test_main_catches_errors_outside_commands(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import contigmap.cli as cli_module
+    import contigmap.cli.main as cli_module
 
     def broken(**kwargs: object) -> None:
         raise RuntimeError("outside")
@@ -218,7 +218,7 @@ def test_a_logged_warning_is_shown_once() -> None:
     import io
     import logging
 
-    from contigmap import cli as cli_module
+    from contigmap.cli import main as cli_module
     from contigmap.errors import DataQualityWarning
 
     stream = io.StringIO()

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from pyproj import Transformer
 from shapely.geometry import LineString
 
-from contigmap.cli import cli
+from contigmap.cli.main import cli
 from contigmap.config import load_region
 from contigmap.errors import ConfigError
 from contigmap.init import CONFIRM, guess_crs_from_xy, init_region

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from contigmap.cli import cli
+from contigmap.cli.main import cli
 from contigmap.inputs import (
     INPUT_ROLES,
     X_ALIASES,

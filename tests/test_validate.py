@@ -401,7 +401,7 @@ def test_validate_strict_makes_left_out_rows_an_error(tiny_region: TinyRegion) -
         report.to_text())
     from click.testing import CliRunner
 
-    from contigmap.cli import cli
+    from contigmap.cli.main import cli
 
     result = CliRunner().invoke(cli, ["validate", "--strict", str(tiny_region.path)])
     assert result.exit_code == 1 and "strict mode" in result.output
@@ -451,7 +451,7 @@ def test_validate_lists_every_problem_at_once_and_run_stops_at_the_first(
 ) -> None:
     from click.testing import CliRunner
 
-    from contigmap.cli import cli
+    from contigmap.cli.main import cli
 
     _break_in_seven_ways(tiny_region)
     result = CliRunner().invoke(cli, ["-q", "validate", str(tiny_region.path)])
