@@ -235,3 +235,27 @@ def test_a_logged_warning_is_shown_once() -> None:
     shown = stream.getvalue()
     assert shown.count("roads: 3 lines dropped") == 1
     assert "villages: 1 left out" in shown
+
+
+def test_shared_options_read_the_same_in_every_command() -> None:
+    """Options defined once (cli/options.py): same wording wherever a command takes them."""
+    import click
+
+    from contigmap.cli.main import cli as group
+
+    helps: dict[str, set[str]] = {}
+    commands: list[click.Command] = []
+    for command in group.commands.values():
+        subs = command.commands.values() if isinstance(command, click.Group) else [command]
+        commands.extend(subs)
+    for command in commands:
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name in ("force", "basemap",
+                                                                  "tianditu_key", "strict"):
+                helps.setdefault(str(param.name), set()).add(str(param.help))
+    assert set(helps) == {"force", "basemap", "tianditu_key", "strict"}
+    # init's --force replaces one file, not a folder: its own wording; all others share one
+    force = helps["force"] - {"Replace an existing region.yaml."}
+    assert len(force) == 1
+    for name in ("basemap", "tianditu_key", "strict"):
+        assert len(helps[name]) == 1, (name, helps[name])

@@ -22,11 +22,12 @@ def out_option(
     help: str = "Output folder.", *, required: bool = True, default: Path | None = None
 ) -> Callable[[F], F]:
     """``-o/--out`` (``out_dir``): the folder a command writes into."""
-    return click.option(
-        "-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-        required=required and default is None, default=default,
-        show_default=default is not None, help=help,
-    )
+    kind = click.Path(file_okay=False, path_type=Path)
+    if default is not None:
+        return click.option("-o", "--out", "out_dir", type=kind, default=default,
+                             show_default=True, help=help)
+    # no ``default=None``: click (8.3) takes an explicit None as a value, not as missing
+    return click.option("-o", "--out", "out_dir", type=kind, required=required, help=help)
 
 
 def region_argument(*, required: bool = True) -> Callable[[F], F]:

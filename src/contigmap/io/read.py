@@ -115,7 +115,7 @@ def _read_table_part(
     where = path.name + (f", sheet '{part.sheet}'" if part.sheet else "")
     prefix = f"sheet '{part.sheet}' " if part.sheet else ""
     raw[_ROW] = [f"{prefix}row {i + 2}" for i in range(len(raw))]  # header is row 1
-    xy = None if not schema.geometry else _table_xy_columns(raw, part)
+    xy = None if not schema.geometry else _table_xy_columns(raw, part, source)
     if xy is None and schema.geometry and not schema.table_ok:
         msg = (
             f"{source}: no coordinate columns found in {where} (it has: "

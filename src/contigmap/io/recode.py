@@ -78,7 +78,7 @@ def _apply_id(df: _F, spec: LayerSpec, key: str, source: str) -> _F:
     canonical = schema.id_column
     if spec.id is not None:
         if spec.id not in df.columns:
-            have = [c for c in df.columns if c != "geometry"]
+            have = _public(df.columns)
             msg = _missing_column_message(source, spec.id, have, what="id column",
                                           fix="fix 'id:' in region.yaml")
             raise ValidationError(msg)
@@ -88,7 +88,7 @@ def _apply_id(df: _F, spec: LayerSpec, key: str, source: str) -> _F:
             df = df.rename(columns={spec.id: canonical})
     elif canonical not in df.columns:
         if key in _ID_REQUIRED:
-            have = [c for c in df.columns if c != "geometry"]
+            have = _public(df.columns)
             msg = _missing_column_message(
                 source, canonical, have, what="id column",
                 fix=f"set 'id: <column>' (or map a column to '{canonical}' under 'columns:') "

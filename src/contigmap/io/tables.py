@@ -47,7 +47,11 @@ def _infer_table_types(df: pd.DataFrame, keep_text: set[str]) -> pd.DataFrame:
     return out
 
 
-def _table_xy_columns(df: pd.DataFrame, spec: _Part) -> tuple[str, str] | None:
+def _table_xy_columns(
+    df: pd.DataFrame, spec: _Part, source: str = ""
+) -> tuple[str, str] | None:
+    """Find the longitude / latitude columns: ``x:``/``y:`` when given, else by name."""
+
     def find(explicit: str | None, names: tuple[str, ...], axis: str) -> str | None:
         if explicit is not None:
             if explicit in df.columns:
@@ -66,7 +70,7 @@ def _table_xy_columns(df: pd.DataFrame, spec: _Part) -> tuple[str, str] | None:
     y = find(spec.y, _Y_NAMES, "y")
     for explicit, found, axis in ((spec.x, x, "x"), (spec.y, y, "y")):
         if explicit is not None and found is None:
-            msg = _missing_column_message("", explicit, _public(df.columns),
+            msg = _missing_column_message(source, explicit, _public(df.columns),
                                           fix=f"fix '{axis}:' in region.yaml")
             raise ValidationError(msg)
     if x is None or y is None:
