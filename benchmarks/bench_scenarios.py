@@ -174,7 +174,7 @@ def run_demo(args: argparse.Namespace) -> None:
 
     from contigmap.config import load_region
     from contigmap.errors import DataQualityWarning
-    from contigmap.layers import load_region_layers
+    from contigmap.io.region import load_region_layers
     from contigmap.network.criticality import own_seat_model
     from contigmap.optimize import _candidate_changes, project_gain_function, route_projects
 

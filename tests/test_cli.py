@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from contigmap.cli import cli
-from contigmap.outdir import Terminated
+from contigmap.cli.main import cli
+from contigmap.io.outdir import Terminated
 from tests.conftest import TinyRegion
 
 
@@ -184,7 +184,7 @@ def test_interrupts_exit_with_one_line(
 def test_main_catches_errors_outside_commands(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import contigmap.cli as cli_module
+    import contigmap.cli.main as cli_module
 
     def broken(**kwargs: object) -> None:
         raise RuntimeError("outside")
@@ -218,7 +218,7 @@ def test_a_logged_warning_is_shown_once() -> None:
     import io
     import logging
 
-    from contigmap import cli as cli_module
+    from contigmap.cli import main as cli_module
     from contigmap.errors import DataQualityWarning
 
     stream = io.StringIO()
@@ -235,3 +235,27 @@ def test_a_logged_warning_is_shown_once() -> None:
     shown = stream.getvalue()
     assert shown.count("roads: 3 lines dropped") == 1
     assert "villages: 1 left out" in shown
+
+
+def test_shared_options_read_the_same_in_every_command() -> None:
+    """Options defined once (cli/options.py): same wording wherever a command takes them."""
+    import click
+
+    from contigmap.cli.main import cli as group
+
+    helps: dict[str, set[str]] = {}
+    commands: list[click.Command] = []
+    for command in group.commands.values():
+        subs = command.commands.values() if isinstance(command, click.Group) else [command]
+        commands.extend(subs)
+    for command in commands:
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name in ("force", "basemap",
+                                                                  "tianditu_key", "strict"):
+                helps.setdefault(str(param.name), set()).add(str(param.help))
+    assert set(helps) == {"force", "basemap", "tianditu_key", "strict"}
+    # init's --force replaces one file, not a folder: its own wording; all others share one
+    force = helps["force"] - {"Replace an existing region.yaml."}
+    assert len(force) == 1
+    for name in ("basemap", "tianditu_key", "strict"):
+        assert len(helps[name]) == 1, (name, helps[name])

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from contigmap.dryrun import validation_report
+from contigmap.io.outdir import MARKER_NAME
 from contigmap.manifest import MANIFEST_NAME
-from contigmap.outdir import MARKER_NAME
 from contigmap.pipeline import RunResult, run
 from tests.browser import HAVE_BROWSER, load_time_ms, make_driver, severe_console
 

@@ -18,7 +18,8 @@ from shapely.geometry import LineString, Point, box
 
 from contigmap.config import LayerSpec, load_region, parse_model
 from contigmap.errors import ConfigError, DataQualityWarning, ValidationError
-from contigmap.layers import load_region_layers, read_layer
+from contigmap.io.read import read_layer
+from contigmap.io.region import load_region_layers
 from contigmap.network import build_network
 from contigmap.network.criticality import edge_hazard_exposure, road_criticality
 from contigmap.overlay import (

@@ -18,11 +18,11 @@ from click.testing import CliRunner
 from pyproj import Transformer
 from shapely.geometry import LineString
 
-from contigmap.cli import cli
+from contigmap.cli.main import cli
 from contigmap.config import load_region
 from contigmap.errors import ConfigError
 from contigmap.init import CONFIRM, guess_crs_from_xy, init_region
-from contigmap.layers import load_region_layers
+from contigmap.io.region import load_region_layers
 
 GK = "EPSG:4546"  # CGCS2000 3-degree GK CM 111E, no zone prefix
 X0, Y0 = 480_000.0, 3_095_000.0  # about (110.8°E, 27.97°N)

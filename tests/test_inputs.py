@@ -4,7 +4,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from contigmap.cli import cli
+from contigmap.cli.main import cli
 from contigmap.inputs import (
     INPUT_ROLES,
     X_ALIASES,
@@ -86,7 +86,7 @@ def test_common_chinese_headers_map_to_canonical_columns() -> None:
 
 
 def test_coordinate_aliases_cover_the_loaders_names() -> None:
-    from contigmap import layers
+    from contigmap.io import tables as layers
 
     assert set(layers._X_NAMES) <= set(X_ALIASES)
     assert set(layers._Y_NAMES) <= set(Y_ALIASES)

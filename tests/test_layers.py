@@ -1,4 +1,4 @@
-"""Tests for contigmap.layers: every format, ids as text, CRS, datum, region loading, writing."""
+"""Tests for contigmap.io: every format, ids as text, CRS, datum, region loading, writing."""
 
 from __future__ import annotations
 
@@ -23,14 +23,10 @@ from contigmap.errors import (
     LayerError,
     ValidationError,
 )
-from contigmap.layers import (
-    atomic_path,
-    load_region_layers,
-    read_layer,
-    read_raster,
-    write_table,
-    write_vector,
-)
+from contigmap.io.rasters import read_raster
+from contigmap.io.read import read_layer
+from contigmap.io.region import load_region_layers
+from contigmap.io.write import atomic_path, write_table, write_vector
 from contigmap.raster import Raster
 
 from .conftest import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat
@@ -862,7 +858,7 @@ def test_a_damaged_workbook_is_named_not_a_traceback(tmp_path: Path) -> None:
 
     from contigmap.config import load_region
     from contigmap.errors import LayerError
-    from contigmap.layers import load_region_layers
+    from contigmap.io.region import load_region_layers
 
     messy = Path(__file__).resolve().parents[1] / "layers" / "messy"
     folder = tmp_path / "messy"
@@ -873,3 +869,34 @@ def test_a_damaged_workbook_is_named_not_a_traceback(tmp_path: Path) -> None:
                 r"is not a readable Excel workbook")
     with pytest.raises(LayerError, match=expected):
         load_region_layers(load_region(folder / "region.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        # id: names a column the file lacks -> the file's columns (not the coordinates,
+        # already taken, nor contigmap's private row columns), the closest, fix 'id:'
+        ({"id": "cod"},
+         "v: id column 'cod' is not in the file (it has: code, name, township_id); "
+         "did you mean 'code'?; fix 'id:' in region.yaml"),
+        # no id: and no village_id -> the canonical name, and both ways to give it
+        ({},
+         "v: id column 'village_id' is not in the file (it has: code, name, township_id); "
+         "set 'id: <column>' (or map a column to 'village_id' under 'columns:') in "
+         "region.yaml"),
+        # x: names a column the file lacks -> the layer named, the closest, fix 'x:'
+        ({"id": "code", "x": "lng"},
+         "v: column 'lng' is not in the file (it has: code, name, township_id, lon, lat); "
+         "did you mean 'lon'?; fix 'x:' in region.yaml"),
+    ],
+)
+def test_missing_column_messages(
+    tmp_path: Path, settings: dict[str, str], expected: str
+) -> None:
+    """One message helper: what the file has, the closest name (when close), the fix."""
+    text = "code,name,township_id,lon,lat\n433124100201,一村,433124100,109.4,28.4\n"
+    (tmp_path / "v.csv").write_text(text, encoding="utf-8")
+    spec = LayerSpec(path=Path("v.csv"), **settings)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError) as info:
+        read_layer(spec, base_dir=tmp_path, role="villages", source="v")
+    assert str(info.value) == expected

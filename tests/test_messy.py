@@ -258,7 +258,7 @@ def _variant(tmp_path: Path, edit: Any) -> Path:
 
 def test_swapped_row_is_reported(tmp_path: Path) -> None:
     from contigmap.errors import CRSError
-    from contigmap.layers import load_region_layers
+    from contigmap.io.region import load_region_layers
 
     def add_sheet(data: dict[str, Any]) -> None:
         data["layers"]["services"]["sheets"]["待核实"] = {"set": {"kind": "health_centre"}}
@@ -270,7 +270,7 @@ def test_swapped_row_is_reported(tmp_path: Path) -> None:
 
 def test_duplicate_village_code_is_reported(tmp_path: Path) -> None:
     from contigmap.errors import ContigmapError
-    from contigmap.layers import load_region_layers
+    from contigmap.io.region import load_region_layers
 
     def use_dup(data: dict[str, Any]) -> None:
         data["layers"]["villages"]["path"] = "村点_重码.shp"

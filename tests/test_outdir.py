@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from contigmap import outdir
-from contigmap.cli import cli
-from contigmap.outdir import (
+from contigmap.cli.main import cli
+from contigmap.io import outdir
+from contigmap.io.outdir import (
     MARKER_NAME,
     OutputDirError,
     check_output_dir,
@@ -282,7 +282,7 @@ def test_signal_handlers_are_restored(tmp_path: Path) -> None:
 _SLOW_WRITER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from contigmap.outdir import staged_dir
+    from contigmap.io.outdir import staged_dir
 
     with staged_dir(Path(sys.argv[1])) as stage:
         (stage / "a.txt").write_text("new", encoding="utf-8")

@@ -127,7 +127,7 @@ DEMO = __import__("pathlib").Path(__file__).resolve().parents[1] / "layers" / "h
 @pytest.mark.skipif(not (DEMO / "region.yaml").exists(), reason="demo region not generated")
 def test_demo_region_profile_is_plausible() -> None:
     from contigmap.config import load_region
-    from contigmap.layers import load_region_layers
+    from contigmap.io.region import load_region_layers
 
     d = load_region_layers(load_region(DEMO / "region.yaml"))
     table, hamlets = village_profile(
@@ -187,7 +187,7 @@ def _classed_hazard(folder: Path, classes: bool) -> Path:
 
 def test_non_hazard_class_no_longer_makes_villages_hazardous(tmp_path: Path) -> None:
     from contigmap.config import load_region
-    from contigmap.layers import load_region_layers
+    from contigmap.io.region import load_region_layers
     from contigmap.relocation.costs import SiteParams
     from contigmap.relocation.sites import check_site_safety
 

@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from contigmap.cli import cli
+from contigmap.cli.main import cli
 from contigmap.network.speeds import DEFAULT_SPEED_KMH
 from tests.conftest import VILLAGE_CODES, TinyRegion
 

@@ -10,7 +10,7 @@ from pyproj import CRS
 
 from contigmap.config import LayersConfig, LayerSpec, RegionConfig
 from contigmap.errors import ConfigError
-from contigmap.layers import RegionData
+from contigmap.io.region import RegionData
 from contigmap.scenario import apply_scenario, evaluate_scenario, load_scenario, parse_scenario
 from tests.helpers import hand_network
 

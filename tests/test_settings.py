@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from contigmap.cli import cli
+from contigmap.cli.main import cli
 from contigmap.config import load_region
 from contigmap.errors import ConfigError
 from contigmap.network.speeds import NetworkParams

@@ -203,8 +203,8 @@ def test_committed_demo_layers() -> None:
 
 import sqlite3  # noqa: E402
 
+from contigmap.io.writers import fixed_gdal_date  # noqa: E402
 from contigmap.synth import terrain as synth_terrain  # noqa: E402
-from contigmap.writers import fixed_gdal_date  # noqa: E402
 
 
 def test_fractal_surface_rolloff_and_corner_smooth_it() -> None:

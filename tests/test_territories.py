@@ -12,7 +12,7 @@ from pyproj import CRS, Transformer
 
 from contigmap.config import load_region
 from contigmap.errors import DataQualityWarning
-from contigmap.layers import load_region_layers
+from contigmap.io.region import load_region_layers
 from contigmap.overlay import township_names, village_profile, voronoi_cells
 from contigmap.pipeline import profile_stage
 

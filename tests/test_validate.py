@@ -1,4 +1,4 @@
-"""Tests for contigmap.validate: one test per input error, region facts, the report."""
+"""Tests for contigmap.io.checks: one test per input error, region facts, the report."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from contigmap.errors import (
     ValidationError,
 )
 from contigmap.facts import region_facts
-from contigmap.layers import load_region_layers, read_layer
-from contigmap.validate import check_coordinates, check_layer
+from contigmap.io.checks import check_coordinates, check_layer
+from contigmap.io.read import read_layer
+from contigmap.io.region import load_region_layers
 
 from .conftest import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat, write_tiny_region
 
@@ -400,7 +401,7 @@ def test_validate_strict_makes_left_out_rows_an_error(tiny_region: TinyRegion) -
         report.to_text())
     from click.testing import CliRunner
 
-    from contigmap.cli import cli
+    from contigmap.cli.main import cli
 
     result = CliRunner().invoke(cli, ["validate", "--strict", str(tiny_region.path)])
     assert result.exit_code == 1 and "strict mode" in result.output
@@ -450,7 +451,7 @@ def test_validate_lists_every_problem_at_once_and_run_stops_at_the_first(
 ) -> None:
     from click.testing import CliRunner
 
-    from contigmap.cli import cli
+    from contigmap.cli.main import cli
 
     _break_in_seven_ways(tiny_region)
     result = CliRunner().invoke(cli, ["-q", "validate", str(tiny_region.path)])

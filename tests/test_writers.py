@@ -27,14 +27,14 @@ import shapely
 from openpyxl import load_workbook
 
 from contigmap.errors import ConfigError
-from contigmap.layers import write_table, write_vector
+from contigmap.io.outdir import MARKER_NAME
+from contigmap.io.write import write_table, write_vector
+from contigmap.io.writers import csv_safe, output_datetime, save_workbook, write_xlsx
 from contigmap.manifest import MANIFEST_NAME
-from contigmap.outdir import MARKER_NAME
 from contigmap.pipeline import RunResult, run
 from contigmap.priority.config import load_priority_config
 from contigmap.priority.run import PriorityResults, write_priority_tables
 from contigmap.render.report import write_tables_xlsx
-from contigmap.writers import csv_safe, output_datetime, save_workbook, write_xlsx
 from tests.conftest import write_tiny_region
 
 PAYLOADS = [

@@ -1,6 +1,6 @@
 """Allow ``python -m contigmap``."""
 
-from contigmap.cli import main
+from contigmap.cli.main import main
 
 if __name__ == "__main__":
     main()

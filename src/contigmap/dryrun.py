@@ -24,7 +24,7 @@ from contigmap.errors import DataQualityWarning
 from contigmap.facts import region_facts
 
 if TYPE_CHECKING:
-    from contigmap.layers import LayerReport, RegionData
+    from contigmap.io.region import LayerReport, RegionData
 
 __all__ = ["Finding", "ValidationReport", "validation_report"]
 
@@ -367,7 +367,7 @@ def validation_report(
     from contigmap.config import load_region
     from contigmap.errors import ContigmapError
     from contigmap.indicators import headline_indicators
-    from contigmap.layers import load_region_layers
+    from contigmap.io.region import load_region_layers
     from contigmap.pipeline import (
         _indicators,
         _services_with_townships,

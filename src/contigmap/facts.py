@@ -17,7 +17,7 @@ import pandas as pd
 from contigmap.errors import DataQualityWarning, ValidationError
 
 if TYPE_CHECKING:
-    from contigmap.layers import RegionData
+    from contigmap.io.region import RegionData
 
 __all__ = ["region_facts"]
 

@@ -426,7 +426,7 @@ def _read_table(path: Path, rel: str) -> list[Candidate]:
         for sheet_name, sheet_df in sheets.items():
             frames.append((str(sheet_name) if many else None, sheet_df, None))
     else:
-        from contigmap.layers import _delimiter
+        from contigmap.io.tables import _delimiter
 
         encoding: str | None = None
         for enc in ("utf-8-sig", "gbk", "gb18030"):
@@ -637,7 +637,7 @@ _FITS = 0.8
 
 def _known_words(canon: str) -> set[str]:
     """Lower-cased values read as ``canon``'s list: canonical names and their accepted spellings."""
-    from contigmap import validate
+    from contigmap.io import checks as validate
 
     words = (*_DOMAINS[canon], *validate._ALIASES.get(canon, {}),
              *_IDENTIFYING_WORDS.get(canon, ()))
@@ -713,7 +713,7 @@ def _column_map(role: str, cand: Candidate,
 
 
 def _vocabulary_check(role: str, cand: Candidate, mapping: dict[str, str]) -> None:
-    from contigmap import validate
+    from contigmap.io import checks as validate
 
     if cand.sample is None:
         return
@@ -746,7 +746,7 @@ def _vocabulary_check(role: str, cand: Candidate, mapping: dict[str, str]) -> No
 
 def _kind_from_name(text: str) -> str | None:
     """Return the service kind named in a sheet name (卫生院 → health_centre), or None."""
-    from contigmap import validate
+    from contigmap.io import checks as validate
 
     words = {**validate._ALIASES.get("kind", {}), **{k: k for k in SERVICE_KINDS}}
     for word in sorted(words, key=len, reverse=True):

@@ -21,8 +21,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from contigmap.layers import atomic_path
-from contigmap.writers import source_date_epoch
+from contigmap.io.write import atomic_path
+from contigmap.io.writers import source_date_epoch
 
 __all__ = ["MANIFEST_NAME", "file_record", "library_versions", "write_run_manifest"]
 

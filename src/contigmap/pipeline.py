@@ -22,10 +22,11 @@ import pandas as pd
 
 from contigmap.config import load_region
 from contigmap.errors import ValidationError
-from contigmap.layers import RegionData, load_region_layers, write_table, write_vector
+from contigmap.io.outdir import check_output_dir, region_inputs, staged_dir
+from contigmap.io.region import RegionData, load_region_layers
+from contigmap.io.write import write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
 from contigmap.network.speeds import NetworkParams, Season
-from contigmap.outdir import check_output_dir, region_inputs, staged_dir
 from contigmap.priority import registry
 from contigmap.priority.config import PriorityConfig
 from contigmap.relocation.costs import RelocationConfig

@@ -17,10 +17,10 @@ from typing import Any
 import pandas as pd
 
 from contigmap.errors import ConfigError, LayerError
-from contigmap.layers import write_table, write_vector
+from contigmap.io.outdir import check_output_dir, region_inputs, staged_dir
+from contigmap.io.write import write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
 from contigmap.network.speeds import Season
-from contigmap.outdir import check_output_dir, region_inputs, staged_dir
 from contigmap.pipeline import evaluate_scenarios, prepare
 from contigmap.render.compose import GAIN_CLASSES, scenario_map_layers
 from contigmap.render.web import MapLayer

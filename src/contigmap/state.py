@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from contigmap.layers import RegionData
+from contigmap.io.region import RegionData
 from contigmap.network.build import RoadGraph
 from contigmap.priority.run import PriorityResults
 from contigmap.relocation.run import RelocationPlan

@@ -22,14 +22,14 @@ import geopandas as gpd
 import pandas as pd
 
 from contigmap.errors import ValidationError
-from contigmap.layers import atomic_path, write_table
+from contigmap.io.write import atomic_path, write_table
+from contigmap.io.writers import write_xlsx
 from contigmap.network import RoadGraph
 from contigmap.priority import registry
 from contigmap.priority.config import PriorityConfig, load_priority_config
 from contigmap.priority.intervention import PriorityInputs
 from contigmap.priority.mcda import sensitivity
 from contigmap.raster import Raster
-from contigmap.writers import write_xlsx
 
 __all__ = [
     "PriorityResults",

@@ -30,7 +30,7 @@ import shapely
 
 from contigmap.columns import ColumnInfo, register_columns
 from contigmap.errors import DataQualityWarning
-from contigmap.layers import write_table, write_vector
+from contigmap.io.write import write_table, write_vector
 from contigmap.network import RoadGraph, attach_points
 from contigmap.raster import Raster
 from contigmap.relocation.assign import Assignment, assign_households, households_from_counts

@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from contigmap.layers import RegionData
+from contigmap.io.region import RegionData
 from contigmap.priority.intervention import Intervention
 from contigmap.priority.registry import REGISTRY
 from contigmap.raster import Raster

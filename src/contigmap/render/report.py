@@ -31,7 +31,7 @@ from contigmap.indicators import (
     is_estimate,
     township_indicators,
 )
-from contigmap.layers import atomic_path
+from contigmap.io.write import atomic_path
 from contigmap.priority.intervention import Intervention
 from contigmap.priority.registry import REGISTRY, get, label_zh
 from contigmap.render.report_doc import (

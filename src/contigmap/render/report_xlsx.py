@@ -14,14 +14,14 @@ from typing import Any, Final
 
 import pandas as pd
 
-from contigmap.layers import atomic_path
+from contigmap.io.write import atomic_path
+from contigmap.io.writers import excel_cell, save_workbook
 from contigmap.render.report_doc import column_label_zh, format_cell, is_missing
 from contigmap.render.report_tables import (
     intervention_table,
     profile_table,
     reported_interventions,
 )
-from contigmap.writers import excel_cell, save_workbook
 
 __all__ = ["write_tables_xlsx"]
 

@@ -198,7 +198,7 @@ def render_static_map(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from contigmap.layers import atomic_path
+    from contigmap.io.write import atomic_path
 
     fig = _build_figure(
         villages=villages, column=column, title=title, title_en=title_en,

@@ -35,7 +35,7 @@ from shapely.geometry import shape
 
 from contigmap.costpath import least_cost_path
 from contigmap.errors import ConfigError, DataQualityWarning, NetworkError
-from contigmap.layers import RegionData
+from contigmap.io.region import RegionData
 from contigmap.priority.config import load_priority_config
 from contigmap.raster import Raster
 from contigmap.roadworks import RoadCosts, terrain_class

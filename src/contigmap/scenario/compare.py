@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from contigmap.layers import write_table, write_vector
+from contigmap.io.write import write_table, write_vector
 from contigmap.scenario.evaluate import ScenarioResult
 
 __all__ = ["compare_scenarios", "write_scenario_outputs"]

@@ -36,7 +36,7 @@ import numpy as np
 from pydantic import ValidationError as PydanticValidationError
 
 from contigmap.errors import ConfigError, DataQualityWarning, ValidationError
-from contigmap.layers import RegionData
+from contigmap.io.region import RegionData
 from contigmap.network import RoadGraph, access_measures, attach_points, build_network
 from contigmap.network.speeds import NetworkParams, Season
 from contigmap.roadworks import RoadCosts

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from contigmap import outdir
+from contigmap.io import outdir
 
 __all__ = ["staged_dir", "write_yaml"]
 

@@ -54,10 +54,10 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import minimum_spanning_tree
 
 from contigmap.crs import wgs84_to_gcj02
+from contigmap.io.writers import fixed_gdal_date, write_xlsx
 from contigmap.synth._io import staged_dir
 from contigmap.synth.scale import _candidate_edges
 from contigmap.synth.terrain import fractal_surface
-from contigmap.writers import fixed_gdal_date, write_xlsx
 
 __all__ = ["MESSY_SEED", "Variant", "make_messy_region"]
 

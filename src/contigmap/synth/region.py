@@ -23,9 +23,9 @@ from rasterio import features
 from scipy import ndimage
 from tqdm import tqdm
 
+from contigmap.io.writers import fixed_gdal_date
 from contigmap.synth import hazards, infrastructure, registry, roads, settlements, sources, terrain
 from contigmap.synth._io import staged_dir, write_yaml
-from contigmap.writers import fixed_gdal_date
 
 __all__ = ["DEMO_SEED", "make_demo_region"]
 

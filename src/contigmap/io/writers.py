@@ -1,7 +1,7 @@
 """Safe and reproducible output files: text from the data never runs, reruns are byte-identical.
 
 Every CSV, XLSX and GeoPackage contigmap writes goes through this module
-(:func:`contigmap.layers.write_table`, :func:`contigmap.layers.write_vector`, the
+(:func:`contigmap.io.write.write_table`, :func:`contigmap.io.write.write_vector`, the
 priority workbook and the report's ``tables.xlsx``):
 
 - **No formulas from data.** A village called ``=HYPERLINK("http://x","y")`` must stay
@@ -288,7 +288,7 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame] | Sequence[tuple[str, pd.DataF
         sheet names (at most 31 characters, none of ``[]:*?/\``).
     path
         The ``.xlsx`` to write (not atomically: callers use
-        :func:`contigmap.layers.atomic_path`).
+        :func:`contigmap.io.write.atomic_path`).
     """
     from openpyxl import Workbook
 

@@ -400,7 +400,7 @@ def check_layer(
     Parameters
     ----------
     frame
-        The layer after :func:`contigmap.layers.read_layer`'s renaming.
+        The layer after :func:`contigmap.io.read.read_layer`'s renaming.
     role
         A key of :data:`contigmap.schema.ROLE_SCHEMAS`.
     source

@@ -1,0 +1,53 @@
+"""``contigmap synth``: generate the demo, a scale region or a messy one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from contigmap.cli.errors import fail_cleanly
+from contigmap.cli.options import force_option, out_option
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  contigmap synth demo -o layers/huayuan
+  contigmap synth scale -o /tmp/big --road-edges 1000000
+  contigmap synth messy -o layers/messy
+  contigmap synth messy -o /tmp/unseen --seed 7 --variant unseen
+"""
+)
+@click.argument("kind", type=click.Choice(["demo", "scale", "messy"]))
+@out_option("Folder to write the region into.")
+@click.option("--seed", type=int, default=None, help="Random seed (default: the generator's).")
+@click.option("--road-edges", type=int, default=1_000_000, show_default=True,
+              help="Approximate road edges (scale regions only).")
+@click.option("--variant", type=click.Choice(["fixture", "unseen"]), default="fixture",
+              show_default=True,
+              help="Messy regions only: 'unseen' uses another zone and other headers and "
+                   "writes no region.yaml (try `contigmap init` on it).")
+@force_option
+@click.pass_context
+@fail_cleanly
+def synth(ctx: click.Context, kind: str, out_dir: Path, seed: int | None, road_edges: int,
+          variant: str, force: bool) -> None:
+    """Generate a synthetic region: the 花垣县 demo, a scale region, or a messy one.
+
+    ``messy`` is a small region with files as county offices hand them over.
+    """
+    from contigmap import synth as synth_mod
+    from contigmap.io.outdir import check_output_dir
+
+    check_output_dir(out_dir, force=force)
+    kwargs: dict[str, Any] = {"force": force} if seed is None else {"seed": seed, "force": force}
+    if kind == "demo":
+        path = synth_mod.make_demo_region(out_dir, progress=not ctx.obj["quiet"], **kwargs)
+    elif kind == "messy":
+        path = synth_mod.make_messy_region(
+            out_dir, variant="unseen" if variant == "unseen" else "fixture", **kwargs)
+    else:
+        path = synth_mod.make_scale_region(out_dir, n_edges=road_edges, **kwargs)
+    click.echo(f"contigmap synth: wrote {path}")

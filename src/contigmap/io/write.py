@@ -1,0 +1,117 @@
+"""Writing outputs atomically: a vector layer or a table appears whole or not at all.
+
+The bytes themselves (fixed GeoPackage dates, formula-safe CSV and XLSX cells) come from
+:mod:`contigmap.io.writers`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from contigmap.errors import LayerError
+from contigmap.io.writers import fixed_gdal_date, write_csv, write_xlsx
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def atomic_path(final: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``final``; rename it to ``final`` on success.
+
+    The temporary file is in the same folder (so the rename is atomic on one file
+    system) and keeps ``final``'s extension (so drivers chosen by extension work).
+    On an exception the temporary file is deleted and ``final`` is left untouched.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.stem}.tmp-{uuid.uuid4().hex[:8]}{final.suffix}")
+    try:
+        yield tmp
+        if not tmp.exists():
+            msg = f"nothing was written to {tmp} for {final}"
+            raise LayerError(msg)
+        tmp.replace(final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_vector(gdf: gpd.GeoDataFrame, path: str | Path, layer: str | None = None) -> Path:
+    """Write a GeoDataFrame atomically; the format follows the extension.
+
+    ``.gpkg`` (GeoPackage, ``layer`` names the layer, default the file stem),
+    ``.parquet``/``.geoparquet`` (GeoParquet), ``.geojson``/``.json`` (GeoJSON, always
+    reprojected to EPSG:4326 as RFC 7946 requires), ``.csv`` (UTF-8 with BOM so Excel
+    shows Chinese; points as ``x``/``y`` columns in the frame's CRS, other geometries
+    as WKT in ``geometry``). Writing to an existing GeoPackage replaces the file.
+    GeoPackages carry a fixed date instead of the write time and CSV text cells cannot
+    start a spreadsheet formula (see :mod:`contigmap.io.writers`), so the same frame
+    always gives the same bytes.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    import pyogrio
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    with atomic_path(path) as tmp, fixed_gdal_date():
+        if suffix == ".gpkg":
+            pyogrio.write_dataframe(gdf, tmp, layer=layer or path.stem, driver="GPKG")
+        elif suffix in (".parquet", ".geoparquet"):
+            gdf.to_parquet(tmp, index=False)
+        elif suffix in (".geojson", ".json"):
+            out = gdf.to_crs("EPSG:4326") if gdf.crs is not None else gdf
+            pyogrio.write_dataframe(out, tmp, driver="GeoJSON")
+        elif suffix == ".csv":
+            table = pd.DataFrame(gdf.drop(columns=[gdf.geometry.name]))
+            geoms = gdf.geometry
+            if len(geoms) and geoms.geom_type.eq("Point").all():
+                table["x"] = geoms.x.to_numpy()
+                table["y"] = geoms.y.to_numpy()
+            else:
+                table["geometry"] = geoms.to_wkt().to_numpy()
+            write_csv(table, tmp)
+        else:
+            msg = f"{path}: cannot write '{suffix}'; use .gpkg, .parquet, .geojson or .csv"
+            raise LayerError(msg)
+    logger.debug("wrote %d features to %s", len(gdf), path)
+    return path
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table atomically: ``.csv`` (UTF-8 with BOM, for Excel) or ``.xlsx``.
+
+    A geometry column, if any, is dropped. Text never becomes a spreadsheet formula:
+    XLSX text cells are string cells, CSV text cells starting with ``= + - @``, TAB or
+    CR get a leading ``'``; the same table always gives the same bytes (see
+    :mod:`contigmap.io.writers`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    table = pd.DataFrame(df)
+    if isinstance(df, gpd.GeoDataFrame):
+        table = pd.DataFrame(df.drop(columns=[df.geometry.name]))
+    with atomic_path(path) as tmp:
+        if suffix == ".csv":
+            write_csv(table, tmp)
+        elif suffix == ".xlsx":
+            write_xlsx({"Sheet1": table}, tmp)
+        else:
+            msg = f"{path}: cannot write '{suffix}' tables; use .csv or .xlsx"
+            raise LayerError(msg)
+    return path
