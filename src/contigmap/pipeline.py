@@ -36,7 +36,7 @@ from contigmap.relocation.run import RelocationPlan
 from contigmap.render.web import Basemap
 from contigmap.scenario import Scenario, ScenarioResult
 from contigmap.settings import run_settings
-from contigmap.stages import network_stage, profile_stage
+from contigmap.stages import network_stage, profile_stage  # re-exported
 from contigmap.state import NetworkOutputs, Progress, RegionState, StageTimer
 
 __all__ = [
@@ -180,10 +180,10 @@ def prepare(
         data = load_region_layers(region, progress=show_progress_bars, strict=strict)
         data = stages.services_with_townships(data)
     with timer.stage("overlay"):
-        villages, hamlets = profile_stage(data)
+        villages, hamlets = stages.profile_stage(data)
     with timer.stage("network"):
-        villages, hamlets, net = network_stage(data, villages, hamlets,
-                                               params=settings.network)
+        villages, hamlets, net = stages.network_stage(data, villages, hamlets,
+                                                      params=settings.network)
     state = RegionState(data=data, villages=villages, hamlets=hamlets, network=net,
                         settings=settings,
                         indicators=stages.indicator_stage(data, villages, net))
