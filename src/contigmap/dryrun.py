@@ -333,6 +333,9 @@ def validation_report(
 ) -> ValidationReport:
     """Dry-run a region: every problem ``run`` would stop or warn on, all at once.
 
+    Length: its docstring is half of it; the body is one phase after another (load,
+    overlay, network), each catching its warnings the same way.
+
     The layers are loaded collecting every error (:func:`contigmap.layers.load_region_layers`
     with ``collect_errors=True``: a layer that fails is reported and skipped, row-level
     errors are all listed and the rest of the layer kept), then the overlay stage

@@ -138,6 +138,9 @@ def prepare(
     (the run's only network build) → :func:`~contigmap.stages.indicator_stage` →
     priorities → relocation → scenarios.
 
+    Length: most of it is the parameter list; the body is the stage order, one line
+    per stage.
+
     Parameters
     ----------
     region_path
@@ -220,6 +223,9 @@ def run(
     strict: bool = False,
 ) -> RunResult:
     """Run the whole pipeline on one region and write its outputs.
+
+    Length: about 50 of its lines are the parameter docs; the body checks the folder,
+    calls :func:`prepare` and :func:`contigmap.publish.publish`.
 
     Parameters
     ----------

@@ -176,6 +176,10 @@ def evaluate_scenario(
 ) -> ScenarioResult:
     """Evaluate a scenario against the baseline.
 
+    Length: one pass from the two graphs' measures to the per-village flags and the
+    summary figures the module docstring defines, kept together so each figure sits
+    next to its definition.
+
     Parameters
     ----------
     data
