@@ -223,3 +223,13 @@ def test_sample_registry_run_every_output_agrees(seated_region: TinyRegion,
     assert sources["households_source"] == {"pop_div_household_size": 4}
     assert sources["poor_pop_source"] == {"registry_sample_estimate": 4}
     assert sources["registry"] == "sample" and sources["household_size"] == 2.62
+
+
+def test_slowest_villages_puts_unreachable_first_and_skips_missing_times() -> None:
+    from contigmap.indicators import slowest_villages
+
+    v = pd.DataFrame({"name": ["a", "b", "c", "d", "e"],
+                      "tt_own_township_seat_min": [10.0, np.inf, np.nan, 30.0, 20.0]})
+    assert slowest_villages(v) == [("b", np.inf), ("d", 30.0), ("e", 20.0)]
+    assert slowest_villages(v, n=1) == [("b", np.inf)]
+    assert slowest_villages(v.drop(columns="tt_own_township_seat_min")) == []

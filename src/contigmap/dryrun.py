@@ -333,6 +333,9 @@ def validation_report(
 ) -> ValidationReport:
     """Dry-run a region: every problem ``run`` would stop or warn on, all at once.
 
+    Length: its docstring is half of it; the body is one phase after another (load,
+    overlay, network), each catching its warnings the same way.
+
     The layers are loaded collecting every error (:func:`contigmap.layers.load_region_layers`
     with ``collect_errors=True``: a layer that fails is reported and skipped, row-level
     errors are all listed and the rest of the layer kept), then the overlay stage
@@ -366,16 +369,15 @@ def validation_report(
     """
     from contigmap.config import load_region
     from contigmap.errors import ContigmapError
-    from contigmap.indicators import headline_indicators
     from contigmap.io.region import load_region_layers
-    from contigmap.pipeline import (
-        _indicators,
-        _services_with_townships,
-        network_stage,
-        profile_stage,
-    )
     from contigmap.poverty import poverty_source_lines, poverty_sources
     from contigmap.settings import run_settings
+    from contigmap.stages import (
+        indicator_stage,
+        network_stage,
+        profile_stage,
+        services_with_townships,
+    )
 
     region_path = Path(region_path)
     region = load_region(region_path)
@@ -406,7 +408,7 @@ def validation_report(
     report.findings.extend(_layer_findings(reports))
     report.findings.extend(_caught_findings(caught, reports, None))
 
-    data = _services_with_townships(data)
+    data = services_with_townships(data)
     villages: gpd.GeoDataFrame | None = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataQualityWarning)
@@ -432,13 +434,13 @@ def validation_report(
                 villages, hamlets, net = network_stage(
                     data, villages, hamlets,
                     params=settings.network if settings is not None else None)
-                indicators = _indicators(data, villages, net)
+                indicators = indicator_stage(data, villages, net)
             except ContigmapError as err:
                 report.findings.append(Finding("error", "network stage", str(err)))
         report.findings.extend(_caught_findings(
             caught, reports, "network", skip=("services: no township_seat for township",)))
     if indicators is None:
-        indicators = headline_indicators(villages)
+        indicators = indicator_stage(data, villages)
     report.sources = poverty_source_lines(poverty_sources(villages, region))
     report.facts = region_facts(data, indicators=indicators)
     return report

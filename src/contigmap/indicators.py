@@ -20,6 +20,9 @@ Definitions
 ``rai``, ``villages_without_hardened_road``, ``share_within_<30|60>min_seat``
     Read from the network stage's township and county summaries
     (:func:`contigmap.network.township_summary`), not recomputed.
+Slowest villages (:func:`slowest_villages`)
+    The villages with the longest travel time to their own township seat
+    (``tt_own_township_seat_min``; unreachable ones first), for the map and the CLI.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ __all__ = [
     "county_indicators",
     "headline_indicators",
     "is_estimate",
+    "slowest_villages",
     "township_indicators",
 ]
 
@@ -187,3 +191,16 @@ def township_indicators(indicators: pd.DataFrame) -> pd.DataFrame:
 def is_estimate(row: pd.Series) -> bool:
     """Whether an area's ``poor_pop`` includes estimates from a registry sample."""
     return _SAMPLE in str(row.get("poor_pop_source", ""))
+
+
+def slowest_villages(villages: pd.DataFrame, n: int = 3) -> list[tuple[str, float]]:
+    """Name and minutes to the own township seat of the ``n`` slowest villages.
+
+    Unreachable villages (infinite time) come first; villages without a time are
+    skipped. Empty when the table has no ``tt_own_township_seat_min`` (no network stage).
+    """
+    col = "tt_own_township_seat_min"
+    if col not in villages.columns:
+        return []
+    slow = villages.nlargest(n, col)
+    return [(str(name), float(tt)) for name, tt in zip(slow["name"], slow[col], strict=True)]

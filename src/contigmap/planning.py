@@ -12,16 +12,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from contigmap.errors import ConfigError, LayerError
 from contigmap.io.outdir import check_output_dir, region_inputs, staged_dir
 from contigmap.io.write import write_table, write_vector
-from contigmap.manifest import MANIFEST_NAME, write_run_manifest
 from contigmap.network.speeds import Season
 from contigmap.pipeline import evaluate_scenarios, prepare
+from contigmap.publish import finish_outputs
 from contigmap.render.compose import GAIN_CLASSES, scenario_map_layers
 from contigmap.render.web import MapLayer
 from contigmap.scenario import (
@@ -88,15 +87,6 @@ def region_for_scenario(scenario: Scenario, scenario_path: Path, region: Path | 
     raise ConfigError(msg)
 
 
-def _finish(stage: Path, out_dir: Path, written: dict[str, Path], *, inputs: list[Path],
-            parameters: dict[str, Any]) -> dict[str, Path]:
-    write_run_manifest(stage, inputs=inputs, parameters=parameters,
-                       outputs=sorted(written.values()), base_dir=Path.cwd())
-    outputs = {key: out_dir / path.relative_to(stage) for key, path in written.items()}
-    outputs["manifest"] = out_dir / MANIFEST_NAME
-    return outputs
-
-
 def run_scenarios(
     scenario_paths: Sequence[str | Path],
     out_dir: str | Path,
@@ -161,7 +151,7 @@ def run_scenarios(
         with timer.stage("render"):
             written["map"] = _scenario_map(state, results, stage / "scenarios_map.html",
                                            offline=offline)
-        outputs = _finish(stage, out, written, inputs=[region_path, *paths,
+        outputs = finish_outputs(stage, out, written, inputs=[region_path, *paths,
                                                        *state.data.input_paths],
                           parameters={**state.settings.manifest_parameters(),
                                       "scenarios": [s.name for s in scenarios]})
@@ -246,7 +236,7 @@ def run_criticality(
                 title=f"{region.title or region.name} 关键路段 Road criticality",
                 source_note=region.source_note or "", illustrative=region.illustrative,
                 offline=offline)
-        outputs = _finish(stage, out, written,
+        outputs = finish_outputs(stage, out, written,
                           inputs=[Path(region_path), *state.data.input_paths],
                           parameters={**state.settings.manifest_parameters(), "top": top})
     return PlanningResult(out_dir=out, outputs=outputs,
@@ -308,7 +298,7 @@ def run_optimise(
         inputs = [Path(region_path), *state.data.input_paths]
         if candidates is not None:
             inputs.append(Path(candidates))
-        outputs = _finish(stage, out, written, inputs=inputs,
+        outputs = finish_outputs(stage, out, written, inputs=inputs,
                           parameters={**state.settings.manifest_parameters(),
                                       "budget_cny": budget_cny, "method": method})
     return PlanningResult(out_dir=out, outputs=outputs, table=chosen)

@@ -5,6 +5,8 @@ Typical use::
     from contigmap.pipeline import prepare, relocation_plan_from_state
     from contigmap.relocation.run import write_relocation_outputs
     plan = relocation_plan_from_state(prepare("layers/huayuan/region.yaml"))
+
+(:func:`contigmap.stages.relocation_stage` is the same stage on plain tables and a graph.)
     write_relocation_outputs(plan, "out/relocation")
 
 Bad input: when the thresholds select nobody (or every candidate is cheaper to serve in
