@@ -19,7 +19,6 @@ nodata is nodata.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -28,7 +27,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from contigmap.columns import ColumnInfo, register_columns
-from contigmap.errors import CRSError, DataQualityWarning
+from contigmap.errors import CRSError, warn_data
 from contigmap.raster import Raster
 from contigmap.zonal import zonal_stats
 
@@ -225,8 +224,7 @@ def terrain_profile(
                f"outside the DEM or on its nodata: {name_list(names[unknown])}; their terrain "
                f"is unknown (terrain_source = region_typical, terrain columns left empty) and "
                f"{how}")
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warn_data(msg, logger=logger)
     logger.info("terrain: profiled %d settlements (%d without DEM data at the point)",
                 len(out), int(np.isnan(elev).sum()))
     return out

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +48,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, vstack
 
-from contigmap.errors import DataQualityWarning, ValidationError
+from contigmap.errors import ValidationError, warn_data
 from contigmap.poverty import NATIONAL_HOUSEHOLD_SIZE
 
 __all__ = ["Assignment", "SolverReport", "assign_households", "households_from_counts"]
@@ -468,8 +467,7 @@ def assign_households(
                "add receiving sites or raise capacities (sites: in relocation.yaml or in "
                "the relocation: section of --config)")
         notes.append(msg)
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warn_data(msg, logger=logger)
     split = int((flows.groupby("origin_id").size() > 1).sum()) if len(flows) else 0
     total_cost = float(flows["cost"].sum()) if len(flows) else 0.0
     logger.info("relocation assignment: %d households, %d people placed at %d sites, cost %.1f, "

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -46,7 +45,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from contigmap.columns import ColumnInfo, register_columns
-from contigmap.errors import DataQualityWarning
+from contigmap.errors import warn_data
 from contigmap.priority import registry
 from contigmap.relocation.costs import (
     REASONS,
@@ -309,8 +308,7 @@ def score_settlements(
             msg = (f"relocation candidates ({unit}): {int(unknown.sum())} settlement(s) have no "
                    f"DEM slope (outside the DEM or on its nodata): {name_list(names[unknown])}; "
                    f"the fragile-ground criteria cannot be judged for them")
-            logger.warning(msg)
-            warnings.warn(msg, DataQualityWarning, stacklevel=2)
+            warn_data(msg, logger=logger)
         slope = np.nan_to_num(slope)
         s = fmt(slope, ".0f")
         add("fragile", slope >= p.steep_slope_mean_deg,

@@ -20,7 +20,6 @@ everyone the plan places as many people as possible and lists the rest in
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ import pandas as pd
 import shapely
 
 from contigmap.columns import ColumnInfo, register_columns
-from contigmap.errors import DataQualityWarning
+from contigmap.errors import warn_data
 from contigmap.io.write import write_table, write_vector
 from contigmap.network import RoadGraph, attach_points
 from contigmap.raster import Raster
@@ -256,8 +255,7 @@ def relocation_plan(
                "the plan is empty (lower the `candidates:` thresholds in relocation.yaml, or "
                "in the relocation: section of --config, to select some)")
         notes.append(msg)
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warn_data(msg, logger=logger)
         return _empty_plan(settlements, candidates, None, None, notes)
     surface = suitability_surface(dem, graph=graph, services=services, hazards=hazards,
                                   ecology=ecology, area=area, params=cfg.sites)
