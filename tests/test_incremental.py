@@ -122,8 +122,8 @@ def test_skip_hand_checked() -> None:
     # Paving R4 cannot help V2: its route runs west over R2 and R1, and the only way
     # through R4 leads away and back (slack, by hand, 8.8 + 2.4 - 1.92 > 0 minutes).
     from contigmap.network import build_network
+    from contigmap.network.access_model import EdgeChange
     from contigmap.network.criticality import own_seat_model
-    from contigmap.network.incremental import EdgeChange
     from contigmap.schema import SURFACES
 
     roads, villages, services = hand_network()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -38,7 +38,15 @@ from scipy.sparse.csgraph import connected_components
 from contigmap.errors import DataQualityWarning, NetworkError
 from contigmap.network._csr import col_max, col_min, csr_from_arrays, morton_order, sort_keys
 from contigmap.network.contract import Core, contract_graph
-from contigmap.network.speeds import NetworkParams, Season, slope_factor
+from contigmap.network.edgetimes import (
+    Mode,
+    edge_drive_minutes,
+    edge_mode_times,
+    segment_grade,
+    segment_minutes,
+    walk_rainy_factor,
+)
+from contigmap.network.speeds import NetworkParams, Season
 from contigmap.raster import Raster
 from contigmap.schema import HARDENED_SURFACES, ROAD_CLASSES, SURFACES
 
@@ -48,12 +56,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["vehicle", "walk", "drive"]
-"""``vehicle``: drive where drivable (open in the season), walk elsewhere — each edge at the
-faster of the two; ``walk``: on foot everywhere; ``drive``: drivable edges only."""
-
 _Q = 1000.0  # vertex identity: coordinates equal to 1 mm
-_KMH_TO_M_PER_MIN = 1000.0 / 60.0
 
 
 @dataclass(eq=False)
@@ -153,21 +156,8 @@ class RoadGraph:
         marks an edge the mode cannot use.
         """
         drive = self.drive_dry_min if season == "dry" else self.drive_rainy_min
-        walk_f, walk_b = self.walk_fwd_min, self.walk_bwd_min
-        if season == "rainy":
-            walk_f = walk_f / self.walk_rainy_factor
-            walk_b = walk_b / self.walk_rainy_factor
-        if mode == "walk":
-            return walk_f, walk_b, np.zeros(self.n_edges, bool)
-        if mode == "drive":
-            return drive, drive, np.isfinite(drive)
-        if mode != "vehicle":
-            msg = f"unknown mode '{mode}'; use 'vehicle', 'walk' or 'drive'"
-            raise NetworkError(msg)
-        drives_f = drive <= walk_f
-        drives_b = drive <= walk_b
-        fwd = np.where(drives_f, drive, walk_f)
-        bwd = np.where(drives_b, drive, walk_b)
+        fwd, bwd, drives_f, _ = edge_mode_times(
+            drive, self.walk_fwd_min, self.walk_bwd_min, self.walk_rainy_factor, mode, season)
         return fwd, bwd, drives_f
 
     def csr(
@@ -478,21 +468,12 @@ def build_network(
         dz = np.zeros(n_vert)
         dz[:-1] = z[1:] - z[:-1]
         dz[is_end] = 0.0
-        grade = np.where(d > 0, np.nan_to_num(dz) / np.where(d > 0, d, 1.0), 0.0)
-    else:
+        grade = segment_grade(d, dz)
+    else:  # flat ground: no slope penalty, Tobler's speed on the level everywhere
         z = np.full(n_vert, np.nan)
         grade = np.zeros(n_vert)
     speed_row = params.speed_table("dry")[cls_row, srf_row]
-    if dem is not None:
-        veh_kmh = speed_row[row_of_v] * slope_factor(grade, params)
-        seg_drive = d / (veh_kmh * _KMH_TO_M_PER_MIN)  # nan where not drivable
-        seg_walk_f = d / (params.walk_kmh(grade) * _KMH_TO_M_PER_MIN)
-        seg_walk_b = d / (params.walk_kmh(-grade) * _KMH_TO_M_PER_MIN)
-    else:  # flat ground: no slope penalty, Tobler's speed on the level everywhere
-        flat_factor = float(slope_factor(np.zeros(1), params)[0])
-        seg_drive = d / (speed_row * (flat_factor * _KMH_TO_M_PER_MIN))[row_of_v]
-        seg_walk_f = d / (float(params.walk_kmh(np.zeros(1))[0]) * _KMH_TO_M_PER_MIN)
-        seg_walk_b = seg_walk_f.copy()
+    seg_drive, seg_walk_f, seg_walk_b = segment_minutes(d, grade, speed_row[row_of_v], params)
 
     # edges: runs between consecutive split vertices of a line
     sp = np.flatnonzero(split)
@@ -514,8 +495,7 @@ def build_network(
     eu, ev = node_of_key[vkey[ea]], node_of_key[vkey[eb]]
     erow = row_of_v[ea]
     ecls, esrf = cls_row[erow], srf_row[erow]
-    drivable = np.isfinite(params.speed_table("dry")[ecls, esrf])
-    drive = np.where(drivable, drive, np.inf)
+    drive, _ = edge_drive_minutes(drive, ecls, esrf, params)
 
     # drop self-loops and duplicates (same node pair, same length to 1 cm; keep the fastest)
     ok = (eu != ev) & (length > 0)
@@ -545,14 +525,8 @@ def build_network(
     seg_edge = np.where(inside, new_id[np.clip(edge_of_seg, 0, n_pre)], -1)
     seg_edge[d == 0] = -1
 
-    rainy_speed = params.speed_table("rainy")[ecls, esrf]
-    dry_speed = params.speed_table("dry")[ecls, esrf]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rainy_factor = rainy_speed / dry_speed
-    drive_rainy = np.where(np.isfinite(rainy_factor), drive / rainy_factor, np.inf)
-    walk_rainy_factor = np.array(
-        [params.walk_rainy_factor[s] for s in SURFACES], dtype=float
-    )[esrf]
+    drive, drive_rainy = edge_drive_minutes(drive, ecls, esrf, params)
+    walk_rainy = walk_rainy_factor(esrf, params)
     hardened = np.isin(esrf, [SURFACES.index(s) for s in HARDENED_SURFACES])
     all_season = params.all_season_table()[ecls, esrf]
 
@@ -582,7 +556,7 @@ def build_network(
         drive_rainy_min=drive_rainy,
         walk_fwd_min=walk_f,
         walk_bwd_min=walk_b,
-        walk_rainy_factor=walk_rainy_factor,
+        walk_rainy_factor=walk_rainy,
         road_id=road_ids[erow],
         road_row=erow,
         road_class=ecls,

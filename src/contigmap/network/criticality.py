@@ -6,7 +6,7 @@ The question per edge is the one RA2CE (Deltares) asks of single-link failures: 
 the edge, recompute, compare. Only edges on some village's shortest-path tree path can
 matter (any other failure leaves every village's best route intact), so the
 candidates are found from the baseline shortest-path trees of
-:class:`contigmap.network.incremental.AccessModel`, and each is evaluated exactly with
+:class:`contigmap.network.access_model.AccessModel`, and each is evaluated exactly with
 the incremental engine (the affected subtree is recomputed; nothing else is touched).
 
 A village joined to the failed edge itself keeps only the nearer end of that edge (the
@@ -43,8 +43,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from contigmap.errors import NetworkError
+from contigmap.network.access_model import AccessModel, EdgeChange
 from contigmap.network.build import RoadGraph
-from contigmap.network.incremental import AccessModel, EdgeChange
 from contigmap.network.speeds import Season
 
 if TYPE_CHECKING:

@@ -31,6 +31,7 @@ from scipy.sparse.csgraph import dijkstra
 from contigmap.errors import NetworkError
 from contigmap.network.build import Mode, RoadGraph, csr_from_arrays, sort_keys
 from contigmap.network.contract import Core, contract_graph
+from contigmap.network.edgetimes import join_partials
 from contigmap.network.speeds import Season
 
 __all__ = ["Attachment", "Snap", "attach_points", "snap_points"]
@@ -411,25 +412,12 @@ class Attachment:
             return np.asarray(c[s] - c[a] + t * seg_val, dtype=float)
 
         # partial times from u to each join point, per direction, in the edge's chosen mode
-        pd = partial("drive", g.seg_drive_min)
-        pwf = partial("walk_f", g.seg_walk_fwd_min)
-        pwb = partial("walk_b", g.seg_walk_bwd_min)
         drive_total = g.drive_dry_min if season == "dry" else g.drive_rainy_min
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dscale = np.where(
-                np.isfinite(drive_total[e]), drive_total[e] / g.drive_dry_min[e], np.inf
-            )
-            drive_p = pd * dscale
-        wscale = 1.0 / g.walk_rainy_factor[e] if season == "rainy" else np.ones(e.size)
-        walk_f_p, walk_b_p = pwf * wscale, pwb * wscale
-        if mode == "walk":
-            cum_f, cum_b = walk_f_p, walk_b_p
-        elif mode == "drive":
-            cum_f, cum_b = drive_p, drive_p
-        else:
-            # the same choice as RoadGraph.edge_times: drive when not slower than walking
-            cum_f = np.where(drive_total[e] <= g.walk_fwd_min[e] * wscale, drive_p, walk_f_p)
-            cum_b = np.where(drive_total[e] <= g.walk_bwd_min[e] * wscale, drive_p, walk_b_p)
+        cum_f, cum_b = join_partials(
+            partial("drive", g.seg_drive_min), partial("walk_f", g.seg_walk_fwd_min),
+            partial("walk_b", g.seg_walk_bwd_min), drive_dry=g.drive_dry_min[e],
+            drive=drive_total[e], walk_f=g.walk_fwd_min[e], walk_b=g.walk_bwd_min[e],
+            wrf=g.walk_rainy_factor[e], mode=mode, season=season)
 
         order = np.lexsort((t, s, e))
         e, cf, cb, pid = e[order], cum_f[order], cum_b[order], ok[order]
