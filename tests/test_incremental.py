@@ -20,7 +20,7 @@ from contigmap.network.incremental import (
 from tests.helpers import hand_network, random_upgrade, synthetic_model
 
 
-def _random_graph(rng: np.random.Generator, integer: bool):
+def _random_graph(rng: np.random.Generator, integer: bool) -> tuple[int, Any]:
     n = int(rng.integers(3, 50))
     m = int(rng.integers(n, 4 * n))
     r, c = rng.integers(0, n, m), rng.integers(0, n, m)

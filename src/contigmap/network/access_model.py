@@ -21,14 +21,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from contigmap.network._csr import csr_from_arrays
-from contigmap.network.edgetimes import (
-    edge_drive_minutes,
-    edge_mode_times,
-    join_partials,
-    segment_grade,
-    segment_minutes,
-    walk_rainy_factor,
-)
+from contigmap.network.edgetimes import partial_at, retime_edge
 from contigmap.network.incremental import (
     ArcChanges,
     ShortestPaths,
@@ -133,64 +126,13 @@ class AccessModel:
             "state", {})
         key = (e, cls_code, srf_code, closed)
         if key not in memo:
-            memo[key] = self._edge_state_uncached(e, cls_code, srf_code, closed)
+            memo[key] = retime_edge(self.graph, e, cls_code, srf_code, closed,
+                                    self.mode, self.season)  # type: ignore[arg-type]
         return memo[key]
 
-    def _edge_state_uncached(self, e: int, cls_code: int, srf_code: int,
-                             closed: bool) -> dict[str, Any]:
-        """Edge ``e`` re-timed with a class / surface by the graph's own formulas.
-
-        :mod:`contigmap.network.edgetimes` gives the segment minutes, the edge's dry and
-        rainy vehicle minutes and the mode's choice, exactly as the road graph and the
-        joins of :func:`contigmap.network.access_measures` have them.
-        """
-        g = self.graph
-        params = g.params
-        a, b = int(g.edge_start[e]), int(g.edge_end[e])
-        same = cls_code == g.road_class[e] and srf_code == g.surface[e]
-        cls_a = np.array([cls_code], np.int64)
-        srf_a = np.array([srf_code], np.int64)
-        if same:
-            seg_drive = np.asarray(g.seg_drive_min[a:b], dtype=float)
-            drive_dry = np.array([g.drive_dry_min[e]], dtype=float)
-            drive_rainy = np.array([g.drive_rainy_min[e]], dtype=float)
-        else:
-            d = g.seg_len_m[a:b]
-            z = g.vertex_z[a : b + 1]
-            dz = z[1:] - z[:-1] if z.size > 1 else np.zeros(0)
-            speed = np.full(d.size, params.speed_table("dry")[cls_code, srf_code])
-            seg_drive, _, _ = segment_minutes(d, segment_grade(d, dz), speed, params)
-            drive_dry, drive_rainy = edge_drive_minutes(
-                np.array([np.nan_to_num(seg_drive, nan=0.0).sum()]), cls_a, srf_a, params)
-        edge = {
-            "drive_dry": drive_dry, "drive": drive_dry if self.season == "dry" else drive_rainy,
-            "walk_f": np.array([g.walk_fwd_min[e]], dtype=float),
-            "walk_b": np.array([g.walk_bwd_min[e]], dtype=float),
-            "wrf": walk_rainy_factor(srf_a, params),
-        }
-        fwd, bwd, _, _ = edge_mode_times(edge["drive"], edge["walk_f"], edge["walk_b"],
-                                         edge["wrf"], self.mode, self.season)  # type: ignore[arg-type]
-        return {"a": a, "seg_drive": np.nan_to_num(seg_drive, nan=0.0),
-                "wf": np.asarray(g.seg_walk_fwd_min[a:b], dtype=float),
-                "wb": np.asarray(g.seg_walk_bwd_min[a:b], dtype=float), "edge": edge,
-                "fwd": np.inf if closed else float(fwd[0]),
-                "bwd": np.inf if closed else float(bwd[0])}
-
     def _partial(self, st: dict[str, Any], seg: int, t: float) -> tuple[float, float]:
-        """``(u → join, join → u)`` minutes along an edge in its state ``st``.
-
-        The segments' minutes up to the join, then
-        :func:`~contigmap.network.edgetimes.join_partials` as for every other join.
-        """
-        k = seg - st["a"]
-
-        def part(values: NDArray[np.float64]) -> NDArray[np.float64]:
-            return np.array([float(values[:k].sum() + t * values[k]) if k < values.size
-                             else float(values.sum())])
-
-        cf, cb = join_partials(part(st["seg_drive"]), part(st["wf"]), part(st["wb"]),
-                               **st["edge"], mode=self.mode, season=self.season)  # type: ignore[arg-type]
-        return float(cf[0]), float(cb[0])
+        """``(u → join, join → u)`` minutes along an edge in its state ``st``."""
+        return partial_at(st, seg, t, self.mode, self.season)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -659,37 +601,46 @@ class AccessModel:
                 base = self._baseline_times(name)
                 out[name] = base[idx] if idx is not None else base.copy()
                 continue
-            sp = self.sp[name]
             if (simple is not None and arcs is not None
                     and not self._target_edges(name)[change.edges].any()):
                 self.counts["propagated"] += 1
-                new: dict[int, float] = {}
-                # nothing at or beyond ``stop`` can change a selected village
-                propagate_decreases(sp, ArcChanges(arcs[0], arcs[1], arcs[2]), simple, new,
-                                    stop)
-                dist = sp.dist
-                if new:
-                    dist = dist.copy()
-                    dist[np.fromiter(new.keys(), np.int64, len(new))] = np.fromiter(
-                        new.values(), float, len(new))
-                out[name] = self._village_times(name, dist.__getitem__, st["v_cf"], st["v_cb"],
-                                                st["fwd"], st["t_cf"], st["t_cb"], near, idx)
+                out[name] = self._propagated_times(name, arcs, simple, stop, st, near, idx)
                 continue
             self.counts["general"] += 1
-            if self._untouched(name, change, st):
-                if not np.isin(self.v_edge if idx is None else self.v_edge[idx],
-                               change.edges).any():
-                    base = self._baseline_times(name)
-                    out[name] = base[idx] if idx is not None else base.copy()
-                    continue
-                out[name] = self._village_times(name, lambda q, sp=sp: sp.dist[q], st["v_cf"],
-                                                st["v_cb"], st["fwd"], st["t_cf"], st["t_cb"],
-                                                near, idx)
-                continue
-            up = update_distances(sp, self.arc_changes(name, change, st))
-            out[name] = self._village_times(name, up.at, st["v_cf"], st["v_cb"], st["fwd"],
-                                            st["t_cf"], st["t_cb"], near, idx)
+            out[name] = self._general_times(name, change, st, near, idx)
         return out
+
+    def _propagated_times(self, name: str, arcs: Arcs, simple: dict[int, dict[int, float]],
+                          stop: float, st: dict[str, Any], near: NDArray[np.bool_],
+                          idx: NDArray[np.int64] | None) -> NDArray[np.float64]:
+        """Village times after shortened arcs of single edges, by direct propagation."""
+        sp = self.sp[name]
+        new: dict[int, float] = {}
+        # nothing at or beyond ``stop`` can change a selected village
+        propagate_decreases(sp, ArcChanges(arcs[0], arcs[1], arcs[2]), simple, new, stop)
+        dist = sp.dist
+        if new:
+            dist = dist.copy()
+            dist[np.fromiter(new.keys(), np.int64, len(new))] = np.fromiter(
+                new.values(), float, len(new))
+        return self._village_times(name, dist.__getitem__, st["v_cf"], st["v_cb"],
+                                   st["fwd"], st["t_cf"], st["t_cb"], near, idx)
+
+    def _general_times(self, name: str, change: EdgeChange, st: dict[str, Any],
+                       near: NDArray[np.bool_], idx: NDArray[np.int64] | None
+                       ) -> NDArray[np.float64]:
+        """Village times after any change, by :func:`update_distances` when needed."""
+        sp = self.sp[name]
+        if self._untouched(name, change, st):
+            if not np.isin(self.v_edge if idx is None else self.v_edge[idx],
+                           change.edges).any():
+                base = self._baseline_times(name)
+                return base[idx] if idx is not None else base.copy()
+            return self._village_times(name, lambda q: sp.dist[q], st["v_cf"], st["v_cb"],
+                                       st["fwd"], st["t_cf"], st["t_cb"], near, idx)
+        up = update_distances(sp, self.arc_changes(name, change, st))
+        return self._village_times(name, up.at, st["v_cf"], st["v_cb"], st["fwd"],
+                                   st["t_cf"], st["t_cb"], near, idx)
 
     def _baseline_times(self, name: str) -> NDArray[np.float64]:
         """Return the memoised baseline times (not a copy: callers index or copy it)."""

@@ -14,12 +14,14 @@ incremental access model that re-times upgraded edges
 * :func:`edge_mode_times` — per direction, the minutes of a travel mode (``vehicle``:
   the faster of driving and walking);
 * :func:`join_partials` — minutes from an edge's start to a point part-way along it,
-  each direction in the mode the whole edge uses.
+  each direction in the mode the whole edge uses;
+* :func:`retime_edge` and :func:`partial_at` — one edge of a built graph re-timed with
+  another class / surface (a road upgrade), and its joins, by the functions above.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +36,8 @@ __all__ = [
     "edge_drive_minutes",
     "edge_mode_times",
     "join_partials",
+    "partial_at",
+    "retime_edge",
     "segment_grade",
     "segment_minutes",
     "walk_rainy_factor",
@@ -183,3 +187,70 @@ def join_partials(
     _, _, drives_f, drives_b = edge_mode_times(drive, walk_f, walk_b, wrf, mode, season)
     return (np.asarray(np.where(drives_f, drive_p, walk_f_p), dtype=float),
             np.asarray(np.where(drives_b, drive_p, walk_b_p), dtype=float))
+
+
+def retime_edge(
+    graph: Any, e: int, cls_code: int, srf_code: int, closed: bool, mode: Mode, season: Season
+) -> dict[str, Any]:
+    """Edge ``e`` of ``graph`` re-timed with a class / surface (or closed).
+
+    The graph's own arrays when the class and surface are the edge's; else its segments
+    re-timed by :func:`segment_minutes` and :func:`edge_drive_minutes` as
+    :func:`contigmap.network.build.build_network` times them.
+
+    Returns
+    -------
+    dict
+        ``fwd`` / ``bwd`` (the mode's minutes each way; ``inf`` when closed) and what
+        :func:`partial_at` needs (``a``: first vertex, per-segment dry minutes ``seg_drive``,
+        ``wf``, ``wb``, the edge totals ``edge``).
+    """
+    g = graph
+    params = g.params
+    a, b = int(g.edge_start[e]), int(g.edge_end[e])
+    cls_a = np.array([cls_code], np.int64)
+    srf_a = np.array([srf_code], np.int64)
+    if cls_code == g.road_class[e] and srf_code == g.surface[e]:
+        seg_drive = np.asarray(g.seg_drive_min[a:b], dtype=float)
+        drive_dry = np.array([g.drive_dry_min[e]], dtype=float)
+        drive_rainy = np.array([g.drive_rainy_min[e]], dtype=float)
+    else:
+        d = g.seg_len_m[a:b]
+        z = g.vertex_z[a : b + 1]
+        dz = z[1:] - z[:-1] if z.size > 1 else np.zeros(0)
+        speed = np.full(d.size, params.speed_table("dry")[cls_code, srf_code])
+        seg_drive, _, _ = segment_minutes(d, segment_grade(d, dz), speed, params)
+        drive_dry, drive_rainy = edge_drive_minutes(
+            np.array([np.nan_to_num(seg_drive, nan=0.0).sum()]), cls_a, srf_a, params)
+    edge = {
+        "drive_dry": drive_dry, "drive": drive_dry if season == "dry" else drive_rainy,
+        "walk_f": np.array([g.walk_fwd_min[e]], dtype=float),
+        "walk_b": np.array([g.walk_bwd_min[e]], dtype=float),
+        "wrf": walk_rainy_factor(srf_a, params),
+    }
+    fwd, bwd, _, _ = edge_mode_times(edge["drive"], edge["walk_f"], edge["walk_b"],
+                                     edge["wrf"], mode, season)
+    return {"a": a, "seg_drive": np.nan_to_num(seg_drive, nan=0.0),
+            "wf": np.asarray(g.seg_walk_fwd_min[a:b], dtype=float),
+            "wb": np.asarray(g.seg_walk_bwd_min[a:b], dtype=float), "edge": edge,
+            "fwd": np.inf if closed else float(fwd[0]),
+            "bwd": np.inf if closed else float(bwd[0])}
+
+
+def partial_at(
+    state: dict[str, Any], seg: int, t: float, mode: Mode, season: Season
+) -> tuple[float, float]:
+    """``(u → join, join → u)`` minutes to a join at ``t`` along segment ``seg`` of an edge.
+
+    ``state`` is the edge's :func:`retime_edge`; the segments' minutes up to the join go
+    through :func:`join_partials`, as every other join does.
+    """
+    k = seg - state["a"]
+
+    def part(values: Float) -> Float:
+        return np.array([float(values[:k].sum() + t * values[k]) if k < values.size
+                         else float(values.sum())])
+
+    cf, cb = join_partials(part(state["seg_drive"]), part(state["wf"]), part(state["wb"]),
+                           **state["edge"], mode=mode, season=season)
+    return float(cf[0]), float(cb[0])
