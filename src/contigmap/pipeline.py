@@ -83,7 +83,7 @@ def _village_table(data: RegionData) -> gpd.GeoDataFrame:
     Names come from the townships layer (polygons or a table), else from the names of
     the township-seat services (:func:`contigmap.overlay.township_names`).
     """
-    from contigmap.overlay import township_names
+    from contigmap.overlay.zones import township_names
 
     villages = data.villages.copy()
     if "township_name" in villages.columns:
@@ -134,7 +134,7 @@ def profile_stage(data: RegionData) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame 
     Hamlets inherit their village's poverty incidence (the registry is kept by
     administrative village).
     """
-    from contigmap.overlay import village_profile
+    from contigmap.overlay.profile import village_profile
     from contigmap.poverty import apply_hamlet_households, apply_poverty_sources, household_size
 
     villages, hamlets = village_profile(

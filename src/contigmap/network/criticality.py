@@ -159,7 +159,7 @@ def edge_hazard_exposure(
         Indexed by ``edge``: ``hazard_points`` (count) and ``hazard_threatened``
         (sum of ``threatened_people``; 0 where unknown).
     """
-    from contigmap.overlay import hazard_points_near_lines
+    from contigmap.overlay.measures import hazard_points_near_lines
 
     edges = graph.edges_gdf()
     count, people = hazard_points_near_lines(
@@ -265,7 +265,7 @@ def road_criticality(
                   length_m=edges["length_m"].to_numpy()[e]).reset_index(drop=True),
         geometry=edges.geometry.to_numpy()[e], crs=graph.crs)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
-    from contigmap.overlay import is_point_layer
+    from contigmap.overlay.measures import is_point_layer
 
     if any(is_point_layer(layer) for layer in (hazards or {}).values()):
         exposure = edge_hazard_exposure(graph, hazards).reindex(out["edge"].to_numpy())
