@@ -281,7 +281,8 @@ def init_region(folder: str | Path, *, name: str | None = None,
         raise LayerError(msg)
     assign_roles(cands)
     resolve_crs(cands)
-    from contigmap.config import LayerSpec, RegionConfig, parse_model, parse_yaml_text
+    from contigmap.config import LayerSpec, RegionConfig
+    from contigmap.yamlio import parse_model, parse_yaml_text
 
     slug = re.sub(r"[^A-Za-z0-9_\-]+", "_", folder.resolve().name).strip("_")
     name, title = name or slug or "region", title or folder.resolve().name

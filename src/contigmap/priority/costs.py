@@ -23,8 +23,8 @@ from typing import Any, Final, Literal
 from pydantic import Field, PositiveFloat, PositiveInt, model_validator
 
 from contigmap._strict import StrictModel
-from contigmap.config import load_yaml, parse_model
 from contigmap.costpath import CostPathParams
+from contigmap.yamlio import load_yaml, parse_model
 
 __all__ = [
     "INTERVENTIONS",
