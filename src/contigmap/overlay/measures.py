@@ -25,11 +25,11 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from contigmap.coverage import repair_polygons
 from contigmap.errors import CRSError, DataQualityWarning
 from contigmap.overlay.zones import layer_geoms
 from contigmap.raster import Raster
 from contigmap.schema import HAZARD_POINT_RADIUS_M
-from contigmap.zonal import repair_polygons
 
 __all__ = [
     "hazard_point_counts",

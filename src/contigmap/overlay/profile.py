@@ -26,6 +26,7 @@ import shapely
 from numpy.typing import NDArray
 
 from contigmap.columns import ColumnInfo, register_columns
+from contigmap.coverage import repair_polygons
 from contigmap.errors import ValidationError
 from contigmap.overlay.measures import (
     hazard_point_counts,
@@ -40,7 +41,7 @@ from contigmap.overlay.zones import layer_geoms, settlement_points, settlement_z
 from contigmap.poverty import poverty_profile
 from contigmap.raster import Raster
 from contigmap.terrain import terrain_profile
-from contigmap.zonal import repair_polygons, zonal_stats
+from contigmap.zonal import zonal_stats
 
 __all__ = ["INFRASTRUCTURE_COLUMNS", "AlongRoadDistance", "overlay_columns", "village_profile"]
 

@@ -20,8 +20,8 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from contigmap.coverage import repair_polygons
 from contigmap.errors import CRSError, DataQualityWarning
-from contigmap.zonal import repair_polygons
 
 __all__ = [
     "layer_geoms",
