@@ -59,8 +59,9 @@ from scipy.sparse.csgraph import connected_components
 
 from contigmap.columns import ColumnInfo, register_columns
 from contigmap.errors import DataQualityWarning, NetworkError
+from contigmap.network.attach import attach_points
 from contigmap.network.build import Mode, RoadGraph
-from contigmap.network.snap import attach_points, snap_points
+from contigmap.network.snap import snap_points
 from contigmap.network.speeds import NetworkParams, Season
 from contigmap.schema import SERVICE_KINDS
 

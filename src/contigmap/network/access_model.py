@@ -158,7 +158,7 @@ class AccessModel:
         mode, season
             Travel mode and season (as :meth:`RoadGraph.edge_times`).
         """
-        from contigmap.network.snap import attach_points
+        from contigmap.network.attach import attach_points
 
         vxy = np.asarray(villages_xy, dtype=float).reshape(-1, 2)
         names = list(queries)

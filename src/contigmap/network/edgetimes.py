@@ -2,7 +2,7 @@
 
 Every travel time of the network engine is built from these functions, so the road
 graph (:func:`contigmap.network.build.build_network`, :meth:`RoadGraph.edge_times`), the
-points joined part-way along an edge (:meth:`contigmap.network.snap.Attachment`) and the
+points joined part-way along an edge (:class:`contigmap.network.attach.Attachment`) and the
 incremental access model that re-times upgraded edges
 (:class:`contigmap.network.access_model.AccessModel`) cannot drift apart:
 
