@@ -168,6 +168,38 @@ def edge_hazard_exposure(
                         index=pd.Index(edges["edge"].to_numpy(np.int64), name="edge"))
 
 
+def _failure_row(
+    am: AccessModel, names: NDArray[np.object_], per_q: dict[str, NDArray[np.int64]],
+    base: NDArray[np.float64], pop: NDArray[np.float64], poor: NDArray[np.float64], e: int,
+) -> dict[str, Any] | None:
+    """Who is cut off or delayed when edge ``e`` fails (``None``: nobody)."""
+    qs = [q for q, es in per_q.items() if np.isin(e, es)]
+    new = am.evaluate(EdgeChange.close([e]), names=qs)
+    t = base.copy()
+    for q, v in new.items():
+        sel = names == q
+        t[sel] = v[sel]
+    fin0 = np.isfinite(base)
+    cut = fin0 & ~np.isfinite(t)
+    with np.errstate(invalid="ignore"):
+        delay = np.where(fin0 & np.isfinite(t), t - base, 0.0)
+    delayed = delay > 1e-9
+    if not (cut.any() or delayed.any()):
+        return None
+    return {
+        "edge": e,
+        "villages_affected": int((cut | delayed).sum()),
+        "villages_cut_off": int(cut.sum()),
+        "pop_cut_off": float(pop[cut].sum()),
+        "poor_cut_off": float(poor[cut].sum()),
+        "pop_delayed": float(pop[delayed].sum()),
+        "poor_delayed": float(poor[delayed].sum()),
+        "person_minutes_delay": float((pop * delay)[delayed].sum()),
+        "poor_person_minutes_delay": float((poor * delay)[delayed].sum()),
+        "max_delay_min": float(delay.max()),
+    }
+
+
 def road_criticality(
     graph: RoadGraph,
     villages: gpd.GeoDataFrame,
@@ -220,33 +252,8 @@ def road_criticality(
     base = _village_times(am, names, {q: am.times(q) for q in np.unique(names).tolist()})
     per_q = tree_edges(am, names)
     cand = np.unique(np.concatenate(list(per_q.values()))) if per_q else np.zeros(0, np.int64)
-    rows: list[dict[str, Any]] = []
-    for e in cand.tolist():
-        qs = [q for q, es in per_q.items() if np.isin(e, es)]
-        new = am.evaluate(EdgeChange.close([e]), names=qs)
-        t = base.copy()
-        for q, v in new.items():
-            sel = names == q
-            t[sel] = v[sel]
-        fin0 = np.isfinite(base)
-        cut = fin0 & ~np.isfinite(t)
-        with np.errstate(invalid="ignore"):
-            delay = np.where(fin0 & np.isfinite(t), t - base, 0.0)
-        delayed = delay > 1e-9
-        if not (cut.any() or delayed.any()):
-            continue
-        rows.append({
-            "edge": e,
-            "villages_affected": int((cut | delayed).sum()),
-            "villages_cut_off": int(cut.sum()),
-            "pop_cut_off": float(pop[cut].sum()),
-            "poor_cut_off": float(poor[cut].sum()),
-            "pop_delayed": float(pop[delayed].sum()),
-            "poor_delayed": float(poor[delayed].sum()),
-            "person_minutes_delay": float((pop * delay)[delayed].sum()),
-            "poor_person_minutes_delay": float((poor * delay)[delayed].sum()),
-            "max_delay_min": float(delay.max()),
-        })
+    rows = [row for e in cand.tolist()
+            if (row := _failure_row(am, names, per_q, base, pop, poor, e)) is not None]
     cols = ["edge", "villages_affected", "villages_cut_off", "pop_cut_off", "poor_cut_off",
             "pop_delayed", "poor_delayed", "person_minutes_delay", "poor_person_minutes_delay",
             "max_delay_min"]
