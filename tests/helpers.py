@@ -69,7 +69,7 @@ def synthetic_model(seed: int) -> tuple[Any, Any, dict[str, np.ndarray], np.rand
 
 def random_upgrade(graph: Any, rng: np.random.Generator) -> Any:
     """Pave 1–6 random unpaved edges (one time in five also rebuilt as a county road)."""
-    from contigmap.network.access_model import EdgeChange
+    from contigmap.network.edgetimes import EdgeChange
     from contigmap.schema import ROAD_CLASSES, SURFACES
 
     unpaved = np.flatnonzero(~graph.hardened)

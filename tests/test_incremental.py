@@ -124,8 +124,8 @@ def test_skip_hand_checked() -> None:
     # Paving R4 cannot help V2: its route runs west over R2 and R1, and the only way
     # through R4 leads away and back (slack, by hand, 8.8 + 2.4 - 1.92 > 0 minutes).
     from contigmap.network import build_network
-    from contigmap.network.access_model import EdgeChange
     from contigmap.network.criticality import own_seat_model
+    from contigmap.network.edgetimes import EdgeChange
     from contigmap.schema import SURFACES
 
     roads, villages, services = hand_network()
@@ -171,8 +171,8 @@ def test_access_model_agrees_with_access_measures(season: str, change: str) -> N
     # from the changed road layer is the independent reference. They must agree, for
     # the baseline and after the change, on sloped ground and in both seasons.
     from contigmap.network import access_measures, build_network
-    from contigmap.network.access_model import EdgeChange
     from contigmap.network.criticality import own_seat_model
+    from contigmap.network.edgetimes import EdgeChange
     from contigmap.schema import ROAD_CLASSES, SURFACES
 
     roads, villages, services = hand_network()

@@ -60,9 +60,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from contigmap.errors import ConfigError, ValidationError
-from contigmap.network.access_model import AccessModel, EdgeChange
+from contigmap.network.access_model import AccessModel
 from contigmap.network.build import RoadGraph
 from contigmap.network.criticality import own_seat_model
+from contigmap.network.edgetimes import EdgeChange
 from contigmap.network.speeds import Season
 from contigmap.priority.costs import RoadCosts, load_priority_config
 from contigmap.raster import Raster

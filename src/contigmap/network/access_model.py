@@ -3,7 +3,8 @@
 :class:`AccessModel` joins villages and target points (township seats, services) to a
 road graph and keeps, per query (a set of targets), one shortest-path forest from a
 super-source on the reversed graph (:mod:`contigmap.network.incremental`). A road change
-(:class:`EdgeChange`: a new class or surface, or a closure) re-times the changed edges
+(:class:`~contigmap.network.edgetimes.EdgeChange`: a new class or surface, or a
+closure) re-times the changed edges
 with the graph's own formulas (:mod:`contigmap.network.edgetimes`, as
 :func:`contigmap.network.access_measures` uses them), becomes arc changes per query and
 is evaluated with :func:`contigmap.network.incremental.update_distances`; most
@@ -21,7 +22,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from contigmap.network._csr import csr_from_arrays
-from contigmap.network.edgetimes import partial_at, retime_edge
+from contigmap.network.edgetimes import EdgeChange, partial_at, retime_edge
 from contigmap.network.incremental import (
     ArcChanges,
     ShortestPaths,
@@ -31,43 +32,9 @@ from contigmap.network.incremental import (
     update_distances,
 )
 from contigmap.network.skipbound import Arcs, may_change, node_slack, shortened_arcs
+from contigmap.network.topology import node_pairs
 
-__all__ = ["AccessModel", "EdgeChange"]
-
-
-@dataclass(frozen=True)
-class EdgeChange:
-    """Changed road edges for :class:`AccessModel`.
-
-    Attributes
-    ----------
-    edges
-        Edge indices of the road graph.
-    road_class, surface
-        New class / surface codes (into :data:`contigmap.schema.ROAD_CLASSES` /
-        :data:`~contigmap.schema.SURFACES`) per edge; ``-1`` keeps the edge's own.
-    closed
-        Per edge: the edge fails (leaves the network for every mode).
-    """
-
-    edges: NDArray[np.int64]
-    road_class: NDArray[np.int64]
-    surface: NDArray[np.int64]
-    closed: NDArray[np.bool_]
-
-    @classmethod
-    def upgrade(cls, edges: ArrayLike, road_class: int = -1, surface: int = -1) -> EdgeChange:
-        """Give ``edges`` a new class and / or surface code."""
-        e = np.unique(np.asarray(edges, dtype=np.int64).ravel())
-        return cls(e, np.full(e.size, road_class, np.int64), np.full(e.size, surface, np.int64),
-                   np.zeros(e.size, bool))
-
-    @classmethod
-    def close(cls, edges: ArrayLike) -> EdgeChange:
-        """Close ``edges``."""
-        e = np.unique(np.asarray(edges, dtype=np.int64).ravel())
-        return cls(e, np.full(e.size, -1, np.int64), np.full(e.size, -1, np.int64),
-                   np.ones(e.size, bool))
+__all__ = ["AccessModel"]
 
 
 @dataclass(eq=False)
@@ -379,10 +346,7 @@ class AccessModel:
                   bwd: NDArray[np.float64]) -> list[NDArray[np.float64]] | None:
         g = self.graph
         if "pairs" not in self.cache:
-            lo, hi = np.minimum(g.u, g.v), np.maximum(g.u, g.v)
-            key = lo * (self.n + 1) + hi
-            _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
-            multi = cnt[inv] > 1
+            key, multi = self._node_pairs()
             groups: dict[int, list[int]] = {}
             for k in np.flatnonzero(multi).tolist():
                 groups.setdefault(int(key[k]), []).append(k)
@@ -533,16 +497,16 @@ class AccessModel:
         out: dict[str, Any] = memo[key]
         return out
 
+    def _node_pairs(self) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        """Per edge: its node-pair key and whether another edge joins the same nodes."""
+        if "multi" not in self.cache:
+            self.cache["multi"] = node_pairs(self.graph.u, self.graph.v, self.n)
+        out: tuple[NDArray[np.int64], NDArray[np.bool_]] = self.cache["multi"]
+        return out
+
     def _multi_edges(self) -> NDArray[np.bool_]:
         """Per edge: another edge joins the same two nodes (cached)."""
-        if "multi" not in self.cache:
-            g = self.graph
-            lo, hi = np.minimum(g.u, g.v), np.maximum(g.u, g.v)
-            key = lo.astype(np.int64) * (self.n + 1) + hi
-            _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
-            self.cache["multi"] = np.asarray(cnt[inv] > 1, dtype=bool)
-        out: NDArray[np.bool_] = self.cache["multi"]
-        return out
+        return self._node_pairs()[1]
 
     def evaluate(self, change: EdgeChange, names: list[str] | None = None, *,
                  villages: dict[str, NDArray[np.int64]] | None = None,

@@ -43,8 +43,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from contigmap.errors import NetworkError
-from contigmap.network.access_model import AccessModel, EdgeChange
+from contigmap.network.access_model import AccessModel
 from contigmap.network.build import RoadGraph
+from contigmap.network.edgetimes import EdgeChange
 from contigmap.network.speeds import Season
 
 if TYPE_CHECKING:

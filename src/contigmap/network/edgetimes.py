@@ -15,16 +15,18 @@ incremental access model that re-times upgraded edges
   the faster of driving and walking);
 * :func:`join_partials` — minutes from an edge's start to a point part-way along it,
   each direction in the mode the whole edge uses;
-* :func:`retime_edge` and :func:`partial_at` — one edge of a built graph re-timed with
-  another class / surface (a road upgrade), and its joins, by the functions above.
+* :class:`EdgeChange` (road upgrades and closures), :func:`retime_edge` and
+  :func:`partial_at` — one edge of a built graph re-timed with another class / surface,
+  and its joins, by the functions above.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from contigmap.errors import NetworkError
 from contigmap.network.speeds import NetworkParams, Season, slope_factor
@@ -32,6 +34,7 @@ from contigmap.schema import SURFACES
 
 __all__ = [
     "KMH_TO_M_PER_MIN",
+    "EdgeChange",
     "Mode",
     "edge_drive_minutes",
     "edge_mode_times",
@@ -254,3 +257,40 @@ def partial_at(
     cf, cb = join_partials(part(state["seg_drive"]), part(state["wf"]), part(state["wb"]),
                            **state["edge"], mode=mode, season=season)
     return float(cf[0]), float(cb[0])
+
+
+@dataclass(frozen=True)
+class EdgeChange:
+    """Changed road edges: a new class and / or surface, or a closure.
+
+    Evaluated by :class:`contigmap.network.access_model.AccessModel`.
+
+    Attributes
+    ----------
+    edges
+        Edge indices of the road graph.
+    road_class, surface
+        New class / surface codes (into :data:`contigmap.schema.ROAD_CLASSES` /
+        :data:`~contigmap.schema.SURFACES`) per edge; ``-1`` keeps the edge's own.
+    closed
+        Per edge: the edge fails (leaves the network for every mode).
+    """
+
+    edges: NDArray[np.int64]
+    road_class: NDArray[np.int64]
+    surface: NDArray[np.int64]
+    closed: NDArray[np.bool_]
+
+    @classmethod
+    def upgrade(cls, edges: ArrayLike, road_class: int = -1, surface: int = -1) -> EdgeChange:
+        """Give ``edges`` a new class and / or surface code."""
+        e = np.unique(np.asarray(edges, dtype=np.int64).ravel())
+        return cls(e, np.full(e.size, road_class, np.int64), np.full(e.size, surface, np.int64),
+                   np.zeros(e.size, bool))
+
+    @classmethod
+    def close(cls, edges: ArrayLike) -> EdgeChange:
+        """Close ``edges``."""
+        e = np.unique(np.asarray(edges, dtype=np.int64).ravel())
+        return cls(e, np.full(e.size, -1, np.int64), np.full(e.size, -1, np.int64),
+                   np.ones(e.size, bool))

@@ -34,6 +34,7 @@ __all__ = [
     "join_endpoints",
     "kept_edges",
     "line_vertices",
+    "node_pairs",
     "pairs_within",
     "segments",
     "vertex_keys",
@@ -261,3 +262,11 @@ def segments(
     return d, z, seg_drive, seg_walk_f, seg_walk_b
 
 
+def node_pairs(
+    u: NDArray[np.int64], v: NDArray[np.int64], n: int
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Return each edge's undirected node-pair key, and whether another edge shares it."""
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    key = lo.astype(np.int64) * (n + 1) + hi
+    _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+    return key, np.asarray(cnt[inv] > 1, dtype=bool)
