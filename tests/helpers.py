@@ -53,7 +53,7 @@ def synthetic_model(seed: int) -> tuple[Any, Any, dict[str, np.ndarray], np.rand
     Returns the graph, the model, each seat query's villages and the random generator.
     """
     from contigmap.network import build_network
-    from contigmap.network.incremental import AccessModel
+    from contigmap.network.access_model import AccessModel
     from contigmap.synth.scale import make_scale_roads
 
     roads, _ = make_scale_roads(1500, seed=seed)
@@ -69,7 +69,7 @@ def synthetic_model(seed: int) -> tuple[Any, Any, dict[str, np.ndarray], np.rand
 
 def random_upgrade(graph: Any, rng: np.random.Generator) -> Any:
     """Pave 1–6 random unpaved edges (one time in five also rebuilt as a county road)."""
-    from contigmap.network.incremental import EdgeChange
+    from contigmap.network.edgetimes import EdgeChange
     from contigmap.schema import ROAD_CLASSES, SURFACES
 
     unpaved = np.flatnonzero(~graph.hardened)

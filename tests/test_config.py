@@ -129,7 +129,7 @@ def test_duplicate_key_deep_in_a_layer_is_rejected(tmp_path: Path) -> None:
 
 
 def test_merge_keys_may_be_overridden(tmp_path: Path) -> None:
-    from contigmap.config import load_yaml
+    from contigmap.yamlio import load_yaml
 
     path = tmp_path / "m.yaml"
     path.write_text("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  x: 3\n", encoding="utf-8")
@@ -156,7 +156,7 @@ def test_scenario_and_priority_files_reject_duplicate_keys(tmp_path: Path) -> No
 def test_oversize_yaml_is_refused_before_reading(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from contigmap.config import MAX_YAML_BYTES
+    from contigmap.yamlio import MAX_YAML_BYTES
 
     path = _write(tmp_path, MINIMAL + "# " + "x" * MAX_YAML_BYTES + "\n")
 
@@ -172,7 +172,7 @@ def test_oversize_yaml_is_refused_before_reading(
 
 
 def test_yaml_at_the_size_cap_is_read(tmp_path: Path) -> None:
-    from contigmap.config import MAX_YAML_BYTES
+    from contigmap.yamlio import MAX_YAML_BYTES
 
     filler = "# " + "x" * (MAX_YAML_BYTES - len(MINIMAL.encode()) - 3) + "\n"
     path = _write(tmp_path, MINIMAL + filler)

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from contigmap.config import LayerSpec, load_region, parse_model
+from contigmap.config import LayerSpec, load_region
 from contigmap.errors import ConfigError, DataQualityWarning, ValidationError
 from contigmap.io.read import read_layer
 from contigmap.io.region import load_region_layers
@@ -30,6 +30,7 @@ from contigmap.overlay import (
 )
 from contigmap.relocation.candidates import score_settlements
 from contigmap.relocation.costs import CandidateParams
+from contigmap.yamlio import parse_model
 
 from .conftest import VILLAGE_CODES, X0, Y0, to_lonlat, write_tiny_region
 from .helpers import hand_network

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,7 +20,7 @@ from contigmap.network.incremental import (
 from tests.helpers import hand_network, random_upgrade, synthetic_model
 
 
-def _random_graph(rng: np.random.Generator, integer: bool):
+def _random_graph(rng: np.random.Generator, integer: bool) -> tuple[int, Any]:
     n = int(rng.integers(3, 50))
     m = int(rng.integers(n, 4 * n))
     r, c = rng.integers(0, n, m), rng.integers(0, n, m)
@@ -123,7 +125,7 @@ def test_skip_hand_checked() -> None:
     # through R4 leads away and back (slack, by hand, 8.8 + 2.4 - 1.92 > 0 minutes).
     from contigmap.network import build_network
     from contigmap.network.criticality import own_seat_model
-    from contigmap.network.incremental import EdgeChange
+    from contigmap.network.edgetimes import EdgeChange
     from contigmap.schema import SURFACES
 
     roads, villages, services = hand_network()
@@ -142,3 +144,66 @@ def test_skip_hand_checked() -> None:
     assert base[0] - full[0] == pytest.approx(0.4 * 1.6, rel=1e-9)
     got = model.evaluate(pave, names=[q], villages={q: np.array([1, 0])})[q]
     assert np.array_equal(got, full[[1, 0]])
+
+
+# --------------------------------------------------------------------------- access model
+
+
+def _sloped_dem() -> Any:
+    """A DEM rising 40 m per km eastwards over the hand network (grades matter)."""
+    from affine import Affine
+    from pyproj import CRS
+
+    from contigmap.raster import Raster
+    from tests.helpers import CRS as CRS_M
+
+    x0, y0, cell = 400_000.0 - 500.0, 3_100_000.0 + 1_500.0, 50.0
+    cols = np.arange(100)
+    z = np.tile(100.0 + 0.04 * (cols * cell + cell / 2 - 500.0), (60, 1))
+    return Raster(z, Affine(cell, 0.0, x0, 0.0, -cell, y0), CRS.from_user_input(CRS_M))
+
+
+@pytest.mark.parametrize("season", ["dry", "rainy"])
+@pytest.mark.parametrize("change", ["pave", "county", "close"])
+@pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")
+def test_access_model_agrees_with_access_measures(season: str, change: str) -> None:
+    # The AccessModel re-times a changed road itself; access_measures on a graph rebuilt
+    # from the changed road layer is the independent reference. They must agree, for
+    # the baseline and after the change, on sloped ground and in both seasons.
+    from contigmap.network import access_measures, build_network
+    from contigmap.network.criticality import own_seat_model
+    from contigmap.network.edgetimes import EdgeChange
+    from contigmap.schema import ROAD_CLASSES, SURFACES
+
+    roads, villages, services = hand_network()
+    roads.loc[roads["road_id"] == "R4", "surface"] = "earth"
+    roads.loc[roads["road_id"] == "R2", "surface"] = "gravel"
+    dem = _sloped_dem()
+    graph = build_network(roads, dem=dem)
+    model, names = own_seat_model(graph, villages, services, season=season)  # type: ignore[arg-type]
+    q = str(names[0])
+    col = "tt_own_township_seat_min"
+    base = access_measures(graph, villages, services, season=season)  # type: ignore[arg-type]
+    np.testing.assert_allclose(model.times(q), base[col].to_numpy(float), rtol=1e-9)
+
+    changed = roads.copy()
+    if change == "close":  # R3, the loop: V1 and V2 keep the direct road
+        edges = np.flatnonzero(np.asarray(graph.road_id) == "R3")
+        ec = EdgeChange.close(edges)
+        changed = changed[changed["road_id"] != "R3"]
+    else:  # R2 and R4 paved (and rebuilt as county roads)
+        edges = np.flatnonzero(np.isin(np.asarray(graph.road_id), ["R2", "R4"]))
+        sel = changed["road_id"].isin(["R2", "R4"])
+        changed.loc[sel, "surface"] = "paved"
+        klass = -1
+        if change == "county":
+            changed.loc[sel, "road_class"] = "county"
+            klass = ROAD_CLASSES.index("county")
+        ec = EdgeChange.upgrade(edges, road_class=klass, surface=SURFACES.index("paved"))
+    ref = access_measures(build_network(changed, dem=dem), villages, services,
+                          season=season)[col].to_numpy(float)  # type: ignore[arg-type]
+    got = model.evaluate(ec, names=[q])[q]
+    np.testing.assert_allclose(got, ref, rtol=1e-9)
+    np.testing.assert_array_equal(got, model.evaluate_full(ec, names=[q])[q])
+    if change != "close":  # the upgrade really saved time (the test can fail)
+        assert np.all(got < model.times(q))

@@ -251,12 +251,12 @@ def test_sort_keys_is_a_stable_argsort(top):
 
 
 def test_pairs_within_equals_brute_force():
-    from contigmap.network.build import _pairs_within
+    from contigmap.network.topology import pairs_within
 
     rng = np.random.default_rng(2)
     p = rng.uniform(0, 100, (300, 2))
     q = np.vstack([rng.uniform(0, 100, (400, 2)), p[:20] + 2.9, p[20:30] + np.array([5.0, 0.0])])
-    pi, qj = _pairs_within(p, q, 5.0)
+    pi, qj = pairs_within(p, q, 5.0)
     d = np.hypot(p[:, None, 0] - q[None, :, 0], p[:, None, 1] - q[None, :, 1])
     want = set(zip(*np.nonzero(d <= 5.0), strict=True))
     assert set(zip(pi.tolist(), qj.tolist(), strict=True)) == {(int(i), int(j)) for i, j in want}

@@ -7,9 +7,10 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
+from contigmap.coverage import coverage_fractions
 from contigmap.errors import CRSError, DataQualityWarning, ValidationError
 from contigmap.raster import Raster
-from contigmap.zonal import coverage_fractions, zonal_stats
+from contigmap.zonal import zonal_stats
 
 UTM = CRS.from_epsg(32649)
 

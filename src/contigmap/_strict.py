@@ -4,7 +4,7 @@ Every model read from a user's file (region manifest, settings, priorities, relo
 scenarios, network and cost-path parameters) derives from :class:`StrictModel`: an
 unknown key is an error (so a misspelt key is never silently ignored) and a parsed
 model is frozen. Problems are turned into one-line messages by
-:func:`contigmap.config.parse_model`.
+:func:`contigmap.yamlio.parse_model`.
 
 Lowest in the import graph (it imports only pydantic), so that every module holding a
 model can use it.

@@ -440,8 +440,8 @@ def value_vocabularies() -> dict[str, list[tuple[str, list[str]]]]:
         ``road_class``, ``surface``, ``kind`` (from :func:`contigmap.validate.check_layer`'s
         aliases), ``cause`` (:func:`contigmap.poverty.normalise_cause`) and ``boolean``.
     """
-    from contigmap import poverty
     from contigmap.io import checks as validate
+    from contigmap.poverty import registry as poverty
 
     out: dict[str, list[tuple[str, list[str]]]] = {}
     for vocab, values in (("road_class", ROAD_CLASSES), ("surface", SURFACES),

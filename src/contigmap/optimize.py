@@ -8,7 +8,7 @@ The *poor-weighted access gain* of a set of projects ``S`` is::
 
 with ``t_i`` the travel time in minutes from village ``i`` to its own township seat
 (:mod:`contigmap.network.criticality` defines it), evaluated exactly with the
-incremental engine (:class:`contigmap.network.incremental.AccessModel`); a village that
+incremental engine (:class:`contigmap.network.access_model.AccessModel`); a village that
 becomes reachable counts ``unreachable_min`` minutes (default 240). ``weight="pop"``
 weighs by people instead.
 
@@ -60,9 +60,10 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from contigmap.errors import ConfigError, ValidationError
+from contigmap.network.access_model import AccessModel
 from contigmap.network.build import RoadGraph
 from contigmap.network.criticality import own_seat_model
-from contigmap.network.incremental import AccessModel, EdgeChange
+from contigmap.network.edgetimes import EdgeChange
 from contigmap.network.speeds import Season
 from contigmap.priority.config import load_priority_config
 from contigmap.raster import Raster

@@ -42,7 +42,7 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from contigmap._strict import StrictModel
-from contigmap.config import RegionConfig, config_error, load_yaml, parse_model
+from contigmap.config import RegionConfig
 from contigmap.errors import ConfigError
 from contigmap.network.speeds import NetworkParams, Season, deep_merge
 from contigmap.priority.config import PriorityConfig, default_priorities_path, load_priority_config
@@ -51,6 +51,7 @@ from contigmap.relocation.costs import (
     default_relocation_path,
     load_relocation_config,
 )
+from contigmap.yamlio import config_error, load_yaml, parse_model
 
 __all__ = ["CONFIG_SECTIONS", "RunSettings", "is_run_config", "load_run_config",
            "run_settings"]

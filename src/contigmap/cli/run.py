@@ -157,8 +157,8 @@ def priorities(ctx: click.Context, region: Path | None, out_dir: Path | None,
     timer = StageTimer(stage_printer(quiet))
     config = None
     if priority_config is not None:
-        from contigmap.config import load_yaml
         from contigmap.settings import is_run_config
+        from contigmap.yamlio import load_yaml
 
         if is_run_config(load_yaml(priority_config)):
             config, priority_config = priority_config, None

@@ -22,10 +22,11 @@ from contigmap.network.access import (
     township_summary,
     travel_time_edges,
 )
+from contigmap.network.attach import Attachment, attach_points
 from contigmap.network.build import RoadGraph, build_network, morton_order
 from contigmap.network.convert import to_networkx
 from contigmap.network.osm import read_osm_roads
-from contigmap.network.snap import Attachment, Snap, attach_points, snap_points
+from contigmap.network.snap import Snap, snap_points
 from contigmap.network.speeds import (
     DEFAULT_SPEED_KMH,
     NetworkParams,

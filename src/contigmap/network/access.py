@@ -59,8 +59,9 @@ from scipy.sparse.csgraph import connected_components
 
 from contigmap.columns import ColumnInfo, register_columns
 from contigmap.errors import DataQualityWarning, NetworkError
+from contigmap.network.attach import Attachment, attach_points
 from contigmap.network.build import Mode, RoadGraph
-from contigmap.network.snap import attach_points, snap_points
+from contigmap.network.snap import snap_points
 from contigmap.network.speeds import NetworkParams, Season
 from contigmap.schema import SERVICE_KINDS
 
@@ -132,7 +133,7 @@ def _access_problems(
                f"{'; '.join(parts)}. They are kept with no travel time (column "
                f"access_problem); the road priorities rank them as the strongest need")
         # a warning, not a log line: a scenario that cuts villages off silences it
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warnings.warn(msg, DataQualityWarning, stacklevel=4)
     return problem
 
 
@@ -176,6 +177,146 @@ def _connected_to(
     return (lab >= 0) & (tl >= 0) & (lab == tl), snap.dist_m
 
 
+def _with_township(points: gpd.GeoDataFrame, services: gpd.GeoDataFrame,
+                   villages: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Return a copy of ``points`` with ``township_id`` (from ``villages`` for hamlets)."""
+    pts = points.copy()
+    if "township_id" not in pts.columns:
+        if villages is not None and "village_id" in pts.columns:
+            tmap = villages.set_index("village_id")["township_id"]
+            pts["township_id"] = pts["village_id"].map(tmap)
+        else:
+            msg = ("points have no 'township_id'; pass villages= to take it from the village "
+                   "of each hamlet (by village_id)")
+            raise NetworkError(msg)
+    for col in ("service_id", "kind"):
+        if col not in services.columns:
+            msg = f"services layer has no '{col}' column; map it in the manifest's 'columns'"
+            raise NetworkError(msg)
+    return pts
+
+
+def _nearest_service_times(att: Attachment, services: gpd.GeoDataFrame,
+                           kinds: NDArray[np.object_], n_p: int,
+                           season: Season) -> dict[str, Any]:
+    """``tt_<kind>_min``, ``walk_<kind>_min`` and ``nearest_township_seat_id`` columns."""
+    cols: dict[str, Any] = {}
+    for kind in SERVICE_KINDS:
+        targets = n_p + np.flatnonzero(kinds == kind)
+        if targets.size == 0:
+            warnings.warn(
+                f"services: no '{kind}'; tt_{kind}_min and walk_{kind}_min are left empty",
+                DataQualityWarning,
+                stacklevel=3,
+            )
+        tt, which = att.times_to_nearest(
+            targets, mode="vehicle", season=season, with_source=kind == "township_seat"
+        )
+        wt, _ = att.times_to_nearest(targets, mode="walk", season=season)
+        cols[f"tt_{kind}_min"] = np.where(targets.size, tt[:n_p], np.nan)
+        cols[f"walk_{kind}_min"] = np.where(targets.size, wt[:n_p], np.nan)
+        if kind == "township_seat":
+            sid = np.asarray(services["service_id"], dtype=object)
+            w = which[:n_p]
+            nid = np.full(n_p, None, dtype=object)
+            nid[w >= n_p] = sid[w[w >= n_p] - n_p]
+            cols["nearest_township_seat_id"] = nid
+
+    return cols
+
+
+def _own_seats(services: gpd.GeoDataFrame, kinds: NDArray[np.object_],
+               pts: gpd.GeoDataFrame) -> NDArray[np.int64]:
+    """Per point, the position among services of its township's seat (``-1``: none).
+
+    The first seat by ``service_id`` when a township lists several; warns for
+    townships without a seat.
+    """
+    seat_rows = services[services["kind"] == "township_seat"]
+    if "township_id" in seat_rows.columns and len(seat_rows):
+        seat_rows = seat_rows.assign(_pos=np.flatnonzero(kinds == "township_seat"))
+        seat_rows = seat_rows.sort_values("service_id").drop_duplicates("township_id")
+        seat_of = dict(zip(seat_rows["township_id"], seat_rows["_pos"], strict=True))
+    else:
+        seat_of = {}
+    ptown = np.asarray(pts["township_id"], dtype=object)
+    own = np.array([seat_of.get(t, -1) for t in ptown], dtype=np.int64)
+    lacking = sorted({str(t) for t, o in zip(ptown, own, strict=True) if o < 0})
+    if lacking:
+        warnings.warn(
+            f"services: no township_seat for township(s) {', '.join(lacking[:5])}"
+            f"{' ...' if len(lacking) > 5 else ''}; their own-seat measures are left empty",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    return own
+
+
+def _own_seat_times(att: Attachment, own: NDArray[np.int64], n_p: int,
+                    season: Season) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Vehicle and walking minutes from each point to its own township seat."""
+    seats = np.unique(own[own >= 0])
+    own_tt = np.full(n_p, np.nan)
+    own_walk = np.full(n_p, np.nan)
+    if seats.size:
+        tt_each = att.times_to_each(n_p + seats, mode="vehicle", season=season)
+        wk_each = att.times_to_each(n_p + seats, mode="walk", season=season)
+        row = np.searchsorted(seats, np.maximum(own, 0))
+        has = own >= 0
+        own_tt[has] = tt_each[row[has], np.flatnonzero(has)]
+        own_walk[has] = wk_each[row[has], np.flatnonzero(has)]
+
+    return own_tt, own_walk
+
+
+def _flags(graph: RoadGraph, att: Attachment, pts: gpd.GeoDataFrame,
+           pxy: NDArray[np.float64], own: NDArray[np.int64], own_tt: NDArray[np.float64],
+           kinds: NDArray[np.object_], n_s: int, season: Season) -> dict[str, Any]:
+    """Distances to roads, the all-season / hardened / isolated / rainy flags, problems."""
+    params = graph.params
+    n_p = pxy.shape[0]
+    cols: dict[str, Any] = {}
+    all_xy = att.xy
+    dist_road = att.snap.dist_m[:n_p]
+    cols["dist_road_m"] = dist_road
+    cols["walk_leg_min"] = att.legs("vehicle", season)[0][:n_p]
+    near_road = np.full(n_p, None, dtype=object)
+    on = att.snap.edge[:n_p] >= 0
+    near_road[on] = graph.road_id[att.snap.edge[:n_p][on]]
+    cols["nearest_road_id"] = near_road
+    as_snap = snap_points(graph, pxy, edge_mask=graph.all_season, mask_name="all_season")
+    cols["dist_all_season_m"] = as_snap.dist_m
+    cols["all_season_2km"] = as_snap.dist_m <= params.rai_distance_m
+    target_of = np.concatenate([np.where(own >= 0, n_p + own, -1), np.full(n_s, -1)])
+    hard_ok, hard_dist = _connected_to(
+        graph, graph.hardened, "hardened", all_xy, target_of, params.hardened_leg_max_m
+    )
+    cols["dist_hardened_road_m"] = hard_dist[:n_p]
+    cols["hardened_to_township"] = hard_ok[:n_p]
+
+    county = n_p + np.flatnonzero(kinds == "county_seat")
+    comp = np.where(
+        att.snap.edge >= 0, graph.node_component[graph.u[np.maximum(att.snap.edge, 0)]], -1
+    )
+    main = int(comp[county[0]]) if county.size else 0
+    cols["isolated"] = (dist_road > params.isolated_distance_m) | (comp[:n_p] != main)
+
+    rainy_target = np.where(own >= 0, n_p + own, county[0] if county.size else -1)
+    target_of_r = np.concatenate([rainy_target, np.full(n_s, -1)])
+    rainy_ok, _ = _connected_to(
+        graph, np.isfinite(graph.drive_rainy_min), "drive:rainy", all_xy, target_of_r,
+        params.isolated_distance_m,
+    )
+    cols["rainy_unreachable"] = ~rainy_ok[:n_p]
+    seat_comp = np.where(own >= 0, comp[n_p + np.maximum(own, 0)] if n_s else -1, -1)
+    cols["access_problem"] = _access_problems(
+        pts, own_tt, own, dist_road, (comp[:n_p] >= 0) & (comp[:n_p] == seat_comp),
+        att.dem_z[:n_p], graph.dem is not None,
+        params.isolated_distance_m, "villages" if "hamlet_id" not in pts.columns else "hamlets",
+    )
+    return cols
+
+
 def access_measures(
     graph: RoadGraph,
     points: gpd.GeoDataFrame,
@@ -216,19 +357,7 @@ def access_measures(
     """
     params = graph.params
     season = season or params.season
-    pts = points.copy()
-    if "township_id" not in pts.columns:
-        if villages is not None and "village_id" in pts.columns:
-            tmap = villages.set_index("village_id")["township_id"]
-            pts["township_id"] = pts["village_id"].map(tmap)
-        else:
-            msg = ("points have no 'township_id'; pass villages= to take it from the village "
-                   "of each hamlet (by village_id)")
-            raise NetworkError(msg)
-    for col in ("service_id", "kind"):
-        if col not in services.columns:
-            msg = f"services layer has no '{col}' column; map it in the manifest's 'columns'"
-            raise NetworkError(msg)
+    pts = _with_township(points, services, villages)
     pxy = _points_xy(pts, "points", graph)
     sxy = _points_xy(services, "services", graph) if len(services) else np.zeros((0, 2))
     n_p = pxy.shape[0]
@@ -239,98 +368,12 @@ def access_measures(
         msg = (f"services: unknown kind(s) {', '.join(unknown)}; use one of "
                f"{', '.join(SERVICE_KINDS)}")
         raise NetworkError(msg)
-    cols: dict[str, Any] = {}
-    for kind in SERVICE_KINDS:
-        targets = n_p + np.flatnonzero(kinds == kind)
-        if targets.size == 0:
-            warnings.warn(
-                f"services: no '{kind}'; tt_{kind}_min and walk_{kind}_min are left empty",
-                DataQualityWarning,
-                stacklevel=2,
-            )
-        tt, which = att.times_to_nearest(
-            targets, mode="vehicle", season=season, with_source=kind == "township_seat"
-        )
-        wt, _ = att.times_to_nearest(targets, mode="walk", season=season)
-        cols[f"tt_{kind}_min"] = np.where(targets.size, tt[:n_p], np.nan)
-        cols[f"walk_{kind}_min"] = np.where(targets.size, wt[:n_p], np.nan)
-        if kind == "township_seat":
-            sid = np.asarray(services["service_id"], dtype=object)
-            w = which[:n_p]
-            nid = np.full(n_p, None, dtype=object)
-            nid[w >= n_p] = sid[w[w >= n_p] - n_p]
-            cols["nearest_township_seat_id"] = nid
-
-    # own township seat (first seat by service_id when a township lists several)
-    seat_rows = services[services["kind"] == "township_seat"]
-    if "township_id" in seat_rows.columns and len(seat_rows):
-        seat_rows = seat_rows.assign(_pos=np.flatnonzero(kinds == "township_seat"))
-        seat_rows = seat_rows.sort_values("service_id").drop_duplicates("township_id")
-        seat_of = dict(zip(seat_rows["township_id"], seat_rows["_pos"], strict=True))
-    else:
-        seat_of = {}
-    ptown = np.asarray(pts["township_id"], dtype=object)
-    own = np.array([seat_of.get(t, -1) for t in ptown], dtype=np.int64)
-    lacking = sorted({str(t) for t, o in zip(ptown, own, strict=True) if o < 0})
-    if lacking:
-        warnings.warn(
-            f"services: no township_seat for township(s) {', '.join(lacking[:5])}"
-            f"{' ...' if len(lacking) > 5 else ''}; their own-seat measures are left empty",
-            DataQualityWarning,
-            stacklevel=2,
-        )
-    seats = np.unique(own[own >= 0])
-    own_tt = np.full(n_p, np.nan)
-    own_walk = np.full(n_p, np.nan)
-    if seats.size:
-        tt_each = att.times_to_each(n_p + seats, mode="vehicle", season=season)
-        wk_each = att.times_to_each(n_p + seats, mode="walk", season=season)
-        row = np.searchsorted(seats, np.maximum(own, 0))
-        has = own >= 0
-        own_tt[has] = tt_each[row[has], np.flatnonzero(has)]
-        own_walk[has] = wk_each[row[has], np.flatnonzero(has)]
+    cols = _nearest_service_times(att, services, kinds, n_p, season)
+    own = _own_seats(services, kinds, pts)
+    own_tt, own_walk = _own_seat_times(att, own, n_p, season)
     cols["tt_own_township_seat_min"] = own_tt
     cols["walk_own_township_seat_min"] = own_walk
-
-    # distances and flags
-    all_xy = att.xy
-    dist_road = att.snap.dist_m[:n_p]
-    cols["dist_road_m"] = dist_road
-    cols["walk_leg_min"] = att.legs("vehicle", season)[0][:n_p]
-    near_road = np.full(n_p, None, dtype=object)
-    on = att.snap.edge[:n_p] >= 0
-    near_road[on] = graph.road_id[att.snap.edge[:n_p][on]]
-    cols["nearest_road_id"] = near_road
-    as_snap = snap_points(graph, pxy, edge_mask=graph.all_season, mask_name="all_season")
-    cols["dist_all_season_m"] = as_snap.dist_m
-    cols["all_season_2km"] = as_snap.dist_m <= params.rai_distance_m
-    target_of = np.concatenate([np.where(own >= 0, n_p + own, -1), np.full(len(sxy), -1)])
-    hard_ok, hard_dist = _connected_to(
-        graph, graph.hardened, "hardened", all_xy, target_of, params.hardened_leg_max_m
-    )
-    cols["dist_hardened_road_m"] = hard_dist[:n_p]
-    cols["hardened_to_township"] = hard_ok[:n_p]
-
-    county = n_p + np.flatnonzero(kinds == "county_seat")
-    comp = np.where(
-        att.snap.edge >= 0, graph.node_component[graph.u[np.maximum(att.snap.edge, 0)]], -1
-    )
-    main = int(comp[county[0]]) if county.size else 0
-    cols["isolated"] = (dist_road > params.isolated_distance_m) | (comp[:n_p] != main)
-
-    rainy_target = np.where(own >= 0, n_p + own, county[0] if county.size else -1)
-    target_of_r = np.concatenate([rainy_target, np.full(len(sxy), -1)])
-    rainy_ok, _ = _connected_to(
-        graph, np.isfinite(graph.drive_rainy_min), "drive:rainy", all_xy, target_of_r,
-        params.isolated_distance_m,
-    )
-    cols["rainy_unreachable"] = ~rainy_ok[:n_p]
-    seat_comp = np.where(own >= 0, comp[n_p + np.maximum(own, 0)] if len(sxy) else -1, -1)
-    cols["access_problem"] = _access_problems(
-        pts, own_tt, own, dist_road, (comp[:n_p] >= 0) & (comp[:n_p] == seat_comp),
-        att.dem_z[:n_p], graph.dem is not None,
-        params.isolated_distance_m, "villages" if "hamlet_id" not in pts.columns else "hamlets",
-    )
+    cols.update(_flags(graph, att, pts, pxy, own, own_tt, kinds, len(sxy), season))
     for name, values in cols.items():
         pts[name] = values
     logger.info(

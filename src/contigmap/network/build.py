@@ -22,9 +22,8 @@ and travel times, so a point can later be joined at any position along it.
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -32,13 +31,26 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from pyproj import CRS
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse import csr_matrix
 
-from contigmap.errors import DataQualityWarning, NetworkError
+from contigmap.errors import NetworkError
 from contigmap.network._csr import col_max, col_min, csr_from_arrays, morton_order, sort_keys
 from contigmap.network.contract import Core, contract_graph
-from contigmap.network.speeds import NetworkParams, Season, slope_factor
+from contigmap.network.edgetimes import (
+    Mode,
+    edge_drive_minutes,
+    edge_mode_times,
+    walk_rainy_factor,
+)
+from contigmap.network.speeds import NetworkParams, Season
+from contigmap.network.topology import (
+    components,
+    join_endpoints,
+    kept_edges,
+    line_vertices,
+    segments,
+    vertex_keys,
+)
 from contigmap.raster import Raster
 from contigmap.schema import HARDENED_SURFACES, ROAD_CLASSES, SURFACES
 
@@ -48,12 +60,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Mode = Literal["vehicle", "walk", "drive"]
-"""``vehicle``: drive where drivable (open in the season), walk elsewhere — each edge at the
-faster of the two; ``walk``: on foot everywhere; ``drive``: drivable edges only."""
-
-_Q = 1000.0  # vertex identity: coordinates equal to 1 mm
-_KMH_TO_M_PER_MIN = 1000.0 / 60.0
 
 
 @dataclass(eq=False)
@@ -153,21 +159,8 @@ class RoadGraph:
         marks an edge the mode cannot use.
         """
         drive = self.drive_dry_min if season == "dry" else self.drive_rainy_min
-        walk_f, walk_b = self.walk_fwd_min, self.walk_bwd_min
-        if season == "rainy":
-            walk_f = walk_f / self.walk_rainy_factor
-            walk_b = walk_b / self.walk_rainy_factor
-        if mode == "walk":
-            return walk_f, walk_b, np.zeros(self.n_edges, bool)
-        if mode == "drive":
-            return drive, drive, np.isfinite(drive)
-        if mode != "vehicle":
-            msg = f"unknown mode '{mode}'; use 'vehicle', 'walk' or 'drive'"
-            raise NetworkError(msg)
-        drives_f = drive <= walk_f
-        drives_b = drive <= walk_b
-        fwd = np.where(drives_f, drive, walk_f)
-        bwd = np.where(drives_b, drive, walk_b)
+        fwd, bwd, drives_f, _ = edge_mode_times(
+            drive, self.walk_fwd_min, self.walk_bwd_min, self.walk_rainy_factor, mode, season)
         return fwd, bwd, drives_f
 
     def csr(
@@ -235,33 +228,6 @@ class RoadGraph:
         )
 
 
-def _pairs_within(
-    p: NDArray[np.float64], q: NDArray[np.float64], r: float
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """All pairs ``(i, j)`` with ``|p[i] - q[j]| <= r``, by bucketing ``q`` in cells of ``r``.
-
-    Every such ``q[j]`` lies in the 3 x 3 cells around ``p[i]``'s cell.
-    """
-    if p.shape[0] == 0 or q.shape[0] == 0:
-        z = np.zeros(0, np.int64)
-        return z, z
-    lo = np.minimum(col_min(p), col_min(q)) - r
-    cq = np.floor((q - lo) / r).astype(np.int64)
-    cp = np.floor((p - lo) / r).astype(np.int64)
-    ny = int(max(cq[:, 1].max(), cp[:, 1].max())) + 3
-    order, qkey = sort_keys(cq[:, 0] * ny + cq[:, 1])
-    offs = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)], np.int64)
-    pkey = ((cp[:, 0:1] + offs[:, 0]) * ny + (cp[:, 1:2] + offs[:, 1])).ravel()
-    st = np.searchsorted(qkey, pkey, "left")
-    cnt = np.searchsorted(qkey, pkey, "right") - st
-    tot = int(cnt.sum())
-    pi = np.repeat(np.repeat(np.arange(p.shape[0]), 9), cnt)
-    pos = np.repeat(st - (np.cumsum(cnt) - cnt), cnt) + np.arange(tot)
-    qj = order[pos]
-    close = np.hypot(*(p[pi] - q[qj]).T) <= r
-    return pi[close], qj[close]
-
-
 def _codes(
     values: Any, domain: tuple[str, ...], column: str, road_ids: NDArray[Any]
 ) -> NDArray[np.int8]:
@@ -326,6 +292,11 @@ def build_network(
 ) -> RoadGraph:
     """Build a routable graph from road lines.
 
+    Length: one vectorised pipeline read top to bottom (vertices, identities, joins,
+    nodes, segments, edges, duplicates, flags); each step that has a job of its own is a
+    function of :mod:`contigmap.network.topology`, what stays here is the glue between
+    their arrays.
+
     Parameters
     ----------
     roads
@@ -357,41 +328,7 @@ def build_network(
     bridge_row, tunnel_row = _flag(roads, "bridge"), _flag(roads, "tunnel")
     bt_row = bridge_row | tunnel_row
 
-    geoms = np.asarray(roads.geometry.values)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if missing.any():
-        warnings.warn(
-            f"roads: {int(missing.sum())} row(s) without geometry were skipped "
-            f"(first road_id {road_ids[np.flatnonzero(missing)[0]]!r})",
-            DataQualityWarning,
-            stacklevel=2,
-        )
-    multi = kinds == 5
-    if multi.any():  # explode only the multi-part rows (get_parts is slow on many lines)
-        mparts, mrow = shapely.get_parts(geoms[multi], return_index=True)
-        single = np.flatnonzero(~multi & ~missing)
-        parts = np.concatenate([geoms[single], mparts])
-        part_row = np.concatenate([single, np.flatnonzero(multi)[mrow]])
-    else:
-        part_row = np.flatnonzero(~missing)
-        parts = geoms[part_row]
-    if dem is not None:
-        parts = shapely.segmentize(parts, params.dem_step_m)
-    xy, vline = shapely.get_coordinates(parts, return_index=True)
-    xy = np.ascontiguousarray(xy, dtype=float)
-    vline = vline.astype(np.int64)
-    q = np.round(xy * _Q).astype(np.int64)
-    qx, qy = q[:, 0], q[:, 1]
-    # drop consecutive duplicate vertices, then lines left with fewer than two vertices
-    keep = np.ones(vline.size, bool)
-    keep[1:] = (vline[1:] != vline[:-1]) | (qx[1:] != qx[:-1]) | (qy[1:] != qy[:-1])
-    nvert = np.bincount(vline[keep], minlength=len(parts))
-    keep &= nvert[vline] >= 2
-    if not keep.all():
-        xy, vline, q = xy[keep], vline[keep], q[keep]
-    if vline.size == 0:
-        msg = "roads layer has no line with length > 0; check the geometries"
-        raise NetworkError(msg)
+    xy, vline, q, part_row = line_vertices(roads, kinds, road_ids, params, dem)
     n_vert = vline.size
     row_of_v = part_row[vline].astype(np.int64)
     is_start = np.ones(n_vert, bool)
@@ -401,60 +338,13 @@ def build_network(
     is_term = is_start | is_end
 
     # vertex identity: position to 1 mm; bridge / tunnel interior vertices are private
-    tag = np.where(~is_term & bt_row[row_of_v], vline + 1, 0)
-    qmin = col_min(q)
-    span = col_max(q) - qmin + 1
-    private = tag > 0
-    if float(span[0]) * float(span[1]) < 2.0**62 - 2.0 * n_vert:
-        flat = (q[:, 0] - qmin[0]) * span[1] + (q[:, 1] - qmin[1])
-        top = int(span[0]) * int(span[1])
-        flat[private] = top + np.arange(int(private.sum()))
-        order, fs = sort_keys(flat)
-        new = np.ones(n_vert, bool)
-        new[1:] = fs[1:] != fs[:-1]
-    else:  # a region wider than ~2000 km at 1 mm: three-key sort
-        order = np.lexsort((tag, q[:, 1], q[:, 0]))
-        qs, ts = q[order], tag[order]
-        new = np.ones(n_vert, bool)
-        new[1:] = (qs[1:] != qs[:-1]).any(axis=1) | (ts[1:] != ts[:-1])
-    key = np.empty(n_vert, np.int64)
-    key[order] = np.cumsum(new) - 1
-    n_keys = int(key.max()) + 1
-    key_xy = np.empty((n_keys, 2))
-    key_xy[key[order[new]]] = xy[order[new]]
-    key_count = np.bincount(key, minlength=n_keys)
-    key_private = np.zeros(n_keys, bool)
-    key_private[key[tag > 0]] = True
+    key, key_xy, key_count, key_private = vertex_keys(
+        xy, q, np.where(~is_term & bt_row[row_of_v], vline + 1, 0))
+    n_keys = key_xy.shape[0]
 
     # join line endpoints to vertices within the tolerance (cells of the tolerance)
-    label = np.arange(n_keys)
-    n_joined = 0
-    if params.snap_tolerance_m > 0:
-        public = np.flatnonzero(~key_private)
-        # only dangling endpoints (a vertex of no other line) need joining
-        mark = np.zeros(n_keys, bool)
-        mark[key[is_term]] = True
-        ends = np.flatnonzero(mark & (key_count == 1))
-        pi, pj = _pairs_within(key_xy[ends], key_xy[public], params.snap_tolerance_m)
-        a = ends[pi]
-        b = public[pj]
-        link = a != b
-        a, b = a[link], b[link]
-        if a.size:
-            inv, ab = np.unique(np.concatenate([a, b]), return_inverse=True)
-            m_inv = int(inv.size)
-            graph = coo_matrix((np.ones(a.size), (ab[: a.size], ab[a.size :])),
-                               shape=(m_inv, m_inv))
-            _, lab = connected_components(graph, directed=False)
-            lab = lab.astype(np.int64)
-            # each cluster sits at its most-shared vertex (the one on the continuing line)
-            rep_order = np.lexsort((inv, -key_count[inv], lab))
-            first = np.ones(m_inv, bool)
-            first[1:] = lab[rep_order[1:]] != lab[rep_order[:-1]]
-            rep = np.empty(int(lab.max()) + 1, np.int64)
-            rep[lab[rep_order[first]]] = inv[rep_order[first]]
-            label[inv] = rep[lab]
-            n_joined = int(np.unique(a).size)
+    label, n_joined = join_endpoints(key, key_xy, key_count, key_private, is_term,
+                                      params.snap_tolerance_m)
     cluster_count = np.bincount(label, weights=key_count, minlength=n_keys)
     vkey = label[key]
     split = is_term | (cluster_count[vkey] > 1)
@@ -470,29 +360,9 @@ def build_network(
     node_xy = key_xy[node_keys]
 
     # segments (vertex k -> k + 1 of the same line) with lengths, grades and times
-    d = np.zeros(n_vert)
-    d[:-1] = np.hypot(xy[1:, 0] - xy[:-1, 0], xy[1:, 1] - xy[:-1, 1])
-    d[is_end] = 0.0
-    if dem is not None:
-        z = dem.sample_bilinear(xy[:, 0], xy[:, 1])
-        dz = np.zeros(n_vert)
-        dz[:-1] = z[1:] - z[:-1]
-        dz[is_end] = 0.0
-        grade = np.where(d > 0, np.nan_to_num(dz) / np.where(d > 0, d, 1.0), 0.0)
-    else:
-        z = np.full(n_vert, np.nan)
-        grade = np.zeros(n_vert)
     speed_row = params.speed_table("dry")[cls_row, srf_row]
-    if dem is not None:
-        veh_kmh = speed_row[row_of_v] * slope_factor(grade, params)
-        seg_drive = d / (veh_kmh * _KMH_TO_M_PER_MIN)  # nan where not drivable
-        seg_walk_f = d / (params.walk_kmh(grade) * _KMH_TO_M_PER_MIN)
-        seg_walk_b = d / (params.walk_kmh(-grade) * _KMH_TO_M_PER_MIN)
-    else:  # flat ground: no slope penalty, Tobler's speed on the level everywhere
-        flat_factor = float(slope_factor(np.zeros(1), params)[0])
-        seg_drive = d / (speed_row * (flat_factor * _KMH_TO_M_PER_MIN))[row_of_v]
-        seg_walk_f = d / (float(params.walk_kmh(np.zeros(1))[0]) * _KMH_TO_M_PER_MIN)
-        seg_walk_b = seg_walk_f.copy()
+    d, z, seg_drive, seg_walk_f, seg_walk_b = segments(xy, is_end, speed_row[row_of_v],
+                                                        params, dem)
 
     # edges: runs between consecutive split vertices of a line
     sp = np.flatnonzero(split)
@@ -514,29 +384,10 @@ def build_network(
     eu, ev = node_of_key[vkey[ea]], node_of_key[vkey[eb]]
     erow = row_of_v[ea]
     ecls, esrf = cls_row[erow], srf_row[erow]
-    drivable = np.isfinite(params.speed_table("dry")[ecls, esrf])
-    drive = np.where(drivable, drive, np.inf)
+    drive, _ = edge_drive_minutes(drive, ecls, esrf, params)
 
     # drop self-loops and duplicates (same node pair, same length to 1 cm; keep the fastest)
-    ok = (eu != ev) & (length > 0)
-    lo, hi = np.minimum(eu, ev), np.maximum(eu, ev)
-    lcm = np.round(length * 100).astype(np.int64)
-    cand = np.flatnonzero(ok)
-    pair = lo * np.int64(max(node_xy.shape[0], 1)) + hi
-    po, ps = sort_keys(pair[cand])
-    same = ps[1:] == ps[:-1]
-    shared = np.zeros(cand.size, bool)
-    shared[1:] |= same
-    shared[:-1] |= same
-    multi_e = cand[po[shared]]  # edges whose node pair has another edge (few)
-    o = multi_e[np.lexsort((drive[multi_e], lcm[multi_e], pair[multi_e]))]
-    dup = np.zeros(o.size, bool)
-    dup[1:] = (pair[o[1:]] == pair[o[:-1]]) & (lcm[o[1:]] == lcm[o[:-1]])
-    n_dup = int(dup.sum())
-    drop = np.zeros(ok.size, bool)
-    drop[o[dup]] = True
-    kept = np.flatnonzero(ok & ~drop)
-    n_loops = int((~ok).sum())
+    kept, n_dup, n_loops = kept_edges(eu, ev, length, drive, node_xy.shape[0])
     ea, eb, eu, ev, erow = ea[kept], eb[kept], eu[kept], ev[kept], erow[kept]
     ecls, esrf = ecls[kept], esrf[kept]
     length, drive, walk_f, walk_b = length[kept], drive[kept], walk_f[kept], walk_b[kept]
@@ -545,27 +396,13 @@ def build_network(
     seg_edge = np.where(inside, new_id[np.clip(edge_of_seg, 0, n_pre)], -1)
     seg_edge[d == 0] = -1
 
-    rainy_speed = params.speed_table("rainy")[ecls, esrf]
-    dry_speed = params.speed_table("dry")[ecls, esrf]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rainy_factor = rainy_speed / dry_speed
-    drive_rainy = np.where(np.isfinite(rainy_factor), drive / rainy_factor, np.inf)
-    walk_rainy_factor = np.array(
-        [params.walk_rainy_factor[s] for s in SURFACES], dtype=float
-    )[esrf]
+    drive, drive_rainy = edge_drive_minutes(drive, ecls, esrf, params)
+    walk_rainy = walk_rainy_factor(esrf, params)
     hardened = np.isin(esrf, [SURFACES.index(s) for s in HARDENED_SURFACES])
     all_season = params.all_season_table()[ecls, esrf]
 
     n_nodes = node_xy.shape[0]
-    if kept.size:
-        adj = coo_matrix((np.ones(kept.size), (eu, ev)), shape=(n_nodes, n_nodes))
-        n_comp, comp = connected_components(adj, directed=False)
-        sizes = np.bincount(comp)
-        rank = np.empty(n_comp, np.int64)
-        rank[np.argsort(-sizes, kind="stable")] = np.arange(n_comp)
-        node_component = rank[comp]
-    else:
-        node_component = np.arange(n_nodes, dtype=np.int64)
+    node_component = components(eu, ev, n_nodes)
     logger.info(
         "road graph: %d lines -> %d nodes, %d edges (%d endpoints joined within %.1f m, "
         "%d duplicate and %d zero-length/loop edges dropped), %d component(s)",
@@ -582,7 +419,7 @@ def build_network(
         drive_rainy_min=drive_rainy,
         walk_fwd_min=walk_f,
         walk_bwd_min=walk_b,
-        walk_rainy_factor=walk_rainy_factor,
+        walk_rainy_factor=walk_rainy,
         road_id=road_ids[erow],
         road_row=erow,
         road_class=ecls,

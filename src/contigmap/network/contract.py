@@ -255,6 +255,57 @@ def _walk_chains(
     }
 
 
+def _tree_offsets(
+    n: int, tree_nodes: NDArray[np.int64], tparent: NDArray[np.int64],
+    tedge: NDArray[np.int64], rounds: list[int], ea: NDArray[np.int64],
+    wab: NDArray[np.float64], wba: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Root and offset from the root of every node of the dangling trees."""
+    down = np.where(ea[tedge] == tparent, wab[tedge], wba[tedge])  # parent -> node
+    root = np.arange(n)
+    tree_off_all = np.zeros(n)
+    # a stripped node's parent is stripped in a later round (or never): later rounds first
+    # settle every parent before its children
+    for k in range(len(rounds) - 1, 0, -1):
+        blk = slice(rounds[k - 1], rounds[k])
+        x, p = tree_nodes[blk], tparent[blk]
+        root[x] = root[p]
+        tree_off_all[x] = tree_off_all[p] + down[blk]
+    return np.asarray(root[tree_nodes], dtype=np.int64), tree_off_all[tree_nodes]
+
+
+_Arcs = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]
+
+
+def _eliminate_rounds(
+    n: int, is_core: NDArray[np.bool_], keep_m: NDArray[np.bool_], arcs: _Arcs, rounds: int,
+) -> tuple[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], list[int]], _Arcs]:
+    """Eliminate ``rounds`` independent sets of low-degree core nodes (``is_core`` in place).
+
+    Returns the eliminated nodes, their neighbours and weights, the round bounds, and the
+    edges ``(a, b, w_ab, w_ba)`` left between core nodes (with shortcuts).
+    """
+    pa, pb, pw_ab, pw_ba = arcs
+    elim_nodes = np.zeros(0, np.int64)
+    elim_nbr = np.zeros((0, 3), np.int64)
+    elim_w = np.zeros((0, 3))
+    elim_bounds = [0]
+    blocks: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
+    for _ in range(int(rounds)):
+        en, enb, ew, pa, pb, pw_ab, pw_ba = _eliminate(
+            n, is_core & ~keep_m, pa, pb, pw_ab, pw_ba
+        )
+        is_core[en] = False
+        blocks.insert(0, (en, enb, ew))  # later rounds are filled in first
+    if blocks:
+        elim_nodes = np.concatenate([blk[0] for blk in blocks])
+        elim_nbr = np.concatenate([blk[1] for blk in blocks])
+        elim_w = np.concatenate([blk[2] for blk in blocks])
+        elim_bounds = [0, *np.cumsum([blk[0].size for blk in blocks]).tolist()]
+
+    return (elim_nodes, elim_nbr, elim_w, elim_bounds), (pa, pb, pw_ab, pw_ba)
+
+
 def contract_graph(
     n_nodes: int,
     a: ArrayLike,
@@ -267,6 +318,9 @@ def contract_graph(
     eliminate: int = 2,
 ) -> Core:
     """Contract dangling trees and degree-2 chains of a directed graph, exactly.
+
+    Length: the four numbered steps of one algorithm (trees, chains, elimination,
+    core), read top to bottom; the steps with a job of their own are functions here.
 
     Parameters
     ----------
@@ -308,18 +362,7 @@ def contract_graph(
     tree_nodes, tparent, tedge, rounds, deg = _strip_trees(n, ea, eb, keep_m)
     stripped = np.zeros(n, bool)
     stripped[tree_nodes] = True
-    down = np.where(ea[tedge] == tparent, wab[tedge], wba[tedge])  # parent -> node
-    root = np.arange(n)
-    tree_off_all = np.zeros(n)
-    # a stripped node's parent is stripped in a later round (or never): later rounds first
-    # settle every parent before its children
-    for k in range(len(rounds) - 1, 0, -1):
-        blk = slice(rounds[k - 1], rounds[k])
-        x, p = tree_nodes[blk], tparent[blk]
-        root[x] = root[p]
-        tree_off_all[x] = tree_off_all[p] + down[blk]
-    tree_root = root[tree_nodes]
-    tree_off = tree_off_all[tree_nodes]
+    tree_root, tree_off = _tree_offsets(n, tree_nodes, tparent, tedge, rounds, ea, wab, wba)
 
     # 2. chains of degree-2 nodes among what remains
     live = ~(stripped[ea] | stripped[eb])
@@ -369,22 +412,8 @@ def contract_graph(
     pb = np.concatenate([cb[plain], end_b[sup]])
     pw_ab = np.concatenate([cwab[plain], sup_ab[sup]])
     pw_ba = np.concatenate([cwba[plain], sup_ba[sup]])
-    elim_nodes = np.zeros(0, np.int64)
-    elim_nbr = np.zeros((0, 3), np.int64)
-    elim_w = np.zeros((0, 3))
-    elim_bounds = [0]
-    blocks: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
-    for _ in range(int(eliminate)):
-        en, enb, ew, pa, pb, pw_ab, pw_ba = _eliminate(
-            n, is_core & ~keep_m, pa, pb, pw_ab, pw_ba
-        )
-        is_core[en] = False
-        blocks.insert(0, (en, enb, ew))  # later rounds are filled in first
-    if blocks:
-        elim_nodes = np.concatenate([blk[0] for blk in blocks])
-        elim_nbr = np.concatenate([blk[1] for blk in blocks])
-        elim_w = np.concatenate([blk[2] for blk in blocks])
-        elim_bounds = [0, *np.cumsum([blk[0].size for blk in blocks]).tolist()]
+    (elim_nodes, elim_nbr, elim_w, elim_bounds), (pa, pb, pw_ab, pw_ba) = _eliminate_rounds(
+        n, is_core, keep_m, (pa, pb, pw_ab, pw_ba), eliminate)
 
     # 4. the core, numbered along a Morton curve (or in id order)
     core_nodes = np.flatnonzero(is_core)

@@ -6,7 +6,7 @@ The question per edge is the one RA2CE (Deltares) asks of single-link failures: 
 the edge, recompute, compare. Only edges on some village's shortest-path tree path can
 matter (any other failure leaves every village's best route intact), so the
 candidates are found from the baseline shortest-path trees of
-:class:`contigmap.network.incremental.AccessModel`, and each is evaluated exactly with
+:class:`contigmap.network.access_model.AccessModel`, and each is evaluated exactly with
 the incremental engine (the affected subtree is recomputed; nothing else is touched).
 
 A village joined to the failed edge itself keeps only the nearer end of that edge (the
@@ -43,8 +43,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from contigmap.errors import NetworkError
+from contigmap.network.access_model import AccessModel
 from contigmap.network.build import RoadGraph
-from contigmap.network.incremental import AccessModel, EdgeChange
+from contigmap.network.edgetimes import EdgeChange
 from contigmap.network.speeds import Season
 
 if TYPE_CHECKING:
@@ -159,13 +160,45 @@ def edge_hazard_exposure(
         Indexed by ``edge``: ``hazard_points`` (count) and ``hazard_threatened``
         (sum of ``threatened_people``; 0 where unknown).
     """
-    from contigmap.overlay import hazard_points_near_lines
+    from contigmap.overlay.measures import hazard_points_near_lines
 
     edges = graph.edges_gdf()
     count, people = hazard_points_near_lines(
         np.asarray(edges.geometry.array, dtype=object), hazards or {}, crs=graph.crs)
     return pd.DataFrame({"hazard_points": count, "hazard_threatened": people},
                         index=pd.Index(edges["edge"].to_numpy(np.int64), name="edge"))
+
+
+def _failure_row(
+    am: AccessModel, names: NDArray[np.object_], per_q: dict[str, NDArray[np.int64]],
+    base: NDArray[np.float64], pop: NDArray[np.float64], poor: NDArray[np.float64], e: int,
+) -> dict[str, Any] | None:
+    """Who is cut off or delayed when edge ``e`` fails (``None``: nobody)."""
+    qs = [q for q, es in per_q.items() if np.isin(e, es)]
+    new = am.evaluate(EdgeChange.close([e]), names=qs)
+    t = base.copy()
+    for q, v in new.items():
+        sel = names == q
+        t[sel] = v[sel]
+    fin0 = np.isfinite(base)
+    cut = fin0 & ~np.isfinite(t)
+    with np.errstate(invalid="ignore"):
+        delay = np.where(fin0 & np.isfinite(t), t - base, 0.0)
+    delayed = delay > 1e-9
+    if not (cut.any() or delayed.any()):
+        return None
+    return {
+        "edge": e,
+        "villages_affected": int((cut | delayed).sum()),
+        "villages_cut_off": int(cut.sum()),
+        "pop_cut_off": float(pop[cut].sum()),
+        "poor_cut_off": float(poor[cut].sum()),
+        "pop_delayed": float(pop[delayed].sum()),
+        "poor_delayed": float(poor[delayed].sum()),
+        "person_minutes_delay": float((pop * delay)[delayed].sum()),
+        "poor_person_minutes_delay": float((poor * delay)[delayed].sum()),
+        "max_delay_min": float(delay.max()),
+    }
 
 
 def road_criticality(
@@ -220,33 +253,8 @@ def road_criticality(
     base = _village_times(am, names, {q: am.times(q) for q in np.unique(names).tolist()})
     per_q = tree_edges(am, names)
     cand = np.unique(np.concatenate(list(per_q.values()))) if per_q else np.zeros(0, np.int64)
-    rows: list[dict[str, Any]] = []
-    for e in cand.tolist():
-        qs = [q for q, es in per_q.items() if np.isin(e, es)]
-        new = am.evaluate(EdgeChange.close([e]), names=qs)
-        t = base.copy()
-        for q, v in new.items():
-            sel = names == q
-            t[sel] = v[sel]
-        fin0 = np.isfinite(base)
-        cut = fin0 & ~np.isfinite(t)
-        with np.errstate(invalid="ignore"):
-            delay = np.where(fin0 & np.isfinite(t), t - base, 0.0)
-        delayed = delay > 1e-9
-        if not (cut.any() or delayed.any()):
-            continue
-        rows.append({
-            "edge": e,
-            "villages_affected": int((cut | delayed).sum()),
-            "villages_cut_off": int(cut.sum()),
-            "pop_cut_off": float(pop[cut].sum()),
-            "poor_cut_off": float(poor[cut].sum()),
-            "pop_delayed": float(pop[delayed].sum()),
-            "poor_delayed": float(poor[delayed].sum()),
-            "person_minutes_delay": float((pop * delay)[delayed].sum()),
-            "poor_person_minutes_delay": float((poor * delay)[delayed].sum()),
-            "max_delay_min": float(delay.max()),
-        })
+    rows = [row for e in cand.tolist()
+            if (row := _failure_row(am, names, per_q, base, pop, poor, e)) is not None]
     cols = ["edge", "villages_affected", "villages_cut_off", "pop_cut_off", "poor_cut_off",
             "pop_delayed", "poor_delayed", "person_minutes_delay", "poor_person_minutes_delay",
             "max_delay_min"]
@@ -265,7 +273,7 @@ def road_criticality(
                   length_m=edges["length_m"].to_numpy()[e]).reset_index(drop=True),
         geometry=edges.geometry.to_numpy()[e], crs=graph.crs)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
-    from contigmap.overlay import is_point_layer
+    from contigmap.overlay.measures import is_point_layer
 
     if any(is_point_layer(layer) for layer in (hazards or {}).values()):
         exposure = edge_hazard_exposure(graph, hazards).reindex(out["edge"].to_numpy())

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, PositiveFloat, PositiveInt, create_model, model_validator
 
 from contigmap._strict import StrictModel
-from contigmap.config import load_yaml, parse_model
 from contigmap.priority import registry
 from contigmap.priority.intervention import InterventionConfig
+from contigmap.yamlio import load_yaml, parse_model
 
 __all__ = [
     "PriorityConfig",

@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from contigmap._strict import StrictModel
-from contigmap.config import load_yaml, parse_model
+from contigmap.yamlio import load_yaml, parse_model
 
 __all__ = [
     "REASONS",

@@ -40,10 +40,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, PositiveFloat, model_validator
 
 from contigmap._strict import StrictModel
-from contigmap.config import load_yaml, parse_model
 from contigmap.errors import ConfigError
 from contigmap.network.speeds import NetworkParams, Season
 from contigmap.schema import ROAD_CLASSES, SURFACES
+from contigmap.yamlio import load_yaml, parse_model
 
 __all__ = [
     "BuildChange",

@@ -1,0 +1,433 @@
+"""Poverty counts per village from the right source: villages layer, registry or estimate.
+
+Counts and rates
+----------------
+A registry is either *complete* (it lists every household of the villages it covers)
+or a *sample*; the manifest says which (``layers.households.complete``), else
+:func:`registry_kind` infers it (a sample when its people are fewer than half the
+``pop`` of the villages it covers, with a warning). A sample gives rates (incidence,
+cause shares, income), never counts. :func:`apply_poverty_sources` then picks, per
+village:
+
+- ``households``: the villages layer, else a complete registry, else
+  ``pop / household_size`` (the manifest's ``household_size``, default
+  :data:`NATIONAL_HOUSEHOLD_SIZE`), recorded in ``households_source``;
+- ``poor_pop``: the villages layer, else a complete registry's count, else
+  ``pop × sample incidence`` (an estimate; for a village without sample households the
+  pooled incidence of its township, else of the county), recorded in
+  ``poor_pop_source``, with
+  ``pop_basis`` the people it is counted among (incidence = Σ poor_pop / Σ pop_basis,
+  :mod:`contigmap.indicators`).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from contigmap.errors import DataQualityWarning
+
+if TYPE_CHECKING:
+    from contigmap.config import RegionConfig
+
+
+__all__ = [
+    "HOUSEHOLDS_SOURCES",
+    "NATIONAL_HOUSEHOLD_SIZE",
+    "NATIONAL_HOUSEHOLD_SIZE_SOURCE",
+    "POOR_POP_SOURCES",
+    "apply_hamlet_households",
+    "apply_poverty_sources",
+    "household_size",
+    "poverty_source_lines",
+    "poverty_sources",
+    "registry_coverage",
+    "registry_kind",
+]
+
+logger = logging.getLogger(__name__)
+
+NATIONAL_HOUSEHOLD_SIZE: Final[float] = 2.62
+"""People per family household in China, 2020 census (the default ``household_size``)."""
+
+NATIONAL_HOUSEHOLD_SIZE_SOURCE: Final[str] = (
+    "2020 census of China (第七次全国人口普查), national average 2.62 people per family "
+    "household (National Bureau of Statistics, main data, 11 May 2021); rural households are "
+    "larger, so set the county's own figure as household_size in region.yaml"
+)
+
+SAMPLE_BELOW: Final[float] = 0.5
+"""An undeclared registry whose people are fewer than this share of the ``pop`` of the
+villages it covers is treated as a sample."""
+
+HOUSEHOLDS_SOURCES: Final[tuple[str, ...]] = (
+    "villages_layer", "registry", "pop_div_household_size", "none",
+)
+"""Values of ``households_source``, in order of precedence."""
+
+POOR_POP_SOURCES: Final[tuple[str, ...]] = (
+    "villages_layer", "registry_complete", "registry_sample_estimate",
+    "registry_sample_township_rate", "registry_sample_county_rate", "none",
+)
+"""Values of ``poor_pop_source``, in order of precedence."""
+
+RegistryKind = Literal["complete", "sample"]
+_F = TypeVar("_F", bound=pd.DataFrame)
+
+
+def household_size(config: RegionConfig | None) -> tuple[float, str]:
+    """People per household for ``pop / household_size``, and where the figure comes from.
+
+    The manifest's ``household_size`` (with its ``household_size_source``) when set,
+    else :data:`NATIONAL_HOUSEHOLD_SIZE`.
+    """
+    if config is not None and config.household_size is not None:
+        source = config.household_size_source or "region.yaml household_size"
+        return float(config.household_size), source
+    return NATIONAL_HOUSEHOLD_SIZE, NATIONAL_HOUSEHOLD_SIZE_SOURCE
+
+
+def _col(table: pd.DataFrame, name: str) -> NDArray[np.float64]:
+    if name not in table.columns:
+        return np.full(len(table), np.nan)
+    return pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
+
+
+def registry_coverage(villages: pd.DataFrame) -> float | None:
+    """Registry people ÷ village ``pop`` over the villages the registry covers.
+
+    ``None`` when the table has no registry columns, no ``pop`` or the covered
+    villages have no people.
+    """
+    if "pop_registry" not in villages.columns or "pop" not in villages.columns:
+        return None
+    reg = _col(villages, "pop_registry")
+    pop = _col(villages, "pop")
+    covered = (_col(villages, "households_registry") > 0) & np.isfinite(pop)
+    total = float(pop[covered].sum())
+    return float(reg[covered].sum()) / total if total > 0 else None
+
+
+def registry_kind(
+    villages: pd.DataFrame, declared: bool | None
+) -> tuple[RegistryKind, str]:
+    """Whether the registry is used as complete or as a sample, and why.
+
+    Parameters
+    ----------
+    villages
+        The village table with the registry columns of :func:`poverty_profile`.
+    declared
+        The manifest's ``households: complete:`` (``None`` when not given).
+
+    Returns
+    -------
+    tuple
+        ``"complete"`` or ``"sample"``, and a sentence saying why (declared, or
+        inferred from :func:`registry_coverage`).
+    """
+    cover = registry_coverage(villages)
+    share = "unknown (no pop)" if cover is None else f"{cover:.1%}"
+    said = f"registry people are {share} of the pop of the villages it covers"
+    if declared is not None:
+        kind: RegistryKind = "complete" if declared else "sample"
+        return kind, f"declared {kind} in region.yaml ({said})"
+    if cover is not None and cover < SAMPLE_BELOW:
+        return "sample", f"not declared; treated as a sample because {said}"
+    return "complete", f"not declared; treated as complete because {said}"
+
+
+def apply_poverty_sources(
+    villages: _F,
+    *,
+    registry: bool,
+    complete: bool | None = None,
+    size: float = NATIONAL_HOUSEHOLD_SIZE,
+) -> _F:
+    """Choose each village's household count and poor people from the right source.
+
+    Households: the villages layer's ``households`` where given, else a complete
+    registry's ``households_registry`` where it covers the village, else
+    ``round(pop / size)`` (at least 1 when ``pop`` > 0).
+
+    Poor people: the villages layer's ``poor_pop`` where given, else from the
+    registry: a complete registry's counts (``poor_pop_registry``, counted among
+    ``pop_basis = pop_registry``), or for a sample ``pop × sample incidence``, an
+    estimate counted among ``pop_basis = pop``. A sample gives rates, never counts. A
+    village without sample households takes the pooled incidence (Σ poor people /
+    Σ sampled people) of its township's sampled villages
+    (``registry_sample_township_rate``), else of the county's
+    (``registry_sample_county_rate``); poor households likewise.
+    ``poverty_incidence`` becomes ``poor_pop / pop_basis`` (the registry incidence
+    wherever the registry is used).
+
+    Parameters
+    ----------
+    villages
+        The village table (``pop``, optionally ``households``, ``poor_pop``,
+        ``poor_households``) with the columns of :func:`poverty_profile` when a
+        registry was given.
+    registry
+        Whether a household registry was loaded.
+    complete
+        The manifest's declaration (``households: complete:``); ``None`` infers it
+        with :func:`registry_kind`.
+    size
+        People per household for ``pop / size``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``households``, ``households_source``, ``poor_pop``,
+        ``poor_households``, ``poor_pop_source``, ``pop_basis`` and
+        ``poverty_incidence``.
+
+    Warns
+    -----
+    DataQualityWarning
+        The registry was not declared and is taken as a sample, or was declared
+        complete while holding fewer than half the villages' people; or (a sample)
+        villages without sample households got a township or county rate (how many,
+        and which).
+    """
+    out = villages.copy()
+    kind = _checked_kind(out, complete) if registry else None
+    hh_src = _apply_households(out, kind, size)
+    src = _apply_poor_people(out, kind)
+    logger.info("households from %s; poor people from %s", _counts(hh_src), _counts(src))
+    return out
+
+
+def _checked_kind(villages: pd.DataFrame, complete: bool | None) -> RegistryKind:
+    """Return the registry's kind; warn when it is taken as a sample or looks thin."""
+    kind, why = registry_kind(villages, complete)
+    cover = registry_coverage(villages)
+    weak = cover is not None and cover < SAMPLE_BELOW
+    if (complete is None and kind == "sample") or (complete and weak):
+        what = ("treated as a sample: its poor people become pop × sample incidence "
+                "(estimates) and household counts come from the villages layer or "
+                "pop / household_size; declare `complete: false` (or `complete: true` "
+                "if it does list every household) under layers.households"
+                if complete is None else
+                "its counts are used as declared; check `complete: true`")
+        msg = f"households registry: {why}; {what}"
+        logger.warning(msg)
+        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+    else:
+        logger.info("households registry: %s", why)
+    return kind
+
+
+def _apply_households(out: pd.DataFrame, kind: RegistryKind | None,
+                      size: float) -> NDArray[np.object_]:
+    """Set ``households`` and ``households_source`` in place; returns the sources."""
+    n = len(out)
+    pop = _col(out, "pop")
+    hh_layer = _col(out, "households")
+    est = np.where(pop > 0, np.maximum(np.round(pop / size), 1.0), np.where(pop == 0, 0.0,
+                                                                             np.nan))
+    hh_reg = _col(out, "households_registry")
+    reg_ok = (hh_reg > 0) if kind == "complete" else np.zeros(n, dtype=bool)
+    hh_src = np.full(n, "none", dtype=object)
+    hh_src[np.isfinite(est)] = "pop_div_household_size"
+    hh_src[reg_ok] = "registry"
+    layer_ok = np.isfinite(hh_layer)
+    hh_src[layer_ok] = "villages_layer"
+    out["households"] = _whole(np.where(layer_ok, hh_layer, np.where(reg_ok, hh_reg, est)))
+    out["households_source"] = hh_src
+    return hh_src
+
+
+def _apply_poor_people(out: pd.DataFrame, kind: RegistryKind | None) -> NDArray[np.object_]:
+    """Set poor people, poor households, ``pop_basis`` and incidence in place; returns sources."""
+    n = len(out)
+    pop = _col(out, "pop")
+    poor = np.full(n, np.nan)
+    poor_hh = np.full(n, np.nan)
+    basis = np.full(n, np.nan)
+    src = np.full(n, "none", dtype=object)
+    if kind == "complete":
+        poor[:] = _col(out, "poor_pop_registry")
+        poor_hh[:] = _col(out, "poor_households_registry")
+        basis[:] = _col(out, "pop_registry")
+        src[np.isfinite(poor)] = "registry_complete"
+    elif kind == "sample":
+        rate, hh_rate, rate_src = _sample_rates(out)
+        ok = np.isfinite(rate) & np.isfinite(pop)
+        poor[ok] = pop[ok] * rate[ok]
+        poor_hh[ok] = out["households"].to_numpy(dtype=float)[ok] * hh_rate[ok]
+        basis[ok] = pop[ok]
+        src[ok] = rate_src[ok]
+        _warn_extrapolated(out, rate_src, ok, _col(out, "poor_pop"))
+    layer_poor = _col(out, "poor_pop")
+    from_layer = np.isfinite(layer_poor)
+    poor[from_layer] = layer_poor[from_layer]
+    poor_hh[from_layer] = _col(out, "poor_households")[from_layer]
+    basis[from_layer] = pop[from_layer]
+    src[from_layer] = "villages_layer"
+    out["poor_pop"] = _whole(poor)
+    out["poor_households"] = _whole(poor_hh)
+    out["poor_pop_source"] = src
+    out["pop_basis"] = _whole(basis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["poverty_incidence"] = np.where(basis > 0, poor / basis, np.nan)
+    return src
+
+def _pooled(num: NDArray[np.float64], den: NDArray[np.float64]) -> float:
+    """Σ num / Σ den over the rows where both are known and den > 0 (nan when none)."""
+    ok = np.isfinite(num) & np.isfinite(den) & (den > 0)
+    total = float(den[ok].sum())
+    return float(num[ok].sum()) / total if total > 0 else np.nan
+
+
+def _sample_rates(
+    villages: pd.DataFrame,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.object_]]:
+    """Each village's sample incidence, share of poor households, and where they come from.
+
+    A village with sample households uses its own rates (``registry_sample_estimate``);
+    one without uses its township's pooled rates (Σ poor people / Σ sampled people over
+    the township's sampled villages: ``registry_sample_township_rate``) when the
+    township has sample households, else the county's (``registry_sample_county_rate``).
+    """
+    n = len(villages)
+    hh_reg = _col(villages, "households_registry")
+    reg_pop = _col(villages, "pop_registry")
+    reg_poor = _col(villages, "poor_pop_registry")
+    reg_poor_hh = _col(villages, "poor_households_registry")
+    covered = hh_reg > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(covered, reg_poor / reg_pop, np.nan)
+        hh_rate = np.where(covered, reg_poor_hh / hh_reg, np.nan)
+    src = np.full(n, "none", dtype=object)
+    src[covered] = "registry_sample_estimate"
+    rest = ~covered
+    if not rest.any() or not covered.any():
+        return rate, hh_rate, src
+    if "township_id" in villages.columns:
+        towns = villages["township_id"].astype(str).to_numpy()
+        for town in np.unique(towns[rest & villages["township_id"].notna().to_numpy()]):
+            mine = towns == town
+            sampled = mine & covered
+            if not sampled.any():
+                continue
+            todo = mine & rest
+            rate[todo] = _pooled(reg_poor[sampled], reg_pop[sampled])
+            hh_rate[todo] = _pooled(reg_poor_hh[sampled], hh_reg[sampled])
+            src[todo] = "registry_sample_township_rate"
+    todo = rest & (src == "none")
+    rate[todo] = _pooled(reg_poor[covered], reg_pop[covered])
+    hh_rate[todo] = _pooled(reg_poor_hh[covered], hh_reg[covered])
+    src[todo] = "registry_sample_county_rate"
+    return rate, hh_rate, src
+
+
+def _warn_extrapolated(
+    villages: pd.DataFrame,
+    src: NDArray[np.object_],
+    used: NDArray[np.bool_],
+    layer_poor: NDArray[np.float64],
+) -> None:
+    """Say how many villages got a township or county sample rate (not the layer's count)."""
+    from contigmap.terrain import name_list
+
+    col = next((c for c in ("name", "village_id") if c in villages.columns), None)
+    names = (villages[col].astype(str).to_numpy() if col is not None
+             else np.arange(len(villages)).astype(str))
+    parts = []
+    for key, what in (("registry_sample_township_rate", "their township's"),
+                      ("registry_sample_county_rate", "the county's")):
+        sel = used & (src == key) & ~np.isfinite(layer_poor)
+        if sel.any():
+            parts.append(f"{int(sel.sum())} with {what} sample incidence ({key}): "
+                         f"{name_list(names[sel], first=5)}")
+    if not parts:
+        return
+    n = sum(int((used & (src == k) & ~np.isfinite(layer_poor)).sum())
+            for k in ("registry_sample_township_rate", "registry_sample_county_rate"))
+    msg = (f"households registry (sample): {n} of {len(villages)} villages have no sample "
+           f"households; their poor people are estimated as pop × the sample incidence of "
+           f"their township, else of the county — {'; '.join(parts)}")
+    logger.warning(msg)
+    warnings.warn(msg, DataQualityWarning, stacklevel=4)
+
+
+def apply_hamlet_households(hamlets: _F, *, size: float) -> _F:
+    """Hamlet households: the hamlets layer's ``households``, else ``round(pop / size)``.
+
+    Adds ``households_source`` (``hamlets_layer``, ``pop_div_household_size`` or
+    ``none``).
+    """
+    out = hamlets.copy()
+    pop = _col(out, "pop")
+    layer = _col(out, "households")
+    est = np.where(pop > 0, np.maximum(np.round(pop / size), 1.0), np.where(pop == 0, 0.0,
+                                                                             np.nan))
+    src = np.full(len(out), "none", dtype=object)
+    src[np.isfinite(est)] = "pop_div_household_size"
+    src[np.isfinite(layer)] = "hamlets_layer"
+    out["households"] = _whole(np.where(np.isfinite(layer), layer, est))
+    out["households_source"] = src
+    return out
+
+
+def _whole(values: NDArray[np.float64]) -> NDArray[Any]:
+    """Whole numbers as int64 when every value is one, else the floats unchanged."""
+    if len(values) and np.isfinite(values).all() and (values == np.round(values)).all():
+        return values.astype(np.int64)
+    return values
+
+
+def _counts(values: NDArray[Any]) -> str:
+    counts = pd.Series(values).value_counts()
+    return ", ".join(f"{k} {v}" for k, v in counts.items())
+
+
+def poverty_sources(villages: pd.DataFrame, config: RegionConfig | None) -> dict[str, Any]:
+    """Which sources gave households and poor people: for the run manifest and report.
+
+    Returns
+    -------
+    dict
+        ``households_source`` and ``poor_pop_source`` (``{source: villages}``),
+        ``household_size`` and ``household_size_source``, ``registry`` (``complete``,
+        ``sample`` or ``None``) and ``registry_why``.
+    """
+    size, size_source = household_size(config)
+    out: dict[str, Any] = {}
+    for col in ("households_source", "poor_pop_source"):
+        if col in villages.columns:
+            counts = villages[col].astype(str).value_counts()
+            out[col] = {str(k): int(v) for k, v in counts.items()}
+        else:
+            out[col] = {}
+    out["household_size"] = size
+    out["household_size_source"] = size_source
+    spec = config.layers.households if config is not None else None
+    if "pop_registry" in villages.columns:
+        kind, why = registry_kind(villages, spec.complete if spec is not None else None)
+        out["registry"], out["registry_why"] = kind, why
+    else:
+        out["registry"], out["registry_why"] = None, "no household registry"
+    return out
+
+
+def poverty_source_lines(sources: dict[str, Any]) -> list[str]:
+    """One-line statements of :func:`poverty_sources`, Chinese then English."""
+    def listed(counts: dict[str, int]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in counts.items()) or "-"
+
+    lines = [
+        f"户数来源 households from (villages): {listed(sources['households_source'])}; "
+        f"household size {sources['household_size']:g} ({sources['household_size_source']})",
+        f"贫困人口来源 poor people from (villages): {listed(sources['poor_pop_source'])}",
+    ]
+    if sources.get("registry") is not None:
+        lines.append(f"建档立卡登记 registry used as {sources['registry']}: "
+                     f"{sources['registry_why']}")
+    return lines
