@@ -43,7 +43,6 @@ are weighed by their area in degrees, as exactextract does.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -52,7 +51,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from contigmap.errors import CRSError, DataQualityWarning, ValidationError
+from contigmap.errors import CRSError, ValidationError, warn_data
 from contigmap.raster import Raster
 
 __all__ = [
@@ -124,8 +123,7 @@ def repair_polygons(geoms: NDArray[np.object_], *, what: str = "zones") -> NDArr
             f"{what}: repaired {n_bad} invalid polygon(s) with make_valid "
             "(self-intersections, bow-ties); check them in the source layer"
         )
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warn_data(msg, logger=logger)
         return out
     return geoms
 

@@ -16,7 +16,6 @@ resample values).
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -33,7 +32,7 @@ from contigmap.coverage import (
     raster_bounds,
     repair_polygons,
 )
-from contigmap.errors import CRSError, DataQualityWarning, ValidationError
+from contigmap.errors import CRSError, ValidationError, warn_data
 from contigmap.raster import Raster
 
 __all__ = ["ZONAL_STATS", "zonal_stats"]
@@ -193,8 +192,7 @@ def _warn_coverage(
             f"{label}: no data (nodata or outside the raster) in {int(none.sum())} zone(s): "
             f"{listed}; their statistics are NaN"
         )
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warn_data(msg, logger=logger, stacklevel=3)
     if partial.any():
         listed = ", ".join(names[partial][:10]) + (" ..." if partial.sum() > 10 else "")
         msg = (
@@ -202,5 +200,4 @@ def _warn_coverage(
             f"(min covered fraction {np.nanmin(covered[partial]):.2f}): {listed}; "
             "statistics use the covered part (see covered_fraction)"
         )
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warn_data(msg, logger=logger, stacklevel=3)

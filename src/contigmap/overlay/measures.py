@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Mapping
 from typing import TypeGuard
 
@@ -26,7 +25,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from contigmap.coverage import repair_polygons
-from contigmap.errors import CRSError, DataQualityWarning
+from contigmap.errors import CRSError, warn_data
 from contigmap.overlay.zones import layer_geoms
 from contigmap.raster import Raster
 from contigmap.schema import HAZARD_POINT_RADIUS_M
@@ -155,8 +154,7 @@ def nearest_distance_m(
     fg = fg[~(shapely.is_missing(fg) | shapely.is_empty(fg))] if len(fg) else fg
     if len(fg) == 0:
         msg = f"infrastructure layer {what!r} is empty; its distances are NaN"
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warn_data(msg, logger=logger)
         return np.full(len(pg), np.nan)
     tree = shapely.STRtree(fg)
     idx, dist = tree.query_nearest(pg, return_distance=True, all_matches=False)

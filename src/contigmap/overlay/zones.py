@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from typing import Literal
 
 import geopandas as gpd
@@ -21,7 +20,7 @@ import shapely
 from numpy.typing import NDArray
 
 from contigmap.coverage import repair_polygons
-from contigmap.errors import CRSError, DataQualityWarning
+from contigmap.errors import CRSError, warn_data
 
 __all__ = [
     "layer_geoms",
@@ -171,13 +170,11 @@ def _voronoi_zones(
     if empty.any():
         msg = (f"{int(empty.sum())} village point(s) lie outside the county; their "
                f"zones are {radius_m:.0f} m discs")
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warn_data(msg, logger=logger, stacklevel=3)
     msg = (f"{int(todo.sum())} village territories are Voronoi cells of the village "
            "points clipped to the county and township (approximate: no village "
            "boundaries; declare village_areas for real ones)")
-    logger.warning(msg)
-    warnings.warn(msg, DataQualityWarning, stacklevel=3)
+    warn_data(msg, logger=logger, stacklevel=3)
     source[todo] = np.where(empty, "buffer", "voronoi")
     return np.asarray(np.where(empty, discs, cells), dtype=object)
 
@@ -200,8 +197,7 @@ def _clip_zones(
             f"{int(lost.sum())} settlement zone(s) do not overlap the polygon of "
             f"their {clip_key}; kept unclipped (check the {clip_key} codes)"
         )
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warn_data(msg, logger=logger, stacklevel=3)
     source[todo] = [f"{s}_clipped" if o else s for s, o in zip(source[todo], ok, strict=True)]
     return np.asarray(np.where(ok, clipped, discs), dtype=object)
 
@@ -228,8 +224,7 @@ def voronoi_cells(points: NDArray[np.object_], extent: shapely.Geometry) -> NDAr
     if len(uniq) < len(coords):
         msg = (f"{len(coords) - len(uniq)} village point(s) share their place with another; "
                "they share one Voronoi cell")
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=2)
+        warn_data(msg, logger=logger)
     if len(uniq) == 1:
         cells = np.array([extent], dtype=object)
     else:

@@ -26,7 +26,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from contigmap.columns import ColumnInfo, register_columns
-from contigmap.errors import DataQualityWarning, ValidationError
+from contigmap.errors import DataQualityWarning, ValidationError, warn_data
 from contigmap.schema import POVERTY_CAUSES
 
 __all__ = [
@@ -234,8 +234,7 @@ def _known_rows(
             f"village and are left out: {listed}{more}; check the codes (12 digits) "
             "against the villages layer"
         )
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warn_data(msg, logger=logger, stacklevel=3)
     return keep, known
 
 
@@ -258,8 +257,7 @@ def _cause_keys(
             f"cause, counted as 'other' (其他): {listed}; use the labels of "
             "contigmap.schema.POVERTY_CAUSES"
         )
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warn_data(msg, logger=logger, stacklevel=3)
     return np.asarray(keys.fillna("other").to_numpy(dtype=object), dtype=object)
 
 

@@ -23,14 +23,13 @@ village:
 from __future__ import annotations
 
 import logging
-import warnings
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from contigmap.errors import DataQualityWarning
+from contigmap.errors import warn_data
 
 if TYPE_CHECKING:
     from contigmap.config import RegionConfig
@@ -216,8 +215,7 @@ def _checked_kind(villages: pd.DataFrame, complete: bool | None) -> RegistryKind
                 if complete is None else
                 "its counts are used as declared; check `complete: true`")
         msg = f"households registry: {why}; {what}"
-        logger.warning(msg)
-        warnings.warn(msg, DataQualityWarning, stacklevel=3)
+        warn_data(msg, logger=logger, stacklevel=3)
     else:
         logger.info("households registry: %s", why)
     return kind
@@ -353,8 +351,7 @@ def _warn_extrapolated(
     msg = (f"households registry (sample): {n} of {len(villages)} villages have no sample "
            f"households; their poor people are estimated as pop × the sample incidence of "
            f"their township, else of the county — {'; '.join(parts)}")
-    logger.warning(msg)
-    warnings.warn(msg, DataQualityWarning, stacklevel=4)
+    warn_data(msg, logger=logger, stacklevel=4)
 
 
 def apply_hamlet_households(hamlets: _F, *, size: float) -> _F:
