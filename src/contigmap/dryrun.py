@@ -1,7 +1,7 @@
 """The ``contigmap validate`` report: a full dry run of a region, writing nothing.
 
 It loads every layer collecting problems instead of stopping at the first
-(:func:`contigmap.layers.load_region_layers` with ``collect_errors``), runs the overlay
+(:func:`contigmap.io.region.load_region_layers` with ``collect_errors``), runs the overlay
 and network stages as ``run`` does, catches every
 :class:`~contigmap.errors.DataQualityWarning`, and lists each problem as one line under
 its layer or stage, ending with the count of errors (``run`` would stop) and warnings
@@ -95,7 +95,7 @@ class ValidationReport:
     working_crs
         The working CRS, as text.
     layers
-        One :class:`contigmap.layers.LayerReport` per declared layer.
+        One :class:`contigmap.io.region.LayerReport` per declared layer.
     facts
         :func:`region_facts` of the layers that loaded.
     findings
@@ -336,7 +336,7 @@ def validation_report(
     Length: its docstring is half of it; the body is one phase after another (load,
     overlay, network), each catching its warnings the same way.
 
-    The layers are loaded collecting every error (:func:`contigmap.layers.load_region_layers`
+    The layers are loaded collecting every error (:func:`contigmap.io.region.load_region_layers`
     with ``collect_errors=True``: a layer that fails is reported and skipped, row-level
     errors are all listed and the rest of the layer kept), then the overlay stage
     (terrain, hazards, households and poor people) and the network stage (travel

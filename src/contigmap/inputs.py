@@ -10,7 +10,7 @@ when the column is missing. ``contigmap init`` matches a folder's headers agains
 
 Value vocabularies are *not* repeated here: road classes, surfaces and service kinds
 come from :mod:`contigmap.schema` and the Chinese spellings accepted by
-:func:`contigmap.validate.check_layer`; poverty causes from :mod:`contigmap.poverty`;
+:func:`contigmap.io.checks.check_layer`; poverty causes from :mod:`contigmap.poverty`;
 yes/no words from :data:`contigmap.schema.BOOLEAN_TRUE` / :data:`~contigmap.schema.BOOLEAN_FALSE`.
 """
 
@@ -437,7 +437,7 @@ def value_vocabularies() -> dict[str, list[tuple[str, list[str]]]]:
     Returns
     -------
     dict
-        ``road_class``, ``surface``, ``kind`` (from :func:`contigmap.validate.check_layer`'s
+        ``road_class``, ``surface``, ``kind`` (from :func:`contigmap.io.checks.check_layer`'s
         aliases), ``cause`` (:func:`contigmap.poverty.normalise_cause`) and ``boolean``.
     """
     from contigmap.io import checks as validate

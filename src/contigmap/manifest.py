@@ -4,7 +4,7 @@
 inputs and outputs are listed with their size and SHA-256, next to the parameters
 (including the seed) and the versions of Python, contigmap and its main libraries.
 Every output is byte-identical on rerun (no write timestamps, see
-:mod:`contigmap.writers`), so two identical runs list the same output hashes and their
+:mod:`contigmap.io.writers`), so two identical runs list the same output hashes and their
 manifests differ only in ``created_utc``, the wall-clock time of the run; with
 ``SOURCE_DATE_EPOCH`` set, ``created_utc`` is that time and the manifests are identical.
 The run's duration is not recorded.

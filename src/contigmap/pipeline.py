@@ -7,7 +7,7 @@ network → indicators → priorities → relocation → scenarios) into a
 :func:`prepare`, and hands the state to :func:`contigmap.publish.publish`, which writes
 everything into one output folder *all at once*: outputs are staged in a hidden folder
 beside it, and that folder replaces the output folder whole only when every stage has
-succeeded (:mod:`contigmap.outdir`), so a failed or interrupted run leaves the earlier
+succeeded (:mod:`contigmap.io.outdir`), so a failed or interrupted run leaves the earlier
 outputs as they were.
 
 The road network is built once per run (:func:`contigmap.stages.network_stage`); the
@@ -271,7 +271,7 @@ def run(
     ------
     OutputDirError
         Before any analysis, when ``out_dir`` cannot or must not be written
-        (:func:`contigmap.outdir.check_output_dir`).
+        (:func:`contigmap.io.outdir.check_output_dir`).
     """
     out_dir = Path(out_dir)
     side_inputs = [*map(Path, scenarios), *_config_paths(priority_config),

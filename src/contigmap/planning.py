@@ -2,7 +2,7 @@
 
 Each function chains :func:`contigmap.pipeline.prepare` (load → overlay → network) with
 one analysis, and writes its outputs into a folder all at once (checked before the
-analysis, staged beside it and swapped in whole on success by :mod:`contigmap.outdir`,
+analysis, staged beside it and swapped in whole on success by :mod:`contigmap.io.outdir`,
 as :func:`contigmap.pipeline.run` does), with a run manifest.
 """
 
@@ -118,7 +118,7 @@ def run_scenarios(
         Stage timer for progress display.
     force
         Replace ``out_dir`` even when contigmap did not write it (never when it holds
-        an input); see :func:`contigmap.outdir.check_output_dir`, called before the
+        an input); see :func:`contigmap.io.outdir.check_output_dir`, called before the
         analysis starts.
     config, priority_config
         Settings file and priorities file (:func:`contigmap.settings.run_settings`): the

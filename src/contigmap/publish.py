@@ -1,7 +1,7 @@
 """Write a run's outputs: tables, map, report, run manifest, and the CLI's headline summary.
 
 :func:`publish` takes what the stages produced (a :class:`~contigmap.state.RegionState`)
-and writes every output file into a staged folder (:func:`contigmap.outdir.staged_dir`,
+and writes every output file into a staged folder (:func:`contigmap.io.outdir.staged_dir`,
 swapped in whole on success). It computes no figure of its own: the headline figures of
 the map's key-figures panel, the county report and the CLI summary are read from the
 run's indicator table (:func:`contigmap.indicators.headline_indicators`).

@@ -1,6 +1,6 @@
 """The analysis stages, each a function with a plain contract.
 
-Every stage takes plain objects — the loaded layers (:class:`~contigmap.layers.RegionData`),
+Every stage takes plain objects — the loaded layers (:class:`~contigmap.io.region.RegionData`),
 GeoDataFrames, the road graph and a settings object — and returns a typed result. No
 stage reads global state or another stage's hidden output, so the orchestrator
 (:func:`contigmap.pipeline.prepare`), ``contigmap validate``'s dry run

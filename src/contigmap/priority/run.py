@@ -255,7 +255,7 @@ def write_priority_tables(results: PriorityResults, out_dir: str | Path) -> dict
     ``priorities_sensitivity.csv`` (every perturbation) and
     ``priorities_sensitivity.json`` (headline stability per intervention). Each file is
     written to a temporary name and renamed. Text cells are never formulas (see
-    :mod:`contigmap.writers`).
+    :mod:`contigmap.io.writers`).
 
     Returns
     -------

@@ -3,7 +3,7 @@
 Row 1 holds Chinese headers, row 2 the column names; both are frozen, widths follow the
 content, incidences show as percentages and money with thousands separators. Text cells
 are string cells, never formulas, and the file has no write timestamps (see
-:mod:`contigmap.writers`).
+:mod:`contigmap.io.writers`).
 """
 
 from __future__ import annotations
