@@ -9,7 +9,14 @@ import click
 
 from contigmap.cli.echo import print_planning, stage_printer
 from contigmap.cli.errors import fail_cleanly
-from contigmap.cli.options import force_option, out_option, region_argument, season_option
+from contigmap.cli.options import (
+    config_option,
+    force_option,
+    out_option,
+    priorities_option,
+    region_argument,
+    season_option,
+)
 
 if TYPE_CHECKING:
     from contigmap.network.speeds import Season
@@ -36,25 +43,29 @@ def scenario() -> None:
 Examples:
   contigmap scenario run scenarios/huayuan_pave_huayuanzhen.yaml -o out/pave
   contigmap scenario run my.yaml --region layers/myregion/region.yaml -o out
+  contigmap scenario run my.yaml --priorities my_costs.yaml -o out   # own road costs
 """,
 )
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 @out_option()
 @click.option("--region", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Region manifest (default: layers/<region named in the file>/region.yaml).")
-@season_option("dry")
+@season_option()
+@config_option
+@priorities_option
 @force_option
 @click.pass_context
 @fail_cleanly
 def scenario_run(ctx: click.Context, scenario_file: Path, out_dir: Path, region: Path | None,
-                 season: Season, force: bool) -> None:
+                 season: Season | None, config: Path | None, priority_config: Path | None,
+                 force: bool) -> None:
     """Evaluate SCENARIO_FILE against the baseline: who gains or loses access, at what cost."""
     from contigmap.pipeline import StageTimer
     from contigmap.planning import run_scenarios
 
     timer = StageTimer(stage_printer(ctx.obj["quiet"]))
     result = run_scenarios([scenario_file], out_dir, region=region, season=season, timer=timer,
-                           force=force)
+                           config=config, priority_config=priority_config, force=force)
     print_planning(result, "scenario run")
 
 
@@ -70,19 +81,23 @@ Examples:
 @out_option()
 @click.option("--region", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Region manifest (default: from the scenario files).")
-@season_option("dry")
+@season_option()
+@config_option
+@priorities_option
 @force_option
 @click.pass_context
 @fail_cleanly
 def scenario_compare(ctx: click.Context, scenario_files: tuple[Path, ...], out_dir: Path,
-                     region: Path | None, season: Season, force: bool) -> None:
+                     region: Path | None, season: Season | None, config: Path | None,
+                     priority_config: Path | None, force: bool) -> None:
     """Compare several scenarios of one region: a table and a map with a layer per scenario."""
     from contigmap.pipeline import StageTimer
     from contigmap.planning import run_scenarios
 
     timer = StageTimer(stage_printer(ctx.obj["quiet"]))
     result = run_scenarios(list(scenario_files), out_dir, region=region, season=season,
-                           timer=timer, force=force)
+                           timer=timer, config=config, priority_config=priority_config,
+                           force=force)
     print_planning(result, "scenario compare")
 
 
@@ -98,17 +113,19 @@ Examples:
 @season_option("rainy", help="Season of the travel times (landslides strike in rain).")
 @click.option("--top", type=click.IntRange(min=1), default=50, show_default=True,
               help="How many segments to map and print.")
+@config_option
 @force_option
 @click.pass_context
 @fail_cleanly
 def criticality(ctx: click.Context, region: Path, out_dir: Path, season: Season,
-                top: int, force: bool) -> None:
+                top: int, config: Path | None, force: bool) -> None:
     """For every road segment: who is cut off or delayed if it fails (people, poor people)."""
     from contigmap.pipeline import StageTimer
     from contigmap.planning import run_criticality
 
     timer = StageTimer(stage_printer(ctx.obj["quiet"]))
-    result = run_criticality(region, out_dir, season=season, top=top, timer=timer, force=force)
+    result = run_criticality(region, out_dir, season=season, top=top, timer=timer, config=config,
+                             force=force)
     print_planning(result, "criticality")
 
 
@@ -118,6 +135,7 @@ Examples:
   contigmap optimize layers/huayuan/region.yaml --budget 50000000 -o out/optimise
   contigmap optimize layers/huayuan/region.yaml --budget 2e7 --method exact \\
       --candidates my_projects.csv -o out/opt
+  contigmap optimize layers/huayuan/region.yaml --budget 5e7 --priorities my_costs.yaml -o out/o
 """
 )
 @region_argument()
@@ -129,17 +147,21 @@ Examples:
 @click.option("--candidates", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Candidate projects (CSV: project_id, road_ids, cost_cny); default: "
                    "harden the unpaved roads on each village's way to its township seat.")
-@season_option("dry")
+@season_option()
+@config_option
+@priorities_option
 @force_option
 @click.pass_context
 @fail_cleanly
 def optimize(ctx: click.Context, region: Path, out_dir: Path, budget_cny: float, method: str,
-             candidates: Path | None, season: Season, force: bool) -> None:
+             candidates: Path | None, season: Season | None, config: Path | None,
+             priority_config: Path | None, force: bool) -> None:
     """Choose road projects that buy the most poor-weighted access within a budget."""
     from contigmap.pipeline import StageTimer
     from contigmap.planning import run_optimise
 
     timer = StageTimer(stage_printer(ctx.obj["quiet"]))
     result = run_optimise(region, out_dir, budget_cny=budget_cny, method=method,
-                          candidates=candidates, season=season, timer=timer, force=force)
+                          candidates=candidates, season=season, timer=timer, config=config,
+                          priority_config=priority_config, force=force)
     print_planning(result, "optimize")
