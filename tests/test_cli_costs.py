@@ -50,7 +50,9 @@ def _scenario_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_scenario_run_prices_with_the_users_priorities(seated_region: Any, tmp_path: Path) -> None:
+def test_scenario_run_prices_with_the_users_priorities(
+    seated_region: Any, tmp_path: Path
+) -> None:
     sc = _scenario_file(tmp_path)
     out = tmp_path / "sc"
     _invoke("scenario", "run", str(sc), "--region", str(seated_region.path), "-o", str(out),
@@ -66,7 +68,9 @@ def test_scenario_run_prices_with_the_users_priorities(seated_region: Any, tmp_p
     assert default > 100 * summary["cost_cny"].iloc[0]  # packaged costs are ~1 M CNY/km
 
 
-def test_scenario_run_reads_priorities_section_of_config(seated_region: Any, tmp_path: Path) -> None:
+def test_scenario_run_reads_priorities_section_of_config(
+    seated_region: Any, tmp_path: Path
+) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text("priorities:\n  roads:\n    costs:\n      harden_cny_per_km: "
                    "{flat: 2000, hilly: 2000, mountainous: 2000}\n", encoding="utf-8")
@@ -77,7 +81,9 @@ def test_scenario_run_reads_priorities_section_of_config(seated_region: Any, tmp
     assert pd.read_csv(out / "pave_summary.csv")["cost_cny"].iloc[0] == pytest.approx(6_000.0)
 
 
-def test_optimize_prices_projects_with_the_users_priorities(seated_region: Any, tmp_path: Path) -> None:
+def test_optimize_prices_projects_with_the_users_priorities(
+    seated_region: Any, tmp_path: Path
+) -> None:
     candidates = tmp_path / "candidates.csv"
     candidates.write_text("project_id,road_ids\npave-2,2\n", encoding="utf-8")
     out = tmp_path / "opt"
