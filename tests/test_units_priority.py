@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -30,8 +32,14 @@ CFG = load_priority_config()
 
 def _crit(name: str, column: str | None = None) -> Criterion:
     col = column or name
-    return Criterion(name, col, lambda r, c=col: f"{c}={r[c]:g}", lambda r, c=col: f"{c}为{r[c]:g}",
-                     missing_hint="run stage X")
+
+    def en(r: Mapping[str, Any]) -> str:
+        return f"{col}={r[col]:g}"
+
+    def zh(r: Mapping[str, Any]) -> str:
+        return f"{col}为{r[col]:g}"
+
+    return Criterion(name, col, en, zh, missing_hint="run stage X")
 
 
 # --------------------------------------------------------------------------- run
@@ -156,7 +164,7 @@ def test_check_criteria_names_the_first_gap_and_the_fix() -> None:
 
 def test_check_criteria_missing_column_and_undefined_weight() -> None:
     t = pd.DataFrame({"village_id": ["v1"]})
-    with pytest.raises(ValidationError, match="needs column 'a'.*run stage X"):
+    with pytest.raises(ValidationError, match=r"needs column 'a'.*run stage X"):
         check_criteria(t, [_crit("a")], {"a": 1.0}, id_column="village_id", intervention="x")
     with pytest.raises(ValidationError, match="'zz' has a weight but no definition"):
         check_criteria(t, [_crit("a")], {"zz": 1.0}, id_column="village_id", intervention="x")
