@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -36,7 +38,8 @@ def test_slope_factor_off_is_all_ones() -> None:
 
 
 def test_deep_merge_merges_mappings_key_by_key_and_copies() -> None:
-    base = {"a": 1, "speed": {"county": {"paved": 40, "gravel": 25}, "path": 5}, "l": [1]}
+    base: dict[str, Any] = {"a": 1, "speed": {"county": {"paved": 40, "gravel": 25}, "path": 5},
+                            "l": [1]}
     over = {"speed": {"county": {"gravel": 30}}, "l": [2], "new": {"x": 1}}
     out = deep_merge(base, over)
     assert out == {"a": 1, "speed": {"county": {"paved": 40, "gravel": 30}, "path": 5},
