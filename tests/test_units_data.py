@@ -124,7 +124,7 @@ def test_parse_yaml_text_refuses_duplicate_keys_with_lines() -> None:
 
 @pytest.mark.parametrize("text", ["", "- a\n- b\n", "just text", "a: [1\n"])
 def test_parse_yaml_text_refuses_non_mappings_and_bad_syntax(text: str) -> None:
-    with pytest.raises(ConfigError, match="^x.yaml"):
+    with pytest.raises(ConfigError, match=r"^x\.yaml: "):
         parse_yaml_text(text, "x.yaml")
 
 
