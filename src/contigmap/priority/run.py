@@ -71,7 +71,8 @@ class PriorityResults:
 def budget_reach(table: pd.DataFrame, iv: str, budget_cny: float | None) -> pd.DataFrame:
     """Cumulative capex down the ranked list, and whether each row fits in the budget.
 
-    Rows are funded strictly in rank order until the next one no longer fits.
+    Rows are funded strictly in rank order until the next one no longer fits; with
+    ``budget_cny`` None (no budget set) every row is within.
 
     Returns
     -------
@@ -81,7 +82,8 @@ def budget_reach(table: pd.DataFrame, iv: str, budget_cny: float | None) -> pd.D
     t = table.sort_values(f"{iv}_rank").copy()
     cum = t[f"{iv}_capex_cny"].fillna(0.0).cumsum()
     t[f"{iv}_cum_capex_cny"] = cum.round(0)
-    t[f"{iv}_within_budget"] = (cum <= budget_cny).to_numpy() if budget_cny else True
+    within = (cum <= budget_cny).to_numpy() if budget_cny is not None else True
+    t[f"{iv}_within_budget"] = within
     return t
 
 
