@@ -32,8 +32,7 @@ from contigmap.layers import (
     write_vector,
 )
 from contigmap.raster import Raster
-
-from .conftest import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat
+from tests.helpers import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat
 
 
 def _assert_villages(gdf: gpd.GeoDataFrame, expected: gpd.GeoDataFrame) -> None:

@@ -23,8 +23,7 @@ from contigmap.errors import (
 from contigmap.facts import region_facts
 from contigmap.layers import load_region_layers, read_layer
 from contigmap.validate import check_coordinates, check_layer
-
-from .conftest import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat, write_tiny_region
+from tests.helpers import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat, write_tiny_region
 
 
 def _load(path: Path) -> None:
