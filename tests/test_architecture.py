@@ -33,6 +33,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -207,7 +208,7 @@ def test_size_checks_see_long_code(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         f"def long():\n{body}\n\n\ndef excused():\n    \"\"\"Why.\n\n    Length: a table.\n"
         f"    \"\"\"\n{body}\n\n\nclass C:\n    def short(self):\n        return 1\n\n"
         f"    def method(self):\n{body.replace('    ', '        ')}\n", encoding="utf-8")
-    monkeypatch.setattr(__import__(__name__, fromlist=["SRC"]), "SRC", pkg)
+    monkeypatch.setattr(sys.modules[__name__], "SRC", pkg)
     assert long_functions() == [("contigmap.long:C.method:177", 82),
                                 ("contigmap.long:long:1", 82)]
     # long 1-82, two blank lines, excused 85-170, two blank lines, C 173-258
