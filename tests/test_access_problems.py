@@ -18,8 +18,7 @@ from shapely.geometry import LineString
 
 from contigmap.errors import DataQualityWarning
 from contigmap.pipeline import prepare
-
-from .conftest import VILLAGE_CODES, X0, Y0, write_tiny_region
+from tests.helpers import VILLAGE_CODES, X0, Y0, write_tiny_region
 
 
 def _messages(rec: pytest.WarningsRecorder) -> str:

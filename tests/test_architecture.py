@@ -33,6 +33,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -154,3 +155,84 @@ def test_every_config_model_is_strict() -> None:
                 assert obj.model_config.get("extra") == "forbid", obj
                 assert obj.model_config.get("frozen") is True, obj
     assert len(found) > 20  # the config, priority, relocation, scenario and network models
+
+
+#: The size limits of issue #13: a module longer than this has more than one job.
+MAX_MODULE_LINES = 600
+#: A function whose code (docstring not counted) is longer than this must say why in its
+#: docstring (a line ``Length: ...``).
+MAX_FUNCTION_LINES = 80
+
+
+def module_lengths() -> dict[str, int]:
+    """Return the number of lines of each contigmap module."""
+    return {name: len(path.read_text(encoding="utf-8").splitlines())
+            for name, path in _modules().items()}
+
+
+def long_functions(limit: int = MAX_FUNCTION_LINES) -> list[tuple[str, int]]:
+    """Return ``(module:qualified_name:line, lines)`` of each function over ``limit`` lines.
+
+    A function counts from its ``def`` line to its last line (decorators excluded), less
+    its docstring (parameter documentation is not code to split); nested functions count
+    on their own and inside their parent. A function whose docstring has a line starting
+    with ``Length:`` (the reason it is long) is left out.
+    """
+    found: list[tuple[str, int]] = []
+    for name, path in _modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        stack: list[tuple[ast.AST, str]] = [(tree, "")]
+        while stack:
+            node, prefix = stack.pop()
+            for child in ast.iter_child_nodes(node):
+                if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    stack.append((child, prefix))
+                    continue
+                qual = f"{prefix}{child.name}"
+                stack.append((child, qual + "."))
+                if isinstance(child, ast.ClassDef):
+                    continue
+                lines = (child.end_lineno or child.lineno) - child.lineno + 1
+                first = child.body[0]
+                if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                        and isinstance(first.value.value, str)):
+                    lines -= (first.end_lineno or first.lineno) - first.lineno + 1
+                doc = ast.get_docstring(child) or ""
+                reason = any(line.strip().startswith("Length:") for line in doc.splitlines())
+                if lines > limit and not reason:
+                    found.append((f"{name}:{qual}:{child.lineno}", lines))
+    return sorted(found)
+
+
+def test_size_checks_see_long_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The checks below pass when nothing is long; make sure they would see it.
+    pkg = tmp_path / "contigmap"
+    pkg.mkdir()
+    body = "\n".join(f"    x{i} = {i}" for i in range(81))
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "long.py").write_text(
+        f"def long():\n{body}\n\n\ndef excused():\n    \"\"\"Why.\n\n    Length: a table.\n"
+        f"    \"\"\"\n{body}\n\n\nclass C:\n    def short(self):\n        return 1\n\n"
+        f"    def method(self):\n{body.replace('    ', '        ')}\n", encoding="utf-8")
+    doc = "\n".join(f"    line {i}" for i in range(90))
+    (pkg / "documented.py").write_text(
+        f'def documented():\n    """Long docs, short code.\n\n{doc}\n    """\n    return 1\n',
+        encoding="utf-8")
+    monkeypatch.setattr(sys.modules[__name__], "SRC", pkg)
+    assert long_functions() == [("contigmap.long:C.method:177", 82),
+                                ("contigmap.long:long:1", 82)]
+    # long 1-82, two blank lines, excused 85-170, two blank lines, C 173-258
+    assert module_lengths()["contigmap.long"] == 258
+
+
+def test_no_module_over_600_lines() -> None:
+    over = {name: n for name, n in module_lengths().items() if n > MAX_MODULE_LINES}
+    assert not over, f"modules over {MAX_MODULE_LINES} lines:\n" + "\n".join(
+        f"    {name}: {n}" for name, n in sorted(over.items(), key=lambda kv: -kv[1]))
+
+
+def test_no_function_over_80_lines_without_a_reason() -> None:
+    over = long_functions()
+    assert not over, (
+        f"functions with over {MAX_FUNCTION_LINES} lines of code without a `Length:` line in their "
+        "docstring:\n" + "\n".join(f"    {where}: {n}" for where, n in over))

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from contigmap.cli.main import cli
 from contigmap.io.outdir import Terminated
-from tests.conftest import TinyRegion
+from tests.helpers import TinyRegion
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

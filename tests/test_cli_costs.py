@@ -12,7 +12,6 @@ paves road 2 in the graph paves 2 km).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -21,6 +20,7 @@ from click.testing import CliRunner
 
 from contigmap.cli.main import cli
 from contigmap.priority.config import default_priorities_path
+from tests.helpers import TinyRegion
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")]
@@ -51,7 +51,7 @@ def _scenario_file(tmp_path: Path) -> Path:
 
 
 def test_scenario_run_prices_with_the_users_priorities(
-    seated_region: Any, tmp_path: Path
+    seated_region: TinyRegion, tmp_path: Path
 ) -> None:
     sc = _scenario_file(tmp_path)
     out = tmp_path / "sc"
@@ -69,7 +69,7 @@ def test_scenario_run_prices_with_the_users_priorities(
 
 
 def test_scenario_run_reads_priorities_section_of_config(
-    seated_region: Any, tmp_path: Path
+    seated_region: TinyRegion, tmp_path: Path
 ) -> None:
     cfg = tmp_path / "c.yaml"
     cfg.write_text("priorities:\n  roads:\n    costs:\n      harden_cny_per_km: "
@@ -82,7 +82,7 @@ def test_scenario_run_reads_priorities_section_of_config(
 
 
 def test_optimize_prices_projects_with_the_users_priorities(
-    seated_region: Any, tmp_path: Path
+    seated_region: TinyRegion, tmp_path: Path
 ) -> None:
     candidates = tmp_path / "candidates.csv"
     candidates.write_text("project_id,road_ids\npave-2,2\n", encoding="utf-8")

@@ -28,11 +28,6 @@ pytestmark = pytest.mark.slow
 SCENARIOS = sorted((ROOT / "scenarios").glob("huayuan_*.yaml"))
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
-    return run(DEMO, tmp_path_factory.mktemp("demo") / "huayuan", scenarios=SCENARIOS)
-
-
 def test_validate_reports_the_real_county() -> None:
     report = validation_report(DEMO)
     assert report.ok, report.to_text()
@@ -78,7 +73,7 @@ def _hashes(out: Path) -> dict[str, str]:
     return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(out.rglob("*")) if p.is_file()}
 def test_demo_headline_figures_agree_everywhere(demo_run: RunResult) -> None:
-    from tests.indicator_checks import check_every_output, expected_villages
+    from tests.helpers import check_every_output, expected_villages
 
     out = demo_run.out_dir
     v = expected_villages(out / "villages.csv", DEMO.parent / "households.csv", sample=False,

@@ -31,9 +31,7 @@ from contigmap.overlay import (
 from contigmap.relocation.candidates import score_settlements
 from contigmap.relocation.costs import CandidateParams
 from contigmap.yamlio import parse_model
-
-from .conftest import VILLAGE_CODES, X0, Y0, to_lonlat, write_tiny_region
-from .helpers import hand_network
+from tests.helpers import VILLAGE_CODES, X0, Y0, hand_network, to_lonlat, write_tiny_region
 
 CRS = "EPSG:4545"
 

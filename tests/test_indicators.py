@@ -18,8 +18,7 @@ from contigmap.poverty import (
     poverty_profile,
     registry_kind,
 )
-from tests.conftest import TinyRegion
-from tests.indicator_checks import check_every_output, expected_villages
+from tests.helpers import TinyRegion, check_every_output, expected_villages
 
 
 def _villages(**extra: list[object]) -> pd.DataFrame:

@@ -28,8 +28,7 @@ from contigmap.io.read import read_layer
 from contigmap.io.region import load_region_layers
 from contigmap.io.write import atomic_path, write_table, write_vector
 from contigmap.raster import Raster
-
-from .conftest import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat
+from tests.helpers import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat
 
 
 def _assert_villages(gdf: gpd.GeoDataFrame, expected: gpd.GeoDataFrame) -> None:

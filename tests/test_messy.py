@@ -188,15 +188,9 @@ class Net:
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from contigmap import pipeline
-
-    base = tmp_path_factory.mktemp("messy")
-    cfg = base / "flat.yaml"
-    cfg.write_text("network:\n  slope_penalty: false\n", encoding="utf-8")
-    out = base / "out"
-    pipeline.run(REGION, out, config=cfg)
-    return out
+def run_dir(messy_run: Path) -> Path:
+    """The session's messy run (``network: {slope_penalty: false}``), read-only."""
+    return messy_run
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from contigmap.io.outdir import (
     is_contigmap_output,
     staged_dir,
 )
-from tests.conftest import TinyRegion
+from tests.helpers import TinyRegion
 
 OURS = '{"written_by": "contigmap", "version": "0.1.0"}'
 SRC = Path(__file__).resolve().parents[1] / "src"

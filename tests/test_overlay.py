@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -125,11 +126,8 @@ DEMO = __import__("pathlib").Path(__file__).resolve().parents[1] / "layers" / "h
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (DEMO / "region.yaml").exists(), reason="demo region not generated")
-def test_demo_region_profile_is_plausible() -> None:
-    from contigmap.config import load_region
-    from contigmap.io.region import load_region_layers
-
-    d = load_region_layers(load_region(DEMO / "region.yaml"))
+def test_demo_region_profile_is_plausible(demo_state: Any) -> None:
+    d = demo_state.data
     table, hamlets = village_profile(
         d.villages, village_areas=d.village_areas, townships=d.boundaries.get("townships"),
         dem=d.dem, hazards=d.hazards, ecology=d.ecology, infrastructure=d.infrastructure,
@@ -166,7 +164,7 @@ def test_weighted_shares_by_hand() -> None:
 
 
 def _classed_hazard(folder: Path, classes: bool) -> Path:
-    from .conftest import X0, Y0, write_tiny_region
+    from tests.helpers import X0, Y0, write_tiny_region
 
     path = write_tiny_region(folder)
     gpd.GeoDataFrame(

@@ -29,7 +29,7 @@ from click.testing import CliRunner
 
 from contigmap.cli.main import cli
 from contigmap.network.speeds import DEFAULT_SPEED_KMH
-from tests.conftest import VILLAGE_CODES, TinyRegion
+from tests.helpers import VILLAGE_CODES, TinyRegion
 
 pytestmark = pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")
 

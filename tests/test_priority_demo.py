@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from contigmap.pipeline import prepare, priority_stage
+from contigmap.pipeline import RegionState, priority_stage
 from contigmap.priority import load_priority_config
 from contigmap.priority.mcda import spearman
 from contigmap.priority.run import PriorityResults, write_priority_tables
@@ -26,10 +26,10 @@ OPTIONS = {
 
 
 @pytest.fixture(scope="module")
-def results() -> PriorityResults:
+def results(demo_state: RegionState) -> PriorityResults:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        state = prepare(REGION, priorities=False)
+        state = demo_state
         cfg = load_priority_config().model_copy(update={"sensitivity_draws": 50})
         results = priority_stage(state, cfg).priorities
         assert results is not None

@@ -11,7 +11,7 @@ import pytest
 import rasterio
 
 from contigmap.errors import DataQualityWarning
-from contigmap.pipeline import RegionState, prepare, relocation_plan_from_state
+from contigmap.pipeline import RegionState, priority_stage, relocation_plan_from_state
 from contigmap.relocation.costs import load_relocation_config
 from contigmap.relocation.run import RelocationPlan, write_relocation_outputs
 
@@ -19,10 +19,11 @@ LAYERS = Path(__file__).resolve().parents[1] / "layers" / "huayuan"
 
 
 @pytest.fixture(scope="module")
-def state() -> RegionState:
+def state(demo_state: RegionState) -> RegionState:
+    """The session's demo state with the default priorities (as ``prepare`` gives it)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return prepare(LAYERS / "region.yaml")
+        return priority_stage(demo_state)
 
 
 @pytest.fixture(scope="module")

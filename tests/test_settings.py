@@ -17,7 +17,7 @@ from contigmap.network.speeds import NetworkParams
 from contigmap.pipeline import prepare
 from contigmap.scenario.model import parse_scenario
 from contigmap.settings import run_settings
-from tests.conftest import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat, write_tiny_region
+from tests.helpers import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat, write_tiny_region
 
 
 def _villages_csv() -> str:

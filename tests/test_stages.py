@@ -19,7 +19,7 @@ import contigmap.stages
 from contigmap.dryrun import validation_report
 from contigmap.pipeline import prepare, run
 from contigmap.publish import headline_summary, map_facts
-from tests.conftest import VILLAGE_CODES, TinyRegion
+from tests.helpers import VILLAGE_CODES, TinyRegion
 
 pytestmark = pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")
 

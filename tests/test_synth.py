@@ -102,6 +102,20 @@ import pandas as pd  # noqa: E402
 from contigmap.synth import registry, settlements, sources  # noqa: E402
 
 
+def test_poor_households_fill_the_target_in_the_drawn_order() -> None:
+    members = np.array([4, 3, 5, 2])
+    # in order 0, 1, 2, 3 towards 9 poor people: 4, 4 + 3 = 7, 7 + 5 > 9 skipped, 7 + 2 = 9
+    poor, got = registry._pick_poor(members, np.arange(4), 9, exact=False)
+    assert (poor.tolist(), got) == ([True, True, False, True], 9)
+    # in order 2, 0, ...: 5, 5 + 4 = 9, done
+    poor, got = registry._pick_poor(members, np.array([2, 0, 1, 3]), 9, exact=False)
+    assert (poor.tolist(), got) == ([True, False, True, False], 9)
+    # greedy in this order stops short of 10 at 4 + 3 + 2 = 9 (5 no longer fits), and no
+    # household has the missing 1 member, so even an exact target stays at 9
+    poor, got = registry._pick_poor(members, np.arange(4), 10, exact=True)
+    assert (poor.tolist(), got) == ([True, True, False, True], 9)
+
+
 def test_display_names_and_codes() -> None:
     assert sources.display_village_name("十八洞村村民委员会") == "十八洞村"
     assert sources.display_village_name("龙潭社区居委会") == "龙潭社区"

@@ -24,7 +24,7 @@ from contigmap.io.outdir import recover_stale, region_inputs
 from contigmap.io.writers import excel_cell, gdal_date, source_date_epoch, write_csv
 from contigmap.manifest import file_record, library_versions
 from contigmap.raster import Raster
-from tests.conftest import TinyRegion
+from tests.helpers import TinyRegion
 
 CRS_M = CRS.from_epsg(32649)
 EXTENT = np.array([0.0, 0.0, 10_000.0, 10_000.0])

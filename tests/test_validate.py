@@ -24,8 +24,7 @@ from contigmap.facts import region_facts
 from contigmap.io.checks import check_coordinates, check_layer
 from contigmap.io.read import read_layer
 from contigmap.io.region import load_region_layers
-
-from .conftest import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat, write_tiny_region
+from tests.helpers import VILLAGE_CODES, X0, Y0, TinyRegion, to_lonlat, write_tiny_region
 
 
 def _load(path: Path) -> None:

@@ -35,7 +35,7 @@ from contigmap.pipeline import RunResult, run
 from contigmap.priority.config import load_priority_config
 from contigmap.priority.run import PriorityResults, write_priority_tables
 from contigmap.render.report import write_tables_xlsx
-from tests.conftest import write_tiny_region
+from tests.helpers import write_tiny_region
 
 PAYLOADS = [
     '=HYPERLINK("http://x","y")',

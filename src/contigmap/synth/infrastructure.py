@@ -24,6 +24,8 @@ Placement rules (documented so that each intervention has real candidates):
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -174,6 +176,21 @@ def _offset_lines(
     return out
 
 
+@dataclass(frozen=True)
+class _Lines:
+    """The road lines in metres as a graph, with each village's path to the main roads."""
+
+    lines_m: NDArray[Any]
+    cls: NDArray[Any]
+    main: NDArray[np.bool_]
+    u: NDArray[np.int64]
+    line_of: dict[tuple[int, int], int]
+    vnode: NDArray[np.int64]  # each village's nearest road node
+    v_m: NDArray[np.float64]  # villages in metres
+    paths: list[list[int]]  # node path from the village's node to the main roads
+    vdist: NDArray[np.float64]  # road distance of that path (1e9 when none)
+
+
 def make_infrastructure(
     terrain: Terrain,
     settlements: Settlements,
@@ -202,88 +219,20 @@ def make_infrastructure(
     unpowered_share
         Share of the villages not yet reached by the grid.
     """
-    lines_ll = np.array(road_geoms, dtype=object)
     to_m = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
     to_ll = Transformer.from_crs(metric_crs, "EPSG:4326", always_xy=True)
-    lines_m = shapely.transform(lines_ll, lambda xy: np.column_stack(to_m.transform(*xy.T)))
-    length_m = shapely.length(lines_m)
-    cls = roads["road_class"].to_numpy().astype(str)
-    weight = np.array([_CLASS_WEIGHT.get(c, 2.0) for c in cls])
-    graph, nodes, u, v = _road_graph(lines_ll, length_m, weight)
-    node_xy = np.array(list(nodes.keys()))
-    line_of: dict[tuple[int, int], int] = {}
-    for i in np.argsort(length_m * weight, kind="stable")[::-1].tolist():
-        line_of[(int(u[i]), int(v[i]))] = line_of[(int(v[i]), int(u[i]))] = i
-    main = np.isin(cls, MAIN_CLASSES)
-    main_nodes = np.unique(np.concatenate([u[main], v[main]]))
-    dist, pred, _ = dijkstra(
-        graph, directed=False, indices=main_nodes, min_only=True, return_predecessors=True
-    )
-
-    # villages: the nearest road node, its road distance from the main roads and its path
+    net = _village_paths(road_geoms, roads, settlements.villages, to_m)
     vt = settlements.villages
-    vx, vy = vt["x"].to_numpy(float), vt["y"].to_numpy(float)
-    node_m = np.column_stack(to_m.transform(node_xy[:, 0], node_xy[:, 1]))
-    v_m = np.column_stack(to_m.transform(vx, vy))
-    _, vnode = cKDTree(node_m).query(v_m)
-    paths: list[list[int]] = []
-    for nd in vnode.tolist():
-        path = [nd]
-        while pred[path[-1]] >= 0:
-            path.append(int(pred[path[-1]]))
-        paths.append(path if np.isfinite(dist[nd]) else [])
-    passed = np.zeros(len(vt), dtype=bool)  # another village's path runs through it
-    on_path: dict[int, set[int]] = {}
-    for i, path in enumerate(paths):
-        for nd in path[1:]:
-            on_path.setdefault(nd, set()).add(i)
-    for i, nd in enumerate(vnode.tolist()):
-        passed[i] = bool(on_path.get(nd, set()) - {i})
-    vdist = np.where(np.isfinite(dist[vnode]), dist[vnode], 1e9)
-    cand = np.flatnonzero(~passed & ~vt["community"].to_numpy() & (vdist >= 2500.0))
-    n_off = min(round(unpowered_share * len(vt)), cand.size)
-    w_off = vdist[cand] ** 2 / (vdist[cand] ** 2).sum()
-    unpowered = np.zeros(len(vt), dtype=bool)
-    if n_off:
-        unpowered[rng.choice(cand, size=n_off, replace=False, p=w_off)] = True
-
-    # power: main roads plus each powered village's road path, cut short at its transformer
-    used: set[int] = set(np.flatnonzero(main).tolist())
-    ends: dict[int, int] = {}  # line index -> village row whose path starts on it
-    for i, path in enumerate(paths):
-        if unpowered[i] or len(path) < 2:
-            continue
-        segs = [line_of[(a, b)] for a, b in itertools.pairwise(path)]
-        used.update(segs)
-        ends.setdefault(segs[0], i)
-    through = {line_of[(a, b)] for i, p in enumerate(paths) if not unpowered[i]
-               for a, b in itertools.pairwise(p[1:])}  # fmt: skip
-    power_m: list[shapely.LineString] = []
+    # the steps draw from ``rng`` in this order: it fixes the layers written
+    unpowered = _unpowered(rng, net, vt, unpowered_share)
+    power_lines_m = _power_lines(rng, net, unpowered)
+    tree = shapely.STRtree(np.array(power_lines_m, dtype=object))
     tr_pts: list[shapely.Point] = []
     tr_vill: list[str] = []
-    cut_m = rng.uniform(60.0, 200.0, len(vt))
-    for li in sorted(used):
-        g = lines_m[li]
-        i = ends.get(li)
-        if i is None or li in through or main[li]:
-            power_m.append(g)
-            continue
-        start_at_village = int(u[li]) == int(vnode[i])
-        cut = min(float(cut_m[i]), 0.8 * g.length)
-        piece = (
-            shapely.ops.substring(g, cut, g.length)
-            if start_at_village
-            else shapely.ops.substring(g, 0.0, g.length - cut)
-        )
-        power_m.append(piece)
-    power_lines_m = _offset_lines(power_m, rng, 20.0, 50.0)
-    # transformers: on the grid line nearest each powered village
-    tree = shapely.STRtree(np.array(power_lines_m, dtype=object))
-    for i in np.flatnonzero(~unpowered).tolist():
-        pt = shapely.Point(v_m[i])
+    for i in np.flatnonzero(~unpowered).tolist():  # on the grid line nearest the village
+        pt = shapely.Point(net.v_m[i])
         j = int(tree.nearest(pt))
-        on_line = shapely.ops.nearest_points(power_lines_m[j], pt)[0]
-        tr_pts.append(on_line)
+        tr_pts.append(shapely.ops.nearest_points(power_lines_m[j], pt)[0])
         tr_vill.append(str(vt["village_id"].iat[i]))
 
     def ll(geoms: list[shapely.Geometry]) -> list[shapely.Geometry]:
@@ -300,7 +249,108 @@ def make_infrastructure(
             "kva": rng.choice([100, 200, 315, 400], len(tr_pts)),
         }
     )
+    sub, sub_geoms = _substations(rng, terrain, settlements)
+    fibre_m = _fibre(rng, net)
+    fb = pd.DataFrame({"fibre_id": [f"F{i + 1:03d}" for i in range(len(fibre_m))]})
+    tw, tw_geoms = _towers(rng, terrain, settlements, access)
+    return {
+        "power_lines": (pl, ll(power_lines_m)),
+        "transformers": (tr, ll(tr_pts)),
+        "substations": (sub, sub_geoms),
+        "fibre": (fb, ll(fibre_m)),
+        "towers": (tw, tw_geoms),
+    }
 
+
+def _village_paths(road_geoms: list[shapely.LineString], roads: pd.DataFrame,
+                   vt: pd.DataFrame, to_m: Transformer) -> _Lines:
+    """Return the roads as a graph and each village's road path to the main roads."""
+    lines_ll = np.array(road_geoms, dtype=object)
+    lines_m = shapely.transform(lines_ll, lambda xy: np.column_stack(to_m.transform(*xy.T)))
+    length_m = shapely.length(lines_m)
+    cls = roads["road_class"].to_numpy().astype(str)
+    weight = np.array([_CLASS_WEIGHT.get(c, 2.0) for c in cls])
+    graph, nodes, u, v = _road_graph(lines_ll, length_m, weight)
+    node_xy = np.array(list(nodes.keys()))
+    line_of: dict[tuple[int, int], int] = {}
+    for i in np.argsort(length_m * weight, kind="stable")[::-1].tolist():
+        line_of[(int(u[i]), int(v[i]))] = line_of[(int(v[i]), int(u[i]))] = i
+    main = np.isin(cls, MAIN_CLASSES)
+    main_nodes = np.unique(np.concatenate([u[main], v[main]]))
+    dist, pred, _ = dijkstra(
+        graph, directed=False, indices=main_nodes, min_only=True, return_predecessors=True
+    )
+    # villages: the nearest road node, its road distance from the main roads and its path
+    vx, vy = vt["x"].to_numpy(float), vt["y"].to_numpy(float)
+    node_m = np.column_stack(to_m.transform(node_xy[:, 0], node_xy[:, 1]))
+    v_m = np.column_stack(to_m.transform(vx, vy))
+    _, vnode = cKDTree(node_m).query(v_m)
+    paths: list[list[int]] = []
+    for nd in vnode.tolist():
+        path = [nd]
+        while pred[path[-1]] >= 0:
+            path.append(int(pred[path[-1]]))
+        paths.append(path if np.isfinite(dist[nd]) else [])
+    vdist = np.where(np.isfinite(dist[vnode]), dist[vnode], 1e9)
+    return _Lines(lines_m, cls, main, u, line_of, vnode, v_m, paths, vdist)
+
+
+def _unpowered(rng: np.random.Generator, net: _Lines, vt: pd.DataFrame,
+               unpowered_share: float) -> NDArray[np.bool_]:
+    """Pick the villages off the grid: at road ends, 2.5 km or more from the main roads."""
+    passed = np.zeros(len(vt), dtype=bool)  # another village's path runs through it
+    on_path: dict[int, set[int]] = {}
+    for i, path in enumerate(net.paths):
+        for nd in path[1:]:
+            on_path.setdefault(nd, set()).add(i)
+    for i, nd in enumerate(net.vnode.tolist()):
+        passed[i] = bool(on_path.get(nd, set()) - {i})
+    vdist = net.vdist
+    cand = np.flatnonzero(~passed & ~vt["community"].to_numpy() & (vdist >= 2500.0))
+    n_off = min(round(unpowered_share * len(vt)), cand.size)
+    w_off = vdist[cand] ** 2 / (vdist[cand] ** 2).sum()
+    unpowered = np.zeros(len(vt), dtype=bool)
+    if n_off:
+        unpowered[rng.choice(cand, size=n_off, replace=False, p=w_off)] = True
+    return unpowered
+
+
+def _power_lines(rng: np.random.Generator, net: _Lines,
+                 unpowered: NDArray[np.bool_]) -> list[shapely.LineString]:
+    """Power: main roads plus each powered village's road path, cut short at its transformer."""
+    paths, line_of, lines_m, main = net.paths, net.line_of, net.lines_m, net.main
+    used: set[int] = set(np.flatnonzero(main).tolist())
+    ends: dict[int, int] = {}  # line index -> village row whose path starts on it
+    for i, path in enumerate(paths):
+        if unpowered[i] or len(path) < 2:
+            continue
+        segs = [line_of[(a, b)] for a, b in itertools.pairwise(path)]
+        used.update(segs)
+        ends.setdefault(segs[0], i)
+    through = {line_of[(a, b)] for i, p in enumerate(paths) if not unpowered[i]
+               for a, b in itertools.pairwise(p[1:])}  # fmt: skip
+    power_m: list[shapely.LineString] = []
+    cut_m = rng.uniform(60.0, 200.0, len(paths))
+    for li in sorted(used):
+        g = lines_m[li]
+        vi = ends.get(li)
+        if vi is None or li in through or main[li]:
+            power_m.append(g)
+            continue
+        start_at_village = int(net.u[li]) == int(net.vnode[vi])
+        cut = min(float(cut_m[vi]), 0.8 * g.length)
+        piece = (
+            shapely.ops.substring(g, cut, g.length)
+            if start_at_village
+            else shapely.ops.substring(g, 0.0, g.length - cut)
+        )
+        power_m.append(piece)
+    return _offset_lines(power_m, rng, 20.0, 50.0)
+
+
+def _substations(rng: np.random.Generator, terrain: Terrain, settlements: Settlements,
+                 ) -> tuple[pd.DataFrame, list[shapely.Geometry]]:
+    """Substations: 110 kV at the county seat, 35 kV at five other township seats."""
     sx, sy = _cell_xy(terrain, settlements.seats)
     seat_i = int(np.flatnonzero(settlements.seats == settlements.county_seat)[0])
     others = [i for i in range(len(settlements.seats)) if i != seat_i]
@@ -311,26 +361,31 @@ def make_infrastructure(
             "voltage_kv": [110] + [35] * (len(picked) - 1),
         }
     )
-    sub_geoms = [shapely.Point(sx[i] + 0.002, sy[i] - 0.002) for i in picked]
+    return sub, [shapely.Point(sx[i] + 0.002, sy[i] - 0.002) for i in picked]
 
-    # fibre: trunk and county roads and about half of the township roads
+
+def _fibre(rng: np.random.Generator, net: _Lines) -> list[shapely.LineString]:
+    """Fibre: trunk and county roads and about half of the township roads (metres)."""
+    cls, lines_m = net.cls, net.lines_m
     township = np.flatnonzero(cls == "township")
     fib_idx = np.flatnonzero(np.isin(cls, ["national", "county"])).tolist()
     if township.size:
         tm = shapely.line_merge(shapely.union_all(lines_m[township]))
         tparts = list(getattr(tm, "geoms", [tm]))
         keep = rng.random(len(tparts)) < 0.5
-        fibre_m = _offset_lines(
+        return _offset_lines(
             [lines_m[i] for i in fib_idx] + [g for g, k in zip(tparts, keep, strict=True) if k],
             rng,
             10.0,
             30.0,
         )
-    else:
-        fibre_m = _offset_lines([lines_m[i] for i in fib_idx], rng, 10.0, 30.0)
-    fb = pd.DataFrame({"fibre_id": [f"F{i + 1:03d}" for i in range(len(fibre_m))]})
+    return _offset_lines([lines_m[i] for i in fib_idx], rng, 10.0, 30.0)
 
-    # towers on the highest ground within ~1 km of the seats and the nearest third of villages
+
+def _towers(rng: np.random.Generator, terrain: Terrain, settlements: Settlements,
+            access: pd.DataFrame) -> tuple[pd.DataFrame, list[shapely.Geometry]]:
+    """Towers on the highest ground within ~1 km of the seats and the nearest third of villages."""
+    vt = settlements.villages
     order = np.argsort(access["access_cost_m"].to_numpy(), kind="stable")
     tower_v = order[: len(vt) // 3]
     cells = np.concatenate([settlements.seats, vt["cell"].to_numpy()[tower_v]]).astype(np.int64)
@@ -342,13 +397,7 @@ def make_infrastructure(
             "height_m": rng.choice([25, 30, 35, 40, 45], tx.size),
         }
     )
-    return {
-        "power_lines": (pl, ll(power_lines_m)),
-        "transformers": (tr, ll(tr_pts)),
-        "substations": (sub, sub_geoms),
-        "fibre": (fb, ll(fibre_m)),
-        "towers": (tw, list(shapely.points(tx, ty))),
-    }
+    return tw, list(shapely.points(tx, ty))
 
 
 def _high_ground(

@@ -11,6 +11,7 @@ and infrastructure (:mod:`.infrastructure`).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
+from numpy.typing import NDArray
 from rasterio import features
 from scipy import ndimage
 from tqdm import tqdm
@@ -74,6 +76,28 @@ def _write_raster(path: Path, array: np.ndarray, tf: Any, dtype: str, nodata: fl
         dst.write(out, 1)
 
 
+@dataclass(frozen=True)
+class _Demo:
+    """Every generated part of the demo region, before it is written."""
+
+    real: sources.RealParts
+    ter: terrain.Terrain
+    st: settlements.Settlements
+    road_attrs: pd.DataFrame
+    road_geoms: list[shapely.Geometry]
+    slide: NDArray[np.float64]
+    water: pd.DataFrame
+    households: pd.DataFrame
+    vpov: pd.DataFrame
+    flood: list[shapely.Geometry]
+    redline: list[shapely.Geometry]
+    reserve: shapely.Geometry
+    services: pd.DataFrame
+    infra: dict[str, tuple[pd.DataFrame, list[shapely.Geometry]]]
+    tpolys: list[shapely.Geometry]
+    vpolys: list[shapely.Geometry]
+
+
 def make_demo_region(out_dir: str | Path, *, seed: int = DEMO_SEED, progress: bool = False,
                      force: bool = False) -> Path:
     """Generate the 花垣县 demo region into ``out_dir`` and return its ``region.yaml`` path.
@@ -97,12 +121,32 @@ def make_demo_region(out_dir: str | Path, *, seed: int = DEMO_SEED, progress: bo
         The written ``region.yaml``.
     """
     out_dir = Path(out_dir)
-    rng = np.random.default_rng(seed)
     steps = tqdm(total=8, disable=not progress, desc="demo region")
+    demo = _generate(np.random.default_rng(seed), steps)
+    with staged_dir(out_dir, force=force) as tmp, fixed_gdal_date():
+        _write_places(tmp, demo)
+        _write_networks(tmp, demo)
+        steps.update()
+        write_yaml(tmp / "region.yaml", _manifest(seed))
+        vt, vpov_i = demo.st.villages, demo.vpov.set_index("village_id")
+        logger.info(
+            "demo region: %d villages, %d hamlets, %d households, %d road lines, poverty %.1f%%",
+            len(vt),
+            len(demo.st.hamlets),
+            len(demo.households),
+            len(demo.road_attrs),
+            100 * vpov_i["poor_pop"].sum() / vt["pop"].sum(),
+        )
+    steps.update()
+    steps.close()
+    return out_dir / "region.yaml"
+
+
+def _generate(rng: np.random.Generator, steps: tqdm[Any]) -> _Demo:
+    """Generate every part from ``rng``; the order of the steps fixes the random draws."""
     real = sources.load_real_parts()
     outline = real.outline
     county_km2 = float(gpd.GeoSeries([outline], crs=4326).to_crs(METRIC_CRS).area.iloc[0]) / 1e6
-
     ter = terrain.make_terrain(
         outline, real.coarse_dem, rng, elevation_range_m=sources.ELEVATION_RANGE_M
     )
@@ -125,22 +169,9 @@ def make_demo_region(out_dir: str | Path, *, seed: int = DEMO_SEED, progress: bo
     steps.update()
     slide = hazards.landslide_susceptibility(ter, rng)
     water = infrastructure.make_water_sources(ter, rng)
-    vt = st.villages
-    cells = vt["cell"].to_numpy().astype(np.int64)
-    vm = gpd.GeoSeries(gpd.points_from_xy(vt["x"], vt["y"]), crs=4326).to_crs(METRIC_CRS)
-    wm = gpd.GeoSeries(gpd.points_from_xy(water["lon"], water["lat"]), crs=4326).to_crs(METRIC_CRS)
-    wxy = np.column_stack([wm.x, wm.y])
-    water_dist = np.array([np.hypot(*(wxy - (p.x, p.y)).T).min() for p in vm])
-    cov = vt.assign(
-        elev_m=ter.grid.array.ravel()[cells],
-        slope_deg=ndimage.uniform_filter(ter.slope_deg, 3).ravel()[cells],
-        access_cost_m=np.nan_to_num(access["access_cost_m"].to_numpy(), posinf=5e4),
-        hardened=access["hardened"].to_numpy(),
-        water_dist_m=water_dist,
-        landslide=np.nan_to_num(slide.ravel()[cells]),
-    )
     households, vpov = registry.make_households(
-        cov, rng, fixed={sources.SHIBADONG_CODE: SHIBADONG["poor_pop"]}
+        _village_covariates(ter, st, access, slide, water), rng,
+        fixed={sources.SHIBADONG_CODE: SHIBADONG["poor_pop"]},
     )
     steps.update()
     flood = hazards.flood_polygons(ter)
@@ -150,129 +181,145 @@ def make_demo_region(out_dir: str | Path, *, seed: int = DEMO_SEED, progress: bo
         ter, st, road_attrs, road_geoms, access, rng, metric_crs=METRIC_CRS
     )
     steps.update()
-
     # boundaries: township and village partitions clipped to the real outline
     tf = ter.grid.transform
     tpolys = [
         shapely.intersection(p, outline)
         for p in _label_polygons(st.township_label, tf, len(real.townships))
     ]
-    vpolys = _label_polygons(st.village_label, tf, len(vt))
+    vpolys = _label_polygons(st.village_label, tf, len(st.villages))
     t_index = {t: i for i, t in enumerate(real.townships["township_id"])}
     vpolys = [
         shapely.intersection(p, tpolys[t_index[t]])
-        for p, t in zip(vpolys, vt["township_id"], strict=True)
+        for p, t in zip(vpolys, st.villages["township_id"], strict=True)
     ]
     steps.update()
+    return _Demo(real, ter, st, road_attrs, road_geoms, slide, water, households, vpov,
+                 flood, redline, reserve, services, infra, tpolys, vpolys)
 
+
+def _village_covariates(ter: terrain.Terrain, st: settlements.Settlements,
+                        access: pd.DataFrame, slide: NDArray[np.float64],
+                        water: pd.DataFrame) -> pd.DataFrame:
+    """Return the village table with what poverty depends on (elevation, access, water...)."""
+    vt = st.villages
+    cells = vt["cell"].to_numpy().astype(np.int64)
+    vm = gpd.GeoSeries(gpd.points_from_xy(vt["x"], vt["y"]), crs=4326).to_crs(METRIC_CRS)
+    wm = gpd.GeoSeries(gpd.points_from_xy(water["lon"], water["lat"]), crs=4326).to_crs(METRIC_CRS)
+    wxy = np.column_stack([wm.x, wm.y])
+    water_dist = np.array([np.hypot(*(wxy - (p.x, p.y)).T).min() for p in vm])
+    return vt.assign(
+        elev_m=ter.grid.array.ravel()[cells],
+        slope_deg=ndimage.uniform_filter(ter.slope_deg, 3).ravel()[cells],
+        access_cost_m=np.nan_to_num(access["access_cost_m"].to_numpy(), posinf=5e4),
+        hardened=access["hardened"].to_numpy(),
+        water_dist_m=water_dist,
+        landslide=np.nan_to_num(slide.ravel()[cells]),
+    )
+
+
+def _write_places(tmp: Path, demo: _Demo) -> None:
+    """Write the boundaries, villages (points and areas) and hamlets."""
     cgcs = "EPSG:4490"
-    with staged_dir(out_dir, force=force) as tmp, fixed_gdal_date():
-        county = gpd.GeoDataFrame(
-            {
-                "county_id": [sources.COUNTY_CODE],
-                "name": ["花垣县"],
-                "pop_2020": [real.census["pop"]],
-                "rural_pop_2020": [real.census["rural_pop"]],
-            },
-            geometry=[outline],
-            crs=4326,
+    real, vt = demo.real, demo.st.villages
+    county = gpd.GeoDataFrame(
+        {
+            "county_id": [sources.COUNTY_CODE],
+            "name": ["花垣县"],
+            "pop_2020": [real.census["pop"]],
+            "rural_pop_2020": [real.census["rural_pop"]],
+        },
+        geometry=[real.outline],
+        crs=4326,
+    )
+    county.to_file(tmp / "boundaries.gpkg", layer="county", driver="GPKG")
+    gpd.GeoDataFrame(
+        {"township_id": real.townships["township_id"], "name": real.townships["name"]},
+        geometry=demo.tpolys,
+        crs=4326,
+    ).to_file(tmp / "boundaries.gpkg", layer="townships", driver="GPKG")
+    vill = pd.DataFrame(
+        {
+            "村代码": vt["village_id"],
+            "村名": vt["name"],
+            "乡镇代码": vt["township_id"],
+            "类型": np.where(vt["community"], "社区", "村"),
+            "人口": vt["pop"],
+            "户数": vt["households"],
+        }
+    )
+    gpd.GeoDataFrame(vill, geometry=gpd.points_from_xy(vt["x"], vt["y"]), crs=4326).to_crs(
+        cgcs
+    ).to_file(tmp / "villages.gpkg", layer="villages", driver="GPKG")
+    gpd.GeoDataFrame(
+        {"村代码": vt["village_id"], "村名": vt["name"]}, geometry=demo.vpolys, crs=4326
+    ).to_crs(cgcs).to_file(tmp / "villages.gpkg", layer="village_areas", driver="GPKG")
+    hm = demo.st.hamlets
+    pd.DataFrame(
+        {
+            "hamlet_id": hm["hamlet_id"],
+            "village_code": hm["village_id"],
+            "name": hm["name"],
+            "pop": hm["pop"],
+            "households": hm["households"],
+            "lon": hm["x"].round(6),
+            "lat": hm["y"].round(6),
+        }
+    ).to_csv(tmp / "hamlets.csv", index=False, encoding="utf-8")
+
+
+def _write_networks(tmp: Path, demo: _Demo) -> None:
+    """Write roads, services, households, hazards, ecology, infrastructure, rivers, rasters."""
+    rd = demo.road_attrs.copy()
+    rd.insert(0, "road_id", [f"R{i + 1:05d}" for i in range(len(rd))])
+    rd = rd[["road_id", "road_class", "surface", "name", "bridge", "tunnel"]]
+    gpd.GeoDataFrame(rd, geometry=demo.road_geoms, crs=4326).to_parquet(tmp / "roads.parquet")
+    services = demo.services
+    services.assign(lon=services["lon"].round(6), lat=services["lat"].round(6)).to_csv(
+        tmp / "services.csv", index=False, encoding="utf-8"
+    )
+    demo.households.to_csv(tmp / "households.csv", index=False, encoding="utf-8")
+    gpd.GeoDataFrame(
+        {"hazard_id": [f"FL{i + 1:03d}" for i in range(len(demo.flood))], "kind": "flood"},
+        geometry=demo.flood,
+        crs=4326,
+    ).to_file(tmp / "hazards.gpkg", layer="flood", driver="GPKG")
+    gpd.GeoDataFrame(
+        {
+            "eco_id": [f"EL{i + 1:03d}" for i in range(len(demo.redline))],
+            "kind": "redline",
+            "name": "生态保护红线（示意）",
+        },
+        geometry=demo.redline,
+        crs=4326,
+    ).to_file(tmp / "ecology.gpkg", layer="redline", driver="GPKG")
+    gpd.GeoDataFrame(
+        {"eco_id": ["NR001"], "kind": ["reserve"], "name": ["古苗河自然保护区（示意）"]},
+        geometry=[demo.reserve],
+        crs=4326,
+    ).to_file(tmp / "ecology.gpkg", layer="reserve", driver="GPKG")
+    for name, (attrs, geoms) in demo.infra.items():
+        gpd.GeoDataFrame(attrs, geometry=geoms, crs=4326).to_file(
+            tmp / "infrastructure.gpkg", layer=name, driver="GPKG"
         )
-        county.to_file(tmp / "boundaries.gpkg", layer="county", driver="GPKG")
-        gpd.GeoDataFrame(
-            {"township_id": real.townships["township_id"], "name": real.townships["name"]},
-            geometry=tpolys,
-            crs=4326,
-        ).to_file(tmp / "boundaries.gpkg", layer="townships", driver="GPKG")
-        vpov_i = vpov.set_index("village_id")
-        vill = pd.DataFrame(
-            {
-                "村代码": vt["village_id"],
-                "村名": vt["name"],
-                "乡镇代码": vt["township_id"],
-                "类型": np.where(vt["community"], "社区", "村"),
-                "人口": vt["pop"],
-                "户数": vt["households"],
-            }
-        )
-        gpd.GeoDataFrame(vill, geometry=gpd.points_from_xy(vt["x"], vt["y"]), crs=4326).to_crs(
-            cgcs
-        ).to_file(tmp / "villages.gpkg", layer="villages", driver="GPKG")
-        gpd.GeoDataFrame(
-            {"村代码": vt["village_id"], "村名": vt["name"]}, geometry=vpolys, crs=4326
-        ).to_crs(cgcs).to_file(tmp / "villages.gpkg", layer="village_areas", driver="GPKG")
-        hm = st.hamlets
-        pd.DataFrame(
-            {
-                "hamlet_id": hm["hamlet_id"],
-                "village_code": hm["village_id"],
-                "name": hm["name"],
-                "pop": hm["pop"],
-                "households": hm["households"],
-                "lon": hm["x"].round(6),
-                "lat": hm["y"].round(6),
-            }
-        ).to_csv(tmp / "hamlets.csv", index=False, encoding="utf-8")
-        rd = road_attrs.copy()
-        rd.insert(0, "road_id", [f"R{i + 1:05d}" for i in range(len(rd))])
-        rd = rd[["road_id", "road_class", "surface", "name", "bridge", "tunnel"]]
-        gpd.GeoDataFrame(rd, geometry=road_geoms, crs=4326).to_parquet(tmp / "roads.parquet")
-        services.assign(lon=services["lon"].round(6), lat=services["lat"].round(6)).to_csv(
-            tmp / "services.csv", index=False, encoding="utf-8"
-        )
-        households.to_csv(tmp / "households.csv", index=False, encoding="utf-8")
-        gpd.GeoDataFrame(
-            {"hazard_id": [f"FL{i + 1:03d}" for i in range(len(flood))], "kind": "flood"},
-            geometry=flood,
-            crs=4326,
-        ).to_file(tmp / "hazards.gpkg", layer="flood", driver="GPKG")
-        gpd.GeoDataFrame(
-            {
-                "eco_id": [f"EL{i + 1:03d}" for i in range(len(redline))],
-                "kind": "redline",
-                "name": "生态保护红线（示意）",
-            },
-            geometry=redline,
-            crs=4326,
-        ).to_file(tmp / "ecology.gpkg", layer="redline", driver="GPKG")
-        gpd.GeoDataFrame(
-            {"eco_id": ["NR001"], "kind": ["reserve"], "name": ["古苗河自然保护区（示意）"]},
-            geometry=[reserve],
-            crs=4326,
-        ).to_file(tmp / "ecology.gpkg", layer="reserve", driver="GPKG")
-        for name, (attrs, geoms) in infra.items():
-            gpd.GeoDataFrame(attrs, geometry=geoms, crs=4326).to_file(
-                tmp / "infrastructure.gpkg", layer=name, driver="GPKG"
-            )
-        gpd.GeoDataFrame(
-            water.drop(columns=["lon", "lat"]),
-            geometry=gpd.points_from_xy(water["lon"], water["lat"]),
-            crs=4326,
-        ).to_file(tmp / "infrastructure.gpkg", layer="water_sources", driver="GPKG")
-        rivers, areas = terrain.river_lines(ter)
-        gpd.GeoDataFrame(
-            {
-                "river_id": [f"H{i + 1:04d}" for i in range(len(rivers))],
-                "upstream_km2": np.round(areas, 1),
-            },
-            geometry=rivers,
-            crs=4326,
-        ).to_file(tmp / "rivers.gpkg", layer="rivers", driver="GPKG")
-        _write_raster(tmp / "dem.tif", ter.dem.array, ter.dem.transform, "int16", -32768)
-        _write_raster(tmp / "landslide.tif", slide, tf, "float32", -9999.0)
-        steps.update()
-        manifest = _manifest(seed)
-        write_yaml(tmp / "region.yaml", manifest)
-        logger.info(
-            "demo region: %d villages, %d hamlets, %d households, %d road lines, poverty %.1f%%",
-            len(vt),
-            len(hm),
-            len(households),
-            len(rd),
-            100 * vpov_i["poor_pop"].sum() / vt["pop"].sum(),
-        )
-    steps.update()
-    steps.close()
-    return out_dir / "region.yaml"
+    water = demo.water
+    gpd.GeoDataFrame(
+        water.drop(columns=["lon", "lat"]),
+        geometry=gpd.points_from_xy(water["lon"], water["lat"]),
+        crs=4326,
+    ).to_file(tmp / "infrastructure.gpkg", layer="water_sources", driver="GPKG")
+    rivers, areas = terrain.river_lines(demo.ter)
+    gpd.GeoDataFrame(
+        {
+            "river_id": [f"H{i + 1:04d}" for i in range(len(rivers))],
+            "upstream_km2": np.round(areas, 1),
+        },
+        geometry=rivers,
+        crs=4326,
+    ).to_file(tmp / "rivers.gpkg", layer="rivers", driver="GPKG")
+    ter = demo.ter
+    _write_raster(tmp / "dem.tif", ter.dem.array, ter.dem.transform, "int16", -32768)
+    _write_raster(tmp / "landslide.tif", demo.slide, ter.grid.transform, "float32", -9999.0)
 
 
 def _census_household_size() -> float:

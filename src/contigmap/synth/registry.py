@@ -125,28 +125,9 @@ def make_households(
         extra = rng.multinomial(p - n_h, rng.dirichlet(np.full(n_h, 4.0)))
         members = 1 + extra
         target_poor = fixed.get(vid, round(inc[i] * p))
-        order = rng.permutation(n_h)
-        poor = np.zeros(n_h, dtype=bool)
-        got = 0
-        for h in order.tolist():
-            if got + members[h] <= target_poor:
-                poor[h] = True
-                got += int(members[h])
-            if got == target_poor:
-                break
-        if vid in fixed and got != target_poor:
-            need = target_poor - got
-            match = np.flatnonzero(~poor & (members == need))
-            if match.size:
-                poor[match[0]] = True
-                got += need
-        w = np.array([_BASE_CAUSES[k] for k in keys])
-        w[keys.index("poor_transport")] += (
-            0.05 + (0.18 if not hard[i] else 0.0) + 0.05 * max(acc_z[i], 0)
-        )
-        w[keys.index("lack_of_water")] += 0.02 + 0.12 * max(water_z[i], 0)
-        w[keys.index("disaster")] += 0.08 * float(slide[i])
-        w = w / w.sum()
+        poor, got = _pick_poor(members, rng.permutation(n_h), target_poor, exact=vid in fixed)
+        w = _cause_weights(keys, hard=bool(hard[i]), acc_z=float(acc_z[i]),
+                           water_z=float(water_z[i]), slide=float(slide[i]))
         causes = np.full(n_h, "", dtype=object)
         n_poor = int(poor.sum())
         causes[poor] = [POVERTY_CAUSES[k] for k in rng.choice(keys, size=n_poor, p=w)]
@@ -168,3 +149,37 @@ def make_households(
     households["income_per_person"] = households["income_per_person"].astype(np.int64)
     village_poverty = pd.DataFrame(summary, columns=["village_id", "poor_pop", "poor_households"])
     return households, village_poverty
+
+
+def _pick_poor(members: NDArray[np.int64], order: NDArray[np.int64], target_poor: int, *,
+               exact: bool) -> tuple[NDArray[np.bool_], int]:
+    """Mark households poor in ``order`` until their members reach ``target_poor``.
+
+    With ``exact`` (a village with a known figure), a household of exactly the missing
+    size is added when the greedy pass falls short. Returns the flags and poor people.
+    """
+    poor = np.zeros(len(members), dtype=bool)
+    got = 0
+    for h in order.tolist():
+        if got + members[h] <= target_poor:
+            poor[h] = True
+            got += int(members[h])
+        if got == target_poor:
+            break
+    if exact and got != target_poor:
+        need = target_poor - got
+        match = np.flatnonzero(~poor & (members == need))
+        if match.size:
+            poor[match[0]] = True
+            got += need
+    return poor, got
+
+
+def _cause_weights(keys: list[str], *, hard: bool, acc_z: float, water_z: float,
+                   slide: float) -> NDArray[np.float64]:
+    """Return the probability of each cause in ``keys`` for a village's poor households."""
+    w = np.array([_BASE_CAUSES[k] for k in keys])
+    w[keys.index("poor_transport")] += 0.05 + (0.18 if not hard else 0.0) + 0.05 * max(acc_z, 0)
+    w[keys.index("lack_of_water")] += 0.02 + 0.12 * max(water_z, 0)
+    w[keys.index("disaster")] += 0.08 * slide
+    return w / w.sum()

@@ -228,20 +228,33 @@ def make_roads(
         geometries, and per village ``village_id, hardened`` (bool: a hardened road
         reaches the village), ``access_cost_m`` (least cost to the network before it).
     """
-    _rows, cols = terrain.grid.shape
     graph = cost_graph(terrain)
-    seats = settlements.seats
     seat = int(settlements.county_seat)
     net = _Net()
-
     _, pred = dijkstra(graph.matrix, directed=False, indices=seat, return_predecessors=True)
     for end in _border_ends(terrain, seat):
         net.add_path(path_to_root(pred, end), 0, "paved")
-    for s in seats.tolist():
+    for s in settlements.seats.tolist():
         if s != seat:
             net.add_path(path_to_root(pred, s), 1, "paved")
-
+    # the steps draw from ``rng`` in this order: villages, hamlets, extra tracks
     vt = settlements.villages
+    hardened, cost = _village_roads(rng, graph, net, vt)
+    _hamlet_tracks(rng, graph, net, terrain, settlements.hamlets, roadside_m)
+    _extra_tracks(rng, graph, net, terrain, vt, target_km_per_km2 * county_area_km2)
+    attrs, lines = _road_table(net, terrain)
+    access = pd.DataFrame(
+        {"village_id": vt["village_id"], "hardened": hardened, "access_cost_m": cost}
+    )
+    return attrs, lines, access
+
+
+def _village_roads(rng: np.random.Generator, graph: CostGraph, net: _Net, vt: pd.DataFrame,
+                   ) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Add each village's road, nearest first; shared stretches become township roads.
+
+    Returns whether each village's road is hardened and its cost to the network before.
+    """
     dist, pred = _forest(graph, sorted(net.nodes))
     vcells = vt["cell"].to_numpy().astype(np.int64)
     cost = dist[vcells]
@@ -264,8 +277,12 @@ def make_roads(
             k = _key(a, b)
             if net.use[k] >= 3 and net.level[k] == 3:
                 net.level[k] = 2
+    return hardened, cost
 
-    hm = settlements.hamlets
+
+def _hamlet_tracks(rng: np.random.Generator, graph: CostGraph, net: _Net, terrain: Terrain,
+                   hm: pd.DataFrame, roadside_m: float) -> None:
+    """Add a track or footpath to each hamlet farther than ``roadside_m`` from a road."""
     dist, pred = _forest(graph, sorted(net.nodes))
     hcells = hm["cell"].to_numpy().astype(np.int64)
     hcost = dist[hcells]
@@ -282,7 +299,11 @@ def make_roads(
         else:
             net.add_path(path, 4, "gravel" if rng.random() < 0.45 else "earth")
 
-    # extra tracks between neighbouring villages until the density target is met
+
+def _extra_tracks(rng: np.random.Generator, graph: CostGraph, net: _Net, terrain: Terrain,
+                  vt: pd.DataFrame, target_km: float) -> None:
+    """Add tracks between neighbouring villages until the network is ``target_km`` long."""
+    cols = terrain.grid.shape[1]
     cell_km = np.sqrt(terrain.cell_dx_m * terrain.cell_dy_m) / 1000.0
 
     def length_km() -> float:
@@ -293,7 +314,7 @@ def make_roads(
             total += float(np.hypot((ra - rb) * terrain.cell_dy_m, (ca - cb) * terrain.cell_dx_m))
         return total / 1000.0 * 0.93  # simplification shortens cell paths by ~7%
 
-    target_km = target_km_per_km2 * county_area_km2
+    vcells = vt["cell"].to_numpy().astype(np.int64)
     vx, vy = vt["x"].to_numpy(), vt["y"].to_numpy()
     pairs = []
     for i in range(len(vt)):
@@ -322,6 +343,10 @@ def make_roads(
         net.add_path(path, 4, "gravel" if rng.random() < 0.3 else "earth")
         current += len(new) * cell_km * 1.1 * 0.93
 
+
+def _road_table(net: _Net, terrain: Terrain) -> tuple[pd.DataFrame, list[shapely.LineString]]:
+    """Return the network as lon/lat lines with their attributes, names and a tunnel."""
+    cols = terrain.grid.shape[1]
     _split_crossing_diagonals(net, cols)
     river = terrain.hydro.area_km2.ravel() >= 5.0
     bridge_cells = set(np.flatnonzero(river).tolist())
@@ -346,7 +371,4 @@ def make_roads(
     if trunk.size:
         steep = [float(np.nanmax(terrain.slope_deg.ravel()[chains[t][0]])) for t in trunk]
         attrs.loc[trunk[int(np.argmax(steep))], "tunnel"] = True
-    access = pd.DataFrame(
-        {"village_id": vt["village_id"], "hardened": hardened, "access_cost_m": cost}
-    )
-    return attrs, lines, access
+    return attrs, lines

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -115,7 +116,46 @@ def make_scale_roads(
     jitter = rng.uniform(-0.2, 0.2, size=(n_nodes, 2)) * spacing_m
     x = _ORIGIN_X + cc * spacing_m + jitter[:, 0]
     y = _ORIGIN_Y + rr * spacing_m + jitter[:, 1]
+    # the steps draw from ``rng`` in this order: edges, lines, classes, villages
+    u, v, level = _select_edges(rng, rows, cols, n_edges, county_every, township_every)
+    n = u.size
+    geoms = _line_geometries(rng, x, y, u, v, spacing_m)
+    road_class, surface = _classes_and_surfaces(rng, level)
+    county_cols = int(np.ceil(cols * spacing_m / _COUNTY_CELL_M))
+    mid_x = np.maximum((x[u] + x[v]) / 2 - _ORIGIN_X, 0.0)
+    mid_y = np.maximum((y[u] + y[v]) / 2 - _ORIGIN_Y, 0.0)
+    county = (mid_y // _COUNTY_CELL_M).astype(np.int64) * county_cols + (
+        mid_x // _COUNTY_CELL_M
+    ).astype(np.int64)
+    roads = gpd.GeoDataFrame(
+        {
+            "road_id": pd.array([f"R{i:08d}" for i in range(n)], dtype=object),
+            "road_class": road_class,
+            "surface": surface,
+            "bridge": np.zeros(n, bool),
+            "tunnel": np.zeros(n, bool),
+            "county_id": np.char.add("C", np.char.zfill(county.astype(str), 4)).astype(object),
+        },
+        geometry=geoms,
+        crs=SCALE_CRS,
+    )
+    used = np.unique(np.concatenate([u, v]))
+    villages = _scale_villages(rng, x, y, used, n, cols * spacing_m)
+    logger.info("scale network: %d road lines, %d junctions, %d villages", n, used.size,
+                len(villages))
+    return roads, villages
 
+
+def _select_edges(rng: np.random.Generator, rows: int, cols: int, n_edges: int,
+                  county_every: int, township_every: int,
+                  ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8]]:
+    """Return ``n_edges`` grid edges (``u``, ``v``) and their level (0 national … 9 local).
+
+    Main roads run along every so many rows and columns; a spanning tree keeps the
+    network connected, and random local edges make up the number.
+    """
+    n_nodes = rows * cols
+    rr, cc = np.divmod(np.arange(n_nodes, dtype=np.int64), cols)
     u, v, kind = _candidate_edges(rows, cols, rng)
     ru, cu = rr[u], cc[u]
     # hierarchy: horizontal edges on special rows, vertical edges on special columns
@@ -145,10 +185,14 @@ def make_scale_roads(
         local = np.flatnonzero(keep & (level > 3))
         keep[rng.choice(local, size=min(-extra, local.size), replace=False)] = False
     sel = np.flatnonzero(keep)
-    u, v, level = u[sel], v[sel], level[sel]
-    n = u.size
+    return u[sel], v[sel], level[sel]
 
-    # geometry: two-point lines, a third with a bent midpoint
+
+def _line_geometries(rng: np.random.Generator, x: NDArray[np.float64], y: NDArray[np.float64],
+                     u: NDArray[np.int64], v: NDArray[np.int64],
+                     spacing_m: float) -> NDArray[Any]:
+    """Return two-point lines from ``u`` to ``v``, a third with a bent midpoint."""
+    n = u.size
     bend = rng.random(n) < 0.33
     x0, y0, x1, y1 = x[u], y[u], x[v], y[v]
     dx, dy = x1 - x0, y1 - y0
@@ -164,8 +208,13 @@ def make_scale_roads(
     end = offsets[1:] - 1
     coords[end, 0], coords[end, 1] = x1, y1
     line_index = np.repeat(np.arange(n), npts)
-    geoms = shapely.linestrings(coords, indices=line_index)
+    return shapely.linestrings(coords, indices=line_index)
 
+
+def _classes_and_surfaces(rng: np.random.Generator, level: NDArray[np.int8],
+                          ) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Return road classes (main levels named, local ones drawn) and drawn surfaces."""
+    n = level.size
     road_class = np.empty(n, dtype=object)
     names = {0: "national", 1: "provincial", 2: "county", 3: "township"}
     for lv, name in names.items():
@@ -185,29 +234,13 @@ def make_scale_roads(
     is_track = road_class == "track"
     surface[is_track] = np.where(sdraw[is_track] < 0.5, "gravel", "earth")
     surface[road_class == "path"] = "earth"
+    return road_class, surface
 
-    county_cols = int(np.ceil(cols * spacing_m / _COUNTY_CELL_M))
-    mid_x = np.maximum((x0 + x1) / 2 - _ORIGIN_X, 0.0)
-    mid_y = np.maximum((y0 + y1) / 2 - _ORIGIN_Y, 0.0)
-    county = (mid_y // _COUNTY_CELL_M).astype(np.int64) * county_cols + (
-        mid_x // _COUNTY_CELL_M
-    ).astype(np.int64)
-    roads = gpd.GeoDataFrame(
-        {
-            "road_id": pd.array([f"R{i:08d}" for i in range(n)], dtype=object),
-            "road_class": road_class,
-            "surface": surface,
-            "bridge": np.zeros(n, bool),
-            "tunnel": np.zeros(n, bool),
-            "county_id": np.char.add("C", np.char.zfill(county.astype(str), 4)).astype(object),
-        },
-        geometry=geoms,
-        crs=SCALE_CRS,
-    )
 
-    # villages at junctions that carry at least one road, about one per 4.5 edges
-    used = np.unique(np.concatenate([u, v]))
-    n_villages = max(1, round(n / 4.5))
+def _scale_villages(rng: np.random.Generator, x: NDArray[np.float64], y: NDArray[np.float64],
+                    used: NDArray[np.int64], n_lines: int, width_m: float) -> gpd.GeoDataFrame:
+    """Return villages at junctions that carry a road (``used``), one per 4.5 lines."""
+    n_villages = max(1, round(n_lines / 4.5))
     vnodes = np.sort(rng.choice(used, size=min(n_villages, used.size), replace=False))
     vx, vy = x[vnodes], y[vnodes]
     ex, ey = np.maximum(vx - _ORIGIN_X, 0.0), np.maximum(vy - _ORIGIN_Y, 0.0)
@@ -215,13 +248,12 @@ def make_scale_roads(
     crow = (ey // _COUNTY_CELL_M).astype(np.int64)
     tcol = (ex // _TOWNSHIP_CELL_M).astype(np.int64)
     trow = (ey // _TOWNSHIP_CELL_M).astype(np.int64)
-    county_v = crow * county_cols + ccol
-    town_cols = int(np.ceil(cols * spacing_m / _TOWNSHIP_CELL_M))
-    town_v = trow * town_cols + tcol
+    county_v = crow * int(np.ceil(width_m / _COUNTY_CELL_M)) + ccol
+    town_v = trow * int(np.ceil(width_m / _TOWNSHIP_CELL_M)) + tcol
     nv = vnodes.size
     vid = np.char.add("V", np.char.zfill(np.arange(nv).astype(str), 8))
     pop = np.clip(rng.lognormal(np.log(750), 0.5, nv), 80, 6000).round().astype(np.int64)
-    villages = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "village_id": vid.astype(object),
             "name": np.char.add(np.char.add("样本", vid), "村").astype(object),
@@ -232,8 +264,6 @@ def make_scale_roads(
         geometry=shapely.points(vx, vy),
         crs=SCALE_CRS,
     )
-    logger.info("scale network: %d road lines, %d junctions, %d villages", n, used.size, nv)
-    return roads, villages
 
 
 def make_scale_region(out_dir: str | Path, *, n_edges: int = 1_000_000, seed: int = 0,

@@ -110,6 +110,31 @@ def _pick_spaced(
     return chosen
 
 
+@dataclass(frozen=True)
+class _Ground:
+    """Per-cell fields (flat) that the placement steps weigh."""
+
+    mask: NDArray[np.bool_]
+    inside: NDArray[np.int64]
+    slope: NDArray[np.float64]
+    znorm: NDArray[np.float64]  # elevation scaled to 0–1 over the county
+    river_dist_m: NDArray[np.float64]  # to a river draining >= 5 km²
+    not_channel: NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, terrain: Terrain) -> _Ground:
+        mask = terrain.mask.ravel()
+        elev = np.nan_to_num(terrain.grid.array.ravel(), nan=9999.0)
+        inside = np.flatnonzero(mask)
+        zmin, zmax = elev[inside].min(), elev[inside].max()
+        river = (terrain.hydro.area_km2 >= 5.0) & terrain.mask
+        river_dist_m = ndimage.distance_transform_edt(
+            ~river, sampling=(terrain.cell_dy_m, terrain.cell_dx_m)
+        ).ravel()
+        return cls(mask, inside, terrain.slope_deg.ravel(), (elev - zmin) / (zmax - zmin),
+                   river_dist_m, terrain.hydro.area_km2.ravel() < 5.0)
+
+
 def make_settlements(
     terrain: Terrain,
     townships: pd.DataFrame,
@@ -145,24 +170,36 @@ def make_settlements(
         Average household size elsewhere.
     """
     rows, cols = terrain.grid.shape
-    mask = terrain.mask.ravel()
-    elev = np.nan_to_num(terrain.grid.array.ravel(), nan=9999.0)
-    slope = terrain.slope_deg.ravel()
-    area = terrain.hydro.area_km2.ravel()
-    inside = np.flatnonzero(mask)
-    zmin, zmax = elev[inside].min(), elev[inside].max()
-    znorm = (elev - zmin) / (zmax - zmin)
-    # distance to a sizeable river (cells), for valley preference
-    river = (terrain.hydro.area_km2 >= 5.0) & terrain.mask
-    river_dist_m = ndimage.distance_transform_edt(
-        ~river, sampling=(terrain.cell_dy_m, terrain.cell_dx_m)
-    ).ravel()
-    not_channel = area < 5.0
-
-    # --- township seats
-    valley = -2.5 * znorm - slope / 12.0 - river_dist_m / 800.0
-    seat_cand = inside[not_channel[inside] & (slope[inside] < 15)]
+    g = _Ground.of(terrain)
     tcodes = townships["township_id"].tolist()
+    # the steps draw from ``rng`` in this order: seats, villages, population, hamlets
+    seats = _place_seats(terrain, g, rng, tcodes, county_seat_township, county_seat_lonlat)
+    tlabel = _partition_townships(terrain, g, villages, tcodes, seats)
+    vt = _place_villages(terrain, g, rng, villages, tcodes, seats, tlabel, fixed_village)
+    vlabel = _partition_villages(terrain, vt, tcodes, tlabel)
+    fixed_mask = (vt["village_id"] == fixed_village).to_numpy()
+    pop, hh = _share_population(g, rng, vt, vlabel, fixed_mask, rural_pop=rural_pop,
+                                fixed_pop=fixed_pop, fixed_households=fixed_households,
+                                people_per_household=people_per_household)
+    vt["pop"], vt["households"] = pop, hh
+    hamlets = _place_hamlets(terrain, g, rng, vt, vlabel, fixed_mask, fixed_hamlets)
+    return Settlements(
+        seats,
+        tlabel.reshape(rows, cols),
+        vt,
+        vlabel.reshape(rows, cols),
+        hamlets,
+        int(seats[tcodes.index(county_seat_township)]),
+    )
+
+
+def _place_seats(terrain: Terrain, g: _Ground, rng: np.random.Generator, tcodes: list[str],
+                 county_seat_township: str, county_seat_lonlat: tuple[float, float],
+                 ) -> NDArray[np.int64]:
+    """Return each township's seat cell: low, gentle valley cells at least 6 km apart."""
+    slope, inside = g.slope, g.inside
+    valley = -2.5 * g.znorm - slope / 12.0 - g.river_dist_m / 800.0
+    seat_cand = inside[g.not_channel[inside] & (slope[inside] < 15)]
     seat_of: dict[str, int] = {}
     cx, cy = _centres(terrain, seat_cand)
     near = np.hypot((cx - county_seat_lonlat[0]) * 0.88, cy - county_seat_lonlat[1]) < 0.04
@@ -172,19 +209,22 @@ def make_settlements(
     others = [t for t in tcodes if t != county_seat_township]
     top = seat_cand[np.argsort(-valley[seat_cand], kind="stable")][: max(seat_cand.size // 6, 50)]
     picks = _pick_spaced(rng, top, np.exp(valley[top] * 2.0), len(others), 6_000.0, terrain, taken)
-    # name seats by bearing from the county seat so that codes are spread round the county
     for t, cell in zip(others, picks, strict=True):
         seat_of[t] = cell
-    seats = np.array([seat_of[t] for t in tcodes], dtype=np.int64)
+    return np.array([seat_of[t] for t in tcodes], dtype=np.int64)
 
-    # --- township partition: weighted cost-distance Voronoi
+
+def _partition_townships(terrain: Terrain, g: _Ground, villages: pd.DataFrame,
+                         tcodes: list[str], seats: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Return the township row index per cell (flat): a weighted cost-distance Voronoi."""
+    rows, cols = terrain.grid.shape
     graph = cost_graph(terrain)
     n_vill = villages.groupby("township_id").size().reindex(tcodes).fillna(1).to_numpy()
     weight = n_vill.astype(float) ** 0.35
     dist = dijkstra(graph.matrix, directed=False, indices=seats)
     scaled = dist / weight[:, None]
     label = np.argmin(scaled, axis=0).astype(np.int64)
-    label[~mask | ~np.isfinite(scaled.min(axis=0))] = -1
+    label[~g.mask | ~np.isfinite(scaled.min(axis=0))] = -1
     label2 = label.reshape(rows, cols)
     # keep each township's piece holding its seat; hand stray pieces to neighbours
     for t in range(len(tcodes)):
@@ -197,15 +237,24 @@ def make_settlements(
         good = label2 >= 0
         _, (ir, ic) = ndimage.distance_transform_edt(~good, return_indices=True)
         label2[holes] = label2[ir[holes], ic[holes]]
-    tlabel = label2.ravel()
+    return label2.ravel()
 
-    # --- village points
+
+def _place_villages(terrain: Terrain, g: _Ground, rng: np.random.Generator,
+                    villages: pd.DataFrame, tcodes: list[str], seats: NDArray[np.int64],
+                    tlabel: NDArray[np.int64], fixed_village: str | None) -> pd.DataFrame:
+    """Return the village table with ``cell``, ``x`` and ``y``.
+
+    Communities cluster round the seat, the fixed village sits on high remote ground,
+    the rest are spread on gentle, low ground near rivers.
+    """
+    slope, znorm = g.slope, g.znorm
     vt = villages.copy().reset_index(drop=True)
     vt["cell"] = -1
-    gentle = np.exp(-slope / 10.0) * np.exp(-1.2 * znorm) * (0.4 + np.exp(-river_dist_m / 1500.0))
+    gentle = np.exp(-slope / 10.0) * np.exp(-1.2 * znorm) * (0.4 + np.exp(-g.river_dist_m / 1500.0))
     for ti, t in enumerate(tcodes):
         rows_t = np.flatnonzero(vt["township_id"].to_numpy() == t)
-        cells_t = np.flatnonzero((tlabel == ti) & not_channel)
+        cells_t = np.flatnonzero((tlabel == ti) & g.not_channel)
         seat = seats[ti]
         taken_t = [int(seat)]
         comm = [i for i in rows_t if vt.at[i, "community"]]
@@ -235,11 +284,17 @@ def make_settlements(
                 rng, cells_t, gentle[cells_t] + 1e-9, len(rest), spacing, terrain, taken_t
             )
             vt.loc[rest, "cell"] = got
-    vcells = vt["cell"].to_numpy().astype(np.int64)
-    vx, vy = _centres(terrain, vcells)
+    vx, vy = _centres(terrain, vt["cell"].to_numpy().astype(np.int64))
     vt["x"], vt["y"] = vx, vy
+    return vt
 
-    # --- village partition, constrained to each township
+
+def _partition_villages(terrain: Terrain, vt: pd.DataFrame, tcodes: list[str],
+                        tlabel: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Return the village row index per cell (flat): cost-distance Voronoi per township."""
+    rows, cols = terrain.grid.shape
+    vcells = vt["cell"].to_numpy().astype(np.int64)
+    vx, vy = vt["x"].to_numpy(), vt["y"].to_numpy()
     vlabel = np.full(rows * cols, -1, dtype=np.int64)
     for ti in range(len(tcodes)):
         allowed = (tlabel == ti).reshape(rows, cols)
@@ -266,16 +321,21 @@ def make_settlements(
             mx, my = vx[members], vy[members]
             nearest = np.argmin(np.hypot(lx[:, None] - mx[None], ly[:, None] - my[None]), axis=1)
             vlabel[lost] = members[nearest]
+    return vlabel
 
-    # --- population and households
+
+def _share_population(g: _Ground, rng: np.random.Generator, vt: pd.DataFrame,
+                      vlabel: NDArray[np.int64], fixed_mask: NDArray[np.bool_], *,
+                      rural_pop: int, fixed_pop: int, fixed_households: int,
+                      people_per_household: float) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Return people and households per village; people sum exactly to ``rural_pop``."""
     n = len(vt)
+    vcells = vt["cell"].to_numpy().astype(np.int64)
     size_w = np.bincount(vlabel[vlabel >= 0], minlength=n).astype(float) ** 0.5
-    attract = np.exp(-1.0 * znorm[vcells]) * rng.lognormal(0.0, 0.35, n)
+    attract = np.exp(-1.0 * g.znorm[vcells]) * rng.lognormal(0.0, 0.35, n)
     wpop = size_w * attract
     wpop[vt["community"].to_numpy()] *= 0.35  # most community residents are urban
     pop = np.zeros(n, dtype=np.int64)
-    hh = np.zeros(n, dtype=np.int64)
-    fixed_mask = (vt["village_id"] == fixed_village).to_numpy()
     pop[fixed_mask] = fixed_pop
     pop[~fixed_mask] = largest_remainder(
         wpop[~fixed_mask], rural_pop - int(fixed_pop * fixed_mask.sum())
@@ -283,19 +343,25 @@ def make_settlements(
     size = rng.uniform(people_per_household - 0.3, people_per_household + 0.3, n)
     hh = np.maximum(np.round(pop / size).astype(np.int64), 1)
     hh[fixed_mask] = fixed_households
-    vt["pop"], vt["households"] = pop, hh
+    return pop, hh
 
-    # --- hamlets
+
+def _place_hamlets(terrain: Terrain, g: _Ground, rng: np.random.Generator, vt: pd.DataFrame,
+                   vlabel: NDArray[np.int64], fixed_mask: NDArray[np.bool_],
+                   fixed_hamlets: int) -> pd.DataFrame:
+    """Return the hamlets: 4–15 per village on gentle ground, the first at the village."""
+    vcells = vt["cell"].to_numpy().astype(np.int64)
+    pop, hh = vt["pop"].to_numpy(), vt["households"].to_numpy()
     hrows = []
-    for i in range(n):
-        cells_v = np.flatnonzero((vlabel == i) & not_channel)
+    for i in range(len(vt)):
+        cells_v = np.flatnonzero((vlabel == i) & g.not_channel)
         if cells_v.size == 0:
             cells_v = np.array([vcells[i]])
         if fixed_mask[i]:
             k = fixed_hamlets
         else:
             k = int(np.clip(round(3.5 + pop[i] / 260 + rng.normal(0, 1.5)), 4, 15))
-        prob = np.exp(-slope[cells_v] / 12.0) + 1e-9
+        prob = np.exp(-g.slope[cells_v] / 12.0) + 1e-9
         spacing = max(
             150.0, 0.35 * np.sqrt(cells_v.size * terrain.cell_dx_m * terrain.cell_dy_m / k)
         )
@@ -324,15 +390,7 @@ def make_settlements(
                     "households": int(hhh[j]),
                 }
             )
-    hamlets = pd.DataFrame(hrows)
-    return Settlements(
-        seats,
-        tlabel.reshape(rows, cols),
-        vt,
-        vlabel.reshape(rows, cols),
-        hamlets,
-        seat_of[county_seat_township],
-    )
+    return pd.DataFrame(hrows)
 
 
 _ORDINALS = (

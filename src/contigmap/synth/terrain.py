@@ -412,46 +412,10 @@ def make_terrain(
     )
     inside_f = _up(inside_g, grid_factor)
     fine_dx, fine_dy = dx_m / grid_factor, dy_m / grid_factor
-    p = KARST
-    surface = _relief(trend, rng, fine_dx, p)
-
-    # stream-power incision on the analysis grid: gorges cut into hills and plateaus
-    first = _hydrology(_down(surface, grid_factor), buffered, dx_m, dy_m)
-    incision = np.sqrt(np.where(buffered, first.area_km2, 0.0))
-    incision = ndimage.gaussian_filter(incision, 1.0)
-    incision = ndimage.uniform_filter(_up(incision, grid_factor), grid_factor)
-    surface = surface - p["incision"] * incision
-
+    surface = _relief(trend, rng, fine_dx, KARST)
     zmin, zmax = elevation_range_m
-    elev = _stretch(surface, inside_f, zmin, zmax)
-
-    # closed basins deeper than a doline are filled to a flat floor (poljes), then flat
-    # valley floors are laid beside the channels, widening downstream
-    second = _hydrology(_down(elev, grid_factor), buffered, dx_m, dy_m)
-    basin = _up(np.nan_to_num(second.filled, nan=zmin), grid_factor) - p["polje_depth_m"]
-    elev = np.where(elev < basin, basin - p["polje_keep"] * (basin - elev), elev)
-    elev = _valley_floors(elev, second, grid_factor, fine_dx, fine_dy, p)
-
-    # dolines: denser on high, gentle ground (karst plateaus)
-    gslope = slope_degrees(elev, fine_dx, fine_dy)
-    plateau = (elev > np.percentile(elev[inside_f], 55)) & (gslope < 15) & inside_f
-    cand = np.flatnonzero(plateau.ravel())
-    n_dolines = min(cand.size, 900)
-    if n_dolines:
-        centres = rng.choice(cand, size=n_dolines, replace=False)
-        pits = np.zeros_like(elev)
-        cr, cc = np.divmod(centres, cols)
-        radius_cells = rng.uniform(40.0, 150.0, n_dolines) / fine_dx
-        depth = rng.uniform(5.0, 30.0, n_dolines) * np.clip(radius_cells * fine_dx / 150.0, 0.4, 1)
-        for r, c, rad, dep in zip(cr, cc, radius_cells, depth, strict=True):
-            h = int(np.ceil(rad * 2.5))
-            r0, r1 = max(r - h, 0), min(r + h + 1, rows)
-            c0, c1 = max(c - h, 0), min(c + h + 1, cols)
-            yy, xx = np.ogrid[r0 - r : r1 - r, c0 - c : c1 - c]
-            pits[r0:r1, c0:c1] = np.maximum(
-                pits[r0:r1, c0:c1], dep * np.exp(-(xx**2 + yy**2) / (2 * rad**2))
-            )
-        elev = elev - pits
+    elev = _carve(surface, buffered, inside_f, grid_factor, dx_m, dy_m, zmin, zmax)
+    elev = _dolines(rng, elev, inside_f, fine_dx, fine_dy)
     elev = np.clip(elev, zmin, zmax)
     buffered_f = np.kron(buffered, np.ones((grid_factor, grid_factor), dtype=bool))
     elev = np.where(buffered_f, np.round(elev), np.nan)
@@ -462,6 +426,55 @@ def make_terrain(
     slope = slope_degrees(np.where(buffered, grid_elev, np.nanmean(grid_elev)), dx_m, dy_m)
     grid = Raster(grid_elev, grid_tf, WGS84, name="terrain_grid")
     return Terrain(dem, grid, inside_g, slope, hydro, dx_m, dy_m)
+
+
+def _carve(surface: NDArray[np.float64], buffered: NDArray[np.bool_],
+           inside_f: NDArray[np.bool_], grid_factor: int, dx_m: float, dy_m: float,
+           zmin: float, zmax: float) -> NDArray[np.float64]:
+    """Cut gorges, stretch to the county's range, fill poljes and lay valley floors.
+
+    Stream-power incision on the analysis grid cuts gorges into hills and plateaus;
+    closed basins deeper than a doline are filled to a flat floor (poljes), then flat
+    valley floors are laid beside the channels, widening downstream.
+    """
+    p = KARST
+    fine_dx, fine_dy = dx_m / grid_factor, dy_m / grid_factor
+    first = _hydrology(_down(surface, grid_factor), buffered, dx_m, dy_m)
+    incision = np.sqrt(np.where(buffered, first.area_km2, 0.0))
+    incision = ndimage.gaussian_filter(incision, 1.0)
+    incision = ndimage.uniform_filter(_up(incision, grid_factor), grid_factor)
+    surface = surface - p["incision"] * incision
+    elev = _stretch(surface, inside_f, zmin, zmax)
+    second = _hydrology(_down(elev, grid_factor), buffered, dx_m, dy_m)
+    basin = _up(np.nan_to_num(second.filled, nan=zmin), grid_factor) - p["polje_depth_m"]
+    elev = np.where(elev < basin, basin - p["polje_keep"] * (basin - elev), elev)
+    return _valley_floors(elev, second, grid_factor, fine_dx, fine_dy, p)
+
+
+def _dolines(rng: np.random.Generator, elev: NDArray[np.float64], inside_f: NDArray[np.bool_],
+             fine_dx: float, fine_dy: float) -> NDArray[np.float64]:
+    """Sink up to 900 dolines, on high, gentle ground (karst plateaus)."""
+    rows, cols = elev.shape
+    gslope = slope_degrees(elev, fine_dx, fine_dy)
+    plateau = (elev > np.percentile(elev[inside_f], 55)) & (gslope < 15) & inside_f
+    cand = np.flatnonzero(plateau.ravel())
+    n_dolines = min(cand.size, 900)
+    if not n_dolines:
+        return elev
+    centres = rng.choice(cand, size=n_dolines, replace=False)
+    pits = np.zeros_like(elev)
+    cr, cc = np.divmod(centres, cols)
+    radius_cells = rng.uniform(40.0, 150.0, n_dolines) / fine_dx
+    depth = rng.uniform(5.0, 30.0, n_dolines) * np.clip(radius_cells * fine_dx / 150.0, 0.4, 1)
+    for r, c, rad, dep in zip(cr, cc, radius_cells, depth, strict=True):
+        h = int(np.ceil(rad * 2.5))
+        r0, r1 = max(r - h, 0), min(r + h + 1, rows)
+        c0, c1 = max(c - h, 0), min(c + h + 1, cols)
+        yy, xx = np.ogrid[r0 - r : r1 - r, c0 - c : c1 - c]
+        pits[r0:r1, c0:c1] = np.maximum(
+            pits[r0:r1, c0:c1], dep * np.exp(-(xx**2 + yy**2) / (2 * rad**2))
+        )
+    return elev - pits
 
 
 def river_lines(
