@@ -35,6 +35,9 @@ Gauss–Krüger, CM 108°E), so that lengths and areas can be checked by hand:
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,15 +70,11 @@ def to_lonlat(x: list[float], y: list[float]) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(lon), np.asarray(lat)
 
 
-def write_tiny_region(
-    folder: Path, *, extra_yaml: str = "", villages_csv: str | None = None, seats: bool = False
-) -> Path:
+def _write_static_layers(folder: Path) -> None:
+    """Write the tiny region's geodata files (admin, roads, DEM, flood) into ``folder``."""
     import rasterio
     from affine import Affine
 
-    from contigmap.crs import wgs84_to_gcj02
-
-    folder.mkdir(parents=True, exist_ok=True)
     county = gpd.GeoDataFrame(
         {"code": ["433124"], "name": ["花垣县"]},
         geometry=[box(X0, Y0, X0 + 10_000, Y0 + 8_000)],
@@ -91,20 +90,6 @@ def write_tiny_region(
         crs=WORK_CRS,
     )
     townships.to_file(folder / "admin.gpkg", layer="townships", engine="pyogrio")
-
-    vx = [X0 + 2_000, X0 + 3_000, X0 + 7_000, X0 + 8_000]
-    vy = [Y0 + 2_000, Y0 + 6_000, Y0 + 2_000, Y0 + 6_000]
-    lon, lat = to_lonlat(vx, vy)
-    if villages_csv is None:
-        rows = ["村代码,村名,乡镇代码,人口,经度,纬度"]
-        names = ["一村", "二村", "十八洞村", "四村"]
-        tids = ["433124100", "433124100", "433124101", "433124101"]
-        for i in range(4):
-            rows.append(
-                f"{VILLAGE_CODES[i]},{names[i]},{tids[i]},{100 * (i + 1)},{lon[i]:.8f},{lat[i]:.8f}"
-            )
-        villages_csv = "\n".join(rows) + "\n"
-    (folder / "villages.csv").write_text(villages_csv, encoding="utf-8")
 
     roads = gpd.GeoDataFrame(
         {
@@ -122,21 +107,6 @@ def write_tiny_region(
         crs=WORK_CRS,
     )
     roads.to_file(folder / "roads.gpkg", layer="roads", engine="pyogrio")
-
-    hh = pd.DataFrame(
-        {
-            "household_id": ["H1", "H2", "H3", "H4", "H5", "H6"],
-            "village_id": [VILLAGE_CODES[0]] * 3 + [VILLAGE_CODES[2]] * 3,
-            "members": [4, 3, 5, 2, 6, 1],
-            "poor": ["是", "否", "是", "否", "否", "是"],
-        }
-    )
-    if seats:  # a complete registry: every village has households
-        hh = pd.concat([hh, pd.DataFrame({
-            "household_id": ["H7", "H8"], "village_id": [VILLAGE_CODES[1], VILLAGE_CODES[3]],
-            "members": [3, 4], "poor": ["是", "否"],
-        })], ignore_index=True)
-    hh.to_csv(folder / "households.csv", index=False, encoding="utf-8-sig")
 
     transform = Affine(1000.0, 0.0, X0, 0.0, -1000.0, Y0 + 8_000)
     dem = (200.0 + 10.0 * np.arange(10)[None, :] + np.zeros((8, 1))).astype("float32")
@@ -161,6 +131,60 @@ def write_tiny_region(
         crs="EPSG:4326",
     )
     flood.to_file(folder / "flood.geojson", driver="GeoJSON", engine="pyogrio")
+
+
+_STATIC_FILES = ("admin.gpkg", "roads.gpkg", "dem.tif", "flood.geojson")
+_static_cache: list[Path] = []
+
+
+def _copy_static_layers(folder: Path) -> None:
+    """Copy the geodata files, written once per process (GeoPackage and GeoTIFF writes are
+    the slow part of making a tiny region; their bytes never vary between tests)."""
+    if not _static_cache:
+        cache = Path(tempfile.mkdtemp(prefix="contigmap-tiny-"))
+        atexit.register(shutil.rmtree, cache, True)
+        _write_static_layers(cache)
+        _static_cache.append(cache)
+    for name in _STATIC_FILES:
+        shutil.copyfile(_static_cache[0] / name, folder / name)
+
+
+def write_tiny_region(
+    folder: Path, *, extra_yaml: str = "", villages_csv: str | None = None, seats: bool = False
+) -> Path:
+    from contigmap.crs import wgs84_to_gcj02
+
+    folder.mkdir(parents=True, exist_ok=True)
+    _copy_static_layers(folder)
+
+    vx = [X0 + 2_000, X0 + 3_000, X0 + 7_000, X0 + 8_000]
+    vy = [Y0 + 2_000, Y0 + 6_000, Y0 + 2_000, Y0 + 6_000]
+    lon, lat = to_lonlat(vx, vy)
+    if villages_csv is None:
+        rows = ["村代码,村名,乡镇代码,人口,经度,纬度"]
+        names = ["一村", "二村", "十八洞村", "四村"]
+        tids = ["433124100", "433124100", "433124101", "433124101"]
+        for i in range(4):
+            rows.append(
+                f"{VILLAGE_CODES[i]},{names[i]},{tids[i]},{100 * (i + 1)},{lon[i]:.8f},{lat[i]:.8f}"
+            )
+        villages_csv = "\n".join(rows) + "\n"
+    (folder / "villages.csv").write_text(villages_csv, encoding="utf-8")
+
+    hh = pd.DataFrame(
+        {
+            "household_id": ["H1", "H2", "H3", "H4", "H5", "H6"],
+            "village_id": [VILLAGE_CODES[0]] * 3 + [VILLAGE_CODES[2]] * 3,
+            "members": [4, 3, 5, 2, 6, 1],
+            "poor": ["是", "否", "是", "否", "否", "是"],
+        }
+    )
+    if seats:  # a complete registry: every village has households
+        hh = pd.concat([hh, pd.DataFrame({
+            "household_id": ["H7", "H8"], "village_id": [VILLAGE_CODES[1], VILLAGE_CODES[3]],
+            "members": [3, 4], "poor": ["是", "否"],
+        })], ignore_index=True)
+    hh.to_csv(folder / "households.csv", index=False, encoding="utf-8-sig")
 
     rows = [("卫生院", "花垣镇卫生院"), ("school", "双龙小学")]
     xs, ys = [X0 + 2_500, X0 + 7_500], [Y0 + 4_000, Y0 + 4_000]
