@@ -407,7 +407,7 @@ def roads_priorities(
 
 def _seat_routes(
     t: pd.DataFrame, graph: RoadGraph, services: gpd.GeoDataFrame, xy: NDArray[np.float64],
-    c: RoadCosts, names: NDArray[np.str_], notes: tuple[list[list[str]], list[list[str]]],
+    c: RoadCosts, names: NDArray[np.object_], notes: tuple[list[list[str]], list[list[str]]],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """Metres to harden and footpath to build on each village's route to its own seat.
 
@@ -458,7 +458,7 @@ def _seat_routes(
 def _new_roads(
     build: NDArray[np.int64], unreachable: NDArray[np.int64], t: pd.DataFrame,
     graph: RoadGraph, xy: NDArray[np.float64], dem: Raster | None,
-    typical: NDArray[np.bool_], c: RoadCosts, names: NDArray[np.str_],
+    typical: NDArray[np.bool_], c: RoadCosts, names: NDArray[np.object_],
     notes: tuple[list[list[str]], list[list[str]]], *,
     harden: NDArray[np.float64], new: NDArray[np.float64],
 ) -> None:

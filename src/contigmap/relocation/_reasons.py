@@ -87,7 +87,7 @@ class Reasons:
             text_zh: Sequence[str]) -> None:
         """Mark ``group`` where ``mask`` holds and record those settlements' texts."""
         self.hold[group] |= mask
-        for i in np.flatnonzero(mask):
+        for i in np.flatnonzero(mask).tolist():
             self.en[i].append(text_en[i])
             self.zh[i].append(text_zh[i])
 
