@@ -13,7 +13,8 @@ from shapely.geometry import LineString, Point
 from contigmap.errors import ValidationError
 from contigmap.finance import crf
 from contigmap.network import build_network
-from contigmap.priority.broadband import line_of_sight, steiner_tree
+from contigmap.priority._steiner import steiner_tree
+from contigmap.priority.broadband import line_of_sight
 from contigmap.priority.config import load_priority_config
 from contigmap.priority.power import electrification_options, lcoe
 from contigmap.priority.roads import roads_priorities, route_to_harden

@@ -22,7 +22,7 @@ from shapely.geometry import LineString
 
 from contigmap.network import build_network
 from contigmap.network.build import RoadGraph
-from contigmap.priority.broadband import steiner_tree
+from contigmap.priority._steiner import steiner_tree
 
 CRS = "EPSG:32649"
 X0, Y0 = 400_000.0, 3_100_000.0

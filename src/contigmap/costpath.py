@@ -184,29 +184,11 @@ def least_cost_path(
         ``grade_max_ratio``).
     """
     params = params or CostPathParams()
-    if dem.crs is not None and dem.crs.is_geographic:
-        msg = (f"DEM '{dem.name}' is in a geographic CRS; reproject it to the metric working "
-               f"CRS before a least-cost path")
-        raise NetworkError(msg)
     start = np.asarray(start_xy, dtype=float).reshape(2)
     targets = np.asarray(targets_xy, dtype=float).reshape(-1, 2)
-    if targets.shape[0] == 0:
-        msg = "least_cost_path: no target points given"
-        raise NetworkError(msg)
-    nrows, ncols = dem.shape
-    pts = np.vstack([start[None, :], targets])
-    prow, pcol = dem.index(pts[:, 0], pts[:, 1])
-    inside = (prow >= 0) & (prow < nrows) & (pcol >= 0) & (pcol < ncols)
-    if not inside[0] or not np.isfinite(dem.array[prow[0], pcol[0]]):
-        msg = (f"least_cost_path: start ({start[0]:.1f}, {start[1]:.1f}) is outside the DEM "
-               f"'{dem.name}' or on nodata; use a point inside it")
-        raise NetworkError(msg)
-    tin = np.flatnonzero(inside[1:])
-    tin = tin[np.isfinite(dem.array[prow[1:][tin], pcol[1:][tin]])]
-    if tin.size == 0:
-        msg = f"least_cost_path: every target is outside the DEM '{dem.name}' or on nodata"
-        raise NetworkError(msg)
+    prow, pcol, tin = _cells_on_dem(dem, start, targets)
     res_x, res_y = dem.res
+    nrows, ncols = dem.shape
     mr = int(np.ceil(params.margin_m / res_y))
     mc = int(np.ceil(params.margin_m / res_x))
     rr = np.concatenate([prow[:1], prow[1:][tin]])
@@ -242,7 +224,48 @@ def least_cost_path(
     xy = np.vstack([xy, targets[target][None, :]])
     keep = np.ones(len(xy), bool)
     keep[1:] = np.hypot(*(xy[1:] - xy[:-1]).T) > 1e-9
-    xy = xy[keep]
+    return _measure_path(dem, xy[keep], cost=float(dist[snode]), target=target)
+
+
+def _cells_on_dem(
+    dem: Raster, start: NDArray[np.float64], targets: NDArray[np.float64]
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
+    """Return the DEM cells of the start and targets and the indices of usable targets.
+
+    Returns ``(rows, cols, usable)``: ``rows``/``cols`` of the start (first) and every
+    target, and the indices of the targets inside the DEM and off nodata.
+
+    Raises
+    ------
+    NetworkError
+        The DEM is geographic, no target is given, the start is off the DEM or on
+        nodata, or every target is.
+    """
+    if dem.crs is not None and dem.crs.is_geographic:
+        msg = (f"DEM '{dem.name}' is in a geographic CRS; reproject it to the metric working "
+               f"CRS before a least-cost path")
+        raise NetworkError(msg)
+    if targets.shape[0] == 0:
+        msg = "least_cost_path: no target points given"
+        raise NetworkError(msg)
+    nrows, ncols = dem.shape
+    pts = np.vstack([start[None, :], targets])
+    prow, pcol = dem.index(pts[:, 0], pts[:, 1])
+    inside = (prow >= 0) & (prow < nrows) & (pcol >= 0) & (pcol < ncols)
+    if not inside[0] or not np.isfinite(dem.array[prow[0], pcol[0]]):
+        msg = (f"least_cost_path: start ({start[0]:.1f}, {start[1]:.1f}) is outside the DEM "
+               f"'{dem.name}' or on nodata; use a point inside it")
+        raise NetworkError(msg)
+    tin = np.flatnonzero(inside[1:])
+    tin = tin[np.isfinite(dem.array[prow[1:][tin], pcol[1:][tin]])]
+    if tin.size == 0:
+        msg = f"least_cost_path: every target is outside the DEM '{dem.name}' or on nodata"
+        raise NetworkError(msg)
+    return prow, pcol, tin
+
+
+def _measure_path(dem: Raster, xy: NDArray[np.float64], *, cost: float, target: int) -> CostPath:
+    """Return the :class:`CostPath` of the polyline ``xy``: elevations, lengths, grades."""
     zv = dem.sample_bilinear(xy[:, 0], xy[:, 1])
     zv = np.where(np.isfinite(zv), zv, dem.sample(xy[:, 0], xy[:, 1]))
     seg = np.hypot(*(xy[1:] - xy[:-1]).T)
@@ -255,7 +278,7 @@ def least_cost_path(
         z=zv,
         length_m=length,
         length_3d_m=float(np.hypot(seg, dz).sum()),
-        cost=float(dist[snode]),
+        cost=cost,
         mean_grade_ratio=float((grade * seg).sum() / length) if length > 0 else 0.0,
         max_grade_ratio=float(grade.max()) if grade.size else 0.0,
         target=target,

@@ -100,12 +100,33 @@ def zonal_stats(
         else zones.index.astype(str).to_numpy()
     )
     geoms = repair_polygons(np.asarray(series.array, dtype=object), what="zones")
-    n = len(geoms)
     cell_area = raster.res[0] * raster.res[1]
     area_cells = shapely.area(geoms) / cell_area
     area_cells = np.where(np.isnan(area_cells), 0.0, area_cells)
     geoms = _clip_to_raster(geoms, raster, series, area_cells)
 
+    columns, above, covered = _weighted_stats(geoms, raster, area_cells, stats=stats,
+                                              threshold=threshold)
+    count = columns["count"]
+    out = pd.DataFrame(index=zones.index)
+    for s in stats:
+        out[s] = columns[s]
+    if threshold is not None:
+        out["share_above"] = above
+    out["covered_fraction"] = covered
+    _warn_coverage(raster, names, count, covered, area_cells)
+    return out
+
+
+def _weighted_stats(
+    geoms: NDArray[np.object_], raster: Raster, area_cells: NDArray[np.float64], *,
+    stats: Sequence[str], threshold: float | None,
+) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.float64] | None, NDArray[np.float64]]:
+    """Return every statistic by name, ``share_above`` (or ``None``) and ``covered_fraction``.
+
+    ``min`` and ``max`` are computed only when ``stats`` asks for one of them (else ``nan``).
+    """
+    n = len(geoms)
     arr = raster.array
     has_nan = bool(np.isnan(arr).any()) if np.issubdtype(arr.dtype, np.floating) else False
     pieces = polygon_pieces(geoms, raster)
@@ -123,15 +144,8 @@ def zonal_stats(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(count > 0, total / count, np.nan)
         covered = np.where(area_cells > 0, np.minimum(count / area_cells, 1.0), np.nan)
-    out = pd.DataFrame(index=zones.index)
     columns = {"count": count, "mean": mean, "min": vmin, "max": vmax, "sum": total}
-    for s in stats:
-        out[s] = columns[s]
-    if threshold is not None:
-        out["share_above"] = above
-    out["covered_fraction"] = covered
-    _warn_coverage(raster, names, count, covered, area_cells)
-    return out
+    return columns, above, covered
 
 
 def _zones_in(zones: gpd.GeoDataFrame | gpd.GeoSeries, raster: Raster) -> gpd.GeoSeries:

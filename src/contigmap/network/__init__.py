@@ -17,11 +17,9 @@ from contigmap.network.access import (
     access_legs,
     access_measures,
     component_report,
-    county_summary,
-    rural_access_index,
-    township_summary,
     travel_time_edges,
 )
+from contigmap.network.access_summary import county_summary, rural_access_index, township_summary
 from contigmap.network.attach import Attachment, attach_points
 from contigmap.network.build import RoadGraph, build_network, morton_order
 from contigmap.network.convert import to_networkx

@@ -21,6 +21,13 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from contigmap.network._access_joins import (
+    TargetJoins,
+    by_edge,
+    join_points,
+    super_arcs,
+    village_best,
+)
 from contigmap.network._csr import csr_from_arrays
 from contigmap.network.edgetimes import EdgeChange, partial_at, retime_edge
 from contigmap.network.incremental import (
@@ -125,15 +132,11 @@ class AccessModel:
         mode, season
             Travel mode and season (as :meth:`RoadGraph.edge_times`).
         """
-        from contigmap.network.attach import attach_points
-
         vxy = np.asarray(villages_xy, dtype=float).reshape(-1, 2)
         names = list(queries)
         txy_list = [np.asarray(queries[k], dtype=float).reshape(-1, 2) for k in names]
         sizes = [t.shape[0] for t in txy_list]
         txy = np.vstack([vxy, *txy_list]) if txy_list else vxy
-        att = attach_points(graph, txy, nodes=np.zeros(0, np.int64))
-        t_in, t_out = att.legs(mode, season)  # type: ignore[arg-type]
         fwd, bwd, _ = graph.edge_times(mode, season)
         model = cls(
             graph=graph, mode=mode, season=season, fwd=np.array(fwd, dtype=float),
@@ -145,22 +148,14 @@ class AccessModel:
             surface=graph.surface.astype(np.int64).copy(),
             closed=np.zeros(graph.n_edges, bool),
         )
-        edge = att.snap.edge.astype(np.int64)
-        cf = np.full(edge.size, np.inf)
-        cb = np.full(edge.size, np.inf)
-        states: dict[int, dict[str, Any]] = {}
-        for i in np.flatnonzero(edge >= 0):
-            e = int(edge[i])
-            if e not in states:
-                states[e] = model._edge_state(e, int(model.road_class[e]),
-                                              int(model.surface[e]), False)
-            cf[i], cb[i] = model._partial(states[e], int(att.snap.seg[i]), float(att.snap.t[i]))
+        j = join_points(graph, txy, mode, season, lambda e: model._edge_state(
+            e, int(model.road_class[e]), int(model.surface[e]), False))
         nv = vxy.shape[0]
-        pos = list(zip(att.snap.seg.tolist(), att.snap.t.tolist(), strict=True))
-        model.v_pos, model.t_pos = pos[:nv], pos[nv:]
-        model.v_edge, model.v_tin, model.v_cf, model.v_cb = edge[:nv], t_in[:nv], cf[:nv], cb[:nv]
-        model.t_edge, model.t_out = edge[nv:], t_out[nv:]
-        model.t_cf, model.t_cb = cf[nv:], cb[nv:]
+        model.v_pos, model.t_pos = j.pos[:nv], j.pos[nv:]
+        model.v_edge, model.v_tin, model.v_cf, model.v_cb = (j.edge[:nv], j.t_in[:nv],
+                                                             j.cf[:nv], j.cb[:nv])
+        model.t_edge, model.t_out = j.edge[nv:], j.t_out[nv:]
+        model.t_cf, model.t_cb = j.cf[nv:], j.cb[nv:]
         start = 0
         for name, size in zip(names, sizes, strict=True):
             model.queries[name] = np.arange(start, start + size, dtype=np.int64)
@@ -168,21 +163,10 @@ class AccessModel:
         model._rebuild()
         return model
 
-    def _super_arcs(self, targets: NDArray[np.int64], fwd: NDArray[np.float64],
-                    bwd: NDArray[np.float64], t_cf: NDArray[np.float64],
-                    t_cb: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        g = self.graph
-        ok = targets[self.t_edge[targets] >= 0]
-        e = self.t_edge[ok]
-        nodes = np.concatenate([g.u[e], g.v[e]])
-        # time u → target (forward along the edge) and v → target (backward)
-        w = np.concatenate([t_cf[ok] + self.t_out[ok], (bwd[e] - t_cb[ok]) + self.t_out[ok]])
-        w = np.maximum(w, 0.0) if w.size else w
-        return nodes.astype(np.int64), w
-
     def _csr(self, name: str) -> csr_matrix:
         g = self.graph
-        nodes, w = self._super_arcs(self.queries[name], self.fwd, self.bwd, self.t_cf, self.t_cb)
+        nodes, w = super_arcs(g, self.queries[name], self.t_edge, self.t_out, self.bwd, self.t_cf,
+                              self.t_cb)
         rows = np.concatenate([g.v, g.u, np.full(nodes.size, self.n, np.int64)])
         cols = np.concatenate([g.u, g.v, nodes])
         ws = np.concatenate([self.fwd, self.bwd, w])
@@ -203,37 +187,18 @@ class AccessModel:
         """Minutes from each village's join point to the nearest target (no walking leg).
 
         ``idx`` selects villages (all when ``None``); the values are the same floats
-        whichever villages are selected (the same operations, element by element).
+        whichever villages are selected (:func:`._access_joins.village_best`).
         """
-        g = self.graph
         if idx is None:
             v_edge, cf, cb = self.v_edge, v_cf, v_cb
             near = near_only
         else:
             v_edge, cf, cb = self.v_edge[idx], v_cf[idx], v_cb[idx]
             near = near_only[idx] if near_only is not None else None
-        e = np.maximum(v_edge, 0)
-        du = dist_at(g.u[e])
-        dv = dist_at(g.v[e])
-        via_u = cb + du
-        via_v = (fwd[e] - cf) + dv
-        if near is not None and near.any():
-            u_nearer = cb <= (self.bwd[e] - cb)
-            via_v = np.where(near & u_nearer, np.inf, via_v)
-            via_u = np.where(near & ~u_nearer, np.inf, via_u)
-        best = np.minimum(via_u, np.maximum(via_v, 0.0))
-        # targets on the same edge: straight along it
-        tg = self._on_edge_targets(name)
-        if tg.size:
-            same = np.flatnonzero(self._target_edges(name)[e] & (v_edge >= 0))
-            for i in same.tolist():
-                if near is not None and near[i]:
-                    continue
-                on = tg[self.t_edge[tg] == v_edge[i]]
-                ahead = t_cf[on] >= cf[i]
-                direct = np.where(ahead, t_cf[on] - cf[i], cb[i] - t_cb[on]) + self.t_out[on]
-                best[i] = min(best[i], float(np.maximum(direct, 0.0).min()))
-        return np.asarray(best, dtype=float)
+        targets = TargetJoins(on_edge=self._on_edge_targets(name),
+                              edge_mask=self._target_edges(name), edge=self.t_edge,
+                              out=self.t_out, cf=t_cf, cb=t_cb)
+        return village_best(self.graph, v_edge, cf, cb, fwd, self.bwd, dist_at, near, targets)
 
     def _target_edges(self, name: str) -> NDArray[np.bool_]:
         """Per edge: a target of query ``name`` is joined to it (cached)."""
@@ -277,7 +242,6 @@ class AccessModel:
 
     def _apply(self, change: EdgeChange) -> dict[str, Any]:
         """Return new per-edge arrays and join partials after ``change`` (copies)."""
-        g = self.graph
         fwd, bwd = self.fwd.copy(), self.bwd.copy()
         v_cf, v_cb = self.v_cf.copy(), self.v_cb.copy()
         t_cf, t_cb = self.t_cf.copy(), self.t_cb.copy()
@@ -296,22 +260,14 @@ class AccessModel:
                 v_cf[i], v_cb[i] = self._partial(open_st, *vsnap["vpos"][i])
             for j in vsnap["t"].get(e, []):
                 t_cf[j], t_cb[j] = self._partial(open_st, *vsnap["tpos"][j])
-        del g
         return {"fwd": fwd, "bwd": bwd, "v_cf": v_cf, "v_cb": v_cb, "t_cf": t_cf, "t_cb": t_cb,
                 "road_class": road_class, "surface": surface, "closed": closed}
 
     def cache_snap(self) -> dict[str, Any]:
         """Return the joins per edge (villages and targets) with their ``(seg, t)``."""
         if "snap" not in self.cache:
-            v: dict[int, list[int]] = {}
-            t: dict[int, list[int]] = {}
-            for i, e in enumerate(self.v_edge.tolist()):
-                if e >= 0:
-                    v.setdefault(e, []).append(i)
-            for j, e in enumerate(self.t_edge.tolist()):
-                if e >= 0:
-                    t.setdefault(e, []).append(j)
-            self.cache["snap"] = {"v": v, "t": t, "vpos": self.v_pos, "tpos": self.t_pos}
+            self.cache["snap"] = {"v": by_edge(self.v_edge), "t": by_edge(self.t_edge),
+                                  "vpos": self.v_pos, "tpos": self.t_pos}
         out: dict[str, Any] = self.cache["snap"]
         return out
 
@@ -331,7 +287,8 @@ class AccessModel:
         tg = self.queries[name]
         on = tg[np.isin(self.t_edge[tg], e)]
         if on.size:
-            nodes_all, w_all = self._super_arcs(tg, st["fwd"], st["bwd"], st["t_cf"], st["t_cb"])
+            nodes_all, w_all = super_arcs(g, tg, self.t_edge, self.t_out, st["bwd"], st["t_cf"],
+                                          st["t_cb"])
             touched = np.unique(np.concatenate([g.u[self.t_edge[on]], g.v[self.t_edge[on]]]))
             keep = np.isin(nodes_all, touched)
             best = {int(x): np.inf for x in touched}

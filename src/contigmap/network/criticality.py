@@ -264,6 +264,17 @@ def road_criticality(
     df = df.sort_values(["poor_score", "score", "edge"], ascending=[False, False, True])
     if top is not None:
         df = df.head(top)
+    out = _with_edge_attributes(graph, df)
+    from contigmap.overlay.measures import is_point_layer
+
+    if any(is_point_layer(layer) for layer in (hazards or {}).values()):
+        _add_hazard_exposure(out, graph, hazards)
+    logger.info("criticality: %d candidate edge(s), %d affect someone", cand.size, len(out))
+    return out
+
+
+def _with_edge_attributes(graph: RoadGraph, df: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Return the ranked table ``df`` with each edge's road attributes, line and ``rank``."""
     edges = graph.edges_gdf().set_index("edge")
     e = df["edge"].to_numpy(np.int64)
     out = gpd.GeoDataFrame(
@@ -273,16 +284,19 @@ def road_criticality(
                   length_m=edges["length_m"].to_numpy()[e]).reset_index(drop=True),
         geometry=edges.geometry.to_numpy()[e], crs=graph.crs)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
-    from contigmap.overlay.measures import is_point_layer
-
-    if any(is_point_layer(layer) for layer in (hazards or {}).values()):
-        exposure = edge_hazard_exposure(graph, hazards).reindex(out["edge"].to_numpy())
-        pts = exposure["hazard_points"].to_numpy(np.int64)
-        out["hazard_points"] = pts
-        out["hazard_threatened"] = exposure["hazard_threatened"].to_numpy(float)
-        out["exposure_weighted_cutoff_pop"] = out["pop_cut_off"].to_numpy(float) * (1 + pts)
-        out["exposure_weighted_cutoff_poor"] = out["poor_cut_off"].to_numpy(float) * (1 + pts)
-        logger.info("criticality: %d of %d ranked edge(s) within the radius of hazard points",
-                    int((pts > 0).sum()), len(out))
-    logger.info("criticality: %d candidate edge(s), %d affect someone", cand.size, len(out))
     return out
+
+
+def _add_hazard_exposure(
+    out: gpd.GeoDataFrame, graph: RoadGraph,
+    hazards: Mapping[str, gpd.GeoDataFrame | Raster] | None,
+) -> None:
+    """Add the hazard-point columns of the module docstring to ``out`` in place."""
+    exposure = edge_hazard_exposure(graph, hazards).reindex(out["edge"].to_numpy())
+    pts = exposure["hazard_points"].to_numpy(np.int64)
+    out["hazard_points"] = pts
+    out["hazard_threatened"] = exposure["hazard_threatened"].to_numpy(float)
+    out["exposure_weighted_cutoff_pop"] = out["pop_cut_off"].to_numpy(float) * (1 + pts)
+    out["exposure_weighted_cutoff_poor"] = out["poor_cut_off"].to_numpy(float) * (1 + pts)
+    logger.info("criticality: %d of %d ranked edge(s) within the radius of hazard points",
+                int((pts > 0).sum()), len(out))

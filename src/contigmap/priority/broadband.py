@@ -1,7 +1,8 @@
 """Broadband to natural villages (hamlets, 自然村): fibre, microwave or satellite.
 
 * **Fibre** runs along roads from the existing fibre network. Hamlets share cable: the
-  network reaching all fibre hamlets is a Steiner tree on the road graph, approximated
+  network reaching all fibre hamlets is a Steiner tree on the road graph
+  (:mod:`contigmap.priority._steiner`), approximated
   by Mehlhorn's algorithm (Mehlhorn 1988, "A faster approximation algorithm for the
   Steiner problem in graphs", *Inf. Process. Lett.* 27(3); the 2-approximation of
   Kou, Markowsky and Berman 1981 computed from one multi-source Dijkstra): the fibre
@@ -29,7 +30,7 @@ Criteria (more = more need): ``fibre_distance`` (m along roads to fibre),
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, cast
 
 import geopandas as gpd
@@ -38,8 +39,6 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from pydantic import Field, PositiveFloat
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import breadth_first_order, dijkstra, minimum_spanning_tree
 from scipy.spatial import cKDTree
 
 from contigmap._strict import StrictModel
@@ -54,11 +53,11 @@ from contigmap.priority._common import (
 )
 from contigmap.priority._network import (
     along_road_to_features,
-    edge_weight_csr,
     feature_points,
     join,
     source_offsets,
 )
+from contigmap.priority._steiner import steiner_tree
 from contigmap.priority.intervention import (
     Intervention,
     InterventionConfig,
@@ -74,10 +73,8 @@ __all__ = [
     "OPTIONS",
     "BroadbandConfig",
     "BroadbandCosts",
-    "SteinerTree",
     "broadband_priorities",
     "line_of_sight",
-    "steiner_tree",
 ]
 
 logger = logging.getLogger(__name__)
@@ -233,165 +230,6 @@ def line_of_sight(
     return np.asarray(margin > 0), np.asarray(margin, dtype=float)
 
 
-# --------------------------------------------------------------------------- Steiner tree
-
-
-class SteinerTree:
-    """A fibre tree on the road graph.
-
-    Attributes
-    ----------
-    edges
-        Graph edge indices in the tree.
-    source_nodes
-        Graph nodes where the tree leaves the existing fibre, with their offsets (m).
-    length_m
-        Total length (tree edges plus offsets from fibre to the road).
-    share_m
-        Per terminal hamlet, its share of the tree (households-weighted), ``inf`` where
-        fibre cannot reach it; the shares sum to ``length_m``.
-    """
-
-    def __init__(self, edges: NDArray[np.int64], source_nodes: NDArray[np.int64],
-                 length_m: float, share_m: NDArray[np.float64]) -> None:
-        self.edges = edges
-        self.source_nodes = source_nodes
-        self.length_m = length_m
-        self.share_m = share_m
-
-
-def steiner_tree(
-    graph: RoadGraph,
-    terminal_nodes: Sequence[int] | NDArray[np.int64],
-    weights: NDArray[np.float64] | None,
-    source_nodes: NDArray[np.int64],
-    source_offset_m: NDArray[np.float64],
-) -> SteinerTree:
-    """Approximate Steiner tree joining terminal nodes to a source (Mehlhorn 1988).
-
-    Parameters
-    ----------
-    graph
-        Road graph (edge lengths are the weights).
-    terminal_nodes
-        Graph node of each terminal (hamlets; several may share a node).
-    weights
-        Households per terminal, to split shared edges; equal when ``None``.
-    source_nodes, source_offset_m
-        Nodes where fibre can start and the length to reach them from the fibre.
-
-    Returns
-    -------
-    SteinerTree
-        The tree and each terminal's share of its length.
-    """
-    n = graph.n_nodes
-    root = n
-    term = np.asarray(terminal_nodes, dtype=np.int64)
-    wts = np.ones(term.size) if weights is None else np.maximum(np.asarray(weights, float), 1e-9)
-    share = np.full(term.size, np.inf)
-    m = edge_weight_csr(graph, graph.length_m, sources=(source_nodes, source_offset_m))
-    uniq = np.unique(term)
-    sources = np.concatenate([[root], uniq])
-    dist, pred, near = dijkstra(m, directed=True, indices=sources, min_only=True,
-                                return_predecessors=True)
-    reach = np.isfinite(dist)
-    # bridging edges between Voronoi regions: graph edges and root links
-    a = np.concatenate([graph.u, np.full(source_nodes.size, root)])
-    b = np.concatenate([graph.v, source_nodes])
-    w = np.concatenate([graph.length_m, source_offset_m])
-    ok = reach[a] & reach[b] & (near[a] != near[b])
-    a, b, w = a[ok], b[ok], w[ok]
-    if a.size == 0:
-        return SteinerTree(np.zeros(0, np.int64), np.zeros(0, np.int64), 0.0, share)
-    cost = dist[a] + w + dist[b]
-    sa, sb = near[a], near[b]
-    lo, hi = np.minimum(sa, sb), np.maximum(sa, sb)
-    order = np.lexsort((cost, hi, lo))
-    first = np.ones(order.size, bool)
-    first[1:] = (lo[order][1:] != lo[order][:-1]) | (hi[order][1:] != hi[order][:-1])
-    pick = order[first]
-    tmat = coo_matrix((cost[pick] + 1e-9, (lo[pick], hi[pick])), shape=(n + 1, n + 1)).tocsr()
-    mst = minimum_spanning_tree(tmat).tocoo()
-    # expand each MST edge into its road path: bridging edge + both paths back to terminals
-    pair_best = {(int(lo[i]), int(hi[i])): int(i) for i in pick}
-    used: set[tuple[int, int]] = set()
-
-    def walk(node: int) -> None:
-        while pred[node] >= 0:
-            p = int(pred[node])
-            used.add((min(p, node), max(p, node)))
-            node = p
-
-    for s, t in zip(mst.row, mst.col, strict=True):
-        i = pair_best[(int(min(s, t)), int(max(s, t)))]
-        used.add((int(min(a[i], b[i])), int(max(a[i], b[i]))))
-        walk(int(a[i]))
-        walk(int(b[i]))
-    # subgraph of used node pairs with their lengths; MST; prune non-terminal leaves
-    full = edge_weight_csr(graph, graph.length_m, sources=(source_nodes, source_offset_m))
-    full = full.maximum(full.T).tocsr()
-    ua = np.array([p[0] for p in used], dtype=np.int64)
-    ub = np.array([p[1] for p in used], dtype=np.int64)
-    uw = np.asarray(full[ua, ub]).ravel()
-    sub = coo_matrix((uw + 1e-12, (ua, ub)), shape=(n + 1, n + 1)).tocsr()
-    tree = minimum_spanning_tree(sub)
-    tree = (tree + tree.T).tocsr()
-    is_term = np.zeros(n + 1, bool)
-    is_term[uniq[reach[uniq]]] = True
-    is_term[root] = True
-    deg = np.diff(tree.indptr)
-    alive = deg > 0
-    changed = True
-    adj = tree.tolil()
-    while changed:
-        changed = False
-        leaves = np.flatnonzero(alive & (deg == 1) & ~is_term)
-        for leaf in leaves:
-            nb = [j for j in adj.rows[leaf] if alive[j]]
-            alive[leaf] = False
-            for j in nb:
-                deg[j] -= 1
-            changed = True
-    keep_nodes = alive.copy()
-    coo = tree.tocoo()
-    sel = keep_nodes[coo.row] & keep_nodes[coo.col]
-    tr = coo_matrix((coo.data[sel], (coo.row[sel], coo.col[sel])), shape=(n + 1, n + 1)).tocsr()
-    # households-weighted shares: walk down from the root
-    order_n, parent = breadth_first_order(tr, root, directed=False, return_predecessors=True)
-    hh_node = np.bincount(term, weights=wts, minlength=n + 1)
-    sub_hh = hh_node.copy()
-    for node in order_n[::-1]:
-        p = parent[node]
-        if p >= 0:
-            sub_hh[p] += sub_hh[node]
-    trc = tr.tocoo()
-    elen = {(int(r), int(c)): float(v) for r, c, v in zip(trc.row, trc.col, trc.data,
-                                                          strict=True)}
-    per_hh = np.zeros(n + 1)
-    for node in order_n:
-        p = parent[node]
-        if p >= 0:
-            length = elen[(int(p), int(node))]
-            per_hh[node] = per_hh[p] + (length / sub_hh[node] if sub_hh[node] > 0 else 0.0)
-    in_tree = np.zeros(n + 1, bool)
-    in_tree[order_n] = True
-    share = np.where(in_tree[term], wts * per_hh[term], np.inf)
-    total = float(tr.sum()) / 1.0
-    pairs = tr.tocoo()
-    gpairs = [(int(r), int(c)) for r, c in zip(pairs.row, pairs.col, strict=True)
-              if r < c and c < n]
-    emap: dict[tuple[int, int], int] = {}
-    for e in range(graph.n_edges):
-        key = (int(min(graph.u[e], graph.v[e])), int(max(graph.u[e], graph.v[e])))
-        if key not in emap or graph.length_m[e] < graph.length_m[emap[key]]:
-            emap[key] = e
-    edges = np.array([emap[p] for p in gpairs if p in emap], dtype=np.int64)
-    src_used = np.array(sorted({int(c) for r, c in zip(pairs.row, pairs.col, strict=True)
-                                if r == root}), dtype=np.int64)
-    return SteinerTree(edges, src_used, total / 2.0, share)
-
-
 # --------------------------------------------------------------------------- the stage
 
 
@@ -451,39 +289,13 @@ def broadband_priorities(
     pts = hamlets.geometry
     xy = np.column_stack([pts.x.to_numpy(float), pts.y.to_numpy(float)])
     hh = hamlets["households"].to_numpy(float)
-    n_h = len(hamlets)
     fgeoms = np.asarray(fibre.geometry.values)
     fxy = feature_points(fgeoms, step_m=100.0)
     straight = np.asarray(shapely.STRtree(fgeoms).query_nearest(
         shapely.points(xy), return_distance=True, all_matches=False)[1], dtype=float)
     along = along_road_to_features(graph, xy, fxy, max_offset_m=c.fibre_to_road_max_m)
     fibre_dist = np.where(straight <= c.drop_max_m, np.minimum(straight, along), along)
-
-    # microwave: nearest tower in range with line of sight
-    tower_id = np.full(n_h, None, dtype=object)
-    if towers is not None and len(towers) and dem is not None:
-        txy = np.column_stack([towers.geometry.x.to_numpy(float),
-                               towers.geometry.y.to_numpy(float)])
-        th = (towers["height_m"].to_numpy(float) if "height_m" in towers
-              else np.full(len(towers), 30.0))
-        tids = np.asarray(towers["tower_id"], dtype=object)
-        kq = min(max_towers, len(towers))
-        dq, jq = cKDTree(txy).query(xy, k=kq, distance_upper_bound=c.microwave_range_m)
-        dq, jq = np.asarray(dq).reshape(n_h, kq), np.asarray(jq).reshape(n_h, kq)
-        okq = np.isfinite(dq)
-        pi = np.repeat(np.arange(n_h), okq.sum(axis=1))
-        tj = jq[okq].astype(np.int64)
-        if pi.size:
-            clear, _ = line_of_sight(dem, txy[tj], th[tj], xy[pi], c.microwave_mast_m,
-                                     step_m=c.los_step_m, frequency_ghz=c.microwave_frequency_ghz,
-                                     clearance=c.fresnel_clearance)
-            d = np.hypot(*(txy[tj] - xy[pi]).T)
-            d = np.where(clear, d, np.inf)
-            order = np.lexsort((d, pi))
-            first = np.ones(order.size, bool)
-            first[1:] = pi[order][1:] != pi[order][:-1]
-            best = order[first & np.isfinite(d[order])]
-            tower_id[pi[best]] = tids[tj[best]]
+    tower_id = _microwave_towers(xy, towers, dem, c, max_towers)
     has_mw = np.array([t is not None for t in tower_id])
 
     # option costs other than fibre
@@ -494,8 +306,94 @@ def broadband_priorities(
     sat_capex = hh * c.satellite_cny_per_household
     sat_annual = _annual(sat_capex, hh * c.satellite_cny_per_household_year,
                          c.satellite_life_years, rate)
+    share, fib_capex, fib_annual = _fibre_shares(
+        graph, xy, hh, fxy, straight, along, c, rate=rate, max_rounds=max_rounds,
+        other_annual=np.minimum(mw_annual, sat_annual))
+    annual = np.column_stack([fib_annual, mw_annual, sat_annual])
+    capex = np.column_stack([np.where(np.isfinite(share), fib_capex, np.nan), mw_capex,
+                             sat_capex])
+    t = _option_columns(hamlets, fibre_dist, share, tower_id, annual, capex)
+    out = assemble(t, "broadband", CRITERIA, config, id_column="hamlet_id", options=OPTIONS)
+    logger.info("broadband: %s", out["broadband_option"].value_counts().to_dict())
+    return select_output(out, "broadband", ["hamlet_id", "village_id"], CRITERIA)
 
-    # fibre: drops for hamlets next to fibre, a shared tree for the others
+
+def _option_columns(
+    hamlets: gpd.GeoDataFrame, fibre_dist: NDArray[np.float64], share: NDArray[np.float64],
+    tower_id: NDArray[np.object_], annual: NDArray[np.float64], capex: NDArray[np.float64],
+) -> pd.DataFrame:
+    """Return the hamlet table with its cheapest option and the ``broadband_*`` measures.
+
+    ``annual`` and ``capex`` have one column per option: fibre, microwave, satellite.
+    """
+    hh = hamlets["households"].to_numpy(float)
+    best = np.argmin(annual, axis=1)
+    rows = np.arange(len(hamlets))
+    names = np.array(["fibre", "microwave", "satellite"], dtype=object)
+
+    t = pd.DataFrame(hamlets.drop(columns="geometry")).copy()
+    t["poor_pop"] = t["pop"].to_numpy(float) * t["poverty_incidence"].to_numpy(float)
+    far = float(np.nanmax(np.where(np.isfinite(fibre_dist), fibre_dist, np.nan), initial=0.0))
+    t["broadband_fibre_dist_m"] = np.round(np.where(np.isfinite(fibre_dist), fibre_dist, far), 1)
+    t["broadband_fibre_share_m"] = np.round(np.where(best == 0, share, np.nan), 1)
+    t["broadband_tower_id"] = tower_id
+    t["broadband_no_wireless"] = np.array([i is None for i in tower_id], dtype=float)
+    t["broadband_option"] = names[best]
+    t["broadband_capex_cny"] = np.round(capex[rows, best], 0)
+    t["broadband_annualised_cny"] = np.round(annual[rows, best], 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t["broadband_cost_per_household_cny"] = np.round(
+            np.where(hh > 0, capex[rows, best] / hh, np.nan), 0)
+    t["broadband_beneficiaries"] = t["pop"].to_numpy(float)
+    t["broadband_poor_beneficiaries"] = np.round(t["poor_pop"].to_numpy(float), 1)
+    return t
+
+
+def _microwave_towers(
+    xy: NDArray[np.float64], towers: gpd.GeoDataFrame | None, dem: Raster | None,
+    c: BroadbandCosts, max_towers: int,
+) -> NDArray[np.object_]:
+    """Return each hamlet's nearest tower in range with line of sight (``None``: none)."""
+    n_h = len(xy)
+    tower_id = np.full(n_h, None, dtype=object)
+    if towers is None or not len(towers) or dem is None:
+        return tower_id
+    txy = np.column_stack([towers.geometry.x.to_numpy(float),
+                           towers.geometry.y.to_numpy(float)])
+    th = (towers["height_m"].to_numpy(float) if "height_m" in towers
+          else np.full(len(towers), 30.0))
+    tids = np.asarray(towers["tower_id"], dtype=object)
+    kq = min(max_towers, len(towers))
+    dq, jq = cKDTree(txy).query(xy, k=kq, distance_upper_bound=c.microwave_range_m)
+    dq, jq = np.asarray(dq).reshape(n_h, kq), np.asarray(jq).reshape(n_h, kq)
+    okq = np.isfinite(dq)
+    pi = np.repeat(np.arange(n_h), okq.sum(axis=1))
+    tj = jq[okq].astype(np.int64)
+    if pi.size:
+        clear, _ = line_of_sight(dem, txy[tj], th[tj], xy[pi], c.microwave_mast_m,
+                                 step_m=c.los_step_m, frequency_ghz=c.microwave_frequency_ghz,
+                                 clearance=c.fresnel_clearance)
+        d = np.hypot(*(txy[tj] - xy[pi]).T)
+        d = np.where(clear, d, np.inf)
+        order = np.lexsort((d, pi))
+        first = np.ones(order.size, bool)
+        first[1:] = pi[order][1:] != pi[order][:-1]
+        best = order[first & np.isfinite(d[order])]
+        tower_id[pi[best]] = tids[tj[best]]
+    return tower_id
+
+
+def _fibre_shares(
+    graph: RoadGraph, xy: NDArray[np.float64], hh: NDArray[np.float64],
+    fxy: NDArray[np.float64], straight: NDArray[np.float64], along: NDArray[np.float64],
+    c: BroadbandCosts, *, rate: float, max_rounds: int, other_annual: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Return each hamlet's fibre length, capex and annualised cost (``inf``: unreachable).
+
+    Hamlets next to fibre need a drop; the others share a Steiner tree, rebuilt without
+    the hamlets for which fibre costs more a year than ``other_annual`` (the cheaper
+    other option), for at most ``max_rounds`` rounds.
+    """
     pj = join(graph, xy)
     e = np.maximum(pj.edge, 0)
     node = np.where(pj.from_u_m <= pj.to_v_m, graph.u[e], graph.v[e])
@@ -516,35 +414,11 @@ def broadband_priorities(
             np.where(np.isfinite(fib_capex), fib_capex, 0.0),
             np.where(np.isfinite(fib_capex), fib_capex, 0.0) * c.fibre_om_share_per_year,
             c.fibre_life_years, rate), np.inf)
-        leave = in_tree & (fib_annual > np.minimum(mw_annual, sat_annual))
+        leave = in_tree & (fib_annual > other_annual)
         if not leave.any():
             break
         in_tree &= ~leave
-    annual = np.column_stack([fib_annual, mw_annual, sat_annual])
-    capex = np.column_stack([np.where(np.isfinite(share), fib_capex, np.nan), mw_capex,
-                             sat_capex])
-    best = np.argmin(annual, axis=1)
-    rows = np.arange(n_h)
-    names = np.array(["fibre", "microwave", "satellite"], dtype=object)
-
-    t = pd.DataFrame(hamlets.drop(columns="geometry")).copy()
-    t["poor_pop"] = t["pop"].to_numpy(float) * t["poverty_incidence"].to_numpy(float)
-    far = float(np.nanmax(np.where(np.isfinite(fibre_dist), fibre_dist, np.nan), initial=0.0))
-    t["broadband_fibre_dist_m"] = np.round(np.where(np.isfinite(fibre_dist), fibre_dist, far), 1)
-    t["broadband_fibre_share_m"] = np.round(np.where(best == 0, share, np.nan), 1)
-    t["broadband_tower_id"] = tower_id
-    t["broadband_no_wireless"] = (~has_mw).astype(float)
-    t["broadband_option"] = names[best]
-    t["broadband_capex_cny"] = np.round(capex[rows, best], 0)
-    t["broadband_annualised_cny"] = np.round(annual[rows, best], 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t["broadband_cost_per_household_cny"] = np.round(
-            np.where(hh > 0, capex[rows, best] / hh, np.nan), 0)
-    t["broadband_beneficiaries"] = t["pop"].to_numpy(float)
-    t["broadband_poor_beneficiaries"] = np.round(t["poor_pop"].to_numpy(float), 1)
-    out = assemble(t, "broadband", CRITERIA, config, id_column="hamlet_id", options=OPTIONS)
-    logger.info("broadband: %s", out["broadband_option"].value_counts().to_dict())
-    return select_output(out, "broadband", ["hamlet_id", "village_id"], CRITERIA)
+    return share, fib_capex, fib_annual
 
 
 def _compute(inputs: PriorityInputs, config: InterventionConfig, rate: float) -> pd.DataFrame:

@@ -195,6 +195,29 @@ def _edge_lookup(graph: RoadGraph, weight: NDArray[np.float64]) -> tuple[NDArray
     return key[first], e[first]
 
 
+def _walk_back(
+    node: int, pred: NDArray[np.int32], root: int,
+    lookup: tuple[NDArray[np.int64], NDArray[np.int64]],
+    harden_len: NDArray[np.float64], path_len: NDArray[np.float64], *,
+    start: tuple[float, float],
+) -> tuple[int, float, float]:
+    """Follow ``pred`` from ``node`` to the last node before ``root``.
+
+    Returns that node and the unpaved and footpath metres ``start`` plus those of the
+    edges walked (``lookup``: :func:`_edge_lookup`'s keys and edges).
+    """
+    keys, kedge = lookup
+    h, p = start
+    while pred[node] >= 0 and pred[node] != root:
+        prev = int(pred[node])
+        j = int(np.searchsorted(keys, prev * (root + 1) + node))
+        edge = int(kedge[j])
+        h += harden_len[edge]
+        p += path_len[edge]
+        node = prev
+    return node, h, p
+
+
 def route_to_harden(
     graph: RoadGraph,
     points_xy: NDArray[np.float64],
@@ -263,13 +286,8 @@ def route_to_harden(
                 h = span if harden_len[e] > 0 else 0.0
                 p = span if path_len[e] > 0 else 0.0
             else:
-                while pred[node] >= 0 and pred[node] != n:
-                    prev = int(pred[node])
-                    j = int(np.searchsorted(keys, prev * (n + 1) + node))
-                    edge = int(kedge[j])
-                    h += harden_len[edge]
-                    p += path_len[edge]
-                    node = prev
+                node, h, p = _walk_back(node, pred, n, (keys, kedge), harden_len, path_len,
+                                        start=(h, p))
                 # the seat's own stretch of its edge, from the node reached to the seat
                 last = tj.from_u_m[t0] if node == int(graph.u[te]) else tj.to_v_m[t0]
                 h += last if harden_len[te] > 0 else 0.0
@@ -346,8 +364,8 @@ def roads_priorities(
     t["roads_no_hardened"] = 1.0 - _flag(villages["hardened_to_township"])
     t["roads_rainy_unreachable"] = _flag(villages["rainy_unreachable"])
     names = t["name" if "name" in t.columns else "village_id"].astype(str).to_numpy()
-    notes_en: list[list[str]] = [[] for _ in range(len(t))]
-    notes_zh: list[list[str]] = [[] for _ in range(len(t))]
+    notes: tuple[list[list[str]], list[list[str]]] = (
+        [[] for _ in range(len(t))], [[] for _ in range(len(t))])  # per village: en, zh
     # no route to the own seat: the strongest need, a documented cap on the time
     tt = pd.to_numeric(t["tt_own_township_seat_min"], errors="coerce").to_numpy(float)
     no_route = ~np.isfinite(tt)
@@ -356,9 +374,53 @@ def roads_priorities(
     t["tt_own_township_seat_min"] = tt
     t["_no_route"] = no_route
     pts = villages.geometry
-    if not (pts.geom_type == "Point").all():
-        pts = pts.representative_point()
+    pts = pts if (pts.geom_type == "Point").all() else pts.representative_point()
     xy = np.column_stack([pts.x.to_numpy(float), pts.y.to_numpy(float)])
+    harden, new, unreachable = _seat_routes(t, graph, services, xy, c, names, notes)
+    far = np.flatnonzero(t["dist_road_m"].to_numpy(float) > c.new_road_min_m)
+    build = np.union1d(unreachable, far)
+    relief, typical = _relief(villages, xy, dem)
+    if build.size:
+        _new_roads(build, unreachable, t, graph, xy, dem, typical, c, names, notes,
+                   harden=harden, new=new)
+    terrain = terrain_class(relief, c)
+    for i in np.flatnonzero(typical):
+        notes[0][i].append(f"terrain unknown (outside the DEM): costed as the region's typical "
+                           f"{terrain[i]} terrain")
+        notes[1][i].append(f"无高程数据，按全区典型地形（{_TERRAIN_ZH[str(terrain[i])]}）估算")
+    shuttle = (t["roads_no_hardened"].to_numpy(float) == 0) & (tt > c.shuttle_threshold_min)
+    rc = road_costs(harden, new, terrain, shuttle, c, rate=rate)
+    t["roads_harden_m"] = np.round(harden, 1)
+    t["roads_new_m"] = np.round(new, 1)
+    t["roads_terrain"] = terrain
+    t["roads_option"] = rc["option"].to_numpy()
+    t["roads_capex_cny"] = rc["capex_cny"].round(0).to_numpy()
+    t["roads_annualised_cny"] = rc["annualised_cny"].round(0).to_numpy()
+    t["roads_beneficiaries"] = t["pop"].to_numpy(float)
+    t["roads_poor_beneficiaries"] = t["poor_pop"].to_numpy(float) if "poor_pop" in t else np.nan
+    out = assemble(t, "roads", CRITERIA, config, id_column="village_id", options=OPTIONS)
+    out["tt_own_township_seat_min"] = np.where(no_route, np.nan, tt)  # no time: left empty
+    _add_notes(out, no_route, notes)
+    logger.info("roads: %s", out["roads_option"].value_counts().to_dict())
+    return select_output(out, "roads", ["village_id"], CRITERIA)
+
+
+def _seat_routes(
+    t: pd.DataFrame, graph: RoadGraph, services: gpd.GeoDataFrame, xy: NDArray[np.float64],
+    c: RoadCosts, names: NDArray[np.object_], notes: tuple[list[list[str]], list[list[str]]],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """Metres to harden and footpath to build on each village's route to its own seat.
+
+    Villages with a hardened road get zeros; villages whose township has no seat are
+    warned about and noted in ``notes`` (en, zh). Returns the two lengths and the
+    villages whose seat cannot be reached on the graph.
+
+    Raises
+    ------
+    ValidationError
+        A village needs a route and no township has a seat.
+    """
+    notes_en, notes_zh = notes
     seats = services[services["kind"] == "township_seat"].sort_values("service_id")
     seats = seats.drop_duplicates("township_id").set_index("township_id")
     harden = np.zeros(len(t))
@@ -383,69 +445,79 @@ def roads_priorities(
                                "layer")
             notes_zh[i].append("所在乡镇无驻地数据，路线未估算")
     need_route = need_route[has_seat[need_route]]
-    if need_route.size:
-        sg = seats.loc[t["township_id"].iloc[need_route].to_numpy()].geometry
-        txy = np.column_stack([sg.x.to_numpy(float), sg.y.to_numpy(float)])
-        h, p = route_to_harden(graph, xy[need_route], txy, paved_weight=c.hardened_path_weight)
-        harden[need_route] = np.where(np.isfinite(h), h, 0.0)
-        new[need_route] = np.where(np.isfinite(p), p, 0.0)
-        unreachable = need_route[~np.isfinite(h)]
-    else:
-        unreachable = np.zeros(0, np.int64)
-    far = np.flatnonzero(t["dist_road_m"].to_numpy(float) > c.new_road_min_m)
-    build = np.union1d(unreachable, far)
-    relief, typical = _relief(villages, xy, dem)
-    if build.size:
-        hv = np.flatnonzero(graph.hardened)
-        starts = graph.edge_start[hv]
-        ends = graph.edge_end[hv]
-        vidx = np.concatenate([np.arange(s, e + 1) for s, e in zip(starts, ends, strict=True)])
-        hxy = graph.vertex_xy[vidx] if vidx.size else np.zeros((0, 2))
-        if dem is None or hxy.shape[0] == 0:
-            msg = ("roads: villages far from every road need a DEM and a hardened road to "
-                   "build a new road to; pass dem= (and check the roads layer)")
-            raise ValidationError(msg)
-        straight: list[int] = []
-        for i in build:
-            d = np.hypot(*(hxy - xy[i]).T)
-            near = np.argsort(d)[:200]
-            try:
-                new[i] = least_cost_path(dem, xy[i], hxy[near], params=c.costpath).length_m
-            except NetworkError as err:
-                if not typical[i] and np.isfinite(dem.sample(xy[i, :1], xy[i, 1:]))[0]:
-                    msg = (f"roads: village {t['village_id'].iloc[i]}: no new road possible "
-                           f"({err})")
-                    raise ValidationError(msg) from err
-                # outside the DEM or on its nodata: the straight line to the hardened road
-                new[i] = float(d.min())
-                straight.append(int(i))
-                notes_en[i].append("new road measured as a straight line (no DEM under the "
-                                   "village)")
-                notes_zh[i].append("无高程数据，新建道路按直线距离估算")
-            harden[i] = 0.0 if i in unreachable else harden[i]
-        if straight:
-            msg = (f"roads: {len(straight)} village(s) have no DEM value under them, so their "
-                   f"new road is the straight line to the nearest hardened road: "
-                   f"{name_list(names[straight])}")
-            warn_data(msg, logger=logger)
-    terrain = terrain_class(relief, c)
-    for i in np.flatnonzero(typical):
-        notes_en[i].append(f"terrain unknown (outside the DEM): costed as the region's typical "
-                           f"{terrain[i]} terrain")
-        notes_zh[i].append(f"无高程数据，按全区典型地形（{_TERRAIN_ZH[str(terrain[i])]}）估算")
-    shuttle = (t["roads_no_hardened"].to_numpy(float) == 0) & (tt > c.shuttle_threshold_min)
-    rc = road_costs(harden, new, terrain, shuttle, c, rate=rate)
-    t["roads_harden_m"] = np.round(harden, 1)
-    t["roads_new_m"] = np.round(new, 1)
-    t["roads_terrain"] = terrain
-    t["roads_option"] = rc["option"].to_numpy()
-    t["roads_capex_cny"] = rc["capex_cny"].round(0).to_numpy()
-    t["roads_annualised_cny"] = rc["annualised_cny"].round(0).to_numpy()
-    t["roads_beneficiaries"] = t["pop"].to_numpy(float)
-    t["roads_poor_beneficiaries"] = t["poor_pop"].to_numpy(float) if "poor_pop" in t else np.nan
-    out = assemble(t, "roads", CRITERIA, config, id_column="village_id", options=OPTIONS)
-    out["tt_own_township_seat_min"] = np.where(no_route, np.nan, tt)  # no time: left empty
-    for i in np.flatnonzero(no_route):  # the reason is said even outside the top criteria
+    if not need_route.size:
+        return harden, new, np.zeros(0, np.int64)
+    sg = seats.loc[t["township_id"].iloc[need_route].to_numpy()].geometry
+    txy = np.column_stack([sg.x.to_numpy(float), sg.y.to_numpy(float)])
+    h, p = route_to_harden(graph, xy[need_route], txy, paved_weight=c.hardened_path_weight)
+    harden[need_route] = np.where(np.isfinite(h), h, 0.0)
+    new[need_route] = np.where(np.isfinite(p), p, 0.0)
+    return harden, new, need_route[~np.isfinite(h)]
+
+
+def _new_roads(
+    build: NDArray[np.int64], unreachable: NDArray[np.int64], t: pd.DataFrame,
+    graph: RoadGraph, xy: NDArray[np.float64], dem: Raster | None,
+    typical: NDArray[np.bool_], c: RoadCosts, names: NDArray[np.object_],
+    notes: tuple[list[list[str]], list[list[str]]], *,
+    harden: NDArray[np.float64], new: NDArray[np.float64],
+) -> None:
+    """Cost a new road (least-cost path to the nearest hardened road) for each of ``build``.
+
+    Writes the new road's length into ``new`` and, for the ``unreachable`` villages,
+    zero into ``harden``. A village off the DEM gets the straight line (warned, noted).
+
+    Raises
+    ------
+    ValidationError
+        No DEM or no hardened road, or no path from a village on the DEM.
+    """
+    notes_en, notes_zh = notes
+    hv = np.flatnonzero(graph.hardened)
+    starts = graph.edge_start[hv]
+    ends = graph.edge_end[hv]
+    vidx = np.concatenate([np.arange(s, e + 1) for s, e in zip(starts, ends, strict=True)])
+    hxy = graph.vertex_xy[vidx] if vidx.size else np.zeros((0, 2))
+    if dem is None or hxy.shape[0] == 0:
+        msg = ("roads: villages far from every road need a DEM and a hardened road to "
+               "build a new road to; pass dem= (and check the roads layer)")
+        raise ValidationError(msg)
+    straight: list[int] = []
+    for i in build:
+        d = np.hypot(*(hxy - xy[i]).T)
+        near = np.argsort(d)[:200]
+        try:
+            new[i] = least_cost_path(dem, xy[i], hxy[near], params=c.costpath).length_m
+        except NetworkError as err:
+            if not typical[i] and np.isfinite(dem.sample(xy[i, :1], xy[i, 1:]))[0]:
+                msg = (f"roads: village {t['village_id'].iloc[i]}: no new road possible "
+                       f"({err})")
+                raise ValidationError(msg) from err
+            # outside the DEM or on its nodata: the straight line to the hardened road
+            new[i] = float(d.min())
+            straight.append(int(i))
+            notes_en[i].append("new road measured as a straight line (no DEM under the "
+                               "village)")
+            notes_zh[i].append("无高程数据，新建道路按直线距离估算")
+        harden[i] = 0.0 if i in unreachable else harden[i]
+    if straight:
+        msg = (f"roads: {len(straight)} village(s) have no DEM value under them, so their "
+               f"new road is the straight line to the nearest hardened road: "
+               f"{name_list(names[straight])}")
+        warn_data(msg, logger=logger)
+
+
+def _add_notes(
+    out: pd.DataFrame, no_route: NDArray[np.bool_],
+    notes: tuple[list[list[str]], list[list[str]]],
+) -> None:
+    """Append the notes (en, zh) to ``roads_reasons`` / ``roads_reasons_zh`` in place.
+
+    A village with no route to its seat gets that reason first, even when it is not
+    among the top criteria already named.
+    """
+    notes_en, notes_zh = notes
+    for i in np.flatnonzero(no_route):
         if _NO_ROUTE_EN not in out["roads_reasons"].iloc[i]:
             en, zh = _no_route_text({str(k): val for k, val in out.iloc[i].items()})
             notes_en[i].insert(0, en)
@@ -456,8 +528,6 @@ def roads_priorities(
     out["roads_reasons_zh"] = [
         r + "".join(f"；{n}" for n in extra)
         for r, extra in zip(out["roads_reasons_zh"], notes_zh, strict=True)]
-    logger.info("roads: %s", out["roads_option"].value_counts().to_dict())
-    return select_output(out, "roads", ["village_id"], CRITERIA)
 
 
 def _compute(inputs: PriorityInputs, config: InterventionConfig, rate: float) -> pd.DataFrame:

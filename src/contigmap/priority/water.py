@@ -302,6 +302,33 @@ def _nearest_sources(
     return near_d, near_l, near_id, pipe_d, pipe_l
 
 
+def _elevation(villages: gpd.GeoDataFrame, xy: NDArray[np.float64],
+               dem: Raster | None) -> NDArray[np.float64]:
+    """Village elevations: ``elevation_m``, else the DEM under each, else 0."""
+    if "elevation_m" in villages.columns:
+        return pd.to_numeric(villages["elevation_m"], errors="coerce").to_numpy(float)
+    if dem is not None:
+        return dem.sample_bilinear(xy[:, 0], xy[:, 1])
+    return np.zeros(len(villages))
+
+
+def _note_unknown_elevation(out: pd.DataFrame, z_unknown: NDArray[np.bool_]) -> None:
+    """Warn about villages with no elevation and say so in their reasons (in place)."""
+    lift = out["water_source_lift_m"].to_numpy(float)
+    names = out["name" if "name" in out.columns else "village_id"].astype(str).to_numpy()
+    msg = (f"water: {int(z_unknown.sum())} village(s) have no DEM elevation (outside the "
+           f"DEM or on its nodata): {name_list(names[z_unknown])}; their lift is the "
+           f"region's typical lift (median of the other villages)")
+    warn_data(msg, logger=logger)
+    out["water_reasons"] = [
+        f"{r}; elevation unknown (outside the DEM): lift taken as the region's typical "
+        f"{m:.0f} m" if u else r
+        for r, u, m in zip(out["water_reasons"], z_unknown, lift, strict=True)]
+    out["water_reasons_zh"] = [
+        f"{r}；无高程数据，扬程按全区典型值{m:.0f}米估算" if u else r
+        for r, u, m in zip(out["water_reasons_zh"], z_unknown, lift, strict=True)]
+
+
 def water_priorities(
     villages: gpd.GeoDataFrame,
     water_sources: gpd.GeoDataFrame | None,
@@ -346,12 +373,7 @@ def water_priorities(
     if not (pts.geom_type == "Point").all():
         pts = pts.representative_point()
     xy = np.column_stack([pts.x.to_numpy(float), pts.y.to_numpy(float)])
-    if "elevation_m" in villages.columns:
-        z = pd.to_numeric(villages["elevation_m"], errors="coerce").to_numpy(float)
-    elif dem is not None:
-        z = dem.sample_bilinear(xy[:, 0], xy[:, 1])
-    else:
-        z = np.zeros(len(villages))
+    z = _elevation(villages, xy, dem)
     z_unknown = ~np.isfinite(z)
     pop = villages["pop"].to_numpy(float)
     demand = pop * c.demand_l_per_person_day / 1000.0
@@ -379,19 +401,7 @@ def water_priorities(
     t["water_poor_beneficiaries"] = t["poor_pop"].to_numpy(float) if "poor_pop" in t else np.nan
     out = assemble(t, "water", CRITERIA, config, id_column="village_id", options=OPTIONS)
     if z_unknown.any():
-        lift = out["water_source_lift_m"].to_numpy(float)
-        names = out["name" if "name" in out.columns else "village_id"].astype(str).to_numpy()
-        msg = (f"water: {int(z_unknown.sum())} village(s) have no DEM elevation (outside the "
-               f"DEM or on its nodata): {name_list(names[z_unknown])}; their lift is the "
-               f"region's typical lift (median of the other villages)")
-        warn_data(msg, logger=logger)
-        out["water_reasons"] = [
-            f"{r}; elevation unknown (outside the DEM): lift taken as the region's typical "
-            f"{m:.0f} m" if u else r
-            for r, u, m in zip(out["water_reasons"], z_unknown, lift, strict=True)]
-        out["water_reasons_zh"] = [
-            f"{r}；无高程数据，扬程按全区典型值{m:.0f}米估算" if u else r
-            for r, u, m in zip(out["water_reasons_zh"], z_unknown, lift, strict=True)]
+        _note_unknown_elevation(out, z_unknown)
     logger.info("water: %s", out["water_option"].value_counts().to_dict())
     return select_output(out, "water", ["village_id"], CRITERIA)
 

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix, vstack
 
@@ -343,6 +344,60 @@ def assign_households(
     ValidationError
         Missing columns, non-positive household sizes, or an origin without a cost row.
     """
+    members = _checked_members(households, cost_per_person)
+    site_ids = list(capacity_people.index)
+    cap = np.maximum(np.asarray(capacity_people, dtype=float), 0.0)
+    costs = cost_per_person.reindex(columns=site_ids).to_numpy(float)
+    origin_pos = {o: i for i, o in enumerate(cost_per_person.index)}
+    hh = households.reset_index(drop=True).copy()
+    hh["members"] = members.astype(np.int64)
+    groups = (hh.groupby(["origin_id", "members"], sort=False).size()
+              .rename("n").reset_index())
+    g_origin = np.array([origin_pos[o] for o in groups["origin_id"]], dtype=np.int64)
+    g_size = groups["members"].to_numpy(np.int64)
+    g_n = groups["n"].to_numpy(np.int64)
+    n_g, n_s = len(groups), len(site_ids)
+    gc = costs[g_origin] if n_s else np.zeros((n_g, 0))
+    allowed = np.isfinite(gc) & (cap[None, :] >= g_size[:, None]) if n_s else gc.astype(bool)
+    gi, si = np.nonzero(allowed)
+    x, solver = _solve_groups(gi, si, g_size, g_n, gc, cap, time_limit_s=time_limit_s,
+                              mip_rel_gap=mip_rel_gap)
+    hh = _place_households(hh, groups, (gi, si, x), gc, site_ids)
+    placed = hh[hh["site_id"].notna()]
+    flows = _flows(placed)
+    loads = _site_loads(placed, site_ids, cap)
+    left = hh[hh["site_id"].isna()]
+    reachable = pd.Series(np.isfinite(costs).any(axis=1) if n_s else np.zeros(len(costs), bool),
+                          index=cost_per_person.index)
+    unassigned = _unassigned(left, reachable)
+    notes: list[str] = []
+    if solver.status != "optimal":
+        notes.append(_not_optimal_note(solver, time_limit_s))
+    total_people = int(hh["members"].sum())
+    placed_people = int(placed["members"].sum())
+    if len(left):
+        notes.append(_unplaced_note(left, unassigned, placed_people, total_people, cap))
+    split = int((flows.groupby("origin_id").size() > 1).sum()) if len(flows) else 0
+    total_cost = float(flows["cost"].sum()) if len(flows) else 0.0
+    logger.info("relocation assignment: %d households, %d people placed at %d sites, cost %.1f, "
+                "%d origins split; %s in %.2f s", len(placed), placed_people,
+                int((loads["load_people"] > 0).sum()), total_cost, split, solver.status,
+                solver.seconds)
+    return Assignment(households=hh, flows=flows, loads=loads, unassigned=unassigned,
+                      total_cost=total_cost, people_assigned=placed_people,
+                      people_unassigned=total_people - placed_people, origins_split=split,
+                      notes=notes, solver=solver)
+
+
+def _checked_members(households: pd.DataFrame,
+                     cost_per_person: pd.DataFrame) -> NDArray[np.float64]:
+    """Return the household sizes after checking the columns, sizes and cost rows.
+
+    Raises
+    ------
+    ValidationError
+        Missing columns, non-positive or fractional sizes, or an origin without a cost row.
+    """
     need = {"household_id", "origin_id", "members"}
     if not need <= set(households.columns):
         msg = (f"relocation households: columns {sorted(need - set(households.columns))} "
@@ -361,21 +416,20 @@ def assign_households(
         msg = (f"relocation costs: no cost row for origin {sorted(map(str, missing))[0]}; "
                "give cost_per_person a row for every origin")
         raise ValidationError(msg)
-    site_ids = list(capacity_people.index)
-    cap = np.maximum(np.asarray(capacity_people, dtype=float), 0.0)
-    costs = cost_per_person.reindex(columns=site_ids).to_numpy(float)
-    origin_pos = {o: i for i, o in enumerate(cost_per_person.index)}
-    hh = households.reset_index(drop=True).copy()
-    hh["members"] = members.astype(np.int64)
-    groups = (hh.groupby(["origin_id", "members"], sort=False).size()
-              .rename("n").reset_index())
-    g_origin = np.array([origin_pos[o] for o in groups["origin_id"]], dtype=np.int64)
-    g_size = groups["members"].to_numpy(np.int64)
-    g_n = groups["n"].to_numpy(np.int64)
-    n_g, n_s = len(groups), len(site_ids)
-    gc = costs[g_origin] if n_s else np.zeros((n_g, 0))
-    allowed = np.isfinite(gc) & (cap[None, :] >= g_size[:, None]) if n_s else gc.astype(bool)
-    gi, si = np.nonzero(allowed)
+    return members
+
+
+def _solve_groups(
+    gi: NDArray[np.intp], si: NDArray[np.intp], g_size: NDArray[np.int64],
+    g_n: NDArray[np.int64], gc: NDArray[np.float64], cap: NDArray[np.float64], *,
+    time_limit_s: float, mip_rel_gap: float,
+) -> tuple[NDArray[np.int64], SolverReport]:
+    """Return how many households of group ``gi[j]`` go to site ``si[j]``, and the report.
+
+    Groups are households of one origin and one size (``g_size`` people, ``g_n`` of
+    them); ``gc`` is the cost per person of each group at each site.
+    """
+    n_g, n_s = len(g_size), len(cap)
     nx = gi.size
     # variables: x (nx), then u (n_g)
     rows = np.concatenate([gi, np.arange(n_g)])
@@ -397,16 +451,28 @@ def assign_households(
     else:
         sol = np.concatenate([np.zeros(0, np.int64), g_n])
         solver = SolverReport(time_limit_s=time_limit_s)
-    x = sol[:nx]
+    return sol[:nx], solver
 
-    # households: fill each group's households in id order, sites in their given order
+
+def _place_households(
+    hh: pd.DataFrame, groups: pd.DataFrame,
+    plan: tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.int64]],
+    gc: NDArray[np.float64], site_ids: list[Any],
+) -> pd.DataFrame:
+    """Return ``hh`` with ``site_id`` and ``cost_per_person`` from the group plan.
+
+    ``plan`` is ``(gi, si, x)``: ``x[j]`` households of group ``gi[j]`` go to site
+    ``si[j]``. Each group's households are filled in id order, sites in their given order.
+    """
+    gi, si, x = plan
+    g_size = groups["members"].to_numpy(np.int64)
     hh = hh.sort_values(["origin_id", "members", "household_id"], kind="stable")
     site_of = np.full(len(hh), None, dtype=object)
     cost_of = np.full(len(hh), np.nan)
     key_to_rows = {k: np.asarray(v) for k, v in hh.groupby(["origin_id", "members"],
                                                            sort=False).indices.items()}
     order = np.lexsort((si, gi))
-    pos_in_group = np.zeros(n_g, np.int64)
+    pos_in_group = np.zeros(len(groups), np.int64)
     for j in order:
         if x[j] <= 0:
             continue
@@ -418,12 +484,12 @@ def assign_households(
         pos_in_group[g] += x[j]
     hh["site_id"] = site_of
     hh["cost_per_person"] = cost_of
-    hh = hh.sort_index()
-    placed = hh[hh["site_id"].notna()]
-    flows = (placed.groupby(["origin_id", "site_id"], sort=True)
-             .agg(households=("household_id", "size"), people=("members", "sum"),
-                  cost_per_person=("cost_per_person", "first")).reset_index())
-    flows["cost"] = flows["people"] * flows["cost_per_person"]
+    return hh.sort_index()
+
+
+def _site_loads(placed: pd.DataFrame, site_ids: list[Any],
+                cap: NDArray[np.float64]) -> pd.DataFrame:
+    """Return people and households placed at each site and its share of capacity."""
     load = placed.groupby("site_id").agg(load_people=("members", "sum"),
                                          load_households=("household_id", "size"))
     loads = pd.DataFrame({"site_id": pd.Series(site_ids, dtype=object),
@@ -432,49 +498,55 @@ def assign_households(
     loads["load_people"] = loads["load_people"].astype(np.int64)
     loads["load_households"] = loads["load_households"].astype(np.int64)
     loads["load_share"] = np.where(cap > 0, loads["load_people"] / np.where(cap > 0, cap, 1), 0.0)
-    left = hh[hh["site_id"].isna()]
-    reachable = pd.Series(np.isfinite(costs).any(axis=1) if n_s else np.zeros(len(costs), bool),
-                          index=cost_per_person.index)
+    return loads
+
+
+def _flows(placed: pd.DataFrame) -> pd.DataFrame:
+    """Households, people and cost from each origin to each site."""
+    flows = (placed.groupby(["origin_id", "site_id"], sort=True)
+             .agg(households=("household_id", "size"), people=("members", "sum"),
+                  cost_per_person=("cost_per_person", "first")).reset_index())
+    flows["cost"] = flows["people"] * flows["cost_per_person"]
+    return flows
+
+
+def _unplaced_note(left: pd.DataFrame, unassigned: pd.DataFrame, placed_people: int,
+                   total_people: int, cap: NDArray[np.float64]) -> str:
+    """Warn about and return the note on households that stay unassigned."""
+    msg = (f"relocation: {placed_people} of {total_people} people placed; "
+           f"{len(left)} households ({int(left['members'].sum())} people) from "
+           f"{len(unassigned)} origins stay unassigned (site capacity "
+           f"{int(cap.sum())} people); they are listed in the plan's unassigned table — "
+           "add receiving sites or raise capacities (sites: in relocation.yaml or in "
+           "the relocation: section of --config)")
+    warn_data(msg, logger=logger)
+    return msg
+
+
+def _unassigned(left: pd.DataFrame, reachable: pd.Series) -> pd.DataFrame:
+    """Households and people left per origin, and why (``reachable``: any site offered)."""
     unassigned = (left.groupby("origin_id", sort=True)
                   .agg(households=("household_id", "size"), people=("members", "sum"))
                   .reset_index())
     unassigned["why"] = np.where(unassigned["origin_id"].map(reachable).fillna(False).astype(bool),
                                  "not enough site capacity", "no site within reach")
-    notes: list[str] = []
-    if solver.status != "optimal":
-        gap = "unknown" if solver.mip_gap is None else f"{solver.mip_gap:.2%}"
-        what = ("the best plan HiGHS found" if solver.method == "milp" else
-                "a greedy plan (largest households first, cheapest site with room)")
-        bounds = []
-        if solver.people_bound is not None:
-            bounds.append(f"at most {solver.people_bound:,.0f} people can be placed")
-        if solver.cost_bound is not None:
-            bounds.append(f"cost at least {solver.cost_bound:,.0f}")
-        msg = (f"relocation assignment: not solved to optimality within the time limit of "
-               f"{time_limit_s:g} s; using {what} (optimality gap {gap}"
-               f"{'; bounds: ' + ', '.join(bounds) if bounds else ''}); raise "
-               "assignment.time_limit_s in relocation.yaml or in the relocation: section of "
-               "--config for a better plan")
-        notes.append(msg)
-        logger.warning(msg)
-    total_people = int(hh["members"].sum())
-    placed_people = int(placed["members"].sum())
-    if len(left):
-        msg = (f"relocation: {placed_people} of {total_people} people placed; "
-               f"{len(left)} households ({int(left['members'].sum())} people) from "
-               f"{len(unassigned)} origins stay unassigned (site capacity "
-               f"{int(cap.sum())} people); they are listed in the plan's unassigned table — "
-               "add receiving sites or raise capacities (sites: in relocation.yaml or in "
-               "the relocation: section of --config)")
-        notes.append(msg)
-        warn_data(msg, logger=logger)
-    split = int((flows.groupby("origin_id").size() > 1).sum()) if len(flows) else 0
-    total_cost = float(flows["cost"].sum()) if len(flows) else 0.0
-    logger.info("relocation assignment: %d households, %d people placed at %d sites, cost %.1f, "
-                "%d origins split; %s in %.2f s", len(placed), placed_people,
-                int((loads["load_people"] > 0).sum()), total_cost, split, solver.status,
-                solver.seconds)
-    return Assignment(households=hh, flows=flows, loads=loads, unassigned=unassigned,
-                      total_cost=total_cost, people_assigned=placed_people,
-                      people_unassigned=total_people - placed_people, origins_split=split,
-                      notes=notes, solver=solver)
+    return unassigned
+
+
+def _not_optimal_note(solver: SolverReport, time_limit_s: float) -> str:
+    """Log and return the note that the plan is not proven optimal (gap, bounds, fix)."""
+    gap = "unknown" if solver.mip_gap is None else f"{solver.mip_gap:.2%}"
+    what = ("the best plan HiGHS found" if solver.method == "milp" else
+            "a greedy plan (largest households first, cheapest site with room)")
+    bounds = []
+    if solver.people_bound is not None:
+        bounds.append(f"at most {solver.people_bound:,.0f} people can be placed")
+    if solver.cost_bound is not None:
+        bounds.append(f"cost at least {solver.cost_bound:,.0f}")
+    msg = (f"relocation assignment: not solved to optimality within the time limit of "
+           f"{time_limit_s:g} s; using {what} (optimality gap {gap}"
+           f"{'; bounds: ' + ', '.join(bounds) if bounds else ''}); raise "
+           "assignment.time_limit_s in relocation.yaml or in the relocation: section of "
+           "--config for a better plan")
+    logger.warning(msg)
+    return msg

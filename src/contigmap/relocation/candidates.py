@@ -26,7 +26,8 @@ reason groups hold, after the 13th Five-Year relocation plan's targets (全国�
     power and broadband ``<iv>_capex_cny``, village-level costs shared among a village's
     hamlets by population.
 
-The score is the sum of the (rescaled) weights of the groups that hold. Hamlets (自然村)
+Each group is tested by one function of :mod:`contigmap.relocation._reasons`. The score
+is the sum of the (rescaled) weights of the groups that hold. Hamlets (自然村)
 are the unit when the region has them; a hamlet whose administrative village qualifies
 as a whole (整村搬迁: at least ``whole_village_min_reasons`` groups hold for the village)
 is a candidate too, with the village's reasons.
@@ -35,9 +36,7 @@ is a candidate too, with the village's reasons.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
-from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -45,8 +44,17 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from contigmap.columns import ColumnInfo, register_columns
-from contigmap.errors import warn_data
 from contigmap.priority import registry
+from contigmap.relocation._reasons import (
+    Reasons,
+    Unit,
+    cost_reasons,
+    ecology_reasons,
+    fragile_reasons,
+    hazard_reasons,
+    num,
+    small_remote_reasons,
+)
 from contigmap.relocation.costs import (
     REASONS,
     CandidateParams,
@@ -64,15 +72,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Unit = Literal["hamlet", "village"]
-
 
 def in_place_interventions() -> tuple[str, ...]:
     """Interventions whose ``<iv>_capex_cny`` make up the in-place cost (``iv.in_place``)."""
     return tuple(iv.name for iv in registry.REGISTRY.values() if iv.in_place)
 
-_LAYER_ZH = {"landslide": "滑坡易发性", "flood": "洪水淹没区", "redline": "生态保护红线",
-             "reserve": "自然保护区", "debris_flow": "泥石流", "collapse": "崩塌"}
 _GROUP_ZH = {"hazard": "灾害", "ecology": "生态", "fragile": "生态脆弱", "small_remote": "小而偏远",
              "cost": "就地成本高"}
 
@@ -109,16 +113,6 @@ CANDIDATE_COLUMNS: tuple[ColumnInfo, ...] = (
 register_columns(CANDIDATE_COLUMNS)
 
 
-def _layer_zh(name: str) -> str:
-    return _LAYER_ZH.get(name, name)
-
-
-def _num(table: pd.DataFrame, column: str) -> NDArray[np.float64] | None:
-    if column not in table.columns:
-        return None
-    return np.asarray(pd.to_numeric(table[column], errors="coerce"), dtype=float)
-
-
 def in_place_costs(
     villages: pd.DataFrame, hamlets: pd.DataFrame | None = None
 ) -> tuple[pd.Series, pd.Series | None]:
@@ -152,7 +146,7 @@ def in_place_costs(
     village_cost = np.zeros(len(villages))
     missing = []
     for iv in per_village:
-        values = _num(villages, f"{iv}_capex_cny")
+        values = num(villages, f"{iv}_capex_cny")
         if values is None:
             missing.append(iv)
             continue
@@ -161,7 +155,7 @@ def in_place_costs(
     own = hamlets if hamlets is not None else villages  # hamlet-unit costs, without hamlets
     own_cost = np.zeros(len(own))                       # joined to the village table
     for iv in per_hamlet:
-        values = _num(own, f"{iv}_capex_cny")
+        values = num(own, f"{iv}_capex_cny")
         if values is None:
             missing.append(iv)
             continue
@@ -183,16 +177,6 @@ def in_place_costs(
     own_by_village = pd.Series(own_cost).groupby(h_village).sum()
     by_village = by_village + own_by_village.reindex(by_village.index).fillna(0.0)
     return by_village, by_hamlet
-
-
-def _layer_columns(table: pd.DataFrame, pattern: str) -> list[tuple[str, str]]:
-    """(column, layer name) pairs of the columns matching ``pattern`` (one group)."""
-    out = []
-    for col in table.columns:
-        m = re.fullmatch(pattern, str(col))
-        if m:
-            out.append((str(col), m.group(1)))
-    return out
 
 
 def score_settlements(
@@ -224,136 +208,16 @@ def score_settlements(
         ``reloc_candidate`` and one boolean column per reason group ``reloc_<group>``.
     """
     n = len(table)
-    hold: dict[str, NDArray[np.bool_]] = {g: np.zeros(n, bool) for g in REASONS}
-    en: list[list[str]] = [[] for _ in range(n)]
-    zh: list[list[str]] = [[] for _ in range(n)]
-    skipped: list[str] = []
-
-    def add(group: str, mask: NDArray[np.bool_], text_en: list[str], text_zh: list[str]) -> None:
-        hold[group] |= mask
-        for i in np.flatnonzero(mask):
-            en[i].append(text_en[i])
-            zh[i].append(text_zh[i])
-
-    def fmt(values: NDArray[np.float64], spec: str) -> list[str]:
-        return [format(float(x), spec) for x in values]
-
-    # hazard: rasters (zone mean) and polygons (zone share)
-    p = params
-    raster_cols = _layer_columns(table, r"hazard_(.+)_mean")
-    poly_cols = _layer_columns(table, r"hazard_(.+)_share")
-    point_cols = _layer_columns(table, r"hazard_(.+)_points")
-    if not raster_cols and not poly_cols and not point_cols:
-        skipped.append("hazard (no hazard_<layer>_mean/_share/_points columns)")
-    for col, layer in raster_cols:
-        x = np.nan_to_num(_num(table, col))  # type: ignore[arg-type]
-        s = fmt(x, ".2f")
-        add("hazard", x >= p.hazard_raster_mean_min,
-            [f"{layer} susceptibility {v} >= {p.hazard_raster_mean_min:g}" for v in s],
-            [f"{_layer_zh(layer)}{v}（≥{p.hazard_raster_mean_min:g}）" for v in s])
-    for col, layer in poly_cols:
-        weighted = f"hazard_{layer}_wshare" in table.columns
-        if weighted:  # classed layer: each place counts with its class weight
-            col = f"hazard_{layer}_wshare"
-        x = np.nan_to_num(_num(table, col))  # type: ignore[arg-type]
-        s = fmt(100 * x, ".0f")
-        en_what, zh_what = ("class-weighted ", "按等级加权") if weighted else ("", "")
-        add("hazard", x >= p.hazard_polygon_share_min,
-            [f"{en_what}{v}% of the area in {layer} zones" for v in s],
-            [f"{zh_what}{v}%位于{_layer_zh(layer)}" for v in s])
-    for col, layer in point_cols:
-        count = np.nan_to_num(_num(table, col)).astype(np.int64)  # type: ignore[arg-type]
-        wmax_col = _num(table, f"hazard_{layer}_wmax")
-        wmax = (np.nan_to_num(wmax_col) if wmax_col is not None
-                else (count > 0).astype(float))
-        people = _num(table, f"hazard_{layer}_threatened")
-        radius = _num(table, f"hazard_{layer}_radius_m")
-        r_en = [f" within {v:.0f} m" if np.isfinite(v) else "" for v in
-                (radius if radius is not None else np.full(n, np.nan))]
-        r_zh = [f"{v:.0f}米内" if np.isfinite(v) else "" for v in
-                (radius if radius is not None else np.full(n, np.nan))]
-        if people is None:
-            p_en, p_zh = [""] * n, [""] * n
-        else:
-            p_en = [f" threatening {v:.0f} people" for v in np.nan_to_num(people)]
-            p_zh = [f"，威胁{v:.0f}人" for v in np.nan_to_num(people)]
-        # several point layers: say which one
-        tag_en = f" ({layer})" if len(point_cols) > 1 else ""
-        tag_zh = f"（{_layer_zh(layer)}）" if len(point_cols) > 1 else ""
-        add("hazard", (count >= p.hazard_points_min) & (wmax >= p.hazard_point_weight_min),
-            [f"{count[i]} hazard point{'s' if count[i] != 1 else ''}{tag_en}{r_en[i]}{p_en[i]}"
-             for i in range(n)],
-            [f"{r_zh[i]}{count[i]}处地质灾害隐患点{tag_zh}{p_zh[i]}" for i in range(n)])
-    # ecology
-    eco_cols = _layer_columns(table, r"eco_(.+)_share")
-    if not eco_cols:
-        skipped.append("ecology (no eco_<layer>_share columns)")
-    for col, layer in eco_cols:
-        x = np.nan_to_num(_num(table, col))  # type: ignore[arg-type]
-        s = fmt(100 * x, ".0f")
-        add("ecology", x >= p.eco_share_min,
-            [f"{v}% of the area inside the {layer}" for v in s],
-            [f"{v}%位于{_layer_zh(layer)}内" for v in s])
-    # fragile ground
-    slope = _num(table, "slope_mean_deg")
-    if slope is not None:
-        unknown = ~np.isfinite(slope)
-        if unknown.any():  # outside the DEM: not judged steep, and said so
-            from contigmap.terrain import name_list
-
-            key = next((c for c in ("name", "hamlet_id", "village_id") if c in table.columns),
-                       None)
-            names = (table[key].astype(str).to_numpy() if key is not None
-                     else np.arange(n).astype(str))
-            msg = (f"relocation candidates ({unit}): {int(unknown.sum())} settlement(s) have no "
-                   f"DEM slope (outside the DEM or on its nodata): {name_list(names[unknown])}; "
-                   f"the fragile-ground criteria cannot be judged for them")
-            warn_data(msg, logger=logger)
-        slope = np.nan_to_num(slope)
-        s = fmt(slope, ".0f")
-        add("fragile", slope >= p.steep_slope_mean_deg,
-            [f"mean slope {v} deg >= {p.steep_slope_mean_deg:g}" for v in s],
-            [f"平均坡度{v}°（≥{p.steep_slope_mean_deg:g}°）" for v in s])
-    else:
-        skipped.append("fragile/steep (no slope_mean_deg)")
-    karst = _num(table, "water_karst")
-    steep = _num(table, "slope_gt25_share")
-    if karst is not None and steep is not None:
-        steep = np.nan_to_num(steep)
-        s = fmt(100 * steep, ".0f")
-        add("fragile", (np.nan_to_num(karst) > 0) & (steep >= p.karst_steep_share_min),
-            [f"karst with {v}% of slopes over 25 deg (rocky desertification risk)" for v in s],
-            [f"岩溶区，{v}%坡度大于25°（石漠化风险）" for v in s])
-    else:
-        skipped.append("fragile/karst (no water_karst or slope_gt25_share)")
-    # small and remote
-    pop = _num(table, "pop")
-    tt = _num(table, "tt_own_township_seat_min")
-    if pop is not None and tt is not None:
-        pop_max = p.small_pop_max[unit]
-        tt_f = np.where(np.isfinite(tt), tt, np.inf)
-        mask = (np.nan_to_num(pop) <= pop_max) & (tt_f >= p.remote_tt_min)
-        tt_en = ["no road" if not np.isfinite(v) else f"{v:.0f} min" for v in tt_f]
-        tt_zh = ["无路可达" if not np.isfinite(v) else f"{v:.0f}分钟" for v in tt_f]
-        add("small_remote", mask,
-            [f"small ({pop[i]:.0f} people) and remote ({tt_en[i]} to the township seat)"
-             for i in range(n)],
-            [f"规模小（{pop[i]:.0f}人）且偏远（距乡镇驻地{tt_zh[i]}）" for i in range(n)])
-    else:
-        skipped.append("small_remote (no pop or tt_own_township_seat_min)")
-    # cost to serve in place
-    if in_place_cny is not None and pop is not None:
-        cost = np.nan_to_num(np.asarray(in_place_cny, dtype=float))
-        per = np.where(pop > 0, cost / np.where(pop > 0, pop, 1.0), 0.0)
-        add("cost", per >= p.cost_per_person_min_cny,
-            [f"in-place cost {v:,.0f} CNY/person >= {p.cost_per_person_min_cny:,.0f}"
-             for v in per],
-            [f"就地改善人均{v:,.0f}元（≥{p.cost_per_person_min_cny:,.0f}元）" for v in per])
-    else:
-        skipped.append("cost (no in-place costs)")
-    if skipped:
-        logger.info("relocation candidates (%s): criteria skipped: %s", unit, "; ".join(skipped))
-
+    r = Reasons(n)
+    hazard_reasons(table, params, r)
+    ecology_reasons(table, params, r)
+    fragile_reasons(table, unit, params, r)
+    small_remote_reasons(table, unit, params, r)
+    cost_reasons(table, in_place_cny, params, r)
+    if r.skipped:
+        logger.info("relocation candidates (%s): criteria skipped: %s", unit,
+                    "; ".join(r.skipped))
+    hold = r.hold
     score = np.zeros(n)
     n_reasons = np.zeros(n, np.int64)
     keys: list[list[str]] = [[] for _ in range(n)]
@@ -366,12 +230,78 @@ def score_settlements(
     out["reloc_score"] = np.round(score, 4)
     out["reloc_n_reasons"] = n_reasons
     out["reloc_reason_keys"] = [",".join(k) for k in keys]
-    out["reloc_reasons"] = ["; ".join(r) for r in en]
-    out["reloc_reasons_zh"] = ["；".join(r) for r in zh]
+    out["reloc_reasons"] = ["; ".join(texts) for texts in r.en]
+    out["reloc_reasons_zh"] = ["；".join(texts) for texts in r.zh]
     out["reloc_candidate"] = n_reasons >= params.min_reasons
     for group in REASONS:
         out[f"reloc_{group}"] = hold[group]
     return out
+
+
+def _pass_whole_village(h_scores: pd.DataFrame, ham: pd.DataFrame, vs: pd.DataFrame,
+                        params: CandidateParams) -> None:
+    """Give the hamlets of whole-village candidates their village's reasons (in place).
+
+    ``vs`` is the village scores indexed by ``village_id``; a village with at least
+    ``whole_village_min_reasons`` groups passes its groups and reasons to its hamlets.
+    """
+    whole = vs[vs["reloc_n_reasons"] >= params.whole_village_min_reasons]
+    in_whole = ham["village_id"].isin(whole.index).to_numpy()
+    for i in np.flatnonzero(in_whole):
+        row = whole.loc[ham["village_id"].iloc[i]]
+        idx = h_scores.index[int(i)]
+        merged = sorted(set(filter(None, str(h_scores.at[idx, "reloc_reason_keys"]).split(",")))
+                        | set(str(row["reloc_reason_keys"]).split(",")),
+                        key=lambda g: REASONS.index(g))
+        for g in merged:
+            h_scores.at[idx, f"reloc_{g}"] = True
+        h_scores.at[idx, "reloc_reason_keys"] = ",".join(merged)
+        h_scores.at[idx, "reloc_n_reasons"] = len(merged)
+        h_scores.at[idx, "reloc_score"] = round(sum(params.weight(g) for g in merged), 4)
+        h_scores.at[idx, "reloc_candidate"] = len(merged) >= params.min_reasons
+        h_scores.at[idx, "reloc_reasons"] = "; ".join(
+            filter(None, [str(h_scores.at[idx, "reloc_reasons"]),
+                          f"whole village: {row['reloc_reasons']}"]))
+        h_scores.at[idx, "reloc_reasons_zh"] = "；".join(
+            filter(None, [str(h_scores.at[idx, "reloc_reasons_zh"]),
+                          f"整村：{row['reloc_reasons_zh']}"]))
+
+
+def _decide(table: gpd.GeoDataFrame, pop: NDArray[np.float64], in_place: NDArray[np.float64],
+            costs: RelocationCosts) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Add the cost and decision columns to ``table`` (in place).
+
+    A candidate relocates when a mandatory reason holds or moving costs less than
+    serving in place (plus hazard treatment where a hazard reason holds). Returns the
+    candidate and relocate flags.
+    """
+    hazard = table["reloc_hazard"].to_numpy(bool)
+    in_place = np.nan_to_num(np.asarray(in_place, dtype=float))
+    in_place = in_place + hazard * pop * costs.hazard_mitigation_cny_per_person
+    move_pp = float(relocation_cost_per_person(costs, False)[0])
+    table["reloc_in_place_cny"] = np.round(in_place, 0)
+    table["reloc_in_place_cny_per_person"] = np.round(
+        np.where(pop > 0, in_place / np.where(pop > 0, pop, 1.0), 0.0), 0)
+    table["reloc_move_cny_per_person"] = move_pp
+    table["reloc_move_cny"] = np.round(pop * move_pp, 0)
+    table["reloc_margin_cny"] = table["reloc_in_place_cny"] - table["reloc_move_cny"]
+    cand = table["reloc_candidate"].to_numpy(bool)
+    mandatory = np.zeros(len(table), bool)
+    why_mand = [""] * len(table)
+    for g in costs.mandatory_reasons:
+        col = table[f"reloc_{g}"].to_numpy(bool)
+        mandatory |= col
+        for i in np.flatnonzero(col):
+            why_mand[i] = why_mand[i] + ("," if why_mand[i] else "") + g
+    cheaper = table["reloc_margin_cny"].to_numpy(float) > 0
+    relocate = cand & (mandatory | cheaper)
+    table["reloc_decision"] = np.where(cand, np.where(relocate, "relocate", "stay"), "")
+    table["reloc_decision_reason"] = [
+        "" if not c else (f"mandatory: {w}" if m else
+                          ("moving costs less" if ch else "serving in place costs less"))
+        for c, m, w, ch in zip(cand, mandatory, why_mand, cheaper, strict=True)
+    ]
+    return cand, relocate
 
 
 def _with_village_karst(hamlets: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
@@ -427,60 +357,15 @@ def candidate_table(
                 villages.set_index("village_id")["township_id"]).to_numpy())
         in_place = h_cost.reindex(ham["hamlet_id"]).to_numpy()
         h_scores = score_settlements(ham, "hamlet", params, in_place_cny=in_place)
-        # whole-village candidates pass their reasons to their hamlets
-        vs = v_scores.set_axis(villages["village_id"].to_numpy())
-        whole = vs[vs["reloc_n_reasons"] >= params.whole_village_min_reasons]
-        in_whole = ham["village_id"].isin(whole.index).to_numpy()
-        for i in np.flatnonzero(in_whole):
-            row = whole.loc[ham["village_id"].iloc[i]]
-            idx = h_scores.index[int(i)]
-            merged = sorted(set(filter(None, str(h_scores.at[idx, "reloc_reason_keys"]).split(",")))
-                            | set(str(row["reloc_reason_keys"]).split(",")),
-                            key=lambda g: REASONS.index(g))
-            for g in merged:
-                h_scores.at[idx, f"reloc_{g}"] = True
-            h_scores.at[idx, "reloc_reason_keys"] = ",".join(merged)
-            h_scores.at[idx, "reloc_n_reasons"] = len(merged)
-            h_scores.at[idx, "reloc_score"] = round(sum(params.weight(g) for g in merged), 4)
-            h_scores.at[idx, "reloc_candidate"] = len(merged) >= params.min_reasons
-            h_scores.at[idx, "reloc_reasons"] = "; ".join(
-                filter(None, [str(h_scores.at[idx, "reloc_reasons"]),
-                              f"whole village: {row['reloc_reasons']}"]))
-            h_scores.at[idx, "reloc_reasons_zh"] = "；".join(
-                filter(None, [str(h_scores.at[idx, "reloc_reasons_zh"]),
-                              f"整村：{row['reloc_reasons_zh']}"]))
+        _pass_whole_village(h_scores, ham, v_scores.set_axis(villages["village_id"].to_numpy()),
+                            params)
         base = ham[[c for c in ["hamlet_id", *keep] if c in ham.columns] + ["geometry"]].copy()
         base = base.rename(columns={"hamlet_id": "reloc_unit_id"})
         base.insert(0, "reloc_unit", "hamlet")
         table = pd.concat([base, h_scores], axis=1)
     table = gpd.GeoDataFrame(table, geometry="geometry", crs=villages.crs)
     pop = np.nan_to_num(np.asarray(pd.to_numeric(table["pop"], errors="coerce"), float))
-    hazard = table["reloc_hazard"].to_numpy(bool)
-    in_place = np.nan_to_num(np.asarray(in_place, dtype=float))
-    in_place = in_place + hazard * pop * costs.hazard_mitigation_cny_per_person
-    move_pp = float(relocation_cost_per_person(costs, False)[0])
-    table["reloc_in_place_cny"] = np.round(in_place, 0)
-    table["reloc_in_place_cny_per_person"] = np.round(
-        np.where(pop > 0, in_place / np.where(pop > 0, pop, 1.0), 0.0), 0)
-    table["reloc_move_cny_per_person"] = move_pp
-    table["reloc_move_cny"] = np.round(pop * move_pp, 0)
-    table["reloc_margin_cny"] = table["reloc_in_place_cny"] - table["reloc_move_cny"]
-    cand = table["reloc_candidate"].to_numpy(bool)
-    mandatory = np.zeros(len(table), bool)
-    why_mand = [""] * len(table)
-    for g in costs.mandatory_reasons:
-        col = table[f"reloc_{g}"].to_numpy(bool)
-        mandatory |= col
-        for i in np.flatnonzero(col):
-            why_mand[i] = why_mand[i] + ("," if why_mand[i] else "") + g
-    cheaper = table["reloc_margin_cny"].to_numpy(float) > 0
-    relocate = cand & (mandatory | cheaper)
-    table["reloc_decision"] = np.where(cand, np.where(relocate, "relocate", "stay"), "")
-    table["reloc_decision_reason"] = [
-        "" if not c else (f"mandatory: {w}" if m else
-                          ("moving costs less" if ch else "serving in place costs less"))
-        for c, m, w, ch in zip(cand, mandatory, why_mand, cheaper, strict=True)
-    ]
+    cand, relocate = _decide(table, pop, np.asarray(in_place, dtype=float), costs)
     logger.info("relocation candidates: %d of %d %ss (%d people); %d to relocate",
                 int(cand.sum()), len(table), table["reloc_unit"].iloc[0] if len(table) else "unit",
                 int(pop[cand].sum()), int(relocate.sum()))

@@ -178,17 +178,7 @@ def suitability_surface(
     z = dem.array
     slope = slope_deg(dem).array
     valid = np.isfinite(z) & np.isfinite(slope)
-    excluded = np.zeros(dem.shape, bool)
-    raster_hazards: list[Raster] = []
-    for name, layer in (hazards or {}).items():
-        if isinstance(layer, Raster):
-            raster_hazards.append(layer)
-        else:
-            excluded |= _burn(_polygons(_unsafe_hazard(layer, p), dem.crs,
-                                        p.hazard_setback_m), dem)
-            logger.debug("sites: hazard polygons %s burnt", name)
-    for layer in (ecology or {}).values():
-        excluded |= _burn(_polygons(layer, dem.crs, p.eco_setback_m), dem)
+    excluded, raster_hazards = _excluded_zones(dem, hazards, ecology, p)
     ok = valid & (slope <= p.max_slope_deg) & ~excluded
     if area is not None and len(area):
         ok &= _burn(_polygons(area, dem.crs, 0.0), dem) & ~_burn(
@@ -202,37 +192,72 @@ def suitability_surface(
         keep &= ~bad
         excluded[rows[bad], cols[bad]] = True
     rows, cols, xy = rows[keep], cols[keep], xy[keep]
-    tt_seat_grid = np.full(dem.shape, np.inf)
     score = np.where(valid, 0.0, np.nan)
-    suitable = np.zeros(dem.shape, bool)
-    if rows.size and graph.n_nodes:
-        tree = cKDTree(graph.node_xy)
-        dist, node = tree.query(xy, k=1, distance_upper_bound=p.max_road_distance_m)
-        near = np.isfinite(dist)
-        rows, cols, dist, node = rows[near], cols[near], dist[near], node[near]
-        walk = dist / (WALK_KMH * 1000.0 / 60.0)
-        tt = {}
-        for key, kinds in (("seat", ("township_seat", "county_seat")), ("school", ("school",)),
-                           ("health", ("health_centre",))):
-            tt[key] = _node_times(graph, services, kinds)[node] + walk
-        good = ((tt["seat"] <= p.max_tt_seat_min) & (tt["school"] <= p.max_tt_school_min)
-                & (tt["health"] <= p.max_tt_health_min))
-        rows, cols = rows[good], cols[good]
-        s = np.mean([
-            1 - slope[rows, cols] / p.max_slope_deg,
-            1 - tt["seat"][good] / p.max_tt_seat_min,
-            1 - tt["school"][good] / p.max_tt_school_min,
-            1 - tt["health"][good] / p.max_tt_health_min,
-        ], axis=0)
-        score[rows, cols] = np.clip(s, 0.0, 1.0)
-        suitable[rows, cols] = True
-        tt_seat_grid[rows, cols] = tt["seat"][good]
+    suitable, tt_seat_grid = _score_by_access(score, rows, cols, xy, slope, graph, services, p)
     logger.info("sites: %d suitable cells (%.1f km2), %d excluded by hazards or ecology",
                 int(suitable.sum()), suitable.sum() * dem.res[0] * dem.res[1] / 1e6,
                 int(excluded.sum()))
     raster = Raster(score, dem.transform, dem.crs, name="resettlement_suitability")
     return Suitability(score=raster, suitable=suitable, excluded=excluded,
                        tt_seat_min=tt_seat_grid)
+
+
+def _excluded_zones(
+    dem: Raster, hazards: Mapping[str, gpd.GeoDataFrame | Raster] | None,
+    ecology: Mapping[str, gpd.GeoDataFrame] | None, p: SiteParams,
+) -> tuple[NDArray[np.bool_], list[Raster]]:
+    """Cells inside a hazard or ecology polygon (with setbacks), and the hazard rasters."""
+    excluded = np.zeros(dem.shape, bool)
+    raster_hazards: list[Raster] = []
+    for name, layer in (hazards or {}).items():
+        if isinstance(layer, Raster):
+            raster_hazards.append(layer)
+        else:
+            excluded |= _burn(_polygons(_unsafe_hazard(layer, p), dem.crs,
+                                        p.hazard_setback_m), dem)
+            logger.debug("sites: hazard polygons %s burnt", name)
+    for layer in (ecology or {}).values():
+        excluded |= _burn(_polygons(layer, dem.crs, p.eco_setback_m), dem)
+    return excluded, raster_hazards
+
+
+def _score_by_access(
+    score: NDArray[np.float64], rows: NDArray[np.intp], cols: NDArray[np.intp],
+    xy: NDArray[np.float64], slope: NDArray[np.float64], graph: RoadGraph,
+    services: gpd.GeoDataFrame, p: SiteParams,
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Score the safe, gentle cells ``rows``/``cols`` near a road by slope and travel times.
+
+    Cells within the time limits to the seat, a school and a health centre get the
+    mean of their four headroom terms in ``score`` (in place). Returns the suitable
+    mask and the minutes to the seat (``inf`` elsewhere).
+    """
+    tt_seat_grid = np.full(score.shape, np.inf)
+    suitable = np.zeros(score.shape, bool)
+    if not (rows.size and graph.n_nodes):
+        return suitable, tt_seat_grid
+    tree = cKDTree(graph.node_xy)
+    dist, node = tree.query(xy, k=1, distance_upper_bound=p.max_road_distance_m)
+    near = np.isfinite(dist)
+    rows, cols, dist, node = rows[near], cols[near], dist[near], node[near]
+    walk = dist / (WALK_KMH * 1000.0 / 60.0)
+    tt = {}
+    for key, kinds in (("seat", ("township_seat", "county_seat")), ("school", ("school",)),
+                       ("health", ("health_centre",))):
+        tt[key] = _node_times(graph, services, kinds)[node] + walk
+    good = ((tt["seat"] <= p.max_tt_seat_min) & (tt["school"] <= p.max_tt_school_min)
+            & (tt["health"] <= p.max_tt_health_min))
+    rows, cols = rows[good], cols[good]
+    s = np.mean([
+        1 - slope[rows, cols] / p.max_slope_deg,
+        1 - tt["seat"][good] / p.max_tt_seat_min,
+        1 - tt["school"][good] / p.max_tt_school_min,
+        1 - tt["health"][good] / p.max_tt_health_min,
+    ], axis=0)
+    score[rows, cols] = np.clip(s, 0.0, 1.0)
+    suitable[rows, cols] = True
+    tt_seat_grid[rows, cols] = tt["seat"][good]
+    return suitable, tt_seat_grid
 
 
 def check_site_safety(
@@ -287,6 +312,85 @@ def _townships_of(xy: NDArray[np.float64], townships: gpd.GeoDataFrame | None, c
     return ids, names
 
 
+def _new_sites(surface: Suitability, townships: gpd.GeoDataFrame | None,
+               p: SiteParams) -> list[dict[str, object]]:
+    """Return new sites: the best cell of each of the largest suitable patches.
+
+    Patches (8-connected suitable cells) of at least ``min_patch_area_m2``, the
+    ``max_new_sites`` best by their best score, then area; capacity from the patch area.
+    """
+    ras = surface.score
+    crs = ras.crs
+    cell_m2 = ras.res[0] * ras.res[1]
+    labels, n_patches = ndimage.label(surface.suitable, structure=np.ones((3, 3), int))
+    rows_out: list[dict[str, object]] = []
+    if not n_patches:
+        return rows_out
+    flat = labels.ravel()
+    idx = np.flatnonzero(flat)
+    lab = flat[idx]
+    sc = ras.array.ravel()[idx]
+    order = np.lexsort((idx, -sc, lab))  # per patch: best score first, then cell order
+    lab_sorted = lab[order]
+    first = np.ones(lab_sorted.size, bool)
+    first[1:] = lab_sorted[1:] != lab_sorted[:-1]
+    best_cell = idx[order][first]
+    patch_label = lab_sorted[first]
+    area_m2 = np.bincount(lab, minlength=n_patches + 1)[patch_label] * cell_m2
+    big = area_m2 >= p.min_patch_area_m2
+    best_cell, patch_label, area_m2 = best_cell[big], patch_label[big], area_m2[big]
+    best_score = ras.array.ravel()[best_cell]
+    pick = np.lexsort((best_cell, -area_m2, -best_score))[: p.max_new_sites]
+    r, c = np.unravel_index(best_cell[pick], ras.shape)
+    xy = _cell_centres(ras, np.asarray(r), np.asarray(c))
+    t_ids, t_names = _townships_of(xy, townships, crs)
+    for k, j in enumerate(pick):
+        area_ha = float(area_m2[j]) / 1e4
+        rows_out.append({
+            "site_id": f"NS{k + 1:02d}", "site_kind": "new_site",
+            "site_name": f"{t_names[k]}安置点{k + 1}" if t_names[k] else f"安置点{k + 1}",
+            "township_id": t_ids[k],
+            "capacity_people": int(np.floor(min(area_ha, p.max_site_area_ha)
+                                             * p.people_per_ha)),
+            "patch_area_ha": round(area_ha, 2), "suitability": round(float(best_score[j]), 4),
+            "geometry": shapely.Point(xy[k]),
+        })
+    logger.info("sites: %d patches >= %.0f m2, %d kept as new sites", int(big.sum()),
+                p.min_patch_area_m2, len(pick))
+    return rows_out
+
+
+def _town_sites(
+    ras: Raster, services: gpd.GeoDataFrame,
+    hazards: Mapping[str, gpd.GeoDataFrame | Raster] | None,
+    ecology: Mapping[str, gpd.GeoDataFrame] | None, p: SiteParams,
+) -> list[dict[str, object]]:
+    """Return town sites: township and county seats outside hazard and ecology zones."""
+    rows_out: list[dict[str, object]] = []
+    crs = ras.crs
+    towns = services[services["kind"].isin(tuple(p.town_capacity_people))]
+    if len(towns):
+        txy = np.column_stack([towns.geometry.x, towns.geometry.y])
+        safe = check_site_safety(txy, crs, hazards=hazards, ecology=ecology, params=p)
+        for name in towns["name"].to_numpy()[~safe]:
+            logger.warning("sites: town %s lies in a hazard or ecology zone; not used as a "
+                           "receiving site", name)
+        sampled = ras.sample(txy[:, 0], txy[:, 1])
+        for i, (_, row) in enumerate(towns.iterrows()):
+            if not safe[i]:
+                continue
+            rows_out.append({
+                "site_id": str(row["service_id"]) if "service_id" in row else f"T{i:02d}",
+                "site_kind": str(row["kind"]), "site_name": str(row["name"]),
+                "township_id": row.get("township_id"),
+                "capacity_people": int(p.town_capacity_people[row["kind"]]),
+                "patch_area_ha": np.nan,
+                "suitability": round(float(np.nan_to_num(sampled[i])), 4),
+                "geometry": shapely.Point(txy[i]),
+            })
+    return rows_out
+
+
 def receiving_sites(
     surface: Suitability,
     *,
@@ -325,62 +429,9 @@ def receiving_sites(
     p = params or SiteParams()
     ras = surface.score
     crs = ras.crs
-    cell_m2 = ras.res[0] * ras.res[1]
-    labels, n_patches = ndimage.label(surface.suitable, structure=np.ones((3, 3), int))
-    rows_out: list[dict[str, object]] = []
-    if n_patches:
-        flat = labels.ravel()
-        idx = np.flatnonzero(flat)
-        lab = flat[idx]
-        sc = ras.array.ravel()[idx]
-        order = np.lexsort((idx, -sc, lab))  # per patch: best score first, then cell order
-        lab_sorted = lab[order]
-        first = np.ones(lab_sorted.size, bool)
-        first[1:] = lab_sorted[1:] != lab_sorted[:-1]
-        best_cell = idx[order][first]
-        patch_label = lab_sorted[first]
-        area_m2 = np.bincount(lab, minlength=n_patches + 1)[patch_label] * cell_m2
-        big = area_m2 >= p.min_patch_area_m2
-        best_cell, patch_label, area_m2 = best_cell[big], patch_label[big], area_m2[big]
-        best_score = ras.array.ravel()[best_cell]
-        pick = np.lexsort((best_cell, -area_m2, -best_score))[: p.max_new_sites]
-        r, c = np.unravel_index(best_cell[pick], ras.shape)
-        xy = _cell_centres(ras, np.asarray(r), np.asarray(c))
-        t_ids, t_names = _townships_of(xy, townships, crs)
-        for k, j in enumerate(pick):
-            area_ha = float(area_m2[j]) / 1e4
-            rows_out.append({
-                "site_id": f"NS{k + 1:02d}", "site_kind": "new_site",
-                "site_name": f"{t_names[k]}安置点{k + 1}" if t_names[k] else f"安置点{k + 1}",
-                "township_id": t_ids[k],
-                "capacity_people": int(np.floor(min(area_ha, p.max_site_area_ha)
-                                                 * p.people_per_ha)),
-                "patch_area_ha": round(area_ha, 2), "suitability": round(float(best_score[j]), 4),
-                "geometry": shapely.Point(xy[k]),
-            })
-        logger.info("sites: %d patches >= %.0f m2, %d kept as new sites", int(big.sum()),
-                    p.min_patch_area_m2, len(pick))
+    rows_out = _new_sites(surface, townships, p)
     if services is not None and len(services):
-        towns = services[services["kind"].isin(tuple(p.town_capacity_people))]
-        if len(towns):
-            txy = np.column_stack([towns.geometry.x, towns.geometry.y])
-            safe = check_site_safety(txy, crs, hazards=hazards, ecology=ecology, params=p)
-            for name in towns["name"].to_numpy()[~safe]:
-                logger.warning("sites: town %s lies in a hazard or ecology zone; not used as a "
-                               "receiving site", name)
-            sampled = ras.sample(txy[:, 0], txy[:, 1])
-            for i, (_, row) in enumerate(towns.iterrows()):
-                if not safe[i]:
-                    continue
-                rows_out.append({
-                    "site_id": str(row["service_id"]) if "service_id" in row else f"T{i:02d}",
-                    "site_kind": str(row["kind"]), "site_name": str(row["name"]),
-                    "township_id": row.get("township_id"),
-                    "capacity_people": int(p.town_capacity_people[row["kind"]]),
-                    "patch_area_ha": np.nan,
-                    "suitability": round(float(np.nan_to_num(sampled[i])), 4),
-                    "geometry": shapely.Point(txy[i]),
-                })
+        rows_out += _town_sites(ras, services, hazards, ecology, p)
     if not rows_out:
         msg = ("relocation: no receiving site: no suitable patch of at least "
                f"{p.min_patch_area_m2:g} m2 and no township or county seat outside hazard and "
