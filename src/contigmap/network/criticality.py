@@ -102,7 +102,12 @@ def _village_times(model: AccessModel, names: NDArray[np.object_],
 
 
 def tree_edges(model: AccessModel, names: NDArray[np.object_]) -> dict[str, NDArray[np.int64]]:
-    """Edges on the villages' shortest-path tree paths, per query (plus their own edges)."""
+    """Edges on the villages' shortest-path tree paths, per query (plus their own edges).
+
+    Tree arcs are matched to edges by their end nodes, so an edge parallel to a tree arc
+    (same two nodes) is listed too: the predecessor array cannot tell the two apart.
+    Failing such an edge changes no shortest path; it only costs one more evaluation.
+    """
     g = model.graph
     n = model.n
     key = np.minimum(g.u, g.v) * (n + 1) + np.maximum(g.u, g.v)

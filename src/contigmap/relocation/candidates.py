@@ -77,9 +77,6 @@ def in_place_interventions() -> tuple[str, ...]:
     """Interventions whose ``<iv>_capex_cny`` make up the in-place cost (``iv.in_place``)."""
     return tuple(iv.name for iv in registry.REGISTRY.values() if iv.in_place)
 
-_GROUP_ZH = {"hazard": "灾害", "ecology": "生态", "fragile": "生态脆弱", "small_remote": "小而偏远",
-             "cost": "就地成本高"}
-
 _SRC = "relocation / candidates"
 CANDIDATE_COLUMNS: tuple[ColumnInfo, ...] = (
     ColumnInfo("reloc_unit", "unit of relocation: hamlet (自然村) or village", "搬迁单元",
