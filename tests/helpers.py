@@ -36,6 +36,7 @@ Gauss–Krüger, CM 108°E), so that lengths and areas can be checked by hand:
 from __future__ import annotations
 
 import atexit
+import functools
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -64,8 +65,13 @@ class TinyRegion:
     folder: Path
 
 
+@functools.cache
+def _to_lonlat_transformer() -> Transformer:
+    return Transformer.from_crs(WORK_CRS, "EPSG:4326", always_xy=True)
+
+
 def to_lonlat(x: list[float], y: list[float]) -> tuple[np.ndarray, np.ndarray]:
-    tr = Transformer.from_crs(WORK_CRS, "EPSG:4326", always_xy=True)
+    tr = _to_lonlat_transformer()
     lon, lat = tr.transform(np.asarray(x), np.asarray(y))
     return np.asarray(lon), np.asarray(lat)
 

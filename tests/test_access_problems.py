@@ -25,6 +25,7 @@ def _messages(rec: pytest.WarningsRecorder) -> str:
     return "\n".join(str(w.message) for w in rec)
 
 
+@pytest.mark.slow
 def test_village_on_a_piece_without_its_seat_is_ranked_first_in_need(tmp_path: Path) -> None:
     path = write_tiny_region(tmp_path / "r", seats=True)
     roads = gpd.read_file(tmp_path / "r" / "roads.gpkg", layer="roads")
@@ -64,6 +65,7 @@ def _shrink_dem(folder: Path, cols: int, step_m: float) -> None:
         dst.write(values, 1)
 
 
+@pytest.mark.slow
 def test_villages_outside_the_dem_take_the_typical_terrain(tmp_path: Path) -> None:
     path = write_tiny_region(tmp_path / "r", seats=True)
     _shrink_dem(tmp_path / "r", cols=6, step_m=40.0)  # x 0-6 km: the eastern villages are out
@@ -97,6 +99,7 @@ def test_villages_outside_the_dem_take_the_typical_terrain(tmp_path: Path) -> No
     assert "无高程数据，按全区典型地形（丘陵）估算" in roads_t.loc["四村", "roads_reasons_zh"]
 
 
+@pytest.mark.slow
 def test_village_missing_from_the_registry_is_ranked_on_what_is_known(tmp_path: Path) -> None:
     path = write_tiny_region(tmp_path / "r", seats=True)
     hh = pd.read_csv(tmp_path / "r" / "households.csv", dtype=str)

@@ -31,6 +31,7 @@ above the pipeline). A test fails when an allowed edge no longer closes a cycle.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import sys
@@ -61,11 +62,17 @@ def _modules() -> dict[str, Path]:
     return {_module_name(p): p for p in sorted(SRC.rglob("*.py"))}
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """Parse a module once per test session (three tests walk every module)."""
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
 def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """Return the contigmap modules that the module ``name`` at ``path`` imports."""
     is_package = path.name == "__init__.py"
     package = name if is_package else name.rpartition(".")[0]
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = _tree(path)
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -180,7 +187,7 @@ def long_functions(limit: int = MAX_FUNCTION_LINES) -> list[tuple[str, int]]:
     """
     found: list[tuple[str, int]] = []
     for name, path in _modules().items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = _tree(path)
         stack: list[tuple[ast.AST, str]] = [(tree, "")]
         while stack:
             node, prefix = stack.pop()

@@ -31,6 +31,7 @@ def test_help_shows_examples() -> None:
         assert "Examples:" in out, command
 
 
+@pytest.mark.slow
 def test_validate_prints_layers_and_facts(tiny_region: TinyRegion) -> None:
     code, out, _ = invoke("validate", str(tiny_region.path))
     assert code == 0, out
@@ -49,6 +50,7 @@ def test_missing_manifest_is_one_line_error(tmp_path: Path) -> None:
     assert not out_dir.exists()
 
 
+@pytest.mark.slow
 def test_unknown_key_is_one_line_error(tiny_region: TinyRegion, tmp_path: Path) -> None:
     text = tiny_region.path.read_text(encoding="utf-8")
     tiny_region.path.write_text(text + "tittle: x\n", encoding="utf-8")
@@ -58,6 +60,7 @@ def test_unknown_key_is_one_line_error(tiny_region: TinyRegion, tmp_path: Path) 
     assert err.strip().count("\n") == 0
 
 
+@pytest.mark.slow
 def test_run_writes_outputs_and_manifest(seated_region: TinyRegion, tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
     code, _, err = invoke("run", str(seated_region.path), "-o", str(out_dir))
@@ -72,6 +75,7 @@ def test_run_writes_outputs_and_manifest(seated_region: TinyRegion, tmp_path: Pa
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out-partial-")]
 
 
+@pytest.mark.slow
 def test_region_without_township_seats_says_so(tiny_region: TinyRegion, tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
     code, _, err = invoke("run", str(tiny_region.path), "-o", str(out_dir))
@@ -98,6 +102,7 @@ def test_missing_argument_is_usage_error(args: list[str]) -> None:
     assert result.exit_code == 2
 
 
+@pytest.mark.slow
 def test_scenario_with_unknown_road_id_is_one_line_error(
     seated_region: TinyRegion, tmp_path: Path
 ) -> None:
@@ -116,6 +121,7 @@ def test_scenario_with_unknown_road_id_is_one_line_error(
     assert not out_dir.exists()
 
 
+@pytest.mark.slow
 def test_scenario_run_writes_comparison(seated_region: TinyRegion, tmp_path: Path) -> None:
     scenario = tmp_path / "pave.yaml"
     scenario.write_text(

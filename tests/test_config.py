@@ -171,6 +171,7 @@ def test_oversize_yaml_is_refused_before_reading(
         load_region(path)
 
 
+@pytest.mark.slow
 def test_yaml_at_the_size_cap_is_read(tmp_path: Path) -> None:
     from contigmap.yamlio import MAX_YAML_BYTES
 
@@ -194,6 +195,7 @@ def test_alias_bomb_is_refused(tmp_path: Path) -> None:
     ("a: &a [*a]\n", "an alias refers to itself"),
     ("[" * 50_000 + "]" * 50_000 + "\n", "nested too deeply"),
 ])
+@pytest.mark.slow
 def test_pathological_yaml_is_one_config_error(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_region(_write(tmp_path, text))

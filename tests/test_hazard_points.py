@@ -225,6 +225,7 @@ def _write_points_xlsx(folder: Path) -> None:
     }).to_excel(folder / "隐患点.xlsx", index=False)
 
 
+@pytest.mark.slow
 def test_xlsx_hazard_points_load_with_radius_and_classes(tmp_path: Path) -> None:
     path = _tiny_with_points(tmp_path, _XLSX_ENTRY)
     _write_points_xlsx(path.parent)

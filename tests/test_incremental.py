@@ -45,6 +45,7 @@ def test_upgrade_never_lengthens(seed: int, factor: float, k: int) -> None:
     assert np.array_equal(new, ref)
 
 
+@pytest.mark.slow
 def test_random_changes_equal_full_recompute() -> None:
     rng = np.random.default_rng(7)
     for trial in range(300):
@@ -88,6 +89,7 @@ def test_closure_touches_only_subtree() -> None:
 # --------------------------------------------------------------------------- exact skips
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")
 def test_skipped_queries_really_change_nothing() -> None:
     # every (upgrade, query) the bound rules out is recomputed in full: the selected
@@ -163,6 +165,7 @@ def _sloped_dem() -> Any:
     return Raster(z, Affine(cell, 0.0, x0, 0.0, -cell, y0), CRS.from_user_input(CRS_M))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("season", ["dry", "rainy"])
 @pytest.mark.parametrize("change", ["pave", "county", "close"])
 @pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")

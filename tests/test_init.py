@@ -99,6 +99,7 @@ def county(tmp_path: Path) -> Path:
     return write_county_folder(tmp_path / "某某县")
 
 
+@pytest.mark.slow
 def test_init_manifest_loads_as_is_and_maps_the_headers(county: Path) -> None:
     result = init_region(county)
     path = result.write()
@@ -140,6 +141,7 @@ def test_init_manifest_loads_as_is_and_maps_the_headers(county: Path) -> None:
     assert any(g.what == "encoding" and g.confirm for g in result.guesses)
 
 
+@pytest.mark.slow
 def test_init_never_overwrites_region_yaml(county: Path) -> None:
     (county / "region.yaml").write_text("name: mine\n", encoding="utf-8")
     result = init_region(county)
@@ -159,6 +161,7 @@ def test_init_never_overwrites_region_yaml(county: Path) -> None:
     assert "villages:" in (county / "region.yaml").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_gauss_kruger_zone_prefix_gives_the_zone_crs() -> None:
     # hand check: zone 37 of the CGCS2000 3-degree zones has its central meridian at
     # 37 * 3 = 111°E; EPSG numbers zones 25..45 as 4513..4533, so zone 37 is 4525; an
@@ -182,6 +185,7 @@ def test_gauss_kruger_zone_prefix_gives_the_zone_crs() -> None:
     assert guess_crs_from_xy([28.3], [109.5])[2] is True
 
 
+@pytest.mark.slow
 def test_gcj02_names_give_datum(tmp_path: Path) -> None:
     folder = write_county_folder(tmp_path / "c")
     df = pd.read_csv(folder / "行政村.csv", dtype=str)
@@ -217,6 +221,7 @@ def _roads_notes(result: object) -> list[str]:
             if g.source == "道路.shp" and g.what == "note"]
 
 
+@pytest.mark.slow
 def test_init_technical_grade_header_holding_road_classes_is_road_class(county: Path) -> None:
     # 技术等级 is the technical grade's header, but this county put the administrative
     # class under it: no other column is the class, so its values decide
@@ -232,6 +237,7 @@ def test_init_technical_grade_header_holding_road_classes_is_road_class(county: 
     assert list(data.roads["road_class"]) == ["county", "township", "village", "village"]
 
 
+@pytest.mark.slow
 def test_init_technical_grades_do_not_become_road_class(county: Path) -> None:
     _roads_with(county, {"技术等级": ["二级", "三级", "四级", "等外"]})
     result = init_region(county)
@@ -243,6 +249,7 @@ def test_init_technical_grades_do_not_become_road_class(county: Path) -> None:
     assert CONFIRM in result.text
 
 
+@pytest.mark.slow
 def test_init_values_decide_between_two_class_like_columns(county: Path) -> None:
     # 等级 reads as road_class by its header but holds technical grades; 类别 matches no
     # header alias but holds administrative classes, with 专用公路 (known as a class,
@@ -260,6 +267,7 @@ def test_init_values_decide_between_two_class_like_columns(county: Path) -> None
     assert any("'类别' has values contigmap does not know: 专用公路" in n for n in notes)
 
 
+@pytest.mark.slow
 def test_init_values_must_mostly_fit_to_move_a_header(county: Path) -> None:
     # 3 of 4 values are classes: 0.75 is under the 0.8 needed, so 技术等级 keeps its header
     _roads_with(county, {"技术等级": ["县道", "乡道", "村道", "二级"]})

@@ -43,6 +43,7 @@ def _assert_villages(gdf: gpd.GeoDataFrame, expected: gpd.GeoDataFrame) -> None:
 # ---------------------------------------------------------------- vector round trips
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".gpkg", ".parquet", ".geojson"])
 def test_vector_round_trip(tmp_path: Path, point_gdf: gpd.GeoDataFrame, suffix: str) -> None:
     path = tmp_path / f"villages{suffix}"
@@ -353,6 +354,7 @@ def test_geotiff_warped_to_working_crs(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- region
 
 
+@pytest.mark.slow
 def test_load_tiny_region(tiny_region: TinyRegion) -> None:
     data = load_region_layers(load_region(tiny_region.path))
     assert data.working_crs.to_epsg() == 4545  # CGCS2000 inputs, centroid near 109.38E
@@ -378,6 +380,7 @@ def test_load_tiny_region(tiny_region: TinyRegion) -> None:
     assert data.village_areas is None
 
 
+@pytest.mark.slow
 def test_explicit_working_crs(tiny_region: TinyRegion) -> None:
     text = tiny_region.path.read_text(encoding="utf-8").replace(
         "working_crs: auto", "working_crs: EPSG:32649"
@@ -393,6 +396,7 @@ def test_explicit_working_crs(tiny_region: TinyRegion) -> None:
         load_region_layers(load_region(tiny_region.path))
 
 
+@pytest.mark.slow
 def test_polygon_villages_become_points(tiny_region: TinyRegion) -> None:
     folder = tiny_region.folder
     polys = gpd.GeoDataFrame(
@@ -474,6 +478,7 @@ def test_atomic_path_cleans_up_on_failure(tmp_path: Path) -> None:
     assert final.read_text(encoding="utf-8") == "new"
 
 
+@pytest.mark.slow
 def test_inputs_not_modified(tiny_region: TinyRegion) -> None:
     import hashlib
 
@@ -493,6 +498,7 @@ def test_lonlat_helper_consistent() -> None:
     assert 109.2 < lon[0] < 109.4 and 28.3 < lat[0] < 28.45
 
 
+@pytest.mark.slow
 def test_rivers_layer(tiny_region: TinyRegion) -> None:
     rivers = gpd.GeoDataFrame(
         {"river_id": ["W1"], "upstream_km2": [12.5]},
@@ -802,6 +808,7 @@ def test_swapped_row_detected(tiny_region: TinyRegion) -> None:
         load_region_layers(load_region(tiny_region.path))
 
 
+@pytest.mark.slow
 def test_swapped_projected_row_detected_against_the_county(tiny_region: TinyRegion) -> None:
     # GK easting/northing: swapping does not leave the valid range, only the region tells
     rows = ["村代码,村名,乡镇代码,E,N"]
@@ -818,6 +825,7 @@ def test_swapped_projected_row_detected_against_the_county(tiny_region: TinyRegi
         load_region_layers(load_region(tiny_region.path))
 
 
+@pytest.mark.slow
 def test_one_row_of_two_kinds_is_reachable_as_both(tiny_region: TinyRegion) -> None:
     from contigmap.network.access import access_measures
     from contigmap.network.build import build_network

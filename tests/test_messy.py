@@ -207,6 +207,7 @@ def villages_out(run_dir: Path) -> pd.DataFrame:
 # --------------------------------------------------------------------------- generator
 
 
+@pytest.mark.slow
 def test_generator_is_deterministic_and_matches_the_committed_fixture(tmp_path: Path) -> None:
     from contigmap.synth import make_messy_region
 
@@ -298,6 +299,7 @@ def test_hazard_points_per_village(working: str, villages_out: pd.DataFrame) -> 
     np.testing.assert_allclose(out["hazard_geo_points_wmax"], expected["wmax"])
 
 
+@pytest.mark.slow
 def test_validate_counts_the_messy_rows() -> None:
     from contigmap.dryrun import validation_report
 

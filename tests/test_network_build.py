@@ -180,6 +180,7 @@ def random_roads(rng, n_nodes=60, n_lines=150):
     return roads_gdf(lines, classes=list(classes), surfaces=list(surfaces)), pts, a, b
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_travel_times_equal_independent_networkx(seed):
     """Weights recomputed in the test from the lines, routed with networkx."""

@@ -121,6 +121,7 @@ def test_road_graph_core_matches_full_csr(mode):
     np.testing.assert_allclose(d[fin], full[fin], rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_services_on_dead_ends_and_chains_match_networkx():
     from contigmap.network import attach_points, build_network
     from contigmap.synth.scale import make_scale_roads

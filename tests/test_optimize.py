@@ -62,6 +62,7 @@ def test_optimise_projects_on_hand_network() -> None:
     assert np.isclose(out["cumulative_cost_cny"].iloc[0], 1.0e6)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::contigmap.errors.DataQualityWarning")
 def test_gain_equals_full_recompute_with_skips() -> None:
     # the optimiser's gain (exact skips + incremental updates) against the same gain

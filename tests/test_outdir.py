@@ -83,6 +83,7 @@ def _refusal_cases(region: TinyRegion, tmp_path: Path) -> dict[str, tuple[Path, 
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["input folder", "parent of input", "inside input folder",
                                   "symlink to input folder", "non-empty foreign folder",
                                   "existing file", "under a file"])
@@ -293,6 +294,7 @@ _SLOW_WRITER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_during_staging_leaves_no_partial_folder(tmp_path: Path, sig: int) -> None:
     out = tmp_path / "out"
@@ -361,6 +363,7 @@ def test_generators_keep_files_they_do_not_write(tmp_path: Path) -> None:
     assert hidden_leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_rerun_without_scenarios_leaves_no_stale_scenario_files(
     seated_region: TinyRegion, tmp_path: Path
 ) -> None:

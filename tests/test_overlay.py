@@ -183,6 +183,7 @@ def _classed_hazard(folder: Path, classes: bool) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_non_hazard_class_no_longer_makes_villages_hazardous(tmp_path: Path) -> None:
     from contigmap.config import load_region
     from contigmap.io.region import load_region_layers

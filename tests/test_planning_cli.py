@@ -51,6 +51,7 @@ def _villages(region: TinyRegion) -> pd.DataFrame:
                          "poor_pop": v["人口"] * share.reindex(v.index)})
 
 
+@pytest.mark.slow
 def test_criticality_cli_cuts_off_the_village_at_the_end_of_its_road(
     seated_region: TinyRegion, tmp_path: Path
 ) -> None:
@@ -121,6 +122,7 @@ def _brute_force_gains(candidates: pd.DataFrame, poor: pd.Series) -> pd.Series:
     return pd.Series(gains)
 
 
+@pytest.mark.slow
 def test_optimize_cli_buys_the_project_brute_force_ranks_first(
     seated_region: TinyRegion, tmp_path: Path
 ) -> None:

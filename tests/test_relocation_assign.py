@@ -77,6 +77,7 @@ def test_whole_households_of_different_sizes_match_brute_force() -> None:
     assert c1 == "S1" or pd.isna(c1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_small_cases_match_brute_force(seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -196,6 +197,7 @@ def test_no_plan_within_the_limit_falls_back_to_greedy_with_bounds(
     assert any("greedy" in n for n in res.notes)
 
 
+@pytest.mark.slow
 def test_tiny_time_limit_still_returns_a_feasible_plan() -> None:
     rng = np.random.default_rng(7)
     n_o, n_s = 400, 25

@@ -183,6 +183,7 @@ def _md_text(cell: str) -> str:
     return html.unescape(re.sub(r"\\(.)", r"\1", cell))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", range(7))
 def test_injection_payloads_printed_literally(tmp_path: Path, k: int) -> None:
     payload = injection_payloads(tmp_path)[k]

@@ -134,6 +134,7 @@ def test_cjk_font_draws_chinese_not_tofu(cjk: fonts.CJKFont) -> None:
     assert fonts.missing_chars("花垣 县\ue000a", cjk) == "\ue000"
 
 
+@pytest.mark.slow
 def test_map_text_renders_with_the_cjk_face(cjk: fonts.CJKFont) -> None:
     """Text drawn through matplotlib with the map's font: each character its own glyph."""
     from matplotlib import ft2font
@@ -190,6 +191,7 @@ def test_nice_scale_length_rejects_bad_width() -> None:
         static_parts.nice_scale_length_m(0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("crs", [UTM49, "EPSG:4326"])
 def test_scale_bar_length_matches_label(crs: str) -> None:
     bounds = {k: g.to_crs(crs) for k, g in _boundaries().items()}
@@ -232,6 +234,7 @@ def _legend_texts(fig: Any, gid: str) -> list[str]:
     return [t.get_text() for t in leg.get_texts()]
 
 
+@pytest.mark.slow
 def test_categorical_map_written_with_legend(tmp_path: Path, cjk: fonts.CJKFont) -> None:
     out = static.render_static_map(
         tmp_path / "roads.png", villages=_villages(), column="roads_tier", title="道路项目优先级",
@@ -255,6 +258,7 @@ def test_categorical_map_written_with_legend(tmp_path: Path, cjk: fonts.CJKFont)
     assert "示意数据 / illustrative data" in note
 
 
+@pytest.mark.slow
 def test_continuous_map_classed_legend(tmp_path: Path) -> None:
     out = static.render_static_map(
         tmp_path / "inc.png", villages=_villages(), column="poverty_incidence",
@@ -275,6 +279,7 @@ def test_continuous_map_classed_legend(tmp_path: Path) -> None:
     assert _by_gid(fig, "village-label")[0].get_text() == "<b>边城</b>"
 
 
+@pytest.mark.slow
 def test_no_cjk_font_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fonts, "find_cjk_font", lambda: None)
     monkeypatch.setitem(static_parts._state, "no_font_warned", False)
@@ -308,6 +313,7 @@ def test_bad_input_errors(tmp_path: Path) -> None:
         _figure(villages=_villages().set_crs(None, allow_override=True))
 
 
+@pytest.mark.slow
 def test_render_static_maps_overview_and_interventions(tmp_path: Path) -> None:
     maps = static.render_static_maps(
         tmp_path, villages=_villages(), region_title="花垣县", boundaries=_boundaries(), dpi=20,
@@ -336,6 +342,7 @@ def _math_towns() -> dict[str, gpd.GeoDataFrame]:
     return b
 
 
+@pytest.mark.slow
 def test_dollar_signs_are_drawn_literally(tmp_path: Path, cjk: fonts.CJKFont) -> None:
     import matplotlib
 
@@ -359,6 +366,7 @@ def test_dollar_signs_are_drawn_literally(tmp_path: Path, cjk: fonts.CJKFont) ->
     assert matplotlib.rcParams["text.parse_math"] is True  # the setting did not leak
 
 
+@pytest.mark.slow
 def test_dollar_signs_without_cjk_font(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fonts, "find_cjk_font", lambda: None)
     monkeypatch.setitem(static_parts._state, "no_font_warned", True)

@@ -382,6 +382,7 @@ def _json_strings(block: str) -> list[str]:
     return [json.loads(s) for s in re.findall(r'"(?:[^"\\\n]|\\.)*"', block)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", range(7))
 def test_injection_payloads_stay_data(
     tmp_path: Path, k: int, monkeypatch: pytest.MonkeyPatch

@@ -43,6 +43,7 @@ def _region(tmp_path: Path, extra_yaml: str = "") -> Path:
                              extra_yaml=extra_yaml)
 
 
+@pytest.mark.slow
 def test_rai_counts_hardened_roads_only_by_default(tmp_path: Path) -> None:
     state = prepare(_region(tmp_path), priorities=False)
     v = state.villages.set_index("name")
@@ -61,6 +62,7 @@ def test_rai_counts_hardened_roads_only_by_default(tmp_path: Path) -> None:
     assert (towns["rai_definition"] == county["rai_definition"].iloc[0]).all()
 
 
+@pytest.mark.slow
 def test_region_network_section_counts_gravel_when_asked(tmp_path: Path) -> None:
     path = _region(tmp_path, "network:\n  all_season_surfaces: [paved, gravel]\n")
     state = prepare(path, priorities=False)
@@ -139,6 +141,7 @@ def test_network_params_keep_only_what_was_given() -> None:
     assert not eff.slope_penalty
 
 
+@pytest.mark.slow
 def test_run_with_config_records_settings_and_writes_legs(tmp_path: Path) -> None:
     region = _region(tmp_path)
     cfg = tmp_path / "settings.yaml"
@@ -175,6 +178,7 @@ def test_run_with_config_records_settings_and_writes_legs(tmp_path: Path) -> Non
     assert table.loc[VILLAGE_CODES[0], "walk_leg_min"] == pytest.approx(a["leg_min"], abs=0.01)
 
 
+@pytest.mark.slow
 def test_priorities_config_accepts_both_file_shapes(seated_region: TinyRegion,
                                                      tmp_path: Path) -> None:
     cfg = tmp_path / "c.yaml"
@@ -191,6 +195,7 @@ def test_priorities_config_accepts_both_file_shapes(seated_region: TinyRegion,
     assert "bad.yaml: network: 'slope_penalty'" in result.stderr
 
 
+@pytest.mark.slow
 def test_user_road_costs_price_scenarios_and_projects(seated_region: TinyRegion,
                                                       tmp_path: Path) -> None:
     """Issue #13: the user's road costs, not the packaged ones, price scenarios and projects."""

@@ -44,6 +44,7 @@ def _scenario(folder: Path, name: str, change: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_run_with_a_bus_scenario_builds_the_network_once(
     seated_region: TinyRegion, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -63,6 +64,7 @@ def test_a_run_with_a_bus_scenario_builds_the_network_once(
     assert stops["bus_access_min"].notna().all()
 
 
+@pytest.mark.slow
 def test_a_road_scenario_builds_its_own_graph_and_nothing_else_is_rebuilt(
     seated_region: TinyRegion, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -76,6 +78,7 @@ def test_a_road_scenario_builds_its_own_graph_and_nothing_else_is_rebuilt(
     assert state.scenarios[0].summary["roads_changed"] == 1
 
 
+@pytest.mark.slow
 def test_the_dry_run_calls_the_stage_functions_the_run_calls(
     seated_region: TinyRegion, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,6 +100,7 @@ def test_the_dry_run_calls_the_stage_functions_the_run_calls(
                              "indicator_stage"]
 
 
+@pytest.mark.slow
 def test_headline_outputs_read_the_indicator_table(seated_region: TinyRegion) -> None:
     """The map panel and the CLI summary show the indicator table's figures, not their own."""
     state = prepare(seated_region.path, priorities=False)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pytest
 import shapely
 
 from contigmap.config import load_region
@@ -51,6 +52,7 @@ def test_scale_roads_counts_schema_and_determinism() -> None:
     assert not roads.geometry.geom_equals_exact(other.geometry, tolerance=0).all()
 
 
+@pytest.mark.slow
 def test_scale_roads_topology_connectivity_density() -> None:
     roads, _ = make_scale_roads(1500, seed=1)
     assert_clean_topology(roads.geometry)
@@ -181,6 +183,7 @@ from contigmap.schema import POVERTY_CAUSES  # noqa: E402
 DEMO = Path(__file__).resolve().parents[1] / "layers" / "huayuan"
 
 
+@pytest.mark.slow
 def test_committed_demo_layers() -> None:
     region = load_region(DEMO / "region.yaml")
     assert region.illustrative and region.name == "huayuan"
@@ -246,6 +249,7 @@ def test_fixed_gdal_date_stamps_geopackages(tmp_path: Path) -> None:
     assert stamp.startswith("2000-01-01T00:00:00")
 
 
+@pytest.mark.slow
 def test_committed_demo_terrain_and_infrastructure() -> None:
     import rasterio
     from pyproj import CRS

@@ -128,6 +128,7 @@ def test_csv_coordinates_swapped(tiny_region: TinyRegion) -> None:
         _load(tiny_region.path)
 
 
+@pytest.mark.slow
 def test_csv_coordinates_outside_region(tmp_path: Path) -> None:
     lon, lat = to_lonlat([X0 + 2000, X0 + 3000], [Y0 + 2000, Y0 + 6000])
     rows = ["村代码,村名,乡镇代码,人口,经度,纬度"]
@@ -282,6 +283,7 @@ def test_chinese_domain_values_translated() -> None:
 # ---------------------------------------------------------------- facts and report
 
 
+@pytest.mark.slow
 def test_region_facts_by_hand(tiny_region: TinyRegion) -> None:
     facts = region_facts(load_region_layers(load_region(tiny_region.path)))
     assert facts["area_km2"] == pytest.approx(80.0)  # 10 km x 8 km
@@ -323,6 +325,7 @@ def test_region_facts_complete_registry(tiny_region: TinyRegion) -> None:
     assert facts["poor_pop_source"] == "registry_complete"
 
 
+@pytest.mark.slow
 def test_validation_report_text(tiny_region: TinyRegion) -> None:
     report = validation_report(tiny_region.path)
     assert report.ok
@@ -345,6 +348,7 @@ def test_validation_report_text(tiny_region: TinyRegion) -> None:
     assert len(starts) == 1
 
 
+@pytest.mark.slow
 def test_validation_report_collects_layer_errors(tiny_region: TinyRegion) -> None:
     (tiny_region.folder / "flood.geojson").unlink()
     hh = pd.read_csv(tiny_region.folder / "households.csv", dtype=str)
@@ -361,6 +365,7 @@ def test_validation_report_collects_layer_errors(tiny_region: TinyRegion) -> Non
     assert report.facts["villages"] == 4  # the rest still checked
 
 
+@pytest.mark.slow
 def test_validate_counts_duplicate_and_multipart_lines(tiny_region: TinyRegion) -> None:
     roads = gpd.read_file(tiny_region.folder / "roads.gpkg", layer="roads")
     extra = gpd.GeoDataFrame(
@@ -382,6 +387,7 @@ def test_validate_counts_duplicate_and_multipart_lines(tiny_region: TinyRegion) 
     assert "warning layers.roads (roads.gpkg): 1 multi-part line(s) (feature 5)" in text
 
 
+@pytest.mark.slow
 def test_validate_strict_makes_left_out_rows_an_error(tiny_region: TinyRegion) -> None:
     path = tiny_region.folder / "services.csv"
     lines = path.read_text(encoding="utf-8").strip().splitlines()
@@ -445,6 +451,7 @@ def _break_in_seven_ways(region: TinyRegion) -> None:
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_validate_lists_every_problem_at_once_and_run_stops_at_the_first(
     tiny_region: TinyRegion, tmp_path: Path
 ) -> None:
@@ -495,6 +502,7 @@ def test_validate_lists_every_problem_at_once_and_run_stops_at_the_first(
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_validate_report_counts_and_quick(tiny_region: TinyRegion) -> None:
     _break_in_seven_ways(tiny_region)
     full = validation_report(tiny_region.path)
@@ -512,6 +520,7 @@ def test_validate_report_counts_and_quick(tiny_region: TinyRegion) -> None:
     assert full.facts["road_km"] == pytest.approx(13.0)
 
 
+@pytest.mark.slow
 def test_validate_names_villages_that_cannot_reach_their_seat(
     seated_region: TinyRegion,
 ) -> None:

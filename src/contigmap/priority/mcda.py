@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.stats import rankdata
 
 from contigmap.errors import ValidationError
 
@@ -97,6 +96,8 @@ def normalise(
     if method == "rank":
         if x.size == 1:
             return np.zeros(1)
+        from scipy.stats import rankdata  # deferred: scipy.stats takes ~1 s to import
+
         r = rankdata(x, method="average")
         lo, hi = r.min(), r.max()
         return np.asarray((r - lo) / (hi - lo), dtype=float) if hi > lo else np.zeros(x.size)
@@ -224,6 +225,8 @@ def explain(
 
 def spearman(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     """Spearman rank correlation (average ranks); ``nan`` when either side is constant."""
+    from scipy.stats import rankdata  # deferred: scipy.stats takes ~1 s to import
+
     ra = rankdata(a, method="average")
     rb = rankdata(b, method="average")
     if ra.std() == 0 or rb.std() == 0:
