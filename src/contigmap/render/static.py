@@ -37,6 +37,7 @@ from pyproj import CRS
 
 from contigmap.errors import ValidationError
 from contigmap.priority.registry import REGISTRY
+from contigmap.render._geo import metric_crs
 from contigmap.render.legend import (
     DEFAULT_INDICATORS,
     MISSING_COLOR,
@@ -59,7 +60,6 @@ from contigmap.render.static_parts import (
     draw_north_arrow,
     draw_scale_bar,
     draw_title_block,
-    metric_crs,
     nice_round,
     prepared,
     text_setup,

@@ -17,8 +17,9 @@ import geopandas as gpd
 import numpy as np
 from pyproj import CRS, Transformer
 
-from contigmap.errors import CRSError, DataQualityWarning, ValidationError
+from contigmap.errors import DataQualityWarning
 from contigmap.render import fonts
+from contigmap.render._geo import checked
 
 __all__ = [
     "ILLUSTRATIVE",
@@ -27,7 +28,6 @@ __all__ = [
     "draw_north_arrow",
     "draw_scale_bar",
     "draw_title_block",
-    "metric_crs",
     "nice_round",
     "nice_scale_length_m",
     "north_angle_deg",
@@ -102,26 +102,11 @@ def text_setup() -> MapText:
 # --------------------------------------------------------------------------- geometry
 
 
-def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
-    """Return the layer's CRS when projected in metres, else its UTM zone."""
-    crs = CRS.from_user_input(gdf.crs)
-    if crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter"):
-        return crs
-    return CRS.from_user_input(gdf.estimate_utm_crs())
-
-
 def prepared(gdf: gpd.GeoDataFrame | None, layer: str, crs: CRS) -> gpd.GeoDataFrame | None:
     """Check a layer, drop empty geometries and reproject it to ``crs``."""
     if gdf is None:
         return None
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        msg = f"layer {layer!r}: expected a GeoDataFrame, got {type(gdf).__name__}"
-        raise ValidationError(msg)
-    if gdf.crs is None:
-        msg = f"layer {layer!r} has no CRS; set it with gdf.set_crs(...) before drawing"
-        raise CRSError(msg)
-    keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
-    out = gdf.loc[keep]
+    out = checked(gdf, layer)
     return out if CRS.from_user_input(out.crs) == crs else out.to_crs(crs)
 
 

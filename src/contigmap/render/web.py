@@ -35,11 +35,11 @@ import geopandas as gpd
 import numpy as np
 
 from contigmap.errors import ConfigError, ValidationError
+from contigmap.render._geo import checked
 from contigmap.render.legend import IndicatorSpec, indicators_for
 from contigmap.render.web_extra import MapLayer, extra_raster, extra_vector
 from contigmap.render.web_layers import (
     boundary_layers,
-    checked,
     road_layers,
     roads_legend,
     township_names,

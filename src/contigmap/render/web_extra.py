@@ -19,8 +19,9 @@ from pyproj import CRS, Transformer
 
 from contigmap.errors import ValidationError
 from contigmap.raster import Raster
+from contigmap.render._geo import checked
 from contigmap.render.legend import swatch_legend_html
-from contigmap.render.web_layers import add_geojson, checked, display_geoms, feature_collection
+from contigmap.render.web_layers import add_geojson, display_geoms, feature_collection
 from contigmap.render.web_page import Ids, is_missing, text
 
 __all__ = ["MapLayer", "extra_raster", "extra_vector"]

@@ -16,9 +16,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
-from contigmap.errors import CRSError, ValidationError
+from contigmap.errors import ValidationError
+from contigmap.render._geo import checked, metric_crs
 from contigmap.render.legend import IndicatorSpec, legend_html, swatch_legend_html
 from contigmap.render.web_page import Ids, Script, Slots, is_missing, map_script, text
 from contigmap.render.web_popup import village_card_html
@@ -33,10 +33,8 @@ __all__ = [
     "SURFACE_LAYER_NAMES",
     "add_geojson",
     "boundary_layers",
-    "checked",
     "display_geoms",
     "feature_collection",
-    "metric_crs",
     "road_layers",
     "roads_legend",
     "township_names",
@@ -72,29 +70,6 @@ SURFACE_LAYER_NAMES: Final[dict[str, tuple[str, str]]] = {
 R_MIN_PX: Final[float] = 3.0
 R_MAX_PX: Final[float] = 11.0
 """Village marker radius range in pixels; the area grows with poor people (sqrt scale)."""
-
-
-def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
-    """Return the frame's CRS when it is in metres, else its UTM zone."""
-    crs = CRS.from_user_input(gdf.crs)
-    if crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter"):
-        return crs
-    utm = gdf.estimate_utm_crs()
-    return CRS.from_user_input(utm)
-
-
-def checked(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
-    """Refuse a non-GeoDataFrame or a frame without CRS; drop features without geometry."""
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        msg = f"layer {layer!r}: expected a GeoDataFrame, got {type(gdf).__name__}"
-        raise ValidationError(msg)
-    if gdf.crs is None:
-        msg = f"layer {layer!r} has no CRS; set it with gdf.set_crs(...) before drawing"
-        raise CRSError(msg)
-    keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
-    if not keep.all():
-        logger.info("layer %r: %d features without geometry not drawn", layer, int((~keep).sum()))
-    return gdf.loc[keep]
 
 
 def display_geoms(gdf: gpd.GeoDataFrame, simplify_m: float, precision: int) -> gpd.GeoSeries:
