@@ -210,3 +210,34 @@ def hostile_map_args(payload: str, *, raster: bool = True) -> dict[str, Any]:
         "illustrative": True,
         "facts": [(payload + " fact", payload)],
     }
+
+
+#: Window sizes a map is looked at in (issue #14): a 1080p projector, a laptop, a phone.
+VIEWPORTS: tuple[tuple[int, int], ...] = ((1920, 1080), (1280, 720), (390, 844))
+
+
+def screenshot_dir() -> Path:
+    """Folder the browser tests save their screenshots in (``CONTIGMAP_SCREENSHOTS``,
+    default ``build/screenshots``; git-ignored, kept after the run for people to look at)."""
+    import os
+
+    folder = Path(os.environ.get("CONTIGMAP_SCREENSHOTS", "build/screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def shoot(driver: Any, name: str,
+          viewports: tuple[tuple[int, int], ...] = VIEWPORTS) -> list[Path]:
+    """Save a PNG of the current page at each viewport: ``<name>_<w>x<h>.png``.
+
+    The window is resized so that the page's viewport (not the outer window) has the size.
+    """
+    saved = []
+    for w, h in viewports:
+        driver.set_window_size(w, h)
+        inner = driver.execute_script("return [window.innerWidth, window.innerHeight];")
+        driver.set_window_size(w + (w - int(inner[0])), h + (h - int(inner[1])))
+        path = screenshot_dir() / f"{name}_{w}x{h}.png"
+        driver.save_screenshot(str(path))
+        saved.append(path)
+    return saved
