@@ -427,12 +427,12 @@ def test_injection_payloads_stay_data(
     assert html.unescape(data["t"][0]) == f"{payload}村 <small>{payload}镇</small>"
     names = [html.unescape(n) for n in _overlay_names(text)]
     for name in (f"{payload} layer", f"{payload} raster", f"情景 {payload}：村 villages",
-                 f"情景 {payload}：路 roads"):
+                 f"情景 {payload}：改建/硬化 upgraded road"):
         assert name in names
     legends = re.search(r"var legends = \[(.*?)\];\n", text, re.S)
     assert legends is not None
     legend_text = html.unescape(" ".join(_json_strings(legends.group(1))))
-    assert f"{payload} legend" in legend_text and f"{payload}: changed roads" in legend_text
+    assert f"{payload} legend" in legend_text and "改建/硬化 upgraded road（2 段）" in legend_text
     note = re.search(r"d\.innerHTML = (\"(?:[^\"\\]|\\.)*\"); return d;", text)
     assert note is not None and html.unescape(json.loads(note.group(1))).startswith(
         f"source {payload}")
@@ -510,3 +510,86 @@ def test_village_card_says_where_figures_come_from() -> None:
     card = village_card_html({"households_source": "<b>x</b>"})
     assert "<td>&lt;b&gt;x&lt;/b&gt;</td>" in card
     assert "<b>x</b>" not in card
+
+
+# ------------------------------------------------------------------ road scenarios (issue #14, 3)
+
+
+def _scenario_result(name: str, title: str, village_name: str = "十八洞村") -> Any:
+    """A scenario result on the small region: one village 30 min faster, one cut off."""
+    from contigmap.scenario.model import Scenario
+
+    reg = small_region()
+    v = reg["villages"][["village_id", "name", "geometry"]].copy()
+    v.loc[0, "name"] = village_name
+    v["tt_own_township_seat_min_base"] = [45.0, 10.0, 70.0, 45.0, 130.0, 5.0]
+    v["tt_own_township_seat_min"] = [15.0, 10.0, 70.0, 45.0, 100.0, np.inf]
+    v["d_tt_own_township_seat_min"] = [-30.0, 0.0, 0.0, 0.0, -30.0, np.inf]
+    v["lost_access"] = [False] * 5 + [True]
+    roads = reg["roads"].head(3).copy()
+    roads["change_type"] = ["build", "upgrade", "bus"]
+    roads["label"] = [title, "硬化", "公交"]
+    roads["length_m"] = [3200.0, 1500.0, 9000.0]
+    roads["cost_cny"] = [55666032.14903812, 1_000_000.0, 0.0]
+    summary = {"poor_gaining": 1234.0, "pop_lost_access": 2000.0, "villages_lost_access": 1,
+               "cost_cny": 56666032.14903812}
+    sc = Scenario(name=name, title=f"{title} / English", changes=())
+    return SimpleNamespace(scenario=sc, villages=v, changed_roads=roads, summary=summary)
+
+
+def test_scenario_layers_chinese_names_and_tooltips_with_units() -> None:
+    from contigmap.render.compose import scenario_map_layers
+
+    layers = scenario_map_layers([_scenario_result("new-valley-link", "新建通村公路")])
+    names = [layer.name for layer in layers]
+    assert names == [f"情景 新建通村公路：{part}" for part in (
+        "村 villages", "新建道路 new road", "改建/硬化 upgraded road", "公交线路 bus line")]
+    new, upgraded, bus = layers[1], layers[2], layers[3]
+    # planned roads red and dashed (new: long dashes), bus lines blue and solid
+    assert new.color == upgraded.color == "#e60012" and new.dash_array and upgraded.dash_array
+    assert new.dash_array != upgraded.dash_array
+    assert bus.color == "#1f5fbf" and bus.dash_array is None
+    assert new.data is not None
+    tip = new.data["说明"].iloc[0]
+    assert tip == "新建道路 new road · 新建通村公路 · 3.2 公里 km · 5,566.6 万元"
+    villages = layers[0].data
+    assert villages is not None
+    said = list(villages["到乡镇驻地时间变化"])
+    assert said[:2] == ["快 30 分钟 faster", "基本不变 no change (±1 分钟)"]
+    assert said[5] == "失去通达 cut off"
+
+
+def test_scenario_view_data_in_the_page(tmp_path: Path) -> None:
+    from contigmap.render.compose import TRAVEL_TIME_CLASSES, scenario_views
+
+    views = scenario_views([_scenario_result("valley", "新建通村公路")], open_view=True)
+    assert views.classes == TRAVEL_TIME_CLASSES and views.open_view
+    text = _render(tmp_path, scenarios=views)
+    m = re.search(r"var map = \w+, D = (\{.*?\});\n", text)
+    assert m is not None
+    data = json.loads(m.group(1))
+    sc = data["sc"][0]
+    assert sc["t"] == "新建通村公路" and sc["k"] == "valley"
+    assert [f[1] for f in sc["f"]] == ["1,234 人", "2,000 人（1 个村）", "5,666.6 万元"]
+    assert [f[2] for f in sc["f"]] == [1234.0, 2000.0, 5666.6]
+    # before and after minutes per village; no route is null, not a number
+    assert [row[3:] for row in sc["v"]][:2] == [[45.0, 15.0], [10.0, 10.0]]
+    assert sc["v"][5][3:] == [5.0, None]
+    kinds = [f["properties"]["k"] for f in sc["w"]["features"]]
+    assert kinds == ["build", "upgrade", "bus"]
+    assert "5,566.6 万元" in sc["w"]["features"][0]["properties"]["t"]
+    assert ".cm-swipe" in text  # the stylesheet, inlined
+
+
+def test_scenario_view_text_is_escaped(tmp_path: Path) -> None:
+    from contigmap.render.compose import scenario_views
+
+    views = scenario_views([_scenario_result("x", XSS_NAME, village_name=XSS_IMG)])
+    text = _render(tmp_path, scenarios=views)
+    assert XSS_NAME not in text and "<img" not in text.lower()
+    m = re.search(r"var map = \w+, D = (\{.*?\});\n", text)
+    assert m is not None
+    sc = json.loads(m.group(1))["sc"][0]
+    assert html.unescape(sc["t"]) == XSS_NAME
+    assert html.unescape(sc["v"][0][2]) == XSS_IMG
+    assert XSS_NAME in html.unescape(sc["w"]["features"][0]["properties"]["t"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +21,7 @@ from contigmap.io.write import write_table, write_vector
 from contigmap.network.speeds import Season
 from contigmap.pipeline import evaluate_scenarios, prepare
 from contigmap.publish import finish_outputs
-from contigmap.render.compose import GAIN_CLASSES, scenario_map_layers
+from contigmap.render.compose import GAIN_CLASSES, scenario_map_layers, scenario_views
 from contigmap.render.web import MapLayer
 from contigmap.scenario import (
     Scenario,
@@ -165,7 +165,8 @@ def _scenario_map(state: RegionState, results: Sequence[ScenarioResult], path: P
     config = state.data.config
     return render_web_map(
         path, villages=state.villages, roads=state.data.roads, boundaries=state.data.boundaries,
-        extra_layers=scenario_map_layers(results),
+        extra_layers=[replace(layer, show=False) for layer in scenario_map_layers(results)],
+        scenarios=scenario_views(results, open_view=True),
         title=f"{config.title or config.name} 道路情景比较 Road scenarios",
         source_note=config.source_note or "", illustrative=config.illustrative, offline=offline,
     )

@@ -21,6 +21,7 @@ from contigmap.indicators import county_indicators, is_estimate, slowest_village
 from contigmap.io.write import write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
 from contigmap.render.web import Basemap, MapLayer
+from contigmap.render.web_scenario import ScenarioViews
 from contigmap.state import NetworkOutputs, RegionState, StageTimer
 
 __all__ = ["finish_outputs", "headline_summary", "map_facts", "poverty_sources", "publish"]
@@ -139,6 +140,13 @@ def _map_layers(state: RegionState) -> list[MapLayer]:
     return layers
 
 
+def _scenario_views(state: RegionState) -> ScenarioViews | None:
+    """Return the before/after view of the run's scenarios (closed when the map opens)."""
+    from contigmap.render.compose import scenario_views
+
+    return scenario_views(state.scenarios) if state.scenarios else None
+
+
 def _county(state: RegionState) -> pd.Series | None:
     """Return the county row of the state's headline indicators."""
     return None if state.indicators is None else county_indicators(state.indicators)
@@ -219,6 +227,7 @@ def _render(state: RegionState, path: Path, *, offline: bool, basemap: Basemap =
         basemap=basemap,
         tianditu_key=tianditu_key,
         facts=map_facts(state),
+        scenarios=_scenario_views(state),
     )
 
 

@@ -8,6 +8,7 @@ so that the pipeline only passes them on to :func:`~contigmap.render.web.render_
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -20,6 +21,12 @@ from contigmap.raster import Raster
 from contigmap.relocation.run import RelocationPlan
 from contigmap.render.legend import tier_indicator
 from contigmap.render.web import MapLayer
+from contigmap.render.web_scenario import (
+    WORK_KINDS,
+    ScenarioView,
+    ScenarioViews,
+    work_tooltip,
+)
 from contigmap.scenario import ScenarioResult
 from contigmap.schema import SERVICE_KIND_ZH
 
@@ -29,6 +36,8 @@ __all__ = [
     "region_map_layers",
     "relocation_map_layers",
     "scenario_map_layers",
+    "scenario_title",
+    "scenario_views",
     "travel_time_class",
 ]
 
@@ -266,38 +275,116 @@ def _gain_class(delta_min: pd.Series, lost: pd.Series) -> list[str]:
     return [str(v) for v in labels]
 
 
+def scenario_title(result: ScenarioResult) -> str:
+    """Return the Chinese name of a result's scenario (its ``label_zh``, else its ``name``)."""
+    sc = result.scenario
+    return str(getattr(sc, "label_zh", None) or getattr(sc, "name", ""))
+
+
+def _change_text(delta: float, lost: bool) -> str:
+    if lost:
+        return "失去通达 cut off"
+    if not np.isfinite(delta):
+        return "不变 no change"
+    if round(delta) == 0:
+        return "基本不变 no change (±1 分钟)"
+    word = "快 {:,.0f} 分钟 faster" if delta < 0 else "慢 {:,.0f} 分钟 slower"
+    return word.format(abs(delta))
+
+
+def _works(roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the works: ``kind``, ``label``, ``length_m``, ``cost_cny`` and tooltip ``说明``."""
+    n = len(roads)
+    kind = (roads["change_type"].astype(str) if "change_type" in roads
+            else pd.Series("upgrade", index=roads.index))
+    label = roads["label"] if "label" in roads else pd.Series([None] * n, index=roads.index)
+    length = (roads["length_m"] if "length_m" in roads
+              else pd.Series(roads.geometry.length.to_numpy(float), index=roads.index))
+    cost = roads["cost_cny"] if "cost_cny" in roads else pd.Series(np.nan, index=roads.index)
+    out = gpd.GeoDataFrame({"kind": kind, "label": label, "length_m": length, "cost_cny": cost},
+                           geometry=roads.geometry, crs=roads.crs)
+    out["说明"] = [work_tooltip(k, lb, ln, c)
+                 for k, lb, ln, c in zip(kind, label, length, cost, strict=True)]
+    return out
+
+
+_WORK_STYLE: dict[str, dict[str, Any]] = {
+    "build": {"color": "#e60012", "weight": 5.0, "dash_array": "14 8"},
+    "upgrade": {"color": "#e60012", "weight": 4.0, "dash_array": "6 5"},
+    "close": {"color": "#111111", "weight": 5.0, "dash_array": "2 7"},
+    "bus": {"color": "#1f5fbf", "weight": 3.5, "dash_array": None},
+}
+
+
 def scenario_map_layers(results: Sequence[ScenarioResult]) -> list[MapLayer]:
-    """Two map layers per scenario: the changed roads, and villages by their change.
+    """Map layers per scenario: villages by their change, then one layer per kind of work.
 
     Villages are coloured by the change in travel time to their own township seat
-    (:data:`GAIN_CLASSES`); the first scenario is shown when the map opens.
+    (:data:`GAIN_CLASSES`), their tooltip says it in minutes; works are drawn as planned
+    roads on a 规划图 (new and upgraded roads red and dashed, closed roads black and
+    dotted, bus lines blue) with kind, length in km and cost in 万元 on hover. Layers are
+    named by the scenario's Chinese name; the first scenario's are shown when the map opens.
     """
     layers: list[MapLayer] = []
     colours = {label: colour for _, label, colour in GAIN_CLASSES}
     colours[_LOST[0]] = _LOST[1]
     for k, r in enumerate(results):
-        title = r.scenario.name
+        title = scenario_title(r)
         v = r.villages
         delta = v.get("d_tt_own_township_seat_min", pd.Series(np.nan, index=v.index))
-        lost = v.get("lost_access", pd.Series(False, index=v.index))
+        lost = v.get("lost_access", pd.Series(False, index=v.index)).fillna(False).astype(bool)
         shown = gpd.GeoDataFrame(
             {"name": v["name"] if "name" in v else v["village_id"],
              "change": _gain_class(delta, lost),
-             "d_min": delta.round(1)},
+             "到乡镇驻地时间变化": [_change_text(d, b) for d, b in
+                           zip(delta.to_numpy(float), lost.to_numpy(bool), strict=True)]},
             geometry=v.geometry, crs=v.crs,
         )
         layers.append(MapLayer(
             name=f"情景 {title}：村 villages", data=shown, color_column="change",
-            color_map=colours, radius=5.0, fill_opacity=0.9, tooltip_columns=["name", "d_min"],
-            labels={"name": "村", "d_min": "到本乡镇驻地时间变化（分钟）"},
+            color_map=colours, radius=5.0, fill_opacity=0.9,
+            tooltip_columns=["name", "到乡镇驻地时间变化"], labels={"name": "村"},
             legend=[(c, label) for label, c in colours.items()], show=(k == 0),
         ))
-        if len(r.changed_roads):
-            roads = r.changed_roads
-            cols = [c for c in ("road_id", "change", "cost_cny") if c in roads.columns]
+        if not len(r.changed_roads):
+            continue
+        works = _works(r.changed_roads)
+        for kind, style in _WORK_STYLE.items():
+            part = works[works["kind"] == kind]
+            if not len(part):
+                continue
             layers.append(MapLayer(
-                name=f"情景 {title}：路 roads", data=roads[[*cols, "geometry"]].copy(),
-                color="#7b3294", weight=4.0, tooltip_columns=cols, show=(k == 0),
-                legend=[("#7b3294", f"{title}: changed roads")],
+                name=f"情景 {title}：{WORK_KINDS[kind]}", data=part[["说明", "geometry"]].copy(),
+                color=style["color"], weight=style["weight"], dash_array=style["dash_array"],
+                opacity=0.95, tooltip_columns=["说明"], show=(k == 0),
+                legend=[(style["color"], f"{WORK_KINDS[kind]}（{len(part)} 段）")],
             ))
     return layers
+
+
+def scenario_views(results: Sequence[ScenarioResult], *,
+                   open_view: bool = False) -> ScenarioViews:
+    """Return the before/after view of the scenarios (:mod:`contigmap.render.web_scenario`).
+
+    Travel times are to the own township seat, before (``tt_own_township_seat_min_base``)
+    and after (``tt_own_township_seat_min``); the headline numbers are the summary's
+    ``poor_gaining``, ``pop_lost_access``, ``villages_lost_access`` and ``cost_cny``.
+    """
+    views = []
+    for r in results:
+        v = r.villages
+        nan = pd.Series(np.nan, index=v.index)
+        pts = gpd.GeoDataFrame(
+            {"name": v["name"] if "name" in v else v["village_id"],
+             "tt_before": v.get("tt_own_township_seat_min_base", nan),
+             "tt_after": v.get("tt_own_township_seat_min", nan)},
+            geometry=v.geometry, crs=v.crs)
+        s = getattr(r, "summary", {}) or {}
+        views.append(ScenarioView(
+            key=str(getattr(r.scenario, "name", "")), title=scenario_title(r),
+            poor_gaining=float(s.get("poor_gaining", 0.0)),
+            pop_lost_access=float(s.get("pop_lost_access", 0.0)),
+            villages_lost_access=int(s.get("villages_lost_access", 0)),
+            cost_cny=float(s.get("cost_cny", 0.0)),
+            villages=pts, works=_works(r.changed_roads)))
+    return ScenarioViews(views, TRAVEL_TIME_CLASSES, open_view=open_view)

@@ -56,6 +56,7 @@ from contigmap.render.web_page import (
     write_page,
 )
 from contigmap.render.web_popup import village_card_html
+from contigmap.render.web_scenario import ScenarioViews, add_scenario_view
 
 __all__ = [
     "MAX_MAP_BYTES",
@@ -207,13 +208,14 @@ def build_web_map(
     simplify_m: float = 10.0,
     precision: int = 5,
     facts: Sequence[tuple[str, str]] = (),
+    scenarios: ScenarioViews | None = None,
 ) -> folium.Map:
     """Build the interactive map as a :class:`folium.Map` (see :func:`render_web_map`).
 
     Parameters
     ----------
     villages, roads, boundaries, extra_layers, title, source_note, illustrative, offline,
-    basemap, tianditu_key, indicators, simplify_m, precision, facts
+    basemap, tianditu_key, indicators, simplify_m, precision, facts, scenarios
         As in :func:`render_web_map`.
 
     Returns
@@ -261,6 +263,8 @@ def build_web_map(
     many = len(extra_layers) + len(groups) > COLLAPSE_LAYER_CONTROL_ABOVE
     ids(folium.LayerControl(collapsed=many, position="topright")).add_to(m)
     Script(controls_js(ids.slots, m.get_name(), legends, source_note, illustrative)).add_to(m)
+    if scenarios is not None:
+        add_scenario_view(m, ids.slots, scenarios)
     ids(folium.FitBounds([[south, west], [north, east]], padding=(30, 30))).add_to(m)
     return m
 
@@ -282,6 +286,7 @@ def render_web_map(
     simplify_m: float = 10.0,
     precision: int = 5,
     facts: Sequence[tuple[str, str]] = (),
+    scenarios: ScenarioViews | None = None,
 ) -> Path:
     """Write the interactive village map as one HTML file (atomically).
 
@@ -319,6 +324,9 @@ def render_web_map(
     facts
         Headline figures as (label, value) pairs, shown in a folding panel under the
         title (data text: escaped).
+    scenarios
+        Road scenarios for the before/after swipe view
+        (:mod:`contigmap.render.web_scenario`).
 
     Returns
     -------
@@ -340,5 +348,6 @@ def render_web_map(
         simplify_m=simplify_m,
         precision=precision,
         facts=facts,
+        scenarios=scenarios,
     )
     return write_page(m.get_root().render(), out_html, len(villages))

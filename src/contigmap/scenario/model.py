@@ -212,6 +212,7 @@ class _Top(StrictModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_\-\.]+$")
     region: str | None = None
     title: str | None = None
+    title_zh: str | None = None
     description: str = ""
     season: Season | None = None
     params: dict[str, Any] = Field(default_factory=dict)
@@ -225,6 +226,8 @@ class Scenario(StrictModel):
     ----------
     name, title, description
         Identification (``name`` is ASCII, used in file names and map layers).
+    title_zh
+        A short Chinese name for maps and reports (:attr:`label_zh`).
     region
         The region the scenario was written for (checked against the region's name).
     season
@@ -241,11 +244,21 @@ class Scenario(StrictModel):
     name: str
     region: str | None = None
     title: str | None = None
+    title_zh: str | None = None
     description: str = ""
     season: Season | None = None
     params: NetworkParams = NetworkParams()
     changes: tuple[Change, ...] = ()
     source: str = "<scenario>"
+
+    @property
+    def label_zh(self) -> str:
+        """The name people read: ``title_zh``, else ``title`` up to a `` / ``, else ``name``."""
+        if self.title_zh:
+            return self.title_zh
+        if self.title:
+            return self.title.split(" / ")[0].strip() or self.name
+        return self.name
 
     def network_params(self, base: NetworkParams | None = None) -> NetworkParams:
         """Return the scenario's network settings: ``base`` with ``params:`` and ``season:``.
@@ -295,7 +308,7 @@ def parse_scenario(data: dict[str, Any], *, source: str = "<scenario>") -> Scena
     if not changes:
         msg = f"{source}: no changes; list at least one under 'changes:'"
         raise ConfigError(msg)
-    return Scenario(name=top.name, region=top.region, title=top.title,
+    return Scenario(name=top.name, region=top.region, title=top.title, title_zh=top.title_zh,
                     description=top.description, season=top.season, params=params,
                     changes=tuple(changes), source=source)
 
