@@ -345,7 +345,7 @@ def _style_header(ws: Any, rows: int) -> None:
 
 
 def write_sheet(ws: Any, table: pd.DataFrame, *, header: bool = True,
-                labels: Callable[[str], str] | None = None) -> None:
+                labels: Callable[[str], str] | None = None, formats: bool = True) -> None:
     """Append ``table``'s rows (after a bold header of its column names) to ``ws``.
 
     Every cell goes through :func:`excel_cell`; every numeric column gets its
@@ -363,6 +363,9 @@ def write_sheet(ws: Any, table: pd.DataFrame, *, header: bool = True,
         ``column name -> label`` (say Chinese headers): row 1 then holds the labels and
         row 2 the column names, both frozen and shaded, with a filter on row 2 and
         column widths that fit the header and the first 500 values.
+    formats
+        Give numeric columns their :func:`number_format` (off for files that stand for
+        someone else's, such as the synthetic messy inputs).
     """
     from openpyxl.utils import get_column_letter
 
@@ -378,9 +381,10 @@ def write_sheet(ws: Any, table: pd.DataFrame, *, header: bool = True,
         _style_header(ws, rows)
     for row in table.itertuples(index=False, name=None):
         ws.append([excel_cell(ws, v) for v in row])
-    units = _dictionary_units()
+    units = _dictionary_units() if formats else {}
     for j, col in enumerate(columns, start=1):
-        fmt = number_format(col, table.iloc[:, j - 1], unit=units.get(col, ""))
+        fmt = number_format(col, table.iloc[:, j - 1], unit=units.get(col, "")) if formats \
+            else None
         if fmt is not None:
             for (cell,) in ws.iter_rows(min_row=rows + 1, min_col=j, max_col=j):
                 cell.number_format = fmt
@@ -429,7 +433,8 @@ def save_workbook(wb: Any, path: str | Path) -> None:
 
 
 def write_xlsx(sheets: Mapping[str, pd.DataFrame] | Sequence[tuple[str, pd.DataFrame]],
-               path: str | Path, *, labels: Callable[[str], str] | None = None) -> None:
+               path: str | Path, *, labels: Callable[[str], str] | None = None,
+               formats: bool = True) -> None:
     r"""Write one sheet per table (header row of column names, no index), reproducibly.
 
     Parameters
@@ -443,6 +448,8 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame] | Sequence[tuple[str, pd.DataF
     labels
         ``column name -> label``: a header row of labels above the names (see
         :func:`write_sheet`).
+    formats
+        Number formats on numeric columns (see :func:`write_sheet`).
     """
     from openpyxl import Workbook
 
@@ -450,7 +457,7 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame] | Sequence[tuple[str, pd.DataF
     default = wb.active
     items = list(sheets.items()) if isinstance(sheets, Mapping) else list(sheets)
     for name, table in items:
-        write_sheet(wb.create_sheet(title=name), table, labels=labels)
+        write_sheet(wb.create_sheet(title=name), table, labels=labels, formats=formats)
     if items and default is not None:
         wb.remove(default)
     save_workbook(wb, path)
