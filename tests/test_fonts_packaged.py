@@ -125,3 +125,31 @@ def test_system_font_when_the_package_is_missing(monkeypatch: pytest.MonkeyPatch
         pytest.skip("no system CJK font on this machine")
     assert font.source == "system"
     assert "noto_cjk_sans_otc" not in str(font.path)
+
+
+@pytest.mark.slow
+def test_static_map_in_chinese_without_a_system_font(no_system_fonts: None) -> None:
+    """The whole map, as a fresh machine draws it: Chinese title, legend and village names."""
+    from matplotlib import font_manager
+
+    from contigmap.render import static
+    from tests.browser import screenshot_dir
+    from tests.test_render_static import _boundaries, _by_gid, _roads, _villages
+
+    out = screenshot_dir() / "static-map-packaged-font.png"
+    # a missing glyph would warn (an error here); without a CJK font there are no labels
+    static.render_static_map(
+        out, villages=_villages(), column="roads_tier", title="花垣县 道路项目优先级",
+        title_en="Roads: village priority tiers", boundaries=_boundaries(), roads=_roads(),
+        illustrative=True, source_note="测试数据 test data", dpi=80, figsize_in=(11.69, 8.27))
+    assert out.stat().st_size > 10_000
+    fig = static._build_figure(
+        villages=_villages(), column="roads_tier", title="花垣县 道路项目优先级",
+        title_en="Roads", boundaries=_boundaries(), roads=_roads(), legend_title=None,
+        categorical=None, spec=None, labels="name", label_count=12, illustrative=True,
+        source_note="测试数据 test data", dpi=40, figsize_in=(8.0, 6.0))
+    labels = _by_gid(fig, "village-label")
+    assert {t.get_text() for t in labels} >= {"雅酉村", "十八洞村"}
+    for t in labels:
+        found = font_manager.fontManager.findfont(t.get_fontproperties())
+        assert Path(found).parent.name == "noto_cjk_sans_otc"

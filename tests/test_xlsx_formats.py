@@ -32,6 +32,9 @@ from contigmap.render.report_xlsx import write_tables_xlsx
     ("roads_tier", [1, 4], "0"),
     ("roads_rank", [1, 2000], "#,##0"),
     ("roads_harden_m", [8240.6], "#,##0"),  # m
+    ("suitability", [0.25, 0.8], "0.00"),  # a 0-1 score
+    ("water_karst", [1, 0, 1], "0"),  # unit 0-1 but a flag
+    ("poor_within_budget", [12.5], "#,##0"),
     ("lon", [109.48], "0.000000"),
     # not in the dictionary: by name, then by values
     ("capex_within_budget_cny", [40906574], "#,##0"),

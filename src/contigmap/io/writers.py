@@ -264,7 +264,8 @@ _NAME_FORMATS: Final[tuple[tuple[tuple[str, ...], str], ...]] = (
     (("_cny_kwh", "_cny_m3", "_lcoe", "_lcow"), OTHER),
     (("_cny", "_cny_per_person", "_cny_year"), WHOLE),
     (("_min", "_minutes"), MINUTES),
-    (("pop", "households", "beneficiaries", "_count", "units", "_funded", "_rank", "_n"), WHOLE),
+    (("pop", "households", "beneficiaries", "_count", "units", "_funded", "_within_budget",
+      "_rank", "_n"), WHOLE),
     (("_m", "_kwh_year"), WHOLE),
 )
 
@@ -276,6 +277,11 @@ def _is_share(column: str) -> bool:
 def _within_0_1(values: pd.Series) -> bool:
     numbers = pd.to_numeric(values, errors="coerce").dropna()
     return bool(len(numbers) == 0 or ((numbers >= 0) & (numbers <= 1)).all())
+
+
+def _whole(values: pd.Series) -> bool:
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    return bool(len(numbers) and (numbers == numbers.round()).all())
 
 
 def number_format(column: str, values: pd.Series, *, unit: str | None = None) -> str | None:
@@ -310,6 +316,8 @@ def number_format(column: str, values: pd.Series, *, unit: str | None = None) ->
         return "0.000000"
     if unit == "share 0-1" or (not unit and _is_share(column)):
         return SHARE if _within_0_1(values) else OTHER
+    if unit == "0-1" and _whole(values):  # a 0/1 flag, not a fraction
+        return "0"
     if unit in _UNIT_FORMATS:
         return _UNIT_FORMATS[unit]
     if column == "year" or (column.endswith("_year") and pd.api.types.is_integer_dtype(dtype)):
