@@ -192,10 +192,12 @@ def test_priority_workbook_writes_names_as_text(tmp_path: Path) -> None:
     written = write_priority_tables(results, tmp_path / "priorities")
     wb = load_workbook(written["xlsx"])
     assert wb.sheetnames == ["roads", "township", "county", "budget"]
-    _check_payload_sheet(wb["roads"], 1, list(frame.columns))
-    assert [(c.data_type, c.value) for c in wb["township"]["A"]] == [
+    # row 1: Chinese labels (as tables.xlsx), row 2: column names
+    assert [c.value for c in wb["roads"][2]] == list(frame.columns)
+    _check_payload_sheet(wb["roads"], 2, list(frame.columns))
+    assert [(c.data_type, c.value) for c in wb["township"]["A"]][1:] == [
         ("s", "area"), ("s", "=A1"), ("s", "双龙镇")]
-    assert wb["township"]["B3"].value == -1 and wb["budget"]["A2"].value == -5.0
+    assert wb["township"]["B4"].value == -1 and wb["budget"]["A3"].value == -5.0
     assert all(c.data_type != "f" for c in _all_cells(written["xlsx"]))
     rows = _read_csv_cells(written["roads_csv"])
     assert [r[1] for r in rows[1:]] == ["'" + p for p in PAYLOADS]

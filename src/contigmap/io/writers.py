@@ -18,7 +18,13 @@ priority workbook and the report's ``tables.xlsx``):
   (https://reproducible-builds.org/specs/source-date-epoch/), else 2000-01-01 UTC.
   Two runs on the same input therefore write the same bytes, and the SHA-256 in
   ``run_manifest.json`` proves a result unchanged.
+- **Readable numbers.** Every numeric XLSX column gets a number format
+  (:func:`number_format`) chosen from the column dictionary's unit
+  (:mod:`contigmap.columns`), else from the column's name and values: whole counts
+  ``#,##0``, money ``#,##0`` (CNY) or ``#,##0.0`` (万元), 0-1 shares ``0.0%``, minutes
+  ``0``, others ``#,##0.00``. The stored value keeps its full precision.
 """
+
 
 from __future__ import annotations
 
@@ -29,7 +35,7 @@ import math
 import os
 import re
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -37,6 +43,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from contigmap.columns import column_dictionary, describe_column
 from contigmap.errors import ConfigError
 
 __all__ = [
@@ -46,6 +53,7 @@ __all__ = [
     "excel_cell",
     "fixed_gdal_date",
     "gdal_date",
+    "number_format",
     "output_datetime",
     "save_workbook",
     "source_date_epoch",
@@ -229,20 +237,175 @@ def excel_cell(ws: Any, value: Any) -> Any:
     return cell
 
 
-def write_sheet(ws: Any, table: pd.DataFrame, *, header: bool = True) -> None:
+# --------------------------------------------------------------------------- number formats
+
+WHOLE: Final[str] = "#,##0"
+SHARE: Final[str] = "0.0%"
+MINUTES: Final[str] = "0"
+WAN: Final[str] = "#,##0.0"
+OTHER: Final[str] = "#,##0.00"
+
+_UNIT_FORMATS: Final[dict[str, str]] = {
+    "people": WHOLE, "households": WHOLE, "count": WHOLE, "villages": WHOLE, "rank": WHOLE,
+    "1-4": "0", "0/1": "0",
+    "CNY": WHOLE, "CNY/year": WHOLE, "CNY/person": WHOLE, "CNY/household": WHOLE,
+    "yuan/person/year": WHOLE, "万元": WAN, "10k CNY": WAN,
+    "CNY/m3": OTHER, "CNY/kWh": OTHER,
+    "min": MINUTES, "min-equivalent": MINUTES,
+    "share 0-1": SHARE,
+    "m": WHOLE, "kWh/year": WHOLE, "m3/day": "#,##0.0", "ha": "#,##0.0", "km2": OTHER,
+    "0-100": "0.0", "0-1": "0.00", "deg": "0.0",
+}
+"""Number format by the column dictionary's unit."""
+
+# (name endings, format), first match wins; for columns the dictionary does not know
+_NAME_FORMATS: Final[tuple[tuple[tuple[str, ...], str], ...]] = (
+    (("_wan", "万元"), WAN),
+    (("_cny_kwh", "_cny_m3", "_lcoe", "_lcow"), OTHER),
+    (("_cny", "_cny_per_person", "_cny_year"), WHOLE),
+    (("_min", "_minutes"), MINUTES),
+    (("pop", "households", "beneficiaries", "_count", "units", "_funded", "_within_budget",
+      "_rank", "_n"), WHOLE),
+    (("_m", "_kwh_year"), WHOLE),
+)
+
+
+def _is_share(column: str) -> bool:
+    return column.endswith(("_share", "_incidence", "_rate")) or column == "share"
+
+
+def _within_0_1(values: pd.Series) -> bool:
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    return bool(len(numbers) == 0 or ((numbers >= 0) & (numbers <= 1)).all())
+
+
+def _whole(values: pd.Series) -> bool:
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    return bool(len(numbers) and (numbers == numbers.round()).all())
+
+
+def number_format(column: str, values: pd.Series, *, unit: str | None = None) -> str | None:
+    """Excel number format for a column: from its unit, else its name and values.
+
+    Parameters
+    ----------
+    column
+        Column name; its unit is looked up in the column dictionary
+        (:func:`contigmap.columns.describe_column`) unless ``unit`` is given.
+    values
+        The column. Text, boolean and date columns get no format (``None``); a share
+        (``share 0-1``, or a name ending ``_share`` / ``_incidence``) shows as a
+        percentage only when all its values are within 0-1.
+    unit
+        The unit, when the caller knows it.
+
+    Returns
+    -------
+    str or None
+        ``#,##0`` for counts, people and CNY; ``#,##0.0`` for 万元; ``0.0%`` for shares;
+        ``0`` for minutes and classes; ``0.000000`` for longitude and latitude;
+        ``#,##0`` for other whole-number columns and ``#,##0.00`` for other numbers.
+    """
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+        return None
+    if unit is None:
+        info = describe_column(column)
+        unit = info.unit if info is not None else ""
+    if column in ("lon", "lat", "longitude", "latitude"):
+        return "0.000000"
+    if unit == "share 0-1" or (not unit and _is_share(column)):
+        return SHARE if _within_0_1(values) else OTHER
+    if unit == "0-1" and _whole(values):  # a 0/1 flag, not a fraction
+        return "0"
+    if unit in _UNIT_FORMATS:
+        return _UNIT_FORMATS[unit]
+    if column == "year" or (column.endswith("_year") and pd.api.types.is_integer_dtype(dtype)):
+        return "0"
+    for endings, fmt in _NAME_FORMATS:
+        if column.endswith(endings):
+            return fmt
+    return WHOLE if pd.api.types.is_integer_dtype(dtype) else OTHER
+
+
+def _dictionary_units() -> dict[str, str]:
+    table = column_dictionary()
+    return dict(zip(table["name"].astype(str), table["unit"].astype(str), strict=True))
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _style_header(ws: Any, rows: int) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    fill = PatternFill("solid", fgColor="E8E4D8")
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        if rows == 2:
+            cell.fill = fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if rows == 2:
+        for cell in ws[2]:
+            cell.font = Font(italic=True, color="555555")
+            cell.fill = fill
+
+
+def write_sheet(ws: Any, table: pd.DataFrame, *, header: bool = True,
+                labels: Callable[[str], str] | None = None, formats: bool = True) -> None:
     """Append ``table``'s rows (after a bold header of its column names) to ``ws``.
 
-    Every cell goes through :func:`excel_cell`. The index is not written.
-    """
-    from openpyxl.styles import Font
+    Every cell goes through :func:`excel_cell`; every numeric column gets its
+    :func:`number_format`. The index is not written.
 
+    Parameters
+    ----------
+    ws
+        An openpyxl worksheet (empty).
+    table
+        The rows.
+    header
+        Write the header row(s).
+    labels
+        ``column name -> label`` (say Chinese headers): row 1 then holds the labels and
+        row 2 the column names, both frozen and shaded, with a filter on row 2 and
+        column widths that fit the header and the first 500 values.
+    formats
+        Give numeric columns their :func:`number_format` (off for files that stand for
+        someone else's, such as the synthetic messy inputs).
+    """
+    from openpyxl.utils import get_column_letter
+
+    table = pd.DataFrame(table)
+    columns = [str(c) for c in table.columns]
+    rows = 0
     if header:
-        cells = [excel_cell(ws, str(c)) for c in table.columns]
-        for cell in cells:
-            cell.font = Font(bold=True)
-        ws.append(cells)
-    for row in pd.DataFrame(table).itertuples(index=False, name=None):
+        if labels is not None:
+            ws.append([excel_cell(ws, labels(c)) for c in columns])
+            rows += 1
+        ws.append([excel_cell(ws, c) for c in columns])
+        rows += 1
+        _style_header(ws, rows)
+    for row in table.itertuples(index=False, name=None):
         ws.append([excel_cell(ws, v) for v in row])
+    units = _dictionary_units() if formats else {}
+    for j, col in enumerate(columns, start=1):
+        fmt = number_format(col, table.iloc[:, j - 1], unit=units.get(col, "")) if formats \
+            else None
+        if fmt is not None:
+            for (cell,) in ws.iter_rows(min_row=rows + 1, min_col=j, max_col=j):
+                cell.number_format = fmt
+        if labels is not None and header:
+            shown = [str(v) for v in table.iloc[:500, j - 1] if _excel_value(v) is not None]
+            texts = [labels(col), col, *(t[:15] if fmt else t for t in shown)]
+            width = max(map(_display_width, texts))
+            ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
+    if labels is not None and header:
+        keys = columns[:2] == ["village_id", "name"] and len(columns) > 2
+        ws.freeze_panes = "C3" if keys else "A3"
+        if len(table):
+            ws.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{len(table) + 2}"
 
 
 def _zip_date_time(when: dt.datetime) -> tuple[int, int, int, int, int, int]:
@@ -278,7 +441,8 @@ def save_workbook(wb: Any, path: str | Path) -> None:
 
 
 def write_xlsx(sheets: Mapping[str, pd.DataFrame] | Sequence[tuple[str, pd.DataFrame]],
-               path: str | Path) -> None:
+               path: str | Path, *, labels: Callable[[str], str] | None = None,
+               formats: bool = True) -> None:
     r"""Write one sheet per table (header row of column names, no index), reproducibly.
 
     Parameters
@@ -289,6 +453,11 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame] | Sequence[tuple[str, pd.DataF
     path
         The ``.xlsx`` to write (not atomically: callers use
         :func:`contigmap.io.write.atomic_path`).
+    labels
+        ``column name -> label``: a header row of labels above the names (see
+        :func:`write_sheet`).
+    formats
+        Number formats on numeric columns (see :func:`write_sheet`).
     """
     from openpyxl import Workbook
 
@@ -296,7 +465,7 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame] | Sequence[tuple[str, pd.DataF
     default = wb.active
     items = list(sheets.items()) if isinstance(sheets, Mapping) else list(sheets)
     for name, table in items:
-        write_sheet(wb.create_sheet(title=name), table)
+        write_sheet(wb.create_sheet(title=name), table, labels=labels, formats=formats)
     if items and default is not None:
         wb.remove(default)
     save_workbook(wb, path)

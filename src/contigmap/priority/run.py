@@ -249,13 +249,33 @@ def _sensitivity_summary(sens: dict[str, pd.DataFrame]) -> dict[str, Any]:
     return out
 
 
+SUMMARY_LABELS_ZH: dict[str, str] = {
+    "intervention": "措施", "county": "全县", "units": "单元数", "tier_1": "第1档",
+    "tier_2": "第2档", "tier_3": "第3档", "tier_4": "第4档", "beneficiaries": "受益人口",
+    "poor_beneficiaries": "贫困受益人口", "annualised_cny": "年化成本（元）",
+    "units_within_budget": "预算内单元数", "capex_within_budget_cny": "预算内投资（元）",
+    "poor_within_budget": "预算内贫困受益人口", "budget_cny": "预算（元）",
+    "units_funded": "可资助单元数", "capex_funded_cny": "资助投资（元）",
+    "beneficiaries_funded": "资助受益人口", "poor_funded": "资助贫困受益人口",
+    "capex_total_cny": "全部方案投资（元）",
+}
+"""Chinese headers of the summary and budget sheets of ``priorities.xlsx``."""
+
+
+def _label_zh(column: str) -> str:
+    from contigmap.render.report_doc import column_label_zh  # tables.xlsx's headers
+
+    return SUMMARY_LABELS_ZH.get(column) or column_label_zh(column)
+
+
 def write_priority_tables(results: PriorityResults, out_dir: str | Path) -> dict[str, Path]:
     """Write per-intervention CSVs, one XLSX, summaries and the sensitivity report, atomically.
 
     Files: ``priorities_<iv>.csv`` (UTF-8 with BOM), ``priorities.xlsx`` (a sheet per
     intervention plus ``township``, ``county``, ``budget``), ``priorities_summary_<area>.csv``,
     ``priorities_sensitivity.csv`` (every perturbation) and
-    ``priorities_sensitivity.json`` (headline stability per intervention). Each file is
+    ``priorities_sensitivity.json`` (headline stability per intervention). The XLSX has
+    Chinese headers over the column names and number formats, as ``tables.xlsx``. Each file is
     written to a temporary name and renamed. Text cells are never formulas (see
     :mod:`contigmap.io.writers`).
 
@@ -275,7 +295,7 @@ def write_priority_tables(results: PriorityResults, out_dir: str | Path) -> dict
     sheets = [*((iv, pd.DataFrame(t)) for iv, t in results.tables.items()),
               *results.summaries.items(), ("budget", results.budget)]
     with atomic_path(xlsx) as tmp:
-        write_xlsx(sheets, tmp)
+        write_xlsx(sheets, tmp, labels=_label_zh)  # Chinese over English names
     written["xlsx"] = xlsx
     frames = [s.assign(intervention=iv) for iv, s in results.sensitivity.items()]
     sens = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -2,9 +2,18 @@
 
 Matplotlib's default font (DejaVu Sans) has no Chinese glyphs: Chinese text drawn with
 it comes out as empty boxes ("tofu", the font's ``.notdef`` glyph). This module finds
-an installed CJK font, preferring Noto Sans CJK SC (Debian's ``fonts-noto-cjk``, the
-Pan-CJK Source Han design by Adobe and Google), and checks that it covers the
-characters to draw.
+a CJK font and checks that it covers the characters to draw:
+
+1. **The packaged font first.** contigmap depends on ``noto-cjk-sans-otc`` from the
+   package index: Noto Sans CJK 2.004 Regular (the Pan-CJK Source Han design by Adobe
+   and Google, SIL Open Font License 1.1), the same file as Debian's
+   ``fonts-noto-cjk``. So ``pip install contigmap`` draws Chinese on a machine with no
+   system CJK font. Its file is found through :mod:`importlib.resources`; its faces
+   are put first in matplotlib's font list, so a same-named system face does not win.
+2. **System fonts second**, from matplotlib's font list (then ``fc-list :lang=zh``),
+   preferring the families in :data:`PREFERRED_FAMILIES`.
+
+The font chosen is logged (INFO) once, with its file and where it came from.
 
 Matplotlib >= 3.10 reads every face of a TrueType collection (``.ttc``); Noto Sans CJK
 ships as one collection holding JP, KR, SC, TC and HK faces, so the face is chosen by
@@ -14,6 +23,7 @@ its family name (``Noto Sans CJK SC``), not by the file alone.
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import logging
 import shutil
 import subprocess
@@ -22,6 +32,7 @@ from pathlib import Path
 from typing import Final
 
 __all__ = [
+    "PACKAGED_FONTS",
     "PREFERRED_FAMILIES",
     "CJKFont",
     "cjk_font",
@@ -51,6 +62,11 @@ PREFERRED_FAMILIES: Final[tuple[str, ...]] = (
 )
 """CJK families to use, best first (sans-serif Simplified Chinese faces lead)."""
 
+PACKAGED_FONTS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("noto-cjk-sans-otc", "noto_cjk_sans_otc", "NotoSansCJK-Regular.ttc"),
+)
+"""Fonts from the package index, tried before system fonts: (distribution, module, file)."""
+
 _PROBE: Final[str] = "花垣县乡镇村贫困道路"
 """Characters a font must have to count as a Chinese font."""
 
@@ -67,11 +83,14 @@ class CJKFont:
         Index of the face in the file (0 unless a collection).
     family
         Family name of that face, as matplotlib knows it.
+    source
+        Where it came from: ``"package <name>"`` or ``"system"``.
     """
 
     path: Path
     face_index: int
     family: str
+    source: str = "system"
 
 
 def _covers(path: Path, face_index: int, text: str) -> bool:
@@ -119,8 +138,31 @@ def _rank(family: str) -> int:
         return len(PREFERRED_FAMILIES)
 
 
-@functools.lru_cache(maxsize=1)
-def _search() -> CJKFont | None:
+def _packaged_files() -> list[tuple[str, Path]]:
+    """Files of the :data:`PACKAGED_FONTS` that are installed: (distribution, path)."""
+    out: list[tuple[str, Path]] = []
+    for dist, module, name in PACKAGED_FONTS:
+        try:
+            resource = importlib.resources.files(module).joinpath(name)
+        except (ImportError, TypeError):  # not installed
+            continue
+        path = Path(str(resource))
+        if path.is_file():
+            out.append((dist, path))
+    return out
+
+
+def _best_face(files: list[tuple[str, Path]]) -> CJKFont | None:
+    """Return the face of ``files`` with the best-ranked family that covers the probe."""
+    faces = [(_rank(family), family, path, index, source)
+             for source, path in files for index, family in _faces(path)]
+    for _, family, path, index, source in sorted(faces, key=lambda f: (f[0], f[1])):
+        if _covers(path, index, _PROBE):
+            return CJKFont(path=path, face_index=index, family=family, source=source)
+    return None
+
+
+def _system_font() -> CJKFont | None:
     from matplotlib import font_manager
 
     candidates: list[tuple[int, int, str, Path, int]] = []
@@ -138,33 +180,54 @@ def _search() -> CJKFont | None:
             weight = entry.weight if isinstance(entry.weight, int) else 400
             candidates.append((_rank(entry.name), abs(weight - 400), entry.name, path, index))
     if not candidates:  # fonts installed after matplotlib built its cache
-        for path in _fc_list_files():
-            for index, family in _faces(path):
-                candidates.append((_rank(family), 0, family, path, index))
+        return _best_face([("system", path) for path in _fc_list_files()])
     for _, _, family, path, index in sorted(candidates, key=lambda c: (c[0], c[1], c[2])):
         if _covers(path, index, _PROBE):
-            font = CJKFont(path=path, face_index=index, family=family)
-            _register(font)
-            logger.debug("CJK font: %s (%s, face %d)", family, path, index)
-            return font
+            return CJKFont(path=path, face_index=index, family=family)
     return None
 
 
+@functools.lru_cache(maxsize=1)
+def _search() -> CJKFont | None:
+    packaged = [(f"package {dist}", path) for dist, path in _packaged_files()]
+    font = _best_face(packaged) or _system_font()
+    if font is None:
+        logger.info("no CJK font: static maps are drawn without Chinese; "
+                    "pip install noto-cjk-sans-otc")
+        return None
+    _register(font)
+    logger.info("Chinese text in static maps: %s (face %d of %s, from the %s)",
+                font.family, font.face_index, font.path, font.source)
+    return font
+
+
 def _register(font: CJKFont) -> None:
-    """Make sure matplotlib can find ``font.family`` by name."""
+    """Make sure matplotlib finds ``font.family`` in ``font.path`` by name.
+
+    A packaged font's faces go to the front of matplotlib's font list: matplotlib
+    keeps the first of equally good matches, so a system face of the same family
+    (say an older Noto Sans CJK SC) does not take its place.
+    """
     from matplotlib import font_manager
 
-    names = {e.name for e in font_manager.fontManager.ttflist}
-    if font.family not in names:
-        font_manager.fontManager.addfont(str(font.path))
+    manager = font_manager.fontManager
+    if font.source == "system":
+        if not any(e.name == font.family for e in manager.ttflist):
+            manager.addfont(str(font.path))
+        return
+    rest = [e for e in manager.ttflist if Path(e.fname) != font.path]
+    manager.ttflist[:] = rest
+    manager.addfont(str(font.path))  # appends its faces, clears matplotlib's findfont cache
+    manager.ttflist[:] = manager.ttflist[len(rest):] + rest
 
 
 def cjk_font() -> CJKFont | None:
     """Return the best installed face that draws Chinese, or ``None``.
 
-    Searches matplotlib's font list (then ``fc-list :lang=zh`` when matplotlib knows
-    no CJK font) for the families in :data:`PREFERRED_FAMILIES`, best first, and
-    keeps the first face that has glyphs for a few common Chinese characters.
+    Tries the packaged fonts (:data:`PACKAGED_FONTS`) first, then matplotlib's font
+    list (then ``fc-list :lang=zh`` when matplotlib knows no CJK font) for the
+    families in :data:`PREFERRED_FAMILIES`, best first, and keeps the first face
+    that has glyphs for a few common Chinese characters. Logs the choice (INFO).
 
     Returns
     -------

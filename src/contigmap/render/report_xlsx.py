@@ -15,8 +15,8 @@ from typing import Any, Final
 import pandas as pd
 
 from contigmap.io.write import atomic_path
-from contigmap.io.writers import excel_cell, save_workbook
-from contigmap.render.report_doc import column_label_zh, format_cell, is_missing
+from contigmap.io.writers import save_workbook, write_sheet
+from contigmap.render.report_doc import column_label_zh
 from contigmap.render.report_tables import (
     intervention_table,
     profile_table,
@@ -39,50 +39,10 @@ def _sheet_name(text: str, taken: set[str]) -> str:
     return name
 
 
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _number_format(col: str) -> str | None:
-    if col == "poverty_incidence" or col.endswith("_share"):
-        return "0.0%"
-    if col.endswith(("_capex_cny", "pop", "households")):
-        return "#,##0"
-    if col.endswith("_need"):
-        return "0.0"
-    return None
-
-
 def _write_sheet(ws: Any, table: pd.DataFrame) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="E8E4D8")
-    columns = [str(c) for c in table.columns]
-    # every cell through excel_cell: text from the data is a string cell, never a formula
-    ws.append([excel_cell(ws, column_label_zh(c)) for c in columns])
-    ws.append([excel_cell(ws, c) for c in columns])
-    for cell in ws[1]:
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for cell in ws[2]:
-        cell.font = Font(italic=True, color="555555")
-        cell.fill = fill
-    for row in table.itertuples(index=False, name=None):
-        ws.append([excel_cell(ws, v) for v in row])
-    for j, col in enumerate(columns, start=1):
-        letter = get_column_letter(j)
-        texts = [format_cell(col, v) for v in table[col].iloc[:500] if not is_missing(v)]
-        width = max([_display_width(column_label_zh(col)), len(col), *map(_display_width, texts)])
-        ws.column_dimensions[letter].width = min(max(width + 2, 8), 60)
-        fmt = _number_format(col)
-        if fmt:
-            for (cell,) in ws.iter_rows(min_row=3, min_col=j, max_col=j):
-                cell.number_format = fmt
-    ws.freeze_panes = "C3" if len(columns) > 2 and columns[:2] == ["village_id", "name"] else "A3"
-    if len(table):
-        ws.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{len(table) + 2}"
+    # Chinese headers over the names, number formats from the column dictionary; every
+    # cell through excel_cell, so text from the data is a string cell, never a formula
+    write_sheet(ws, table, labels=column_label_zh)
 
 
 def write_tables_xlsx(

@@ -84,7 +84,8 @@ def text_setup() -> MapText:
             _state["no_font_warned"] = True
             warnings.warn(
                 "no CJK font found: static maps are drawn without Chinese text or village "
-                "names; install one (Debian: apt-get install fonts-noto-cjk)",
+                "names; pip install noto-cjk-sans-otc (a dependency of contigmap) or a "
+                "system CJK font (Debian: apt-get install fonts-noto-cjk)",
                 DataQualityWarning,
                 stacklevel=3,
             )

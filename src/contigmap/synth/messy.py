@@ -274,9 +274,9 @@ def make_messy_region(out_dir: str | Path, *, seed: int = MESSY_SEED,
             dup.loc[dup.index[-1], vc["village_id"]] = vil.codes[-2]
             _write_shapefile(dup, tmp / f["villages_dup"])
         road_gdf.to_file(tmp / f["roads"], layer="roads", driver="GPKG")
-        write_xlsx(service_sheets, tmp / f["services"])
+        write_xlsx(service_sheets, tmp / f["services"], formats=False)  # as handed over
         hazard_gdf.to_file(tmp / f["hazards"], layer="易发区", driver="GPKG")
-        write_xlsx({"隐患点": points_df}, tmp / f["points"])
+        write_xlsx({"隐患点": points_df}, tmp / f["points"], formats=False)
         registry.to_csv(tmp / f["registry"], index=False, encoding="gbk")
         (tmp / f["county"]).write_text(county.to_json(drop_id=True, ensure_ascii=False),
                                        encoding="utf-8")
