@@ -248,11 +248,11 @@ def draw_chart(spec: ChartSpec, path: Path) -> Path:
     text = text_setup()
     fig = Figure(figsize=(6.8, 3.0), dpi=150, layout="constrained")
     ax = fig.add_subplot()
+    ax.yaxis.set_major_formatter(lambda v, _p: f"{v:,.0f}")  # categorical axes replace it
     _DRAW[spec.kind](ax, spec, text)
     fig.suptitle(text.pick(spec.title_zh, ""), x=0.01, ha="left",
                  fontproperties=text.props(11, bold=True))
     ax.set_title(spec.title_en, loc="left", fontsize=8, color="#666")
-    ax.yaxis.set_major_formatter(lambda v, _p: f"{v:,.0f}")
     for label in (*ax.get_xticklabels(), *ax.get_yticklabels()):
         label.set_fontproperties(text.props(8))
     ax.spines[["top", "right"]].set_visible(False)
@@ -264,7 +264,10 @@ def draw_chart(spec: ChartSpec, path: Path) -> Path:
 def _causes(ax: Any, spec: ChartSpec, text: Any) -> None:
     data = spec.data
     d = data.iloc[::-1]
-    ax.barh([text.free(c) or c for c in d["cause"]], d["share"] * 100, color=_RED)
+    y = np.arange(len(d))
+    ax.barh(y, d["share"] * 100, color=_RED)
+    ax.set_yticks(y, [text.free(c) or c for c in d["cause"]])
+    ax.margins(x=0.12)
     for y, (v, n) in enumerate(zip(d["share"], d["poor_pop"], strict=True)):
         ax.text(v * 100, y, f" {v:.0%} ({n:,.0f})", va="center", fontsize=7)
     ax.set_xlabel(text.pick("占贫困人口 %", "% of poor people"), fontproperties=text.props(8))
@@ -320,10 +323,11 @@ def _scenarios(ax: Any, spec: ChartSpec, text: Any) -> None:
         ax.text(b * 100, i + 0.2, f" {b:.1%}", va="center", fontsize=7)
     ax.set_yticks(y, [text.free(s) or s for s in data["scenario"]])
     ax.invert_yaxis()
-    ax.set_xlim(0, 110)
+    ax.set_xlim(0, 130)
+    ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel(text.pick("农村通达指数 RAI（%）", "Rural Access Index, %"),
                   fontproperties=text.props(8))
-    ax.legend(prop=text.props(8), frameon=False, loc="lower right")
+    ax.legend(prop=text.props(8), frameon=False, loc="upper right")
 
 
 def _stability(ax: Any, spec: ChartSpec, text: Any) -> None:
@@ -334,9 +338,10 @@ def _stability(ax: Any, spec: ChartSpec, text: Any) -> None:
     ax.bar(x + 0.2, data["kept_min_share"] * 100, 0.4, color=_RED,
            label=text.pick("最少保留", "fewest kept"))
     ax.set_xticks(x, [text.free(s) or s for s in data["intervention"]])
-    ax.set_ylim(0, 110)
+    ax.set_ylim(0, 130)
+    ax.set_yticks(range(0, 101, 20))
     ax.set_ylabel(text.pick("前N名保留比例 %", "% of top N kept"), fontproperties=text.props(8))
-    ax.legend(prop=text.props(8), frameon=False, loc="lower right", ncol=2)
+    ax.legend(prop=text.props(8), frameon=False, loc="upper right")
 
 
 _DRAW: Final[dict[str, Any]] = {

@@ -19,6 +19,7 @@ from typing import Any
 from contigmap.render.report_doc import (
     Block,
     Chart,
+    Column,
     Facts,
     Figure,
     KeyFigures,
@@ -51,12 +52,23 @@ def _note(note: Note) -> str:
     return f'<p class="note">{"<br>".join(lines)}</p>'
 
 
+_NAMES = frozenset({"name", "township_name", "site_name", "intervention", "scenario", "cause",
+                    "band"})
+"""Columns of names, kept on one line (a name broken across lines misreads in print)."""
+
+
+def _cell_class(column: Column) -> str:
+    if column.numeric:
+        return ' class="num"'
+    rest = column.name.partition("_")[2]
+    return ' class="nm"' if column.name in _NAMES or rest in _NAMES else ""
+
+
 def _table(table: Table, cls: str = "") -> str:
     head = "".join(f"<th>{_e(c.label_zh)}<br><span class=en>{_e(c.name)}</span></th>"
                    for c in table.columns)
-    num = ' class="num"'
     rows = "".join(
-        "<tr>" + "".join(f"<td{num if c.numeric else ''}>{_e(v)}</td>"
+        "<tr>" + "".join(f"<td{_cell_class(c)}>{_e(v)}</td>"
                          for c, v in zip(table.columns, row, strict=True)) + "</tr>"
         for row in table.rows
     )
