@@ -254,7 +254,7 @@ def _report(state: RegionState, stage: Path) -> dict[str, Path]:
 
 
 def _story(state: RegionState) -> Any:
-    """What the report's story reads from the stages: priorities, scenarios, relocation."""
+    """Gather what the report's story reads from the stages: priorities, scenarios, relocation."""
     from contigmap.render.report import ReportStory
 
     pri, reloc = state.priorities, state.relocation

@@ -151,7 +151,7 @@ def budget_curve_data(table: pd.DataFrame, iv: str,
 
 
 def budget_summary_data(curves: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """What the budget funds, and what the whole list costs, per intervention.
+    """Tell what the budget funds, and what the whole list costs, per intervention.
 
     Parameters
     ----------
@@ -268,8 +268,8 @@ def _causes(ax: Any, spec: ChartSpec, text: Any) -> None:
     ax.barh(y, d["share"] * 100, color=_RED)
     ax.set_yticks(y, [text.free(c) or c for c in d["cause"]])
     ax.margins(x=0.12)
-    for y, (v, n) in enumerate(zip(d["share"], d["poor_pop"], strict=True)):
-        ax.text(v * 100, y, f" {v:.0%} ({n:,.0f})", va="center", fontsize=7)
+    for i, (v, n) in enumerate(zip(d["share"], d["poor_pop"], strict=True)):
+        ax.text(v * 100, i, f" {v:.0%} ({n:,.0f})", va="center", fontsize=7)
     ax.set_xlabel(text.pick("占贫困人口 %", "% of poor people"), fontproperties=text.props(8))
 
 

@@ -45,8 +45,8 @@ from contigmap.render.report_doc import (
     is_missing,
 )
 
-__all__ = ["STORY_TITLES", "ReportStory", "access_sections", "later_sections", "poverty_section",
-           "budget_section"]
+__all__ = ["STORY_TITLES", "ReportStory", "access_sections", "budget_section", "later_sections",
+           "poverty_section"]
 
 STORY_TITLES: Final[dict[str, tuple[str, str]]] = {
     "poverty": ("一、谁贫困，为什么", "1. Who is poor and why"),
@@ -106,7 +106,7 @@ def _txt(v: Any) -> str:
 
 
 def _table(frame: pd.DataFrame, spec: Sequence[tuple[str, str, Fmt, bool]]) -> Table:
-    """A table of ``frame``'s columns: (column, Chinese header, format, numeric) each."""
+    """Format ``frame``'s columns as a table: (column, Chinese header, format, numeric) each."""
     cols = tuple(Column(c, zh, num) for c, zh, _, num in spec)
     rows = tuple(tuple(fmt(row[c]) for c, _, fmt, _ in spec)
                  for _, row in frame.iterrows())
@@ -173,7 +173,7 @@ def access_sections(villages: pd.DataFrame, indicators: pd.DataFrame,
 
 
 def budget_section(story: ReportStory, chart_dir: Path) -> Section | None:
-    """What each intervention funds first within the budget: the budget curves."""
+    """Show what each intervention funds first within the budget: the budget curves."""
     curves = {REGISTRY[iv].label_zh if iv in REGISTRY else iv:
               budget_curve_data(t, iv, story.budget_cny)
               for iv, t in story.priorities.items() if f"{iv}_rank" in t.columns}
