@@ -162,10 +162,10 @@ def access_sections(villages: pd.DataFrame, indicators: pd.DataFrame,
         table = _table(data, [("band", "分钟", _txt, False), ("villages", "村数", _n, True),
                               ("pop", "人口", _n, True), ("pop_share", "人口占比", _pct, True)])
         blocks.append(_chart(spec, chart_dir, table))
-        slow = villages.assign(_tt=pd.to_numeric(villages[TT_COLUMN], errors="coerce"))
-        slow = slow.nlargest(slowest, "_tt")
+        slow = villages.assign(**{TT_COLUMN: pd.to_numeric(villages[TT_COLUMN], errors="coerce")})
+        slow = slow.nlargest(slowest, TT_COLUMN)
         cols = [("name", "村名", _txt, False), ("township_name", "乡镇", _txt, False),
-                ("_tt", "到乡镇驻地（分钟）", lambda v: "无路可达" if v == np.inf else _n(v), True),
+                (TT_COLUMN, "到本乡镇驻地（分钟）", lambda v: "无路可达" if v == np.inf else _n(v), True),
                 ("pop", "人口", _n, True), ("poor_pop", "贫困人口", _n, True)]
         blocks.append(Note((f"出行最慢的 {len(slow)} 个村 / the {len(slow)} slowest villages",)))
         blocks.append(_table(slow, [c for c in cols if c[0] in slow.columns]))
