@@ -101,6 +101,10 @@ def _wan(v: Any) -> str:
     return "–" if is_missing(v) else f"{float(v) / 1e4:,.0f}"
 
 
+def _minutes(v: Any) -> str:
+    return "无路可达" if not is_missing(v) and np.isinf(float(v)) else _n(v)
+
+
 def _txt(v: Any) -> str:
     return "–" if is_missing(v) else str(v)
 
@@ -165,7 +169,7 @@ def access_sections(villages: pd.DataFrame, indicators: pd.DataFrame,
         slow = villages.assign(**{TT_COLUMN: pd.to_numeric(villages[TT_COLUMN], errors="coerce")})
         slow = slow.nlargest(slowest, TT_COLUMN)
         cols = [("name", "村名", _txt, False), ("township_name", "乡镇", _txt, False),
-                (TT_COLUMN, "到本乡镇驻地（分钟）", lambda v: "无路可达" if v == np.inf else _n(v), True),
+                (TT_COLUMN, "到本乡镇驻地（分钟）", _minutes, True),
                 ("pop", "人口", _n, True), ("poor_pop", "贫困人口", _n, True)]
         blocks.append(Note((f"出行最慢的 {len(slow)} 个村 / the {len(slow)} slowest villages",)))
         blocks.append(_table(slow, [c for c in cols if c[0] in slow.columns]))
