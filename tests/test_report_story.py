@@ -226,3 +226,17 @@ def test_report_prints_to_a4(written: dict[str, Path], tmp_path: Path) -> None:
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert pdf[:4] == b"%PDF"
     assert 2 <= pages <= 12
+
+
+def test_township_pages(written: dict[str, Path]) -> None:
+    page = written["html"].read_text(encoding="utf-8")
+    pages = page.split('<section class="page">')[1:]
+    assert [re.findall(r"<h3>([^<]*?) <span", p)[0] for p in pages] == ["双龙镇", "边城镇"]
+    # t1 (v1, v2): 350 poor of 1,500; the budget funds no road there (v1 is rank 2)
+    assert "<div class=v>350</div><div>贫困人口" in pages[0]
+    assert '<td class="nm">道路</td><td class="num">0</td><td class="num">0</td>' in pages[0]
+    # t2: v3 (rank 1, 800,000 CNY = 80 万元) is funded
+    assert ('<td class="nm">道路</td><td class="num">1</td><td class="num">80</td>'
+            "<td>排碧村</td>") in pages[1]
+    css = page[page.index("<style>"):page.index("</style>")]
+    assert "section.page{break-before:page" in css

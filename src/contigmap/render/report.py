@@ -56,6 +56,7 @@ from contigmap.render.report_story import (
     budget_section,
     later_sections,
     poverty_section,
+    township_pages,
 )
 from contigmap.render.report_tables import intervention_table, reported_interventions
 from contigmap.render.report_xlsx import write_tables_xlsx
@@ -319,6 +320,8 @@ def build_report(
     if maps:
         sections.append(Section(2, "地图", "Maps", tuple(
             Figure(Path(p), *_map_title(k)) for k, p in maps.items())))
+    if story_on:
+        sections += township_pages(indicators, story)
     return Report(f"{region_title} 县域概况", "County summary", byline,
                   (front,) if front else (), tuple(sections))
 

@@ -220,6 +220,8 @@ class Section:
     title_zh: str
     title_en: str
     blocks: tuple[Block, ...]
+    page: bool = False
+    """Start a new printed page (the per-township pages)."""
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def _section(section: Section) -> list[str]:
     out = [_heading(f"h{section.level}", section.title_zh, section.title_en)]
     for block in section.blocks:
         out.extend(_block(block))
-    return out
+    return ['<section class="page">', *out, "</section>"] if section.page else out
 
 
 def render_html(report: Report) -> str:

@@ -46,7 +46,7 @@ from contigmap.render.report_doc import (
 )
 
 __all__ = ["STORY_TITLES", "ReportStory", "access_sections", "budget_section", "later_sections",
-           "poverty_section"]
+           "poverty_section", "township_pages"]
 
 STORY_TITLES: Final[dict[str, tuple[str, str]]] = {
     "poverty": ("一、谁贫困，为什么", "1. Who is poor and why"),
@@ -246,6 +246,53 @@ def _stability_section(story: ReportStory, chart_dir: Path) -> Section | None:
         ("spearman_min", "最低秩相关", lambda v: "–" if is_missing(v) else f"{v:.3f}", True)])
     note = Note(("权重随机扰动后，原前N名中仍在前N名的比例；越接近100%越稳定。",))
     return _section("stability", [note, _chart(spec, chart_dir, table)])
+
+
+def _funded(story: ReportStory, township_id: str, first: int) -> pd.DataFrame:
+    """Per intervention, what the budget funds in one township (count, cost, first names)."""
+    rows = []
+    for iv, t in story.priorities.items():
+        wb = f"{iv}_within_budget"
+        if wb not in t.columns or "township_id" not in t.columns:
+            continue
+        here = t[(t["township_id"].astype(str) == township_id) & t[wb].astype(bool)]
+        here = here.sort_values(f"{iv}_rank", kind="stable")
+        rows.append({"intervention": REGISTRY[iv].label_zh if iv in REGISTRY else iv,
+                     "units": len(here),
+                     "capex_cny": float(pd.to_numeric(here[f"{iv}_capex_cny"]).sum()),
+                     "names": "、".join(str(n) for n in here["name"].head(first))
+                     if "name" in here.columns else ""})
+    return pd.DataFrame(rows, columns=["intervention", "units", "capex_cny", "names"])
+
+
+def township_pages(indicators: pd.DataFrame, story: ReportStory, *,
+                   first: int = 5) -> list[Section]:
+    """One printed page per township: its figures and what the budget funds there first."""
+    from contigmap.indicators import township_indicators
+
+    towns = township_indicators(indicators)
+    if not len(towns):
+        return []
+    pages = [Section(2, "各乡镇简报", "Township pages", (Note((
+        "每个乡镇单独一页，便于分发到乡镇 / one printed page per township",)),))]
+    for _, town in towns.iterrows():
+        figures = KeyFigures(tuple((zh, en, fmt(town.get(k))) for k, zh, en, fmt in (
+            ("villages", "行政村", "villages", _n), ("pop", "人口", "people", _n),
+            ("poor_pop", "贫困人口", "poor people", _n),
+            ("poverty_incidence", "贫困发生率", "poverty incidence", _pct),
+            ("rai", "农村通达指数", "Rural Access Index", _pct),
+            ("villages_without_hardened_road", "未通硬化路的村", "no hardened road", _n),
+        ) if k in town.index))
+        blocks: list[Block] = [figures]
+        funded = _funded(story, str(town["township_id"]), first)
+        if len(funded):
+            blocks.append(_table(funded, [
+                ("intervention", "项目", _txt, False), ("units", "预算内个数", _n, True),
+                ("capex_cny", "预算内投资（万元）", _wan, True),
+                ("names", f"优先安排（前 {first} 个）", _txt, False)]))
+        pages.append(Section(3, str(town.get("name", town["township_id"])),
+                             f"township {town['township_id']}", tuple(blocks), page=True))
+    return pages
 
 
 def later_sections(story: ReportStory, chart_dir: Path) -> list[Section]:
