@@ -220,7 +220,7 @@ def _relocation_section(story: ReportStory) -> Section | None:
         ("to_relocate", "建议搬迁的自然村", "settlements to relocate", _n),
         ("sites_used", "使用的安置点", "receiving sites used", _n),
         ("relocation_cny", "搬迁投资（万元）", "cost, 10k CNY", _wan),
-        ("mean_travel_time_min", "平均搬迁距离（分钟）", "mean travel, min", _n),
+        ("mean_travel_time_min", "平均搬迁路程（分钟）", "mean travel time, min", _n),
         ("people_leaving_township", "跨乡镇搬迁人口", "people leaving their township", _n),
     ) if k in s]
     blocks: list[Block] = [Facts(tuple(items))]
