@@ -255,11 +255,25 @@ def _report(state: RegionState, stage: Path) -> dict[str, Path]:
         stage, villages=state.villages, region_title=title, facts=facts,
         interventions=interventions, static_maps=maps, illustrative=config.illustrative,
         source_note=config.source_note or "", indicators=state.indicators,
-        source_lines=poverty_source_lines(poverty_sources(state)),
+        source_lines=poverty_source_lines(poverty_sources(state)), story=_story(state),
     )
     written = {f"png_{key}": path for key, path in maps.items()}
     written.update({f"report_{key}": path for key, path in report.items()})
     return written
+
+
+def _story(state: RegionState) -> Any:
+    """Gather what the report's story reads from the stages: priorities, scenarios, relocation."""
+    from contigmap.render.report import ReportStory
+
+    pri, reloc = state.priorities, state.relocation
+    return ReportStory(
+        priorities=pri.tables if pri else {}, sensitivity=pri.sensitivity if pri else {},
+        budget_cny=pri.config.budget_cny if pri else None,
+        scenarios=[(r.scenario.name, (r.scenario.title or "").split(" / ")[0], r.summary)
+                   for r in state.scenarios],
+        relocation=reloc.summary if reloc else None,
+        relocation_sites=reloc.sites if reloc else None)
 
 
 def headline_summary(state: RegionState) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from contigmap.priority.registry import REGISTRY, get, label_zh
 from contigmap.render.report_doc import (
     COLUMN_LABELS_ZH,
     Block,
+    Chart,
     Facts,
     Figure,
     KeyFigures,
@@ -49,12 +50,21 @@ from contigmap.render.report_doc import (
 )
 from contigmap.render.report_html import render_html
 from contigmap.render.report_md import render_markdown
+from contigmap.render.report_story import (
+    ReportStory,
+    access_sections,
+    budget_section,
+    later_sections,
+    poverty_section,
+    township_pages,
+)
 from contigmap.render.report_tables import intervention_table, reported_interventions
 from contigmap.render.report_xlsx import write_tables_xlsx
 from contigmap.schema import ROAD_CLASS_ZH, SURFACE_ZH
 
 __all__ = [
     "COLUMN_LABELS_ZH",
+    "ReportStory",
     "build_report",
     "county_figures",
     "top_villages",
@@ -250,6 +260,8 @@ def build_report(
     front: Note | None = None,
     source_lines: Sequence[str] = (),
     byline: str = "contigmap",
+    story: ReportStory | None = None,
+    chart_dir: Path | None = None,
 ) -> Report:
     """Build the county report's document once, for every renderer.
 
@@ -272,6 +284,10 @@ def build_report(
         Where households and poor people come from, printed under the key figures.
     byline
         Line under the title.
+    story, chart_dir
+        The run's priorities, scenarios, relocation and sensitivity for the story's
+        parts (:mod:`contigmap.render.report_story`), and the folder their charts are
+        drawn into; without ``chart_dir`` the report has no story or charts.
 
     Returns
     -------
@@ -287,13 +303,25 @@ def build_report(
     if "township_id" in villages.columns:
         towns = Table.from_frame(township_summary(villages, indicators))
         sections.append(Section(2, "各乡镇", "Villages per township", (towns,)))
-    if maps:
-        sections.append(Section(2, "地图", "Maps", tuple(
-            Figure(Path(p), *_map_title(k)) for k, p in maps.items())))
+    story_on = chart_dir is not None
+    story = story or ReportStory()
+    if story_on:
+        assert chart_dir is not None
+        sections += [s for s in (poverty_section(villages, chart_dir),
+                                 access_sections(villages, indicators, chart_dir),
+                                 budget_section(story, chart_dir)) if s is not None]
     for key, table in tops.items():
         n = len(table)
         sections.append(Section(2, f"{label_zh(key)}：优先村（前 {n} 个）",
                                 f"{key}: top {n} villages", (_top_table(table, REGISTRY[key]),)))
+    if story_on:
+        assert chart_dir is not None
+        sections += later_sections(story, chart_dir)
+    if maps:
+        sections.append(Section(2, "地图", "Maps", tuple(
+            Figure(Path(p), *_map_title(k)) for k, p in maps.items())))
+    if story_on:
+        sections += township_pages(indicators, story)
     return Report(f"{region_title} 县域概况", "County summary", byline,
                   (front,) if front else (), tuple(sections))
 
@@ -327,6 +355,7 @@ def write_county_report(
     report_date: date | None = None,
     indicators: pd.DataFrame | None = None,
     source_lines: Sequence[str] = (),
+    story: ReportStory | None = None,
 ) -> dict[str, Path]:
     """Write ``report.html``, ``report.md`` and ``tables.xlsx`` for one county.
 
@@ -358,11 +387,15 @@ def write_county_report(
     source_lines
         Where households and poor people come from, printed under the key figures
         (:func:`contigmap.poverty.poverty_source_lines`).
+    story
+        The run's priorities, budget, scenarios, relocation and sensitivity; the story's
+        charts are drawn into ``out_dir / "charts"`` (also with no story: the poverty
+        and access parts read ``villages`` and ``indicators``).
 
     Returns
     -------
     dict[str, pathlib.Path]
-        ``{"html": ..., "md": ..., "xlsx": ...}``.
+        ``{"html": ..., "md": ..., "xlsx": ...}`` and one ``chart_<key>`` per chart.
 
     Raises
     ------
@@ -385,6 +418,7 @@ def write_county_report(
         facts=dict(facts or {}), tops=tops, maps=maps,
         front=_front_note(illustrative, source_note), source_lines=source_lines,
         byline=f"contigmap {'' if report_date is None else report_date.isoformat()}".strip(),
+        story=story, chart_dir=out_dir / "charts",
     )
     paths = {"html": out_dir / "report.html", "md": out_dir / "report.md",
              "xlsx": out_dir / "tables.xlsx"}
@@ -392,6 +426,8 @@ def write_county_report(
         with atomic_path(paths[key]) as tmp:
             tmp.write_text(text, encoding="utf-8")
     write_tables_xlsx(paths["xlsx"], villages=villages, interventions=interventions)
+    paths.update({f"chart_{b.key}": b.figure.path for sec in doc.sections
+                  for b in sec.blocks if isinstance(b, Chart)})
     logger.info("county report for %s: %d villages, %d interventions, %d maps in %s",
                 region_title, len(villages), len(ivs), len(maps), out_dir)
     return paths

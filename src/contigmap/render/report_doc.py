@@ -24,6 +24,7 @@ from contigmap.priority.registry import REGISTRY
 __all__ = [
     "COLUMN_LABELS_ZH",
     "Block",
+    "Chart",
     "Column",
     "Facts",
     "Figure",
@@ -195,7 +196,19 @@ class Figure:
     caption_en: str
 
 
-Block = Note | KeyFigures | Facts | Figure | Table
+@dataclass(frozen=True)
+class Chart:
+    """A chart (a PNG drawn by :mod:`~contigmap.render.report_charts`) and the numbers it shows.
+
+    ``key`` names it (``budget``), for links and tests; ``data`` is printed under it.
+    """
+
+    key: str
+    figure: Figure
+    data: Table
+
+
+Block = Note | KeyFigures | Facts | Figure | Chart | Table
 """What a section holds."""
 
 
@@ -207,6 +220,8 @@ class Section:
     title_zh: str
     title_en: str
     blocks: tuple[Block, ...]
+    page: bool = False
+    """Start a new printed page (the per-township pages)."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from typing import Any
 
 from contigmap.render.report_doc import (
     Block,
+    Chart,
+    Column,
     Facts,
     Figure,
     KeyFigures,
@@ -50,16 +52,35 @@ def _note(note: Note) -> str:
     return f'<p class="note">{"<br>".join(lines)}</p>'
 
 
-def _table(table: Table) -> str:
+_NAMES = frozenset({"name", "township_name", "site_name", "intervention", "scenario", "cause",
+                    "band"})
+"""Columns of names, kept on one line (a name broken across lines misreads in print)."""
+
+
+def _cell_class(column: Column) -> str:
+    if column.numeric:
+        return ' class="num"'
+    rest = column.name.partition("_")[2]
+    return ' class="nm"' if column.name in _NAMES or rest in _NAMES else ""
+
+
+def _table(table: Table, cls: str = "") -> str:
     head = "".join(f"<th>{_e(c.label_zh)}<br><span class=en>{_e(c.name)}</span></th>"
                    for c in table.columns)
-    num = ' class="num"'
     rows = "".join(
-        "<tr>" + "".join(f"<td{num if c.numeric else ''}>{_e(v)}</td>"
+        "<tr>" + "".join(f"<td{_cell_class(c)}>{_e(v)}</td>"
                          for c, v in zip(table.columns, row, strict=True)) + "</tr>"
         for row in table.rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    attr = f' class="{cls}"' if cls else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _figure(block: Figure) -> str:
+    data = base64.b64encode(block.path.read_bytes()).decode("ascii")
+    zh, en = _e(block.caption_zh), _e(block.caption_en)
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{zh} {en}">'
+            f"<figcaption>{zh} <span class=en>{en}</span></figcaption></figure>")
 
 
 def _block(block: Block) -> list[str]:
@@ -75,10 +96,10 @@ def _block(block: Block) -> list[str]:
                 f"<td class=num>{_e(v)}</td></tr>" for zh, en, v in block.items]
         return ["<table><tbody>", *rows, "</tbody></table>"]
     if isinstance(block, Figure):
-        data = base64.b64encode(block.path.read_bytes()).decode("ascii")
-        zh, en = _e(block.caption_zh), _e(block.caption_en)
-        return [f'<figure><img src="data:image/png;base64,{data}" alt="{zh} {en}">'
-                f"<figcaption>{zh} <span class=en>{en}</span></figcaption></figure>"]
+        return [_figure(block)]
+    if isinstance(block, Chart):
+        return [f'<div class="chart" id="chart-{_e(block.key)}">', _figure(block.figure),
+                _table(block.data, "chart-data"), "</div>"]
     return [_table(block)]
 
 
@@ -86,7 +107,7 @@ def _section(section: Section) -> list[str]:
     out = [_heading(f"h{section.level}", section.title_zh, section.title_en)]
     for block in section.blocks:
         out.extend(_block(block))
-    return out
+    return ['<section class="page">', *out, "</section>"] if section.page else out
 
 
 def render_html(report: Report) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from contigmap.render.report_doc import (
     Block,
+    Chart,
     Facts,
     Figure,
     KeyFigures,
@@ -67,6 +68,8 @@ def _block(block: Block, out_dir: Path) -> list[str]:
         return _items(("指标", "indicator"), block.items)
     if isinstance(block, Facts):
         return _items(("项目", "item"), block.items)
+    if isinstance(block, Chart):
+        return [*_block(block.figure, out_dir), *_table(block.data)]
     if isinstance(block, Figure):
         rel = Path(os.path.relpath(block.path.resolve(), out_dir.resolve())).as_posix()
         return [f"![{_md(block.caption_zh)} {_md(block.caption_en)}]({quote(rel, safe='/')})",
