@@ -56,6 +56,7 @@ from contigmap.render.web_page import (
     write_page,
 )
 from contigmap.render.web_popup import village_card_html
+from contigmap.render.web_weights import add_weights_panel
 
 __all__ = [
     "MAX_MAP_BYTES",
@@ -207,13 +208,14 @@ def build_web_map(
     simplify_m: float = 10.0,
     precision: int = 5,
     facts: Sequence[tuple[str, str]] = (),
+    weights: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """Build the interactive map as a :class:`folium.Map` (see :func:`render_web_map`).
 
     Parameters
     ----------
     villages, roads, boundaries, extra_layers, title, source_note, illustrative, offline,
-    basemap, tianditu_key, indicators, simplify_m, precision, facts
+    basemap, tianditu_key, indicators, simplify_m, precision, facts, weights
         As in :func:`render_web_map`.
 
     Returns
@@ -255,6 +257,9 @@ def build_web_map(
         m, ids, villages, specs, township_names(villages, boundaries), precision
     )
     Script(vjs).add_to(m)
+    if weights:
+        add_weights_panel(m, page, ids, dict(weights),
+                          {s.column.removesuffix("_tier"): k for k, s in enumerate(specs)})
     legends[:0] = [([fg], html) for fg, html in groups]
 
     # a long list of layers would cover the map: fold it into the control's button then
@@ -282,6 +287,7 @@ def render_web_map(
     simplify_m: float = 10.0,
     precision: int = 5,
     facts: Sequence[tuple[str, str]] = (),
+    weights: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the interactive village map as one HTML file (atomically).
 
@@ -319,6 +325,9 @@ def render_web_map(
     facts
         Headline figures as (label, value) pairs, shown in a folding panel under the
         title (data text: escaped).
+    weights
+        :func:`contigmap.render.web_weights.weights_data`: a panel of weight sliders
+        that re-rank the villages live (``None``: no panel).
 
     Returns
     -------
@@ -340,5 +349,6 @@ def render_web_map(
         simplify_m=simplify_m,
         precision=precision,
         facts=facts,
+        weights=weights,
     )
     return write_page(m.get_root().render(), out_html, len(villages))
