@@ -117,7 +117,8 @@
     var ol = ui.list; ol.textContent = '';
     var b = base[P.iv];
     for (var k = 0; k < Math.min(D.topN, res.order.length); k++) {
-      var i = res.order[k], li = document.createElement('li');
+      var i = res.order[k], li = el('div', 'cm-w-item');
+      el('span', 'cm-w-rank', li, String(k + 1));
       var nm = document.createElement('span'); nm.className = 'cm-w-name'; nm.textContent = P.names[i];
       var sc = document.createElement('span'); sc.className = 'cm-w-score';
       sc.textContent = res.need[i].toFixed(1);
@@ -135,22 +136,29 @@
     var e = document.createElement(tag); if (cls) e.className = cls;
     if (txt !== undefined) e.textContent = txt; if (parent) parent.appendChild(e); return e;
   }
+  function shares(P){
+    var w = state[P.iv], tot = 0;
+    w.forEach(function(x){ tot += x; });
+    ui.rows.querySelectorAll('output').forEach(function(o, j){
+      o.textContent = tot > 0 ? Math.round(100 * w[j] / tot) + '%' : '0%';
+    });
+  }
   function build(box, P){
     ui.iv = P.iv; ui.rows.textContent = '';
     P.criteria.forEach(function(c, j){
       var row = el('label', 'cm-w-row', ui.rows);
       var lab = el('span', 'cm-w-label', row, c.zh);
-      if (c.en) el('small', '', lab, ' ' + c.en);
+      row.title = c.zh + (c.en ? ' — ' + c.en : '') + (c.unit ? ' (' + c.unit + ')' : '');
+      if (c.en) el('small', '', lab, c.en);
       var inp = el('input', '', row); inp.type = 'range'; inp.min = '0';
       inp.max = String(Math.max(1, c.w)); inp.step = '0.01'; inp.value = String(state[P.iv][j]);
       inp.setAttribute('data-criterion', c.name);
-      var out = el('output', 'cm-w-val', row, state[P.iv][j].toFixed(2));
+      el('output', 'cm-w-val', row);
       inp.addEventListener('input', function(){
-        state[P.iv][j] = parseFloat(inp.value); out.textContent = state[P.iv][j].toFixed(2);
-        update(P);
+        state[P.iv][j] = parseFloat(inp.value); shares(P); update(P);
       });
     });
-    update(P);
+    shares(P); update(P);
   }
   function showLayer(P){
     if (!V || P.layer < 0) return;
@@ -177,8 +185,9 @@
     var bar = el('div', 'cm-w-buttons', box);
     var reset = el('button', '', bar, '恢复 Reset'); reset.type = 'button';
     var exp = el('button', '', bar, '导出权重 YAML'); exp.type = 'button';
-    el('div', 'cm-w-head', box, '需求最高的前' + D.topN + '个村 Top ' + D.topN + ' by need');
-    ui.list = el('ol', 'cm-w-list', box);
+    var head = el('div', 'cm-w-head', box, '需求最高的前' + D.topN + '个村 ');
+    el('small', '', head, 'Top ' + D.topN + ' by need · 得分 score · 箭头：与原权重比 arrows: vs the configured weights');
+    ui.list = el('div', 'cm-w-list', box);
     ui.text = el('textarea', 'cm-w-yaml', box); ui.text.readOnly = true;
     ui.text.style.display = 'none';
     sel.addEventListener('change', function(){ var P = byName(sel.value); build(box, P); showLayer(P); });
@@ -210,8 +219,8 @@
       if (ui.iv === iv) {
         ui.rows.querySelectorAll('input').forEach(function(inp, j){
           inp.value = String(state[iv][j]);
-          inp.nextSibling.textContent = state[iv][j].toFixed(2);
         });
+        shares(P);
       }
       return update(P);
     },
