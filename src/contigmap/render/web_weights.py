@@ -46,7 +46,7 @@ TOP_N_SHOWN = 10
 
 
 def id_sort_rank(ids: Sequence[object] | pd.Series) -> list[int]:
-    """Each row's position when the ids are sorted as strings (the MCDA's tie-break).
+    """Return each row's position when the ids are sorted as strings (the MCDA's tie-break).
 
     The same computation as in :func:`contigmap.priority.mcda.rank_and_tier`.
     """
@@ -65,7 +65,7 @@ def _usable(table: pd.DataFrame, column: str) -> bool:
 
 
 def _one(results: PriorityResults, name: str, map_ids: dict[str, int]) -> dict[str, Any] | None:
-    """The payload of one intervention, or ``None`` when it cannot be re-ranked here."""
+    """Return the payload of one intervention, or ``None`` when it cannot be re-ranked."""
     iv = registry.get(name)
     table = results.tables[name]
     cfg = results.config.intervention(name)
@@ -97,7 +97,7 @@ def _one(results: PriorityResults, name: str, map_ids: dict[str, int]) -> dict[s
 
 
 def weights_data(results: PriorityResults | None, villages: pd.DataFrame) -> dict[str, Any]:
-    """The data of the weights panel: one entry per village-level intervention.
+    """Return the weights panel's data: one entry per village-level intervention.
 
     Parameters
     ----------
