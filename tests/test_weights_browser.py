@@ -149,3 +149,32 @@ def test_slider_reranks_and_yaml_exports(tmp_path: Path, driver: Any) -> None:
     assert severe_console(driver) == []
     driver.execute_script("document.querySelector('.cm-w-yaml').style.display = 'none';")
     shoot(driver, "weights_panel")
+
+
+def test_demo_map_ranks_as_the_priority_tables(demo_run: Any, tmp_path: Path) -> None:
+    """On the demo's own map, the panel's ranking under the configured weights is the
+    ``<iv>_rank`` of ``priorities_<iv>.csv``, for every village-level intervention."""
+    from contigmap.priority import registry
+
+    cfg = load_priority_config()
+    d = make_driver(tmp_path, offline_network=True)
+    try:
+        _open(d, demo_run.out_dir / "map.html")
+        ivs = d.execute_script("return window.cmWeights.ivs;")
+        expected = [n for n in registry.names() if registry.get(n).unit == "village"
+                    and (demo_run.out_dir / "priorities" / f"priorities_{n}.csv").exists()]
+        assert ivs == expected and ivs
+        for iv in ivs:
+            table = pd.read_csv(demo_run.out_dir / "priorities" / f"priorities_{iv}.csv",
+                                dtype={"village_id": str})
+            got = d.execute_script("return window.cmWeights.rank(arguments[0], arguments[1]);",
+                                   iv, cfg.intervention(iv).weights)
+            assert got["rank"] == table[f"{iv}_rank"].tolist()
+            np.testing.assert_allclose(np.round(got["need"], 2), table[f"{iv}_need"], atol=1e-9)
+        top = pd.read_csv(demo_run.out_dir / "priorities" / f"priorities_{ivs[0]}.csv",
+                          dtype={"village_id": str}).sort_values(f"{ivs[0]}_rank")
+        assert _list_ids(d) == top["village_id"].head(TOP_N_SHOWN).tolist()
+        assert severe_console(d) == []
+        shoot(d, "weights_demo")
+    finally:
+        d.quit()
