@@ -174,7 +174,20 @@ def test_demo_map_ranks_as_the_priority_tables(demo_run: Any, tmp_path: Path) ->
         top = pd.read_csv(demo_run.out_dir / "priorities" / f"priorities_{ivs[0]}.csv",
                           dtype={"village_id": str}).sort_values(f"{ivs[0]}_rank")
         assert _list_ids(d) == top["village_id"].head(TOP_N_SHOWN).tolist()
-        assert severe_console(d) == []
         shoot(d, "weights_demo")
+        # choosing another intervention lists its villages and shows its tier layer alone
+        iv = ivs[-1]
+        d.execute_script("var s = document.getElementById('cm-w-select'); s.value = arguments[0];"
+                         "s.dispatchEvent(new Event('change'));", iv)
+        top = pd.read_csv(demo_run.out_dir / "priorities" / f"priorities_{iv}.csv",
+                          dtype={"village_id": str}).sort_values(f"{iv}_rank")
+        assert _list_ids(d) == top["village_id"].head(TOP_N_SHOWN).tolist()
+        shown = d.execute_script(
+            "var V = window.cmVillages; return V.layers.map(l => l.fg._map ? 1 : 0);")
+        assert sum(shown) == 1
+        rows = d.execute_script("return Array.from(document.querySelectorAll("
+                                "'.cm-w-row input')).map(e => e.dataset.criterion);")
+        assert rows == [c for c in registry.get(iv).criteria_names if c in rows] and rows
+        assert severe_console(d) == []
     finally:
         d.quit()
