@@ -191,3 +191,42 @@ def test_demo_map_ranks_as_the_priority_tables(demo_run: Any, tmp_path: Path) ->
         assert severe_console(d) == []
     finally:
         d.quit()
+
+
+def _tiers_by_hand(rank: np.ndarray, works: np.ndarray, cost: np.ndarray, basis: str,
+                   budget: float, k: int) -> list[int]:
+    """The tier definitions of #14 point 6, written out plainly, one unit at a time."""
+    tier = [0] * len(rank)
+    spent, seen, m = 0.0, 0, int(works.sum())
+    for i in sorted(range(len(rank)), key=lambda j: rank[j]):
+        spent += cost[i]
+        if not works[i]:
+            continue
+        if basis == "budget":
+            tier[i] = 1 if spent <= budget else 2 if spent <= 2 * budget else 3
+        else:
+            tier[i] = seen * k // m + 1
+            seen += 1
+    return tier
+
+
+@pytest.mark.parametrize("basis", ["budget", "need_quantile"])
+def test_browser_remakes_budget_tiers(tmp_path: Path, driver: Any, basis: str) -> None:
+    table = roads_table(150, seed=11)
+    rng = np.random.default_rng(7)
+    table["roads_option"] = rng.choice(["harden", "new_road", "none"], len(table))
+    cost = np.where(table["roads_option"] == "none", 0.0, np.round(rng.random(len(table)) * 4e6))
+    table["roads_capex_cny"] = cost
+    table["roads_tier_basis"] = basis
+    out, res = _map(tmp_path, table, "minmax")
+    _open(driver, out)
+    works = (table["roads_option"] != "none").to_numpy()
+    for _ in range(10):
+        w = random_weights(rng, list(ROADS.criteria_names))
+        got = driver.execute_script("return window.cmWeights.set('roads', arguments[0]);", w)
+        _, rank, _ = _python(table, w, "minmax")
+        assert got["rank"] == rank.tolist()
+        assert got["tier"] == _tiers_by_hand(rank, works, cost, basis, 50_000_000.0, 4)
+        assert set(got["tier"]) == ({0, 1, 2, 3} if basis == "budget" else {0, 1, 2, 3, 4})
+    assert res.config.budget_cny == 50_000_000.0
+    assert severe_console(driver) == []

@@ -64,6 +64,30 @@ def _usable(table: pd.DataFrame, column: str) -> bool:
     return bool(np.isfinite(vals).all())
 
 
+def _tier_basis(table: pd.DataFrame, iv: str, budget: float | None) -> dict[str, Any]:
+    """How the tiers are made, for the browser to remake them after a re-ranking.
+
+    Without a ``<iv>_tier_basis`` column: equal-count groups by rank
+    (:func:`contigmap.priority.mcda.rank_and_tier`). With one (tiers by budget, #14):
+    ``budget`` — cumulative cost down the ranked list within the budget = 1, within
+    twice the budget = 2, later = 3; ``need_quantile`` — equal-count groups among the
+    units that need works; 0 for units needing no works (option ``none`` or no cost).
+    """
+    col = f"{iv}_tier_basis"
+    if col not in table.columns or table[col].isna().all():
+        return {"basis": None}
+    basis = str(table[col].dropna().iloc[0])
+    capex = table[f"{iv}_capex_cny"] if f"{iv}_capex_cny" in table.columns else pd.Series(
+        np.nan, index=table.index)
+    cost = pd.to_numeric(capex, errors="coerce")
+    option = (table[f"{iv}_option"] if f"{iv}_option" in table.columns
+              else pd.Series("", index=table.index)).astype(str)
+    works = (option != "none").to_numpy() & ~(cost.to_numpy(float) == 0.0)
+    return {"basis": basis, "works": [int(v) for v in works],
+            "cost": [float(v) for v in cost.fillna(0.0)],
+            "budget": None if budget is None else float(budget)}
+
+
 def _one(results: PriorityResults, name: str, map_ids: dict[str, int]) -> dict[str, Any] | None:
     """Return the payload of one intervention, or ``None`` when it cannot be re-ranked."""
     iv = registry.get(name)
@@ -81,11 +105,12 @@ def _one(results: PriorityResults, name: str, map_ids: dict[str, int]) -> dict[s
         return None
     ids = table[id_col].astype(str).tolist()
     names = (table["name"].astype(str).tolist() if "name" in table.columns else ids)
-    tiers = list(range(1, cfg.tiers + 1))
-    colours = tier_indicator(f"{name}_tier", tiers).color_of(tiers)
+    values = list(range(max(cfg.tiers, 3) + 1))
+    colours = tier_indicator(f"{name}_tier", values).color_of(values)
     return {
         "iv": name, "zh": iv.label_zh, "en": iv.label_en, "method": cfg.normalise,
-        "tiers": cfg.tiers, "colours": colours,
+        "tiers": cfg.tiers, "colours": {str(v): c for v, c in zip(values, colours, strict=True)},
+        **_tier_basis(table, name, results.config.budget_cny),
         "criteria": [{"name": c.name, "zh": c.label_zh or c.name, "en": c.label_en,
                       "unit": c.unit, "w": float(cfg.weights.get(c.name, 0.0))}
                      for c in crits],

@@ -40,7 +40,22 @@
     order.sort(function(a, b){ return (key[a] - key[b]) || (P.idr[a] - P.idr[b]); });
     var rk = new Array(n), tier = new Array(n);
     for (i = 0; i < n; i++) rk[order[i]] = i + 1;
-    for (i = 0; i < n; i++) tier[i] = Math.floor((rk[i] - 1) * P.tiers / n) + 1;
+    if (!P.basis) {
+      for (i = 0; i < n; i++) tier[i] = Math.floor((rk[i] - 1) * P.tiers / n) + 1;
+    } else if (P.basis === 'budget') {  // funded in rank order: within, twice, later
+      var cum = 0.0;
+      for (k = 0; k < n; k++) {
+        i = order[k]; cum += P.cost[i];
+        tier[i] = !P.works[i] ? 0 : cum <= P.budget ? 1 : cum <= 2 * P.budget ? 2 : 3;
+      }
+    } else {  // need groups among the units that need works
+      var m = 0, g = 0;
+      for (i = 0; i < n; i++) if (P.works[i]) m++;
+      for (k = 0; k < n; k++) {
+        i = order[k];
+        tier[i] = P.works[i] ? Math.floor(g++ * P.tiers / m) + 1 : 0;
+      }
+    }
     return {need: need, rank: rk, tier: tier, order: order};
   }
 
@@ -91,9 +106,11 @@
     if (!V || P.layer < 0 || !res) return;
     var ly = V.layers[P.layer], c = ly.c.slice(), pal = ly.pal.slice(), idx = {};
     pal.forEach(function(col, k){ idx[col] = k; });
-    P.colours.forEach(function(col){ if (!(col in idx)) { idx[col] = pal.length; pal.push(col); } });
+    Object.keys(P.colours).forEach(function(t){
+      var col = P.colours[t]; if (!(col in idx)) { idx[col] = pal.length; pal.push(col); }
+    });
     for (var i = 0; i < P.m.length; i++) {
-      if (P.m[i] >= 0) c[P.m[i]] = idx[P.colours[res.tier[i] - 1]];
+      if (P.m[i] >= 0) c[P.m[i]] = idx[P.colours[String(res.tier[i])]];
     }
     ly.pal = pal; ly.c = c;  // markers built later read these
     (V.markers[P.layer] || []).forEach(function(mk, i){ mk.setStyle({fillColor: pal[c[i]]}); });
