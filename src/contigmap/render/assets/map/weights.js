@@ -162,13 +162,15 @@
   }
   function build(box, P){
     ui.iv = P.iv; ui.rows.textContent = '';
+    // one scale for every slider of an intervention: 0 to its largest weight (at least 1)
+    var top = Math.max.apply(null, [1].concat(P.criteria.map(function(c){ return c.w; })));
     P.criteria.forEach(function(c, j){
       var row = el('label', 'cm-w-row', ui.rows);
       var lab = el('span', 'cm-w-label', row, c.zh);
       row.title = c.zh + (c.en ? ' — ' + c.en : '') + (c.unit ? ' (' + c.unit + ')' : '');
       if (c.en) el('small', '', lab, c.en);
       var inp = el('input', '', row); inp.type = 'range'; inp.min = '0';
-      inp.max = String(Math.max(1, c.w)); inp.step = '0.01'; inp.value = String(state[P.iv][j]);
+      inp.max = String(top); inp.step = String(top / 100); inp.value = String(state[P.iv][j]);
       inp.setAttribute('data-criterion', c.name);
       el('output', 'cm-w-val', row);
       inp.addEventListener('input', function(){
