@@ -211,6 +211,7 @@ def poverty_sources(state: RegionState) -> dict[str, Any]:
 def _render(state: RegionState, path: Path, *, offline: bool, basemap: Basemap = "none",
             tianditu_key: str | None = None) -> Path:
     from contigmap.render.web import render_web_map
+    from contigmap.render.web_weights import weights_data
 
     data = state.data
     config = data.config
@@ -228,6 +229,7 @@ def _render(state: RegionState, path: Path, *, offline: bool, basemap: Basemap =
         tianditu_key=tianditu_key,
         facts=map_facts(state),
         scenarios=_scenario_views(state),
+        weights=weights_data(state.priorities, state.villages),
     )
 
 

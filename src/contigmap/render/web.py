@@ -57,6 +57,7 @@ from contigmap.render.web_page import (
 )
 from contigmap.render.web_popup import village_card_html
 from contigmap.render.web_scenario import ScenarioViews, add_scenario_view
+from contigmap.render.web_weights import add_weights_panel
 
 __all__ = [
     "MAX_MAP_BYTES",
@@ -209,13 +210,14 @@ def build_web_map(
     precision: int = 5,
     facts: Sequence[tuple[str, str]] = (),
     scenarios: ScenarioViews | None = None,
+    weights: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """Build the interactive map as a :class:`folium.Map` (see :func:`render_web_map`).
 
     Parameters
     ----------
     villages, roads, boundaries, extra_layers, title, source_note, illustrative, offline,
-    basemap, tianditu_key, indicators, simplify_m, precision, facts, scenarios
+    basemap, tianditu_key, indicators, simplify_m, precision, facts, scenarios, weights
         As in :func:`render_web_map`.
 
     Returns
@@ -257,6 +259,9 @@ def build_web_map(
         m, ids, villages, specs, township_names(villages, boundaries), precision
     )
     Script(vjs).add_to(m)
+    if weights:
+        add_weights_panel(m, page, ids, dict(weights),
+                          {s.column.removesuffix("_tier"): k for k, s in enumerate(specs)})
     legends[:0] = [([fg], html) for fg, html in groups]
 
     # a long list of layers would cover the map: fold it into the control's button then
@@ -287,6 +292,7 @@ def render_web_map(
     precision: int = 5,
     facts: Sequence[tuple[str, str]] = (),
     scenarios: ScenarioViews | None = None,
+    weights: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the interactive village map as one HTML file (atomically).
 
@@ -327,6 +333,9 @@ def render_web_map(
     scenarios
         Road scenarios for the before/after swipe view
         (:mod:`contigmap.render.web_scenario`).
+    weights
+        :func:`contigmap.render.web_weights.weights_data`: a panel of weight sliders
+        that re-rank the villages live (``None``: no panel).
 
     Returns
     -------
@@ -349,5 +358,6 @@ def render_web_map(
         precision=precision,
         facts=facts,
         scenarios=scenarios,
+        weights=weights,
     )
     return write_page(m.get_root().render(), out_html, len(villages))
