@@ -18,7 +18,7 @@ from contigmap.priority.intervention import Intervention
 from contigmap.priority.registry import REGISTRY
 from contigmap.raster import Raster
 from contigmap.relocation.run import RelocationPlan
-from contigmap.render.legend import tier_indicator
+from contigmap.render.legend import tier_basis, tier_indicator
 from contigmap.render.web import MapLayer
 from contigmap.scenario import ScenarioResult
 from contigmap.schema import SERVICE_KIND_ZH
@@ -122,7 +122,7 @@ def _polygon_layer(name: str, data: gpd.GeoDataFrame, colour: str) -> MapLayer:
 def _hamlet_tier_layer(hamlets: gpd.GeoDataFrame, intervention: Intervention) -> MapLayer:
     """Hamlets coloured by the tier of an intervention that targets natural villages."""
     iv = intervention.name
-    spec = tier_indicator(f"{iv}_tier", hamlets[f"{iv}_tier"])
+    spec = tier_indicator(f"{iv}_tier", hamlets[f"{iv}_tier"], tier_basis(hamlets, f"{iv}_tier"))
     wanted = ["name", f"{iv}_tier", f"{iv}_option", f"{iv}_capex_cny", f"{iv}_reasons_zh"]
     cols = [c for c in wanted if c in hamlets.columns]
     shown = hamlets[[*cols, "geometry"]].copy()
