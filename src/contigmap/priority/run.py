@@ -29,7 +29,7 @@ from contigmap.priority import registry
 from contigmap.priority.config import PriorityConfig, load_priority_config
 from contigmap.priority.intervention import PriorityInputs
 from contigmap.priority.mcda import sensitivity
-from contigmap.priority.tiers import BUDGET, NEED_QUANTILE, NO_WORKS_TIER, assign_tiers
+from contigmap.priority.tiers import BUDGET, NEED_QUANTILE, NO_WORKS_TIER, assign_tiers, needs_works
 from contigmap.raster import Raster
 
 __all__ = [
@@ -229,8 +229,13 @@ def _add_township(tables: dict[str, pd.DataFrame], villages: pd.DataFrame) -> No
 
 
 def _budget_row(ranked: pd.DataFrame, iv: str, budget_cny: float | None) -> dict[str, Any]:
-    """One row of the budget table: what the budget funds down ``iv``'s ranked list."""
-    wb = ranked[f"{iv}_within_budget"].astype(bool)
+    """One row of the budget table: what the budget funds down ``iv``'s ranked list.
+
+    ``units_funded`` counts the units within the budget that need works (tier 1 of a
+    budget basis), not the ones whose option is ``none``.
+    """
+    wb = ranked[f"{iv}_within_budget"].astype(bool) & needs_works(
+        ranked[f"{iv}_option"], ranked[f"{iv}_capex_cny"])
     return {
         "intervention": iv, "budget_cny": budget_cny,
         "tier_basis": BUDGET if budget_cny is not None else NEED_QUANTILE,
