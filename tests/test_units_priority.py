@@ -362,3 +362,23 @@ def test_tier_labels_one_definition() -> None:
     assert tier_label(0.0, "need_quantile") == ("无需工程", "no works needed")
     assert tier_label("x", "budget") == ("x", "x")
     assert tier_values("need_quantile", 3) == (1, 2, 3, 0)
+
+
+def test_tier_legend_reads_the_tier_definition() -> None:
+    from contigmap.render.legend import indicators_for, tier_basis, tier_indicator
+
+    frame = pd.DataFrame({"roads_tier": [0, 3, 1, 2, 1], "roads_tier_basis": ["budget"] * 5})
+    assert tier_basis(frame, "roads_tier") == "budget"
+    assert tier_basis(frame.drop(columns="roads_tier_basis"), "roads_tier") is None
+    spec = tier_indicator("roads_tier", frame["roads_tier"], "budget")
+    # tier 1, 2, 3, then no works last; labels from priority.tiers; grey for no works
+    assert [(c.value, c.label_zh, c.label_en) for c in spec.categories] == [
+        ("1", "预算内", "within budget"), ("2", "第二批", "next (a second budget)"),
+        ("3", "后续", "later"), ("0", "无需工程", "no works needed")]
+    assert spec.categories[-1].color == "#ffffff"  # not the no-data grey
+    assert spec.label_zh == "道路优先级（按预算分批）"
+    # the map's village layers pass the table's basis along
+    (layer,) = indicators_for(list(frame.columns), frame, specs=())
+    assert layer.categories == spec.categories
+    groups = tier_indicator("roads_tier", [1, 2, 0], "need_quantile")
+    assert [c.label_zh for c in groups.categories] == ["需求第1档", "需求第2档", "无需工程"]

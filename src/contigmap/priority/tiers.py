@@ -53,7 +53,7 @@ _BUDGET_LABELS: Final[dict[int, tuple[str, str]]] = {
 _NO_WORKS_LABEL: Final[tuple[str, str]] = ("无需工程", "no works needed")
 _COLOURS: Final[tuple[str, ...]] = ("#d7191c", "#fdae61", "#abd9e9", "#2c7bb6", "#7b3294",
                                     "#008837", "#a6611a", "#636363", "#c51b7d", "#4d9221")
-_NO_WORKS_COLOUR: Final[str] = "#e0e0e0"
+_NO_WORKS_COLOUR: Final[str] = "#ffffff"  # white: apart from no-data grey
 
 
 def needs_works(option: pd.Series, capex: pd.Series) -> np.ndarray:
@@ -147,7 +147,7 @@ def tier_label(tier: object, basis: str | None) -> tuple[str, str]:
 
 
 def tier_colour(tier: int) -> str:
-    """Map colour of a tier value: red for tier 1 through blue; grey for no works."""
+    """Map colour of a tier value: red for tier 1 through blue; white for no works."""
     if tier == NO_WORKS_TIER:
         return _NO_WORKS_COLOUR
     return _COLOURS[(tier - 1) % len(_COLOURS)]

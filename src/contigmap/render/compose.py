@@ -85,7 +85,8 @@ def _travel_time_layer(edges: gpd.GeoDataFrame) -> MapLayer:
     colours = {label: colour for _, label, colour in TRAVEL_TIME_CLASSES}
     colours["no route"] = "#999999"
     return MapLayer(
-        name="到乡镇驻地车行时间 Travel time to township seat",
+        # a road has no own township: nearest seat, named so (villages: TRAVEL_TIME_COLUMN)
+        name="路段到最近乡镇驻地车行时间 Roads: travel time to the nearest township seat",
         data=shown,
         color_column="tt_class",
         color_map=colours,

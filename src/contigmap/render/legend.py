@@ -268,7 +268,7 @@ def tier_indicator(
 
     Classes and labels come from the one tier definition,
     :func:`contigmap.priority.tiers.tier_label` (``budget``: 预算内, 第二批, 后续;
-    ``need_quantile``: need groups; 0 = 无需工程), red for tier 1 through blue, grey for
+    ``need_quantile``: need groups; 0 = 无需工程), red for tier 1 through blue, white for
     no works, in the order tier 1, 2, …, no works. Any other value gets a colour of its own.
 
     Parameters
