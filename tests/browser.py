@@ -67,7 +67,7 @@ def small_region() -> dict[str, Any]:
                 "",
                 None,
             ],
-            "tt_township_seat_min": [25.0, 10.0, 70.0, 45.0, 130.0, 5.0],
+            "tt_own_township_seat_min": [25.0, 10.0, 70.0, 45.0, 130.0, 5.0],
         },
         geometry=[Point(X0 + x, Y0 + y) for x, y in xy],
         crs=UTM49N,

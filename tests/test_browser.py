@@ -103,16 +103,16 @@ def test_map_opens_counts_markers_switches_layer(
     # switch on the travel-time layer in the layer control, then switch off incidence
     rows = driver.find_elements("css selector", ".leaflet-control-layers-overlays label")
     by_text = {r.text.strip(): r for r in rows}
-    tt = next(r for t, r in by_text.items() if "到乡镇驻地时间" in t)
+    tt = next(r for t, r in by_text.items() if "到本乡镇驻地时间" in t)
     inc = next(r for t, r in by_text.items() if "贫困发生率" in t)
     legend_visible = "return Array.from(document.querySelectorAll('.cm-legend'))" + (
         ".filter(e => e.style.display !== 'none').map(e => e.textContent);"
     )
-    assert not any("到乡镇驻地时间" in t for t in driver.execute_script(legend_visible))
+    assert not any("到本乡镇驻地时间" in t for t in driver.execute_script(legend_visible))
     tt.find_element("css selector", "input").click()
     assert _count(driver, "path.cm-village") == 2 * N_VILLAGES
     assert _count(driver, "path.cm-vl-1") == N_VILLAGES
-    assert any("到乡镇驻地时间" in t for t in driver.execute_script(legend_visible))
+    assert any("到本乡镇驻地时间" in t for t in driver.execute_script(legend_visible))
     inc.find_element("css selector", "input").click()
     assert _count(driver, "path.cm-village") == N_VILLAGES
     assert _count(driver, "path.cm-vl-0") == 0

@@ -232,3 +232,22 @@ def test_slowest_villages_puts_unreachable_first_and_skips_missing_times() -> No
     assert slowest_villages(v) == [("b", np.inf), ("d", 30.0), ("e", 20.0)]
     assert slowest_villages(v, n=1) == [("b", np.inf)]
     assert slowest_villages(v.drop(columns="tt_own_township_seat_min")) == []
+
+
+def test_one_travel_time_definition_for_figures_and_map_layer() -> None:
+    # issue #14: the key figures used the own township seat, the map layer the nearest
+    # seat; both now read TRAVEL_TIME_COLUMN (own seat), and the layer's classes reach
+    # past 90 min when the villages do
+    from contigmap.indicators import TRAVEL_TIME_COLUMN, slowest_villages
+    from contigmap.render.legend import DEFAULT_INDICATORS, RDYLGN_6_R, TT_TOWNSHIP_SEAT
+
+    assert TRAVEL_TIME_COLUMN == "tt_own_township_seat_min"
+    assert TT_TOWNSHIP_SEAT.column == TRAVEL_TIME_COLUMN
+    assert "tt_township_seat_min" not in {s.column for s in DEFAULT_INDICATORS}
+    v = pd.DataFrame({"name": ["甲", "乙", "丙"],
+                      "tt_township_seat_min": [20.0, 30.0, 40.0],   # nearest seat
+                      TRAVEL_TIME_COLUMN: [133.0, 45.0, 95.0]})     # own seat
+    assert slowest_villages(v, 2) == [("甲", 133.0), ("丙", 95.0)]
+    # classes 0-15-30-60-90-120-inf: 133 in the sixth, 45 in the third, 95 in the fifth
+    assert TT_TOWNSHIP_SEAT.color_of(v[TRAVEL_TIME_COLUMN].tolist()) == [
+        RDYLGN_6_R[5], RDYLGN_6_R[2], RDYLGN_6_R[4]]

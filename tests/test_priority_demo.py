@@ -43,14 +43,36 @@ def test_every_intervention_ranked_with_reasons(results: PriorityResults, iv: st
     assert len(t) == n
     assert sorted(t[f"{iv}_rank"]) == list(range(1, n + 1))
     assert t[f"{iv}_need"].between(0, 100).all()
-    assert set(t[f"{iv}_tier"]) == {1, 2, 3, 4}
+    assert set(t[f"{iv}_tier"]) <= {0, 1, 2, 3}
+    assert set(t[f"{iv}_tier_basis"]) == {"budget"}
     assert set(t[f"{iv}_option"]) <= OPTIONS[iv]
     top = t[t[f"{iv}_tier"] == 1]
+    assert len(top) > 0
     assert (top[f"{iv}_reasons"].str.len() > 20).all()
     assert top[f"{iv}_reasons_zh"].str.contains("方案").all()
     assert (t[f"{iv}_capex_cny"].fillna(0) >= 0).all()
-    # tier 1 needs more than tier 4 on average
-    assert top[f"{iv}_need"].mean() > t.loc[t[f"{iv}_tier"] == 4, f"{iv}_need"].mean()
+    # "no works needed" (0) exactly where the option is none or costs nothing
+    none = (t[f"{iv}_option"] == "none") | (t[f"{iv}_capex_cny"] == 0)
+    assert ((t[f"{iv}_tier"] == 0) == none).all()
+    # among villages needing works, tier 1 is what budget_reach funds, and the tiers
+    # follow the ranked list: every tier-1 rank before every tier-2 rank before tier 3
+    works = t[~none]
+    assert (works[f"{iv}_within_budget"] == (works[f"{iv}_tier"] == 1)).all()
+    last = [works.loc[works[f"{iv}_tier"] == k, f"{iv}_rank"] for k in (1, 2, 3)]
+    assert last[0].max() < last[1].min() and last[1].max() < last[2].min()
+    # tier 2 is what twice the budget funds: cumulative cost within 2 × budget
+    budget = 50_000_000
+    assert results.config.budget_cny == budget  # the packaged default
+    assert (works.loc[works[f"{iv}_tier"] == 2, f"{iv}_cum_capex_cny"] <= 2 * budget).all()
+    assert (works.loc[works[f"{iv}_tier"] == 3, f"{iv}_cum_capex_cny"] > 2 * budget).all()
+
+
+def test_roads_budget_funds_what_tier_one_shows(results: PriorityResults) -> None:
+    # issue #14: the map showed 57 top-tier road villages while the budget funded 5
+    t = results.tables["roads"]
+    b = results.budget.set_index("intervention")
+    assert (t["roads_tier"] == 1).sum() == b.loc["roads", "units_funded"]
+    assert set(t.loc[t["roads_option"] == "none", "roads_tier"]) == {0}
 
 
 def test_lists_differ_where_they_should(results: PriorityResults) -> None:
@@ -78,7 +100,7 @@ def test_summaries_and_budget(results: PriorityResults) -> None:
     county = results.summaries["county"].set_index("intervention")
     for iv, t in results.tables.items():
         assert county.loc[iv, "capex_cny"] == pytest.approx(t[f"{iv}_capex_cny"].sum())
-        assert county.loc[iv, ["tier_1", "tier_2", "tier_3", "tier_4"]].sum() == len(t)
+        assert county.loc[iv, ["tier_1", "tier_2", "tier_3", "no_works"]].sum() == len(t)
     town = results.summaries["township"]
     n_hamlets = len(pd.read_csv(REGION.parent / "hamlets.csv"))
     assert town.groupby("intervention")["units"].sum().to_dict() == {

@@ -103,7 +103,7 @@ def _config(**clinics: object) -> dict[str, object]:
 
 
 def test_one_module_is_enough_to_rank_an_intervention(clinics: Intervention) -> None:
-    cfg = load_priority_config(_config())
+    cfg = load_priority_config({**_config(), "budget_cny": 130_000})
     assert cfg.intervention("clinics").costs.cny_per_person == 500
     res = compute_priorities(_villages(), None, None, gpd.GeoDataFrame(),  # type: ignore[arg-type]
                              {}, dem=None, config=cfg, interventions=("clinics",))
@@ -111,18 +111,33 @@ def test_one_module_is_enough_to_rank_an_intervention(clinics: Intervention) -> 
     # distance alone, min-max over 1000..5000 m: v1 0, v2 100, v3 50
     assert t["clinics_need"].to_dict() == pytest.approx({"v1": 0.0, "v2": 100.0, "v3": 50.0})
     assert t["clinics_rank"].to_dict() == {"v2": 1, "v3": 2, "v1": 3}
-    # 4 equal-count tiers over 3 rows: floor((rank - 1) * 4 / 3) + 1 -> 1, 2, 3
+    # budget 130 k, cumulative capex in rank order v2 100 k, v3 250 k, v1 300 k:
+    # within the budget, within a second one (<= 260 k), later
     assert t["clinics_tier"].to_dict() == {"v2": 1, "v3": 2, "v1": 3}
+    assert set(t["clinics_tier_basis"]) == {"budget"}
     # 500 CNY per person; cost per poor beneficiary = capex / poor_pop
     assert t["clinics_capex_cny"].to_dict() == {"v1": 50_000, "v2": 100_000, "v3": 150_000}
     assert t.loc["v2", "clinics_cost_per_poor_cny"] == 5000
-    assert t.loc["v2", "clinics_reasons_zh"].endswith("方案：村卫生室（10万元）")
+    assert t.loc["v2", "clinics_reasons_zh"].endswith("方案：村卫生室（10万元）")  # 100,000 元
     assert "5.0 km to a clinic" in t.loc["v2", "clinics_reasons"]
     county = res.summaries["county"].set_index("intervention")
     assert county.loc["clinics", "capex_cny"] == 300_000
     township = res.summaries["township"].set_index(["intervention", "township_id"])
     assert township.loc[("clinics", "t1"), "units"] == 2
     assert set(res.sensitivity) == {"clinics"}
+
+
+def test_without_a_budget_tiers_are_need_groups_and_say_so(clinics: Intervention) -> None:
+    cfg = load_priority_config({**_config(), "budget_cny": None})
+    with pytest.warns(DataQualityWarning, match="no budget set.*need_quantile"):
+        res = compute_priorities(_villages(), None, None, gpd.GeoDataFrame(),  # type: ignore[arg-type]
+                                 {}, dem=None, config=cfg, interventions=("clinics",))
+    t = res.tables["clinics"].set_index("village_id")
+    # 4 equal-count groups over the 3 villages needing works, in rank order v2 v3 v1:
+    # floor(i * 4 / 3) + 1 for i = 0, 1, 2 -> 1, 2, 3
+    assert t["clinics_tier"].to_dict() == {"v2": 1, "v3": 2, "v1": 3}
+    assert set(t["clinics_tier_basis"]) == {"need_quantile"}
+    assert res.budget.set_index("intervention").loc["clinics", "tier_basis"] == "need_quantile"
 
 
 def test_its_config_section_is_required_and_checked(clinics: Intervention) -> None:

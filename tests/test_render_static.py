@@ -32,6 +32,7 @@ def _villages(crs: str = UTM49) -> gpd.GeoDataFrame:
             "poor_pop": [450, 150, 300, 600, 0, 80],
             "poverty_incidence": [0.5, 0.1, 0.5, 0.5, 0.0, 0.1],
             "roads_tier": [1, 4, 2, 1, 3, 2],
+            "roads_tier_basis": ["need_quantile"] * 6,  # priority.tiers: need groups
             "roads_rank": [2, 6, 3, 1, 5, 4],
             "travel_cost": [3.5, 12.0, 7.25, 1.0, 20.0, np.nan],
         },
@@ -248,7 +249,7 @@ def test_categorical_map_written_with_legend(tmp_path: Path, cjk: fonts.CJKFont)
     assert [p.name for p in tmp_path.iterdir()] == ["roads.png"]  # no temp file left
     fig = _figure(label_count=2)
     texts = _legend_texts(fig, "legend-classes")
-    assert len(texts) == 4 and texts[0].startswith("优先")
+    assert len(texts) == 4 and texts[0].startswith("需求第1档")
     sizes = _legend_texts(fig, "legend-sizes")
     assert sizes and all(re.fullmatch(r"[\d,]+", s) for s in sizes)
     assert len(_legend_texts(fig, "legend-lines")) == 5  # county, township, 3 surfaces

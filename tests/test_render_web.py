@@ -142,7 +142,7 @@ def test_legends_one_per_coloured_layer(tmp_path: Path) -> None:
     reg["villages"]["roads_tier"] = [1, 2, 3, 1, 2, None]
     out = render_web_map(tmp_path / "t.html", **reg, **COMMON)
     text = out.read_text(encoding="utf-8")
-    for label in ("贫困发生率", "到乡镇驻地时间", "道路优先级", "道路路面", "Road surface"):
+    for label in ("贫困发生率", "到本乡镇驻地时间", "道路优先级", "道路路面", "Road surface"):
         assert label in text
     # three village layers in the layer control, legends listed in the page script
     assert sum(n.startswith("村：") for n in _overlay_names(text)) == 3

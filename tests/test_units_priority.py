@@ -193,10 +193,14 @@ def test_no_poor_no_cause_without_registry_column() -> None:
 
 
 @pytest.mark.parametrize(("value", "en", "zh"), [
-    (1_234_567.0, "1.2 M CNY", "123万元"),     # 1.234567e6/1e6 = 1.23; /1e4 = 123.5 -> 123
+    (1_234_567.0, "1.2 M CNY", "123万元"),     # /1e6 = 1.23; /1e4 = 123.46: whole 万元
     (-2_000_000.0, "-2.0 M CNY", "-200万元"),
-    (350_400.0, "350 k CNY", "35万元"),         # /1e3 = 350.4; /1e4 = 35.04
-    (999_999.0, "1000 k CNY", "100万元"),       # below 1e6 stays in k
+    (350_400.0, "350 k CNY", "35万元"),         # /1e3 = 350.4; /1e4 = 35.04 -> 35.0 -> 35
+    (355_000.0, "355 k CNY", "35.5万元"),       # one decimal under 100万元
+    (999_999.0, "1000 k CNY", "100万元"),       # /1e4 = 99.9999 -> 100.0 -> 100
+    (12_345_678_900.0, "12345.7 M CNY", "1,234,568万元"),  # thousands separators
+    (3_500.0, "4 k CNY", "0.35万元"),           # below 1万: two decimals
+    (3_000.0, "3 k CNY", "0.3万元"),
     (0.0, "0 k CNY", "0万元"),
     (float("nan"), "n/a", "无"),
     (float("inf"), "n/a", "无"),
@@ -302,3 +306,79 @@ def test_missing_input_per_requirement() -> None:
     assert missing_input(roads, **{**no_dem, "village_columns": ("relief_m",)}) is None  # type: ignore[arg-type]
     assert "hamlets layer" in str(
         missing_input(broadband, **{**full, "has_hamlets": False}))  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- tiers
+
+
+def _costed(iv: str = "x") -> pd.DataFrame:
+    # rank order: d(1) a(2) e(3) b(4) c(5) f(6); costs in rank order 30, 40, 0, 50, 20, 10
+    return pd.DataFrame({
+        "id": ["a", "b", "c", "d", "e", "f"],
+        f"{iv}_rank": [2, 4, 5, 1, 3, 6],
+        f"{iv}_option": ["harden", "new_road", "harden", "harden", "none", "harden"],
+        f"{iv}_capex_cny": [40.0, 50.0, 20.0, 30.0, 0.0, 10.0],
+    })
+
+
+def test_budget_tiers_by_hand() -> None:
+    from contigmap.priority.tiers import BUDGET, assign_tiers
+
+    # cumulative in rank order d a e b c f: 30, 70, 70, 120, 140, 150; budget 70:
+    # tier 1 <= 70: d, a (e needs nothing: 0); tier 2 <= 140: b, c; tier 3: f
+    out = assign_tiers(_costed(), "x", 70.0).set_index("id")
+    assert out["x_tier"].to_dict() == {"a": 1, "b": 2, "c": 2, "d": 1, "e": 0, "f": 3}
+    assert set(out["x_tier_basis"]) == {BUDGET}
+    # tier 1 is exactly what budget_reach funds, among the villages needing works
+    reach = budget_reach(_costed(), "x", 70.0).set_index("id")
+    works = out.index[out["x_tier"] > 0]
+    assert (reach.loc[works, "x_within_budget"] == (out.loc[works, "x_tier"] == 1)).all()
+
+
+def test_need_quantile_tiers_without_budget_skip_no_works() -> None:
+    from contigmap.priority.tiers import NEED_QUANTILE, assign_tiers
+
+    # 5 villages need works, by rank d a b c f; 2 groups: floor(i*2/5)+1 for i=0..4
+    out = assign_tiers(_costed(), "x", None, n_tiers=2).set_index("id")
+    assert out["x_tier"].to_dict() == {"d": 1, "a": 1, "b": 1, "c": 2, "f": 2, "e": 0}
+    assert set(out["x_tier_basis"]) == {NEED_QUANTILE}
+
+
+def test_unknown_cost_with_an_option_still_needs_works() -> None:
+    from contigmap.priority.tiers import needs_works
+
+    got = needs_works(pd.Series(["harden", "none", "well", "well"]),
+                      pd.Series([np.nan, 5.0, 0.0, 3.0]))
+    assert got.tolist() == [True, False, False, True]
+
+
+def test_tier_labels_one_definition() -> None:
+    from contigmap.priority.tiers import tier_label, tier_values
+
+    assert [tier_label(t, "budget")[0] for t in tier_values("budget")] == [
+        "预算内", "第二批", "后续", "无需工程"]
+    assert tier_label("2", "need_quantile") == ("需求第2档", "need group 2")
+    assert tier_label(5, None) == ("第5档", "tier 5")
+    assert tier_label(0.0, "need_quantile") == ("无需工程", "no works needed")
+    assert tier_label("x", "budget") == ("x", "x")
+    assert tier_values("need_quantile", 3) == (1, 2, 3, 0)
+
+
+def test_tier_legend_reads_the_tier_definition() -> None:
+    from contigmap.render.legend import indicators_for, tier_basis, tier_indicator
+
+    frame = pd.DataFrame({"roads_tier": [0, 3, 1, 2, 1], "roads_tier_basis": ["budget"] * 5})
+    assert tier_basis(frame, "roads_tier") == "budget"
+    assert tier_basis(frame.drop(columns="roads_tier_basis"), "roads_tier") is None
+    spec = tier_indicator("roads_tier", frame["roads_tier"], "budget")
+    # tier 1, 2, 3, then no works last; labels from priority.tiers; grey for no works
+    assert [(c.value, c.label_zh, c.label_en) for c in spec.categories] == [
+        ("1", "预算内", "within budget"), ("2", "第二批", "next (a second budget)"),
+        ("3", "后续", "later"), ("0", "无需工程", "no works needed")]
+    assert spec.categories[-1].color == "#ffffff"  # not the no-data grey
+    assert spec.label_zh == "道路优先级（按预算分批）"
+    # the map's village layers pass the table's basis along
+    (layer,) = indicators_for(list(frame.columns), frame, specs=())
+    assert layer.categories == spec.categories
+    groups = tier_indicator("roads_tier", [1, 2, 0], "need_quantile")
+    assert [c.label_zh for c in groups.categories] == ["需求第1档", "需求第2档", "无需工程"]

@@ -20,9 +20,16 @@ Definitions
 ``rai``, ``villages_without_hardened_road``, ``share_within_<30|60>min_seat``
     Read from the network stage's township and county summaries
     (:func:`contigmap.network.township_summary`), not recomputed.
+Travel time (:data:`TRAVEL_TIME_COLUMN`)
+    Minutes from a village to the seat of *its own* township (乡镇驻地) over the road
+    network, ``tt_own_township_seat_min`` — the one policy asks about (a village is
+    served by its own township's clinic, school and offices, not the nearest seat's).
+    The key figures, the report, the map's travel-time layer and the roads ranking
+    all read this column; the nearest-seat time (``tt_township_seat_min``) is a
+    network measure, not a headline.
 Slowest villages (:func:`slowest_villages`)
-    The villages with the longest travel time to their own township seat
-    (``tt_own_township_seat_min``; unreachable ones first), for the map and the CLI.
+    The villages with the longest travel time (:data:`TRAVEL_TIME_COLUMN`;
+    unreachable ones first), for the map and the CLI.
 """
 
 from __future__ import annotations
@@ -38,6 +45,9 @@ from contigmap.columns import ColumnInfo, register_columns
 __all__ = [
     "ACCESS_COLUMNS",
     "INDICATOR_COLUMNS",
+    "TRAVEL_TIME_COLUMN",
+    "TRAVEL_TIME_LABEL_EN",
+    "TRAVEL_TIME_LABEL_ZH",
     "county_indicators",
     "headline_indicators",
     "is_estimate",
@@ -46,6 +56,11 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+TRAVEL_TIME_COLUMN: Final[str] = "tt_own_township_seat_min"
+"""The one travel-time definition of the headline figures, the report and the map layer."""
+TRAVEL_TIME_LABEL_ZH: Final[str] = "到本乡镇驻地时间"
+TRAVEL_TIME_LABEL_EN: Final[str] = "Travel time to own township seat"
 
 ACCESS_COLUMNS: Final[tuple[str, ...]] = (
     "rai",
@@ -197,9 +212,9 @@ def slowest_villages(villages: pd.DataFrame, n: int = 3) -> list[tuple[str, floa
     """Name and minutes to the own township seat of the ``n`` slowest villages.
 
     Unreachable villages (infinite time) come first; villages without a time are
-    skipped. Empty when the table has no ``tt_own_township_seat_min`` (no network stage).
+    skipped. Empty when the table has no :data:`TRAVEL_TIME_COLUMN` (no network stage).
     """
-    col = "tt_own_township_seat_min"
+    col = TRAVEL_TIME_COLUMN
     if col not in villages.columns:
         return []
     slow = villages.nlargest(n, col)

@@ -13,9 +13,10 @@ from numpy.typing import NDArray
 from contigmap.errors import ValidationError, warn_data
 from contigmap.priority.intervention import InterventionConfig, Option
 from contigmap.priority.mcda import Criterion, score_table
+from contigmap.priority.tiers import assign_tiers
 from contigmap.schema import POVERTY_CAUSES
 
-__all__ = ["assemble", "fmt_cny", "main_cause", "require"]
+__all__ = ["assemble", "fmt_cny", "fmt_cny_zh", "main_cause", "require"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +73,19 @@ def fmt_cny(value: float) -> str:
 
 
 def fmt_cny_zh(value: float) -> str:
-    """Money in 万元."""
+    """Money in 万元 with thousands separators: 1,234万元, 35.5万元, 0.35万元.
+
+    Whole 万元 from 100万元 on, at most one decimal from 1万元, two below (trailing
+    zeros dropped); ``无`` when unknown.
+    """
     if not np.isfinite(value):
         return "无"
-    return f"{value / 1e4:.0f}万元"
+    wan = value / 1e4
+    digits = 0 if abs(wan) >= 100 else 1 if abs(wan) >= 1 else 2
+    text = f"{wan:,.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}万元"
 
 
 def main_cause(row: Mapping[str, Any], key: str) -> tuple[str, str]:
@@ -97,6 +107,10 @@ def assemble(
 ) -> pd.DataFrame:
     """Add need, rank, tier, reasons and cost per poor person to a costed table.
 
+    The tiers here are need groups (:func:`contigmap.priority.tiers.assign_tiers` without
+    a budget); :func:`contigmap.priority.run.compute_priorities` replaces them with the
+    budget tiers when a budget is set.
+
     ``table`` holds the criteria columns and ``<iv>_option``, ``<iv>_capex_cny``,
     ``<iv>_beneficiaries``, ``<iv>_poor_beneficiaries``. The reasons end with the option
     and its cost, named by its label in ``options``.
@@ -109,6 +123,7 @@ def assemble(
     out = table.copy()
     for col in scored.columns:
         out[col] = scored[col].to_numpy()
+    out = assign_tiers(out, iv, None, n_tiers=cfg.tiers)  # by budget later, in priority.run
     poor = out[f"{iv}_poor_beneficiaries"].to_numpy(float)
     capex = out[f"{iv}_capex_cny"].to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -45,6 +45,7 @@ from contigmap._strict import StrictModel
 from contigmap.columns import ColumnInfo
 from contigmap.errors import ValidationError
 from contigmap.finance import crf
+from contigmap.indicators import TRAVEL_TIME_LABEL_EN, TRAVEL_TIME_LABEL_ZH
 from contigmap.network import RoadGraph
 from contigmap.priority._common import (
     assemble,
@@ -137,7 +138,7 @@ class BroadbandConfig(InterventionConfig):
 
 def _tt(row: Mapping[str, Any]) -> tuple[str, str]:
     m = float(row["tt_own_township_seat_min"])
-    return f"{m:.0f} min to the township seat", f"到乡镇驻地{m:.0f}分钟"
+    return f"{m:.0f} min to the own township seat", f"到本乡镇驻地{m:.0f}分钟"
 
 
 CRITERIA: tuple[Criterion, ...] = (
@@ -152,8 +153,8 @@ CRITERIA: tuple[Criterion, ...] = (
               label_zh="无可视通信基站"),
     Criterion("tt_township", "tt_own_township_seat_min", lambda r: _tt(r)[0],
               lambda r: _tt(r)[1], "run contigmap.network.access_measures on the hamlets",
-              unit="min", label_en="travel time to the own township seat",
-              label_zh="到乡镇驻地时间"),
+              unit="min", label_en=TRAVEL_TIME_LABEL_EN.lower(),
+              label_zh=TRAVEL_TIME_LABEL_ZH),
     Criterion("poor_pop", "poor_pop", lambda r: f"about {r['poor_pop']:.0f} poor people",
               lambda r: f"约{r['poor_pop']:.0f}名贫困人口", "run the poverty stage first",
               unit="people", label_en="poor people (estimate: people x village incidence)",

@@ -50,6 +50,7 @@ class InterventionConfig(StrictModel):
     weights: dict[str, float]
     normalise: Literal["minmax", "rank"] = "minmax"
     tiers: int = Field(4, ge=2, le=10)
+    """Need groups when no budget is set (:mod:`contigmap.priority.tiers`)."""
     reasons_top: int = Field(3, ge=1, le=10)
 
     def check_weights(self, intervention: str, known: Sequence[str]) -> None:
@@ -208,7 +209,11 @@ class Intervention:
             ("cost_per_poor_cny", "capital cost per poor beneficiary", "每贫困受益人投资",
              "CNY/person"),
             ("rank", "priority rank (1 = highest need)", "优先序", "rank"),
-            ("tier", "priority tier (1 = highest, equal-count groups)", "优先等级", "1-4"),
+            ("tier", "priority tier: 1 within the budget, 2 a second budget, 3 later, "
+             "0 no works needed (need groups without a budget; see tier_basis)", "优先等级",
+             "0-3"),
+            ("tier_basis", "what the tiers mean: budget, or need_quantile when no budget "
+             "is set", "分档依据", ""),
             ("reasons", "main reasons, in English", "主要理由（英文）", ""),
             ("reasons_zh", "main reasons, in Chinese", "主要理由", ""),
             ("cum_capex_cny", "capital cost of this and every higher-ranked item", "累计投资",

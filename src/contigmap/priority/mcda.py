@@ -9,9 +9,9 @@ Multicriteria Decision Analysis*, ch. 6):
   or ``rank``: the average rank scaled to 0–1 (robust to outliers);
 * weights are rescaled to sum to 1; ``need = 100 · Σ wᵢ nᵢ`` (0–100);
 * rank 1 is the highest need; ties go to the smaller id, so ranks are deterministic;
-* tiers are equal-count groups by rank (quartiles by default): ``tier = ⌊(rank − 1) ·
-  k / n⌋ + 1``, tier 1 the highest need. Equal counts keep the tiers meaningful for
-  budgeting even when scores bunch; natural breaks would move with every outlier;
+* :func:`rank_and_tier` also gives equal-count groups by rank: ``tier = ⌊(rank − 1) ·
+  k / n⌋ + 1``, tier 1 the highest need. The tiers a run publishes are defined in
+  :mod:`contigmap.priority.tiers` (by budget; need groups only without a budget);
 * reasons: the criteria with the largest contributions ``wᵢ nᵢ`` (positive ones only),
   each in plain words with its raw value.
 

@@ -55,6 +55,7 @@ from scipy.sparse.csgraph import dijkstra
 from contigmap.columns import ColumnInfo
 from contigmap.costpath import least_cost_path
 from contigmap.errors import NetworkError, ValidationError, warn_data
+from contigmap.indicators import TRAVEL_TIME_LABEL_EN, TRAVEL_TIME_LABEL_ZH
 from contigmap.network import RoadGraph
 from contigmap.priority._common import (
     VILLAGE_PEOPLE_CRITERIA,
@@ -110,7 +111,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("new_road", "新建道路", "build a new road"),
     Option("harden+new_road", "硬化并新建道路", "harden and build road"),
     Option("shuttle_bus", "开通客运班车", "shuttle bus"),
-    Option("none", "暂不需要工程", "no works needed"),
+    Option("none", "无需工程", "no works needed"),
 )
 
 
@@ -154,8 +155,8 @@ def _tt(row: Mapping[str, Any]) -> tuple[str, str]:
         return _no_route_text(row)
     m = float(row["tt_own_township_seat_min"])
     if m >= 60:
-        return f"{m / 60:.1f} h to the township seat", f"到乡镇驻地{m / 60:.1f}小时"
-    return f"{m:.0f} min to the township seat", f"到乡镇驻地{m:.0f}分钟"
+        return f"{m / 60:.1f} h to the own township seat", f"到本乡镇驻地{m / 60:.1f}小时"
+    return f"{m:.0f} min to the own township seat", f"到本乡镇驻地{m:.0f}分钟"
 
 
 CRITERIA: tuple[Criterion, ...] = (
@@ -166,8 +167,8 @@ CRITERIA: tuple[Criterion, ...] = (
               label_zh="未通硬化路到乡镇"),
     Criterion("tt_township", "tt_own_township_seat_min", lambda r: _tt(r)[0],
               lambda r: _tt(r)[1], _NET_HINT,
-              unit="min", label_en="travel time to the own township seat",
-              label_zh="到乡镇驻地时间"),
+              unit="min", label_en=TRAVEL_TIME_LABEL_EN.lower(),
+              label_zh=TRAVEL_TIME_LABEL_ZH),
     Criterion("rainy_unreachable", "roads_rainy_unreachable",
               lambda r: "cut off by vehicle in the rainy season", lambda r: "雨季不通车",
               _NET_HINT,

@@ -21,7 +21,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from contigmap.errors import ValidationError
+from contigmap.errors import ValidationError, warn_data
 from contigmap.io.write import atomic_path, write_table
 from contigmap.io.writers import write_xlsx
 from contigmap.network import RoadGraph
@@ -29,6 +29,7 @@ from contigmap.priority import registry
 from contigmap.priority.config import PriorityConfig, load_priority_config
 from contigmap.priority.intervention import PriorityInputs
 from contigmap.priority.mcda import sensitivity
+from contigmap.priority.tiers import BUDGET, NEED_QUANTILE, NO_WORKS_TIER, assign_tiers, needs_works
 from contigmap.raster import Raster
 
 __all__ = [
@@ -96,7 +97,8 @@ def summarise(
     -------
     pandas.DataFrame
         One row per intervention and area: ``units`` (villages or hamlets),
-        ``tier_1`` … ``tier_k``, ``beneficiaries``, ``poor_beneficiaries``, ``capex_cny``,
+        ``tier_1`` … ``tier_k`` and ``no_works`` (:mod:`contigmap.priority.tiers`),
+        ``beneficiaries``, ``poor_beneficiaries``, ``capex_cny``,
         ``annualised_cny`` and, where a budget was set, ``units_within_budget``,
         ``capex_within_budget_cny``, ``poor_within_budget``.
     """
@@ -107,6 +109,7 @@ def summarise(
             row: dict[str, Any] = {"intervention": iv, by: area, "units": len(g)}
             for k in range(1, n_tiers + 1):
                 row[f"tier_{k}"] = int((g[f"{iv}_tier"] == k).sum())
+            row["no_works"] = int((g[f"{iv}_tier"] == NO_WORKS_TIER).sum())
             row["beneficiaries"] = float(g[f"{iv}_beneficiaries"].sum())
             row["poor_beneficiaries"] = float(g[f"{iv}_poor_beneficiaries"].sum())
             row["capex_cny"] = float(g[f"{iv}_capex_cny"].sum())
@@ -200,11 +203,17 @@ def compute_priorities(
                                  draws=cfg.sensitivity_draws,
                                  concentration=cfg.sensitivity_concentration,
                                  top_n=cfg.top_n, seed=cfg.seed)
-        ranked = budget_reach(t, name, cfg.budget_cny)
+        ranked = assign_tiers(budget_reach(t, name, cfg.budget_cny), name, cfg.budget_cny,
+                              n_tiers=ivc.tiers)
         tables[name] = ranked
         budget_rows.append(_budget_row(ranked, name, cfg.budget_cny))
     _add_township(tables, villages)
-    n_tiers = max(cfg.intervention(iv).tiers for iv in tables) if tables else 4
+    if cfg.budget_cny is None and tables:
+        warn_data("priorities: no budget set (budget_cny); tiers are equal-count need groups "
+                  f"(tier basis '{NEED_QUANTILE}'), not what a budget funds — set budget_cny "
+                  "in priorities.yaml for tiers by budget", logger=logger, stacklevel=2)
+    n_tiers = (3 if cfg.budget_cny is not None else
+               max((cfg.intervention(iv).tiers for iv in tables), default=4))
     summaries = {"township": summarise(tables, "township_id", n_tiers=n_tiers),
                  "county": summarise(tables, "county", n_tiers=n_tiers)}
     return PriorityResults(tables=tables, sensitivity=sens, summaries=summaries,
@@ -220,10 +229,17 @@ def _add_township(tables: dict[str, pd.DataFrame], villages: pd.DataFrame) -> No
 
 
 def _budget_row(ranked: pd.DataFrame, iv: str, budget_cny: float | None) -> dict[str, Any]:
-    """One row of the budget table: what the budget funds down ``iv``'s ranked list."""
-    wb = ranked[f"{iv}_within_budget"].astype(bool)
+    """One row of the budget table: what the budget funds down ``iv``'s ranked list.
+
+    ``units_funded`` counts the units within the budget that need works (tier 1 of a
+    budget basis), not the ones whose option is ``none``.
+    """
+    wb = ranked[f"{iv}_within_budget"].astype(bool) & needs_works(
+        ranked[f"{iv}_option"], ranked[f"{iv}_capex_cny"])
     return {
-        "intervention": iv, "budget_cny": budget_cny, "units_funded": int(wb.sum()),
+        "intervention": iv, "budget_cny": budget_cny,
+        "tier_basis": BUDGET if budget_cny is not None else NEED_QUANTILE,
+        "units_funded": int(wb.sum()),
         "capex_funded_cny": float(ranked.loc[wb, f"{iv}_capex_cny"].sum()),
         "beneficiaries_funded": float(ranked.loc[wb, f"{iv}_beneficiaries"].sum()),
         "poor_funded": float(ranked.loc[wb, f"{iv}_poor_beneficiaries"].sum()),

@@ -19,7 +19,7 @@ from contigmap.priority.intervention import Intervention
 from contigmap.priority.registry import REGISTRY
 from contigmap.raster import Raster
 from contigmap.relocation.run import RelocationPlan
-from contigmap.render.legend import tier_indicator
+from contigmap.render.legend import tier_basis, tier_indicator
 from contigmap.render.web import MapLayer
 from contigmap.render.web_scenario import (
     WORK_KINDS,
@@ -94,7 +94,8 @@ def _travel_time_layer(edges: gpd.GeoDataFrame) -> MapLayer:
     colours = {label: colour for _, label, colour in TRAVEL_TIME_CLASSES}
     colours["no route"] = "#999999"
     return MapLayer(
-        name="到乡镇驻地车行时间 Travel time to township seat",
+        # a road has no own township: nearest seat, named so (villages: TRAVEL_TIME_COLUMN)
+        name="路段到最近乡镇驻地车行时间 Roads: travel time to the nearest township seat",
         data=shown,
         color_column="tt_class",
         color_map=colours,
@@ -131,7 +132,7 @@ def _polygon_layer(name: str, data: gpd.GeoDataFrame, colour: str) -> MapLayer:
 def _hamlet_tier_layer(hamlets: gpd.GeoDataFrame, intervention: Intervention) -> MapLayer:
     """Hamlets coloured by the tier of an intervention that targets natural villages."""
     iv = intervention.name
-    spec = tier_indicator(f"{iv}_tier", hamlets[f"{iv}_tier"])
+    spec = tier_indicator(f"{iv}_tier", hamlets[f"{iv}_tier"], tier_basis(hamlets, f"{iv}_tier"))
     wanted = ["name", f"{iv}_tier", f"{iv}_option", f"{iv}_capex_cny", f"{iv}_reasons_zh"]
     cols = [c for c in wanted if c in hamlets.columns]
     shown = hamlets[[*cols, "geometry"]].copy()

@@ -21,7 +21,9 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from contigmap.indicators import TRAVEL_TIME_COLUMN, TRAVEL_TIME_LABEL_EN, TRAVEL_TIME_LABEL_ZH
 from contigmap.priority import registry
+from contigmap.priority.tiers import BUDGET, NEED_QUANTILE, NO_WORKS_TIER, tier_colour, tier_label
 
 __all__ = [
     "DEFAULT_INDICATORS",
@@ -33,6 +35,7 @@ __all__ = [
     "intervention_label_zh",
     "legend_html",
     "swatch_legend_html",
+    "tier_basis",
     "tier_indicator",
 ]
 
@@ -214,9 +217,9 @@ POVERTY_INCIDENCE: Final[IndicatorSpec] = IndicatorSpec(
 )
 
 TT_TOWNSHIP_SEAT: Final[IndicatorSpec] = IndicatorSpec(
-    column="tt_township_seat_min",
-    label_zh="到乡镇驻地时间",
-    label_en="Travel time to township seat",
+    column=TRAVEL_TIME_COLUMN,
+    label_zh=TRAVEL_TIME_LABEL_ZH,
+    label_en=TRAVEL_TIME_LABEL_EN,
     breaks=(0.0, 15.0, 30.0, 60.0, 90.0, 120.0, math.inf),
     colors=RDYLGN_6_R,
     fmt=_minutes,
@@ -242,21 +245,31 @@ DEFAULT_INDICATORS: Final[tuple[IndicatorSpec, ...]] = (
 )
 """Village layers drawn when their column exists, in this order (the first is shown)."""
 
-_TIER_CLASSES: Final[tuple[tuple[tuple[str, ...], str, str, str], ...]] = (
-    (("1", "high", "A", "一", "一档", "高"), "优先", "priority 1", "#d7191c"),
-    (("2", "medium", "B", "二", "二档", "中"), "次优先", "priority 2", "#fdae61"),
-    (("3", "low", "C", "三", "三档", "低"), "一般", "priority 3", "#abd9e9"),
-    (("4", "none", "D", "四", "四档", "无"), "暂不需要", "not needed", "#e0e0e0"),
-)
 _FALLBACK_PALETTE: Final[tuple[str, ...]] = ("#2c7bb6", "#7b3294", "#008837", "#a6611a", "#636363")
 
 
-def tier_indicator(column: str, values: Sequence[Any] | pd.Series[Any]) -> IndicatorSpec:
+def tier_basis(frame: pd.DataFrame, column: str) -> str | None:
+    """Return the tier basis of a ``<iv>_tier`` column (its ``<iv>_tier_basis`` value).
+
+    See :mod:`contigmap.priority.tiers` (``budget`` or ``need_quantile``); ``None`` when
+    the table has no basis column or it is empty.
+    """
+    col = f"{column.removesuffix('_tier')}_tier_basis"
+    if col not in frame.columns:
+        return None
+    values = frame[col].dropna().astype(str).unique()
+    return str(values[0]) if len(values) else None
+
+
+def tier_indicator(
+    column: str, values: Sequence[Any] | pd.Series[Any], basis: str | None = None
+) -> IndicatorSpec:
     """Make a categorical spec for a priority-tier column such as ``roads_tier``.
 
-    Tier values ``1``/``2``/``3``/``4`` (or ``high``/``medium``/``low``/``none``,
-    ``A``–``D``) get a red-to-grey scale, 1 being the most urgent; any other value
-    gets a colour of its own.
+    Classes and labels come from the one tier definition,
+    :func:`contigmap.priority.tiers.tier_label` (``budget``: 预算内, 第二批, 后续;
+    ``need_quantile``: need groups; 0 = 无需工程), red for tier 1 through blue, white for
+    no works, in the order tier 1, 2, …, no works. Any other value gets a colour of its own.
 
     Parameters
     ----------
@@ -264,6 +277,9 @@ def tier_indicator(column: str, values: Sequence[Any] | pd.Series[Any]) -> Indic
         The ``<intervention>_tier`` column.
     values
         Its values (to list the classes that occur).
+    basis
+        The tier basis (``<iv>_tier_basis``, see :func:`tier_basis`); ``None`` labels
+        numeric tiers "第k档 / tier k".
 
     Returns
     -------
@@ -272,22 +288,22 @@ def tier_indicator(column: str, values: Sequence[Any] | pd.Series[Any]) -> Indic
     """
     prefix = column.removesuffix("_tier")
     zh = intervention_label_zh(prefix)
-    seen = sorted({_as_key(v) for v in values if not _is_missing(v)})
+    seen = {_as_key(v) for v in values if not _is_missing(v)}
+    numeric = sorted((int(k) for k in seen if k.lstrip("-").isdigit()),
+                     key=lambda t: (t == NO_WORKS_TIER, t))
     cats: list[Category] = []
-    extra = 0
-    for key in seen:
-        for aliases, lzh, len_, color in _TIER_CLASSES:
-            if key in aliases or key.lower() in aliases:
-                cats.append(Category(key, lzh, f"({key}, {len_})", color))
-                break
-        else:
-            color = _FALLBACK_PALETTE[extra % len(_FALLBACK_PALETTE)]
-            extra += 1
-            cats.append(Category(key, key, "", color))
+    for t in numeric:
+        lzh, len_ = tier_label(t, basis)
+        cats.append(Category(str(t), lzh, len_, tier_colour(t)))
+    for extra, key in enumerate(sorted(seen - {str(t) for t in numeric})):
+        cats.append(Category(key, key, "", _FALLBACK_PALETTE[extra % len(_FALLBACK_PALETTE)]))
+    what = {BUDGET: ("按预算分批", "by budget"), NEED_QUANTILE: ("按需求分档", "need groups")}
+    how_zh, how_en = what.get(basis or "", ("", ""))
     return IndicatorSpec(
         column=column,
-        label_zh=f"{zh}优先级",
-        label_en=f"{prefix.replace('_', ' ').capitalize()} priority tier",
+        label_zh=f"{zh}优先级" + (f"（{how_zh}）" if how_zh else ""),
+        label_en=f"{prefix.replace('_', ' ').capitalize()} priority tier"
+        + (f" ({how_en})" if how_en else ""),
         categories=tuple(cats),
     )
 
@@ -324,7 +340,7 @@ def indicators_for(
     for iv in registry.REGISTRY.values():
         col = f"{iv.name}_tier"
         if iv.unit == "village" and col in present and col not in taken:
-            out.append(tier_indicator(col, frame[col]))
+            out.append(tier_indicator(col, frame[col], tier_basis(frame, col)))
     return out
 
 

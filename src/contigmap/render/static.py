@@ -36,6 +36,7 @@ import pandas as pd
 from pyproj import CRS
 
 from contigmap.errors import ValidationError
+from contigmap.indicators import TRAVEL_TIME_COLUMN, TRAVEL_TIME_LABEL_EN, TRAVEL_TIME_LABEL_ZH
 from contigmap.priority.registry import REGISTRY
 from contigmap.render._geo import metric_crs
 from contigmap.render.legend import (
@@ -43,6 +44,7 @@ from contigmap.render.legend import (
     MISSING_COLOR,
     YLORRD_6,
     IndicatorSpec,
+    tier_basis,
     tier_indicator,
 )
 from contigmap.render.static_layers import (
@@ -76,16 +78,18 @@ logger = logging.getLogger(__name__)
 
 INDICATOR_TITLES: Final[dict[str, tuple[str, str]]] = {
     "poverty_incidence": ("贫困发生率", "Poverty incidence"),
-    "tt_township_seat_min": ("到乡镇驻地时间", "Travel time to township seat"),
+    TRAVEL_TIME_COLUMN: (TRAVEL_TIME_LABEL_ZH, TRAVEL_TIME_LABEL_EN),
     "tt_county_seat_min": ("到县城时间", "Travel time to county seat"),
 }
 
 # --------------------------------------------------------------------------- classes
 
 
-def _spec_for(column: str, values: pd.Series, categorical: bool | None) -> IndicatorSpec:
+def _spec_for(
+    column: str, values: pd.Series, categorical: bool | None, basis: str | None = None
+) -> IndicatorSpec:
     if column.endswith("_tier") and categorical is not False:
-        return tier_indicator(column, values)
+        return tier_indicator(column, values, basis)
     for spec in DEFAULT_INDICATORS:
         if spec.column == column:
             return spec
@@ -304,7 +308,7 @@ def _draw_figure(
     county, towns = bounds.get("county"), bounds.get("townships")
     road_gdf = prepared(roads, "roads", crs)
     text = text_setup()
-    spec = spec or _spec_for(column, vil[column], categorical)
+    spec = spec or _spec_for(column, vil[column], categorical, tier_basis(vil, column))
 
     fig = Figure(figsize=figsize_in, dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
@@ -425,7 +429,7 @@ def render_static_maps(
     """Draw the overview map and one map per registered intervention with a ``<name>_tier`` column.
 
     The overview colours villages by ``poverty_incidence`` (when present, else the
-    first of ``tt_township_seat_min``, ``pop``).
+    first of ``tt_own_township_seat_min``, ``pop``).
 
     Parameters
     ----------
@@ -448,7 +452,7 @@ def render_static_maps(
         "illustrative": illustrative, "source_note": source_note, "dpi": dpi,
     }
     overview = next(
-        (c for c in ("poverty_incidence", "tt_township_seat_min", "pop") if c in villages.columns),
+        (c for c in ("poverty_incidence", TRAVEL_TIME_COLUMN, "pop") if c in villages.columns),
         None,
     )
     if overview is not None:
