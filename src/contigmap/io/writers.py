@@ -247,7 +247,7 @@ OTHER: Final[str] = "#,##0.00"
 
 _UNIT_FORMATS: Final[dict[str, str]] = {
     "people": WHOLE, "households": WHOLE, "count": WHOLE, "villages": WHOLE, "rank": WHOLE,
-    "1-4": "0", "0/1": "0",
+    "1-4": "0", "0-3": "0", "0/1": "0",
     "CNY": WHOLE, "CNY/year": WHOLE, "CNY/person": WHOLE, "CNY/household": WHOLE,
     "yuan/person/year": WHOLE, "万元": WAN, "10k CNY": WAN,
     "CNY/m3": OTHER, "CNY/kWh": OTHER,
