@@ -34,6 +34,7 @@ from contigmap.indicators import (
 from contigmap.io.write import atomic_path
 from contigmap.priority.intervention import Intervention
 from contigmap.priority.registry import REGISTRY, get, label_zh
+from contigmap.priority.tiers import tier_label
 from contigmap.render.report_doc import (
     COLUMN_LABELS_ZH,
     Block,
@@ -219,9 +220,15 @@ def top_villages(
 def _top_table(table: pd.DataFrame, iv: Intervention) -> Table:
     """Pick the columns a top list shows (score and cost among them); options by label."""
     key = iv.name
+    reasons = f"{key}_reasons_zh" if f"{key}_reasons_zh" in table.columns else f"{key}_reasons"
     wanted = ["name", "township_name", f"{key}_rank", f"{key}_tier", f"{key}_need",
-              f"{key}_option", f"{key}_capex_cny", f"{key}_reasons"]
+              f"{key}_option", f"{key}_capex_cny", reasons]
     shown = table[[c for c in wanted if c in table.columns]].copy()
+    tier, basis = f"{key}_tier", f"{key}_tier_basis"
+    if tier in shown.columns:
+        bases = table[basis] if basis in table.columns else pd.Series(None, index=table.index)
+        shown[tier] = [v if is_missing(v) else f"{int(v)} {tier_label(v, b)[0]}"
+                       for v, b in zip(shown[tier], bases, strict=True)]
     option = f"{key}_option"
     if option in shown.columns:
         shown[option] = [v if is_missing(v) else iv.option_label(str(v), "zh")

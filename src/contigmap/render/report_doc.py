@@ -20,6 +20,7 @@ import pandas as pd
 
 from contigmap.columns import describe_column
 from contigmap.priority.registry import REGISTRY
+from contigmap.priority.tiers import tier_label
 
 __all__ = [
     "COLUMN_LABELS_ZH",
@@ -50,19 +51,20 @@ COLUMN_LABELS_ZH: Final[dict[str, str]] = {
     "poor_households": "贫困户数",
     "poverty_incidence": "贫困发生率",
     "main_causes": "主要致贫原因",
-    "tt_township_seat_min": "到乡镇驻地时间（分钟）",
+    "tt_own_township_seat_min": "到本乡镇驻地时间（分钟）",
+    "tt_township_seat_min": "到最近乡镇驻地时间（分钟）",
     "tt_county_seat_min": "到县城时间（分钟）",
     "need": "需求得分",
     "tier": "优先级档次",
     "rank": "排名",
     "capex_cny": "估算投资（元）",
     "reasons": "理由",
+    "reasons_zh": "理由",
     "option": "推荐方案",
     "villages": "村数",
 }
 """Chinese headers of common columns; intervention columns drop their prefix to look up."""
 
-_TIER_ZH: Final[dict[str, str]] = {"1": "优先", "2": "次优先", "3": "一般", "4": "暂不需要"}
 
 
 # --------------------------------------------------------------------------- cells
@@ -117,9 +119,9 @@ def _format_known(column: str, value: Any) -> str:
         return f"{float(value):.1f}"
     if col == "rank":
         return f"{int(value)}"
-    if col == "tier":
-        key = str(int(value)) if isinstance(value, float | np.floating | int) else str(value)
-        return f"{key} {_TIER_ZH[key]}" if key in _TIER_ZH else key
+    if col == "tier":  # a bare number; top lists label tiers with their basis beforehand
+        return tier_label(value, None)[0] if isinstance(value, float | np.floating | int) \
+            else str(value)
     if column.endswith("_min"):
         return f"{float(value):.0f}"
     if isinstance(value, float | np.floating):
