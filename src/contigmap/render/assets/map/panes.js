@@ -8,6 +8,13 @@
   });
   // build a layer's features when it is first shown: hidden layers cost nothing at load
   window.cmPopup = {maxWidth: 380, maxHeight: 440, autoPanPaddingTopLeft: [10, 90]};
+  // the layer control redraws its list on every change: let controls.js group it again
+  var upd = L.Control.Layers.prototype._update;
+  L.Control.Layers.prototype._update = function(){
+    var r = upd.apply(this, arguments); window.cmLayerControl = this;
+    if (window.cmDecorateLayers) window.cmDecorateLayers(this);
+    return r;
+  };
   window.cmWhenShown = function(group, build){
     if (map.hasLayer(group)) { build(); } else { group.once('add', build); }
   };
