@@ -8,6 +8,14 @@
   });
   // build a layer's features when it is first shown: hidden layers cost nothing at load
   window.cmPopup = {maxWidth: 380, maxHeight: 440, autoPanPaddingTopLeft: [10, 90]};
+  map.on('popupopen', function(e){  // a card fits the screen it opens on (phones)
+    var o = e.popup.options, w = Math.min(380, window.innerWidth - 50),
+        h = Math.min(440, window.innerHeight - 230);
+    if (o.maxWidth !== w || o.maxHeight !== h) {
+      o.maxWidth = w; o.maxHeight = h; o.minWidth = Math.min(o.minWidth || 50, w);
+      e.popup.update();
+    }
+  });
   // the layer control redraws its list on every change: let controls.js group it again
   var upd = L.Control.Layers.prototype._update;
   L.Control.Layers.prototype._update = function(){
