@@ -218,9 +218,14 @@ def _rank_line(row: Mapping[str, Any], p: str, total: int | None) -> str:
 
 
 def _bars(row: Mapping[str, Any], iv: Intervention, weights: Mapping[str, float] | None) -> str:
-    """One bar per criterion: track as long as its weight, filled by its points of need."""
+    """One bar per criterion: track as long as its weight, filled by its points of need.
+
+    The heaviest criterion's track is full length; a criterion at its largest value in
+    the county fills its track.
+    """
     w = {k: float(v) for k, v in (weights or {}).items() if float(v) > 0}
     total_w = sum(w.values())
+    top_w = max(w.values(), default=0.0)
     items = []
     for c in iv.criteria:
         col = f"{iv.name}_pts_{c.name}"
@@ -228,7 +233,7 @@ def _bars(row: Mapping[str, Any], iv: Intervention, weights: Mapping[str, float]
             continue
         pts = float(row[col])
         share = w.get(c.name, 0.0) / total_w if total_w else None
-        track = f"{share:.3f}" if share is not None else "1"
+        track = f"{w.get(c.name, 0.0) / top_w:.3f}" if share is not None else "1"
         fill = (f"{min(pts / (share * 100), 1.0) * 100:.1f}%" if share
                 else f"{min(pts, 100.0):.1f}%")
         wtxt = f"权重 {share * 100:.0f}%" if share is not None else ""
