@@ -101,10 +101,10 @@
     function go(){
       var q = inp.value.trim(); if (!q) return;
       var i = V.data.q.indexOf(q);
-      var ql = q.toLowerCase().replace(/\s+/g, '');
-      [V.data.q, V.data.k].forEach(function(keys){
-        for (var k = 0; k < keys.length && i < 0; k++) {
-          if (keys[k].toLowerCase().indexOf(ql) >= 0) i = k;
+      var ql = q.toLowerCase();  // as typed, then pinyin typed with spaces ('shi ba dong')
+      [[V.data.q, ql], [V.data.k, ql], [V.data.k, ql.replace(/\s+/g, '')]].forEach(function(a){
+        for (var k = 0; k < a[0].length && i < 0; k++) {
+          if (a[0][k].toLowerCase().indexOf(a[1]) >= 0) i = k;
         }
       });
       if (i < 0) { inp.style.background = '#fdd'; return; }
