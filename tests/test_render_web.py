@@ -557,3 +557,12 @@ def test_card_weights_read_back_from_points_and_search_keys() -> None:
                                           "poor_pop": 0.25}, abs=1e-4)
     keys = search_keys(["十八洞村"], ["433124110201"], ["双龙镇"])
     assert keys == ["十八洞村|433124110201|双龙镇|shibadongcun|sbdc|shuanglongzhen|slz"]
+
+
+def test_card_bar_of_a_criterion_equal_everywhere() -> None:
+    row = {"name": "x", "roads_tier": 2, "roads_rank": 2, "roads_need": 40.0,
+           "roads_pts_no_hardened_road": 0.0, "roads_pts_tt_township": 40.0}
+    # no_hardened_road scored 0 in every village: its weight cannot be read back
+    card = village_card_html(row, weights={"roads": {"tt_township": 0.5}})
+    assert "各村相同 same everywhere" in card and "权重 100%" in card
+    assert "各村相同" not in village_card_html(row)  # no weights given: no weight text

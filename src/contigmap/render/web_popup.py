@@ -232,11 +232,14 @@ def _bars(row: Mapping[str, Any], iv: Intervention, weights: Mapping[str, float]
         if not _present(row, col):
             continue
         pts = float(row[col])
-        share = w.get(c.name, 0.0) / total_w if total_w else None
-        track = f"{w.get(c.name, 0.0) / top_w:.3f}" if share is not None else "1"
+        share = w[c.name] / total_w if c.name in w else None
+        track = f"{w[c.name] / top_w:.3f}" if share is not None else "1"
         fill = (f"{min(pts / (share * 100), 1.0) * 100:.1f}%" if share
                 else f"{min(pts, 100.0):.1f}%")
-        wtxt = f"权重 {share * 100:.0f}%" if share is not None else ""
+        # weighted (it has points) but no weight known: equal everywhere, so 0 points
+        wtxt = f"权重 {share * 100:.0f}%" if share is not None else "各村相同 same everywhere"
+        if share is None and weights is None:
+            wtxt = ""
         items.append(
             f'<div class="cm-bar" data-pts="{pts:.2f}"><span class="cm-bar-l">'
             f"{text(c.label_zh or c.name)}</span>"
