@@ -65,7 +65,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[s
         d.quit()
 
 
-def _wait(driver: Any, script: str, timeout_s: float = 5.0) -> Any:
+def _wait(driver: Any, script: str, timeout_s: float = 10.0) -> Any:
     end = time.monotonic() + timeout_s
     while True:
         value = driver.execute_script(script)
@@ -78,6 +78,7 @@ def _search(driver: Any, text: str) -> str:
     """Type into the search box, press Enter; return the open card's village name."""
     driver.execute_script("var m = window.cmVillages; m.markers.forEach(function(l){"
                           "l.forEach(function(k){ k.closePopup(); }); });")
+    _wait(driver, "return !document.querySelector('.leaflet-popup');")
     inp = driver.find_element("css selector", "#cm-search-input")
     inp.clear()
     inp.send_keys(text + "\n")
