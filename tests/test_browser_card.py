@@ -187,20 +187,33 @@ def test_phone_legend_and_card_fit_and_layers_button_toggles_nothing(page: Any) 
     driver.set_window_size(390 + 390 - int(inner[0]), 844 + 844 - int(inner[1]))
     before = driver.execute_script(
         "return cmVillages.layers.map(function(l){ return l.fg._map ? 1 : 0; });")
+    # the list is folded on a phone; its button opens it and switches no layer
+    expanded = ("return document.querySelector('.leaflet-control-layers')"
+                ".classList.contains('leaflet-control-layers-expanded');")
+    assert _wait(driver, "return !" + expanded.removeprefix("return "))
     btn = driver.find_element("css selector", ".leaflet-control-layers-toggle")
-    if btn.is_displayed():
-        btn.click()
+    assert btn.is_displayed()
+    btn.click()
+    assert driver.execute_script(expanded)
     after = driver.execute_script(
         "return cmVillages.layers.map(function(l){ return l.fg._map ? 1 : 0; });")
     assert after == before
     driver.execute_script("cmLayerControl.collapse();")  # close the list
     assert _search(driver, "shibadong") == "十八洞村"
-    fits = driver.execute_script(
-        "var W = window.innerWidth, H = window.innerHeight;"
-        "return ['.leaflet-popup-content-wrapper', '.cm-legends'].map(function(s){"
-        " var e = document.querySelector(s); if (!e) return 'none';"
-        " var r = e.getBoundingClientRect();"
-        " return r.left >= 0 && r.right <= W && r.width > 0 && r.height <= H; });")
-    assert fits == [True, True]
+    legend_shown = "return getComputedStyle(document.querySelector('.cm-legends')).display;"
+    assert driver.execute_script(legend_shown) == "none"  # the card has the screen
+    fits = ("var W = window.innerWidth, H = window.innerHeight;"
+            "var e = document.querySelector(arguments[0]); var r = e.getBoundingClientRect();"
+            "return r.left >= 0 && r.right <= W && r.width > 0 && r.bottom <= H;")
+    assert driver.execute_script(fits, ".leaflet-popup-content-wrapper")
+    driver.execute_script("cmLayerControl._map.closePopup();")
+    assert driver.execute_script(legend_shown) != "none"
+    assert driver.execute_script(fits, ".cm-legends")
+    assert _search(driver, "shibadong") == "十八洞村"
+    # the card opens below the search box
+    gap = driver.execute_script(
+        "return document.querySelector('.leaflet-popup-content-wrapper').getBoundingClientRect()"
+        ".top - document.querySelector('#cm-search-input').getBoundingClientRect().bottom;")
+    assert gap >= 0
     shoot(driver, "card_phone", viewports=((390, 844),))
     driver.set_window_size(1920, 1080)

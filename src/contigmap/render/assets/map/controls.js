@@ -70,7 +70,17 @@
   if (window.cmLayerControl) window.cmLayerControl._update();
   // a click on the layers button (phone: a tap) opens the list and never hits a layer
   var btn = document.querySelector('.leaflet-control-layers-toggle');
-  if (btn) L.DomEvent.on(btn, 'click', function(e){ L.DomEvent.stop(e); });
+  var ctl = window.cmLayerControl;
+  if (btn) L.DomEvent.on(btn, 'click', function(e){
+    L.DomEvent.stop(e); if (ctl) ctl.expand(); });
+  // on a phone the list folds into its button, and a tap on the map folds it again
+  function foldOnPhone(e){
+    if (!ctl) return;
+    if (window.innerWidth < 700) ctl.collapse();
+    else if (!ctl.options.collapsed && (!e || e.type === 'resize')) ctl.expand();
+  }
+  if (ctl) map.on('click', foldOnPhone);
+  map.on('resize', foldOnPhone); foldOnPhone();
 
   // the title names the village theme shown
   var titleBox = document.querySelector('.cm-title');
