@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -217,3 +218,33 @@ def test_phone_legend_and_card_fit_and_layers_button_toggles_nothing(page: Any) 
     assert gap >= 0
     shoot(driver, "card_phone", viewports=((390, 844),))
     driver.set_window_size(1920, 1080)
+
+
+def test_service_points_at_one_place_are_spread(tmp_path: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from contigmap.render import MapLayer
+    from tests.browser import UTM49N, X0, Y0
+
+    pts = gpd.GeoDataFrame({"kind": ["卫生院", "学校", "集市"]},
+                           geometry=[Point(X0 + 5000, Y0 + 5000)] * 3, crs=UTM49N)
+    layer = MapLayer(name="服务点 Services", data=pts, radius=6.0, show=True)
+    out = render_web_map(tmp_path / "m.html", **small_region(), extra_layers=[layer],
+                         title="t", source_note="s", illustrative=False)
+    d = make_driver(tmp_path, offline_network=True)
+    try:
+        d.get(out.as_uri())
+        centres = _wait(d, "var a = Array.from(document.querySelectorAll('path'))"
+                           ".filter(function(p){ return p.getAttribute('stroke-width') &&"
+                           " p.getAttribute('fill') === '#3366cc'; });"
+                           "return a.length === 3 && a.map(function(p){"
+                           " var r = p.getBoundingClientRect();"
+                           " return [Math.round(r.x + r.width / 2),"
+                           "         Math.round(r.y + r.height / 2)]; });")
+        assert centres and len({tuple(c) for c in centres}) == 3  # three places, not one
+        spread = max(abs(a - b) for c1 in centres for c2 in centres for a, b in zip(c1, c2, strict=True))
+        assert spread <= 30  # still read as one place
+        assert severe_console(d) == []
+    finally:
+        d.quit()
