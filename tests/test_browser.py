@@ -110,13 +110,13 @@ def test_map_opens_counts_markers_switches_layer(
     )
     assert not any("到本乡镇驻地时间" in t for t in driver.execute_script(legend_visible))
     tt.find_element("css selector", "input").click()
-    assert _count(driver, "path.cm-village") == 2 * N_VILLAGES
+    # village themes are radio buttons (#14): travel time replaces incidence
     assert _count(driver, "path.cm-vl-1") == N_VILLAGES
     assert any("到本乡镇驻地时间" in t for t in driver.execute_script(legend_visible))
-    inc.find_element("css selector", "input").click()
     assert _count(driver, "path.cm-village") == N_VILLAGES
     assert _count(driver, "path.cm-vl-0") == 0
     assert not any("贫困发生率" in t for t in driver.execute_script(legend_visible))
+    assert inc.find_element("css selector", "input").get_attribute("type") == "radio"
 
     # search opens the village's card
     box = driver.find_element("css selector", "#cm-search-input")
@@ -152,8 +152,8 @@ def test_offline_file_works_without_network(tmp_path: Path, offline_driver: Any)
     assert failed is True
     offline_driver.get_log("browser")  # drop the expected failure from the log
     rows = offline_driver.find_elements("css selector", ".leaflet-control-layers-overlays input")
-    rows[-1].click()  # the last overlay: travel time
-    assert _count(offline_driver, "path.cm-village") == 2 * N_VILLAGES
+    rows[-1].click()  # the last overlay: travel time, a radio button replacing incidence
+    assert _count(offline_driver, "path.cm-vl-1") == N_VILLAGES
     offline_driver.save_screenshot(str(tmp_path / "offline.png"))
 
 

@@ -154,7 +154,9 @@ def test_demo_map_opens_in_chromium(
         "css selector", ".leaflet-control-layers-overlays label")
         if "Roads priority tier" in r.text)
     label.find_element("css selector", "input").click()
-    assert count("path.cm-village") == 2 * 228
+    # village themes are radio buttons (#14): the roads tiers replace the first theme
+    assert count("path.cm-village") == 228
+    assert count("path.cm-vl-0") == 0
     assert severe_console(driver) == []
     driver.save_screenshot(str(tmp_path / "demo.png"))
     assert (tmp_path / "demo.png").read_bytes()[:4] == b"\x89PNG"

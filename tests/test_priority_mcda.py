@@ -42,6 +42,9 @@ def test_weighted_sum_rank_tier_reasons_by_hand() -> None:
     assert out["x_reasons"].iloc[0] == "b=4"  # a contributes 0 for v1
     assert out["x_reasons"].iloc[2] == "a=10; b=2"
     assert out["x_reasons_zh"].iloc[2] == "甲10；乙2"
+    # points per criterion: 100 · w · n, by hand; they sum to the need
+    assert out["x_pts_a"].tolist() == pytest.approx([0.0, 37.5, 75.0, 75.0])
+    assert out["x_pts_b"].tolist() == pytest.approx([25.0, 0.0, 12.5, 0.0])
 
 
 def test_two_tiers_and_ties_by_id() -> None:

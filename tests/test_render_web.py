@@ -593,3 +593,59 @@ def test_scenario_view_text_is_escaped(tmp_path: Path) -> None:
     assert html.unescape(sc["t"]) == XSS_NAME
     assert html.unescape(sc["v"][0][2]) == XSS_IMG
     assert XSS_NAME in html.unescape(sc["w"]["features"][0]["properties"]["t"])
+
+
+def test_card_explains_the_rank() -> None:
+    row = {
+        "name": "十八洞村", "roads_tier": 1, "roads_rank": 3, "roads_need": 62.5,
+        "roads_pts_no_hardened_road": 37.5, "roads_pts_tt_township": 25.0,
+        "roads_option": "harden", "roads_capex_cny": 2_345_000.0, "roads_within_budget": True,
+        "roads_reasons_zh": "未通硬化路到乡镇", "pop": 939,
+    }
+    card = village_card_html(row, totals={"roads": 228},
+                             weights={"roads": {"no_hardened_road": 3.0, "tt_township": 1.0}})
+    assert "第 3 / 228 位" in card and "rank 3 of 228" in card
+    assert '<b class="cm-need">62.5</b>' in card
+    # one bar per criterion: points, weight share, track relative to the heaviest weight
+    assert card.count('class="cm-bar"') == 2
+    assert 'data-pts="37.50"' in card and 'data-pts="25.00"' in card
+    assert "权重 75%" in card and "权重 25%" in card
+    assert 'style="--w:1.000"' in card and 'style="--w:0.333"' in card
+    # 37.5 of a possible 75 points; 25 of a possible 25
+    assert 'style="width:50.0%"' in card and 'style="width:100.0%"' in card
+    assert "硬化现有道路" in card and "234.5 万元" in card and "预算内" in card
+    # priority first, the profile folded after it
+    assert card.index("cm-rankline") < card.index('<details class="cm-profile">')
+    assert card.index('<details class="cm-profile">') < card.index("939")
+    row["roads_within_budget"] = False
+    assert "超出预算" in village_card_html(row)
+
+
+def test_card_weights_read_back_from_points_and_search_keys() -> None:
+    import pandas as pd
+
+    from contigmap.priority.mcda import score_table
+    from contigmap.priority.roads import CRITERIA
+    from contigmap.render.web_layers import card_totals_weights, search_keys
+
+    rng = np.random.default_rng(1)
+    t = pd.DataFrame({"village_id": [f"v{i}" for i in range(9)]})
+    for c in CRITERIA:
+        t[c.column] = rng.uniform(0, 10, len(t))
+    weights = {"no_hardened_road": 2.0, "tt_township": 1.0, "poor_pop": 1.0}
+    scored = score_table(t, CRITERIA, weights, prefix="roads", id_column="village_id")
+    totals, got = card_totals_weights(scored)
+    assert totals == {"roads": 9}
+    assert got["roads"] == pytest.approx({"no_hardened_road": 0.5, "tt_township": 0.25,
+                                          "poor_pop": 0.25}, abs=1e-4)
+    keys = search_keys(["十八洞村"], ["433124110201"], ["双龙镇"])
+    assert keys == ["十八洞村|433124110201|双龙镇|shibadongcun|sbdc|shuanglongzhen|slz"]
+
+
+def test_card_bar_of_a_criterion_equal_everywhere() -> None:
+    row = {"name": "x", "roads_tier": 2, "roads_rank": 2, "roads_need": 40.0,
+           "roads_pts_no_hardened_road": 0.0, "roads_pts_tt_township": 40.0}
+    # no_hardened_road scored 0 in every village: its weight cannot be read back
+    card = village_card_html(row, weights={"roads": {"tt_township": 0.5}})
+    assert "各村相同 same everywhere" in card and "权重 100%" in card
+    assert "各村相同" not in village_card_html(row)  # no weights given: no weight text

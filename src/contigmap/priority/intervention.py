@@ -220,5 +220,10 @@ class Intervention:
              "CNY"),
             ("within_budget", "funded when the budget is spent in rank order", "预算内", "bool"),
         )
+        points = tuple(
+            ColumnInfo(f"{iv}_pts_{c.name}", f"{iv}: points of need from {c.label_en or c.name}"
+                       " (weight × normalised value × 100; they sum to the need)",
+                       f"{zh}需求得分：{c.label_zh or c.name}", "0-100", src)
+            for c in self.criteria)
         return (*(ColumnInfo(f"{iv}_{key}", f"{iv}: {en}", f"{zh}{czh}", unit, src)
-                  for key, en, czh, unit in common), *self.columns)
+                  for key, en, czh, unit in common), *points, *self.columns)

@@ -307,7 +307,9 @@ def score_table(
     -------
     pandas.DataFrame
         Indexed like ``table`` with ``<prefix>_need``, ``<prefix>_rank``, ``<prefix>_tier``,
-        ``<prefix>_reasons`` (English) and ``<prefix>_reasons_zh``.
+        ``<prefix>_reasons`` (English), ``<prefix>_reasons_zh`` and, per weighted
+        criterion, ``<prefix>_pts_<criterion>``: its points of need ``100 · wᵢ nᵢ`` (they
+        sum to the need; the village card draws them as bars).
     """
     check_criteria(table, criteria, weights, id_column=id_column, intervention=prefix)
     need, contrib = need_scores(table, criteria, weights, method=method)
@@ -319,5 +321,7 @@ def score_table(
     out[f"{prefix}_tier"] = tier
     out[f"{prefix}_reasons"] = en
     out[f"{prefix}_reasons_zh"] = zh
+    for name in contrib.columns:
+        out[f"{prefix}_pts_{name}"] = np.round(contrib[name].to_numpy(float), 2)
     logger.info("%s: scored %d rows on %d criteria", prefix, len(table), contrib.shape[1])
     return out

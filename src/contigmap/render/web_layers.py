@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from contigmap.errors import ValidationError
+from contigmap.priority.registry import REGISTRY
 from contigmap.render._geo import checked, metric_crs
 from contigmap.render.legend import IndicatorSpec, legend_html, swatch_legend_html
 from contigmap.render.web_page import Ids, Script, Slots, is_missing, map_script, text
@@ -33,10 +34,12 @@ __all__ = [
     "SURFACE_LAYER_NAMES",
     "add_geojson",
     "boundary_layers",
+    "card_totals_weights",
     "display_geoms",
     "feature_collection",
     "road_layers",
     "roads_legend",
+    "search_keys",
     "township_names",
     "village_layers",
 ]
@@ -126,6 +129,55 @@ def _village_radius_px(villages: gpd.GeoDataFrame) -> tuple[list[float], str]:
     return [6.0] * len(villages), ""
 
 
+def card_totals_weights(
+    villages: pd.DataFrame,
+) -> tuple[dict[str, int], dict[str, dict[str, float]]]:
+    """Per intervention with a ``<iv>_rank`` column: units ranked, and criterion weights.
+
+    A weight is read back from the ``<iv>_pts_<criterion>`` columns: both normalisations
+    of :mod:`contigmap.priority.mcda` reach 1 at the largest value, so the largest points
+    of a criterion are ``100 · wᵢ`` exactly. A criterion equal everywhere scores 0
+    everywhere and shows no weight.
+    """
+    totals: dict[str, int] = {}
+    weights: dict[str, dict[str, float]] = {}
+    for iv in REGISTRY.values():
+        rank = f"{iv.name}_rank"
+        if rank not in villages.columns:
+            continue
+        totals[iv.name] = int(pd.to_numeric(villages[rank], errors="coerce").notna().sum())
+        w = {}
+        for c in iv.criteria:
+            col = f"{iv.name}_pts_{c.name}"
+            if col in villages.columns:
+                top = float(pd.to_numeric(villages[col], errors="coerce").max())
+                if np.isfinite(top) and top > 0:
+                    w[c.name] = top / 100.0
+        weights[iv.name] = w
+    return totals, weights
+
+
+def search_keys(names: Sequence[str], codes: Sequence[str],
+                townships: Sequence[str | None]) -> list[str]:
+    """Build what the search box matches per village: name, code, township, their pinyin.
+
+    Pinyin (:func:`pypinyin.lazy_pinyin`, no tones) is given whole (``shibadongcun``)
+    and as initials (``sbdc``), so a laptop without a Chinese input method finds a
+    village too. Lower case, ``|``-separated.
+    """
+    from pypinyin import lazy_pinyin
+
+    def py(s: str) -> list[str]:
+        syl = [x.lower() for x in lazy_pinyin(s) if x.strip()]
+        return ["".join(syl), "".join(x[0] for x in syl)] if syl else []
+
+    keys = []
+    for n, c, t in zip(names, codes, townships, strict=True):
+        parts = [n, c, t or "", *py(n), *(py(t) if t else [])]
+        keys.append("|".join(p.lower() for p in parts if p))
+    return keys
+
+
 def village_layers(
     m: folium.Map,
     ids: Ids,
@@ -142,11 +194,17 @@ def village_layers(
     radius, size_col = _village_radius_px(villages)
     records = villages.drop(columns=villages.geometry.name).to_dict("records")
     names = [("" if is_missing(r.get("name")) else str(r.get("name"))) for r in records]
+    codes = [("" if is_missing(r.get("village_id")) else str(r.get("village_id")))
+             for r in records]
+    totals, weights = card_totals_weights(villages)
     data = {
         "lat": [round(float(p.y), precision) for p in pts],
         "lon": [round(float(p.x), precision) for p in pts],
         "r": radius,
-        "p": [village_card_html(r, township=t) for r, t in zip(records, townships, strict=True)],
+        "p": [village_card_html(r, township=t, totals=totals, weights=weights)
+              for r, t in zip(records, townships, strict=True)],
+        "n": [text(n) for n in names],
+        "k": search_keys(names, codes, townships),
         "t": [
             text(n) + (f" <small>{text(t)}</small>" if t else "")
             for n, t in zip(names, townships, strict=True)
@@ -174,7 +232,8 @@ def village_layers(
         palette = sorted(set(colors))
         index = {c: k for k, c in enumerate(palette)}
         layer_js.append(
-            f"{{fg:{fg.get_name()},pal:{ids.slots.json(palette)},"
+            f"{{fg:{fg.get_name()},n:{ids.slots.json(f'{spec.label_zh} {spec.label_en}')},"
+            f"pal:{ids.slots.json(palette)},"
             f"c:{ids.slots.json([index[c] for c in colors])}}}"
         )
         size_note = {
@@ -184,7 +243,8 @@ def village_layers(
         }.get(size_col, "")
         leg = legend_html(spec) + size_note if spec.column != "__none__" else ""
         groups.append((fg, leg))
-    code = map_script("villages.js", data=ids.slots.json(data), layers=",".join(layer_js))
+    code = map_script("villages.js", map=m.get_name(), data=ids.slots.json(data),
+                      layers=",".join(layer_js))
     return groups, code
 
 

@@ -107,8 +107,19 @@ def _row(zh: str, en: str, value: str) -> str:
     return f"<tr><th>{escape(zh)}<br><small>{escape(en)}</small></th><td>{text(value)}</td></tr>"
 
 
-def village_card_html(row: Mapping[str, Any], *, township: str | None = None) -> str:
+def village_card_html(
+    row: Mapping[str, Any],
+    *,
+    township: str | None = None,
+    totals: Mapping[str, int] | None = None,
+    weights: Mapping[str, Mapping[str, float]] | None = None,
+) -> str:
     """Build a village's popup card (HTML) from the columns it has, data escaped.
+
+    The priority sections come first (rank of N, need score, one bar per criterion, the
+    chosen option, its cost in 万元 and whether the budget reaches it), so that they
+    are visible without scrolling; the profile (people, travel times, sources) follows,
+    folded (``<details>``).
 
     Shows the name and code, township, people, poor people, incidence, main causes,
     travel times (``tt_<destination>_min`` columns), where households, poor people and
@@ -124,6 +135,11 @@ def village_card_html(row: Mapping[str, Any], *, township: str | None = None) ->
         One village: a mapping from column name to value.
     township
         The township's name (shown under the village name).
+    totals
+        Per intervention, how many units it ranks (the N of "rank r of N").
+    weights
+        Per intervention, each criterion's weight (rescaled to sum to 1 here); drawn as
+        the length of the criterion's bar track, its ``<iv>_pts_<criterion>`` as the fill.
 
     Returns
     -------
@@ -139,9 +155,15 @@ def village_card_html(row: Mapping[str, Any], *, township: str | None = None) ->
         head += f'<div class="cm-town">{text(township)}</div>'
     rows = [*_profile_rows(row), *_travel_time_rows(row), *_source_rows(row)]
     sections = [
-        _intervention_section(row, iv) for iv in REGISTRY.values() if f"{iv.name}_tier" in row
+        _intervention_section(row, iv, (totals or {}).get(iv.name),
+                              (weights or {}).get(iv.name))
+        for iv in REGISTRY.values() if f"{iv.name}_tier" in row
     ]
-    return head + f"<table>{''.join(rows)}</table>" + "".join(sections) + "</div>"
+    table = f"<table>{''.join(rows)}</table>"
+    if any(sections):
+        table = ('<details class="cm-profile"><summary>村情 <small>profile</small></summary>'
+                 f"{table}</details>")
+    return head + "".join(sections) + table + "</div>"
 
 
 def _present(row: Mapping[str, Any], col: str) -> bool:
@@ -177,17 +199,88 @@ def _source_rows(row: Mapping[str, Any]) -> list[str]:
     return rows
 
 
-def _intervention_section(row: Mapping[str, Any], iv: Intervention) -> str:
-    """Build an intervention's part of the card: tier, option, costs, reasons ('' if empty)."""
+def _fmt_wan(v: Any) -> str:
+    return f"{float(v) / 1e4:,.1f} 万元"
+
+
+def _rank_line(row: Mapping[str, Any], p: str, total: int | None) -> str:
+    """'第 3 / 228 位 · 需求得分 72.4' (the parts the row has)."""
+    parts = []
+    if _present(row, f"{p}_rank"):
+        r = round(float(row[f"{p}_rank"]))
+        of_zh, of_en = (f" / {total:,}", f" of {total:,}") if total else ("", "")
+        parts.append(f'排名 <b class="cm-rank">第 {r:,}{of_zh} 位</b> '
+                     f"<small>rank {r:,}{of_en}</small>")
+    if _present(row, f"{p}_need"):
+        parts.append(f'需求得分 <b class="cm-need">{float(row[f"{p}_need"]):.1f}</b>'
+                     " <small>need /100</small>")
+    return f'<div class="cm-rankline">{" · ".join(parts)}</div>' if parts else ""
+
+
+def _bars(row: Mapping[str, Any], iv: Intervention, weights: Mapping[str, float] | None) -> str:
+    """One bar per criterion: track as long as its weight, filled by its points of need.
+
+    The heaviest criterion's track is full length; a criterion at its largest value in
+    the county fills its track.
+    """
+    w = {k: float(v) for k, v in (weights or {}).items() if float(v) > 0}
+    total_w = sum(w.values())
+    top_w = max(w.values(), default=0.0)
+    items = []
+    for c in iv.criteria:
+        col = f"{iv.name}_pts_{c.name}"
+        if not _present(row, col):
+            continue
+        pts = float(row[col])
+        share = w[c.name] / total_w if c.name in w else None
+        track = f"{w[c.name] / top_w:.3f}" if share is not None else "1"
+        fill = (f"{min(pts / (share * 100), 1.0) * 100:.1f}%" if share
+                else f"{min(pts, 100.0):.1f}%")
+        # weighted (it has points) but no weight known: equal everywhere, so 0 points
+        wtxt = f"权重 {share * 100:.0f}%" if share is not None else "各村相同 same everywhere"
+        if share is None and weights is None:
+            wtxt = ""
+        items.append(
+            f'<div class="cm-bar" data-pts="{pts:.2f}"><span class="cm-bar-l">'
+            f"{text(c.label_zh or c.name)}</span>"
+            f'<span class="cm-bar-t" style="--w:{track}"><i style="width:{fill}"></i></span>'
+            f'<span class="cm-bar-v">{pts:.1f}<small>{wtxt}</small></span></div>'
+        )
+    return f'<div class="cm-bars">{"".join(items)}</div>' if items else ""
+
+
+def _option_line(row: Mapping[str, Any], iv: Intervention) -> str:
+    """Chosen option (Chinese, then English), its cost in 万元, within the budget or not."""
     p = iv.name
+    if not _present(row, f"{p}_option"):
+        return ""
+    opt = str(row[f"{p}_option"])
+    out = (f'<div class="cm-opt">方案 <b>{text(iv.option_label(opt))}</b> '
+           f"<small>{text(iv.option_label(opt, 'en'))}</small>")
+    if _present(row, f"{p}_capex_cny"):
+        out += f' · <b>{text(_fmt_wan(row[f"{p}_capex_cny"]))}</b>'
+    if _present(row, f"{p}_within_budget"):
+        inside = str(row[f"{p}_within_budget"]).strip().lower() in ("true", "1", "1.0")
+        out += (' <span class="cm-in">预算内 <small>within budget</small></span>' if inside
+                else ' <span class="cm-out">超出预算 <small>beyond budget</small></span>')
+    return out + "</div>"
+
+
+def _intervention_section(
+    row: Mapping[str, Any],
+    iv: Intervention,
+    total: int | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> str:
+    """Build an intervention's part of the card: rank, bars, option, costs, reasons."""
+    p = iv.name
+    top = _rank_line(row, p, total) + _bars(row, iv, weights) + _option_line(row, iv)
     srows = []
     if not is_missing(row[f"{p}_tier"]):
         srows.append(_row("优先级", "tier", str(row[f"{p}_tier"])))
-    if _present(row, f"{p}_option"):
-        opt = str(row[f"{p}_option"])
+    if _present(row, f"{p}_option") and not _present(row, f"{p}_capex_cny"):
+        opt = str(row[f"{p}_option"])  # with a cost, the option line above says it
         srows.append(_row("推荐方案", "recommended option", f"{iv.option_label(opt)} ({opt})"))
-    if _present(row, f"{p}_capex_cny"):
-        srows.append(_row("投资估算", "capital cost, CNY", _fmt_money(row[f"{p}_capex_cny"])))
     if _present(row, f"{p}_cost_per_poor_cny"):
         per_poor = _fmt_money(row[f"{p}_cost_per_poor_cny"])
         srows.append(_row("每贫困受益人", "per poor beneficiary, CNY", per_poor))
@@ -199,9 +292,9 @@ def _intervention_section(row: Mapping[str, Any], iv: Intervention) -> str:
     for suffix, en in (("_reasons_zh", "reasons (Chinese)"), ("_reasons", "reasons")):
         if _present(row, f"{p}{suffix}"):
             srows.append(_row("理由", en, str(row[f"{p}{suffix}"])))
-    if not srows:
+    if not srows and not top:
         return ""
     return (
         f'<div class="cm-sec">{text(iv.label_zh)} '
-        f"<small>{text(p)}</small></div><table>{''.join(srows)}</table>"
+        f"<small>{text(p)}</small></div>{top}<table>{''.join(srows)}</table>"
     )

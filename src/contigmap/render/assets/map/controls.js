@@ -28,13 +28,81 @@
   nc.addTo(map);
 
   var V = window.cmVillages;
+  // the layer list in groups with headings; village themes one at a time (radio)
+  var GROUPS = [
+    ['base', '底图与边界 Base', /tianditu|openstreetmap|boundar|township names|county|边界|界/i],
+    ['network', '路网 Network', /road|footpath|travel|bridge|segment|service|道路|路|桥/i],
+    ['themes', '村专题 Village themes', null],
+    ['interv', '建设项目 Interventions', /priority|tier|hamlet|water|power|broadband|优先/i],
+    ['reloc', '搬迁 Relocation', /relocat|resettle|site|搬迁|安置/i],
+    ['scen', '情景 Scenarios', /scenario|情景/i]
+  ];
+  var themeIds = V ? V.layers.map(function(ly){ return L.stamp(ly.fg); }) : [];
+  function groupOf(name, id){
+    if (themeIds.indexOf(id) >= 0) return 'themes';
+    var txt = String(name).replace(/<[^>]*>/g, '');
+    for (var g = GROUPS.length - 1; g >= 0; g--) {
+      if (g === 0 || g === 1) continue;
+      if (GROUPS[g][2] && GROUPS[g][2].test(txt)) return GROUPS[g][0];
+    }
+    if (GROUPS[1][2].test(txt)) return 'network';
+    return 'base';
+  }
+  window.cmDecorateLayers = function(ctl){
+    var list = ctl._overlaysList; if (!list) return;
+    var labels = Array.prototype.slice.call(list.children).filter(function(el){
+      return el.tagName === 'LABEL'; });
+    var byGroup = {};
+    labels.forEach(function(lab){
+      var inp = lab.querySelector('input'); var obj = ctl._getLayer(inp.layerId);
+      var g = groupOf(obj ? obj.name : lab.textContent, inp.layerId);
+      if (g === 'themes') { inp.type = 'radio'; inp.name = 'cm-theme'; }
+      lab.className = 'cm-lyr cm-lyr-' + g;
+      (byGroup[g] = byGroup[g] || []).push(lab);
+    });
+    while (list.firstChild) list.removeChild(list.firstChild);
+    GROUPS.forEach(function(gr){
+      var labs = byGroup[gr[0]]; if (!labs) return;
+      var h = L.DomUtil.create('div', 'cm-lyr-head', list); h.textContent = gr[1];
+      labs.forEach(function(lab){ list.appendChild(lab); });
+    });
+  };
+  if (window.cmLayerControl) window.cmLayerControl._update();
+  // a click on the layers button (phone: a tap) opens the list and never hits a layer
+  var btn = document.querySelector('.leaflet-control-layers-toggle');
+  var ctl = window.cmLayerControl;
+  if (btn) L.DomEvent.on(btn, 'click', function(e){
+    L.DomEvent.stop(e); if (ctl) ctl.expand(); });
+  // on a phone the list folds into its button, and a tap on the map folds it again
+  function foldOnPhone(e){
+    if (!ctl) return;
+    if (window.innerWidth < 700) ctl.collapse();
+    else if (!ctl.options.collapsed && (!e || e.type === 'resize')) ctl.expand();
+  }
+  if (ctl) map.on('click', foldOnPhone);
+  map.on('resize', foldOnPhone); foldOnPhone();
+
+  // the title names the village theme shown
+  var titleBox = document.querySelector('.cm-title');
+  var themeEl = null;
+  if (titleBox && V) {
+    themeEl = document.createElement('div'); themeEl.className = 'cm-theme';
+    titleBox.insertBefore(themeEl, titleBox.children[1] || null);
+  }
+  function syncTheme(){
+    if (!themeEl) return;
+    var shown = V.layers.filter(function(ly){ return map.hasLayer(ly.fg); });
+    themeEl.innerHTML = shown.length ? '专题 Theme: ' + shown.map(function(ly){
+      return ly.n; }).join('、') : '';
+  }
+  map.on('overlayadd overlayremove', syncTheme); syncTheme();
   if (!V) return;
   var sc = L.control({position: 'topleft'});
   sc.onAdd = function(){
     var d = L.DomUtil.create('div', 'cm-search leaflet-bar');
     var inp = L.DomUtil.create('input', '', d);
     inp.type = 'search'; inp.id = 'cm-search-input';
-    inp.placeholder = '搜索村名 Search village';
+    inp.placeholder = '村名、代码、乡镇或拼音 Search';
     inp.setAttribute('list', 'cm-search-list');
     var dl = L.DomUtil.create('datalist', '', d); dl.id = 'cm-search-list';
     V.data.q.forEach(function(s){
@@ -43,12 +111,12 @@
     function go(){
       var q = inp.value.trim(); if (!q) return;
       var i = V.data.q.indexOf(q);
-      if (i < 0) {
-        var names = V.data.q;
-        for (var k = 0; k < names.length; k++) {
-          if (names[k].indexOf(q) >= 0) { i = k; break; }
+      var ql = q.toLowerCase();  // as typed, then pinyin typed with spaces ('shi ba dong')
+      [[V.data.q, ql], [V.data.k, ql], [V.data.k, ql.replace(/\s+/g, '')]].forEach(function(a){
+        for (var k = 0; k < a[0].length && i < 0; k++) {
+          if (a[0][k].toLowerCase().indexOf(a[1]) >= 0) i = k;
         }
-      }
+      });
       if (i < 0) { inp.style.background = '#fdd'; return; }
       inp.style.background = '';
       var li = -1;

@@ -1,4 +1,5 @@
 (function(){
+  var map = $map;
   var V = $data;
   var layers = [$layers];
   var markers = layers.map(function(){ return []; });
@@ -12,5 +13,21 @@
       });
     });
   });
-  window.cmVillages = {data: V, layers: layers, markers: markers};
+  // village names from zoom NAMES_ZOOM on, while a village theme is shown
+  var NAMES_ZOOM = 12.5;
+  var names = L.layerGroup();
+  V.lat.forEach(function(lat, i){
+    if (!V.n[i]) return;
+    names.addLayer(L.marker([lat, V.lon[i]], {pane: 'cmLabels', interactive: false,
+      keyboard: false, icon: L.divIcon({className: 'cm-vname', iconSize: null,
+      html: '<span style="margin-left:' + (V.r[i] + 3) + 'px">' + V.n[i] + '</span>'})}));
+  });
+  function syncNames(){
+    var want = map.getZoom() >= NAMES_ZOOM &&
+      layers.some(function(ly){ return map.hasLayer(ly.fg); });
+    if (want && !map.hasLayer(names)) names.addTo(map);
+    if (!want && map.hasLayer(names)) map.removeLayer(names);
+  }
+  map.on('zoomend overlayadd overlayremove', syncNames); map.whenReady(syncNames);
+  window.cmVillages = {data: V, layers: layers, markers: markers, names: names};
 })();
