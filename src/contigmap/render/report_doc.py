@@ -51,7 +51,6 @@ COLUMN_LABELS_ZH: Final[dict[str, str]] = {
     "poor_households": "贫困户数",
     "poverty_incidence": "贫困发生率",
     "main_causes": "主要致贫原因",
-    "tt_own_township_seat_min": "到本乡镇驻地时间（分钟）",
     "tt_township_seat_min": "到最近乡镇驻地时间（分钟）",
     "tt_county_seat_min": "到县城时间（分钟）",
     "need": "需求得分",
