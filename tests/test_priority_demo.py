@@ -196,5 +196,10 @@ def test_every_documented_intervention_column_is_written(results: PriorityResult
     from contigmap.priority import registry
 
     for iv, t in results.tables.items():
-        documented = [c.name for c in registry.get(iv).output_columns()]
+        weights = results.config.intervention(iv).weights
+        unweighted = {f"{iv}_pts_{c.name}" for c in registry.get(iv).criteria
+                      if weights.get(c.name, 0.0) == 0}
+        documented = [c.name for c in registry.get(iv).output_columns()
+                      if c.name not in unweighted]  # a criterion without weight has no points
         assert [c for c in documented if c not in t.columns] == [], iv
+        assert not unweighted & set(t.columns), iv

@@ -116,12 +116,11 @@ def _write_network_tables(net: NetworkOutputs, stage: Path) -> dict[str, Path]:
 def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     """Village table for CSV: geometry as WGS84 lon/lat columns."""
     points = frame.geometry.to_crs(4326)
-    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name)).copy()  # one block per dtype
     floats = table.select_dtypes("float").columns
     table[floats] = table[floats].round(4)
-    table["lon"] = points.x.round(6)
-    table["lat"] = points.y.round(6)
-    return table
+    lonlat = pd.DataFrame({"lon": points.x.round(6), "lat": points.y.round(6)}, index=table.index)
+    return pd.concat([table, lonlat], axis=1)
 
 
 def _map_layers(state: RegionState) -> list[MapLayer]:

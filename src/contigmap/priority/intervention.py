@@ -222,7 +222,8 @@ class Intervention:
         )
         points = tuple(
             ColumnInfo(f"{iv}_pts_{c.name}", f"{iv}: points of need from {c.label_en or c.name}"
-                       " (weight × normalised value × 100; they sum to the need)",
+                       " (weight × normalised value × 100; they sum to the need; written for"
+                       " each criterion with a weight above 0)",
                        f"{zh}需求得分：{c.label_zh or c.name}", "0-100", src)
             for c in self.criteria)
         return (*(ColumnInfo(f"{iv}_{key}", f"{iv}: {en}", f"{zh}{czh}", unit, src)
