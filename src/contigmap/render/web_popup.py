@@ -16,6 +16,7 @@ from typing import Any, Final
 from contigmap.network.access import ACCESS_PROBLEMS
 from contigmap.priority.intervention import Intervention
 from contigmap.priority.registry import REGISTRY
+from contigmap.priority.tiers import tier_label
 from contigmap.render.web_page import is_missing, text
 from contigmap.schema import POVERTY_CAUSES
 
@@ -277,7 +278,9 @@ def _intervention_section(
     top = _rank_line(row, p, total) + _bars(row, iv, weights) + _option_line(row, iv)
     srows = []
     if not is_missing(row[f"{p}_tier"]):
-        srows.append(_row("优先级", "tier", str(row[f"{p}_tier"])))
+        basis = row.get(f"{p}_tier_basis")
+        zh, en = tier_label(row[f"{p}_tier"], None if is_missing(basis) else str(basis))
+        srows.append(_row("优先级", "tier", f"{zh} {en}"))
     if _present(row, f"{p}_option") and not _present(row, f"{p}_capex_cny"):
         opt = str(row[f"{p}_option"])  # with a cost, the option line above says it
         srows.append(_row("推荐方案", "recommended option", f"{iv.option_label(opt)} ({opt})"))
