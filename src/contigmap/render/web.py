@@ -56,6 +56,7 @@ from contigmap.render.web_page import (
     write_page,
 )
 from contigmap.render.web_popup import village_card_html
+from contigmap.render.web_print import add_print_view, print_data
 from contigmap.render.web_scenario import ScenarioViews, add_scenario_view
 from contigmap.render.web_weights import add_weights_panel
 
@@ -211,13 +212,14 @@ def build_web_map(
     facts: Sequence[tuple[str, str]] = (),
     scenarios: ScenarioViews | None = None,
     weights: Mapping[str, Any] | None = None,
+    date: str | None = None,
 ) -> folium.Map:
     """Build the interactive map as a :class:`folium.Map` (see :func:`render_web_map`).
 
     Parameters
     ----------
     villages, roads, boundaries, extra_layers, title, source_note, illustrative, offline,
-    basemap, tianditu_key, indicators, simplify_m, precision, facts, scenarios, weights
+    basemap, tianditu_key, indicators, simplify_m, precision, facts, scenarios, weights, date
         As in :func:`render_web_map`.
 
     Returns
@@ -270,6 +272,8 @@ def build_web_map(
     Script(controls_js(ids.slots, m.get_name(), legends, source_note, illustrative)).add_to(m)
     if scenarios is not None:
         add_scenario_view(m, ids.slots, scenarios)
+    add_print_view(m, page, ids, print_data(title=title, source_note=source_note,
+                                            illustrative=illustrative, date=date))
     ids(folium.FitBounds([[south, west], [north, east]], padding=(30, 30))).add_to(m)
     return m
 
@@ -293,6 +297,7 @@ def render_web_map(
     facts: Sequence[tuple[str, str]] = (),
     scenarios: ScenarioViews | None = None,
     weights: Mapping[str, Any] | None = None,
+    date: str | None = None,
 ) -> Path:
     """Write the interactive village map as one HTML file (atomically).
 
@@ -336,6 +341,9 @@ def render_web_map(
     weights
         :func:`contigmap.render.web_weights.weights_data`: a panel of weight sliders
         that re-rank the villages live (``None``: no panel).
+    date
+        The build date shown on the print sheet (:mod:`contigmap.render.web_print`);
+        ``None`` leaves its 日期 field blank. Passed as data so files stay reproducible.
 
     Returns
     -------
@@ -359,5 +367,6 @@ def render_web_map(
         facts=facts,
         scenarios=scenarios,
         weights=weights,
+        date=date,
     )
     return write_page(m.get_root().render(), out_html, len(villages))

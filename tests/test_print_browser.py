@@ -1,0 +1,151 @@
+"""The map's print/export sheet in headless Chromium (offline).
+
+The button switches to the landscape sheet and calls ``window.print`` (stubbed to record
+the call); the sheet's parts are visible, the map's controls hidden; the numeric and the
+graphic scale agree with a distance measured on the map between two villages a known
+number of metres apart; ``driver.print_page`` with landscape A4 gives exactly one page,
+and with A3 one page of A3's size.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contigmap.render import render_web_map
+from contigmap.render.web_print import METRES_PER_CSS_PX
+from tests.browser import HAVE_BROWSER, make_driver, severe_console, shoot, small_region
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not HAVE_BROWSER, reason="chromium and chromedriver not installed"),
+]
+
+VISIBLE = "var e = document.querySelector(arguments[0]); return !!e && e.offsetParent !== null;"
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    d = make_driver(tmp_path_factory.mktemp("chromium"), offline_network=True)
+    try:
+        yield d
+    finally:
+        d.quit()
+
+
+def _wait(driver: Any, script: str, timeout: float = 10.0) -> Any:
+    end = time.time() + timeout
+    while time.time() < end:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.05)
+    return None
+
+
+def _map(tmp_path: Path, date: str | None) -> Path:
+    reg = small_region()
+    reg["villages"]["roads_tier"] = [1, 2, 3, 1, 2, 3]
+    return render_web_map(tmp_path / "map.html", **reg, title="花垣县 农村公路建设优先序图",
+                          source_note="花垣县交通运输局（测试）", illustrative=True, date=date)
+
+
+def _open(driver: Any, out: Path) -> None:
+    driver.set_window_size(1920, 1080)
+    driver.get(out.as_uri())
+    assert _wait(driver, "return !!window.cmPrint && !!document.querySelector('.cm-print-btn a')")
+    driver.execute_script("window.__printed = 0; window.print = function(){ window.__printed++; };")
+
+
+def _pages(pdf: bytes) -> list[tuple[float, float]]:
+    """MediaBox (width, height in points) of each page object of a PDF (pypdf not installed)."""
+    text = pdf.decode("latin-1")
+    n = len(re.findall(r"/Type\s*/Page(?!s)", text))
+    boxes = re.findall(r"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", text)
+    sizes = [(float(c) - float(a), float(d) - float(b)) for a, b, c, d in boxes]
+    assert n >= 1
+    return sizes[:n] if len(sizes) >= n else [sizes[0]] * n if sizes else [(0.0, 0.0)] * n
+
+
+def _print_pdf(driver: Any, a3: bool) -> bytes:
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    opts = PrintOptions()
+    opts.orientation = "landscape"
+    opts.page_width, opts.page_height = (29.7, 42.0) if a3 else (21.0, 29.7)
+    opts.margin_top = opts.margin_bottom = opts.margin_left = opts.margin_right = 0
+    opts.background = True
+    return base64.b64decode(driver.print_page(opts))
+
+
+def test_button_opens_sheet_and_prints(driver: Any, tmp_path: Path) -> None:
+    out = _map(tmp_path, "2026-12-01")
+    _open(driver, out)
+    driver.find_element("css selector", ".cm-print-btn a").click()
+    assert _wait(driver, "return window.__printed === 1")
+    for sel in (".cm-sheet-head h1", ".cm-sheet-legend .cm-legend", ".cm-sheet-north",
+                ".cm-sheet-ratio", ".cm-sheet-bar", ".cm-sheet-info", ".cm-sheet-frame .folium-map",
+                ".cm-sheet-badge"):
+        assert driver.execute_script(VISIBLE, sel), sel
+    for sel in (".leaflet-control-zoom", ".cm-search", ".leaflet-control-layers", ".cm-title",
+                ".cm-legends", ".cm-print-btn"):
+        assert not driver.execute_script(VISIBLE, sel), sel
+    info = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.cm-sheet-info tr')).map("
+        "function(r){ return [r.cells[0].textContent, r.cells[1].textContent]; });")
+    assert info[0] == ["编制单位", "花垣县交通运输局（测试）"]
+    assert info[1] == ["日期", "2026-12-01"]
+    assert info[2] == ["审图号", ""]
+    assert "示意数据" in info[3][1]
+    assert driver.execute_script("return document.querySelector('.cm-sheet-head h1').textContent"
+                                 ) == "花垣县 农村公路建设优先序图"
+    # the theme shown (a village layer's name) is the sheet's subtitle
+    sub = driver.execute_script("return document.querySelector('.cm-sheet-sub').textContent")
+    checked = driver.execute_script(
+        "var i = document.querySelector('.cm-lyr-themes input:checked');"
+        "return i ? i.parentNode.textContent.trim() : null;")
+    assert sub and sub == checked
+    # scale: villages 0 and 5 are 15 000 m east and 1 000 m north apart (UTM 49N)
+    lonlat = small_region()["villages"].to_crs(4326).geometry
+    a, b = (lonlat.iloc[0], lonlat.iloc[5])
+    name = driver.execute_script(
+        "return Object.keys(window).find(function(k){ return /^map_[0-9a-z]+$/.test(k); })")
+    d_px = driver.execute_script(
+        f"var m = window[{name!r}], a = m.latLngToContainerPoint([{a.y}, {a.x}]),"
+        f" b = m.latLngToContainerPoint([{b.y}, {b.x}]); return Math.hypot(a.x - b.x, a.y - b.y);")
+    m_per_px = (15_000**2 + 1_000**2) ** 0.5 / d_px
+    s = driver.execute_script("return window.cmPrint.scale()")
+    assert s["n"] == pytest.approx(m_per_px / METRES_PER_CSS_PX, rel=0.02)
+    assert s["barM"] / s["barPx"] == pytest.approx(m_per_px, rel=0.02)
+    assert str(s["barM"])[0] in "125" and s["barPx"] <= 170
+    ratio = driver.execute_script("return document.querySelector('.cm-sheet-ratio').textContent")
+    assert ratio.replace(" ", "") == f"比例尺1:{s['n']}"
+    assert not severe_console(driver)
+    shoot(driver, "print_sheet_a4", viewports=((1920, 1080),))
+
+
+def test_print_gives_one_landscape_page_a4_and_a3(driver: Any, tmp_path: Path) -> None:
+    out = _map(tmp_path, None)
+    _open(driver, out)
+    driver.execute_script("window.cmPrint.open()")
+    assert driver.execute_script(
+        "return document.querySelectorAll('.cm-sheet-info td')[1].textContent") == ""
+    pages = _pages(_print_pdf(driver, a3=False))
+    assert len(pages) == 1
+    w, h = pages[0]
+    assert w == pytest.approx(842, abs=3) and h == pytest.approx(595, abs=3)  # A4 landscape, pt
+    driver.execute_script("window.cmPrint.size('A3')")
+    assert driver.execute_script("return !!document.getElementById('cm-page-a3')")
+    pages = _pages(_print_pdf(driver, a3=True))
+    assert len(pages) == 1
+    assert pages[0][0] == pytest.approx(1191, abs=3)
+    shoot(driver, "print_sheet_a3", viewports=((1920, 1080),))
+    driver.execute_script("window.cmPrint.close()")
+    assert driver.execute_script(VISIBLE, ".leaflet-control-zoom")
+    assert not driver.execute_script(VISIBLE, ".cm-sheet")
