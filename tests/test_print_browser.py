@@ -127,6 +127,7 @@ def test_button_opens_sheet_and_prints(driver: Any, tmp_path: Path) -> None:
     ratio = driver.execute_script("return document.querySelector('.cm-sheet-ratio').textContent")
     assert ratio.replace(" ", "") == f"比例尺1:{s['n']}"
     assert not severe_console(driver)
+    time.sleep(2.0)  # let the moved map repaint before the screenshot
     shoot(driver, "print_sheet_a4", viewports=((1920, 1080),))
 
 
@@ -145,6 +146,7 @@ def test_print_gives_one_landscape_page_a4_and_a3(driver: Any, tmp_path: Path) -
     pages = _pages(_print_pdf(driver, a3=True))
     assert len(pages) == 1
     assert pages[0][0] == pytest.approx(1191, abs=3)
+    time.sleep(0.5)
     shoot(driver, "print_sheet_a3", viewports=((1920, 1080),))
     driver.execute_script("window.cmPrint.close()")
     assert driver.execute_script(VISIBLE, ".leaflet-control-zoom")

@@ -96,6 +96,7 @@
     map.on('zoomend moveend', drawScale);
     size(paper || (parts.sel.value || 'A4'));
     window.scrollTo(0, 0);
+    setTimeout(function(){ if (st) { map.invalidateSize(false); drawScale(); } }, 100);
   }
   function close(){
     if (!st) return;
