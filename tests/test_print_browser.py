@@ -49,11 +49,12 @@ def _wait(driver: Any, script: str, timeout: float = 10.0) -> Any:
     return None
 
 
-def _map(tmp_path: Path, date: str | None) -> Path:
+def _map(tmp_path: Path, date: str | None, illustrative: bool = True) -> Path:
     reg = small_region()
     reg["villages"]["roads_tier"] = [1, 2, 3, 1, 2, 3]
     return render_web_map(tmp_path / "map.html", **reg, title="花垣县 农村公路建设优先序图",
-                          source_note="花垣县交通运输局（测试）", illustrative=True, date=date)
+                          source_note="花垣县交通运输局（测试）", illustrative=illustrative,
+                          date=date)
 
 
 def _open(driver: Any, out: Path) -> None:
@@ -132,9 +133,10 @@ def test_button_opens_sheet_and_prints(driver: Any, tmp_path: Path) -> None:
 
 
 def test_print_gives_one_landscape_page_a4_and_a3(driver: Any, tmp_path: Path) -> None:
-    out = _map(tmp_path, None)
+    out = _map(tmp_path, None, illustrative=False)
     _open(driver, out)
     driver.execute_script("window.cmPrint.open()")
+    assert not driver.execute_script("return document.querySelector('.cm-sheet-badge')")
     assert driver.execute_script(
         "return document.querySelectorAll('.cm-sheet-info td')[1].textContent") == ""
     pages = _pages(_print_pdf(driver, a3=False))

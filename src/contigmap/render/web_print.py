@@ -60,7 +60,8 @@ def print_data(
         "title": str(title),
         "issuer": str(source_note).strip(),
         "date": "" if date is None else str(date),
-        "illustrative": bool(illustrative),
+        "badge": "示意数据" if illustrative else "",
+        "note": "示意数据，仅供研讨 illustrative data" if illustrative else "见数据来源 see source",
     }
 
 

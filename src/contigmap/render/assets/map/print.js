@@ -65,8 +65,8 @@
     row(info, '日期', D.date);
     row(info, '审图号', '');
     var note = row(info, '数据', '');
-    if (D.illustrative) el('span', 'cm-sheet-badge', note, '示意数据');
-    el('span', '', note, D.illustrative ? '示意数据，仅供研讨 illustrative data' : '见数据来源 see source');
+    if (D.badge) el('span', 'cm-sheet-badge', note, D.badge);
+    el('span', '', note, D.note);
     return {bar: bar, sel: sel, sheet: sheet, sub: sub, frame: frame, legend: lg, ratio: ratio,
             bar_: b, barl: bl};
   }
