@@ -649,3 +649,41 @@ def test_card_bar_of_a_criterion_equal_everywhere() -> None:
     card = village_card_html(row, weights={"roads": {"tt_township": 0.5}})
     assert "各村相同 same everywhere" in card and "权重 100%" in card
     assert "各村相同" not in village_card_html(row)  # no weights given: no weight text
+
+
+def _overlay_rgba(overlay: Any) -> np.ndarray[Any, Any]:
+    """The RGBA pixels of an image overlay, decoded from its ``data:image/png`` URL."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    head, _, b64 = overlay.url.partition(",")
+    assert head == "data:image/png;base64"
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGBA"))
+
+
+def test_raster_overlay_clipped_to_the_county() -> None:
+    import folium
+    from shapely.geometry import box
+
+    from contigmap.render.web_extra import extra_raster
+    from contigmap.render.web_page import Ids
+
+    # a 10 km x 10 km raster, the county covers its western half only
+    r = Raster(np.full((10, 10), 5.0), Affine(1000.0, 0, X0, 0, -1000.0, Y0 + 10_000),
+               CRS.from_user_input(UTM49N), "hazard")
+    county = gpd.GeoDataFrame(geometry=[box(X0, Y0, X0 + 5000, Y0 + 10_000)], crs=UTM49N)
+    layer = MapLayer(name="hazard", raster=r, vmin=0, vmax=10,
+                     raster_colors=("#ff0000", "#ff0000"))
+    clipped, _ = extra_raster(folium.Map(), Ids(), layer, county)
+    whole, _ = extra_raster(folium.Map(), Ids(), layer)
+    px = _overlay_rgba(clipped)
+    h, w = px.shape[:2]
+    west_cell, east_cell = px[h // 2, w // 5], px[h // 2, w - w // 5]
+    assert tuple(west_cell) == (255, 0, 0, 255)      # inside: keeps its colour
+    assert east_cell[3] == 0                          # outside: fully transparent
+    assert _overlay_rgba(whole)[h // 2, w - w // 5][3] == 255  # unclipped: drawn
+    # transparent on exactly the eastern half (columns left of / right of the edge)
+    alpha = px[h // 2, :, 3]
+    assert (alpha[: w // 2 - 2] == 255).all() and (alpha[w // 2 + 2 :] == 0).all()

@@ -161,8 +161,34 @@ def _ramp(values: np.ndarray[Any, Any], colors: Sequence[str]) -> np.ndarray[Any
     return np.asarray(np.round(out), dtype=np.uint8)
 
 
-def extra_raster(m: folium.Map, ids: Ids, layer: MapLayer) -> tuple[Any, str]:
-    """Draw a raster :class:`MapLayer` as an image in Web Mercator; return it and its legend."""
+def _outside(
+    clip: gpd.GeoDataFrame | None, transform: Any, shape: tuple[int, int]
+) -> np.ndarray[Any, Any] | None:
+    """Cells (of a Web Mercator grid) whose centre lies outside the clip polygons, or None.
+
+    None when there is nothing to clip to (no polygons, or no CRS to place them).
+    """
+    from rasterio.features import geometry_mask
+
+    if clip is None or clip.crs is None or len(clip) == 0:
+        return None
+    geoms = [g for g in clip.to_crs(3857).geometry if g is not None and not g.is_empty]
+    polys = [g for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+    if not polys:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return np.asarray(geometry_mask(polys, out_shape=shape, transform=transform))
+
+
+def extra_raster(
+    m: folium.Map, ids: Ids, layer: MapLayer, clip: gpd.GeoDataFrame | None = None
+) -> tuple[Any, str]:
+    """Draw a raster :class:`MapLayer` as an image in Web Mercator; return it and its legend.
+
+    Cells outside the ``clip`` polygons (the county boundary, when known) are left
+    transparent and do not count for the colour range.
+    """
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     assert layer.raster is not None
@@ -202,6 +228,9 @@ def extra_raster(m: folium.Map, ids: Ids, layer: MapLayer) -> tuple[Any, str]:
             dst_nodata=np.nan,
             resampling=Resampling.bilinear,
         )
+    outside = _outside(clip, transform, (height, width))
+    if outside is not None:
+        dst[outside] = np.nan
     finite = np.isfinite(dst)
     lo = (
         layer.vmin
