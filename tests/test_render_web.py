@@ -687,3 +687,35 @@ def test_raster_overlay_clipped_to_the_county() -> None:
     # transparent on exactly the eastern half (columns left of / right of the edge)
     alpha = px[h // 2, :, 3]
     assert (alpha[: w // 2 - 2] == 255).all() and (alpha[w // 2 + 2 :] == 0).all()
+
+
+def test_unused_receiving_sites_drawn_apart(tmp_path: Path) -> None:
+    from shapely.geometry import Point
+
+    from contigmap.render.compose import relocation_map_layers
+
+    sites = gpd.GeoDataFrame(
+        {"site_name": ["县城安置区", "空置安置点", "镇安置点"], "capacity_people": [500, 300, 200],
+         "load_people": [420, 0, 35]},
+        geometry=[Point(X0 + 1000, Y0 + 1000), Point(X0 + 5000, Y0 + 2000),
+                  Point(X0 + 9000, Y0 + 3000)], crs=UTM49N)
+    empty = gpd.GeoDataFrame(geometry=[], crs=UTM49N)
+    plan: Any = SimpleNamespace(candidates=empty, sites=sites, flows=empty)
+    (layer,) = relocation_map_layers(plan)
+    assert layer.data is not None
+    assert list(layer.data["site_use"]) == ["已安置 used", "未安置 unused", "已安置 used"]
+    assert layer.fill_opacity_map == {"未安置 unused": 0.0}
+    assert [label for _, label in layer.legend][1].startswith("未安置 unused")
+    text = _render(tmp_path, extra_layers=[layer])
+    # the page's style table S and features D: each site drawn with the style of its use
+    blocks = [(json.loads(a), json.loads(b)) for a, b in
+              re.findall(r"var S = (\[.*?\]), D = (\{.*?\});\n", text)]
+    styles, fc = next((a, b) for a, b in blocks
+                      if "空置安置点" in json.dumps(b, ensure_ascii=False))
+    by_name = {f["properties"]["t"].split(" · ")[0]: styles[f["properties"]["s"]]
+               for f in fc["features"]}
+    assert by_name["空置安置点"]["color"] == "#969696"
+    assert by_name["空置安置点"]["fillOpacity"] == 0.0
+    for used in ("县城安置区", "镇安置点"):
+        assert by_name[used]["color"] == "#2166ac" and by_name[used]["fillOpacity"] == 0.9
+    assert "未安置 unused" in text

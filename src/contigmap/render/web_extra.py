@@ -45,6 +45,9 @@ class MapLayer:
         Leaflet path style (``radius`` in pixels, for points).
     color_column, color_map
         Colour features by a column's value (text keys); others get ``color``.
+    fill_opacity_map
+        Fill opacity by the same column's value (e.g. 0 for a hollow marker); others
+        get ``fill_opacity``.
     tooltip_columns, popup_columns
         Columns shown on hover and in the popup (escaped).
     labels
@@ -73,6 +76,7 @@ class MapLayer:
     dash_array: str | None = None
     color_column: str | None = None
     color_map: Mapping[str, str] = field(default_factory=dict)
+    fill_opacity_map: Mapping[str, float] = field(default_factory=dict)
     tooltip_columns: Sequence[str] = ()
     popup_columns: Sequence[str] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -118,7 +122,10 @@ def extra_vector(
             raise ValidationError(msg)
         for value, color in layer.color_map.items():
             style_index[str(value)] = len(styles)
-            styles.append({**base, "color": color, "fillColor": color})
+            style = {**base, "color": color, "fillColor": color}
+            if str(value) in layer.fill_opacity_map:
+                style["fillOpacity"] = layer.fill_opacity_map[str(value)]
+            styles.append(style)
     props = []
     records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
     for rec in records:
