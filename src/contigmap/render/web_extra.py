@@ -188,14 +188,8 @@ def _outside(
         return np.asarray(geometry_mask(polys, out_shape=shape, transform=transform))
 
 
-def extra_raster(
-    m: folium.Map, ids: Ids, layer: MapLayer, clip: gpd.GeoDataFrame | None = None
-) -> tuple[Any, str]:
-    """Draw a raster :class:`MapLayer` as an image in Web Mercator; return it and its legend.
-
-    Cells outside the ``clip`` polygons (the county boundary, when known) are left
-    transparent and do not count for the colour range.
-    """
+def _to_mercator(layer: MapLayer) -> tuple[np.ndarray[Any, Any], Any]:
+    """Reproject a raster layer to Web Mercator (≤ ``max_pixels``); return it and its transform."""
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     assert layer.raster is not None
@@ -235,6 +229,20 @@ def extra_raster(
             dst_nodata=np.nan,
             resampling=Resampling.bilinear,
         )
+    return dst, transform
+
+
+def extra_raster(
+    m: folium.Map, ids: Ids, layer: MapLayer, clip: gpd.GeoDataFrame | None = None
+) -> tuple[Any, str]:
+    """Draw a raster :class:`MapLayer` as an image in Web Mercator; return it and its legend.
+
+    Cells outside the ``clip`` polygons (the county boundary, when known) are left
+    transparent and do not count for the colour range.
+    """
+    dst_crs = CRS.from_epsg(3857)
+    dst, transform = _to_mercator(layer)
+    height, width = dst.shape
     outside = _outside(clip, transform, (height, width))
     if outside is not None:
         dst[outside] = np.nan
