@@ -684,9 +684,14 @@ def test_raster_overlay_clipped_to_the_county() -> None:
     assert tuple(west_cell) == (255, 0, 0, 255)      # inside: keeps its colour
     assert east_cell[3] == 0                          # outside: fully transparent
     assert _overlay_rgba(whole)[h // 2, w - w // 5][3] == 255  # unclipped: drawn
-    # transparent on exactly the eastern half (columns left of / right of the edge)
+    # transparent on the eastern half: left of / right of the edge, give or take the UTM
+    # grid's slant in Web Mercator (~0.7 degrees here) and the raster's own western edge,
+    # which loses a few pixels to bilinear resampling
     alpha = px[h // 2, :, 3]
-    assert (alpha[: w // 2 - 2] == 255).all() and (alpha[w // 2 + 2 :] == 0).all()
+    assert w >= 600  # a coarse raster is refined so the county's edge is sharp
+    slack = w // 60
+    assert (alpha[slack : w // 2 - slack] == 255).all()
+    assert (alpha[w // 2 + slack :] == 0).all()
 
 
 def test_unused_receiving_sites_drawn_apart(tmp_path: Path) -> None:

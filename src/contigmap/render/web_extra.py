@@ -188,6 +188,10 @@ def _outside(
         return np.asarray(geometry_mask(polys, out_shape=shape, transform=transform))
 
 
+_MIN_PIXELS = 600
+"""Longest side of a raster image at least (clipped edges drawn at this resolution)."""
+
+
 def _to_mercator(layer: MapLayer) -> tuple[np.ndarray[Any, Any], Any]:
     """Reproject a raster layer to Web Mercator (≤ ``max_pixels``); return it and its transform."""
     from rasterio.warp import Resampling, calculate_default_transform, reproject
@@ -206,8 +210,10 @@ def _to_mercator(layer: MapLayer) -> tuple[np.ndarray[Any, Any], Any]:
         transform, width, height = calculate_default_transform(
             r.crs, dst_crs, cols, rows, *src_bounds
         )
-        if max(width, height) > layer.max_pixels:
-            f = layer.max_pixels / max(width, height)
+        # coarse rasters are refined (so the county's edge is sharp), large ones resampled
+        target = min(layer.max_pixels, max(_MIN_PIXELS, max(width, height)))
+        if max(width, height) != target:
+            f = target / max(width, height)
             transform, width, height = calculate_default_transform(
                 r.crs,
                 dst_crs,
