@@ -260,10 +260,12 @@ def test_top_tables_show_score_cost_and_option_labels(tmp_path: Path) -> None:
     rows = [[c.strip() for c in re.split(r"(?<!\\)\|", r)[1:-1]] for r in _md_rows(md, "## 道路")]
     cols = [c.strip() for c in re.split(r"(?<!\\)\|", header)[1:-1]]
     need, cost, option = (cols.index(f"{h} (roads_{k})") for h, k in (
-        ("道路需求得分", "need"), ("道路估算投资（元）", "capex_cny"), ("道路推荐方案", "option")))
+        ("道路需求得分", "need"), ("道路估算投资（万元）", "capex_cny"),
+        ("道路推荐方案", "option")))
     # by rank: v3 (rank 1), v1, v5, v2, v4; values from _villages() by hand
     assert [r[need] for r in rows] == ["95.0", "90.0", "50.0", "20.0", "10.0"]
-    assert [r[cost] for r in rows] == ["800,000", "500,000", "300,000", "100,000", "0"]
+    # capital cost in 万元, one decimal (800,000 元 = 80.0 万元)
+    assert [r[cost] for r in rows] == ["80.0", "50.0", "30.0", "10.0", "0.0"]
     harden, new = (get("roads").option_label(k) for k in ("harden", "new_road"))
     assert [r[option] for r in rows] == [harden, harden, new, new, "–"]
     assert harden != "harden"  # a Chinese label, not the key
@@ -302,3 +304,18 @@ def test_key_figures_read_the_indicator_table(tmp_path: Path) -> None:
     assert figs["poverty_incidence"] == pytest.approx(0.25)
     md = _write(tmp_path, indicators=ind)["md"].read_text(encoding="utf-8")
     assert "| 人口 | people | 4,000 |" in md and "| 贫困发生率 | poverty incidence | 25.0% |" in md
+
+
+def test_money_in_wan_with_separators() -> None:
+    """Report cells show 元 as 万元 with separators; text uses the same figures with the unit."""
+    from contigmap.priority._common import fmt_cny_zh, fmt_wan
+    from contigmap.render.report_doc import column_label_zh, format_cell, report_label_zh
+
+    assert format_cell("roads_capex_cny", 9_889_000.0) == "988.9"
+    assert format_cell("capex_cny", 123_456_789.0) == "12,345.7"
+    assert format_cell("water_capex_cny", float("nan")) == "–"
+    assert fmt_wan(9_889_000.0) == "989" and fmt_cny_zh(9_889_000.0) == "989万元"
+    assert fmt_cny_zh(355_000.0) == "35.5万元" and fmt_cny_zh(3_500.0) == "0.35万元"
+    assert fmt_cny_zh(float("nan")) == "无"
+    assert report_label_zh("roads_capex_cny") == "道路估算投资（万元）"
+    assert column_label_zh("roads_capex_cny") == "道路估算投资（元）"  # workbooks keep 元

@@ -649,3 +649,78 @@ def test_card_bar_of_a_criterion_equal_everywhere() -> None:
     card = village_card_html(row, weights={"roads": {"tt_township": 0.5}})
     assert "各村相同 same everywhere" in card and "权重 100%" in card
     assert "各村相同" not in village_card_html(row)  # no weights given: no weight text
+
+
+def _overlay_rgba(overlay: Any) -> np.ndarray[Any, Any]:
+    """The RGBA pixels of an image overlay, decoded from its ``data:image/png`` URL."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    head, _, b64 = overlay.url.partition(",")
+    assert head == "data:image/png;base64"
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGBA"))
+
+
+def test_raster_overlay_clipped_to_the_county() -> None:
+    import folium
+    from shapely.geometry import box
+
+    from contigmap.render.web_extra import extra_raster
+    from contigmap.render.web_page import Ids
+
+    # a 10 km x 10 km raster, the county covers its western half only
+    r = Raster(np.full((10, 10), 5.0), Affine(1000.0, 0, X0, 0, -1000.0, Y0 + 10_000),
+               CRS.from_user_input(UTM49N), "hazard")
+    county = gpd.GeoDataFrame(geometry=[box(X0, Y0, X0 + 5000, Y0 + 10_000)], crs=UTM49N)
+    layer = MapLayer(name="hazard", raster=r, vmin=0, vmax=10,
+                     raster_colors=("#ff0000", "#ff0000"))
+    clipped, _ = extra_raster(folium.Map(), Ids(), layer, county)
+    whole, _ = extra_raster(folium.Map(), Ids(), layer)
+    px = _overlay_rgba(clipped)
+    h, w = px.shape[:2]
+    west_cell, east_cell = px[h // 2, w // 5], px[h // 2, w - w // 5]
+    assert tuple(west_cell) == (255, 0, 0, 255)      # inside: keeps its colour
+    assert east_cell[3] == 0                          # outside: fully transparent
+    assert _overlay_rgba(whole)[h // 2, w - w // 5][3] == 255  # unclipped: drawn
+    # transparent on the eastern half: left of / right of the edge, give or take the UTM
+    # grid's slant in Web Mercator (~0.7 degrees here) and the raster's own western edge,
+    # which loses a few pixels to bilinear resampling
+    alpha = px[h // 2, :, 3]
+    assert w >= 600  # a coarse raster is refined so the county's edge is sharp
+    slack = w // 60
+    assert (alpha[slack : w // 2 - slack] == 255).all()
+    assert (alpha[w // 2 + slack :] == 0).all()
+
+
+def test_unused_receiving_sites_drawn_apart(tmp_path: Path) -> None:
+    from shapely.geometry import Point
+
+    from contigmap.render.compose import relocation_map_layers
+
+    sites = gpd.GeoDataFrame(
+        {"site_name": ["县城安置区", "空置安置点", "镇安置点"], "capacity_people": [500, 300, 200],
+         "load_people": [420, 0, 35]},
+        geometry=[Point(X0 + 1000, Y0 + 1000), Point(X0 + 5000, Y0 + 2000),
+                  Point(X0 + 9000, Y0 + 3000)], crs=UTM49N)
+    empty = gpd.GeoDataFrame(geometry=[], crs=UTM49N)
+    plan: Any = SimpleNamespace(candidates=empty, sites=sites, flows=empty)
+    (layer,) = relocation_map_layers(plan)
+    assert layer.data is not None
+    assert list(layer.data["site_use"]) == ["已安置 used", "未安置 unused", "已安置 used"]
+    assert layer.fill_opacity_map == {"未安置 unused": 0.0}
+    assert [label for _, label in layer.legend][1].startswith("未安置 unused")
+    text = _render(tmp_path, extra_layers=[layer])
+    # the page's style table S and features D: each site drawn with the style of its use
+    blocks = [(json.loads(a), json.loads(b)) for a, b in
+              re.findall(r"var S = (\[.*?\]), D = (\{.*?\});\n", text)]
+    styles, fc = next((a, b) for a, b in blocks
+                      if "空置安置点" in json.dumps(b, ensure_ascii=False))
+    by_name = {f["properties"]["t"].split(" · ")[0]: styles[f["properties"]["s"]]
+               for f in fc["features"]}
+    assert by_name["空置安置点"]["color"] == "#969696"
+    assert by_name["空置安置点"]["fillOpacity"] == 0.0
+    for used in ("县城安置区", "镇安置点"):
+        assert by_name[used]["color"] == "#2166ac" and by_name[used]["fillOpacity"] == 0.9
+    assert "未安置 unused" in text

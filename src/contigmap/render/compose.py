@@ -242,16 +242,7 @@ def relocation_map_layers(plan: RelocationPlan) -> list[MapLayer]:
         ))
     sites = plan.sites
     if len(sites):
-        cols = [c for c in ("site_name", "site_kind", "capacity_people", "load_people")
-                if c in sites.columns]
-        layers.append(MapLayer(
-            name="安置点 Receiving sites", data=sites[[*cols, "geometry"]].copy(),
-            color="#2166ac", radius=7.0, fill_opacity=0.9, tooltip_columns=cols,
-            popup_columns=cols,
-            labels={"site_name": "安置点", "site_kind": "类型", "capacity_people": "容量（人）",
-                    "load_people": "安置人数"},
-            legend=[("#2166ac", "安置点 receiving site")], show=False,
-        ))
+        layers.append(_sites_layer(sites))
     flows = plan.flows
     if len(flows):
         cols = [c for c in ("origin_name", "site_name", "people", "travel_time_min")
@@ -264,6 +255,32 @@ def relocation_map_layers(plan: RelocationPlan) -> list[MapLayer]:
             legend=[("#2166ac", "迁出 → 安置点 origin → site")], show=False,
         ))
     return layers
+
+
+_SITE_USED = ("已安置 used", "#2166ac")
+_SITE_UNUSED = ("未安置 unused", "#969696")
+
+
+def _sites_layer(sites: gpd.GeoDataFrame) -> MapLayer:
+    """Receiving sites: used ones filled blue, those with nobody assigned hollow grey."""
+    cols = [c for c in ("site_name", "site_kind", "capacity_people", "load_people")
+            if c in sites.columns]
+    shown = sites[[*cols, "geometry"]].copy()
+    load = (pd.to_numeric(shown["load_people"], errors="coerce").fillna(0.0)
+            if "load_people" in shown else pd.Series(0.0, index=shown.index))
+    shown["site_use"] = np.where(load > 0, _SITE_USED[0], _SITE_UNUSED[0])
+    tips = [c for c in ("site_name", "site_use", "load_people") if c in shown]
+    return MapLayer(
+        name="安置点 Receiving sites", data=shown, color_column="site_use",
+        color_map=dict([_SITE_USED, _SITE_UNUSED]), fill_opacity_map={_SITE_UNUSED[0]: 0.0},
+        color=_SITE_USED[1], weight=2.0, radius=7.0, fill_opacity=0.9, tooltip_columns=tips,
+        popup_columns=[*cols, "site_use"],
+        labels={"site_name": "安置点", "site_kind": "类型", "capacity_people": "容量（人）",
+                "load_people": "安置人数", "site_use": "使用情况"},
+        legend=[(_SITE_USED[1], "安置点 receiving site（已安置 used）"),
+                (_SITE_UNUSED[1], "未安置 unused（无人安置，空心 hollow）")],
+        show=False,
+    )
 
 
 def _gain_class(delta_min: pd.Series, lost: pd.Series) -> list[str]:

@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 
 from contigmap.columns import describe_column
+from contigmap.priority._common import fmt_wan
 from contigmap.priority.registry import REGISTRY
 from contigmap.priority.tiers import tier_label
 
 __all__ = [
     "COLUMN_LABELS_ZH",
+    "MONEY_IN_WAN",
     "Block",
     "Chart",
     "Column",
@@ -37,6 +39,7 @@ __all__ = [
     "column_label_zh",
     "format_cell",
     "is_missing",
+    "report_label_zh",
 ]
 
 COLUMN_LABELS_ZH: Final[dict[str, str]] = {
@@ -94,8 +97,20 @@ def column_label_zh(column: str) -> str:
     return info.meaning_zh if info is not None and info.meaning_zh else column
 
 
+MONEY_IN_WAN: Final[frozenset[str]] = frozenset({"capex_cny"})
+"""Money columns (in 元) that report tables show in 万元 (workbooks keep 元)."""
+
+
+def report_label_zh(column: str) -> str:
+    """Chinese header of a report table's column: money in 万元 (道路估算投资（万元）)."""
+    label = column_label_zh(column)
+    if _split_intervention(column)[1] in MONEY_IN_WAN:
+        label = label.replace("（元）", "（万元）")
+    return label
+
+
 def format_cell(column: str, value: Any) -> str:
-    """Format a cell as text: percentages, thousands separators, tier names.
+    """Format a cell as text: percentages, thousands separators, 万元, tier names.
 
     A value that does not fit its column's number format (text in a number column) is
     shown as it is; a missing value as ``–``.
@@ -112,7 +127,9 @@ def _format_known(column: str, value: Any) -> str:
     col = _split_intervention(column)[1]
     if column == "poverty_incidence" or column.endswith("_share"):
         return f"{float(value):.1%}"
-    if col in ("pop", "households", "poor_pop", "poor_households", "capex_cny", "villages"):
+    if col in MONEY_IN_WAN:
+        return fmt_wan(float(value), 1)
+    if col in ("pop", "households", "poor_pop", "poor_households", "villages"):
         return f"{float(value):,.0f}"
     if col == "need":
         return f"{float(value):.1f}"
@@ -152,7 +169,7 @@ class Table:
         """Label and format a DataFrame (numeric dtypes are right-aligned)."""
         names = [str(c) for c in frame.columns]
         columns = tuple(
-            Column(name, column_label_zh(name), pd.api.types.is_numeric_dtype(frame[c]))
+            Column(name, report_label_zh(name), pd.api.types.is_numeric_dtype(frame[c]))
             for name, c in zip(names, frame.columns, strict=True)
         )
         rows = tuple(

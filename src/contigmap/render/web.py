@@ -181,12 +181,13 @@ def _add_extra_layers(
     extra_layers: Sequence[MapLayer],
     simplify_m: float,
     precision: int,
+    clip: gpd.GeoDataFrame | None = None,
 ) -> list[tuple[Sequence[Any], str]]:
-    """Draw the extra layers; return (layers, legend) pairs."""
+    """Draw the extra layers (rasters clipped to ``clip``); return (layers, legend) pairs."""
     legends: list[tuple[Sequence[Any], str]] = []
     for layer in extra_layers:
         if layer.raster is not None:
-            overlay, leg = extra_raster(m, ids, layer)
+            overlay, leg = extra_raster(m, ids, layer, clip)
             legends.append(([overlay], leg))
         else:
             fg, leg = extra_vector(m, ids, layer, simplify_m, precision)
@@ -252,7 +253,8 @@ def build_web_map(
     legends: list[tuple[Sequence[Any], str]] = []
     if roads is not None and len(roads) > 0:
         legends.append((road_layers(m, ids, roads, simplify_m, precision), roads_legend(roads)))
-    legends += _add_extra_layers(m, ids, extra_layers, simplify_m, precision)
+    legends += _add_extra_layers(m, ids, extra_layers, simplify_m, precision,
+                                 boundaries.get("county"))
     if indicators is None:
         specs = indicators_for(list(villages.columns), villages)
     else:

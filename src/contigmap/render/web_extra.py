@@ -45,6 +45,9 @@ class MapLayer:
         Leaflet path style (``radius`` in pixels, for points).
     color_column, color_map
         Colour features by a column's value (text keys); others get ``color``.
+    fill_opacity_map
+        Fill opacity by the same column's value (e.g. 0 for a hollow marker); others
+        get ``fill_opacity``.
     tooltip_columns, popup_columns
         Columns shown on hover and in the popup (escaped).
     labels
@@ -73,6 +76,7 @@ class MapLayer:
     dash_array: str | None = None
     color_column: str | None = None
     color_map: Mapping[str, str] = field(default_factory=dict)
+    fill_opacity_map: Mapping[str, float] = field(default_factory=dict)
     tooltip_columns: Sequence[str] = ()
     popup_columns: Sequence[str] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -118,7 +122,10 @@ def extra_vector(
             raise ValidationError(msg)
         for value, color in layer.color_map.items():
             style_index[str(value)] = len(styles)
-            styles.append({**base, "color": color, "fillColor": color})
+            style = {**base, "color": color, "fillColor": color}
+            if str(value) in layer.fill_opacity_map:
+                style["fillOpacity"] = layer.fill_opacity_map[str(value)]
+            styles.append(style)
     props = []
     records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
     for rec in records:
@@ -161,8 +168,32 @@ def _ramp(values: np.ndarray[Any, Any], colors: Sequence[str]) -> np.ndarray[Any
     return np.asarray(np.round(out), dtype=np.uint8)
 
 
-def extra_raster(m: folium.Map, ids: Ids, layer: MapLayer) -> tuple[Any, str]:
-    """Draw a raster :class:`MapLayer` as an image in Web Mercator; return it and its legend."""
+def _outside(
+    clip: gpd.GeoDataFrame | None, transform: Any, shape: tuple[int, int]
+) -> np.ndarray[Any, Any] | None:
+    """Cells (of a Web Mercator grid) whose centre lies outside the clip polygons, or None.
+
+    None when there is nothing to clip to (no polygons, or no CRS to place them).
+    """
+    from rasterio.features import geometry_mask
+
+    if clip is None or clip.crs is None or len(clip) == 0:
+        return None
+    geoms = [g for g in clip.to_crs(3857).geometry if g is not None and not g.is_empty]
+    polys = [g for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+    if not polys:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return np.asarray(geometry_mask(polys, out_shape=shape, transform=transform))
+
+
+_MIN_PIXELS = 600
+"""Longest side of a raster image at least (clipped edges drawn at this resolution)."""
+
+
+def _to_mercator(layer: MapLayer) -> tuple[np.ndarray[Any, Any], Any]:
+    """Reproject a raster layer to Web Mercator (≤ ``max_pixels``); return it and its transform."""
     from rasterio.warp import Resampling, calculate_default_transform, reproject
 
     assert layer.raster is not None
@@ -179,8 +210,10 @@ def extra_raster(m: folium.Map, ids: Ids, layer: MapLayer) -> tuple[Any, str]:
         transform, width, height = calculate_default_transform(
             r.crs, dst_crs, cols, rows, *src_bounds
         )
-        if max(width, height) > layer.max_pixels:
-            f = layer.max_pixels / max(width, height)
+        # coarse rasters are refined (so the county's edge is sharp), large ones resampled
+        target = min(layer.max_pixels, max(_MIN_PIXELS, max(width, height)))
+        if max(width, height) != target:
+            f = target / max(width, height)
             transform, width, height = calculate_default_transform(
                 r.crs,
                 dst_crs,
@@ -202,6 +235,23 @@ def extra_raster(m: folium.Map, ids: Ids, layer: MapLayer) -> tuple[Any, str]:
             dst_nodata=np.nan,
             resampling=Resampling.bilinear,
         )
+    return dst, transform
+
+
+def extra_raster(
+    m: folium.Map, ids: Ids, layer: MapLayer, clip: gpd.GeoDataFrame | None = None
+) -> tuple[Any, str]:
+    """Draw a raster :class:`MapLayer` as an image in Web Mercator; return it and its legend.
+
+    Cells outside the ``clip`` polygons (the county boundary, when known) are left
+    transparent and do not count for the colour range.
+    """
+    dst_crs = CRS.from_epsg(3857)
+    dst, transform = _to_mercator(layer)
+    height, width = dst.shape
+    outside = _outside(clip, transform, (height, width))
+    if outside is not None:
+        dst[outside] = np.nan
     finite = np.isfinite(dst)
     lo = (
         layer.vmin
