@@ -71,6 +71,7 @@ def test_packaged_font_found_without_any_system_font(no_system_fonts: None) -> N
     assert fonts.missing_chars("花垣县十八洞村 双龙镇 贫困 道路 硬化", font) == ""
 
 
+@pytest.mark.slow
 def test_packaged_font_draws_chinese_not_tofu(no_system_fonts: None) -> None:
     """Each character drawn through matplotlib has ink and is not the missing-glyph box."""
     from matplotlib.font_manager import FontProperties

@@ -53,6 +53,7 @@ def test_two_tiers_and_ties_by_id() -> None:
     assert tier.tolist() == [2, 1, 1, 2]
 
 
+@pytest.mark.slow
 def test_rank_normalisation_by_hand() -> None:
     np.testing.assert_allclose(normalise(np.array([0.0, 5, 10, 10]), "rank"), [0, 0.4, 1, 1])
     np.testing.assert_allclose(normalise(np.array([3.0, 3.0]), "minmax"), [0, 0])

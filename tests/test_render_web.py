@@ -66,6 +66,7 @@ def _overlay_names(text: str) -> list[str]:
     return [json.loads(k) for k in re.findall(r'^\s*(".*?") :', overlays.group(1), re.M)]
 
 
+@pytest.mark.slow
 def test_offline_map_has_no_remote_scripts_or_styles(tmp_path: Path) -> None:
     text = _render(tmp_path)
     assert not re.search(r"<script[^>]*\ssrc\s*=", text, re.I)

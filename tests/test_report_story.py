@@ -111,6 +111,7 @@ def _chart_rows(page: str, key: str) -> list[list[str]]:
             for tr in body.split("</tr>")[:-1]]
 
 
+@pytest.mark.slow
 def test_sections_in_story_order(written: dict[str, Path]) -> None:
     page = written["html"].read_text(encoding="utf-8")
     md = written["md"].read_text(encoding="utf-8")
