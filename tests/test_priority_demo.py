@@ -176,7 +176,8 @@ def test_county_report_top_tables_show_need_and_cost(
     for iv, table in results.tables.items():
         top = table.sort_values(f"{iv}_rank").head(10)
         need = [f"{v:.1f}" for v in top[f"{iv}_need"]]
-        capex = ["–" if pd.isna(v) else f"{v:,.0f}" for v in top[f"{iv}_capex_cny"]]
+        # the report shows money in 万元 (10,000 CNY) with one decimal and separators
+        capex = ["–" if pd.isna(v) else f"{v / 1e4:,.1f}" for v in top[f"{iv}_capex_cny"]]
         assert len(need) == 10
         header, rows = _md_top(md, iv)
         i = next(k for k, h in enumerate(header) if h.endswith(f"({iv}_need)"))

@@ -123,18 +123,6 @@ def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.concat([table, lonlat], axis=1)
 
 
-def _sheet_date() -> str | None:
-    """Date on the map's print sheet: ``SOURCE_DATE_EPOCH``'s day when set, else blank.
-
-    The map file records no clock time, so two runs on the same inputs stay identical; a
-    planner fills in the date on paper, or sets ``SOURCE_DATE_EPOCH`` for a dated release.
-    """
-    from contigmap.io.writers import source_date_epoch
-
-    when = source_date_epoch()
-    return None if when is None else when.date().isoformat()
-
-
 def _map_layers(state: RegionState) -> list[MapLayer]:
     from contigmap.render.compose import (
         region_map_layers,
@@ -241,7 +229,6 @@ def _render(state: RegionState, path: Path, *, offline: bool, basemap: Basemap =
         facts=map_facts(state),
         scenarios=_scenario_views(state),
         weights=weights_data(state.priorities, state.villages),
-        date=_sheet_date(),
     )
 
 
