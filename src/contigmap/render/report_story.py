@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from contigmap.indicators import county_indicators
+from contigmap.priority._common import fmt_wan
 from contigmap.priority.registry import REGISTRY
 from contigmap.render.report_charts import (
     TT_COLUMN,
@@ -98,7 +99,7 @@ def _pct(v: Any) -> str:
 
 
 def _wan(v: Any) -> str:
-    return "–" if is_missing(v) else f"{float(v) / 1e4:,.0f}"
+    return "–" if is_missing(v) else fmt_wan(float(v), 0)
 
 
 def _minutes(v: Any) -> str:
@@ -194,7 +195,7 @@ def budget_section(story: ReportStory, chart_dir: Path) -> Section | None:
         ("capex_cny", "全部投资（万元）", _wan, True),
         ("poor_beneficiaries", "全部受益贫困人口", _n, True)])
     budget = ("未设预算：按排序全部列出" if story.budget_cny is None else
-              f"每项预算 {story.budget_cny / 1e4:,.0f} 万元，按排序依次安排，直到下一个放不下为止")
+              f"每项预算 {fmt_wan(story.budget_cny, 0)} 万元，按排序依次安排，直到下一个放不下为止")
     return _section("budget", [Note((budget,)), _chart(spec, chart_dir, table)])
 
 

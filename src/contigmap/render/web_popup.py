@@ -14,6 +14,7 @@ from html import escape
 from typing import Any, Final
 
 from contigmap.network.access import ACCESS_PROBLEMS
+from contigmap.priority._common import fmt_wan
 from contigmap.priority.intervention import Intervention
 from contigmap.priority.registry import REGISTRY
 from contigmap.priority.tiers import tier_label
@@ -201,7 +202,7 @@ def _source_rows(row: Mapping[str, Any]) -> list[str]:
 
 
 def _fmt_wan(v: Any) -> str:
-    return f"{float(v) / 1e4:,.1f} 万元"
+    return f"{fmt_wan(float(v), 1)} 万元"
 
 
 def _rank_line(row: Mapping[str, Any], p: str, total: int | None) -> str:

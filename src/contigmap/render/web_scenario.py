@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 from shapely.geometry import mapping
 
+from contigmap.priority._common import fmt_wan
 from contigmap.render.web_page import Page, Raw, Script, Slots, is_missing, map_script, text
 
 __all__ = [
@@ -50,7 +51,7 @@ WORK_KINDS: dict[str, str] = {
 
 def wan_yuan(cny: float) -> str:
     """Format yuan as 万元 with thousands separators and one decimal (``1,234.5 万元``)."""
-    return f"{cny / 1e4:,.1f} 万元"
+    return f"{fmt_wan(cny, 1)} 万元"
 
 
 def minutes_text(minutes: float | None) -> str:
