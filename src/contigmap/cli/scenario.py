@@ -135,7 +135,7 @@ Examples:
   contigmap optimize layers/huayuan/region.yaml --budget 50000000 -o out/optimise
   contigmap optimize layers/huayuan/region.yaml --budget 2e7 --method exact \\
       --candidates my_projects.csv -o out/opt
-  contigmap optimize layers/huayuan/region.yaml --budget 5e7 --priorities my_costs.yaml -o out/o
+  contigmap optimize layers/huayuan/region.yaml --budget 5e7 --priorities my_costs.yaml -o out/opt
 """
 )
 @region_argument()
