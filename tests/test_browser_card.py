@@ -87,7 +87,33 @@ def _search(driver: Any, text: str) -> str:
                              "return h ? h.textContent : '';"))
     _wait(driver, "var p = document.querySelector('.leaflet-popup');"  # it fades in
                   "return p && getComputedStyle(p).opacity === '1';")
+    _settle(driver)
     return name
+
+
+def _settle(driver: Any, timeout_s: float = 10.0) -> None:
+    """Wait until the popup stops moving: the map pans it into view after it opens.
+
+    Under load the pan is still running when the card fades in, and Selenium treats the
+    part still outside the map as hidden text.
+    """
+    script = ("var p = document.querySelector('.leaflet-popup');"
+              "if (!p) return null; var r = p.getBoundingClientRect();"
+              "return [Math.round(r.top), Math.round(r.left)];")
+    end = time.monotonic() + timeout_s
+    last = driver.execute_script(script)
+    while time.monotonic() < end:
+        time.sleep(0.15)
+        now = driver.execute_script(script)
+        if now == last:
+            return
+        last = now
+
+
+def _card_text(driver: Any) -> str:
+    """The open card's whole text, including any part scrolled out of view."""
+    return str(driver.execute_script(
+        "return document.querySelector('.leaflet-popup .cm-card').innerText;"))
 
 
 def test_card_shows_rank_of_n_and_contributions_summing_to_the_score(page: Any) -> None:
@@ -96,10 +122,11 @@ def test_card_shows_rank_of_n_and_contributions_summing_to_the_score(page: Any) 
     i = int(np.argmin(v["roads_rank"].to_numpy()))  # the village ranked first
     name = str(v["name"].iloc[i])
     assert _search(driver, str(v["village_id"].iloc[i])) == name
-    card = driver.find_element("css selector", ".leaflet-popup .cm-card")
-    assert "第 1 / 6 位" in card.text
-    assert "rank 1 of 6" in card.text
-    need = float(driver.find_element("css selector", ".leaflet-popup .cm-need").text)
+    text = _card_text(driver)
+    assert "第 1 / 6 位" in text
+    assert "rank 1 of 6" in text
+    need = float(driver.execute_script(
+        "return document.querySelector('.leaflet-popup .cm-need').textContent;"))
     assert need == pytest.approx(float(v["roads_need"].iloc[i]), abs=0.05)
     pts = driver.execute_script(
         "return Array.from(document.querySelectorAll('.leaflet-popup .cm-bar'))"
@@ -112,8 +139,8 @@ def test_card_shows_rank_of_n_and_contributions_summing_to_the_score(page: Any) 
         "return Array.from(document.querySelectorAll('.leaflet-popup .cm-bar-v small'))"
         ".map(function(s){ return s.textContent; });")
     assert shown == [f"权重 {w / total * 100:.0f}%" for w in WEIGHTS.values() if w > 0]
-    assert "硬化现有道路" in card.text or "新建道路" in card.text or "开通客运班车" in card.text
-    assert "万元" in card.text and "预算内" in card.text
+    assert "硬化现有道路" in text or "新建道路" in text or "开通客运班车" in text
+    assert "万元" in text and "预算内" in text
     # the priority part fits on screen without scrolling the popup
     box = driver.execute_script(
         "var s = document.querySelector('.leaflet-popup .cm-opt').getBoundingClientRect();"
