@@ -281,9 +281,13 @@ def test_signal_handlers_are_restored(tmp_path: Path) -> None:
 
 
 _SLOW_WRITER = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
     from pathlib import Path
     from contigmap.io.outdir import staged_dir
+
+    # as in a foreground process: a parent started in the background (``cmd &``) passes
+    # SIGINT on as ignored, and staged_dir rightly keeps an ignored signal ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     with staged_dir(Path(sys.argv[1])) as stage:
         (stage / "a.txt").write_text("new", encoding="utf-8")

@@ -256,14 +256,29 @@ def _report(state: RegionState, stage: Path) -> dict[str, Path]:
         stage, villages=state.villages, region_title=title, facts=facts,
         interventions=interventions, static_maps=maps, illustrative=config.illustrative,
         source_note=config.source_note or "", indicators=state.indicators,
-        source_lines=poverty_source_lines(poverty_sources(state)), story=_story(state),
+        source_lines=poverty_source_lines(poverty_sources(state)),
+        story=_story(state, _township_maps(state, stage / "static" / "townships")),
     )
     written = {f"png_{key}": path for key, path in maps.items()}
     written.update({f"report_{key}": path for key, path in report.items()})
     return written
 
 
-def _story(state: RegionState) -> Any:
+def _township_maps(state: RegionState, out_dir: Path) -> dict[str, Path]:
+    """One small map per township for the report's township pages (none without townships)."""
+    from contigmap.render.static_towns import render_township_maps
+
+    data = state.data
+    towns = (data.boundaries or {}).get("townships")
+    if towns is None or not len(towns):
+        return {}
+    return render_township_maps(
+        out_dir, villages=state.villages, townships=towns, roads=data.roads,
+        region_title=data.config.title or data.config.name,
+        illustrative=data.config.illustrative)  # the report's front page names the source
+
+
+def _story(state: RegionState, township_maps: dict[str, Path] | None = None) -> Any:
     """Gather what the report's story reads from the stages: priorities, scenarios, relocation."""
     from contigmap.render.report import ReportStory
 
@@ -274,7 +289,7 @@ def _story(state: RegionState) -> Any:
         scenarios=[(r.scenario.name, (r.scenario.title or "").split(" / ")[0], r.summary)
                    for r in state.scenarios],
         relocation=reloc.summary if reloc else None,
-        relocation_sites=reloc.sites if reloc else None)
+        relocation_sites=reloc.sites if reloc else None, township_maps=township_maps or {})
 
 
 def headline_summary(state: RegionState) -> dict[str, Any]:

@@ -80,6 +80,9 @@ class ReportStory:
     relocation
         The relocation plan's summary; ``relocation_sites`` its sites with
         ``site_name``, ``load_people``, ``capacity_people``.
+    township_maps
+        ``{township_id: png}`` (:func:`contigmap.render.static_towns.render_township_maps`),
+        one on each township page.
     """
 
     priorities: Mapping[str, pd.DataFrame] = field(default_factory=dict)
@@ -88,6 +91,7 @@ class ReportStory:
     scenarios: Sequence[tuple[str, str, Mapping[str, Any]]] = ()
     relocation: Mapping[str, Any] | None = None
     relocation_sites: pd.DataFrame | None = None
+    township_maps: Mapping[str, Path] = field(default_factory=dict)
 
 
 def _n(v: Any) -> str:
@@ -285,6 +289,11 @@ def township_pages(indicators: pd.DataFrame, story: ReportStory, *,
             ("villages_without_hardened_road", "未通硬化路的村", "no hardened road", _n),
         ) if k in town.index))
         blocks: list[Block] = [figures]
+        town_map = story.township_maps.get(str(town["township_id"]))
+        if town_map is not None:
+            name = str(town.get("name", town["township_id"]))
+            blocks.append(Figure(Path(town_map), f"{name}：村庄与道路",
+                                 f"{town['township_id']}: villages and roads"))
         funded = _funded(story, str(town["township_id"]), first)
         if len(funded):
             blocks.append(_table(funded, [

@@ -151,6 +151,7 @@ def render_static_map(
     source_note: str = "",
     dpi: int = 150,
     figsize_in: tuple[float, float] = (11.69, 8.27),
+    outline_label: tuple[str, str] = ("县界", "county"),
 ) -> Path:
     """Draw a village map to a PNG file, atomically.
 
@@ -188,6 +189,9 @@ def render_static_map(
         Add "示意数据 / illustrative data" to the note; where the data come from.
     dpi, figsize_in
         Resolution and size (default A4 landscape).
+    outline_label
+        Legend label of the ``county`` outline (Chinese, English): a township map frames
+        its township with it.
 
     Returns
     -------
@@ -208,7 +212,7 @@ def render_static_map(
         villages=villages, column=column, title=title, title_en=title_en,
         boundaries=boundaries, roads=roads, legend_title=legend_title, categorical=categorical,
         spec=spec, labels=labels, label_count=label_count, illustrative=illustrative,
-        source_note=source_note, dpi=dpi, figsize_in=figsize_in,
+        source_note=source_note, dpi=dpi, figsize_in=figsize_in, outline_label=outline_label,
     )
     assert isinstance(fig, Figure)
     out_png = Path(out_png)
@@ -298,6 +302,7 @@ def _draw_figure(
     source_note: str,
     dpi: int,
     figsize_in: tuple[float, float],
+    outline_label: tuple[str, str] = ("县界", "county"),
 ) -> Any:
     """Draw the map and return the matplotlib ``Figure`` (with an Agg canvas)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -316,7 +321,7 @@ def _draw_figure(
     frame_geoms = county.geometry if county is not None and len(county) else vil.geometry
     frame = _map_frame(fig, frame_geoms.total_bounds, figsize_in)
     ax = frame.ax
-    line_handles = draw_boundaries(ax, text, county, towns)
+    line_handles = draw_boundaries(ax, text, county, towns, outline_label)
     line_handles += draw_roads(ax, text, road_gdf)
     sym = draw_villages(ax, vil, column, spec)
     # geopandas' plot() autoscales: fix the frame after drawing the layers
@@ -355,6 +360,8 @@ def _checked_villages(villages: gpd.GeoDataFrame, column: str) -> tuple[gpd.GeoD
 def _legend_title(spec: IndicatorSpec, legend_title: str | None, text: MapText) -> str:
     if legend_title is None:
         title = text.pick(spec.label_zh, spec.label_en)
+        if text.font is not None and spec.label_en and len(title) > 24:
+            title = f"{spec.label_zh}\n{spec.label_en}"  # two lines rather than cut at the edge
         unit = text.pick(spec.unit_zh, spec.unit_en) if spec.unit_zh or spec.unit_en else ""
         return f"{title} ({unit})" if unit else title
     if text.font is None:

@@ -131,9 +131,13 @@ def _draw_labels(
 
 
 def draw_boundaries(
-    ax: Any, text: MapText, county: gpd.GeoDataFrame | None, towns: gpd.GeoDataFrame | None
+    ax: Any, text: MapText, county: gpd.GeoDataFrame | None, towns: gpd.GeoDataFrame | None,
+    outline_label: tuple[str, str] = ("县界", "county"),
 ) -> list[Any]:
-    """County fill and outline, dashed township outlines; return their legend handles."""
+    """County fill and outline, dashed township outlines; return their legend handles.
+
+    ``outline_label`` names the outline in the legend (a township map frames its township).
+    """
     from matplotlib.lines import Line2D
 
     handles: list[Any] = []
@@ -141,12 +145,14 @@ def draw_boundaries(
         county.plot(ax=ax, facecolor=_COUNTY_FILL, edgecolor="none", zorder=1)
         county.boundary.plot(ax=ax, color=_COUNTY_EDGE, linewidth=1.6, zorder=6)
         handles.append(
-            Line2D([], [], color=_COUNTY_EDGE, linewidth=1.6, label=text.pick("县界", "county")))
+            Line2D([], [], color=_COUNTY_EDGE, linewidth=1.6, label=text.pick(*outline_label)))
+    town_label = ("乡镇界", "township")
     if towns is not None and len(towns):
         towns.boundary.plot(ax=ax, color=_TOWN_EDGE, linewidth=0.8, linestyle=(0, (4, 2)),
                             zorder=2)
-        handles.append(Line2D([], [], color=_TOWN_EDGE, linewidth=0.8, linestyle=(0, (4, 2)),
-                              label=text.pick("乡镇界", "township")))
+        if tuple(outline_label) != town_label:  # a township map's outline is listed once
+            handles.append(Line2D([], [], color=_TOWN_EDGE, linewidth=0.8,
+                                  linestyle=(0, (4, 2)), label=text.pick(*town_label)))
     return handles
 
 
