@@ -308,7 +308,8 @@ def test_key_figures_read_the_indicator_table(tmp_path: Path) -> None:
 
 def test_money_in_wan_with_separators() -> None:
     """Report cells show 元 as 万元 with separators; text uses the same figures with the unit."""
-    from contigmap.priority._common import fmt_cny_zh, fmt_wan
+    from contigmap.finance import fmt_wan
+    from contigmap.priority._common import fmt_cny_zh
     from contigmap.render.report_doc import column_label_zh, format_cell, report_label_zh
 
     assert format_cell("roads_capex_cny", 9_889_000.0) == "988.9"

@@ -198,6 +198,9 @@ class LayerSpec(StrictModel):
         ``set:`` in YAML: ``{canonical column: value}`` constant columns.
     sheets
         Workbook sheets to read and stack, each with its overrides (:class:`SheetSpec`).
+    title
+        Name shown for the layer on maps and in reports (``地质灾害易发区``); default a
+        name for the known roles (``flood``: 洪涝区) or the manifest key.
     """
 
     model_config = ConfigDict(populate_by_name=True)
@@ -217,6 +220,7 @@ class LayerSpec(StrictModel):
     set_: dict[str, Scalar] = Field(default_factory=dict, alias="set")
     sheets: dict[str, SheetSpec | None] = Field(default_factory=dict)
     radius_m: float | None = Field(default=None, gt=0.0, le=100_000.0)
+    title: str | None = Field(default=None, min_length=1, max_length=80)
 
     @field_validator("crs")
     @classmethod

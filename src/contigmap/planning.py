@@ -230,7 +230,8 @@ def run_criticality(
             layer = MapLayer(name=f"关键路段（前{top}） Most critical segments",
                              data=top_rows[[*cols, "geometry"]].copy(), color="#d7191c",
                              weight=5.0, tooltip_columns=cols,
-                             legend=[("#d7191c", "关键路段 critical segment")])
+                             legend=[("#d7191c", "关键路段 critical segment")],
+                             group="network")
             written["map"] = render_web_map(
                 stage / "criticality_map.html", villages=state.villages, roads=state.data.roads,
                 boundaries=state.data.boundaries, extra_layers=[layer],

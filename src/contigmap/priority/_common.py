@@ -11,12 +11,13 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from contigmap.errors import ValidationError, warn_data
+from contigmap.finance import fmt_wan
 from contigmap.priority.intervention import InterventionConfig, Option
 from contigmap.priority.mcda import Criterion, score_table
 from contigmap.priority.tiers import assign_tiers
 from contigmap.schema import POVERTY_CAUSES
 
-__all__ = ["assemble", "fmt_cny", "fmt_cny_zh", "fmt_wan", "main_cause", "require"]
+__all__ = ["assemble", "fmt_cny", "fmt_cny_zh", "main_cause", "require"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,39 +73,10 @@ def fmt_cny(value: float) -> str:
     return f"{value / 1e3:.0f} k CNY"
 
 
-def fmt_wan(value: float, digits: int | None = None) -> str:
-    """Yuan as a number of 万元 with thousands separators, without the unit: ``988.9``.
-
-    Parameters
-    ----------
-    value
-        Money in yuan (元).
-    digits
-        Fixed decimals (tables: 1, so a column lines up); None picks them by size:
-        whole 万元 from 100万元 on, at most one decimal from 1万元, two below, trailing
-        zeros dropped.
-
-    Returns
-    -------
-    str
-        The figure, or ``无`` when unknown.
-    """
-    if not np.isfinite(value):
-        return "无"
-    wan = value / 1e4
-    if digits is not None:
-        return f"{wan:,.{digits}f}"
-    digits = 0 if abs(wan) >= 100 else 1 if abs(wan) >= 1 else 2
-    text = f"{wan:,.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
 def fmt_cny_zh(value: float) -> str:
     """Money in 万元 with thousands separators: 1,234万元, 35.5万元, 0.35万元.
 
-    The figure from :func:`fmt_wan`; ``无`` when unknown.
+    The figure from :func:`contigmap.finance.fmt_wan`; ``无`` when unknown.
     """
     text = fmt_wan(value)
     return text if text == "无" else f"{text}万元"

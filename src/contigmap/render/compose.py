@@ -69,11 +69,36 @@ _SERVICE_COLOURS = {
 }
 
 _HAZARD_ZH = {"flood": "洪涝区 Flood zones", "landslide": "滑坡易发性 Landslide susceptibility",
-              "seismic": "地震 Seismic"}
+              "seismic": "地震 Seismic", "geo": "地质灾害易发区 Geohazard-prone zones",
+              "geohazard": "地质灾害易发区 Geohazard-prone zones",
+              "debris_flow": "泥石流 Debris flows", "collapse": "崩塌 Rock falls",
+              "subsidence": "地面塌陷 Subsidence",
+              "geo_points": "地质灾害隐患点 Geohazard sites",
+              "points": "地质灾害隐患点 Geohazard sites"}
 _ECOLOGY_ZH = {
     "redline": "生态保护红线 Ecological red line",
     "reserve": "自然保护区 Nature reserve",
+    "forest": "公益林 Protected forest",
+    "water_source": "水源保护区 Water-source protection zone",
 }
+
+
+def layer_title(data: RegionData, role: str, key: str) -> str:
+    """Name of a hazard or ecology layer on the map: the manifest's ``title:``, else a known name.
+
+    Known keys have a Chinese and English name (``flood``: 洪涝区 Flood zones,
+    ``geo_points``: 地质灾害隐患点); any other key is shown as the manifest wrote it after
+    the role's Chinese name (灾害隐患点：debris for ``debris_points``, 生态：wetland).
+    """
+    spec = getattr(data.config.layers, role).get(key)
+    if spec is not None and spec.title:
+        return str(spec.title)
+    known, head = (_HAZARD_ZH, "灾害") if role == "hazards" else (_ECOLOGY_ZH, "生态")
+    if key in known:
+        return known[key]
+    if key.endswith("_points"):
+        return f"{head}隐患点：{key.removesuffix('_points')}"
+    return f"{head}：{key}"
 
 
 def travel_time_class(minutes: Sequence[float] | pd.Series) -> list[str]:
@@ -104,6 +129,7 @@ def _travel_time_layer(edges: gpd.GeoDataFrame) -> MapLayer:
         labels={"tt_min": "分钟 min"},
         legend=[(colour, label) for label, colour in colours.items()],
         show=False,
+        group="network",
     )
 
 
@@ -121,12 +147,14 @@ def _services_layer(services: gpd.GeoDataFrame) -> MapLayer:
         labels={"name": "名称"},
         legend=[(c, SERVICE_KIND_ZH[k]) for k, c in _SERVICE_COLOURS.items()],
         show=False,
+        group="network",
     )
 
 
 def _polygon_layer(name: str, data: gpd.GeoDataFrame, colour: str) -> MapLayer:
     return MapLayer(name=name, data=data[["geometry"]].copy(), color=colour, fill_color=colour,
-                    weight=0.5, fill_opacity=0.35, legend=[(colour, name)], show=False)
+                    weight=0.5, fill_opacity=0.35, legend=[(colour, name)], show=False,
+                    group="hazards")
 
 
 def _hamlet_tier_layer(hamlets: gpd.GeoDataFrame, intervention: Intervention) -> MapLayer:
@@ -152,6 +180,7 @@ def _hamlet_tier_layer(hamlets: gpd.GeoDataFrame, intervention: Intervention) ->
                 f"{iv}_capex_cny": "投资（元）", f"{iv}_reasons_zh": "理由"},
         legend=[(c.color, f"{c.label_zh} {c.label_en}") for c in spec.categories],
         show=False,
+        group="interv",
     )
 
 
@@ -192,16 +221,17 @@ def region_map_layers(
         layers.append(MapLayer(name="自然村 Hamlets", data=hamlets[[*cols, "geometry"]].copy(),
                                color="#555555", radius=2.0, fill_opacity=0.6,
                                tooltip_columns=cols, labels={"name": "名称", "pop": "人口"},
-                               show=False))
+                               show=False, group="base"))
     for name, layer in data.hazards.items():
-        label = _HAZARD_ZH.get(name, f"灾害 {name}")
+        label = layer_title(data, "hazards", name)
         if isinstance(layer, Raster):
-            layers.append(MapLayer(name=label, raster=layer, show=False, vmin=0.0, vmax=1.0))
+            layers.append(MapLayer(name=label, raster=layer, show=False, vmin=0.0, vmax=1.0,
+                                   group="hazards"))
         else:
             layers.append(_polygon_layer(label, layer, "#2b8cbe"))
     for name, layer in data.ecology.items():
         colour = "#238b45" if name == "redline" else "#66c2a4"
-        layers.append(_polygon_layer(_ECOLOGY_ZH.get(name, f"生态 {name}"), layer, colour))
+        layers.append(_polygon_layer(layer_title(data, "ecology", name), layer, colour))
     return layers
 
 
@@ -238,7 +268,7 @@ def relocation_map_layers(plan: RelocationPlan) -> list[MapLayer]:
                     "reloc_reasons_zh": "理由", "reloc_margin_cny": "搬迁比就地建设节省（元）",
                     "reloc_site_ids": "安置点"},
             legend=[("#b2182b", "建议搬迁 relocate"), ("#fddbc7", "就地改善 serve in place")],
-            show=False,
+            show=False, group="reloc",
         ))
     sites = plan.sites
     if len(sites):
@@ -252,7 +282,7 @@ def relocation_map_layers(plan: RelocationPlan) -> list[MapLayer]:
             color="#2166ac", weight=2.0, opacity=0.7, dash_array="6 4", tooltip_columns=cols,
             labels={"origin_name": "迁出", "site_name": "迁入", "people": "人数",
                     "travel_time_min": "车程（分钟）"},
-            legend=[("#2166ac", "迁出 → 安置点 origin → site")], show=False,
+            legend=[("#2166ac", "迁出 → 安置点 origin → site")], show=False, group="reloc",
         ))
     return layers
 
@@ -279,7 +309,7 @@ def _sites_layer(sites: gpd.GeoDataFrame) -> MapLayer:
                 "load_people": "安置人数", "site_use": "使用情况"},
         legend=[(_SITE_USED[1], "安置点 receiving site（已安置 used）"),
                 (_SITE_UNUSED[1], "未安置 unused（无人安置，空心 hollow）")],
-        show=False,
+        show=False, group="reloc",
     )
 
 
@@ -362,7 +392,7 @@ def scenario_map_layers(results: Sequence[ScenarioResult]) -> list[MapLayer]:
             name=f"情景 {title}：村 villages", data=shown, color_column="change",
             color_map=colours, radius=5.0, fill_opacity=0.9,
             tooltip_columns=["name", "到乡镇驻地时间变化"], labels={"name": "村"},
-            legend=[(c, label) for label, c in colours.items()], show=(k == 0),
+            legend=[(c, label) for label, c in colours.items()], show=(k == 0), group="scen",
         ))
         if not len(r.changed_roads):
             continue
@@ -376,6 +406,7 @@ def scenario_map_layers(results: Sequence[ScenarioResult]) -> list[MapLayer]:
                 color=style["color"], weight=style["weight"], dash_array=style["dash_array"],
                 opacity=0.95, tooltip_columns=["说明"], show=(k == 0),
                 legend=[(style["color"], f"{WORK_KINDS[kind]}（{len(part)} 段）")],
+                group="scen",
             ))
     return layers
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from contigmap.columns import describe_column
-from contigmap.priority._common import fmt_wan
+from contigmap.finance import fmt_wan
 from contigmap.priority.registry import REGISTRY
 from contigmap.priority.tiers import tier_label
 

@@ -19,8 +19,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from contigmap.finance import fmt_wan
 from contigmap.indicators import county_indicators
-from contigmap.priority._common import fmt_wan
 from contigmap.priority.registry import REGISTRY
 from contigmap.render.report_charts import (
     TT_COLUMN,

@@ -259,8 +259,10 @@ def build_web_map(
         specs = indicators_for(list(villages.columns), villages)
     else:
         specs = indicators_for(list(villages.columns), villages, indicators)
+    card_weights = {iv["iv"]: {c["name"]: float(c["w"]) for c in iv["criteria"]}
+                    for iv in (weights or {}).get("ivs", [])}
     groups, vjs = village_layers(
-        m, ids, villages, specs, township_names(villages, boundaries), precision
+        m, ids, villages, specs, township_names(villages, boundaries), precision, card_weights
     )
     Script(vjs).add_to(m)
     if weights:
@@ -271,7 +273,8 @@ def build_web_map(
     # a long list of layers would cover the map: fold it into the control's button then
     many = len(extra_layers) + len(groups) > COLLAPSE_LAYER_CONTROL_ABOVE
     ids(folium.LayerControl(collapsed=many, position="topright")).add_to(m)
-    Script(controls_js(ids.slots, m.get_name(), legends, source_note, illustrative)).add_to(m)
+    Script(controls_js(ids.slots, m.get_name(), legends, source_note, illustrative,
+                       ids.groups)).add_to(m)
     if scenarios is not None:
         add_scenario_view(m, ids.slots, scenarios)
     add_print_view(m, page, ids, print_data(title=title, source_note=source_note,

@@ -22,7 +22,7 @@ from contigmap.raster import Raster
 from contigmap.render._geo import checked
 from contigmap.render.legend import swatch_legend_html
 from contigmap.render.web_layers import add_geojson, display_geoms, feature_collection
-from contigmap.render.web_page import Ids, is_missing, text
+from contigmap.render.web_page import LAYER_GROUPS, Ids, is_missing, text
 
 __all__ = ["MapLayer", "extra_raster", "extra_vector"]
 
@@ -62,6 +62,10 @@ class MapLayer:
         percentiles).
     max_pixels
         Longest side of the raster image, in pixels (larger rasters are resampled).
+    group
+        Heading of the layer list it goes under (a key of
+        :data:`contigmap.render.web_page.LAYER_GROUPS`: ``network``, ``hazards`` ...);
+        ``None``: guessed from the name.
     """
 
     name: str
@@ -86,10 +90,15 @@ class MapLayer:
     vmin: float | None = None
     vmax: float | None = None
     max_pixels: int = 1200
+    group: str | None = None
 
     def __post_init__(self) -> None:
         if (self.data is None) == (self.raster is None):
             msg = f"MapLayer {self.name!r}: give exactly one of data= and raster="
+            raise ValidationError(msg)
+        if self.group is not None and self.group not in LAYER_GROUPS:
+            msg = (f"MapLayer {self.name!r}: group {self.group!r} is not one of "
+                   f"{', '.join(LAYER_GROUPS)}")
             raise ValidationError(msg)
 
 
@@ -147,7 +156,8 @@ def extra_vector(
                 + "</table></div>"
             )
         props.append(p)
-    fg = ids(folium.FeatureGroup(name=ids.slots.layer_name(layer.name), show=layer.show))
+    fg = ids.group(ids(folium.FeatureGroup(name=ids.slots.layer_name(layer.name),
+                                           show=layer.show)), layer.group)
     fg.add_to(m)
     pane = "cmPoints" if (gdf.geom_type.isin(["Point", "MultiPoint"])).all() else "cmLines"
     add_geojson(m, ids.slots, fg, feature_collection(geoms, props), styles, pane=pane,
@@ -284,6 +294,7 @@ def extra_raster(
             pane="cmImages",
         )
     )
+    ids.group(overlay, layer.group)
     overlay.add_to(m)
     items = list(layer.legend) or [
         (c, f"{lo + span * k / max(1, len(layer.raster_colors) - 1):.3g}")

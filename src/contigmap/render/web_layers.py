@@ -185,8 +185,14 @@ def village_layers(
     specs: Sequence[IndicatorSpec],
     townships: Sequence[str | None],
     precision: int,
+    card_weights: Mapping[str, Mapping[str, float]] | None = None,
 ) -> tuple[list[tuple[Any, str]], str]:
-    """Village layers, one per indicator; returns (feature group, legend) pairs and JS."""
+    """Village layers, one per indicator; returns (feature group, legend) pairs and JS.
+
+    ``card_weights`` (``{intervention: {criterion: weight}}``, the configuration in use)
+    gives the card's weight bars; without it they are read back from the points
+    (:func:`card_totals_weights`), which cannot see a criterion equal everywhere.
+    """
     pts = villages.geometry.to_crs(4326)
     pts = gpd.GeoSeries(
         [g if g.geom_type == "Point" else g.representative_point() for g in pts], crs=4326
@@ -197,6 +203,7 @@ def village_layers(
     codes = [("" if is_missing(r.get("village_id")) else str(r.get("village_id")))
              for r in records]
     totals, weights = card_totals_weights(villages)
+    weights.update({k: dict(v) for k, v in (card_weights or {}).items()})
     data = {
         "lat": [round(float(p.y), precision) for p in pts],
         "lon": [round(float(p.x), precision) for p in pts],
@@ -321,7 +328,8 @@ def road_layers(
             )
             props.append({"s": k, "t": tip})
         zh, en = SURFACE_LAYER_NAMES.get(key, (key, key))
-        fg = ids(folium.FeatureGroup(name=ids.slots.layer_name(f"{zh} {en}"), show=True))
+        fg = ids.group(ids(folium.FeatureGroup(name=ids.slots.layer_name(f"{zh} {en}"),
+                                               show=True)), "network")
         fg.add_to(m)
         add_geojson(
             m, ids.slots, fg, feature_collection(rounded, props), styles,
@@ -378,7 +386,8 @@ def boundary_layers(
             style = {"color": "#777777", "weight": 1.0, "opacity": 0.8, "fillOpacity": 0.0}
             label = f"边界 Boundaries: {key}"
         props = [{"s": 0, "t": text(n) if n else ""} for n in names]
-        fg = ids(folium.FeatureGroup(name=ids.slots.layer_name(label), show=True))
+        fg = ids.group(ids(folium.FeatureGroup(name=ids.slots.layer_name(label), show=True)),
+                       "base")
         fg.add_to(m)
         add_geojson(
             m,
@@ -398,9 +407,9 @@ def boundary_layers(
                 for p, n in zip(reps, names, strict=True)
                 if n
             ]
-            lfg = ids(
+            lfg = ids.group(ids(
                 folium.FeatureGroup(name=ids.slots.layer_name("乡镇名称 Township names"), show=True)
-            )
+            ), "base")
             lfg.add_to(m)
             labels_js = map_script("labels.js", labels=ids.slots.json(labels), group=lfg.get_name())
             Script(labels_js).add_to(m)

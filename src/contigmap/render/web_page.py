@@ -39,7 +39,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from html import escape
 from importlib import resources
@@ -54,6 +54,7 @@ from branca.element import Element, Figure, MacroElement
 from contigmap.render import assets
 
 __all__ = [
+    "LAYER_GROUPS",
     "MAX_MAP_BYTES",
     "Ids",
     "Page",
@@ -199,6 +200,18 @@ class Page(Figure):
         return self.slots.fill(super().render(**kwargs))
 
 
+LAYER_GROUPS: Final[dict[str, str]] = {
+    "base": "底图与边界 Base",
+    "network": "路网 Network",
+    "themes": "村专题 Village themes",
+    "hazards": "灾害与生态 Hazards and ecology",
+    "interv": "建设项目 Interventions",
+    "reloc": "搬迁 Relocation",
+    "scen": "情景 Scenarios",
+}
+"""Headings of the layer list, in order: key → Chinese and English heading."""
+
+
 class Ids:
     """Deterministic element ids (the same inputs give the same file), and the data slots.
 
@@ -209,6 +222,19 @@ class Ids:
     def __init__(self) -> None:
         self.n = 0
         self.slots = Slots()
+        self.groups: dict[str, str] = {}
+
+    def group(self, fg: Any, group: str | None) -> Any:
+        """Put feature group ``fg`` under a heading of the layer list (:data:`LAYER_GROUPS`).
+
+        ``None`` leaves it to the list's name-based guess (layers a user adds).
+        """
+        if group is not None:
+            if group not in LAYER_GROUPS:
+                msg = f"layer group {group!r} is not one of {', '.join(LAYER_GROUPS)}"
+                raise ValueError(msg)
+            self.groups[fg.get_name()] = group
+        return fg
 
     def __call__(self, el: Any) -> Any:
         """Give ``el`` the next id and return it."""
@@ -264,8 +290,13 @@ def controls_js(
     legends: Sequence[tuple[Sequence[Any], str]],
     source_note: str,
     illustrative: bool,
+    groups: Mapping[str, str] | None = None,
 ) -> str:
-    """Script of the legend box (following the layers shown), source note and village search."""
+    """Script of the legend box (following the layers shown), source note and village search.
+
+    ``groups`` (``{feature group variable: LAYER_GROUPS key}``, from :meth:`Ids.group`)
+    places layers under the layer list's headings; others are placed by their name.
+    """
     entries = ",".join(
         f"[[{','.join(fg.get_name() for fg in fgs)}],{slots.json(html)}]"
         for fgs, html in legends
@@ -274,7 +305,9 @@ def controls_js(
     note = text(source_note)
     if illustrative:
         note += " · <b>示意数据 / illustrative data</b>"
-    return map_script("controls.js", map=map_name, legends=entries, note=slots.json(note))
+    return map_script("controls.js", map=map_name, legends=entries, note=slots.json(note),
+                      headings=slots.json(list(LAYER_GROUPS.items())),
+                      groups=slots.json(groups or {}))
 
 
 def add_page_head(

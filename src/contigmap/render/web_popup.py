@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any, Final
 
+from contigmap.finance import fmt_wan
 from contigmap.network.access import ACCESS_PROBLEMS
-from contigmap.priority._common import fmt_wan
 from contigmap.priority.intervention import Intervention
 from contigmap.priority.registry import REGISTRY
 from contigmap.priority.tiers import tier_label

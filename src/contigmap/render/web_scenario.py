@@ -26,7 +26,7 @@ import geopandas as gpd
 import numpy as np
 from shapely.geometry import mapping
 
-from contigmap.priority._common import fmt_wan
+from contigmap.finance import fmt_wan
 from contigmap.render.web_page import Page, Raw, Script, Slots, is_missing, map_script, text
 
 __all__ = [

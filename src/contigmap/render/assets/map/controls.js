@@ -29,23 +29,26 @@
 
   var V = window.cmVillages;
   // the layer list in groups with headings; village themes one at a time (radio)
-  var GROUPS = [
-    ['base', '底图与边界 Base', /tianditu|openstreetmap|boundar|township names|county|边界|界/i],
-    ['network', '路网 Network', /road|footpath|travel|bridge|segment|service|道路|路|桥/i],
-    ['themes', '村专题 Village themes', null],
-    ['interv', '建设项目 Interventions', /priority|tier|hamlet|water|power|broadband|优先/i],
-    ['reloc', '搬迁 Relocation', /relocat|resettle|site|搬迁|安置/i],
-    ['scen', '情景 Scenarios', /scenario|情景/i]
-  ];
+  // headings from Python (web_page.LAYER_GROUPS); a layer's group is set where it is
+  // drawn, and guessed from its name only for layers a user adds
+  var GUESS = {base: /tianditu|openstreetmap|boundar|township names|county|边界|界/i,
+               network: /road|footpath|travel|bridge|segment|service|道路|路|桥/i,
+               hazards: /hazard|flood|landslide|ecolog|reserve|redline|灾|洪|滑坡|生态|保护/i,
+               interv: /priority|tier|hamlet|water|power|broadband|优先/i,
+               reloc: /relocat|resettle|site|搬迁|安置/i,
+               scen: /scenario|情景/i};
+  var GROUPS = $headings;
+  var SET = $groups;
   var themeIds = V ? V.layers.map(function(ly){ return L.stamp(ly.fg); }) : [];
+  var setIds = {};
+  Object.keys(SET).forEach(function(n){ if (window[n]) setIds[L.stamp(window[n])] = SET[n]; });
   function groupOf(name, id){
     if (themeIds.indexOf(id) >= 0) return 'themes';
+    if (setIds[id]) return setIds[id];
     var txt = String(name).replace(/<[^>]*>/g, '');
-    for (var g = GROUPS.length - 1; g >= 0; g--) {
-      if (g === 0 || g === 1) continue;
-      if (GROUPS[g][2] && GROUPS[g][2].test(txt)) return GROUPS[g][0];
-    }
-    if (GROUPS[1][2].test(txt)) return 'network';
+    var order = ['scen', 'reloc', 'interv', 'hazards'];
+    for (var g = 0; g < order.length; g++) if (GUESS[order[g]].test(txt)) return order[g];
+    if (GUESS.network.test(txt)) return 'network';
     return 'base';
   }
   window.cmDecorateLayers = function(ctl){
@@ -102,7 +105,8 @@
     var d = L.DomUtil.create('div', 'cm-search leaflet-bar');
     var inp = L.DomUtil.create('input', '', d);
     inp.type = 'search'; inp.id = 'cm-search-input';
-    inp.placeholder = '村名、代码、乡镇或拼音 Search';
+    inp.placeholder = '搜索：村名、代码、乡镇、拼音';
+    inp.title = '村名、村代码、乡镇名或拼音（如 shibadong、sbdc） Search by name, code, township or pinyin';
     inp.setAttribute('list', 'cm-search-list');
     var dl = L.DomUtil.create('datalist', '', d); dl.id = 'cm-search-list';
     V.data.q.forEach(function(s){
