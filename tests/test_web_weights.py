@@ -9,6 +9,7 @@ for random weights, so a mismatch in the formula is caught without Chromium.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -177,3 +178,35 @@ def test_map_carries_panel_and_no_raw_data_text(tmp_path: Any) -> None:
     html = out.read_text(encoding="utf-8")
     assert "window.cmWeights" in html and ".cm-weights" in html
     assert "<script>alert(1)</script>" not in html
+
+
+def test_card_bars_use_the_configured_weights_even_for_a_constant_criterion(
+        tmp_path: Path) -> None:
+    """A criterion equal in every village scores 0 points everywhere, so its weight cannot
+    be read back from the points; the card takes the configuration's weight instead."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from contigmap.priority.mcda import score_table
+    from contigmap.render import render_web_map
+
+    table = roads_table(12)
+    const = next(c for c in ROADS.criteria if c.unit != "0/1")
+    table[const.column] = 5.0
+    res = results(table)
+    w = {k: v for k, v in res.config.intervention("roads").weights.items() if v > 0}
+    assert const.name in w  # the packaged configuration weights it
+    scored = score_table(table, ROADS.criteria, w, prefix="roads", id_column="village_id")
+    villages = gpd.GeoDataFrame(
+        pd.concat([table[["village_id", "name"]].reset_index(drop=True),
+                   scored.drop(columns="village_id", errors="ignore").reset_index(drop=True)],
+                  axis=1),
+        geometry=[Point(109.3 + 0.01 * i, 28.3) for i in range(len(table))], crs=4326)
+    assert (villages[f"roads_pts_{const.name}"] == 0).all()
+    page = render_web_map(tmp_path / "map.html", villages=villages, title="t", source_note="s",
+                          illustrative=True, weights=weights_data(res, villages))
+    html = page.read_text(encoding="utf-8")
+    share = w[const.name] / sum(w.values())
+    expected = f"权重 {share * 100:.0f}%"
+    assert html.count(expected) >= len(table)  # on every village's card
+    assert "各村相同 same everywhere" not in html
