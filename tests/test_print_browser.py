@@ -137,8 +137,13 @@ def test_print_gives_one_landscape_page_a4_and_a3(driver: Any, tmp_path: Path) -
     _open(driver, out)
     driver.execute_script("window.cmPrint.open()")
     assert not driver.execute_script("return document.querySelector('.cm-sheet-badge')")
+    # no build date: the sheet carries the day of printing (the browser's), the file none
+    today = driver.execute_script(
+        "var d = new Date(); return [d.getFullYear(), d.getMonth() + 1, d.getDate()];")
     assert driver.execute_script(
-        "return document.querySelectorAll('.cm-sheet-info td')[1].textContent") == ""
+        "return document.querySelectorAll('.cm-sheet-info td')[1].textContent"
+    ) == "{:04d}-{:02d}-{:02d}".format(*today)
+    assert "{:04d}-{:02d}-{:02d}".format(*today) not in out.read_text(encoding="utf-8")
     pages = _pages(_print_pdf(driver, a3=False))
     assert len(pages) == 1
     w, h = pages[0]
@@ -153,3 +158,42 @@ def test_print_gives_one_landscape_page_a4_and_a3(driver: Any, tmp_path: Path) -
     driver.execute_script("window.cmPrint.close()")
     assert driver.execute_script(VISIBLE, ".leaflet-control-zoom")
     assert not driver.execute_script(VISIBLE, ".cm-sheet")
+
+
+def test_sheet_shows_the_county_or_the_view_and_an_editable_date(driver: Any,
+                                                                  tmp_path: Path) -> None:
+    out = _map(tmp_path, None)
+    _open(driver, out)
+    name = driver.execute_script(
+        "return Object.keys(window).find(function(k){ return /^map_[0-9a-z]+$/.test(k); })")
+    lonlat = small_region()["villages"].to_crs(4326).geometry
+    v0 = lonlat.iloc[0]
+    zoom_in = f"var m = window[{name!r}]; m.setView([{v0.y}, {v0.x}], 16, {{animate: false}});"
+    assert _wait(driver, zoom_in + "return m.getZoom() === 16;")  # once the opening fit is done
+    inside = (f"var m = window[{name!r}], b = m.getBounds(); return {[[p.y, p.x] for p in lonlat]}"
+              ".filter(function(p){ return b.contains(p); }).length;")
+    assert driver.execute_script(inside) < len(lonlat)  # zoomed in on one village
+    driver.execute_script("window.cmPrint.open()")
+    # the sheet shows the whole county by default: every village is on it
+    assert _wait(driver, inside[:-1] + f" === {len(lonlat)};")
+    # ... and fills its frame (fitted to the sheet's frame, not to the screen it came from)
+    county = small_region()["boundaries"]["county"].to_crs(4326).total_bounds
+    fill = (f"var m = window[{name!r}], a = m.latLngToContainerPoint([{county[1]}, {county[0]}]),"
+            f" b = m.latLngToContainerPoint([{county[3]}, {county[2]}]), s = m.getSize();"
+            " return Math.max(Math.abs(b.x - a.x) / s.x, Math.abs(b.y - a.y) / s.y);")
+    time.sleep(0.5)
+    assert 0.85 <= driver.execute_script(fill) <= 1.0
+    driver.execute_script("var s = document.querySelector('.cm-print-extent');"
+                          "s.value = 'view'; s.onchange();")
+    assert driver.execute_script(inside) < len(lonlat)  # back to the view it was opened from
+    driver.execute_script("var s = document.querySelector('.cm-print-extent');"
+                          "s.value = 'county'; s.onchange();")
+    assert driver.execute_script(inside) == len(lonlat)
+    driver.execute_script("var d = document.querySelector('.cm-print-date');"
+                          "d.value = '2027-01-15'; d.dispatchEvent(new Event('input'));")
+    assert driver.execute_script(
+        "return document.querySelectorAll('.cm-sheet-info td')[1].textContent") == "2027-01-15"
+    assert not severe_console(driver)
+    time.sleep(1.0)
+    shoot(driver, "print_sheet_county", viewports=((1920, 1080),))
+    driver.execute_script("window.cmPrint.close()")

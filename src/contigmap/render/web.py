@@ -278,7 +278,8 @@ def build_web_map(
     if scenarios is not None:
         add_scenario_view(m, ids.slots, scenarios)
     add_print_view(m, page, ids, print_data(title=title, source_note=source_note,
-                                            illustrative=illustrative, date=date))
+                                            illustrative=illustrative, date=date,
+                                            extent=((south, west), (north, east))))
     ids(folium.FitBounds([[south, west], [north, east]], padding=(30, 30))).add_to(m)
     return m
 

@@ -5,9 +5,10 @@ the theme shown as title, a framed legend (copies of the legends of the layers s
 a numeric scale 1:N and a graphic scale bar computed from the map's resolution at its
 centre latitude (Web Mercator: ``40075016.686 · cos φ / (256 · 2^z)`` metres per CSS
 pixel, and a CSS pixel is 0.0254/96 m on paper), a north arrow, the issuer line
-(编制单位, from the source note), the date (given by Python, so files stay
-reproducible; blank when none), a 审图号 placeholder and the data note with the
-示意数据 badge when illustrative. Zoom, search, layer list and panels are hidden.
+(编制单位, from the source note), the date (given by Python, else the day of printing,
+filled in by the browser so that files stay reproducible; editable), a 审图号
+placeholder and the data note with the 示意数据 badge when illustrative. The sheet shows
+the whole county (or the current view). Zoom, search, layer list and panels are hidden.
 
 Layout and print rules are ``assets/map/print.css`` (``@media print`` and
 ``@page { size: A4 landscape }``; A3 swaps in a second ``@page`` rule), behaviour is
@@ -36,7 +37,8 @@ def _css() -> str:
 
 
 def print_data(
-    *, title: str, source_note: str, illustrative: bool, date: str | None
+    *, title: str, source_note: str, illustrative: bool, date: str | None,
+    extent: tuple[tuple[float, float], tuple[float, float]] | None = None,
 ) -> dict[str, Any]:
     """Return the sheet's data: title, issuer (编制单位), date, data note.
 
@@ -49,7 +51,11 @@ def print_data(
     illustrative
         Whether to badge the sheet 示意数据.
     date
-        The build date as text (``None``: a blank 日期 field to fill in by hand).
+        The build date as text (``None``: the sheet shows the day it is printed, in an
+        editable field, so the file itself stays the same on every run).
+    extent
+        ``((south, west), (north, east))`` the sheet shows by default (the county); the
+        print bar switches to the current view.
 
     Returns
     -------
@@ -62,6 +68,7 @@ def print_data(
         "date": "" if date is None else str(date),
         "badge": "示意数据" if illustrative else "",
         "note": "示意数据，仅供研讨 illustrative data" if illustrative else "见数据来源 see source",
+        "extent": [list(c) for c in extent] if extent is not None else None,
     }
 
 

@@ -39,6 +39,10 @@
       '<polygon points="12,2 4,28 12,22" fill="#fff" stroke="#111" stroke-width="1"/></svg>N';
     d.title = '指北针 North';
   }
+  function today(){
+    var d = new Date(), p = function(n){ return (n < 10 ? '0' : '') + n; };
+    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate());
+  }
   function row(tbl, k, v){ var tr = el('tr', '', tbl); el('th', '', tr, k); return el('td', '', tr, v); }
   function build(){
     var bar = el('div', 'cm-print-bar', document.body);
@@ -46,6 +50,16 @@
     var sel = el('select', 'cm-print-size', bar);
     ['A4', 'A3'].forEach(function(s){ var o = el('option', '', sel, s + ' 横向 landscape'); o.value = s; });
     sel.onchange = function(){ size(sel.value); };
+    // what the sheet shows: the whole county (a 规划图 shows the planning area) or this view
+    var ext = el('select', 'cm-print-extent', bar);
+    [['county', '县域全图 whole county'], ['view', '当前视图 current view']].forEach(function(x){
+      var o = el('option', '', ext, x[1]); o.value = x[0]; });
+    ext.onchange = function(){ if (st) { st.extent = ext.value; size(parts.sel.value); } };
+    // the date printed: the build date when the map carries one, else today, editable
+    el('label', 'cm-print-datel', bar, '日期');
+    var date = el('input', 'cm-print-date', bar); date.type = 'date';
+    date.value = D.date || today();
+    date.oninput = function(){ dateCell.textContent = date.value; };
     el('button', 'cm-print-go', bar, '打印/导出 Print').onclick = function(){ window.print(); };
     el('button', 'cm-print-close', bar, '返回地图 Back').onclick = close;
     var sheet = el('div', 'cm-sheet', document.body);
@@ -62,12 +76,12 @@
     var bl = el('div', 'cm-sheet-barl', sc); el('span', '', bl, '0'); el('span', '', bl); el('span', '', bl);
     var info = el('table', 'cm-sheet-info', side);
     row(info, '编制单位', D.issuer);
-    row(info, '日期', D.date);
+    var dateCell = row(info, '日期', date.value);
     row(info, '审图号', '');
     var note = row(info, '数据', '');
     if (D.badge) el('span', 'cm-sheet-badge', note, D.badge);
     el('span', '', note, D.note);
-    return {bar: bar, sel: sel, sheet: sheet, sub: sub, frame: frame, legend: lg, ratio: ratio,
+    return {bar: bar, sel: sel, ext: ext, date: date, sheet: sheet, sub: sub, frame: frame, legend: lg, ratio: ratio,
             bar_: b, barl: bl};
   }
   var parts = null;
@@ -76,14 +90,19 @@
     var old = document.getElementById('cm-page-a3'); if (old) old.remove();
     if (s === 'A3') el('style', '', document.head, '@page { size: A3 landscape; margin: 0; }').id = 'cm-page-a3';
     if (parts) parts.sel.value = s;
-    if (st) { map.invalidateSize(false); map.fitBounds(st.bounds, {animate: false}); drawScale(); }
+    if (st) {
+      map.invalidateSize(false);
+      var to = (st.extent === 'view' || !D.extent) ? st.bounds : D.extent;
+      map.fitBounds(to, {animate: false, padding: [8, 8]});
+      drawScale();
+    }
   }
   function open(paper){
     if (st) return;
     if (!parts) parts = build();
     var c = map.getContainer();
     st = {bounds: map.getBounds(), center: map.getCenter(), zoom: map.getZoom(),
-          parent: c.parentNode, next: c.nextSibling,
+          parent: c.parentNode, next: c.nextSibling, extent: parts.ext.value,
           ratio: parts.ratio, bar: parts.bar_, barl: parts.barl};
     parts.sub.textContent = theme();
     while (parts.legend.children.length > 1) parts.legend.removeChild(parts.legend.lastChild);
@@ -96,7 +115,8 @@
     map.on('zoomend moveend', drawScale);
     size(paper || (parts.sel.value || 'A4'));
     window.scrollTo(0, 0);
-    setTimeout(function(){ if (st) { map.invalidateSize(false); drawScale(); } }, 100);
+    // once the sheet is laid out, fit again: the first fit saw the full-screen container
+    setTimeout(function(){ if (st) size(parts.sel.value); }, 100);
   }
   function close(){
     if (!st) return;
