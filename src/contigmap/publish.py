@@ -247,6 +247,7 @@ def _report(state: RegionState, stage: Path) -> dict[str, Path]:
         boundaries=data.boundaries, roads=data.roads, illustrative=config.illustrative,
         source_note=config.source_note or "",
     )
+    town_maps = _township_maps(state, stage / "static" / "townships")
     interventions = state.priorities.tables if state.priorities is not None else None
     facts = region_facts(data, indicators=state.indicators)
     county = _county(state)
@@ -257,9 +258,10 @@ def _report(state: RegionState, stage: Path) -> dict[str, Path]:
         interventions=interventions, static_maps=maps, illustrative=config.illustrative,
         source_note=config.source_note or "", indicators=state.indicators,
         source_lines=poverty_source_lines(poverty_sources(state)),
-        story=_story(state, _township_maps(state, stage / "static" / "townships")),
+        story=_story(state, town_maps),
     )
     written = {f"png_{key}": path for key, path in maps.items()}
+    written.update({f"png_township_{tid}": path for tid, path in town_maps.items()})
     written.update({f"report_{key}": path for key, path in report.items()})
     return written
 
