@@ -256,3 +256,17 @@ def test_config_errors_are_one_line() -> None:
     cfg = load_plan_config()
     assert cfg.years == [2016, 2017, 2018, 2019, 2020]
     assert cfg.weight(0) == 1.0 and cfg.weight(10) == cfg.diminishing_weights[-1]
+
+
+def test_sources_named_narrowest_first() -> None:
+    from contigmap.plan.greedy import assign_sources
+
+    cfg = _config(yearly_budget_cny=None, carry_over=True, sources=[
+        {"name": "整合", "yearly_cny": 5e6, "interventions": ["roads", "water"]},
+        {"name": "交通", "yearly_cny": 3e6, "interventions": ["roads"]}])
+    plan = pd.DataFrame({"year": [2016, 2016, 2017, 2017],
+                         "intervention": ["roads", "water", "roads", "water"],
+                         "cost_cny": [4e6, 2e6, 2e6, 5e6]})
+    # 2016: roads 3 from 交通 (narrow) + 1 from 整合, water 2 from 整合 (2 left);
+    # 2017: +3 交通, +5 整合 (7 left): roads 2 from 交通, water 5 from 整合
+    assert assign_sources(plan, cfg).tolist() == ["交通 + 整合", "整合", "交通", "整合"]

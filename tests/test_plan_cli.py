@@ -52,6 +52,7 @@ def test_plan_tiny_region_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "plan"
     cfg = tmp_path / "plan.yaml"
     cfg.write_text("plan:\n  yearly_budget_cny: 4000000\n  last_year: 2018\n"
+                   "  sources: [{name: 交通专项, yearly_cny: 3500000, interventions: [roads]}]\n"
                    "network: {slope_penalty: false}\n", encoding="utf-8")
     res = _invoke(str(region), "-o", str(out), "--config", str(cfg))
     assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
@@ -64,6 +65,9 @@ def test_plan_tiny_region_end_to_end(tmp_path: Path) -> None:
     spent = plan.groupby("year")["cost_cny"].sum().reindex([2016, 2017, 2018], fill_value=0)
     assert (spent.cumsum() <= 4e6 * pd.Series([1, 2, 3], index=spent.index) + 1e-6).all()
     assert plan["project_id"].is_unique
+    assert set(plan["intervention"]) == {"roads"}  # the only source pays for roads only
+    assert (plan["funding_source"] == "交通专项").all()
+    assert (spent.cumsum() <= 3.5e6 * pd.Series([1, 2, 3], index=spent.index) + 1e-6).all()
     vs = pd.read_csv(out / "plan_vs_greedy.csv", encoding="utf-8-sig")
     assert vs["method"].tolist() == ["joint_plan", "per_intervention_greedy", "difference"]
     assert vs["money_available_cny"].iloc[0] == 12e6

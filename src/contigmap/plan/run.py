@@ -114,7 +114,7 @@ def _vs_greedy(cand: Candidates, sol: PlanSolution, config: PlanConfig) -> pd.Da
     greedy = _row("per_intervention_greedy", cand, funded,
                   evaluate(cand, np.where(funded, 0, -1).astype(np.int64), config,
                            earliness=False), money)
-    diff = {k: (plan[k] - greedy[k] if isinstance(plan[k], int | float) else "")
+    diff = {k: (round(plan[k] - greedy[k], 3) if isinstance(plan[k], int | float) else "")
             for k in plan}
     diff["method"] = "difference"
     out = pd.DataFrame([plan, greedy, diff])
