@@ -270,3 +270,14 @@ def test_sources_named_narrowest_first() -> None:
     # 2016: roads 3 from 交通 (narrow) + 1 from 整合, water 2 from 整合 (2 left);
     # 2017: +3 交通, +5 整合 (7 left): roads 2 from 交通, water 5 from 整合
     assert assign_sources(plan, cfg).tolist() == ["交通 + 整合", "整合", "交通", "整合"]
+
+
+def test_greedy_follows_a_same_year_precedence() -> None:
+    cand = _case(1, 3, 2, move=False)
+    ids = cand.projects["project_id"].tolist()
+    road, water = ids.index("P-roads-V2"), ids.index("P-water-V2")
+    cand.precedence = pd.DataFrame([(road, water, 0)], columns=["first", "then", "gap"])
+    cand.projects.loc[water, "value"] = 1e6  # the best value per yuan: waits for its road
+    years = greedy_years(cand, _config(yearly_budget_cny=50e6))
+    assert years[road] == 0 and years[water] == 0
+    assert _feasible(cand, tuple(int(y) for y in years), _config(yearly_budget_cny=50e6))

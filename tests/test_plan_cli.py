@@ -21,7 +21,7 @@ NAMES = ["龙傲天", "欧阳铁柱", "司马翠花", "诸葛二狗", "上官小
          "东方不败"]
 FILES = ["plan_projects.csv", "plan_summary.csv", "plan_vs_greedy.csv", "plan.xlsx",
          "public_projects.csv", "public_projects.xlsx", "public_projects.html",
-         "plan_report.html", "plan_chart.png", "run_manifest.json"]
+         "plan_report.html", "plan_chart.png", "plan_map.png", "run_manifest.json"]
 
 
 def _region(folder: Path) -> Path:

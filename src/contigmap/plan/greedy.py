@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 import numpy as np
@@ -78,17 +79,14 @@ class _Wallet:
 def greedy_years(cand: Candidates, config: PlanConfig) -> NDArray[np.int64]:
     """Years of a greedy plan (the module's first heuristic); -1 for projects left out.
 
-    Length: one loop over years and candidates, each check one line.
+    Within a year the candidates sit in a heap by value per yuan (lazy greedy: a key made
+    stale by the village's next diminishing weight is recomputed when popped; weights
+    only fall, so the popped fresh key is the best). A project that does not fit the
+    money, crews or an exclusive partner now never will this year; one waiting for its
+    precedence goes back into the heap when its first project is chosen.
     """
     p = cand.projects
-    n = len(p)
-    year = np.full(n, -1, dtype=np.int64)
-    values = p["value"].to_numpy(float)
-    cost = p["cost_cny"].to_numpy(float)
-    ivs = p["intervention"].astype(str).to_numpy()
-    villages = p["village_id"].astype(str).to_numpy()
-    towns = p["township_id"].astype(str).to_numpy()
-    ids = p["project_id"].astype(str).to_numpy()
+    year = np.full(len(p), -1, dtype=np.int64)
     partners: dict[int, set[int]] = {}
     for a, b in cand.exclusive[["a", "b"]].to_numpy(int):
         partners.setdefault(int(a), set()).add(int(b))
@@ -96,36 +94,77 @@ def greedy_years(cand: Candidates, config: PlanConfig) -> NDArray[np.int64]:
     firsts: dict[int, list[tuple[int, int]]] = {}
     for f, q, gap in cand.precedence[["first", "then", "gap"]].to_numpy(int):
         firsts.setdefault(int(q), []).append((int(f), int(gap)))
-    works: dict[str, int] = {}
-    wallet = _Wallet(config)
+    state = _Greedy(p, config, partners, firsts, year)
     for y in range(config.n_years):
-        wallet.open_year(y)
-        used: dict[tuple[str, str], int] = {}
-        while True:
-            best, best_key = -1, (0.0, "")
-            for i in np.flatnonzero(year < 0):
-                gain = config.weight(works.get(villages[i], 0)) * values[i]
-                key = (gain / max(cost[i], 1.0), ids[i])
-                if best >= 0 and (key[0] < best_key[0] or
-                                  (key[0] == best_key[0] and key[1] >= best_key[1])):
-                    continue
-                crews = config.crews_for(ivs[i])
-                if crews is not None and used.get((towns[i], ivs[i]), 0) >= crews:
-                    continue
-                if any(year[j] >= 0 for j in partners.get(int(i), ())):
-                    continue
-                if any(year[f] < 0 or year[f] > y - gap for f, gap in firsts.get(int(i), [])):
-                    continue
-                if wallet.pay(cost[i], ivs[i], commit=False) is None:
-                    continue
-                best, best_key = int(i), key
-            if best < 0:
-                break
-            wallet.pay(cost[best], ivs[best], commit=True)
-            year[best] = y
-            works[villages[best]] = works.get(villages[best], 0) + 1
-            used[towns[best], ivs[best]] = used.get((towns[best], ivs[best]), 0) + 1
+        state.wallet.open_year(y)
+        state.used = {}
+        state.one_pass(y)
     return year
+
+
+class _Greedy:
+    """The greedy plan's state: chosen years, works per village, crews used, money."""
+
+    def __init__(self, p: pd.DataFrame, config: PlanConfig, partners: dict[int, set[int]],
+                 firsts: dict[int, list[tuple[int, int]]], year: NDArray[np.int64]) -> None:
+        self.config, self.partners, self.firsts, self.year = config, partners, firsts, year
+        self.values = p["value"].to_numpy(float)
+        self.cost = p["cost_cny"].to_numpy(float)
+        self.ivs = p["intervention"].astype(str).to_numpy()
+        self.villages = p["village_id"].astype(str).to_numpy()
+        self.towns = p["township_id"].astype(str).to_numpy()
+        self.ids = p["project_id"].astype(str).to_numpy()
+        self.works: dict[str, int] = {}
+        self.used: dict[tuple[str, str], int] = {}
+        self.wallet = _Wallet(config)
+
+    def _key(self, i: int) -> float:
+        gain = self.config.weight(self.works.get(self.villages[i], 0)) * self.values[i]
+        return -gain / max(self.cost[i], 1.0)
+
+    def _fits(self, i: int, y: int) -> str:
+        """``ok``, ``wait`` (precedence not met yet) or ``no`` (not this year)."""
+        crews = self.config.crews_for(self.ivs[i])
+        if crews is not None and self.used.get((self.towns[i], self.ivs[i]), 0) >= crews:
+            return "no"
+        if any(self.year[j] >= 0 for j in self.partners.get(i, ())):
+            return "no"
+        if self.wallet.pay(self.cost[i], self.ivs[i], commit=False) is None:
+            return "no"
+        if any(self.year[f] < 0 or self.year[f] > y - gap for f, gap in self.firsts.get(i, [])):
+            return "wait"
+        return "ok"
+
+    def one_pass(self, y: int) -> None:
+        """Choose projects for year ``y`` until none fits.
+
+        A project waiting for its precedence goes back into the heap as soon as its
+        ``first`` project is chosen (with ``gap_years`` 0 it may follow in the same year).
+        """
+        heap = [(self._key(int(i)), str(self.ids[i]), int(i))
+                for i in np.flatnonzero(self.year < 0)]
+        heapq.heapify(heap)
+        waiting: dict[int, list[int]] = {}
+        while heap:
+            key, pid, i = heapq.heappop(heap)
+            fresh = self._key(i)
+            if fresh != key:
+                heapq.heappush(heap, (fresh, pid, i))
+                continue
+            fit = self._fits(i, y)
+            if fit == "wait":
+                for f, _ in self.firsts.get(i, []):
+                    waiting.setdefault(f, []).append(i)
+            if fit != "ok":
+                continue
+            self.wallet.pay(self.cost[i], self.ivs[i], commit=True)
+            self.year[i] = y
+            self.works[self.villages[i]] = self.works.get(self.villages[i], 0) + 1
+            key2 = (self.towns[i], self.ivs[i])
+            self.used[key2] = self.used.get(key2, 0) + 1
+            for q in waiting.pop(i, []):
+                if self.year[q] < 0:
+                    heapq.heappush(heap, (self._key(q), str(self.ids[q]), q))
 
 
 def assign_sources(plan: pd.DataFrame, config: PlanConfig) -> pd.Series:

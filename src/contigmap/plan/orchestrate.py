@@ -116,7 +116,8 @@ def run_plan(
 
     title = state.data.config.title or state.data.config.name
     with staged_dir(out, inputs=inputs, side_inputs=side, force=force) as stage:
-        written = write_plan_outputs(result, stage, title=title)
+        written = write_plan_outputs(result, stage, title=title, villages=state.villages,
+                                     townships=state.data.boundaries.get("townships"))
         outputs = finish_outputs(stage, out, written, parameters=parameters,
                                  inputs=[Path(region_path), *state.data.input_paths,
                                          *map(Path, side)])

@@ -22,12 +22,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from contigmap.finance import fmt_wan
 from contigmap.io.write import atomic_path, write_table
 from contigmap.io.writers import write_xlsx
 from contigmap.plan.config import RELOCATION
+from contigmap.plan.planmap import plan_map
 from contigmap.plan.report import write_plan_report, write_public_html
 from contigmap.plan.run import PlanResult
 from contigmap.priority import registry
@@ -97,9 +99,14 @@ def _label(column: str) -> str:
     return _LABELS_ZH.get(column, PUBLIC_COLUMNS.get(column, column))
 
 
-def write_plan_outputs(result: PlanResult, out_dir: str | Path,
-                       *, title: str = "") -> dict[str, Path]:
-    """Write every plan file into ``out_dir`` (each atomically); return paths by key."""
+def write_plan_outputs(result: PlanResult, out_dir: str | Path, *, title: str = "",
+                       villages: gpd.GeoDataFrame | None = None,
+                       townships: gpd.GeoDataFrame | None = None) -> dict[str, Path]:
+    """Write every plan file into ``out_dir`` (each atomically); return paths by key.
+
+    With ``villages`` (and optionally ``townships``) given, ``plan_map.png`` shows the
+    plan year by year (:func:`contigmap.plan.planmap.plan_map`) in the report.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = {
@@ -119,7 +126,11 @@ def write_plan_outputs(result: PlanResult, out_dir: str | Path,
         write_xlsx([("公示 public", public)], tmp)
     written["public_xlsx"] = pub_xlsx
     written["public_html"] = write_public_html(public, out / "public_projects.html", title)
-    written.update(write_plan_report(result, out, title))
+    if villages is not None and len(villages):
+        written["plan_map_png"] = plan_map(result.projects, result.config.years, villages,
+                                           townships, out / "plan_map.png")
+    written.update(write_plan_report(result, out, title,
+                                     map_png=written.get("plan_map_png")))
     logger.info("plan: wrote %d files to %s", len(written), out)
     return written
 

@@ -113,7 +113,8 @@ def _township_table(result: PlanResult) -> pd.DataFrame:
                          "贫困受益人口": [f"{v:,.0f}" for v in g["poor"]]})
 
 
-def write_plan_report(result: PlanResult, out: Path, title: str = "") -> dict[str, Path]:
+def write_plan_report(result: PlanResult, out: Path, title: str = "", *,
+                      map_png: Path | None = None) -> dict[str, Path]:
     """``plan_report.html`` and its ``plan_chart.png``: by year, by township, the solver."""
     chart = plan_chart(result, out / "plan_chart.png")
     by_year = _by_year(result)
@@ -128,6 +129,8 @@ def write_plan_report(result: PlanResult, out: Path, title: str = "") -> dict[st
             + f'<img src="{esc(chart.name)}" alt="money and poor beneficiaries per year" '
               'style="max-width:100%">'
             + "<h2>分年度 By year</h2>" + _table(years, {"项目数", "投资（万元）", "贫困受益人口"})
+            + (f'<img src="{esc(map_png.name)}" alt="villages with works per year" '
+               'style="max-width:100%">' if map_png is not None else "")
             + "<h2>分乡镇 By township and year</h2>"
             + _table(_township_table(result), {"项目数", "投资（万元）", "贫困受益人口"})
             + "<h2>与分项排序比较 Joint plan vs per-intervention rankings (same money)</h2>"
