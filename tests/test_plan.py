@@ -281,3 +281,24 @@ def test_greedy_follows_a_same_year_precedence() -> None:
     years = greedy_years(cand, _config(yearly_budget_cny=50e6))
     assert years[road] == 0 and years[water] == 0
     assert _feasible(cand, tuple(int(y) for y in years), _config(yearly_budget_cny=50e6))
+
+
+def test_time_limit_keeps_the_better_of_highs_and_greedy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    import contigmap.plan.model as model
+
+    cand = _case(11, 4, 3)
+    cfg = _config(yearly_budget_cny=11e6)
+    best = solve_plan(cand, cfg)
+
+    def fake(c: np.ndarray, **_: Any) -> SimpleNamespace:  # HiGHS stopped: an empty plan
+        return SimpleNamespace(x=np.zeros(len(c)), status=1, mip_dual_bound=-best.objective * 1.1,
+                               message="time limit reached")
+
+    monkeypatch.setattr(model, "milp", fake)
+    sol = model.solve_plan(cand, cfg)
+    assert (sol.method, sol.status) == ("greedy", "time_limit")
+    assert sol.objective == pytest.approx(evaluate(cand, greedy_years(cand, cfg), cfg))
+    assert sol.bound == pytest.approx(best.objective * 1.1)
+    assert sol.mip_gap == pytest.approx((sol.bound - sol.objective) / sol.bound)

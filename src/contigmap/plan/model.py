@@ -26,9 +26,11 @@ The last slot takes every work beyond the weights' list (``cap`` = the rest).
 
 Solved with :func:`scipy.optimize.milp` (HiGHS) under a time limit, as the relocation
 assignment (:mod:`contigmap.relocation.assign`): the status, the relative gap and the
-solver's bound are reported. When the model has more binaries than ``max_binaries``, or
-HiGHS finds no plan in time, a greedy plan is used (year by year, projects by value per
-yuan, each fitting every constraint) with the LP relaxation's bound when that solves.
+solver's bound are reported. At the time limit the greedy plan replaces HiGHS' best one
+when it is better (same bound, smaller gap). When the model has more binaries than
+``max_binaries``, or HiGHS finds no plan in time, a greedy plan is used (year by year,
+projects by value per yuan, each fitting every constraint) with the LP relaxation's bound
+when that solves.
 """
 
 from __future__ import annotations
@@ -64,7 +66,9 @@ class PlanSolution:
     year_index
         Per project, the plan year's index (0 = first year), or -1 when not chosen.
     method
-        ``milp``, ``greedy`` or ``none`` (nothing to plan).
+        ``milp``, ``greedy`` or ``none`` (nothing to plan). At the time limit the better
+        of HiGHS' best plan and the greedy plan is kept (``greedy`` with status
+        ``time_limit`` and the MILP's bound when the greedy one is better).
     status
         ``optimal``, ``time_limit`` (best MILP plan found in time), ``greedy_too_large``
         (the model exceeds ``max_binaries``) or ``greedy_no_solution`` (HiGHS found none).
@@ -290,10 +294,18 @@ def solve_plan(cand: Candidates, config: PlanConfig) -> PlanSolution:
     bound = max(-float(bound), objective) if bound is not None and np.isfinite(bound) else None
     optimal = res.status == 0
     gap = (bound - objective) / bound if bound else (0.0 if optimal else None)
+    method = "milp"
     if not optimal:
-        logger.warning("plan: time limit %.0f s; best plan found, gap %s", config.time_limit_s,
-                       "unknown" if gap is None else f"{gap:.2%}")
-    return PlanSolution(year_index, "milp", "optimal" if optimal else "time_limit", objective,
+        from contigmap.plan.greedy import greedy_years
+
+        greedy = greedy_years(cand, config)
+        g_obj = evaluate(cand, greedy, config)
+        if g_obj > objective:  # HiGHS' best plan in time is worse than the greedy one
+            year_index, objective, method = greedy, g_obj, "greedy"
+            gap = (bound - objective) / bound if bound else None
+        logger.warning("plan: time limit %.0f s; best plan found (%s), gap %s",
+                       config.time_limit_s, method, "unknown" if gap is None else f"{gap:.2%}")
+    return PlanSolution(year_index, method, "optimal" if optimal else "time_limit", objective,
                         bound, max(gap, 0.0) if gap is not None else None,
                         time.perf_counter() - start, n_x)
 
