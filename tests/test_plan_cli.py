@@ -91,6 +91,7 @@ def test_plan_tiny_region_end_to_end(tmp_path: Path) -> None:
         assert (out / name).read_bytes() == (again / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_plan_bad_config_is_one_line(tmp_path: Path) -> None:
     cfg = tmp_path / "plan.yaml"
     cfg.write_text("plan:\n  yearly_budget: 5\n", encoding="utf-8")
@@ -100,6 +101,18 @@ def test_plan_bad_config_is_one_line(tmp_path: Path) -> None:
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error:") and "yearly_budget" in lines[0]
     assert "Traceback" not in res.output
+
+
+@pytest.mark.slow
+def test_plan_bad_settings_section_names_the_users_file(tmp_path: Path) -> None:
+    region = write_tiny_region(tmp_path / "tiny", seats=True)
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text("plan: {}\nbogus: 1\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["-q", "plan", str(region), "-o", str(tmp_path / "out"),
+                                   "--config", str(cfg)])
+    assert res.exit_code == 1
+    assert res.output.strip() == (f"Error: {cfg}: unknown key 'bogus': valid keys: plan, "
+                                  "network, priorities, relocation")
 
 
 def test_plan_defaults_and_usage() -> None:

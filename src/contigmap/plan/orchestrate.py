@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from contigmap.errors import ConfigError
 from contigmap.io.outdir import check_output_dir, region_inputs, staged_dir
 from contigmap.network.speeds import Season
 from contigmap.plan.config import default_plan_path, load_plan_config, split_plan_file
@@ -98,9 +99,16 @@ def run_plan(
     with tempfile.TemporaryDirectory(prefix="contigmap-plan-") as tmp:
         from contigmap.pipeline import prepare
 
-        state = prepare(region_path, season=season, priority_config=priority_config,
-                        config=_settings_file(sections, Path(tmp)), timer=timer,
-                        show_progress_bars=show_progress_bars)
+        settings = _settings_file(sections, Path(tmp))
+        try:
+            state = prepare(region_path, season=season, priority_config=priority_config,
+                            config=settings, timer=timer, show_progress_bars=show_progress_bars)
+        except ConfigError as err:  # name the user's file, not the temporary copy
+            if settings is None or str(settings) not in str(err):
+                raise
+            text = str(err).replace(str(settings), str(config))
+            text = text.replace("valid keys: network", "valid keys: plan, network")
+            raise ConfigError(text) from err
     with timer.stage("plan"):
         result = plan_from_state(state, plan_cfg)
     parameters: dict[str, Any] = {
