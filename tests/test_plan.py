@@ -302,3 +302,19 @@ def test_time_limit_keeps_the_better_of_highs_and_greedy(monkeypatch: pytest.Mon
     assert sol.objective == pytest.approx(evaluate(cand, greedy_years(cand, cfg), cfg))
     assert sol.bound == pytest.approx(best.objective * 1.1)
     assert sol.mip_gap == pytest.approx((sol.bound - sol.objective) / sol.bound)
+
+
+def test_public_page_escapes_text(tmp_path: Any) -> None:
+    from contigmap.plan.outputs import public_projects
+    from contigmap.plan.report import write_public_html
+
+    plan = pd.DataFrame({"project_id": ["P-water-1"], "year": [2017], "township_name": ["镇"],
+                         "village_name": ["<script>alert(1)</script>村"],
+                         "intervention": ["water"], "option": ["piped"], "cost_cny": [1234567.0],
+                         "funding_source": ["A & B"]})
+    public = public_projects(plan)
+    assert public.columns.tolist()[:5] == ["项目编号", "计划年度", "乡镇", "村", "建设内容"]
+    assert public.iloc[0]["投资（万元）"] == "123.5"
+    assert public.iloc[0]["建设内容"].startswith("饮水")
+    html = write_public_html(public, tmp_path / "p.html").read_text(encoding="utf-8")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "A &amp; B" in html

@@ -173,11 +173,12 @@ def _notes(result: PlanResult) -> list[str]:
         jp = {str(k): v for k, v in vs.loc["joint_plan"].to_dict().items()}
         gr = {str(k): v for k, v in vs.loc["per_intervention_greedy"].to_dict().items()}
         more = float(jp["poor_beneficiaries"]) - float(gr["poor_beneficiaries"])
-        verdict = "more" if more > 0 else "fewer" if more < 0 else "as many"
+        verdict = (f"{abs(more):,.0f} more" if more > 0 else f"{abs(more):,.0f} fewer"
+                   if more < 0 else "the same")
         lines.append(
             f"same money ({float(jp['money_available_cny']):,.0f} CNY): the joint plan serves "
             f"{float(jp['poor_beneficiaries']):,.0f} poor beneficiaries, the per-intervention "
-            f"rankings {float(gr['poor_beneficiaries']):,.0f} ({abs(more):,.0f} {verdict}); "
+            f"rankings {float(gr['poor_beneficiaries']):,.0f} ({verdict}); "
             f"objective {float(jp['objective']):,.1f} vs {float(gr['objective']):,.1f}")
     return lines
 
