@@ -113,6 +113,10 @@ def _feasible(cand: Candidates, years: tuple[int, ...], cfg: PlanConfig) -> bool
             crews = cfg.crews_for(iv)
             if crews is not None and n > crews:
                 return False
+        total = cfg.crews.get("total")
+        per_town = pd.Series([p.at[i, "township_id"] for i, t in enumerate(years) if t == y])
+        if total is not None and len(per_town) and per_town.value_counts().max() > total:
+            return False
     return True
 
 
@@ -130,6 +134,7 @@ CASES = [
     (2, 3, 2, {"yearly_budget_cny": 9e6, "carry_over": False}),
     (3, 3, 2, {"yearly_budget_cny": 15e6, "crews": {"default": 1}}),
     (4, 4, 2, {"yearly_budget_cny": 10e6, "diminishing_weights": [1.0, 0.5]}),
+    (6, 3, 2, {"yearly_budget_cny": 30e6, "crews": {"default": None, "total": 2}}),
     (5, 3, 2, {"yearly_budget_cny": None, "carry_over": False, "sources": [
         {"name": "交通", "yearly_cny": 6e6, "interventions": ["roads"]},
         {"name": "整合", "yearly_cny": [4e6, 8e6], "interventions": ["roads", "water",
@@ -251,6 +256,8 @@ def test_config_errors_are_one_line() -> None:
         load_plan_config({"budget": 1})
     with pytest.raises(ConfigError, match="lists 2 years but the plan has 5"):
         load_plan_config({"yearly_budget_cny": [1, 2]})
+    with pytest.raises(ConfigError, match="crews: unknown key 'road'"):
+        load_plan_config({"crews": {"road": 1}})
     with pytest.raises(ConfigError, match="must not increase"):
         load_plan_config({"diminishing_weights": [0.5, 1.0]})
     cfg = load_plan_config()

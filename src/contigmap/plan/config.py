@@ -20,6 +20,7 @@ from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, mod
 from contigmap._strict import StrictModel
 from contigmap.errors import ConfigError
 from contigmap.network.speeds import deep_merge
+from contigmap.priority import registry
 from contigmap.yamlio import load_yaml, parse_model
 
 __all__ = [
@@ -112,6 +113,15 @@ class PlanConfig(StrictModel):
     def crews_for(self, intervention: str) -> int | None:
         """Crews of ``intervention`` per township per year (``None``: no limit)."""
         return self.crews.get(intervention, self.crews.get("default"))
+
+    @model_validator(mode="after")
+    def _crew_keys(self) -> PlanConfig:
+        known = {*registry.names(), RELOCATION, "default", "total"}
+        bad = sorted(set(self.crews) - known)
+        if bad:
+            raise ValueError(f"crews: unknown key {bad[0]!r}; give one of "
+                             f"{', '.join(sorted(known))}")
+        return self
 
     def weight(self, k: int) -> float:
         """Diminishing-returns weight of a village's ``k``-th work (0-based); the last repeats."""

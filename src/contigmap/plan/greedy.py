@@ -127,6 +127,9 @@ class _Greedy:
         crews = self.config.crews_for(self.ivs[i])
         if crews is not None and self.used.get((self.towns[i], self.ivs[i]), 0) >= crews:
             return "no"
+        total = self.config.crews.get("total")
+        if total is not None and self.used.get((self.towns[i], ""), 0) >= total:
+            return "no"
         if any(self.year[j] >= 0 for j in self.partners.get(i, ())):
             return "no"
         if self.wallet.pay(self.cost[i], self.ivs[i], commit=False) is None:
@@ -162,6 +165,7 @@ class _Greedy:
             self.works[self.villages[i]] = self.works.get(self.villages[i], 0) + 1
             key2 = (self.towns[i], self.ivs[i])
             self.used[key2] = self.used.get(key2, 0) + 1
+            self.used[self.towns[i], ""] = self.used.get((self.towns[i], ""), 0) + 1
             for q in waiting.pop(i, []):
                 if self.year[q] < 0:
                     heapq.heappush(heap, (self._key(q), str(self.ids[q]), q))

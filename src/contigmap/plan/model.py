@@ -14,7 +14,8 @@ Decision ``x[p, y] ∈ {0, 1}``: project ``p`` is built in plan year ``y``. With
                                                               for the works a source may pay)
                X_a + X_b ≤ 1                                  relocation vs in-place works
                x[q, y] ≤ Σ_{t ≤ y−g} x[f, t]                  precedence f before q
-               Σ_{p ∈ township, intervention} x[p, y] ≤ crews   capacity
+               Σ_{p ∈ township, intervention} x[p, y] ≤ crews   capacity (and, with
+               Σ_{p ∈ township} x[p, y] ≤ crews[total]         ``crews: {total: n}``, all works)
 
 *Diminishing returns* (an ordered weighted sum, Yager 1988, IEEE SMC 18(1)): the works
 of village ``j`` sorted by value count with weights ``w_1 ≥ w_2 ≥ …`` (the last
@@ -246,6 +247,11 @@ def _build(cand: Candidates, config: PlanConfig) -> tuple[NDArray[np.float64], L
         if crews is not None and crews < len(members):
             for y in range(n_y):
                 rows.add(x[np.asarray(members), y], 1.0, float(crews))
+    total = config.crews.get("total")
+    for members in p.groupby("township_id", sort=True).indices.values():
+        if total is not None and total < len(members):
+            for y in range(n_y):
+                rows.add(x[np.asarray(members), y], 1.0, float(total))
     return c, rows.matrix(len(c)), n_p * n_y, len(c)
 
 
