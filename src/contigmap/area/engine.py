@@ -150,9 +150,11 @@ def _client(options: ExecutionOptions) -> Any:
             raise CountyRunError(msg) from err
     n = options.n_workers()
     memory = _total_memory()
+    # workers log nothing of their own: a failed county comes back to this process as its
+    # exception, a dead worker as KilledWorker, both turned into one-line errors below
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                            memory_limit=memory // n if memory else "auto",
-                           dashboard_address=None, silence_logs=logging.WARNING)
+                           dashboard_address=None, silence_logs=logging.CRITICAL)
     logger.info("Dask LocalCluster: %d workers, 1 thread and %.1f GB each", n,
                 (memory // n) / 1e9 if memory else float("nan"))
     return Client(cluster)

@@ -86,16 +86,17 @@ def run(ctx: click.Context, region: Path, out_dir: Path, season: Season | None, 
 
 
 def _quiet_dask() -> None:
-    """Show Dask's own log lines at the level chosen for contigmap's (-v), not at INFO.
+    """Show Dask's own log lines from ERROR up (all of them with -v), not from INFO.
 
-    ``distributed`` sets its logger to INFO when imported; the CLI's verbosity decides.
+    ``distributed`` sets its logger to INFO when imported; a failed county is reported
+    once, by the CLI, as one line.
     """
     import logging
 
     import distributed  # noqa: F401  (sets up its loggers on import)
 
     level = logging.getLogger().getEffectiveLevel()
-    logging.getLogger("distributed").setLevel(max(level, logging.WARNING))
+    logging.getLogger("distributed").setLevel(level if level <= logging.INFO else logging.ERROR)
 
 
 def _run_area(area: Path, out_dir: Path, *, quiet: bool, season: Season | None, online: bool,

@@ -93,7 +93,7 @@ _SCRIPT: Final[Template] = Template("""
     return div;
   };
   box.addTo(map);
-  map.fitBounds(layer.getBounds(), {padding: [30, 30]});
+  map.fitBounds(layer.getBounds(), {padding: [30, 30], animate: false});
 })();
 """)
 
@@ -114,26 +114,39 @@ def format_figure(column: str, value: Any, *, unit: bool = True) -> str:
     return f"{v:,.0f}"
 
 
+def _spread(colours: Sequence[str], n: int) -> list[str]:
+    """``n`` colours of the ramp, evenly spaced from its first to its last."""
+    return [colours[round(i * (len(colours) - 1) / max(n - 1, 1))] for i in range(n)]
+
+
 def _classes(values: pd.Series, colours: Sequence[str], column: str
              ) -> tuple[list[str], list[tuple[str, str]]]:
-    """Quantile classes: each county's colour and the legend (colour, range) rows."""
-    known = values.dropna().astype(float)
-    if known.empty:
+    """Colour classes: each county's colour and the legend (colour, label) rows.
+
+    Up to ``len(colours)`` distinct values get one class each (a few counties); more are
+    cut at the empirical quantiles into ``len(colours)`` classes. A missing value is grey.
+    """
+    known = values.dropna().astype(float).to_numpy()
+    distinct = np.unique(known)
+    if len(distinct) == 0:
         return [_NO_DATA] * len(values), [(_NO_DATA, "无数据 no data")]
-    edges = np.unique(np.quantile(known.to_numpy(), np.linspace(0, 1, len(colours) + 1)))
-    if len(edges) == 1:
-        edges = np.array([edges[0], edges[0]])
-    n = len(edges) - 1
-    palette = [colours[round(i * (len(colours) - 1) / max(n - 1, 1))] for i in range(n)]
-    fills = []
-    for value in values:
-        if is_missing(value):
-            fills.append(_NO_DATA)
-            continue
-        k = int(np.searchsorted(edges[1:-1], float(value), side="right"))
-        fills.append(palette[min(k, n - 1)])
-    shown = [format_figure(column, edge) for edge in edges]
-    legend = [(palette[i], escape(f"{shown[i]} – {shown[i + 1]}")) for i in range(n)]
+    if len(distinct) <= len(colours):
+        palette = _spread(colours, len(distinct))
+        legend = [(c, escape(format_figure(column, v))) for c, v in zip(palette, distinct,
+                                                                         strict=True)]
+
+        def klass(v: float) -> int:
+            return int(np.searchsorted(distinct, v))
+    else:
+        edges = np.quantile(known, np.linspace(0, 1, len(colours) + 1))
+        palette = list(colours)
+        shown = [format_figure(column, edge) for edge in edges]
+        legend = [(palette[i], escape(f"{shown[i]} – {shown[i + 1]}"))
+                  for i in range(len(palette))]
+
+        def klass(v: float) -> int:
+            return min(int(np.searchsorted(edges[1:-1], v, side="right")), len(palette) - 1)
+    fills = [_NO_DATA if is_missing(v) else palette[klass(float(v))] for v in values]
     if values.isna().any():
         legend.append((_NO_DATA, "无数据 no data"))
     return fills, legend
@@ -144,7 +157,7 @@ def _card(row: pd.Series, columns: Sequence[tuple[str, str]]) -> str:
     code = escape(str(row["county_code"]), quote=True)
     lines = "".join(
         f"<tr><th style='text-align:left;padding-right:8px'>{escape(label)}</th>"
-        f"<td>{escape(format_figure(col, row.get(col)))}</td></tr>"
+        f"<td style='white-space:nowrap'>{escape(format_figure(col, row.get(col)))}</td></tr>"
         for col, label in columns if col in row.index)
     return (f"<b>{escape(str(row['county_name']))}</b> ({code})<table>{lines}</table>"
             f"<a href='{code}/map.html'>打开县地图 open the county map →</a>")
