@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -54,6 +55,33 @@ def make_area(root: Path, *, names: tuple[str | None, ...] = ("花垣县", None,
             lines.append(f"    name: {names[i]}")
     path = root / "area.yaml"
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+def add_prefecture_city(area: Path) -> Path:
+    """Write ``area_cities.yaml`` beside ``area``: the same counties, one prefecture city
+    20 km east of the county road's east end, joined to it by a paved national road."""
+    from shapely.geometry import LineString
+
+    from tests.helpers import WORK_CRS, X0, Y0, to_lonlat
+
+    folder = area.parent / "shared"
+    folder.mkdir(exist_ok=True)
+    trunk = gpd.GeoDataFrame(
+        {"road_id": ["G1"], "road_class": ["national"], "surface": ["paved"]},
+        geometry=[LineString([(X0 + 10_000, Y0 + 4_000), (X0 + 30_000, Y0 + 4_000)])],
+        crs=WORK_CRS)
+    trunk.to_file(folder / "trunk.gpkg", layer="trunk_roads")
+    lon, lat = to_lonlat([X0 + 30_000], [Y0 + 4_000])
+    (folder / "cities.csv").write_text(f"city_id,name,lon,lat\nC1,吉首市,{lon[0]:.8f},"
+                                       f"{lat[0]:.8f}\n", encoding="utf-8")
+    path = area.parent / "area_cities.yaml"
+    path.write_text(area.read_text(encoding="utf-8") + (
+        "layers:\n"
+        "  prefecture_cities: {path: shared/cities.csv, x: lon, y: lat, crs: EPSG:4326, "
+        "id: city_id}\n"
+        "  trunk_roads: {path: shared/trunk.gpkg, layer: trunk_roads, id: road_id}\n"),
+        encoding="utf-8")
     return path
 
 
@@ -282,14 +310,45 @@ def test_failing_county_fails_the_run_naming_it(area: Path, tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+def test_prefecture_times_over_the_area_graph(area: Path, serial_run: Path) -> None:
+    from contigmap.area.prefecture import prefecture_times
+    from contigmap.network import tobler_kmh
+
+    villages = prefecture_times(load_area(add_prefecture_city(area)), serial_run)
+    assert villages is not None and len(villages) == 12
+    one = villages[villages["county_code"] == CODES[0]].set_index("name")
+    # 二村 (x 3 km, y 6 km) and 四村 (x 8 km, y 6 km) walk 2 km south to the county road
+    # (Tobler on the flat, no DEM in the area graph), drive 7 and 2 km east on it (paved
+    # county road, 40 km/h: 10.5 and 3 min), then 20 km on the national road (paved,
+    # 60 km/h: 20 min) to the city. Lengths are laid out in EPSG:4545 and measured in the
+    # area's UTM zone: their scale factors differ by < 0.1 %.
+    walk = 2.0 / float(tobler_kmh(np.zeros(1))[0]) * 60.0
+    assert one.loc["四村", "tt_prefecture_min"] == pytest.approx(walk + 3.0 + 20.0, rel=1e-3)
+    assert one.loc["二村", "tt_prefecture_min"] == pytest.approx(walk + 10.5 + 20.0, rel=1e-3)
+    assert set(one.loc[["二村", "四村"], "prefecture_city_id"]) == {"C1"}
+    # the track and village road only touch the county road mid-line: no route, as the
+    # county run found them isolated
+    assert one.loc[["一村", "十八洞村"], "tt_prefecture_min"].isna().all()
+    own = pd.read_csv(serial_run / CODES[0] / "county_access.csv", encoding="utf-8-sig")
+    assert int(own["villages_isolated"].iloc[0]) == 2
+
+
+@pytest.mark.slow
 def test_cli_runs_an_area_serially_and_refuses_scenarios(area: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "cli"
-    result = runner.invoke(cli, ["-q", "run", str(area), "-o", str(out), "--serial"],
+    with_city = add_prefecture_city(area)
+    result = runner.invoke(cli, ["-q", "run", str(with_city), "-o", str(out), "--serial"],
                            catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     assert "(3 counties)" in result.stdout
-    assert (out / "counties.csv").is_file()
+    table = csv_rows(out / "counties.csv")
+    villages = pd.read_csv(out / "villages_area.csv", encoding="utf-8-sig",
+                           dtype={"county_code": str})
+    for row in table:  # the county figure: median of its villages with a route
+        mine = villages[villages["county_code"] == row["county_code"]]["tt_prefecture_min"]
+        assert float(row["tt_prefecture_min"]) == pytest.approx(mine.dropna().median())
+        assert int(row["prefecture_unreachable"]) == int(mine.isna().sum()) == 2
     again = runner.invoke(cli, ["-q", "run", str(area), "-o", str(out), "--workers", "1",
                                 "--scenario", "x.yaml"])
     assert again.exit_code == 2 and "--scenario applies to one county" in again.stderr

@@ -52,7 +52,8 @@ AREA_LABELS_ZH: Final[dict[str, str]] = {
     "rai": "农村通达指数RAI",
     "villages_without_hardened_road": "未通硬化路村数",
     "capex_total_cny": "资金需求合计（元）",
-    "tt_prefecture_min": "到地级市车程（分钟）",
+    "tt_prefecture_min": "到地级市车程中位数（分钟）",
+    "prefecture_unreachable": "无路到地级市村数",
 }
 """Chinese headers of the area table's columns that the column dictionary lacks."""
 

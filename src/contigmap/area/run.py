@@ -5,6 +5,9 @@
 exactly what ``contigmap run <region.yaml>`` writes) and adds the roll-up in ``out/``:
 
 * ``counties.csv`` and ``counties.xlsx``: one row per county (:mod:`contigmap.area.rollup`);
+* ``villages_area.csv``: when the area has prefecture cities, every village's time to the
+  nearest one over the area graph (:mod:`contigmap.area.prefecture`, run once, shared),
+  and its county median as ``tt_prefecture_min`` in the county table;
 * ``area_map.html``: the county choropleth (:mod:`contigmap.render.area_map`);
 * ``area_report.html``: key figures, the county table and a ranking;
 * ``run_manifest.json``: the area's inputs with hashes, parameters and versions.
@@ -122,6 +125,26 @@ def _write_rollup(area: Area, stage: Path, table: pd.DataFrame, totals: dict[str
     return written
 
 
+def _shared_part(area: Area, stage: Path, table: pd.DataFrame) -> dict[str, Path]:
+    """Run the cross-county part once: ``villages_area.csv`` and ``tt_prefecture_min``.
+
+    Adds the county medians to ``table`` in place; nothing when the area has no
+    prefecture cities (:mod:`contigmap.area.prefecture`).
+    """
+    from contigmap.area.prefecture import county_medians, prefecture_times
+
+    villages = prefecture_times(area, stage)
+    if villages is None:
+        return {}
+    medians = county_medians(villages)
+    table["tt_prefecture_min"] = table["county_code"].map(medians["tt_prefecture_min"])
+    table["prefecture_unreachable"] = table["county_code"].map(
+        medians["prefecture_unreachable"]).astype("Int64")
+    with atomic_path(stage / "villages_area.csv") as tmp:
+        write_csv(villages, tmp)
+    return {"villages_area": stage / "villages_area.csv"}
+
+
 def _parameters(area: Area, execution: ExecutionOptions, options: dict[str, Any]
                 ) -> dict[str, Any]:
     engine = ("serial" if execution.in_process(len(area.counties)) else
@@ -224,8 +247,9 @@ def run_area(
             bar.close()
         table = county_table([county_row(stage / c.code, c.code, c.name)
                               for c in area.counties])
+        shared = _shared_part(area, stage, table)
         totals = area_totals(table)
-        written = _write_rollup(area, stage, table, totals, offline)
+        written = {**shared, **_write_rollup(area, stage, table, totals, offline)}
         write_run_manifest(stage, inputs=[*inputs, *side],
                            parameters=_parameters(area, execution, options),
                            outputs=sorted(written.values()), base_dir=area.base_dir)

@@ -100,7 +100,8 @@ def render_area_report(table: pd.DataFrame, totals: Mapping[str, float], *, titl
     ranked = table.sort_values([_RANKED_BY, "county_code"], ascending=[False, True],
                                na_position="last")
     rank_cols = [c for c in ("county_code", "county_name", "poverty_incidence", "poor_pop",
-                             "rai", "capex_total_cny") if c in ranked.columns]
+                             "rai", "capex_total_cny", "tt_prefecture_min")
+                 if c in ranked.columns]
     ranking = ranked[rank_cols].copy()
     ranking.insert(0, "rank", range(1, len(ranking) + 1))
     badge = ("<p class='badge'><b>示意数据 / illustrative data</b>: synthetic, not real "
