@@ -367,3 +367,65 @@ def test_area_totals_by_hand() -> None:
     assert totals["rai"] == pytest.approx((500 + 300) / 4000)
     assert totals["roads_capex_cny"] == 4e6 and totals["villages"] == 10
     assert math.isnan(area_totals(table.assign(pop=0.0, pop_basis=0.0))["rai"])
+
+
+# ------------------------------------------------------------------ shared layers
+
+
+def make_shared_area(root: Path, layers: str = "[villages, households]") -> Path:
+    """One tiny region for two counties, split by a 县代码 column: the west township's
+    villages (and their households) are county 433124, the east township's 433125."""
+    write_tiny_region(root / "shared", seats=True)
+    villages = pd.read_csv(root / "shared" / "villages.csv", dtype=str)
+    villages["县代码"] = ["433124", "433124", "433125", "433125"]
+    villages.to_csv(root / "shared" / "villages.csv", index=False)
+    households = pd.read_csv(root / "shared" / "households.csv", dtype=str,
+                             encoding="utf-8-sig")
+    households["县代码"] = households["village_id"].map(
+        dict(zip(villages["村代码"], villages["县代码"], strict=True)))
+    households.to_csv(root / "shared" / "households.csv", index=False, encoding="utf-8-sig")
+    return _write(root, "area: {name: 共享片区, code: shared}\n"
+                        "shared:\n  region: shared/region.yaml\n  county_column: 县代码\n"
+                        f"  layers: {layers}\n"
+                        "counties:\n  - {code: '433124', name: 西县}\n  - {code: '433125'}\n")
+
+
+@pytest.mark.slow
+def test_shared_form_errors(tmp_path: Path) -> None:
+    path = make_shared_area(tmp_path, layers="[villages, housholds]")
+    with pytest.raises(ConfigError) as err:
+        load_area(path)
+    assert "'housholds' is not a layer" in _one_line(err) and "'households'" in str(err.value)
+    path.write_text(path.read_text(encoding="utf-8").replace("housholds", "households")
+                    .replace("- {code: '433125'}", "- {name: 东县}"), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_area(path)
+    assert "counties[1] (东县): give its code:" in _one_line(err)
+    no_shared = _write(tmp_path, "area: {name: A, code: a}\ncounties:\n  - {code: '1'}\n")
+    with pytest.raises(ConfigError) as err:
+        load_area(no_shared)
+    assert "has no region:" in _one_line(err)
+
+
+@pytest.mark.slow
+def test_shared_layers_split_by_county_column(tmp_path: Path) -> None:
+    from contigmap.pipeline import run
+
+    area = make_shared_area(tmp_path / "in")
+    loaded = load_area(area)
+    assert [c.name for c in loaded.counties] == ["西县", "433125"]  # default name: the code
+    out = tmp_path / "out"
+    run_area(area, out, execution=ExecutionOptions(serial=True))
+    assert (out / "regions" / "433125.yaml").is_file()  # what the county's run read
+    # each county holds one township's villages with every road, so its figures are the
+    # township rows of a run on the whole shared region
+    whole = tmp_path / "whole"
+    run(tmp_path / "in" / "shared" / "region.yaml", whole)
+    townships = {r["name"]: r for r in csv_rows(whole / "indicators.csv")
+                 if r["level"] == "township"}
+    table = csv_rows(out / "counties.csv")
+    for row, township in zip(table, ("花垣镇", "双龙镇"), strict=True):
+        for column in ("villages", "pop", "poor_pop", "poverty_incidence", "rai",
+                       "villages_without_hardened_road"):
+            assert float(row[column]) == pytest.approx(float(townships[township][column])), \
+                column

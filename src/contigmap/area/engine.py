@@ -132,6 +132,7 @@ def _serial(jobs: Sequence[CountyJob], progress: CountyProgress | None) -> list[
     outcomes = []
     for done, job in enumerate(jobs, start=1):
         outcomes.append(run_county(job))
+        logger.info("county %s done (%d/%d)", job.code, done, len(jobs))
         if progress is not None:
             progress(done, len(jobs), job.code)
     return outcomes

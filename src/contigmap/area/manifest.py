@@ -18,6 +18,18 @@ borders. Schema version 1:
       prefecture_cities: {path: area/cities.csv, x: lon, y: lat, crs: EPSG:4326, id: city_id}
       trunk_roads: {path: area/trunk_roads.gpkg, layer: trunk_roads, id: road_id}
 
+Shared layers split by a county-code column instead of one ``region.yaml`` per county
+(a county item may still give its own ``region:``):
+
+.. code-block:: yaml
+
+    shared:
+      region: shared/region.yaml   # its layers cover every county
+      county_column: 县代码          # the column (the file's own name) with the county code
+      layers: [villages, roads, households, boundaries.county]   # the layers split by it
+    counties:
+      - {code: "433124", name: 花垣县}
+
 :func:`load_area` validates the file and every county's ``region.yaml`` and resolves the
 county codes and names; every problem is one :class:`~contigmap.errors.ConfigError` line
 naming the file, the county and the fix. :func:`is_area_manifest` tells an area
@@ -67,9 +79,9 @@ class AreaInfo(StrictModel):
 
 
 class CountyEntry(StrictModel):
-    """One ``counties:`` item: the county's region manifest and optional code and name."""
+    """One ``counties:`` item: its region manifest (or none: cut from ``shared:``), code, name."""
 
-    region: Path
+    region: Path | None = None
     code: str | None = Field(default=None, pattern=_SLUG)
     name: str | None = Field(default=None, min_length=1)
 
@@ -83,12 +95,27 @@ class AreaLayers(StrictModel):
     trunk_roads: LayerSpec | None = None
 
 
+class SharedLayers(StrictModel):
+    """``shared:``: one region manifest for the area, split by a county-code column.
+
+    ``layers`` lists the layers whose rows belong to one county (keys as in the region
+    manifest: ``villages``, ``roads``, ``households``, ``boundaries.county``,
+    ``hazards.flood``, ...); ``county_column`` is their column holding the county code
+    (the file's own name, as in ``filter:``). Other layers are used whole by every county.
+    """
+
+    region: Path
+    county_column: str = Field(min_length=1)
+    layers: list[str] = Field(min_length=1)
+
+
 class AreaConfig(StrictModel):
     """An area manifest (schema v1, see the module docstring)."""
 
     area: AreaInfo
     counties: list[CountyEntry] = Field(min_length=1)
     layers: AreaLayers = Field(default_factory=AreaLayers)
+    shared: SharedLayers | None = None
 
 
 @dataclass(frozen=True)
@@ -103,14 +130,15 @@ class County:
     name
         Display name: the manifest's ``name``, else the region's ``title``, else ``name``.
     region_path
-        Its ``region.yaml`` (absolute).
+        Its ``region.yaml`` (absolute); None for a county cut from the ``shared:``
+        region (the area run writes its manifest, :func:`contigmap.area.split.write_region`).
     region
         The validated region manifest.
     """
 
     code: str
     name: str
-    region_path: Path
+    region_path: Path | None
     region: RegionConfig
 
 
@@ -121,6 +149,7 @@ class Area:
     path: Path
     config: AreaConfig
     counties: tuple[County, ...]
+    shared: RegionConfig | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -137,9 +166,12 @@ class Area:
         for spec in (self.config.layers.prefecture_cities, self.config.layers.trunk_roads):
             if spec is not None:
                 paths.append(self.layer_path(spec))
+        if self.shared is not None and self.config.shared is not None:
+            paths.extend([self.base_dir / self.config.shared.region, *layer_paths(self.shared)])
         for county in self.counties:
-            paths.extend([county.region_path, *layer_paths(county.region)])
-        return paths
+            if county.region_path is not None:
+                paths.extend([county.region_path, *layer_paths(county.region)])
+        return list(dict.fromkeys(paths))
 
 
 def is_area_manifest(path: str | Path) -> bool:
@@ -172,7 +204,42 @@ def county_id_of(region: RegionConfig) -> str | None:
     return str(ids[0]) if len(ids) == 1 else None
 
 
+def _split_county(entry: CountyEntry, index: int, shared: RegionConfig | None,
+                  config: AreaConfig, source: str) -> County:
+    """Cut a county from the ``shared:`` region by its code."""
+    from contigmap.area.split import split_region
+
+    where = f"{source}: counties[{index}]" + (f" ({entry.name})" if entry.name else "")
+    if shared is None or config.shared is None:
+        msg = (f"{where}: has no region:; give its region.yaml, or a shared: block (one "
+               "region split by a county-code column)")
+        raise ConfigError(msg)
+    if entry.code is None:
+        msg = f"{where}: give its code: (the value of {config.shared.county_column} in its rows)"
+        raise ConfigError(msg)
+    region = split_region(shared, column=config.shared.county_column,
+                          layers=config.shared.layers, code=entry.code, source=source)
+    return County(code=entry.code, name=entry.name or entry.code, region_path=None,
+                  region=region)
+
+
+def _load_shared(config: AreaConfig, base_dir: Path, source: str) -> RegionConfig | None:
+    if config.shared is None:
+        return None
+    path = base_dir / config.shared.region
+    if not path.is_file():
+        msg = (f"{source}: shared.region: {config.shared.region} not found; give its path "
+               "relative to the area manifest's folder")
+        raise ConfigError(msg)
+    try:
+        return load_region(path)
+    except ContigmapError as err:
+        msg = f"{source}: shared.region: the shared region manifest does not load: {err}"
+        raise ConfigError(msg) from err
+
+
 def _load_county(entry: CountyEntry, index: int, base_dir: Path, source: str) -> County:
+    assert entry.region is not None
     label = entry.name or entry.code or str(entry.region)
     where = f"{source}: counties[{index}] ({label})"
     path = entry.region if entry.region.is_absolute() else base_dir / entry.region
@@ -213,10 +280,12 @@ def load_area(path: str | Path) -> Area:
     path = Path(path).resolve()
     source = str(path)
     config = parse_model(AreaConfig, load_yaml(path), source=source)
+    shared = _load_shared(config, path.parent, source)
     counties: list[County] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(config.counties):
-        county = _load_county(entry, index, path.parent, source)
+        county = (_load_county(entry, index, path.parent, source) if entry.region is not None
+                  else _split_county(entry, index, shared, config, source))
         if county.code in seen:
             msg = (f"{source}: counties[{index}] ({county.name}) has code {county.code}, like "
                    f"counties[{seen[county.code]}]; give each county its own code: (its output "
@@ -224,7 +293,7 @@ def load_area(path: str | Path) -> Area:
             raise ConfigError(msg)
         seen[county.code] = index
         counties.append(county)
-    area = Area(path=path, config=config, counties=tuple(counties))
+    area = Area(path=path, config=config, counties=tuple(counties), shared=shared)
     for key in ("prefecture_cities", "trunk_roads"):
         spec = getattr(config.layers, key)
         if spec is not None and not area.layer_path(spec).exists():

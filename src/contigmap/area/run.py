@@ -10,7 +10,9 @@ exactly what ``contigmap run <region.yaml>`` writes) and adds the roll-up in ``o
   and its county median as ``tt_prefecture_min`` in the county table;
 * ``area_map.html``: the county choropleth (:mod:`contigmap.render.area_map`);
 * ``area_report.html``: key figures, the county table and a ranking;
-* ``run_manifest.json``: the area's inputs with hashes, parameters and versions.
+* ``run_manifest.json``: the area's inputs with hashes, parameters and versions;
+* ``regions/<code>.yaml``: for counties cut from a ``shared:`` region, the region
+  manifest their run read (:mod:`contigmap.area.split`).
 
 The whole folder is staged and swapped in at the end (:mod:`contigmap.io.outdir`): a
 failed county leaves the earlier area outputs as they were.
@@ -19,6 +21,7 @@ failed county leaves the earlier area outputs as they were.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +63,8 @@ class AreaResult:
     summary
         Area figures for the CLI to print.
     timings_s
-        Seconds per stage, summed over the counties.
+        Wall-clock seconds of the county runs (all of them, in parallel or not), the
+        area graph and the roll-up.
     """
 
     out_dir: Path
@@ -72,6 +76,15 @@ class AreaResult:
 
 def _side_inputs(priority_config: str | Path | None, config: str | Path | None) -> list[Path]:
     return [Path(p) for p in (priority_config, config) if p]
+
+
+def _region_path(county: County, stage: Path) -> Path:
+    """Return the county's region.yaml: its own, or ``regions/<code>.yaml`` (``shared:``)."""
+    from contigmap.area.split import write_region
+
+    if county.region_path is not None:
+        return county.region_path
+    return write_region(county.region, stage / "regions" / f"{county.code}.yaml")
 
 
 def _county_shape(county: County, folder: Path) -> gpd.GeoDataFrame:
@@ -239,17 +252,23 @@ def run_area(
     result = AreaResult(out_dir=out_dir)
     step, bar = _progress_bar(len(area.counties), show_progress_bars, progress)
     with staged_dir(out_dir, inputs=inputs, side_inputs=side, force=force) as stage:
-        jobs = [CountyJob(c.code, c.name, c.region_path, stage / c.code, options)
+        jobs = [CountyJob(c.code, c.name, _region_path(c, stage), stage / c.code, options)
                 for c in area.counties]
+        start = time.perf_counter()
         try:
             outcomes = run_jobs(jobs, execution, progress=step)
         finally:
             bar.close()
+        result.timings_s["counties"] = time.perf_counter() - start
         table = county_table([county_row(stage / c.code, c.code, c.name)
                               for c in area.counties])
+        start = time.perf_counter()
         shared = _shared_part(area, stage, table)
+        result.timings_s["area graph"] = time.perf_counter() - start
         totals = area_totals(table)
+        start = time.perf_counter()
         written = {**shared, **_write_rollup(area, stage, table, totals, offline)}
+        result.timings_s["roll-up"] = time.perf_counter() - start
         write_run_manifest(stage, inputs=[*inputs, *side],
                            parameters=_parameters(area, execution, options),
                            outputs=sorted(written.values()), base_dir=area.base_dir)
@@ -259,9 +278,9 @@ def run_area(
         result.outputs[f"county_{county.code}"] = out_dir / county.code / "map.html"
     result.table = table
     result.summary = _summary(totals, outcomes)
-    for outcome in outcomes:
-        for stage_name, seconds in outcome.timings_s.items():
-            result.timings_s[stage_name] = result.timings_s.get(stage_name, 0.0) + seconds
+    county_s = sum(sum(o.timings_s.values()) for o in outcomes)
+    logger.info("area %s: counties %.1f s wall, %.1f s of county stages in all",
+                area.config.area.code, result.timings_s["counties"], county_s)
     return result
 
 
