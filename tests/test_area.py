@@ -253,6 +253,8 @@ def test_report_and_map_escape_names_and_give_area_figures(serial_run: Path) -> 
     table = pd.read_csv(serial_run / "counties.csv", encoding="utf-8-sig")
     incidence = table["poor_pop"].sum() / table["pop_basis"].sum()
     assert f"{100 * incidence:.1f}%" in report
+    need = table["capex_total_cny"].sum() / 1e4
+    assert f"<td class='num'>{need:,.1f} 万元</td>" in report  # key figure: funding need
     assert "433126/report.html" in report
     page = (serial_run / "area_map.html").read_text(encoding="utf-8")
     assert "<b>&" not in page
@@ -366,6 +368,7 @@ def test_area_totals_by_hand() -> None:
     assert totals["poverty_incidence"] == pytest.approx(380 / 3800)
     assert totals["rai"] == pytest.approx((500 + 300) / 4000)
     assert totals["roads_capex_cny"] == 4e6 and totals["villages"] == 10
+    assert area_totals(table.assign(capex_total_cny=[1e6, 2e6]))["capex_total_cny"] == 3e6
     assert math.isnan(area_totals(table.assign(pop=0.0, pop_basis=0.0))["rai"])
 
 

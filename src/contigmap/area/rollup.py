@@ -143,6 +143,6 @@ def area_totals(table: pd.DataFrame) -> dict[str, float]:
         "villages_without_hardened_road": float(table["villages_without_hardened_road"].sum()),
     }
     for column in table.columns:
-        if column.endswith("_capex_cny"):
+        if column.endswith("_cny"):
             totals[column] = float(table[column].sum())
     return totals

@@ -47,7 +47,8 @@ def _table(table: pd.DataFrame, label: Callable[[str], str], *, link: bool) -> s
                 code = escape(str(row["county_code"]), quote=True)
                 text = f"<a href='{code}/report.html'>{text}</a>"
             numeric = column not in ("county_code", "county_name")
-            cells.append(f"<td class='num'>{text}</td>" if numeric else f"<td>{text}</td>")
+            cells.append(f"<td class='num'>{text}</td>" if numeric
+                         else f"<td style='white-space:nowrap'>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
