@@ -30,7 +30,7 @@ import pandas as pd
 
 from contigmap.render.web_page import Ids, Page, Script, add_page_head, is_missing, write_page
 
-__all__ = ["AREA_MEASURES", "format_figure", "render_area_map"]
+__all__ = ["AREA_MEASURES", "SIMPLIFY_M", "format_figure", "render_area_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ _COLOURS: Final[dict[str, tuple[str, ...]]] = {
     "capex_total_cny": ("#feedde", "#fdbe85", "#fd8d3c", "#e6550d", "#a63603"),
 }
 _NO_DATA: Final[str] = "#cccccc"
+
+SIMPLIFY_M: Final[float] = 50.0
+"""Tolerance (m) of the outlines' simplification (Douglas & Peucker, 1973)."""
 
 _SCRIPT: Final[Template] = Template("""
 (function () {
@@ -174,7 +177,10 @@ _CARD_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
 def _geojson(table: pd.DataFrame, counties: gpd.GeoDataFrame) -> tuple[dict[str, Any], list[Any]]:
     """FeatureCollection of the counties (WGS84, 5 decimals) and the measures' legends."""
     merged = counties[["county_code", "geometry"]].merge(table, on="county_code", how="inner")
-    merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=counties.crs).to_crs(4326)
+    merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=counties.crs)
+    metric = merged.to_crs(merged.estimate_utm_crs())
+    # Douglas–Peucker at SIMPLIFY_M, topology kept: outlines for an area-wide view, small file
+    merged = metric.set_geometry(metric.simplify(SIMPLIFY_M, preserve_topology=True)).to_crs(4326)
     measures = []
     fills: dict[str, list[str]] = {}
     for column, label in AREA_MEASURES:
