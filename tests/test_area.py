@@ -293,6 +293,21 @@ def test_two_workers_write_the_same_csvs_as_serial(area: Path, serial_run: Path,
 
 
 @pytest.mark.slow
+def test_an_existing_cluster_by_its_address(area: Path, serial_run: Path,
+                                            tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    out = tmp_path / "remote"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        run_area(area, out, execution=ExecutionOptions(scheduler=cluster.scheduler_address))
+        assert cluster.scheduler is not None  # still up: the run only disconnected
+    record = (out / "run_manifest.json").read_text(encoding="utf-8")
+    assert f"dask scheduler {cluster.scheduler_address}" in record
+    assert (out / "counties.csv").read_bytes() == (serial_run / "counties.csv").read_bytes()
+
+
+@pytest.mark.slow
 def test_failing_county_fails_the_run_naming_it(area: Path, tmp_path: Path) -> None:
     (area.parent / "counties" / CODES[0] / "villages.csv").rename(tmp_path / "kept.csv")
     out = tmp_path / "out"
