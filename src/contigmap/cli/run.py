@@ -66,7 +66,7 @@ def run(ctx: click.Context, region: Path, out_dir: Path, season: Season | None, 
 
     quiet = ctx.obj["quiet"]
     strict = strict or ctx.obj.get("strict", False)
-    if is_area_manifest(region):
+    if region.is_file() and is_area_manifest(region):
         if scenario_files:
             raise click.UsageError("--scenario applies to one county: run it on that "
                                    "county's region.yaml")
