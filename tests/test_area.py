@@ -105,6 +105,7 @@ def serial_run(area: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ------------------------------------------------------------------ the manifest
 
 
+@pytest.mark.slow
 def test_manifest_resolves_codes_and_names(area: Path) -> None:
     loaded = load_area(area)
     assert [c.code for c in loaded.counties] == list(CODES)  # from each county.gpkg
@@ -135,6 +136,7 @@ def test_missing_region_names_the_county(tmp_path: Path) -> None:
     assert "counties[0] (吉首市)" in msg and "nowhere/region.yaml not found" in msg
 
 
+@pytest.mark.slow
 def test_duplicate_codes_are_refused(tmp_path: Path) -> None:
     write_tiny_region(tmp_path / "a")
     write_tiny_region(tmp_path / "b")
@@ -369,6 +371,14 @@ def test_cli_runs_an_area_serially_and_refuses_scenarios(area: Path, tmp_path: P
     again = runner.invoke(cli, ["-q", "run", str(area), "-o", str(out), "--workers", "1",
                                 "--scenario", "x.yaml"])
     assert again.exit_code == 2 and "--scenario applies to one county" in again.stderr
+
+
+@pytest.mark.slow
+def test_cluster_options_are_for_areas_only(tmp_path: Path) -> None:
+    region = write_tiny_region(tmp_path / "a")
+    result = CliRunner().invoke(cli, ["-q", "run", str(region), "-o", str(tmp_path / "o"),
+                                      "--workers", "2"])
+    assert result.exit_code == 2 and "apply to an area manifest" in result.stderr
 
 
 def test_area_totals_by_hand() -> None:

@@ -75,6 +75,9 @@ def run(ctx: click.Context, region: Path, out_dir: Path, season: Season | None, 
                   tianditu_key=tianditu_key, workers=workers, scheduler=scheduler,
                   serial=serial, force=force, strict=strict)
         return
+    if workers is not None or scheduler or serial:
+        raise click.UsageError("--workers, --scheduler and --serial apply to an area "
+                               "manifest (area.yaml), not to one region.yaml")
     result = run_pipeline(region, out_dir, offline=not online, season=season,
                           priority_config=priority_config, config=config,
                           scenarios=scenario_files,
