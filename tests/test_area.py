@@ -33,7 +33,7 @@ def make_area(root: Path, *, names: tuple[str | None, ...] = ("花垣县", None,
               extra: str = "") -> Path:
     """Write the three-county test area under ``root``; return its ``area.yaml``."""
     lines = ["area:", "  name: 测试片区 <b>&", "  code: test-area", "  illustrative: true",
-             "counties:"]
+             "  source_note: 测试数据 <i>x</i>", "counties:"]
     for i, code in enumerate(CODES):
         folder = root / "counties" / code
         region = write_tiny_region(folder, seats=True)
@@ -252,6 +252,7 @@ def test_county_folder_is_what_a_county_run_writes(area: Path, serial_run: Path,
 def test_report_and_map_escape_names_and_give_area_figures(serial_run: Path) -> None:
     report = (serial_run / "area_report.html").read_text(encoding="utf-8")
     assert "测试片区 &lt;b&gt;&amp;" in report and "<b>&" not in report
+    assert "测试数据 &lt;i&gt;x&lt;/i&gt;" in report and "<i>x" not in report
     table = pd.read_csv(serial_run / "counties.csv", encoding="utf-8-sig")
     incidence = table["poor_pop"].sum() / table["pop_basis"].sum()
     assert f"{100 * incidence:.1f}%" in report
@@ -259,7 +260,7 @@ def test_report_and_map_escape_names_and_give_area_figures(serial_run: Path) -> 
     assert f"<td class='num'>{need:,.1f} 万元</td>" in report  # key figure: funding need
     assert "433126/report.html" in report
     page = (serial_run / "area_map.html").read_text(encoding="utf-8")
-    assert "<b>&" not in page
+    assert "<b>&" not in page and "<i>x" not in page
     assert "433124/map.html" in page
     # offline: Leaflet inlined, no script or stylesheet loaded from anywhere
     assert re.search(r"<script[^>]*\bsrc=", page) is None and "<link" not in page

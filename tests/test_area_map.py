@@ -58,6 +58,10 @@ def test_quantile_classes_by_hand() -> None:
     assert [label for _, label in legend] == ["1", "3", "5", "无数据 no data"]
     same, legend = _classes(pd.Series([7.0, 7.0]), colours, "pop")
     assert same == ["a", "a"] and len(legend) == 1
+    # equal as shown (20.0 %): one class, not three colours for a 0.01 % difference
+    close, legend = _classes(pd.Series([0.20001, 0.19998, 0.20000]), colours,
+                             "poverty_incidence")
+    assert close == ["a", "a", "a"] and legend == [("a", "20.0%")]
     # more: the quantile edges of 1..10 are 1, 2.8, 4.6, 6.4, 8.2, 10 (linear interpolation)
     fills, legend = _classes(pd.Series([float(v) for v in range(1, 11)]), colours, "pop")
     assert fills == ["a", "a", "b", "b", "c", "c", "d", "d", "e", "e"] and len(legend) == 5

@@ -10,6 +10,7 @@ borders. Schema version 1:
       name: 武陵山片区（合成）       # display name
       code: wuling-synth            # slug used in file names
       illustrative: true            # optional, default false
+      source_note: 合成数据           # optional: where the data come from (map and report)
     counties:                       # at least one
       - region: counties/433124/region.yaml   # path relative to area.yaml
         code: "433124"              # optional; default: the region's county id
@@ -69,11 +70,12 @@ def _text(value: Any) -> Any:
 
 
 class AreaInfo(StrictModel):
-    """The ``area:`` block: display name, file-name slug, whether the data are synthetic."""
+    """The ``area:`` block: display name, file-name slug, synthetic or not, data source."""
 
     name: str = Field(min_length=1)
     code: str = Field(pattern=_SLUG)
     illustrative: bool = False
+    source_note: str | None = None
 
     _code_text = field_validator("code", mode="before")(_text)
 

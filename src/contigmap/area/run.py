@@ -124,12 +124,15 @@ def _write_rollup(area: Area, stage: Path, table: pd.DataFrame, totals: dict[str
     written["area_map"] = render_area_map(
         table, gpd.GeoDataFrame(shapes, geometry="geometry", crs=4326), stage / "area_map.html",
         title=info.name, illustrative=info.illustrative, offline=offline,
-        facts=area_facts(totals))
+        facts=[*area_facts(totals),
+               *([("数据来源 source", info.source_note)] if info.source_note else [])])
     notes = ["贫困发生率 = Σ贫困人口 / Σ分母人口；RAI按人口加权 (incidence: Σ poor / Σ pop_basis; "
              "RAI: population-weighted mean of the county RAIs). "
              "资金需求 = 各项干预全部方案投资之和.",
              "Each county's figures are read from its own folder (<code>/indicators.csv, "
              "<code>/priorities/priorities_summary_county.csv)."]
+    if info.source_note:
+        notes.insert(0, f"数据来源 source: {info.source_note}")
     html = render_area_report(table, totals, title=info.name, illustrative=info.illustrative,
                               label=area_label_zh, notes=notes)
     with atomic_path(stage / "area_report.html") as tmp:

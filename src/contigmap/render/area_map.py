@@ -126,30 +126,30 @@ def _classes(values: pd.Series, colours: Sequence[str], column: str
              ) -> tuple[list[str], list[tuple[str, str]]]:
     """Colour classes: each county's colour and the legend (colour, label) rows.
 
-    Up to ``len(colours)`` distinct values get one class each (a few counties); more are
-    cut at the empirical quantiles into ``len(colours)`` classes. A missing value is grey.
+    Up to ``len(colours)`` distinct values *as shown* (20.0 % and 20.01 % are one) get one
+    class each (a few counties); more are cut at the empirical quantiles into
+    ``len(colours)`` classes. A missing value is grey.
     """
-    known = values.dropna().astype(float).to_numpy()
-    distinct = np.unique(known)
-    if len(distinct) == 0:
+    known = np.sort(values.dropna().astype(float).to_numpy())
+    labels = list(dict.fromkeys(format_figure(column, v) for v in known))  # in value order
+    if not labels:
         return [_NO_DATA] * len(values), [(_NO_DATA, "无数据 no data")]
-    if len(distinct) <= len(colours):
-        palette = _spread(colours, len(distinct))
-        legend = [(c, escape(format_figure(column, v))) for c, v in zip(palette, distinct,
-                                                                         strict=True)]
+    if len(labels) <= len(colours):
+        colour_of = dict(zip(labels, _spread(colours, len(labels)), strict=True))
+        legend = [(colour_of[label], escape(label)) for label in labels]
 
-        def klass(v: float) -> int:
-            return int(np.searchsorted(distinct, v))
+        def colour(v: float) -> str:
+            return colour_of[format_figure(column, v)]
     else:
         edges = np.quantile(known, np.linspace(0, 1, len(colours) + 1))
-        palette = list(colours)
         shown = [format_figure(column, edge) for edge in edges]
-        legend = [(palette[i], escape(f"{shown[i]} – {shown[i + 1]}"))
-                  for i in range(len(palette))]
+        legend = [(colours[i], escape(f"{shown[i]} – {shown[i + 1]}"))
+                  for i in range(len(colours))]
 
-        def klass(v: float) -> int:
-            return min(int(np.searchsorted(edges[1:-1], v, side="right")), len(palette) - 1)
-    fills = [_NO_DATA if is_missing(v) else palette[klass(float(v))] for v in values]
+        def colour(v: float) -> str:
+            k = int(np.searchsorted(edges[1:-1], v, side="right"))
+            return colours[min(k, len(colours) - 1)]
+    fills = [_NO_DATA if is_missing(v) else colour(float(v)) for v in values]
     if values.isna().any():
         legend.append((_NO_DATA, "无数据 no data"))
     return fills, legend
