@@ -477,11 +477,15 @@ def _new_roads(
     hv = np.flatnonzero(graph.hardened)
     starts = graph.edge_start[hv]
     ends = graph.edge_end[hv]
-    vidx = np.concatenate([np.arange(s, e + 1) for s, e in zip(starts, ends, strict=True)])
+    vidx = (np.concatenate([np.arange(s, e + 1) for s, e in zip(starts, ends, strict=True)])
+            if hv.size else np.zeros(0, np.int64))  # no hardened road at all: said below
     hxy = graph.vertex_xy[vidx] if vidx.size else np.zeros((0, 2))
     if dem is None or hxy.shape[0] == 0:
-        msg = ("roads: villages far from every road need a DEM and a hardened road to "
-               "build a new road to; pass dem= (and check the roads layer)")
+        why = ("the region has no DEM (layers: dem: in region.yaml)" if dem is None else
+               "no road in the region is hardened (check the roads layer's surface column "
+               "and its values: recoding, e.g. 硬化路面: paved)")
+        msg = (f"roads: {len(build)} village(s) far from every road need a new road, costed "
+               f"over the DEM to the nearest hardened road, but {why}")
         raise ValidationError(msg)
     straight: list[int] = []
     for i in build:
