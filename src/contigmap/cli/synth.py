@@ -28,6 +28,8 @@ Examples:
               help="Road lines of the whole area (scale only).")
 @click.option("--counties", type=click.IntRange(min=1), default=None,
               help="Scale only: counties in the area (default: one per 14,000 road lines).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Scale only: processes writing counties at once (same files for any number).")
 @click.option("--variant", type=click.Choice(["fixture", "unseen"]), default="fixture",
               show_default=True,
               help="Messy regions only: 'unseen' uses another zone and other headers and "
@@ -36,7 +38,7 @@ Examples:
 @click.pass_context
 @fail_cleanly
 def synth(ctx: click.Context, kind: str, out_dir: Path, seed: int | None, road_edges: int,
-          counties: int | None, variant: str, force: bool) -> None:
+          counties: int | None, workers: int, variant: str, force: bool) -> None:
     """Generate synthetic data: the 花垣县 demo, a scale area, or a messy region.
 
     ``scale`` writes a whole contiguous area: ``area.yaml``, area layers (prefecture
@@ -56,5 +58,6 @@ def synth(ctx: click.Context, kind: str, out_dir: Path, seed: int | None, road_e
             out_dir, variant="unseen" if variant == "unseen" else "fixture", **kwargs)
     else:
         path = synth_mod.make_scale_area(out_dir, n_edges=road_edges, n_counties=counties,
-                                         progress=not ctx.obj["quiet"], **kwargs)
+                                         workers=workers, progress=not ctx.obj["quiet"],
+                                         **kwargs)
     click.echo(f"contigmap synth: wrote {path}")

@@ -35,6 +35,10 @@ The area manifest ``area.yaml`` lists the county regions and the two area layers
 from __future__ import annotations
 
 import logging
+import multiprocessing
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -323,8 +327,8 @@ def _county_input(area: _Area, i: int, note: str, by_county: list[NDArray[np.int
 
 
 def make_scale_area(out_dir: str | Path, *, n_edges: int = 1_000_000,
-                    n_counties: int | None = None, seed: int = 0, progress: bool = False,
-                    force: bool = False) -> Path:
+                    n_counties: int | None = None, seed: int = 0, workers: int = 1,
+                    progress: bool = False, force: bool = False) -> Path:
     """Write a synthetic contiguous area: county regions, area layers and ``area.yaml``.
 
     Parameters
@@ -338,7 +342,10 @@ def make_scale_area(out_dir: str | Path, *, n_edges: int = 1_000_000,
     n_counties
         Counties; default :func:`default_counties` (one per 14,000 lines).
     seed
-        Random seed; the same seed gives byte-identical files.
+        Random seed; the same seed gives byte-identical files (whatever ``workers``).
+    workers
+        Processes writing counties at once (a stdlib process pool when more than 1;
+        each county draws from its own stream, so the files do not depend on it).
     progress
         Show a progress bar (one step per county).
     force
@@ -363,14 +370,12 @@ def make_scale_area(out_dir: str | Path, *, n_edges: int = 1_000_000,
     bounds = np.searchsorted(area.edge_county[order], np.arange(-1, k + 1))
     by_county = [order[bounds[i + 1]:bounds[i + 2]] for i in range(k)]
     with staged_dir(out_dir, force=force) as tmp, fixed_gdal_date():
-        entries = []
-        for i in range(k):
-            inp = _county_input(area, i, f"{note} County {area.codes[i]}.", by_county)
-            path = write_county(tmp / "counties" / inp.code, inp, area.trend,
-                                np.random.default_rng([seed, i]))
-            entries.append({"region": path.relative_to(tmp).as_posix(), "code": inp.code,
-                            "name": inp.title})
-            steps.update()
+        jobs = (_CountyJob(tmp / "counties" / area.codes[i],
+                           _county_input(area, i, f"{note} County {area.codes[i]}.", by_county),
+                           area.trend, (seed, i)) for i in range(k))
+        paths = _run_jobs(jobs, workers, steps)
+        entries = [{"region": p.relative_to(tmp).as_posix(), "code": area.codes[i],
+                    "name": area.titles[i]} for i, p in enumerate(paths)]
         _write_area_layers(tmp / "area", area, order[bounds[0]:bounds[1]])
         write_yaml(tmp / "area.yaml", _area_manifest(entries, note))
         steps.update()
@@ -378,6 +383,51 @@ def make_scale_area(out_dir: str | Path, *, n_edges: int = 1_000_000,
     logger.info("synthetic area: %d counties, %d road lines (%d trunk), %d settlements",
                 k, len(area.roads), bounds[1] - bounds[0], len(area.places))
     return out_dir / "area.yaml"
+
+
+@dataclass(frozen=True)
+class _CountyJob:
+    """One county to write: folder, input, the area's trend and its (seed, index) stream."""
+
+    folder: Path
+    inp: CountyInput
+    trend: Raster
+    stream: tuple[int, int]
+
+    def __call__(self) -> Path:
+        """Write the county (in this or a worker process) and return its ``region.yaml``."""
+        with fixed_gdal_date():
+            return write_county(self.folder, self.inp, self.trend,
+                                np.random.default_rng(list(self.stream)))
+
+
+def _call(job: _CountyJob) -> Path:
+    return job()
+
+
+def _run_jobs(jobs: Iterator[_CountyJob], workers: int, steps: tqdm[Any]) -> list[Path]:
+    """Run the county jobs in order, or on ``workers`` spawned processes.
+
+    At most ``2 * workers`` jobs are in flight, so only their inputs are held at once.
+    """
+    out: list[Path] = []
+    if workers <= 1:
+        for job in jobs:
+            out.append(job())
+            steps.update()
+        return out
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending: deque[Future[Path]] = deque()
+        for job in jobs:
+            pending.append(pool.submit(_call, job))
+            if len(pending) >= 2 * workers:
+                out.append(pending.popleft().result())
+                steps.update()
+        while pending:
+            out.append(pending.popleft().result())
+            steps.update()
+    return out
 
 
 def _area_manifest(entries: list[dict[str, str]], note: str) -> dict[str, Any]:
