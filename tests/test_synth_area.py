@@ -10,6 +10,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+import rasterio
 import shapely
 import yaml
 from click.testing import CliRunner
@@ -110,6 +111,9 @@ def test_area_manifest_schema(area_dir: Path) -> None:
         "trunk_roads": {"path": "area/trunk_roads.gpkg", "layer": "trunk_roads",
                         "id": "road_id"},
     }
+    with rasterio.open(area_dir / "counties/990001/dem.tif") as dem:
+        assert dem.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        assert dem.profile["tiled"] and dem.profile["compress"] == "deflate"
     cities = pd.read_csv(area_dir / "area/cities.csv")
     assert len(cities) >= 1 and cities["city_id"].is_unique
 

@@ -4,8 +4,9 @@ The area generator hands each county its rectangle, townships, the road lines in
 and its settlements (junctions of the road network, grouped into villages); this module
 adds what the demo region has, with the demo's own generators:
 
-* terrain, DEM and rivers (:func:`.terrain.make_terrain` on the county rectangle in
-  WGS84, 3 arc-second cells, elevation trend from the area's coarse surface);
+* terrain, DEM (a Cloud Optimized GeoTIFF) and rivers (:func:`.terrain.make_terrain` on
+  the county rectangle in WGS84, 3 arc-second cells, elevation trend from the area's
+  coarse surface);
 * landslide susceptibility, flood zones, red line and reserve (:mod:`.hazards`), plus
   geohazard points (:func:`.hazards.hazard_points`);
 * water sources, services, power lines, transformers, substations, fibre and towers
@@ -251,8 +252,9 @@ def _write_terrain(folder: Path, ter: terrain.Terrain, slide: NDArray[np.float64
                    flood: list[shapely.Geometry], points: pd.DataFrame,
                    ecology: tuple[list[shapely.Geometry], shapely.Geometry]) -> None:
     """Write the DEM, landslide raster, flood zones, hazard points, ecology and rivers."""
-    write_raster(folder / "dem.tif", ter.dem.array, ter.dem.transform, "int16", -32768)
-    write_raster(folder / "landslide.tif", slide, ter.grid.transform, "float32", -9999.0)
+    write_raster(folder / "dem.tif", ter.dem.array, ter.dem.transform, "int16", -32768, cog=True)
+    write_raster(folder / "landslide.tif", slide, ter.grid.transform, "float32", -9999.0,
+                 cog=True)
     gpd.GeoDataFrame(
         {"hazard_id": [f"FL{i + 1:03d}" for i in range(len(flood))], "kind": "flood"},
         geometry=flood, crs=4326,

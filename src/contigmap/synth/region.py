@@ -22,6 +22,8 @@ import rasterio
 import shapely
 from numpy.typing import NDArray
 from rasterio import features
+from rasterio.io import MemoryFile
+from rasterio.shutil import copy as rio_copy
 from scipy import ndimage
 from tqdm import tqdm
 
@@ -55,8 +57,13 @@ def _label_polygons(label: np.ndarray, tf: Any, n: int) -> list[shapely.Geometry
     return [shapely.union_all(s) if s else shapely.Polygon() for s in shapes]
 
 
-def write_raster(path: Path, array: np.ndarray, tf: Any, dtype: str, nodata: float) -> None:
-    """Write ``array`` (WGS84 grid ``tf``) as a tiled, deflate-compressed GeoTIFF."""
+def write_raster(path: Path, array: np.ndarray, tf: Any, dtype: str, nodata: float, *,
+                 cog: bool = False) -> None:
+    """Write ``array`` (WGS84 grid ``tf``) as a tiled, deflate-compressed GeoTIFF.
+
+    With ``cog``, as a Cloud Optimized GeoTIFF (GDAL's COG driver: tiles, overviews and
+    the header first; https://gdal.org/drivers/raster/cog.html).
+    """
     profile = {
         "driver": "GTiff",
         "width": array.shape[1],
@@ -73,8 +80,16 @@ def write_raster(path: Path, array: np.ndarray, tf: Any, dtype: str, nodata: flo
         "blockysize": 256,
     }
     out = np.where(np.isnan(array), nodata, array).astype(dtype)
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(out, 1)
+    if not cog:
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(out, 1)
+        return
+    with MemoryFile() as mem:
+        with mem.open(**profile) as tmp:
+            tmp.write(out, 1)
+        with mem.open() as src:
+            rio_copy(src, path, driver="COG", compress="deflate",
+                     predictor=profile["predictor"], blocksize=256)
 
 
 @dataclass(frozen=True)

@@ -315,7 +315,9 @@ def _scale_villages(rng: np.random.Generator, x: NDArray[np.float64], y: NDArray
 
 def make_scale_region(out_dir: str | Path, *, n_edges: int = 1_000_000, seed: int = 0,
                       force: bool = False) -> Path:
-    """Write a large synthetic region (roads, villages, services, region.yaml) for the CLI.
+    """Write a large synthetic region (roads, villages, services, region.yaml) for tests.
+
+    ``contigmap synth scale`` writes a whole area instead (:func:`.area.make_scale_area`).
 
     Roads are written as GeoParquet, villages and services as GeoPackage, all in
     EPSG:4546. Services are one county seat per county cell and one township seat per
