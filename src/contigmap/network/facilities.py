@@ -277,15 +277,21 @@ class FacilityAccess:
         Walking minutes to the nearest facility, by kind.
     within
         Pairs within the cutoff, by kind (:func:`bounded_times`).
+    walk_which
+        Per kind, which of its facilities each village walks to (``-1``: none).
     facilities
         Row positions in the services table of each kind's facilities (the
         :attr:`TravelTimes.facility` numbering).
+    attachment
+        Villages (points ``0 .. V-1``) and services (``V ..``), all attached as nodes.
     """
 
     nearest: dict[str, NDArray[np.float64]]
     walk_nearest: dict[str, NDArray[np.float64]]
+    walk_which: dict[str, NDArray[np.int64]]
     within: dict[str, TravelTimes]
     facilities: dict[str, NDArray[np.int64]]
+    attachment: Attachment
 
 
 def facility_access(
@@ -302,7 +308,7 @@ def facility_access(
     att = attach_points(graph, np.vstack([village_xy, service_xy]))
     fk = facility_kinds(services)
     villages = np.arange(n_v)
-    near, walk, within, rows = {}, {}, {}, {}
+    near, walk, which, within, rows = {}, {}, {}, {}, {}
     for kind in kinds:
         pos = np.flatnonzero(fk == kind)
         if kind == "primary_school":  # a 九年一贯制 school teaches primary pupils too
@@ -312,6 +318,10 @@ def facility_access(
             pos = np.union1d(pos, np.asarray(extra, dtype=np.int64)).astype(np.int64)
         rows[kind] = pos
         near[kind] = att.times_to_nearest(n_v + pos, mode="vehicle", season=season)[0][:n_v]
-        walk[kind] = att.times_to_nearest(n_v + pos, mode="walk", season=season)[0][:n_v]
+        wt, wh = att.times_to_nearest(n_v + pos, mode="walk", season=season, with_source=True)
+        walk[kind] = wt[:n_v]
+        rank = np.full(n_v + len(services), -1, np.int64)
+        rank[n_v + pos] = np.arange(pos.size)
+        which[kind] = np.where(wh[:n_v] >= 0, rank[np.maximum(wh[:n_v], 0)], -1)
         within[kind] = bounded_times(att, villages, n_v + pos, cutoff, season=season)
-    return FacilityAccess(near, walk, within, rows)
+    return FacilityAccess(near, walk, which, within, rows, att)
