@@ -191,7 +191,7 @@ def finite_minutes(t: NDArray[np.float64], cap: float) -> NDArray[np.float64]:
     """Minutes with ``inf`` (unreachable, or no facility) as the largest seen or ``cap``."""
     fin = np.isfinite(t)
     worst = max(float(t[fin].max()) if fin.any() else 0.0, cap)
-    return np.round(np.where(fin, t, worst), 1)
+    return np.asarray(np.round(np.where(fin, t, worst), 1), dtype=np.float64)
 
 
 def _substandard(services: pd.DataFrame, area_m2: float) -> NDArray[np.bool_]:

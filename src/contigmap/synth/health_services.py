@@ -45,11 +45,12 @@ def add_health_services(services: pd.DataFrame, settlements: Settlements) -> pd.
     doctors = rng.integers(1, 3, len(vt)).astype(float)
     area = np.where(rng.random(len(vt)) < 0.25, rng.choice([30.0, 40.0, 50.0], len(vt)),
                     rng.choice([60.0, 80.0, 100.0], len(vt)))
-    dx, dy = rng.uniform(-4e-4, 4e-4, len(vt)), rng.uniform(-4e-4, 4e-4, len(vt))
-    for i, row in enumerate(vt.itertuples()):
-        if has[i]:
-            recs.append(("clinic", f"{row.name}卫生室", str(row.township_id),
-                         float(row.x) + dx[i], float(row.y) + dy[i], doctors[i], area[i]))
+    x = vt["x"].to_numpy(float) + rng.uniform(-4e-4, 4e-4, len(vt))
+    y = vt["y"].to_numpy(float) + rng.uniform(-4e-4, 4e-4, len(vt))
+    names, towns = vt["name"].astype(str).tolist(), vt["township_id"].astype(str).tolist()
+    for i in np.flatnonzero(has):
+        recs.append(("clinic", f"{names[i]}卫生室", towns[i], float(x[i]), float(y[i]),
+                     float(doctors[i]), float(area[i])))
     extra = pd.DataFrame(recs, columns=["kind", "name", "township_id", "lon", "lat",
                                         "doctors", "area_m2"])
     start = len(out)
