@@ -119,6 +119,7 @@ class FacilitySettings(StrictModel):
         default_factory=lambda: [(10.0, 1.0), (20.0, 0.68), (30.0, 0.22)])
     siting_k: int = Field(10, ge=0)
     siting_minutes: PositiveFloat = 30.0
+    siting_mode: Literal["walk", "vehicle"] = "walk"
     siting_exact_max_cells: PositiveInt = 2_000_000
     season: Literal["dry", "rainy"] = "dry"
 
@@ -211,7 +212,8 @@ def sited(fa: FacilityAccess, weight: NDArray[np.float64], candidates: NDArray[n
     """Villages chosen by the maximal-covering siting of ``siting_k`` new facilities.
 
     Candidate sites are the ``candidates`` villages; a village is covered by a site within
-    ``siting_minutes`` and already covered by an existing facility of ``kind`` that near.
+    ``siting_minutes`` (on foot, or by vehicle with ``siting_mode: vehicle``) and already
+    covered by an existing facility of ``kind`` that near.
     """
     n_v = weight.size
     out = np.zeros(n_v, bool)
@@ -219,9 +221,10 @@ def sited(fa: FacilityAccess, weight: NDArray[np.float64], candidates: NDArray[n
     if s.siting_k == 0 or cand.size == 0:
         return out
     tt = bounded_times(fa.attachment, np.arange(n_v), cand, s.siting_minutes,
-                       season=s.season)
+                       mode=s.siting_mode, season=s.season)
     cover = tt.to_csr()
-    existing = fa.nearest[kind] <= s.siting_minutes
+    now = fa.walk_nearest[kind] if s.siting_mode == "walk" else fa.nearest[kind]
+    existing = now <= s.siting_minutes
     res = max_cover(cover, weight, s.siting_k, covered=existing,
                     exact_max_cells=s.siting_exact_max_cells)
     logger.info("%s siting: %d sites by %s cover %.0f more poor people (bound %.3f)", kind,
