@@ -20,7 +20,8 @@ Options: ``clinic_new`` (新建村卫生室) where no clinic is within walking t
 ``area_m2`` under ``clinic_area_m2`` or ``standard`` false in the services layer);
 ``none`` otherwise. Criteria (more = more need): ``tt_clinic``, ``no_clinic``,
 ``access_gap``, ``tt_hospital``, ``illness_cause``, ``poor_pop``, ``poverty_incidence``,
-``pop``.
+``pop``. Its cost is not (yet) counted in relocation's cost of serving a village in place
+(``in_place=False``): counting it would move the relocation stage's decisions.
 """
 
 from __future__ import annotations
@@ -317,6 +318,6 @@ def _compute(inputs: PriorityInputs, config: InterventionConfig, rate: float) ->
 INTERVENTION = Intervention(
     name="health", label_zh="基本医疗", label_en="basic medical care", unit="village",
     options=OPTIONS, config_model=HealthConfig, compute=_compute, criteria=CRITERIA,
-    columns=COLUMNS,
+    columns=COLUMNS, in_place=False,
 )
 """This intervention, as :mod:`contigmap.priority.registry` lists it."""

@@ -21,7 +21,7 @@ live or no bus can reach the school: 国务院办公厅《关于规范农村义�
 board), ``school_bus`` (when the school is within ``bus_max_min`` by vehicle),
 ``boarding`` (寄宿制: places plus the living allowance of poor boarders; only when no
 primary pupil is far, since grades 1-3 do not board); the least annualised cost wins;
-``none`` when every pupil walks.
+``none`` when every pupil walks. Like health, not counted in relocation's in-place cost.
 """
 
 from __future__ import annotations
@@ -287,6 +287,6 @@ def _compute(inputs: PriorityInputs, config: InterventionConfig, rate: float) ->
 INTERVENTION = Intervention(
     name="schooling", label_zh="义务教育", label_en="compulsory education", unit="village",
     options=OPTIONS, config_model=SchoolingConfig, compute=_compute, criteria=CRITERIA,
-    columns=COLUMNS,
+    columns=COLUMNS, in_place=False,
 )
 """This intervention, as :mod:`contigmap.priority.registry` lists it."""
