@@ -245,15 +245,19 @@ def e2sfca(
     return np.asarray(access, dtype=float), np.asarray(ratio, dtype=float)
 
 
-def capacity_of(facilities: pd.DataFrame, where: str) -> NDArray[np.float64]:
-    """Capacity per facility from ``capacity``, ``doctors`` or ``beds`` (first present).
+def capacity_of(
+    facilities: pd.DataFrame, where: str,
+    columns: Sequence[str] = ("capacity", "doctors", "beds"),
+) -> NDArray[np.float64]:
+    """Capacity per facility from the first of ``columns`` with a value for these rows.
 
     Missing or non-positive values count as 1, with one warning naming the column.
     """
-    col = next((c for c in ("capacity", "doctors", "beds") if c in facilities.columns), None)
+    col = next((c for c in columns if c in facilities.columns
+                and pd.to_numeric(facilities[c], errors="coerce").gt(0).any()), None)
     if col is None:
         if len(facilities):
-            warn_data(f"{where}: services have no capacity, doctors or beds column; every "
+            warn_data(f"{where}: services have no {' or '.join(columns)} values; every "
                       f"facility counts as capacity 1 in E2SFCA", logger=logger)
         return np.ones(len(facilities))
     cap = pd.to_numeric(facilities[col], errors="coerce").to_numpy(float)

@@ -261,9 +261,11 @@ def schooling_priorities(
         fa.nearest["middle_school"] <= config.bus_max_min, config, rate=rate)
     rows = fa.facilities["primary_school"]
     places = np.full(len(vxy), np.nan)
-    if rows.size and any(c in sv.columns for c in ("capacity", "doctors", "beds")):
-        places = e2sfca(fa.within["primary_school"], primary, capacity_of(sv.iloc[rows],
-                        "schooling"), decay=s.decay, sigma=s.sigma_min, steps=s.steps)[0]
+    if rows.size and "capacity" in sv.columns \
+            and pd.to_numeric(sv["capacity"].iloc[rows], errors="coerce").gt(0).any():
+        cap = capacity_of(sv.iloc[rows], "schooling", ("capacity",))
+        places = e2sfca(fa.within["primary_school"], primary, cap, decay=s.decay,
+                        sigma=s.sigma_min, steps=s.steps)[0]
     t["schooling_e2sfca_places"] = np.round(places, 3)
     t["schooling_far_pupils"] = np.round(opts["far_pupils"].to_numpy(), 1)
     t["schooling_sited"] = sited(fa, poor, p_far, "primary_school", s)
