@@ -86,11 +86,14 @@ def pandana_bounded(mat, src: np.ndarray, dst: np.ndarray, cutoff: float):  # ty
 
 def compare(a: TravelTimes, b: TravelTimes, rtol: float) -> str:
     pa, pb = as_dense_pairs(a), as_dense_pairs(b)
-    if pa.keys() != pb.keys():
-        return f"DIFFERENT pairs: {len(pa.keys() ^ pb.keys())} not in both"
-    diff = max((abs(pa[k] - pb[k]) / max(pb[k], 1e-9) for k in pa), default=0.0)
-    return f"same {len(pa):,} pairs, max rel diff {diff:.1e}" + (
-        "" if diff <= rtol else f" (> {rtol})")
+    odd = pa.keys() ^ pb.keys()
+    edge = [k for k in odd if abs({**pa, **pb}[k] - a.cutoff) <= rtol * a.cutoff]
+    both = pa.keys() & pb.keys()
+    diff = max((abs(pa[k] - pb[k]) / max(pb[k], 1e-9) for k in both), default=0.0)
+    head = (f"same {len(pa):,} pairs" if not odd else
+            f"{len(both):,} pairs in both, {len(odd)} in one only"
+            f" ({len(edge)} of them within {rtol:g} of the cutoff)")
+    return f"{head}, max rel diff {diff:.1e}" + ("" if diff <= rtol else f" (> {rtol})")
 
 
 def main() -> None:

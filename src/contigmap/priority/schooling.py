@@ -37,6 +37,7 @@ from pydantic import Field, NonNegativeFloat, PositiveFloat
 
 from contigmap._strict import StrictModel
 from contigmap.columns import ColumnInfo
+from contigmap.errors import warn_data
 from contigmap.finance import crf
 from contigmap.network import RoadGraph
 from contigmap.network.facilities import capacity_of, e2sfca, facility_access
@@ -241,7 +242,13 @@ def schooling_priorities(
     fa = facility_access(graph, vxy, sv, sxy, ("primary_school", "middle_school"),
                          cutoff=s.cutoff_min, season=s.season)
     kids, source = _children(villages, config.children_share)
-    logger.info("schooling: school-age children from %s", source)
+    if source == "census_share":
+        warn_data(f"schooling: the villages have no complete school_age_children column; "
+                  f"children of school age estimated as pop x {config.children_share:g} "
+                  f"(children_share: ages 6-14 in the 2020 census); see "
+                  f"schooling_children_source", logger=logger)
+    else:
+        logger.info("schooling: school-age children from the villages' school_age_children")
     primary, middle = kids * 6.0 / 9.0, kids * 3.0 / 9.0
     t = no_poor_no_cause(pd.DataFrame(villages.drop(columns="geometry")))
     pop = villages["pop"].to_numpy(float)
