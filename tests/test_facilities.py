@@ -32,14 +32,16 @@ def attached():  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["vehicle", "walk"])
-def test_bounded_times_match_full_graph_dijkstra(attached, mode) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("mode", "prune", "cutoff"), [
+    ("vehicle", True, 25.0), ("vehicle", True, 4.0), ("walk", True, 25.0),
+    ("vehicle", False, 25.0)])
+def test_bounded_times_match_full_graph_dijkstra(attached, mode, prune, cutoff) -> None:  # type: ignore[no-untyped-def]
     att, nv, nf = attached
     fac = nv + np.arange(nf)
-    tt = bounded_times(att, np.arange(nv), fac, 25.0, mode=mode, batch=5)
+    tt = bounded_times(att, np.arange(nv), fac, cutoff, mode=mode, batch=5, prune=prune)
     full = dijkstra(att.matrix(mode, transpose=True), indices=att.point_nodes(fac))
     sub = full[:, att.point_nodes(np.arange(nv))]
-    expect = np.where(sub <= 25.0, sub, np.inf)
+    expect = np.where(sub <= cutoff, sub, np.inf)
     got = np.full((nf, nv), np.inf)
     got[tt.facility, tt.origin] = tt.minutes
     assert np.array_equal(np.isfinite(got), np.isfinite(expect))
