@@ -11,9 +11,12 @@ Health and schooling need, per village, the time to the nearest facility of a ki
   attached as graph nodes (:func:`contigmap.network.attach.attach_points`), the graph is
   contracted around them once (:meth:`Attachment.core`), and Dijkstra with a ``limit``
   (``scipy.sparse.csgraph.dijkstra(limit=cutoff)``, Dijkstra 1959) runs on the reversed
-  core from a batch of facilities at a time. Only the (village, facility, minutes) triples
-  within the cutoff are kept: the output is sparse, and no dense village × facility
-  matrix is formed.
+  core from a batch of facilities at a time. Each batch (facilities sharing a cell of
+  the search's reach) searches only the core nodes within ``cutoff × rate`` metres of its
+  facilities (``rate``: the fastest straight metres per minute of any core edge), which
+  is exact and makes a search cost what the cutoff reaches. Only the (village,
+  facility, minutes) triples within the cutoff are kept: the output is sparse, and no
+  dense village × facility matrix is formed.
 * :func:`e2sfca` is the enhanced two-step floating catchment area of Luo and Qi (2009,
   Health & Place 15(4) 1100-1107): step 1 gives facility ``j`` the supply-to-demand ratio
   ``R_j = S_j / Σ_k P_k W(t_kj)`` over the villages within the cutoff; step 2 sums
