@@ -20,6 +20,11 @@ nodes and times, in one run, the job "every village × facility travel time with
 
 and checks that all find the same pairs with the same times. It prints the ratios
 (scipy / contigmap, contigmap / pandana) and the machine's load average (2 shared cores).
+
+Baseline (1M edges, 20,000 x 2,000 within 60 min, 47,625 pairs, load average ~6 on 2
+shared cores, pandana 0.8 from ``pip install --target``): contigmap contraction 0.57 s
++ query 0.86 s; scipy 2.00 s (2.3x the query, 1.4x contraction + query); pandana
+contraction hierarchies 90.8 s + ``nodes_in_range`` 6.24 s (contigmap's query 0.14x).
 """
 
 from __future__ import annotations

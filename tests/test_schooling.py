@@ -29,8 +29,15 @@ def test_children_from_the_villages_when_given(demo_state: RegionState) -> None:
     # a village with no children has no far pupils and needs nothing
     zero = out[out["schooling_children"] == 0]
     assert (zero["schooling_option"] == "none").all()
-    # no capacity column in the demo's services: no E2SFCA places
+    # no capacity column in the demo's services: no E2SFCA places; with one, places per child
     assert out["schooling_e2sfca_places"].isna().all()
+    sv = demo_state.data.services.copy()
+    sv["capacity"] = np.where(sv["kind"] == "school", 300.0, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cap = schooling_priorities(v, sv, demo_state.network.graph, cfg, rate=0.08)
+    places = cap["schooling_e2sfca_places"].to_numpy(float)
+    assert np.isfinite(places).all() and (places >= 0).all() and (places > 0).any()
 
 
 def test_children_share_must_be_a_share() -> None:
