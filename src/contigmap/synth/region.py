@@ -28,7 +28,16 @@ from scipy import ndimage
 from tqdm import tqdm
 
 from contigmap.io.writers import fixed_gdal_date
-from contigmap.synth import hazards, infrastructure, registry, roads, settlements, sources, terrain
+from contigmap.synth import (
+    hazards,
+    health_services,
+    infrastructure,
+    registry,
+    roads,
+    settlements,
+    sources,
+    terrain,
+)
 from contigmap.synth._io import staged_dir, write_yaml
 
 __all__ = ["DEMO_SEED", "make_demo_region", "region_layers", "write_raster"]
@@ -193,6 +202,7 @@ def _generate(rng: np.random.Generator, steps: tqdm[Any]) -> _Demo:
     flood = hazards.flood_polygons(ter)
     redline, reserve = hazards.ecology_polygons(ter, rng)
     services = infrastructure.make_services(ter, st, real.townships, rng)
+    services = health_services.add_health_services(services, st)
     infra = infrastructure.make_infrastructure(
         ter, st, road_attrs, road_geoms, access, rng, metric_crs=METRIC_CRS
     )
