@@ -120,6 +120,12 @@ def test_chinese_headers_statuses_and_village_rows(tmp_path: Path) -> None:
     assert p["row"].tolist() == [2, 3, 4]
 
 
+def test_headers_with_both_languages_in_one_cell(tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "p.csv", "项目编号 project_id,状态 status,其他\nP1,完工,x\n")
+    p = read_progress(path, PLAN)
+    assert p[["project_id", "status"]].values.tolist() == [["P1", "done"]]
+
+
 def test_english_headers_and_english_statuses(tmp_path: Path) -> None:
     path = _write_csv(tmp_path / "p.csv",
                       "project_id,status,spent_cny\nP4,done,5\nP5,in_progress,0\n")

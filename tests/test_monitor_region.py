@@ -131,6 +131,7 @@ def test_monitor_cli_end_to_end(seated_region: TinyRegion, tmp_path: Path) -> No
     write_progress_workbook(pd.DataFrame({
         "project_id": ["P-roads-1", ""], "village_id": ["", V3], "intervention": ["", "道路"],
         "status": ["完工", "在建"], "spent_cny": [1.2e6, 1e5], "completed": ["2016-09-30", ""],
+        "note": ["<script>alert(1)</script>", ""],
     }), progress)
     out = tmp_path / "monitor"
     res = runner.invoke(cli, ["-q", "monitor", str(seated_region.path), "--plan", str(plan),
@@ -152,6 +153,7 @@ def test_monitor_cli_end_to_end(seated_region: TinyRegion, tmp_path: Path) -> No
     assert V1 not in set(missing["village_id"]) and V3 in set(missing["village_id"])
     page = (out / "monitor_report.html").read_text(encoding="utf-8")
     assert "<script" not in page.split("<body>")[1]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "P-roads-1" in (out / "monitor_map.html").read_text(encoding="utf-8")
     manifest = json.loads((out / "run_manifest.json").read_text(encoding="utf-8"))
     assert manifest["parameters"]["as_of"] == 2017
