@@ -217,8 +217,9 @@ def _assessment(poor_now: pd.DataFrame | None = None) -> pd.DataFrame:
     villages = pd.DataFrame({"village_id": ["V1", "V2", "V3", "V4"],
                              "township_id": ["T1", "T1", "T2", "T2"],
                              "pop": [100, 100, 100, 100]})
-    g0 = pd.DataFrame({"village_id": ["V1", "V2", "V3", "V4"], "all_met": [False] * 4})
-    g1 = g0.assign(all_met=[True, False, True, False])
+    g0 = pd.DataFrame({"village_id": ["V1", "V2", "V3", "V4"], "roads_met": [False] * 4,
+                       "all_met": [False] * 4})
+    g1 = g0.assign(roads_met=[True, False, True, True], all_met=[True, False, True, False])
     return assess(indicators, villages, g0, g1, compared, as_of=2018,
                   poor_now=poor_now).set_index("name")
 
@@ -236,6 +237,8 @@ def test_assessment_by_hand() -> None:
     assert a.loc["一镇", "plan_completion"] == pytest.approx(100 / 700)
     assert (a.loc["县", "projects_due"], a.loc["县", "projects_done"]) == (5, 2)
     assert a.loc["县", "villages_all_met_base"] == 0 and a.loc["县", "villages_all_met_now"] == 2
+    assert a.loc["二镇", "villages_roads_met_now"] == 2
+    assert a.loc["县", "villages_roads_met_base"] == 0
     assert np.isnan(a.loc["县", "incidence_now"]) and "new registry" in a.loc["县", "now_source"]
     assert a.loc["县", "incidence_base"] == pytest.approx(0.375)
 

@@ -154,7 +154,11 @@ def test_monitor_cli_end_to_end(seated_region: TinyRegion, tmp_path: Path) -> No
     page = (out / "monitor_report.html").read_text(encoding="utf-8")
     assert "<script" not in page.split("<body>")[1]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "P-roads-1" in (out / "monitor_map.html").read_text(encoding="utf-8")
+    web = (out / "monitor_map.html").read_text(encoding="utf-8")
+    assert "P-roads-1" in web
+    for layer in ("计划项目 Planned", "在建项目 In progress", "完工项目 Done",
+                  "建设项目 Interventions"):
+        assert layer in web, layer
     manifest = json.loads((out / "run_manifest.json").read_text(encoding="utf-8"))
     assert manifest["parameters"]["as_of"] == 2017
     for name in ("monitor.xlsx", "monitor_by_year.png", "indicators_now.csv"):

@@ -18,7 +18,11 @@ Per area (each township, then the county) — what the policy assesses instead o
     registry, and the table says so (``now_source``).
 ``villages_all_met_base``, ``villages_all_met_now``
     Villages meeting every ranked guarantee (:func:`contigmap.monitor.apply.guarantees`)
-    before and after the completed works.
+    before and after the completed works; ``villages_<g>_met_base`` / ``_now`` the same
+    per guarantee (``roads``, ``water``, ``power``, ``broadband``). Where the ranking
+    costs works for every village (no layer says which already have safe water, power
+    or broadband, as in the demo), those guarantees are met only where completed works
+    closed them.
 ``spent_cny``, ``spent_per_poor_served_cny``
     Money reported spent (all projects), and per poor person served.
 ``plan_completion``
@@ -72,6 +76,9 @@ def _area(vids: pd.Series, base: pd.Series, g0: pd.DataFrame, g1: pd.DataFrame,
                             if cost[due].sum() > 0 else np.nan),
         "now_source": "none: needs a new registry",
     }
+    for col in [c for c in g1.columns if c.endswith("_met") and c in g0.columns]:
+        row[f"villages_{col}_base"] = int(g0.loc[g0["village_id"].isin(ids), col].sum())
+        row[f"villages_{col}_now"] = int(g1.loc[g1["village_id"].isin(ids), col].sum())
     if now is not None:
         n = now[now["village_id"].isin(ids)]
         poor_now = float(n["poor_pop"].sum())
