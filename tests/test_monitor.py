@@ -260,6 +260,15 @@ def test_a_village_served_twice_counts_once() -> None:
     v = pd.DataFrame({"village_id": ["V1"], "township_id": ["T1"], "pop": [100]})
     g = pd.DataFrame({"village_id": ["V1"], "all_met": [True]})
     assert assess(ind, v, g, g, c, as_of=2016)["poor_served"].iloc[0] == 40.0
+    # two broadband hamlets of V1 (25 + 30 poor) are different people: 55 > 40
+    more = pd.concat([plan, pd.DataFrame({
+        "project_id": ["B1", "B2"], "year": [2016, 2016], "village_id": ["V1", "V1"],
+        "township_id": ["T1", "T1"], "intervention": ["broadband"] * 2, "unit_id": ["h1", "h2"],
+        "cost_cny": [1.0, 1.0], "poor_beneficiaries": [25.0, 30.0]})], ignore_index=True)
+    prog2 = _progress([{"project_id": p, "status": "done", "completed": "2016-05-01"}
+                       for p in ("P1", "P4", "B1", "B2")])
+    c2 = compare_progress(more, prog2, as_of=2016)
+    assert assess(ind, v, g, g, c2, as_of=2016)["poor_served"].iloc[0] == 55.0
 
 
 def test_county_ranking() -> None:

@@ -6,11 +6,12 @@ Per area (each township, then the county) — what the policy assesses instead o
     Poor people and poverty incidence at baseline, from the indicator table
     (:func:`contigmap.indicators.headline_indicators`), not recomputed.
 ``poor_served``
-    Poor people served by completed works: per village, the largest
-    ``poor_beneficiaries`` among its completed projects (a village's poor people are
-    counted once however many works reach them), summed over the area. This is *not*
-    "lifted out of poverty": leaving poverty is an income test of the household
-    registry, which works alone do not decide.
+    Poor people served by completed works: per village, the largest over the kinds of
+    works of the ``poor_beneficiaries`` of its completed projects of that kind (summed
+    over units: hamlets of one village are different people), so a village's poor
+    people are counted once however many kinds of works reach them; summed over the
+    area. This is *not* "lifted out of poverty": leaving poverty is an income test of
+    the household registry, which works alone do not decide.
 ``poor_pop_now``, ``incidence_now``
     Only with a follow-up count (a second registry, ``village_id`` and ``poor_pop``,
     optionally ``pop_basis``): its poor people and Σ poor / Σ basis (the baseline's
@@ -46,7 +47,9 @@ __all__ = ["assess", "rank_counties"]
 def _served_by_village(compared: pd.DataFrame) -> pd.Series:
     done = compared[compared["state"] == "done"]
     poor = pd.to_numeric(done["poor_beneficiaries"], errors="coerce").fillna(0.0)
-    return poor.groupby(done["village_id"].astype(str).to_numpy()).max()
+    keys = [done["village_id"].astype(str).to_numpy(), done["intervention"].astype(str).to_numpy()]
+    per_works = poor.groupby(keys).sum()  # the hamlets of one kind of works add up
+    return per_works.groupby(level=0).max()
 
 
 def _area(vids: pd.Series, base: pd.Series, g0: pd.DataFrame, g1: pd.DataFrame,
