@@ -271,6 +271,23 @@ def test_a_village_served_twice_counts_once() -> None:
     assert assess(ind, v, g, g, c2, as_of=2016)["poor_served"].iloc[0] == 55.0
 
 
+def test_counties_of_an_area_are_assessed_and_ranked() -> None:
+    from contigmap.monitor.assess import assess_by_county
+
+    villages = pd.DataFrame({"village_id": ["V1", "V2", "V3", "V4"],
+                             "township_id": ["T1", "T1", "T2", "T2"],
+                             "county_id": ["C1", "C1", "C2", "C2"],
+                             "pop": [100, 100, 100, 100], "poor_pop": [40, 60, 30, 20]})
+    g = pd.DataFrame({"village_id": ["V1", "V2", "V3", "V4"], "all_met": [False] * 4})
+    ranked = assess_by_county(villages, g, g, _compared(), as_of=2018)
+    assert ranked is not None
+    # C1: 10 poor served of 100 (P1 in V1); C2: 30 of 50 (P3 in V3)
+    assert ranked["county"].tolist() == ["C2", "C1"]
+    assert ranked["share_of_poor_served"].tolist() == pytest.approx([0.6, 0.1])
+    assert assess_by_county(villages.drop(columns="county_id"), g, g, _compared(),
+                            as_of=2018) is None
+
+
 def test_county_ranking() -> None:
     a = _assessment()
     b = a.reset_index().assign(share_of_poor_served=0.5)

@@ -161,7 +161,8 @@ def test_monitor_cli_end_to_end(seated_region: TinyRegion, tmp_path: Path) -> No
         assert layer in web, layer
     manifest = json.loads((out / "run_manifest.json").read_text(encoding="utf-8"))
     assert manifest["parameters"]["as_of"] == 2017
-    for name in ("monitor.xlsx", "monitor_by_year.png", "indicators_now.csv"):
+    assert not (out / "county_ranking.csv").exists()  # one county
+    for name in ("monitor.xlsx", "monitor_by_year.png", "assessment.png", "indicators_now.csv"):
         assert (out / name).is_file(), name
     bad = runner.invoke(cli, ["-q", "monitor", str(seated_region.path), "-o", str(out)])
     assert bad.exit_code != 0 and "--plan is required" in bad.output

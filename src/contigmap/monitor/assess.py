@@ -31,7 +31,8 @@ Per area (each township, then the county) — what the policy assesses instead o
     year (planned year ≤ ``as_of``); ``projects_done`` / ``projects_due`` as counts.
 
 :func:`rank_counties` ranks several counties' rows by the share of baseline poor
-people served, then plan completion.
+people served, then plan completion; :func:`assess_by_county` assesses each county of
+an area (villages with a ``county_id``) and ranks them.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["assess", "rank_counties"]
+from contigmap.indicators import headline_indicators
+
+__all__ = ["assess", "assess_by_county", "rank_counties"]
 
 
 def _served_by_village(compared: pd.DataFrame) -> pd.Series:
@@ -163,3 +166,28 @@ def rank_counties(assessments: dict[str, pd.DataFrame]) -> pd.DataFrame:
                           ascending=[False, False, True], na_position="last")
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out.reset_index(drop=True)
+
+
+def assess_by_county(
+    villages: pd.DataFrame,
+    guarantees_base: pd.DataFrame,
+    guarantees_now: pd.DataFrame,
+    compared: pd.DataFrame,
+    *,
+    as_of: int,
+    poor_now: pd.DataFrame | None = None,
+) -> pd.DataFrame | None:
+    """Assess and rank the counties of an area; ``None`` for one county.
+
+    Each county's baseline comes from
+    :func:`contigmap.indicators.headline_indicators` on its own villages (grouped by
+    ``county_id``); the rest as :func:`assess`, then :func:`rank_counties`.
+    """
+    if "county_id" not in villages.columns or villages["county_id"].nunique() < 2:
+        return None
+    tables = {}
+    for county, group in villages.groupby(villages["county_id"].astype(str), sort=True):
+        ind = headline_indicators(group, county_name=str(county))
+        tables[str(county)] = assess(ind, group, guarantees_base, guarantees_now, compared,
+                                     as_of=as_of, poor_now=poor_now)
+    return rank_counties(tables)

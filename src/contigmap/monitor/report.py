@@ -17,7 +17,7 @@ import pandas as pd
 
 from contigmap.render.web_extra import MapLayer
 
-__all__ = ["draw_by_year", "monitor_layers", "write_monitor_html"]
+__all__ = ["draw_assessment", "draw_by_year", "monitor_layers", "write_monitor_html"]
 
 STATE_COLOURS: Final[dict[str, str]] = {
     "done": "#1a9641", "on_time": "#fdae61", "late": "#d7191c", "not_started": "#9e9e9e"}
@@ -49,6 +49,41 @@ def draw_by_year(table: pd.DataFrame, path: Path) -> Path:
         ax.yaxis.set_major_formatter(lambda v, _p: f"{v:,.0f}")
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(prop=text.props(8), frameon=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", metadata={"Software": None})
+    return path
+
+
+def draw_assessment(table: pd.DataFrame, path: Path) -> Path:
+    """Per township: poor people at baseline and served by completed works; completion."""
+    from matplotlib.figure import Figure
+
+    from contigmap.render.static_parts import text_setup
+
+    text = text_setup()
+    t = table[table["level"] == "township"]
+    fig = Figure(figsize=(8.0, 0.9 + 0.28 * max(len(t), 1)), dpi=150, layout="constrained")
+    y = np.arange(len(t))[::-1]
+    ax = fig.add_subplot(1, 2, 1)
+    ax.barh(y + 0.2, t["poor_pop_base"], 0.4, color="#9e9e9e",
+            label=text.pick("基期贫困人口", "poor, baseline"))
+    ax.barh(y - 0.2, t["poor_served"], 0.4, color="#1a9641",
+            label=text.pick("完工项目受益贫困人口", "poor served by completed works"))
+    ax.set_yticks(y, [str(n) if text.font is not None else str(i)
+                      for n, i in zip(t["name"], t["township_id"], strict=True)])
+    ax.xaxis.set_major_formatter(lambda v, _p: f"{v:,.0f}")
+    ax.legend(prop=text.props(7), frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0),
+              ncols=2, borderaxespad=0.2)
+    ax2 = fig.add_subplot(1, 2, 2, sharey=ax)
+    ax2.barh(y, t["plan_completion"].fillna(0.0) * 100, 0.6, color="#2c7fb8")
+    ax2.set_xlim(0, 100)
+    ax2.tick_params(labelleft=False)
+    ax2.set_title(text.pick("计划完成率（%）", "plan completion, %"), loc="left",
+                  fontproperties=text.props(9, bold=True))
+    for a in (ax, ax2):
+        a.spines[["top", "right"]].set_visible(False)
+        for label in (*a.get_xticklabels(), *a.get_yticklabels()):
+            label.set_fontproperties(text.props(7))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", metadata={"Software": None})
     return path
@@ -97,7 +132,8 @@ def _table_html(table: pd.DataFrame, limit: int = 200) -> str:
 def write_monitor_html(path: Path, *, title: str, as_of: int, tolerance: float,
                        compared: pd.DataFrame, by_year: pd.DataFrame,
                        assessment: pd.DataFrame, still_missing: pd.DataFrame,
-                       chart: str) -> Path:
+                       chart: str, assessment_chart: str,
+                       ranking: pd.DataFrame | None = None) -> Path:
     """Write ``monitor_report.html``: counts by state, the tables and the chart."""
     counts = compared["state"].value_counts()
     over = int(compared["over_cost"].sum())
@@ -111,7 +147,11 @@ def write_monitor_html(path: Path, *, title: str, as_of: int, tolerance: float,
         f"<p>截至 as of {as_of}; {html.escape(summary)}; 超支 over cost (>{tolerance:.0%}): "
         f"{over}</p>",
         f"<img src='{html.escape(chart)}' alt='planned vs done by year' style='max-width:100%'>",
-        "<h2>考核 Assessment</h2>", _table_html(assessment),
+        "<h2>考核 Assessment</h2>",
+        f"<img src='{html.escape(assessment_chart)}' alt='assessment' style='max-width:100%'>",
+        _table_html(assessment),
+        *(["<h2>县排名 County ranking</h2>", _table_html(ranking)] if ranking is not None
+          else []),
         "<p>“now” poverty figures need a new registry; <i>poor_served</i> counts poor people "
         "in villages reached by completed works, not people lifted out of poverty.</p>",
         "<h2>按年 By year</h2>", _table_html(by_year),

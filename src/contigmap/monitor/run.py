@@ -13,6 +13,8 @@ swapped in whole (:func:`contigmap.io.outdir.staged_dir`):
 ``still_missing.csv``      villages that still miss a guarantee after the works
 ``indicators_now.csv``     the headline indicators with the completed works applied
 ``monitor_by_year.png``    the chart of planned vs done by year
+``assessment.png``         poor people at baseline and served, plan completion, per township
+``county_ranking.csv``     counties ranked (an area whose villages have several ``county_id``)
 ``monitor_report.html``    the tables and the chart on one page
 ``monitor_map.html``       the village map with planned / in progress / done layers
 ``run_manifest.json``      inputs, outputs and parameters with hashes
@@ -30,10 +32,15 @@ from contigmap.io.outdir import check_output_dir, region_inputs, staged_dir
 from contigmap.io.write import atomic_path, write_table
 from contigmap.io.writers import write_xlsx
 from contigmap.monitor.apply import apply_completed, guarantees
-from contigmap.monitor.assess import assess
+from contigmap.monitor.assess import assess, assess_by_county
 from contigmap.monitor.compare import by_year, compare_progress, default_as_of
 from contigmap.monitor.progress import read_progress
-from contigmap.monitor.report import draw_by_year, monitor_layers, write_monitor_html
+from contigmap.monitor.report import (
+    draw_assessment,
+    draw_by_year,
+    monitor_layers,
+    write_monitor_html,
+)
 from contigmap.network.speeds import Season
 from contigmap.pipeline import prepare
 from contigmap.planning import PlanningResult
@@ -129,6 +136,8 @@ def run_monitor(
         indicators = state.indicators if state.indicators is not None else works.indicators
         table = assess(indicators, state.villages, base, works.guarantees, compared,
                        as_of=year, poor_now=now)
+        ranking = assess_by_county(state.villages, base, works.guarantees, compared,
+                                   as_of=year, poor_now=now)
         years = by_year(compared)
         missing = works.guarantees[~works.guarantees["all_met"]].reset_index(drop=True)
     title = f"{config_.title or config_.name} 项目监测 Plan monitoring"
@@ -140,7 +149,10 @@ def run_monitor(
             "still_missing_csv": write_table(missing, stage / "still_missing.csv"),
             "indicators_now_csv": write_table(works.indicators, stage / "indicators_now.csv"),
             "chart": draw_by_year(years, stage / "monitor_by_year.png"),
+            "assessment_chart": draw_assessment(table, stage / "assessment.png"),
         }
+        if ranking is not None:
+            written["ranking_csv"] = write_table(ranking, stage / "county_ranking.csv")
         with atomic_path(stage / "monitor.xlsx") as tmp:
             write_xlsx({"考核 assessment": table, "项目 projects": compared,
                         "按年 by year": years, "未达标 still missing": missing}, tmp)
@@ -148,7 +160,7 @@ def run_monitor(
         written["report"] = write_monitor_html(
             stage / "monitor_report.html", title=title, as_of=year, tolerance=tolerance,
             compared=compared, by_year=years, assessment=table, still_missing=missing,
-            chart="monitor_by_year.png")
+            chart="monitor_by_year.png", assessment_chart="assessment.png", ranking=ranking)
         with timer.stage("render"):
             from contigmap.render.web import render_web_map
 
