@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from contigmap.cli.main import cli
+from contigmap.errors import DataQualityWarning
 from contigmap.monitor.apply import apply_completed, guarantees
 from contigmap.network.speeds import DEFAULT_SPEED_KMH
 from tests.helpers import VILLAGE_CODES, TinyRegion
@@ -96,6 +97,11 @@ def test_completed_water_project_closes_the_gap(seated_state) -> None:  # type: 
     assert g.loc[V2, "missing"] == "roads"  # water closed, the road still missing
     assert g.loc[V1, "missing"] == "roads;water"
     assert works.changed_roads is None  # no road works: the baseline network
+    paved = apply_completed(st.data, st.villages, None, works.graph, pd.DataFrame(
+        {"village_id": [V1], "intervention": ["roads"], "unit_id": [V1]}))
+    with pytest.warns(DataQualityWarning, match=r"1 completed road project\(s\) change no road"):
+        apply_completed(st.data, paved.villages, None, paved.graph, pd.DataFrame(
+            {"village_id": [V1], "intervention": ["roads"], "unit_id": [V1]}))
 
 
 def test_broadband_guarantee_needs_every_hamlet() -> None:
@@ -126,6 +132,8 @@ def test_monitor_cli_end_to_end(seated_region: TinyRegion, tmp_path: Path) -> No
     runner = CliRunner()
     res = runner.invoke(cli, ["-q", "monitor", "--template", "-o", str(progress)])
     assert res.exit_code == 0, res.output
+    again = runner.invoke(cli, ["-q", "monitor", "--template", "-o", str(progress)])
+    assert again.exit_code != 0 and "exists" in again.output
     from contigmap.monitor.template import write_progress_workbook
 
     write_progress_workbook(pd.DataFrame({

@@ -66,6 +66,9 @@ def monitor(ctx: click.Context, region: Path | None, out: Path, template: bool,
         if out.suffix.lower() != ".xlsx":
             raise click.BadParameter("with --template give the .xlsx to write",
                                      param_hint="-o/--out")
+        if out.exists() and not force:
+            raise click.BadParameter(f"{out} exists (a filled-in workbook?); give a new name "
+                                     f"or --force to replace it", param_hint="-o/--out")
         click.echo(f"contigmap monitor: wrote {write_template(out)}")
         return
     for value, hint in ((region, "REGION"), (plan, "--plan"), (progress, "--progress")):

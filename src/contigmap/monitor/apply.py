@@ -11,7 +11,11 @@ Roads
     roads and every access measure recomputed (:func:`contigmap.network.access_measures`),
     so the travel times, RAI and hardened-road figures follow the network engine's
     definitions. A scenario upgrades whole road features, so a road only partly on
-    the route is paved end to end (as a county would report a 通硬化路 project).
+    the route is paved end to end (as a county would report a 通硬化路 project). A
+    ``new_road`` project is applied as the paving of the route from the road the
+    village is attached to: the new road's own line is not known to the plan, so the
+    village's off-road leg stays as it was. A project that changes no road (the route
+    is already hardened, or there is none) is reported with a warning.
 Water, power, broadband
     A completed project closes its unit's gap: ``<iv>_option`` becomes ``none`` and
     ``<iv>_capex_cny`` 0 (no works needed, :func:`contigmap.priority.tiers.needs_works`),
@@ -37,7 +41,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from contigmap.errors import DataQualityWarning
+from contigmap.errors import DataQualityWarning, warn_data
 from contigmap.indicators import headline_indicators
 from contigmap.io.region import RegionData
 from contigmap.network import (
@@ -104,6 +108,13 @@ def completed_road_scenario(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         routes = route_projects(model, names, chosen)
+    unchanged = sorted(set(chosen["village_id"].astype(str))
+                       - set(routes["village_id"].astype(str)))
+    if unchanged:
+        warn_data(f"monitor: {len(unchanged)} completed road project(s) change no road (the "
+                  f"route to the township seat is already hardened, or there is none): "
+                  f"{', '.join(unchanged[:5])}{' …' if len(unchanged) > 5 else ''}",
+                  logger=logger)
     edges = np.unique(np.concatenate([np.asarray(e, dtype=np.int64) for e in routes["edges"]])
                       ) if len(routes) else np.zeros(0, np.int64)
     if edges.size == 0:
