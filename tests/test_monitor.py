@@ -189,6 +189,16 @@ def test_template_round_trip_and_bytes(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_workbook_errors_name_the_sheet(tmp_path: Path) -> None:
+    rows = _progress([{"project_id": "P1", "status": "完工"},
+                      {"project_id": "P2", "status": "已验收"}])
+    path = write_progress_workbook(rows, tmp_path / "w.xlsx")
+    with pytest.raises(ValidationError, match=r"^w\.xlsx: sheet '进度 progress' row 4 column "
+                                              r"状态 status: '已验收' is not a status"):
+        read_progress(path, PLAN)
+
+
+@pytest.mark.slow
 def test_demo_progress_is_deterministic_with_late_and_over_cost(tmp_path: Path) -> None:
     plan = pd.DataFrame({"project_id": [f"P{i}" for i in range(12)],
                          "year": [2016] * 4 + [2017] * 4 + [2019] * 2 + [2020] * 2,
