@@ -83,8 +83,9 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, strict: bool) -> None:
 
 
 for _command in (run, demo, priorities, validate, synth, columns, init_command, inputs,
-                 scenario, criticality, optimize, monitor):
+                 scenario, criticality, optimize):
     cli.add_command(_command)
+cli.add_command(monitor)
 
 
 def main() -> None:
