@@ -73,6 +73,13 @@ def test_over_cost_tolerance() -> None:
         _compared(tolerance=-0.1)
 
 
+def test_a_plan_with_a_blank_cost_is_refused() -> None:
+    plan = PLAN.astype({"cost_cny": object})
+    plan.loc[2, "cost_cny"] = ""
+    with pytest.raises(ValidationError, match=r"project P3: cost_cny '' is not a number"):
+        compare_progress(plan, _progress([]), as_of=2018)
+
+
 def test_late_depends_on_the_reporting_year() -> None:
     c = _compared(as_of=2019).set_index("project_id")
     assert c.loc["P4", "state"] == "late" and c.loc["P5", "state"] == "late"

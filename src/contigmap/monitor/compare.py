@@ -45,6 +45,15 @@ def _check_plan(plan: pd.DataFrame) -> None:
         msg = (f"plan_projects: missing column(s) {', '.join(missing)}; give the "
                f"plan_projects.csv written by `contigmap plan`")
         raise ValidationError(msg)
+    for col in ("year", "cost_cny", "poor_beneficiaries"):
+        values = pd.to_numeric(plan[col], errors="coerce")
+        bad = values.isna() | ~np.isfinite(values.astype(float))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            msg = (f"plan_projects: project {plan['project_id'].iloc[i]}: {col} "
+                   f"'{plan[col].iloc[i]}' is not a number; give plan_projects.csv as written "
+                   f"by `contigmap plan`")
+            raise ValidationError(msg)
 
 
 def default_as_of(plan: pd.DataFrame, progress: pd.DataFrame) -> int:
