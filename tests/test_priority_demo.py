@@ -6,7 +6,9 @@ import json
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -204,3 +206,29 @@ def test_every_documented_intervention_column_is_written(results: PriorityResult
                       if c.name not in unweighted]  # a criterion without weight has no points
         assert [c for c in documented if c not in t.columns] == [], iv
         assert not unweighted & set(t.columns), iv
+
+
+@pytest.mark.slow
+def test_hamlet_without_a_route_is_the_strongest_need_not_an_error(demo_state: Any) -> None:
+    """A hamlet cut off from its seat (as ``validate`` keeps it) is ranked, not refused."""
+    from contigmap.errors import DataQualityWarning
+    from contigmap.priority.broadband import broadband_priorities
+
+    st = demo_state
+    hamlets = st.hamlets.copy()
+    cut = hamlets.index[:2]
+    hamlets.loc[cut, "tt_own_township_seat_min"] = np.nan
+    slowest = float(pd.to_numeric(hamlets["tt_own_township_seat_min"]).max())
+    infra = st.data.infrastructure
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = broadband_priorities(
+            hamlets, st.network.graph, infra.get("fibre"), infra.get("towers"),
+            load_priority_config().intervention("broadband"), dem=st.data.dem, rate=0.08)
+    ids = set(hamlets.loc[cut, "hamlet_id"].astype(str))
+    rows = out[out["hamlet_id"].astype(str).isin(ids)]
+    assert len(rows) == 2 and rows["broadband_no_route"].all()
+    assert (rows["tt_own_township_seat_min"] == max(2 * slowest, 60.0)).all()
+    assert not out.loc[~out["hamlet_id"].astype(str).isin(ids), "broadband_no_route"].any()
+    assert any(issubclass(w.category, DataQualityWarning) and "no route" in str(w.message)
+               for w in caught)

@@ -176,7 +176,7 @@ def test_feasibility_follows_what_it_declares(clinics: Intervention) -> None:
                                      hamlets=None)
     # roads: no DEM and no relief_m; power: no power layer; broadband: no hamlets;
     # clinics: no clinic_sites
-    assert got == ("water",)
+    assert got == ("water", "health", "schooling")  # these two need only the services
     said = " ".join(str(w.message) for w in caught)
     for part in ("roads skipped", "`dem:`", "infrastructure.power_lines or "
                  "infrastructure.substations", "broadband skipped", "hamlets layer",
@@ -187,7 +187,7 @@ def test_feasibility_follows_what_it_declares(clinics: Intervention) -> None:
         got = feasible_interventions(
             {"clinic_sites", "power_lines", "fibre", "water_sources"}, has_dem=False,
             villages=pd.DataFrame({"relief_m": [1.0]}), hamlets=pd.DataFrame())
-    assert got == ("roads", "water", "power", "broadband", "clinics")
+    assert got == ("roads", "water", "power", "broadband", "health", "schooling", "clinics")
 
 
 def test_a_hamlet_intervention_without_hamlets_stops_the_stage() -> None:

@@ -382,3 +382,20 @@ def test_tier_legend_reads_the_tier_definition() -> None:
     assert layer.categories == spec.categories
     groups = tier_indicator("roads_tier", [1, 2, 0], "need_quantile")
     assert [c.label_zh for c in groups.categories] == ["需求第1档", "需求第2档", "无需工程"]
+
+
+@pytest.mark.slow
+def test_region_without_a_hardened_road_gets_one_line_not_a_traceback(
+        tmp_path: Any) -> None:
+    """Only an earth track left: villages far from it need new roads, and there is no
+    hardened road to build them to (``np.concatenate`` of nothing used to raise)."""
+    from contigmap.pipeline import run
+    from tests.helpers import write_tiny_region
+
+    region = tmp_path / "in"
+    write_tiny_region(region, seats=True)
+    roads = gpd.read_file(region / "roads.gpkg", layer="roads")
+    assert roads["路面"].iloc[2] == "土路"
+    roads.iloc[[2]].to_file(region / "roads.gpkg", layer="roads", engine="pyogrio")
+    with pytest.raises(ValidationError, match=r"no road in the region is hardened \(check"):
+        run(region / "region.yaml", tmp_path / "out")

@@ -62,8 +62,12 @@ SERVICE_KINDS: Final[tuple[str, ...]] = (
     "county_seat",  # 县城
     "township_seat",  # 乡镇政府驻地
     "health_centre",  # 卫生院
-    "school",  # 学校
+    "school",  # 学校 (read as a primary school unless its name says 中学/初中)
     "market",  # 集市
+    "clinic",  # 村卫生室
+    "hospital",  # 县级医院
+    "primary_school",  # 小学
+    "middle_school",  # 初级中学
 )
 
 SERVICE_KIND_ZH: Final[dict[str, str]] = {
@@ -72,6 +76,10 @@ SERVICE_KIND_ZH: Final[dict[str, str]] = {
     "health_centre": "卫生院",
     "school": "学校",
     "market": "集市",
+    "clinic": "村卫生室",
+    "hospital": "县级医院",
+    "primary_school": "小学",
+    "middle_school": "初中",
 }
 
 POVERTY_CAUSES: Final[dict[str, str]] = {

@@ -17,6 +17,7 @@ import click
 from contigmap import __version__
 from contigmap.cli.check import columns, init_command, inputs, validate
 from contigmap.cli.errors import unexpected
+from contigmap.cli.monitor import monitor
 from contigmap.cli.plan import plan
 from contigmap.cli.run import demo, priorities, run
 from contigmap.cli.scenario import criticality, optimize, scenario
@@ -85,6 +86,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, strict: bool) -> None:
 for _command in (run, demo, priorities, validate, synth, columns, init_command, inputs,
                  scenario, criticality, optimize, plan):
     cli.add_command(_command)
+cli.add_command(monitor)
 
 
 def main() -> None:

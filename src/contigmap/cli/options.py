@@ -92,3 +92,20 @@ def basemap_options(func: F) -> F:
         show_default=True,
         help="Tiles under the map: none works offline; osm and tianditu need the network.")(func)
     return func
+
+
+def area_options(func: F) -> F:
+    """Add --workers, --scheduler and --serial: where the counties of an area run."""
+    func = click.option(
+        "--serial", is_flag=True,
+        help="Area runs: run the counties one after the other in this process, without "
+             "Dask (same outputs).")(func)
+    func = click.option(
+        "--scheduler", default=None, metavar="ADDRESS",
+        help="Area runs: use an existing Dask cluster (tcp://host:8786); its workers must "
+             "see the inputs and the output folder at the same paths.")(func)
+    func = click.option(
+        "--workers", type=click.IntRange(min=1), default=None,
+        help="Area runs: Dask worker processes on this machine, one county at a time each "
+             "(1 = in this process, no Dask) [default: number of cores].")(func)
+    return func

@@ -10,6 +10,7 @@ import click
 from contigmap.cli.echo import print_outputs, stage_printer
 from contigmap.cli.errors import fail_cleanly
 from contigmap.cli.options import (
+    area_options,
     basemap_options,
     config_option,
     force_option,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 Examples:
   contigmap run layers/huayuan/region.yaml -o maps/huayuan
   contigmap run my/region.yaml -o out --season rainy --online
+  contigmap run wuling/area.yaml -o out/wuling --workers 2
+  contigmap run wuling/area.yaml -o out/wuling --scheduler tcp://10.0.0.5:8786
 """
 )
 @region_argument()
@@ -43,24 +46,77 @@ Examples:
               type=click.Path(dir_okay=False, path_type=Path),
               help="A road scenario to evaluate and map (repeatable).")
 @basemap_options
+@area_options
 @force_option
 @strict_option
 @click.pass_context
 @fail_cleanly
 def run(ctx: click.Context, region: Path, out_dir: Path, season: Season | None, online: bool,
         priority_config: Path | None, config: Path | None, scenario_files: tuple[Path, ...],
-        basemap: Basemap, tianditu_key: str | None, force: bool, strict: bool) -> None:
-    """Run the whole pipeline on REGION (a region.yaml) and write maps, tables and a manifest."""
+        basemap: Basemap, tianditu_key: str | None, workers: int | None, scheduler: str | None,
+        serial: bool, force: bool, strict: bool) -> None:
+    """Run the whole pipeline on REGION (a region.yaml) and write maps, tables and a manifest.
+
+    REGION may also be an area manifest (area.yaml, with a counties: list): every county
+    is run into OUT/<code>/ (on a Dask cluster unless --workers 1 or --serial) and the
+    area roll-up (counties.csv/.xlsx, area_map.html, area_report.html) is written in OUT.
+    """
+    from contigmap.area.manifest import is_area_manifest
     from contigmap.pipeline import run as run_pipeline
 
     quiet = ctx.obj["quiet"]
+    strict = strict or ctx.obj.get("strict", False)
+    if region.is_file() and is_area_manifest(region):
+        if scenario_files:
+            raise click.UsageError("--scenario applies to one county: run it on that "
+                                   "county's region.yaml")
+        _run_area(region, out_dir, quiet=quiet, season=season, online=online,
+                  priority_config=priority_config, config=config, basemap=basemap,
+                  tianditu_key=tianditu_key, workers=workers, scheduler=scheduler,
+                  serial=serial, force=force, strict=strict)
+        return
+    if workers is not None or scheduler or serial:
+        raise click.UsageError("--workers, --scheduler and --serial apply to an area "
+                               "manifest (area.yaml), not to one region.yaml")
     result = run_pipeline(region, out_dir, offline=not online, season=season,
                           priority_config=priority_config, config=config,
                           scenarios=scenario_files,
                           basemap=basemap, tianditu_key=tianditu_key,
                           progress=stage_printer(quiet), show_progress_bars=not quiet,
-                          force=force, strict=strict or ctx.obj.get("strict", False))
+                          force=force, strict=strict)
     click.echo(f"contigmap: wrote {out_dir}")
+    print_outputs(result)
+
+
+def _quiet_dask() -> None:
+    """Show Dask's own log lines from ERROR up (all of them with -v), not from INFO.
+
+    ``distributed`` sets its logger to INFO when imported; a failed county is reported
+    once, by the CLI, as one line.
+    """
+    import logging
+
+    import distributed  # noqa: F401  (sets up its loggers on import)
+
+    level = logging.getLogger().getEffectiveLevel()
+    logging.getLogger("distributed").setLevel(level if level <= logging.INFO else logging.ERROR)
+
+
+def _run_area(area: Path, out_dir: Path, *, quiet: bool, season: Season | None, online: bool,
+              priority_config: Path | None, config: Path | None, basemap: Basemap,
+              tianditu_key: str | None, workers: int | None, scheduler: str | None,
+              serial: bool, force: bool, strict: bool) -> None:
+    """``contigmap run area.yaml``: every county, then the area roll-up."""
+    from contigmap.area import ExecutionOptions, run_area
+
+    execution = ExecutionOptions(workers=workers, scheduler=scheduler, serial=serial)
+    if not serial and workers != 1:
+        _quiet_dask()
+    result = run_area(area, out_dir, execution=execution, offline=not online, season=season,
+                      priority_config=priority_config, config=config, basemap=basemap,
+                      tianditu_key=tianditu_key, force=force, strict=strict,
+                      show_progress_bars=not quiet)
+    click.echo(f"contigmap: wrote {out_dir} ({result.summary['counties']} counties)")
     print_outputs(result)
 
 

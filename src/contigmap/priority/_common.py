@@ -17,7 +17,8 @@ from contigmap.priority.mcda import Criterion, score_table
 from contigmap.priority.tiers import assign_tiers
 from contigmap.schema import POVERTY_CAUSES
 
-__all__ = ["assemble", "fmt_cny", "fmt_cny_zh", "main_cause", "require"]
+__all__ = ["UNREACHABLE_FACTOR", "UNREACHABLE_MIN_MIN", "assemble", "fill_no_route", "fmt_cny",
+           "fmt_cny_zh", "main_cause", "require"]
 
 logger = logging.getLogger(__name__)
 
@@ -195,3 +196,28 @@ def select_output(
     extra = [c for c in ("pop", "poor_pop", "poverty_incidence") if c in out.columns
              and c not in inputs]
     return out[list(dict.fromkeys([*head, *own, *inputs, *extra]))].copy()
+
+
+UNREACHABLE_FACTOR = 2.0
+"""A unit with no route to its township seat counts this many times the slowest."""
+UNREACHABLE_MIN_MIN = 60.0
+"""... and at least this many minutes."""
+
+
+def fill_no_route(minutes: Any) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Travel times with the units that have none counted as the strongest need.
+
+    A village or hamlet with no route to its own township seat (``NaN`` or ``inf``)
+    counts :data:`UNREACHABLE_FACTOR` times the slowest unit that has one, at least
+    :data:`UNREACHABLE_MIN_MIN` minutes; reasons say so.
+
+    Returns
+    -------
+    tuple
+        The filled minutes and which units had no route.
+    """
+    tt = pd.to_numeric(pd.Series(minutes), errors="coerce").to_numpy(float)
+    no_route = ~np.isfinite(tt)
+    slowest = float(tt[~no_route].max()) if (~no_route).any() else 0.0
+    return np.where(no_route, max(UNREACHABLE_FACTOR * slowest, UNREACHABLE_MIN_MIN), tt), \
+        no_route

@@ -43,12 +43,13 @@ from scipy.spatial import cKDTree
 
 from contigmap._strict import StrictModel
 from contigmap.columns import ColumnInfo
-from contigmap.errors import ValidationError
+from contigmap.errors import ValidationError, warn_data
 from contigmap.finance import crf
 from contigmap.indicators import TRAVEL_TIME_LABEL_EN, TRAVEL_TIME_LABEL_ZH
 from contigmap.network import RoadGraph
 from contigmap.priority._common import (
     assemble,
+    fill_no_route,
     require,
     select_output,
 )
@@ -86,6 +87,9 @@ _C = 299_792_458.0
 
 _SRC = "priority / broadband"
 COLUMNS: tuple[ColumnInfo, ...] = (
+    ColumnInfo("broadband_no_route", "no route to the own township seat: its travel time is "
+               "counted as 2 x the slowest hamlet, at least 60 min",
+               "无路可达本乡镇驻地（按最慢自然村2倍计）", "bool", _SRC),
     ColumnInfo("broadband_fibre_dist_m", "along-road distance to the nearest fibre",
                "沿路距最近光纤距离", "m", _SRC),
     ColumnInfo("broadband_fibre_share_m", "this hamlet's share of the shared fibre tree",
@@ -138,6 +142,9 @@ class BroadbandConfig(InterventionConfig):
 
 def _tt(row: Mapping[str, Any]) -> tuple[str, str]:
     m = float(row["tt_own_township_seat_min"])
+    if bool(row.get("broadband_no_route", False)):
+        return (f"no route to the own township seat (counted as {m:.0f} min)",
+                f"无路可达本乡镇驻地（按{m:.0f}分钟计）")
     return f"{m:.0f} min to the own township seat", f"到本乡镇驻地{m:.0f}分钟"
 
 
@@ -334,6 +341,15 @@ def _option_columns(
 
     t = pd.DataFrame(hamlets.drop(columns="geometry")).copy()
     t["poor_pop"] = t["pop"].to_numpy(float) * t["poverty_incidence"].to_numpy(float)
+    # no route to the own seat: the strongest need, as for village roads (warned)
+    t["tt_own_township_seat_min"], no_route = fill_no_route(t["tt_own_township_seat_min"])
+    t["broadband_no_route"] = no_route
+    if no_route.any():
+        ids = t["hamlet_id"].astype(str).to_numpy()[no_route]
+        warn_data(f"broadband: {int(no_route.sum())} hamlet(s) have no route to their own "
+                  f"township seat ({', '.join(ids[:5])}{' ...' if ids.size > 5 else ''}); "
+                  f"counted as {float(t['tt_own_township_seat_min'][no_route].iloc[0]):.0f} "
+                  "min, the strongest need", logger=logger)
     far = float(np.nanmax(np.where(np.isfinite(fibre_dist), fibre_dist, np.nan), initial=0.0))
     t["broadband_fibre_dist_m"] = np.round(np.where(np.isfinite(fibre_dist), fibre_dist, far), 1)
     t["broadband_fibre_share_m"] = np.round(np.where(best == 0, share, np.nan), 1)

@@ -58,8 +58,11 @@ from contigmap.errors import NetworkError, ValidationError, warn_data
 from contigmap.indicators import TRAVEL_TIME_LABEL_EN, TRAVEL_TIME_LABEL_ZH
 from contigmap.network import RoadGraph
 from contigmap.priority._common import (
+    UNREACHABLE_FACTOR,
+    UNREACHABLE_MIN_MIN,
     VILLAGE_PEOPLE_CRITERIA,
     assemble,
+    fill_no_route,
     main_cause,
     no_poor_no_cause,
     require,
@@ -127,11 +130,6 @@ class RoadsConfig(InterventionConfig):
 _NET_HINT = ("run the network stage first (contigmap.network.access_measures) and keep every "
              "village on the road graph")
 
-
-UNREACHABLE_FACTOR = 2.0
-"""A village with no route to its township seat counts this many times the slowest."""
-UNREACHABLE_MIN_MIN = 60.0
-"""... and at least this many minutes."""
 
 _NO_ROUTE_EN = "no route to the township seat"
 _NO_ROUTE_ZH = "无路可达乡镇驻地"
@@ -368,10 +366,7 @@ def roads_priorities(
     notes: tuple[list[list[str]], list[list[str]]] = (
         [[] for _ in range(len(t))], [[] for _ in range(len(t))])  # per village: en, zh
     # no route to the own seat: the strongest need, a documented cap on the time
-    tt = pd.to_numeric(t["tt_own_township_seat_min"], errors="coerce").to_numpy(float)
-    no_route = ~np.isfinite(tt)
-    slowest = float(tt[~no_route].max()) if (~no_route).any() else 0.0
-    tt = np.where(no_route, max(UNREACHABLE_FACTOR * slowest, UNREACHABLE_MIN_MIN), tt)
+    tt, no_route = fill_no_route(t["tt_own_township_seat_min"])
     t["tt_own_township_seat_min"] = tt
     t["_no_route"] = no_route
     pts = villages.geometry
@@ -477,11 +472,15 @@ def _new_roads(
     hv = np.flatnonzero(graph.hardened)
     starts = graph.edge_start[hv]
     ends = graph.edge_end[hv]
-    vidx = np.concatenate([np.arange(s, e + 1) for s, e in zip(starts, ends, strict=True)])
+    vidx = (np.concatenate([np.arange(s, e + 1) for s, e in zip(starts, ends, strict=True)])
+            if hv.size else np.zeros(0, np.int64))  # no hardened road at all: said below
     hxy = graph.vertex_xy[vidx] if vidx.size else np.zeros((0, 2))
     if dem is None or hxy.shape[0] == 0:
-        msg = ("roads: villages far from every road need a DEM and a hardened road to "
-               "build a new road to; pass dem= (and check the roads layer)")
+        why = ("the region has no DEM (layers: dem: in region.yaml)" if dem is None else
+               "no road in the region is hardened (check the roads layer's surface column "
+               "and its values: recoding, e.g. 硬化路面: paved)")
+        msg = (f"roads: {len(build)} village(s) far from every road need a new road, costed "
+               f"over the DEM to the nearest hardened road, but {why}")
         raise ValidationError(msg)
     straight: list[int] = []
     for i in build:

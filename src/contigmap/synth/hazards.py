@@ -7,6 +7,10 @@
 * Flood zones: valley-floor cells near rivers of ≥ 30 km² upstream area and no more
   than a few metres above the nearest river cell (a height-above-nearest-drainage rule;
   Rennó et al. 2008, *Remote Sensing of Environment* 112), polygonised.
+* Geohazard points (地质灾害隐患点): cells drawn with probability proportional to the
+  cube of the susceptibility, so that mapped hazard sites cluster on steep, weak,
+  undercut ground; each gets a type, a risk class from its susceptibility and a number
+  of threatened people.
 * Ecological protection red line: the top ~20% of the county by an index of slope,
   elevation and noise (steep, high ground), as whole patches; the nature reserve is
   the largest red-line patch grown a little.
@@ -15,6 +19,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from rasterio import features
@@ -22,7 +27,13 @@ from scipy import ndimage
 
 from contigmap.synth.terrain import Terrain, fractal_surface
 
-__all__ = ["ecology_polygons", "flood_polygons", "landslide_susceptibility", "polygonize"]
+__all__ = [
+    "ecology_polygons",
+    "flood_polygons",
+    "hazard_points",
+    "landslide_susceptibility",
+    "polygonize",
+]
 
 
 def polygonize(
@@ -85,3 +96,33 @@ def ecology_polygons(
     biggest = max(polys, key=lambda p: p.area)
     reserve = shapely.Polygon(biggest.buffer(0.004).buffer(-0.002).exterior)
     return polys, reserve
+
+
+def hazard_points(
+    terrain: Terrain, susceptibility: NDArray[np.float64], rng: np.random.Generator, *, n: int = 60
+) -> pd.DataFrame:
+    """Return geohazard points (隐患点): ``hazard_type, risk_class, threatened_people, x, y``.
+
+    Cells inside the county are drawn without replacement with probability ∝
+    susceptibility³; points sit at a random place in their cell (``x, y`` in the grid's
+    CRS). Risk class: 高 from susceptibility 0.6, 中 from 0.3, else 低.
+    """
+    s = np.nan_to_num(susceptibility.ravel(), nan=0.0) * terrain.mask.ravel()
+    cand = np.flatnonzero(s > 0)
+    n = min(n, cand.size)
+    p = s[cand] ** 3
+    cells = np.sort(rng.choice(cand, size=n, replace=False, p=p / p.sum()))
+    r, c = np.divmod(cells, terrain.grid.shape[1])
+    tf = terrain.grid.transform
+    x = tf.c + (c + rng.random(n)) * tf.a
+    y = tf.f + (r + rng.random(n)) * tf.e
+    sv = s[cells]
+    return pd.DataFrame(
+        {
+            "hazard_type": rng.choice(["滑坡", "崩塌", "泥石流"], size=n, p=[0.7, 0.2, 0.1]),
+            "risk_class": np.where(sv >= 0.6, "高", np.where(sv >= 0.3, "中", "低")),
+            "threatened_people": rng.poisson(12.0, n) + 1,
+            "x": x,
+            "y": y,
+        }
+    )

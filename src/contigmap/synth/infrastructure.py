@@ -23,6 +23,7 @@ Placement rules (documented so that each intervention has real candidates):
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -52,9 +53,13 @@ def _cell_xy(
 
 
 def make_services(
-    terrain: Terrain, settlements: Settlements, townships: pd.DataFrame, rng: np.random.Generator
+    terrain: Terrain, settlements: Settlements, townships: pd.DataFrame, rng: np.random.Generator,
+    *, county_name: str = "花垣县",
 ) -> pd.DataFrame:
-    """Service points: ``service_id, kind, name, township_id, lon, lat``."""
+    """Service points: ``service_id, kind, name, township_id, lon, lat``.
+
+    ``county_name`` names the county seat (``<county_name>城``).
+    """
     recs = []
     sx, sy = _cell_xy(terrain, settlements.seats)
     off = 0.0012
@@ -62,7 +67,7 @@ def make_services(
         base = t.name
         x, y = float(sx[i]), float(sy[i])
         if int(settlements.seats[i]) == settlements.county_seat:
-            recs.append(("county_seat", "花垣县城", t.township_id, x, y))
+            recs.append(("county_seat", f"{county_name}城", t.township_id, x, y))
         recs.append(("township_seat", f"{base}人民政府", t.township_id, x + off * 0.3, y))
         recs.append(("health_centre", f"{base}卫生院", t.township_id, x + off, y + off * 0.4))
         recs.append(("school", f"{base}中学", t.township_id, x - off, y + off * 0.6))
@@ -75,7 +80,7 @@ def make_services(
     ys = villages["y"].to_numpy(dtype=float)
     for i in range(len(villages) // 4):
         recs.append(("school", f"{names[i]}小学", towns[i], xs[i] + off / 2, ys[i] + off / 3))
-    for i in range(4):
+    for i in range(min(4, len(names))):
         recs.append(("market", f"{names[i]}集市", towns[i], xs[i] - off / 2, ys[i]))
     df = pd.DataFrame(recs, columns=["kind", "name", "township_id", "lon", "lat"])
     df.insert(0, "service_id", [f"S{i + 1:03d}" for i in range(len(df))])
@@ -191,6 +196,12 @@ class _Lines:
     vdist: NDArray[np.float64]  # road distance of that path (1e9 when none)
 
 
+@functools.lru_cache(maxsize=8)
+def _transformer(src: str, dst: str) -> Transformer:
+    """Return an ``always_xy`` transformer, built once per pair (building one takes ~0.2 s)."""
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
 def make_infrastructure(
     terrain: Terrain,
     settlements: Settlements,
@@ -219,8 +230,8 @@ def make_infrastructure(
     unpowered_share
         Share of the villages not yet reached by the grid.
     """
-    to_m = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
-    to_ll = Transformer.from_crs(metric_crs, "EPSG:4326", always_xy=True)
+    to_m = _transformer("EPSG:4326", metric_crs)
+    to_ll = _transformer(metric_crs, "EPSG:4326")
     net = _village_paths(road_geoms, roads, settlements.villages, to_m)
     vt = settlements.villages
     # the steps draw from ``rng`` in this order: it fixes the layers written
@@ -350,11 +361,11 @@ def _power_lines(rng: np.random.Generator, net: _Lines,
 
 def _substations(rng: np.random.Generator, terrain: Terrain, settlements: Settlements,
                  ) -> tuple[pd.DataFrame, list[shapely.Geometry]]:
-    """Substations: 110 kV at the county seat, 35 kV at five other township seats."""
+    """Substations: 110 kV at the county seat, 35 kV at five other township seats (or all)."""
     sx, sy = _cell_xy(terrain, settlements.seats)
     seat_i = int(np.flatnonzero(settlements.seats == settlements.county_seat)[0])
     others = [i for i in range(len(settlements.seats)) if i != seat_i]
-    picked = [seat_i, *sorted(rng.choice(others, size=5, replace=False).tolist())]
+    picked = [seat_i, *sorted(rng.choice(others, size=min(5, len(others)), replace=False).tolist())]
     sub = pd.DataFrame(
         {
             "substation_id": [f"B{i + 1:02d}" for i in range(len(picked))],

@@ -22,14 +22,25 @@ import rasterio
 import shapely
 from numpy.typing import NDArray
 from rasterio import features
+from rasterio.io import MemoryFile
+from rasterio.shutil import copy as rio_copy
 from scipy import ndimage
 from tqdm import tqdm
 
 from contigmap.io.writers import fixed_gdal_date
-from contigmap.synth import hazards, infrastructure, registry, roads, settlements, sources, terrain
+from contigmap.synth import (
+    hazards,
+    health_services,
+    infrastructure,
+    registry,
+    roads,
+    settlements,
+    sources,
+    terrain,
+)
 from contigmap.synth._io import staged_dir, write_yaml
 
-__all__ = ["DEMO_SEED", "make_demo_region"]
+__all__ = ["DEMO_SEED", "make_demo_region", "region_layers", "write_raster"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +66,13 @@ def _label_polygons(label: np.ndarray, tf: Any, n: int) -> list[shapely.Geometry
     return [shapely.union_all(s) if s else shapely.Polygon() for s in shapes]
 
 
-def _write_raster(path: Path, array: np.ndarray, tf: Any, dtype: str, nodata: float) -> None:
+def write_raster(path: Path, array: np.ndarray, tf: Any, dtype: str, nodata: float, *,
+                 cog: bool = False) -> None:
+    """Write ``array`` (WGS84 grid ``tf``) as a tiled, deflate-compressed GeoTIFF.
+
+    With ``cog``, as a Cloud Optimized GeoTIFF (GDAL's COG driver: tiles, overviews and
+    the header first; https://gdal.org/drivers/raster/cog.html).
+    """
     profile = {
         "driver": "GTiff",
         "width": array.shape[1],
@@ -72,8 +89,16 @@ def _write_raster(path: Path, array: np.ndarray, tf: Any, dtype: str, nodata: fl
         "blockysize": 256,
     }
     out = np.where(np.isnan(array), nodata, array).astype(dtype)
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(out, 1)
+    if not cog:
+        with rasterio.open(path, "w", **profile) as dst:
+            dst.write(out, 1)
+        return
+    with MemoryFile() as mem:
+        with mem.open(**profile) as tmp:
+            tmp.write(out, 1)
+        with mem.open() as src:
+            rio_copy(src, path, driver="COG", compress="deflate",
+                     predictor=profile["predictor"], blocksize=256)
 
 
 @dataclass(frozen=True)
@@ -177,6 +202,7 @@ def _generate(rng: np.random.Generator, steps: tqdm[Any]) -> _Demo:
     flood = hazards.flood_polygons(ter)
     redline, reserve = hazards.ecology_polygons(ter, rng)
     services = infrastructure.make_services(ter, st, real.townships, rng)
+    services = health_services.add_health_services(services, st)
     infra = infrastructure.make_infrastructure(
         ter, st, road_attrs, road_geoms, access, rng, metric_crs=METRIC_CRS
     )
@@ -318,8 +344,8 @@ def _write_networks(tmp: Path, demo: _Demo) -> None:
         crs=4326,
     ).to_file(tmp / "rivers.gpkg", layer="rivers", driver="GPKG")
     ter = demo.ter
-    _write_raster(tmp / "dem.tif", ter.dem.array, ter.dem.transform, "int16", -32768)
-    _write_raster(tmp / "landslide.tif", demo.slide, ter.grid.transform, "float32", -9999.0)
+    write_raster(tmp / "dem.tif", ter.dem.array, ter.dem.transform, "int16", -32768)
+    write_raster(tmp / "landslide.tif", demo.slide, ter.grid.transform, "float32", -9999.0)
 
 
 def _census_household_size() -> float:
@@ -340,71 +366,79 @@ def _manifest(seed: int) -> dict[str, Any]:
         "household_size": size,
         "household_size_source": f"2020 census, 花垣县: {size:g} people per family household "
                                  "(户规模, census2020.csv)",
-        "layers": {
-            "villages": {
-                "path": "villages.gpkg",
-                "layer": "villages",
-                "id": "village_id",
-                "columns": {
-                    "村代码": "village_id",
-                    "村名": "name",
-                    "乡镇代码": "township_id",
-                    "类型": "kind",
-                    "人口": "pop",
-                    "户数": "households",
-                },
+        "layers": region_layers(),
+    }
+
+
+def region_layers() -> dict[str, Any]:
+    """Return the ``layers:`` of a region written like the demo (file names and columns).
+
+    Shared by the demo and the counties of a synthetic area (:mod:`.area`).
+    """
+    return {
+        "villages": {
+            "path": "villages.gpkg",
+            "layer": "villages",
+            "id": "village_id",
+            "columns": {
+                "村代码": "village_id",
+                "村名": "name",
+                "乡镇代码": "township_id",
+                "类型": "kind",
+                "人口": "pop",
+                "户数": "households",
             },
-            "village_areas": {
-                "path": "villages.gpkg",
-                "layer": "village_areas",
-                "id": "village_id",
-                "columns": {"村代码": "village_id", "村名": "name"},
-            },
-            "hamlets": {
-                "path": "hamlets.csv",
-                "id": "hamlet_id",
-                "x": "lon",
-                "y": "lat",
-                "crs": "EPSG:4326",
-                "columns": {"village_code": "village_id"},
-            },
-            "boundaries": {
-                "county": {"path": "boundaries.gpkg", "layer": "county", "id": "county_id"},
-                "townships": {"path": "boundaries.gpkg", "layer": "townships", "id": "township_id"},
-            },
-            "roads": {"path": "roads.parquet", "id": "road_id"},
-            "dem": {"path": "dem.tif"},
-            "rivers": {"path": "rivers.gpkg", "layer": "rivers", "id": "river_id"},
-            "hazards": {
-                "landslide": {"path": "landslide.tif"},
-                "flood": {"path": "hazards.gpkg", "layer": "flood", "id": "hazard_id"},
-            },
-            "ecology": {
-                "redline": {"path": "ecology.gpkg", "layer": "redline", "id": "eco_id"},
-                "reserve": {"path": "ecology.gpkg", "layer": "reserve", "id": "eco_id"},
-            },
-            "services": {
-                "path": "services.csv",
-                "id": "service_id",
-                "x": "lon",
-                "y": "lat",
-                "crs": "EPSG:4326",
-            },
-            "infrastructure": {
-                name: {"path": "infrastructure.gpkg", "layer": name, "id": idc}
-                for name, idc in (
-                    ("power_lines", "line_id"),
-                    ("substations", "substation_id"),
-                    ("fibre", "fibre_id"),
-                    ("towers", "tower_id"),
-                    ("water_sources", "source_id"),
-                )
-            },
-            "households": {
-                "path": "households.csv",
-                "id": "household_id",
-                "complete": True,  # the synthetic registry lists every household
-                "columns": {"village_code": "village_id"},
-            },
+        },
+        "village_areas": {
+            "path": "villages.gpkg",
+            "layer": "village_areas",
+            "id": "village_id",
+            "columns": {"村代码": "village_id", "村名": "name"},
+        },
+        "hamlets": {
+            "path": "hamlets.csv",
+            "id": "hamlet_id",
+            "x": "lon",
+            "y": "lat",
+            "crs": "EPSG:4326",
+            "columns": {"village_code": "village_id"},
+        },
+        "boundaries": {
+            "county": {"path": "boundaries.gpkg", "layer": "county", "id": "county_id"},
+            "townships": {"path": "boundaries.gpkg", "layer": "townships", "id": "township_id"},
+        },
+        "roads": {"path": "roads.parquet", "id": "road_id"},
+        "dem": {"path": "dem.tif"},
+        "rivers": {"path": "rivers.gpkg", "layer": "rivers", "id": "river_id"},
+        "hazards": {
+            "landslide": {"path": "landslide.tif"},
+            "flood": {"path": "hazards.gpkg", "layer": "flood", "id": "hazard_id"},
+        },
+        "ecology": {
+            "redline": {"path": "ecology.gpkg", "layer": "redline", "id": "eco_id"},
+            "reserve": {"path": "ecology.gpkg", "layer": "reserve", "id": "eco_id"},
+        },
+        "services": {
+            "path": "services.csv",
+            "id": "service_id",
+            "x": "lon",
+            "y": "lat",
+            "crs": "EPSG:4326",
+        },
+        "infrastructure": {
+            name: {"path": "infrastructure.gpkg", "layer": name, "id": idc}
+            for name, idc in (
+                ("power_lines", "line_id"),
+                ("substations", "substation_id"),
+                ("fibre", "fibre_id"),
+                ("towers", "tower_id"),
+                ("water_sources", "source_id"),
+            )
+        },
+        "households": {
+            "path": "households.csv",
+            "id": "household_id",
+            "complete": True,  # the synthetic registry lists every household
+            "columns": {"village_code": "village_id"},
         },
     }

@@ -14,6 +14,8 @@ poor households below the 2014 national line (2,800), others above it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
@@ -116,11 +118,12 @@ def make_households(
     water_z = _standardise(np.log1p(villages["water_dist_m"].to_numpy()))
     slide = villages["landslide"].to_numpy()
     keys = list(_BASE_CAUSES)
-    rows = []
+    n_hh = villages["households"].to_numpy().astype(np.int64)
+    vids = villages["village_id"].astype(str).tolist()
+    cols: dict[str, list[NDArray[Any]]] = {"members": [], "poor": [], "cause": [], "income": []}
     summary = []
-    hh_counter = 0
-    for i, vid in enumerate(villages["village_id"].tolist()):
-        n_h = int(villages["households"].to_numpy()[i])
+    for i, vid in enumerate(vids):
+        n_h = int(n_hh[i])
         p = int(pop[i])
         extra = rng.multinomial(p - n_h, rng.dirichlet(np.full(n_h, 4.0)))
         members = 1 + extra
@@ -136,17 +139,21 @@ def make_households(
             rng.uniform(900, 2700, n_h),
             np.maximum(rng.lognormal(np.log(5200), 0.45, n_h), 2900),
         ).round(0)
-        for h in range(n_h):
-            hh_counter += 1
-            rows.append(
-                (f"{vid}{h + 1:04d}", vid, int(members[h]), int(poor[h]), causes[h], income[h])
-            )
+        for key, arr in zip(cols, (members, poor, causes, income), strict=True):
+            cols[key].append(arr)
         summary.append((vid, got, n_poor))
-    households = pd.DataFrame(
-        rows,
-        columns=["household_id", "village_code", "members", "poor", "cause", "income_per_person"],
-    )
-    households["income_per_person"] = households["income_per_person"].astype(np.int64)
+    # household ids: village id + 4-digit number within the village (vectorised)
+    start = np.repeat(np.cumsum(n_hh) - n_hh, n_hh)
+    number = np.arange(int(n_hh.sum()), dtype=np.int64) - start + 1
+    households = pd.DataFrame({
+        "household_id": np.char.add(np.repeat(np.asarray(vids, dtype=str), n_hh),
+                                    np.char.zfill(number.astype(str), 4)).astype(object),
+        "village_code": np.repeat(np.asarray(vids, dtype=object), n_hh),
+        "members": np.concatenate(cols["members"]).astype(np.int64),
+        "poor": np.concatenate(cols["poor"]).astype(np.int64),
+        "cause": np.concatenate(cols["cause"]),
+        "income_per_person": np.concatenate(cols["income"]).astype(np.int64),
+    })
     village_poverty = pd.DataFrame(summary, columns=["village_id", "poor_pop", "poor_households"])
     return households, village_poverty
 

@@ -24,6 +24,7 @@ well under a minute on one core).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 
 from contigmap.synth._io import staged_dir, write_yaml
 
-__all__ = ["make_scale_region", "make_scale_roads"]
+__all__ = ["ScaleNetwork", "make_scale_region", "make_scale_roads", "road_ids", "scale_network"]
 
 logger = logging.getLogger(__name__)
 
@@ -105,23 +106,12 @@ def make_scale_roads(
         (and ``county_id``); ``villages``: points at junctions, about one per 4.5 edges,
         with ``village_id, name, township_id, county_id, pop``.
     """
-    if n_edges < 4:
-        msg = f"make_scale_roads: n_edges={n_edges} is too small; ask for at least 4 edges"
-        raise ValueError(msg)
     rng = np.random.default_rng(seed)
-    # a spanning tree has n-1 edges; we keep about 1.4 edges per node in total
-    rows, cols = _grid_shape(int(n_edges / 1.4) + 2)
-    n_nodes = rows * cols
-    rr, cc = np.divmod(np.arange(n_nodes, dtype=np.int64), cols)
-    jitter = rng.uniform(-0.2, 0.2, size=(n_nodes, 2)) * spacing_m
-    x = _ORIGIN_X + cc * spacing_m + jitter[:, 0]
-    y = _ORIGIN_Y + rr * spacing_m + jitter[:, 1]
-    # the steps draw from ``rng`` in this order: edges, lines, classes, villages
-    u, v, level = _select_edges(rng, rows, cols, n_edges, county_every, township_every)
+    net = scale_network(rng, n_edges, spacing_m=spacing_m, county_every=county_every,
+                        township_every=township_every)
+    x, y, u, v = net.x, net.y, net.u, net.v
     n = u.size
-    geoms = _line_geometries(rng, x, y, u, v, spacing_m)
-    road_class, surface = _classes_and_surfaces(rng, level)
-    county_cols = int(np.ceil(cols * spacing_m / _COUNTY_CELL_M))
+    county_cols = int(np.ceil(net.cols * spacing_m / _COUNTY_CELL_M))
     mid_x = np.maximum((x[u] + x[v]) / 2 - _ORIGIN_X, 0.0)
     mid_y = np.maximum((y[u] + y[v]) / 2 - _ORIGIN_Y, 0.0)
     county = (mid_y // _COUNTY_CELL_M).astype(np.int64) * county_cols + (
@@ -129,21 +119,78 @@ def make_scale_roads(
     ).astype(np.int64)
     roads = gpd.GeoDataFrame(
         {
-            "road_id": pd.array([f"R{i:08d}" for i in range(n)], dtype=object),
-            "road_class": road_class,
-            "surface": surface,
+            "road_id": road_ids(n),
+            "road_class": net.road_class,
+            "surface": net.surface,
             "bridge": np.zeros(n, bool),
             "tunnel": np.zeros(n, bool),
             "county_id": np.char.add("C", np.char.zfill(county.astype(str), 4)).astype(object),
         },
-        geometry=geoms,
+        geometry=net.geoms,
         crs=SCALE_CRS,
     )
     used = np.unique(np.concatenate([u, v]))
-    villages = _scale_villages(rng, x, y, used, n, cols * spacing_m)
+    villages = _scale_villages(rng, x, y, used, n, net.cols * spacing_m)
     logger.info("scale network: %d road lines, %d junctions, %d villages", n, used.size,
                 len(villages))
     return roads, villages
+
+
+@dataclass(frozen=True)
+class ScaleNetwork:
+    """A jittered-grid road network: junction coordinates and one line per edge.
+
+    Attributes
+    ----------
+    x, y
+        Junction coordinates (EPSG:4546 metres) of every grid node, row-major.
+    u, v
+        End nodes of each road line.
+    road_class, surface
+        Class and surface of each line.
+    geoms
+        The lines (shapely), starting at ``u`` and ending at ``v``.
+    rows, cols
+        Grid shape (nodes).
+    """
+
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    u: NDArray[np.int64]
+    v: NDArray[np.int64]
+    road_class: NDArray[Any]
+    surface: NDArray[Any]
+    geoms: NDArray[Any]
+    rows: int
+    cols: int
+
+
+def road_ids(n: int) -> NDArray[Any]:
+    """Return the road ids ``R00000000`` … of ``n`` lines (object array)."""
+    return np.char.add("R", np.char.zfill(np.arange(n).astype(str), 8)).astype(object)
+
+
+def scale_network(rng: np.random.Generator, n_edges: int, *, spacing_m: float = 1_300.0,
+                  county_every: int = 18, township_every: int = 6) -> ScaleNetwork:
+    """Build the jittered-grid network of ``n_edges`` lines (steps 1-4 of the module notes).
+
+    Draws from ``rng`` in this order: jitter, edges, lines, classes. Parameters as in
+    :func:`make_scale_roads`.
+    """
+    if n_edges < 4:
+        msg = f"make_scale_roads: n_edges={n_edges} is too small; ask for at least 4 edges"
+        raise ValueError(msg)
+    # a spanning tree has n-1 edges; we keep about 1.4 edges per node in total
+    rows, cols = _grid_shape(int(n_edges / 1.4) + 2)
+    n_nodes = rows * cols
+    rr, cc = np.divmod(np.arange(n_nodes, dtype=np.int64), cols)
+    jitter = rng.uniform(-0.2, 0.2, size=(n_nodes, 2)) * spacing_m
+    x = _ORIGIN_X + cc * spacing_m + jitter[:, 0]
+    y = _ORIGIN_Y + rr * spacing_m + jitter[:, 1]
+    u, v, level = _select_edges(rng, rows, cols, n_edges, county_every, township_every)
+    geoms = _line_geometries(rng, x, y, u, v, spacing_m)
+    road_class, surface = _classes_and_surfaces(rng, level)
+    return ScaleNetwork(x, y, u, v, road_class, surface, geoms, rows, cols)
 
 
 def _select_edges(rng: np.random.Generator, rows: int, cols: int, n_edges: int,
@@ -268,7 +315,9 @@ def _scale_villages(rng: np.random.Generator, x: NDArray[np.float64], y: NDArray
 
 def make_scale_region(out_dir: str | Path, *, n_edges: int = 1_000_000, seed: int = 0,
                       force: bool = False) -> Path:
-    """Write a large synthetic region (roads, villages, services, region.yaml) for the CLI.
+    """Write a large synthetic region (roads, villages, services, region.yaml) for tests.
+
+    ``contigmap synth scale`` writes a whole area instead (:func:`.area.make_scale_area`).
 
     Roads are written as GeoParquet, villages and services as GeoPackage, all in
     EPSG:4546. Services are one county seat per county cell and one township seat per

@@ -1,0 +1,143 @@
+"""The cross-county part of an area run: time from every village to the nearest prefecture city.
+
+A village's market town, hospital of last resort and administration are often in the
+prefecture city (地级市), across county borders, so the time cannot come from one
+county's roads. This runs once per area, shared by all counties:
+
+1. the **area graph**: every county's roads (its ``layers.roads``, ids prefixed with the
+   county code so that they stay unique) plus the area's ``trunk_roads``, reprojected to
+   the UTM zone of the area (:meth:`geopandas.GeoDataFrame.estimate_utm_crs`) and built
+   with :func:`contigmap.network.build_network` (vertices within 1 mm are one node, so
+   roads that meet at a county border connect);
+2. one multi-source Dijkstra from all prefecture cities on the reversed graph
+   (:meth:`contigmap.network.Attachment.times_to_nearest`; Dijkstra, *A note on two
+   problems in connexion with graphs*, Numer. Math. 1, 1959): each village gets the
+   vehicle time in minutes to its nearest city, over the dry-season default speeds on
+   flat ground (no DEM: the area graph spans several DEMs), and which city that is.
+
+The village points are those the county runs wrote (``<code>/villages.csv``: ``lon``,
+``lat``), so the area table and the county folders describe the same villages. A county's
+``tt_prefecture_min`` is the median over its villages that have a route;
+``prefecture_unreachable`` counts those without one (empty times in the village table:
+villages on roads not joined to the rest, as the county run's ``isolated``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from contigmap.area.manifest import Area
+from contigmap.errors import ValidationError
+
+__all__ = ["county_medians", "prefecture_times"]
+
+logger = logging.getLogger(__name__)
+
+_CITY_ROLE = "infrastructure.substations"
+"""A point role without required columns, whose schema reads the cities (id renamed)."""
+
+
+def _villages(area: Area, stage: Path) -> gpd.GeoDataFrame:
+    """Read the villages every county run wrote, with their county code (WGS84 points)."""
+    frames = []
+    for county in area.counties:
+        path = stage / county.code / "villages.csv"
+        table = pd.read_csv(path, encoding="utf-8-sig", dtype={"village_id": str})
+        keep = [c for c in ("village_id", "name", "pop", "lon", "lat") if c in table.columns]
+        table = table[keep].copy()
+        table.insert(0, "county_code", county.code)
+        frames.append(table)
+    villages = pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(villages, geometry=gpd.points_from_xy(villages["lon"],
+                                                                  villages["lat"]), crs=4326)
+
+
+def _roads(area: Area, crs: object) -> gpd.GeoDataFrame:
+    """Read every county's roads and the trunk roads in ``crs``, ids prefixed by source."""
+    from contigmap.io.read import read_layer
+
+    parts = []
+    sources = [(c.code, c.region.layers.roads, c.region.base_dir) for c in area.counties]
+    trunk = area.config.layers.trunk_roads
+    if trunk is not None:
+        sources.append(("trunk", trunk, area.base_dir))
+    for prefix, spec, base_dir in sources:
+        label = "area layers.trunk_roads" if prefix == "trunk" else f"county {prefix}: roads"
+        roads = read_layer(spec, base_dir=base_dir, role="roads", source=label)
+        if not isinstance(roads, gpd.GeoDataFrame) or roads.crs is None:
+            msg = f"{label}: has no geometry or CRS; give line geometries with a CRS"
+            raise ValidationError(msg)
+        roads = roads.to_crs(crs)
+        roads["road_id"] = prefix + ":" + roads["road_id"].astype(str)
+        parts.append(roads[[c for c in ("road_id", "road_class", "surface", "bridge",
+                                        "tunnel", "geometry") if c in roads.columns]])
+    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
+
+
+def prefecture_times(area: Area, stage: Path) -> pd.DataFrame | None:
+    """Minutes from every village of the area to its nearest prefecture city.
+
+    Parameters
+    ----------
+    area
+        The area (its ``layers.prefecture_cities`` and ``trunk_roads``).
+    stage
+        The folder holding each county's outputs (``<code>/villages.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``county_code``, ``village_id``, ``name``, ``pop``, ``tt_prefecture_min`` (NaN:
+        unreachable) and ``prefecture_city_id`` per village, counties in manifest order;
+        None when the area has no prefecture cities.
+    """
+    from contigmap.io.read import read_layer
+    from contigmap.network import attach_points, build_network
+
+    spec = area.config.layers.prefecture_cities
+    if spec is None:
+        return None
+    villages = _villages(area, stage)
+    crs = villages.estimate_utm_crs()
+    cities = read_layer(spec, base_dir=area.base_dir, role=_CITY_ROLE,
+                        source="area layers.prefecture_cities")
+    if not isinstance(cities, gpd.GeoDataFrame) or len(cities) == 0:
+        msg = ("area layers.prefecture_cities: no city points; give x:/y: columns or point "
+               "geometries")
+        raise ValidationError(msg)
+    cities = cities.rename(columns={"substation_id": "city_id"}).to_crs(crs)
+    roads = _roads(area, crs)
+    graph = build_network(roads)
+    pts = villages.to_crs(crs)
+    xy = np.vstack([np.column_stack([pts.geometry.x, pts.geometry.y]),
+                    np.column_stack([cities.geometry.x, cities.geometry.y])])
+    n_v = len(villages)
+    city_idx = np.arange(n_v, n_v + len(cities))
+    att = attach_points(graph, xy, nodes=city_idx)
+    times, which = att.times_to_nearest(city_idx, with_source=True)
+    out = pd.DataFrame(villages.drop(columns=["geometry", "lon", "lat"]))
+    t = times[:n_v]
+    out["tt_prefecture_min"] = np.where(np.isfinite(t), t, np.nan)
+    city_ids = cities["city_id"].astype(str).to_numpy()
+    w = which[:n_v]
+    nearest: list[str | None] = [str(city_ids[k - n_v]) if k >= 0 else None for k in w]
+    out["prefecture_city_id"] = nearest
+    logger.info("area graph: %d nodes, %d edges; %d villages, %d prefecture cities",
+                graph.n_nodes, graph.n_edges, n_v, len(cities))
+    return out
+
+
+def county_medians(villages: pd.DataFrame) -> pd.DataFrame:
+    """Summarise per county: ``tt_prefecture_min`` and ``prefecture_unreachable``.
+
+    The median time of the county's villages that have a route, and how many have none;
+    counties in order of first appearance.
+    """
+    by = villages.groupby("county_code", sort=False)["tt_prefecture_min"]
+    return pd.DataFrame({"tt_prefecture_min": by.median(),
+                         "prefecture_unreachable": by.apply(lambda t: int(t.isna().sum()))})
