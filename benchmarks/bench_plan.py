@@ -20,11 +20,13 @@ the same run:
 area run (docs/area.md): an area plan would read every county's own tables. Targets of
 issue #17: county plan optimal in under 60 s; area plan within 1 % in under 10 min.
 
-Baseline (2 shared cores, 2026-12-02): demo — 2,061 candidates, MILP 12.3 s, optimal
-within mip_rel_gap 0.1 % (gap 0.076 %); greedy / MILP objective 0.990 (0.15 s); plan /
-rankings poor beneficiaries 1.270, objective 1.212. ``--replicate 10 --time-limit 120``
-— no MILP plan in 120 s; greedy kept, gap 3.18 % to the LP bound (237 s in all, the LP
-bound included); with 300 s HiGHS' incumbent was 6.8 % from its bound.
+Baseline (2 shared cores, 2026-12-02, six interventions): demo — 2,340 candidates, MILP
+5.1 s, optimal within mip_rel_gap 0.1 % (gap 0.059 %); greedy / MILP objective 0.990
+(< 0.1 s); plan / rankings poor beneficiaries 1.686, objective 1.508. (Before health and
+schooling: 2,061 candidates, 12.3 s, gap 0.076 %, ratios 1.270 and 1.212.)
+``--replicate 10 --time-limit 120`` (four interventions) — no MILP plan in 120 s; greedy
+kept, gap 3.18 % to the LP bound (237 s in all, the LP bound included); with 300 s
+HiGHS' incumbent was 6.8 % from its bound.
 """
 
 from __future__ import annotations
