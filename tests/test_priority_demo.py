@@ -106,7 +106,8 @@ def test_summaries_and_budget(results: PriorityResults) -> None:
     town = results.summaries["township"]
     n_hamlets = len(pd.read_csv(REGION.parent / "hamlets.csv"))
     assert town.groupby("intervention")["units"].sum().to_dict() == {
-        "broadband": n_hamlets, "power": 228, "roads": 228, "water": 228}
+        "broadband": n_hamlets, "power": 228, "roads": 228, "water": 228, "health": 228,
+        "schooling": 228}
     b = results.budget.set_index("intervention")
     assert (b["capex_funded_cny"] <= results.config.budget_cny).all()
     roads = results.tables["roads"]
@@ -136,7 +137,7 @@ def test_write_priority_tables(results: PriorityResults, tmp_path: Path) -> None
         sheets = xf.sheet_names
     assert {"roads", "water", "power", "broadband", "township", "county"} <= set(sheets)
     report = json.loads(written["sensitivity_json"].read_text(encoding="utf-8"))
-    assert set(report) == {"roads", "water", "power", "broadband"}
+    assert set(report) == {"roads", "water", "power", "broadband", "health", "schooling"}
     assert not list(tmp_path.glob(".*tmp*"))
 
 
