@@ -10,6 +10,8 @@ the solver's status, gap and time.
 
 from __future__ import annotations
 
+import json
+import logging
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,8 @@ from contigmap.plan.config import default_plan_path, load_plan_config, split_pla
 from contigmap.plan.outputs import write_plan_outputs
 from contigmap.plan.run import PlanResult, plan_from_state
 from contigmap.state import StageTimer
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["PlanRun", "run_plan"]
 
@@ -44,6 +48,16 @@ def _settings_file(sections: dict[str, Any], folder: Path) -> Path | None:
     path.write_text(yaml.safe_dump(sections, allow_unicode=True, sort_keys=True),
                     encoding="utf-8")
     return path
+
+
+def _named_settings(params: dict[str, Any], settings: Path | None,
+                    config: str | Path | None) -> dict[str, Any]:
+    """Return the run settings for the manifest, naming the user's file, not its temp copy."""
+    if settings is None or config is None:
+        return params
+    text = json.dumps(params, ensure_ascii=False).replace(
+        json.dumps(str(settings))[1:-1], json.dumps(str(config))[1:-1])
+    return dict(json.loads(text))
 
 
 def run_plan(
@@ -111,14 +125,15 @@ def run_plan(
             raise ConfigError(text) from err
     with timer.stage("plan"):
         result = plan_from_state(state, plan_cfg)
+    logger.info("plan: %s solver, %s, %.1f s", result.solution.method, result.solution.status,
+                result.solution.seconds)
     parameters: dict[str, Any] = {
         "region": state.data.config.name, "command": "plan",
         "plan_config": str(config) if config else f"packaged {default_plan_path().name}",
         "plan": plan_cfg.model_dump(mode="json"),
-        "solver": {**result.solution.as_summary(),
-                   "seconds": round(result.solution.seconds, 1),
-                   "time_limit_s": plan_cfg.time_limit_s},
-        **state.settings.manifest_parameters(),
+        # no wall time here: the manifest of a rerun must match (it is logged instead)
+        "solver": {**result.solution.as_summary(), "time_limit_s": plan_cfg.time_limit_s},
+        **_named_settings(state.settings.manifest_parameters(), settings, config),
     }
     from contigmap.publish import finish_outputs
 
