@@ -123,8 +123,9 @@ def _run_area(area: Path, out_dir: Path, *, quiet: bool, season: Season | None, 
 @click.command(
     epilog="""\b
 Examples:
-  contigmap demo                    # writes maps/huayuan/
+  contigmap demo                    # writes maps/huayuan/ (with plan/, progress/, monitor/)
   contigmap demo -o /tmp/demo --online
+  contigmap demo --no-cycle         # the county run only, without plan and monitoring
 """
 )
 @out_option(default=Path("maps/huayuan"))
@@ -137,14 +138,19 @@ Examples:
 @online_option("Load map scripts from CDNs instead of inlining.")
 @config_option
 @basemap_options
+@click.option("--cycle/--no-cycle", default=True, show_default=True,
+              help="Also plan 2016–2020 under one budget, write a synthetic progress workbook "
+                   "(some projects late, one over cost) and monitor the plan against it.")
 @force_option
 @click.pass_context
 @fail_cleanly
 def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, scenarios_dir: Path,
          online: bool, config: Path | None, basemap: Basemap, tianditu_key: str | None,
-         force: bool) -> None:
+         force: bool, cycle: bool) -> None:
     """Run the whole pipeline on the embedded demo region, 花垣县 (Huayuan county, Hunan).
 
+    Then the planning cycle: a 2016–2020 plan across all works under one yearly budget
+    (plan/), the progress a county would report (progress/) and its monitoring (monitor/).
     The county outline, townships, villages and census figures are real; terrain, roads,
     households, hazards and infrastructure are synthetic and illustrative (seeded).
     """
@@ -167,6 +173,14 @@ def demo(ctx: click.Context, out_dir: Path, layers_dir: Path, scenarios_dir: Pat
                           force=force, strict=ctx.obj.get("strict", False))
     click.echo(f"contigmap demo: 花垣县 (illustrative data) → {out_dir}")
     print_outputs(result)
+    if cycle:
+        from contigmap.cycle import run_cycle
+
+        click.echo("… the planning cycle: 2016–2020 plan, reported progress, monitoring", err=True)
+        done = run_cycle(manifest, out_dir, offline=not online, force=force)
+        for label, path in (("plan", done.plan_dir), ("progress", done.progress_xlsx),
+                            ("monitor", done.monitor_dir)):
+            click.echo(f"  {label:<20} {path}")
 
 
 @click.command(
