@@ -202,7 +202,10 @@ def _nearest_service_times(att: Attachment, services: gpd.GeoDataFrame,
     cols: dict[str, Any] = {}
     for kind in SERVICE_KINDS:
         targets = n_p + np.flatnonzero(kinds == kind)
-        if targets.size == 0:
+        # schools of kind 'school' stand for both levels (contigmap.network.facilities
+        # splits them by name), so a region with them lacks neither level
+        covered = kind in ("primary_school", "middle_school") and bool((kinds == "school").any())
+        if targets.size == 0 and not covered:
             warnings.warn(
                 f"services: no '{kind}'; tt_{kind}_min and walk_{kind}_min are left empty",
                 DataQualityWarning,
