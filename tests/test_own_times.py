@@ -102,7 +102,15 @@ def _scale_area(n_edges, seed):
 
 
 @pytest.mark.slow
-def test_attachment_own_times_equal_times_to_each_and_networkx():
+@pytest.mark.parametrize("local_share", [0.0, 1.0])  # whole-core / neighbourhood searches
+def test_attachment_own_times_equal_times_to_each_and_networkx(monkeypatch, local_share):
+    from contigmap.network import owntimes
+
+    monkeypatch.setattr(owntimes, "_LOCAL_MAX_SHARE", local_share)
+    boxes = []
+    box = owntimes._Searcher._box
+    monkeypatch.setattr(owntimes._Searcher, "_box",
+                        lambda self, *a: boxes.append(1) or box(self, *a))
     g, villages, island_xy = _scale_area(2000, seed=7)
     assert (g.walk_fwd_min != g.walk_bwd_min).any()
     base = g.core("walk")
@@ -133,6 +141,7 @@ def test_attachment_own_times_equal_times_to_each_and_networkx():
             got = att.times_to_own(target_of, mode=mode, season=season, budget=budget)
             assert np.array_equal(got, want)  # bit for bit, as the dense matrix gave
         assert np.isinf(got[nv - 1])  # the island village
+        assert boxes or local_share == 0  # the neighbourhood searches really ran
         # and against networkx on the full augmented graph (trip to the target)
         m = full.matrix(mode, season).tocoo()
         ref = nx.DiGraph()

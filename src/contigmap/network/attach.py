@@ -382,7 +382,9 @@ class Attachment:
         target_core = np.full(self.n_points, -1, np.int64)
         if has.any():
             target_core[has] = core.to_core(self.point_nodes(tof[has]))
-        return own_times(core, self._stations(mode, season), target_core, budget=budget)
+        xy = self._prepare(mode, season)["node_xy"][core.core_nodes]
+        return own_times(core, self._stations(mode, season), target_core, budget=budget,
+                         core_xy=np.asarray(xy, dtype=float))
 
     def _stations(self, mode: Mode, season: Season) -> Stations:
         """Every point's stations (itself if a node, else its edge's neighbours)."""

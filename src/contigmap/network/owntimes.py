@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from contigmap.network.contract import Core
@@ -63,6 +64,12 @@ DEFAULT_BUDGET = 1 << 22
 
 #: Most targets searched in one scipy call (so the block is also ``O(core nodes)``).
 _MAX_BATCH = 64
+
+#: Targets searched together on one neighbourhood of the core.
+_LOCAL_BATCH = 8
+
+#: A neighbourhood larger than this share of the core is searched as the whole core.
+_LOCAL_MAX_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -221,8 +228,97 @@ def _first_limits(core: Core, plan: _Plan,
     return np.where(np.isfinite(out), out * (1 + 1e-9) + 1e-9, -1.0), dead
 
 
+class _Searcher:
+    """Bounded Dijkstra from a few targets, on the part of the core the limit can reach.
+
+    With ``v_max`` the largest straight-line speed of any core edge (metres per minute of
+    its weight), a node farther than ``limit * v_max`` from every source is farther than
+    ``limit`` in time, so a search bounded by ``limit`` never settles it, nor passes
+    through it. Each search therefore runs on the sub-graph of the core nodes within that
+    radius of its sources (the grid cells overlapping their bounding box widened by the
+    radius), which gives the very same distances up to
+    ``limit`` in time and memory proportional to that neighbourhood, not to the core.
+    Without usable coordinates (or a zero-time edge of positive length) it searches the
+    whole core.
+    """
+
+    def __init__(self, core: Core, xy: NDArray[np.float64] | None) -> None:
+        self.core = core
+        self.m = core.matrix
+        self.grid = False
+        self.local = np.full(core.n_core, -1, np.int64)
+        self.sub = np.zeros(0, np.int64)
+        if xy is None or core.n_core == 0:
+            return
+        rows = np.repeat(np.arange(core.n_core), np.diff(self.m.indptr))
+        w = np.asarray(self.m.data, dtype=float)
+        length = np.hypot(*(xy[rows] - xy[self.m.indices]).T)
+        if np.any((w <= 0) & (length > 0)) or not np.isfinite(xy).all():
+            return
+        pos = w > 0
+        self.v_max = float((length[pos] / w[pos]).max()) if pos.any() else 0.0
+        if self.v_max > 0:
+            self.xy = xy
+            # a grid of cells (about 64 nodes each), nodes sorted by cell (column-major)
+            self.x0 = xy.min(axis=0)
+            span = np.maximum(xy.max(axis=0) - self.x0, 1.0)
+            self.cell = float(max(np.sqrt(span[0] * span[1] / core.n_core) * 8, 1.0))
+            c = ((xy - self.x0) // self.cell).astype(np.int64)
+            self.n_cells = c.max(axis=0) + 1
+            key = c[:, 0] * self.n_cells[1] + c[:, 1]
+            self.by_cell = np.argsort(key, kind="stable")
+            self.cell_key = key[self.by_cell]
+            self.grid = True
+
+    def search(self, batch: NDArray[np.int64],
+               cap: float) -> tuple[NDArray[np.float64], NDArray[np.int64] | None]:
+        """Distances from ``batch`` up to ``cap`` (rows), and each core node's column.
+
+        The second value maps core ids to columns (``-1``: not searched, i.e. beyond
+        ``cap``); ``None`` when the columns are the core ids themselves. Call
+        :meth:`release` with it when done.
+        """
+        if not self.grid or not np.isfinite(cap):
+            return np.atleast_2d(dijkstra(self.m, directed=True, indices=batch, limit=cap)), None
+        sub = self._box(batch, cap * self.v_max * (1 + 1e-9) + 1e-6)
+        if sub.size > _LOCAL_MAX_SHARE * self.core.n_core:
+            return np.atleast_2d(dijkstra(self.m, directed=True, indices=batch, limit=cap)), None
+        self.sub = sub
+        self.local[sub] = np.arange(sub.size)
+        lo, hi = self.m.indptr[sub], self.m.indptr[sub + 1]
+        counts = hi - lo
+        edge = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        col = self.local[self.m.indices[edge]]
+        keep = col >= 0
+        row = np.repeat(np.arange(sub.size), counts)[keep]
+        indptr = np.zeros(sub.size + 1, np.int64)
+        np.cumsum(np.bincount(row, minlength=sub.size), out=indptr[1:])
+        m = csr_matrix((self.m.data[edge][keep], col[keep].astype(np.int32), indptr),
+                       shape=(sub.size, sub.size))
+        d = dijkstra(m, directed=True, indices=self.local[batch], limit=cap)
+        return np.atleast_2d(d), self.local
+
+    def _box(self, batch: NDArray[np.int64], radius: float) -> NDArray[np.int64]:
+        """Core nodes in the cells of the batch's bounding box widened by ``radius``."""
+        pts = self.xy[batch]
+        lo = np.clip((pts.min(axis=0) - radius - self.x0) // self.cell, 0, self.n_cells - 1)
+        hi = np.clip((pts.max(axis=0) + radius - self.x0) // self.cell, 0, self.n_cells - 1)
+        cols = np.arange(int(lo[0]), int(hi[0]) + 1, dtype=np.int64) * self.n_cells[1]
+        start = np.searchsorted(self.cell_key, cols + int(lo[1]), "left")
+        stop = np.searchsorted(self.cell_key, cols + int(hi[1]), "right")
+        counts = stop - start
+        pos = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        return np.asarray(self.by_cell[pos], dtype=np.int64)
+
+    def release(self, cols: NDArray[np.int64] | None) -> None:
+        """Forget the columns of the last local search (O(searched nodes))."""
+        if cols is not None:
+            self.local[self.sub] = -1
+
+
 def own_times(core: Core, st: Stations, target_core: NDArray[np.int64], *,
-              budget: int = DEFAULT_BUDGET) -> NDArray[np.float64]:
+              budget: int = DEFAULT_BUDGET,
+              core_xy: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
     """Exact minutes from each point to its own target (module docstring), ``inf`` if none.
 
     Parameters
@@ -236,6 +332,10 @@ def own_times(core: Core, st: Stations, target_core: NDArray[np.int64], *,
     budget
         Largest number of elements in one block of distance rows (at least one row, at
         most :data:`_MAX_BATCH`).
+    core_xy
+        ``(n_core, 2)`` coordinates of the core nodes (metres): each bounded search then
+        runs on the neighbourhood it can reach (:class:`_Searcher`), in time and memory
+        proportional to it. Without them every search allocates a row of the whole core.
 
     Returns
     -------
@@ -261,27 +361,34 @@ def own_times(core: Core, st: Stations, target_core: NDArray[np.int64], *,
 
     (a_lo, a_hi), (l_lo, l_hi), (s_lo, s_hi) = (
         bounds(plan.a_tgt), bounds(plan.l_tgt), bounds(plan.s_tgt))
+    searcher = _Searcher(core, core_xy)
     searches = 0
     for rnd in range(_MAX_ROUNDS + 2):
         if todo.size == 0:
             break
         if rnd > _MAX_ROUNDS:
             lim = np.full(todo.size, np.inf)
-        order = np.argsort(lim, kind="stable")
+        # local searches: neighbours together (core ids follow a Morton curve); else by limit
+        order = np.argsort(todo if searcher.grid else lim, kind="stable")
         todo, lim = todo[order], lim[order]
         retry = np.zeros(todo.size, bool)
-        for b0 in range(0, todo.size, k):
-            batch = todo[b0:b0 + k]
-            cap = float(lim[b0:b0 + k].max())
-            d = np.atleast_2d(dijkstra(core.matrix, directed=True, indices=batch, limit=cap))
+        step = _LOCAL_BATCH if searcher.grid and rnd <= _MAX_ROUNDS else k
+        for b0 in range(0, todo.size, step):
+            batch = todo[b0:b0 + step]
+            cap = float(lim[b0:b0 + step].max())
+            d, cols = searcher.search(batch, cap)
             searches += batch.size
             for j, t in enumerate(batch):
                 a_sel = slice(a_lo[t], a_hi[t])
-                pts, v = _reduce(plan, d[j, plan.a_core[a_sel]], a_sel,
-                                 slice(l_lo[t], l_hi[t]), slice(s_lo[t], s_hi[t]))
+                c = plan.a_core[a_sel] if cols is None else cols[plan.a_core[a_sel]]
+                dj = d[j, np.maximum(c, 0)] if cols is None else np.where(
+                    c >= 0, d[j, np.maximum(c, 0)], np.inf)
+                pts, v = _reduce(plan, dj, a_sel, slice(l_lo[t], l_hi[t]),
+                                 slice(s_lo[t], s_hi[t]))
                 sure = (v < cap) | (cap == np.inf) | dead[pts]
                 out[pts[sure]] = v[sure]
                 retry[b0 + j] = not sure.all()
+            searcher.release(cols)
         todo, lim = todo[retry], 2 * lim[retry] + 1.0
     logger.debug("own times: %d targets, %d bounded searches", plan.tgt_core.size, searches)
     return np.where(np.isfinite(out), out + st.base, np.inf)
