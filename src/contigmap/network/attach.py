@@ -348,7 +348,11 @@ class Attachment:
     def times_to_each(
         self, targets: ArrayLike, *, mode: Mode = "vehicle", season: Season = "dry"
     ) -> NDArray[np.float64]:
-        """``(len(targets), P)`` minutes from every point to each target (one Dijkstra each)."""
+        """``(len(targets), P)`` minutes from every point to each target (one Dijkstra each).
+
+        Memory and time grow as targets × points: for a few targets only (relocation
+        sites). Each point's time to *its own* target is :meth:`times_to_own`.
+        """
         tg = np.asarray(targets, dtype=np.int64)
         out = np.full((tg.size, self.n_points), np.inf)
         if tg.size == 0:
@@ -433,7 +437,8 @@ def attach_points(
     Returns
     -------
     Attachment
-        Query object: :meth:`Attachment.times_to_nearest`, :meth:`Attachment.times_to_each`.
+        Query object: :meth:`Attachment.times_to_nearest`, :meth:`Attachment.times_to_own`,
+        :meth:`Attachment.times_to_each`.
     """
     pts = np.asarray(xy, dtype=float).reshape(-1, 2)
     if not np.isfinite(pts).all():
