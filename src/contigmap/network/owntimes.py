@@ -66,7 +66,7 @@ DEFAULT_BUDGET = 1 << 22
 _MAX_BATCH = 64
 
 #: Targets searched together on one neighbourhood of the core.
-_LOCAL_BATCH = 8
+_LOCAL_BATCH = 16
 
 #: A neighbourhood larger than this share of the core is searched as the whole core.
 _LOCAL_MAX_SHARE = 0.25
