@@ -33,6 +33,13 @@ Algorithm
    reach it and are dropped first; points that reach no target at all (``inf`` in the
    multi-source search) are never searched.
 
+4. **Neighbourhoods.** scipy allocates a distance row over the whole graph per source, so
+   even bounded searches would cost ``targets × core nodes`` in *time*. A search bounded by
+   ``L`` cannot leave the disc of radius ``L · v_max`` (``v_max``: the largest
+   straight-line speed of any core edge), so each batch of neighbouring targets is searched
+   on the core nodes in the grid cells of that disc's bounding box (:class:`_Searcher`),
+   which gives the same distances up to ``L``.
+
 Several targets share one scipy call (their distance rows side by side), with the block
 capped at ``budget`` elements, so peak memory is ``O(core nodes + points + budget)``,
 never ``targets × points``. Each search is Dijkstra (1959) with the early stop of a
