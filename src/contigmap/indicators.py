@@ -39,6 +39,7 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from contigmap.columns import ColumnInfo, register_columns
 
@@ -100,23 +101,39 @@ def _num(frame: pd.DataFrame, col: str) -> pd.Series:
     return pd.to_numeric(frame[col], errors="coerce").astype(float)
 
 
-def _area_row(group: pd.DataFrame) -> dict[str, Any]:
-    """Sum the people and poor people of one area (a set of villages)."""
-    pop = _num(group, "pop")
-    hh = _num(group, "households")
-    poor = _num(group, "poor_pop")
-    basis = _num(group, "pop_basis") if "pop_basis" in group.columns else pop
-    both = poor.notna() & basis.notna()
-    base = float(basis[both].sum())
-    sources = (sorted(set(group["poor_pop_source"].astype(str)) - {"none"})
-               if "poor_pop_source" in group.columns else [])
+def _area_values(frame: pd.DataFrame) -> dict[str, NDArray[Any]]:
+    """Return the columns :func:`_area_row` sums, as float arrays (``nan``: unknown)."""
+    pop = _num(frame, "pop").to_numpy()
+    basis = _num(frame, "pop_basis").to_numpy() if "pop_basis" in frame.columns else pop
+    src = (frame["poor_pop_source"].astype(str).to_numpy(object)
+           if "poor_pop_source" in frame.columns else None)
+    return {"pop": pop, "households": _num(frame, "households").to_numpy(),
+            "poor_pop": _num(frame, "poor_pop").to_numpy(), "pop_basis": basis,
+            "source": src if src is not None else np.zeros(0, object)}
+
+
+def _sum(values: NDArray[np.float64], min_count: int = 0) -> float:
+    """``pandas.Series.sum`` of a float array: ``nan`` skipped, ``nan`` below ``min_count``."""
+    ok = ~np.isnan(values)
+    if int(ok.sum()) < min_count:
+        return float("nan")
+    return float(np.where(ok, values, 0.0).sum())
+
+
+def _area_row(cols: dict[str, NDArray[Any]], rows: slice) -> dict[str, Any]:
+    """Sum the people and poor people of one area (the villages ``rows`` of ``cols``)."""
+    pop, hh, poor = cols["pop"][rows], cols["households"][rows], cols["poor_pop"][rows]
+    basis = cols["pop_basis"][rows]
+    both = ~np.isnan(poor) & ~np.isnan(basis)
+    base = _sum(basis[both])
+    sources = sorted(set(cols["source"][rows].tolist()) - {"none"})
     return {
-        "villages": len(group),
-        "pop": float(pop.sum(min_count=1)),
-        "households": float(hh.sum(min_count=1)),
-        "poor_pop": float(poor.sum(min_count=1)),
+        "villages": int(pop.size),
+        "pop": _sum(pop, 1),
+        "households": _sum(hh, 1),
+        "poor_pop": _sum(poor, 1),
         "pop_basis": base if both.any() else np.nan,
-        "poverty_incidence": float(poor[both].sum()) / base if base > 0 else np.nan,
+        "poverty_incidence": _sum(poor[both]) / base if base > 0 else np.nan,
         "poor_pop_source": "+".join(sources),
     }
 
@@ -159,14 +176,21 @@ def headline_indicators(
     """
     rows: list[dict[str, Any]] = []
     if "township_id" in villages.columns and len(villages):
-        tid = villages["township_id"].astype(str)
-        names = (villages["township_name"].astype(str) if "township_name" in villages.columns
-                 else tid)
-        for key, group in villages.groupby(tid.to_numpy(), sort=True):
+        # one pass in township-id order (each township's villages in table order), not a
+        # scan of the whole table per township: linear in villages
+        tid = villages["township_id"].astype(str).to_numpy(object)
+        names = (villages["township_name"].astype(str).to_numpy(object)
+                 if "township_name" in villages.columns else tid)
+        keys, inverse = np.unique(tid, return_inverse=True)
+        by_town = np.argsort(inverse.reshape(-1), kind="stable")
+        cols = {k: v[by_town] if v.size else v for k, v in _area_values(villages).items()}
+        bounds = np.searchsorted(inverse.reshape(-1)[by_town], np.arange(keys.size + 1))
+        for i, key in enumerate(keys.tolist()):
+            lo, hi = int(bounds[i]), int(bounds[i + 1])
             rows.append({"level": "township", "township_id": str(key),
-                         "name": str(names[tid == key].iloc[0]), **_area_row(group)})
+                         "name": str(names[by_town[lo]]), **_area_row(cols, slice(lo, hi))})
     rows.append({"level": "county", "township_id": "", "name": county_name or "county",
-                 **_area_row(villages)})
+                 **_area_row(_area_values(villages), slice(None))})
     out = pd.DataFrame(rows)
     t_cols = _access_columns(township_access)
     if township_access is not None and t_cols:

@@ -187,9 +187,10 @@ def prepare(
     with timer.stage("network"):
         villages, hamlets, net = stages.network_stage(data, villages, hamlets,
                                                       params=settings.network)
+    with timer.stage("indicators"):
+        indicators = stages.indicator_stage(data, villages, net)
     state = RegionState(data=data, villages=villages, hamlets=hamlets, network=net,
-                        settings=settings,
-                        indicators=stages.indicator_stage(data, villages, net))
+                        settings=settings, indicators=indicators)
     if priorities:
         with timer.stage("priorities"):
             state = priority_stage(state, settings.priorities)

@@ -256,17 +256,20 @@ def _own_seats(services: gpd.GeoDataFrame, kinds: NDArray[np.object_],
 
 def _own_seat_times(att: Attachment, own: NDArray[np.int64], n_p: int,
                     season: Season) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Vehicle and walking minutes from each point to its own township seat."""
-    seats = np.unique(own[own >= 0])
+    """Vehicle and walking minutes from each point to its own township seat.
+
+    One bounded search per seat on the contracted core
+    (:meth:`contigmap.network.Attachment.times_to_own`): memory linear in the graph and
+    the points, never seats × points.
+    """
     own_tt = np.full(n_p, np.nan)
     own_walk = np.full(n_p, np.nan)
-    if seats.size:
-        tt_each = att.times_to_each(n_p + seats, mode="vehicle", season=season)
-        wk_each = att.times_to_each(n_p + seats, mode="walk", season=season)
-        row = np.searchsorted(seats, np.maximum(own, 0))
-        has = own >= 0
-        own_tt[has] = tt_each[row[has], np.flatnonzero(has)]
-        own_walk[has] = wk_each[row[has], np.flatnonzero(has)]
+    has = own >= 0
+    if has.any():
+        target_of = np.full(att.n_points, -1, np.int64)
+        target_of[:n_p] = np.where(has, n_p + own, -1)
+        own_tt[has] = att.times_to_own(target_of, mode="vehicle", season=season)[:n_p][has]
+        own_walk[has] = att.times_to_own(target_of, mode="walk", season=season)[:n_p][has]
 
     return own_tt, own_walk
 

@@ -25,6 +25,7 @@ from contigmap.errors import NetworkError
 from contigmap.network.build import Mode, RoadGraph, csr_from_arrays
 from contigmap.network.contract import Core, contract_graph
 from contigmap.network.edgetimes import join_partials
+from contigmap.network.owntimes import DEFAULT_BUDGET, Stations, own_times
 from contigmap.network.snap import Snap, snap_points
 from contigmap.network.speeds import Season
 
@@ -347,7 +348,11 @@ class Attachment:
     def times_to_each(
         self, targets: ArrayLike, *, mode: Mode = "vehicle", season: Season = "dry"
     ) -> NDArray[np.float64]:
-        """``(len(targets), P)`` minutes from every point to each target (one Dijkstra each)."""
+        """``(len(targets), P)`` minutes from every point to each target (one Dijkstra each).
+
+        Memory and time grow as targets × points: for a few targets only (relocation
+        sites). Each point's time to *its own* target is :meth:`times_to_own`.
+        """
         tg = np.asarray(targets, dtype=np.int64)
         out = np.full((tg.size, self.n_points), np.inf)
         if tg.size == 0:
@@ -357,6 +362,47 @@ class Attachment:
             dist, _ = core.expand(dijkstra(core.matrix, directed=True, indices=int(node)))
             out[i] = self._point_values(dist, mode, season)[0]
         return out
+
+    def times_to_own(
+        self, target_of: ArrayLike, *, mode: Mode = "vehicle", season: Season = "dry",
+        budget: int = DEFAULT_BUDGET,
+    ) -> NDArray[np.float64]:
+        """Minutes from every point to *its own* target point, exactly, in linear memory.
+
+        ``target_of[i]`` is the point index of point ``i``'s target (a node point; ``-1``:
+        none). Bounded Dijkstra searches per target on the contracted core
+        (:func:`contigmap.network.owntimes.own_times`), never a ``targets × points``
+        matrix; ``budget`` caps the elements of one block of distance rows. The values equal
+        those of :meth:`times_to_each` read at each point's own target. Returns ``inf``
+        without a target or where it cannot be reached.
+        """
+        tof = np.asarray(target_of, dtype=np.int64).reshape(-1)
+        if tof.size != self.n_points:
+            msg = (f"target_of has {tof.size} entries for {self.n_points} points; "
+                   f"give one target point index (or -1) per point")
+            raise NetworkError(msg)
+        core = self.core(mode, season, transpose=True)
+        has = tof >= 0
+        target_core = np.full(self.n_points, -1, np.int64)
+        if has.any():
+            target_core[has] = core.to_core(self.point_nodes(tof[has]))
+        xy = self._prepare(mode, season)["node_xy"][core.core_nodes]
+        return own_times(core, self._stations(mode, season), target_core, budget=budget,
+                         core_xy=np.asarray(xy, dtype=float))
+
+    def _stations(self, mode: Mode, season: Season) -> Stations:
+        """Every point's stations (itself if a node, else its edge's neighbours)."""
+        prep = self._prepare(mode, season)
+        node_pts = np.flatnonzero(self.is_node)
+        ev = np.flatnonzero(prep["ev_prev"] >= 0)
+        point = np.concatenate([node_pts, ev, ev])
+        node = np.concatenate([self.point_nodes(node_pts), prep["ev_prev"][ev],
+                               prep["ev_next"][ev]])
+        w = np.concatenate([np.zeros(node_pts.size), prep["ev_wb"][ev], prep["ev_wf"][ev]])
+        order = np.argsort(point, kind="stable")
+        base = np.where(self.is_node, 0.0, prep["t_in"])
+        return Stations(point=point[order], node=node[order], w=w[order],
+                        base=np.asarray(base, dtype=float))
 
     def node_times(
         self, targets: ArrayLike, *, mode: Mode = "vehicle", season: Season = "dry"
@@ -391,7 +437,8 @@ def attach_points(
     Returns
     -------
     Attachment
-        Query object: :meth:`Attachment.times_to_nearest`, :meth:`Attachment.times_to_each`.
+        Query object: :meth:`Attachment.times_to_nearest`, :meth:`Attachment.times_to_own`,
+        :meth:`Attachment.times_to_each`.
     """
     pts = np.asarray(xy, dtype=float).reshape(-1, 2)
     if not np.isfinite(pts).all():
