@@ -137,7 +137,8 @@ def test_write_priority_tables(results: PriorityResults, tmp_path: Path) -> None
         sheets = xf.sheet_names
     assert {"roads", "water", "power", "broadband", "township", "county"} <= set(sheets)
     report = json.loads(written["sensitivity_json"].read_text(encoding="utf-8"))
-    assert set(report) == {"roads", "water", "power", "broadband", "health", "schooling"}
+    assert set(report) == {"roads", "water", "power", "broadband", "health", "schooling",
+                           "housing"}
     assert not list(tmp_path.glob(".*tmp*"))
 
 

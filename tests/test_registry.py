@@ -169,6 +169,10 @@ def test_the_column_dictionary_forgets_it_when_unregistered() -> None:
     assert describe_column("water_need") is not None
 
 
+_HOUSING = ("danger_c_households", "danger_d_households", "danger_poor_households",
+            "danger_people", "danger_poor_people")  # from the registry's housing_grade
+
+
 def test_feasibility_follows_what_it_declares(clinics: Intervention) -> None:
     v = pd.DataFrame({"village_id": ["v1"]})
     with pytest.warns(DataQualityWarning) as caught:
@@ -180,14 +184,16 @@ def test_feasibility_follows_what_it_declares(clinics: Intervention) -> None:
     said = " ".join(str(w.message) for w in caught)
     for part in ("roads skipped", "`dem:`", "infrastructure.power_lines or "
                  "infrastructure.substations", "broadband skipped", "hamlets layer",
-                 "infrastructure.clinic_sites"):
+                 "infrastructure.clinic_sites", "housing skipped"):
         assert part in said, part
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         got = feasible_interventions(
             {"clinic_sites", "power_lines", "fibre", "water_sources"}, has_dem=False,
-            villages=pd.DataFrame({"relief_m": [1.0]}), hamlets=pd.DataFrame())
-    assert got == ("roads", "water", "power", "broadband", "health", "schooling", "clinics")
+            villages=pd.DataFrame({"relief_m": [1.0], **{c: [0] for c in _HOUSING}}),
+            hamlets=pd.DataFrame())
+    assert got == ("roads", "water", "power", "broadband", "health", "schooling", "housing",
+                   "clinics")
 
 
 def test_a_hamlet_intervention_without_hamlets_stops_the_stage() -> None:

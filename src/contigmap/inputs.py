@@ -377,6 +377,10 @@ INPUT_ROLES: Final[tuple[RoleInputs, ...]] = (
                                               "人均可支配收入", "income_per_person", "income"),
                         "net income per person", "人均纯收入", "yuan/person/year",
                         "income columns are left empty"),
+            InputColumn("housing_grade", ("住房等级", "危房等级", "房屋等级", "住房安全等级",
+                                          "危房鉴定等级", "housing_grade"),
+                        "house safety grade A-D (C/D: dangerous, 危房)", "住房等级", "",
+                        "safe housing (priority housing) is not ranked"),
         ),
     ),
 )

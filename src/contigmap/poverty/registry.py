@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from contigmap.columns import ColumnInfo, register_columns
 from contigmap.errors import DataQualityWarning, ValidationError, warn_data
+from contigmap.poverty.housing import HOUSING_COLUMNS, housing_counts
 from contigmap.schema import POVERTY_CAUSES
 
 __all__ = [
@@ -323,8 +324,10 @@ def poverty_profile(
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``village_id``, with :data:`POVERTY_COLUMNS`. Cause shares are over
-        poor households; incidence is poor people over registry people.
+        Indexed by ``village_id``, with :data:`POVERTY_COLUMNS` (and the
+        :data:`~contigmap.poverty.housing.HOUSING_COLUMNS` when the registry has a
+        ``housing_grade`` column). Cause shares are over poor households; incidence is
+        poor people over registry people.
 
     Raises
     ------
@@ -361,12 +364,18 @@ def poverty_profile(
         }
     )[keep]
     out = _village_table(data)
+    counts: tuple[str, ...] = _COUNTS
+    if "housing_grade" in frame:  # 危房 counts, for priority.housing
+        hc = housing_counts(data["village_id"], members[keep], poor[keep],
+                            frame["housing_grade"][keep])
+        out = out.join(hc.reindex(out.index, fill_value=0))
+        counts = (*_COUNTS, *HOUSING_COLUMNS)
     if known is not None:
         out = out.reindex(pd.Index(known, name="village_id"))
-        for col in _COUNTS:
+        for col in counts:
             out[col] = out[col].fillna(0)
         out["main_causes"] = out["main_causes"].fillna("")
-    for col in _COUNTS:
+    for col in counts:
         out[col] = out[col].astype(np.int64)
     out.index.name = "village_id"
     logger.info(
@@ -375,7 +384,7 @@ def poverty_profile(
         int(out["poor_pop_registry"].sum()),
         int((out["households_registry"] > 0).sum()),
     )
-    return out[list(POVERTY_COLUMNS)]
+    return out[[*POVERTY_COLUMNS, *(c for c in HOUSING_COLUMNS if c in out)]]
 
 
 def village_poverty_profile(

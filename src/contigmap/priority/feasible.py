@@ -5,6 +5,7 @@ An intervention can be ranked when the region declares what its
 
 * one of its ``layers_any`` infrastructure layers (water sources, power lines …);
 * the DEM, or the village column named by ``needs_dem_or`` (roads cost by terrain);
+* the village columns of ``needs_columns`` (housing: the registry's housing grade);
 * the hamlets layer, when its unit is the natural village (``unit == "hamlet"``).
 
 Each one left out is said once (:func:`contigmap.errors.warn_data`), with the layer to
@@ -42,6 +43,8 @@ def missing_input(
     if iv.needs_dem_or is not None and not has_dem and iv.needs_dem_or not in village_columns:
         return (f"its costs depend on the terrain (a DEM, or the villages' "
                 f"'{iv.needs_dem_or}' column); declare `dem:` in the region manifest to rank it")
+    if iv.needs_columns is not None and not set(iv.needs_columns[0]) <= set(village_columns):
+        return iv.needs_columns[1]
     if iv.unit == "hamlet" and not has_hamlets:
         return "it targets natural villages; declare the hamlets layer to rank it"
     return None

@@ -159,6 +159,9 @@ class Intervention:
         writes), for the column dictionary.
     in_place
         Whether its capital cost counts in relocation's cost of serving a village in place.
+    needs_columns
+        Village columns it needs (``danger_d_households``, from the registry's
+        ``housing_grade``) and, second, what to give to get them; ``None``: none.
     """
 
     name: str
@@ -173,6 +176,7 @@ class Intervention:
     criteria: tuple[Criterion, ...] = ()
     columns: tuple[ColumnInfo, ...] = ()
     in_place: bool = True
+    needs_columns: tuple[tuple[str, ...], str] | None = None
 
     @property
     def id_column(self) -> str:

@@ -39,6 +39,7 @@ from contigmap.synth import (
     terrain,
 )
 from contigmap.synth._io import staged_dir, write_yaml
+from contigmap.synth.housing import add_housing_grade
 
 __all__ = ["DEMO_SEED", "make_demo_region", "region_layers", "write_raster"]
 
@@ -198,6 +199,7 @@ def _generate(rng: np.random.Generator, steps: tqdm[Any]) -> _Demo:
         _village_covariates(ter, st, access, slide, water), rng,
         fixed={sources.SHIBADONG_CODE: SHIBADONG["poor_pop"]},
     )
+    households = add_housing_grade(households)  # its own seed: other figures unchanged
     steps.update()
     flood = hazards.flood_polygons(ter)
     redline, reserve = hazards.ecology_polygons(ter, rng)
