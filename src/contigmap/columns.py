@@ -68,6 +68,7 @@ STAGE_MODULES: list[str] = [
     "contigmap.network.columns",
     "contigmap.relocation.candidates",
     "contigmap.relocation.run",
+    "contigmap.priority.guarantees",
 ]
 """Modules that register columns when imported; :func:`column_dictionary` imports them.
 

@@ -27,7 +27,9 @@ Relocation
 Guarantees (:func:`guarantees`), per village, where the intervention was ranked:
 ``roads_met`` (a hardened road to the own township seat, 通硬化路), ``water_met`` /
 ``power_met`` (no works needed), ``broadband_met`` (every hamlet of the village needs
-no works); ``all_met`` when every ranked one is met, ``missing`` lists the others.
+no works); ``all_met`` when every ranked one is met, ``missing`` lists the others. The
+definition is :func:`contigmap.priority.guarantees.guarantees`, here limited to the works
+these completed projects can close.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from contigmap.network.criticality import own_seat_model
 from contigmap.network.speeds import NetworkParams
 from contigmap.optimize import route_projects
 from contigmap.priority import registry
-from contigmap.priority.tiers import needs_works
+from contigmap.priority.guarantees import guarantees as all_guarantees
 from contigmap.roadworks import RoadCosts
 from contigmap.scenario import Scenario, apply_scenario, parse_scenario
 
@@ -148,31 +150,12 @@ def close_gaps(table: pd.DataFrame, iv: str, unit_ids: list[str], id_column: str
 
 
 def guarantees(villages: pd.DataFrame, hamlets: pd.DataFrame | None) -> pd.DataFrame:
-    """Which guarantees each village meets (module docstring); ``NA`` where not ranked."""
-    keep = [c for c in ("village_id", "name", "township_id", "township_name", "pop",
-                        "poor_pop") if c in villages.columns]
-    out = pd.DataFrame(villages[keep]).reset_index(drop=True)
-    out["village_id"] = out["village_id"].astype(str)
-    cols: list[str] = []
-    if "hardened_to_township" in villages.columns:
-        out["roads_met"] = villages["hardened_to_township"].to_numpy(bool)
-        cols.append("roads_met")
-    for iv in ("water", "power"):
-        if f"{iv}_option" in villages.columns:
-            out[f"{iv}_met"] = ~needs_works(villages[f"{iv}_option"], villages[f"{iv}_capex_cny"])
-            cols.append(f"{iv}_met")
-    if hamlets is not None and "broadband_option" in hamlets.columns:
-        works = needs_works(hamlets["broadband_option"], hamlets["broadband_capex_cny"])
-        open_ = pd.Series(works, index=hamlets["village_id"].astype(str).to_numpy())
-        any_open = open_.groupby(level=0).any()
-        out["broadband_met"] = ~out["village_id"].map(any_open).fillna(False).astype(bool)
-        cols.append("broadband_met")
-    met = out[cols].to_numpy(bool) if cols else np.ones((len(out), 0), bool)
-    out["all_met"] = np.asarray(met.all(axis=1), dtype=bool)
-    names = [c.removesuffix("_met") for c in cols]
-    out["missing"] = [";".join(n for n, ok in zip(names, row, strict=True) if not ok)
-                      for row in met]
-    return out
+    """Return the guarantees completed works can close: roads and :data:`GAP_INTERVENTIONS`.
+
+    :func:`contigmap.priority.guarantees.guarantees` (the one definition) over roads,
+    water, power and broadband.
+    """
+    return all_guarantees(villages, hamlets, names=("roads", *GAP_INTERVENTIONS))
 
 
 def _units(done: pd.DataFrame, iv: str) -> list[str]:

@@ -27,6 +27,7 @@ from contigmap.io.writers import write_xlsx
 from contigmap.network import RoadGraph
 from contigmap.priority import registry
 from contigmap.priority.config import PriorityConfig, load_priority_config
+from contigmap.priority.guarantees import guarantees_from_tables
 from contigmap.priority.intervention import PriorityInputs
 from contigmap.priority.mcda import sensitivity
 from contigmap.priority.tiers import BUDGET, NEED_QUANTILE, NO_WORKS_TIER, assign_tiers, needs_works
@@ -289,8 +290,10 @@ def write_priority_tables(results: PriorityResults, out_dir: str | Path) -> dict
 
     Files: ``priorities_<iv>.csv`` (UTF-8 with BOM), ``priorities.xlsx`` (a sheet per
     intervention plus ``township``, ``county``, ``budget``), ``priorities_summary_<area>.csv``,
-    ``priorities_sensitivity.csv`` (every perturbation) and
-    ``priorities_sensitivity.json`` (headline stability per intervention). The XLSX has
+    ``priorities_sensitivity.csv`` (every perturbation),
+    ``priorities_sensitivity.json`` (headline stability per intervention) and
+    ``guarantees.csv`` (两不愁三保障 per village,
+    :func:`contigmap.priority.guarantees.guarantees_from_tables`). The XLSX has
     Chinese headers over the column names and number formats, as ``tables.xlsx``. Each file is
     written to a temporary name and renamed. Text cells are never formulas (see
     :mod:`contigmap.io.writers`).
@@ -307,6 +310,8 @@ def write_priority_tables(results: PriorityResults, out_dir: str | Path) -> dict
     for area, s in results.summaries.items():
         written[f"summary_{area}_csv"] = write_table(s, out / f"priorities_summary_{area}.csv")
     written["budget_csv"] = write_table(results.budget, out / "priorities_budget.csv")
+    written["guarantees_csv"] = write_table(guarantees_from_tables(results.tables),
+                                            out / "guarantees.csv")
     xlsx = out / "priorities.xlsx"
     sheets = [*((iv, pd.DataFrame(t)) for iv, t in results.tables.items()),
               *results.summaries.items(), ("budget", results.budget)]
