@@ -107,7 +107,7 @@ def test_summaries_and_budget(results: PriorityResults) -> None:
     n_hamlets = len(pd.read_csv(REGION.parent / "hamlets.csv"))
     assert town.groupby("intervention")["units"].sum().to_dict() == {
         "broadband": n_hamlets, "power": 228, "roads": 228, "water": 228, "health": 228,
-        "schooling": 228}
+        "schooling": 228, "housing": 228}
     b = results.budget.set_index("intervention")
     assert (b["capex_funded_cny"] <= results.config.budget_cny).all()
     roads = results.tables["roads"]
