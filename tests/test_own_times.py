@@ -104,12 +104,12 @@ def _scale_area(n_edges, seed):
 @pytest.mark.slow
 @pytest.mark.parametrize("local_share", [0.0, 1.0])  # whole-core / neighbourhood searches
 def test_attachment_own_times_equal_times_to_each_and_networkx(monkeypatch, local_share):
-    from contigmap.network import owntimes
+    from contigmap.network import neighbourhood
 
-    monkeypatch.setattr(owntimes, "_LOCAL_MAX_SHARE", local_share)
+    monkeypatch.setattr(neighbourhood, "_LOCAL_MAX_SHARE", local_share)
     boxes = []
-    box = owntimes._Searcher._box
-    monkeypatch.setattr(owntimes._Searcher, "_box",
+    box = neighbourhood.NeighbourhoodSearch._box
+    monkeypatch.setattr(neighbourhood.NeighbourhoodSearch, "_box",
                         lambda self, *a: boxes.append(1) or box(self, *a))
     g, villages, island_xy = _scale_area(2000, seed=7)
     assert (g.walk_fwd_min != g.walk_bwd_min).any()

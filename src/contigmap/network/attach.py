@@ -386,9 +386,13 @@ class Attachment:
         target_core = np.full(self.n_points, -1, np.int64)
         if has.any():
             target_core[has] = core.to_core(self.point_nodes(tof[has]))
-        xy = self._prepare(mode, season)["node_xy"][core.core_nodes]
         return own_times(core, self._stations(mode, season), target_core, budget=budget,
-                         core_xy=np.asarray(xy, dtype=float))
+                         core_xy=self.core_xy(mode, season))
+
+    def core_xy(self, mode: Mode = "vehicle", season: Season = "dry") -> NDArray[np.float64]:
+        """``(n_core, 2)`` coordinates of the nodes of :meth:`core` (``transpose=True``)."""
+        core = self.core(mode, season, transpose=True)
+        return np.asarray(self._prepare(mode, season)["node_xy"][core.core_nodes], dtype=float)
 
     def _stations(self, mode: Mode, season: Season) -> Stations:
         """Every point's stations (itself if a node, else its edge's neighbours)."""

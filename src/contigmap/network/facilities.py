@@ -12,9 +12,9 @@ Health and schooling need, per village, the time to the nearest facility of a ki
   contracted around them once (:meth:`Attachment.core`), and Dijkstra with a ``limit``
   (``scipy.sparse.csgraph.dijkstra(limit=cutoff)``, Dijkstra 1959) runs on the reversed
   core from a batch of facilities at a time. Each batch (facilities sharing a cell of
-  the search's reach) searches only the core nodes within ``cutoff × rate`` metres of its
-  facilities (``rate``: the fastest straight metres per minute of any core edge), which
-  is exact and makes a search cost what the cutoff reaches. Only the (village,
+  the search's reach) searches only the core nodes the cutoff can reach
+  (:class:`~contigmap.network.neighbourhood.NeighbourhoodSearch`), which is exact and
+  makes a search cost what the cutoff reaches. Only the (village,
   facility, minutes) triples within the cutoff are kept: the output is sparse, and no
   dense village × facility matrix is formed.
 * :func:`e2sfca` is the enhanced two-step floating catchment area of Luo and Qi (2009,
@@ -37,12 +37,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from contigmap.columns import ColumnInfo, register_columns
 from contigmap.errors import ConfigError, warn_data
 from contigmap.network.attach import Attachment, attach_points
 from contigmap.network.build import Mode, RoadGraph
+from contigmap.network.neighbourhood import NeighbourhoodSearch
 from contigmap.network.speeds import Season
 
 __all__ = [
@@ -137,49 +137,6 @@ class TravelTimes:
         return out
 
 
-def _core_xy(
-    att: Attachment, mode: Mode, season: Season, n_full: int,
-) -> NDArray[np.float64] | None:
-    """Coordinates of the augmented graph's nodes (roads, join points, points), or ``None``.
-
-    The same layout as the attachment builds: graph nodes, then per node point its join
-    point on the edge, then the points themselves.
-    """
-    g = att.graph
-    pts = np.flatnonzero(att.is_node)
-    snap = att.snap_for(mode, season)
-    join = np.where(np.isfinite(snap.xy), snap.xy, att.xy)[pts]
-    xy = np.vstack([g.node_xy, join, att.xy[pts]])
-    return xy if xy.shape[0] == n_full else None
-
-
-def _reach_per_minute(att: Attachment, mode: Mode, season: Season) -> tuple[
-        NDArray[np.float64] | None, float]:
-    """Core node coordinates and the largest straight metres per minute of any core edge.
-
-    Along any path, the straight-line displacement is at most the sum of its edges'
-    straight lengths, hence at most ``time × rate``: every node within ``t`` minutes of a
-    source lies within ``t × rate`` metres of it (``inf`` when an edge takes no time).
-    """
-    key = f"facilities:reach:{mode}:{season}"
-    if key not in att.cache:
-        core = att.core(mode, season, transpose=True)
-        xy = _core_xy(att, mode, season, core.n_nodes)
-        rate = np.inf
-        if xy is not None:
-            cxy = xy[core.core_nodes]
-            m = core.matrix.tocoo()
-            d = np.hypot(*(cxy[m.row] - cxy[m.col]).T)
-            ok = np.isfinite(m.data)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                r = np.where(d[ok] > 0, d[ok] / m.data[ok], 0.0)
-            rate = float(r.max(initial=0.0))
-            xy = cxy
-        att.cache[key] = (xy, rate)
-    out: tuple[NDArray[np.float64] | None, float] = att.cache[key]
-    return out
-
-
 def bounded_times(
     att: Attachment, origins: ArrayLike, facilities: ArrayLike, cutoff: float, *,
     mode: Mode = "vehicle", season: Season = "dry", batch: int | None = None,
@@ -194,11 +151,10 @@ def bounded_times(
     *to* the facility), ``batch`` facilities per call; from each batch only the finite
     entries at the origins are kept.
 
-    With ``prune`` (exact), facilities are taken in strips of nearby ones, and each batch
-    searches only the core nodes within ``cutoff × rate`` metres of its facilities' box
-    (``rate``: the largest straight metres per minute of any core edge, so no node
-    farther can be reached within the cutoff, nor can a path to a nearer one leave the
-    box); a search then costs what the cutoff reaches, not the whole core.
+    With ``prune`` (exact), facilities are taken in cells of nearby ones, and each batch
+    searches only the core nodes the cutoff can reach
+    (:class:`~contigmap.network.neighbourhood.NeighbourhoodSearch`, shared with the
+    own-seat times); a search then costs what the cutoff reaches, not the whole core.
 
     Returns
     -------
@@ -218,57 +174,38 @@ def bounded_times(
     src = core.to_core(att.point_nodes(fac))
     dst_of = np.full(core.n_core, -1, np.int64)
     dst_of[core.to_core(att.point_nodes(org))] = np.arange(org.size)
-    cxy, rate = _reach_per_minute(att, mode, season) if prune else (None, np.inf)
-    if cxy is None or not np.isfinite(rate):
+    search = NeighbourhoodSearch(core, att.core_xy(mode, season) if prune else None)
+    if not search.grid:
         size = batch or max(1, min(fac.size, _BATCH_CELLS // max(core.n_core, 1)))
         groups = [np.arange(lo, min(lo + size, fac.size)) for lo in range(0, fac.size, size)]
-        return _search(core.matrix, src, dst_of, groups, None, cutoff, org.size, fac.size)
-    reach = cutoff * rate
+        return _search(search, src, dst_of, groups, cutoff, org.size, fac.size)
+    reach = cutoff * search.v_max
     # groups: facilities sharing a (reach × reach) cell, at most `batch` per group
-    cell = np.floor(cxy[src] / max(reach, 1.0)).astype(np.int64)
+    cell = np.floor(search.xy[src] / max(reach, 1.0)).astype(np.int64)
     order = np.lexsort((cell[:, 1], cell[:, 0]))
     key = cell[order]
     start = np.flatnonzero(np.r_[True, (key[1:] != key[:-1]).any(axis=1)])
     size = batch or 64
     groups = [chunk for a, b in zip(start, np.r_[start[1:], order.size], strict=True)
               for chunk in np.array_split(order[a:b], -(-(b - a) // size))]
-    return _search(core.matrix, src, dst_of, groups, (cxy, reach), cutoff, org.size, fac.size)
+    return _search(search, src, dst_of, groups, cutoff, org.size, fac.size)
 
 
 def _search(
-    matrix: csr_matrix, src: NDArray[np.int64], dst_of: NDArray[np.int64],
-    groups: list[NDArray[np.int64]], box: tuple[NDArray[np.float64], float] | None,
-    cutoff: float, n_org: int, n_fac: int,
+    search: NeighbourhoodSearch, src: NDArray[np.int64], dst_of: NDArray[np.int64],
+    groups: list[NDArray[np.int64]], cutoff: float, n_org: int, n_fac: int,
 ) -> TravelTimes:
-    """Bounded Dijkstra per group of facilities, on the box around them when given."""
+    """Bounded Dijkstra per group of facilities, on the neighbourhood the cutoff reaches."""
     oi, fj, tt = [], [], []
-    if box is not None:
-        by_x = np.argsort(box[0][:, 0], kind="stable")
-        xs = box[0][by_x, 0]
-        local = np.full(matrix.shape[0], -1, np.int64)
+    org_core = np.flatnonzero(dst_of >= 0)
     for grp in groups:
-        if box is None:
-            sel, mat, s = None, matrix, src[grp]
-        else:
-            cxy, reach = box
-            lo, hi = cxy[src[grp]].min(axis=0) - reach, cxy[src[grp]].max(axis=0) + reach
-            cand = by_x[np.searchsorted(xs, lo[0]):np.searchsorted(xs, hi[0], side="right")]
-            y = cxy[cand, 1]
-            sel = np.sort(cand[(y >= lo[1]) & (y <= hi[1])])
-            local[sel] = np.arange(sel.size)
-            rows = matrix[sel].tocoo()
-            c = local[rows.col]
-            ok = c >= 0
-            mat = csr_matrix((rows.data[ok], (rows.row[ok], c[ok])), shape=(sel.size, sel.size))
-            s = local[src[grp]]
-            local[sel] = -1
-        d = np.asarray(dijkstra(mat, directed=True, indices=s, limit=cutoff), dtype=float)
-        d = d.reshape(len(grp), -1)
-        cols = np.arange(d.shape[1]) if sel is None else sel
-        keep = dst_of[cols] >= 0
-        sub = d[:, keep]
+        d, columns = search.search(src[grp], cutoff)
+        col = org_core if columns is None else columns[org_core]
+        seen = col >= 0
+        sub = d[:, col[seen]]
+        search.release(columns)
         j, i = np.nonzero(sub <= cutoff)
-        oi.append(dst_of[cols[keep]][i])
+        oi.append(dst_of[org_core[seen]][i])
         fj.append(np.asarray(grp, dtype=np.int64)[j])
         tt.append(sub[j, i])
     o, f, t = np.concatenate(oi), np.concatenate(fj), np.concatenate(tt)
