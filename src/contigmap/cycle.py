@@ -15,8 +15,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from contigmap.io.write import atomic_path
 
 __all__ = ["DEMO_AS_OF", "CycleOutputs", "run_cycle"]
@@ -60,14 +58,13 @@ def run_cycle(region_path: str | Path, out_dir: str | Path, *, seed: int = 17,
         Where the three steps wrote.
     """
     from contigmap.monitor.demo_progress import demo_progress
-    from contigmap.monitor.run import run_monitor
+    from contigmap.monitor.run import read_plan, run_monitor
     from contigmap.plan.orchestrate import run_plan
 
     out = Path(out_dir)
     plan_dir, monitor_dir = out / "plan", out / "monitor"
     run_plan(region_path, plan_dir, force=force)
-    projects = pd.read_csv(plan_dir / "plan_projects.csv", encoding="utf-8-sig",
-                           dtype={"village_id": str, "unit_id": str, "township_id": str})
+    projects = read_plan(plan_dir)
     progress = out / "progress" / "progress_demo.xlsx"
     progress.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(progress) as tmp:
