@@ -30,6 +30,7 @@ from tests.helpers import TinyRegion, write_tiny_region
 
 if TYPE_CHECKING:
     from contigmap.pipeline import RegionState, RunResult
+    from contigmap.priority.run import PriorityResults
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "layers" / "huayuan" / "region.yaml"
@@ -37,7 +38,7 @@ DEMO_SCENARIOS = sorted((ROOT / "scenarios").glob("huayuan_*.yaml"))
 MESSY = ROOT / "layers" / "messy" / "region.yaml"
 
 #: Fixtures that run or load a whole synthetic region: a test using one is slow.
-SLOW_FIXTURES = frozenset({"demo_run", "demo_state", "messy_run"})
+SLOW_FIXTURES = frozenset({"demo_run", "demo_state", "demo_priorities", "messy_run"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -64,6 +65,20 @@ def demo_state() -> RegionState:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return prepare(DEMO, priorities=False)
+
+
+@pytest.fixture(scope="session")
+def demo_priorities(demo_state: RegionState) -> PriorityResults:
+    """The demo's priority stage with 10 sensitivity draws (read-only)."""
+    from contigmap.pipeline import priority_stage
+    from contigmap.priority import load_priority_config
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cfg = load_priority_config().model_copy(update={"sensitivity_draws": 10})
+        res = priority_stage(demo_state, cfg).priorities
+    assert res is not None
+    return res
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +9,6 @@ import pandas as pd
 import pytest
 
 from contigmap.monitor.apply import guarantees as monitor_guarantees
-from contigmap.pipeline import RegionState, priority_stage
-from contigmap.priority import load_priority_config
 from contigmap.priority.guarantees import guarantees, guarantees_from_tables
 from contigmap.priority.run import PriorityResults, write_priority_tables
 
@@ -58,13 +55,8 @@ def test_the_monitor_uses_the_same_definition_for_its_works() -> None:
 
 
 @pytest.fixture(scope="module")
-def results(demo_state: RegionState) -> PriorityResults:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cfg = load_priority_config().model_copy(update={"sensitivity_draws": 10})
-        res = priority_stage(demo_state, cfg).priorities
-    assert res is not None
-    return res
+def results(demo_priorities: PriorityResults) -> PriorityResults:
+    return demo_priorities
 
 
 def test_demo_guarantees_match_an_independent_count(results: PriorityResults,

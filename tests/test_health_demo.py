@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from contigmap.pipeline import RegionState, priority_stage
 from contigmap.priority import load_priority_config
 from contigmap.priority.health import HealthConfig
+from contigmap.priority.run import PriorityResults
 from contigmap.priority.schooling import SchoolingConfig, schooling_options
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def tables(demo_state: RegionState) -> dict[str, pd.DataFrame]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cfg = load_priority_config().model_copy(update={"sensitivity_draws": 10})
-        res = priority_stage(demo_state, cfg).priorities
-        assert res is not None
-        return dict(res.tables)
+def tables(demo_priorities: PriorityResults) -> dict[str, pd.DataFrame]:
+    return dict(demo_priorities.tables)
 
 
 def _pair(tables: dict[str, pd.DataFrame], high: str, low: str) -> pd.DataFrame:

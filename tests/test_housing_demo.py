@@ -7,23 +7,16 @@ contrast is by rank, as the health tests do: a village among the top quarter for
 
 from __future__ import annotations
 
-import warnings
-
 import pandas as pd
 import pytest
 
-from contigmap.pipeline import RegionState, priority_stage
 from contigmap.priority import load_priority_config
+from contigmap.priority.run import PriorityResults
 
 
 @pytest.fixture(scope="module")
-def tables(demo_state: RegionState) -> dict[str, pd.DataFrame]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cfg = load_priority_config().model_copy(update={"sensitivity_draws": 10})
-        res = priority_stage(demo_state, cfg).priorities
-    assert res is not None
-    return dict(res.tables)
+def tables(demo_priorities: PriorityResults) -> dict[str, pd.DataFrame]:
+    return dict(demo_priorities.tables)
 
 
 @pytest.mark.parametrize(("high", "low"), [("housing", "water"), ("water", "housing"),
