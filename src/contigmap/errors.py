@@ -19,6 +19,7 @@ __all__ = [
     "DataQualityWarning",
     "LayerError",
     "NetworkError",
+    "ResourceError",
     "ValidationError",
     "warn_data",
 ]
@@ -46,6 +47,10 @@ class CRSError(ContigmapError, ValueError):
 
 class NetworkError(ContigmapError, ValueError):
     """A road network cannot be built or routed as asked."""
+
+
+class ResourceError(ContigmapError, MemoryError):
+    """A run ran out of memory: the message names the stage, the size and what to change."""
 
 
 class DataQualityWarning(UserWarning):

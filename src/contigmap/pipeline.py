@@ -37,7 +37,7 @@ from contigmap.render.web import Basemap
 from contigmap.scenario import Scenario, ScenarioResult
 from contigmap.settings import run_settings
 from contigmap.stages import network_stage, profile_stage  # re-exported
-from contigmap.state import NetworkOutputs, Progress, RegionState, StageTimer
+from contigmap.state import NetworkOutputs, Progress, RegionState, StageTimer, describe_size
 
 __all__ = [
     "NetworkOutputs",
@@ -182,6 +182,7 @@ def prepare(
                                 season=season)
         data = load_region_layers(region, progress=show_progress_bars, strict=strict)
         data = stages.services_with_townships(data)
+        timer.size = describe_size(data)
     with timer.stage("overlay"):
         villages, hamlets = stages.profile_stage(data)
     with timer.stage("network"):
