@@ -38,6 +38,7 @@ from contigmap.scenario import Scenario, ScenarioResult
 from contigmap.settings import run_settings
 from contigmap.stages import network_stage, profile_stage  # re-exported
 from contigmap.state import NetworkOutputs, Progress, RegionState, StageTimer, describe_size
+from contigmap.tasks import ExecutionOptions
 
 __all__ = [
     "NetworkOutputs",
@@ -105,7 +106,8 @@ def relocation_plan_from_state(
 
 
 def evaluate_scenarios(
-    state: RegionState, scenarios: Sequence[Scenario], *, season: Season | None = None
+    state: RegionState, scenarios: Sequence[Scenario], *, season: Season | None = None,
+    execution: ExecutionOptions | None = None,
 ) -> list[ScenarioResult]:
     """:func:`contigmap.stages.scenario_stage` on a state: its graph, villages and settings.
 

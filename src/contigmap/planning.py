@@ -31,6 +31,7 @@ from contigmap.scenario import (
     write_scenario_outputs,
 )
 from contigmap.state import RegionState, StageTimer
+from contigmap.tasks import ExecutionOptions
 
 __all__ = [
     "GAIN_CLASSES",
@@ -98,6 +99,7 @@ def run_scenarios(
     force: bool = False,
     config: str | Path | None = None,
     priority_config: str | Path | None = None,
+    execution: ExecutionOptions | None = None,
 ) -> PlanningResult:
     """Evaluate one or more scenarios of one region, write their tables and a comparison map.
 
@@ -123,6 +125,9 @@ def run_scenarios(
     config, priority_config
         Settings file and priorities file (:func:`contigmap.settings.run_settings`): the
         network settings of the baseline and the road costs of the scenarios.
+    execution
+        Where the scenarios run: in this process (default) or as tasks on Dask
+        (:class:`contigmap.tasks.ExecutionOptions`); the results are the same.
 
     Returns
     -------
@@ -145,7 +150,7 @@ def run_scenarios(
     state = prepare(region_path, season=season, priorities=False, timer=timer, config=config,
                     priority_config=priority_config)
     with timer.stage("scenarios"):
-        results = evaluate_scenarios(state, scenarios)
+        results = evaluate_scenarios(state, scenarios, execution=execution)
     with staged_dir(out, inputs=data_inputs, side_inputs=paths, force=force) as stage:
         written = write_scenario_outputs(results, stage)
         with timer.stage("render"):
@@ -194,6 +199,7 @@ def run_criticality(
     timer: StageTimer | None = None,
     force: bool = False,
     config: str | Path | None = None,
+    execution: ExecutionOptions | None = None,
 ) -> PlanningResult:
     """Rank road segments by who is cut off or delayed when each fails; write table and map.
 
@@ -201,7 +207,8 @@ def run_criticality(
     :func:`run_scenarios`). ``config``: a settings file whose ``network:`` section sets
     the network engine. With hazard point layers (隐患点) in the region, every segment
     also gets ``hazard_points``, ``hazard_threatened`` and the exposure-weighted cut-off
-    columns (:mod:`contigmap.network.criticality`).
+    columns (:mod:`contigmap.network.criticality`). ``execution``: where the failures
+    are evaluated (in this process by default, or in chunks on Dask; same table).
     """
     from contigmap.network.criticality import road_criticality
 
@@ -213,7 +220,8 @@ def run_criticality(
                            config=config)
     with timer.stage("criticality"):
         crit = road_criticality(state.network.graph, state.villages, state.data.services,
-                                season=state.settings.season, hazards=state.data.hazards)
+                                season=state.settings.season, hazards=state.data.hazards,
+                                execution=execution)
     top_rows = crit.head(top)
     with staged_dir(out, inputs=data_inputs, force=force) as stage:
         written = {

@@ -40,7 +40,9 @@ from contigmap.relocation.costs import RelocationConfig
 from contigmap.relocation.run import RelocationPlan, relocation_plan
 from contigmap.roadworks import RoadCosts
 from contigmap.scenario import Scenario, ScenarioResult, baseline_measures, evaluate_scenario
+from contigmap.scenario.evaluate import Baseline
 from contigmap.state import NetworkOutputs
+from contigmap.tasks import ExecutionOptions, map_tasks
 
 __all__ = [
     "NetworkStage",
@@ -304,15 +306,24 @@ def scenario_stage(
     params: NetworkParams,
     costs: RoadCosts,
     season: Season | None = None,
+    execution: ExecutionOptions | None = None,
 ) -> list[ScenarioResult]:
     """Evaluate scenarios on one shared baseline: the run's graph and profiled villages.
 
     ``params`` are the run's network settings (``season`` overrides their season; the
     baseline graph is reused when they are the graph's); scenarios add their ``params:``
     on top and are priced with ``costs`` (the run's road costs: the user's priorities
-    file and ``--config``, not the packaged defaults).
+    file and ``--config``, not the packaged defaults). Scenarios are independent: with
+    ``execution`` they are tasks of :func:`contigmap.tasks.map_tasks` (the baseline is
+    sent to each worker once); the results are the serial run's.
     """
     baseline = baseline_measures(data, villages=villages, params=params, season=season,
                                  graph=graph)
-    return [evaluate_scenario(data, sc, baseline=baseline, villages=villages, costs=costs)
-            for sc in scenarios]
+    return map_tasks(_scenario_task, scenarios, shared=(data, baseline, villages, costs),
+                     options=execution, label=lambda sc: sc.name, what="scenario")
+
+
+def _scenario_task(scenario: Scenario, data: RegionData, baseline: Baseline,
+                   villages: gpd.GeoDataFrame, costs: RoadCosts) -> ScenarioResult:
+    """One scenario against the shared baseline (a task of :func:`scenario_stage`)."""
+    return evaluate_scenario(data, scenario, baseline=baseline, villages=villages, costs=costs)

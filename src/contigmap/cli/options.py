@@ -94,18 +94,35 @@ def basemap_options(func: F) -> F:
     return func
 
 
-def area_options(func: F) -> F:
-    """Add --workers, --scheduler and --serial: where the counties of an area run."""
-    func = click.option(
-        "--serial", is_flag=True,
-        help="Area runs: run the counties one after the other in this process, without "
-             "Dask (same outputs).")(func)
-    func = click.option(
-        "--scheduler", default=None, metavar="ADDRESS",
-        help="Area runs: use an existing Dask cluster (tcp://host:8786); its workers must "
-             "see the inputs and the output folder at the same paths.")(func)
-    func = click.option(
-        "--workers", type=click.IntRange(min=1), default=None,
-        help="Area runs: Dask worker processes on this machine, one county at a time each "
-             "(1 = in this process, no Dask) [default: number of cores].")(func)
-    return func
+def engine_options(tasks: str, *, default: str) -> Callable[[F], F]:
+    """Add --workers, --scheduler and --serial: where independent ``tasks`` run.
+
+    Parameters
+    ----------
+    tasks
+        What runs as tasks, for the help ("the counties of an area run").
+    default
+        What happens without --workers, for the help.
+    """
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--serial", is_flag=True,
+            help=f"Run {tasks} one after the other in this process, without Dask (same "
+                 "outputs).")(func)
+        func = click.option(
+            "--scheduler", default=None, metavar="ADDRESS",
+            help=f"Run {tasks} on an existing Dask cluster (tcp://host:8786); its workers "
+                 "must see the inputs and the output folder at the same paths.")(func)
+        func = click.option(
+            "--workers", type=click.IntRange(min=1), default=None,
+            help=f"Dask worker processes on this machine for {tasks} (1 = in this process, "
+                 f"no Dask) [default: {default}].")(func)
+        return func
+
+    return decorate
+
+
+area_options = engine_options("the counties of an area (area runs)",
+                              default="number of cores")
+"""--workers, --scheduler and --serial of area runs."""

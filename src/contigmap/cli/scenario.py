@@ -11,6 +11,7 @@ from contigmap.cli.echo import print_planning, stage_printer
 from contigmap.cli.errors import fail_cleanly
 from contigmap.cli.options import (
     config_option,
+    engine_options,
     force_option,
     out_option,
     priorities_option,
@@ -74,6 +75,7 @@ def scenario_run(ctx: click.Context, scenario_file: Path, out_dir: Path, region:
     epilog="""\b
 Examples:
   contigmap scenario compare scenarios/huayuan_*.yaml -o out/compare
+  contigmap scenario compare scenarios/*.yaml -o out/compare --workers 2   # on Dask
 """,
 )
 @click.argument("scenario_files", nargs=-1, required=True,
@@ -85,19 +87,27 @@ Examples:
 @config_option
 @priorities_option
 @force_option
+@engine_options("the scenarios", default="in this process")
 @click.pass_context
 @fail_cleanly
 def scenario_compare(ctx: click.Context, scenario_files: tuple[Path, ...], out_dir: Path,
                      region: Path | None, season: Season | None, config: Path | None,
-                     priority_config: Path | None, force: bool) -> None:
-    """Compare several scenarios of one region: a table and a map with a layer per scenario."""
+                     priority_config: Path | None, force: bool, workers: int | None,
+                     scheduler: str | None, serial: bool) -> None:
+    """Compare several scenarios of one region: a table and a map with a layer per scenario.
+
+    Each scenario is an independent task: with --workers or --scheduler they run on
+    Dask, with the same results as in this process.
+    """
     from contigmap.pipeline import StageTimer
     from contigmap.planning import run_scenarios
+    from contigmap.tasks import ExecutionOptions
 
     timer = StageTimer(stage_printer(ctx.obj["quiet"]))
+    execution = ExecutionOptions(workers=workers or 1, scheduler=scheduler, serial=serial)
     result = run_scenarios(list(scenario_files), out_dir, region=region, season=season,
                            timer=timer, config=config, priority_config=priority_config,
-                           force=force)
+                           force=force, execution=execution)
     print_planning(result, "scenario compare")
 
 
@@ -106,6 +116,7 @@ def scenario_compare(ctx: click.Context, scenario_files: tuple[Path, ...], out_d
 Examples:
   contigmap criticality layers/huayuan/region.yaml -o out/criticality
   contigmap criticality layers/huayuan/region.yaml -o out/crit --season dry --top 20
+  contigmap criticality big/region.yaml -o out/crit --workers 2   # on Dask
 """
 )
 @region_argument()
@@ -115,17 +126,21 @@ Examples:
               help="How many segments to map and print.")
 @config_option
 @force_option
+@engine_options("the failure evaluations (in chunks of segments)", default="in this process")
 @click.pass_context
 @fail_cleanly
 def criticality(ctx: click.Context, region: Path, out_dir: Path, season: Season,
-                top: int, config: Path | None, force: bool) -> None:
+                top: int, config: Path | None, force: bool, workers: int | None,
+                scheduler: str | None, serial: bool) -> None:
     """For every road segment: who is cut off or delayed if it fails (people, poor people)."""
     from contigmap.pipeline import StageTimer
     from contigmap.planning import run_criticality
+    from contigmap.tasks import ExecutionOptions
 
     timer = StageTimer(stage_printer(ctx.obj["quiet"]))
+    execution = ExecutionOptions(workers=workers or 1, scheduler=scheduler, serial=serial)
     result = run_criticality(region, out_dir, season=season, top=top, timer=timer, config=config,
-                             force=force)
+                             force=force, execution=execution)
     print_planning(result, "criticality")
 
 

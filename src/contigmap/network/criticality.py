@@ -47,6 +47,7 @@ from contigmap.network.access_model import AccessModel
 from contigmap.network.build import RoadGraph
 from contigmap.network.edgetimes import EdgeChange
 from contigmap.network.speeds import Season
+from contigmap.tasks import ExecutionOptions, map_tasks
 
 if TYPE_CHECKING:
     from contigmap.raster import Raster
@@ -174,6 +175,16 @@ def edge_hazard_exposure(
                         index=pd.Index(edges["edge"].to_numpy(np.int64), name="edge"))
 
 
+def _failure_rows(
+    edges: NDArray[np.int64], am: AccessModel, names: NDArray[np.object_],
+    per_q: dict[str, NDArray[np.int64]], base: NDArray[np.float64],
+    pop: NDArray[np.float64], poor: NDArray[np.float64],
+) -> list[dict[str, Any]]:
+    """Return the rows of :func:`_failure_row` for a chunk of edges (one task)."""
+    return [row for e in edges.tolist()
+            if (row := _failure_row(am, names, per_q, base, pop, poor, e)) is not None]
+
+
 def _failure_row(
     am: AccessModel, names: NDArray[np.object_], per_q: dict[str, NDArray[np.int64]],
     base: NDArray[np.float64], pop: NDArray[np.float64], poor: NDArray[np.float64], e: int,
@@ -216,6 +227,7 @@ def road_criticality(
     top: int | None = None,
     model: tuple[AccessModel, NDArray[np.object_]] | None = None,
     hazards: Mapping[str, gpd.GeoDataFrame | Raster] | None = None,
+    execution: ExecutionOptions | None = None,
 ) -> gpd.GeoDataFrame:
     """Who is cut off or delayed if each road edge fails, weighted by people and poor people.
 
@@ -241,6 +253,11 @@ def road_criticality(
         table gets ``hazard_points``, ``hazard_threatened``,
         ``exposure_weighted_cutoff_pop`` and ``exposure_weighted_cutoff_poor`` (module
         docstring); the ranking is unchanged.
+    execution
+        Where the failures are evaluated: in this process (default), or in chunks of
+        candidate edges as tasks on Dask (:func:`contigmap.tasks.map_tasks`; the model is
+        sent to each worker once). Each failure is evaluated alone, so the table is the
+        same.
 
     Returns
     -------
@@ -258,8 +275,13 @@ def road_criticality(
     base = _village_times(am, names, {q: am.times(q) for q in np.unique(names).tolist()})
     per_q = tree_edges(am, names)
     cand = np.unique(np.concatenate(list(per_q.values()))) if per_q else np.zeros(0, np.int64)
-    rows = [row for e in cand.tolist()
-            if (row := _failure_row(am, names, per_q, base, pop, poor, e)) is not None]
+    n_chunks = 1 if execution is None or execution.in_process(2) else 4 * execution.n_workers()
+    chunks = [c for c in np.array_split(cand, n_chunks) if c.size]
+    rows = [row for part in map_tasks(_failure_rows, chunks,
+                                      shared=(am, names, per_q, base, pop, poor),
+                                      options=execution, what="criticality-chunk",
+                                      label=lambda c: str(int(c[0])))
+            for row in part]
     cols = ["edge", "villages_affected", "villages_cut_off", "pop_cut_off", "poor_cut_off",
             "pop_delayed", "poor_delayed", "person_minutes_delay", "poor_person_minutes_delay",
             "max_delay_min"]
