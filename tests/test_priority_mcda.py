@@ -14,6 +14,7 @@ from contigmap.finance import crf
 from contigmap.priority.config import default_priorities_path, load_priority_config
 from contigmap.priority.mcda import (
     Criterion,
+    need_scores,
     normalise,
     rank_and_tier,
     score_table,
@@ -70,6 +71,30 @@ def test_sensitivity_rows_and_seed() -> None:
     assert s["spearman"].tolist() == pytest.approx([1.0, 1.0])
     assert s["top_n_kept"].tolist() == [2, 2]
     assert spearman(np.array([1.0, 2, 3]), np.array([3.0, 2, 1])) == pytest.approx(-1.0)
+
+
+def test_sensitivity_equals_recomputing_each_perturbation() -> None:
+    """The one-pass sensitivity against need_scores and rank_and_tier run per perturbation."""
+    rng = np.random.default_rng(3)
+    n = 300
+    t = pd.DataFrame({"vid": [f"v{i:03d}" for i in rng.permutation(n)],
+                      "a": rng.integers(0, 20, n).astype(float),  # many ties
+                      "b": rng.random(n) * 50})
+    weights = {"a": 2.0, "b": 1.0}
+    got = sensitivity(t, CRIT, weights, id_column="vid", draws=30, top_n=25, seed=4, step=0.3)
+    base, _ = need_scores(t, CRIT, weights)
+    base_rank, _ = rank_and_tier(base, t["vid"], 1)
+    rng2 = np.random.default_rng(4)
+    w = np.array([2 / 3, 1 / 3])
+    perturbed = [w * np.array(f) for f in ((0.7, 1), (1.3, 1), (1, 0.7), (1, 1.3))]
+    perturbed += [rng2.dirichlet(50.0 * w) for _ in range(30)]
+    assert len(got) == len(perturbed)
+    for row, new_w in zip(got.itertuples(), perturbed, strict=True):
+        need, _ = need_scores(t, CRIT, {"a": new_w[0], "b": new_w[1]})
+        rank, _ = rank_and_tier(need, t["vid"], 1)
+        assert row.spearman == pytest.approx(spearman(base, need), rel=1e-12)
+        kept = len(set(np.flatnonzero(base_rank <= 25)) & set(np.flatnonzero(rank <= 25)))
+        assert row.top_n_kept == kept
 
 
 def test_missing_value_is_an_error() -> None:

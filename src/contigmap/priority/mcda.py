@@ -225,18 +225,38 @@ def explain(
 
 def spearman(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     """Spearman rank correlation (average ranks); ``nan`` when either side is constant."""
+    return _spearman_to(_ranks(a))(b)
+
+
+def _ranks(a: NDArray[np.float64]) -> NDArray[np.float64]:
     from scipy.stats import rankdata  # deferred: scipy.stats takes ~1 s to import
 
-    ra = rankdata(a, method="average")
-    rb = rankdata(b, method="average")
-    if ra.std() == 0 or rb.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(ra, rb)[0, 1])
+    return np.asarray(rankdata(a, method="average"), dtype=float)
 
 
-def _top(need: NDArray[np.float64], ids: Sequence[object], n: int) -> set[int]:
-    rank, _ = rank_and_tier(need, ids, 1)
-    return set(np.flatnonzero(rank <= n).tolist())
+def _spearman_to(ra: NDArray[np.float64]) -> Callable[[NDArray[np.float64]], float]:
+    """Return ``b -> Spearman correlation with the values ranked ra`` (ranks computed once)."""
+
+    def corr(b: NDArray[np.float64]) -> float:
+        rb = _ranks(b)
+        if ra.std() == 0 or rb.std() == 0:
+            return float("nan")
+        return float(np.corrcoef(ra, rb)[0, 1])
+
+    return corr
+
+
+def _top_finder(ids: Sequence[object], n: int) -> Callable[[NDArray[np.float64]], set[int]]:
+    """Return ``need -> positions of the n highest needs`` (ties as :func:`rank_and_tier`)."""
+    id_key = pd.Index(np.asarray(ids, dtype=str)).argsort()
+    id_rank = np.empty(len(id_key), np.int64)
+    id_rank[id_key] = np.arange(len(id_key))
+
+    def top(need: NDArray[np.float64]) -> set[int]:
+        order = np.lexsort((id_rank, -np.round(np.asarray(need, float), 9)))
+        return set(order[:n].tolist())
+
+    return top
 
 
 def sensitivity(
@@ -264,17 +284,23 @@ def sensitivity(
     ids = table[id_column].astype(str).tolist()
     base, _ = need_scores(table, criteria, weights, method=method)
     n_top = min(top_n, len(table))
-    base_top = _top(base, ids, n_top)
+    top_of = _top_finder(ids, n_top)
+    base_top = top_of(base)
+    to_base = _spearman_to(_ranks(base))
     used, w = _weights(criteria, weights)
+    # the normalised criteria do not depend on the weights: normalise once, then each
+    # perturbation is one weighted sum (the same products and sum as need_scores)
+    normalised = np.column_stack([normalise(table[c.column].to_numpy(float), method)
+                                  for c in used]) if used else np.zeros((len(table), 0))
     rows: list[dict[str, object]] = []
 
     def add(kind: str, crit: str, factor: float, new_w: NDArray[np.float64]) -> None:
-        wmap = {c.name: float(x) for c, x in zip(used, new_w, strict=True)}
-        need, _ = need_scores(table, used, wmap, method=method)
+        share = new_w / new_w.sum()
+        need = (normalised * (100.0 * share)[None, :]).sum(axis=1)
         rows.append({
             "kind": kind, "criterion": crit, "factor": factor,
-            "spearman": spearman(base, need),
-            "top_n_kept": len(base_top & _top(need, ids, n_top)), "top_n": n_top,
+            "spearman": to_base(need),
+            "top_n_kept": len(base_top & top_of(need)), "top_n": n_top,
         })
 
     for i, c in enumerate(used):
