@@ -29,7 +29,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 __all__ = [
     "PACKAGED_FONTS",
@@ -39,6 +39,9 @@ __all__ = [
     "find_cjk_font",
     "missing_chars",
 ]
+
+if TYPE_CHECKING:
+    from matplotlib import ft2font
 
 logger = logging.getLogger(__name__)
 
@@ -249,6 +252,14 @@ def find_cjk_font() -> Path | None:
     return None if font is None else font.path
 
 
+@functools.lru_cache(maxsize=4)
+def _face(path: str, face_index: int) -> ft2font.FT2Font:
+    """Open a font face once (opening a CJK collection takes about 1 ms)."""
+    from matplotlib import ft2font
+
+    return ft2font.FT2Font(path, face_index=face_index)
+
+
 def missing_chars(text: str, font: CJKFont) -> str:
     """Characters of ``text`` (other than spaces) that ``font`` has no glyph for.
 
@@ -264,9 +275,7 @@ def missing_chars(text: str, font: CJKFont) -> str:
     str
         The missing characters, in order, each once; empty when all are covered.
     """
-    from matplotlib import ft2font
-
-    face = ft2font.FT2Font(str(font.path), face_index=font.face_index)
+    face = _face(str(font.path), font.face_index)
     out: list[str] = []
     for ch in text:
         if ch.isspace() or ch in out:
