@@ -457,7 +457,7 @@ def test_write_table(tmp_path: Path) -> None:
         "043312410020,十八洞村,939",
     ]
     write_table(df, tmp_path / "t.xlsx")
-    back = pd.read_excel(tmp_path / "t.xlsx", dtype=str)
+    back = pd.read_excel(tmp_path / "t.xlsx", dtype=str, engine="openpyxl")
     assert back["名称"].iloc[0] == "十八洞村"
     assert back["village_id"].iloc[0] == "043312410020"
     with pytest.raises(LayerError, match=r"use \.csv or \.xlsx"):

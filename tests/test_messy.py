@@ -102,7 +102,7 @@ def read_villages(working: str) -> pd.DataFrame:
 
 def read_seats(working: str) -> pd.DataFrame:
     """Township seats from sheet 乡镇驻地 (GCJ-02), back to WGS84, then the working CRS."""
-    raw = pd.read_excel(MESSY / "公共服务设施_高德.xlsx", sheet_name="乡镇驻地",
+    raw = pd.read_excel(MESSY / "公共服务设施_高德.xlsx", engine="openpyxl", sheet_name="乡镇驻地",
                         dtype={"乡镇代码": str})
     wgs = [gcj_to_wgs(lon, lat) for lon, lat in zip(raw["经度"], raw["纬度"], strict=True)]
     x, y = _to("EPSG:4326", working, [p[0] for p in wgs], [p[1] for p in wgs])
@@ -281,7 +281,7 @@ def test_duplicate_village_code_is_reported(tmp_path: Path) -> None:
 def test_hazard_points_per_village(working: str, villages_out: pd.DataFrame) -> None:
     """Points within 500 m of each village point, counted by brute force from the raw XLSX."""
     vil = read_villages(working).set_index("village_id")
-    pts = pd.read_excel(MESSY / "隐患点.xlsx")
+    pts = pd.read_excel(MESSY / "隐患点.xlsx", engine="openpyxl")
     px, py = _to("EPSG:4490", working, pts["经度"], pts["纬度"])
     d = np.hypot(vil["x"].to_numpy()[:, None] - px[None, :],
                  vil["y"].to_numpy()[:, None] - py[None, :])

@@ -133,7 +133,7 @@ def test_write_priority_tables(results: PriorityResults, tmp_path: Path) -> None
     back = pd.read_csv(csv, encoding="utf-8-sig", dtype={"village_id": str})
     assert len(back) == 40
     assert back["water_reasons_zh"].str.len().gt(0).all()
-    with pd.ExcelFile(written["xlsx"]) as xf:
+    with pd.ExcelFile(written["xlsx"], engine="openpyxl") as xf:
         sheets = xf.sheet_names
     assert {"roads", "water", "power", "broadband", "township", "county"} <= set(sheets)
     report = json.loads(written["sensitivity_json"].read_text(encoding="utf-8"))

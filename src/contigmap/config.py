@@ -179,8 +179,9 @@ class LayerSpec(StrictModel):
         Text encoding of attribute data (``gbk`` for many Chinese shapefiles that
         have no ``.cpg``).
     datum
-        ``gcj02`` when the coordinates come from a Chinese web map (AMap, Tencent);
-        they are converted to WGS84 on load.
+        ``gcj02`` when the coordinates come from a Chinese web map (AMap, Tencent),
+        ``bd09`` for Baidu Maps; they are converted to WGS84 on load (exact inverses,
+        :mod:`contigmap.crs`).
     x, y
         Longitude / easting and latitude / northing column names of a table layer.
     filter
@@ -211,7 +212,7 @@ class LayerSpec(StrictModel):
     columns: dict[str, str] = Field(default_factory=dict)
     crs: str | None = None
     encoding: str | None = None
-    datum: Literal["wgs84", "gcj02"] | None = None
+    datum: Literal["wgs84", "gcj02", "bd09"] | None = None  # bd09: issue #19 item 6
     x: str | None = None
     y: str | None = None
     filter: dict[str, list[Scalar]] = Field(default_factory=dict)
@@ -221,6 +222,27 @@ class LayerSpec(StrictModel):
     sheets: dict[str, SheetSpec | None] = Field(default_factory=dict)
     radius_m: float | None = Field(default=None, gt=0.0, le=100_000.0)
     title: str | None = Field(default=None, min_length=1, max_length=80)
+
+    # --- issue #19 item 2: report-style sheets (title rows, two-row headers, subtotals) ---
+    header_row: int | list[int] | None = None
+    """Sheet row number(s), from 1, of the header; two rows are joined (``上_下``). Given,
+    subtotal (小计/合计), blank-code and note rows are dropped and listed."""
+    skip_rows: list[int] = Field(default_factory=list)
+    """Further sheet row numbers (from 1) to leave out, e.g. a units row under the header."""
+
+    @field_validator("header_row")
+    @classmethod
+    def _header_rows_consecutive(cls, value: int | list[int] | None) -> int | list[int] | None:
+        rows = [value] if isinstance(value, int) else (value or [])
+        if any(r < 1 for r in rows) or (value is not None and not rows):
+            msg = "header_row counts sheet rows from 1, e.g. header_row: 3 or [3, 4]"
+            raise ValueError(msg)
+        if len(rows) > 1 and rows != list(range(rows[0], rows[0] + len(rows))):
+            msg = f"header_row {rows}: the header rows must follow each other, e.g. [3, 4]"
+            raise ValueError(msg)
+        return value
+
+    # --- end of issue #19 item 2 ---
 
     @field_validator("crs")
     @classmethod

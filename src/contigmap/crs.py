@@ -13,12 +13,20 @@ example the ``eviltransform`` (googollee) and ``coordTransform`` (wandergis) pro
 The inverse has no closed form; :func:`gcj02_to_wgs84` solves it by fixed-point
 iteration, which converges to below a millimetre in a few steps because the offset
 changes slowly in space.
+
+BD-09 is Baidu Maps' datum: a second obfuscation on top of GCJ-02 (a small rotation
+and scaling about the origin, then a shift of 0.0065° / 0.006°), as published in the
+same open reimplementations (``coordTransform``: ``gcj02tobd09``). Its usual inverse
+(``bd09togcj02``) is again a one-step approximation; :func:`bd09_to_gcj02` iterates
+it to the exact inverse, and :func:`bd09_to_wgs84` chains it with
+:func:`gcj02_to_wgs84`.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -28,13 +36,17 @@ from pyproj import CRS
 __all__ = [
     "CHINA_BBOX",
     "CRSKind",
+    "bd09_to_gcj02",
+    "bd09_to_wgs84",
     "cgcs2000_gk_crs",
     "choose_working_crs",
     "crs_kind",
+    "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "in_china_bbox",
     "is_cgcs2000",
     "utm_crs",
+    "wgs84_to_bd09",
     "wgs84_to_gcj02",
 ]
 
@@ -171,19 +183,143 @@ def gcj02_to_wgs84(
         return wx, wy
     tx = gx[inside]
     ty = gy[inside]
-    x = tx.copy()
-    y = ty.copy()
-    for _ in range(max_iter):
+
+    def forward(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[
+        NDArray[np.float64], NDArray[np.float64]
+    ]:
         dlon, dlat = _gcj02_delta(x, y)
-        ex = x + dlon - tx
-        ey = y + dlat - ty
-        x -= ex
-        y -= ey
+        return x + dlon, y + dlat
+
+    wx[inside], wy[inside] = _fixed_point_inverse(forward, tx, ty, tx.copy(), ty.copy(),
+                                                  tol_deg=tol_deg, max_iter=max_iter)
+    return wx, wy
+
+
+def _fixed_point_inverse(
+    forward: Callable[[NDArray[np.float64], NDArray[np.float64]],
+                      tuple[NDArray[np.float64], NDArray[np.float64]]],
+    tx: NDArray[np.float64],
+    ty: NDArray[np.float64],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    *,
+    tol_deg: float,
+    max_iter: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Solve ``forward(x, y) = (tx, ty)`` by ``p <- p - (forward(p) - t)`` from ``(x, y)``.
+
+    Converges when ``forward`` is the identity plus a slowly varying offset (GCJ-02,
+    BD-09); stops when every correction is below ``tol_deg`` or after ``max_iter``.
+    """
+    for _ in range(max_iter):
+        fx, fy = forward(x, y)
+        ex = fx - tx
+        ey = fy - ty
+        x = x - ex
+        y = y - ey
         if np.all(np.abs(ex) < tol_deg) and np.all(np.abs(ey) < tol_deg):
             break
-    wx[inside] = x
-    wy[inside] = y
-    return wx, wy
+    return x, y
+
+
+_X_PI = np.pi * 3000.0 / 180.0
+"""Angular factor of the BD-09 rotation and scaling terms."""
+_BD_SHIFT = (0.0065, 0.006)
+"""BD-09 minus the rotated GCJ-02 point, in degrees (longitude, latitude)."""
+
+
+def gcj02_to_bd09(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Convert GCJ-02 longitude/latitude to Baidu BD-09 (the forward transform).
+
+    ``z = r + 2e-5 sin(y·π·3000/180)``, ``θ = atan2(y, x) + 3e-6 cos(x·π·3000/180)``,
+    BD-09 = ``(z cos θ + 0.0065, z sin θ + 0.006)``, with ``r`` and ``atan2`` taken on
+    the GCJ-02 degrees themselves: the published open reimplementation (for example
+    ``coordTransform``, wandergis). It applies everywhere (no China test).
+
+    Parameters
+    ----------
+    lon, lat
+        GCJ-02 longitude and latitude in degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        BD-09 longitude and latitude in degrees.
+    """
+    x, y = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(lon, lat))
+    z = np.hypot(x, y) + 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
+    return z * np.cos(theta) + _BD_SHIFT[0], z * np.sin(theta) + _BD_SHIFT[1]
+
+
+def bd09_to_gcj02(
+    lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-12, max_iter: int = 20
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Convert BD-09 longitude/latitude to GCJ-02 (exact iterative inverse).
+
+    Starts from the usual one-step inverse (``bd09togcj02``: the forward terms
+    subtracted at the BD-09 point, off by up to about 1e-7°) and repeats
+    ``g <- g - (forward(g) - b)`` until the correction is below ``tol_deg``.
+
+    Parameters
+    ----------
+    lon, lat
+        BD-09 longitude and latitude in degrees.
+    tol_deg
+        Stop when every point moved less than this in one iteration (degrees).
+    max_iter
+        Upper bound on iterations.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        GCJ-02 longitude and latitude in degrees.
+    """
+    bx, by = (np.array(v, dtype=float) for v in np.broadcast_arrays(lon, lat))
+    x = bx - _BD_SHIFT[0]
+    y = by - _BD_SHIFT[1]
+    z = np.hypot(x, y) - 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
+    return _fixed_point_inverse(gcj02_to_bd09, bx, by, z * np.cos(theta), z * np.sin(theta),
+                                tol_deg=tol_deg, max_iter=max_iter)
+
+
+def wgs84_to_bd09(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Convert WGS84 longitude/latitude to BD-09 (WGS84 → GCJ-02 → BD-09).
+
+    Parameters
+    ----------
+    lon, lat
+        WGS84 longitude and latitude in degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        BD-09 longitude and latitude in degrees.
+    """
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def bd09_to_wgs84(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Convert BD-09 longitude/latitude to WGS84 (BD-09 → GCJ-02 → WGS84, both exact).
+
+    Parameters
+    ----------
+    lon, lat
+        BD-09 longitude and latitude in degrees (Baidu Maps).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        WGS84 longitude and latitude in degrees.
+    """
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
 def crs_kind(crs: CRS | str | int) -> CRSKind:

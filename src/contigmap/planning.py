@@ -17,6 +17,7 @@ import pandas as pd
 
 from contigmap.errors import ConfigError, LayerError
 from contigmap.io.outdir import check_output_dir, region_inputs, staged_dir
+from contigmap.io.tables import excel_engine
 from contigmap.io.write import write_table, write_vector
 from contigmap.network.speeds import Season
 from contigmap.pipeline import evaluate_scenarios, prepare
@@ -257,7 +258,8 @@ def _read_candidates(path: Path) -> pd.DataFrame:
     """Read a candidate-project table (CSV or XLSX; ``project_id``, ``road_ids``, ``cost_cny``)."""
     try:
         if path.suffix.lower() in (".xlsx", ".xls"):
-            return pd.read_excel(path, dtype={"project_id": str, "road_ids": str})
+            return pd.read_excel(path, dtype={"project_id": str, "road_ids": str},
+                                 engine=excel_engine(path))
         return pd.read_csv(path, dtype={"project_id": str, "road_ids": str},
                            encoding="utf-8-sig")
     except FileNotFoundError as err:

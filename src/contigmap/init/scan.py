@@ -335,8 +335,11 @@ def _read_table(path: Path, rel: str) -> list[Candidate]:
     suffix = path.suffix.lower()
     frames: list[tuple[str | None, pd.DataFrame, str | None]] = []
     if suffix in (".xlsx", ".xls"):
+        from contigmap.io.tables import excel_engine
+
         try:
-            sheets = pd.read_excel(path, sheet_name=None, dtype=str, nrows=_SAMPLE)
+            sheets = pd.read_excel(path, sheet_name=None, dtype=str, nrows=_SAMPLE,
+                                   engine=excel_engine(path))
         except Exception as err:
             logger.warning("%s: cannot read (%s); skipped", rel, err)
             return []

@@ -50,8 +50,8 @@ def read_raster(
         ``float64`` values with ``nan`` for nodata.
     """
     path = _resolve(spec, base_dir, source)
-    if spec.datum == "gcj02":
-        msg = f"{source}: 'datum: gcj02' is supported for vector layers only; remove it"
+    if spec.datum in ("gcj02", "bd09"):
+        msg = f"{source}: 'datum: {spec.datum}' is supported for vector layers only; remove it"
         raise ConfigError(msg)
     array, transform, src_crs, declared_nodata = _read_band(path, source)
     if not declared_nodata:

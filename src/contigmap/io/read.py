@@ -16,7 +16,8 @@ Formats are chosen by file extension:
 Every reader applies the manifest's ``columns`` renaming, renames the ``id`` column to
 the role's canonical id (see :data:`contigmap.schema.ROLE_SCHEMAS`), keeps ids and
 code columns as text (12-digit village codes keep their leading zeros), assigns
-``crs:`` when the file has none, and converts GCJ-02 to WGS84 when ``datum: gcj02``.
+``crs:`` when the file has none, and converts GCJ-02 / BD-09 to WGS84
+when ``datum: gcj02`` / ``bd09``.
 Input files are never modified.
 """
 
@@ -59,8 +60,14 @@ from contigmap.io.recode import (
     _parts,
     _recode,
 )
-from contigmap.io.tables import _infer_table_types, _read_table_file, _table_xy_columns
-from contigmap.io.vectors import _drop_zero_length, _gcj02_geoms_to_wgs84, _read_vector_file
+from contigmap.io.tables import (
+    _infer_table_types,
+    _read_table_file,
+    _table_xy_columns,
+    coordinate_values,
+    drop_subtotal_rows,
+)
+from contigmap.io.vectors import _drop_zero_length, _read_vector_file, _web_geoms_to_wgs84
 from contigmap.schema import HAZARD_POINT_RADIUS_M, ROLE_SCHEMAS
 
 logger = logging.getLogger(__name__)
@@ -114,7 +121,8 @@ def _read_table_part(
     raw.columns = [str(c).strip() for c in raw.columns]
     where = path.name + (f", sheet '{part.sheet}'" if part.sheet else "")
     prefix = f"sheet '{part.sheet}' " if part.sheet else ""
-    raw[_ROW] = [f"{prefix}row {i + 2}" for i in range(len(raw))]  # header is row 1
+    if _ROW not in raw.columns:  # header_row: the reader numbered the sheet's rows
+        raw[_ROW] = [f"{prefix}row {i + 2}" for i in range(len(raw))]  # header is row 1
     xy = None if not schema.geometry else _table_xy_columns(raw, part, source)
     if xy is None and schema.geometry and not schema.table_ok:
         msg = (
@@ -127,12 +135,14 @@ def _read_table_part(
     keep = {c for c in (spec.id, *part.columns) if c}
     table = _infer_table_types(raw, keep_text=keep | set(xy or ()) | {_ROW})
     df = _apply_columns(table, part.columns, source, None, optional=part.optional)
+    df = drop_subtotal_rows(df, spec, spec.id or schema.id_column, source, problems)
     df = _recode(df, part, source)
     if xy is None:
         return pd.DataFrame(df), None
     x_col, y_col = (part.columns.get(c, c) for c in xy)
-    x = pd.to_numeric(df[x_col], errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(df[y_col], errors="coerce").to_numpy(dtype=float)
+    labels = df[_ROW].to_numpy()
+    x = coordinate_values(df[x_col], column=xy[0], rows=labels, where=f"{source} ({where})")
+    y = coordinate_values(df[y_col], column=xy[1], rows=labels, where=f"{source} ({where})")
     bad = ~(np.isfinite(x) & np.isfinite(y))
     if bad.any():
         text = (
@@ -188,8 +198,8 @@ def _read_vector_or_table(
     gdf = _apply_id(frame, spec, role, source)
     if "kind" in schema.domains:
         gdf = _explode_kinds(gdf, schema.id_column)
-    if spec.datum == "gcj02":
-        gdf = _from_gcj02(gdf, source)
+    if spec.datum in ("gcj02", "bd09"):
+        gdf = _from_web_datum(gdf, spec.datum, source)
         declared = False
     gdf = _hazard_radius(gdf, spec, role, source, problems)
     crs_text = gdf.crs.to_string() if gdf.crs is not None else None
@@ -288,17 +298,17 @@ def _vector_layer(
     return gdf.reset_index(drop=True), declared
 
 
-def _from_gcj02(gdf: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
-    """Convert a layer declared ``datum: gcj02`` (longitude/latitude) to WGS84."""
+def _from_web_datum(gdf: gpd.GeoDataFrame, datum: str, source: str) -> gpd.GeoDataFrame:
+    """Convert a layer declared ``datum: gcj02`` or ``bd09`` (longitude/latitude) to WGS84."""
     if gdf.crs is None or not gdf.crs.is_geographic:
         msg = (
-            f"{source}: 'datum: gcj02' needs longitude/latitude coordinates but the layer "
+            f"{source}: 'datum: {datum}' needs longitude/latitude coordinates but the layer "
             f"is in {gdf.crs}; remove 'datum:' or give the lon/lat file"
         )
         raise CRSError(msg)
-    gdf = gdf.set_geometry(_gcj02_geoms_to_wgs84(gdf.geometry.values))
+    gdf = gdf.set_geometry(_web_geoms_to_wgs84(gdf.geometry.values, datum))
     gdf = gdf.set_crs("EPSG:4326", allow_override=True)
-    logger.info("%s: converted %d features from GCJ-02 to WGS84", source, len(gdf))
+    logger.info("%s: converted %d features from %s to WGS84", source, len(gdf), datum)
     return gdf
 
 

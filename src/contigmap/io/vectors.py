@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from contigmap.config import LayerSpec
-from contigmap.crs import gcj02_to_wgs84
+from contigmap.crs import bd09_to_wgs84, gcj02_to_wgs84
 from contigmap.errors import LayerError
 from contigmap.io._common import _ROW, _list_rows, _note
 
@@ -98,9 +98,12 @@ def _looks_like_mojibake(df: pd.DataFrame) -> bool:
     return False
 
 
-def _gcj02_geoms_to_wgs84(geoms: Any) -> Any:
+def _web_geoms_to_wgs84(geoms: Any, datum: str = "gcj02") -> Any:
+    """Geometries in GCJ-02 or BD-09 longitude/latitude, converted to WGS84 (exact inverses)."""
+    inverse = bd09_to_wgs84 if datum == "bd09" else gcj02_to_wgs84
+
     def convert(coords: np.ndarray) -> np.ndarray:
-        lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
+        lon, lat = inverse(coords[:, 0], coords[:, 1])
         return np.column_stack([lon, lat])
 
     return shapely.transform(geoms, convert)

@@ -100,7 +100,7 @@ def _raw(path: Path) -> tuple[pd.DataFrame, str]:
     where = f"{path.name}"
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            with pd.ExcelFile(path) as book:
+            with pd.ExcelFile(path, engine="openpyxl") as book:
                 names = [str(s) for s in book.sheet_names]
                 sheet = PROGRESS_SHEET if PROGRESS_SHEET in names else names[0]
                 raw = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
