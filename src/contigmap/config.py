@@ -97,6 +97,7 @@ __all__ = [
     "RegionConfig",
     "RegistrySpec",
     "SheetSpec",
+    "input_files",
     "layer_paths",
     "load_region",
 ]
@@ -244,6 +245,23 @@ class LayerSpec(StrictModel):
 
     # --- end of issue #19 item 2 ---
 
+    # --- issue #19 item 7: KML / KMZ folders ---
+    folder: str | None = None
+    """KML/KMZ only: the one folder (layer) to read; left out or ``all``: every folder,
+    stacked, with the folder's name in a ``folder`` column."""
+    # --- end of issue #19 item 7 ---
+
+    # --- issue #19 items 1, 5: the files behind a layer ---
+    def files(self, base_dir: Path) -> list[Path]:
+        """List the files this layer reads, resolved against ``base_dir``.
+
+        A folder (an ESRI File Geodatabase, ``*.gdb``) gives every file in it and a
+        path with ``*``, ``?`` or ``[`` gives the files it matches, sorted; other paths
+        are returned as they are (existing or not).
+        """
+        return input_files(self.path if self.path.is_absolute() else base_dir / self.path)
+    # --- end of issue #19 items 1, 5 ---
+
     @field_validator("crs")
     @classmethod
     def _crs_parses(cls, value: str | None) -> str | None:
@@ -367,12 +385,35 @@ def load_region(path: str | Path) -> RegionConfig:
 
 
 def layer_paths(region: RegionConfig) -> list[Path]:
-    """List the path of every layer file a manifest declares, resolved against its folder."""
+    """List every layer file a manifest declares, resolved against its folder.
+
+    A File Geodatabase folder and DEM tiles (``paths:`` or a glob) give their files.
+    """
     paths: list[Path] = []
     for name in LayersConfig.model_fields:
         entry = getattr(region.layers, name)
         specs = entry.values() if isinstance(entry, dict) else [entry]
         for spec in specs:
             if isinstance(spec, LayerSpec):
-                paths.append(spec.path if spec.path.is_absolute() else region.base_dir / spec.path)
+                paths.extend(spec.files(region.base_dir))
     return paths
+
+
+def input_files(path: Path) -> list[Path]:
+    """List the files behind one layer path: a folder's files, a glob's matches, or the path.
+
+    Parameters
+    ----------
+    path
+        A resolved layer path: a file, a folder (``*.gdb``) or a glob pattern.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Sorted files for a folder or a glob; ``[path]`` otherwise.
+    """
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file())
+    if any(ch in path.name for ch in "*?["):
+        return sorted(p for p in path.parent.glob(path.name) if p.is_file())
+    return [path]

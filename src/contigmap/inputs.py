@@ -502,6 +502,21 @@ _FORMAT_NOTES: tuple[str, ...] = (
     "whose code is blank, whose name ends in 小计/合计/总计, or that have one filled cell",
     "(a note) are left out and listed in a warning.",
     "",
+    "### ESRI File Geodatabase (`*.gdb`)",
+    "",
+    "A `.gdb` folder is read with GDAL's OpenFileGDB driver; `layer:` names the feature",
+    "class (`roads: {path: 县数据.gdb, layer: 道路}`). Codes stored as Real fields",
+    "(`640422100001.0`) become 12-digit text. The run manifest lists the folder's files.",
+    "",
+    "### KML / KMZ",
+    "",
+    "Placemarks are read with GDAL's LIBKML (or KML) driver, one layer per `<Folder>`; a",
+    "KMZ is read inside its zip. Left out (or `folder: all`), every folder is read and",
+    "stacked with the folder's name in a `folder` column (map it, e.g.",
+    "`columns: {folder: kind}`); `folder: 学校` reads one folder. Placemark names become",
+    "`name`; heights are dropped. LIBKML replaces non-ASCII `ExtendedData` field names",
+    "with `_`: name such fields in ASCII or export the layer to GeoPackage.",
+    "",
 )
 # --- end of file formats ------------------------------------------------------------------
 

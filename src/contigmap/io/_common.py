@@ -24,7 +24,8 @@ from contigmap.errors import DataQualityWarning, LayerError
 _F = TypeVar("_F", pd.DataFrame, gpd.GeoDataFrame)
 
 RASTER_SUFFIXES: frozenset[str] = frozenset({".tif", ".tiff", ".img", ".vrt", ".asc"})
-_VECTOR_SUFFIXES = frozenset({".gpkg", ".parquet", ".geoparquet", ".shp", ".geojson", ".json"})
+_VECTOR_SUFFIXES = frozenset({".gpkg", ".parquet", ".geoparquet", ".shp", ".geojson", ".json",
+                              ".gdb", ".kml", ".kmz"})
 _TABLE_SUFFIXES = frozenset({".csv", ".txt", ".xlsx", ".xls"})
 
 

@@ -108,8 +108,14 @@ class RegionData:
 
     @property
     def input_paths(self) -> list[Path]:
-        """Every file read, for the run manifest (shapefile side-cars not included)."""
-        return [r.path for r in self.reports.values()]
+        """Every file read, for the run manifest (shapefile side-cars not included).
+
+        A File Geodatabase folder and DEM tiles give their files (:meth:`LayerSpec.files`).
+        """
+        specs = {key: spec for key, _, spec in _layer_entries(self.config)}
+        base_dir = Path(self.config.base_dir)
+        return [f for key, report in self.reports.items()
+                for f in (specs[key].files(base_dir) if key in specs else [report.path])]
 
 
 def _layer_entries(region: RegionConfig) -> list[tuple[str, str, LayerSpec]]:

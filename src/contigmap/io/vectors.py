@@ -1,5 +1,8 @@
-"""Reading vector files (GeoPackage, GeoParquet, Shapefile, GeoJSON) and fixing them up.
+"""Reading vector files (GeoPackage, GeoParquet, Shapefile, GeoJSON, File Geodatabase, KML).
 
+ESRI File Geodatabases (``*.gdb`` folders) are read with GDAL's OpenFileGDB driver
+(``layer:`` names the feature class); KML/KMZ with LIBKML (or GDAL's KML driver), one
+folder (``folder:``) or every folder stacked with a ``folder`` column (:func:`_read_kml`).
 Which layer of a multi-layer file, text encodings (a Shapefile without ``.cpg`` whose
 Chinese was read as Latin-1 is said), GCJ-02 → WGS84 conversion of geometries, and
 zero-length lines dropped with a warning.
@@ -39,6 +42,11 @@ def _read_vector_file(
         except OSError as err:
             msg = f"{source}: cannot read {path.name} as (Geo)Parquet ({err})"
             raise LayerError(msg) from err
+    if spec.folder is not None and suffix not in (".kml", ".kmz"):
+        msg = f"{source}: 'folder:' is for KML/KMZ files, not {path.name}; use 'layer:'"
+        raise LayerError(msg)
+    if suffix in (".kml", ".kmz"):
+        return _read_kml(path, spec, source)
     kwargs: dict[str, Any] = {}
     try:
         layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
@@ -84,6 +92,52 @@ def _read_vector_file(
             "text looks garbled (Chinese read as Latin-1); add 'encoding: gbk' to this layer",
         )
     return df
+
+
+def _read_kml(path: Path, spec: LayerSpec, source: str) -> pd.DataFrame:
+    """Read the Placemarks of a KML/KMZ: one folder, or every folder with a ``folder`` column.
+
+    GDAL's LIBKML (or KML) driver makes one layer per ``<Folder>``; a KMZ is read
+    inside its zip (``/vsizip/``) when the driver cannot open it directly. Placemark
+    names (``Name``) become ``name`` unless the file has a ``name`` column; heights are
+    dropped (2D points and lines).
+    """
+    import pyogrio
+
+    target = str(path)
+    try:
+        layers = [str(name) for name in pyogrio.list_layers(target)[:, 0]]
+    except Exception:
+        target = f"/vsizip/{path}/doc.kml"
+        try:
+            layers = [str(name) for name in pyogrio.list_layers(target)[:, 0]]
+        except Exception as err:
+            msg = f"{source}: cannot open {path.name} as KML/KMZ ({err}); save it again"
+            raise LayerError(msg) from err
+    wanted = spec.folder if spec.folder not in (None, "all") else spec.layer
+    if wanted is not None and wanted not in layers:
+        msg = (f"{source}: no folder '{wanted}' in {path.name} (it has: {', '.join(layers)});"
+               " fix 'folder:' in region.yaml (or 'folder: all')")
+        raise LayerError(msg)
+    frames = []
+    for name in [wanted] if wanted is not None else layers:
+        try:
+            part = pyogrio.read_dataframe(target, layer=name)
+        except Exception as err:
+            msg = f"{source}: cannot read folder '{name}' of {path.name} ({err})"
+            raise LayerError(msg) from err
+        if len(part):
+            part["folder"] = name
+            frames.append(part)
+    if not frames:
+        msg = f"{source}: {path.name} has no Placemarks; check the file and 'folder:'"
+        raise LayerError(msg)
+    gdf = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                           crs=frames[0].crs)
+    gdf["geometry"] = shapely.force_2d(gdf.geometry.values)
+    if "Name" in gdf.columns and "name" not in gdf.columns:
+        gdf = gdf.rename(columns={"Name": "name"})
+    return gdf
 
 
 def _looks_like_mojibake(df: pd.DataFrame) -> bool:
