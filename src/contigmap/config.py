@@ -82,15 +82,16 @@ Unknown keys are rejected, and the error names the closest valid key.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from contigmap._strict import StrictModel
 from contigmap.network.speeds import NetworkParams
 from contigmap.yamlio import load_yaml, parse_model
 
 __all__ = [
+    "DemSpec",
     "HazardClasses",
     "LayerSpec",
     "LayersConfig",
@@ -296,6 +297,56 @@ class RegistrySpec(LayerSpec):
     complete: bool | None = None
 
 
+# --- issue #19 item 5: DEM tiles ----------------------------------------------------------
+class DemSpec(LayerSpec):
+    """The DEM layer (``dem``): one GeoTIFF, a glob of tiles, or a list of tiles.
+
+    ``dem: {path: dem.tif}``, ``dem: {path: dem/*.tif}`` or ``dem: {paths: [a.tif,
+    b.tif]}``; several tiles are mosaicked in memory (:mod:`contigmap.io.rasters`).
+
+    Attributes
+    ----------
+    paths
+        The tiles (instead of ``path``), relative to the manifest's folder.
+    nodata
+        Nodata value of tiles that declare none (otherwise detected: -32768, -9999,
+        ... far outside the other heights).
+    fill_voids_m
+        Voids enclosed by data are filled (inverse-distance weighting, GDAL
+        FillNodata) when every cell of the void is within this distance (metres) of
+        a height; larger voids stay empty. 0 turns filling off.
+    """
+
+    paths: list[Path] = Field(default_factory=list)
+    nodata: float | None = None
+    fill_voids_m: float = Field(default=300.0, ge=0.0, le=10_000.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _path_or_paths(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        paths = data.get("paths")
+        if paths and data.get("path") is not None:
+            msg = "give either 'path:' (one file or a glob) or 'paths:' (a list of tiles)"
+            raise ValueError(msg)
+        if paths:
+            if not isinstance(paths, list):
+                msg = "'paths:' is a list of tiles, e.g. paths: [n26e105.tif, n26e106.tif]"
+                raise ValueError(msg)
+            return {**data, "path": paths[0]}  # messages name the first tile
+        return data
+
+    def files(self, base_dir: Path) -> list[Path]:
+        """List the tiles (``paths:``), a glob's matches, or the one file, resolved."""
+        if not self.paths:
+            return super().files(base_dir)
+        return [p if p.is_absolute() else base_dir / p for p in self.paths]
+
+
+# --- end of issue #19 item 5 ---------------------------------------------------------------
+
+
 class LayersConfig(StrictModel):
     """The layers of a region, by role. Only ``villages`` and ``roads`` are required.
 
@@ -309,7 +360,7 @@ class LayersConfig(StrictModel):
     village_areas: LayerSpec | None = None
     hamlets: LayerSpec | None = None
     boundaries: dict[Literal["county", "townships"], LayerSpec] = Field(default_factory=dict)
-    dem: LayerSpec | None = None
+    dem: DemSpec | None = None
     rivers: LayerSpec | None = None
     hazards: dict[str, LayerSpec] = Field(default_factory=dict)
     ecology: dict[str, LayerSpec] = Field(default_factory=dict)

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from contigmap.inputs_formats import FORMAT_NOTES
 from contigmap.schema import (
     BOOLEAN_FALSE,
     BOOLEAN_TRUE,
@@ -474,51 +475,6 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-# --- file formats and forms (issue #19 items 1, 2, 5, 6, 7) ------------------------------
-_FORMAT_NOTES: tuple[str, ...] = (
-    "## File formats and forms",
-    "",
-    "### Coordinates: BD-09 and degrees-minutes-seconds",
-    "",
-    "`datum: bd09` converts Baidu coordinates BD-09 → GCJ-02 → WGS84, both steps by the",
-    "exact (iterated) inverse, to about 1e-9°. Coordinate columns may hold",
-    "degrees-minutes-seconds text: `105°43′12.5″`, `105度43分12.5秒`, `105°43'12.5\"`,",
-    "with `N`/`S`/`E`/`W` (or 北纬/东经) before or after; `S`/`W` are negative. A cell",
-    "that looks like DMS but cannot be read stops with the file, row and column.",
-    "",
-    "### Statistical report sheets (`.xls`, `.xlsx`, CSV)",
-    "",
-    "Legacy `.xls` workbooks are read with python-calamine; numbers stored as Real cells",
-    "(`640422100001.0`) become codes as text (`640422100001`). For a sheet with title",
-    "rows above the header, give the header's row number(s), from 1:",
-    "",
-    "```yaml",
-    "villages: {path: 人口统计表.xls, layer: Sheet1, header_row: [3, 4], skip_rows: [5],",
-    "           columns: {村代码: village_id, 村名: name, 人口_户籍人口: pop}}",
-    "```",
-    "",
-    "Two header rows are joined as `上_下` (a merged upper cell spans the cells after",
-    "it); `skip_rows:` leaves out further rows (a units row). With `header_row:`, rows",
-    "whose code is blank, whose name ends in 小计/合计/总计, or that have one filled cell",
-    "(a note) are left out and listed in a warning.",
-    "",
-    "### ESRI File Geodatabase (`*.gdb`)",
-    "",
-    "A `.gdb` folder is read with GDAL's OpenFileGDB driver; `layer:` names the feature",
-    "class (`roads: {path: 县数据.gdb, layer: 道路}`). Codes stored as Real fields",
-    "(`640422100001.0`) become 12-digit text. The run manifest lists the folder's files.",
-    "",
-    "### KML / KMZ",
-    "",
-    "Placemarks are read with GDAL's LIBKML (or KML) driver, one layer per `<Folder>`; a",
-    "KMZ is read inside its zip. Left out (or `folder: all`), every folder is read and",
-    "stacked with the folder's name in a `folder` column (map it, e.g.",
-    "`columns: {folder: kind}`); `folder: 学校` reads one folder. Placemark names become",
-    "`name`; heights are dropped. LIBKML replaces non-ASCII `ExtendedData` field names",
-    "with `_`: name such fields in ASCII or export the layer to GeoPackage.",
-    "",
-)
-# --- end of file formats ------------------------------------------------------------------
 
 
 def inputs_markdown() -> str:
@@ -538,7 +494,7 @@ def inputs_markdown() -> str:
         "Coordinates from web maps (高德, 腾讯: GCJ-02) need `datum: gcj02`; Baidu",
         "coordinates (BD-09) need `datum: bd09`.",
         "",
-        *_FORMAT_NOTES,
+        *FORMAT_NOTES,
     ]
     for spec in INPUT_ROLES:
         schema = ROLE_SCHEMAS.get(spec.role)

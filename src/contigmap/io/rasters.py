@@ -1,4 +1,11 @@
-"""Reading rasters (DEM, hazard grids): band 1, nodata as ``nan``, warped to the working CRS."""
+"""Reading rasters (DEM, hazard grids): band 1, nodata as ``nan``, warped to the working CRS.
+
+A DEM may come as tiles (``paths:`` or a glob, :class:`contigmap.config.DemSpec`): they
+are mosaicked in memory with :func:`rasterio.merge.merge` (the first tile wins where
+tiles overlap; each tile's nodata, declared or detected, is masked before it is copied).
+Voids of the DEM enclosed by heights are filled with GDAL's FillNodata (inverse-distance
+weighting, :func:`rasterio.fill.fillnodata`) when small enough, and reported.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +19,9 @@ from affine import Affine
 from numpy.typing import NDArray
 from pyproj import CRS
 
-from contigmap.config import LayerSpec
+from contigmap.config import DemSpec, LayerSpec
 from contigmap.errors import ConfigError, CRSError, DataQualityWarning, LayerError
-from contigmap.io._common import _resolve
+from contigmap.io.tiles import _fill_voids, _mosaic, _raster_files
 from contigmap.raster import Raster, undeclared_nodata
 
 logger = logging.getLogger(__name__)
@@ -49,13 +56,18 @@ def read_raster(
     Raster
         ``float64`` values with ``nan`` for nodata.
     """
-    path = _resolve(spec, base_dir, source)
     if spec.datum in ("gcj02", "bd09"):
         msg = f"{source}: 'datum: {spec.datum}' is supported for vector layers only; remove it"
         raise ConfigError(msg)
-    array, transform, src_crs, declared_nodata = _read_band(path, source)
-    if not declared_nodata:
-        _drop_undeclared_nodata(array, path, source)
+    files = _raster_files(spec, base_dir, source)
+    path = files[0]
+    nodata = spec.nodata if isinstance(spec, DemSpec) else None
+    if len(files) == 1:
+        array, transform, src_crs, declared_nodata = _read_band(path, source)
+        if not declared_nodata:
+            _drop_undeclared_nodata(array, path, source, nodata)
+    else:
+        array, transform, src_crs = _mosaic(files, nodata, source)
     if src_crs is None:
         if spec.crs is None:
             msg = (
@@ -68,6 +80,8 @@ def read_raster(
         msg = (f"{source}: {path.name} is not a georeferenced raster: it has no transform "
                "(cell size and origin); export it as a GeoTIFF with its coordinates")
         raise CRSError(msg)
+    if isinstance(spec, DemSpec) and spec.fill_voids_m > 0:
+        _fill_voids(array, transform, src_crs, spec.fill_voids_m, source)
     name = source.split(" ")[0].rsplit(".", 1)[-1]
     if working_crs is None or src_crs.equals(working_crs):
         return Raster(array=array, transform=transform, crs=src_crs, name=name)
@@ -108,8 +122,15 @@ def _read_band(path: Path, source: str) -> tuple[NDArray[np.float64], Affine, CR
     return array, transform, src_crs, declared_nodata
 
 
-def _drop_undeclared_nodata(array: NDArray[np.float64], path: Path, source: str) -> None:
-    """Set sentinel values of a raster that declares no nodata to ``nan``, with a warning."""
+def _drop_undeclared_nodata(
+    array: NDArray[np.float64], path: Path, source: str, nodata: float | None = None
+) -> None:
+    """Set sentinel values of a raster that declares no nodata to ``nan``, with a warning.
+
+    ``nodata`` (``nodata:`` in region.yaml) is dropped silently: the manifest says it.
+    """
+    if nodata is not None:
+        array[array == nodata] = np.nan
     for value, cells in undeclared_nodata(array):
         array[array == value] = np.nan
         warnings.warn(
@@ -167,7 +188,7 @@ def _warp(
 def _raster_crs_text(base_dir: Path, spec: LayerSpec) -> str | None:
     import rasterio
 
-    path = spec.path if spec.path.is_absolute() else base_dir / spec.path
+    path = spec.files(base_dir)[0]
     with rasterio.open(path) as src:
         if src.crs is not None:
             return str(CRS.from_user_input(src.crs).to_string())

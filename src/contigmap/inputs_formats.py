@@ -1,0 +1,68 @@
+"""The "File formats and forms" section of ``docs/inputs.md`` (issue #19 items 1, 2, 5, 6, 7).
+
+Markdown lines that :func:`contigmap.inputs.inputs_markdown` puts after the page's
+introduction: the manifest forms for File Geodatabases, report-style sheets, KML/KMZ,
+DEM tiles, BD-09 and degrees-minutes-seconds coordinates.
+"""
+
+from __future__ import annotations
+
+__all__ = ["FORMAT_NOTES"]
+
+FORMAT_NOTES: tuple[str, ...] = (
+    "## File formats and forms",
+    "",
+    "### Coordinates: BD-09 and degrees-minutes-seconds",
+    "",
+    "`datum: bd09` converts Baidu coordinates BD-09 → GCJ-02 → WGS84, both steps by the",
+    "exact (iterated) inverse, to about 1e-9°. Coordinate columns may hold",
+    "degrees-minutes-seconds text: `105°43′12.5″`, `105度43分12.5秒`, `105°43'12.5\"`,",
+    "with `N`/`S`/`E`/`W` (or 北纬/东经) before or after; `S`/`W` are negative. A cell",
+    "that looks like DMS but cannot be read stops with the file, row and column.",
+    "",
+    "### Statistical report sheets (`.xls`, `.xlsx`, CSV)",
+    "",
+    "Legacy `.xls` workbooks are read with python-calamine; numbers stored as Real cells",
+    "(`640422100001.0`) become codes as text (`640422100001`). For a sheet with title",
+    "rows above the header, give the header's row number(s), from 1:",
+    "",
+    "```yaml",
+    "villages: {path: 人口统计表.xls, layer: Sheet1, header_row: [3, 4], skip_rows: [5],",
+    "           columns: {村代码: village_id, 村名: name, 人口_户籍人口: pop}}",
+    "```",
+    "",
+    "Two header rows are joined as `上_下` (a merged upper cell spans the cells after",
+    "it); `skip_rows:` leaves out further rows (a units row). With `header_row:`, rows",
+    "whose code is blank, whose name ends in 小计/合计/总计, or that have one filled cell",
+    "(a note) are left out and listed in a warning.",
+    "",
+    "### ESRI File Geodatabase (`*.gdb`)",
+    "",
+    "A `.gdb` folder is read with GDAL's OpenFileGDB driver; `layer:` names the feature",
+    "class (`roads: {path: 县数据.gdb, layer: 道路}`). Codes stored as Real fields",
+    "(`640422100001.0`) become 12-digit text. The run manifest lists the folder's files.",
+    "",
+    "### KML / KMZ",
+    "",
+    "Placemarks are read with GDAL's LIBKML (or KML) driver, one layer per `<Folder>`; a",
+    "KMZ is read inside its zip. Left out (or `folder: all`), every folder is read and",
+    "stacked with the folder's name in a `folder` column (map it, e.g.",
+    "`columns: {folder: kind}`); `folder: 学校` reads one folder. Placemark names become",
+    "`name`; heights are dropped. LIBKML replaces non-ASCII `ExtendedData` field names",
+    "with `_`: name such fields in ASCII or export the layer to GeoPackage.",
+    "",
+    "### DEM tiles",
+    "",
+    "```yaml",
+    "dem: {paths: [n26e105.tif, n26e106.tif]}     # or: dem: {path: dem/*.tif}",
+    "```",
+    "",
+    "Tiles (one CRS) are mosaicked in memory (rasterio's merge; the first tile wins where",
+    "tiles overlap). A tile's declared nodata is used; in a tile declaring none, -32768",
+    "(or -9999, ...) far below the other heights is treated as nodata with a warning, or",
+    "say it with `nodata: -32768`. Voids enclosed by heights are filled by interpolation",
+    "(GDAL FillNodata) when every cell is within `fill_voids_m` (default 300 m) of a",
+    "height, so a village on a small void still gets an elevation; the cells filled and",
+    "the larger voids left empty are reported. `fill_voids_m: 0` turns filling off.",
+    "",
+)
