@@ -142,3 +142,21 @@ def test_bad_dms_is_one_line_error(tmp_path: Path) -> None:
     assert "\n" not in message
     assert "s.csv" in message and "row 3" in message and "'经度'" in message
     assert "105°73′" in message
+
+
+def test_bad_dms_in_a_region_names_the_sheet_row(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "学校"
+    sheet.append(["service_id", "kind", "name", "经度", "纬度"])
+    sheet.append(["S1", "学校", "一小", "105°43′12.5″", "26°30′N"])
+    sheet.append(["S2", "学校", "二小", "105度43分", "26度30分99秒"])
+    book.save(tmp_path / "s.xlsx")
+    with pytest.raises(LayerError) as info:
+        read_layer(LayerSpec(path=Path("s.xlsx"), layer="学校"), base_dir=tmp_path,
+                   role="services", source="layers.services (s.xlsx)")
+    assert str(info.value) == (
+        "layers.services (s.xlsx), sheet '学校' row 3, column '纬度': cannot read "
+        "'26度30分99秒' as degrees-minutes-seconds (write e.g. 105°43′12.5″E or 105.72014)")

@@ -141,8 +141,9 @@ def _read_table_part(
         return pd.DataFrame(df), None
     x_col, y_col = (part.columns.get(c, c) for c in xy)
     labels = df[_ROW].to_numpy()
-    x = coordinate_values(df[x_col], column=xy[0], rows=labels, where=f"{source} ({where})")
-    y = coordinate_values(df[y_col], column=xy[1], rows=labels, where=f"{source} ({where})")
+    named = source if path.name in source else f"{source} ({path.name})"
+    x = coordinate_values(df[x_col], column=xy[0], rows=labels, where=named)
+    y = coordinate_values(df[y_col], column=xy[1], rows=labels, where=named)
     bad = ~(np.isfinite(x) & np.isfinite(y))
     if bad.any():
         text = (
