@@ -17,7 +17,7 @@ from contigmap.crs import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from contigmap.errors import LayerError
+from contigmap.errors import DataQualityWarning, LayerError
 from contigmap.io import read_layer
 from contigmap.io.tables import parse_dms
 
@@ -108,13 +108,17 @@ def test_bd09_layer_converted_to_wgs84(tmp_path: Path) -> None:
         ("W105°", -105.0),
         ("105°43.5′", 105 + 43.5 / 60),
         (" 26° 30′ 00″ N ", 26.5),
+        ("105.72E", 105.72),
+        ("S 26.5", -26.5),
+        ("东经105.7", 105.7),
     ],
 )
 def test_dms_parsed(text: str, value: float) -> None:
     assert parse_dms(text) == pytest.approx(value, abs=1e-12)
 
 
-@pytest.mark.parametrize("text", ["105°61′", "105°43′75″", "E105°W", "abc", "105.5"])
+@pytest.mark.parametrize("text", ["105°61′", "105°43′75″", "E105°W", "abc", "105.5",
+                                  "E105.5W"])
 def test_not_dms(text: str) -> None:
     assert parse_dms(text) is None
 
@@ -160,3 +164,14 @@ def test_bad_dms_in_a_region_names_the_sheet_row(tmp_path: Path) -> None:
     assert str(info.value) == (
         "layers.services (s.xlsx), sheet '学校' row 3, column '纬度': cannot read "
         "'26度30分99秒' as degrees-minutes-seconds (write e.g. 105°43′12.5″E or 105.72014)")
+
+
+def test_blank_markers_are_still_left_out(tmp_path: Path) -> None:
+    text = ("service_id,kind,name,经度,纬度\n"
+            "S1,学校,一小,105.7,26.5\n"
+            "S2,学校,二小,NA,无\n")
+    (tmp_path / "s.csv").write_text(text, encoding="utf-8")
+    with pytest.warns(DataQualityWarning, match="missing or non-numeric coordinates"):
+        out = read_layer(LayerSpec(path=Path("s.csv")), base_dir=tmp_path, role="services",
+                         source="layers.services")
+    assert list(out["name"]) == ["一小"]

@@ -32,12 +32,18 @@ _CODE_NAME = re.compile(r"(^id$|_id$|^id_|code|代码|编码|编号)", re.IGNORE
 
 # --- degrees-minutes-seconds text in coordinate columns (issue #19 item 6) ---------------
 
-_DMS_MARKS = re.compile(r"[°º˚度′'’分″\"”秒]")
+_DMS_MARKS = re.compile(r"[°º˚度′'’分″\"”秒]|^\s*[NSEW东西南北][经纬]?\s*\d|\d\s*[NSEW经纬]\s*$",
+                        re.IGNORECASE)
+"""Cells that look like DMS (or a hemisphere next to a number): unreadable ones stop."""
 _DMS = re.compile(
     r"^(?P<h1>[NSEW]|[东西南北][经纬]?)?\s*(?P<d>\d+(?:\.\d+)?)\s*[°º˚度]\s*"
     r"(?:(?P<m>\d+(?:\.\d+)?)\s*(?:′|'|’|分)\s*)?"
     r"(?:(?P<s>\d+(?:\.\d+)?)\s*(?:″|\"|”|''|′′|秒)\s*)?"
     r"(?P<h2>[NSEW]|[东西南北][经纬]?)?$",
+    re.IGNORECASE,
+)
+_HEMI_DECIMAL = re.compile(
+    r"^(?P<h1>[NSEW]|[东西南北][经纬])?\s*(?P<d>\d+(?:\.\d+)?)\s*(?P<h2>[NSEW]|[东西南北][经纬]?)?$",
     re.IGNORECASE,
 )
 _NEGATIVE = frozenset("SW南西")
@@ -47,7 +53,8 @@ def parse_dms(text: str) -> float | None:
     """Read degrees-minutes-seconds text as decimal degrees; ``None`` when it is not DMS.
 
     Accepts ``105°43′12.5″``, ``105度43分12.5秒``, ASCII ``105°43'12.5"``, decimal
-    minutes (``105°43.2′``), and a hemisphere before or after (``N``, ``S``, ``E``,
+    minutes (``105°43.2′``), decimal degrees with a hemisphere (``105.72E``), and a
+    hemisphere before or after (``N``, ``S``, ``E``,
     ``W``, 北/南/东/西 or 北纬/东经...; ``S``/``W``/南/西 make it negative). Minutes and
     seconds must be below 60.
 
@@ -62,14 +69,20 @@ def parse_dms(text: str) -> float | None:
         Decimal degrees ``d + m/60 + s/3600`` (signed), or ``None`` for text that does
         not follow the pattern.
     """
-    match = _DMS.match(text.strip().replace("\u2032\u2032", "\u2033"))
-    if match is None or (match["h1"] and match["h2"]):
+    text = text.strip().replace("\u2032\u2032", "\u2033")
+    match = _DMS.match(text)
+    if match is None:  # decimal degrees with a hemisphere: 105.72E, N26.5, 东经105.7
+        match = _HEMI_DECIMAL.match(text)
+        if match is None or not (match["h1"] or match["h2"]):
+            return None
+        minutes = seconds = "0"
+    else:
+        minutes, seconds = match["m"] or "0", match["s"] or "0"
+    if match["h1"] and match["h2"]:
         return None
-    minutes = float(match["m"] or 0.0)
-    seconds = float(match["s"] or 0.0)
-    if minutes >= 60 or seconds >= 60:
+    if float(minutes) >= 60 or float(seconds) >= 60:
         return None
-    value = float(match["d"]) + minutes / 60.0 + seconds / 3600.0
+    value = float(match["d"]) + float(minutes) / 60.0 + float(seconds) / 3600.0
     hemisphere = (match["h1"] or match["h2"] or " ")[0].upper()
     return -value if hemisphere in _NEGATIVE else value
 
