@@ -13,6 +13,7 @@ from contigmap.columns import ColumnInfo
 from contigmap.errors import ConfigError
 from contigmap.priority import (
     broadband,
+    bus,
     health,
     housing,
     power,
@@ -28,7 +29,8 @@ __all__ = ["REGISTRY", "get", "intervention_columns", "label_zh", "names"]
 REGISTRY: Final[dict[str, Intervention]] = {
     iv.name: iv for iv in (roads.INTERVENTION, water.INTERVENTION, power.INTERVENTION,
                            broadband.INTERVENTION, health.INTERVENTION, schooling.INTERVENTION,
-                           housing.INTERVENTION, radio_tv.INTERVENTION)
+                           housing.INTERVENTION, radio_tv.INTERVENTION,
+                           bus.INTERVENTION)
 }
 """Every intervention by name, in display order."""
 
