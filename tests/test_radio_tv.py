@@ -58,6 +58,17 @@ def test_cover_follows_the_ridge() -> None:
     assert list(terrestrial_cover(xy, _towers(), None, c)) == [None, None, None]
 
 
+def test_a_farther_tower_in_sight_covers() -> None:
+    c = _cfg().costs
+    towers = gpd.GeoDataFrame({"tower_id": ["near", "far"]},
+                              geometry=[Point(2995.0, 25.0), Point(5.0, 25.0)], crs=CRS_M)
+    # 1,195 m from "near", hidden behind the ridge; 1,795 m from "far", in sight
+    xy = np.array([[1800.0, 25.0]])
+    assert list(terrestrial_cover(xy, towers, _dem(), c)) == ["far"]
+    one = c.model_copy(update={"max_towers": 1})
+    assert list(terrestrial_cover(xy, towers, _dem(), one)) == [None]
+
+
 def test_options_and_costs_by_hand() -> None:
     cfg = _cfg()
     c = cfg.costs

@@ -5,7 +5,8 @@ A household receives terrestrial digital TV (地面数字电视, DTMB) when its 
 ``terrestrial_range_m`` whose line of sight to a receiving antenna ``antenna_m`` above the
 hamlet clears the terrain (the DEM profile with the 4/3 effective earth radius and, with
 ``fresnel_clearance`` above 0, part of the first Fresnel zone at ``frequency_ghz``;
-:func:`contigmap.priority.broadband.line_of_sight`, after ITU-R P.530). It needs a DTMB
+:func:`contigmap.priority.broadband.line_of_sight`, after ITU-R P.530); the
+``max_towers`` nearest in range are tried, nearest first. It needs a DTMB
 set-top box and antenna per household. Elsewhere it gets a direct-broadcast satellite kit
 (直播卫星户户通: dish and receiver per household, ChinaSat 9 / 中星9号). Optical line of
 sight is a conservative stand-in for a field-strength prediction (ITU-R P.1546): a hamlet
@@ -29,7 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from pydantic import Field, NonNegativeFloat, PositiveFloat
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
 from scipy.spatial import cKDTree
 
 from contigmap._strict import StrictModel
@@ -80,6 +81,7 @@ class RadioTvCosts(StrictModel):
     frequency_ghz: PositiveFloat
     fresnel_clearance: float = Field(ge=0, le=1)
     los_step_m: PositiveFloat
+    max_towers: PositiveInt = 8
     terrestrial_cny_per_household: PositiveFloat
     terrestrial_cny_per_household_year: NonNegativeFloat
     terrestrial_life_years: PositiveFloat
@@ -111,29 +113,34 @@ def terrestrial_cover(
 ) -> NDArray[np.object_]:
     """Return the nearest transmitter in range and in sight of each point (``None``: none).
 
-    Every tower within ``terrestrial_range_m`` is checked (a k-d tree ball query), from
-    its ``height_m`` (``tower_height_m`` when absent) to an antenna ``antenna_m`` above the
-    point. Without towers or a DEM nothing is covered.
+    The ``max_towers`` nearest towers within ``terrestrial_range_m`` (a k-d tree query)
+    are checked nearest first, each only for the points no nearer tower covers: line of
+    sight from its ``height_m`` (``tower_height_m`` when absent) to an antenna
+    ``antenna_m`` above the point. Without towers or a DEM nothing is covered.
     """
-    out = np.full(len(xy), None, dtype=object)
-    if towers is None or not len(towers) or dem is None or not len(xy):
+    n = len(xy)
+    out = np.full(n, None, dtype=object)
+    if towers is None or not len(towers) or dem is None or not n:
         return out
     txy = np.column_stack([towers.geometry.x.to_numpy(float), towers.geometry.y.to_numpy(float)])
     th = (pd.to_numeric(towers["height_m"], errors="coerce").fillna(c.tower_height_m)
           .to_numpy(float) if "height_m" in towers else np.full(len(towers), c.tower_height_m))
     tids = (np.asarray(towers["tower_id"], dtype=object) if "tower_id" in towers
             else np.arange(len(towers)).astype(object))
-    near = cKDTree(txy).query_ball_point(xy, r=c.terrestrial_range_m)
-    pi = np.repeat(np.arange(len(xy)), [len(n) for n in near])
-    tj = np.fromiter((j for n in near for j in sorted(n)), dtype=np.int64, count=pi.size)
-    if not pi.size:
-        return out
-    clear, _ = line_of_sight(dem, txy[tj], th[tj], xy[pi], c.antenna_m, step_m=c.los_step_m,
-                             frequency_ghz=c.frequency_ghz, clearance=c.fresnel_clearance)
-    d = np.where(clear, np.hypot(*(txy[tj] - xy[pi]).T), np.inf)
-    for i in np.unique(pi[clear]):
-        sel = pi == i
-        out[i] = tids[tj[sel][np.argmin(d[sel])]]
+    k = min(c.max_towers, len(towers))
+    dq, jq = cKDTree(txy).query(xy, k=k, distance_upper_bound=c.terrestrial_range_m)
+    dq, jq = np.asarray(dq).reshape(n, k), np.asarray(jq).reshape(n, k)
+    done = np.zeros(n, bool)
+    for col in range(k):
+        todo = np.flatnonzero(np.isfinite(dq[:, col]) & ~done)
+        if not todo.size:
+            continue
+        tj = jq[todo, col].astype(np.int64)
+        clear, _ = line_of_sight(dem, txy[tj], th[tj], xy[todo], c.antenna_m,
+                                 step_m=c.los_step_m, frequency_ghz=c.frequency_ghz,
+                                 clearance=c.fresnel_clearance)
+        out[todo[clear]] = tids[tj[clear]]
+        done[todo[clear]] = True
     return out
 
 
