@@ -181,6 +181,7 @@ def _hamlet_tier_layer(hamlets: gpd.GeoDataFrame, intervention: Intervention) ->
         legend=[(c.color, f"{c.label_zh} {c.label_en}") for c in spec.categories],
         show=False,
         group="interv",
+        share="hamlets",
     )
 
 
@@ -221,7 +222,7 @@ def region_map_layers(
         layers.append(MapLayer(name="自然村 Hamlets", data=hamlets[[*cols, "geometry"]].copy(),
                                color="#555555", radius=2.0, fill_opacity=0.6,
                                tooltip_columns=cols, labels={"name": "名称", "pop": "人口"},
-                               show=False, group="base"))
+                               show=False, group="base", share="hamlets"))
     for name, layer in data.hazards.items():
         label = layer_title(data, "hazards", name)
         if isinstance(layer, Raster):

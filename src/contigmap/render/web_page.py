@@ -223,6 +223,9 @@ class Ids:
         self.n = 0
         self.slots = Slots()
         self.groups: dict[str, str] = {}
+        self.shared: dict[str, tuple[list[float], list[float]]] = {}
+        """Point coordinates written once and shared by layers, by key
+        (:mod:`contigmap.render.web_shared`)."""
 
     def group(self, fg: Any, group: str | None) -> Any:
         """Put feature group ``fg`` under a heading of the layer list (:data:`LAYER_GROUPS`).
