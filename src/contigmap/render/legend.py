@@ -262,8 +262,10 @@ def tier_basis(frame: pd.DataFrame, column: str) -> str | None:
 
 
 def _english(prefix: str) -> str:
-    """English name of a tier layer: ``Roads`` for ``roads``; a registered name with an
-    underscore takes the registry's English name (``radio_tv``: Radio and TV).
+    """Return the English name of a tier layer (``Roads`` for ``roads``).
+
+    A registered name with an underscore takes the registry's English name
+    (``radio_tv``: Radio and TV).
     """
     if "_" in prefix and prefix in registry.REGISTRY:
         label = registry.REGISTRY[prefix].label_en
