@@ -167,6 +167,14 @@ def _hamlet_tier_layer(hamlets: gpd.GeoDataFrame, intervention: Intervention) ->
     shown[f"{iv}_tier"] = shown[f"{iv}_tier"].astype("Int64").astype(str)
     if f"{iv}_capex_cny" in shown:
         shown[f"{iv}_capex_cny"] = shown[f"{iv}_capex_cny"].round(-2)
+    # tier and option named as on the village cards (tier labels, the registry's options)
+    named = {c.value: f"{c.label_zh} {c.label_en}".strip() for c in spec.categories}
+    tier_text = shown[f"{iv}_tier"].map(named)
+    popup = [c if c != f"{iv}_tier" else "tier_text" for c in cols]
+    shown["tier_text"] = tier_text
+    if f"{iv}_option" in shown:
+        shown[f"{iv}_option"] = [None if pd.isna(k) else intervention.option_label(str(k))
+                                 for k in shown[f"{iv}_option"]]
     return MapLayer(
         name=f"自然村：{spec.label_zh} Hamlets: {spec.label_en}",
         data=shown,
@@ -175,8 +183,8 @@ def _hamlet_tier_layer(hamlets: gpd.GeoDataFrame, intervention: Intervention) ->
         radius=3.5,
         fill_opacity=0.85,
         tooltip_columns=[c for c in ("name", f"{iv}_option") if c in shown],
-        popup_columns=cols,
-        labels={"name": "自然村", f"{iv}_tier": "优先等级", f"{iv}_option": "方案",
+        popup_columns=popup,
+        labels={"name": "自然村", "tier_text": "优先等级", f"{iv}_option": "方案",
                 f"{iv}_capex_cny": "投资（元）", f"{iv}_reasons_zh": "理由"},
         legend=[(c.color, f"{c.label_zh} {c.label_en}") for c in spec.categories],
         show=False,
