@@ -119,3 +119,12 @@ def test_shared_points_draw_tooltips_and_escaped_popups(tmp_path: Path) -> None:
         assert severe_console(d) == []
     finally:
         d.quit()
+
+
+def test_script_json_escapes_what_could_end_the_script_only() -> None:
+    from contigmap.render.web_page import js_json
+
+    # '<' (so no '</script' and no '<!--'), U+2028 and U+2029; '>' and '&' are inert there
+    assert js_json("</script><!--a&b>\u2028\u2029") == (
+        '"\\u003c/script>\\u003c!--a&b>\\u2028\\u2029"')
+    assert json.loads(js_json({"k": "</SCRIPT >&amp;"})) == {"k": "</SCRIPT >&amp;"}
