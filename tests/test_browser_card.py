@@ -260,6 +260,11 @@ def test_service_points_at_one_place_are_spread(tmp_path: Path) -> None:
     d = make_driver(tmp_path, offline_network=True)
     try:
         d.get(out.as_uri())
+        # measured after the opening zoom: an animating pane scales the offsets too
+        wait_for(d, "return document.querySelector('.leaflet-map-pane') &&"
+                    " !document.querySelector('.leaflet-zoom-anim')"
+                    " && window.map_0001 && !map_0001._animatingZoom"
+                    " && !map_0001._panAnim?._inProgress;")
         centres = wait_for(d, "var a = Array.from(document.querySelectorAll('path'))"
                               ".filter(function(p){ return p.getAttribute('stroke-width') &&"
                               " p.getAttribute('fill') === '#3366cc'; });"
