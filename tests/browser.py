@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,16 @@ def make_driver(tmp_path: Path, *, offline_network: bool = False) -> Any:
 def severe_console(driver: Any) -> list[dict[str, Any]]:
     """Console entries at level SEVERE (JavaScript errors, failed loads)."""
     return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+
+
+def wait_for(driver: Any, script: str, timeout_s: float = 10.0) -> Any:
+    """Run ``script`` until it returns a true value or ``timeout_s`` passed; return the value."""
+    end = time.monotonic() + timeout_s
+    while True:
+        value = driver.execute_script(script)
+        if value or time.monotonic() > end:
+            return value
+        time.sleep(0.05)
 
 
 def load_time_ms(driver: Any) -> float:

@@ -18,7 +18,14 @@ import pytest
 from contigmap.priority.mcda import score_table
 from contigmap.priority.roads import CRITERIA
 from contigmap.render import render_web_map
-from tests.browser import HAVE_BROWSER, make_driver, severe_console, shoot, small_region
+from tests.browser import (
+    HAVE_BROWSER,
+    make_driver,
+    severe_console,
+    shoot,
+    small_region,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -59,34 +66,25 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[s
     d = make_driver(tmp, offline_network=True)
     d.set_window_size(1920, 1080)
     d.get(out.as_uri())
-    _wait(d, "return document.querySelectorAll('path.cm-village').length > 0")
+    wait_for(d, "return document.querySelectorAll('path.cm-village').length > 0")
     try:
         yield d, region
     finally:
         d.quit()
 
 
-def _wait(driver: Any, script: str, timeout_s: float = 10.0) -> Any:
-    end = time.monotonic() + timeout_s
-    while True:
-        value = driver.execute_script(script)
-        if value or time.monotonic() > end:
-            return value
-        time.sleep(0.05)
-
-
 def _search(driver: Any, text: str) -> str:
     """Type into the search box, press Enter; return the open card's village name."""
     driver.execute_script("var m = window.cmVillages; m.markers.forEach(function(l){"
                           "l.forEach(function(k){ k.closePopup(); }); });")
-    _wait(driver, "return !document.querySelector('.leaflet-popup');")
+    wait_for(driver, "return !document.querySelector('.leaflet-popup');")
     inp = driver.find_element("css selector", "#cm-search-input")
     inp.clear()
     inp.send_keys(text + "\n")
-    name = str(_wait(driver, "var h = document.querySelector('.leaflet-popup .cm-card h3');"
-                             "return h ? h.textContent : '';"))
-    _wait(driver, "var p = document.querySelector('.leaflet-popup');"  # it fades in
-                  "return p && getComputedStyle(p).opacity === '1';")
+    name = str(wait_for(driver, "var h = document.querySelector('.leaflet-popup .cm-card h3');"
+                                "return h ? h.textContent : '';"))
+    wait_for(driver, "var p = document.querySelector('.leaflet-popup');"  # it fades in
+                     "return p && getComputedStyle(p).opacity === '1';")
     _settle(driver)
     return name
 
@@ -162,8 +160,8 @@ def test_village_themes_are_radio_buttons_and_named_in_the_title(page: Any) -> N
     theme = driver.find_element("css selector", ".cm-theme")
     first = theme.text
     radios[1].click()
-    _wait(driver, "return document.querySelectorAll('.cm-lyr-themes input:checked').length"
-                  " === 1 && document.querySelector('.cm-lyr-themes input').checked === false")
+    wait_for(driver, "return document.querySelectorAll('.cm-lyr-themes input:checked').length"
+                     " === 1 && document.querySelector('.cm-lyr-themes input').checked === false")
     on = driver.execute_script("return cmVillages.layers.map(function(l){"
                                " return cmVillages.layers && map_has(l); });"
                                .replace("map_has(l)", "l.fg._map ? 1 : 0"))
@@ -184,10 +182,10 @@ def test_names_appear_after_zoom_and_text_is_large_enough(page: Any) -> None:
     driver, _ = page
     driver.execute_script("var m = cmVillages.markers[0][0]._map;"
                           "m.closePopup(); m.setZoom(10, {animate: false});")
-    assert _wait(driver, "return document.querySelectorAll('.cm-vname').length === 0")
+    assert wait_for(driver, "return document.querySelectorAll('.cm-vname').length === 0")
     driver.execute_script("var m = cmVillages.markers[0][0]._map;"
                           "m.setView(cmVillages.markers[0][0].getLatLng(), 14, {animate:false});")
-    assert _wait(driver, "return document.querySelectorAll('.cm-vname').length > 0")
+    assert wait_for(driver, "return document.querySelectorAll('.cm-vname').length > 0")
     # every text in the controls and legend is at least 14 px on a 1920 x 1080 screen
     small = driver.execute_script(
         "var out = []; document.querySelectorAll('.leaflet-control *, .cm-title *')"
@@ -218,7 +216,7 @@ def test_phone_legend_and_card_fit_and_layers_button_toggles_nothing(page: Any) 
     # the list is folded on a phone; its button opens it and switches no layer
     expanded = ("return document.querySelector('.leaflet-control-layers')"
                 ".classList.contains('leaflet-control-layers-expanded');")
-    assert _wait(driver, "return !" + expanded.removeprefix("return "))
+    assert wait_for(driver, "return !" + expanded.removeprefix("return "))
     btn = driver.find_element("css selector", ".leaflet-control-layers-toggle")
     assert btn.is_displayed()
     btn.click()
@@ -262,13 +260,18 @@ def test_service_points_at_one_place_are_spread(tmp_path: Path) -> None:
     d = make_driver(tmp_path, offline_network=True)
     try:
         d.get(out.as_uri())
-        centres = _wait(d, "var a = Array.from(document.querySelectorAll('path'))"
-                           ".filter(function(p){ return p.getAttribute('stroke-width') &&"
-                           " p.getAttribute('fill') === '#3366cc'; });"
-                           "return a.length === 3 && a.map(function(p){"
-                           " var r = p.getBoundingClientRect();"
-                           " return [Math.round(r.x + r.width / 2),"
-                           "         Math.round(r.y + r.height / 2)]; });")
+        # measured after the opening zoom: an animating pane scales the offsets too
+        wait_for(d, "return document.querySelector('.leaflet-map-pane') &&"
+                    " !document.querySelector('.leaflet-zoom-anim')"
+                    " && window.map_0001 && !map_0001._animatingZoom"
+                    " && !map_0001._panAnim?._inProgress;")
+        centres = wait_for(d, "var a = Array.from(document.querySelectorAll('path'))"
+                              ".filter(function(p){ return p.getAttribute('stroke-width') &&"
+                              " p.getAttribute('fill') === '#3366cc'; });"
+                              "return a.length === 3 && a.map(function(p){"
+                              " var r = p.getBoundingClientRect();"
+                              " return [Math.round(r.x + r.width / 2),"
+                              "         Math.round(r.y + r.height / 2)]; });")
         assert centres and len({tuple(c) for c in centres}) == 3  # three places, not one
         spread = max(abs(a[k] - b[k]) for a in centres for b in centres for k in (0, 1))
         assert spread <= 30  # still read as one place

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import io
-import time
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +30,13 @@ from tests.browser import (
     severe_console,
     shoot,
     small_region,
+    wait_for,
 )
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not HAVE_BROWSER, reason="chromium and chromedriver are not installed"),
 ]
-
-
-def _wait(driver: Any, script: str, timeout_s: float = 10.0) -> Any:
-    end = time.monotonic() + timeout_s
-    while True:
-        value = driver.execute_script(script)
-        if value or time.monotonic() > end:
-            return value
-        time.sleep(0.05)
 
 
 def test_raster_clipped_and_unused_sites_hollow(tmp_path: Path) -> None:
@@ -73,8 +64,8 @@ def test_raster_clipped_and_unused_sites_hollow(tmp_path: Path) -> None:
     try:
         d.set_window_size(1920, 1080)
         d.get(out.as_uri())
-        assert _wait(d, "return document.querySelectorAll('img.leaflet-image-layer').length")
-        assert _wait(d, "return document.querySelectorAll('path.cm-extra').length >= 3")
+        assert wait_for(d, "return document.querySelectorAll('img.leaflet-image-layer').length")
+        assert wait_for(d, "return document.querySelectorAll('path.cm-extra').length >= 3")
         # the overlay's own pixels: transparent where the raster lies outside the county
         src = d.execute_script("return document.querySelector('img.leaflet-image-layer').src")
         px = np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))

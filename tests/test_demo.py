@@ -201,5 +201,6 @@ def test_demo_relocation_and_scenarios(demo_run: RunResult) -> None:
     html = (out / "map.html").read_text(encoding="utf-8")
     for layer in ("Relocation candidates", "Receiving sites", "Relocation flows",
                   "Roads priority tier", "Water priority tier", "Power priority tier",
-                  "Hamlets: Broadband priority tier"):
+                  "Hamlets: Broadband priority tier", "Hamlets: Radio and TV priority tier",
+                  "Bus priority tier", "两不愁三保障达标情况 Guarantees met"):
         assert layer in html, layer

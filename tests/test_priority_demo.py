@@ -107,7 +107,7 @@ def test_summaries_and_budget(results: PriorityResults) -> None:
     n_hamlets = len(pd.read_csv(REGION.parent / "hamlets.csv"))
     assert town.groupby("intervention")["units"].sum().to_dict() == {
         "broadband": n_hamlets, "power": 228, "roads": 228, "water": 228, "health": 228,
-        "schooling": 228, "housing": 228}
+        "schooling": 228, "housing": 228, "radio_tv": n_hamlets, "bus": 228}
     b = results.budget.set_index("intervention")
     assert (b["capex_funded_cny"] <= results.config.budget_cny).all()
     roads = results.tables["roads"]
@@ -138,7 +138,7 @@ def test_write_priority_tables(results: PriorityResults, tmp_path: Path) -> None
     assert {"roads", "water", "power", "broadband", "township", "county"} <= set(sheets)
     report = json.loads(written["sensitivity_json"].read_text(encoding="utf-8"))
     assert set(report) == {"roads", "water", "power", "broadband", "health", "schooling",
-                           "housing"}
+                           "housing", "radio_tv", "bus"}
     assert not list(tmp_path.glob(".*tmp*"))
 
 

@@ -179,8 +179,8 @@ def test_feasibility_follows_what_it_declares(clinics: Intervention) -> None:
         got = feasible_interventions({"water_sources", "fibre"}, has_dem=False, villages=v,
                                      hamlets=None)
     # roads: no DEM and no relief_m; power: no power layer; broadband: no hamlets;
-    # clinics: no clinic_sites
-    assert got == ("water", "health", "schooling")  # these two need only the services
+    # radio_tv: no hamlets; clinics: no clinic_sites
+    assert got == ("water", "health", "schooling", "bus")  # these need only the services
     said = " ".join(str(w.message) for w in caught)
     for part in ("roads skipped", "`dem:`", "infrastructure.power_lines or "
                  "infrastructure.substations", "broadband skipped", "hamlets layer",
@@ -193,7 +193,7 @@ def test_feasibility_follows_what_it_declares(clinics: Intervention) -> None:
             villages=pd.DataFrame({"relief_m": [1.0], **{c: [0] for c in _HOUSING}}),
             hamlets=pd.DataFrame())
     assert got == ("roads", "water", "power", "broadband", "health", "schooling", "housing",
-                   "clinics")
+                   "radio_tv", "bus", "clinics")
 
 
 def test_a_hamlet_intervention_without_hamlets_stops_the_stage() -> None:

@@ -246,6 +246,10 @@ def test_hamlet_tier_layer_for_each_hamlet_intervention() -> None:
     assert tier.color_column == "broadband_tier"
     assert set(tier.color_map) == {"1", "4"}
     assert tier.data is not None and list(tier.data["broadband_tier"]) == ["1", "4"]
+    # the popup names tier and option as the village cards do (labels, registry options)
+    assert list(tier.data["broadband_option"]) == ["沿路光纤", "卫星宽带"]
+    assert tier.popup_columns[:2] == ["name", "tier_text"]
+    assert tier.data["tier_text"].iloc[0] == "第1档 tier 1"
 
 
 def test_map_script_placeholders_take_code_not_data(tmp_path: Path) -> None:

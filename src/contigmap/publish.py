@@ -209,6 +209,7 @@ def poverty_sources(state: RegionState) -> dict[str, Any]:
 
 def _render(state: RegionState, path: Path, *, offline: bool, basemap: Basemap = "none",
             tianditu_key: str | None = None) -> Path:
+    from contigmap.priority.guarantees import guarantees_from_tables
     from contigmap.render.web import render_web_map
     from contigmap.render.web_weights import weights_data
 
@@ -229,6 +230,8 @@ def _render(state: RegionState, path: Path, *, offline: bool, basemap: Basemap =
         facts=map_facts(state),
         scenarios=_scenario_views(state),
         weights=weights_data(state.priorities, state.villages),
+        guarantees=(None if state.priorities is None
+                    else guarantees_from_tables(state.priorities.tables)),
     )
 
 

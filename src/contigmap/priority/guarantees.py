@@ -89,6 +89,7 @@ def _hamlet_gap(village_ids: pd.Series, hamlets: pd.DataFrame | None,
     """``(met, closes)`` of a hamlet-unit guarantee per village, or ``None``."""
     if hamlets is None or f"{iv}_option" not in hamlets.columns:
         return None
+    hamlets = hamlets[hamlets[f"{iv}_option"].notna()]  # not ranked for iv (outer merge)
     open_ = pd.DataFrame({"v": hamlets["village_id"].astype(str).to_numpy(),
                           "open": _open_works(hamlets, iv),
                           "opt": hamlets[f"{iv}_option"].astype(str).to_numpy()})

@@ -11,7 +11,17 @@ from typing import Final
 
 from contigmap.columns import ColumnInfo
 from contigmap.errors import ConfigError
-from contigmap.priority import broadband, health, housing, power, roads, schooling, water
+from contigmap.priority import (
+    broadband,
+    bus,
+    health,
+    housing,
+    power,
+    radio_tv,
+    roads,
+    schooling,
+    water,
+)
 from contigmap.priority.intervention import Intervention
 
 __all__ = ["REGISTRY", "get", "intervention_columns", "label_zh", "names"]
@@ -19,7 +29,8 @@ __all__ = ["REGISTRY", "get", "intervention_columns", "label_zh", "names"]
 REGISTRY: Final[dict[str, Intervention]] = {
     iv.name: iv for iv in (roads.INTERVENTION, water.INTERVENTION, power.INTERVENTION,
                            broadband.INTERVENTION, health.INTERVENTION, schooling.INTERVENTION,
-                           housing.INTERVENTION)
+                           housing.INTERVENTION, radio_tv.INTERVENTION,
+                           bus.INTERVENTION)
 }
 """Every intervention by name, in display order."""
 

@@ -167,6 +167,14 @@ def _hamlet_tier_layer(hamlets: gpd.GeoDataFrame, intervention: Intervention) ->
     shown[f"{iv}_tier"] = shown[f"{iv}_tier"].astype("Int64").astype(str)
     if f"{iv}_capex_cny" in shown:
         shown[f"{iv}_capex_cny"] = shown[f"{iv}_capex_cny"].round(-2)
+    # tier and option named as on the village cards (tier labels, the registry's options)
+    named = {c.value: f"{c.label_zh} {c.label_en}".strip() for c in spec.categories}
+    tier_text = shown[f"{iv}_tier"].map(named)
+    popup = [c if c != f"{iv}_tier" else "tier_text" for c in cols]
+    shown["tier_text"] = tier_text
+    if f"{iv}_option" in shown:
+        shown[f"{iv}_option"] = [None if pd.isna(k) else intervention.option_label(str(k))
+                                 for k in shown[f"{iv}_option"]]
     return MapLayer(
         name=f"自然村：{spec.label_zh} Hamlets: {spec.label_en}",
         data=shown,
@@ -175,12 +183,13 @@ def _hamlet_tier_layer(hamlets: gpd.GeoDataFrame, intervention: Intervention) ->
         radius=3.5,
         fill_opacity=0.85,
         tooltip_columns=[c for c in ("name", f"{iv}_option") if c in shown],
-        popup_columns=cols,
-        labels={"name": "自然村", f"{iv}_tier": "优先等级", f"{iv}_option": "方案",
+        popup_columns=popup,
+        labels={"name": "自然村", "tier_text": "优先等级", f"{iv}_option": "方案",
                 f"{iv}_capex_cny": "投资（元）", f"{iv}_reasons_zh": "理由"},
         legend=[(c.color, f"{c.label_zh} {c.label_en}") for c in spec.categories],
         show=False,
         group="interv",
+        share="hamlets",
     )
 
 
@@ -221,7 +230,7 @@ def region_map_layers(
         layers.append(MapLayer(name="自然村 Hamlets", data=hamlets[[*cols, "geometry"]].copy(),
                                color="#555555", radius=2.0, fill_opacity=0.6,
                                tooltip_columns=cols, labels={"name": "名称", "pop": "人口"},
-                               show=False, group="base"))
+                               show=False, group="base", share="hamlets"))
     for name, layer in data.hazards.items():
         label = layer_title(data, "hazards", name)
         if isinstance(layer, Raster):

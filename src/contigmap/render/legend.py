@@ -261,6 +261,18 @@ def tier_basis(frame: pd.DataFrame, column: str) -> str | None:
     return str(values[0]) if len(values) else None
 
 
+def _english(prefix: str) -> str:
+    """Return the English name of a tier layer (``Roads`` for ``roads``).
+
+    A registered name with an underscore takes the registry's English name
+    (``radio_tv``: Radio and TV).
+    """
+    if "_" in prefix and prefix in registry.REGISTRY:
+        label = registry.REGISTRY[prefix].label_en
+        return label[:1].upper() + label[1:]
+    return prefix.replace("_", " ").capitalize()
+
+
 def tier_indicator(
     column: str, values: Sequence[Any] | pd.Series[Any], basis: str | None = None
 ) -> IndicatorSpec:
@@ -302,7 +314,7 @@ def tier_indicator(
     return IndicatorSpec(
         column=column,
         label_zh=f"{zh}优先级" + (f"（{how_zh}）" if how_zh else ""),
-        label_en=f"{prefix.replace('_', ' ').capitalize()} priority tier"
+        label_en=f"{_english(prefix)} priority tier"
         + (f" ({how_en})" if how_en else ""),
         categories=tuple(cats),
     )

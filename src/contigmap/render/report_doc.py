@@ -81,9 +81,11 @@ def is_missing(value: Any) -> bool:
 
 def _split_intervention(column: str) -> tuple[str, str]:
     """(Chinese label of the intervention, rest) for ``<iv>_rest``; ("", column) otherwise."""
-    head, _, rest = column.partition("_")
-    iv = REGISTRY.get(head)
-    return (iv.label_zh, rest) if iv is not None and rest else ("", column)
+    for name in sorted(REGISTRY, key=len, reverse=True):  # radio_tv before a plain prefix
+        rest = column.removeprefix(f"{name}_")
+        if rest and rest != column:
+            return REGISTRY[name].label_zh, rest
+    return "", column
 
 
 def column_label_zh(column: str) -> str:

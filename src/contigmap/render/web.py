@@ -33,11 +33,13 @@ from typing import Any, Final, Literal
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from contigmap.errors import ConfigError, ValidationError
 from contigmap.render._geo import checked
 from contigmap.render.legend import IndicatorSpec, indicators_for
 from contigmap.render.web_extra import MapLayer, extra_raster, extra_vector
+from contigmap.render.web_guarantees import guarantees_indicator, with_guarantees
 from contigmap.render.web_layers import (
     boundary_layers,
     road_layers,
@@ -214,13 +216,15 @@ def build_web_map(
     scenarios: ScenarioViews | None = None,
     weights: Mapping[str, Any] | None = None,
     date: str | None = None,
+    guarantees: pd.DataFrame | None = None,
 ) -> folium.Map:
     """Build the interactive map as a :class:`folium.Map` (see :func:`render_web_map`).
 
     Parameters
     ----------
     villages, roads, boundaries, extra_layers, title, source_note, illustrative, offline,
-    basemap, tianditu_key, indicators, simplify_m, precision, facts, scenarios, weights, date
+    basemap, tianditu_key, indicators, simplify_m, precision, facts, scenarios, weights, date,
+    guarantees
         As in :func:`render_web_map`.
 
     Returns
@@ -255,10 +259,15 @@ def build_web_map(
         legends.append((road_layers(m, ids, roads, simplify_m, precision), roads_legend(roads)))
     legends += _add_extra_layers(m, ids, extra_layers, simplify_m, precision,
                                  boundaries.get("county"))
+    if guarantees is not None:
+        villages = with_guarantees(villages, guarantees)
     if indicators is None:
         specs = indicators_for(list(villages.columns), villages)
     else:
         specs = indicators_for(list(villages.columns), villages, indicators)
+    theme = guarantees_indicator(villages)
+    if theme is not None:
+        specs.append(theme)
     card_weights = {iv["iv"]: {c["name"]: float(c["w"]) for c in iv["criteria"]}
                     for iv in (weights or {}).get("ivs", [])}
     groups, vjs = village_layers(
@@ -304,6 +313,7 @@ def render_web_map(
     scenarios: ScenarioViews | None = None,
     weights: Mapping[str, Any] | None = None,
     date: str | None = None,
+    guarantees: pd.DataFrame | None = None,
 ) -> Path:
     """Write the interactive village map as one HTML file (atomically).
 
@@ -350,6 +360,11 @@ def render_web_map(
     date
         The build date shown on the print sheet (:mod:`contigmap.render.web_print`);
         ``None`` leaves its 日期 field blank. Passed as data so files stay reproducible.
+    guarantees
+        :func:`contigmap.priority.guarantees.guarantees` of the villages (by
+        ``village_id``): a 两不愁三保障 village theme coloured by the guarantees met, with
+        the unmet ones and their closing works on tooltip and card
+        (:mod:`contigmap.render.web_guarantees`); ``None``: no such theme.
 
     Returns
     -------
@@ -374,5 +389,6 @@ def render_web_map(
         scenarios=scenarios,
         weights=weights,
         date=date,
+        guarantees=guarantees,
     )
     return write_page(m.get_root().render(), out_html, len(villages))

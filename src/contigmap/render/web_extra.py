@@ -23,6 +23,7 @@ from contigmap.render._geo import checked
 from contigmap.render.legend import swatch_legend_html
 from contigmap.render.web_layers import add_geojson, display_geoms, feature_collection
 from contigmap.render.web_page import LAYER_GROUPS, Ids, is_missing, text
+from contigmap.render.web_shared import shared_points
 
 __all__ = ["MapLayer", "extra_raster", "extra_vector"]
 
@@ -66,6 +67,10 @@ class MapLayer:
         Heading of the layer list it goes under (a key of
         :data:`contigmap.render.web_page.LAYER_GROUPS`: ``network``, ``hazards`` ...);
         ``None``: guessed from the name.
+    share
+        Points only: a key (``hamlets``) under which the coordinates are written once
+        and shared with every other layer of that key showing the same points
+        (:mod:`contigmap.render.web_shared`); ``None``: the layer has its own copy.
     """
 
     name: str
@@ -91,6 +96,7 @@ class MapLayer:
     vmax: float | None = None
     max_pixels: int = 1200
     group: str | None = None
+    share: str | None = None
 
     def __post_init__(self) -> None:
         if (self.data is None) == (self.raster is None):
@@ -135,8 +141,9 @@ def extra_vector(
             if str(value) in layer.fill_opacity_map:
                 style["fillOpacity"] = layer.fill_opacity_map[str(value)]
             styles.append(style)
-    props = []
     records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
+    labels = [text(layer.labels.get(c, c)) for c in layer.popup_columns]
+    props = []
     for rec in records:
         s = 0
         if layer.color_column is not None:
@@ -146,22 +153,24 @@ def extra_vector(
         if tips:
             p["t"] = " · ".join(tips)
         if layer.popup_columns:
-            p["p"] = (
-                '<div class="cm-card"><table>'
-                + "".join(
-                    f"<tr><th>{text(layer.labels.get(c, c))}</th>"
-                    f"<td>{'' if is_missing(rec[c]) else text(rec[c])}</td></tr>"
-                    for c in layer.popup_columns
-                )
-                + "</table></div>"
-            )
+            p["v"] = ["" if is_missing(rec[c]) else text(rec[c]) for c in layer.popup_columns]
         props.append(p)
     fg = ids.group(ids(folium.FeatureGroup(name=ids.slots.layer_name(layer.name),
                                            show=layer.show)), layer.group)
     fg.add_to(m)
-    pane = "cmPoints" if (gdf.geom_type.isin(["Point", "MultiPoint"])).all() else "cmLines"
-    add_geojson(m, ids.slots, fg, feature_collection(geoms, props), styles, pane=pane,
-                 class_name="cm-extra")
+    shared = (shared_points(fg, ids, layer.share, geoms, styles, props, labels)
+              if layer.share else None)
+    if shared is not None:
+        shared.add_to(m)
+    else:
+        for p in props:
+            if "v" in p:
+                p["p"] = '<div class="cm-card"><table>' + "".join(
+                    f"<tr><th>{h}</th><td>{v}</td></tr>"
+                    for h, v in zip(labels, p.pop("v"), strict=True)) + "</table></div>"
+        pane = "cmPoints" if (gdf.geom_type.isin(["Point", "MultiPoint"])).all() else "cmLines"
+        add_geojson(m, ids.slots, fg, feature_collection(geoms, props), styles, pane=pane,
+                    class_name="cm-extra")
     leg = (
         swatch_legend_html(layer.name, "", list(layer.legend), kind="square")
         if layer.legend

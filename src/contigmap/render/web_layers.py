@@ -21,6 +21,7 @@ from contigmap.errors import ValidationError
 from contigmap.priority.registry import REGISTRY
 from contigmap.render._geo import checked, metric_crs
 from contigmap.render.legend import IndicatorSpec, legend_html, swatch_legend_html
+from contigmap.render.web_guarantees import GUARANTEES_COLUMN, guarantee_tooltip
 from contigmap.render.web_page import Ids, Script, Slots, is_missing, map_script, text
 from contigmap.render.web_popup import village_card_html
 from contigmap.schema import ROAD_CLASS_ZH, ROAD_CLASSES, SURFACE_ZH
@@ -238,10 +239,12 @@ def village_layers(
             colors = [spec.colors[0]] * len(villages)
         palette = sorted(set(colors))
         index = {c: k for k, c in enumerate(palette)}
+        tips = ("" if spec.column != GUARANTEES_COLUMN else  # the theme's own tooltip line
+                f",tt:{ids.slots.json([guarantee_tooltip(r) for r in records])}")
         layer_js.append(
             f"{{fg:{fg.get_name()},n:{ids.slots.json(f'{spec.label_zh} {spec.label_en}')},"
             f"pal:{ids.slots.json(palette)},"
-            f"c:{ids.slots.json([index[c] for c in colors])}}}"
+            f"c:{ids.slots.json([index[c] for c in colors])}{tips}}}"
         )
         size_note = {
             "poor_pop": "<div class='cm-legend-note'>圆大小：贫困人口 "

@@ -13,9 +13,11 @@ altogether:
   :class:`Slots` table while the map is built; the element tree only holds an opaque
   ASCII token (``cmSlot00042x``) in its place.
 * Each value is stored already encoded for the place its token stands in: JSON for a
-  script (:func:`js_json`: ``<``, ``>``, ``&``, U+2028 and U+2029 written as ``\\uXXXX``
-  so ``</script>`` cannot close the element), HTML-escaped text for markup, and the
-  body of a JSON string for the layer names folium writes into its layer-control
+  script (:func:`js_json`: ``<``, U+2028 and U+2029 written as ``\\uXXXX``, so neither
+  ``</script`` nor ``<!--`` can occur and the element cannot be closed or put into
+  its escaped states; ``>`` and ``&`` mean nothing in a script element's text and stay
+  as they are, which keeps the village cards' markup small), HTML-escaped text for
+  markup, and the body of a JSON string for the layer names folium writes into its layer-control
   script. Text that Leaflet shows as HTML (popups, tooltips, legends, layer names) is
   HTML-escaped before it is JSON-encoded.
 * The page's root (:class:`Page`) first lets folium and Jinja render the skeleton,
@@ -80,12 +82,17 @@ MAX_MAP_BYTES: Final[int] = 10 * 1024 * 1024
 
 
 def js_json(obj: Any) -> str:
-    """JSON that is safe inside an HTML ``<script>`` element (no ``<``, ``>``, ``&``)."""
+    r"""JSON that is safe inside an HTML ``<script>`` element (no ``<``, U+2028, U+2029).
+
+    A script element's text ends only at ``</script`` and changes state only at
+    ``<!--`` (HTML Living Standard, 13.2.5.4 "Script data state" and following): with
+    every ``<`` written as ``\u003c`` neither can occur. ``>`` and ``&`` are plain
+    characters there and are kept (escaping them made the demo map 1.4 MB larger).
+    U+2028 and U+2029 are escaped for JavaScript parsers older than ES2019.
+    """
     out = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (
         out.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
@@ -223,6 +230,9 @@ class Ids:
         self.n = 0
         self.slots = Slots()
         self.groups: dict[str, str] = {}
+        self.shared: dict[str, tuple[list[float], list[float]]] = {}
+        """Point coordinates written once and shared by layers, by key
+        (:mod:`contigmap.render.web_shared`)."""
 
     def group(self, fg: Any, group: str | None) -> Any:
         """Put feature group ``fg`` under a heading of the layer list (:data:`LAYER_GROUPS`).

@@ -18,6 +18,7 @@ from contigmap.network.access import ACCESS_PROBLEMS
 from contigmap.priority.intervention import Intervention
 from contigmap.priority.registry import REGISTRY
 from contigmap.priority.tiers import tier_label
+from contigmap.render.web_guarantees import guarantee_card_html
 from contigmap.render.web_page import is_missing, text
 from contigmap.schema import POVERTY_CAUSES
 
@@ -129,7 +130,9 @@ def village_card_html(
     (:data:`SOURCE_FIELDS`, values in Chinese then as written) and, for each registered
     intervention (:data:`contigmap.priority.registry.REGISTRY`) whose ``<name>_tier``
     column the row has, the tier with ``<name>_option`` (named as the registry names
-    it), ``<name>_capex_cny``, ``<name>_cost*`` and ``<name>_reasons`` when present.
+    it), ``<name>_capex_cny``, ``<name>_cost*`` and ``<name>_reasons`` when present;
+    first, when the row carries them (:func:`contigmap.render.web_guarantees.with_guarantees`),
+    the 两不愁三保障 guarantees met and the work closing each unmet one.
 
     Parameters
     ----------
@@ -161,6 +164,7 @@ def village_card_html(
                               (weights or {}).get(iv.name))
         for iv in REGISTRY.values() if f"{iv.name}_tier" in row
     ]
+    sections.insert(0, guarantee_card_html(row))
     table = f"<table>{''.join(rows)}</table>"
     if any(sections):
         table = ('<details class="cm-profile"><summary>村情 <small>profile</small></summary>'

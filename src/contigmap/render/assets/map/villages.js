@@ -9,7 +9,8 @@
         markers[k].push(L.circleMarker([lat, V.lon[i]], {
           pane: 'cmPoints', radius: V.r[i], color: '#333333', weight: 0.8, opacity: 0.9,
           fillColor: ly.pal[ly.c[i]], fillOpacity: 0.85, className: 'cm-village cm-vl-' + k
-        }).bindPopup(V.p[i], cmPopup).bindTooltip(V.t[i]).addTo(ly.fg));
+        }).bindPopup(V.p[i], cmPopup).bindTooltip(ly.tt ? V.t[i] + ly.tt[i] : V.t[i])
+          .addTo(ly.fg));
       });
     });
   });
