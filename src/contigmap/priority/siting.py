@@ -28,7 +28,8 @@ then adds the candidate with the most uncovered weight per unit of cost (``Σ_r 
 that still fits, and keeps the better of that and the best single candidate: with one
 budget this "modified greedy" covers at least ``(1 - 1/e) / 2 ≈ 31.6 %`` of the optimum
 (Khuller et al. 1999); with two or more there is no such a priori bound and the result
-states ``bound = 0`` unless HiGHS gave a dual bound to measure it against.
+states the share of the LP relaxation's optimum (or of HiGHS's dual bound when the MILP
+stopped without proof) that it reaches, a bound measured on the instance.
 """
 
 from __future__ import annotations
@@ -218,19 +219,15 @@ def max_cover(
     if free.size * n_c > exact_max_cells:
         logger.info("siting: %d villages x %d candidates > %d cells: greedy", free.size, n_c,
                     exact_max_cells)
-        return greedy
-    sub = cov[free]
-    m = free.size
-    # variables: x_0..x_{C-1} (sites), y_0..y_{m-1} (villages); minimise -Σ w y
-    c = np.concatenate([np.zeros(n_c), -w[free]])
-    a_cover = hstack([-sub, identity(m, format="csr")], format="csr")  # y_i - Σ x_j <= 0
-    rows = [np.ones(n_c)] + ([] if knap is None else list(knap[0].T))
-    caps = [float(k)] + ([] if knap is None else list(knap[1]))
-    a_k = csr_matrix(np.hstack([np.vstack(rows), np.zeros((len(rows), m))]))
-    cons = LinearConstraint(sp_vstack([a_cover, a_k], format="csr"),
-                            np.full(m + len(rows), -np.inf),
-                            np.concatenate([np.zeros(m), caps]))
-    integrality = np.concatenate([np.ones(n_c), np.zeros(m)])
+        if knap is None or knap[1].size < 2:
+            return greedy
+        # no a priori bound under two budgets: measure it against the LP relaxation
+        c, cons = _program(cov, w, free, k, knap)
+        lp = milp(c, constraints=cons, bounds=Bounds(0, 1),
+                  options={"time_limit": time_limit_s, "disp": False})
+        return _measured(greedy, lp.fun if lp.status == 0 else None)
+    c, cons = _program(cov, w, free, k, knap)
+    integrality = np.concatenate([np.ones(n_c), np.zeros(free.size)])
     res = milp(c, constraints=cons, integrality=integrality, bounds=Bounds(0, 1),
                options={"time_limit": time_limit_s, "disp": False})
     if res.status != 0 or res.x is None:
@@ -246,11 +243,32 @@ def max_cover(
     return SitingResult(sites, new | done, objective, "milp", 1.0)
 
 
+def _program(
+    cov: csr_matrix, w: NDArray[np.float64], free: NDArray[np.int64], k: int,
+    knap: tuple[NDArray[np.float64], NDArray[np.float64]] | None,
+) -> tuple[NDArray[np.float64], LinearConstraint]:
+    """Objective and constraints of the (budgeted) MCLP over the ``free`` villages.
+
+    Variables: ``x_0..x_{C-1}`` (sites), ``y_0..y_{m-1}`` (villages); minimise ``-Σ w y``.
+    """
+    n_c, m = cov.shape[1], free.size
+    c = np.concatenate([np.zeros(n_c), -w[free]])
+    a_cover = hstack([-cov[free], identity(m, format="csr")], format="csr")  # y - Σ x <= 0
+    rows = [np.ones(n_c)] + ([] if knap is None else list(knap[0].T))
+    caps = [float(k)] + ([] if knap is None else list(knap[1]))
+    a_k = csr_matrix(np.hstack([np.vstack(rows), np.zeros((len(rows), m))]))
+    cons = LinearConstraint(sp_vstack([a_cover, a_k], format="csr"),
+                            np.full(m + len(rows), -np.inf),
+                            np.concatenate([np.zeros(m), caps]))
+    return c, cons
+
+
 def _measured(greedy: SitingResult, dual_bound: float | None) -> SitingResult:
     """Return the greedy result with its share of HiGHS's dual bound when that proves more."""
-    if dual_bound is None or not np.isfinite(dual_bound) or dual_bound >= 0:
+    if dual_bound is None or not np.isfinite(dual_bound):
         return greedy
-    share = min(1.0, greedy.objective / -float(dual_bound))
+    upper = -float(dual_bound)  # the programs minimise -Σ w y
+    share = 1.0 if upper <= 1e-12 else min(1.0, greedy.objective / upper)
     if share <= greedy.bound:
         return greedy
     return SitingResult(greedy.sites, greedy.covered, greedy.objective, "greedy", share)
