@@ -46,7 +46,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 from pydantic import NonNegativeFloat, PositiveFloat, PositiveInt
-from scipy.sparse import csr_matrix
+from scipy.sparse import csc_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 from shapely.ops import substring
@@ -145,6 +145,8 @@ def _edge_line(graph: RoadGraph, e: int, a: float, b: float) -> NDArray[np.float
     """Coordinates of edge ``e`` from position ``a`` to ``b`` (metres from ``u``)."""
     xy = graph.vertex_xy[graph.edge_start[e]:graph.edge_end[e] + 1]
     lo, hi = min(a, b), max(a, b)
+    if lo <= 0.0 and hi >= graph.length_m[e]:  # the whole edge
+        return xy[::-1] if a > b else xy
     part = substring(LineString(xy), lo, hi)
     coords = np.asarray(part.coords, float) if hi > lo else np.zeros((0, 2))
     return coords[::-1] if a > b else coords
@@ -270,51 +272,76 @@ def candidate_lines(
     return out
 
 
-def _walk_road(
-    graph: RoadGraph, vxy: NDArray[np.float64], lines: list[_Line], walk_m: float,
-) -> NDArray[np.float64]:
-    """Villages × lines walking metres along roads (``inf`` beyond ``walk_m``)."""
-    out = np.full((len(vxy), len(lines)), np.inf)
+_Pairs = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]
+"""Village positions, line positions and walking metres of the pairs within reach."""
+
+
+def _walk_straight(vxy: NDArray[np.float64], lines: list[_Line], walk_m: float) -> _Pairs:
+    """Village-line pairs within ``walk_m`` in a straight line, by village then line."""
     if not lines or not len(vxy):
-        return out
-    owner = np.concatenate([np.full(ln.edges.size, k) for k, ln in enumerate(lines)])
-    e = np.concatenate([ln.edges for ln in lines])
-    a = np.concatenate([ln.start for ln in lines])
-    b = np.concatenate([ln.end for ln in lines])
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    pts = shapely.points(vxy)
+    geoms = np.array([ln.geometry for ln in lines], dtype=object)
+    vi, li = shapely.STRtree(geoms).query(pts, predicate="dwithin", distance=walk_m)
+    order = np.lexsort((li, vi))
+    vi, li = vi[order].astype(np.int64), li[order].astype(np.int64)
+    return vi, li, np.asarray(shapely.distance(pts[vi], geoms[li]), float)
+
+
+def _walk_road(graph: RoadGraph, vxy: NDArray[np.float64], lines: list[_Line],
+               walk_m: float) -> _Pairs:
+    """Village-line pairs within ``walk_m`` along roads, by village then line.
+
+    Only pairs within ``walk_m`` in a straight line are measured (a walk is never
+    shorter); each such village gets one Dijkstra search bounded by ``walk_m``.
+    """
+    vs, ls, _ = _walk_straight(vxy, lines, walk_m)
+    out_v: list[NDArray[np.int64]] = []
+    out_l: list[NDArray[np.int64]] = []
+    out_d: list[NDArray[np.float64]] = []
     m = edge_weight_csr(graph, graph.length_m)
     vj: Joins = join(graph, vxy)
-    for i in np.flatnonzero((vj.edge >= 0) & (vj.leg_m <= walk_m)):
+    bounds: list[int] = (np.flatnonzero(np.r_[True, vs[1:] != vs[:-1], True]).tolist()
+                         if vs.size else [])
+    for lo, hi in itertools.pairwise(bounds):
+        i, cols = int(vs[lo]), ls[lo:hi]
+        if vj.edge[i] < 0 or vj.leg_m[i] > walk_m:
+            continue
+        owner = np.concatenate([np.full(lines[k].edges.size, n) for n, k in enumerate(cols)])
+        e = np.concatenate([lines[k].edges for k in cols])
+        a = np.concatenate([lines[k].start for k in cols])
+        b = np.concatenate([lines[k].end for k in cols])
         ei, p, leg = int(vj.edge[i]), float(vj.from_u_m[i]), float(vj.leg_m[i])
         d2 = dijkstra(m, directed=True, indices=[graph.u[ei], graph.v[ei]], limit=walk_m)
         dn = np.minimum(p + d2[0], graph.length_m[ei] - p + d2[1])
         d = np.minimum(dn[graph.u[e]] + a, dn[graph.v[e]] + graph.length_m[e] - b)
         same = e == ei
         d[same] = np.minimum(d[same], np.maximum(0.0, np.maximum(a[same] - p, p - b[same])))
-        np.minimum.at(out[i], owner, d + leg)
-    out[out > walk_m] = np.inf
-    return out
+        best = np.full(cols.size, np.inf)
+        np.minimum.at(best, owner, d + leg)
+        ok = best <= walk_m
+        out_v.append(np.full(int(ok.sum()), i, np.int64))
+        out_l.append(cols[ok])
+        out_d.append(best[ok])
+    if not out_v:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(out_v), np.concatenate(out_l), np.concatenate(out_d)
 
 
-def _walk_straight(vxy: NDArray[np.float64], lines: list[_Line],
-                   walk_m: float) -> NDArray[np.float64]:
-    """Villages × lines straight-line metres (``inf`` beyond ``walk_m``)."""
-    out = np.full((len(vxy), len(lines)), np.inf)
-    if not lines or not len(vxy):
-        return out
-    pts = shapely.points(vxy)
-    geoms = np.array([ln.geometry for ln in lines], dtype=object)
-    vi, li = shapely.STRtree(geoms).query(pts, predicate="dwithin", distance=walk_m)
-    out[vi, li] = shapely.distance(pts[vi], geoms[li])
-    return out
+def _covered(csc: csc_matrix, w: NDArray[np.float64], cols: list[int]) -> float:
+    """Weight of the villages any of the lines ``cols`` serves."""
+    if not cols:
+        return 0.0
+    return float(w[np.asarray(csc[:, cols].sum(axis=1)).ravel() > 0].sum())
 
 
-def _prune(cover: NDArray[np.bool_], w: NDArray[np.float64], chosen: NDArray[np.int64],
+def _prune(csc: csc_matrix, w: NDArray[np.float64], chosen: NDArray[np.int64],
            length: NDArray[np.float64]) -> NDArray[np.int64]:
     """Drop chosen lines, longest first, whose removal loses no served weight."""
-    keep = list(chosen)
-    for j in sorted(chosen, key=lambda c: (-length[c], c)):
+    keep = [int(c) for c in chosen]
+    for j in sorted(keep, key=lambda c: (-length[c], c)):
         rest = [c for c in keep if c != j]
-        if w[cover[:, rest].any(axis=1)].sum() >= w[cover[:, keep].any(axis=1)].sum():
+        if _covered(csc, w, rest) >= _covered(csc, w, keep):
             keep = rest
     return np.array(sorted(keep), dtype=np.int64)
 
@@ -327,11 +354,12 @@ def _weights(villages: pd.DataFrame, column: str) -> NDArray[np.float64]:
     return np.maximum(w, 0.0)
 
 
-def _solve(walk: NDArray[np.float64], w: NDArray[np.float64], length_m: NDArray[np.float64],
-           vehicles: NDArray[np.int64], cfg: BusLinesConfig) -> tuple[NDArray[np.int64], str,
-                                                                      float]:
+def _solve(pairs: _Pairs, shape: tuple[int, int], w: NDArray[np.float64],
+           length_m: NDArray[np.float64], vehicles: NDArray[np.int64],
+           cfg: BusLinesConfig) -> tuple[NDArray[np.int64], str, float]:
     """Chosen lines (ascending), the method and its bound (see the module docstring)."""
-    cover = np.isfinite(walk)
+    vi, li, _ = pairs
+    cover = csr_matrix((np.ones(vi.size), (vi, li)), shape=shape)
     costs, budgets = [], []
     if cfg.max_total_km is not None:
         costs.append(length_m / 1000.0)
@@ -339,11 +367,28 @@ def _solve(walk: NDArray[np.float64], w: NDArray[np.float64], length_m: NDArray[
     if cfg.max_vehicles is not None:
         costs.append(vehicles.astype(float))
         budgets.append(float(cfg.max_vehicles))
-    res = max_cover(csr_matrix(cover), w, cover.shape[1],
+    res = max_cover(cover, w, shape[1],
                     costs=np.column_stack(costs) if costs else None,
                     budgets=np.array(budgets) if budgets else None,
                     exact_max_cells=cfg.exact_max_cells, time_limit_s=cfg.time_limit_s)
-    return _prune(cover, w, res.sites, length_m), res.method, res.bound
+    return _prune(cover.tocsc(), w, res.sites, length_m), res.method, res.bound
+
+
+def _assign(pairs: _Pairs, chosen: NDArray[np.int64]) -> _Pairs:
+    """Per served village, its chosen line (position in ``chosen``) and walk.
+
+    The line with the shortest walk; ties go to the first line.
+    """
+    vi, li, d = pairs
+    if not chosen.size:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    k = np.minimum(np.searchsorted(chosen, li), chosen.size - 1)
+    ok = chosen[k] == li
+    vi, k, d = vi[ok], k[ok], d[ok]
+    order = np.lexsort((k, d, vi))
+    _, first = np.unique(vi[order], return_index=True)
+    pick = order[first]
+    return vi[pick], k[pick].astype(np.int64), d[pick]
 
 
 def design_lines(
@@ -375,40 +420,35 @@ def design_lines(
     cands = candidate_lines(graph, mask, villages, services, mask_name=mask_name)
     pts = villages.geometry.representative_point()
     vxy = np.column_stack([pts.x.to_numpy(float), pts.y.to_numpy(float)])
-    walk = (_walk_road(graph, vxy, cands, cfg.walk_m) if cfg.walk_along == "road"
-            else _walk_straight(vxy, cands, cfg.walk_m))
+    pairs = (_walk_road(graph, vxy, cands, cfg.walk_m) if cfg.walk_along == "road"
+             else _walk_straight(vxy, cands, cfg.walk_m))
     length = np.array([ln.geometry.length for ln in cands], float)
     vehicles = vehicles_needed(length, cfg)
-    chosen, method, bound = _solve(walk, _weights(villages, cfg.weight), length, vehicles, cfg)
-    sub = walk[:, chosen]
-    served = np.isfinite(sub).any(axis=1) if chosen.size else np.zeros(len(vxy), bool)
-    best = np.argmin(np.where(np.isfinite(sub), sub, np.inf), axis=1) if chosen.size else None
+    chosen, method, bound = _solve(pairs, (len(vxy), len(cands)),
+                                   _weights(villages, cfg.weight), length, vehicles, cfg)
+    rows, which, walked = _assign(pairs, chosen)
     line_ids = [f"{cands[j].seat}-{cands[j].terminal}" for j in chosen]
-    rows = np.flatnonzero(served)
-    which = best[rows] if best is not None else np.zeros(0, np.int64)
     vids = villages["village_id"].astype(str).to_numpy()
-    stop_geoms = [cands[chosen[k]].geometry.interpolate(
-        cands[chosen[k]].geometry.project(shapely.Point(vxy[i]))) for i, k in zip(rows, which,
-                                                                                  strict=True)]
+    geoms = [cands[j].geometry for j in chosen]
     stops = gpd.GeoDataFrame(
         {"stop_id": [f"{line_ids[k]}-{vids[i]}" for i, k in zip(rows, which, strict=True)],
          "line_id": [line_ids[k] for k in which], "village_id": vids[rows],
-         "walk_m": np.round(sub[rows, which], 1) if rows.size else np.zeros(0)},
-        geometry=stop_geoms, crs=graph.crs)
+         "walk_m": np.round(walked, 1)},
+        geometry=[geoms[k].interpolate(geoms[k].project(shapely.Point(vxy[i])))
+                  for i, k in zip(rows, which, strict=True)], crs=graph.crs)
     pop, poor = _weights(villages, "pop"), _weights(villages, "poor_pop")
-    k_of = np.full(len(vxy), -1)
-    k_of[rows] = which
+    n = chosen.size
     lines = gpd.GeoDataFrame(
         {"line_id": line_ids, "seat": [cands[j].seat for j in chosen],
          "township_id": [cands[j].township_id for j in chosen],
          "terminal_village_id": [cands[j].terminal for j in chosen],
          "length_m": np.round(length[chosen], 1), "vehicles": vehicles[chosen],
-         "daily_round_trips": np.full(chosen.size, daily_round_trips(cfg)),
-         "served_villages": [int((k_of == k).sum()) for k in range(chosen.size)],
-         "served_people": [float(pop[k_of == k].sum()) for k in range(chosen.size)],
-         "served_poor": [float(poor[k_of == k].sum()) for k in range(chosen.size)],
+         "daily_round_trips": np.full(n, daily_round_trips(cfg)),
+         "served_villages": np.bincount(which, minlength=n).astype(np.int64),
+         "served_people": np.bincount(which, weights=pop[rows], minlength=n),
+         "served_poor": np.bincount(which, weights=poor[rows], minlength=n),
          "yearly_opex_cny": np.round(yearly_opex_cny(length[chosen], cfg), 0)},
-        geometry=[cands[j].geometry for j in chosen], crs=graph.crs)
+        geometry=geoms, crs=graph.crs)
     logger.info("bus lines: %d of %d candidates (%s, bound %.3f), %.1f km, %d vehicles, "
                 "%d villages served", chosen.size, len(cands), method, bound,
                 float(length[chosen].sum()) / 1000.0, int(vehicles[chosen].sum()), rows.size)
