@@ -23,9 +23,9 @@ problem (Church and ReVelle 1974; with budgets, Khuller, Moss and Naor 1999), so
   (at least 1) round trips a day.
 * **Choice**: maximise the people (``weight: pop``) or poor people (``poor_pop``) served;
   exact with HiGHS up to ``exact_max_cells`` villages × lines, else the modified greedy
-  with its stated bound (``(1 - 1/e) / 2`` under one budget; under both, its share of the
-  LP relaxation's optimum, measured). A chosen line that serves nobody the others do not is dropped
-  (longest first).
+  with its stated bound (``(1 - 1/e) / 2`` under one budget; under both, its share of
+  the LP relaxation's optimum, measured). A chosen line that serves nobody the others
+  do not is dropped (longest first).
 * **Stops**: one per served village, on the chosen line that serves it with the shortest
   walk (ties: the first line), at the line's nearest point to the village.
 * **Operating cost** per year: bus-km a year (a round trip runs the line out and back,
