@@ -44,9 +44,14 @@ class Joins:
     to_v_m: NDArray[np.float64]
 
 
-def join(graph: RoadGraph, xy: NDArray[np.float64]) -> Joins:
-    """Join points to the nearest point of the nearest edge (lengths along the edge)."""
-    snap = snap_points(graph, xy)
+def join(graph: RoadGraph, xy: NDArray[np.float64], *,
+         edge_mask: NDArray[np.bool_] | None = None, mask_name: str = "all") -> Joins:
+    """Join points to the nearest point of the nearest edge (lengths along the edge).
+
+    ``edge_mask`` and ``mask_name`` restrict the edges as in
+    :func:`contigmap.network.snap_points`.
+    """
+    snap = snap_points(graph, xy, edge_mask=edge_mask, mask_name=mask_name)
     ok = snap.edge >= 0
     cum = np.zeros(graph.seg_len_m.size + 1)
     np.cumsum(graph.seg_len_m, out=cum[1:])

@@ -23,7 +23,10 @@ line), ``road_first`` (先修路: build or widen ``bus_road_gap_km`` first, then
 ``none`` (the village already has a bus, ``has_bus``, or no people). Criteria (more =
 more need): ``not_qualified``, ``road_gap``, ``tt_township``, ``poor_pop``,
 ``poverty_incidence``, ``pop``. Bus line design (lines per seat covering villages under
-a length and vehicle budget) is not done here.
+a length and vehicle budget, :mod:`contigmap.priority.buslines`) runs on the same
+bus-worthy edges (:func:`bus_lines`); the stage writes its lines and stops as the
+intervention's extras (``priorities/bus_lines.gpkg``, ``bus_lines.csv``,
+``bus_stops.csv``).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from contigmap.priority._common import (
     select_output,
 )
 from contigmap.priority._network import along_road_to_features
+from contigmap.priority.buslines import BusLines, BusLinesConfig, design_lines
 from contigmap.priority.intervention import (
     Intervention,
     InterventionConfig,
@@ -64,8 +68,8 @@ from contigmap.priority.mcda import Criterion
 from contigmap.priority.roads import CRITERIA as ROADS_CRITERIA
 from contigmap.schema import ROAD_CLASSES
 
-__all__ = ["CRITERIA", "INTERVENTION", "OPTIONS", "BusConfig", "BusCosts", "bus_priorities",
-           "bus_roads", "qualified_villages"]
+__all__ = ["CRITERIA", "INTERVENTION", "OPTIONS", "BusConfig", "BusCosts", "bus_lines",
+           "bus_priorities", "bus_roads", "qualified_villages"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +116,7 @@ class BusConfig(InterventionConfig):
     min_width_m: PositiveFloat = 4.5
     class_width_m: dict[str, PositiveFloat] = Field(default_factory=lambda: dict(_CLASS_WIDTH))
     costs: BusCosts
+    lines: BusLinesConfig = Field(default_factory=BusLinesConfig)
 
 
 _TT = {c.name: c for c in ROADS_CRITERIA}["tt_township"]
@@ -179,7 +184,7 @@ def qualified_villages(
     seats = services[services["kind"].astype(str) == "township_seat"]
     seats = seats.sort_values("service_id").drop_duplicates("township_id")
     town = villages["township_id"].astype(str).to_numpy()
-    key = hashlib.sha1(mask.tobytes()).hexdigest()[:12]
+    key = _mask_name(mask)
     for tid, seat in zip(seats["township_id"].astype(str), seats.geometry, strict=True):
         rows = np.flatnonzero(town == tid)
         if not rows.size:
@@ -187,12 +192,12 @@ def qualified_villages(
         sxy = np.array([[seat.x, seat.y]])
         route[rows] = along_road_to_features(graph, vxy[rows], sxy, max_offset_m=leg) / 1000.0
         straight = np.hypot(*(vxy[rows] - sxy).T)
-        s = snap_points(graph, sxy, edge_mask=mask, mask_name=f"bus:{key}")
+        s = snap_points(graph, sxy, edge_mask=mask, mask_name=key)
         if s.edge[0] < 0 or s.dist_m[0] > leg:
             gap[rows] = straight / 1000.0
             continue
         comp = mask & (labels[graph.u] == labels[graph.u[s.edge[0]]])
-        v = snap_points(graph, vxy[rows], edge_mask=comp, mask_name=f"bus:{key}:{tid}")
+        v = snap_points(graph, vxy[rows], edge_mask=comp, mask_name=f"{key}:{tid}")
         ok = (v.edge >= 0) & (v.dist_m <= leg)
         wide[rows] = ok
         gap[rows] = np.where(ok, 0.0, np.minimum(v.dist_m, straight)) / 1000.0
@@ -275,6 +280,41 @@ def bus_priorities(
     return select_output(out, "bus", ["village_id"], CRITERIA)
 
 
+def _mask_name(mask: NDArray[np.bool_]) -> str:
+    """Cache key of a bus-worthy edge mask for the spatial indexes."""
+    return f"bus:{hashlib.sha1(mask.tobytes()).hexdigest()[:12]}"
+
+
+def bus_lines(
+    villages: gpd.GeoDataFrame, services: gpd.GeoDataFrame, graph: RoadGraph,
+    config: BusConfig, roads: pd.DataFrame | None = None,
+) -> BusLines:
+    """Bus lines from the township seats over the bus-worthy roads, and their stops.
+
+    :func:`contigmap.priority.buslines.design_lines` on the edges :func:`bus_roads`
+    allows, with ``config.lines``.
+
+    Returns
+    -------
+    BusLines
+        Lines (``line_id``, ``seat``, ``length_m``, ``vehicles``, ``served_people``,
+        ``served_poor``, ``yearly_opex_cny``, …) and stops (``village_id``).
+    """
+    require(villages, ["village_id", "township_id"], "bus lines",
+            "map the villages layer's columns in the region manifest")
+    require(services, ["service_id", "kind", "township_id"], "bus lines",
+            "map the services layer's columns in the region manifest")
+    mask = bus_roads(graph, config, roads)
+    return design_lines(graph, mask, villages, services, config.lines,
+                        mask_name=_mask_name(mask))
+
+
+def _extras(inputs: PriorityInputs, config: InterventionConfig) -> dict[str, pd.DataFrame]:
+    """Return the designed lines and stops (the registry's ``extras``)."""
+    out = bus_lines(inputs.villages, inputs.services, inputs.graph, cast(BusConfig, config))
+    return {"bus_lines": out.lines, "bus_stops": out.stops}
+
+
 def _compute(inputs: PriorityInputs, config: InterventionConfig, rate: float) -> pd.DataFrame:
     """:func:`bus_priorities` from the stage's inputs (the registry's ``compute``).
 
@@ -287,6 +327,6 @@ def _compute(inputs: PriorityInputs, config: InterventionConfig, rate: float) ->
 INTERVENTION = Intervention(
     name="bus", label_zh="通客车", label_en="shuttle buses", unit="village",
     options=OPTIONS, config_model=BusConfig, compute=_compute, criteria=CRITERIA,
-    columns=COLUMNS, in_place=False,
+    columns=COLUMNS, in_place=False, extras=_extras,
 )
 """This intervention, as :mod:`contigmap.priority.registry` lists it."""

@@ -34,6 +34,7 @@ from contigmap.raster import Raster
 
 __all__ = [
     "ComputeFn",
+    "ExtrasFn",
     "Intervention",
     "InterventionConfig",
     "Option",
@@ -110,6 +111,9 @@ class PriorityInputs:
 ComputeFn = Callable[[PriorityInputs, InterventionConfig, float], pd.DataFrame]
 """``compute(inputs, config_section, discount_rate) -> ranked table``."""
 
+ExtrasFn = Callable[[PriorityInputs, InterventionConfig], dict[str, pd.DataFrame]]
+"""``extras(inputs, config_section) -> {name: table}``: further outputs (bus lines)."""
+
 
 @dataclass(frozen=True)
 class Option:
@@ -162,6 +166,10 @@ class Intervention:
     needs_columns
         Village columns it needs (``danger_d_households``, from the registry's
         ``housing_grade``) and, second, what to give to get them; ``None``: none.
+    extras
+        Further outputs beside the ranked table (:data:`ExtrasFn`; the bus lines),
+        written by :func:`contigmap.priority.run.write_priority_tables` as
+        ``<name>.csv`` (and ``<name>.gpkg`` for a GeoDataFrame); ``None``: none.
     """
 
     name: str
@@ -177,6 +185,7 @@ class Intervention:
     columns: tuple[ColumnInfo, ...] = ()
     in_place: bool = True
     needs_columns: tuple[tuple[str, ...], str] | None = None
+    extras: ExtrasFn | None = field(default=None, compare=False)
 
     @property
     def id_column(self) -> str:

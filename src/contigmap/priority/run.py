@@ -22,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from contigmap.errors import ValidationError, warn_data
-from contigmap.io.write import atomic_path, write_table
+from contigmap.io.write import atomic_path, write_table, write_vector
 from contigmap.io.writers import write_xlsx
 from contigmap.network import RoadGraph
 from contigmap.priority import registry
@@ -60,6 +60,9 @@ class PriorityResults:
         Per intervention: how far ``config.budget_cny`` goes down the list.
     config
         The configuration used.
+    extra
+        The interventions' further outputs by name (``Intervention.extras``: the bus
+        lines and stops).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -189,6 +192,7 @@ def compute_priorities(
     tables: dict[str, pd.DataFrame] = {}
     sens: dict[str, pd.DataFrame] = {}
     budget_rows = []
+    extra: dict[str, pd.DataFrame] = {}
     for name in names:
         iv = registry.get(name)
         if iv.unit == "hamlet" and (hamlets is None or len(hamlets) == 0):
@@ -197,6 +201,8 @@ def compute_priorities(
             raise ValidationError(msg)
         ivc = cfg.intervention(name)
         tables[name] = iv.compute(inputs, ivc, cfg.discount_rate)
+        if iv.extras is not None:
+            extra.update(iv.extras(inputs, ivc))
     for name, t in tables.items():
         iv, ivc = registry.get(name), cfg.intervention(name)
         sens[name] = sensitivity(t, iv.criteria, ivc.weights, id_column=iv.id_column,
@@ -218,7 +224,7 @@ def compute_priorities(
     summaries = {"township": summarise(tables, "township_id", n_tiers=n_tiers),
                  "county": summarise(tables, "county", n_tiers=n_tiers)}
     return PriorityResults(tables=tables, sensitivity=sens, summaries=summaries,
-                           budget=pd.DataFrame(budget_rows), config=cfg)
+                           budget=pd.DataFrame(budget_rows), config=cfg, extra=extra)
 
 
 def _add_township(tables: dict[str, pd.DataFrame], villages: pd.DataFrame) -> None:
@@ -293,7 +299,9 @@ def write_priority_tables(results: PriorityResults, out_dir: str | Path) -> dict
     ``priorities_sensitivity.csv`` (every perturbation),
     ``priorities_sensitivity.json`` (headline stability per intervention) and
     ``guarantees.csv`` (两不愁三保障 per village,
-    :func:`contigmap.priority.guarantees.guarantees_from_tables`). The XLSX has
+    :func:`contigmap.priority.guarantees.guarantees_from_tables`), and each intervention's
+    extras (``Intervention.extras``) as ``<name>.csv`` plus ``<name>.gpkg`` for a
+    GeoDataFrame (``bus_lines``, ``bus_stops``). The XLSX has
     Chinese headers over the column names and number formats, as ``tables.xlsx``. Each file is
     written to a temporary name and renamed. Text cells are never formulas (see
     :mod:`contigmap.io.writers`).
@@ -312,6 +320,10 @@ def write_priority_tables(results: PriorityResults, out_dir: str | Path) -> dict
     written["budget_csv"] = write_table(results.budget, out / "priorities_budget.csv")
     written["guarantees_csv"] = write_table(guarantees_from_tables(results.tables),
                                             out / "guarantees.csv")
+    for key, frame in sorted(results.extra.items()):  # an intervention's extras (bus lines)
+        if isinstance(frame, gpd.GeoDataFrame):
+            written[f"{key}_gpkg"] = write_vector(frame, out / f"{key}.gpkg", layer=key)
+        written[f"{key}_csv"] = write_table(frame, out / f"{key}.csv")
     xlsx = out / "priorities.xlsx"
     sheets = [*((iv, pd.DataFrame(t)) for iv, t in results.tables.items()),
               *results.summaries.items(), ("budget", results.budget)]
