@@ -202,5 +202,6 @@ def test_demo_relocation_and_scenarios(demo_run: RunResult) -> None:
     for layer in ("Relocation candidates", "Receiving sites", "Relocation flows",
                   "Roads priority tier", "Water priority tier", "Power priority tier",
                   "Hamlets: Broadband priority tier", "Hamlets: Radio and TV priority tier",
-                  "Bus priority tier", "两不愁三保障达标情况 Guarantees met"):
+                  "Bus priority tier", "两不愁三保障达标情况 Guarantees met",
+                  "通客车线路 Bus lines", "招呼站 Bus stops"):
         assert layer in html, layer

@@ -125,6 +125,7 @@ def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def _map_layers(state: RegionState) -> list[MapLayer]:
     from contigmap.render.compose import (
+        bus_line_layers,
         region_map_layers,
         relocation_map_layers,
         scenario_map_layers,
@@ -132,6 +133,8 @@ def _map_layers(state: RegionState) -> list[MapLayer]:
 
     layers = region_map_layers(state.data, hamlets=state.hamlets,
                                travel_time_roads=state.network.travel_time_roads)
+    if state.priorities is not None:
+        layers += bus_line_layers(state.priorities.extra)
     if state.relocation is not None:
         layers += relocation_map_layers(state.relocation)
     if state.scenarios:

@@ -7,7 +7,7 @@ so that the pipeline only passes them on to :func:`~contigmap.render.web.render_
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -292,6 +292,52 @@ def relocation_map_layers(plan: RelocationPlan) -> list[MapLayer]:
             labels={"origin_name": "迁出", "site_name": "迁入", "people": "人数",
                     "travel_time_min": "车程（分钟）"},
             legend=[("#2166ac", "迁出 → 安置点 origin → site")], show=False, group="reloc",
+        ))
+    return layers
+
+
+def bus_line_layers(extra: Mapping[str, pd.DataFrame]) -> list[MapLayer]:
+    """Map the designed shuttle-bus lines and their stops (the bus intervention's extras).
+
+    Parameters
+    ----------
+    extra
+        ``PriorityResults.extra``: ``bus_lines`` (lines) and ``bus_stops`` (points) when
+        the bus intervention ran and designed any line.
+
+    Returns
+    -------
+    list of MapLayer
+        Lines with length, buses, people served and yearly operating cost; stops with
+        the village served and its walk. Empty without lines.
+    """
+    lines = extra.get("bus_lines")
+    if not isinstance(lines, gpd.GeoDataFrame) or not len(lines):
+        return []
+    shown = lines[["line_id", "length_m", "vehicles", "served_villages", "served_people",
+                   "served_poor", "yearly_opex_cny", "geometry"]].copy()
+    shown["length_km"] = (shown.pop("length_m") / 1000.0).round(1)
+    shown["yearly_opex_wan"] = (shown.pop("yearly_opex_cny") / 1e4).round(1)
+    cols = ["line_id", "length_km", "vehicles", "served_villages", "served_people",
+            "served_poor", "yearly_opex_wan"]
+    layers = [MapLayer(
+        name="通客车线路 Bus lines", data=shown[[*cols, "geometry"]], color="#7b3294",
+        weight=3.5, opacity=0.85, tooltip_columns=["line_id", "served_people", "length_km"],
+        popup_columns=cols,
+        labels={"line_id": "线路", "length_km": "线路长度（公里）", "vehicles": "车辆（辆）",
+                "served_villages": "服务村数", "served_people": "服务人口",
+                "served_poor": "服务贫困人口", "yearly_opex_wan": "年运营费（万元）"},
+        legend=[("#7b3294", "设计客运班线 designed bus line")], show=False, group="interv",
+    )]
+    stops = extra.get("bus_stops")
+    if isinstance(stops, gpd.GeoDataFrame) and len(stops):
+        stop_cols = [c for c in ("stop_id", "line_id", "village_id", "walk_m") if c in stops]
+        layers.append(MapLayer(
+            name="招呼站 Bus stops", data=stops[[*stop_cols, "geometry"]].copy(),
+            color="#7b3294", radius=3.5, fill_opacity=1.0, tooltip_columns=stop_cols,
+            labels={"stop_id": "站点", "line_id": "线路", "village_id": "服务村代码",
+                    "walk_m": "步行距离（米）"},
+            legend=[("#7b3294", "招呼站 stop")], show=False, group="interv",
         ))
     return layers
 
