@@ -83,12 +83,12 @@ class Session:
 
     # ---------------------------------------------------------------- the scenario
     def season(self, ops: list[_Op] | None = None) -> str | None:
-        """The season the operations set last (``None``: the baseline's)."""
+        """Return the season the operations set last (``None``: the baseline's)."""
         found = [op.season for op in (self.ops if ops is None else ops) if op.season]
         return found[-1] if found else None
 
     def document(self, ops: list[_Op] | None = None) -> dict[str, Any]:
-        """The scenario as the mapping its YAML file holds."""
+        """Return the scenario as the mapping its YAML file holds."""
         ops = self.ops if ops is None else ops
         doc: dict[str, Any] = {"name": self.name, "region": self.region.name,
                                "title_zh": self.title_zh, "description": self.description}
@@ -101,7 +101,7 @@ class Session:
         return doc
 
     def yaml_text(self, ops: list[_Op] | None = None) -> str:
-        """The scenario YAML (what ``GET /api/scenario.yaml`` returns)."""
+        """Return the scenario YAML (what ``GET /api/scenario.yaml`` returns)."""
         return yaml.safe_dump(self.document(ops), allow_unicode=True, sort_keys=False,
                               width=100)
 
@@ -179,11 +179,11 @@ class Session:
         return self.payload(res)
 
     def current(self) -> dict[str, Any]:
-        """The answer payload of the session's present scenario."""
+        """Return the answer payload of the session's present scenario."""
         return self.payload(self.region.evaluate(self.yaml_text()))
 
     def payload(self, res: ScenarioResult) -> dict[str, Any]:
-        """The answer: :func:`result_payload` plus the session's operations."""
+        """Return the answer: :func:`result_payload` plus the session's operations."""
         out = result_payload(res)
         out["edits"] = [op.describe() for op in self.ops]
         out["can_undo"], out["can_redo"] = bool(self.ops), bool(self.redo_ops)
