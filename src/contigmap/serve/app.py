@@ -211,6 +211,7 @@ def create_app(region: ServedRegion, *, token: str | None = None,
         Route("/api/load", a.wrap(a.load), methods=post),
         Route("/api/scenario.yaml", a.wrap(a.scenario_yaml)),
         Route("/api/compare", a.wrap(a.compare)),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
     ]
     app = Starlette(routes=routes)
     app.state.sessions = store
