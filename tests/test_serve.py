@@ -55,6 +55,25 @@ def _unpaved(region_json: dict[str, Any], n: int) -> list[str]:
     return [f["properties"]["id"] for f in feats if f["properties"]["srf"] != "paved"][:n]
 
 
+def rerun_matches(served: Any, text: str, tmp_path: Path) -> Path:
+    """Run the saved YAML with ``scenario run``'s function; assert its CSVs equal the server's.
+
+    Returns the CLI's per-village CSV.
+    """
+    from contigmap.planning import run_scenarios
+    from contigmap.scenario import write_scenario_outputs
+
+    path = tmp_path / "edits.yaml"
+    path.write_text(text, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_scenarios([path], tmp_path / "cli", region=DEMO)
+        mine = write_scenario_outputs(served.evaluate(text), tmp_path / "served")
+    for key in ("serve-edits_villages_csv", "serve-edits_summary_csv"):
+        assert mine[key].read_bytes() == (tmp_path / "cli" / mine[key].name).read_bytes()
+    return tmp_path / "cli" / "serve-edits_villages.csv"
+
+
 def test_edit_models_are_strict() -> None:
     """Unknown keys and coordinates outside lon/lat are refused by the models themselves."""
     from pydantic import ValidationError
@@ -70,9 +89,6 @@ def test_edit_models_are_strict() -> None:
 def test_saved_yaml_reruns_identically(served: Any, region_json: dict[str, Any],
                                        tmp_path: Path) -> None:
     """Edits through the API → saved YAML → scenario run: identical per-village results."""
-    from contigmap.planning import run_scenarios
-    from contigmap.scenario import write_scenario_outputs
-
     c = _client(served)
     h = _session(c)
     a, b = _unpaved(region_json, 2)
@@ -94,19 +110,11 @@ def test_saved_yaml_reruns_identically(served: Any, region_json: dict[str, Any],
     assert last["edits"] == ["upgrade (1)", "close (1)", "build", "bus (2)", "season: rainy"]
     assert last["headline"]["cost_wan"] > 0
     assert last["server_ms"] > 0
-    text = c.get("/api/scenario.yaml", headers=h).text
-    path = tmp_path / "edits.yaml"
-    path.write_text(text, encoding="utf-8")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        run_scenarios([path], tmp_path / "cli", region=DEMO)
-        mine = write_scenario_outputs(served.evaluate(text), tmp_path / "served")
-    for key in ("serve-edits_villages_csv", "serve-edits_summary_csv"):
-        assert mine[key].read_bytes() == (tmp_path / "cli" / mine[key].name).read_bytes()
+    csv = rerun_matches(served, c.get("/api/scenario.yaml", headers=h).text, tmp_path)
     # the answer lists exactly the villages whose minutes changed, with the CLI's values
     import pandas as pd
 
-    cli = pd.read_csv(tmp_path / "cli" / "serve-edits_villages.csv", dtype={"village_id": str})
+    cli = pd.read_csv(csv, dtype={"village_id": str})
     own0, own1 = cli["tt_own_township_seat_min_base"], cli["tt_own_township_seat_min"]
     cty0, cty1 = cli["tt_county_seat_min_base"], cli["tt_county_seat_min"]
     moved = ~((own0 == own1) | (own0.isna() & own1.isna())) | ~(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.browser import HAVE_BROWSER, make_driver, severe_console
+from tests.test_serve import rerun_matches
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "layers" / "huayuan" / "region.yaml"
@@ -78,9 +78,6 @@ def _text(driver: Any, el_id: str) -> str:
 
 def test_edit_undo_save_rerun(server: tuple[str, Any], tmp_path: Path) -> None:
     """Upgrade, close, draw a link, watch the numbers, undo, save, rerun the YAML."""
-    from contigmap.planning import run_scenarios
-    from contigmap.scenario import write_scenario_outputs
-
     url, served = server
     # (make_driver's offline mode also unresolves 127.0.0.1; instead every resource the page
     # loaded is checked to come from the local server, below)
@@ -136,18 +133,10 @@ def test_edit_undo_save_rerun(server: tuple[str, Any], tmp_path: Path) -> None:
         served_villages = driver.execute_script("return window.cmServe.last.villages;")
     finally:
         driver.quit()
-    path = tmp_path / "saved.yaml"
-    path.write_text(text, encoding="utf-8")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        run_scenarios([path], tmp_path / "cli", region=DEMO)
-        mine = write_scenario_outputs(served.evaluate(text), tmp_path / "served")
-    csv = mine["serve-edits_villages_csv"]
-    assert csv.read_bytes() == (tmp_path / "cli" / csv.name).read_bytes()
     import pandas as pd
 
-    cli = pd.read_csv(tmp_path / "cli" / csv.name, dtype={"village_id": str}).set_index(
-        "village_id")
+    csv = rerun_matches(served, text, tmp_path)
+    cli = pd.read_csv(csv, dtype={"village_id": str}).set_index("village_id")
     for v in served_villages:
         want = cli.loc[v["id"], "tt_own_township_seat_min"]
         assert (v["own"] is None and pd.isna(want)) or v["own"] == pytest.approx(want, abs=1e-3)

@@ -68,6 +68,8 @@ class ServedRegion:
     _tree: cKDTree = field(repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cache: OrderedDict[str, ScenarioResult] = field(default_factory=OrderedDict, repr=False)
+    stats: dict[str, int] = field(default_factory=lambda: {"evaluated": 0, "cached": 0})
+    """Evaluations computed and answered from the cache (for logs and benchmarks)."""
 
     @classmethod
     def prepare(cls, region_path: str | Path, *, config: str | Path | None = None,
@@ -158,7 +160,9 @@ class ServedRegion:
             hit = self._cache.get(yaml_text)
             if hit is not None:
                 self._cache.move_to_end(yaml_text)
+                self.stats["cached"] += 1
                 return hit
+            self.stats["evaluated"] += 1
             raw = parse_yaml_text(yaml_text, "edits")
             if raw.get("changes"):
                 sc = parse_scenario(raw, source="edits")
@@ -174,6 +178,12 @@ class ServedRegion:
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
             return res
+
+    def clear_cache(self) -> None:
+        """Forget memoised evaluations and reset :attr:`stats`."""
+        with self._lock:
+            self._cache.clear()
+            self.stats.update(evaluated=0, cached=0)
 
 
 def _text(value: Any) -> str | None:
