@@ -23,6 +23,7 @@ Baseline (2 shared cores, 2026-12-02): see docs/serve.md.
 from __future__ import annotations
 
 import argparse
+import resource
 import socket
 import threading
 import time
@@ -154,6 +155,8 @@ def main() -> None:
     print(f"in-process (no HTTP, serial, cache emptied): edit {_pct(base)}")
     print(f"ratio HTTP / in-process edit p50: "
           f"{np.percentile(edits, 50) / np.percentile(base, 50):.2f}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(f"peak RSS of this process (server, clients and baseline): {rss:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -144,11 +144,15 @@ class _Api:
 
     async def scenario_yaml(self, request: Request) -> Response:
         sess = self.session_of(request)
-        with sess.lock:
-            if not any(op.change for op in sess.ops):
-                raise _HTTPProblemError(409, "no road or bus change yet; a scenario file "
-                                             "needs one")
-            text = sess.yaml_text()
+
+        def saved() -> str:
+            with sess.lock:
+                if not any(op.change for op in sess.ops):
+                    raise _HTTPProblemError(409, "no road or bus change yet; a scenario file "
+                                                 "needs one")
+                return sess.yaml_text()
+
+        text = await run_in_threadpool(saved)
         return PlainTextResponse(text, media_type="application/yaml", headers={
             "Content-Disposition": f'attachment; filename="{sess.name}.yaml"'})
 

@@ -236,7 +236,7 @@
       onEachFeature: function (f, lyr) {
         S.roads[f.properties.id] = lyr;
         lyr.on("click", function (ev) {
-          if (S.mode) { onMapClick(ev); return; }
+          if (S.mode) { return; }  /* the map's click handler takes it */
           L.DomEvent.stopPropagation(ev);
           selectRoad(f.properties.id);
         });
