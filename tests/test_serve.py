@@ -246,3 +246,25 @@ def test_page_is_offline_and_data_free(served: Any) -> None:
     for remote in ('src="http', "<link", "url(http", "url('http", "@import"):
         assert remote not in html
     assert "<script src" not in html and "<link" not in html
+
+
+def test_season_alone_is_evaluated_not_saved(served: Any) -> None:
+    """A season switch alone changes times (rainy roads) but is not yet a scenario file."""
+    c = _client(served)
+    h = _session(c)
+    r = c.post("/api/edit", json={"kind": "season", "season": "rainy"}, headers=h).json()
+    assert r["season"] == "rainy" and r["headline"]["villages_changed"] > 0
+    assert r["headline"]["cost_wan"] == 0
+    saved = c.get("/api/scenario.yaml", headers=h)
+    assert saved.status_code == 409 and "needs one" in saved.json()["error"]
+
+
+def test_cli_help_has_examples() -> None:
+    """``contigmap serve --help`` shows the options and examples."""
+    from click.testing import CliRunner
+
+    from contigmap.cli.main import cli
+
+    out = CliRunner().invoke(cli, ["serve", "--help"]).output
+    for text in ("--port", "--host", "--open / --no-open", "contigmap serve layers/huayuan"):
+        assert text in out
