@@ -118,10 +118,19 @@ class ServedRegion:
                 b["poor_pop"], b["tt_own_township_seat_min"], b["tt_county_seat_min"],
                 strict=True)]
         bounds = [round(float(x), 6) for x in pts.total_bounds]
+        towns = data.boundaries.get("townships")
+        outlines = []
+        if towns is not None and len(towns):
+            simple = towns.geometry.simplify(20.0).to_crs(4326)
+            names = towns["name"] if "name" in towns else towns["township_id"]
+            outlines = [{"type": "Feature", "properties": {"name": _text(n)},
+                         "geometry": shapely.geometry.mapping(shapely.set_precision(g, 1e-5))}
+                        for g, n in zip(simple.values, names, strict=True)]
         title = data.config.title or data.config.name
         return {"name": self.name, "title": title, "bounds": bounds,
                 "roads": {"type": "FeatureCollection", "features": road_features},
-                "villages": villages, "season": self.baseline.season}
+                "villages": villages, "season": self.baseline.season,
+                "townships": {"type": "FeatureCollection", "features": outlines}}
 
     # ---------------------------------------------------------------- edits
     def snap(self, lon: float, lat: float, what: str) -> tuple[float, float]:

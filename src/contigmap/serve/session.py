@@ -43,6 +43,9 @@ MAX_EDITS = 200
 MAX_SESSIONS = 64
 #: Villages listed as most affected.
 TOP_N = 10
+#: Minutes a travel time must move to count as changed (a rebuilt graph sums the same
+#: arcs in another order: differences of 1e-12 minutes are rounding, not change).
+CHANGE_MIN = 0.01
 
 EditModel = UpgradeEdit | CloseEdit | BuildEdit | BusEdit | SeasonEdit
 
@@ -218,10 +221,10 @@ def _num(v: float) -> float | None:
 def result_payload(res: ScenarioResult) -> dict[str, Any]:
     """Per-village changes, headline numbers and the most affected villages of a result.
 
-    Per village whose minutes to its own township seat or to the county seat change
-    (becoming reachable or unreachable included): base and new minutes (``None``:
-    unreachable) and the change. Headline: poor people gaining, people cut off
-    (``lost_access``), cost in 万元 and cost per poor person gaining (元), as
+    Per village whose minutes to its own township seat or to the county seat change by
+    at least :data:`CHANGE_MIN` (becoming reachable or unreachable included): base and
+    new minutes (``None``: unreachable) and the change. Headline: poor people gaining,
+    people cut off (``lost_access``), cost in 万元 and cost per poor person gaining (元), as
     :func:`contigmap.scenario.evaluate_scenario` defines them.
     """
     v = res.villages
@@ -235,7 +238,7 @@ def result_payload(res: ScenarioResult) -> dict[str, Any]:
             d = np.where(fo & fn, new - old, np.where(fn, -np.inf, np.inf))
         d[~fo & ~fn] = 0.0
         delta[key] = d
-        changed |= d != 0.0
+        changed |= np.abs(d) >= CHANGE_MIN
     ids = v["village_id"].astype(str).to_numpy()
     names = v["name"].astype(str).to_numpy() if "name" in v else ids
     rows = []

@@ -231,6 +231,10 @@
     document.getElementById("season").value = region.season;
     var b = region.bounds;
     S.map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+    L.geoJSON(region.townships, {
+      style: function () { return { color: "#7570b3", weight: 1, fill: false, dashArray: "6 4" }; },
+      interactive: false
+    }).addTo(S.map);
     L.geoJSON(region.roads, {
       style: function (f) { return roadStyle(f.properties); },
       onEachFeature: function (f, lyr) {
