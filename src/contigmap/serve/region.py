@@ -20,7 +20,7 @@ import logging
 import threading
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +158,8 @@ class ServedRegion:
 
         The text is parsed and validated like a scenario file
         (:func:`contigmap.scenario.parse_scenario`) and evaluated against the served
-        baseline with the region's road costs; results are memoised by the text.
+        baseline with the region's road costs; results are memoised by the text (without
+        :attr:`ScenarioResult.applied`, the scenario's copy of the road layer).
 
         Raises
         ------
@@ -183,6 +184,8 @@ class ServedRegion:
                 res = evaluate_scenario(self.state.data, sc, baseline=self.baseline,
                                         villages=self.state.villages,
                                         costs=self.state.settings.priorities.roads.costs)
+            # the applied scenario holds a whole copy of the road layer: not kept
+            res = replace(res, applied=None)
             self._cache[yaml_text] = res
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
