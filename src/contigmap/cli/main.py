@@ -21,6 +21,7 @@ from contigmap.cli.monitor import monitor
 from contigmap.cli.plan import plan
 from contigmap.cli.run import demo, priorities, run
 from contigmap.cli.scenario import criticality, optimize, scenario
+from contigmap.cli.serve import serve
 from contigmap.cli.synth import synth
 
 MAIN_HELP = """contigmap: plan roads, water, power, broadband and relocation for villages
@@ -31,6 +32,7 @@ Examples:
   contigmap demo                                  # the whole pipeline on 花垣县 (demo data)
   contigmap validate layers/huayuan/region.yaml   # check a region's layers
   contigmap run layers/myregion/region.yaml -o maps/myregion
+  contigmap serve layers/huayuan/region.yaml     # edit road scenarios in the browser
 """
 
 
@@ -84,7 +86,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, strict: bool) -> None:
 
 
 for _command in (run, demo, priorities, validate, synth, columns, init_command, inputs,
-                 scenario, criticality, optimize, plan):
+                 scenario, criticality, optimize, plan, serve):
     cli.add_command(_command)
 cli.add_command(monitor)
 

@@ -1,0 +1,163 @@
+"""Load test of ``contigmap serve`` on localhost: latency percentiles, errors, cross-talk.
+
+Run::
+
+    .venv/bin/python benchmarks/bench_serve.py                    # 2,000 requests, 4 clients
+    .venv/bin/python benchmarks/bench_serve.py --requests 400 --clients 2
+
+The demo region is prepared once; uvicorn serves it from a thread on 127.0.0.1. Each
+client opens its own session and repeats *edit, undo* (an upgrade to paved or a closure
+of one of the region's unpaved roads, drawn with a seeded generator per client), so every
+edit is evaluated on a one-change scenario; a client checks every answer's edit list
+against its own (cross-talk: an answer showing another session's edits), and at the end
+its saved YAML against the one its own edits give.
+
+Baseline ratio: the same edits evaluated in-process, without HTTP (a
+:class:`contigmap.serve.session.Session` per client, serially, on an emptied cache):
+HTTP p50 / in-process p50 per edit. Evaluations are memoised by the scenario's text
+(``ServedRegion.stats``: computed vs answered from the cache); undo is always a cache hit.
+
+Baseline (2 shared cores, 2026-12-02): see docs/serve.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import socket
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from contigmap.serve import ServedRegion, create_app
+from contigmap.serve.models import CloseEdit, UpgradeEdit
+from contigmap.serve.session import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "layers" / "huayuan" / "region.yaml"
+
+
+def _edits(roads: list[str], n: int, seed: int) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        rid = roads[int(rng.integers(len(roads)))]
+        out.append({"kind": "upgrade", "roads": [rid], "surface": "paved"}
+                   if rng.random() < 0.5 else {"kind": "close", "roads": [rid]})
+    return out
+
+
+def _client(url: str, edits: list[dict[str, Any]], out: dict[str, Any]) -> None:
+    import httpx2 as httpx
+
+    lat_edit, lat_undo, errors, crosstalk = [], [], 0, 0
+    with httpx.Client(base_url=url, timeout=120.0) as c:
+        h = {"X-Session": c.post("/api/session", json={}).json()["session"]}
+        for body in edits:
+            for path, payload, store in (("/api/edit", body, lat_edit),
+                                         ("/api/undo", {}, lat_undo)):
+                t0 = time.perf_counter()
+                r = c.post(path, json=payload, headers=h)
+                store.append((time.perf_counter() - t0) * 1000.0)
+                if r.status_code != 200:
+                    errors += 1
+                    continue
+                want = 1 if path == "/api/edit" else 0
+                crosstalk += int(len(r.json()["edits"]) != want)
+        last = c.post("/api/edit", json=edits[-1], headers=h)
+        yaml_text = c.get("/api/scenario.yaml", headers=h).text
+    out.update(edit=lat_edit, undo=lat_undo, errors=errors, crosstalk=crosstalk,
+               last=last.status_code, yaml=yaml_text)
+
+
+def _in_process(region: ServedRegion, plans: list[list[dict[str, Any]]]) -> list[float]:
+    region.clear_cache()
+    models = {"upgrade": UpgradeEdit, "close": CloseEdit}
+    lat = []
+    for edits in plans:
+        s = Session("bench", region)
+        for body in edits:
+            t0 = time.perf_counter()
+            s.edit(models[body["kind"]].model_validate(body))  # type: ignore[arg-type]
+            lat.append((time.perf_counter() - t0) * 1000.0)
+            s.undo()
+    return lat
+
+
+def _pct(xs: list[float]) -> str:
+    a = np.asarray(xs)
+    return " ".join(f"p{q}={np.percentile(a, q):.1f}" for q in (50, 90, 99)) + \
+        f" max={a.max():.1f} ms (n={a.size})"
+
+
+def main() -> None:
+    """Prepare, serve, load, compare with in-process evaluation; print the numbers."""
+    import uvicorn
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--requests", type=int, default=2000, help="edit + undo requests in all")
+    ap.add_argument("--clients", type=int, default=4)
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+    t0 = time.perf_counter()
+    region = ServedRegion.prepare(DEMO)
+    print(f"prepare + baseline: {time.perf_counter() - t0:.1f} s")
+    unpaved = [str(r) for r, s in zip(region.state.data.roads["road_id"],
+                                      region.state.data.roads["surface"], strict=True)
+               if s != "paved"]
+    per = max(args.requests // (2 * args.clients), 1)
+    plans = [_edits(unpaved, per, seed) for seed in range(args.clients)]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(create_app(region), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    results: list[dict[str, Any]] = [{} for _ in plans]
+    t0 = time.perf_counter()
+    clients = [threading.Thread(target=_client, args=(url, p, r))
+               for p, r in zip(plans, results, strict=True)]
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join()
+    wall = time.perf_counter() - t0
+    stats = dict(region.stats)
+    server.should_exit = True
+    thread.join(timeout=10)
+    edits = [x for r in results for x in r["edit"]]
+    undos = [x for r in results for x in r["undo"]]
+    errors = sum(r["errors"] for r in results)
+    crosstalk = sum(r["crosstalk"] for r in results)
+    # each client's saved YAML must be its own last edit, nothing else
+    yaml_ok = 0
+    for p, r in zip(plans, results, strict=True):
+        s = Session("check", region)
+        s.ops = [s._change(UpgradeEdit.model_validate(p[-1]) if p[-1]["kind"] == "upgrade"
+                           else CloseEdit.model_validate(p[-1]))]
+        yaml_ok += int(r["yaml"] == s.yaml_text())
+    print(f"HTTP: {len(edits) + len(undos)} requests from {args.clients} clients in "
+          f"{wall:.1f} s ({(len(edits) + len(undos)) / wall:.1f}/s)")
+    print(f"  edit  {_pct(edits)}")
+    print(f"  undo  {_pct(undos)}")
+    print(f"  evaluations computed {stats['evaluated']}, from cache {stats['cached']}")
+    print(f"  errors {errors}, cross-talk answers {crosstalk}, "
+          f"saved YAML own-only {yaml_ok}/{len(plans)}")
+    base = _in_process(region, plans)
+    print(f"in-process (no HTTP, serial, cache emptied): edit {_pct(base)}")
+    print(f"ratio HTTP / in-process edit p50: "
+          f"{np.percentile(edits, 50) / np.percentile(base, 50):.2f}")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(f"peak RSS of this process (server, clients and baseline): {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""The one region a ``contigmap serve`` process serves: prepared once, evaluated many times.
+
+:class:`ServedRegion` runs :func:`contigmap.pipeline.prepare` once (the same state
+``contigmap scenario run`` prepares), computes the scenario baseline once
+(:func:`contigmap.scenario.baseline_measures` on the run's graph and settings) and then
+evaluates a session's edits as a scenario with
+:func:`contigmap.scenario.evaluate_scenario` — the very function the CLI calls, on the
+scenario *as its saved YAML reads back* (:meth:`ServedRegion.evaluate` parses the YAML
+text it would save), so the browser's numbers and ``contigmap scenario run`` on the saved
+file agree by construction.
+
+Evaluations are serialised by one lock (the numerical work holds the GIL anyway) and
+memoised by the scenario's YAML text in a bounded LRU cache, so undo and redo are
+answered from memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+
+from contigmap.errors import ConfigError, DataQualityWarning
+from contigmap.scenario import Baseline, ScenarioResult, baseline_measures, evaluate_scenario
+from contigmap.scenario.model import Scenario, parse_scenario
+from contigmap.state import RegionState
+from contigmap.yamlio import parse_yaml_text
+
+__all__ = ["SNAP_MAX_M", "ServedRegion"]
+
+logger = logging.getLogger(__name__)
+
+#: A clicked end of a new road must lie within this distance of a network node.
+SNAP_MAX_M = 2000.0
+_CACHE_SIZE = 256
+
+
+def _lonlat(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    return gdf.geometry.to_crs(4326)
+
+
+@dataclass(eq=False)
+class ServedRegion:
+    """A prepared region, its scenario baseline and the evaluation of edited scenarios.
+
+    Attributes
+    ----------
+    state
+        The prepared region (:func:`contigmap.pipeline.prepare`, without priorities).
+    baseline
+        The scenario baseline (the run's graph, villages and network settings).
+    name
+        The region's name (``region:`` of saved scenarios).
+    """
+
+    state: RegionState
+    baseline: Baseline
+    name: str
+    _tree: cKDTree = field(repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _cache: OrderedDict[str, ScenarioResult] = field(default_factory=OrderedDict, repr=False)
+    stats: dict[str, int] = field(default_factory=lambda: {"evaluated": 0, "cached": 0})
+    """Evaluations computed and answered from the cache (for logs and benchmarks)."""
+
+    @classmethod
+    def prepare(cls, region_path: str | Path, *, config: str | Path | None = None,
+                priority_config: str | Path | None = None) -> ServedRegion:
+        """Load, profile and route the region once, as ``contigmap scenario run`` does."""
+        from contigmap.pipeline import prepare
+
+        state = prepare(region_path, priorities=False, config=config,
+                        priority_config=priority_config)
+        return cls.from_state(state)
+
+    @classmethod
+    def from_state(cls, state: RegionState) -> ServedRegion:
+        """Serve an already prepared region (its baseline is computed here, once)."""
+        if state.data.services is None:
+            msg = (f"{state.data.config.name}: serving road scenarios needs the services layer "
+                   "(township and county seats); declare `services:` in region.yaml")
+            raise ConfigError(msg)
+        settings = state.settings
+        base = baseline_measures(state.data, villages=state.villages, params=settings.network,
+                                 graph=state.network.graph)
+        tree = cKDTree(np.asarray(state.network.graph.node_xy, dtype=float))
+        return cls(state=state, baseline=base, name=state.data.config.name, _tree=tree)
+
+    # ---------------------------------------------------------------- the map's data
+    def region_json(self) -> dict[str, Any]:
+        """Roads and villages as GeoJSON (lon/lat, 6 decimals) plus baseline minutes."""
+        data = self.state.data
+        roads = data.roads
+        geo = shapely.set_precision(np.asarray(_lonlat(roads).values), 1e-6)
+        road_features = [
+            {"type": "Feature", "geometry": shapely.geometry.mapping(g),
+             "properties": {"id": str(r), "cls": str(c), "srf": str(s), "name": _text(n)}}
+            for g, r, c, s, n in zip(geo, roads["road_id"], roads["road_class"],
+                                     roads["surface"],
+                                     roads["name"] if "name" in roads else [None] * len(roads),
+                                     strict=True)]
+        b = self.baseline.villages
+        pts = _lonlat(b)
+        villages = [
+            {"id": str(v), "name": _text(n), "lon": round(float(p.x), 6),
+             "lat": round(float(p.y), 6), "pop": float(pop), "poor": float(poor),
+             "own": _minutes(o), "county": _minutes(c)}
+            for v, n, p, pop, poor, o, c in zip(
+                b["village_id"], b["name"] if "name" in b else b["village_id"], pts, b["pop"],
+                b["poor_pop"], b["tt_own_township_seat_min"], b["tt_county_seat_min"],
+                strict=True)]
+        bounds = [round(float(x), 6) for x in pts.total_bounds]
+        towns = data.boundaries.get("townships")
+        outlines = []
+        if towns is not None and len(towns):
+            simple = towns.geometry.simplify(20.0).to_crs(4326)
+            names = towns["name"] if "name" in towns else towns["township_id"]
+            outlines = [{"type": "Feature", "properties": {"name": _text(n)},
+                         "geometry": shapely.geometry.mapping(shapely.set_precision(g, 1e-5))}
+                        for g, n in zip(simple.values, names, strict=True)]
+        title = data.config.title or data.config.name
+        return {"name": self.name, "title": title, "bounds": bounds,
+                "roads": {"type": "FeatureCollection", "features": road_features},
+                "villages": villages, "season": self.baseline.season,
+                "townships": {"type": "FeatureCollection", "features": outlines}}
+
+    # ---------------------------------------------------------------- edits
+    def snap(self, lon: float, lat: float, what: str) -> tuple[float, float]:
+        """Return the lon/lat (7 decimals) of the network node nearest to a clicked point.
+
+        Raises
+        ------
+        ConfigError
+            The point lies more than :data:`SNAP_MAX_M` from every node.
+        """
+        pt = gpd.GeoSeries([shapely.Point(lon, lat)], crs=4326).to_crs(
+            self.state.data.roads.crs).iloc[0]
+        dist, k = self._tree.query([pt.x, pt.y])
+        if not np.isfinite(dist) or dist > SNAP_MAX_M:
+            msg = (f"{what} is {dist:.0f} m from the nearest road junction (more than "
+                   f"{SNAP_MAX_M:.0f} m); click closer to the network")
+            raise ConfigError(msg)
+        xy = self.state.network.graph.node_xy[int(k)]
+        ll = gpd.GeoSeries([shapely.Point(float(xy[0]), float(xy[1]))],
+                           crs=self.state.data.roads.crs).to_crs(4326).iloc[0]
+        return round(float(ll.x), 7), round(float(ll.y), 7)
+
+    def evaluate(self, yaml_text: str) -> ScenarioResult:
+        """Evaluate a scenario YAML text exactly as ``contigmap scenario run`` would.
+
+        The text is parsed and validated like a scenario file
+        (:func:`contigmap.scenario.parse_scenario`) and evaluated against the served
+        baseline with the region's road costs; results are memoised by the text (without
+        :attr:`ScenarioResult.applied`, the scenario's copy of the road layer).
+
+        Raises
+        ------
+        ConfigError
+            An invalid scenario (unknown road, a new road far from the network, ...).
+        """
+        with self._lock:
+            hit = self._cache.get(yaml_text)
+            if hit is not None:
+                self._cache.move_to_end(yaml_text)
+                self.stats["cached"] += 1
+                return hit
+            self.stats["evaluated"] += 1
+            raw = parse_yaml_text(yaml_text, "edits")
+            if raw.get("changes"):
+                sc = parse_scenario(raw, source="edits")
+            else:  # a season switch alone: valid to evaluate, not yet a scenario file
+                sc = Scenario(name=str(raw.get("name", "edits")), region=raw.get("region"),
+                              season=raw.get("season"), source="edits")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DataQualityWarning)
+                res = evaluate_scenario(self.state.data, sc, baseline=self.baseline,
+                                        villages=self.state.villages,
+                                        costs=self.state.settings.priorities.roads.costs)
+            # the applied scenario holds a whole copy of the road layer: not kept
+            res = replace(res, applied=None)
+            self._cache[yaml_text] = res
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+            return res
+
+    def clear_cache(self) -> None:
+        """Forget memoised evaluations and reset :attr:`stats`."""
+        with self._lock:
+            self._cache.clear()
+            self.stats.update(evaluated=0, cached=0)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return None
+    return str(value)
+
+
+def _minutes(value: Any) -> float | None:
+    v = float(value)
+    return round(v, 3) if np.isfinite(v) else None
