@@ -262,6 +262,30 @@ def test_snap_distance_equals_shapely_brute_force():
     assert np.array_equal(again.edge, snap.edge) and np.array_equal(again.t, snap.t)
 
 
+def test_far_points_by_wide_grid_passes_or_the_tree_agree(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Points far from every road: wide grid passes, the STRtree and shapely's distances."""
+    from contigmap.network import snap as snap_module
+    from contigmap.network import snap_points
+
+    rng = np.random.default_rng(11)
+    # random walks of 100 m steps: grid cells of about 100 m
+    lines = [shapely.LineString(rng.uniform(0, 10_000, 2) + np.cumsum(
+        rng.normal(0, 70, (30, 2)), axis=0)) for _ in range(40)]
+    g = build_network(roads_gdf(lines))
+    far = np.vstack([rng.uniform(-3_000, -500, (25, 2)), rng.uniform(11_000, 14_000, (25, 2)),
+                     rng.uniform(-60_000, -20_000, (5, 2))])
+    scanned = snap_points(g, far)
+    assert "tree:all" in g.cache  # the five farthest points went to the tree
+    monkeypatch.setattr(snap_module, "_RINGS", (0, 1))
+    g2 = build_network(roads_gdf(lines))
+    through_tree = snap_points(g2, far)
+    want = np.array([min(line.distance(p) for line in lines) for p in shapely.points(far)])
+    np.testing.assert_allclose(scanned.dist_m, want, rtol=1e-9)
+    assert np.array_equal(scanned.seg, through_tree.seg)
+    np.testing.assert_allclose(scanned.t, through_tree.t, rtol=1e-12, atol=1e-12)
+
+
 def test_hamlets_take_township_from_their_village():
     roads, villages, services = small_region()
     g = build_network(roads)

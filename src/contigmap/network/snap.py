@@ -197,18 +197,34 @@ def _grid_pass(
     return best, dist
 
 
+_RINGS = (0, 1, 3, 7, 15, 31)
+"""Blocks of (2r+1)² cells searched in turn before the STRtree. The tree is built only for
+points with no segment within 31 cells (or too many points for a wide pass): building it
+over every segment of a new graph costs more than a few wider grid passes, and scenario
+graphs (``contigmap serve``) are built anew for each edit."""
+
+_MAX_PASS_CELLS = 4_000_000
+"""Point × cell pairs a wider pass may visit; beyond it the remaining points go to the tree."""
+
+
 def _nearest_by_grid(
     graph: RoadGraph, name: str, segs: NDArray[np.int64], pts_xy: NDArray[np.float64]
 ) -> NDArray[np.int64]:
     """Nearest segment (position in ``segs``) per point from the grid; ``-1``: not resolved.
 
-    First the point's own cell, then the 3 × 3 block for points not yet resolved.
+    First the point's own cell, then ever larger blocks (:data:`_RINGS`) for points not
+    yet resolved; each pass is exact or leaves the point unresolved.
     """
     gi = _segment_grid(graph, name, segs)
-    best, _ = _grid_pass(graph, gi, segs, pts_xy, 0)
-    rest = np.flatnonzero(best < 0)
-    if rest.size:
-        best[rest] = _grid_pass(graph, gi, segs, pts_xy[rest], 1)[0]
+    best = np.full(len(pts_xy), -1, np.int64)
+    rest = np.arange(len(pts_xy))
+    for ring in _RINGS:
+        if ring > 1 and rest.size * (2 * ring + 1) ** 2 > _MAX_PASS_CELLS:
+            break
+        best[rest] = _grid_pass(graph, gi, segs, pts_xy[rest], ring)[0]
+        rest = rest[best[rest] < 0]
+        if not rest.size:
+            break
     return best
 
 
@@ -222,7 +238,7 @@ def snap_points(
     """Find the nearest point on the nearest edge for each point.
 
     A uniform grid of segment buckets answers most points exactly in numpy; points
-    with no segment within one cell fall back to a shapely STRtree.
+    with no segment within 31 cells fall back to a shapely STRtree.
 
     Parameters
     ----------
