@@ -54,6 +54,11 @@ class SessionError(ContigmapError):
     """A session that does not exist (expired or never created), or a full one."""
 
 
+_CHANGE_ZH = {"upgrade": ("升级改造", "条"), "close": ("封闭道路", "条"),
+              "build": ("新建道路", ""), "bus": ("公交线路", "站")}
+_SEASON_ZH = {"dry": "旱季", "rainy": "雨季"}
+
+
 @dataclass
 class _Op:
     """One operation: a scenario change (a mapping as in the YAML) or a season switch."""
@@ -62,11 +67,17 @@ class _Op:
     season: str | None = None
 
     def describe(self) -> str:
+        """Name the operation for the edit list, Chinese first (升级改造 2 条 upgrade)."""
         if self.change is None:
-            return f"season: {self.season}"
+            zh = _SEASON_ZH.get(str(self.season), str(self.season))
+            return f"季节：{zh} season: {self.season}"
         ch = self.change
+        kind = str(ch["type"])
+        zh, unit = _CHANGE_ZH.get(kind, (kind, ""))
+        if kind == "build":
+            return f"{zh} {kind}"
         n = len(ch.get("roads", ())) if "roads" in ch else len(ch.get("stops", ()))
-        return f"{ch['type']} ({n})" if ch["type"] != "build" else "build"
+        return f"{zh} {n} {unit} {kind}"
 
 
 @dataclass(eq=False)
