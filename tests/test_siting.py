@@ -53,3 +53,10 @@ def test_siting_config_errors() -> None:
         max_cover(a, np.ones(2), 1)
     with pytest.raises(ConfigError, match=">= 0"):
         greedy_cover(a, np.array([1.0, -1.0, 1.0]), 1)
+
+
+def test_no_candidates_under_budgets_chooses_nothing() -> None:
+    """A region with no candidate (a tiny county without bus-worthy lines) is not an error."""
+    a = csr_matrix(np.zeros((4, 0), dtype=bool))
+    res = max_cover(a, np.ones(4), 3, costs=np.zeros((0, 2)), budgets=[100.0, 5.0])
+    assert res.sites.size == 0 and res.objective == 0.0

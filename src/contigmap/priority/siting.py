@@ -82,8 +82,9 @@ def _budget_arrays(
     """Candidates × budgets costs and the budgets, checked; ``None`` without budgets."""
     if costs is None and budgets is None:
         return None
-    c = np.asarray(costs, dtype=float).reshape(n_c, -1)
     b = np.asarray(budgets, dtype=float).ravel()
+    # no candidates: reshape cannot infer the column count from an empty array
+    c = np.asarray(costs, dtype=float).reshape(n_c, -1 if n_c else b.size)
     if c.shape[1] != b.size or not np.isfinite(c).all() or (c < 0).any() or (b < 0).any():
         msg = (f"siting: costs must be finite, >= 0 and one column per budget "
                f"({c.shape[1]} columns, {b.size} budgets); give candidates × budgets costs")
