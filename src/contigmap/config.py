@@ -279,22 +279,74 @@ class LayerSpec(StrictModel):
         return value
 
 
+# --- s19b: registry coverage (issue #19 item 8) -------------------------------------------
+
+RegistryCoverage = Literal["complete", "sample", "poor_only"]
+"""What a household registry lists (``coverage:``); see :class:`RegistrySpec`."""
+
+
 class RegistrySpec(LayerSpec):
     """The household registry layer (``households``): a :class:`LayerSpec` plus its coverage.
 
     Attributes
     ----------
+    coverage
+        What the registry lists, which decides the indicators it may give:
+
+        ``complete``
+            every household of the villages it covers: counts of households and poor
+            people, incidence, cause shares and incomes;
+        ``sample``
+            a sample of all households: rates only (incidence, cause shares, income);
+            poor people are estimated as village ``pop`` × sample incidence;
+        ``poor_only``
+            only poor (建档立卡) and edge (边缘户) households: cause shares and incomes
+            of the poor, never incidence or household counts (its poor / listed people
+            would be close to 100%); incidence must come from the villages layer (for
+            instance a statistics table joined with ``join:``).
+
+        Left out, it is inferred with a warning (``poor_only`` when most listed people
+        are poor, ``sample`` when they are fewer than half the ``pop`` of the villages
+        it covers, else ``complete``).
     complete
-        ``true`` when the registry lists every household of the villages it covers, so
-        its counts of households and poor people are used as counts; ``false`` when it
-        is a sample, which gives rates only (poverty incidence, cause shares, income):
-        poor people are then estimated as village ``pop`` × sample incidence and
-        household counts come from the villages layer or ``pop / household_size``. Left
-        out, the registry is treated as a sample (with a warning) when its people are
-        fewer than half the ``pop`` of the villages it covers, else as complete.
+        The older form: ``true`` is ``coverage: complete``, ``false`` is
+        ``coverage: sample``.
+    covered
+        Codes of the villages the registry covers. Left out: the villages with at
+        least one row. Villages not covered get no registry values and are labelled
+        ``not_covered`` in ``registry_source`` (never a stop).
     """
 
     complete: bool | None = None
+    coverage: RegistryCoverage | None = None
+    covered: list[str] | None = None
+
+    @field_validator("covered", mode="before")
+    @classmethod
+    def _codes_as_text(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [str(v).strip() for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _one_declaration(self) -> RegistrySpec:
+        old = None if self.complete is None else ("complete" if self.complete else "sample")
+        if self.coverage is not None and old is not None and old != self.coverage:
+            msg = (f"'complete: {str(self.complete).lower()}' contradicts 'coverage: "
+                   f"{self.coverage}'; keep only 'coverage:'")
+            raise ValueError(msg)
+        return self
+
+    def declared_coverage(self) -> RegistryCoverage | None:
+        """``coverage:``, else the older ``complete:`` (true: complete, false: sample)."""
+        if self.coverage is not None:
+            return self.coverage
+        if self.complete is not None:
+            return "complete" if self.complete else "sample"
+        return None
+
+
+# --- end s19b: registry coverage --------------------------------------------------------------
 
 
 # --- issue #19 item 5: DEM tiles ----------------------------------------------------------

@@ -526,4 +526,7 @@ def inputs_markdown() -> str:
     lines += ["A blank yes/no cell takes the column's default (no); any other word is an",
               "error naming the values and rows. Paved (`paved`) roads are the hardened roads",
               "(硬化路: asphalt or cement concrete)."]
+    from contigmap.input_forms import forms_markdown  # s19b: several sources per layer
+
+    lines += forms_markdown()
     return "\n".join(lines) + "\n"

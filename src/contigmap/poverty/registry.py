@@ -98,9 +98,16 @@ register_columns(
                    "registry_complete, registry_sample_estimate (pop × the village's sample "
                    "incidence), registry_sample_township_rate / registry_sample_county_rate "
                    "(pop × the pooled sample incidence of the township, else the county, "
-                   "for villages without sample households), none (no data); in "
+                   "for villages without sample households), not_covered (a complete "
+                   "registry that does not cover the village), no_incidence_source (only a "
+                   "poor-only registry, which gives no incidence), none (no data); in "
                    "indicators.csv the area's sources joined by +",
                    "贫困人口来源", "", _SRC_V),
+        ColumnInfo("registry_source", "what the household registry is for this village: "
+                   "complete, sample or poor_only (its coverage: declared as coverage: in "
+                   "region.yaml, else inferred), not_covered (the registry does not cover "
+                   "the village: cause shares and incomes are empty), none (no registry)",
+                   "建档立卡数据来源（完整、抽样、仅贫困户、未覆盖）", "", _SRC_V),
         ColumnInfo("poor_households", "poor households, from the same source as poor_pop "
                    "(sample: households × the sample's share of poor households, an estimate)",
                    "贫困户数（抽样登记时为估算值）", "households", _SRC_V),

@@ -1,0 +1,52 @@
+"""Manifest forms for data handed over in several pieces (issue #19), for ``docs/inputs.md``.
+
+:func:`forms_markdown` returns the sections :func:`contigmap.inputs.inputs_markdown`
+appends: tables joined onto a layer, several files for one role, registry coverage,
+village service points, what degrades instead of stopping, and personal data.
+"""
+
+from __future__ import annotations
+
+__all__ = ["forms_markdown"]
+
+_COVERAGE = """\
+### Household registry coverage (`coverage:`)
+
+```yaml
+households: {path: 建档立卡户.xlsx, id: 户编号, coverage: poor_only}
+# or: coverage: complete | sample, and optionally the villages it covers:
+households: {path: 抽样户.csv, coverage: sample, covered: ['433124100201', '433124100202']}
+```
+
+What a registry lists decides which indicators it may give:
+
+| `coverage:` | lists | households, poor people, incidence | cause shares, incomes |
+|---|---|---|---|
+| `complete` | every household of the villages it covers | counts | all households |
+| `sample` | a sample of all households | rates (poor people = pop × rate) | the sample |
+| `poor_only` | only poor (建档立卡) and edge (边缘户) households | never | the poor |
+
+Poor people and incidence come first from the villages layer (`poor_pop`, for instance a
+statistics table joined with `join:`), then from a registry that supports them.
+`covered:` lists the village codes the registry covers (default: villages with at least
+one row). Left out, `coverage:` is inferred with a warning: `poor_only` when at least
+75% of the listed households are poor, `sample` when the listed people are fewer than
+half the `pop` of the villages covered, else `complete` (`complete: true/false` is the
+older form of `complete`/`sample`). Villages the registry does not cover are labelled
+(`registry_source` = `not_covered`, `poor_pop_source` = `not_covered` or
+`no_incidence_source`) with a warning naming them; the run never stops for them.
+`contigmap validate` prints the coverage and where each indicator comes from.
+"""
+
+_SECTIONS: tuple[str, ...] = (_COVERAGE,)
+
+
+def forms_markdown() -> list[str]:
+    """Lines of the "Data in several pieces" part of ``docs/inputs.md``."""
+    lines = ["", "## Data in several pieces", "",
+             "Forms of `region.yaml` for data handed over as several files, partial",
+             "registries and messy points (issue #19).", ""]
+    for section in _SECTIONS:
+        lines += section.rstrip("\n").split("\n")
+        lines.append("")
+    return lines[:-1]
