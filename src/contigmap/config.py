@@ -76,6 +76,11 @@ them, so that files can be used as handed over:
 Order of application, per sheet: ``filter`` and ``class`` (file's column names),
 ``columns`` renaming, ``values``, ``set``; then coordinates, ids and checks.
 
+``join:``
+    ``{path: 人口统计表.xlsx, on: {村代码: 行政区划代码}}`` (or a list of them): a table
+    joined onto the layer by code after renaming (:class:`JoinSpec`); codes found on
+    one side only are reported in a warning (counts and the first codes).
+
 Unknown keys are rejected, and the error names the closest valid key.
 """
 
@@ -93,6 +98,7 @@ from contigmap.yamlio import load_yaml, parse_model
 __all__ = [
     "DemSpec",
     "HazardClasses",
+    "JoinSpec",
     "LayerSpec",
     "LayersConfig",
     "RegionConfig",
@@ -160,6 +166,61 @@ class SheetSpec(StrictModel):
     y: str | None = None
 
 
+# --- s19b: a table joined onto a layer by code (issue #19 item 3) -------------------------
+
+
+class JoinSpec(StrictModel):
+    """A table joined onto a layer by code (``join:`` of a layer entry).
+
+    Example: ``join: {path: 人口统计表.xlsx, on: {村代码: 行政区划代码}}``.
+
+    Attributes
+    ----------
+    path
+        The table (CSV, XLSX, XLS), relative to the manifest's folder.
+    layer
+        Sheet name of a workbook (default the first sheet).
+    encoding
+        Text encoding of a CSV.
+    on
+        One pair ``{layer column: table column}``: the layer's code column (its own name,
+        its name after ``columns:``, or the ``id:`` column) and the table's.
+    columns
+        Mapping from the table's headers to contigmap's names; headers not listed that
+        ``contigmap init`` recognises for the layer's role (户籍人口 → ``pop``, 贫困人口 →
+        ``poor_pop``) are renamed too. A column the layer has already keeps the layer's
+        values; the table only fills its blanks.
+    """
+
+    path: Path
+    layer: str | None = None
+    encoding: str | None = None
+    on: dict[str, str]
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_on(cls, data: object) -> object:
+        """YAML 1.1 reads the key ``on`` as ``true``: take it back as ``on``."""
+        if isinstance(data, dict):
+            for key in (True, "True", "true"):
+                if key in data and "on" not in data:
+                    data = {("on" if k == key else k): v for k, v in data.items()}
+        return data
+
+    @field_validator("on")
+    @classmethod
+    def _one_pair(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) != 1:
+            msg = ("give one pair {layer column: table column}, e.g. on: {村代码: 行政区划代码}, "
+                   f"not {value}")
+            raise ValueError(msg)
+        return value
+
+
+# --- end s19b: join -----------------------------------------------------------------------
+
+
 class LayerSpec(StrictModel):
     """Where one layer lives and how to read it.
 
@@ -204,6 +265,8 @@ class LayerSpec(StrictModel):
     title
         Name shown for the layer on maps and in reports (``地质灾害易发区``); default a
         name for the known roles (``flood``: 洪涝区) or the manifest key.
+    join
+        Tables joined onto the layer by code (:class:`JoinSpec`; one or a list).
     """
 
     model_config = ConfigDict(populate_by_name=True)
@@ -224,6 +287,7 @@ class LayerSpec(StrictModel):
     sheets: dict[str, SheetSpec | None] = Field(default_factory=dict)
     radius_m: float | None = Field(default=None, gt=0.0, le=100_000.0)
     title: str | None = Field(default=None, min_length=1, max_length=80)
+    join: JoinSpec | list[JoinSpec] | None = None  # s19b
 
     # --- issue #19 item 2: report-style sheets (title rows, two-row headers, subtotals) ---
     header_row: int | list[int] | None = None

@@ -38,7 +38,30 @@ older form of `complete`/`sample`). Villages the registry does not cover are lab
 `contigmap validate` prints the coverage and where each indicator comes from.
 """
 
-_SECTIONS: tuple[str, ...] = (_COVERAGE,)
+_JOIN = """\
+### A table joined onto a layer by code (`join:`)
+
+```yaml
+villages:
+  path: 村界.shp
+  id: XZQDM
+  join: {path: 人口统计表.xlsx, on: {XZQDM: 行政区划代码}}
+  # several tables: join: [{path: a.csv, on: {...}}, {path: b.xlsx, layer: 2023, on: {...}}]
+```
+
+`on:` pairs the layer's code column (its own name, its name after `columns:`, or the
+`id:` column) with the table's. Codes are compared as text (`640422100001.0` from a
+spreadsheet is read as `640422100001`). The table's headers are renamed with the join's
+own `columns:`, else by the headers recognised for the layer's role (户籍人口 → `pop`,
+户数 → `households`, 贫困人口 → `poor_pop`). A column the layer already has keeps its
+values; the table only fills its blanks. Codes found on one side only are reported in a
+warning naming both counts and the first codes; a code repeated in the table keeps its
+first row (warned). Village-level poor people from such a table are the villages
+layer's `poor_pop`: the first source of poverty incidence, ahead of any registry (and
+the only one when the registry is `poor_only`).
+"""
+
+_SECTIONS: tuple[str, ...] = (_JOIN, _COVERAGE)
 
 
 def forms_markdown() -> list[str]:

@@ -38,6 +38,7 @@ from contigmap.io._common import (
     _note,
     is_raster_path,
 )
+from contigmap.io.join import apply_joins
 from contigmap.io.rasters import _raster_crs_text, read_raster
 from contigmap.io.read import _read_vector_or_table, _swapped_message
 from contigmap.raster import Raster
@@ -267,6 +268,8 @@ def _read_vector_layers(
                 problems=report.problems,
                 strict=strict,
             )
+            frame = apply_joins(frame, spec, role=schema_key, base_dir=base_dir,
+                                source=source, problems=report.problems)
             row_errors: list[str] | None = [] if loading.collect_errors else None
             frame = checks.check_layer(
                 frame, role=schema_key, source=source, problems=report.problems,
