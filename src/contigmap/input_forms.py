@@ -61,7 +61,20 @@ layer's `poor_pop`: the first source of poverty incidence, ahead of any registry
 the only one when the registry is `poor_only`).
 """
 
-_SECTIONS: tuple[str, ...] = (_JOIN, _COVERAGE)
+_PERSONAL = """\
+### Personal data stays in
+
+Registries carry the head of household's name (户主姓名), citizen ID number (身份证号),
+telephone (联系电话) and bank account (银行卡号). Nothing needs to be removed by hand:
+columns with these headers (see "Personal columns" in `docs/columns.md`), and any other
+column whose values are mostly ID numbers (18 characters with a valid GB 11643 check
+character), are dropped from every layer as it is read, before any check or stage. An
+id column of ID numbers (`id: 身份证号`) is replaced by row numbers `P1`, `P2`, ... with
+a warning; give a household number (户编号) as `id:` instead. No output file (CSV, XLSX,
+GPKG, HTML, Markdown, JSON) holds a name or ID number of the registry.
+"""
+
+_SECTIONS: tuple[str, ...] = (_JOIN, _COVERAGE, _PERSONAL)
 
 
 def forms_markdown() -> list[str]:

@@ -39,10 +39,11 @@ from contigmap.io._common import (
     is_raster_path,
 )
 from contigmap.io.join import apply_joins
+from contigmap.io.personal import drop_personal
 from contigmap.io.rasters import _raster_crs_text, read_raster
 from contigmap.io.read import _read_vector_or_table, _swapped_message
 from contigmap.raster import Raster
-from contigmap.schema import role_key
+from contigmap.schema import ROLE_SCHEMAS, role_key
 
 logger = logging.getLogger(__name__)
 
@@ -270,6 +271,8 @@ def _read_vector_layers(
             )
             frame = apply_joins(frame, spec, role=schema_key, base_dir=base_dir,
                                 source=source, problems=report.problems)
+            frame = drop_personal(frame, id_column=ROLE_SCHEMAS[schema_key].id_column,
+                                  source=source)
             row_errors: list[str] | None = [] if loading.collect_errors else None
             frame = checks.check_layer(
                 frame, role=schema_key, source=source, problems=report.problems,
