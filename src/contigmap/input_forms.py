@@ -74,7 +74,23 @@ a warning; give a household number (户编号) as `id:` instead. No output file 
 GPKG, HTML, Markdown, JSON) holds a name or ID number of the registry.
 """
 
-_SECTIONS: tuple[str, ...] = (_JOIN, _COVERAGE, _PERSONAL)
+_POINTS = """\
+### Village service points (村卫生室), neighbours' points, repeated points
+
+Village clinics are the `clinic` kind (村卫生室, 卫生室, 村卫生所, 村医务室, 社区卫生服务站),
+which the health intervention already uses; list them in the services layer, or in a
+sheet of their own (`sheets: {村卫生室: {set: {kind: clinic}}}`).
+
+- A service point outside the county outline (a neighbouring county's clinic, often the
+  nearest for border villages) is kept as a destination and flagged `outside_county`
+  (true), with a warning naming it. Only a table point more than 30 km outside the
+  region is an error (its coordinates are taken to be wrong).
+- Points of the same `kind` and the same name within 50 m of each other (a chain of
+  such points counts as one) are one place listed twice: the first row in file order is
+  kept, its blank cells filled from the others, with a warning naming them.
+"""
+
+_SECTIONS: tuple[str, ...] = (_JOIN, _COVERAGE, _POINTS, _PERSONAL)
 
 
 def forms_markdown() -> list[str]:

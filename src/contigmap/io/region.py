@@ -40,6 +40,7 @@ from contigmap.io._common import (
 )
 from contigmap.io.join import apply_joins
 from contigmap.io.personal import drop_personal
+from contigmap.io.points import flag_outside_county, merge_duplicate_points
 from contigmap.io.rasters import _raster_crs_text, read_raster
 from contigmap.io.read import _read_vector_or_table, _swapped_message
 from contigmap.raster import Raster
@@ -330,6 +331,7 @@ def _reproject_and_place(
                 extent_name=f"layers.{extent_key}",
                 table_xy=_table_xy_names(region, key),
                 problems=reports[key].problems,
+                margin_m=SERVICES_MARGIN_M if key == "services" else 5000.0,
             )
         except ContigmapError as err:
             essential = key in ("villages", "roads")
@@ -401,7 +403,7 @@ def _assemble(
         roads=frames["roads"],
         village_areas=village_areas,
         hamlets=frames.get("hamlets"),
-        services=frames.get("services"),
+        services=_services(frames),
         rivers=frames.get("rivers"),
         boundaries=group("boundaries", frames),
         hazards=hazards,
@@ -419,6 +421,20 @@ def _assemble(
         len(data.roads),
     )
     return data
+
+
+SERVICES_MARGIN_M = 30_000.0
+"""Service points up to this far outside the region are a neighbour's (kept, flagged in
+``outside_county``); farther, a table's coordinates are taken to be wrong (an error)."""
+
+
+def _services(frames: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
+    """Services with repeated points merged and those outside the county flagged."""
+    services = frames.get("services")
+    if services is None:
+        return None
+    services = merge_duplicate_points(services)
+    return flag_outside_county(services, frames.get("boundaries.county"))
 
 
 def _count_geometry_issues(gdf: gpd.GeoDataFrame, source: str, problems: list[str]) -> None:
