@@ -90,7 +90,28 @@ sheet of their own (`sheets: {村卫生室: {set: {kind: clinic}}}`).
   kept, its blank cells filled from the others, with a warning naming them.
 """
 
-_SECTIONS: tuple[str, ...] = (_JOIN, _COVERAGE, _POINTS, _PERSONAL)
+_DEGRADE = """\
+### Gaps that degrade instead of stopping
+
+Each is a warning and a labelled value in the outputs, never a stop:
+
+- **a road fragment not joined to the network**: warned ("road network is in N
+  pieces", and the villages that cannot reach their township seat); such a village has
+  `access_problem` = `network_piece_without_seat`, no travel time, and is ranked as the
+  strongest road need;
+- **a village on a DEM void (nodata) or outside the DEM**: warned ("lie outside the DEM
+  or on its nodata"); `terrain_source` = `region_typical` (costed with the region's
+  median terrain), its terrain columns empty;
+- **no household registry, so no cause shares**: `cause_source` = `none` and empty
+  `cause_*_share`; the priorities that weight a cause warn and count it as 0 (before,
+  the road ranking stopped for want of `cause_poor_transport_share`);
+- **a registry without a cause column (致贫原因)**: `cause_source` = `no_cause_column`
+  (every poor household counts as `other`);
+- **villages a registry does not cover**: warned ("N of M villages are not covered");
+  `registry_source` and `poor_pop_source` = `not_covered`.
+"""
+
+_SECTIONS: tuple[str, ...] = (_JOIN, _COVERAGE, _POINTS, _DEGRADE, _PERSONAL)
 
 
 def forms_markdown() -> list[str]:

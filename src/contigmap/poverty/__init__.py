@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from contigmap.poverty.registry import (
     CAUSE_COLUMNS,
+    CAUSE_SOURCES,
     POVERTY_COLUMNS,
     normalise_cause,
     poverty_profile,
@@ -35,6 +36,7 @@ from contigmap.poverty.sources import (
 
 __all__ = [
     "CAUSE_COLUMNS",
+    "CAUSE_SOURCES",
     "HOUSEHOLDS_SOURCES",
     "NATIONAL_HOUSEHOLD_SIZE",
     "NATIONAL_HOUSEHOLD_SIZE_SOURCE",

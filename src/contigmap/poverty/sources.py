@@ -243,10 +243,33 @@ def apply_poverty_sources(
     hh_src = _apply_households(out, kind, size, cover)
     src = _apply_poor_people(out, kind, cover)
     out["registry_source"] = _registry_source(kind, cover)
+    _cause_source(out, cover if kind is not None else None)
     if kind is not None:
         _warn_uncovered(out, kind, cover, src)
     logger.info("households from %s; poor people from %s", _counts(hh_src), _counts(src))
     return out
+
+
+def _cause_source(out: pd.DataFrame, cover: NDArray[np.bool_] | None) -> None:
+    """Label where cause shares come from; without a registry add them empty (in place).
+
+    Missing cause shares are a labelled gap, never a stop: without a registry every
+    ``cause_<key>_share`` is empty and ``cause_source`` is ``none`` (the priorities that
+    weight a cause count it as 0, with their own warning).
+    """
+    from contigmap.poverty.registry import CAUSE_COLUMNS
+
+    if cover is None or "cause_source" not in out.columns:
+        for col in CAUSE_COLUMNS:
+            if col not in out.columns:
+                out[col] = np.nan
+        if "main_causes" not in out.columns:
+            out["main_causes"] = ""
+        out["cause_source"] = "none"
+        return
+    labels = out["cause_source"].astype(object).to_numpy(copy=True)
+    labels[~cover] = "not_covered"
+    out["cause_source"] = labels
 
 
 def _registry_source(kind: RegistryKind | None, cover: NDArray[np.bool_]) -> NDArray[np.object_]:
