@@ -101,6 +101,8 @@ __all__ = [
     "JoinSpec",
     "LayerSpec",
     "LayersConfig",
+    "MergeSpec",
+    "OsmTags",
     "RegionConfig",
     "RegistrySpec",
     "SheetSpec",
@@ -221,6 +223,43 @@ class JoinSpec(StrictModel):
 # --- end s19b: join -----------------------------------------------------------------------
 
 
+# --- s19b: several sources for one role (issue #19 item 4) ---------------------------------
+
+
+class OsmTags(StrictModel):
+    """Overrides of the OSM tag tables of :mod:`contigmap.network.osm` (``osm_tags:``).
+
+    Attributes
+    ----------
+    highway
+        ``{highway value: road_class}``, e.g. ``{unclassified: village}``; ``none``
+        drops the value's ways.
+    surface
+        ``{surface value: surface}``, e.g. ``{unpaved: gravel}``; the key ``missing``
+        sets the surface of ways without a surface (or tracktype) tag, for every class.
+    """
+
+    highway: dict[str, str] = Field(default_factory=dict)
+    surface: dict[str, str] = Field(default_factory=dict)
+
+
+class MergeSpec(StrictModel):
+    """How several sources of one line role are combined (``merge:`` in region.yaml).
+
+    A line of a later source is a duplicate of the lines already kept when at least
+    ``share`` of its length lies within ``buffer_m`` of them
+    (:func:`contigmap.io.merge.merge_line_sources`); loose ends of added lines are joined
+    to the nearest line within ``join_m`` (0: not joined).
+    """
+
+    buffer_m: float = Field(default=15.0, gt=0.0, le=200.0)
+    share: float = Field(default=0.8, gt=0.0, le=1.0)
+    join_m: float = Field(default=30.0, ge=0.0, le=500.0)
+
+
+# --- end s19b: several sources ----------------------------------------------------------------
+
+
 class LayerSpec(StrictModel):
     """Where one layer lives and how to read it.
 
@@ -267,6 +306,13 @@ class LayerSpec(StrictModel):
         name for the known roles (``flood``: 洪涝区) or the manifest key.
     join
         Tables joined onto the layer by code (:class:`JoinSpec`; one or a list).
+    priority
+        When a role has several sources (``roads: [..., ...]``): where two describe one
+        road, the attributes of the source with the higher priority win; equal
+        priorities: the later source (list the newer one last). Default 0.
+    osm_tags
+        An ``.osm.pbf`` / ``.osm`` source: overrides of the OSM ``highway`` and
+        ``surface`` tables (:class:`OsmTags`).
     """
 
     model_config = ConfigDict(populate_by_name=True)
@@ -288,6 +334,8 @@ class LayerSpec(StrictModel):
     radius_m: float | None = Field(default=None, gt=0.0, le=100_000.0)
     title: str | None = Field(default=None, min_length=1, max_length=80)
     join: JoinSpec | list[JoinSpec] | None = None  # s19b
+    priority: int = 0  # s19b: several sources for one role (roads)
+    osm_tags: OsmTags | None = None  # s19b: overrides of the OSM tag table
 
     # --- issue #19 item 2: report-style sheets (title rows, two-row headers, subtotals) ---
     header_row: int | list[int] | None = None
@@ -468,11 +516,14 @@ class LayersConfig(StrictModel):
 
     ``villages`` holds one settlement location per administrative village (points; a
     polygon layer is accepted and its representative point used), ``village_areas``
-    the village polygons (optional, keyed by ``village_id``).
+    the village polygons (optional, keyed by ``village_id``). ``roads`` may be a list of
+    sources (``roads: [{path: a.osm.pbf}, {path: county.gpkg}]``): the first is kept as
+    ``roads``, the others as ``more_roads``, merged on loading (``merge:``).
     """
 
     villages: LayerSpec
     roads: LayerSpec
+    more_roads: list[LayerSpec] = Field(default_factory=list)  # s19b: roads: [a, b, ...]
     village_areas: LayerSpec | None = None
     hamlets: LayerSpec | None = None
     boundaries: dict[Literal["county", "townships"], LayerSpec] = Field(default_factory=dict)
@@ -485,6 +536,23 @@ class LayersConfig(StrictModel):
         Literal["power_lines", "substations", "fibre", "towers", "water_sources"], LayerSpec
     ] = Field(default_factory=dict)
     households: RegistrySpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _roads_list(cls, data: object) -> object:
+        """``roads: [a, b, ...]``: the first is ``roads``, the others ``more_roads``."""
+        if isinstance(data, dict) and isinstance(data.get("roads"), list):
+            items = data["roads"]
+            if not items:
+                msg = "roads: give at least one file, e.g. roads: [{path: roads.gpkg}]"
+                raise ValueError(msg)
+            data = {**data, "roads": items[0],
+                    "more_roads": [*items[1:], *data.get("more_roads", [])]}
+        return data
+
+    def road_sources(self) -> list[LayerSpec]:
+        """Return the roads entries in order: ``roads``, then ``more_roads``."""
+        return [self.roads, *self.more_roads]
 
 
 class RegionConfig(StrictModel):
@@ -518,6 +586,8 @@ class RegionConfig(StrictModel):
         (2020 census, all of China); give the county's own census figure (户规模).
     household_size_source
         Where ``household_size`` comes from (printed in the run report and manifest).
+    merge
+        How several ``roads:`` sources are combined (:class:`MergeSpec`).
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
@@ -529,6 +599,7 @@ class RegionConfig(StrictModel):
     network: NetworkParams | None = None
     household_size: float | None = Field(default=None, gt=0.0, le=20.0)
     household_size_source: str | None = None
+    merge: MergeSpec = Field(default_factory=MergeSpec)  # s19b
     base_dir: Path = Field(default=Path(), exclude=True)
 
 
@@ -559,7 +630,8 @@ def layer_paths(region: RegionConfig) -> list[Path]:
     paths: list[Path] = []
     for name in LayersConfig.model_fields:
         entry = getattr(region.layers, name)
-        specs = entry.values() if isinstance(entry, dict) else [entry]
+        specs = (entry.values() if isinstance(entry, dict)
+                 else entry if isinstance(entry, list) else [entry])
         for spec in specs:
             if isinstance(spec, LayerSpec):
                 paths.extend(spec.files(region.base_dir))

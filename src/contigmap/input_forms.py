@@ -111,7 +111,47 @@ Each is a warning and a labelled value in the outputs, never a stop:
   `registry_source` and `poor_pop_source` = `not_covered`.
 """
 
-_SECTIONS: tuple[str, ...] = (_JOIN, _COVERAGE, _POINTS, _DEGRADE, _PERSONAL)
+_ROADS = """\
+### Several files for one role (`roads: [...]`)
+
+```yaml
+layers:
+  roads:
+  - {path: 湖南.osm.pbf}                                  # OpenStreetMap extract
+  - {path: 农村公路.gpkg, id: LXBM, columns: {...}, priority: 1}
+merge: {buffer_m: 15, share: 0.8, join_m: 30}           # the defaults
+```
+
+The sources are combined in list order (`contigmap.io.merge`):
+
+- **duplicates**: a line of a later source is a duplicate when at least `share` (80%)
+  of its length lies within `buffer_m` (15 m) of the lines already kept; it is dropped
+  and the earlier geometry kept;
+- **which attributes win**: where a kept line lies for at least `share` of its own
+  length within `buffer_m` of a dropped duplicate, it takes the duplicate's class,
+  surface and other attributes when the duplicate's source has the higher `priority:`
+  (default 0), or the same priority and comes later (list the newer source last);
+  `attr_source` names the source of each line's attributes, `road_source` that of its
+  geometry; ids of later sources are prefixed (`roads[2]:17`);
+- **loose ends**: each end of an added line is joined to the nearest line within
+  `join_m` (30 m; 0 = off): that point becomes a vertex of the line, and the end is
+  extended to it.
+
+`contigmap validate` shows each source (`roads`, `roads[2]`, ...) and what the merge
+did. A later source that cannot be read is left out with its error; the first must be
+readable.
+
+OSM extracts (`.osm.pbf`, `.osm`; `pip install 'contigmap[osm]'`) map `highway` to
+`road_class` and `surface` (or `tracktype`) to `surface` by the tables of
+`contigmap.network.osm` (e.g. `secondary` → county, `unclassified` → township, `track`
+→ track; `unpaved`, `dirt`, `ground` → earth; `gravel`, `compacted` → gravel; without a
+surface: paved down to residential roads, earth for tracks and paths). Override them per
+source: `osm_tags: {highway: {unclassified: village, service: none}, surface: {unpaved:
+gravel, missing: gravel}}` (`none` drops the ways; `missing` is the surface of ways
+without `surface` or `tracktype`).
+"""
+
+_SECTIONS: tuple[str, ...] = (_JOIN, _ROADS, _COVERAGE, _POINTS, _DEGRADE, _PERSONAL)
 
 
 def forms_markdown() -> list[str]:
