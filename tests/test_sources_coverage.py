@@ -6,6 +6,7 @@ Counts are by hand on three villages A (T1, pop 100), B (T1, pop 200), C (T2, po
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -135,3 +136,34 @@ def test_coverage_manifest_forms_and_validate_lines(tmp_path: object) -> None:
     assert "covers 1 of 3 villages" in text
     assert "incidence from: villages layer only (a poor-only registry gives none)" in text
     assert "causes from: the registry (poor and edge households only)" in text
+
+
+@pytest.mark.slow
+def test_a_partial_complete_registry_runs_and_validate_says_where_from(tmp_path: Path) -> None:
+    from contigmap.dryrun import validation_report
+    from contigmap.pipeline import prepare
+    from tests.helpers import VILLAGE_CODES, write_tiny_region
+
+    path = write_tiny_region(tmp_path / "r", seats=True)  # rows in all 4 villages
+    covered = f"['{VILLAGE_CODES[0]}', '{VILLAGE_CODES[2]}']"  # declared: 2 of them
+    text = path.read_text(encoding="utf-8").replace(
+        "households: {path: households.csv, id: household_id}",
+        "households: {path: households.csv, id: household_id, coverage: complete, "
+        f"covered: {covered}}}")
+    path.write_text(text, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        state = prepare(path)
+        report = validation_report(path, quick=True)
+    v = state.villages.set_index("name")
+    assert v["registry_source"].tolist() == ["complete", "not_covered", "complete",
+                                             "not_covered"]
+    # 一村: poor 4 + 5 of 4 + 3 + 5 = 12 people; 十八洞村: 1 of 2 + 6 + 1 = 9
+    assert v.loc["一村", "poverty_incidence"] == pytest.approx(9 / 12)
+    assert v.loc["十八洞村", "poverty_incidence"] == pytest.approx(1 / 9)
+    assert np.isnan(v.loc["二村", "poor_pop"])
+    assert state.priorities is not None and len(state.priorities.tables["roads"]) == 4
+    lines = "\n".join(report.sources)
+    assert "registry used as complete" in lines and "covers 2 of 4 villages" in lines
+    assert "incidence from: villages layer, else the complete registry" in lines
+    assert any("2 of 4 villages are not covered" in f.text for f in report.findings)
