@@ -65,13 +65,18 @@ def _share_within(lines: np.ndarray, others: np.ndarray, pairs: tuple[np.ndarray
                   buffer_m: float) -> np.ndarray:
     """Share of each line's length within ``buffer_m`` of its paired other lines."""
     out = np.zeros(len(lines))
-    i_idx, j_idx = pairs
-    for i in np.unique(i_idx):
+    order = np.argsort(pairs[0], kind="stable")
+    i_idx, j_idx = pairs[0][order], pairs[1][order]
+    if len(i_idx) == 0:
+        return out
+    starts = np.flatnonzero(np.r_[True, i_idx[1:] != i_idx[:-1]])
+    buffers = shapely.buffer(others, buffer_m)
+    for group in np.split(np.arange(len(i_idx)), starts[1:]):
+        i = int(i_idx[group[0]])
         length = shapely.length(lines[i])
-        if length <= 0:
-            continue
-        zone = shapely.union_all(shapely.buffer(others[j_idx[i_idx == i]], buffer_m))
-        out[i] = shapely.length(shapely.intersection(lines[i], zone)) / length
+        if length > 0:
+            zone = shapely.union_all(buffers[j_idx[group]])
+            out[i] = shapely.length(shapely.intersection(lines[i], zone)) / length
     return out
 
 
@@ -97,12 +102,13 @@ def _join_loose_ends(geoms: np.ndarray, added: np.ndarray, join_m: float) -> tup
     """
     geoms = geoms.copy()
     joined = 0
+    tree = shapely.STRtree(geoms)  # built once: a line changes by at most join_m below
     for i in np.flatnonzero(added):
         for end in (0, -1):
             coords = list(geoms[i].coords)
             p = Point(coords[end])
-            near = shapely.STRtree(geoms).query(p, predicate="dwithin", distance=join_m)
-            near = near[near != i]
+            near = tree.query(p.buffer(join_m + _TOUCH_M))
+            near = near[(near != i) & (shapely.distance(geoms[near], p) <= join_m)]
             if near.size == 0:
                 continue
             j = int(near[np.argmin(shapely.distance(geoms[near], p))])
@@ -188,25 +194,29 @@ def merge_line_sources(
 def _take_attributes(merged: gpd.GeoDataFrame, new: gpd.GeoDataFrame, dup: np.ndarray,
                      pairs: np.ndarray, rank: dict[str, tuple[int, int]], name: str,
                      rule: tuple[float, float], id_column: str) -> int:
-    """Copy a winning duplicate's attributes onto the kept lines it covers (in place)."""
+    """Copy a winning duplicate's attributes onto the kept lines it covers (in place).
+
+    For each kept line the covering duplicate is the one whose buffer holds most of its
+    length; it is used when that is at least ``share`` of the kept line's length.
+    """
     buffer_m, share = rule
     columns = [c for c in new.columns if c not in ("geometry", id_column, "road_source")
                and c in merged.columns and not c.startswith("_")]
-    wins = np.array([rank[name] > rank[str(s)] for s in merged["attr_source"]])
-    taken = 0
+    wins = np.array([rank[name] > rank[str(s)] for s in merged["attr_source"]], dtype=bool)
+    i_idx, j_idx = pairs
+    keep = dup[i_idx] & wins[j_idx]
+    if not keep.any():
+        return 0
+    i_idx, j_idx = i_idx[keep], j_idx[keep]
     kept_geoms = np.asarray(merged.geometry.values)
-    for j in np.unique(pairs[1][dup[pairs[0]]]):
-        if not wins[j]:
-            continue
-        cands = np.unique(pairs[0][(pairs[1] == j) & dup[pairs[0]]])
-        covers = [shapely.length(shapely.intersection(
-            kept_geoms[j], shapely.buffer(new.geometry.values[i], buffer_m))) for i in cands]
-        best = int(np.argmax(covers))
-        if covers[best] < share * shapely.length(kept_geoms[j]):
-            continue
-        src = new.iloc[int(cands[best])]
-        for col in columns:
-            merged.at[merged.index[j], col] = src[col]
-        merged.at[merged.index[j], "attr_source"] = name
-        taken += 1
-    return taken
+    zones = shapely.buffer(np.asarray(new.geometry.values)[i_idx], buffer_m)
+    cover = shapely.length(shapely.intersection(kept_geoms[j_idx], zones))
+    table = pd.DataFrame({"i": i_idx, "j": j_idx, "cover": cover})
+    best = table.sort_values(["j", "cover", "i"], ascending=[True, False, True],
+                             kind="stable").drop_duplicates("j")
+    best = best[best["cover"].to_numpy() >= share * shapely.length(kept_geoms[best["j"]])]
+    rows = merged.index[best["j"].to_numpy()]
+    for col in columns:
+        merged.loc[rows, col] = new[col].to_numpy()[best["i"].to_numpy()]
+    merged.loc[rows, "attr_source"] = name
+    return len(best)
