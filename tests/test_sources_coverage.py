@@ -75,15 +75,18 @@ def test_poor_only_gives_causes_and_incomes_never_incidence() -> None:
 
 
 def test_an_undeclared_poor_only_registry_is_not_read_as_89_percent() -> None:
-    # 4 of 5 households poor (80% >= 75%): inferred poor_only, said, no incidence from it
-    v = _with(_villages(), _registry(POOR_ONLY))
+    # 18 poor and 2 edge households of 4 people (90% >= 85%, 20 listed): poor_only
+    rows = [("A" if k < 10 else "B", 4, int(k not in (3, 13)), "因病") for k in range(20)]
+    v = _with(_villages(), _registry(rows))
     assert registry_kind(v, None)[0] == "poor_only"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = apply_poverty_sources(v, registry=True)
     said = [str(w.message) for w in caught]
-    assert any("treated as poor_only" in m and "80.0% of its households" in m for m in said)
-    assert out["poverty_incidence"].isna().all()  # not (4+3+2+6)/(4+3+5+2+6) = 75%
+    assert any("treated as poor_only" in m and "90.0% of its households" in m for m in said)
+    assert out["poverty_incidence"].isna().all()  # not 72 / 80 = 90%
+    # the same share in 5 households (4 of 5 poor) is too few to tell: not poor_only
+    assert registry_kind(_with(_villages(), _registry(POOR_ONLY)), None)[0] != "poor_only"
 
 
 def test_complete_registry_covering_some_villages_labels_the_rest() -> None:

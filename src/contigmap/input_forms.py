@@ -30,7 +30,7 @@ Poor people and incidence come first from the villages layer (`poor_pop`, for in
 statistics table joined with `join:`), then from a registry that supports them.
 `covered:` lists the village codes the registry covers (default: villages with at least
 one row). Left out, `coverage:` is inferred with a warning: `poor_only` when at least
-75% of the listed households are poor, `sample` when the listed people are fewer than
+85% of the listed households (20 or more) are poor, `sample` when the listed people are fewer than
 half the `pop` of the villages covered, else `complete` (`complete: true/false` is the
 older form of `complete`/`sample`). Villages the registry does not cover are labelled
 (`registry_source` = `not_covered`, `poor_pop_source` = `not_covered` or

@@ -80,10 +80,15 @@ POOR_POP_SOURCES: Final[tuple[str, ...]] = (
 )
 """Values of ``poor_pop_source``, in order of precedence."""
 
-POOR_ONLY_ABOVE: Final[float] = 0.75
-"""An undeclared registry whose poor households are at least this share of its
-households lists only poor (and edge) households: it is treated as ``poor_only``. Even in
-2014, when 建档立卡 began, three in four households of a whole county were not poor."""
+POOR_ONLY_ABOVE: Final[float] = 0.85
+"""An undeclared registry of at least :data:`POOR_ONLY_MIN_HOUSEHOLDS` households whose
+poor households are at least this share of them lists only poor (and edge, 边缘户)
+households: it is treated as ``poor_only``. Even in 2014, when 建档立卡 began, most
+households of a county were not poor; a list of poor and edge households is mostly poor."""
+
+POOR_ONLY_MIN_HOUSEHOLDS: Final[int] = 20
+"""Fewer listed households than this never make an undeclared registry ``poor_only``
+(a few households can all be poor by chance)."""
 
 REGISTRY_SOURCES: Final[tuple[str, ...]] = (
     "complete", "sample", "poor_only", "not_covered", "none",
@@ -147,8 +152,9 @@ def registry_kind(
     tuple
         The kind and a sentence saying why: declared, or inferred — ``poor_only`` when
         the registry's poor households are at least :data:`POOR_ONLY_ABOVE` of its
-        households, ``sample`` when its people are fewer than :data:`SAMPLE_BELOW` of the ``pop``
-        of the villages it covers (:func:`registry_coverage`), else ``complete``.
+        households (and it lists at least :data:`POOR_ONLY_MIN_HOUSEHOLDS`), ``sample``
+        when its people are fewer than :data:`SAMPLE_BELOW` of the ``pop`` of the
+        villages it covers (:func:`registry_coverage`), else ``complete``.
     """
     cover = registry_coverage(villages)
     share = "unknown (no pop)" if cover is None else f"{cover:.1%}"
@@ -161,7 +167,9 @@ def registry_kind(
         kind: RegistryKind = (declared if isinstance(declared, str)  # type: ignore[assignment]
                               else "complete" if declared else "sample")
         return kind, f"declared {kind} in region.yaml ({said})"
-    if np.isfinite(poor_share) and poor_share >= POOR_ONLY_ABOVE:
+    listed = float(np.nansum(_col(villages, "households_registry")))
+    if np.isfinite(poor_share) and poor_share >= POOR_ONLY_ABOVE \
+            and listed >= POOR_ONLY_MIN_HOUSEHOLDS:
         return "poor_only", f"not declared; treated as poor_only because {said}"
     if cover is not None and cover < SAMPLE_BELOW:
         return "sample", f"not declared; treated as a sample because {said}"
