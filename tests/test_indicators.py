@@ -58,9 +58,12 @@ def test_household_source_rule_by_hand() -> None:
     assert out["households_source"].tolist() == ["villages_layer", "registry",
                                                  "pop_div_household_size"]
     # poor people: counts of the complete registry, over its people
-    assert out["poor_pop"].tolist() == [5, 7, 0]
-    assert out["pop_basis"].tolist() == [10, 10, 0]
-    assert out["poor_pop_source"].tolist() == ["registry_complete"] * 3
+    # C has no registry rows: not covered, so unknown (not 0 poor people) and labelled
+    assert out["poor_pop"].tolist()[:2] == [5, 7]
+    assert np.isnan(out["poor_pop"].iloc[2])
+    assert out["pop_basis"].tolist()[:2] == [10, 10]
+    assert out["poor_pop_source"].tolist() == ["registry_complete"] * 2 + ["not_covered"]
+    assert out["registry_source"].tolist() == ["complete"] * 2 + ["not_covered"]
     assert out["poverty_incidence"].tolist()[:2] == pytest.approx([0.5, 0.7])
     assert np.isnan(out["poverty_incidence"].iloc[2])
 
@@ -139,9 +142,11 @@ def test_registry_kind_declared_and_inferred() -> None:
     assert registry_kind(part, None)[0] == "sample"
     assert registry_kind(full, False)[0] == "sample"
     assert registry_kind(part, True)[0] == "complete"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        apply_poverty_sources(full, registry=True)  # inferred complete: no warning
+    with warnings.catch_warnings(record=True) as caught:  # inferred complete: only the
+        warnings.simplefilter("always")  # villages it does not cover (B, C) are said
+        apply_poverty_sources(full, registry=True)
+    assert [str(w.message)[:60] for w in caught] == [
+        "households registry (complete): 2 of 3 villages are not cove"]
     with warnings.catch_warnings(record=True) as caught:  # declared: only B and C said
         warnings.simplefilter("always")
         apply_poverty_sources(part, registry=True, complete=False)

@@ -322,7 +322,7 @@ def test_region_facts_complete_registry(tiny_region: TinyRegion) -> None:
     assert facts["households"] == 3 + 50 + 3 + 100
     assert facts["poor_pop"] == 10  # 4 + 5 + 1
     assert facts["poverty_incidence"] == pytest.approx(10 / 21)  # over registry people
-    assert facts["poor_pop_source"] == "registry_complete"
+    assert facts["poor_pop_source"] == "not_covered+registry_complete"  # 二村, 四村 labelled
 
 
 @pytest.mark.slow

@@ -31,6 +31,8 @@ __all__ = [
     "column_dictionary",
     "column_dictionary_markdown",
     "describe_column",
+    "is_personal",
+    "personal_columns",
     "register_columns",
 ]
 
@@ -175,4 +177,40 @@ def column_dictionary_markdown() -> str:
     for row in table.itertuples(index=False):
         cells = [f"`{row.name}`", row.meaning_en, row.meaning_zh, row.unit, row.source]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    lines += _personal_markdown()
     return "\n".join(lines) + "\n"
+
+
+# --- s19b: personal columns (issue #19 item 11) -----------------------------------------------
+
+PERSONAL_SOURCE = "contigmap.inputs:PERSONAL_INPUTS"
+"""Where the personal input columns are listed (canonical name, headers, meaning en/zh)."""
+
+
+def personal_columns() -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """Personal input columns: name → (meaning_en, meaning_zh, recognised headers).
+
+    They are read only to be dropped (:mod:`contigmap.io.personal`): no output has them.
+    """
+    module, _, attr = PERSONAL_SOURCE.partition(":")
+    entries = getattr(importlib.import_module(module), attr)
+    return {name: (en, zh, tuple(aliases)) for name, aliases, en, zh in entries}
+
+
+def is_personal(name: str) -> bool:
+    """Whether ``name`` is a personal column (never written)."""
+    return name in personal_columns()
+
+
+def _personal_markdown() -> list[str]:
+    lines = ["", "## Personal columns (never written)", "",
+             "Columns of the inputs that identify people. They are dropped when the layer is",
+             "read, before any check or stage, so no output file has them; a column of ID",
+             "numbers (身份证号) under another header is dropped too, and an id column of ID",
+             "numbers is replaced by row numbers (`P1`, `P2`, ...).", "",
+             "| column | meaning | 含义 | personal | recognised headers |",
+             "|---|---|---|---|---|"]
+    for name, (en, zh, aliases) in personal_columns().items():
+        cells = [f"`{name}`", en, zh, "yes", ", ".join(aliases)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines

@@ -76,6 +76,11 @@ them, so that files can be used as handed over:
 Order of application, per sheet: ``filter`` and ``class`` (file's column names),
 ``columns`` renaming, ``values``, ``set``; then coordinates, ids and checks.
 
+``join:``
+    ``{path: 人口统计表.xlsx, on: {村代码: 行政区划代码}}`` (or a list of them): a table
+    joined onto the layer by code after renaming (:class:`JoinSpec`); codes found on
+    one side only are reported in a warning (counts and the first codes).
+
 Unknown keys are rejected, and the error names the closest valid key.
 """
 
@@ -87,14 +92,18 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from contigmap._strict import StrictModel
+from contigmap.config_sources import JoinSpec, MergeSpec, OsmTags
 from contigmap.network.speeds import NetworkParams
 from contigmap.yamlio import load_yaml, parse_model
 
 __all__ = [
     "DemSpec",
     "HazardClasses",
+    "JoinSpec",
     "LayerSpec",
     "LayersConfig",
+    "MergeSpec",
+    "OsmTags",
     "RegionConfig",
     "RegistrySpec",
     "SheetSpec",
@@ -160,6 +169,9 @@ class SheetSpec(StrictModel):
     y: str | None = None
 
 
+# s19b: JoinSpec, OsmTags and MergeSpec live in contigmap.config_sources (re-exported here)
+
+
 class LayerSpec(StrictModel):
     """Where one layer lives and how to read it.
 
@@ -204,6 +216,15 @@ class LayerSpec(StrictModel):
     title
         Name shown for the layer on maps and in reports (``地质灾害易发区``); default a
         name for the known roles (``flood``: 洪涝区) or the manifest key.
+    join
+        Tables joined onto the layer by code (:class:`JoinSpec`; one or a list).
+    priority
+        When a role has several sources (``roads: [..., ...]``): where two describe one
+        road, the attributes of the source with the higher priority win; equal
+        priorities: the later source (list the newer one last). Default 0.
+    osm_tags
+        An ``.osm.pbf`` / ``.osm`` source: overrides of the OSM ``highway`` and
+        ``surface`` tables (:class:`OsmTags`).
     """
 
     model_config = ConfigDict(populate_by_name=True)
@@ -224,6 +245,9 @@ class LayerSpec(StrictModel):
     sheets: dict[str, SheetSpec | None] = Field(default_factory=dict)
     radius_m: float | None = Field(default=None, gt=0.0, le=100_000.0)
     title: str | None = Field(default=None, min_length=1, max_length=80)
+    join: JoinSpec | list[JoinSpec] | None = None  # s19b
+    priority: int = 0  # s19b: several sources for one role (roads)
+    osm_tags: OsmTags | None = None  # s19b: overrides of the OSM tag table
 
     # --- issue #19 item 2: report-style sheets (title rows, two-row headers, subtotals) ---
     header_row: int | list[int] | None = None
@@ -279,22 +303,74 @@ class LayerSpec(StrictModel):
         return value
 
 
+# --- s19b: registry coverage (issue #19 item 8) -------------------------------------------
+
+RegistryCoverage = Literal["complete", "sample", "poor_only"]
+"""What a household registry lists (``coverage:``); see :class:`RegistrySpec`."""
+
+
 class RegistrySpec(LayerSpec):
     """The household registry layer (``households``): a :class:`LayerSpec` plus its coverage.
 
     Attributes
     ----------
+    coverage
+        What the registry lists, which decides the indicators it may give:
+
+        ``complete``
+            every household of the villages it covers: counts of households and poor
+            people, incidence, cause shares and incomes;
+        ``sample``
+            a sample of all households: rates only (incidence, cause shares, income);
+            poor people are estimated as village ``pop`` × sample incidence;
+        ``poor_only``
+            only poor (建档立卡) and edge (边缘户) households: cause shares and incomes
+            of the poor, never incidence or household counts (its poor / listed people
+            would be close to 100%); incidence must come from the villages layer (for
+            instance a statistics table joined with ``join:``).
+
+        Left out, it is inferred with a warning (``poor_only`` when most listed people
+        are poor, ``sample`` when they are fewer than half the ``pop`` of the villages
+        it covers, else ``complete``).
     complete
-        ``true`` when the registry lists every household of the villages it covers, so
-        its counts of households and poor people are used as counts; ``false`` when it
-        is a sample, which gives rates only (poverty incidence, cause shares, income):
-        poor people are then estimated as village ``pop`` × sample incidence and
-        household counts come from the villages layer or ``pop / household_size``. Left
-        out, the registry is treated as a sample (with a warning) when its people are
-        fewer than half the ``pop`` of the villages it covers, else as complete.
+        The older form: ``true`` is ``coverage: complete``, ``false`` is
+        ``coverage: sample``.
+    covered
+        Codes of the villages the registry covers. Left out: the villages with at
+        least one row. Villages not covered get no registry values and are labelled
+        ``not_covered`` in ``registry_source`` (never a stop).
     """
 
     complete: bool | None = None
+    coverage: RegistryCoverage | None = None
+    covered: list[str] | None = None
+
+    @field_validator("covered", mode="before")
+    @classmethod
+    def _codes_as_text(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [str(v).strip() for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _one_declaration(self) -> RegistrySpec:
+        old = None if self.complete is None else ("complete" if self.complete else "sample")
+        if self.coverage is not None and old is not None and old != self.coverage:
+            msg = (f"'complete: {str(self.complete).lower()}' contradicts 'coverage: "
+                   f"{self.coverage}'; keep only 'coverage:'")
+            raise ValueError(msg)
+        return self
+
+    def declared_coverage(self) -> RegistryCoverage | None:
+        """``coverage:``, else the older ``complete:`` (true: complete, false: sample)."""
+        if self.coverage is not None:
+            return self.coverage
+        if self.complete is not None:
+            return "complete" if self.complete else "sample"
+        return None
+
+
+# --- end s19b: registry coverage --------------------------------------------------------------
 
 
 # --- issue #19 item 5: DEM tiles ----------------------------------------------------------
@@ -352,11 +428,14 @@ class LayersConfig(StrictModel):
 
     ``villages`` holds one settlement location per administrative village (points; a
     polygon layer is accepted and its representative point used), ``village_areas``
-    the village polygons (optional, keyed by ``village_id``).
+    the village polygons (optional, keyed by ``village_id``). ``roads`` may be a list of
+    sources (``roads: [{path: a.osm.pbf}, {path: county.gpkg}]``): the first is kept as
+    ``roads``, the others as ``more_roads``, merged on loading (``merge:``).
     """
 
     villages: LayerSpec
     roads: LayerSpec
+    more_roads: list[LayerSpec] = Field(default_factory=list)  # s19b: roads: [a, b, ...]
     village_areas: LayerSpec | None = None
     hamlets: LayerSpec | None = None
     boundaries: dict[Literal["county", "townships"], LayerSpec] = Field(default_factory=dict)
@@ -369,6 +448,23 @@ class LayersConfig(StrictModel):
         Literal["power_lines", "substations", "fibre", "towers", "water_sources"], LayerSpec
     ] = Field(default_factory=dict)
     households: RegistrySpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _roads_list(cls, data: object) -> object:
+        """``roads: [a, b, ...]``: the first is ``roads``, the others ``more_roads``."""
+        if isinstance(data, dict) and isinstance(data.get("roads"), list):
+            items = data["roads"]
+            if not items:
+                msg = "roads: give at least one file, e.g. roads: [{path: roads.gpkg}]"
+                raise ValueError(msg)
+            data = {**data, "roads": items[0],
+                    "more_roads": [*items[1:], *data.get("more_roads", [])]}
+        return data
+
+    def road_sources(self) -> list[LayerSpec]:
+        """Return the roads entries in order: ``roads``, then ``more_roads``."""
+        return [self.roads, *self.more_roads]
 
 
 class RegionConfig(StrictModel):
@@ -402,6 +498,8 @@ class RegionConfig(StrictModel):
         (2020 census, all of China); give the county's own census figure (户规模).
     household_size_source
         Where ``household_size`` comes from (printed in the run report and manifest).
+    merge
+        How several ``roads:`` sources are combined (:class:`MergeSpec`).
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
@@ -413,6 +511,7 @@ class RegionConfig(StrictModel):
     network: NetworkParams | None = None
     household_size: float | None = Field(default=None, gt=0.0, le=20.0)
     household_size_source: str | None = None
+    merge: MergeSpec = Field(default_factory=MergeSpec)  # s19b
     base_dir: Path = Field(default=Path(), exclude=True)
 
 
@@ -443,7 +542,8 @@ def layer_paths(region: RegionConfig) -> list[Path]:
     paths: list[Path] = []
     for name in LayersConfig.model_fields:
         entry = getattr(region.layers, name)
-        specs = entry.values() if isinstance(entry, dict) else [entry]
+        specs = (entry.values() if isinstance(entry, dict)
+                 else entry if isinstance(entry, list) else [entry])
         for spec in specs:
             if isinstance(spec, LayerSpec):
                 paths.extend(spec.files(region.base_dir))

@@ -52,8 +52,10 @@ def _poverty_indicators(data: RegionData) -> pd.DataFrame:
         registry = prof is not None
     spec = data.config.layers.households
     size, _ = household_size(data.config)
-    table = apply_poverty_sources(table, registry=registry, size=size,
-                                  complete=spec.complete if spec is not None else None)
+    table = apply_poverty_sources(
+        table, registry=registry, size=size,
+        complete=spec.declared_coverage() if spec is not None else None,
+        covered=spec.covered if spec is not None else None)
     return headline_indicators(table)
 
 

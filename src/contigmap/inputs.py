@@ -34,6 +34,7 @@ from contigmap.schema import (
 __all__ = [
     "GCJ02_HINTS",
     "INPUT_ROLES",
+    "PERSONAL_INPUTS",
     "X_ALIASES",
     "Y_ALIASES",
     "InputColumn",
@@ -114,6 +115,19 @@ _POP = ("户籍人口", "总人口", "人口", "人口数", "常住人口", "户
 _HOUSEHOLDS = ("户数", "总户数", "户籍户数", "农户数", "households", "hh")
 _BOOL_NOTE = "yes/no"
 
+# s19b: personal data in registries (issue #19 item 11)
+PERSONAL_INPUTS: Final[tuple[tuple[str, tuple[str, ...], str, str], ...]] = (
+    ("head_name", ("户主姓名", "户主", "户主名", "姓名", "户主名字", "联系人", "head_name",
+                   "name_of_head"), "name of the head of household", "户主姓名"),
+    ("id_number", ("身份证号", "身份证号码", "户主身份证号", "身份证", "公民身份号码", "证件号码",
+                   "id_number", "id_card"), "citizen ID number (18 digits)", "身份证号"),
+    ("phone", ("联系电话", "电话", "电话号码", "手机", "手机号", "手机号码", "phone", "mobile"),
+     "telephone number", "联系电话"),
+    ("bank_account", ("银行卡号", "银行账号", "一卡通账号", "bank_account"), "bank account",
+     "银行卡号"),
+)
+"""Personal columns (canonical name, recognised headers, meaning): read, never kept."""
+
 X_ALIASES: Final[tuple[str, ...]] = (
     "经度", "东经", "x", "x坐标", "横坐标", "东坐标", "lon", "lng", "long", "longitude", "point_x",
     "gcj02_lng", "gcj_lng", "高德经度", "wgs84_lon",
@@ -156,6 +170,15 @@ INPUT_ROLES: Final[tuple[RoleInputs, ...]] = (
                         "RAI then count every village as one person"),
             InputColumn("households", _HOUSEHOLDS, "households", "户数", "households",
                         "taken from the household registry's counts"),
+            InputColumn("poor_pop", ("贫困人口", "贫困人口数", "建档立卡贫困人口", "贫困人数",
+                                     "poor_pop", "poor_people"),
+                        "poor people (a statistics table, often joined with join:)",
+                        "贫困人口", "people",
+                        "taken from a complete or sample registry; never from a poor-only one"),
+            InputColumn("poor_households", ("贫困户数", "建档立卡贫困户数",
+                                            "poor_households"),
+                        "poor households", "贫困户数", "households",
+                        "taken from the registry, as poor_pop"),
         ),
     ),
     RoleInputs(
@@ -382,6 +405,10 @@ INPUT_ROLES: Final[tuple[RoleInputs, ...]] = (
                                           "危房鉴定等级", "housing_grade"),
                         "house safety grade A-D (C/D: dangerous, 危房)", "住房等级", "",
                         "safe housing (priority housing) is not ranked"),
+            # s19b: personal data, recognised so that it is dropped on reading
+            *(InputColumn(name, aliases, f"{en}: PERSONAL, dropped on reading, never written",
+                          f"{zh}（个人信息，读取时删除，不输出）", "", "not used")
+              for name, aliases, en, zh in PERSONAL_INPUTS),
         ),
     ),
 )
@@ -526,4 +553,7 @@ def inputs_markdown() -> str:
     lines += ["A blank yes/no cell takes the column's default (no); any other word is an",
               "error naming the values and rows. Paved (`paved`) roads are the hardened roads",
               "(硬化路: asphalt or cement concrete)."]
+    from contigmap.input_forms import forms_markdown  # s19b: several sources per layer
+
+    lines += forms_markdown()
     return "\n".join(lines) + "\n"

@@ -160,9 +160,10 @@ def profile_stage(data: RegionData) -> Profile:
     )
     size, _ = household_size(data.config)
     spec = data.config.layers.households
-    villages = apply_poverty_sources(villages, registry=data.households is not None,
-                                     complete=spec.complete if spec is not None else None,
-                                     size=size)
+    villages = apply_poverty_sources(
+        villages, registry=data.households is not None,
+        complete=spec.declared_coverage() if spec is not None else None, size=size,
+        covered=spec.covered if spec is not None else None)
     if hamlets is not None:
         hamlets = apply_hamlet_households(hamlets, size=size)
     if hamlets is not None and "poverty_incidence" in villages:

@@ -62,7 +62,8 @@ def _roads(area: Area, crs: object) -> gpd.GeoDataFrame:
     from contigmap.io.read import read_layer
 
     parts = []
-    sources = [(c.code, c.region.layers.roads, c.region.base_dir) for c in area.counties]
+    sources = [(c.code if k == 0 else f"{c.code}[{k + 1}]", spec, c.region.base_dir)
+               for c in area.counties for k, spec in enumerate(c.region.layers.road_sources())]
     trunk = area.config.layers.trunk_roads
     if trunk is not None:
         sources.append(("trunk", trunk, area.base_dir))

@@ -87,6 +87,13 @@ _ALIASES: dict[str, dict[str, str]] = {
         "小学": "school",
         "中学": "school",
         "集镇": "market",
+        # s19b: village-level service points (村卫生室) under their usual names
+        "卫生室": "clinic",
+        "村卫生所": "clinic",
+        "村医务室": "clinic",
+        "村级卫生室": "clinic",
+        "社区卫生服务站": "clinic",
+        "village_clinic": "clinic",
     },
 }
 

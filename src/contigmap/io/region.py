@@ -38,10 +38,13 @@ from contigmap.io._common import (
     _note,
     is_raster_path,
 )
+from contigmap.io.join import apply_joins
+from contigmap.io.personal import drop_personal
+from contigmap.io.points import flag_outside_county, merge_duplicate_points
 from contigmap.io.rasters import _raster_crs_text, read_raster
 from contigmap.io.read import _read_vector_or_table, _swapped_message
 from contigmap.raster import Raster
-from contigmap.schema import role_key
+from contigmap.schema import ROLE_SCHEMAS, role_key
 
 logger = logging.getLogger(__name__)
 
@@ -121,10 +124,8 @@ class RegionData:
 def _layer_entries(region: RegionConfig) -> list[tuple[str, str, LayerSpec]]:
     """(manifest key, schema key, spec) of every declared layer, villages first."""
     layers = region.layers
-    out: list[tuple[str, str, LayerSpec]] = [
-        ("villages", "villages", layers.villages),
-        ("roads", "roads", layers.roads),
-    ]
+    out: list[tuple[str, str, LayerSpec]] = [("villages", "villages", layers.villages)]
+    out += [(road_source_key(k), "roads", spec) for k, spec in enumerate(layers.road_sources())]
     for role in ("village_areas", "hamlets", "services", "rivers", "households", "dem"):
         spec = getattr(layers, role, None)
         if spec is not None:
@@ -259,14 +260,13 @@ def _read_vector_layers(
             raster_entries.append((key, schema_key, spec))
             continue
         try:
-            frame, crs_text, declared = _read_vector_or_table(
-                spec,
-                base_dir=base_dir,
-                role=schema_key,
-                source=source,
-                problems=report.problems,
-                strict=strict,
-            )
+            frame, crs_text, declared = _read_source(
+                spec, base_dir=base_dir, role=schema_key, source=source,
+                problems=report.problems, strict=strict)
+            frame = apply_joins(frame, spec, role=schema_key, base_dir=base_dir,
+                                source=source, problems=report.problems)
+            frame = drop_personal(frame, id_column=ROLE_SCHEMAS[schema_key].id_column,
+                                  source=source)
             row_errors: list[str] | None = [] if loading.collect_errors else None
             frame = checks.check_layer(
                 frame, role=schema_key, source=source, problems=report.problems,
@@ -324,6 +324,7 @@ def _reproject_and_place(
                 extent_name=f"layers.{extent_key}",
                 table_xy=_table_xy_names(region, key),
                 problems=reports[key].problems,
+                margin_m=SERVICES_MARGIN_M if key == "services" else 5000.0,
             )
         except ContigmapError as err:
             essential = key in ("villages", "roads")
@@ -392,10 +393,10 @@ def _assemble(
         config=region,
         working_crs=working,
         villages=villages,
-        roads=frames["roads"],
+        roads=_merged_roads(region, frames, loading.reports),
         village_areas=village_areas,
         hamlets=frames.get("hamlets"),
-        services=frames.get("services"),
+        services=_services(frames),
         rivers=frames.get("rivers"),
         boundaries=group("boundaries", frames),
         hazards=hazards,
@@ -413,6 +414,63 @@ def _assemble(
         len(data.roads),
     )
     return data
+
+
+def road_source_key(k: int) -> str:
+    """Manifest key of the k-th (0-based) roads source: ``roads``, ``roads[2]``, ..."""
+    return "roads" if k == 0 else f"roads[{k + 1}]"
+
+
+def _read_source(
+    spec: LayerSpec, *, base_dir: Path, role: str, source: str, problems: list[str],
+    strict: bool,
+) -> tuple[gpd.GeoDataFrame | pd.DataFrame, str | None, bool]:
+    """Read one layer file: an OSM extract for roads, else any vector file or table."""
+    name = spec.path.name.lower()
+    if role == "roads" and name.endswith((".osm.pbf", ".pbf", ".osm", ".osm.bz2")):
+        from contigmap.network.osm import read_osm_roads
+
+        path = spec.path if spec.path.is_absolute() else base_dir / spec.path
+        tags = spec.osm_tags
+        frame = read_osm_roads(path, highway=tags.highway if tags else None,
+                               surface=tags.surface if tags else None)
+        frame[_ROW] = [f"way {i}" for i in frame["road_id"]]
+        return frame, "EPSG:4326", False
+    return _read_vector_or_table(spec, base_dir=base_dir, role=role, source=source,
+                                 problems=problems, strict=strict)
+
+
+def _merged_roads(region: RegionConfig, frames: dict[str, gpd.GeoDataFrame],
+                  reports: dict[str, LayerReport]) -> gpd.GeoDataFrame:
+    """Return the roads: one source as read, or several merged (:mod:`contigmap.io.merge`)."""
+    specs = region.layers.road_sources()
+    keys = [road_source_key(k) for k in range(len(specs)) if road_source_key(k) in frames]
+    if len(keys) == 1:
+        return frames[keys[0]]
+    from contigmap.io.merge import merge_line_sources
+
+    rule = region.merge
+    merged, report = merge_line_sources(
+        [frames[k] for k in keys], keys,
+        priorities=[specs[k].priority for k in range(len(specs)) if road_source_key(k) in frames],
+        buffer_m=rule.buffer_m, share=rule.share, join_m=rule.join_m)
+    for key, line in zip(keys[1:], report.lines(), strict=True):
+        reports[key].problems.append(f"merged into roads: {line}")
+    return merged
+
+
+SERVICES_MARGIN_M = 30_000.0
+"""Service points up to this far outside the region are a neighbour's (kept, flagged in
+``outside_county``); farther, a table's coordinates are taken to be wrong (an error)."""
+
+
+def _services(frames: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
+    """Services with repeated points merged and those outside the county flagged."""
+    services = frames.get("services")
+    if services is None:
+        return None
+    services = merge_duplicate_points(services)
+    return flag_outside_county(services, frames.get("boundaries.county"))
 
 
 def _count_geometry_issues(gdf: gpd.GeoDataFrame, source: str, problems: list[str]) -> None:
@@ -486,6 +544,9 @@ def _check_swapped_rows(
 
 
 def _spec_of(region: RegionConfig, key: str) -> LayerSpec | None:
+    if key == "roads" or key.startswith("roads["):
+        k = 0 if key == "roads" else int(key[6:-1]) - 1
+        return region.layers.road_sources()[k]
     group, _, name = key.partition(".")
     spec: Any = getattr(region.layers, group, None)
     if isinstance(spec, dict):
@@ -495,10 +556,7 @@ def _spec_of(region: RegionConfig, key: str) -> LayerSpec | None:
 
 def _table_xy_names(region: RegionConfig, key: str) -> tuple[str, str] | None:
     """Return the x/y column names of a table layer, to name in messages."""
-    group, _, name = key.partition(".")
-    spec: Any = getattr(region.layers, group, None)
-    if isinstance(spec, dict):
-        spec = spec.get(name)
+    spec = _spec_of(region, key)
     if spec is None or Path(spec.path).suffix.lower() not in _TABLE_SUFFIXES:
         return None
     return (spec.x or "x"), (spec.y or "y")

@@ -23,6 +23,11 @@ Surfaces: ``asphalt``, ``concrete``, ``paved``, ``paving_stones``, ``sett``… �
 ``tracktype`` decides (grade1 paved, grade2–3 gravel, grade4–5 earth), else the class
 default: paved down to ``unclassified`` / ``residential`` (most Chinese rural roads with a
 class are hardened since the 2019 村村通硬化路 programme), earth for tracks and paths.
+
+Both tables can be overridden per source in region.yaml (:func:`classify_tags`):
+``osm_tags: {highway: {unclassified: village, service: none}, surface: {unpaved: gravel,
+missing: gravel}}`` (``none`` drops a highway value; ``missing`` is the surface of ways
+without ``surface`` or ``tracktype``).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import shapely
 
 from contigmap.errors import LayerError
 
-__all__ = ["HIGHWAY_CLASS", "read_osm_roads"]
+__all__ = ["HIGHWAY_CLASS", "OSM_SURFACE", "classify_tags", "read_osm_roads"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,23 +75,60 @@ def _yes(value: str | None) -> bool:
     return value is not None and value not in ("no", "false", "0")
 
 
-def _classify(tags: dict[str, str]) -> tuple[str, str] | None:
-    klass = HIGHWAY_CLASS.get(tags.get("highway", ""))
-    if klass is None:
+OSM_SURFACE: dict[str, str] = _SURFACE
+"""OSM ``surface`` → contigmap ``surface`` (before ``tracktype`` and the class default)."""
+
+
+def classify_tags(
+    tags: dict[str, str],
+    *,
+    highway: dict[str, str] | None = None,
+    surface: dict[str, str] | None = None,
+) -> tuple[str, str] | None:
+    """Road class and surface of an OSM way's tags, or ``None`` when it is not a road.
+
+    Parameters
+    ----------
+    tags
+        The way's tags (``highway``, ``ref``, ``surface``, ``tracktype``).
+    highway
+        Overrides of :data:`HIGHWAY_CLASS` (``osm_tags: highway:`` in region.yaml);
+        the value ``none`` drops ways of that ``highway``.
+    surface
+        Overrides of :data:`OSM_SURFACE` (``osm_tags: surface:``); the key ``missing``
+        gives the surface of ways with neither ``surface`` nor ``tracktype`` (instead
+        of the class default).
+
+    Returns
+    -------
+    tuple or None
+        ``(road_class, surface)``.
+    """
+    table = {**HIGHWAY_CLASS, **(highway or {})}
+    klass = table.get(tags.get("highway", ""))
+    if klass is None or klass == "none":
         return None
     ref = tags.get("ref", "").strip()
     if ref[:1].upper() in _REF_CLASS and ref[1:2].isdigit() and klass not in ("expressway",
                                                                               "track", "path"):
         klass = _REF_CLASS[ref[0].upper()]
-    surface = _SURFACE.get(tags.get("surface", "").split(";")[0])
-    if surface is None:
-        surface = _TRACKTYPE.get(tags.get("tracktype", ""))
-    if surface is None:
-        surface = "earth" if klass in ("track", "path") else "paved"
-    return klass, surface
+    surfaces = {**_SURFACE, **(surface or {})}
+    value = surfaces.get(tags.get("surface", "").split(";")[0].strip())
+    if value is None:
+        value = _TRACKTYPE.get(tags.get("tracktype", ""))
+    if value is None and "surface" not in tags and surface and "missing" in surface:
+        value = surface["missing"]
+    if value is None:
+        value = "earth" if klass in ("track", "path") else "paved"
+    return klass, value
 
 
-def read_osm_roads(path: str | Path) -> gpd.GeoDataFrame:
+def read_osm_roads(
+    path: str | Path,
+    *,
+    highway: dict[str, str] | None = None,
+    surface: dict[str, str] | None = None,
+) -> gpd.GeoDataFrame:
     """Read highway lines from an OSM extract into contigmap's roads schema.
 
     Needs pyosmium, an optional dependency: ``pip install 'contigmap[osm]'``.
@@ -95,6 +137,8 @@ def read_osm_roads(path: str | Path) -> gpd.GeoDataFrame:
     ----------
     path
         ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` file.
+    highway, surface
+        Overrides of the tag tables (:func:`classify_tags`).
 
     Returns
     -------
@@ -126,7 +170,7 @@ def read_osm_roads(path: str | Path) -> gpd.GeoDataFrame:
     class _Handler(osmium.SimpleHandler):
         def way(self, w: Any) -> None:
             tags = {t.k: t.v for t in w.tags}
-            cs = _classify(tags)
+            cs = classify_tags(tags, highway=highway, surface=surface)
             if cs is None:
                 return
             try:

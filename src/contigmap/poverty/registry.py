@@ -32,6 +32,7 @@ from contigmap.schema import POVERTY_CAUSES
 
 __all__ = [
     "CAUSE_COLUMNS",
+    "CAUSE_SOURCES",
     "POVERTY_COLUMNS",
     "normalise_cause",
     "poverty_profile",
@@ -53,8 +54,13 @@ POVERTY_COLUMNS: tuple[str, ...] = (
     "income_pp_median_yuan",
     *CAUSE_COLUMNS,
     "main_causes",
+    "cause_source",
 )
 """Columns :func:`poverty_profile` returns, in order."""
+
+CAUSE_SOURCES: tuple[str, ...] = ("registry", "no_cause_column", "not_covered", "none")
+"""Values of ``cause_source``: the registry's causes; a registry without a cause column
+(every poor household counts as ``other``); a village without registry rows; no registry."""
 
 _COUNTS = ("households_registry", "pop_registry", "poor_households_registry",
            "poor_pop_registry")
@@ -98,9 +104,21 @@ register_columns(
                    "registry_complete, registry_sample_estimate (pop × the village's sample "
                    "incidence), registry_sample_township_rate / registry_sample_county_rate "
                    "(pop × the pooled sample incidence of the township, else the county, "
-                   "for villages without sample households), none (no data); in "
+                   "for villages without sample households), not_covered (a complete "
+                   "registry that does not cover the village), no_incidence_source (only a "
+                   "poor-only registry, which gives no incidence), none (no data); in "
                    "indicators.csv the area's sources joined by +",
                    "贫困人口来源", "", _SRC_V),
+        ColumnInfo("cause_source", "where the cause shares come from: registry, "
+                   "no_cause_column (the registry has no cause column: every poor household "
+                   "counts as other), not_covered (no registry rows for the village: shares "
+                   "empty), none (no registry: shares empty; priorities count them as 0)",
+                   "致贫原因来源", "", _SRC_V),
+        ColumnInfo("registry_source", "what the household registry is for this village: "
+                   "complete, sample or poor_only (its coverage: declared as coverage: in "
+                   "region.yaml, else inferred), not_covered (the registry does not cover "
+                   "the village: cause shares and incomes are empty), none (no registry)",
+                   "建档立卡数据来源（完整、抽样、仅贫困户、未覆盖）", "", _SRC_V),
         ColumnInfo("poor_households", "poor households, from the same source as poor_pop "
                    "(sample: households × the sample's share of poor households, an estimate)",
                    "贫困户数（抽样登记时为估算值）", "households", _SRC_V),
@@ -244,6 +262,9 @@ def _cause_keys(
 ) -> NDArray[np.object_]:
     """Cause key of each row (``other`` when unknown or blank; warns for poor rows)."""
     if "cause" not in frame:
+        if poor.any():  # a note, not a warning: the label says it in every output
+            logger.info("households: no cause column (致贫原因): every poor household counts "
+                        "as 'other' (cause_source no_cause_column)")
         return np.full(len(frame), "other", dtype=object)
     labels = frame["cause"]
     keys = labels.map(normalise_cause)
@@ -377,6 +398,9 @@ def poverty_profile(
         out["main_causes"] = out["main_causes"].fillna("")
     for col in counts:
         out[col] = out[col].astype(np.int64)
+    has_rows = out["households_registry"].to_numpy() > 0
+    out["cause_source"] = np.where(has_rows, "registry" if "cause" in frame else
+                                   "no_cause_column", "not_covered").astype(object)
     out.index.name = "village_id"
     logger.info(
         "poverty: %d households (%d poor, %d poor people) in %d villages",
