@@ -49,6 +49,7 @@ _LABELS_ZH = {"project_id": "项目编号", "year": "年度", "village_id": "村
               "unit_id": "单元代码", "intervention": "项目类型", "option": "方案",
               "cost_cny": "投资（元）", "funding_source": "资金来源", "beneficiaries": "受益人口",
               "poor_beneficiaries": "贫困受益人口", "need": "需求得分", "after": "前置项目",
+              "opex_cny_per_year": "年运行费（元）",
               "projects": "项目数", "method": "方法", "money_available_cny": "可用资金（元）",
               "money_spent_cny": "已安排资金（元）", "villages": "村数",
               "objective": "目标值", "note": "说明"}

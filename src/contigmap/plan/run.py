@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 
 PLAN_COLUMNS = ["project_id", "year", "village_id", "village_name", "township_id",
                 "township_name", "unit_id", "intervention", "option", "cost_cny",
-                "funding_source", "beneficiaries", "poor_beneficiaries", "need", "after"]
+                "funding_source", "beneficiaries", "poor_beneficiaries", "need", "after",
+                "opex_cny_per_year"]
 """Columns of ``plan_projects.csv`` (the schema shared with ``contigmap monitor``)."""
 
 
