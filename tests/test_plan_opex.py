@@ -14,7 +14,7 @@ from contigmap.plan.candidates import Candidates, plan_candidates
 from contigmap.plan.config import PlanConfig
 from contigmap.plan.greedy import greedy_years
 from contigmap.plan.model import solve_plan
-from tests.test_plan import _case, _config, _objective
+from tests.test_plan import _case, _config, _objective, _pairs_ok
 
 
 def _with_opex(cand: Candidates, seed: int) -> Candidates:
@@ -58,14 +58,7 @@ def _money_ok(p: pd.DataFrame, years: tuple[int, ...], cfg: PlanConfig) -> bool:
 
 def _feasible(cand: Candidates, years: tuple[int, ...], cfg: PlanConfig) -> bool:
     p = cand.projects
-    if not _money_ok(p, years, cfg):
-        return False
-    if any(years[a] >= 0 and years[b] >= 0 for a, b in cand.exclusive[["a", "b"]].to_numpy()):
-        return False
-    for f, q, gap in cand.precedence[["first", "then", "gap"]].to_numpy():
-        if years[q] >= 0 and (years[f] < 0 or years[f] > years[q] - gap):
-            return False
-    return True
+    return _money_ok(p, years, cfg) and _pairs_ok(cand, years)
 
 
 def _brute(cand: Candidates, cfg: PlanConfig) -> float:
