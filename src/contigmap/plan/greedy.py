@@ -68,16 +68,19 @@ class _Wallet:
             left = np.cumsum(left)
         return bool((left[self.year:] >= -1e-6).all())
 
-    def pay(self, cost: float, iv: str, *, commit: bool,
-            opex: float = 0.0) -> list[tuple[str, float]] | None:
-        """Pay ``cost`` now, ``opex`` every later year, for ``iv``; None when it does not fit."""
+    def pay(self, cost: float, iv: str, *, commit: bool, opex: float = 0.0,
+            force: bool = False) -> list[tuple[str, float]] | None:
+        """Pay ``cost`` now, ``opex`` every later year, for ``iv``; None when it does not fit.
+
+        With ``force`` the money is taken whether or not it fits (a plan fixed beforehand).
+        """
         later = np.where(np.arange(self.config.n_years) > self.year, opex, 0.0)
         now = np.where(np.arange(self.config.n_years) == self.year, cost, 0.0)
         to_budget = now + (later if self.opex_budget is None else 0.0)
-        if not self._fits(self.budget, self.spent, to_budget):
+        if not force and not self._fits(self.budget, self.spent, to_budget):
             return None
-        if self.opex_budget is not None and not self._fits(self.opex_budget, self.opex_spent,
-                                                           later):
+        if not force and self.opex_budget is not None and not self._fits(
+                self.opex_budget, self.opex_spent, later):
             return None
         paid: list[tuple[str, float]] = []
         due = cost
@@ -90,7 +93,7 @@ class _Wallet:
                 left[s] -= take
                 due -= take
                 paid.append((name, take))
-        if self.sources and due > 1e-6:
+        if self.sources and due > 1e-6 and not force:
             return None
         if commit:
             self.left = left
@@ -100,8 +103,13 @@ class _Wallet:
         return paid
 
 
-def greedy_years(cand: Candidates, config: PlanConfig) -> NDArray[np.int64]:
+def greedy_years(cand: Candidates, config: PlanConfig,
+                 start: NDArray[np.int64] | None = None) -> NDArray[np.int64]:
     """Years of a greedy plan (the module's first heuristic); -1 for projects left out.
+
+    With ``start`` (a feasible plan's years, -1 for projects left out) the greedy plan
+    keeps those projects in their years and adds to them (the repair of an area plan,
+    :mod:`contigmap.plan.area`).
 
     Within a year the candidates sit in a heap by value per yuan (lazy greedy: a key made
     stale by the village's next diminishing weight is recomputed when popped; weights
@@ -119,9 +127,15 @@ def greedy_years(cand: Candidates, config: PlanConfig) -> NDArray[np.int64]:
     for f, q, gap in cand.precedence[["first", "then", "gap"]].to_numpy(int):
         firsts.setdefault(int(q), []).append((int(f), int(gap)))
     state = _Greedy(p, config, partners, firsts, year)
+    fixed = np.full(len(p), -1, np.int64) if start is None else np.asarray(start, np.int64)
+    year[:] = fixed
+    for i in np.flatnonzero(fixed >= 0):
+        state.works[state.villages[i]] = state.works.get(state.villages[i], 0) + 1
     for y in range(config.n_years):
         state.wallet.open_year(y)
         state.used = {}
+        for i in np.flatnonzero(fixed == y):
+            state.take(int(i), force=True)
         state.one_pass(y)
     return year
 
@@ -165,6 +179,13 @@ class _Greedy:
             return "wait"
         return "ok"
 
+    def take(self, i: int, *, force: bool = False) -> None:
+        """Pay for project ``i`` in the open year and count its crew."""
+        self.wallet.pay(self.cost[i], self.ivs[i], commit=True, opex=self.opex[i], force=force)
+        key = (self.towns[i], self.ivs[i])
+        self.used[key] = self.used.get(key, 0) + 1
+        self.used[self.towns[i], ""] = self.used.get((self.towns[i], ""), 0) + 1
+
     def one_pass(self, y: int) -> None:
         """Choose projects for year ``y`` until none fits.
 
@@ -187,12 +208,9 @@ class _Greedy:
                     waiting.setdefault(f, []).append(i)
             if fit != "ok":
                 continue
-            self.wallet.pay(self.cost[i], self.ivs[i], commit=True, opex=self.opex[i])
             self.year[i] = y
             self.works[self.villages[i]] = self.works.get(self.villages[i], 0) + 1
-            key2 = (self.towns[i], self.ivs[i])
-            self.used[key2] = self.used.get(key2, 0) + 1
-            self.used[self.towns[i], ""] = self.used.get((self.towns[i], ""), 0) + 1
+            self.take(i)
             for q in waiting.pop(i, []):
                 if self.year[q] < 0:
                     heapq.heappush(heap, (self._key(q), str(self.ids[q]), q))

@@ -412,3 +412,36 @@ def chosen(cand: Candidates, sol: PlanSolution, config: PlanConfig) -> pd.DataFr
     keep = sol.year_index >= 0
     out = p[keep].assign(year=config.first_year + sol.year_index[keep])
     return out.sort_values(["year", "project_id"], kind="stable").reset_index(drop=True)
+
+
+def solve_priced(cand: Candidates, config: PlanConfig, price: NDArray[np.float64]
+                 ) -> tuple[NDArray[np.int64], float, float]:
+    """Solve the plan with its budget rows priced instead of enforced (a Lagrangian subproblem).
+
+    Maximises the objective minus ``Σ_r price_r · (money of row r)`` (rows of
+    :func:`money_rows`, in 万元) subject to every other constraint of the model.
+
+    Returns
+    -------
+    tuple
+        The plan's years (-1: not chosen), its priced objective, and an upper bound on the
+        priced objective of any plan (HiGHS' dual bound; equal within ``mip_rel_gap``).
+    """
+    n_p, n_y = len(cand.projects), config.n_years
+    if n_p == 0:
+        return np.zeros(0, np.int64), 0.0, 0.0
+    c, cons, n_x, n = _build(cand, config, price=np.asarray(price, float))
+    integrality = np.zeros(n)
+    integrality[:n_x] = 1
+    res = milp(c, constraints=cons, integrality=integrality,
+               bounds=Bounds(np.zeros(n), _upper(cand, config, n_x, n)),
+               options={"time_limit": config.time_limit_s, "mip_rel_gap": config.mip_rel_gap,
+                        "presolve": True})
+    if res.x is None:
+        raise RuntimeError(f"plan: priced subproblem not solved ({res.message})")
+    xs = np.round(res.x[:n_x]).reshape(n_p, n_y) > 0.5
+    years = np.where(xs.any(axis=1), xs.argmax(axis=1), -1).astype(np.int64)
+    value = -float(res.fun)
+    bound = getattr(res, "mip_dual_bound", None)
+    upper = -float(bound) if bound is not None and np.isfinite(bound) else value
+    return years, value, max(upper, value)
