@@ -72,7 +72,8 @@ class _Wallet:
             force: bool = False) -> list[tuple[str, float]] | None:
         """Pay ``cost`` now, ``opex`` every later year, for ``iv``; None when it does not fit.
 
-        With ``force`` the money is taken whether or not it fits (a plan fixed beforehand).
+        With ``force`` the sources' money is taken whether or not it fits and the budget
+        lines are left alone (a plan fixed beforehand, :meth:`reserve`-d at the start).
         """
         later = np.where(np.arange(self.config.n_years) > self.year, opex, 0.0)
         now = np.where(np.arange(self.config.n_years) == self.year, cost, 0.0)
@@ -97,10 +98,20 @@ class _Wallet:
             return None
         if commit:
             self.left = left
-            self.spent += to_budget
-            if self.opex_budget is not None:
-                self.opex_spent += later
+            if not force:
+                self.spent += to_budget
+                if self.opex_budget is not None:
+                    self.opex_spent += later
         return paid
+
+    def reserve(self, cost: float, opex: float, year: int) -> None:
+        """Charge the budget lines for a work fixed in ``year`` (capital, then opex)."""
+        t = np.arange(self.config.n_years)
+        later = np.where(t > year, opex, 0.0)
+        self.spent += np.where(t == year, cost, 0.0) + (later if self.opex_budget is None
+                                                        else 0.0)
+        if self.opex_budget is not None:
+            self.opex_spent += later
 
 
 def greedy_years(cand: Candidates, config: PlanConfig,
@@ -131,6 +142,7 @@ def greedy_years(cand: Candidates, config: PlanConfig,
     year[:] = fixed
     for i in np.flatnonzero(fixed >= 0):
         state.works[state.villages[i]] = state.works.get(state.villages[i], 0) + 1
+        state.wallet.reserve(state.cost[i], state.opex[i], int(fixed[i]))
     for y in range(config.n_years):
         state.wallet.open_year(y)
         state.used = {}
