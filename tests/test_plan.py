@@ -125,11 +125,13 @@ def _feasible(cand: Candidates, years: tuple[int, ...], cfg: PlanConfig) -> bool
     return True
 
 
-def _brute(cand: Candidates, cfg: PlanConfig) -> float:
+def _brute(cand: Candidates, cfg: PlanConfig, feasible: Any = None) -> float:
+    """The best objective of every plan ``feasible`` (default :func:`_feasible`) accepts."""
+    ok = feasible or _feasible
     best = 0.0
     choices = range(-1, cfg.n_years)
     for years in itertools.product(choices, repeat=len(cand.projects)):
-        if _feasible(cand, years, cfg):
+        if ok(cand, years, cfg):
             best = max(best, _objective(cand.projects, years, cfg))
     return best
 

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
 from contigmap.errors import ConfigError
 from contigmap.plan.candidates import Candidates
-from contigmap.plan.config import PlanConfig
 from contigmap.plan.lagrange import combine, county_configs, pooled_plan, repair, solve_counties
 from contigmap.plan.model import evaluate
-from tests.test_plan import _case, _config, _feasible, _objective
-
-
-def _brute(cand: Candidates, cfg: PlanConfig) -> float:
-    best = 0.0
-    for years in itertools.product(range(-1, cfg.n_years), repeat=len(cand.projects)):
-        if _feasible(cand, years, cfg):
-            best = max(best, _objective(cand.projects, years, cfg))
-    return best
+from tests.test_plan import _brute, _case, _config, _feasible
 
 
 def _counties() -> list[Candidates]:

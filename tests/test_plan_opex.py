@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import numpy as np
@@ -14,7 +13,8 @@ from contigmap.plan.candidates import Candidates, plan_candidates
 from contigmap.plan.config import PlanConfig
 from contigmap.plan.greedy import greedy_years
 from contigmap.plan.model import solve_plan
-from tests.test_plan import _case, _config, _objective, _pairs_ok
+from tests.test_plan import _brute as _brute_with
+from tests.test_plan import _case, _config, _pairs_ok
 
 
 def _with_opex(cand: Candidates, seed: int) -> Candidates:
@@ -62,11 +62,7 @@ def _feasible(cand: Candidates, years: tuple[int, ...], cfg: PlanConfig) -> bool
 
 
 def _brute(cand: Candidates, cfg: PlanConfig) -> float:
-    best = 0.0
-    for years in itertools.product(range(-1, cfg.n_years), repeat=len(cand.projects)):
-        if _feasible(cand, years, cfg):
-            best = max(best, _objective(cand.projects, years, cfg))
-    return best
+    return float(_brute_with(cand, cfg, _feasible))
 
 
 CASES = [
