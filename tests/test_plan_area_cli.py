@@ -37,7 +37,7 @@ def test_area_plan_county_budgets_and_pooled(tmp_path: Path) -> None:
     for code in CODES:
         own = pd.read_csv(tmp_path / "county" / code / "plan_projects.csv", dtype=str)
         assert len(own) == int((projects["county_code"] == code).sum())
-        assert (tmp_path / "county" / code / "plan_report.html").exists()
+        assert (tmp_path / "county" / code / "plan_map.html").exists()
     manifest = json.loads((tmp_path / "county" / "run_manifest.json").read_text("utf-8"))
     assert manifest["parameters"]["solver"]["solver_method"] == "county"
     pooled = _plan(area, tmp_path / "pooled", "  pool: area\n")

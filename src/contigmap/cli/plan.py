@@ -76,7 +76,7 @@ def plan(ctx: click.Context, region: Path | None, out_dir: Path | None, config: 
     quiet = ctx.obj["quiet"]
     from contigmap.area.manifest import is_area_manifest
 
-    if is_area_manifest(region):
+    if region.is_file() and is_area_manifest(region):
         from contigmap.area.engine import ExecutionOptions
         from contigmap.plan.area_run import run_area_plan
 

@@ -61,6 +61,10 @@ class CountyInput:
     villages: gpd.GeoDataFrame
     townships: gpd.GeoDataFrame | None
     title: str
+    roads: gpd.GeoDataFrame | None = None
+    boundaries: dict[str, gpd.GeoDataFrame] | None = None
+    source_note: str = ""
+    illustrative: bool = False
 
 
 @dataclass
@@ -89,8 +93,10 @@ def county_input(code: str, name: str, region_path: Path, options: dict[str, Any
     v = state.villages
     poor = float(pd.to_numeric(v["poor_pop"], errors="coerce").fillna(0).sum()) \
         if "poor_pop" in v.columns else 0.0
-    return CountyInput(code, name, cand, poor, v, state.data.boundaries.get("townships"),
-                       state.data.config.title or name)
+    data = state.data
+    return CountyInput(code, name, cand, poor, v, data.boundaries.get("townships"),
+                       data.config.title or name, data.roads, dict(data.boundaries),
+                       data.config.source_note or "", data.config.illustrative)
 
 
 @contextmanager
@@ -225,8 +231,10 @@ def run_area_plan(area_path: str | Path, out_dir: str | Path, *,
 
         written: dict[str, Path] = {}
         for ci, res in zip(inputs, results, strict=True):
-            files = write_plan_outputs(res, stage / ci.code, title=ci.title,
-                                       villages=ci.villages, townships=ci.townships)
+            files = write_plan_outputs(
+                res, stage / ci.code, title=ci.title, villages=ci.villages,
+                townships=ci.townships, roads=ci.roads, boundaries=ci.boundaries,
+                source_note=ci.source_note, illustrative=ci.illustrative)
             written.update({f"{ci.code}/{k}": v for k, v in files.items()})
         written["plan_projects_csv"] = write_table(
             _with_county([r.projects for r in results], inputs), stage / "plan_projects.csv")
