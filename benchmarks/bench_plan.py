@@ -62,18 +62,39 @@ def _replicate(cand: Candidates, n: int) -> Candidates:
                       pd.concat(prec, ignore_index=True))
 
 
-def _perturbed(cand: Candidates, n: int, seed: int) -> list[Candidates]:
-    """``n`` counties: the demo's candidates, costs and poor beneficiaries × U(0.8, 1.2) each."""
+def _subset(cand: Candidates, keep: np.ndarray) -> Candidates:
+    """The candidates where ``keep`` holds, with their pairs renumbered."""
+    pos = np.full(len(keep), -1)
+    pos[keep] = np.arange(int(keep.sum()))
+    ex = cand.exclusive[keep[cand.exclusive["a"]] & keep[cand.exclusive["b"]]]
+    pr = cand.precedence[keep[cand.precedence["first"]] & keep[cand.precedence["then"]]]
+    return Candidates(cand.projects[keep].reset_index(drop=True),
+                      ex.assign(a=pos[ex["a"]], b=pos[ex["b"]]).reset_index(drop=True),
+                      pr.assign(first=pos[pr["first"]], then=pos[pr["then"]])
+                      .reset_index(drop=True))
+
+
+def _perturbed(cand: Candidates, n: int, seed: int, townships: int) -> list[Candidates]:
+    """``n`` counties: the demo's candidates, costs and poor beneficiaries × U(0.8, 1.2) each.
+
+    With ``townships`` > 0 each county keeps that many of the demo's townships, drawn at
+    random (smaller counties, for a loaded machine).
+    """
     rng = np.random.default_rng(seed)
+    towns = np.array(sorted(set(cand.projects["township_id"].astype(str))))
     out = []
     for _ in range(n):
-        p = cand.projects.copy()
+        c = cand
+        if townships > 0:
+            pick = rng.choice(towns, size=min(townships, len(towns)), replace=False)
+            c = _subset(cand, cand.projects["township_id"].astype(str).isin(pick).to_numpy())
+        p = c.projects.copy()
         p["cost_cny"] = np.round(p["cost_cny"] * rng.uniform(0.8, 1.2, len(p)), 0)
         p["poor_beneficiaries"] = np.round(
             p["poor_beneficiaries"] * rng.uniform(0.8, 1.2, len(p)), 1)
         p["value"] = project_value(p["poor_beneficiaries"].to_numpy(float),
                                    p["need"].to_numpy(float), 0.5)
-        out.append(Candidates(p, cand.exclusive, cand.precedence))
+        out.append(Candidates(p, c.exclusive, c.precedence))
     return out
 
 
@@ -84,15 +105,18 @@ def area_case(cand: Candidates, cfg: PlanConfig, args: argparse.Namespace) -> No
     from contigmap.plan.lagrange import combine, county_configs, pooled_plan, solve_counties
 
     n = args.area
-    cands = _perturbed(cand, n, args.seed)
+    cands = _perturbed(cand, n, args.seed, args.townships)
+    share = float(np.mean([len(c.projects) for c in cands])) / len(cand.projects)
     codes = [f"C{k:02d}" for k in range(n)]
     poor = [float(c.projects["poor_beneficiaries"].sum()) for c in cands]
-    area_cfg = load_plan_config({"yearly_budget_cny": float(cfg.yearly_budget_cny or 0) * n,
+    area_cfg = load_plan_config({"yearly_budget_cny": float(cfg.yearly_budget_cny or 0) * n
+                                 * share,
                                  "time_limit_s": args.time_limit,
                                  "lagrangian_iterations": args.iterations,
                                  "mip_rel_gap": cfg.mip_rel_gap})
-    print(f"area: {n} counties, {sum(len(c.projects) for c in cands):,} candidates, "
-          f"{args.workers} worker(s)")
+    print(f"area: {n} counties, {sum(len(c.projects) for c in cands):,} candidates "
+          f"({share:.2f} of the demo's per county), yearly budget "
+          f"{area_cfg.yearly_budget_cny:,.0f}, {args.workers} worker(s)")
     with task_mapper(ExecutionOptions(workers=args.workers), n) as mapper:
         t0 = time.perf_counter()
         county, sols = solve_counties(cands, county_configs(area_cfg, codes, poor), mapper)
@@ -136,6 +160,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--iterations", type=int, default=30)
     ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--townships", type=int, default=0,
+                    help="area case: each county keeps this many random demo townships (0: all)")
     ap.add_argument("--mono-limit", type=float, default=600.0,
                     help="time limit of the single-MILP baseline (0: skip it)")
     args = ap.parse_args()

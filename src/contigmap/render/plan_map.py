@@ -11,8 +11,8 @@ never through a template):
 * a **card** per village (click): village, township, and per plan year the works
   (work, 万元, funding source), then the village's total.
 
-The village layer under them carries only the base columns (poverty incidence, poor
-people), so the plan map stays small and about the plan.
+The village layer carries only names and ids (no indicator themes, no population: its
+points stay small), so the plan's colours stand out around them and the map stays small.
 """
 
 from __future__ import annotations
@@ -28,12 +28,11 @@ from contigmap.render.web_extra import MapLayer
 
 __all__ = ["YEAR_COLOURS", "plan_layers", "render_plan_map"]
 
-YEAR_COLOURS = ("#b2182b", "#ef8a62", "#fddb7f", "#67a9cf", "#2166ac", "#5e3c99",
-                "#1b7837", "#8c510a")
+YEAR_COLOURS = ("#b2182b", "#ef8a62", "#fddb7f", "#7fbf7b", "#1b7837", "#762a83",
+                "#c2a5cf", "#8c510a")
 """Colour of each plan year, first year first (the last repeats beyond eight years)."""
 
-_BASE = ("village_id", "name", "township_id", "township_name", "pop", "poor_pop",
-         "poverty_incidence")
+_BASE = ("village_id", "name", "township_id", "township_name")
 
 
 def _colour(k: int) -> str:
@@ -90,7 +89,7 @@ def plan_layers(projects: pd.DataFrame, years: Sequence[int],
     def layer(name: str, part: gpd.GeoDataFrame, show: bool,
               legend: list[tuple[str, str]]) -> MapLayer:
         return MapLayer(name=name, data=part, show=show, legend=legend, color="#333333",
-                        color_column="layer_year", color_map=colours, radius=6.0,
+                        color_column="layer_year", color_map=colours, radius=8.0,
                         fill_opacity=0.9, weight=1.0,
                         tooltip_columns=["village_name", "first_year"], popup_columns=popup,
                         labels=labels, group="interv")
