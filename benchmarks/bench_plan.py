@@ -16,9 +16,16 @@ the same run:
   beneficiaries and objective as ratios plan / rankings.
 
 ``--replicate N`` copies the county's candidate projects N times (new ids, yearly budget
-× N) as a stand-in for an area of N counties planned under one budget; it is *not* an
-area run (docs/area.md): an area plan would read every county's own tables. Targets of
-issue #17: county plan optimal in under 60 s; area plan within 1 % in under 10 min.
+× N) under one budget, for the single MILP alone.
+
+``--area N`` is the area case (:mod:`contigmap.plan.lagrange`): N counties made from the
+demo's candidates with seeded perturbations (costs and poor beneficiaries × U(0.8, 1.2);
+``--townships K`` keeps K random demo townships per county), planned with county budgets
+(the area money split by poor people; each county exact), with one pooled budget
+(Lagrangian relaxation, ``--iterations`` steps, on ``--workers`` Dask workers), and, in
+the same run, as the single MILP on the whole area (``--mono-limit`` s) as the baseline;
+times and objectives as ratios. Targets of issue #17: county plan optimal in under 60 s;
+area plan within 1 % in under 10 min. Numbers in docs/plan.md.
 
 Baseline (2 shared cores, 2026-12-02, six interventions): demo — 2,340 candidates, MILP
 5.1 s, optimal within mip_rel_gap 0.1 % (gap 0.059 %); greedy / MILP objective 0.990
