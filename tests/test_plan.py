@@ -86,6 +86,14 @@ def _sources_ok(p: pd.DataFrame, years: tuple[int, ...], cfg: PlanConfig) -> boo
     return True
 
 
+def _pairs_ok(cand: Candidates, years: tuple[int, ...]) -> bool:
+    """Exclusive pairs not both built; each ``then`` at least ``gap`` after its ``first``."""
+    if any(years[a] >= 0 and years[b] >= 0 for a, b in cand.exclusive[["a", "b"]].to_numpy()):
+        return False
+    return all(years[q] < 0 or 0 <= years[f] <= years[q] - gap
+               for f, q, gap in cand.precedence[["first", "then", "gap"]].to_numpy())
+
+
 def _feasible(cand: Candidates, years: tuple[int, ...], cfg: PlanConfig) -> bool:
     p = cand.projects
     cost = p["cost_cny"].to_numpy(float)
@@ -98,11 +106,8 @@ def _feasible(cand: Candidates, years: tuple[int, ...], cfg: PlanConfig) -> bool
                 return False
     if cfg.sources and not _sources_ok(p, years, cfg):
         return False
-    if any(years[a] >= 0 and years[b] >= 0 for a, b in cand.exclusive[["a", "b"]].to_numpy()):
+    if not _pairs_ok(cand, years):
         return False
-    for f, q, gap in cand.precedence[["first", "then", "gap"]].to_numpy():
-        if years[q] >= 0 and (years[f] < 0 or years[f] > years[q] - gap):
-            return False
     for y in range(cfg.n_years):
         used: dict[tuple[str, str], int] = {}
         for i, t in enumerate(years):
@@ -120,11 +125,13 @@ def _feasible(cand: Candidates, years: tuple[int, ...], cfg: PlanConfig) -> bool
     return True
 
 
-def _brute(cand: Candidates, cfg: PlanConfig) -> float:
+def _brute(cand: Candidates, cfg: PlanConfig, feasible: Any = None) -> float:
+    """The best objective of every plan ``feasible`` (default :func:`_feasible`) accepts."""
+    ok = feasible or _feasible
     best = 0.0
     choices = range(-1, cfg.n_years)
     for years in itertools.product(choices, repeat=len(cand.projects)):
-        if _feasible(cand, years, cfg):
+        if ok(cand, years, cfg):
             best = max(best, _objective(cand.projects, years, cfg))
     return best
 

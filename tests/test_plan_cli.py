@@ -20,6 +20,7 @@ DEMO = ROOT / "layers" / "huayuan" / "region.yaml"
 NAMES = ["龙傲天", "欧阳铁柱", "司马翠花", "诸葛二狗", "上官小红", "皇甫大壮", "令狐冲冲",
          "东方不败"]
 FILES = ["plan_projects.csv", "plan_summary.csv", "plan_vs_greedy.csv", "plan.xlsx",
+         "plan_map.html",
          "public_projects.csv", "public_projects.xlsx", "public_projects.html",
          "plan_report.html", "plan_chart.png", "plan_map.png", "run_manifest.json"]
 

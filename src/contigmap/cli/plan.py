@@ -10,6 +10,7 @@ import click
 from contigmap.cli.echo import stage_printer
 from contigmap.cli.errors import fail_cleanly
 from contigmap.cli.options import (
+    area_options,
     force_option,
     out_option,
     priorities_option,
@@ -27,6 +28,7 @@ Examples:
   contigmap plan layers/huayuan/region.yaml -o out/plan
   contigmap plan my/region.yaml -o out/plan --config my-plan.yaml
   contigmap plan --defaults > my-plan.yaml     # start your own plan settings
+  contigmap plan wuling/area.yaml -o out/plan --workers 2   # every county of an area
 \b
 my-plan.yaml holds a plan: section (years, yearly_budget_cny, sources, crews,
 diminishing_weights, precedence, time_limit_s); network:, priorities: and
@@ -43,12 +45,13 @@ relocation: sections may sit beside it.
 @priorities_option
 @season_option()
 @click.option("--defaults", is_flag=True, help="Print the packaged plan.yaml and exit.")
+@area_options
 @force_option
 @click.pass_context
 @fail_cleanly
 def plan(ctx: click.Context, region: Path | None, out_dir: Path | None, config: Path | None,
          priority_config: Path | None, season: Season | None, defaults: bool,
-         force: bool) -> None:
+         workers: int | None, scheduler: str | None, serial: bool, force: bool) -> None:
     """Choose which works to build in which year, across every intervention and relocation.
 
     One budget per year (and per funding source) for roads, water, power, broadband and
@@ -56,7 +59,9 @@ def plan(ctx: click.Context, region: Path | None, out_dir: Path | None, config: 
     diminishing returns for several works in one village; crews and precedence (a road
     before a bus line) are respected. Solved exactly (HiGHS) within a time limit; writes
     plan_projects.csv, plan_summary.csv, plan_vs_greedy.csv, the public project list and
-    plan_report.html.
+    plan_report.html and plan_map.html. Given an area manifest, plans every county (each
+    with its own budget, or one shared budget with pool: area) into one folder per county
+    plus the area's tables (docs/plan.md).
     """
     from contigmap.plan.config import default_plan_path
 
@@ -69,6 +74,22 @@ def plan(ctx: click.Context, region: Path | None, out_dir: Path | None, config: 
     from contigmap.state import StageTimer
 
     quiet = ctx.obj["quiet"]
+    from contigmap.area.manifest import is_area_manifest
+
+    if region.is_file() and is_area_manifest(region):
+        from contigmap.area.engine import ExecutionOptions
+        from contigmap.plan.area_run import run_area_plan
+
+        area = run_area_plan(region, out_dir, config=config, priority_config=priority_config,
+                             season=season, force=force, execution=ExecutionOptions(
+                                 workers=workers, scheduler=scheduler, serial=serial))
+        sol = area.solution
+        click.echo(f"contigmap plan: wrote {out_dir} ({len(area.counties)} counties)")
+        click.echo(f"  solver: {sol.method}, status {sol.status}, objective "
+                   f"{sol.objective:,.1f}, bound {sol.bound:,.1f}, gap {sol.gap:.3%}")
+        for key in ("plan_projects_csv", "plan_summary_csv", "plan_counties_csv", "manifest"):
+            click.echo(f"  {key:<22} {area.outputs[key]}")
+        return
     done = run_plan(region, out_dir, config=config, priority_config=priority_config,
                     season=season, timer=StageTimer(stage_printer(quiet)),
                     show_progress_bars=not quiet, force=force)

@@ -29,13 +29,13 @@ from contigmap.plan.config import RELOCATION, PlanConfig
 from contigmap.priority import registry
 from contigmap.priority.tiers import needs_works
 
-__all__ = ["PROJECT_COLUMNS", "Candidates", "plan_candidates", "project_value"]
+__all__ = ["PROJECT_COLUMNS", "Candidates", "opex_of", "plan_candidates", "project_value"]
 
 logger = logging.getLogger(__name__)
 
 PROJECT_COLUMNS = ["project_id", "intervention", "option", "unit_id", "village_id",
                    "village_name", "township_id", "township_name", "cost_cny",
-                   "beneficiaries", "poor_beneficiaries", "need", "rank"]
+                   "beneficiaries", "poor_beneficiaries", "need", "rank", "opex_cny_per_year"]
 """Columns of :attr:`Candidates.projects` (then ``value``)."""
 
 
@@ -79,6 +79,26 @@ def project_value(poor: np.ndarray, need: np.ndarray, need_weight: float) -> np.
     return np.nan_to_num(np.asarray(poor, float)) * (1.0 - need_weight + need_weight * n / 100)
 
 
+def _opex(rows: pd.DataFrame, iv: str) -> np.ndarray:
+    """Yearly operating cost of each work: ``<iv>_opex_cny_per_year`` if given, else 0.
+
+    Missing or negative values count as 0 (a work without a stated running cost).
+    """
+    col = f"{iv}_opex_cny_per_year"
+    if col not in rows.columns:
+        return np.zeros(len(rows))
+    opex = pd.to_numeric(rows[col], errors="coerce").to_numpy(float)
+    return np.clip(np.nan_to_num(opex), 0.0, None)
+
+
+def opex_of(projects: pd.DataFrame) -> np.ndarray:
+    """Per project, its yearly operating cost in CNY (0 when the column is absent)."""
+    if "opex_cny_per_year" not in projects.columns:
+        return np.zeros(len(projects))
+    return np.nan_to_num(pd.to_numeric(projects["opex_cny_per_year"],
+                                       errors="coerce").to_numpy(float))
+
+
 def _works(tables: dict[str, pd.DataFrame], names: pd.Series,
            towns: pd.Series) -> list[pd.DataFrame]:
     """Costed works of each ranked table as project rows."""
@@ -105,6 +125,7 @@ def _works(tables: dict[str, pd.DataFrame], names: pd.Series,
             "poor_beneficiaries": pd.to_numeric(rows[f"{iv}_poor_beneficiaries"]).to_numpy(float),
             "need": pd.to_numeric(rows[f"{iv}_need"]).to_numpy(float),
             "rank": pd.to_numeric(rows[f"{iv}_rank"]).to_numpy(float),
+            "opex_cny_per_year": _opex(rows, iv),
         }))
     return frames
 
@@ -129,6 +150,7 @@ def _moves(relocation: pd.DataFrame, villages: pd.DataFrame, names: pd.Series,
         "beneficiaries": pop, "poor_beneficiaries": np.round(pop * inc, 1),
         "need": np.clip(score, 0.0, 1.0) * 100.0,
         "rank": pd.Series(-score).rank(method="first").to_numpy(float),
+        "opex_cny_per_year": 0.0,
     })
 
 

@@ -13,9 +13,16 @@ from __future__ import annotations
 import itertools
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, model_validator
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    model_validator,
+)
 
 from contigmap._strict import StrictModel
 from contigmap.errors import ConfigError
@@ -61,6 +68,7 @@ class PlanConfig(StrictModel):
     first_year: int = Field(2016, ge=1949, le=2100)
     last_year: int = Field(2020, ge=1949, le=2100)
     yearly_budget_cny: PositiveFloat | list[NonNegativeFloat] | None = 40_000_000.0
+    opex_budget_cny: NonNegativeFloat | list[NonNegativeFloat] | None = None
     carry_over: bool = True
     sources: list[FundingSource] = Field(default_factory=list)
     crews: dict[str, NonNegativeInt | None] = Field(default_factory=dict)
@@ -72,6 +80,10 @@ class PlanConfig(StrictModel):
     time_limit_s: PositiveFloat = 60.0
     mip_rel_gap: float = Field(1e-3, ge=0, lt=1)
     max_binaries: NonNegativeInt = 200_000
+    pool: Literal["county", "area"] = "county"
+    county_budgets_cny: dict[str, PositiveFloat | list[NonNegativeFloat]] = Field(
+        default_factory=dict)
+    lagrangian_iterations: PositiveInt = 30
 
     @model_validator(mode="after")
     def _check(self) -> PlanConfig:
@@ -80,6 +92,9 @@ class PlanConfig(StrictModel):
                              f"{self.first_year}; give first_year <= last_year")
         n = self.n_years
         for what, value in [("yearly_budget_cny", self.yearly_budget_cny),
+                            ("opex_budget_cny", self.opex_budget_cny),
+                            *((f"county_budgets_cny {k}", v)
+                              for k, v in self.county_budgets_cny.items()),
                             *((f"sources {s.name} yearly_cny", s.yearly_cny)
                               for s in self.sources)]:
             if isinstance(value, list) and len(value) != n:

@@ -22,39 +22,66 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from contigmap.plan.candidates import Candidates
+from contigmap.plan.candidates import Candidates, opex_of
 from contigmap.plan.config import RELOCATION, PlanConfig
 
 __all__ = ["assign_sources", "greedy_years", "ranking_greedy"]
 
 
 class _Wallet:
-    """Money left: the overall budget and each source, with or without carry-over.
+    """Money left: the overall budget (and operating budget line) and each source.
 
-    A work is paid from the sources that may pay for it, the narrowest (fewest works
+    The budget lines are kept as money spent per year (capital in the year a work starts,
+    its operating cost in every later year) and checked row by row as the model's budget
+    rows (:func:`contigmap.plan.model.money_rows`: cumulative with carry-over). A work is
+    paid from the sources that may pay for its capital, the narrowest (fewest works
     allowed) first, so that general funds are kept for works only they may pay.
     """
 
     def __init__(self, config: PlanConfig) -> None:
         self.config = config
         self.budget = config.per_year(config.yearly_budget_cny)
+        self.opex_budget = config.per_year(config.opex_budget_cny)
         ordered = sorted(config.sources, key=lambda s: len(s.interventions))  # narrow first
         self.sources = [(s.name, config.per_year(s.yearly_cny) or [], set(s.interventions))
                         for s in ordered]
-        self.left_budget = 0.0
+        n = config.n_years
+        self.spent = np.zeros(n)
+        self.opex_spent = np.zeros(n)
         self.left = [0.0] * len(self.sources)
+        self.year = 0
 
     def open_year(self, y: int) -> None:
-        """Add year ``y``'s money (unspent money kept only with carry-over)."""
+        """Add year ``y``'s source money (unspent money kept only with carry-over)."""
         keep = self.config.carry_over
-        if self.budget is not None:
-            self.left_budget = (self.left_budget if keep else 0.0) + self.budget[y]
+        self.year = y
         self.left = [(left if keep else 0.0) + money[y]
                      for left, (_, money, _) in zip(self.left, self.sources, strict=True)]
 
-    def pay(self, cost: float, iv: str, *, commit: bool) -> list[tuple[str, float]] | None:
-        """Pay ``cost`` for ``iv`` (sources in their order); None when it does not fit."""
-        if self.budget is not None and cost > self.left_budget + 1e-6:
+    def _fits(self, money: list[float] | None, spent: NDArray[np.float64],
+              add: NDArray[np.float64]) -> bool:
+        """Whether ``add`` more spending per year keeps every row of ``money`` satisfied."""
+        if money is None:
+            return True
+        left = np.asarray(money) - spent - add
+        if self.config.carry_over:
+            left = np.cumsum(left)
+        return bool((left[self.year:] >= -1e-6).all())
+
+    def pay(self, cost: float, iv: str, *, commit: bool, opex: float = 0.0,
+            force: bool = False) -> list[tuple[str, float]] | None:
+        """Pay ``cost`` now, ``opex`` every later year, for ``iv``; None when it does not fit.
+
+        With ``force`` the sources' money is taken whether or not it fits and the budget
+        lines are left alone (a plan fixed beforehand, :meth:`reserve`-d at the start).
+        """
+        later = np.where(np.arange(self.config.n_years) > self.year, opex, 0.0)
+        now = np.where(np.arange(self.config.n_years) == self.year, cost, 0.0)
+        to_budget = now + (later if self.opex_budget is None else 0.0)
+        if not force and not self._fits(self.budget, self.spent, to_budget):
+            return None
+        if not force and self.opex_budget is not None and not self._fits(
+                self.opex_budget, self.opex_spent, later):
             return None
         paid: list[tuple[str, float]] = []
         due = cost
@@ -67,17 +94,33 @@ class _Wallet:
                 left[s] -= take
                 due -= take
                 paid.append((name, take))
-        if self.sources and due > 1e-6:
+        if self.sources and due > 1e-6 and not force:
             return None
         if commit:
             self.left = left
-            if self.budget is not None:
-                self.left_budget -= cost
+            if not force:
+                self.spent += to_budget
+                if self.opex_budget is not None:
+                    self.opex_spent += later
         return paid
 
+    def reserve(self, cost: float, opex: float, year: int) -> None:
+        """Charge the budget lines for a work fixed in ``year`` (capital, then opex)."""
+        t = np.arange(self.config.n_years)
+        later = np.where(t > year, opex, 0.0)
+        self.spent += np.where(t == year, cost, 0.0) + (later if self.opex_budget is None
+                                                        else 0.0)
+        if self.opex_budget is not None:
+            self.opex_spent += later
 
-def greedy_years(cand: Candidates, config: PlanConfig) -> NDArray[np.int64]:
+
+def greedy_years(cand: Candidates, config: PlanConfig,
+                 start: NDArray[np.int64] | None = None) -> NDArray[np.int64]:
     """Years of a greedy plan (the module's first heuristic); -1 for projects left out.
+
+    With ``start`` (a feasible plan's years, -1 for projects left out) the greedy plan
+    keeps those projects in their years and adds to them (the repair of an area plan,
+    :mod:`contigmap.plan.area`).
 
     Within a year the candidates sit in a heap by value per yuan (lazy greedy: a key made
     stale by the village's next diminishing weight is recomputed when popped; weights
@@ -95,9 +138,16 @@ def greedy_years(cand: Candidates, config: PlanConfig) -> NDArray[np.int64]:
     for f, q, gap in cand.precedence[["first", "then", "gap"]].to_numpy(int):
         firsts.setdefault(int(q), []).append((int(f), int(gap)))
     state = _Greedy(p, config, partners, firsts, year)
+    fixed = np.full(len(p), -1, np.int64) if start is None else np.asarray(start, np.int64)
+    year[:] = fixed
+    for i in np.flatnonzero(fixed >= 0):
+        state.works[state.villages[i]] = state.works.get(state.villages[i], 0) + 1
+        state.wallet.reserve(state.cost[i], state.opex[i], int(fixed[i]))
     for y in range(config.n_years):
         state.wallet.open_year(y)
         state.used = {}
+        for i in np.flatnonzero(fixed == y):
+            state.take(int(i), force=True)
         state.one_pass(y)
     return year
 
@@ -110,6 +160,7 @@ class _Greedy:
         self.config, self.partners, self.firsts, self.year = config, partners, firsts, year
         self.values = p["value"].to_numpy(float)
         self.cost = p["cost_cny"].to_numpy(float)
+        self.opex = opex_of(p)
         self.ivs = p["intervention"].astype(str).to_numpy()
         self.villages = p["village_id"].astype(str).to_numpy()
         self.towns = p["township_id"].astype(str).to_numpy()
@@ -120,7 +171,8 @@ class _Greedy:
 
     def _key(self, i: int) -> float:
         gain = self.config.weight(self.works.get(self.villages[i], 0)) * self.values[i]
-        return -gain / max(self.cost[i], 1.0)
+        later = self.config.n_years - 1 - self.wallet.year  # years of operating cost
+        return -gain / max(self.cost[i] + later * self.opex[i], 1.0)
 
     def _fits(self, i: int, y: int) -> str:
         """``ok``, ``wait`` (precedence not met yet) or ``no`` (not this year)."""
@@ -132,11 +184,19 @@ class _Greedy:
             return "no"
         if any(self.year[j] >= 0 for j in self.partners.get(i, ())):
             return "no"
-        if self.wallet.pay(self.cost[i], self.ivs[i], commit=False) is None:
+        if self.wallet.pay(self.cost[i], self.ivs[i], commit=False,
+                           opex=self.opex[i]) is None:
             return "no"
         if any(self.year[f] < 0 or self.year[f] > y - gap for f, gap in self.firsts.get(i, [])):
             return "wait"
         return "ok"
+
+    def take(self, i: int, *, force: bool = False) -> None:
+        """Pay for project ``i`` in the open year and count its crew."""
+        self.wallet.pay(self.cost[i], self.ivs[i], commit=True, opex=self.opex[i], force=force)
+        key = (self.towns[i], self.ivs[i])
+        self.used[key] = self.used.get(key, 0) + 1
+        self.used[self.towns[i], ""] = self.used.get((self.towns[i], ""), 0) + 1
 
     def one_pass(self, y: int) -> None:
         """Choose projects for year ``y`` until none fits.
@@ -160,12 +220,9 @@ class _Greedy:
                     waiting.setdefault(f, []).append(i)
             if fit != "ok":
                 continue
-            self.wallet.pay(self.cost[i], self.ivs[i], commit=True)
             self.year[i] = y
             self.works[self.villages[i]] = self.works.get(self.villages[i], 0) + 1
-            key2 = (self.towns[i], self.ivs[i])
-            self.used[key2] = self.used.get(key2, 0) + 1
-            self.used[self.towns[i], ""] = self.used.get((self.towns[i], ""), 0) + 1
+            self.take(i)
             for q in waiting.pop(i, []):
                 if self.year[q] < 0:
                     heapq.heappush(heap, (self._key(q), str(self.ids[q]), q))
@@ -183,7 +240,7 @@ def assign_sources(plan: pd.DataFrame, config: PlanConfig) -> pd.Series:
     if not config.sources or not len(plan):
         return pd.Series(names, index=plan.index, dtype=object)
     wallet = _Wallet(config)
-    wallet.budget = None  # the overall cap is checked by the plan itself
+    wallet.budget = wallet.opex_budget = None  # the overall caps are checked by the plan
     for y in range(config.n_years):
         wallet.open_year(y)
         this = (plan["year"] == config.first_year + y).to_numpy()

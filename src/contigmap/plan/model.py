@@ -47,7 +47,8 @@ from numpy.typing import NDArray
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from contigmap.plan.candidates import Candidates
+from contigmap.errors import ConfigError
+from contigmap.plan.candidates import Candidates, opex_of
 from contigmap.plan.config import PlanConfig
 
 __all__ = ["PlanSolution", "evaluate", "greedy_plan", "solve_plan"]
@@ -165,19 +166,80 @@ def _money(config: PlanConfig) -> tuple[list[float] | None, list[tuple[list[floa
     return budget, sources
 
 
-def _budget_rows(rows: _Rows, cost: NDArray[np.float64], x: NDArray[np.int64],
-                 iv: NDArray[Any], z0: int, config: PlanConfig) -> int:
-    """Budget and source rows; return the number of ``z`` variables added at ``z0``."""
+def _spans(config: PlanConfig) -> list[list[int]]:
+    """Years of each money row: all years up to ``y`` (carry-over), else ``y`` alone."""
+    return [list(range(y + 1)) if config.carry_over else [y] for y in range(config.n_years)]
+
+
+def _coef(cost: NDArray[np.float64], opex: NDArray[np.float64], span: list[int],
+          n_years: int) -> NDArray[np.float64]:
+    """Money of the years ``span`` taken by each ``x[p, t]`` (projects × years).
+
+    A project started in year ``t`` pays its capital cost in ``t`` and its operating cost
+    in every later plan year: ``cost·[t ∈ span] + opex·|{t' ∈ span : t' > t}|``.
+    """
+    t = np.arange(n_years)
+    inside = np.isin(t, span).astype(float)
+    later = np.array([sum(1 for u in span if u > k) for k in t], dtype=float)
+    return cost[:, None] * inside[None, :] + opex[:, None] * later[None, :]
+
+
+def money_rows(cand: Candidates,
+               config: PlanConfig) -> list[tuple[NDArray[np.float64], float]]:
+    """Return the budget rows (coefficients per ``x[p, t]`` in 万元, right-hand side).
+
+    One row per plan year for ``yearly_budget_cny`` (capital, and operating costs unless
+    ``opex_budget_cny`` is given), and one per year for ``opex_budget_cny`` (operating
+    costs). With ``carry_over`` the rows are cumulative (unspent money moves on).
+
+    Raises
+    ------
+    ConfigError
+        Some works have operating costs but no money line can pay them (sources only).
+    """
+    p = cand.projects
+    n_y = config.n_years
+    cost = p["cost_cny"].to_numpy(float) * _SCALE
+    opex = opex_of(p) * _SCALE
+    budget = config.per_year(config.yearly_budget_cny)
+    opex_line = config.per_year(config.opex_budget_cny)
+    if budget is None and opex_line is None and (opex > 0).any():
+        raise ConfigError(f"plan: {int((opex > 0).sum())} works have yearly operating costs "
+                          "but only funding sources are given (they pay capital only); give "
+                          "opex_budget_cny or yearly_budget_cny")
+    rows: list[tuple[NDArray[np.float64], float]] = []
+    for span in _spans(config):
+        if budget is not None:
+            in_budget = opex if opex_line is None else np.zeros_like(opex)
+            rows.append((_coef(cost, in_budget, span, n_y),
+                         sum(budget[t] for t in span) * _SCALE))
+        if opex_line is not None:
+            rows.append((_coef(np.zeros_like(cost), opex, span, n_y),
+                         sum(opex_line[t] for t in span) * _SCALE))
+    return rows
+
+
+def _budget_rows(rows: _Rows, cand: Candidates, x: NDArray[np.int64], z0: int,
+                 config: PlanConfig, price: NDArray[np.float64] | None,
+                 c: NDArray[np.float64]) -> int:
+    """Budget and source rows; return the number of ``z`` variables added at ``z0``.
+
+    With ``price`` (one per :func:`money_rows` row) the budget rows are not constraints
+    but priced in the objective ``c`` (the Lagrangian relaxation of :mod:`.area`).
+    """
     n_years = config.n_years
-    budget, sources = _money(config)
-    cum = config.carry_over
-    if budget is not None:
-        for y in range(n_years):
-            ys = range(y + 1) if cum else [y]
-            cols = np.concatenate([x[:, t] for t in ys])
-            rows.add(cols, np.tile(cost, len(ys)), sum(budget[t] for t in ys) * _SCALE)
+    for r, (coef, hi) in enumerate(money_rows(cand, config)):
+        if price is not None:
+            c[x] += price[r] * coef
+            continue
+        keep = coef.ravel() != 0
+        rows.add(x.ravel()[keep], coef.ravel()[keep], hi)
+    _, sources = _money(config)
     if not sources:
         return 0
+    cost = cand.projects["cost_cny"].to_numpy(float) * _SCALE
+    iv = cand.projects["intervention"].to_numpy(object)
+    cum = config.carry_over
     names = sorted(set(iv.tolist()))
     zi: dict[tuple[int, str, int], int] = {}
     for s, (_, allowed) in enumerate(sources):
@@ -200,17 +262,18 @@ def _budget_rows(rows: _Rows, cost: NDArray[np.float64], x: NDArray[np.int64],
     return len(zi)
 
 
-def _build(cand: Candidates, config: PlanConfig) -> tuple[NDArray[np.float64], LinearConstraint,
-                                                          int, int]:
+def _build(cand: Candidates, config: PlanConfig, price: NDArray[np.float64] | None = None
+           ) -> tuple[NDArray[np.float64], LinearConstraint, int, int]:
     """Objective (to minimise), constraints, number of ``x`` and of all variables.
 
     Length: one block of rows per constraint family of the module's model, in order.
+    With ``price`` the budget rows are priced into the objective instead (see
+    :func:`_budget_rows`).
     """
     p = cand.projects
     n_p, n_y = len(p), config.n_years
     x = np.arange(n_p * n_y, dtype=np.int64).reshape(n_p, n_y)
     values = p["value"].to_numpy(float)
-    cost = p["cost_cny"].to_numpy(float) * _SCALE
     slots = _slots(cand, config)
     s_cols: list[tuple[NDArray[np.int64], NDArray[np.int64], int, float]] = []
     nxt = n_p * n_y
@@ -231,8 +294,7 @@ def _build(cand: Candidates, config: PlanConfig) -> tuple[NDArray[np.float64], L
     for i in range(n_p):
         rows.add(np.concatenate([per_project[i], x[i]]),
                  np.concatenate([np.ones(len(per_project[i])), -np.ones(n_y)]), 0.0)
-    iv = p["intervention"].to_numpy(object)
-    n_z = _budget_rows(rows, cost, x, iv, nxt, config)
+    n_z = _budget_rows(rows, cand, x, nxt, config, price, c)
     c = np.concatenate([c, np.zeros(n_z)])
     for a, b in cand.exclusive[["a", "b"]].to_numpy(int):
         rows.add(np.concatenate([x[a], x[b]]), 1.0, 1.0)
@@ -350,3 +412,36 @@ def chosen(cand: Candidates, sol: PlanSolution, config: PlanConfig) -> pd.DataFr
     keep = sol.year_index >= 0
     out = p[keep].assign(year=config.first_year + sol.year_index[keep])
     return out.sort_values(["year", "project_id"], kind="stable").reset_index(drop=True)
+
+
+def solve_priced(cand: Candidates, config: PlanConfig, price: NDArray[np.float64]
+                 ) -> tuple[NDArray[np.int64], float, float]:
+    """Solve the plan with its budget rows priced instead of enforced (a Lagrangian subproblem).
+
+    Maximises the objective minus ``Σ_r price_r · (money of row r)`` (rows of
+    :func:`money_rows`, in 万元) subject to every other constraint of the model.
+
+    Returns
+    -------
+    tuple
+        The plan's years (-1: not chosen), its priced objective, and an upper bound on the
+        priced objective of any plan (HiGHS' dual bound; equal within ``mip_rel_gap``).
+    """
+    n_p, n_y = len(cand.projects), config.n_years
+    if n_p == 0:
+        return np.zeros(0, np.int64), 0.0, 0.0
+    c, cons, n_x, n = _build(cand, config, price=np.asarray(price, float))
+    integrality = np.zeros(n)
+    integrality[:n_x] = 1
+    res = milp(c, constraints=cons, integrality=integrality,
+               bounds=Bounds(np.zeros(n), _upper(cand, config, n_x, n)),
+               options={"time_limit": config.time_limit_s, "mip_rel_gap": config.mip_rel_gap,
+                        "presolve": True})
+    if res.x is None:
+        raise RuntimeError(f"plan: priced subproblem not solved ({res.message})")
+    xs = np.round(res.x[:n_x]).reshape(n_p, n_y) > 0.5
+    years = np.where(xs.any(axis=1), xs.argmax(axis=1), -1).astype(np.int64)
+    value = -float(res.fun)
+    bound = getattr(res, "mip_dual_bound", None)
+    upper = -float(bound) if bound is not None and np.isfinite(bound) else value
+    return years, value, max(upper, value)

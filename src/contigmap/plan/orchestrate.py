@@ -140,7 +140,10 @@ def run_plan(
     title = state.data.config.title or state.data.config.name
     with staged_dir(out, inputs=inputs, side_inputs=side, force=force) as stage:
         written = write_plan_outputs(result, stage, title=title, villages=state.villages,
-                                     townships=state.data.boundaries.get("townships"))
+                                     townships=state.data.boundaries.get("townships"),
+                                     roads=state.data.roads, boundaries=state.data.boundaries,
+                                     source_note=state.data.config.source_note or "",
+                                     illustrative=state.data.config.illustrative)
         outputs = finish_outputs(stage, out, written, parameters=parameters,
                                  inputs=[Path(region_path), *state.data.input_paths,
                                          *map(Path, side)])

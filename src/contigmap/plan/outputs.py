@@ -20,6 +20,7 @@ Every text is escaped (:func:`html.escape`); tables go through :mod:`contigmap.i
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,6 +34,7 @@ from contigmap.plan.planmap import plan_map
 from contigmap.plan.report import write_plan_report, write_public_html
 from contigmap.plan.run import PlanResult
 from contigmap.priority import registry
+from contigmap.render.plan_map import render_plan_map
 
 __all__ = ["PUBLIC_COLUMNS", "public_projects", "works_label_zh", "write_plan_outputs"]
 
@@ -49,6 +51,7 @@ _LABELS_ZH = {"project_id": "项目编号", "year": "年度", "village_id": "村
               "unit_id": "单元代码", "intervention": "项目类型", "option": "方案",
               "cost_cny": "投资（元）", "funding_source": "资金来源", "beneficiaries": "受益人口",
               "poor_beneficiaries": "贫困受益人口", "need": "需求得分", "after": "前置项目",
+              "opex_cny_per_year": "年运行费（元）",
               "projects": "项目数", "method": "方法", "money_available_cny": "可用资金（元）",
               "money_spent_cny": "已安排资金（元）", "villages": "村数",
               "objective": "目标值", "note": "说明"}
@@ -101,11 +104,16 @@ def _label(column: str) -> str:
 
 def write_plan_outputs(result: PlanResult, out_dir: str | Path, *, title: str = "",
                        villages: gpd.GeoDataFrame | None = None,
-                       townships: gpd.GeoDataFrame | None = None) -> dict[str, Path]:
+                       townships: gpd.GeoDataFrame | None = None,
+                       roads: gpd.GeoDataFrame | None = None,
+                       boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
+                       source_note: str = "", illustrative: bool = False) -> dict[str, Path]:
     """Write every plan file into ``out_dir`` (each atomically); return paths by key.
 
     With ``villages`` (and optionally ``townships``) given, ``plan_map.png`` shows the
-    plan year by year (:func:`contigmap.plan.planmap.plan_map`) in the report.
+    plan year by year (:func:`contigmap.plan.planmap.plan_map`) in the report, and
+    ``plan_map.html`` on the interactive map (:mod:`contigmap.render.plan_map`, with
+    ``roads``, ``boundaries``, ``source_note`` and ``illustrative`` as the run's map).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -129,6 +137,14 @@ def write_plan_outputs(result: PlanResult, out_dir: str | Path, *, title: str = 
     if villages is not None and len(villages):
         written["plan_map_png"] = plan_map(result.projects, result.config.years, villages,
                                            townships, out / "plan_map.png")
+        works = [works_label_zh(str(i), str(o)) for i, o in
+                 zip(result.projects["intervention"], result.projects["option"], strict=True)]
+        written["plan_map_html"] = render_plan_map(
+            out / "plan_map.html", result.projects.assign(works=works), result.config.years,
+            villages, title=title, roads=roads,
+            boundaries=boundaries if boundaries is not None else
+            ({"townships": townships} if townships is not None else None),
+            source_note=source_note, illustrative=illustrative)
     written.update(write_plan_report(result, out, title,
                                      map_png=written.get("plan_map_png")))
     logger.info("plan: wrote %d files to %s", len(written), out)

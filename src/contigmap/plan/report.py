@@ -64,14 +64,24 @@ def write_public_html(public: pd.DataFrame, path: Path, title: str = "") -> Path
 
 
 def _by_year(result: PlanResult) -> pd.DataFrame:
+    """Per plan year: projects started, capital, operating cost of earlier works, poor served.
+
+    ``opex_cny`` of year ``y`` is the yearly operating cost of every work started before
+    ``y`` (the model's budget rows, :func:`contigmap.plan.model.money_rows`);
+    ``poor_cum`` the poor beneficiaries of every work started up to ``y``.
+    """
     years = result.config.years
     p = result.projects
     g = p.groupby("year").agg(projects=("project_id", "size"), cost_cny=("cost_cny", "sum"),
                               poor=("poor_beneficiaries", "sum"))
     g = g.reindex(years, fill_value=0)
+    opex = (pd.to_numeric(p["opex_cny_per_year"], errors="coerce").fillna(0.0)
+            if "opex_cny_per_year" in p.columns else pd.Series(0.0, index=p.index))
+    running = [float(opex[p["year"] < y].sum()) for y in years]
+    poor = g["poor"].astype(float).to_numpy()
     return pd.DataFrame({"year": years, "projects": g["projects"].astype(int).to_numpy(),
                          "cost_cny": g["cost_cny"].astype(float).to_numpy(),
-                         "poor": g["poor"].astype(float).to_numpy()})
+                         "opex_cny": running, "poor": poor, "poor_cum": poor.cumsum()})
 
 
 def plan_chart(result: PlanResult, path: Path) -> Path:
@@ -118,9 +128,13 @@ def write_plan_report(result: PlanResult, out: Path, title: str = "", *,
     """``plan_report.html`` and its ``plan_chart.png``: by year, by township, the solver."""
     chart = plan_chart(result, out / "plan_chart.png")
     by_year = _by_year(result)
-    years = pd.DataFrame({"年度": by_year["year"], "项目数": by_year["projects"],
-                          "投资（万元）": [fmt_wan(c, 1) for c in by_year["cost_cny"]],
-                          "贫困受益人口": [f"{v:,.0f}" for v in by_year["poor"]]})
+    years = pd.DataFrame({
+        "年度 year": by_year["year"], "新开工项目 works started": by_year["projects"],
+        "建设投资（万元） capital": [fmt_wan(c, 1) for c in by_year["cost_cny"]],
+        "运行费（万元） operating": [fmt_wan(c, 1) for c in by_year["opex_cny"]],
+        "当年贫困受益 poor served": [f"{v:,.0f}" for v in by_year["poor"]],
+        "累计贫困受益 cumulative": [f"{v:,.0f}" for v in by_year["poor_cum"]]})
+    numeric = set(years.columns) - {"年度 year"}
     vs = result.vs_greedy.drop(columns=["note"])
     heading = f"{title} 多年度统筹投资计划" if title else "多年度统筹投资计划"
     cfg = result.config
@@ -128,9 +142,13 @@ def write_plan_report(result: PlanResult, out: Path, title: str = "", *,
             + "".join(f"<p>{esc(line)}</p>" for line in result.notes)
             + f'<img src="{esc(chart.name)}" alt="money and poor beneficiaries per year" '
               'style="max-width:100%">'
-            + "<h2>分年度 By year</h2>" + _table(years, {"项目数", "投资（万元）", "贫困受益人口"})
-            + (f'<img src="{esc(map_png.name)}" alt="villages with works per year" '
-               'style="max-width:100%">' if map_png is not None else "")
+            + "<h2>分年度 By year</h2>" + _table(years, numeric)
+            + (f"<h2>分年度地图 Maps by year</h2>"
+               f'<img src="{esc(map_png.name)}" alt="villages with works per year" '
+               'style="max-width:100%"><p class="note">交互地图 Interactive map: '
+               '<a href="plan_map.html">plan_map.html</a>（每年一图层，点击村查看项目 — one '
+               "layer per year; click a village for its works）</p>"
+               if map_png is not None else "")
             + "<h2>分乡镇 By township and year</h2>"
             + _table(_township_table(result), {"项目数", "投资（万元）", "贫困受益人口"})
             + "<h2>与分项排序比较 Joint plan vs per-intervention rankings (same money)</h2>"

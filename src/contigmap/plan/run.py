@@ -30,13 +30,14 @@ from contigmap.plan.model import PlanSolution, chosen, evaluate, solve_plan
 if TYPE_CHECKING:
     from contigmap.state import RegionState
 
-__all__ = ["PLAN_COLUMNS", "PlanResult", "make_plan", "plan_from_state"]
+__all__ = ["PLAN_COLUMNS", "PlanResult", "make_plan", "plan_from_state", "plan_result"]
 
 logger = logging.getLogger(__name__)
 
 PLAN_COLUMNS = ["project_id", "year", "village_id", "village_name", "township_id",
                 "township_name", "unit_id", "intervention", "option", "cost_cny",
-                "funding_source", "beneficiaries", "poor_beneficiaries", "need", "after"]
+                "funding_source", "beneficiaries", "poor_beneficiaries", "need", "after",
+                "opex_cny_per_year"]
 """Columns of ``plan_projects.csv`` (the schema shared with ``contigmap monitor``)."""
 
 
@@ -151,7 +152,26 @@ def make_plan(
     """
     cfg = config or load_plan_config()
     cand = plan_candidates(tables, villages, relocation, cfg)
-    sol = solve_plan(cand, cfg)
+    return plan_result(cand, solve_plan(cand, cfg), cfg)
+
+
+def plan_result(cand: Candidates, sol: PlanSolution, cfg: PlanConfig) -> PlanResult:
+    """Build the plan tables of a solved plan and compare it with the rankings.
+
+    Parameters
+    ----------
+    cand
+        The candidate projects.
+    sol
+        Their plan (:func:`contigmap.plan.model.solve_plan`, or an area plan's share).
+    cfg
+        The settings the plan was made under (its budget is the comparison's money).
+
+    Returns
+    -------
+    PlanResult
+        The plan tables and the solver's report.
+    """
     picked = chosen(cand, sol, cfg)
     picked["funding_source"] = assign_sources(picked, cfg)
     projects = picked[PLAN_COLUMNS].reset_index(drop=True)
