@@ -98,7 +98,8 @@ def join_table(frame: _F, join: JoinSpec, *, spec: LayerSpec, role: str, base_di
     left_name, right_name = next(iter(join.on.items()))
     left = _left_key(frame, spec, left_name, role, source)
     where = f"{source} join {join.path.name}"
-    table_spec = LayerSpec(path=join.path, layer=join.layer, encoding=join.encoding)
+    table_spec = LayerSpec(path=join.path, layer=join.layer, encoding=join.encoding,
+                           header_row=join.header_row, skip_rows=join.skip_rows)
     path = _resolve(table_spec, base_dir, where)
     raw = _read_table_file(path, table_spec, where, problems, sheet_name=join.layer)
     raw.columns = [str(c).strip() for c in raw.columns]

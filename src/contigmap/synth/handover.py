@@ -265,7 +265,8 @@ def _write_osm(roads: gpd.GeoDataFrame, epsg: int, path: Path) -> None:
             if g.geom_type != "LineString" or g.length < 1.0:
                 continue
             moved = shapely.offset_curve(g, 4.0)
-            lon, lat = _lonlat(*np.asarray(moved.coords).T, epsg)
+            xy = np.asarray(moved.coords)
+            lon, lat = _lonlat(xy[:, 0], xy[:, 1], epsg)
             ids = []
             for x, y in zip(lon, lat, strict=True):
                 node_id += 1
