@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
+from affine import Affine
 from numpy.typing import NDArray
 
 from contigmap.crs import wgs84_to_bd09
@@ -189,7 +190,7 @@ def _truth(rng: np.random.Generator, vil: _Villages) -> pd.DataFrame:
 
 def _void(dem: NDArray[np.int16], transform: Any, xy: NDArray[np.float64]) -> int:
     """Set a 3 x 3-cell void (-32768) under the point ``xy`` (in place); return the cells."""
-    col, row = (~transform) * (float(xy[0]), float(xy[1]))
+    col, row = ~transform @ (float(xy[0]), float(xy[1]))
     r, c = int(row), int(col)
     dem[r - 1: r + 2, c - 1: c + 2] = -32768
     return 9
@@ -291,7 +292,7 @@ def _write_dem_tiles(dem: NDArray[np.int16], transform: Any, epsg: int, folder: 
             with rasterio.open(folder / f"dem_r{r}c{c}.tif", "w", driver="GTiff",
                                width=tile.shape[1], height=tile.shape[0], count=1,
                                dtype="int16", crs=f"EPSG:{epsg}",
-                               transform=transform * transform.translation(c0, r0),
+                               transform=transform @ Affine.translation(c0, r0),
                                nodata=-32768, compress="deflate", predictor=2) as dst:
                 dst.write(tile, 1)
 
