@@ -120,6 +120,58 @@ def test_generator_is_deterministic_and_matches_the_committed_fixture(
 # --------------------------------------------------------------------------- init
 
 
+def test_report_header_rows() -> None:
+    from contigmap.init.scan import report_header
+
+    rows = [["某县统计表", None, None, None], ["单位：人", None, None, None],
+            ["村代码", "村名", "人口情况", None], [None, None, "户籍人口", "户数"],
+            ["360799101201", "青松村", 1200, 400]]
+    assert report_header(pd.DataFrame(rows, dtype=object)) == [3, 4]
+    assert report_header(pd.DataFrame(rows[2:3] + rows[4:], dtype=object)) is None
+    one = [rows[0], ["村代码", "村名", "户籍人口", "户数"], rows[4]]
+    assert report_header(pd.DataFrame(one, dtype=object)) == [2]
+
+
+def test_baidu_and_dms_coordinates_are_found() -> None:
+    from contigmap.init.scan import _find_xy, guess_crs_from_xy
+
+    assert _find_xy(["名称", "百度经度", "百度纬度"]) == ("百度经度", "百度纬度")
+    assert _find_xy(["bd09_lng", "bd09_lat"]) == ("bd09_lng", "bd09_lat")
+    crs, _, swapped = guess_crs_from_xy(["113°12′34.5″E", "113.3"], ["25°10′00″N", "25.2"])
+    assert crs == "EPSG:4490" and not swapped
+
+
+def test_poor_only_reason() -> None:
+    from contigmap.init.forms import poor_only_reason
+    from contigmap.init.scan import Candidate
+
+    def cand(values: list[str], kind: list[str] | None = None) -> Candidate:
+        data = {"是否贫困户": values, **({"户类型": kind} if kind else {})}
+        return Candidate(Path("r.xlsx"), "r.xlsx", None, "table", list(data),
+                         sample=pd.DataFrame(data))
+
+    assert poor_only_reason(cand(["是"] * 17 + ["否"] * 3), "是否贫困户") is not None  # 85%
+    assert poor_only_reason(cand(["是"] * 16 + ["否"] * 4), "是否贫困户") is None  # 80%
+    assert poor_only_reason(cand(["是"] * 10), "是否贫困户") is None  # too few to tell
+    assert poor_only_reason(cand(["是", "否"], ["建档立卡户", "边缘户"]), "是否贫困户") is not None
+
+
+def test_merge_keeps_a_multi_part_line_of_a_later_source() -> None:
+    """A multi-part line in the second roads source is added, not joined (it has no ends)."""
+    from contigmap.io.merge import merge_line_sources
+
+    first = gpd.GeoDataFrame({"road_id": ["a"], "road_class": ["county"]},
+                             geometry=[shapely.LineString([(0, 0), (1000, 0)])], crs=4547)
+    multi = shapely.MultiLineString([[(0, 20), (0, 500)], [(500, 20), (500, 500)]])
+    second = gpd.GeoDataFrame({"road_id": ["m", "b"], "road_class": ["village", "village"]},
+                              geometry=[multi, shapely.LineString([(800, 10), (800, 400)])],
+                              crs=4547)
+    merged, report = merge_line_sources([first, second], ["roads", "roads[2]"])
+    assert len(merged) == 3
+    assert merged.geometry.iloc[1].equals(multi)  # unchanged
+    assert report.ends_joined["roads[2]"] == 1  # the single line's end 10 m off
+
+
 @pytest.mark.slow
 def test_init_drafts_every_form(generated: tuple[Path, pd.DataFrame]) -> None:
     folder, _ = generated
