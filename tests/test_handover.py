@@ -201,6 +201,15 @@ def test_init_drafts_every_form(generated: tuple[Path, pd.DataFrame]) -> None:
 
 
 @pytest.mark.slow
+def test_validate_lists_the_report_rows_left_out(drafted: Path) -> None:
+    result = CliRunner().invoke(cli, ["-q", "validate", str(drafted)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    # 4 township 小计 rows, the 合计 row and the note row of 人口统计表.xlsx
+    assert "6 subtotal, total or note row(s) left out" in result.output
+    assert "0 errors" in result.output
+
+
+@pytest.mark.slow
 def test_headline_figures_agree(generated: tuple[Path, pd.DataFrame], run_dir: Path,
                                 villages_out: pd.DataFrame) -> None:
     folder, truth = generated
