@@ -230,6 +230,12 @@ def test_headline_figures_agree(generated: tuple[Path, pd.DataFrame], run_dir: P
         truth["poor_pop"].sum() / truth["pop"].sum(), rel=1e-12)
     # the poor-only registry gives no incidence: 8,830 poor people, not its own count
     assert 0.1 < county["poverty_incidence"] < 0.3
+    # ... but the causes (of the poor it lists)
+    assert (out["cause_source"] != "none").all()
+    # the village over the DEM's void gets an elevation (the void is filled)
+    on_void = truth.loc[truth["on_dem_void"], "village_id"]
+    assert len(on_void) == 1
+    assert out.loc[on_void, "elevation_m"].notna().all()
 
 
 @pytest.mark.slow

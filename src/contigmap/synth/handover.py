@@ -112,7 +112,8 @@ def make_handover_region(out_dir: str | Path, *, seed: int = HANDOVER_SEED,
         Write into an existing non-empty folder that contigmap did not write.
     truth_csv
         Where to write the truth per village (``village_id``, ``pop``, ``households``,
-        ``poor_pop``, ``poor_households``); keep it outside ``out_dir``.
+        ``poor_pop``, ``poor_households``, ``on_dem_void``: the village over the DEM's
+        void); keep it outside ``out_dir``.
 
     Returns
     -------
@@ -134,7 +135,9 @@ def make_handover_region(out_dir: str | Path, *, seed: int = HANDOVER_SEED,
     roads = _road_layer(rng, st, nxy, lines, klass, surface, n_grid=u.size)
     truth = _truth(rng, vil)
     dem, transform = _dem(rng, fr)
-    void = _void(dem, transform, vil.xy[int(rng.integers(len(vil.xy)))])
+    on_void = int(rng.integers(len(vil.xy)))
+    void = _void(dem, transform, vil.xy[on_void])
+    truth["on_dem_void"] = np.arange(len(truth)) == on_void
     services = _services(rng, fr, nxy, vil, outline)
     hazards_kml = _hazard_kml(rng, fr)
     registry = _registry(rng, vil, truth)
