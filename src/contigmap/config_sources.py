@@ -40,6 +40,9 @@ class JoinSpec(StrictModel):
         ``contigmap init`` recognises for the layer's role (户籍人口 → ``pop``, 贫困人口 →
         ``poor_pop``) are renamed too. A column the layer has already keeps the layer's
         values; the table only fills its blanks.
+    header_row, skip_rows
+        A report-style sheet: as for a layer (:class:`contigmap.config.LayerSpec`); rows
+        without a code (小计, 合计, notes) are left out.
     """
 
     path: Path
@@ -47,6 +50,8 @@ class JoinSpec(StrictModel):
     encoding: str | None = None
     on: dict[str, str]
     columns: dict[str, str] = Field(default_factory=dict)
+    header_row: int | list[int] | None = None  # s19c: report-style statistics sheets
+    skip_rows: list[int] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""``contigmap synth``: generate the demo, a scale area or a messy region."""
+"""``contigmap synth``: generate the demo, a scale area, a messy or a handover region."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ Examples:
   contigmap synth scale -o /tmp/small --road-edges 30000 --counties 3 --seed 1
   contigmap synth messy -o layers/messy
   contigmap synth messy -o /tmp/unseen --seed 7 --variant unseen
+  contigmap synth handover -o /tmp/handover   # then: contigmap init /tmp/handover
 """
 )
-@click.argument("kind", type=click.Choice(["demo", "scale", "messy"]))
+@click.argument("kind", type=click.Choice(["demo", "scale", "messy", "handover"]))
 @out_option("Folder to write the region into.")
 @click.option("--seed", type=int, default=None, help="Random seed (default: the generator's).")
 @click.option("--road-edges", type=int, default=1_000_000, show_default=True,
@@ -44,7 +45,9 @@ def synth(ctx: click.Context, kind: str, out_dir: Path, seed: int | None, road_e
     ``scale`` writes a whole contiguous area: ``area.yaml``, area layers (prefecture
     cities, roads crossing county borders) and one full region per county under
     ``counties/<code>/``, each with its own region.yaml. ``messy`` is a small region with
-    files as county offices hand them over.
+    files as county offices hand them over; ``handover`` one in the shapes of issue #19
+    (File Geodatabase, report sheet, OSM extract, DEM tiles, BD-09, KMZ), without a
+    region.yaml (draft it with ``contigmap init``).
     """
     from contigmap import synth as synth_mod
     from contigmap.io.outdir import check_output_dir
@@ -53,6 +56,10 @@ def synth(ctx: click.Context, kind: str, out_dir: Path, seed: int | None, road_e
     kwargs: dict[str, Any] = {"force": force} if seed is None else {"seed": seed, "force": force}
     if kind == "demo":
         path = synth_mod.make_demo_region(out_dir, progress=not ctx.obj["quiet"], **kwargs)
+    elif kind == "handover":
+        from contigmap.synth.handover import make_handover_region
+
+        path = make_handover_region(out_dir, **kwargs)
     elif kind == "messy":
         path = synth_mod.make_messy_region(
             out_dir, variant="unseen" if variant == "unseen" else "fixture", **kwargs)

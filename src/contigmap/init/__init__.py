@@ -16,7 +16,18 @@ reads the headers and a sample of rows and guesses:
   without it (``5xx xxx``; the zone then comes from the other layers' position);
 * the **text encoding** of shapefiles without ``.cpg`` (GBK is common) and of CSV files;
 * likely **GCJ-02** coordinates (a file, sheet or column name mentioning 高德, 腾讯,
-  AMap or GCJ) → ``datum: gcj02``.
+  AMap or GCJ) → ``datum: gcj02``; likely **BD-09** (百度, baidu, bd09, bd-09 in a file,
+  sheet or column name, on degrees) → ``datum: bd09``. Coordinate headers are also
+  recognised with such a word (``百度经度``, ``bd09_lng``), and degrees-minutes-seconds
+  text (``113°12′34.5″E``) counts as degrees;
+* the forms of issue #19 (:mod:`~contigmap.init.forms`): File Geodatabases (``.gdb``),
+  KML/KMZ (folders stacked, ``folder`` → ``hazard_type`` when named as hazards), OSM
+  extracts and further road files (``roads: [...]``, the OSM extract first, the county
+  file ``priority: 1``), sibling DEM tiles (``dem: {paths: [...]}``), report-style sheets
+  (``header_row:`` found below title rows, two rows when merged), a statistics table
+  joined onto the villages by code (``join:``), and a registry of poor and edge
+  households only (``coverage: poor_only``: it lists 边缘户, or at least 85% of 20 or
+  more listed households are poor).
 
 It writes the guesses into a commented manifest (comments in Chinese and English);
 every line the user must check carries ``# 请确认 confirm:``. The library only builds

@@ -15,6 +15,15 @@ from datetime import date
 from pathlib import Path
 
 from contigmap.errors import ConfigError, ContigmapError, LayerError
+from contigmap.init.forms import (
+    OSM_SUFFIXES,
+    find_join_tables,
+    join_columns,
+    kml_hazards,
+    poor_only_reason,
+    scan_forms,
+    stacked_roles,
+)
 from contigmap.init.match import (
     GROUPED,
     assign_roles,
@@ -108,6 +117,8 @@ def _layer_block(cand: Candidate, indent: str, guesses: list[Guess],
     lines = [f"{indent}# {cand.source}: {_geometry_zh(cand.geometry)}, {cand.features} "
              f"features 要素; role 角色 from {cand.role_reason or 'geometry 几何'}"]
     lines.append(f"{indent}path: {_q(cand.rel)}")
+    if cand.rel.lower().endswith(OSM_SUFFIXES):  # classes and surfaces from the OSM tags
+        return lines
     if cand.layer is not None and not extra_sheets:
         lines.append(f"{indent}layer: {_q(cand.layer)}")
     if cand.encoding is not None:
@@ -127,9 +138,21 @@ def _layer_block(cand: Candidate, indent: str, guesses: list[Guess],
         lines.append(f"{indent}# crs: EPSG:????   # {CONFIRM} 坐标系未知 CRS unknown: add it")
         guesses.append(Guess(cand.source, "crs", "unknown", True))
     if cand.datum is not None:
-        lines.append(f"{indent}datum: {cand.datum}   # {CONFIRM} 高德/腾讯 GCJ-02")
+        what = {"gcj02": "高德/腾讯 GCJ-02", "bd09": "百度 Baidu BD-09"}.get(cand.datum, "")
+        lines.append(f"{indent}datum: {cand.datum}   # {CONFIRM} {what}")
         guesses.append(Guess(cand.source, "datum", cand.datum, True))
+    if cand.header_row is not None:
+        lines.append(f"{indent}header_row: {cand.header_row}   # {CONFIRM} 表头行 header rows")
     mapping = column_map(role, cand, cand.notes) if cand.geometry != "raster" else {}
+    if role == "hazards" and "folder" in cand.columns and "hazard_type" not in mapping.values():
+        mapping["folder"] = "hazard_type"  # KML / KMZ: the folder's name (滑坡, 崩塌)
+    if role == "households":
+        poor = next((h for h, c in mapping.items() if c == "poor"), None)
+        why = poor_only_reason(cand, poor)
+        if why is not None:
+            lines.append(f"{indent}coverage: poor_only   # {CONFIRM} only poor and edge "
+                         f"households (只含贫困户和边缘户): {why}")
+            guesses.append(Guess(cand.source, "coverage", "poor_only", True, why))
     if mapping:
         lines.append(f"{indent}columns:")
         for header, canon in mapping.items():
@@ -181,6 +204,54 @@ def _sheets_block(cand: Candidate, sheets: list[Candidate], indent: str,
             "one sheet is read per layer (工作表只读一个，其余请合并)"]
 
 
+def _roads_list(group: list[Candidate], guesses: list[Guess]) -> list[str]:
+    """``roads: [...]``: an OSM extract first, the county's file after with ``priority: 1``."""
+    group = sorted(group, key=lambda c: not c.rel.lower().endswith(OSM_SUFFIXES))
+    lines = [f"  roads:   # {CONFIRM} several road files, merged (多个道路文件合并; "
+             "docs/inputs.md “Several files for one role”)"]
+    for k, cand in enumerate(group):
+        lines.append("    -")
+        lines += _layer_block(cand, "      ", guesses, [])
+        if k and not cand.rel.lower().endswith(OSM_SUFFIXES):
+            lines.append(f"      priority: 1   # {CONFIRM} this file's classes and surfaces win "
+                         "where both describe a road (本文件属性优先)")
+    guesses.append(Guess(", ".join(c.source for c in group), "roads", "several sources", True))
+    return lines
+
+
+def _dem_tiles(group: list[Candidate], guesses: list[Guess]) -> list[str]:
+    """``dem: {paths: [...]}``: tiles mosaicked on loading."""
+    paths = sorted(c.rel for c in group)
+    guesses.append(Guess(", ".join(paths), "dem", "tiles", True))
+    return ["  dem:   # " + f"{CONFIRM} {len(paths)} DEM tiles, mosaicked (高程分幅，拼接)",
+            "    paths:", *(f"    - {_q(p)}" for p in paths)]
+
+
+def _join_block(villages: Candidate, tables: list[Candidate], guesses: list[Guess]) -> list[str]:
+    """``join:`` of statistics tables onto the villages, by village code."""
+    left = next((h for h, c in column_map("villages", villages).items() if c == "village_id"),
+                None)
+    if not tables or left is None:
+        return []
+    lines = [f"    join:   # {CONFIRM} statistics table(s) joined by village code "
+             "(统计表按村代码连接)"]
+    for table in tables:
+        cols = join_columns(table)
+        right = next(h for h, c in cols.items() if c == "village_id")
+        lines.append(f"    - path: {_q(table.rel)}")
+        if table.layer is not None:
+            lines.append(f"      layer: {_q(table.layer)}")
+        if table.header_row is not None:
+            lines.append(f"      header_row: {table.header_row}   # {CONFIRM} 表头行 header rows")
+        lines.append(f"      on: {{{_q(left)}: {_q(right)}}}")
+        rest = {h: c for h, c in cols.items() if c != "village_id"}
+        if rest:
+            lines.append("      columns:")
+            lines += [f"        {_q(h)}: {c}" for h, c in rest.items()]
+        guesses.append(Guess(table.source, "join", f"{left} = {right}", True))
+    return lines
+
+
 def _render(folder: Path, cands: list[Candidate], name: str, title: str, *,
             use_sheets: bool) -> InitResult:
     guesses: list[Guess] = []
@@ -218,10 +289,19 @@ def _render(folder: Path, cands: list[Candidate], name: str, title: str, *,
             guesses.append(Guess("", "role", f"{role} missing", True))
     for role in ("villages", "roads", "village_areas", "hamlets", "dem", "rivers", "services",
                  "households"):
-        for cand in by_role.get(role, []):
+        sources = by_role.get(role, [])
+        if role == "roads" and len(sources) > 1:
+            lines += _roads_list(sources, guesses)
+            continue
+        if role == "dem" and len(sources) > 1:
+            lines += _dem_tiles(sources, guesses)
+            continue
+        for cand in sources:
             lines.append(f"  {role}:")
             lines += _layer_block(cand, "    ", guesses, extra if role == "services" else [],
                                   use_sheets=use_sheets)
+            if role == "villages":
+                lines += _join_block(cand, by_role.get("villages.join", []), guesses)
     for group in ("boundaries", "infrastructure"):
         members = [(r.split(".", 1)[1], c) for r, cs in by_role.items()
                    if r.startswith(group + ".") for c in cs]
@@ -274,12 +354,19 @@ def init_region(folder: str | Path, *, name: str | None = None,
     if not folder.is_dir():
         msg = f"{folder}: not a folder; give the folder that holds the data files"
         raise LayerError(msg)
-    cands = scan_folder(folder)
+    cands = scan_folder(folder) + scan_forms(folder)
     if not cands:
         msg = (f"{folder}: no readable GeoPackage, GeoParquet, Shapefile, GeoJSON, CSV, XLSX "
                "or GeoTIFF file found")
         raise LayerError(msg)
+    joins = find_join_tables(cands)
+    kml_hazards(cands)
     assign_roles(cands)
+    if joins and not any(c.role == "villages" for c in cands):  # the table is the villages
+        for cand in joins:
+            cand.role = None
+        assign_roles(cands)
+    stacked_roles(cands)
     resolve_crs(cands)
     from contigmap.config import LayerSpec, RegionConfig
     from contigmap.yamlio import parse_model, parse_yaml_text

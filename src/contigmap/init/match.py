@@ -172,9 +172,11 @@ def resolve_crs(cands: list[Candidate]) -> None:
             cand.crs = "EPSG:4326"
             cand.notes.append((f"“{gcj}” in the name: GCJ-02 web-map coordinates "
                                "(火星坐标), converted to WGS84 on load", True))
-        elif bd:
-            cand.notes.append((f"“{bd}” in the name: Baidu BD-09 coordinates are not GCJ-02 "
-                               "and cannot be converted here (百度坐标需先转换)", True))
+        elif bd and geographic:
+            cand.datum = "bd09"
+            cand.crs = "EPSG:4326"
+            cand.notes.append((f"“{bd}” in the name: Baidu BD-09 coordinates (百度坐标), "
+                               "converted to WGS84 on load", True))
 
 
 # --------------------------------------------------------------------------- columns

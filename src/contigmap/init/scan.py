@@ -87,6 +87,7 @@ class Candidate:
     role: str | None = None
     role_reason: str = ""
     name: str | None = None  # manifest layer name of grouped roles
+    header_row: list[int] | None = None  # report-style sheet: its header row(s), from 1
 
     @property
     def source(self) -> str:
@@ -116,6 +117,18 @@ def _to_lonlat(crs: str, x: float, y: float) -> tuple[float, float]:
     return float(lon), float(lat)
 
 
+def _numbers(values: Any) -> Any:
+    """Coordinates as floats: numbers, or degrees-minutes-seconds text (``105°43′12.5″``)."""
+    from contigmap.io.tables import parse_dms
+
+    series = pd.Series(np.asarray(values).ravel())
+    out = pd.to_numeric(series, errors="coerce")
+    text = out.isna() & series.notna()
+    if text.any():
+        out[text] = [parse_dms(str(v)) for v in series[text]]
+    return pd.to_numeric(out, errors="coerce").to_numpy(float)
+
+
 def guess_crs_from_xy(
     x: Any, y: Any, *, near: tuple[float, float] | None = None
 ) -> tuple[str | None, str, bool]:
@@ -137,8 +150,7 @@ def guess_crs_from_xy(
         13–23, ``EPSG:4534``–``4554`` / ``4502``–``4512`` without it), or ``None``; a
         note saying why; and whether x and y look swapped (degrees only).
     """
-    xs = pd.to_numeric(pd.Series(np.asarray(x).ravel()), errors="coerce").to_numpy(float)
-    ys = pd.to_numeric(pd.Series(np.asarray(y).ravel()), errors="coerce").to_numpy(float)
+    xs, ys = _numbers(x), _numbers(y)
     ok = np.isfinite(xs) & np.isfinite(ys)
     xs, ys = xs[ok], ys[ok]
     if xs.size == 0:
@@ -218,8 +230,21 @@ def _dbf_encoding(dbf: Path) -> str | None:
     return None
 
 
+_DATUM_WORDS = ("百度", "baidu", "bd09", "bd", "高德", "gcj02", "gcj", "wgs84", "坐标")
+
+
+def _strip_datum(header: str) -> str:
+    """Header without a datum word (``百度经度`` → ``经度``), for finding coordinates."""
+    key = normalise_header(header)
+    for word in _DATUM_WORDS:
+        key = key.replace(word, "")
+    return key or normalise_header(header)
+
+
 def _find_xy(columns: list[str]) -> tuple[str, str] | None:
     norm = {normalise_header(c): c for c in columns}
+    for c in columns:  # 百度经度, bd09_lng: the datum word names the datum, not the axis
+        norm.setdefault(_strip_datum(c), c)
 
     def first(aliases: tuple[str, ...]) -> str | None:
         for a in aliases:
@@ -339,13 +364,13 @@ def _read_table(path: Path, rel: str) -> list[Candidate]:
 
         try:
             sheets = pd.read_excel(path, sheet_name=None, dtype=str, nrows=_SAMPLE,
-                                   engine=excel_engine(path))
+                                   engine=excel_engine(path), header=None)
         except Exception as err:
             logger.warning("%s: cannot read (%s); skipped", rel, err)
             return []
         many = len(sheets) > 1
-        for sheet_name, sheet_df in sheets.items():
-            frames.append((str(sheet_name) if many else None, sheet_df, None))
+        for sheet_name, raw in sheets.items():
+            frames.append((str(sheet_name) if many else None, _headed(raw, path), None))
     else:
         from contigmap.io.tables import _delimiter
 
@@ -364,10 +389,15 @@ def _read_table(path: Path, rel: str) -> list[Candidate]:
             break
     out = []
     for sheet, df, encoding in frames:
+        header_row = df.attrs.get("header_row")
         df.columns = [str(c).strip() for c in df.columns]
         df = df.dropna(how="all")
         cand = Candidate(path, rel, sheet, "table", list(df.columns), sample=df,
-                         features=len(df), encoding=encoding)
+                         features=len(df), encoding=encoding,
+                         header_row=header_row)
+        if cand.header_row is not None:
+            cand.notes.append((f"a report-style sheet: header in row(s) {cand.header_row} "
+                               "(报表格式：表头行)", True))
         if encoding is not None:
             cand.notes.append((f"not UTF-8; read as {encoding.upper()} (非 UTF-8 编码)", True))
         cand.xy = _find_xy(list(df.columns))
@@ -375,6 +405,67 @@ def _read_table(path: Path, rel: str) -> list[Candidate]:
             cand.geometry = "point"
         out.append(cand)
     return out
+
+
+def _is_text(value: Any) -> bool:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return False
+    text = str(value).strip()
+    if not text:
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return True
+    return False
+
+
+def report_header(raw: pd.DataFrame) -> list[int] | None:
+    """Return the sheet row numbers (from 1) of a header below title rows, else ``None``.
+
+    The header is the first of the top ten rows whose cells are all text and fill at
+    least 60% of the widest row; the row under it is a second header row when it is all
+    text too and the row after it holds a number (a two-row merged header). ``None``
+    when the header is the first row alone (an ordinary sheet).
+    """
+    head = raw.head(12)
+    filled = head.notna().sum(axis=1).to_numpy()
+    if head.empty or filled.max() < 3:
+        return None
+    for r in range(min(10, len(head) - 1)):
+        cells = [v for v in head.iloc[r] if v is not None and not pd.isna(v)]
+        if filled[r] < 0.6 * filled.max() or not all(_is_text(v) for v in cells):
+            continue
+        below = [v for v in head.iloc[r + 1] if v is not None and not pd.isna(v)]
+        after = head.iloc[r + 2] if r + 2 < len(head) else pd.Series(dtype=object)
+        two = bool(below) and all(_is_text(v) for v in below) and any(
+            not _is_text(v) and v is not None and not pd.isna(v) for v in after)
+        rows = [r + 1, r + 2] if two else [r + 1]
+        return None if rows == [1] else rows
+    return None
+
+
+def _headed(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Give a sheet read without header its header: the first row, or a report's rows.
+
+    A report-style sheet (:func:`report_header`) gets its joined header
+    (:func:`contigmap.io.tables._apply_header`, as ``run`` reads it) and
+    ``attrs["header_row"]``.
+    """
+    from contigmap.config import LayerSpec
+    from contigmap.io.tables import _apply_header
+
+    rows = report_header(raw)
+    if rows is None:
+        df = raw.iloc[1:].reset_index(drop=True)
+        names = [str(c) if c is not None and not pd.isna(c) else f"Unnamed: {j}"
+                 for j, c in enumerate(raw.iloc[0])] if len(raw) else []
+        df.columns = names
+        return df
+    body = _apply_header(raw, LayerSpec(path=path, header_row=rows), str(path), "")
+    body = body[[c for c in body.columns if not str(c).startswith("_")]]
+    body.attrs["header_row"] = rows
+    return body
 
 
 def _read_raster(path: Path, rel: str) -> list[Candidate]:
@@ -403,8 +494,9 @@ def scan_folder(folder: Path) -> list[Candidate]:
     out: list[Candidate] = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if not path.is_file() or any(p.startswith(".") for p in Path(rel).parts):
-            continue
+        if not path.is_file() or any(p.startswith(".") or p.lower().endswith(".gdb")
+                                     for p in Path(rel).parts):
+            continue  # File Geodatabases: contigmap.init.forms
         suffix = path.suffix.lower()
         if suffix in _VECTOR:
             out.extend(_read_vector(path, rel, folder))

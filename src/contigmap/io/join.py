@@ -21,7 +21,7 @@ import pandas as pd
 from contigmap.config import JoinSpec, LayerSpec
 from contigmap.errors import ConfigError
 from contigmap.io._common import _missing_column_message, _note, _public, _resolve
-from contigmap.io.tables import _infer_table_types, _read_table_file
+from contigmap.io.tables import _infer_table_types, _read_table_file, drop_subtotal_rows
 
 __all__ = ["apply_joins", "join_table", "normalise_codes"]
 
@@ -98,7 +98,8 @@ def join_table(frame: _F, join: JoinSpec, *, spec: LayerSpec, role: str, base_di
     left_name, right_name = next(iter(join.on.items()))
     left = _left_key(frame, spec, left_name, role, source)
     where = f"{source} join {join.path.name}"
-    table_spec = LayerSpec(path=join.path, layer=join.layer, encoding=join.encoding)
+    table_spec = LayerSpec(path=join.path, layer=join.layer, encoding=join.encoding,
+                           header_row=join.header_row, skip_rows=join.skip_rows)
     path = _resolve(table_spec, base_dir, where)
     raw = _read_table_file(path, table_spec, where, problems, sheet_name=join.layer)
     raw.columns = [str(c).strip() for c in raw.columns]
@@ -106,6 +107,8 @@ def join_table(frame: _F, join: JoinSpec, *, spec: LayerSpec, role: str, base_di
         msg = _missing_column_message(where, right_name, raw.columns, what="join column",
                                       listed=" (join: on:)", fix="fix 'on:' in region.yaml")
         raise ConfigError(msg)
+    if join.header_row is not None:  # a report: its subtotal and note rows, listed
+        raw = drop_subtotal_rows(raw, table_spec, right_name, where, problems)
     key = normalise_codes(raw[right_name])
     rename = {c: join.columns.get(c) or match_column(role, c) or c
               for c in raw.columns if c != right_name}

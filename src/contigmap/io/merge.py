@@ -98,17 +98,20 @@ def _join_loose_ends(geoms: np.ndarray, added: np.ndarray, join_m: float) -> tup
 
     The nearest point of that line becomes one of its vertices; an end farther than
     1 mm from it is extended to it (counted as joined), so the network builder, which
-    connects lines at shared vertices, joins them.
+    connects lines at shared vertices, joins them. Multi-part lines (which have no two
+    ends) are neither extended nor joined to.
     """
     geoms = geoms.copy()
     joined = 0
     tree = shapely.STRtree(geoms)  # built once: a line changes by at most join_m below
-    for i in np.flatnonzero(added):
+    single = shapely.get_type_id(geoms) == 1  # LineString
+    for i in np.flatnonzero(added & single):
         for end in (0, -1):
             coords = list(geoms[i].coords)
             p = Point(coords[end])
             near = tree.query(p.buffer(join_m + _TOUCH_M))
-            near = near[(near != i) & (shapely.distance(geoms[near], p) <= join_m)]
+            near = near[(near != i) & single[near]
+                        & (shapely.distance(geoms[near], p) <= join_m)]
             if near.size == 0:
                 continue
             j = int(near[np.argmin(shapely.distance(geoms[near], p))])
