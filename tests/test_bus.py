@@ -77,7 +77,7 @@ def test_a_narrow_road_disqualifies_and_costs_by_hand() -> None:
     assert out.loc["V1", "bus_capex_cny"] == pytest.approx(c.stop_cny)
     want = c.stop_cny * crf(R, c.stop_life_years) + 2.4 * c.operating_cny_per_km_year
     assert out.loc["V1", "bus_annualised_cny"] == pytest.approx(want, abs=0.5)
-    assert out.loc["V1", "bus_operating_cny_per_year"] == pytest.approx(
+    assert out.loc["V1", "bus_opex_cny_per_year"] == pytest.approx(
         2.4 * c.operating_cny_per_km_year, abs=0.5)
     # R1 (from the seat) only 3.5 m wide: the seat is 1 km from a bus-worthy road, more
     # than the 100 m leg, so no village qualifies though both are hardened to the seat

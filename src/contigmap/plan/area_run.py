@@ -103,16 +103,16 @@ def county_input(code: str, name: str, region_path: Path, options: dict[str, Any
 def task_mapper(options: ExecutionOptions, n_tasks: int) -> Iterator[Mapper]:
     """Yield a :data:`~contigmap.plan.lagrange.Mapper`: serial, or Dask tasks on one cluster.
 
-    The cluster is made as the area runs make theirs (``contigmap.area.engine._client``:
+    The cluster is made as every task run makes its own (:func:`contigmap.tasks.dask_client`:
     a LocalCluster of one-thread worker processes, or ``--scheduler``) and serves every
     call of the run (county preparation, county solves, each subgradient step).
     """
     if options.in_process(n_tasks):
         yield serial_map
         return
-    from contigmap.area.engine import _client
+    from contigmap.tasks import dask_client
 
-    client = _client(options)
+    client = dask_client(options)
 
     def run(fn: Callable[..., Any], items: Sequence[Any]) -> list[Any]:
         return list(client.gather([client.submit(fn, *item, pure=False) for item in items]))

@@ -85,7 +85,7 @@ COLUMNS: tuple[ColumnInfo, ...] = (
                "到本乡镇驻地线路长度", "km", _SRC),
     ColumnInfo("bus_road_gap_km", "straight distance to the nearest bus-worthy road joined to "
                "the seat (0 when qualified)", "距可通客车道路距离", "km", _SRC),
-    ColumnInfo("bus_operating_cny_per_year", "yearly operating cost of the bus line",
+    ColumnInfo("bus_opex_cny_per_year", "yearly operating cost of the bus line",
                "客运班线年运营成本", "CNY/year", _SRC),
 )
 """Its own columns (the common ``bus_*`` ones come from the registry)."""
@@ -266,7 +266,7 @@ def bus_priorities(
     t["bus_not_qualified"] = (~qualified).astype(float)
     t["bus_route_km"] = np.round(route, 3)
     t["bus_road_gap_km"] = np.round(gap, 3)
-    t["bus_operating_cny_per_year"] = np.round(operating, 0)
+    t["bus_opex_cny_per_year"] = np.round(operating, 0)
     t["bus_option"] = opt
     t["bus_capex_cny"] = np.round(road + stop, 0)
     t["bus_annualised_cny"] = np.round(road * crf(rate, c.road_life_years)
