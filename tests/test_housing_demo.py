@@ -7,11 +7,16 @@ contrast is by rank, as the health tests do: a village among the top quarter for
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
+from contigmap.pipeline import RunResult
 from contigmap.priority import load_priority_config
 from contigmap.priority.run import PriorityResults
+
+DEMO_LAYERS = Path(__file__).resolve().parents[1] / "layers" / "huayuan"
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +54,37 @@ def test_housing_counts_costs_and_reasons(tables: dict[str, pd.DataFrame]) -> No
     # about 8 % of the demo's houses are C/D
     share = h["housing_dangerous_households"].sum() / 47677
     assert 0.07 < share < 0.10
+
+
+@pytest.mark.slow
+def test_a_full_run_ranks_housing_with_the_relocation_plan(demo_run: RunResult) -> None:
+    """Housing is ranked again once relocation has decided: shares recomputed from the files.
+
+    A village's relocating share is its hamlets' households that relocation moves over all
+    its hamlets' households (1 when the village itself moves); a village all of whose
+    people move and that has dangerous houses gets the relocate option at no cost.
+    """
+    out = demo_run.out_dir
+    housing = pd.read_csv(out / "priorities" / "priorities_housing.csv",
+                          dtype={"village_id": str}).set_index("village_id")
+    cand = pd.read_csv(out / "relocation" / "relocation_candidates.csv",
+                       dtype={"reloc_unit_id": str, "village_id": str})
+    hamlets = pd.read_csv(DEMO_LAYERS / "hamlets.csv", dtype={"hamlet_id": str,
+                                                              "village_code": str}
+                          ).rename(columns={"village_code": "village_id"})
+    moving = set(cand.loc[(cand["reloc_unit"] == "hamlet")
+                          & (cand["reloc_decision"] == "relocate"), "reloc_unit_id"])
+    assert moving, "the demo relocates some hamlets"
+    hh = hamlets["households"].fillna(1.0) if "households" in hamlets else 1.0
+    hamlets = hamlets.assign(hh=hh, moves=hamlets["hamlet_id"].isin(moving))
+    share = (hamlets["hh"].where(hamlets["moves"], 0.0).groupby(hamlets["village_id"]).sum()
+             / hamlets.groupby("village_id")["hh"].sum())
+    whole = set(cand.loc[(cand["reloc_unit"] == "village")
+                         & (cand["reloc_decision"] == "relocate"), "village_id"])
+    share[share.index.isin(whole)] = 1.0
+    got = housing["housing_relocating_share"].reindex(share.index)
+    assert got.to_numpy() == pytest.approx(share.round(3).to_numpy(), abs=1e-9)
+    assert (got > 0).sum() > 0
+    dangerous = housing["housing_dangerous_households"]
+    moved_all = [v for v in got[got >= 1.0].index if dangerous.get(v, 0) > 0]
+    assert all(housing.loc[v, "housing_option"] == "relocate" for v in moved_all)

@@ -105,6 +105,17 @@ def relocation_plan_from_state(
         config if config is not None else state.settings.relocation)
 
 
+def after_relocation(state: RegionState) -> RegionState:
+    """:func:`contigmap.stages.after_relocation_stage` on a state with a relocation plan."""
+    if state.relocation is None or state.priorities is None:
+        return state
+    out = stages.after_relocation_stage(
+        state.data, stages.PriorityStage(state.villages, state.hamlets, state.priorities),
+        state.network.graph, state.relocation)
+    return replace(state, villages=out.villages, hamlets=out.hamlets,
+                   priorities=out.priorities)
+
+
 def evaluate_scenarios(
     state: RegionState, scenarios: Sequence[Scenario], *, season: Season | None = None,
     execution: ExecutionOptions | None = None,
@@ -201,6 +212,7 @@ def prepare(
             with timer.stage("relocation"):
                 state = replace(state, relocation=relocation_plan_from_state(
                     state, settings.relocation))
+                state = after_relocation(state)
     if scenarios:
         from contigmap.scenario import load_scenario
 

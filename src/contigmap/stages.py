@@ -48,6 +48,7 @@ __all__ = [
     "NetworkStage",
     "PriorityStage",
     "Profile",
+    "after_relocation_stage",
     "indicator_stage",
     "network_stage",
     "priority_stage",
@@ -268,6 +269,63 @@ def priority_stage(
         elif spec.unit == "village":
             villages = villages.join(joined, on=spec.id_column)
     return PriorityStage(villages, hamlets, results)
+
+
+def after_relocation_stage(
+    data: RegionData,
+    stage: PriorityStage,
+    graph: RoadGraph,
+    plan: RelocationPlan,
+) -> PriorityStage:
+    """Rank again the interventions that read the relocation plan's decisions (housing).
+
+    The relocation stage weighs the in-place costs of the priority stage, so it comes
+    after it; an intervention marked ``after_relocation`` (never ``in_place``) is then
+    ranked again with each village's and hamlet's ``reloc_decision`` from ``plan``, and
+    its ``<iv>_*`` columns are replaced. Nothing changes without such an intervention or
+    without relocation candidates.
+    """
+    from contigmap.priority.intervention import PriorityInputs
+    from contigmap.priority.run import rerank
+
+    results = stage.priorities
+    if results is None or not len(plan.candidates):
+        return stage
+    names = [n for n in results.tables if registry.get(n).after_relocation]
+    if not names:
+        return stage
+    cand = plan.candidates
+    villages = _with_decisions(stage.villages, cand, "village", "village_id")
+    hamlets = (None if stage.hamlets is None else
+               _with_decisions(stage.hamlets, cand, "hamlet", "hamlet_id"))
+    inputs = PriorityInputs(villages=villages, hamlets=hamlets, graph=graph,
+                            services=data.services, infrastructure=data.infrastructure,
+                            dem=data.dem, rivers=data.rivers)
+    results = rerank(results, names, inputs)
+    out_v, out_h = stage.villages, stage.hamlets
+    for iv in names:
+        spec = registry.get(iv)
+        table = results.tables[iv]
+        cols = [c for c in table.columns if c.startswith(f"{iv}_")]
+        joined = table.set_index(spec.id_column)[cols]
+        if spec.unit == "hamlet" and out_h is not None:
+            out_h = out_h.drop(columns=[c for c in cols if c in out_h]).join(
+                joined, on=spec.id_column)
+        elif spec.unit == "village":
+            out_v = out_v.drop(columns=[c for c in cols if c in out_v]).join(
+                joined, on=spec.id_column)
+    return PriorityStage(out_v, out_h, results)
+
+
+def _with_decisions(table: gpd.GeoDataFrame, candidates: pd.DataFrame, unit: str,
+                    id_column: str) -> gpd.GeoDataFrame:
+    """``table`` with the relocation decision of its rows (``""`` where not a candidate)."""
+    rows = candidates[candidates["reloc_unit"] == unit]
+    decision = dict(zip(rows["reloc_unit_id"].astype(str), rows["reloc_decision"].astype(str),
+                        strict=True))
+    out = table.copy()
+    out["reloc_decision"] = [decision.get(i, "") for i in table[id_column].astype(str)]
+    return out
 
 
 def relocation_stage(

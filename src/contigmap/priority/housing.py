@@ -15,8 +15,8 @@ C-grade houses (局部危房: repair or reinforce in place, 就地加固/维修)
   for the village, or for every one of its hamlets, the option is ``relocate`` (搬迁安置)
   at no cost here, since relocation pays for the new house; where only some hamlets move,
   the cost is cut by their share of households (``housing_relocating_share``). Relocation
-  runs after the priority stage, so this applies when its columns are present (a rerun,
-  or a villages table that carries them).
+  runs after the priority stage (it weighs the other works' in-place costs), so housing is
+  ranked again with its decisions once the plan exists (``after_relocation``).
 
 Criteria (more = more need): ``dangerous`` (C and D households), ``d_grade`` (D
 households), ``poor_dangerous`` (poor households in them), ``poor_pop``,
@@ -197,7 +197,7 @@ def _compute(inputs: PriorityInputs, config: InterventionConfig, rate: float) ->
 INTERVENTION = Intervention(
     name="housing", label_zh="住房安全", label_en="safe housing", unit="village",
     options=OPTIONS, config_model=HousingConfig, compute=_compute, criteria=CRITERIA,
-    columns=COLUMNS, in_place=False,
+    columns=COLUMNS, in_place=False, after_relocation=True,
     needs_columns=(_NEEDS, "its need comes from the household registry's housing grade; "
                    "give the households layer a housing_grade column (住房等级, A-D)"),
 )

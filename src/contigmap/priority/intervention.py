@@ -166,6 +166,11 @@ class Intervention:
     needs_columns
         Village columns it needs (``danger_d_households``, from the registry's
         ``housing_grade``) and, second, what to give to get them; ``None``: none.
+    after_relocation
+        Whether its ranking reads the relocation stage's ``reloc_decision`` (housing:
+        relocate instead of renovating); such an intervention is ranked again once the
+        relocation plan exists (:func:`contigmap.stages.after_relocation_stage`). It must
+        not be ``in_place``, which relocation itself reads.
     extras
         Further outputs beside the ranked table (:data:`ExtrasFn`; the bus lines),
         written by :func:`contigmap.priority.run.write_priority_tables` as
@@ -186,6 +191,13 @@ class Intervention:
     in_place: bool = True
     needs_columns: tuple[tuple[str, ...], str] | None = None
     extras: ExtrasFn | None = field(default=None, compare=False)
+    after_relocation: bool = False
+
+    def __post_init__(self) -> None:
+        if self.after_relocation and self.in_place:
+            msg = (f"intervention {self.name}: after_relocation needs in_place=False "
+                   "(relocation reads the in-place costs before it decides)")
+            raise ValueError(msg)
 
     @property
     def id_column(self) -> str:

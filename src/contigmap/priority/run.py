@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = [
     "PriorityResults",
     "budget_reach",
     "compute_priorities",
+    "rerank",
     "summarise",
     "write_priority_tables",
 ]
@@ -183,7 +185,6 @@ def compute_priorities(
     ValidationError
         A hamlet-unit intervention without hamlets; a ranking's own input checks.
 
-    Length: the docstring is most of it; the body is one loop per step.
     """
     cfg = config or load_priority_config()
     inputs = PriorityInputs(villages=villages, hamlets=hamlets, graph=graph, services=services,
@@ -194,37 +195,78 @@ def compute_priorities(
     budget_rows = []
     extra: dict[str, pd.DataFrame] = {}
     for name in names:
-        iv = registry.get(name)
-        if iv.unit == "hamlet" and (hamlets is None or len(hamlets) == 0):
-            msg = (f"{name}: no hamlets; {name} targets natural villages (自然村): add the "
-                   f"hamlets layer to the region manifest or leave {name} out")
-            raise ValidationError(msg)
-        ivc = cfg.intervention(name)
-        tables[name] = iv.compute(inputs, ivc, cfg.discount_rate)
-        if iv.extras is not None:
-            extra.update(iv.extras(inputs, ivc))
-    for name, t in tables.items():
-        iv, ivc = registry.get(name), cfg.intervention(name)
-        sens[name] = sensitivity(t, iv.criteria, ivc.weights, id_column=iv.id_column,
-                                 method=ivc.normalise, step=cfg.sensitivity_step,
-                                 draws=cfg.sensitivity_draws,
-                                 concentration=cfg.sensitivity_concentration,
-                                 top_n=cfg.top_n, seed=cfg.seed)
-        ranked = assign_tiers(budget_reach(t, name, cfg.budget_cny), name, cfg.budget_cny,
-                              n_tiers=ivc.tiers)
-        tables[name] = ranked
-        budget_rows.append(_budget_row(ranked, name, cfg.budget_cny))
+        tables[name], sens[name], row, more = _rank_one(name, inputs, cfg)
+        budget_rows.append(row)
+        extra.update(more)
     _add_township(tables, villages)
     if cfg.budget_cny is None and tables:
         warn_data("priorities: no budget set (budget_cny); tiers are equal-count need groups "
                   f"(tier basis '{NEED_QUANTILE}'), not what a budget funds — set budget_cny "
                   "in priorities.yaml for tiers by budget", logger=logger, stacklevel=2)
+    return PriorityResults(tables=tables, sensitivity=sens, summaries=_summaries(tables, cfg),
+                           budget=pd.DataFrame(budget_rows), config=cfg, extra=extra)
+
+
+def rerank(results: PriorityResults, names: Sequence[str], inputs: PriorityInputs
+           ) -> PriorityResults:
+    """Rank ``names`` again from new inputs; keep every other intervention's results.
+
+    Used once the relocation plan exists, for the interventions that read its decisions
+    (:attr:`~contigmap.priority.intervention.Intervention.after_relocation`): their tables,
+    sensitivity, budget rows and extras are replaced, the summaries recomputed.
+
+    Parameters
+    ----------
+    results
+        The priority stage's results.
+    names
+        Interventions to rank again (each already in ``results.tables``).
+    inputs
+        The inputs to rank them from (the village and hamlet tables with the relocation
+        stage's ``reloc_decision``).
+
+    Returns
+    -------
+    PriorityResults
+        A new result; ``results`` is not modified.
+    """
+    cfg = results.config
+    tables, sens, extra = dict(results.tables), dict(results.sensitivity), dict(results.extra)
+    rows: dict[str, Any] = {str(r["intervention"]): r for r in results.budget.to_dict("records")}
+    for name in names:
+        tables[name], sens[name], rows[name], more = _rank_one(name, inputs, cfg)
+        extra.update(more)
+    _add_township({n: tables[n] for n in names}, inputs.villages)
+    budget = pd.DataFrame([rows[n] for n in tables if n in rows])
+    return PriorityResults(tables=tables, sensitivity=sens, summaries=_summaries(tables, cfg),
+                           budget=budget, config=cfg, extra=extra)
+
+
+def _rank_one(name: str, inputs: PriorityInputs, cfg: PriorityConfig
+              ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, pd.DataFrame]]:
+    """Rank one intervention: ranked table with tiers, sensitivity, budget row, extras."""
+    iv, ivc = registry.get(name), cfg.intervention(name)
+    if iv.unit == "hamlet" and (inputs.hamlets is None or len(inputs.hamlets) == 0):
+        msg = (f"{name}: no hamlets; {name} targets natural villages (自然村): add the "
+               f"hamlets layer to the region manifest or leave {name} out")
+        raise ValidationError(msg)
+    t = iv.compute(inputs, ivc, cfg.discount_rate)
+    extra = iv.extras(inputs, ivc) if iv.extras is not None else {}
+    sens = sensitivity(t, iv.criteria, ivc.weights, id_column=iv.id_column,
+                       method=ivc.normalise, step=cfg.sensitivity_step,
+                       draws=cfg.sensitivity_draws, concentration=cfg.sensitivity_concentration,
+                       top_n=cfg.top_n, seed=cfg.seed)
+    ranked = assign_tiers(budget_reach(t, name, cfg.budget_cny), name, cfg.budget_cny,
+                          n_tiers=ivc.tiers)
+    return ranked, sens, _budget_row(ranked, name, cfg.budget_cny), extra
+
+
+def _summaries(tables: dict[str, pd.DataFrame], cfg: PriorityConfig
+               ) -> dict[str, pd.DataFrame]:
     n_tiers = (3 if cfg.budget_cny is not None else
                max((cfg.intervention(iv).tiers for iv in tables), default=4))
-    summaries = {"township": summarise(tables, "township_id", n_tiers=n_tiers),
-                 "county": summarise(tables, "county", n_tiers=n_tiers)}
-    return PriorityResults(tables=tables, sensitivity=sens, summaries=summaries,
-                           budget=pd.DataFrame(budget_rows), config=cfg, extra=extra)
+    return {"township": summarise(tables, "township_id", n_tiers=n_tiers),
+            "county": summarise(tables, "county", n_tiers=n_tiers)}
 
 
 def _add_township(tables: dict[str, pd.DataFrame], villages: pd.DataFrame) -> None:
