@@ -50,7 +50,7 @@ class JoinSpec(StrictModel):
     encoding: str | None = None
     on: dict[str, str]
     columns: dict[str, str] = Field(default_factory=dict)
-    header_row: int | list[int] | None = None  # s19c: report-style statistics sheets
+    header_row: int | list[int] | None = None  # report-style statistics sheets
     skip_rows: list[int] = Field(default_factory=list)
 
     @model_validator(mode="before")

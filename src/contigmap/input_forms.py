@@ -59,6 +59,11 @@ warning naming both counts and the first codes; a code repeated in the table kee
 first row (warned). Village-level poor people from such a table are the villages
 layer's `poor_pop`: the first source of poverty incidence, ahead of any registry (and
 the only one when the registry is `poor_only`).
+
+A report-style statistics sheet (title rows, a two-row merged header, 小计/合计 and note
+rows) takes the same `header_row:` and `skip_rows:` as a layer, inside the `join:`:
+`join: {path: 人口统计表.xlsx, header_row: [3, 4], on: {XZQDM: 行政区划代码}}`. The
+subtotal and note rows it leaves out are listed in a warning.
 """
 
 _PERSONAL = """\
