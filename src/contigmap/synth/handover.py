@@ -54,16 +54,11 @@ from contigmap.crs import wgs84_to_bd09
 from contigmap.io.writers import fixed_gdal_date, save_workbook, write_xlsx
 from contigmap.synth._io import staged_dir
 from contigmap.synth.messy import (
-    _add_spurs,
-    _classes,
+    _base_county,
+    _county_layer,
     _dem,
     _Frame,
     _lonlat,
-    _outline,
-    _place_villages,
-    _road_layer,
-    _road_lines,
-    _road_network,
     _Villages,
 )
 from contigmap.synth.messy_style import COUNTY_CODE, FIXTURE, HOUSEHOLD_SIZE
@@ -123,16 +118,9 @@ def make_handover_region(out_dir: str | Path, *, seed: int = HANDOVER_SEED,
     out_dir = Path(out_dir)
     st = STYLE
     rng = np.random.default_rng(seed)
-    fr = _Frame.of(st)
-    outline = _outline(rng, fr)
-    nxy, u, v, kind = _road_network(rng, fr.x0, fr.y0)
-    klass, surface = _classes(nxy, u, v, kind, rng)
-    lines = _road_lines(rng, nxy, u, v)
-    vil = _place_villages(rng, st, fr)
-    spur_cls, spur_srf = _add_spurs(rng, nxy, vil.xy, lines)
-    klass = np.concatenate([klass, np.array(spur_cls, dtype=object)])
-    surface = np.concatenate([surface, np.array(spur_srf, dtype=object)])
-    roads = _road_layer(rng, st, nxy, lines, klass, surface, n_grid=u.size)
+    base = _base_county(rng, st)
+    fr, outline, nxy, vil, roads = (base.frame, base.outline, base.nodes_xy, base.villages,
+                                    base.roads)
     truth = _truth(rng, vil)
     dem, transform = _dem(rng, fr)
     on_void = int(rng.integers(len(vil.xy)))
@@ -142,8 +130,7 @@ def make_handover_region(out_dir: str | Path, *, seed: int = HANDOVER_SEED,
     hazards_kml = _hazard_kml(rng, fr)
     registry = _registry(rng, vil, truth)
     areas = _village_areas(vil, outline)
-    county = gpd.GeoDataFrame({"县代码": [COUNTY_CODE], "名称": [st.title]},
-                              geometry=[outline], crs=st.metric_epsg).to_crs(4326)
+    county = _county_layer(outline, st)
     with staged_dir(out_dir, force=force) as tmp, fixed_gdal_date():
         _write_gdb(areas, tmp / "村界.gdb")
         _write_statistics(truth, vil, tmp / "人口统计表.xlsx")

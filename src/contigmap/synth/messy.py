@@ -214,6 +214,42 @@ class _Villages:
     t_codes: list[str]
 
 
+@dataclass(frozen=True)
+class _BaseCounty:
+    """What every generated county starts from: extent, outline, road network, villages."""
+
+    frame: _Frame
+    outline: shapely.Geometry
+    nodes_xy: NDArray[np.float64]
+    villages: _Villages
+    roads: gpd.GeoDataFrame
+
+
+def _base_county(rng: np.random.Generator, st: Style) -> _BaseCounty:
+    """Draw the outline, road network (with village spurs), villages and road layer.
+
+    Each step draws from ``rng`` in turn, so their order fixes the bytes the messy and
+    handover generators write after it.
+    """
+    fr = _Frame.of(st)
+    outline = _outline(rng, fr)
+    nxy, u, v, kind = _road_network(rng, fr.x0, fr.y0)
+    klass, surface = _classes(nxy, u, v, kind, rng)
+    lines = _road_lines(rng, nxy, u, v)
+    vil = _place_villages(rng, st, fr)
+    spur_cls, spur_srf = _add_spurs(rng, nxy, vil.xy, lines)
+    klass = np.concatenate([klass, np.array(spur_cls, dtype=object)])
+    surface = np.concatenate([surface, np.array(spur_srf, dtype=object)])
+    roads = _road_layer(rng, st, nxy, lines, klass, surface, n_grid=u.size)
+    return _BaseCounty(fr, outline, nxy, vil, roads)
+
+
+def _county_layer(outline: shapely.Geometry, st: Style) -> gpd.GeoDataFrame:
+    """Return the county boundary as handed over: code, name, outline in lon/lat."""
+    return gpd.GeoDataFrame({"县代码": [COUNTY_CODE], "名称": [st.title]},
+                            geometry=[outline], crs=st.metric_epsg).to_crs(4326)
+
+
 def make_messy_region(out_dir: str | Path, *, seed: int = MESSY_SEED,
                       variant: Variant = "fixture", force: bool = False) -> Path:
     """Generate the small messy region into ``out_dir``.
@@ -238,17 +274,10 @@ def make_messy_region(out_dir: str | Path, *, seed: int = MESSY_SEED,
     out_dir = Path(out_dir)
     st = FIXTURE if variant == "fixture" else UNSEEN
     rng = np.random.default_rng(seed)
-    fr = _Frame.of(st)
     # each step draws from ``rng`` in turn: their order fixes the bytes written
-    outline = _outline(rng, fr)
-    nxy, u, v, kind = _road_network(rng, fr.x0, fr.y0)
-    klass, surface = _classes(nxy, u, v, kind, rng)
-    lines = _road_lines(rng, nxy, u, v)
-    vil = _place_villages(rng, st, fr)
-    spur_cls, spur_srf = _add_spurs(rng, nxy, vil.xy, lines)
-    klass = np.concatenate([klass, np.array(spur_cls, dtype=object)])
-    surface = np.concatenate([surface, np.array(spur_srf, dtype=object)])
-    road_gdf = _road_layer(rng, st, nxy, lines, klass, surface, n_grid=u.size)
+    base = _base_county(rng, st)
+    fr, outline, nxy, vil, road_gdf = (base.frame, base.outline, base.nodes_xy,
+                                       base.villages, base.roads)
     service_sheets = _service_sheets(rng, st, fr, nxy, vil)
     dem, transform = _dem(rng, fr)
     hazard_gdf = _hazard_zones(rng, st, outline, vil.xy)
@@ -263,8 +292,7 @@ def make_messy_region(out_dir: str | Path, *, seed: int = MESSY_SEED,
         vc["pop"]: vil.pop,
     }, geometry=shapely.points(vil.xy[:, 0] + st.zone * 1_000_000.0, vil.xy[:, 1]),
         crs=st.prefixed_epsg)
-    county = gpd.GeoDataFrame({"县代码": [COUNTY_CODE], "名称": [st.title]},
-                              geometry=[outline], crs=st.metric_epsg).to_crs(4326)
+    county = _county_layer(outline, st)
 
     f = st.files
     with staged_dir(out_dir, force=force) as tmp, fixed_gdal_date():
