@@ -328,6 +328,26 @@ def _upper(cand: Candidates, config: PlanConfig, n_x: int, n: int) -> NDArray[np
     return ub
 
 
+def _solve_milp(cand: Candidates, config: PlanConfig, *, price: NDArray[np.float64] | None = None
+                ) -> tuple[Any, NDArray[np.int64] | None]:
+    """Solve the plan MILP with HiGHS (``price``: the priced subproblem of an area plan).
+
+    Returns scipy's result and each project's start-year index (-1: not chosen), or
+    ``None`` for the years when HiGHS found no solution within the time limit.
+    """
+    c, cons, n_x, n = _build(cand, config, price)
+    integrality = np.zeros(n)
+    integrality[:n_x] = 1
+    res = milp(c, constraints=cons, integrality=integrality,
+               bounds=Bounds(np.zeros(n), _upper(cand, config, n_x, n)),
+               options={"time_limit": config.time_limit_s, "mip_rel_gap": config.mip_rel_gap,
+                        "presolve": True})
+    if res.x is None:
+        return res, None
+    xs = np.round(res.x[:n_x]).reshape(len(cand.projects), config.n_years) > 0.5
+    return res, np.where(xs.any(axis=1), xs.argmax(axis=1), -1).astype(np.int64)
+
+
 def solve_plan(cand: Candidates, config: PlanConfig) -> PlanSolution:
     """Choose the projects and their years (the module's model); greedy when too large.
 
@@ -344,19 +364,11 @@ def solve_plan(cand: Candidates, config: PlanConfig) -> PlanSolution:
         logger.warning("plan: %d binaries > max_binaries %d; greedy plan", n_p * n_y,
                        config.max_binaries)
         return greedy_plan(cand, config, status="greedy_too_large", start=start)
-    c, cons, n_x, n = _build(cand, config)
-    integrality = np.zeros(n)
-    integrality[:n_x] = 1
-    res = milp(c, constraints=cons, integrality=integrality,
-               bounds=Bounds(np.zeros(n), _upper(cand, config, n_x, n)),
-               options={"time_limit": config.time_limit_s, "mip_rel_gap": config.mip_rel_gap,
-                        "presolve": True})
-    if res.x is None:
+    res, year_index = _solve_milp(cand, config)
+    if year_index is None:
         logger.warning("plan: HiGHS found no plan within %.0f s (%s); greedy plan",
                        config.time_limit_s, res.message)
         return greedy_plan(cand, config, status="greedy_no_solution", start=start)
-    xs = np.round(res.x[:n_x]).reshape(n_p, n_y) > 0.5
-    year_index = np.where(xs.any(axis=1), xs.argmax(axis=1), -1).astype(np.int64)
     objective = evaluate(cand, year_index, config)
     bound = getattr(res, "mip_dual_bound", None)
     bound = max(-float(bound), objective) if bound is not None and np.isfinite(bound) else None
@@ -375,7 +387,7 @@ def solve_plan(cand: Candidates, config: PlanConfig) -> PlanSolution:
                        config.time_limit_s, method, "unknown" if gap is None else f"{gap:.2%}")
     return PlanSolution(year_index, method, "optimal" if optimal else "time_limit", objective,
                         bound, max(gap, 0.0) if gap is not None else None,
-                        time.perf_counter() - start, n_x)
+                        time.perf_counter() - start, n_p * n_y)
 
 
 def lp_bound(cand: Candidates, config: PlanConfig, time_limit_s: float) -> float | None:
@@ -427,20 +439,11 @@ def solve_priced(cand: Candidates, config: PlanConfig, price: NDArray[np.float64
         The plan's years (-1: not chosen), its priced objective, and an upper bound on the
         priced objective of any plan (HiGHS' dual bound; equal within ``mip_rel_gap``).
     """
-    n_p, n_y = len(cand.projects), config.n_years
-    if n_p == 0:
+    if len(cand.projects) == 0:
         return np.zeros(0, np.int64), 0.0, 0.0
-    c, cons, n_x, n = _build(cand, config, price=np.asarray(price, float))
-    integrality = np.zeros(n)
-    integrality[:n_x] = 1
-    res = milp(c, constraints=cons, integrality=integrality,
-               bounds=Bounds(np.zeros(n), _upper(cand, config, n_x, n)),
-               options={"time_limit": config.time_limit_s, "mip_rel_gap": config.mip_rel_gap,
-                        "presolve": True})
-    if res.x is None:
+    res, years = _solve_milp(cand, config, price=np.asarray(price, float))
+    if years is None:
         raise RuntimeError(f"plan: priced subproblem not solved ({res.message})")
-    xs = np.round(res.x[:n_x]).reshape(n_p, n_y) > 0.5
-    years = np.where(xs.any(axis=1), xs.argmax(axis=1), -1).astype(np.int64)
     value = -float(res.fun)
     bound = getattr(res, "mip_dual_bound", None)
     upper = -float(bound) if bound is not None and np.isfinite(bound) else value
