@@ -21,12 +21,14 @@ from contigmap.errors import ContigmapError
 from contigmap.tasks import ExecutionOptions, map_tasks
 
 __all__ = [
+    "AreaGraphJob",
     "CountyJob",
     "CountyOutcome",
     "CountyRunError",
     "ExecutionOptions",
     "run_county",
     "run_jobs",
+    "run_task",
 ]
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,33 @@ class CountyOutcome:
     timings_s: dict[str, float]
 
 
+@dataclass(frozen=True)
+class AreaGraphJob:
+    """The cross-county task: build the area graph of ``area_path`` (prefecture cities).
+
+    It reads only inputs, so it runs beside the counties instead of after them.
+    """
+
+    area_path: Path
+
+
+def run_task(job: CountyJob | AreaGraphJob) -> CountyOutcome | Any:
+    """Run one task of an area: a county (:func:`run_county`) or the area graph.
+
+    The area graph task returns :class:`contigmap.area.prefecture.AreaGraph` (or None).
+    """
+    if isinstance(job, AreaGraphJob):
+        from contigmap.area.manifest import load_area
+        from contigmap.area.prefecture import build_area_graph
+
+        return build_area_graph(load_area(job.area_path))
+    return run_county(job)
+
+
+def _task_label(job: CountyJob | AreaGraphJob) -> str:
+    return "area graph" if isinstance(job, AreaGraphJob) else job.code
+
+
 def run_county(job: CountyJob) -> CountyOutcome:
     """Run the whole pipeline on one county into ``job.out_dir`` (a Dask task).
 
@@ -94,24 +123,25 @@ def _plain(summary: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def run_jobs(jobs: Sequence[CountyJob], options: ExecutionOptions | None = None, *,
-             progress: CountyProgress | None = None) -> list[CountyOutcome]:
-    """Run every county task, serially or on Dask; return the outcomes in ``jobs`` order.
+def run_jobs(jobs: Sequence[CountyJob | AreaGraphJob], options: ExecutionOptions | None = None,
+             *, progress: CountyProgress | None = None) -> list[CountyOutcome | Any]:
+    """Run every task, serially or on Dask; return the outcomes in ``jobs`` order.
 
     Parameters
     ----------
     jobs
-        One task per county.
+        One task per county, and the area graph (:class:`AreaGraphJob`) when wanted:
+        put it first so that it starts at once.
     options
         Where to run (:class:`ExecutionOptions`; default: a LocalCluster of one worker
         per core).
     progress
-        Called after each county with (done, total, code).
+        Called after each task with (done, total, code or "area graph").
 
     Raises
     ------
     CountyRunError
         The first county that fails (named), or a worker that died.
     """
-    return map_tasks(run_county, jobs, options=options or ExecutionOptions(),
-                     progress=progress, label=lambda job: job.code, what="county")
+    return map_tasks(run_task, jobs, options=options or ExecutionOptions(),
+                     progress=progress, label=_task_label, what="task")

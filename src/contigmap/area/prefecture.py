@@ -6,9 +6,10 @@ county's roads. This runs once per area, shared by all counties:
 
 1. the **area graph**: every county's roads (its ``layers.roads``, ids prefixed with the
    county code so that they stay unique) plus the area's ``trunk_roads``, reprojected to
-   the UTM zone of the area (:meth:`geopandas.GeoDataFrame.estimate_utm_crs`) and built
-   with :func:`contigmap.network.build_network` (vertices within 1 mm are one node, so
-   roads that meet at a county border connect);
+   the UTM zone of the prefecture cities (:meth:`geopandas.GeoDataFrame.estimate_utm_crs`)
+   and built with :func:`contigmap.network.build_network` (vertices within 1 mm are one
+   node, so roads that meet at a county border connect). It needs no county output, so an
+   area run builds it as one more task beside the counties (:func:`build_area_graph`);
 2. one multi-source Dijkstra from all prefecture cities on the reversed graph
    (:meth:`contigmap.network.Attachment.times_to_nearest`; Dijkstra, *A note on two
    problems in connexion with graphs*, Numer. Math. 1, 1959): each village gets the
@@ -25,16 +26,19 @@ villages on roads not joined to the rest, as the county run's ``isolated``).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from contigmap.area.manifest import Area
 from contigmap.errors import ValidationError
+from contigmap.network.build import RoadGraph
 
-__all__ = ["county_medians", "prefecture_times"]
+__all__ = ["AreaGraph", "build_area_graph", "county_medians", "prefecture_times"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +84,56 @@ def _roads(area: Area, crs: object) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=crs)
 
 
-def prefecture_times(area: Area, stage: Path) -> pd.DataFrame | None:
+@dataclass(frozen=True)
+class AreaGraph:
+    """The area graph with the prefecture cities, built once per area (picklable).
+
+    Attributes
+    ----------
+    graph
+        Every county's roads and the trunk roads (:func:`contigmap.network.build_network`).
+    crs
+        The metric CRS of ``graph``: the UTM zone of the prefecture cities.
+    cities
+        ``city_id`` and point geometry in ``crs``.
+    """
+
+    graph: RoadGraph
+    crs: CRS
+    cities: gpd.GeoDataFrame
+
+
+def build_area_graph(area: Area) -> AreaGraph | None:
+    """Read the cities and every road of the area and build the area graph.
+
+    It needs no county output, so an area run starts it beside the counties
+    (:func:`contigmap.area.engine.run_task`). Returns None when the area has no
+    prefecture cities.
+    """
+    from contigmap.io.read import read_layer
+    from contigmap.network import build_network
+
+    spec = area.config.layers.prefecture_cities
+    if spec is None:
+        return None
+    cities = read_layer(spec, base_dir=area.base_dir, role=_CITY_ROLE,
+                        source="area layers.prefecture_cities")
+    if not isinstance(cities, gpd.GeoDataFrame) or len(cities) == 0:
+        msg = ("area layers.prefecture_cities: no city points; give x:/y: columns or point "
+               "geometries")
+        raise ValidationError(msg)
+    crs = cities.estimate_utm_crs()
+    cities = cities.rename(columns={"substation_id": "city_id"}).to_crs(crs)
+    graph = build_network(_roads(area, crs))
+    logger.info("area graph: %d nodes, %d edges, %d prefecture cities",
+                graph.n_nodes, graph.n_edges, len(cities))
+    return AreaGraph(graph=graph, crs=crs,
+                     cities=gpd.GeoDataFrame(cities[["city_id", "geometry"]],
+                                             geometry="geometry", crs=crs))
+
+
+def prefecture_times(area: Area, stage: Path, area_graph: AreaGraph | None = None
+                     ) -> pd.DataFrame | None:
     """Minutes from every village of the area to its nearest prefecture city.
 
     Parameters
@@ -89,6 +142,8 @@ def prefecture_times(area: Area, stage: Path) -> pd.DataFrame | None:
         The area (its ``layers.prefecture_cities`` and ``trunk_roads``).
     stage
         The folder holding each county's outputs (``<code>/villages.csv``).
+    area_graph
+        The area graph when already built (:func:`build_area_graph`); built here if not.
 
     Returns
     -------
@@ -97,24 +152,15 @@ def prefecture_times(area: Area, stage: Path) -> pd.DataFrame | None:
         unreachable) and ``prefecture_city_id`` per village, counties in manifest order;
         None when the area has no prefecture cities.
     """
-    from contigmap.io.read import read_layer
-    from contigmap.network import attach_points, build_network
+    from contigmap.network import attach_points
 
-    spec = area.config.layers.prefecture_cities
-    if spec is None:
+    if area_graph is None:
+        area_graph = build_area_graph(area)
+    if area_graph is None:
         return None
     villages = _villages(area, stage)
-    crs = villages.estimate_utm_crs()
-    cities = read_layer(spec, base_dir=area.base_dir, role=_CITY_ROLE,
-                        source="area layers.prefecture_cities")
-    if not isinstance(cities, gpd.GeoDataFrame) or len(cities) == 0:
-        msg = ("area layers.prefecture_cities: no city points; give x:/y: columns or point "
-               "geometries")
-        raise ValidationError(msg)
-    cities = cities.rename(columns={"substation_id": "city_id"}).to_crs(crs)
-    roads = _roads(area, crs)
-    graph = build_network(roads)
-    pts = villages.to_crs(crs)
+    graph, cities = area_graph.graph, area_graph.cities
+    pts = villages.to_crs(area_graph.crs)
     xy = np.vstack([np.column_stack([pts.geometry.x, pts.geometry.y]),
                     np.column_stack([cities.geometry.x, cities.geometry.y])])
     n_v = len(villages)
@@ -128,8 +174,7 @@ def prefecture_times(area: Area, stage: Path) -> pd.DataFrame | None:
     w = which[:n_v]
     nearest: list[str | None] = [str(city_ids[k - n_v]) if k >= 0 else None for k in w]
     out["prefecture_city_id"] = nearest
-    logger.info("area graph: %d nodes, %d edges; %d villages, %d prefecture cities",
-                graph.n_nodes, graph.n_edges, n_v, len(cities))
+    logger.info("prefecture times: %d villages over the area graph", n_v)
     return out
 
 

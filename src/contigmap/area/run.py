@@ -30,6 +30,7 @@ import geopandas as gpd
 import pandas as pd
 
 from contigmap.area.engine import (
+    AreaGraphJob,
     CountyJob,
     CountyOutcome,
     CountyProgress,
@@ -141,15 +142,19 @@ def _write_rollup(area: Area, stage: Path, table: pd.DataFrame, totals: dict[str
     return written
 
 
-def _shared_part(area: Area, stage: Path, table: pd.DataFrame) -> dict[str, Path]:
-    """Run the cross-county part once: ``villages_area.csv`` and ``tt_prefecture_min``.
+def _shared_part(area: Area, stage: Path, table: pd.DataFrame, area_graph: Any
+                 ) -> dict[str, Path]:
+    """Finish the cross-county part: ``villages_area.csv`` and ``tt_prefecture_min``.
 
-    Adds the county medians to ``table`` in place; nothing when the area has no
-    prefecture cities (:mod:`contigmap.area.prefecture`).
+    ``area_graph`` is what the area graph task built (None: no prefecture cities). Adds
+    the county medians to ``table`` in place; nothing when the area has no prefecture
+    cities (:mod:`contigmap.area.prefecture`).
     """
     from contigmap.area.prefecture import county_medians, prefecture_times
 
-    villages = prefecture_times(area, stage)
+    if area_graph is None:
+        return {}
+    villages = prefecture_times(area, stage, area_graph)
     if villages is None:
         return {}
     medians = county_medians(villages)
@@ -179,10 +184,10 @@ def _parameters(area: Area, execution: ExecutionOptions, options: dict[str, Any]
 
 def _progress_bar(total: int, show: bool, progress: CountyProgress | None) -> tuple[
         CountyProgress, Any]:
-    """Return a callback advancing a tqdm bar of counties (when ``show``), and the bar."""
+    """Return a callback advancing a tqdm bar of tasks (counties, area graph), and the bar."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, desc="counties", unit="county", disable=not show)
+    bar = tqdm(total=total, desc="tasks", unit="task", disable=not show)
 
     def step(done: int, n: int, code: str) -> None:
         bar.update(1)
@@ -253,21 +258,26 @@ def run_area(
                                "basemap": basemap, "tianditu_key": tianditu_key,
                                "strict": strict}
     result = AreaResult(out_dir=out_dir)
-    step, bar = _progress_bar(len(area.counties), show_progress_bars, progress)
+    graph_job = ([AreaGraphJob(Path(area_path))]
+                 if area.config.layers.prefecture_cities is not None else [])
+    step, bar = _progress_bar(len(area.counties) + len(graph_job), show_progress_bars,
+                              progress)
     with staged_dir(out_dir, inputs=inputs, side_inputs=side, force=force) as stage:
         jobs = [CountyJob(c.code, c.name, _region_path(c, stage), stage / c.code, options)
                 for c in area.counties]
         start = time.perf_counter()
-        try:
-            outcomes = run_jobs(jobs, execution, progress=step)
+        try:  # the area graph first: it needs no county output and is the longest task
+            done = run_jobs([*graph_job, *jobs], execution, progress=step)
         finally:
             bar.close()
+        area_graph = done[0] if graph_job else None
+        outcomes: list[CountyOutcome] = done[len(graph_job):]
         result.timings_s["counties"] = time.perf_counter() - start
         table = county_table([county_row(stage / c.code, c.code, c.name)
                               for c in area.counties])
         start = time.perf_counter()
-        shared = _shared_part(area, stage, table)
-        result.timings_s["area graph"] = time.perf_counter() - start
+        shared = _shared_part(area, stage, table, area_graph)
+        result.timings_s["prefecture times"] = time.perf_counter() - start
         totals = area_totals(table)
         start = time.perf_counter()
         written = {**shared, **_write_rollup(area, stage, table, totals, offline)}
