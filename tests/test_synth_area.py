@@ -197,3 +197,19 @@ def test_one_county_runs_end_to_end(area_dir: Path, tmp_path: Path) -> None:
     n_vill = len(gpd.read_file(region.parent / "villages.gpkg", layer="villages"))
     assert len(villages) == n_vill
     assert (tmp_path / "out" / "map.html").exists()
+
+
+def test_one_county_area_has_no_trunk_layer_and_builds_its_area_graph(tmp_path: Path) -> None:
+    """No road crosses a border in a one-county area: no (empty, refused) trunk layer."""
+    from contigmap.area.manifest import load_area
+    from contigmap.area.prefecture import build_area_graph
+    from contigmap.synth.area import make_scale_area
+
+    path = make_scale_area(tmp_path / "one", n_edges=2_000, n_counties=1, seed=3)
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert "trunk_roads" not in doc["layers"] and "prefecture_cities" in doc["layers"]
+    assert not (tmp_path / "one" / "area" / "trunk_roads.gpkg").exists()
+    graph = build_area_graph(load_area(path))
+    county = gpd.read_parquet(tmp_path / "one" / "counties" / doc["counties"][0]["code"]
+                           / "roads.parquet")
+    assert graph is not None and graph.graph.n_edges >= len(county)

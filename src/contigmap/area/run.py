@@ -64,8 +64,10 @@ class AreaResult:
     summary
         Area figures for the CLI to print.
     timings_s
-        Wall-clock seconds of the county runs (all of them, in parallel or not), the
-        area graph and the roll-up.
+        Wall-clock seconds of the county runs (all of them, in parallel or not, with the
+        area graph beside them), the prefecture times and the roll-up.
+    county_timings_s
+        Each county's seconds per stage, by county code.
     """
 
     out_dir: Path
@@ -73,6 +75,7 @@ class AreaResult:
     table: pd.DataFrame | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
+    county_timings_s: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _side_inputs(priority_config: str | Path | None, config: str | Path | None) -> list[Path]:
@@ -291,6 +294,7 @@ def run_area(
         result.outputs[f"county_{county.code}"] = out_dir / county.code / "map.html"
     result.table = table
     result.summary = _summary(totals, outcomes)
+    result.county_timings_s = {o.code: dict(o.timings_s) for o in outcomes}
     county_s = sum(sum(o.timings_s.values()) for o in outcomes)
     logger.info("area %s: counties %.1f s wall, %.1f s of county stages in all",
                 area.config.area.code, result.timings_s["counties"], county_s)

@@ -380,8 +380,9 @@ def make_scale_area(out_dir: str | Path, *, n_edges: int = 1_000_000,
         paths = _run_jobs(jobs, workers, steps)
         entries = [{"region": p.relative_to(tmp).as_posix(), "code": area.codes[i],
                     "name": area.titles[i]} for i, p in enumerate(paths)]
-        _write_area_layers(tmp / "area", area, order[bounds[0]:bounds[1]])
-        write_yaml(tmp / "area.yaml", _area_manifest(entries, note))
+        trunk = order[bounds[0]:bounds[1]]
+        _write_area_layers(tmp / "area", area, trunk)
+        write_yaml(tmp / "area.yaml", _area_manifest(entries, note, trunk=len(trunk) > 0))
         steps.update()
     steps.close()
     logger.info("synthetic area: %d counties, %d road lines (%d trunk), %d settlements",
@@ -434,18 +435,25 @@ def _run_jobs(jobs: Iterator[_CountyJob], workers: int, steps: tqdm[Any]) -> lis
     return out
 
 
-def _area_manifest(entries: list[dict[str, str]], note: str) -> dict[str, Any]:
-    """Return ``area.yaml``: the area, its county regions and the area-wide layers."""
+def _area_manifest(entries: list[dict[str, str]], note: str, *, trunk: bool = True
+                   ) -> dict[str, Any]:
+    """Return ``area.yaml``: the area, its county regions and the area-wide layers.
+
+    ``trunk``: whether any road crosses a county border (a one-county area has none, and
+    an empty layer is refused as input).
+    """
+    layers: dict[str, Any] = {
+        "prefecture_cities": {"path": "area/cities.csv", "x": "lon", "y": "lat",
+                              "crs": "EPSG:4326", "id": "city_id"},
+    }
+    if trunk:
+        layers["trunk_roads"] = {"path": "area/trunk_roads.gpkg", "layer": "trunk_roads",
+                                 "id": "road_id"}
     return {
         "area": {"name": "合成片区（示意）", "code": "synth-area", "illustrative": True,
                  "source_note": note},
         "counties": entries,
-        "layers": {
-            "prefecture_cities": {"path": "area/cities.csv", "x": "lon", "y": "lat",
-                                  "crs": "EPSG:4326", "id": "city_id"},
-            "trunk_roads": {"path": "area/trunk_roads.gpkg", "layer": "trunk_roads",
-                            "id": "road_id"},
-        },
+        "layers": layers,
     }
 
 
@@ -457,7 +465,8 @@ def _write_area_layers(folder: Path, area: _Area, trunk: NDArray[np.int64]) -> N
     cu, cv = area.end_county
     codes = np.asarray(area.codes, dtype=object)
     tr = tr.assign(county_a=codes[cu[np.sort(trunk)]], county_b=codes[cv[np.sort(trunk)]])
-    tr.to_file(folder / "trunk_roads.gpkg", layer="trunk_roads", driver="GPKG")
+    if len(tr):
+        tr.to_file(folder / "trunk_roads.gpkg", layer="trunk_roads", driver="GPKG")
     n_cities = max(1, round(k / 20))
     picks = np.unique(np.round(np.linspace(0, k - 1, n_cities + 2)[1:-1]).astype(np.int64))
     pl = area.places
