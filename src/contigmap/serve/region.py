@@ -9,6 +9,13 @@ scenario *as its saved YAML reads back* (:meth:`ServedRegion.evaluate` parses th
 text it would save), so the browser's numbers and ``contigmap scenario run`` on the saved
 file agree by construction.
 
+The answers of the editor (:meth:`ServedRegion.answer`) go the live way where they can:
+upgrades and closures of roads named by id (in either season) are evaluated
+incrementally on the baseline graph (:class:`contigmap.serve.live.LiveModel`), with the
+same per-village minutes and headline numbers; new roads, bus lines, ``params:`` and the
+few cases :meth:`LiveModel.reason` names are evaluated in full. Each answer says which
+(``engine``).
+
 Evaluations are serialised by one lock (the numerical work holds the GIL anyway) and
 memoised by the scenario's YAML text in a bounded LRU cache, so undo and redo are
 answered from memory.
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -32,6 +40,7 @@ from scipy.spatial import cKDTree
 from contigmap.errors import ConfigError, DataQualityWarning
 from contigmap.scenario import Baseline, ScenarioResult, baseline_measures, evaluate_scenario
 from contigmap.scenario.model import Scenario, parse_scenario
+from contigmap.serve.live import LiveModel, LiveResult
 from contigmap.state import RegionState
 from contigmap.yamlio import parse_yaml_text
 
@@ -67,9 +76,11 @@ class ServedRegion:
     name: str
     _tree: cKDTree = field(repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _cache: OrderedDict[str, ScenarioResult] = field(default_factory=OrderedDict, repr=False)
-    stats: dict[str, int] = field(default_factory=lambda: {"evaluated": 0, "cached": 0})
-    """Evaluations computed and answered from the cache (for logs and benchmarks)."""
+    live: LiveModel | None = field(default=None, repr=False)
+    _cache: OrderedDict[str, LiveResult] = field(default_factory=OrderedDict, repr=False)
+    stats: dict[str, int] = field(default_factory=lambda: {"evaluated": 0, "cached": 0,
+                                                           "incremental": 0, "full": 0})
+    """Answers computed (of which incremental and full) and answered from the cache."""
 
     @classmethod
     def prepare(cls, region_path: str | Path, *, config: str | Path | None = None,
@@ -92,7 +103,11 @@ class ServedRegion:
         base = baseline_measures(state.data, villages=state.villages, params=settings.network,
                                  graph=state.network.graph)
         tree = cKDTree(np.asarray(state.network.graph.node_xy, dtype=float))
-        return cls(state=state, baseline=base, name=state.data.config.name, _tree=tree)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            live = LiveModel.build(state.data, base, settings.priorities.roads.costs)
+        return cls(state=state, baseline=base, name=state.data.config.name, _tree=tree,
+                   live=live)
 
     # ---------------------------------------------------------------- the map's data
     def region_json(self) -> dict[str, Any]:
@@ -153,13 +168,47 @@ class ServedRegion:
                            crs=self.state.data.roads.crs).to_crs(4326).iloc[0]
         return round(float(ll.x), 7), round(float(ll.y), 7)
 
+    def scenario(self, yaml_text: str) -> Scenario:
+        """Parse a session's YAML text as ``contigmap scenario run`` reads a scenario file.
+
+        A season switch alone (no change) is valid here, not yet a scenario file.
+        """
+        raw = parse_yaml_text(yaml_text, "edits")
+        if raw.get("changes"):
+            return parse_scenario(raw, source="edits")
+        return Scenario(name=str(raw.get("name", "edits")), region=raw.get("region"),
+                        season=raw.get("season"), source="edits")
+
     def evaluate(self, yaml_text: str) -> ScenarioResult:
         """Evaluate a scenario YAML text exactly as ``contigmap scenario run`` would.
 
         The text is parsed and validated like a scenario file
-        (:func:`contigmap.scenario.parse_scenario`) and evaluated against the served
-        baseline with the region's road costs; results are memoised by the text (without
-        :attr:`ScenarioResult.applied`, the scenario's copy of the road layer).
+        (:func:`contigmap.scenario.parse_scenario`) and evaluated in full against the
+        served baseline with the region's road costs (the reference of :meth:`answer`).
+
+        Raises
+        ------
+        ConfigError
+            An invalid scenario (unknown road, a new road far from the network, ...).
+        """
+        with self._lock:
+            return self._full(self.scenario(yaml_text))
+
+    def _full(self, sc: Scenario) -> ScenarioResult:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            res = evaluate_scenario(self.state.data, sc, baseline=self.baseline,
+                                    villages=self.state.villages,
+                                    costs=self.state.settings.priorities.roads.costs)
+        # the applied scenario holds a whole copy of the road layer: not kept
+        return replace(res, applied=None)
+
+    def answer(self, yaml_text: str) -> LiveResult:
+        """Answer the editor for a scenario YAML text, incrementally where it can.
+
+        Upgrades and closures go through :class:`LiveModel` (``engine``
+        ``incremental``); anything else is :meth:`evaluate`'s full evaluation
+        (``engine`` ``full``). Memoised by the text.
 
         Raises
         ------
@@ -172,20 +221,18 @@ class ServedRegion:
                 self._cache.move_to_end(yaml_text)
                 self.stats["cached"] += 1
                 return hit
+            t0 = time.perf_counter()
+            sc = self.scenario(yaml_text)
+            why = self.live.reason(sc) if self.live is not None else "no live model"
+            if why is None and self.live is not None:
+                res = self.live.evaluate(sc)
+            else:
+                full = self._full(sc)
+                res = LiveResult(full.villages, full.summary, engine="full")
             self.stats["evaluated"] += 1
-            raw = parse_yaml_text(yaml_text, "edits")
-            if raw.get("changes"):
-                sc = parse_scenario(raw, source="edits")
-            else:  # a season switch alone: valid to evaluate, not yet a scenario file
-                sc = Scenario(name=str(raw.get("name", "edits")), region=raw.get("region"),
-                              season=raw.get("season"), source="edits")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DataQualityWarning)
-                res = evaluate_scenario(self.state.data, sc, baseline=self.baseline,
-                                        villages=self.state.villages,
-                                        costs=self.state.settings.priorities.roads.costs)
-            # the applied scenario holds a whole copy of the road layer: not kept
-            res = replace(res, applied=None)
+            self.stats[res.engine] += 1
+            logger.info("answer (%s%s): %.1f ms", res.engine, f": {why}" if why else "",
+                        (time.perf_counter() - t0) * 1000.0)
             self._cache[yaml_text] = res
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
@@ -195,7 +242,7 @@ class ServedRegion:
         """Forget memoised evaluations and reset :attr:`stats`."""
         with self._lock:
             self._cache.clear()
-            self.stats.update(evaluated=0, cached=0)
+            self.stats.update(evaluated=0, cached=0, incremental=0, full=0)
 
 
 def _text(value: Any) -> str | None:
