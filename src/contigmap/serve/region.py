@@ -40,6 +40,7 @@ from scipy.spatial import cKDTree
 from contigmap.errors import ConfigError, DataQualityWarning
 from contigmap.scenario import Baseline, ScenarioResult, baseline_measures, evaluate_scenario
 from contigmap.scenario.model import Scenario, parse_scenario
+from contigmap.serve.busroute import bus_course
 from contigmap.serve.live import LiveModel, LiveResult
 from contigmap.state import RegionState
 from contigmap.yamlio import parse_yaml_text
@@ -77,6 +78,9 @@ class ServedRegion:
     _tree: cKDTree = field(repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     live: LiveModel | None = field(default=None, repr=False)
+    _bus_memo: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict,
+                                                       repr=False)
+    _bus_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cache: OrderedDict[str, LiveResult] = field(default_factory=OrderedDict, repr=False)
     stats: dict[str, int] = field(default_factory=lambda: {"evaluated": 0, "cached": 0,
                                                            "incremental": 0, "full": 0})
@@ -133,19 +137,13 @@ class ServedRegion:
                 b["poor_pop"], b["tt_own_township_seat_min"], b["tt_county_seat_min"],
                 strict=True)]
         bounds = [round(float(x), 6) for x in pts.total_bounds]
-        towns = data.boundaries.get("townships")
-        outlines = []
-        if towns is not None and len(towns):
-            simple = towns.geometry.simplify(20.0).to_crs(4326)
-            names = towns["name"] if "name" in towns else towns["township_id"]
-            outlines = [{"type": "Feature", "properties": {"name": _text(n)},
-                         "geometry": shapely.geometry.mapping(shapely.set_precision(g, 1e-5))}
-                        for g, n in zip(simple.values, names, strict=True)]
         title = data.config.title or data.config.name
         return {"name": self.name, "title": title, "bounds": bounds,
                 "roads": {"type": "FeatureCollection", "features": road_features},
                 "villages": villages, "season": self.baseline.season,
-                "townships": {"type": "FeatureCollection", "features": outlines}}
+                "townships": _outlines(data.boundaries.get("townships"), "township_id"),
+                "county": _outlines(data.boundaries.get("county"), "county_id"),
+                "style": map_style()}
 
     # ---------------------------------------------------------------- edits
     def snap(self, lon: float, lat: float, what: str) -> tuple[float, float]:
@@ -178,6 +176,45 @@ class ServedRegion:
             return parse_scenario(raw, source="edits")
         return Scenario(name=str(raw.get("name", "edits")), region=raw.get("region"),
                         season=raw.get("season"), source="edits")
+
+    def bus_line(self, stops: list[Any]) -> dict[str, Any]:
+        """Return a bus line's stops and its course along roads (lon/lat) for the map.
+
+        ``stops`` as in a scenario's ``bus`` change (village ids or lon/lat);
+        :func:`contigmap.serve.busroute.bus_course` draws the course. Memoised.
+        """
+        key = repr(stops)
+        memo: OrderedDict[str, dict[str, Any]] = self._bus_memo
+        with self._bus_lock:
+            if key in memo:
+                return memo[key]
+        b = self.baseline.villages
+        at = {str(v): (float(p.x), float(p.y))
+              for v, p in zip(b["village_id"], b.geometry, strict=True)}
+        crs = self.state.data.roads.crs
+        ll = [s for s in stops if not isinstance(s, str)]
+        conv = iter(gpd.GeoSeries([shapely.Point(float(x), float(y)) for x, y in ll],
+                                  crs=4326).to_crs(crs)) if ll else iter(())
+        xy = []
+        for s in stops:
+            if isinstance(s, str):
+                if s in at:
+                    xy.append(at[s])
+            else:
+                p = next(conv)
+                xy.append((float(p.x), float(p.y)))
+        if not xy:
+            return {"stops": [], "course": []}
+        arr = np.asarray(xy, dtype=float)
+        course = bus_course(self.state.network.graph, self._tree, arr)
+        pts = gpd.GeoSeries(shapely.points(arr), crs=crs).to_crs(4326)
+        out = {"stops": [[round(float(p.x), 6), round(float(p.y), 6)] for p in pts],
+               "course": course}
+        with self._bus_lock:
+            memo[key] = out
+            while len(memo) > _CACHE_SIZE:
+                memo.popitem(last=False)
+        return out
 
     def evaluate(self, yaml_text: str) -> ScenarioResult:
         """Evaluate a scenario YAML text exactly as ``contigmap scenario run`` would.
@@ -243,6 +280,40 @@ class ServedRegion:
         with self._lock:
             self._cache.clear()
             self.stats.update(evaluated=0, cached=0, incremental=0, full=0)
+
+
+def _outlines(gdf: gpd.GeoDataFrame | None, id_col: str) -> dict[str, Any]:
+    """Boundary outlines (simplified to 20 m, lon/lat to 1e-5) with their names."""
+    feats: list[dict[str, Any]] = []
+    if gdf is not None and len(gdf):
+        simple = gdf.geometry.simplify(20.0).to_crs(4326)
+        names = (gdf["name"] if "name" in gdf else gdf[id_col] if id_col in gdf
+                 else [None] * len(gdf))
+        feats = [{"type": "Feature", "properties": {"name": _text(n)},
+                  "geometry": shapely.geometry.mapping(shapely.set_precision(g, 1e-5))}
+                 for g, n in zip(simple.values, names, strict=True)]
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def map_style() -> dict[str, Any]:
+    """Road and boundary styles of the web map (:mod:`contigmap.render.web_layers`).
+
+    The editor draws roads by surface colour and class width, and the county and
+    township outlines, exactly as ``map.html`` does; the Chinese names of classes and
+    surfaces come from :mod:`contigmap.schema`.
+    """
+    from contigmap.render.web_layers import (
+        BOUNDARY_STYLES,
+        CLASS_WIDTH_PX,
+        FOOTPATH_COLOR,
+        SURFACE_COLORS,
+    )
+    from contigmap.schema import ROAD_CLASS_ZH, SURFACE_ZH
+
+    return {"surface_colors": dict(SURFACE_COLORS), "footpath_color": FOOTPATH_COLOR,
+            "class_width": dict(CLASS_WIDTH_PX), "county": BOUNDARY_STYLES["county"],
+            "townships": BOUNDARY_STYLES["townships"], "class_zh": dict(ROAD_CLASS_ZH),
+            "surface_zh": dict(SURFACE_ZH)}
 
 
 def _text(value: Any) -> str | None:

@@ -76,6 +76,10 @@ class _Op:
         zh, unit = _CHANGE_ZH.get(kind, (kind, ""))
         if kind == "build":
             return f"{zh} {kind}"
+        if kind == "bus":
+            freq = ch.get("frequency_per_day")
+            per = f"，每日 {float(freq):g} 班" if freq is not None else ""
+            return f"{zh} {len(ch.get('stops', ()))} {unit}{per} {kind}"
         n = len(ch.get("roads", ())) if "roads" in ch else len(ch.get("stops", ()))
         return f"{zh} {n} {unit} {kind}"
 
@@ -203,6 +207,9 @@ class Session:
         out["can_undo"], out["can_redo"] = bool(self.ops), bool(self.redo_ops)
         out["season"] = self.season() or self.region.baseline.season
         out["road_marks"], out["new_roads"] = _marks(self.ops)
+        out["bus_lines"] = [self.region.bus_line(list(op.change["stops"])) for op in self.ops
+                            if op.change is not None and op.change.get("type") == "bus"
+                            and op.change.get("stops")]
         return out
 
 
