@@ -109,7 +109,7 @@ def test_saved_yaml_reruns_identically(served: Any, region_json: dict[str, Any],
         answers.append(r.json())
     last = answers[-1]
     assert last["edits"] == ["升级改造 1 条 upgrade", "封闭道路 1 条 close", "新建道路 build",
-                             "公交线路 2 站 bus", "季节：雨季 season: rainy"]
+                             "公交线路 2 站，每日 6 班 bus", "季节：雨季 season: rainy"]
     assert last["headline"]["cost_wan"] > 0
     assert last["server_ms"] > 0
     csv = rerun_matches(served, c.get("/api/scenario.yaml", headers=h).text, tmp_path)

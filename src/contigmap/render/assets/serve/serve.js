@@ -206,17 +206,18 @@
     var b = S.saved[Number(document.getElementById("cmp-b").value)];
     if (!a || !b) { return; }
     S.busy = true;
-    api("POST", "/api/compare", { a: a.yaml, b: b.yaml }).then(showCompare)
+    api("POST", "/api/compare", { a: a.yaml, b: b.yaml })
+      .then(function (data) { showCompare(data, a.name, b.name); })
       .catch(function (err) { msg("无法对比：" + err.message); })
       .then(function () { S.busy = false; });
   }
-  function showCompare(data) {
+  function showCompare(data, nameA, nameB) {
     var t = document.getElementById("cmp-table");
     t.textContent = "";
     var head = el("tr");
     head.appendChild(el("th", {}, ""));
-    head.appendChild(el("th", {}, "A " + data.a.name));
-    head.appendChild(el("th", {}, "B " + data.b.name));
+    head.appendChild(el("th", {}, "A " + nameA));
+    head.appendChild(el("th", {}, "B " + nameB));
     t.appendChild(head);
     [["poor_gaining", "受益贫困人口", 0], ["pop_gaining", "受益人口", 0],
      ["pop_cut_off", "断路人口", 0], ["cost_wan", "投资（万元）", 1],
