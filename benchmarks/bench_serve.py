@@ -4,6 +4,8 @@ Run::
 
     .venv/bin/python benchmarks/bench_serve.py                    # 2,000 requests, 4 clients
     .venv/bin/python benchmarks/bench_serve.py --requests 400 --clients 2
+    .venv/bin/python benchmarks/bench_serve.py --region /tmp/big1/counties/990001/region.yaml \
+        --in-process --requests 60 --full 3     # a large region: no HTTP, prepare and RSS
 
 The demo region is prepared once; uvicorn serves it from a thread on 127.0.0.1. Each
 client opens its own session and repeats *edit, undo* (an upgrade to paved or a closure
@@ -14,8 +16,11 @@ its saved YAML against the one its own edits give.
 
 Baseline ratio: the same edits evaluated in-process, without HTTP (a
 :class:`contigmap.serve.session.Session` per client, serially, on an emptied cache):
-HTTP p50 / in-process p50 per edit. Evaluations are memoised by the scenario's text
-(``ServedRegion.stats``: computed vs answered from the cache); undo is always a cache hit.
+HTTP p50 / in-process p50 per edit. In the same run each edit's scenario is also
+evaluated in full (:meth:`ServedRegion.evaluate`, ``evaluate_scenario``: what every edit
+cost before the live path), printed as the ratio full / live. Evaluations are memoised by
+the scenario's text (``ServedRegion.stats``: computed, incremental or full, vs answered
+from the cache); undo is always a cache hit.
 
 Baseline (2 shared cores, 2026-12-02): see docs/serve.md.
 """
@@ -74,18 +79,39 @@ def _client(url: str, edits: list[dict[str, Any]], out: dict[str, Any]) -> None:
                last=last.status_code, yaml=yaml_text)
 
 
-def _in_process(region: ServedRegion, plans: list[list[dict[str, Any]]]) -> list[float]:
+def _in_process(region: ServedRegion, plans: list[list[dict[str, Any]]],
+                full_every: int = 1) -> tuple[list[float], list[float]]:
+    """Live edit latencies, and full evaluations of every ``full_every``-th edit's scenario."""
     region.clear_cache()
     models = {"upgrade": UpgradeEdit, "close": CloseEdit}
-    lat = []
+    lat, full = [], []
+    k = 0
     for edits in plans:
         s = Session("bench", region)
         for body in edits:
             t0 = time.perf_counter()
             s.edit(models[body["kind"]].model_validate(body))  # type: ignore[arg-type]
             lat.append((time.perf_counter() - t0) * 1000.0)
+            if full_every and k % full_every == 0:
+                t0 = time.perf_counter()
+                region.evaluate(s.yaml_text())
+                full.append((time.perf_counter() - t0) * 1000.0)
+            k += 1
             s.undo()
-    return lat
+    return lat, full
+
+
+def _report_in_process(region: ServedRegion, plans: list[list[dict[str, Any]]],
+                       full_every: int) -> list[float]:
+    base, full = _in_process(region, plans, full_every)
+    st = region.stats
+    print(f"in-process live (no HTTP, serial, cache emptied): edit {_pct(base)}; "
+          f"incremental {st['incremental']}, full {st['full']}")
+    if full:
+        print(f"in-process full evaluation (evaluate_scenario) of the same scenarios: "
+              f"{_pct(full)}")
+        print(f"ratio full / live p50: {np.percentile(full, 50) / np.percentile(base, 50):.1f}")
+    return base
 
 
 def _pct(xs: list[float]) -> str:
@@ -101,16 +127,28 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--requests", type=int, default=2000, help="edit + undo requests in all")
     ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--region", type=Path, default=DEMO, help="region.yaml (the demo)")
+    ap.add_argument("--in-process", action="store_true", help="no HTTP load test")
+    ap.add_argument("--full", type=int, default=1,
+                    help="evaluate every N-th edit's scenario in full too (0: none)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
-    region = ServedRegion.prepare(DEMO)
-    print(f"prepare + baseline: {time.perf_counter() - t0:.1f} s")
+    region = ServedRegion.prepare(args.region)
+    g = region.state.network.graph
+    print(f"prepare + baseline + live model: {time.perf_counter() - t0:.1f} s "
+          f"({g.n_edges:,} edges, {len(region.baseline.villages):,} villages); peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0:.0f} MB")
     unpaved = [str(r) for r, s in zip(region.state.data.roads["road_id"],
                                       region.state.data.roads["surface"], strict=True)
                if s != "paved"]
     per = max(args.requests // (2 * args.clients), 1)
     plans = [_edits(unpaved, per, seed) for seed in range(args.clients)]
+    if args.in_process:
+        _report_in_process(region, plans, args.full)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        print(f"peak RSS of this process: {rss:.0f} MB")
+        return
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
@@ -148,11 +186,11 @@ def main() -> None:
           f"{wall:.1f} s ({(len(edits) + len(undos)) / wall:.1f}/s)")
     print(f"  edit  {_pct(edits)}")
     print(f"  undo  {_pct(undos)}")
-    print(f"  evaluations computed {stats['evaluated']}, from cache {stats['cached']}")
+    print(f"  evaluations computed {stats['evaluated']} (incremental {stats['incremental']}, "
+          f"full {stats['full']}), from cache {stats['cached']}")
     print(f"  errors {errors}, cross-talk answers {crosstalk}, "
           f"saved YAML own-only {yaml_ok}/{len(plans)}")
-    base = _in_process(region, plans)
-    print(f"in-process (no HTTP, serial, cache emptied): edit {_pct(base)}")
+    base = _report_in_process(region, plans, args.full)
     print(f"ratio HTTP / in-process edit p50: "
           f"{np.percentile(edits, 50) / np.percentile(base, 50):.2f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -109,7 +109,7 @@ def test_saved_yaml_reruns_identically(served: Any, region_json: dict[str, Any],
         answers.append(r.json())
     last = answers[-1]
     assert last["edits"] == ["升级改造 1 条 upgrade", "封闭道路 1 条 close", "新建道路 build",
-                             "公交线路 2 站 bus", "季节：雨季 season: rainy"]
+                             "公交线路 2 站，每日 6 班 bus", "季节：雨季 season: rainy"]
     assert last["headline"]["cost_wan"] > 0
     assert last["server_ms"] > 0
     csv = rerun_matches(served, c.get("/api/scenario.yaml", headers=h).text, tmp_path)
@@ -273,3 +273,57 @@ def test_cli_help_has_examples() -> None:
     out = CliRunner().invoke(cli, ["serve", "--help"]).output
     for text in ("--port", "--host", "--open / --no-open", "contigmap serve layers/huayuan"):
         assert text in out
+
+
+def test_compare_two_scenario_texts(served: Any, region_json: dict[str, Any]) -> None:
+    """POST /api/compare: headline numbers side by side and the villages differing."""
+    import numpy as np
+
+    c = _client(served)
+    roads = _unpaved(region_json, 40)
+    h = _session(c)
+    texts = []
+    for body in ({"kind": "upgrade", "roads": roads[:20], "surface": "paved"},
+                 {"kind": "close", "roads": [roads[25]]}):
+        assert c.post("/api/edit", json=body, headers=h).status_code == 200
+        texts.append(c.get("/api/scenario.yaml", headers=h).text)
+    r = c.post("/api/compare", json={"a": texts[0], "b": texts[1]})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    # each side is the answer of its own text
+    for key, text in zip("ab", texts, strict=True):
+        want = served.answer(text).summary
+        assert out[key]["headline"]["poor_gaining"] == pytest.approx(want["poor_gaining"])
+        assert out[key]["headline"]["cost_wan"] == pytest.approx(want["cost_cny"] / 1e4, abs=0.01)
+    # villages differing: B closes one road more than A; counted by hand from both answers
+    va, vb = served.answer(texts[0]).villages, served.answer(texts[1]).villages
+    n = 0
+    for col in ("tt_own_township_seat_min", "tt_county_seat_min"):
+        x, y = va[col].to_numpy(float), vb[col].to_numpy(float)
+        fx, fy = np.isfinite(x), np.isfinite(y)
+        n_col = (fx != fy) | (fx & fy & (np.abs(np.where(fx & fy, x - y, 0.0)) >= 0.01))
+        n = n_col if isinstance(n, int) else (n | n_col)
+    assert out["n_differ"] == int(np.sum(n))
+    assert len(out["differ"]) == min(out["n_differ"], 20)
+    # not a scenario of this region, and bodies beyond the bound, are refused
+    other = texts[0].replace(f"region: {served.name}", "region: elsewhere")
+    assert c.post("/api/compare", json={"a": other, "b": texts[1]}).status_code == 422
+    assert c.post("/api/compare", json={"a": texts[0]}).status_code == 422
+
+
+def test_bus_line_is_drawn_along_roads(served: Any) -> None:
+    """A bus line's answer carries its stops and a course along the road graph's edges."""
+    c = _client(served)
+    h = _session(c)
+    b = served.baseline.villages
+    ids = b.loc[b["dist_road_m"] < 200, "village_id"].astype(str).tolist()[:2]
+    r = c.post("/api/edit", json={"kind": "bus", "stops": ids}, headers=h)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["engine"] == "full"
+    (line,) = out["bus_lines"]
+    assert len(line["stops"]) == 2
+    course = line["course"]
+    assert course[0] == line["stops"][0] and course[-1] == line["stops"][-1]
+    assert len(course) > 3  # along roads: more than the two stops and their road nodes
+    assert "公交线路 2 站" in out["edits"][0]

@@ -76,6 +76,37 @@ def _text(driver: Any, el_id: str) -> str:
     return str(driver.execute_script(f"return document.getElementById('{el_id}').textContent;"))
 
 
+def _bus_and_compare(driver: Any, served: Any) -> None:
+    """Place a bus line (drawn along roads, listed), note the scenario, compare it."""
+    b = served.baseline.villages
+    near = b[b["dist_road_m"] < 200].geometry.to_crs(4326)
+    stops = [[float(p.y), float(p.x)] for p in near.iloc[[0, 3]]]
+    driver.find_element("id", "btn-bus").click()
+    for ll in stops:
+        driver.execute_script(
+            "var m = window.cmServe.map; m.fire('click', {latlng: L.latLng(arguments[0],"
+            " arguments[1])});", *ll)
+    driver.find_element("id", "btn-bus-done").click()
+    _idle(driver)
+    assert "公交线路 2 站" in _text(driver, "edits")
+    line = driver.execute_script("return window.cmServe.last.bus_lines[0];")
+    assert len(line["stops"]) == 2 and len(line["course"]) > 3  # along roads, not a chord
+    assert driver.execute_script("return window.cmServe.busLayer.getLayers().length;") == 3
+    driver.find_element("id", "btn-note").click()
+    _wait(driver, "return window.cmServe.saved.length === 2;")
+    driver.find_element("id", "btn-compare").click()
+    _wait(driver, "return document.querySelectorAll('#cmp-table tr').length === 7;")
+    cells = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#cmp-table tr')).map(function (r) {"
+        " return Array.from(r.children).map(function (c) { return c.textContent; }); });")
+    assert cells[4][0] == "投资（万元）"
+    cost_a, cost_b = (float(x.replace(",", "")) for x in cells[4][1:])
+    assert cost_b > cost_a > 0  # B adds the bus line to A's two edits
+    assert "时间不同的村" in _text(driver, "cmp-n")
+    driver.execute_script("document.getElementById('cmp-n').scrollIntoView();")
+    shoot(driver, "serve_compare", viewports=((1280, 800),))
+
+
 def test_edit_undo_save_rerun(server: tuple[str, Any], tmp_path: Path) -> None:
     """Upgrade, close, draw a link, watch the numbers, undo, save, rerun the YAML."""
     url, served = server
@@ -132,6 +163,7 @@ def test_edit_undo_save_rerun(server: tuple[str, Any], tmp_path: Path) -> None:
             " return e.name; });")
         assert loaded and all(u.startswith(url) or u.startswith("blob:") for u in loaded)
         served_villages = driver.execute_script("return window.cmServe.last.villages;")
+        _bus_and_compare(driver, served)
     finally:
         driver.quit()
     import pandas as pd

@@ -27,6 +27,7 @@ from contigmap.render.web_popup import village_card_html
 from contigmap.schema import ROAD_CLASS_ZH, ROAD_CLASSES, SURFACE_ZH
 
 __all__ = [
+    "BOUNDARY_STYLES",
     "CLASS_WIDTH_PX",
     "FOOTPATH_COLOR",
     "R_MAX_PX",
@@ -63,6 +64,13 @@ CLASS_WIDTH_PX: Final[dict[str, float]] = {
     "track": 1.3,
     "path": 1.2,
 }
+BOUNDARY_STYLES: Final[dict[str, dict[str, Any]]] = {
+    "county": {"color": "#3f007d", "weight": 3.0, "opacity": 0.85, "fill": False},
+    "townships": {"color": "#807dba", "weight": 1.6, "opacity": 0.9, "dashArray": "6 4",
+                  "fillColor": "#ffffff", "fillOpacity": 0.0},
+    "other": {"color": "#777777", "weight": 1.0, "opacity": 0.8, "fillOpacity": 0.0},
+}
+"""Leaflet styles of the boundary levels (the web map's and ``contigmap serve``'s)."""
 SURFACE_LAYER_NAMES: Final[dict[str, tuple[str, str]]] = {
     "paved": ("硬化道路", "Paved roads"),
     "gravel": ("砂石道路", "Gravel roads"),
@@ -372,21 +380,12 @@ def boundary_layers(
             None if is_missing(v) else str(v)
             for v in (gdf["name"] if "name" in gdf.columns else [None] * len(gdf))
         ]
+        style = dict(BOUNDARY_STYLES.get(key, BOUNDARY_STYLES["other"]))
         if key == "county":
-            style = {"color": "#3f007d", "weight": 3.0, "opacity": 0.85, "fill": False}
             label = "县界 County boundary"
         elif key == "townships":
-            style = {
-                "color": "#807dba",
-                "weight": 1.6,
-                "opacity": 0.9,
-                "dashArray": "6 4",
-                "fillColor": "#ffffff",
-                "fillOpacity": 0.0,
-            }
             label = "乡镇界 Township boundaries"
         else:
-            style = {"color": "#777777", "weight": 1.0, "opacity": 0.8, "fillOpacity": 0.0}
             label = f"边界 Boundaries: {key}"
         props = [{"s": 0, "t": text(n) if n else ""} for n in names]
         fg = ids.group(ids(folium.FeatureGroup(name=ids.slots.layer_name(label), show=True)),

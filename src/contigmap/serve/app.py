@@ -11,6 +11,8 @@ query parameter)::
     GET  /api/scenario.yaml   the session's edits as a scenario file
     POST /api/load            {"yaml": text} → answer
     GET  /api/compare?a=&b=   headline numbers of two sessions' scenarios side by side
+    POST /api/compare         {"a": yaml, "b": yaml} → two scenarios' headline numbers side
+                              by side and the villages differing (compare.py)
 
 Every body is read with a size cap (:data:`MAX_BODY_BYTES`, 413 beyond it) and validated
 by a strict pydantic model (:mod:`contigmap.serve.models`; 422 with a one-line message).
@@ -38,7 +40,8 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from contigmap.errors import ContigmapError
-from contigmap.serve.models import EDIT_MODELS, LoadBody
+from contigmap.serve.compare import compare_texts
+from contigmap.serve.models import EDIT_MODELS, CompareBody, LoadBody
 from contigmap.serve.page import serve_page
 from contigmap.serve.region import ServedRegion
 from contigmap.serve.session import Session, SessionError, SessionStore
@@ -164,6 +167,13 @@ class _Api:
             out[key] = {"name": sess.name, "edits": res["edits"], "headline": res["headline"]}
         return out
 
+    async def compare_yaml(self, request: Request) -> dict[str, Any]:
+        try:
+            body = CompareBody.model_validate(await _body(request))
+        except PydanticValidationError as err:
+            raise _HTTPProblemError(422, _pydantic_message(err)) from err
+        return await run_in_threadpool(compare_texts, self.region, body.a, body.b)
+
     def wrap(self, fn: Callable[[Request], Awaitable[Any]]
              ) -> Callable[[Request], Awaitable[Response]]:
         """Check the token, turn errors into JSON 4xx answers, time and log the request."""
@@ -215,6 +225,7 @@ def create_app(region: ServedRegion, *, token: str | None = None,
         Route("/api/load", a.wrap(a.load), methods=post),
         Route("/api/scenario.yaml", a.wrap(a.scenario_yaml)),
         Route("/api/compare", a.wrap(a.compare)),
+        Route("/api/compare", a.wrap(a.compare_yaml), methods=post),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
     ]
     app = Starlette(routes=routes)

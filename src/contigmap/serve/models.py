@@ -23,6 +23,7 @@ __all__ = [
     "BuildEdit",
     "BusEdit",
     "CloseEdit",
+    "CompareBody",
     "LoadBody",
     "LonLat",
     "SeasonEdit",
@@ -89,6 +90,13 @@ class LoadBody(StrictModel):
     """A scenario YAML (text, not a path) to load into the session's editor."""
 
     yaml: str = Field(min_length=1, max_length=MAX_YAML_CHARS)
+
+
+class CompareBody(StrictModel):
+    """Two scenario YAMLs (text) of this tab to set side by side."""
+
+    a: str = Field(min_length=1, max_length=MAX_YAML_CHARS // 2)
+    b: str = Field(min_length=1, max_length=MAX_YAML_CHARS // 2)
 
 
 Edit = UpgradeEdit | CloseEdit | BuildEdit | BusEdit | SeasonEdit

@@ -9,6 +9,13 @@ scenario *as its saved YAML reads back* (:meth:`ServedRegion.evaluate` parses th
 text it would save), so the browser's numbers and ``contigmap scenario run`` on the saved
 file agree by construction.
 
+The answers of the editor (:meth:`ServedRegion.answer`) go the live way where they can:
+upgrades and closures of roads named by id (in either season) are evaluated
+incrementally on the baseline graph (:class:`contigmap.serve.live.LiveModel`), with the
+same per-village minutes and headline numbers; new roads, bus lines, ``params:`` and the
+few cases :meth:`LiveModel.reason` names are evaluated in full. Each answer says which
+(``engine``).
+
 Evaluations are serialised by one lock (the numerical work holds the GIL anyway) and
 memoised by the scenario's YAML text in a bounded LRU cache, so undo and redo are
 answered from memory.
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -32,6 +40,8 @@ from scipy.spatial import cKDTree
 from contigmap.errors import ConfigError, DataQualityWarning
 from contigmap.scenario import Baseline, ScenarioResult, baseline_measures, evaluate_scenario
 from contigmap.scenario.model import Scenario, parse_scenario
+from contigmap.serve.busroute import bus_course
+from contigmap.serve.live import LiveModel, LiveResult
 from contigmap.state import RegionState
 from contigmap.yamlio import parse_yaml_text
 
@@ -67,9 +77,14 @@ class ServedRegion:
     name: str
     _tree: cKDTree = field(repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _cache: OrderedDict[str, ScenarioResult] = field(default_factory=OrderedDict, repr=False)
-    stats: dict[str, int] = field(default_factory=lambda: {"evaluated": 0, "cached": 0})
-    """Evaluations computed and answered from the cache (for logs and benchmarks)."""
+    live: LiveModel | None = field(default=None, repr=False)
+    _bus_memo: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict,
+                                                       repr=False)
+    _bus_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _cache: OrderedDict[str, LiveResult] = field(default_factory=OrderedDict, repr=False)
+    stats: dict[str, int] = field(default_factory=lambda: {"evaluated": 0, "cached": 0,
+                                                           "incremental": 0, "full": 0})
+    """Answers computed (of which incremental and full) and answered from the cache."""
 
     @classmethod
     def prepare(cls, region_path: str | Path, *, config: str | Path | None = None,
@@ -92,7 +107,11 @@ class ServedRegion:
         base = baseline_measures(state.data, villages=state.villages, params=settings.network,
                                  graph=state.network.graph)
         tree = cKDTree(np.asarray(state.network.graph.node_xy, dtype=float))
-        return cls(state=state, baseline=base, name=state.data.config.name, _tree=tree)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            live = LiveModel.build(state.data, base, settings.priorities.roads.costs)
+        return cls(state=state, baseline=base, name=state.data.config.name, _tree=tree,
+                   live=live)
 
     # ---------------------------------------------------------------- the map's data
     def region_json(self) -> dict[str, Any]:
@@ -118,19 +137,13 @@ class ServedRegion:
                 b["poor_pop"], b["tt_own_township_seat_min"], b["tt_county_seat_min"],
                 strict=True)]
         bounds = [round(float(x), 6) for x in pts.total_bounds]
-        towns = data.boundaries.get("townships")
-        outlines = []
-        if towns is not None and len(towns):
-            simple = towns.geometry.simplify(20.0).to_crs(4326)
-            names = towns["name"] if "name" in towns else towns["township_id"]
-            outlines = [{"type": "Feature", "properties": {"name": _text(n)},
-                         "geometry": shapely.geometry.mapping(shapely.set_precision(g, 1e-5))}
-                        for g, n in zip(simple.values, names, strict=True)]
         title = data.config.title or data.config.name
         return {"name": self.name, "title": title, "bounds": bounds,
                 "roads": {"type": "FeatureCollection", "features": road_features},
                 "villages": villages, "season": self.baseline.season,
-                "townships": {"type": "FeatureCollection", "features": outlines}}
+                "townships": _outlines(data.boundaries.get("townships"), "township_id"),
+                "county": _outlines(data.boundaries.get("county"), "county_id"),
+                "style": map_style()}
 
     # ---------------------------------------------------------------- edits
     def snap(self, lon: float, lat: float, what: str) -> tuple[float, float]:
@@ -153,13 +166,86 @@ class ServedRegion:
                            crs=self.state.data.roads.crs).to_crs(4326).iloc[0]
         return round(float(ll.x), 7), round(float(ll.y), 7)
 
+    def scenario(self, yaml_text: str) -> Scenario:
+        """Parse a session's YAML text as ``contigmap scenario run`` reads a scenario file.
+
+        A season switch alone (no change) is valid here, not yet a scenario file.
+        """
+        raw = parse_yaml_text(yaml_text, "edits")
+        if raw.get("changes"):
+            return parse_scenario(raw, source="edits")
+        return Scenario(name=str(raw.get("name", "edits")), region=raw.get("region"),
+                        season=raw.get("season"), source="edits")
+
+    def bus_line(self, stops: list[Any]) -> dict[str, Any]:
+        """Return a bus line's stops and its course along roads (lon/lat) for the map.
+
+        ``stops`` as in a scenario's ``bus`` change (village ids or lon/lat);
+        :func:`contigmap.serve.busroute.bus_course` draws the course. Memoised.
+        """
+        key = repr(stops)
+        memo: OrderedDict[str, dict[str, Any]] = self._bus_memo
+        with self._bus_lock:
+            if key in memo:
+                return memo[key]
+        b = self.baseline.villages
+        at = {str(v): (float(p.x), float(p.y))
+              for v, p in zip(b["village_id"], b.geometry, strict=True)}
+        crs = self.state.data.roads.crs
+        ll = [s for s in stops if not isinstance(s, str)]
+        conv = iter(gpd.GeoSeries([shapely.Point(float(x), float(y)) for x, y in ll],
+                                  crs=4326).to_crs(crs)) if ll else iter(())
+        xy = []
+        for s in stops:
+            if isinstance(s, str):
+                if s in at:
+                    xy.append(at[s])
+            else:
+                p = next(conv)
+                xy.append((float(p.x), float(p.y)))
+        if not xy:
+            return {"stops": [], "course": []}
+        arr = np.asarray(xy, dtype=float)
+        course = bus_course(self.state.network.graph, self._tree, arr)
+        pts = gpd.GeoSeries(shapely.points(arr), crs=crs).to_crs(4326)
+        out = {"stops": [[round(float(p.x), 6), round(float(p.y), 6)] for p in pts],
+               "course": course}
+        with self._bus_lock:
+            memo[key] = out
+            while len(memo) > _CACHE_SIZE:
+                memo.popitem(last=False)
+        return out
+
     def evaluate(self, yaml_text: str) -> ScenarioResult:
         """Evaluate a scenario YAML text exactly as ``contigmap scenario run`` would.
 
         The text is parsed and validated like a scenario file
-        (:func:`contigmap.scenario.parse_scenario`) and evaluated against the served
-        baseline with the region's road costs; results are memoised by the text (without
-        :attr:`ScenarioResult.applied`, the scenario's copy of the road layer).
+        (:func:`contigmap.scenario.parse_scenario`) and evaluated in full against the
+        served baseline with the region's road costs (the reference of :meth:`answer`).
+
+        Raises
+        ------
+        ConfigError
+            An invalid scenario (unknown road, a new road far from the network, ...).
+        """
+        with self._lock:
+            return self._full(self.scenario(yaml_text))
+
+    def _full(self, sc: Scenario) -> ScenarioResult:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)
+            res = evaluate_scenario(self.state.data, sc, baseline=self.baseline,
+                                    villages=self.state.villages,
+                                    costs=self.state.settings.priorities.roads.costs)
+        # the applied scenario holds a whole copy of the road layer: not kept
+        return replace(res, applied=None)
+
+    def answer(self, yaml_text: str) -> LiveResult:
+        """Answer the editor for a scenario YAML text, incrementally where it can.
+
+        Upgrades and closures go through :class:`LiveModel` (``engine``
+        ``incremental``); anything else is :meth:`evaluate`'s full evaluation
+        (``engine`` ``full``). Memoised by the text.
 
         Raises
         ------
@@ -172,20 +258,18 @@ class ServedRegion:
                 self._cache.move_to_end(yaml_text)
                 self.stats["cached"] += 1
                 return hit
+            t0 = time.perf_counter()
+            sc = self.scenario(yaml_text)
+            why = self.live.reason(sc) if self.live is not None else "no live model"
+            if why is None and self.live is not None:
+                res = self.live.evaluate(sc)
+            else:
+                full = self._full(sc)
+                res = LiveResult(full.villages, full.summary, engine="full")
             self.stats["evaluated"] += 1
-            raw = parse_yaml_text(yaml_text, "edits")
-            if raw.get("changes"):
-                sc = parse_scenario(raw, source="edits")
-            else:  # a season switch alone: valid to evaluate, not yet a scenario file
-                sc = Scenario(name=str(raw.get("name", "edits")), region=raw.get("region"),
-                              season=raw.get("season"), source="edits")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DataQualityWarning)
-                res = evaluate_scenario(self.state.data, sc, baseline=self.baseline,
-                                        villages=self.state.villages,
-                                        costs=self.state.settings.priorities.roads.costs)
-            # the applied scenario holds a whole copy of the road layer: not kept
-            res = replace(res, applied=None)
+            self.stats[res.engine] += 1
+            logger.info("answer (%s%s): %.1f ms", res.engine, f": {why}" if why else "",
+                        (time.perf_counter() - t0) * 1000.0)
             self._cache[yaml_text] = res
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
@@ -195,7 +279,41 @@ class ServedRegion:
         """Forget memoised evaluations and reset :attr:`stats`."""
         with self._lock:
             self._cache.clear()
-            self.stats.update(evaluated=0, cached=0)
+            self.stats.update(evaluated=0, cached=0, incremental=0, full=0)
+
+
+def _outlines(gdf: gpd.GeoDataFrame | None, id_col: str) -> dict[str, Any]:
+    """Boundary outlines (simplified to 20 m, lon/lat to 1e-5) with their names."""
+    feats: list[dict[str, Any]] = []
+    if gdf is not None and len(gdf):
+        simple = gdf.geometry.simplify(20.0).to_crs(4326)
+        names = (gdf["name"] if "name" in gdf else gdf[id_col] if id_col in gdf
+                 else [None] * len(gdf))
+        feats = [{"type": "Feature", "properties": {"name": _text(n)},
+                  "geometry": shapely.geometry.mapping(shapely.set_precision(g, 1e-5))}
+                 for g, n in zip(simple.values, names, strict=True)]
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def map_style() -> dict[str, Any]:
+    """Road and boundary styles of the web map (:mod:`contigmap.render.web_layers`).
+
+    The editor draws roads by surface colour and class width, and the county and
+    township outlines, exactly as ``map.html`` does; the Chinese names of classes and
+    surfaces come from :mod:`contigmap.schema`.
+    """
+    from contigmap.render.web_layers import (
+        BOUNDARY_STYLES,
+        CLASS_WIDTH_PX,
+        FOOTPATH_COLOR,
+        SURFACE_COLORS,
+    )
+    from contigmap.schema import ROAD_CLASS_ZH, SURFACE_ZH
+
+    return {"surface_colors": dict(SURFACE_COLORS), "footpath_color": FOOTPATH_COLOR,
+            "class_width": dict(CLASS_WIDTH_PX), "county": BOUNDARY_STYLES["county"],
+            "townships": BOUNDARY_STYLES["townships"], "class_zh": dict(ROAD_CLASS_ZH),
+            "surface_zh": dict(SURFACE_ZH)}
 
 
 def _text(value: Any) -> str | None:

@@ -26,8 +26,8 @@ import yaml
 from shapely.geometry import shape
 
 from contigmap.errors import ConfigError, ContigmapError
-from contigmap.scenario import ScenarioResult
 from contigmap.scenario.model import parse_scenario
+from contigmap.serve.live import LiveResult
 from contigmap.serve.models import BuildEdit, BusEdit, CloseEdit, SeasonEdit, UpgradeEdit
 from contigmap.serve.region import ServedRegion
 from contigmap.yamlio import parse_yaml_text
@@ -76,6 +76,10 @@ class _Op:
         zh, unit = _CHANGE_ZH.get(kind, (kind, ""))
         if kind == "build":
             return f"{zh} {kind}"
+        if kind == "bus":
+            freq = ch.get("frequency_per_day")
+            per = f"，每日 {float(freq):g} 班" if freq is not None else ""
+            return f"{zh} {len(ch.get('stops', ()))} {unit}{per} {kind}"
         n = len(ch.get("roads", ())) if "roads" in ch else len(ch.get("stops", ()))
         return f"{zh} {n} {unit} {kind}"
 
@@ -152,7 +156,7 @@ class Session:
             msg = f"this session holds {MAX_EDITS} edits already; save the YAML and start anew"
             raise SessionError(msg)
         ops = [*self.ops, self._change(edit)]
-        res = self.region.evaluate(self.yaml_text(ops))
+        res = self.region.answer(self.yaml_text(ops))
         self.ops, self.redo_ops = ops, []
         return self.payload(res)
 
@@ -160,13 +164,13 @@ class Session:
         """Take back the last operation."""
         if self.ops:
             self.redo_ops.append(self.ops.pop())
-        return self.payload(self.region.evaluate(self.yaml_text()))
+        return self.payload(self.region.answer(self.yaml_text()))
 
     def redo(self) -> dict[str, Any]:
         """Apply the last undone operation again."""
         if self.redo_ops:
             self.ops.append(self.redo_ops.pop())
-        return self.payload(self.region.evaluate(self.yaml_text()))
+        return self.payload(self.region.answer(self.yaml_text()))
 
     def load(self, text: str) -> dict[str, Any]:
         """Replace the session's operations with a scenario YAML's (validated first)."""
@@ -185,7 +189,7 @@ class Session:
         self.name, self.title_zh = sc.name, sc.title_zh or sc.title or sc.name
         self.description, self.params = sc.description, dict(raw.get("params") or {})
         try:
-            res = self.region.evaluate(self.yaml_text(ops))
+            res = self.region.answer(self.yaml_text(ops))
         except ContigmapError:
             self.ops, self.name, self.title_zh, self.description, self.params = old
             raise
@@ -194,15 +198,18 @@ class Session:
 
     def current(self) -> dict[str, Any]:
         """Return the answer payload of the session's present scenario."""
-        return self.payload(self.region.evaluate(self.yaml_text()))
+        return self.payload(self.region.answer(self.yaml_text()))
 
-    def payload(self, res: ScenarioResult) -> dict[str, Any]:
+    def payload(self, res: LiveResult) -> dict[str, Any]:
         """Return the answer: :func:`result_payload` plus the session's operations."""
         out = result_payload(res)
         out["edits"] = [op.describe() for op in self.ops]
         out["can_undo"], out["can_redo"] = bool(self.ops), bool(self.redo_ops)
         out["season"] = self.season() or self.region.baseline.season
         out["road_marks"], out["new_roads"] = _marks(self.ops)
+        out["bus_lines"] = [self.region.bus_line(list(op.change["stops"])) for op in self.ops
+                            if op.change is not None and op.change.get("type") == "bus"
+                            and op.change.get("stops")]
         return out
 
 
@@ -229,7 +236,7 @@ def _num(v: float) -> float | None:
     return round(float(v), 3) if np.isfinite(v) else None
 
 
-def result_payload(res: ScenarioResult) -> dict[str, Any]:
+def result_payload(res: LiveResult) -> dict[str, Any]:
     """Per-village changes, headline numbers and the most affected villages of a result.
 
     Per village whose minutes to its own township seat or to the county seat change by
@@ -252,17 +259,18 @@ def result_payload(res: ScenarioResult) -> dict[str, Any]:
         changed |= np.abs(d) >= CHANGE_MIN
     ids = v["village_id"].astype(str).to_numpy()
     names = v["name"].astype(str).to_numpy() if "name" in v else ids
-    rows = []
-    for i in np.flatnonzero(changed).tolist():
-        rows.append({"id": ids[i], "own": _num(v[cols["own"]].iat[i]),
-                     "county": _num(v[cols["county"]].iat[i]),
-                     "d_own": _num(delta["own"][i]), "d_county": _num(delta["county"][i]),
-                     "cut": bool(v["lost_access"].iat[i]), "gains": bool(v["gains"].iat[i])})
+    own, county = v[cols["own"]].to_numpy(float), v[cols["county"]].to_numpy(float)
+    cut, gains = v["lost_access"].to_numpy(bool), v["gains"].to_numpy(bool)
+    pop, poor = v["pop"].to_numpy(float), v["poor_pop"].to_numpy(float)
+    rows = [{"id": ids[i], "own": _num(own[i]), "county": _num(county[i]),
+             "d_own": _num(delta["own"][i]), "d_county": _num(delta["county"][i]),
+             "cut": bool(cut[i]), "gains": bool(gains[i])}
+            for i in np.flatnonzero(changed).tolist()]
     mag = np.maximum(np.abs(delta["own"]), np.abs(delta["county"]))
     order = sorted(np.flatnonzero(changed).tolist(), key=lambda i: (-mag[i], ids[i]))[:TOP_N]
     top = [{"id": ids[i], "name": names[i], "d_own": _num(delta["own"][i]),
-            "d_county": _num(delta["county"][i]), "pop": float(v["pop"].iat[i]),
-            "poor": float(v["poor_pop"].iat[i]), "cut": bool(v["lost_access"].iat[i])}
+            "d_county": _num(delta["county"][i]), "pop": float(pop[i]),
+            "poor": float(poor[i]), "cut": bool(cut[i])}
            for i in order]
     s = res.summary
     per = s["cost_per_poor_gaining_cny"]
@@ -272,7 +280,7 @@ def result_payload(res: ScenarioResult) -> dict[str, Any]:
                 "cost_wan": round(float(s["cost_cny"]) / 1e4, 2),
                 "cost_per_poor_gaining_yuan": round(float(per), 0) if np.isfinite(per) else None,
                 "villages_changed": int(changed.sum())}
-    return {"villages": rows, "headline": headline, "top": top}
+    return {"villages": rows, "headline": headline, "top": top, "engine": res.engine}
 
 
 @dataclass(eq=False)

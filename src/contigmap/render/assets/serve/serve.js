@@ -5,15 +5,18 @@
   var params = new URLSearchParams(window.location.search);
   var token = params.get("token");
   var S = { session: null, map: null, roads: {}, villages: {}, selected: null, mode: null,
-            clicks: [], busStops: [], marks: [], lastYaml: null, last: null, busy: false };
+            clicks: [], busStops: [], marks: [], lastYaml: null, last: null, busy: false,
+            saved: [], style: null };
   window.cmServe = S;
 
   var CLASS_ZH = { expressway: "高速", national: "国道", provincial: "省道", county: "县道",
     township: "乡道", village: "村道", track: "机耕道", path: "小路" };
   var SURF_ZH = { paved: "硬化", gravel: "砂石", earth: "土路" };
-  var CLASS_W = { expressway: 5, national: 4.5, provincial: 4, county: 3.5, township: 3,
-    village: 2.2, track: 1.6, path: 1.2 };
-  var SURF_C = { paved: "#555555", gravel: "#b8860b", earth: "#a0522d" };
+  /* the web map's road styles (render/web_layers.py), replaced by /api/region's "style" */
+  var CLASS_W = { expressway: 5, national: 4.5, provincial: 4, county: 3.2, township: 2.4,
+    village: 1.8, track: 1.3, path: 1.2 };
+  var SURF_C = { paved: "#2b2b2b", gravel: "#a0522d", earth: "#c8a165" };
+  var FOOT_C = "#6b8e23";
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -130,7 +133,12 @@
     save.addEventListener("click", saveYaml);
     file.addEventListener("change", function () {
       if (!file.files.length) { return; }
-      file.files[0].text().then(function (text) { post("/api/load", { yaml: text }); });
+      var f = file.files[0];
+      f.text().then(function (text) {
+        return post("/api/load", { yaml: text }).then(function () {
+          if (S.last && S.last.edits.length) { remember("载入 " + f.name, text); }
+        });
+      });
     });
     p.appendChild(el("div", { id: "msg" }));
 
@@ -154,6 +162,82 @@
     p.appendChild(el("ol", { id: "top" }));
     p.appendChild(el("h3", {}, "已做的修改"));
     p.appendChild(el("ol", { id: "edits" }));
+    buildCompare(p);
+  }
+
+  /* ---------------------------------------------------------------- compare */
+  function buildCompare(p) {
+    p.appendChild(el("h3", {}, "情景对比（本页保存、载入或记下的情景）"));
+    var row = el("div", { class: "cm-row" });
+    var note = el("button", { id: "btn-note" }, "记下当前情景");
+    row.appendChild(note);
+    p.appendChild(row);
+    var row2 = el("div", { class: "cm-row" });
+    row2.appendChild(el("span", {}, "A "));
+    row2.appendChild(el("select", { id: "cmp-a" }));
+    row2.appendChild(el("span", {}, " B "));
+    row2.appendChild(el("select", { id: "cmp-b" }));
+    p.appendChild(row2);
+    var go = el("button", { id: "btn-compare", disabled: "disabled" }, "对比");
+    p.appendChild(go);
+    p.appendChild(el("table", { id: "cmp-table", class: "cm-cmp" }));
+    p.appendChild(el("div", { id: "cmp-n" }));
+    p.appendChild(el("ol", { id: "cmp-villages" }));
+    note.addEventListener("click", function () {
+      fetchYaml().then(function (text) {
+        remember("记下 " + new Date().toLocaleTimeString("zh-CN"), text);
+        msg("已记下当前情景", true);
+      }).catch(function (err) { msg("无法记下：" + err.message); });
+    });
+    go.addEventListener("click", compare);
+  }
+  function remember(label, text) {
+    S.saved.push({ name: label + "（" + (S.last ? S.last.edits.length : 0) + " 项修改）", yaml: text });
+    ["cmp-a", "cmp-b"].forEach(function (id, k) {
+      var sel = document.getElementById(id);
+      sel.textContent = "";
+      S.saved.forEach(function (sc, i) { sel.appendChild(el("option", { value: String(i) }, sc.name)); });
+      sel.value = String(k === 0 ? Math.max(S.saved.length - 2, 0) : S.saved.length - 1);
+    });
+    document.getElementById("btn-compare").disabled = S.saved.length < 2;
+  }
+  function compare() {
+    var a = S.saved[Number(document.getElementById("cmp-a").value)];
+    var b = S.saved[Number(document.getElementById("cmp-b").value)];
+    if (!a || !b) { return; }
+    S.busy = true;
+    api("POST", "/api/compare", { a: a.yaml, b: b.yaml })
+      .then(function (data) { showCompare(data, a.name, b.name); })
+      .catch(function (err) { msg("无法对比：" + err.message); })
+      .then(function () { S.busy = false; });
+  }
+  function showCompare(data, nameA, nameB) {
+    var t = document.getElementById("cmp-table");
+    t.textContent = "";
+    var head = el("tr");
+    head.appendChild(el("th", {}, ""));
+    head.appendChild(el("th", {}, "A " + nameA));
+    head.appendChild(el("th", {}, "B " + nameB));
+    t.appendChild(head);
+    [["poor_gaining", "受益贫困人口", 0], ["pop_gaining", "受益人口", 0],
+     ["pop_cut_off", "断路人口", 0], ["cost_wan", "投资（万元）", 1],
+     ["cost_per_poor_gaining_yuan", "每受益贫困人口投资（元）", 0],
+     ["villages_changed", "时间变化的村", 0]].forEach(function (r) {
+      var tr = el("tr");
+      tr.appendChild(el("td", {}, r[1]));
+      tr.appendChild(el("td", { class: "v" }, fmt(data.a.headline[r[0]], r[2])));
+      tr.appendChild(el("td", { class: "v" }, fmt(data.b.headline[r[0]], r[2])));
+      t.appendChild(tr);
+    });
+    document.getElementById("cmp-n").textContent = "两情景间时间不同的村：" + fmt(data.n_differ) +
+      (data.n_differ > data.differ.length ? "（列出前 " + data.differ.length + " 个）" : "");
+    var ol = document.getElementById("cmp-villages");
+    ol.textContent = "";
+    data.differ.forEach(function (v) {
+      ol.appendChild(el("li", {}, v.name + "  到乡镇 A " + fmt(v.a_own, 1) + " / B " +
+        fmt(v.b_own, 1) + " 分，到县城 A " + fmt(v.a_county, 1) + " / B " + fmt(v.b_county, 1) + " 分"));
+    });
+    msg("已对比（" + fmt(data.server_ms, 1) + " 毫秒）", true);
   }
 
   function setMode(mode) {
@@ -168,7 +252,9 @@
 
   /* ---------------------------------------------------------------- map */
   function roadStyle(p, mark) {
-    var s = { color: SURF_C[p.srf] || "#555", weight: CLASS_W[p.cls] || 2, opacity: 0.9 };
+    var s = { color: p.cls === "path" ? FOOT_C : (SURF_C[p.srf] || "#555555"),
+              weight: CLASS_W[p.cls] || 1.5, opacity: 0.9, lineCap: "round", lineJoin: "round",
+              dashArray: p.cls === "path" ? "4 4" : null };
     if (mark === "close") { s.color = "#d7191c"; s.dashArray = "4 4"; s.weight += 1.5; }
     else if (mark === "upgrade") { s.color = "#1a9850"; s.weight += 1.5; }
     if (S.selected === p.id) { s.color = "#2c7bb6"; s.weight += 2; }
@@ -200,6 +286,19 @@
       return L.polyline(ll.map(function (p) { return [p[1], p[0]]; }),
                         { color: "#7b3294", weight: 4 });
     })).addTo(S.map);
+    if (S.busLayer) { S.map.removeLayer(S.busLayer); }
+    S.busLayer = L.layerGroup().addTo(S.map);
+    ((S.last && S.last.bus_lines) || []).forEach(function (line, k) {
+      var course = line.course.map(function (p) { return [p[1], p[0]]; });
+      L.polyline(course, { color: "#e66101", weight: 4, opacity: 0.85, dashArray: "8 5",
+                           className: "cm-bus" }).addTo(S.busLayer);
+      line.stops.forEach(function (p, i) {
+        L.circleMarker([p[1], p[0]], { radius: 6, weight: 2, color: "#e66101", fillColor: "#fff",
+                                       fillOpacity: 1 })
+          .bindTooltip(document.createTextNode("公交线路 " + (k + 1) + " 第 " + (i + 1) + " 站"))
+          .addTo(S.busLayer);
+      });
+    });
   }
   function selectRoad(id) {
     S.selected = id;
@@ -231,10 +330,18 @@
     document.getElementById("season").value = region.season;
     var b = region.bounds;
     S.map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
-    L.geoJSON(region.townships, {
-      style: function () { return { color: "#7570b3", weight: 1, fill: false, dashArray: "6 4" }; },
-      interactive: false
-    }).addTo(S.map);
+    var st = region.style || {};
+    if (st.surface_colors) { SURF_C = st.surface_colors; CLASS_W = st.class_width; FOOT_C = st.footpath_color; }
+    if (st.class_zh) { CLASS_ZH = st.class_zh; SURF_ZH = st.surface_zh; }
+    S.style = st;
+    [["townships", { color: "#807dba", weight: 1.6, dashArray: "6 4", fill: false }],
+     ["county", { color: "#3f007d", weight: 3, fill: false }]].forEach(function (pair) {
+      var sty = Object.assign({}, st[pair[0]] || pair[1], { fill: false });
+      if (!region[pair[0]]) { return; }
+      L.geoJSON(region[pair[0]], { style: function () { return sty; }, interactive: false })
+        .addTo(S.map);
+    });
+    buildRoadLegend(region);
     L.geoJSON(region.roads, {
       style: function (f) { return roadStyle(f.properties); },
       onEachFeature: function (f, lyr) {
@@ -260,6 +367,27 @@
     });
   }
 
+  function buildRoadLegend(region) {
+    var present = {};
+    region.roads.features.forEach(function (f) { present[f.properties.srf] = true; });
+    var leg = el("div", { class: "cm-legend cm-roads" }, "道路路面：");
+    Object.keys(SURF_C).forEach(function (k) {
+      if (!present[k]) { return; }
+      leg.appendChild(el("i", { style: "background:" + SURF_C[k] }));
+      leg.appendChild(document.createTextNode(SURF_ZH[k] || k));
+    });
+    leg.appendChild(el("i", { style: "background:#1a9850" }));
+    leg.appendChild(document.createTextNode("升级"));
+    leg.appendChild(el("i", { style: "background:#d7191c" }));
+    leg.appendChild(document.createTextNode("封闭"));
+    leg.appendChild(el("i", { style: "background:#7b3294" }));
+    leg.appendChild(document.createTextNode("新建"));
+    leg.appendChild(el("i", { style: "background:#e66101" }));
+    leg.appendChild(document.createTextNode("公交"));
+    var head = document.querySelector("#panel .cm-legend");
+    head.parentNode.insertBefore(leg, head);
+  }
+
   /* ---------------------------------------------------------------- answers */
   function show(data) {
     S.last = data;
@@ -271,7 +399,8 @@
     document.getElementById("h-cost").textContent = fmt(h.cost_wan, 1);
     document.getElementById("h-per").textContent = fmt(h.cost_per_poor_gaining_yuan);
     document.getElementById("h-changed").textContent = fmt(h.villages_changed);
-    document.getElementById("h-ms").textContent = fmt(data.server_ms, 1);
+    document.getElementById("h-ms").textContent = fmt(data.server_ms, 1) +
+      (data.engine === "full" ? "（完整计算）" : "（增量）");
     var top = document.getElementById("top");
     top.textContent = "";
     data.top.forEach(function (t) {
@@ -294,11 +423,15 @@
       .catch(function (err) { msg("无法执行：" + err.message); if (S.last) { show(S.last); } })
       .then(function () { S.busy = false; });
   }
+  function fetchYaml() {
+    return api("GET", "/api/scenario.yaml" + (token ? "?token=" + encodeURIComponent(token) : ""));
+  }
   function saveYaml() {
     S.busy = true;
-    api("GET", "/api/scenario.yaml" + (token ? "?token=" + encodeURIComponent(token) : ""))
+    fetchYaml()
       .then(function (text) {
         S.lastYaml = text;
+        remember("保存 " + new Date().toLocaleTimeString("zh-CN"), text);
         var a = el("a", { download: "scenario.yaml" });
         a.href = URL.createObjectURL(new Blob([text], { type: "application/yaml" }));
         document.body.appendChild(a); a.click(); a.remove();
