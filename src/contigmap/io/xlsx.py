@@ -30,7 +30,7 @@ import pandas as pd
 
 from contigmap.columns import column_dictionary
 from contigmap.errors import ValidationError
-from contigmap.io.writers import excel_value, number_format, output_datetime
+from contigmap.io.writers import number_format, output_datetime
 from contigmap.io.xlsx_cells import (
     Style,
     Styles,
@@ -46,6 +46,7 @@ __all__ = ["ListRule", "SheetSpec", "write_workbook", "write_xlsx"]
 _ZIP_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # the zip format's (DOS) epoch
 _ZIP_MAX = dt.datetime(2107, 12, 31, 23, 59, 58, tzinfo=dt.UTC)
 _BLOCK: Final[int] = 4096  # body rows made and written at a time
+_COMPRESS_LEVEL: Final[int] = 1  # zlib: 2.7x as fast as the default 6, files ~20 % larger
 _WIDTH_SAMPLE: Final[int] = 500
 _BAD_SHEET_CHARS: Final[str] = "[]:*?/\\"
 _XML: Final[str] = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -168,12 +169,14 @@ def write_workbook(sheets: Sequence[SheetSpec], path: str | Path) -> None:
     when = output_datetime().astimezone(dt.UTC)
     date_time = _zip_date_time(when)
     styles = Styles()
+    units = _dictionary_units() if any(s.formats for s in sheets) else {}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         def member(name: str) -> IO[bytes]:
             info = zipfile.ZipInfo(name, date_time=date_time)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # unix, whatever the platform
             info.external_attr = 0o644 << 16
+            _set_compress_level(info, _COMPRESS_LEVEL)
             return zf.open(info, "w")
 
         for name, text in _package_parts(sheets, when):
@@ -181,13 +184,20 @@ def write_workbook(sheets: Sequence[SheetSpec], path: str | Path) -> None:
                 out.write(text.encode("utf-8"))
         for i, spec in enumerate(sheets, start=1):
             with member(f"xl/worksheets/sheet{i}.xml") as out:
-                for chunk in _sheet_xml(spec, styles, selected=i == 1):
+                for chunk in _sheet_xml(spec, styles, units, selected=i == 1):
                     out.write(chunk.encode("utf-8"))
         with member("xl/styles.xml") as out:
             out.write(styles.xml().encode("utf-8"))
 
 
 # --------------------------------------------------------------------------- package
+
+
+def _set_compress_level(info: zipfile.ZipInfo, level: int) -> None:
+    if hasattr(info, "compress_level"):  # Python 3.13+
+        info.compress_level = level
+    else:  # 3.11, 3.12: ZipFile.writestr and open take it from here
+        info._compresslevel = level  # type: ignore[attr-defined]
 
 
 def _zip_date_time(when: dt.datetime) -> tuple[int, int, int, int, int, int]:
@@ -287,35 +297,45 @@ def _dictionary_units() -> dict[str, str]:
 
 
 def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    if text.isascii():
+        return len(text)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK: two columns
 
 
-def _column_formats(spec: SheetSpec, columns: list[str]) -> list[str | None]:
-    units = _dictionary_units() if spec.formats else {}
-    return [spec.number_formats.get(col) or (
-        number_format(col, spec.table.iloc[:, j], unit=units.get(col, "")) if spec.formats
+@dataclass(frozen=True)
+class _Layout:
+    """A sheet's column names, labels (None without), number formats and widths."""
+
+    columns: list[str]
+    labels: list[str] | None
+    formats: list[str | None]
+    widths: list[float | None]
+
+
+def _layout(spec: SheetSpec, units: Mapping[str, str]) -> _Layout:
+    table = spec.table
+    columns = [str(c) for c in table.columns]
+    labels = [spec.labels(c) for c in columns] if spec.labels is not None else None
+    formats = [spec.number_formats.get(col) or (
+        number_format(col, table.iloc[:, j], unit=units.get(col, "")) if spec.formats
         else None) for j, col in enumerate(columns)]
-
-
-def _widths(spec: SheetSpec, columns: list[str], formats: list[str | None]) -> list[float | None]:
-    """Column widths: fitted to the labels, names and first 500 values (with labels only)."""
     widths: list[float | None] = []
     for j, col in enumerate(columns):
         width: float | None = None
-        if spec.labels is not None and spec.header:
-            shown = [str(v) for v in spec.table.iloc[:_WIDTH_SAMPLE, j].tolist()
-                     if excel_value(v) is not None]
-            texts = [spec.labels(col), col, *(t[:15] if formats[j] else t for t in shown)]
+        if labels is not None and spec.header:  # fit the labels, names and first values
+            sample = table.iloc[:_WIDTH_SAMPLE, j]
+            shown = [str(v) for v in sample[sample.notna()].tolist()]
+            texts = [labels[j], col, *(t[:15] if formats[j] else t for t in shown)]
             width = min(max(max(map(_display_width, texts)) + 2, 8), 60)
         widths.append(spec.widths.get(col, width))
-    return widths
+    return _Layout(columns, labels, formats, widths)
 
 
-def _header_xml(spec: SheetSpec, columns: list[str], styles: Styles) -> list[str]:
+def _header_xml(layout: _Layout, styles: Styles) -> list[str]:
+    columns = layout.columns
     rows: list[tuple[list[str], Style]] = []
-    if spec.labels is not None:
-        rows.append(([spec.labels(c) for c in columns],
-                     Style(font="bold", shaded=True, wrap=True, quote=True)))
+    if layout.labels is not None:
+        rows.append((layout.labels, Style(font="bold", shaded=True, wrap=True, quote=True)))
         rows.append((columns, Style(font="note", shaded=True, quote=True)))
     else:
         rows.append((columns, Style(font="bold", quote=True)))
@@ -366,23 +386,25 @@ def _tail_xml(spec: SheetSpec, columns: list[str]) -> str:
                    'footer="0.3"/>')
 
 
-def _sheet_xml(spec: SheetSpec, styles: Styles, *, selected: bool) -> Iterator[str]:
-    """Yield the worksheet part (ECMA-376 Part 1, 18.3.1.99) a few thousand rows at a time."""
-    table = spec.table
-    columns = [str(c) for c in table.columns]
-    formats = _column_formats(spec, columns)
-    widths = _widths(spec, columns, formats)
+def _sheet_xml(spec: SheetSpec, styles: Styles, units: Mapping[str, str], *,
+               selected: bool) -> Iterator[str]:
+    """Yield the worksheet part (ECMA-376 Part 1, 18.3.1.99) a few thousand rows at a time.
+
+    ``units`` are the column dictionary's (:func:`contigmap.columns.column_dictionary`).
+    """
+    layout = _layout(spec, units)
+    columns, formats = layout.columns, layout.formats
     last_row = spec.header_rows + spec.body_rows
     dimension = f"A1:{column_letter(len(columns) - 1)}{last_row}" if columns and last_row \
         else "A1"
     cols = "".join(f'<col min="{j}" max="{j}" width="{w:g}" customWidth="1"/>'
-                   for j, w in enumerate(widths, start=1) if w is not None)
+                   for j, w in enumerate(layout.widths, start=1) if w is not None)
     yield (f'{_XML}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><dimension ref="{dimension}"/>'
            f'{_view_xml(spec, columns, selected)}<sheetFormatPr defaultRowHeight="15"/>'
            + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>")
     if spec.header:
-        yield "".join(_header_xml(spec, columns, styles))
-    body = table.reset_index(drop=True)
+        yield "".join(_header_xml(layout, styles))
+    body = spec.table.reset_index(drop=True)
     if spec.min_rows > len(body):
         body = body.reindex(range(spec.min_rows))
     letters = [column_letter(j) for j in range(len(columns))]

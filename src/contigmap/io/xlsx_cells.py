@@ -239,10 +239,11 @@ def _numbers(col: _Column, values: np.ndarray) -> list[str]:
         return [f'<c r="{L}{r}"{s}><v>{v}</v></c>' for r, v in zip(col.rows, values.tolist(),
                                                                     strict=True)]
     floats = values.astype(np.float64, copy=False)
-    if np.isfinite(floats).all():
-        return [f'<c r="{L}{r}"{s}><v>{_number_text(v)}</v></c>'
+    if np.isinf(floats).any():  # "inf" is text: cell by cell
+        return [_any_cell(col, f"{L}{r}", v)
                 for r, v in zip(col.rows, floats.tolist(), strict=True)]
-    return [_any_cell(col, f"{L}{r}", v) for r, v in zip(col.rows, floats.tolist(), strict=True)]
+    return [f'<c r="{L}{r}"{s}><v>{_number_text(v)}</v></c>' if v == v else _blank(col, f"{L}{r}")
+            for r, v in zip(col.rows, floats.tolist(), strict=True)]  # v != v: NaN
 
 
 def _any_cell(col: _Column, ref: str, value: Any) -> str:
