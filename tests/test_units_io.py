@@ -14,14 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from affine import Affine
-from openpyxl import Workbook
 from pyproj import CRS
 from shapely.geometry import Point
 
 from contigmap.errors import ConfigError, DataQualityWarning, ValidationError
 from contigmap.io.checks import check_extent, check_raster
 from contigmap.io.outdir import recover_stale, region_inputs
-from contigmap.io.writers import excel_cell, gdal_date, source_date_epoch, write_csv
+from contigmap.io.writers import excel_value, gdal_date, source_date_epoch, write_csv
 from contigmap.manifest import file_record, library_versions
 from contigmap.raster import Raster
 from tests.helpers import TinyRegion
@@ -33,24 +32,21 @@ EXTENT = np.array([0.0, 0.0, 10_000.0, 10_000.0])
 # --------------------------------------------------------------------------- writers
 
 
-def test_excel_cell_text_is_never_a_formula() -> None:
-    ws = Workbook().active
+def test_excel_value_keeps_text_text() -> None:
     for text in ("=SUM(A1:A9)", "#N/A", "+1", "plain"):
-        cell = excel_cell(ws, text)
-        assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", True)
+        assert excel_value(text) == text
 
 
-def test_excel_cell_numbers_missing_and_odd_text() -> None:
-    ws = Workbook().active
-    assert (excel_cell(ws, -2.5).value, excel_cell(ws, -2.5).data_type) == (-2.5, "n")
-    assert excel_cell(ws, np.int64(7)).value == 7
-    assert excel_cell(ws, np.bool_(True)).data_type == "b"
+def test_excel_value_numbers_missing_and_odd_text() -> None:
+    assert excel_value(-2.5) == -2.5
+    assert excel_value(np.int64(7)) == 7 and type(excel_value(np.int64(7))) is int
+    assert excel_value(np.bool_(True)) is True
     for missing in (None, float("nan"), pd.NA, pd.NaT):
-        assert excel_cell(ws, missing).value is None
-    assert excel_cell(ws, float("-inf")).value == "-inf"
-    assert excel_cell(ws, "a\r\nb\rc").value == "a\nb\nc"
-    assert excel_cell(ws, "bell\x07").value == "bell\ufffd"
-    assert len(excel_cell(ws, "x" * 40_000).value) == 32_767
+        assert excel_value(missing) is None
+    assert excel_value(float("-inf")) == "-inf"
+    assert excel_value("a\r\nb\rc") == "a\nb\nc"
+    assert excel_value("bell\x07") == "bell\ufffd"
+    assert len(excel_value("x" * 40_000)) == 32_767
 
 
 def test_write_csv_quotes_formula_text_not_numbers(tmp_path: Path) -> None:

@@ -29,7 +29,8 @@ from openpyxl import load_workbook
 from contigmap.errors import ConfigError
 from contigmap.io.outdir import MARKER_NAME
 from contigmap.io.write import write_table, write_vector
-from contigmap.io.writers import csv_safe, output_datetime, save_workbook, write_xlsx
+from contigmap.io.writers import csv_safe, output_datetime
+from contigmap.io.xlsx import write_xlsx
 from contigmap.manifest import MANIFEST_NAME
 from contigmap.pipeline import RunResult, run
 from contigmap.priority.config import load_priority_config
@@ -230,21 +231,6 @@ def test_xlsx_has_fixed_dates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert _zip_dates(tmp_path / "b.xlsx") == {(2023, 11, 14, 22, 13, 20)}
     when = dt.datetime(2023, 11, 14, 22, 13, 20)
     assert _core_dates(tmp_path / "b.xlsx") == (when, when)
-
-
-def test_save_workbook_keeps_members_and_their_order(tmp_path: Path) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.active.append(["x"])
-    wb.save(tmp_path / "plain.xlsx")
-    save_workbook(wb, tmp_path / "fixed.xlsx")
-    with zipfile.ZipFile(tmp_path / "plain.xlsx") as a, \
-            zipfile.ZipFile(tmp_path / "fixed.xlsx") as b:
-        assert a.namelist() == b.namelist()
-        for name in a.namelist():
-            if name != "docProps/core.xml":
-                assert a.read(name) == b.read(name), name
 
 
 def test_bad_source_date_epoch_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

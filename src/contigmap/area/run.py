@@ -41,7 +41,8 @@ from contigmap.area.manifest import Area, County, load_area
 from contigmap.area.rollup import area_label_zh, area_totals, county_row, county_table
 from contigmap.io.outdir import check_output_dir, staged_dir
 from contigmap.io.write import atomic_path
-from contigmap.io.writers import write_csv, write_xlsx
+from contigmap.io.writers import write_csv
+from contigmap.io.xlsx import write_xlsx
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
 
 __all__ = ["AreaResult", "run_area"]

@@ -16,7 +16,8 @@ import geopandas as gpd
 import pandas as pd
 
 from contigmap.errors import LayerError
-from contigmap.io.writers import fixed_gdal_date, write_csv, write_xlsx
+from contigmap.io.writers import fixed_gdal_date, write_csv
+from contigmap.io.xlsx import write_xlsx
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,9 @@
 """Safe and reproducible output files: text from the data never runs, reruns are byte-identical.
 
-Every CSV, XLSX and GeoPackage contigmap writes goes through this module
-(:func:`contigmap.io.write.write_table`, :func:`contigmap.io.write.write_vector`, the
-priority workbook and the report's ``tables.xlsx``):
+Every CSV, XLSX and GeoPackage contigmap writes follows these rules, through this
+module and, for workbooks, :mod:`contigmap.io.xlsx` (:func:`contigmap.io.write.write_table`,
+:func:`contigmap.io.write.write_vector`, the priority workbook and the report's
+``tables.xlsx``):
 
 - **No formulas from data.** A village called ``=HYPERLINK("http://x","y")`` must stay
   a name. In XLSX every text cell is written as a string cell (``data_type 's'``) with
@@ -29,13 +30,11 @@ priority workbook and the report's ``tables.xlsx``):
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 import math
 import os
 import re
-import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -43,23 +42,21 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from contigmap.columns import column_dictionary, describe_column
+from contigmap.columns import describe_column
 from contigmap.errors import ConfigError
 
 __all__ = [
     "CSV_FORMULA_PREFIXES",
     "FIXED_DATE",
+    "XLSX_MAX_CHARS",
     "csv_safe",
-    "excel_cell",
+    "excel_value",
     "fixed_gdal_date",
     "gdal_date",
     "number_format",
     "output_datetime",
-    "save_workbook",
     "source_date_epoch",
     "write_csv",
-    "write_sheet",
-    "write_xlsx",
 ]
 
 logger = logging.getLogger(__name__)
@@ -70,12 +67,10 @@ FIXED_DATE: Final[dt.datetime] = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 CSV_FORMULA_PREFIXES: Final[tuple[str, ...]] = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a CSV cell as a formula (OWASP)."""
 
-# XML 1.0 forbids these control characters; openpyxl refuses them (IllegalCharacterError)
+# XML 1.0 forbids these control characters (https://www.w3.org/TR/xml/#charsets)
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_XLSX_MAX_CHARS: Final[int] = 32_767
-_ZIP_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # the zip format's (DOS) epoch
-_ZIP_MAX = dt.datetime(2107, 12, 31, 23, 59, 58, tzinfo=dt.UTC)
-_CORE_XML: Final[str] = "docProps/core.xml"
+XLSX_MAX_CHARS: Final[int] = 32_767
+"""Characters an Excel cell holds."""
 
 
 # --------------------------------------------------------------------------- dates
@@ -187,8 +182,14 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> None:
 # --------------------------------------------------------------------------- xlsx
 
 
-def _excel_value(value: Any) -> Any:
-    """Convert to a value openpyxl stores as it is: None, bool, int, float, datetime or str."""
+def excel_value(value: Any) -> Any:
+    """Convert ``value`` to what a worksheet cell holds: None, bool, int, float, date or str.
+
+    NaN / None / NA / NaT are None (an empty cell); +-inf the text ``inf`` / ``-inf``
+    (a workbook has no such number; pandas writes the same); dates with a time zone ISO
+    text (Excel has none); other values their text, with CR as LF, the control
+    characters XML 1.0 forbids as U+FFFD and at most Excel's 32,767 characters.
+    """
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, bool | np.bool_):
@@ -215,26 +216,7 @@ def _excel_value(value: Any) -> Any:
     if _XML_ILLEGAL.search(text):
         logger.debug("replaced control characters in a cell that XLSX cannot store: %r", text)
         text = _XML_ILLEGAL.sub("\ufffd", text)
-    return text[:_XLSX_MAX_CHARS]
-
-
-def excel_cell(ws: Any, value: Any) -> Any:
-    """Make an openpyxl cell of worksheet ``ws`` holding ``value``; text is never a formula.
-
-    Text becomes a string cell (``data_type 's'``, even when it starts with ``=`` or
-    looks like an error code such as ``#N/A``) with the ``quotePrefix`` style, numbers
-    stay numbers and NaN / None / NA an empty cell. Control characters that XLSX cannot
-    store become U+FFFD, a CR becomes a line break (LF, as XML would read it back);
-    text is cut at Excel's 32,767 characters. Pass the cells to ``ws.append``.
-    """
-    from openpyxl.cell.cell import Cell
-
-    value = _excel_value(value)
-    cell = Cell(ws, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    return cell
+    return text[:XLSX_MAX_CHARS]
 
 
 # --------------------------------------------------------------------------- number formats
@@ -326,146 +308,3 @@ def number_format(column: str, values: pd.Series, *, unit: str | None = None) ->
         if column.endswith(endings):
             return fmt
     return WHOLE if pd.api.types.is_integer_dtype(dtype) else OTHER
-
-
-def _dictionary_units() -> dict[str, str]:
-    table = column_dictionary()
-    return dict(zip(table["name"].astype(str), table["unit"].astype(str), strict=True))
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _style_header(ws: Any, rows: int) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    fill = PatternFill("solid", fgColor="E8E4D8")
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        if rows == 2:
-            cell.fill = fill
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    if rows == 2:
-        for cell in ws[2]:
-            cell.font = Font(italic=True, color="555555")
-            cell.fill = fill
-
-
-def write_sheet(ws: Any, table: pd.DataFrame, *, header: bool = True,
-                labels: Callable[[str], str] | None = None, formats: bool = True) -> None:
-    """Append ``table``'s rows (after a bold header of its column names) to ``ws``.
-
-    Every cell goes through :func:`excel_cell`; every numeric column gets its
-    :func:`number_format`. The index is not written.
-
-    Parameters
-    ----------
-    ws
-        An openpyxl worksheet (empty).
-    table
-        The rows.
-    header
-        Write the header row(s).
-    labels
-        ``column name -> label`` (say Chinese headers): row 1 then holds the labels and
-        row 2 the column names, both frozen and shaded, with a filter on row 2 and
-        column widths that fit the header and the first 500 values.
-    formats
-        Give numeric columns their :func:`number_format` (off for files that stand for
-        someone else's, such as the synthetic messy inputs).
-    """
-    from openpyxl.utils import get_column_letter
-
-    table = pd.DataFrame(table)
-    columns = [str(c) for c in table.columns]
-    rows = 0
-    if header:
-        if labels is not None:
-            ws.append([excel_cell(ws, labels(c)) for c in columns])
-            rows += 1
-        ws.append([excel_cell(ws, c) for c in columns])
-        rows += 1
-        _style_header(ws, rows)
-    for row in table.itertuples(index=False, name=None):
-        ws.append([excel_cell(ws, v) for v in row])
-    units = _dictionary_units() if formats else {}
-    for j, col in enumerate(columns, start=1):
-        fmt = number_format(col, table.iloc[:, j - 1], unit=units.get(col, "")) if formats \
-            else None
-        if fmt is not None:
-            for (cell,) in ws.iter_rows(min_row=rows + 1, min_col=j, max_col=j):
-                cell.number_format = fmt
-        if labels is not None and header:
-            shown = [str(v) for v in table.iloc[:500, j - 1] if _excel_value(v) is not None]
-            texts = [labels(col), col, *(t[:15] if fmt else t for t in shown)]
-            width = max(map(_display_width, texts))
-            ws.column_dimensions[get_column_letter(j)].width = min(max(width + 2, 8), 60)
-    if labels is not None and header:
-        keys = columns[:2] == ["village_id", "name"] and len(columns) > 2
-        ws.freeze_panes = "C3" if keys else "A3"
-        if len(table):
-            ws.auto_filter.ref = f"A2:{get_column_letter(len(columns))}{len(table) + 2}"
-
-
-def _zip_date_time(when: dt.datetime) -> tuple[int, int, int, int, int, int]:
-    when = min(max(when.astimezone(dt.UTC), _ZIP_MIN), _ZIP_MAX)
-    return (when.year, when.month, when.day, when.hour, when.minute, when.second)
-
-
-def save_workbook(wb: Any, path: str | Path) -> None:
-    """Save an openpyxl workbook so that the same content gives the same bytes.
-
-    openpyxl stamps ``docProps/core.xml`` (created, modified) and every zip member
-    with the current time. Here both are :func:`output_datetime`; the members keep
-    openpyxl's order, compression and content otherwise.
-    """
-    from openpyxl.xml.functions import tostring
-
-    when = output_datetime()
-    stamp = when.astimezone(dt.UTC).replace(tzinfo=None)  # openpyxl: naive means UTC
-    wb.properties.created = stamp
-    buffer = io.BytesIO()
-    wb.save(buffer)  # sets properties.modified to now
-    wb.properties.modified = stamp
-    core = tostring(wb.properties.to_tree())
-    date_time = _zip_date_time(when)
-    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w") as dst:
-        for info in src.infolist():
-            data = core if info.filename == _CORE_XML else src.read(info)
-            member = zipfile.ZipInfo(info.filename, date_time=date_time)
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.create_system = 3  # unix, whatever the platform
-            member.external_attr = 0o644 << 16
-            dst.writestr(member, data)
-
-
-def write_xlsx(sheets: Mapping[str, pd.DataFrame] | Sequence[tuple[str, pd.DataFrame]],
-               path: str | Path, *, labels: Callable[[str], str] | None = None,
-               formats: bool = True) -> None:
-    r"""Write one sheet per table (header row of column names, no index), reproducibly.
-
-    Parameters
-    ----------
-    sheets
-        ``{sheet name: table}`` (or pairs), in sheet order; names must be valid Excel
-        sheet names (at most 31 characters, none of ``[]:*?/\``).
-    path
-        The ``.xlsx`` to write (not atomically: callers use
-        :func:`contigmap.io.write.atomic_path`).
-    labels
-        ``column name -> label``: a header row of labels above the names (see
-        :func:`write_sheet`).
-    formats
-        Number formats on numeric columns (see :func:`write_sheet`).
-    """
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    default = wb.active
-    items = list(sheets.items()) if isinstance(sheets, Mapping) else list(sheets)
-    for name, table in items:
-        write_sheet(wb.create_sheet(title=name), table, labels=labels, formats=formats)
-    if items and default is not None:
-        wb.remove(default)
-    save_workbook(wb, path)

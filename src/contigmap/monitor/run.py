@@ -30,7 +30,7 @@ import pandas as pd
 from contigmap.errors import LayerError, ValidationError
 from contigmap.io.outdir import check_output_dir, region_inputs, staged_dir
 from contigmap.io.write import atomic_path, write_table
-from contigmap.io.writers import write_xlsx
+from contigmap.io.xlsx import write_xlsx
 from contigmap.monitor.apply import apply_completed, guarantees
 from contigmap.monitor.assess import assess, assess_by_county
 from contigmap.monitor.compare import by_year, compare_progress, default_as_of

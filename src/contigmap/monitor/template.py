@@ -3,8 +3,8 @@
 The sheet :data:`~contigmap.monitor.progress.PROGRESS_SHEET` has a row of Chinese
 labels above the row of English names (both frozen), a drop-down list of the three
 statuses on the 状态 column, a whole-CNY number format on 已支出（元） and a date format on
-完工日期. The bytes are the same on every run (:func:`contigmap.io.writers.save_workbook`
-fixes the core properties and the zip dates).
+完工日期. The bytes are the same on every run (:mod:`contigmap.io.xlsx` fixes the core
+properties and the zip dates).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from contigmap.io.write import atomic_path
-from contigmap.io.writers import save_workbook, write_sheet
+from contigmap.io.xlsx import ListRule, SheetSpec, write_workbook
 from contigmap.monitor.progress import (
     PROGRESS_COLUMNS,
     PROGRESS_LABELS,
@@ -44,36 +44,20 @@ def write_progress_workbook(rows: pd.DataFrame, path: str | Path) -> Path:
     pathlib.Path
         ``path``.
     """
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     table = pd.DataFrame({c: (rows[c] if c in rows.columns else pd.Series("", index=rows.index,
                                                                          dtype=object))
                           for c in PROGRESS_COLUMNS})
     table["status"] = table["status"].map(lambda s: STATUS_LABELS.get(str(s), s))
     table["spent_cny"] = pd.to_numeric(table["spent_cny"], errors="coerce")
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = PROGRESS_SHEET
-    write_sheet(ws, table, labels=lambda c: PROGRESS_LABELS[c], formats=False)
-    last = 2 + max(len(table), _ROWS_WITH_RULES)
-    col = {c: get_column_letter(j) for j, c in enumerate(PROGRESS_COLUMNS, start=1)}
-    words = ",".join(STATUS_LABELS.values())
-    check = DataValidation(type="list", formula1=f'"{words}"', allow_blank=True,
-                           showErrorMessage=True, errorTitle="状态 status",
-                           error="请选择 未开工 / 在建 / 完工")
-    check.add(f"{col['status']}3:{col['status']}{last}")
-    ws.add_data_validation(check)
-    for row in range(3, last + 1):
-        ws[f"{col['spent_cny']}{row}"].number_format = "#,##0"
-        ws[f"{col['completed']}{row}"].number_format = "yyyy-mm-dd"
-    for key, width in (("project_id", 24), ("note", 30), ("completed", 14)):
-        ws.column_dimensions[col[key]].width = width
+    status = ListRule("status", tuple(STATUS_LABELS.values()), title="状态 status",
+                      message="请选择 未开工 / 在建 / 完工")
+    sheet = SheetSpec(PROGRESS_SHEET, table, labels=lambda c: PROGRESS_LABELS[c], formats=False,
+                      number_formats={"spent_cny": "#,##0", "completed": "yyyy-mm-dd"},
+                      min_rows=_ROWS_WITH_RULES, lists=[status],
+                      widths={"project_id": 24, "note": 30, "completed": 14})
     path = Path(path)
     with atomic_path(path) as tmp:
-        save_workbook(wb, tmp)
+        write_workbook([sheet], tmp)
     return path
 
 

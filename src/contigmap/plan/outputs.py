@@ -28,7 +28,7 @@ import pandas as pd
 
 from contigmap.finance import fmt_wan
 from contigmap.io.write import atomic_path, write_table
-from contigmap.io.writers import write_xlsx
+from contigmap.io.xlsx import write_xlsx
 from contigmap.plan.config import RELOCATION
 from contigmap.plan.planmap import plan_map
 from contigmap.plan.report import write_plan_report, write_public_html

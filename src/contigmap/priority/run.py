@@ -24,7 +24,7 @@ import pandas as pd
 
 from contigmap.errors import ValidationError, warn_data
 from contigmap.io.write import atomic_path, write_table, write_vector
-from contigmap.io.writers import write_xlsx
+from contigmap.io.xlsx import write_xlsx
 from contigmap.network import RoadGraph
 from contigmap.priority import registry
 from contigmap.priority.config import PriorityConfig, load_priority_config

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import pandas as pd
 
 from contigmap.io.write import atomic_path
-from contigmap.io.writers import save_workbook, write_sheet
+from contigmap.io.xlsx import write_xlsx
 from contigmap.render.report_doc import column_label_zh
 from contigmap.render.report_tables import (
     intervention_table,
@@ -37,12 +37,6 @@ def _sheet_name(text: str, taken: set[str]) -> str:
         i += 1
     taken.add(name)
     return name
-
-
-def _write_sheet(ws: Any, table: pd.DataFrame) -> None:
-    # Chinese headers over the names, number formats from the column dictionary; every
-    # cell through excel_cell, so text from the data is a string cell, never a formula
-    write_sheet(ws, table, labels=column_label_zh)
 
 
 def write_tables_xlsx(
@@ -68,20 +62,16 @@ def write_tables_xlsx(
     pathlib.Path
         ``path``.
     """
-    from openpyxl import Workbook
-
     ivs = reported_interventions(villages, interventions)
-    wb = Workbook()
     taken: set[str] = set()
-    ws = wb.active
-    assert ws is not None
-    ws.title = _sheet_name("村庄概况 villages", taken)
-    _write_sheet(ws, profile_table(villages, ivs))
+    sheets = [(_sheet_name("村庄概况 villages", taken), profile_table(villages, ivs))]
     for iv in ivs:
         frame = (interventions or {}).get(iv.name)
-        ws = wb.create_sheet(_sheet_name(f"{iv.label_zh} {iv.name}", taken))
-        _write_sheet(ws, intervention_table(villages, iv, frame))
+        sheets.append((_sheet_name(f"{iv.label_zh} {iv.name}", taken),
+                       intervention_table(villages, iv, frame)))
     path = Path(path)
     with atomic_path(path) as tmp:
-        save_workbook(wb, tmp)  # fixed timestamps: the same tables give the same bytes
+        # Chinese headers over the names, number formats from the column dictionary;
+        # text from the data is a string cell, never a formula; fixed timestamps
+        write_xlsx(sheets, tmp, labels=column_label_zh)
     return path

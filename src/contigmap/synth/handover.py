@@ -51,7 +51,8 @@ from affine import Affine
 from numpy.typing import NDArray
 
 from contigmap.crs import wgs84_to_bd09
-from contigmap.io.writers import fixed_gdal_date, save_workbook, write_xlsx
+from contigmap.io.writers import fixed_gdal_date
+from contigmap.io.xlsx import SheetSpec, write_workbook, write_xlsx
 from contigmap.synth._io import staged_dir
 from contigmap.synth.messy import (
     _base_county,
@@ -206,33 +207,27 @@ def _village_areas(vil: _Villages, outline: shapely.Geometry) -> gpd.GeoDataFram
 
 def _write_statistics(truth: pd.DataFrame, vil: _Villages, path: Path) -> None:
     """Write the report-style statistics workbook (title, merged header, subtotals, note)."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "Sheet1"
-    ws.append([f"{STYLE.title}2023年行政村人口及贫困人口统计表"])
-    ws.merge_cells("A1:H1")
-    ws.append(["填报单位：县统计局", None, None, None, None, None, "单位：人、户"])
-    ws.append(["序号", "乡镇", "村代码", "村名", "人口情况", None, "贫困情况", None])
-    ws.append([None, None, None, None, "户籍人口", "户数", "贫困户数", "贫困人口"])
-    for col in "ABCD":
-        ws.merge_cells(f"{col}3:{col}4")
-    ws.merge_cells("E3:F3")
-    ws.merge_cells("G3:H3")
+    lines: list[list[object]] = [
+        [f"{STYLE.title}2023年行政村人口及贫困人口统计表"],
+        ["填报单位：县统计局", None, None, None, None, None, "单位：人、户"],
+        ["序号", "乡镇", "村代码", "村名", "人口情况", None, "贫困情况", None],
+        [None, None, None, None, "户籍人口", "户数", "贫困户数", "贫困人口"],
+    ]
     figures = ["pop", "households", "poor_households", "poor_pop"]
     n = 0
     for t, (tname, _) in enumerate(STYLE.townships):
         rows = truth[np.asarray(vil.town) == t]
         for _, row in rows.iterrows():
             n += 1
-            ws.append([n, tname, int(row["village_id"]), row["name"],
-                       *(int(row[f]) for f in figures)])
-        ws.append([None, tname, None, f"{tname}小计", *(int(rows[f].sum()) for f in figures)])
-    ws.append([None, None, None, "合计", *(int(truth[f].sum()) for f in figures)])
-    ws.append(["注：人口为2023年末户籍人口；贫困人口为建档立卡贫困人口。"])
-    save_workbook(wb, path)
+            lines.append([n, tname, int(row["village_id"]), row["name"],
+                          *(int(row[f]) for f in figures)])
+        lines.append([None, tname, None, f"{tname}小计", *(int(rows[f].sum()) for f in figures)])
+    lines.append([None, None, None, "合计", *(int(truth[f].sum()) for f in figures)])
+    lines.append(["注：人口为2023年末户籍人口；贫困人口为建档立卡贫困人口。"])
+    table = pd.DataFrame([line + [None] * (8 - len(line)) for line in lines], dtype=object)
+    merges = ["A1:H1", *(f"{col}3:{col}4" for col in "ABCD"), "E3:F3", "G3:H3"]
+    write_workbook([SheetSpec("Sheet1", table, header=False, formats=False, merges=merges)],
+                   path)
 
 
 def _write_osm(roads: gpd.GeoDataFrame, epsg: int, path: Path) -> None:

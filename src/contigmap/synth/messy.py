@@ -54,7 +54,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import minimum_spanning_tree
 
 from contigmap.crs import wgs84_to_gcj02
-from contigmap.io.writers import fixed_gdal_date, write_xlsx
+from contigmap.io.writers import fixed_gdal_date
+from contigmap.io.xlsx import write_xlsx
 from contigmap.synth._io import staged_dir
 from contigmap.synth.messy_style import (
     COUNTY_CODE,

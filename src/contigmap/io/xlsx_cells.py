@@ -1,0 +1,308 @@
+"""Worksheet cells as SpreadsheetML text, a column at a time, and the styles they use.
+
+The pieces :mod:`contigmap.io.xlsx` assembles into a workbook. A table column becomes
+the list of its ``<c>`` elements (ECMA-376 Part 1, 18.3.1.4, "c (Cell)"), built for the
+whole column by its dtype rather than cell by cell through a spreadsheet library:
+
+- whole numbers and floats are number cells (``<v>`` holds Python's shortest
+  round-trip text, so the stored value is the value written, bit for bit); NaN is an
+  empty cell and +-inf the text ``inf`` / ``-inf`` (a workbook has no such number);
+- booleans are boolean cells (``t="b"``);
+- text is an inline string cell (``t="inlineStr"``) with the ``quotePrefix`` style, so
+  no spreadsheet reads it as a formula, number or error code; CR becomes LF (as XML
+  reads it back), control characters XML 1.0 forbids become U+FFFD, text is cut at
+  Excel's 32,767 characters (:func:`contigmap.io.writers.excel_value`);
+- naive dates and times are serial numbers (1900 date system, as
+  :func:`openpyxl.utils.datetime.to_excel` counts them) with a date format; dates with
+  a time zone are ISO text, since Excel has no time zones.
+
+A column with a number format (:func:`contigmap.io.writers.number_format`) has it on
+every body cell, empty ones included, as a spreadsheet would after formatting the
+column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from contigmap.errors import ValidationError
+from contigmap.io.writers import XLSX_MAX_CHARS, excel_value
+
+__all__ = ["MAX_COLUMNS", "MAX_ROWS", "Style", "Styles", "check_size", "column_cells",
+           "column_letter", "escape_text", "text_cell"]
+
+MAX_ROWS: Final[int] = 1_048_576
+"""Rows in an Excel worksheet."""
+MAX_COLUMNS: Final[int] = 16_384
+"""Columns in an Excel worksheet (A to XFD)."""
+
+_SEP: Final[str] = "\x01"  # joins a column's texts; XML forbids it, so no text holds it
+_OTHER_ILLEGAL = re.compile(r"[\x00\x02-\x08\x0b\x0c\x0e-\x1f]")
+_WHITESPACE: Final[tuple[str, ...]] = (" ", "\t", "\n")
+
+DATE_FORMATS: Final[dict[type, str]] = {
+    dt.datetime: "yyyy-mm-dd h:mm:ss", dt.date: "yyyy-mm-dd", dt.time: "h:mm:ss"}
+"""Number formats of date cells (those openpyxl gives them)."""
+
+# ECMA-376 Part 1, 18.8.30: built-in number formats need no <numFmt> of their own
+_BUILTIN_FORMATS: Final[dict[str, int]] = {
+    "General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10,
+    "h:mm:ss": 21}
+
+
+# --------------------------------------------------------------------------- styles
+
+
+@dataclass(frozen=True)
+class Style:
+    """A cell style: font, fill, alignment, number format and the quote-prefix flag.
+
+    Attributes
+    ----------
+    font
+        ``regular``, ``bold`` or ``note`` (italic, grey: the row of column names under
+        a row of labels).
+    shaded
+        A header fill (``#E8E4D8``).
+    wrap
+        Wrap the text, aligned to the top.
+    number_format
+        An Excel number format, or None for General.
+    quote
+        The ``quotePrefix`` flag of text cells.
+    """
+
+    font: str = "regular"
+    shaded: bool = False
+    wrap: bool = False
+    number_format: str | None = None
+    quote: bool = False
+
+
+_FONTS: Final[dict[str, str]] = {
+    "regular": '<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>',
+    "bold": '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font>',
+    "note": '<font><i/><sz val="11"/><color rgb="FF555555"/><name val="Calibri"/>'
+            '<family val="2"/></font>',
+}
+_FILLS: Final[str] = (
+    '<fills count="3"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="FFE8E4D8"/>'
+    '<bgColor indexed="64"/></patternFill></fill></fills>')
+
+
+class Styles:
+    """The workbook's cell styles, numbered in order of first use (so files repeat).
+
+    Index 0 is the default style; :meth:`index` adds a style when it is new.
+    """
+
+    def __init__(self) -> None:
+        self._index: dict[Style, int] = {Style(): 0}
+
+    def index(self, style: Style) -> int:
+        """Return the ``s`` attribute value of cells in ``style``."""
+        found = self._index.get(style)
+        if found is None:
+            found = self._index[style] = len(self._index)
+        return found
+
+    def xml(self) -> str:
+        """Return ``xl/styles.xml`` (ECMA-376 Part 1, 18.8 "Styles")."""
+        custom: dict[str, int] = {}
+        for style in self._index:
+            fmt = style.number_format
+            if fmt is not None and fmt not in _BUILTIN_FORMATS and fmt not in custom:
+                custom[fmt] = 164 + len(custom)  # ids from 164 up are the file's own
+        fmts = "".join(f'<numFmt numFmtId="{i}" formatCode="{escape_text(f, attr=True)}"/>'
+                       for f, i in custom.items())
+        fonts = list(_FONTS)
+        xfs = "".join(self._xf(s, custom, fonts) for s in self._index)
+        return ("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+                '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                + (f'<numFmts count="{len(custom)}">{fmts}</numFmts>' if custom else "")
+                + f'<fonts count="{len(fonts)}">{"".join(_FONTS.values())}</fonts>' + _FILLS
+                + '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/>'
+                '</border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" '
+                f'fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="{len(self._index)}">'
+                f'{xfs}</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
+                'builtinId="0"/></cellStyles><dxfs count="0"/><tableStyles count="0"/>'
+                "</styleSheet>")
+
+    @staticmethod
+    def _xf(style: Style, custom: dict[str, int], fonts: list[str]) -> str:
+        fmt = style.number_format
+        fmt_id = 0 if fmt is None else _BUILTIN_FORMATS.get(fmt, custom.get(fmt, 0))
+        attrs = (f'numFmtId="{fmt_id}" fontId="{fonts.index(style.font)}" '
+                 f'fillId="{2 if style.shaded else 0}" borderId="0" xfId="0"')
+        attrs += ' applyNumberFormat="1"' if fmt_id else ""
+        attrs += ' applyFont="1"' if style.font != "regular" else ""
+        attrs += ' applyFill="1"' if style.shaded else ""
+        attrs += ' quotePrefix="1"' if style.quote else ""
+        if style.wrap:
+            return f'<xf {attrs} applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>'
+        return f"<xf {attrs}/>"
+
+
+# --------------------------------------------------------------------------- text
+
+
+def column_letter(index: int) -> str:
+    """Return the letters of the 0-based column ``index`` (0 -> ``A``, 26 -> ``AA``)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def escape_text(text: str, *, attr: bool = False) -> str:
+    """Escape ``&``, ``<`` and ``>`` (and ``"`` in an attribute) for XML."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace('"', "&quot;") if attr else text
+
+
+def _inline(ref: str, style: int, text: str) -> str:
+    if not text:  # an empty text is an empty (but styled) cell
+        return f'<c r="{ref}" s="{style}"/>'
+    space = ' xml:space="preserve"' if text.startswith(_WHITESPACE) or text.endswith(
+        _WHITESPACE) else ""
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
+
+
+def text_cell(ref: str, style: int, value: Any) -> str:
+    """Return the inline string cell at ``ref`` holding ``value`` as text (see module)."""
+    text = excel_value(value)
+    return _inline(ref, style, escape_text(text if isinstance(text, str) else str(text)))
+
+
+def _clean_texts(values: list[Any]) -> list[str | None]:
+    """Escaped, storable texts (None where missing) of a column whose values are str or missing.
+
+    All at once when no text needs cleaning (no CR, no forbidden character, none too long),
+    which is the usual case; else one by one through :func:`excel_value`.
+    """
+    texts = [v if isinstance(v, str) else "" for v in values]
+    joined = _SEP.join(texts)
+    clean = (joined.count(_SEP) == len(texts) - 1 and "\r" not in joined
+             and not _OTHER_ILLEGAL.search(joined)
+             and max(map(len, texts), default=0) <= XLSX_MAX_CHARS)
+    if clean:
+        escaped = escape_text(joined).split(_SEP) if texts else []
+    else:
+        escaped = [escape_text(excel_value(t)) for t in texts]
+    return [e if isinstance(v, str) else None for v, e in zip(values, escaped, strict=True)]
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def _number_text(value: float) -> str:
+    text = repr(value)  # the shortest text that reads back as the same double
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _excel_serial(value: dt.datetime | dt.date | dt.time) -> float:
+    from openpyxl.utils.datetime import to_excel
+
+    return float(to_excel(value))
+
+
+# --------------------------------------------------------------------------- columns
+
+
+@dataclass(frozen=True)
+class _Column:
+    letter: str
+    rows: list[str]  # row numbers as text, one per body row
+    number: int  # style of numbers and empty cells (0: none)
+    text: int  # style of text cells
+    styles: Styles
+
+
+def _blank(col: _Column, ref: str) -> str:
+    return f'<c r="{ref}" s="{col.number}"/>' if col.number else ""
+
+
+def _numbers(col: _Column, values: np.ndarray) -> list[str]:
+    s = f' s="{col.number}"' if col.number else ""
+    L = col.letter  # noqa: N806
+    if values.dtype.kind in "iu":
+        return [f'<c r="{L}{r}"{s}><v>{v}</v></c>' for r, v in zip(col.rows, values.tolist(),
+                                                                    strict=True)]
+    floats = values.astype(np.float64, copy=False)
+    if np.isinf(floats).any():  # "inf" is text: cell by cell
+        return [_any_cell(col, f"{L}{r}", v)
+                for r, v in zip(col.rows, floats.tolist(), strict=True)]
+    return [f'<c r="{L}{r}"{s}><v>{_number_text(v)}</v></c>' if v == v else _blank(col, f"{L}{r}")
+            for r, v in zip(col.rows, floats.tolist(), strict=True)]  # v != v: NaN
+
+
+def _any_cell(col: _Column, ref: str, value: Any) -> str:
+    """One cell of any value (the slow path: mixed columns, dates, extension dtypes)."""
+    value = excel_value(value)
+    if value is None:
+        return _blank(col, ref)
+    if isinstance(value, str):
+        return text_cell(ref, col.text, value)
+    s = f' s="{col.number}"' if col.number else ""
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int):
+        return f'<c r="{ref}"{s}><v>{value}</v></c>'
+    if isinstance(value, float):
+        return f'<c r="{ref}"{s}><v>{_number_text(value)}</v></c>'
+    if not s:  # a date without a format of its column's: its own date format
+        kind = next(k for k in DATE_FORMATS if isinstance(value, k))
+        s = f' s="{col.styles.index(Style(number_format=DATE_FORMATS[kind]))}"'
+    return f'<c r="{ref}"{s}><v>{_number_text(_excel_serial(value))}</v></c>'
+
+
+def column_cells(series: pd.Series, letter: str, rows: list[str], styles: Styles,
+                 number_format: str | None) -> list[str]:
+    """Return the ``<c>`` elements of one body column ("" where a cell is left out).
+
+    Parameters
+    ----------
+    series
+        The column's values, one per body row.
+    letter
+        The column's letters.
+    rows
+        The body rows' numbers, as text.
+    styles
+        The workbook's styles (new ones are added).
+    number_format
+        The column's number format, or None.
+    """
+    col = _Column(letter, rows,
+                  styles.index(Style(number_format=number_format)) if number_format else 0,
+                  styles.index(Style(number_format=number_format, quote=True)), styles)
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        s = f' s="{col.number}"' if col.number else ""
+        return [f'<c r="{letter}{r}"{s} t="b"><v>{int(v)}</v></c>'
+                for r, v in zip(rows, series.tolist(), strict=True)]
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+        return _numbers(col, series.to_numpy())
+    values = series.astype(object).tolist()
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return [_blank(col, f"{letter}{r}") if t is None else _inline(f"{letter}{r}", col.text, t)
+                for r, t in zip(rows, _clean_texts(values), strict=True)]
+    return [_any_cell(col, f"{letter}{r}", v) for r, v in zip(rows, values, strict=True)]
+
+
+def check_size(rows: int, columns: int, sheet: str) -> None:
+    """Raise :class:`~contigmap.errors.ValidationError` when a sheet is larger than Excel's."""
+    if rows > MAX_ROWS or columns > MAX_COLUMNS:
+        msg = (f"sheet {sheet!r}: {rows:,} rows x {columns:,} columns is more than a worksheet "
+               f"holds ({MAX_ROWS:,} x {MAX_COLUMNS:,}); write it as CSV or split it")
+        raise ValidationError(msg)
