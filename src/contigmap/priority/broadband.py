@@ -383,20 +383,19 @@ def _microwave_towers(
     kq = min(max_towers, len(towers))
     dq, jq = cKDTree(txy).query(xy, k=kq, distance_upper_bound=c.microwave_range_m)
     dq, jq = np.asarray(dq).reshape(n_h, kq), np.asarray(jq).reshape(n_h, kq)
-    okq = np.isfinite(dq)
-    pi = np.repeat(np.arange(n_h), okq.sum(axis=1))
-    tj = jq[okq].astype(np.int64)
-    if pi.size:
+    # nearest first: a hamlet's farther towers are looked at only while none is clear, so
+    # the answer is the nearest clear tower (ties: the KD-tree's order), as checking all
+    open_ = np.ones(n_h, bool)
+    for r in range(kq):
+        pi = np.flatnonzero(open_ & np.isfinite(dq[:, r]))
+        if not pi.size:
+            break
+        tj = jq[pi, r].astype(np.int64)
         clear, _ = line_of_sight(dem, txy[tj], th[tj], xy[pi], c.microwave_mast_m,
                                  step_m=c.los_step_m, frequency_ghz=c.microwave_frequency_ghz,
                                  clearance=c.fresnel_clearance)
-        d = np.hypot(*(txy[tj] - xy[pi]).T)
-        d = np.where(clear, d, np.inf)
-        order = np.lexsort((d, pi))
-        first = np.ones(order.size, bool)
-        first[1:] = pi[order][1:] != pi[order][:-1]
-        best = order[first & np.isfinite(d[order])]
-        tower_id[pi[best]] = tids[tj[best]]
+        tower_id[pi[clear]] = tids[tj[clear]]
+        open_[pi[clear]] = False
     return tower_id
 
 
