@@ -18,7 +18,15 @@ from shapely.geometry import LineString, MultiLineString
 
 from contigmap.render import static, static_base, static_towns
 from contigmap.render.static_base import RoadLines, line_segments
-from tests.test_render_static import UTM49, X0, Y0, _boundaries, _roads, _villages
+from tests.test_render_static import (
+    UTM49,
+    X0,
+    Y0,
+    _boundaries,
+    _figure_args,
+    _roads,
+    _villages,
+)
 
 
 def _more_roads() -> gpd.GeoDataFrame:
@@ -112,18 +120,6 @@ def test_roads_drawn_where_geopandas_draws_them() -> None:
     assert r == g == b and r < 200
 
 
-def _map_args(**kw: Any) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        "villages": _villages(), "column": "roads_tier", "title": "道路项目优先级",
-        "title_en": "Roads", "boundaries": _boundaries(), "roads": _more_roads(),
-        "legend_title": None, "categorical": None, "spec": None, "labels": "name",
-        "label_count": 12, "illustrative": True, "source_note": "测试数据 test data",
-        "dpi": 40, "figsize_in": (8.0, 6.0),
-    }
-    args.update(kw)
-    return args
-
-
 def _drawn(fig: Any) -> np.ndarray:
     with static._literal_text():
         fig.canvas.draw()
@@ -132,7 +128,7 @@ def _drawn(fig: Any) -> np.ndarray:
 
 @pytest.mark.parametrize("column", ["roads_tier", "poverty_incidence"])
 def test_map_on_the_shared_raster_equals_the_map_drawn_whole(column: str) -> None:
-    args = _map_args(column=column)
+    args = _figure_args(column=column, roads=_more_roads())
     whole = _drawn(static._build_figure(**args))
     base = static.map_base(args["villages"], args["boundaries"], args["roads"])
     raster = static.shared_raster(base, args["villages"], args["figsize_in"], args["dpi"])
