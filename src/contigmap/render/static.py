@@ -46,6 +46,7 @@ from contigmap.render.legend import (
     tier_basis,
     tier_indicator,
 )
+from contigmap.render.png import write_rgb_png
 from contigmap.render.static_base import (
     BaseRaster,
     MapBase,
@@ -240,22 +241,14 @@ def render_static_map(
 
 
 def _save_png(fig: Any, out_png: Path) -> None:
-    """Write the figure as an RGB PNG, atomically, without a Software tag (same bytes each run).
+    """Draw the figure and write its pixels as an RGB PNG (:mod:`contigmap.render.png`).
 
-    The map is opaque, so the alpha channel is dropped (a quarter less to compress), and
-    zlib runs at level 3: on the county maps (thin anti-aliased roads) it gives smaller
-    files than the default level 6 in 70 % of the time (1.10 MB in 76 ms against 1.20 MB
-    in 107 ms for a 14,000-road county at 150 dpi).
+    The map is opaque, so the alpha channel is dropped; the file holds no software tag or
+    time, so the same map gives the same bytes.
     """
-    from PIL import Image
-
-    from contigmap.io.write import atomic_path
-
     with _literal_text():
         fig.canvas.draw()
-    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
-    with atomic_path(out_png) as tmp:
-        Image.fromarray(rgb).save(tmp, format="png", dpi=(fig.dpi, fig.dpi), compress_level=3)
+    write_rgb_png(out_png, np.asarray(fig.canvas.buffer_rgba())[..., :3], fig.dpi)
 
 
 def map_base(
