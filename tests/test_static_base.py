@@ -67,8 +67,8 @@ def test_road_subset_keeps_parts_and_styles() -> None:
     assert sub.surface.tolist() == ["gravel", "earth"]
     assert sub.width.tolist() == [0.55, 0.45]  # village, track
     assert sub.part_of.tolist() == [0, 1, 1]
-    assert [s.tolist() for s in sub.segments] == [
-        s.tolist() for i, s in enumerate(lines.segments) if lines.part_of[i] in (1, 3)]
+    assert [p.vertices.tolist() for p in sub.paths] == [
+        p.vertices.tolist() for i, p in enumerate(lines.paths) if lines.part_of[i] in (1, 3)]
     assert sub.surfaces() == ["gravel", "earth"]
 
 

@@ -14,8 +14,9 @@ once per region instead of once per map.
 Lines and polygons are drawn as matplotlib collections built straight from the shapely
 coordinates (:func:`line_segments`, ``shapely.get_coordinates`` with ``return_index``),
 the way ``GeoDataFrame.plot`` builds them (geometries normalised first, so dashes start
-at the same end; one ``LineCollection`` per road surface, one ``PathPatch`` per polygon)
-without its per-call overhead (a full figure redraw after every ``plot``).
+at the same end; one collection per road surface, one ``PathPatch`` per polygon) without
+its per-call overhead (a full figure redraw after every ``plot``). The roads' paths are
+made once per region (:class:`RoadLines`) and shared by every map that draws them.
 """
 
 from __future__ import annotations
@@ -107,24 +108,21 @@ def _polygon_patch(polygon: Any) -> Any:
 
 
 def _add_lines(ax: Any, geoms: Any, **style: Any) -> None:
-    segments, _ = line_segments(geoms)
-    _add_segments(ax, segments, **style)
-
-
-def _add_segments(ax: Any, segments: Sequence[np.ndarray[Any, Any]], **style: Any) -> None:
     from matplotlib.collections import LineCollection
 
+    segments, _ = line_segments(geoms)
     ax.add_collection(LineCollection(segments, **style), autolim=False)
 
 
 @dataclass(frozen=True)
 class RoadLines:
-    """Road lines ready to draw: coordinate arrays, surface and line width per road.
+    """Road lines ready to draw: one matplotlib ``Path`` per part, surface and width per road.
 
-    Built once per region (:meth:`of`); a township map draws :meth:`subset` of it.
+    Built once per region (:meth:`of`); a township map draws :meth:`subset` of it, so the
+    paths are made once, not once per map.
     """
 
-    segments: tuple[np.ndarray[Any, Any], ...]
+    paths: tuple[Any, ...]
     part_of: np.ndarray[Any, Any]
     surface: np.ndarray[Any, Any]
     width: np.ndarray[Any, Any]
@@ -138,9 +136,11 @@ class RoadLines:
                    else pd.Series("paved", index=roads.index))
         rclass = (roads["road_class"] if "road_class" in roads.columns
                   else pd.Series("village", index=roads.index))
+        from matplotlib.path import Path
+
         geoms = roads.geometry.to_numpy()
         segments, part_of = line_segments(geoms) if n else ([], np.zeros(0, dtype=np.intp))
-        return cls(tuple(segments), part_of, surface.to_numpy(dtype=object),
+        return cls(tuple(Path(s) for s in segments), part_of, surface.to_numpy(dtype=object),
                    rclass.map(_ROAD_WIDTH).fillna(0.5).to_numpy(dtype=float), geoms)
 
     def subset(self, rows: np.ndarray[Any, Any]) -> RoadLines:
@@ -149,7 +149,7 @@ class RoadLines:
         keep[rows] = True
         parts = np.flatnonzero(keep[self.part_of])
         new_pos = np.cumsum(keep) - 1
-        return replace(self, segments=tuple(self.segments[i] for i in parts),
+        return replace(self, paths=tuple(self.paths[i] for i in parts),
                        part_of=new_pos[self.part_of[parts]], surface=self.surface[rows],
                        width=self.width[rows], geoms=self.geoms[rows])
 
@@ -158,14 +158,21 @@ class RoadLines:
         return [s for s in _ROAD_STYLE if (self.surface == s).any()]
 
     def draw(self, ax: Any) -> None:
-        """One ``LineCollection`` per surface (colour, dash), widths by class, z-order 3."""
+        """One collection per surface (colour, dash), widths by class, z-order 3.
+
+        A ``PathCollection`` of the ready paths, styled as a ``LineCollection`` (edges
+        only): the same drawing call, without making the paths again for every map.
+        """
+        from matplotlib.collections import PathCollection
+
         part_surface = self.surface[self.part_of]
         for surf in self.surfaces():
             color, style, _ = _ROAD_STYLE[surf]
             parts = np.flatnonzero(part_surface == surf)
-            _add_segments(ax, [self.segments[i] for i in parts],
-                          linewidth=self.width[self.part_of[parts]], linestyle=style, zorder=3,
-                          alpha=0.9, color=color)
+            ax.add_collection(PathCollection(
+                [self.paths[i] for i in parts], facecolors="none", edgecolors=color,
+                linewidths=self.width[self.part_of[parts]], linestyles=style, zorder=3,
+                alpha=0.9), autolim=False)
 
 
 # --------------------------------------------------------------------------- the base
