@@ -61,7 +61,7 @@ def write_rgb_png(path: Path, rgb: np.ndarray[Any, Any], dpi: float) -> Path:
         raise ValidationError(msg)
     height, width, _ = pixels.shape
     rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # a 0 byte: filter "None"
-    rows[:, 1:] = pixels.reshape(height, 3 * width)
+    rows[:, 1:].reshape(height, width, 3)[...] = pixels  # one copy, from a strided view too
     per_metre = round(dpi / 0.0254)
     body = b"".join((
         _SIGNATURE,
