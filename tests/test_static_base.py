@@ -7,6 +7,7 @@ its own figure; the fast paths must give the same pixels.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -135,10 +136,13 @@ def test_map_on_the_shared_raster_equals_the_map_drawn_whole(column: str) -> Non
     fast = _drawn(static._build_figure(**args, base=base, raster=raster))
     assert fast.shape == whole.shape
     assert np.array_equal(fast, whole)
-    # a raster of another size is not used: the layers are drawn instead
+    # a raster of another size, or of another extent, is not used: the layers are drawn
     other = static.shared_raster(base, args["villages"], (6.0, 4.0), args["dpi"])
-    assert not other.fits(args["figsize_in"], args["dpi"])
+    assert not other.fits(args["figsize_in"], args["dpi"], raster.extent)
     assert np.array_equal(_drawn(static._build_figure(**args, base=base, raster=other)), whole)
+    elsewhere = replace(raster, extent=(0.0, 0.0, 1.0, 1.0))
+    assert np.array_equal(_drawn(static._build_figure(**args, base=base, raster=elsewhere)),
+                          whole)
 
 
 def test_township_map_takes_the_roads_crossing_it() -> None:

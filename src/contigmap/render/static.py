@@ -211,8 +211,9 @@ def render_static_map(
         The layers under the villages, prepared once by :func:`map_base` for several maps
         of one region; ``boundaries``, ``roads`` and ``outline_label`` are then not read.
     raster
-        Those layers drawn once (:func:`contigmap.render.static_base.base_raster`) for
-        maps of this size and resolution: put under the map instead of drawn again.
+        Those layers of ``base`` drawn once (:func:`shared_raster`): put under the map
+        instead of drawn again when it was drawn for this size, resolution and extent
+        (else ignored).
 
     Returns
     -------
@@ -368,9 +369,10 @@ def _draw_figure(
     canvas = FigureCanvasAgg(fig)
     renderer = canvas.get_renderer()
     # extent: the county (or all villages) plus a margin
-    frame = map_frame(fig, base.frame_extent(vil), figsize_in)
+    extent = base.frame_extent(vil)
+    frame = map_frame(fig, extent, figsize_in)
     ax = frame.ax
-    if raster is not None and raster.fits(figsize_in, dpi):
+    if raster is not None and raster.fits(figsize_in, dpi, extent):
         raster.put_under(fig)
         placed = list(raster.town_boxes)
     else:

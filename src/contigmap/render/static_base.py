@@ -322,10 +322,12 @@ class BaseRaster:
     town_boxes: tuple[Any, ...]
     figsize_in: tuple[float, float]
     dpi: float
+    extent: tuple[float, ...]
 
-    def fits(self, figsize_in: tuple[float, float], dpi: float) -> bool:
-        """Whether the raster was drawn for a figure of this size and resolution."""
-        return tuple(self.figsize_in) == tuple(figsize_in) and self.dpi == dpi
+    def fits(self, figsize_in: tuple[float, float], dpi: float, extent: Sequence[float]) -> bool:
+        """Whether the raster was drawn for a figure of this size, resolution and extent."""
+        return (tuple(self.figsize_in) == tuple(figsize_in) and self.dpi == dpi
+                and self.extent == tuple(extent))
 
     def put_under(self, fig: Any) -> None:
         """Copy the pixels into ``fig`` (an Agg figure) before anything but its background."""
@@ -354,4 +356,5 @@ def base_raster(base: MapBase, extent: Sequence[float], figsize_in: tuple[float,
     frame.neatline.set_visible(False)  # drawn by each map, above its villages
     boxes = draw_under(frame.ax, canvas.get_renderer(), base)
     canvas.draw()
-    return BaseRaster(canvas.copy_from_bbox(fig.bbox), tuple(boxes), figsize_in, dpi)
+    return BaseRaster(canvas.copy_from_bbox(fig.bbox), tuple(boxes), figsize_in, dpi,
+                      tuple(extent))
