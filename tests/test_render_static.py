@@ -70,7 +70,8 @@ def _roads() -> gpd.GeoDataFrame:
     )
 
 
-def _figure(**kw: Any) -> Any:
+def _figure_args(**kw: Any) -> dict[str, Any]:
+    """Arguments of a small test map (``static._build_figure``), with ``kw`` replaced."""
     args: dict[str, Any] = {
         "villages": _villages(), "column": "roads_tier", "title": "道路项目优先级",
         "title_en": "Roads", "boundaries": _boundaries(), "roads": _roads(),
@@ -79,7 +80,11 @@ def _figure(**kw: Any) -> Any:
         "dpi": 40, "figsize_in": (8.0, 6.0),
     }
     args.update(kw)
-    return static._build_figure(**args)
+    return args
+
+
+def _figure(**kw: Any) -> Any:
+    return static._build_figure(**_figure_args(**kw))
 
 
 def _by_gid(fig: Any, gid: str) -> list[Any]:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -47,11 +46,20 @@ from contigmap.render.legend import (
     tier_basis,
     tier_indicator,
 )
+from contigmap.render.png import write_rgb_png
+from contigmap.render.static_base import (
+    BaseRaster,
+    MapBase,
+    RoadLines,
+    base_raster,
+    draw_county_edge,
+    draw_under,
+    line_handles,
+    map_frame,
+)
 from contigmap.render.static_layers import (
     Symbols,
-    draw_boundaries,
     draw_names,
-    draw_roads,
     draw_villages,
     marker_area_pt2,
     size_steps,
@@ -70,8 +78,10 @@ from contigmap.render.static_parts import (
 
 __all__ = [
     "INDICATOR_TITLES",
+    "map_base",
     "render_static_map",
     "render_static_maps",
+    "shared_raster",
 ]
 
 logger = logging.getLogger(__name__)
@@ -81,6 +91,9 @@ INDICATOR_TITLES: Final[dict[str, tuple[str, str]]] = {
     TRAVEL_TIME_COLUMN: (TRAVEL_TIME_LABEL_ZH, TRAVEL_TIME_LABEL_EN),
     "tt_county_seat_min": ("到县城时间", "Travel time to county seat"),
 }
+
+_PAGE_IN: Final[tuple[float, float]] = (11.69, 8.27)
+"""A4 landscape, inches: the size of the county maps."""
 
 # --------------------------------------------------------------------------- classes
 
@@ -150,8 +163,10 @@ def render_static_map(
     illustrative: bool = False,
     source_note: str = "",
     dpi: int = 150,
-    figsize_in: tuple[float, float] = (11.69, 8.27),
+    figsize_in: tuple[float, float] = _PAGE_IN,
     outline_label: tuple[str, str] = ("县界", "county"),
+    base: MapBase | None = None,
+    raster: BaseRaster | None = None,
 ) -> Path:
     """Draw a village map to a PNG file, atomically.
 
@@ -192,6 +207,13 @@ def render_static_map(
     outline_label
         Legend label of the ``county`` outline (Chinese, English): a township map frames
         its township with it.
+    base
+        The layers under the villages, prepared once by :func:`map_base` for several maps
+        of one region; ``boundaries``, ``roads`` and ``outline_label`` are then not read.
+    raster
+        Those layers of ``base`` drawn once (:func:`shared_raster`): put under the map
+        instead of drawn again when it was drawn for this size, resolution and extent
+        (else ignored).
 
     Returns
     -------
@@ -203,24 +225,86 @@ def render_static_map(
     ValidationError, CRSError
         No villages, ``column`` missing; a layer without a CRS.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-
-    from contigmap.io.write import atomic_path
 
     fig = _build_figure(
         villages=villages, column=column, title=title, title_en=title_en,
         boundaries=boundaries, roads=roads, legend_title=legend_title, categorical=categorical,
         spec=spec, labels=labels, label_count=label_count, illustrative=illustrative,
         source_note=source_note, dpi=dpi, figsize_in=figsize_in, outline_label=outline_label,
+        base=base, raster=raster,
     )
     assert isinstance(fig, Figure)
     out_png = Path(out_png)
-    with atomic_path(out_png) as tmp, _literal_text():
-        FigureCanvasAgg(fig)
-        fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
+    _save_png(fig, out_png)
     logger.info("static map %s: %s, %d villages", out_png.name, column, len(villages))
     return out_png
+
+
+def _save_png(fig: Any, out_png: Path) -> None:
+    """Draw the figure and write its pixels as an RGB PNG (:mod:`contigmap.render.png`).
+
+    The map is opaque, so the alpha channel is dropped; the file holds no software tag or
+    time, so the same map gives the same bytes.
+    """
+    with _literal_text():
+        fig.canvas.draw()
+    write_rgb_png(out_png, np.asarray(fig.canvas.buffer_rgba())[..., :3], fig.dpi)
+
+
+def map_base(
+    villages: gpd.GeoDataFrame,
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
+    roads: gpd.GeoDataFrame | None = None,
+    outline_label: tuple[str, str] = ("县界", "county"),
+) -> MapBase:
+    """Prepare the layers under the villages once for several maps of one region.
+
+    Parameters
+    ----------
+    villages
+        The villages the maps show: their metric CRS (:func:`contigmap.render._geo.metric_crs`)
+        is the maps' CRS.
+    boundaries, roads, outline_label
+        As in :func:`render_static_map`.
+
+    Returns
+    -------
+    MapBase
+        The layers checked and in the maps' CRS, with the text faces to draw with.
+
+    Raises
+    ------
+    ValidationError, CRSError
+        No villages; a layer without a CRS.
+    """
+    _, crs = _checked_villages(villages, None)
+    return _prepared_base(crs, boundaries, roads, outline_label)
+
+
+def shared_raster(base: MapBase, villages: gpd.GeoDataFrame, figsize_in: tuple[float, float],
+                  dpi: float) -> BaseRaster:
+    """Draw the layers of ``base`` once for maps of ``villages`` at this size and resolution.
+
+    Pass the result as ``raster`` (with ``base``) to :func:`render_static_map`.
+    """
+    vil = _checked_villages(villages, None, base.crs)[0]
+    with _literal_text():
+        return base_raster(base, base.frame_extent(vil), figsize_in, dpi)
+
+
+def _prepared_base(crs: CRS, boundaries: Mapping[str, gpd.GeoDataFrame] | None,
+                   roads: gpd.GeoDataFrame | None, outline_label: tuple[str, str]) -> MapBase:
+    bounds = {k: prepared(g, f"boundaries.{k}", crs) for k, g in (boundaries or {}).items()}
+    county, towns = bounds.get("county"), bounds.get("townships")
+    road_gdf = prepared(roads, "roads", crs)
+    extent = None
+    if county is not None and len(county):
+        x0, y0, x1, y1 = county.geometry.total_bounds
+        extent = (float(x0), float(y0), float(x1), float(y1))
+    lines = RoadLines.of(road_gdf) if road_gdf is not None and len(road_gdf) else None
+    label = (outline_label[0], outline_label[1])
+    return MapBase(crs, text_setup(), county, towns, lines, extent, label)
 
 
 _LITERAL_TEXT: Final[tuple[tuple[str, bool], ...]] = (
@@ -244,47 +328,6 @@ def _build_figure(**kwargs: Any) -> Any:
         return _draw_figure(**kwargs)
 
 
-@dataclass(frozen=True)
-class _Frame:
-    """The map axes and its extent in the map's metric CRS."""
-
-    ax: Any
-    xlim: tuple[float, float]
-    ylim: tuple[float, float]
-    width_frac: float
-
-
-def _map_frame(fig: Any, extent: Any, figsize_in: tuple[float, float]) -> _Frame:
-    """Add the map axes: it hugs the data (45–70 % of the page width, 80 % of its height).
-
-    The shorter side of the extent is widened so the data fill the frame at one scale; a
-    thin neatline is drawn around it.
-    """
-    from matplotlib.patches import Rectangle
-
-    x0, y0, x1, y1 = extent
-    pad = 0.04 * max(x1 - x0, y1 - y0, 1000.0)
-    xlim, ylim = (x0 - pad, x1 + pad), (y0 - pad, y1 + pad)
-    w, h = xlim[1] - xlim[0], ylim[1] - ylim[0]
-    fig_w, fig_h = figsize_in
-    height_frac = 0.80
-    width_frac = min(max(height_frac * fig_h * (w / h) / fig_w, 0.45), 0.70)
-    ax = fig.add_axes((0.02, 0.085, width_frac, height_frac))
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    frame_ratio = (width_frac * fig_w) / (height_frac * fig_h)
-    if w / h < frame_ratio:
-        extra = (h * frame_ratio - w) / 2
-        xlim = (xlim[0] - extra, xlim[1] + extra)
-    else:
-        extra = (w / frame_ratio - h) / 2
-        ylim = (ylim[0] - extra, ylim[1] + extra)
-    ax.add_patch(Rectangle(
-        (0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor="#555555", linewidth=0.8,
-        zorder=10, clip_on=False))
-    return _Frame(ax, xlim, ylim, width_frac)
-
-
 def _draw_figure(
     *,
     villages: gpd.GeoDataFrame,
@@ -303,55 +346,65 @@ def _draw_figure(
     dpi: int,
     figsize_in: tuple[float, float],
     outline_label: tuple[str, str] = ("县界", "county"),
+    base: MapBase | None = None,
+    raster: BaseRaster | None = None,
 ) -> Any:
-    """Draw the map and return the matplotlib ``Figure`` (with an Agg canvas)."""
+    """Draw the map and return the matplotlib ``Figure`` (with an Agg canvas).
+
+    The layers under the villages come from ``raster`` when it fits the figure, else
+    they are drawn here (from ``base``, or from ``boundaries`` and ``roads``).
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    vil, crs = _checked_villages(villages, column)
-    bounds = {k: prepared(g, f"boundaries.{k}", crs) for k, g in (boundaries or {}).items()}
-    county, towns = bounds.get("county"), bounds.get("townships")
-    road_gdf = prepared(roads, "roads", crs)
-    text = text_setup()
+    if base is None:
+        vil, crs = _checked_villages(villages, column)
+        base = _prepared_base(crs, boundaries, roads, outline_label)
+    else:
+        vil = _checked_villages(villages, column, base.crs)[0]
+    text = base.text
     spec = spec or _spec_for(column, vil[column], categorical, tier_basis(vil, column))
 
     fig = Figure(figsize=figsize_in, dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
-    # extent: the county (or all villages) plus a margin
-    frame_geoms = county.geometry if county is not None and len(county) else vil.geometry
-    frame = _map_frame(fig, frame_geoms.total_bounds, figsize_in)
-    ax = frame.ax
-    line_handles = draw_boundaries(ax, text, county, towns, outline_label)
-    line_handles += draw_roads(ax, text, road_gdf)
-    sym = draw_villages(ax, vil, column, spec)
-    # geopandas' plot() autoscales: fix the frame after drawing the layers
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xlim(*frame.xlim)
-    ax.set_ylim(*frame.ylim)
     renderer = canvas.get_renderer()
-    draw_names(ax, renderer, text, towns, vil, sym, column, spec, labels, label_count)
+    # extent: the county (or all villages) plus a margin
+    extent = base.frame_extent(vil)
+    frame = map_frame(fig, extent, figsize_in)
+    ax = frame.ax
+    if raster is not None and raster.fits(figsize_in, dpi, extent):
+        raster.put_under(fig)
+        placed = list(raster.town_boxes)
+    else:
+        placed = draw_under(ax, renderer, base)
+    sym = draw_villages(ax, vil, column, spec)
+    draw_county_edge(ax, base)
+    draw_names(ax, renderer, text, vil, sym, column, spec, labels, label_count, placed)
     draw_scale_bar(ax, text, frame.xlim, frame.ylim)
-    draw_north_arrow(ax, text, crs, frame.xlim, frame.ylim)
+    draw_north_arrow(ax, text, base.crs, frame.xlim, frame.ylim)
     draw_title_block(fig, text, title, title_en, illustrative=illustrative,
                      source_note=source_note)
-    lax = fig.add_axes((0.04 + frame.width_frac, 0.085, 0.94 - frame.width_frac, 0.80))
-    lax.set_axis_off()
+    panel = _Panel(fig, (0.04 + frame.width_frac, 0.085, 0.94 - frame.width_frac, 0.80))
     has_missing = bool(pd.Series(spec.color_of(vil[column])).eq(MISSING_COLOR).any())
-    _draw_legends(lax, renderer, text, spec, legend_title, has_missing, sym, line_handles)
+    _draw_legends(panel, renderer, text, spec, legend_title, has_missing, sym, line_handles(base))
     return fig
 
 
-def _checked_villages(villages: gpd.GeoDataFrame, column: str) -> tuple[gpd.GeoDataFrame, CRS]:
-    """Return the villages in a metric CRS without empty geometries, or say what is wrong."""
+def _checked_villages(villages: gpd.GeoDataFrame, column: str | None,
+                      crs: CRS | None = None) -> tuple[gpd.GeoDataFrame, CRS]:
+    """Return the villages in ``crs`` (default their metric CRS) without empty geometries.
+
+    Raises what is wrong: not a layer, no CRS, no villages, no ``column`` (when given).
+    """
     if not isinstance(villages, gpd.GeoDataFrame) or villages.crs is None:
         prepared(villages, "villages", CRS.from_epsg(4326))  # raises the right error
     if len(villages) == 0:
         msg = "layer 'villages' is empty; a map needs at least one village"
         raise ValidationError(msg)
-    if column not in villages.columns:
+    if column is not None and column not in villages.columns:
         msg = f"layer 'villages' has no column {column!r} to colour by; add it or pick another"
         raise ValidationError(msg)
-    crs = metric_crs(villages)
+    crs = crs or metric_crs(villages)
     vil = prepared(villages, "villages", crs)
     assert vil is not None
     return vil, crs
@@ -369,7 +422,30 @@ def _legend_title(spec: IndicatorSpec, legend_title: str | None, text: MapText) 
     return legend_title
 
 
-def _draw_legends(lax: Any, renderer: Any, text: MapText, spec: IndicatorSpec,
+class _Panel:
+    """The legend panel right of the map: a rectangle of the figure (no axes of its own).
+
+    Legends are anchored in the panel's fraction, as in an axes at the same place
+    (``transAxes`` is the same transform), without building an axes' ticks and spines.
+    """
+
+    def __init__(self, fig: Any, rect: tuple[float, float, float, float]) -> None:
+        from matplotlib.transforms import Bbox, BboxTransformTo, TransformedBbox
+
+        self.fig = fig
+        self.box = TransformedBbox(Bbox.from_bounds(*rect), fig.transSubfigure)
+        self.transform = BboxTransformTo(self.box)
+
+    def legend(self, **kwargs: Any) -> Any:
+        """Add a figure legend anchored in the panel's fraction."""
+        return self.fig.legend(bbox_transform=self.transform, **kwargs)
+
+    def height_of(self, leg: Any, renderer: Any) -> float:
+        """Return the height of a legend in the panel's fraction."""
+        return float(leg.get_window_extent(renderer).height / self.box.height)
+
+
+def _draw_legends(panel: _Panel, renderer: Any, text: MapText, spec: IndicatorSpec,
                   legend_title: str | None, has_missing: bool, sym: Symbols,
                   line_handles: list[Any]) -> None:
     """Draw the legend panel: colour classes, symbol sizes, then boundaries and roads."""
@@ -388,12 +464,11 @@ def _draw_legends(lax: Any, renderer: Any, text: MapText, spec: IndicatorSpec,
         "frameon": False, "alignment": "left", "borderaxespad": 0.0,
     }
     title = wrap(_legend_title(spec, legend_title, text), 28)
-    leg1 = lax.legend(handles=handles, title=title, loc="upper left",
+    leg1 = panel.legend(handles=handles, title=title, loc="upper left",
                       bbox_to_anchor=(0.0, 1.0), **legend_kw)
     leg1.set_gid("legend-classes")
-    lax.add_artist(leg1)
     steps = size_steps(sym.vmax)
-    y_next = 1.0 - _legend_height(leg1, lax, renderer) - 0.04
+    y_next = 1.0 - panel.height_of(leg1, renderer) - 0.04
     if steps and sym.size_col:
         size_handles = [
             Line2D([], [], marker="o", linestyle="none",
@@ -404,22 +479,14 @@ def _draw_legends(lax: Any, renderer: Any, text: MapText, spec: IndicatorSpec,
         ]
         size_title = (text.pick("贫困人口", "poor people") if sym.size_col == "poor_pop"
                       else text.pick("人口", "people"))
-        leg2 = lax.legend(handles=size_handles, title=size_title, loc="upper left",
+        leg2 = panel.legend(handles=size_handles, title=size_title, loc="upper left",
                           bbox_to_anchor=(0.0, y_next), labelspacing=1.1, **legend_kw)
         leg2.set_gid("legend-sizes")
-        lax.add_artist(leg2)
-        y_next -= _legend_height(leg2, lax, renderer) + 0.04
+        y_next -= panel.height_of(leg2, renderer) + 0.04
     if line_handles:
-        leg3 = lax.legend(handles=line_handles, title=text.pick("图例", "Legend"),
+        leg3 = panel.legend(handles=line_handles, title=text.pick("图例", "Legend"),
                           loc="upper left", bbox_to_anchor=(0.0, y_next), **legend_kw)
         leg3.set_gid("legend-lines")
-        lax.add_artist(leg3)
-
-
-def _legend_height(leg: Any, lax: Any, renderer: Any) -> float:
-    """Height of a legend in the legend axes' fraction."""
-    box = leg.get_window_extent(renderer)
-    return float(box.height / lax.get_window_extent(renderer).height)
 
 
 def render_static_maps(
@@ -454,9 +521,10 @@ def render_static_maps(
     """
     out_dir = Path(out_dir)
     maps: dict[str, Path] = {}
+    base = map_base(villages, boundaries, roads)
     common: dict[str, Any] = {
-        "villages": villages, "boundaries": boundaries, "roads": roads,
-        "illustrative": illustrative, "source_note": source_note, "dpi": dpi,
+        "villages": villages, "illustrative": illustrative, "source_note": source_note,
+        "dpi": dpi, "base": base, "raster": shared_raster(base, villages, _PAGE_IN, dpi),
     }
     overview = next(
         (c for c in ("poverty_incidence", TRAVEL_TIME_COLUMN, "pop") if c in villages.columns),

@@ -1,8 +1,9 @@
-"""The layers of a static map: boundaries, roads, village symbols and names.
+"""The village layers of a static map: symbols sized by people, and names.
 
 Proportional symbols are scaled by area (Flannery's apparent-magnitude correction is not
 applied); labels are placed greedily, highest priority first, and skipped when they
-would collide (:mod:`contigmap.render.static` assembles the map).
+would collide. The layers under the villages are in :mod:`contigmap.render.static_base`;
+:mod:`contigmap.render.static` assembles the map.
 """
 
 from __future__ import annotations
@@ -21,33 +22,12 @@ from contigmap.render.static_parts import MapText, nice_round
 
 __all__ = [
     "Symbols",
-    "draw_boundaries",
     "draw_names",
-    "draw_roads",
     "draw_villages",
     "marker_area_pt2",
     "size_steps",
 ]
 
-_ROAD_STYLE: Final[dict[str, tuple[str, Any, str]]] = {
-    # surface: (colour, linestyle, legend label)
-    "paved": ("#6b6b6b", "-", "硬化路面 paved"),
-    "gravel": ("#a08a6a", "-", "砂石路面 gravel"),
-    "earth": ("#b9a98f", (0, (3, 2)), "土路 earth"),
-}
-_ROAD_WIDTH: Final[dict[str, float]] = {
-    "expressway": 1.6,
-    "national": 1.4,
-    "provincial": 1.2,
-    "county": 1.0,
-    "township": 0.8,
-    "village": 0.55,
-    "track": 0.45,
-    "path": 0.35,
-}
-_COUNTY_FILL: Final[str] = "#f6f4ec"
-_COUNTY_EDGE: Final[str] = "#404040"
-_TOWN_EDGE: Final[str] = "#8c8c8c"
 _MARKER_MIN_PT: Final[float] = 2.5
 _MARKER_MAX_PT: Final[float] = 11.0
 
@@ -130,56 +110,6 @@ def _draw_labels(
     return drawn
 
 
-def draw_boundaries(
-    ax: Any, text: MapText, county: gpd.GeoDataFrame | None, towns: gpd.GeoDataFrame | None,
-    outline_label: tuple[str, str] = ("县界", "county"),
-) -> list[Any]:
-    """County fill and outline, dashed township outlines; return their legend handles.
-
-    ``outline_label`` names the outline in the legend (a township map frames its township).
-    """
-    from matplotlib.lines import Line2D
-
-    handles: list[Any] = []
-    if county is not None and len(county):
-        county.plot(ax=ax, facecolor=_COUNTY_FILL, edgecolor="none", zorder=1)
-        county.boundary.plot(ax=ax, color=_COUNTY_EDGE, linewidth=1.6, zorder=6)
-        handles.append(
-            Line2D([], [], color=_COUNTY_EDGE, linewidth=1.6, label=text.pick(*outline_label)))
-    town_label = ("乡镇界", "township")
-    if towns is not None and len(towns):
-        towns.boundary.plot(ax=ax, color=_TOWN_EDGE, linewidth=0.8, linestyle=(0, (4, 2)),
-                            zorder=2)
-        if tuple(outline_label) != town_label:  # a township map's outline is listed once
-            handles.append(Line2D([], [], color=_TOWN_EDGE, linewidth=0.8,
-                                  linestyle=(0, (4, 2)), label=text.pick(*town_label)))
-    return handles
-
-
-def draw_roads(ax: Any, text: MapText, roads: gpd.GeoDataFrame | None) -> list[Any]:
-    """Roads by surface (colour, dash) and class (width); return their legend handles."""
-    from matplotlib.lines import Line2D
-
-    handles: list[Any] = []
-    if roads is None or not len(roads):
-        return handles
-    surface = roads["surface"] if "surface" in roads.columns else pd.Series(
-        "paved", index=roads.index)
-    rclass = roads["road_class"] if "road_class" in roads.columns else pd.Series(
-        "village", index=roads.index)
-    widths = rclass.map(_ROAD_WIDTH).fillna(0.5).to_numpy(dtype=float)
-    for surf, (color, style, label) in _ROAD_STYLE.items():
-        sel = (surface == surf).to_numpy()
-        if not sel.any():
-            continue
-        roads.loc[sel].plot(ax=ax, color=color, linewidth=widths[sel], linestyle=style,
-                            zorder=3, alpha=0.9)
-        zh, en = label.split(" ", 1)
-        handles.append(Line2D([], [], color=color, linewidth=0.9, linestyle=style,
-                              label=text.pick(zh, en)))
-    return handles
-
-
 @dataclass(frozen=True)
 class Symbols:
     """Where the village symbols are drawn and what sizes them."""
@@ -210,25 +140,14 @@ def draw_villages(ax: Any, vil: gpd.GeoDataFrame, column: str,
     return Symbols(xs, ys, size_col, vmax)
 
 
-def draw_names(ax: Any, renderer: Any, text: MapText, towns: gpd.GeoDataFrame | None,
-                vil: gpd.GeoDataFrame, sym: Symbols, column: str, spec: IndicatorSpec,
-                labels: str | None, label_count: int) -> None:
-    """Township names, then village labels (none without a CJK font)."""
-    from matplotlib import patheffects
+def draw_names(ax: Any, renderer: Any, text: MapText, vil: gpd.GeoDataFrame, sym: Symbols,
+               column: str, spec: IndicatorSpec, labels: str | None, label_count: int,
+               placed: Sequence[Any] = ()) -> None:
+    """Village labels, highest priority first, clear of ``placed`` boxes (township names).
 
-    if text.font is None:
-        return
-    placed: list[Any] = []
-    if towns is not None and len(towns) and "name" in towns.columns:
-        halo = [patheffects.withStroke(linewidth=3, foreground=_COUNTY_FILL)]
-        for geom, name in zip(towns.geometry.representative_point(), towns["name"], strict=True):
-            if pd.isna(name) or fonts.missing_chars(str(name), text.font):
-                continue
-            t = ax.text(geom.x, geom.y, str(name), ha="center", va="center", color="#6e6e6e",
-                        fontproperties=text.props(10.5, bold=True), zorder=4, path_effects=halo,
-                        gid="township-label")
-            placed.append(t.get_window_extent(renderer))
-    if labels is None or labels not in vil.columns or label_count <= 0:
+    None without a CJK font.
+    """
+    if text.font is None or labels is None or labels not in vil.columns or label_count <= 0:
         return
     pos = {idx: i for i, idx in enumerate(vil.index)}
     ranked = [pos[i] for i in _label_order(vil, column, spec)]
@@ -238,4 +157,4 @@ def draw_names(ax: Any, renderer: Any, text: MapText, towns: gpd.GeoDataFrame | 
         if not pd.isna(n) and str(n).strip() and not fonts.missing_chars(str(n), text.font)
     ]
     _draw_labels(ax, renderer, [(sym.xs[i], sym.ys[i]) for i, _ in keep], [n for _, n in keep],
-                 text.props(8), placed, count=label_count)
+                 text.props(8), list(placed), count=label_count)

@@ -3,20 +3,26 @@
 Each map is :func:`contigmap.render.static.render_static_map` on one township: the
 township's outline is the frame, its villages are coloured by the first intervention's
 budget tier (what the budget funds there first) and every village is named; the roads
-drawn are those crossing the township (found with the roads' spatial index, so a
-county with many townships does not redraw the whole network each time).
+drawn are those crossing the township. The county's roads are read and split into
+drawable lines once (:class:`~contigmap.render.static_base.RoadLines`); each township
+takes the ones its outline intersects, found with a shapely ``STRtree``, so a county
+with many townships does not redraw the whole network each time.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
+import numpy as np
+from shapely import STRtree
 
 from contigmap.priority.registry import REGISTRY
-from contigmap.render.static import INDICATOR_TITLES, render_static_map
+from contigmap.render.static import INDICATOR_TITLES, map_base, render_static_map
+from contigmap.render.static_base import MapBase
 
 __all__ = ["TOWNSHIP_MAP_SIZE_IN", "render_township_maps", "township_map_column"]
 
@@ -41,14 +47,19 @@ def township_map_column(villages: gpd.GeoDataFrame) -> tuple[str, str, str] | No
     return None
 
 
-def _roads_within(roads: gpd.GeoDataFrame | None,
-                  area: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
-    """Return the roads that cross ``area`` (in the roads' own CRS), by the spatial index."""
-    if roads is None or not len(roads) or roads.crs is None:
-        return roads
-    shape = area.to_crs(roads.crs).geometry.union_all()
-    hit = roads.sindex.query(shape, predicate="intersects")
-    return roads.iloc[sorted(hit)]
+def _township_base(region: MapBase, tree: Any, town: gpd.GeoDataFrame) -> MapBase:
+    """Return the layers of one township's map: its outline and the roads crossing it.
+
+    ``region`` holds the roads of the whole county (in the maps' CRS, ready to draw) and
+    ``tree`` their spatial index; the township's roads are a subset, not a new layer.
+    """
+    roads = None
+    if region.roads is not None:
+        hit = np.unique(tree.query(town.geometry.union_all(), predicate="intersects"))
+        roads = region.roads.subset(hit) if hit.size else None
+    x0, y0, x1, y1 = town.geometry.total_bounds
+    return replace(region, county=town, towns=town, roads=roads,
+                   extent=(float(x0), float(y0), float(x1), float(y1)))
 
 
 def render_township_maps(
@@ -89,20 +100,22 @@ def render_township_maps(
             or "township_id" not in townships.columns or villages.crs is None:
         return {}
     column, theme_zh, theme_en = theme
-    town_ids = townships["township_id"].astype(str)
+    region = map_base(villages, {"townships": townships}, roads, ("乡镇界", "township"))
+    assert region.towns is not None
+    tree = STRtree(region.roads.geoms if region.roads is not None else [])
+    town_ids = region.towns["township_id"].astype(str)
     vil_town = villages["township_id"].astype(str)
     out: dict[str, Path] = {}
     for tid in sorted(set(town_ids) & set(vil_town)):
-        town = townships[town_ids == tid]
+        town = region.towns[town_ids == tid]
         here = villages[vil_town == tid]
         name = str(town["name"].iloc[0]) if "name" in town.columns else tid
         out[tid] = render_static_map(
             Path(out_dir) / f"{tid}.png", villages=here, column=column,
             title=f"{region_title} {name} {theme_zh}".strip(),
-            title_en=f"{tid}: {theme_en}",
-            boundaries={"county": town, "townships": town}, roads=_roads_within(roads, town),
+            title_en=f"{tid}: {theme_en}", base=_township_base(region, tree, town),
             label_count=len(here), illustrative=illustrative, source_note=source_note,
-            dpi=dpi, figsize_in=TOWNSHIP_MAP_SIZE_IN, outline_label=("乡镇界", "township"),
+            dpi=dpi, figsize_in=TOWNSHIP_MAP_SIZE_IN,
         )
     logger.info("township maps: %d drawn in %s", len(out), out_dir)
     return out
