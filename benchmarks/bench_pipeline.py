@@ -87,6 +87,26 @@ def _area(n_edges: int, root: Path) -> tuple[Path, float]:
     return area_dir, time.perf_counter() - start
 
 
+def _count_edges(area_dir: Path) -> int:
+    """Road lines of an existing area: its counties' road layers and the trunk roads."""
+    import pyarrow.parquet as pq
+    import pyogrio
+
+    from contigmap.area.manifest import load_area
+
+    area = load_area(area_dir / "area.yaml")
+    specs = [(spec, c.region.base_dir) for c in area.counties
+             for spec in c.region.layers.road_sources()]
+    if area.config.layers.trunk_roads is not None:
+        specs.append((area.config.layers.trunk_roads, area.base_dir))
+    n = 0
+    for spec, base in specs:
+        path = Path(base) / spec.path
+        n += (pq.ParquetFile(path).metadata.num_rows if path.suffix == ".parquet"
+              else int(pyogrio.read_info(path, layer=spec.layer)["features"]))
+    return n
+
+
 def _run(area_dir: Path, out: Path, workers: int) -> dict[str, Any]:
     """One area run: wall seconds, stage seconds summed over counties, peak RSS."""
     from contigmap.area import ExecutionOptions, run_area
@@ -132,10 +152,12 @@ def _print_size(n_edges: int, synth_s: float, runs: list[dict[str, Any]]) -> Non
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--edges", type=int, nargs="+", default=[14_000, 28_000])
+    parser.add_argument("--edges", type=int, nargs="*", default=[14_000, 28_000])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--cache", type=Path, default=None,
                         help="folder to keep (and reuse) the synthetic areas in")
+    parser.add_argument("--area", type=Path, nargs="*", default=[],
+                        help="existing area folders (holding area.yaml) to run as well")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as folder:
         tmp = Path(folder)
@@ -143,8 +165,9 @@ def main() -> None:
         root.mkdir(parents=True, exist_ok=True)
         print(f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB")
         rows = []
-        for n in sorted(args.edges):
-            area_dir, synth_s = _area(n, root)
+        areas = [(n, *_area(n, root)) for n in args.edges]
+        areas += [(_count_edges(a), a, float("nan")) for a in args.area]
+        for n, area_dir, synth_s in sorted(areas, key=lambda t: t[0]):
             runs = [_run(area_dir, tmp / f"out_{n}_{w}", w) for w in args.workers]
             _print_size(n, synth_s, runs)
             rows.append((n, runs[0]))
