@@ -75,6 +75,8 @@ def test_sensitivity_rows_and_seed() -> None:
 
 def test_sensitivity_equals_recomputing_each_perturbation() -> None:
     """The one-pass sensitivity against need_scores and rank_and_tier run per perturbation."""
+    from scipy.stats import spearmanr
+
     rng = np.random.default_rng(3)
     n = 300
     t = pd.DataFrame({"vid": [f"v{i:03d}" for i in rng.permutation(n)],
@@ -92,7 +94,8 @@ def test_sensitivity_equals_recomputing_each_perturbation() -> None:
     for row, new_w in zip(got.itertuples(), perturbed, strict=True):
         need, _ = need_scores(t, CRIT, {"a": new_w[0], "b": new_w[1]})
         rank, _ = rank_and_tier(need, t["vid"], 1)
-        assert row.spearman == pytest.approx(spearman(base, need), rel=1e-12)
+        assert row.spearman == pytest.approx(spearmanr(base, need).statistic, rel=1e-12)
+        assert spearman(base, need) == pytest.approx(row.spearman, rel=1e-12)
         kept = len(set(np.flatnonzero(base_rank <= 25)) & set(np.flatnonzero(rank <= 25)))
         assert row.top_n_kept == kept
 

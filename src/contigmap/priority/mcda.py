@@ -225,7 +225,7 @@ def explain(
 
 def spearman(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     """Spearman rank correlation (average ranks); ``nan`` when either side is constant."""
-    return _spearman_to(_ranks(a))(b)
+    return float(_spearman_columns(_ranks(a), np.asarray(b, float).reshape(-1, 1))[0])
 
 
 def _ranks(a: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -234,16 +234,25 @@ def _ranks(a: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(rankdata(a, method="average"), dtype=float)
 
 
-def _spearman_to(ra: NDArray[np.float64]) -> Callable[[NDArray[np.float64]], float]:
-    """Return ``b -> Spearman correlation with the values ranked ra`` (ranks computed once)."""
+def _spearman_columns(ra: NDArray[np.float64], values: NDArray[np.float64]
+                      ) -> NDArray[np.float64]:
+    """Spearman correlation of the values ranked ``ra`` with each column of ``values``.
 
-    def corr(b: NDArray[np.float64]) -> float:
-        rb = _ranks(b)
-        if ra.std() == 0 or rb.std() == 0:
-            return float("nan")
-        return float(np.corrcoef(ra, rb)[0, 1])
+    Pearson's r of average ranks (as :func:`spearman`), all columns at once; ``nan`` for a
+    constant side.
+    """
+    from scipy.stats import rankdata
 
-    return corr
+    if values.shape[1] == 0:
+        return np.zeros(0)
+    rb = np.asarray(rankdata(values, method="average", axis=0), dtype=float)
+    a = ra - ra.mean()
+    b = rb - rb.mean(axis=0)
+    den = np.sqrt((a * a).sum()) * np.sqrt((b * b).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (a @ b) / den
+    const = (ra.std() == 0) | (rb.std(axis=0) == 0)
+    return np.where(const, np.nan, np.clip(r, -1.0, 1.0))
 
 
 def _top_finder(ids: Sequence[object], n: int) -> Callable[[NDArray[np.float64]], set[int]]:
@@ -286,22 +295,17 @@ def sensitivity(
     n_top = min(top_n, len(table))
     top_of = _top_finder(ids, n_top)
     base_top = top_of(base)
-    to_base = _spearman_to(_ranks(base))
     used, w = _weights(criteria, weights)
     # the normalised criteria do not depend on the weights: normalise once, then each
     # perturbation is one weighted sum (the same products and sum as need_scores)
     normalised = np.column_stack([normalise(table[c.column].to_numpy(float), method)
                                   for c in used]) if used else np.zeros((len(table), 0))
-    rows: list[dict[str, object]] = []
+    labels: list[tuple[str, str, float]] = []
+    shares: list[NDArray[np.float64]] = []
 
     def add(kind: str, crit: str, factor: float, new_w: NDArray[np.float64]) -> None:
-        share = new_w / new_w.sum()
-        need = (normalised * (100.0 * share)[None, :]).sum(axis=1)
-        rows.append({
-            "kind": kind, "criterion": crit, "factor": factor,
-            "spearman": to_base(need),
-            "top_n_kept": len(base_top & top_of(need)), "top_n": n_top,
-        })
+        labels.append((kind, crit, factor))
+        shares.append(new_w / new_w.sum())
 
     for i, c in enumerate(used):
         for factor in (1.0 - step, 1.0 + step):
@@ -312,6 +316,14 @@ def sensitivity(
     if len(used) > 1:
         for _ in range(draws):
             add("dirichlet", "", float("nan"), rng.dirichlet(concentration * w))
+    # every perturbation's need (the same products and sum as need_scores), then all
+    # their ranks and correlations with the base at once
+    needs = np.column_stack([(normalised * (100.0 * share)[None, :]).sum(axis=1)
+                             for share in shares]) if shares else np.zeros((len(table), 0))
+    rho = _spearman_columns(_ranks(base), needs)
+    rows = [{"kind": kind, "criterion": crit, "factor": factor, "spearman": float(rho[j]),
+             "top_n_kept": len(base_top & top_of(needs[:, j])), "top_n": n_top}
+            for j, (kind, crit, factor) in enumerate(labels)]
     return pd.DataFrame(rows, columns=["kind", "criterion", "factor", "spearman",
                                        "top_n_kept", "top_n"])
 
