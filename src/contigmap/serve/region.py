@@ -147,7 +147,11 @@ class ServedRegion:
 
     # ---------------------------------------------------------------- edits
     def snap(self, lon: float, lat: float, what: str) -> tuple[float, float]:
-        """Return the lon/lat (7 decimals) of the network node nearest to a clicked point.
+        """Return the lon/lat of the network node nearest to a clicked point.
+
+        9 decimals (0.1 mm), so that a new road drawn to it ends at that node (the
+        scenario joins an end within 1 mm of a road's vertex to the vertex, farther
+        ones split the road beside it).
 
         Raises
         ------
@@ -164,7 +168,7 @@ class ServedRegion:
         xy = self.state.network.graph.node_xy[int(k)]
         ll = gpd.GeoSeries([shapely.Point(float(xy[0]), float(xy[1]))],
                            crs=self.state.data.roads.crs).to_crs(4326).iloc[0]
-        return round(float(ll.x), 7), round(float(ll.y), 7)
+        return round(float(ll.x), 9), round(float(ll.y), 9)
 
     def scenario(self, yaml_text: str) -> Scenario:
         """Parse a session's YAML text as ``contigmap scenario run`` reads a scenario file.

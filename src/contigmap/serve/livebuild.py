@@ -1,0 +1,222 @@
+"""New roads on the live path of ``contigmap serve``: inserted as new edges.
+
+A ``build`` change whose line starts and ends at nodes of the baseline graph (the
+editor snaps both clicks to network junctions) adds, in the graph that
+:func:`contigmap.scenario.evaluate_scenario` rebuilds, exactly one edge between those two
+nodes and changes no other edge (:mod:`contigmap.network.build` splits lines only at
+shared vertices, and the line's ends already are nodes). :func:`prepare_new_roads`
+checks that this holds and builds the new edges as a graph of their own with the
+baseline's settings and DEM (so their times are those of the rebuilt graph); the live
+model then evaluates them as new arcs, a decrease, with the exact incremental shortest
+paths of Ramalingam and Reps (1996) (:func:`contigmap.network.incremental.update_distances`),
+re-joins the villages now nearer to a new road than to their own, and updates the
+flags with the new edges (``isolated``, ``hardened_to_township``, ``all_season_2km``).
+
+Kept for the full evaluation (the reason is returned instead): a line between two
+villages (routed over the DEM), an end that joins a road mid-edge (the rebuilt graph
+splits that road), an interior vertex within the snapping tolerance of a road, a new
+road parallel to an edge or another new road, a seat that would join a new road, and
+regions without a county outline (the scenario's area check needs it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry import shape
+
+from contigmap.network import build_network
+from contigmap.network._access_joins import Joins, join_points
+from contigmap.network.edgetimes import retime_edge
+from contigmap.network.snap import snap_points
+from contigmap.scenario.model import BuildChange, Scenario
+
+__all__ = ["NewRoads", "end_nodes", "prepare_new_roads", "times_with_new_roads"]
+
+_JOIN_MAX_M = 2000.0
+_AT_NODE_M = 1e-3
+
+
+@dataclass
+class NewRoads:
+    """New edges between baseline nodes, ready for the live model.
+
+    Attributes
+    ----------
+    graph
+        The new lines as a graph of their own (baseline settings and DEM).
+    a, b
+        Per new edge: the baseline node at its ``u`` and at its ``v`` end.
+    geoms
+        The new edges' lines (working CRS).
+    """
+
+    graph: Any
+    a: NDArray[np.int64]
+    b: NDArray[np.int64]
+    geoms: NDArray[Any]
+
+    @property
+    def size(self) -> int:
+        """Number of new edges."""
+        return int(self.a.size)
+
+    def joins(self, xy: NDArray[np.float64], mode: str, season: str) -> Joins:
+        """Join points to the new edges (walking legs, minutes along the edge)."""
+        g = self.graph
+        return join_points(g, xy, mode, season, lambda e: retime_edge(
+            g, e, int(g.road_class[e]), int(g.surface[e]), False, mode,  # type: ignore[arg-type]
+            season))  # type: ignore[arg-type]
+
+    def near(self, xy: NDArray[np.float64], radius: float,
+             mask: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                               NDArray[np.float64]]:
+        """``(point, new edge, distance)`` of the new edges in ``mask`` within ``radius``."""
+        pts = shapely.points(xy)
+        keep = np.flatnonzero(mask)
+        if pts.size == 0 or keep.size == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        tree = shapely.STRtree(self.geoms[keep])
+        p, k = tree.query(pts, predicate="dwithin", distance=radius)
+        e = keep[k]
+        d = shapely.distance(pts[p], self.geoms[e])
+        return p.astype(np.int64), e.astype(np.int64), np.asarray(d, dtype=float)
+
+
+def _incidence(graph: Any) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Node → incident edges as CSR ``(start, edges)``."""
+    n = int(graph.n_nodes)
+    ends = np.concatenate([graph.u, graph.v]).astype(np.int64)
+    edges = np.concatenate([np.arange(graph.n_edges), np.arange(graph.n_edges)]).astype(np.int64)
+    order = np.argsort(ends, kind="stable")
+    start = np.searchsorted(ends[order], np.arange(n + 1))
+    return start.astype(np.int64), edges[order]
+
+
+def end_nodes(graph: Any, memo: dict[str, Any], sc: Scenario, crs: Any,
+              has_outline: bool) -> tuple[list[int], NDArray[np.int64]] | str:
+    """Return the baseline nodes the new roads end at, and the edges at those nodes.
+
+    Returns the reason for a full evaluation instead when a new road is not a new edge
+    between two baseline nodes (module docstring).
+    """
+    builds = [ch for ch in sc.changes if isinstance(ch, BuildChange)]
+    if any(ch.geometry is None for ch in builds):
+        return "a new road between villages (routed over the DEM)"
+    if not has_outline:
+        return "a new road in a region without a county outline"
+    ends: list[NDArray[np.float64]] = []
+    inner: list[NDArray[np.float64]] = []
+    for ch in builds:
+        geom = ch.geometry
+        try:
+            g = shapely.from_wkt(geom) if isinstance(geom, str) else shape(geom)
+            line = gpd.GeoSeries([g], crs="EPSG:4326").to_crs(crs).iloc[0]
+        except Exception:  # the full evaluation words the error
+            return "a new road's geometry is not a valid line"
+        if line.geom_type != "LineString":
+            return "a new road's geometry is not a LineString"
+        xy = np.asarray(line.coords)[:, :2]
+        ends.append(xy[[0, -1]])
+        inner.append(xy[1:-1])
+    exy = np.vstack(ends)
+    snap = snap_points(graph, exy)
+    if not (snap.dist_m <= _JOIN_MAX_M).all():
+        return "a new road far from the network"
+    e = np.maximum(snap.edge, 0)
+    nodes: list[int] = []
+    for k in range(exy.shape[0]):
+        cand = [int(graph.u[e[k]]), int(graph.v[e[k]])]
+        d = [float(np.hypot(*(graph.node_xy[c] - snap.xy[k]))) for c in cand]
+        if min(d) > _AT_NODE_M:
+            return "a new road ending mid-edge (the rebuilt graph splits that road)"
+        nodes.append(cand[int(np.argmin(d))])
+    mid = np.vstack(inner)
+    if mid.size:
+        tol = max(float(graph.params.snap_tolerance_m), 0.01) * 2.0
+        if (snap_points(graph, mid).dist_m <= tol).any():
+            return "a new road with a vertex on or near a road"
+    if "incidence" not in memo:
+        memo["incidence"] = _incidence(graph)
+    start, inc = memo["incidence"]
+    at = np.concatenate([inc[start[x]:start[x + 1]] for x in nodes])
+    return nodes, np.unique(at)
+
+
+def prepare_new_roads(graph: Any, nodes: list[int], lines: list[Any], roads: gpd.GeoDataFrame,
+                      dem: Any) -> NewRoads | str:
+    """Build the new lines (``roads``: the applied scenario's new rows) as new edges.
+
+    ``nodes`` are the baseline nodes of the lines' ends (two per line, from
+    :func:`end_nodes`). Returns the reason
+    for a full evaluation when the lines are not one new edge each between those nodes.
+    """
+    tiny = build_network(roads, dem=dem, params=graph.params)
+    if tiny.n_edges != len(lines):
+        return "new roads that cross or join each other"
+    ends = np.asarray(nodes, dtype=np.int64).reshape(-1, 2)
+    a = np.full(tiny.n_edges, -1, np.int64)
+    b = np.full(tiny.n_edges, -1, np.int64)
+    for side, arr in ((tiny.u, a), (tiny.v, b)):
+        xy = tiny.node_xy[side]
+        cand = graph.node_xy[ends.ravel()]
+        d = np.hypot(xy[:, None, 0] - cand[None, :, 0], xy[:, None, 1] - cand[None, :, 1])
+        k = d.argmin(axis=1)
+        if (d[np.arange(k.size), k] > _AT_NODE_M).any():
+            return "a new road whose end is not a network node"
+        arr[:] = ends.ravel()[k]
+    if (a == b).any():
+        return "a new road from a junction back to itself"
+    key = np.minimum(a, b) * graph.n_nodes + np.maximum(a, b)
+    if np.unique(key).size != key.size:
+        return "two new roads between the same junctions"
+    gk = (np.minimum(graph.u, graph.v).astype(np.int64) * graph.n_nodes
+          + np.maximum(graph.u, graph.v))
+    if np.isin(gk, key).any():
+        return "a new road beside an existing edge between the same junctions"
+    geoms = np.asarray(tiny.edges_gdf().geometry.values)
+    return NewRoads(graph=tiny, a=a, b=b, geoms=geoms)
+
+
+def times_with_new_roads(m: Any, ch: Any, nr: NewRoads,
+                         join: tuple[NDArray[np.int64], Joins]
+                         ) -> dict[str, NDArray[np.float64]]:
+    """Village minutes per query of ``m`` after the edge change ``ch`` and the new roads.
+
+    ``join`` is ``(villages, joins)``: the villages now joined to a new edge and
+    their joins there. Every other village keeps its join (re-timed by ``ch``). One
+    :func:`update_distances` per query with the change's arcs and the new edges' arcs
+    (on the reversed graph: ``b → a`` carries travel ``a → b``).
+    """
+    from contigmap.network.incremental import ArcChanges, update_distances
+
+    st = m._apply(ch)
+    near = m._near_only(st["closed"])
+    fwd, bwd, _ = nr.graph.edge_times(m.mode, m.season)
+    vi, j = join
+    out: dict[str, NDArray[np.float64]] = {}
+    for name in m.queries:
+        if ch.edges.size:
+            base = m.arc_changes(name, ch, st)
+            tails, heads, ws = base.tail, base.head, base.weight
+        else:
+            tails = heads = np.zeros(0, np.int64)
+            ws = np.zeros(0)
+        arcs = ArcChanges.of(np.concatenate([tails, nr.b, nr.a]),
+                             np.concatenate([heads, nr.a, nr.b]),
+                             np.concatenate([ws, fwd, bwd]))
+        up = update_distances(m.sp[name], arcs)
+        t = m._village_times(name, up.at, st["v_cf"], st["v_cb"], st["fwd"], st["t_cf"],
+                             st["t_cb"], near)
+        if vi.size:
+            e = j.edge
+            via_a = j.cb + up.at(nr.a[e])
+            via_b = (fwd[e] - j.cf) + up.at(nr.b[e])
+            t[vi] = j.t_in + np.minimum(via_a, np.maximum(via_b, 0.0))
+        out[name] = t
+    return out
