@@ -286,7 +286,7 @@ class LiveModel:
             sxy = np.vstack(list(self.queries.values()))
             self.memo["seat_xy"] = sxy
             self.memo["seat_dist"] = snap_points(g, sxy).dist_m
-        if (snap_points(nr.graph, self.memo["seat_xy"]).dist_m < self.memo["seat_dist"]).any():
+        if nr.nearer(self.memo["seat_xy"], self.memo["seat_dist"])[0].size:
             return "a new road nearer to a seat than its road"
         self.memo["pending"] = (sc, applied.cost_cny, nr)
         return None
@@ -484,9 +484,8 @@ class LiveModel:
         m = self.model(season)
         join = None
         if nr is not None:
-            dist = snap_points(nr.graph, self.xy).dist_m
-            vi = np.flatnonzero(dist < self.baseline.villages["dist_road_m"].to_numpy(float))
-            join = (vi, nr.joins(self.xy[vi], m.mode, m.season), dist[vi])
+            vi, dist = nr.nearer(self.xy, self.baseline.villages["dist_road_m"].to_numpy(float))
+            join = (vi, nr.joins(self.xy[vi], m.mode, m.season), dist)
             per_q = times_with_new_roads(m, ch, nr, join[:2])
         else:
             per_q = (m.evaluate(ch) if ch.edges.size

@@ -73,6 +73,23 @@ class NewRoads:
             g, e, int(g.road_class[e]), int(g.surface[e]), False, mode,  # type: ignore[arg-type]
             season))  # type: ignore[arg-type]
 
+    def nearer(self, xy: NDArray[np.float64], cur: NDArray[np.float64]
+               ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Return the points strictly nearer to a new edge than ``cur``, with the distances.
+
+        Distances as :func:`~contigmap.network.snap.snap_points` measures them (the
+        baseline's ``dist_road_m``), computed for the points a first shapely distance
+        puts within a millimetre of ``cur`` or nearer.
+        """
+        if xy.shape[0] == 0:
+            return np.zeros(0, np.int64), np.zeros(0)
+        pts = shapely.points(xy)
+        d0 = shapely.distance(pts[:, None], self.geoms[None, :]).min(axis=1)
+        cand = np.flatnonzero(d0 <= cur + 1e-3)
+        d = snap_points(self.graph, xy[cand]).dist_m
+        keep = d < cur[cand]
+        return cand[keep].astype(np.int64), np.asarray(d[keep], dtype=float)
+
     def near(self, xy: NDArray[np.float64], radius: float,
              mask: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.int64],
                                                NDArray[np.float64]]:
