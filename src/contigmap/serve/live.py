@@ -192,9 +192,10 @@ class LiveModel:
 
         :meth:`AccessModel.evaluate` proves most queries unchanged with per-query bounds
         (one Dijkstra each, cached on first use); computing them here moves that cost
-        from the first edit to the start.
+        from the first edit to the start, as does the road layer's spatial index.
         """
         g = self.baseline.graph
+        _ = self.data.roads.sindex  # new roads' ends: the scenario's nearest line
         if g.n_edges:
             m = self.model(self.baseline.season)
             m.evaluate(EdgeChange.upgrade([0], int(g.road_class[0]), int(g.surface[0])))
@@ -268,7 +269,7 @@ class LiveModel:
         """Check and build the new roads of ``sc`` as new edges (kept for :meth:`evaluate`)."""
         g = self.baseline.graph
         county = self.data.boundaries.get("county")
-        res = end_nodes(g, self.memo, sc, self.data.roads.crs,
+        res = end_nodes(g, self.memo, sc, self.data.roads,
                         county is not None and len(county) > 0)
         if isinstance(res, str):
             return res
@@ -279,7 +280,7 @@ class LiveModel:
         ids = [f"new-{sc.name}-{i}" for i, ch in enumerate(sc.changes)
                if isinstance(ch, BuildChange)]
         rows = applied.roads[applied.roads["road_id"].isin(ids)]
-        nr = prepare_new_roads(g, nodes, ids, rows, self.data.dem)
+        nr = prepare_new_roads(g, nodes, ids, rows, self.data.dem, self.memo["incidence"])
         if isinstance(nr, str):
             return nr
         if "seat_dist" not in self.memo:

@@ -40,6 +40,7 @@ __all__ = ["NewRoads", "end_nodes", "prepare_new_roads", "times_with_new_roads"]
 
 _JOIN_MAX_M = 2000.0
 _AT_NODE_M = 1e-3
+_Q = 1000.0  # vertex identity of :mod:`contigmap.network.topology`: equal to 1 mm
 
 
 @dataclass
@@ -115,7 +116,7 @@ def _incidence(graph: Any) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     return start.astype(np.int64), edges[order]
 
 
-def end_nodes(graph: Any, memo: dict[str, Any], sc: Scenario, crs: Any,
+def end_nodes(graph: Any, memo: dict[str, Any], sc: Scenario, roads: gpd.GeoDataFrame,
               has_outline: bool) -> tuple[list[int], NDArray[np.int64]] | str:
     """Return the baseline nodes the new roads end at, and the edges at those nodes.
 
@@ -133,7 +134,7 @@ def end_nodes(graph: Any, memo: dict[str, Any], sc: Scenario, crs: Any,
         geom = ch.geometry
         try:
             g = shapely.from_wkt(geom) if isinstance(geom, str) else shape(geom)
-            line = gpd.GeoSeries([g], crs="EPSG:4326").to_crs(crs).iloc[0]
+            line = gpd.GeoSeries([g], crs="EPSG:4326").to_crs(roads.crs).iloc[0]
         except Exception:  # the full evaluation words the error
             return "a new road's geometry is not a valid line"
         if line.geom_type != "LineString":
@@ -162,15 +163,43 @@ def end_nodes(graph: Any, memo: dict[str, Any], sc: Scenario, crs: Any,
         memo["incidence"] = _incidence(graph)
     start, inc = memo["incidence"]
     at = np.concatenate([inc[start[x]:start[x + 1]] for x in nodes])
+    # the scenario joins each end to the nearest line of the roads layer: it must be one
+    # of the graph's roads at that node (not a duplicate line the graph dropped)
+    for k, x in enumerate(nodes):
+        near = roads.sindex.query(shapely.points(exy[k]), predicate="dwithin",
+                                  distance=float(snap.dist_m[k]) + _AT_NODE_M)
+        rows = graph.road_row[inc[start[x]:start[x + 1]]]
+        if not np.isin(near, rows).all():
+            return "a new road ending beside a road the graph dropped (a duplicate line)"
     return nodes, np.unique(at)
 
 
+def _same_vertex(graph: Any, incidence: tuple[NDArray[np.int64], NDArray[np.int64]],
+                 nodes: NDArray[np.int64], xy: NDArray[np.float64]) -> bool:
+    """Whether every edge at each node ends at the new road's end vertex (to 1 mm).
+
+    The graph builder takes vertices equal to 1 mm for one vertex. A road end digitised
+    beside a junction and joined to it by the builder's snapping (``snap_tolerance_m``)
+    has a vertex of its own there, and a new road ending beside the junction's vertex
+    (in another millimetre cell) would not share it; either way the rebuilt graph differs.
+    """
+    start, inc = incidence
+    for x, p in zip(nodes.tolist(), xy, strict=True):
+        e = inc[start[x]:start[x + 1]]
+        vx = np.concatenate([graph.vertex_xy[graph.edge_start[e[graph.u[e] == x]]],
+                             graph.vertex_xy[graph.edge_end[e[graph.v[e] == x]]]])
+        if vx.size and (np.round(vx * _Q) != np.round(np.asarray(p) * _Q)).any():
+            return False
+    return True
+
+
 def prepare_new_roads(graph: Any, nodes: list[int], lines: list[Any], roads: gpd.GeoDataFrame,
-                      dem: Any) -> NewRoads | str:
+                      dem: Any, incidence: tuple[NDArray[np.int64], NDArray[np.int64]]
+                      ) -> NewRoads | str:
     """Build the new lines (``roads``: the applied scenario's new rows) as new edges.
 
     ``nodes`` are the baseline nodes of the lines' ends (two per line, from
-    :func:`end_nodes`). Returns the reason
+    :func:`end_nodes`; ``incidence``: node → edges). Returns the reason
     for a full evaluation when the lines are not one new edge each between those nodes.
     """
     tiny = build_network(roads, dem=dem, params=graph.params)
@@ -187,6 +216,8 @@ def prepare_new_roads(graph: Any, nodes: list[int], lines: list[Any], roads: gpd
         if (d[np.arange(k.size), k] > _AT_NODE_M).any():
             return "a new road whose end is not a network node"
         arr[:] = ends.ravel()[k]
+        if not _same_vertex(graph, incidence, arr, xy):
+            return "a new road ending at a junction of road ends joined within the tolerance"
     if (a == b).any():
         return "a new road from a junction back to itself"
     key = np.minimum(a, b) * graph.n_nodes + np.maximum(a, b)
