@@ -231,40 +231,76 @@ def prepare_new_roads(graph: Any, nodes: list[int], lines: list[Any], roads: gpd
     return NewRoads(graph=tiny, a=a, b=b, geoms=geoms)
 
 
+def _decreases(m: Any, ch: Any, st: dict[str, Any], nr: NewRoads, fwd: NDArray[np.float64],
+               bwd: NDArray[np.float64]) -> tuple[Any, Any, Any] | None:
+    """Return the arcs of ``ch`` and the new roads if all of them only shorten (else None).
+
+    ``None`` too when a changed edge has a parallel edge (as :meth:`AccessModel.evaluate`).
+    """
+    tails, heads, ws = [nr.b, nr.a], [nr.a, nr.b], [fwd, bwd]
+    if ch.edges.size:
+        if m._multi_edges()[ch.edges].any():
+            return None
+        arcs = m._decrease_arcs(ch, st)
+        if arcs is None:
+            return None
+        tails.insert(0, arcs[0])
+        heads.insert(0, arcs[1])
+        ws.insert(0, arcs[2])
+    return np.concatenate(tails), np.concatenate(heads), np.concatenate(ws)
+
+
 def times_with_new_roads(m: Any, ch: Any, nr: NewRoads,
                          join: tuple[NDArray[np.int64], Joins]
                          ) -> dict[str, NDArray[np.float64]]:
     """Village minutes per query of ``m`` after the edge change ``ch`` and the new roads.
 
-    ``join`` is ``(villages, joins)``: the villages now joined to a new edge and
-    their joins there. Every other village keeps its join (re-timed by ``ch``). One
-    :func:`update_distances` per query with the change's arcs and the new edges' arcs
-    (on the reversed graph: ``b → a`` carries travel ``a → b``).
+    ``join`` is ``(villages, joins)``: the villages now joined to a new edge and their
+    joins there. Every other village keeps its join (re-timed by ``ch``). New edges are
+    arcs between existing nodes (on the reversed graph: ``b → a`` carries travel
+    ``a → b``). When every arc only shortens and no target sits on a changed edge, the
+    decreases are propagated directly and stop at the query's bound beyond which no
+    village's time can change (:meth:`AccessModel._focus`; unbounded when villages join a
+    new road); otherwise :func:`update_distances` repairs the distances.
     """
-    from contigmap.network.incremental import ArcChanges, update_distances
+    from contigmap.network.incremental import ArcChanges, propagate_decreases, update_distances
 
     st = m._apply(ch)
     near = m._near_only(st["closed"])
     fwd, bwd, _ = nr.graph.edge_times(m.mode, m.season)
     vi, j = join
+    names = list(m.queries)
+    dec = _decreases(m, ch, st, nr, fwd, bwd)
+    stops = [np.inf] * len(names)
+    if dec is not None and vi.size == 0:
+        idx = np.arange(m.v_edge.size, dtype=np.int64)
+        stops = list(m._focus(names, [idx] * len(names))["stop"])
     out: dict[str, NDArray[np.float64]] = {}
-    for name in m.queries:
-        if ch.edges.size:
-            base = m.arc_changes(name, ch, st)
-            tails, heads, ws = base.tail, base.head, base.weight
+    for name, stop in zip(names, stops, strict=True):
+        sp = m.sp[name]
+        if dec is not None and not m._target_edges(name)[ch.edges].any():
+            arcs = ArcChanges.of(*dec)
+            new: dict[int, float] = {}
+            propagate_decreases(sp, arcs, arcs.overlay(), new, stop)
+            dist = sp.dist
+            if new:
+                dist = dist.copy()
+                dist[np.fromiter(new.keys(), np.int64, len(new))] = np.fromiter(
+                    new.values(), float, len(new))
+            at = dist.__getitem__
         else:
-            tails = heads = np.zeros(0, np.int64)
-            ws = np.zeros(0)
-        arcs = ArcChanges.of(np.concatenate([tails, nr.b, nr.a]),
-                             np.concatenate([heads, nr.a, nr.b]),
-                             np.concatenate([ws, fwd, bwd]))
-        up = update_distances(m.sp[name], arcs)
-        t = m._village_times(name, up.at, st["v_cf"], st["v_cb"], st["fwd"], st["t_cf"],
+            base = (m.arc_changes(name, ch, st) if ch.edges.size
+                    else ArcChanges.of([], [], []))
+            arcs = ArcChanges.of(np.concatenate([base.tail, nr.b, nr.a]),
+                                 np.concatenate([base.head, nr.a, nr.b]),
+                                 np.concatenate([base.weight, fwd, bwd]))
+            at = update_distances(sp, arcs).at
+        t = m._village_times(name, at, st["v_cf"], st["v_cb"], st["fwd"], st["t_cf"],
                              st["t_cb"], near)
         if vi.size:
             e = j.edge
-            via_a = j.cb + up.at(nr.a[e])
-            via_b = (fwd[e] - j.cf) + up.at(nr.b[e])
+            via_a = j.cb + at(nr.a[e])
+            via_b = (fwd[e] - j.cf) + at(nr.b[e])
             t[vi] = j.t_in + np.minimum(via_a, np.maximum(via_b, 0.0))
         out[name] = t
     return out
