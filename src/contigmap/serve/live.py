@@ -52,7 +52,7 @@ from contigmap.scenario.model import BuildChange, CloseChange, Scenario, Upgrade
 from contigmap.schema import HARDENED_SURFACES, ROAD_CLASSES, SURFACES
 from contigmap.serve.livebuild import NewRoads, end_nodes, prepare_new_roads, times_with_new_roads
 
-__all__ = ["LiveModel", "LiveResult"]
+__all__ = ["ANSWER_COLUMNS", "LiveModel", "LiveResult"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,11 @@ logger = logging.getLogger(__name__)
 #: (:func:`contigmap.scenario.evaluate_scenario`'s ``gain_min``).
 GAIN_MIN = 5.0
 _COUNTY = "county"
+#: The per-village columns of an answer (:attr:`LiveResult.villages`): what the editor's
+#: payload and the compare view read; a full evaluation's table is cut down to them.
+ANSWER_COLUMNS = ("village_id", "name", "pop", "poor_pop", "tt_own_township_seat_min_base",
+                  "tt_own_township_seat_min", "tt_county_seat_min_base",
+                  "tt_county_seat_min", "lost_access", "gains")
 _HARD_CODES = [SURFACES.index(s) for s in HARDENED_SURFACES]
 
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
@@ -41,7 +42,7 @@ from contigmap.errors import ConfigError, DataQualityWarning
 from contigmap.scenario import Baseline, ScenarioResult, baseline_measures, evaluate_scenario
 from contigmap.scenario.model import Scenario, parse_scenario
 from contigmap.serve.busroute import bus_course
-from contigmap.serve.live import LiveModel, LiveResult
+from contigmap.serve.live import ANSWER_COLUMNS, LiveModel, LiveResult
 from contigmap.state import RegionState
 from contigmap.yamlio import parse_yaml_text
 
@@ -269,7 +270,10 @@ class ServedRegion:
                 res = self.live.evaluate(sc)
             else:
                 full = self._full(sc)
-                res = LiveResult(full.villages, full.summary, engine="full")
+                v = full.villages  # kept: only the columns an answer reads (no geometry)
+                res = LiveResult(pd.DataFrame({c: v[c].to_numpy() for c in ANSWER_COLUMNS
+                                               if c in v.columns}),
+                                 full.summary, engine="full")
             self.stats["evaluated"] += 1
             self.stats[res.engine] += 1
             logger.info("answer (%s%s): %.1f ms", res.engine, f": {why}" if why else "",
