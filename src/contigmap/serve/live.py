@@ -338,17 +338,26 @@ class LiveModel:
         candidate pairs of new edges (numbered after the graph's).
         """
         p, e, d = self.hard_pairs
-        if extra is not None:
-            p, e, d = (np.concatenate([a, b]) for a, b in zip((p, e, d), extra, strict=True))
         n_pts = self.xy.shape[0] + int((self.seat_row >= 0).sum())
         if changed is None:
             sel = np.flatnonzero(hard[e])
             edge = np.full(n_pts, -1, np.int64)
         else:
+            # boolean gathers over the (many) candidate pairs, not np.isin's sorts
             edge = self.memo["hard_edge"].copy()
-            redo = np.unique(p[np.isin(e, changed)])
+            cmask = np.zeros(hard.size, bool)
+            cmask[changed] = True
+            redo = np.zeros(n_pts, bool)
+            redo[p[cmask[e]]] = True
+            if extra is not None:
+                redo[extra[0][cmask[extra[1]]]] = True
             edge[redo] = -1
-            sel = np.flatnonzero(np.isin(p, redo) & hard[e])
+            sel = np.flatnonzero(redo[p] & hard[e])
+            if extra is not None:
+                xs = np.flatnonzero(redo[extra[0]] & hard[extra[1]])
+                p, e, d = (np.concatenate([a[sel], b[xs]]) for a, b in zip((p, e, d), extra,
+                                                                           strict=True))
+                sel = np.arange(p.size)
         ps, es, ds = p[sel], e[sel], d[sel]
         order = np.lexsort((es, ds, ps))
         ps, es = ps[order], es[order]
@@ -431,9 +440,13 @@ class LiveModel:
         """``isolated`` per village on the open network (baseline edges, then new ones)."""
         g = self.baseline.graph
         b = self.baseline.villages
-        open_ = np.ones(u.size, bool)
-        open_[ch.edges[ch.closed]] = False
-        lab = _labels(g.n_nodes, u, v, open_)
+        nc = np.asarray(g.node_component)
+        if not ch.closed.any() and nr is not None and (nc[nr.a] == nc[nr.b]).all():
+            lab = nc  # new roads within components: the baseline's components
+        else:
+            open_ = np.ones(u.size, bool)
+            open_[ch.edges[ch.closed]] = False
+            lab = _labels(g.n_nodes, u, v, open_)
         m = self.model(self.baseline.season)
         ve = m.v_edge
         comp = np.where(ve >= 0, lab[g.u[np.maximum(ve, 0)]], -1)
