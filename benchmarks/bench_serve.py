@@ -106,8 +106,8 @@ def _client(url: str, edits: list[dict[str, Any]], out: dict[str, Any]) -> None:
 
 def _in_process(region: ServedRegion, plans: list[list[dict[str, Any]]],
                 full_every: int = 1) -> dict[str, dict[str, list[float]]]:
-    """Per edit kind: live latencies and engines, and full evaluations of every
-    ``full_every``-th edit's scenario."""
+    """Per edit kind: live latencies (all, and by the engine that answered), and full
+    evaluations of every ``full_every``-th edit's scenario."""
     region.clear_cache()
     out: dict[str, dict[str, list[float]]] = {}
     k = 0
@@ -122,7 +122,8 @@ def _in_process(region: ServedRegion, plans: list[list[dict[str, Any]]],
             except ContigmapError:  # e.g. both ends of a new road on one junction
                 continue
             rec["live"].append((time.perf_counter() - t0) * 1000.0)
-            rec["incremental" if p["engine"] == "incremental" else "fallback"].append(1.0)
+            rec["incremental" if p["engine"] == "incremental" else "fallback"].append(
+                rec["live"][-1])
             if full_every and k % full_every == 0:
                 t0 = time.perf_counter()
                 region.evaluate(s.yaml_text())
@@ -144,6 +145,9 @@ def _report_in_process(region: ServedRegion, plans: list[list[dict[str, Any]]],
             continue
         print(f"  {kind}: live {_pct(rec['live'])}; engines incremental "
               f"{len(rec['incremental'])}, full {len(rec['fallback'])}")
+        if rec["incremental"] and rec["fallback"]:
+            print(f"  {kind}: answered incrementally {_pct(rec['incremental'])}; "
+                  f"in full {_pct(rec['fallback'])}")
         if rec["full"]:
             print(f"  {kind}: full evaluation (evaluate_scenario) {_pct(rec['full'])}; "
                   f"ratio full / live p50 "

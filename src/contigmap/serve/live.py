@@ -1,4 +1,4 @@
-"""The live path of ``contigmap serve``: road upgrades and closures evaluated incrementally.
+"""The live path of ``contigmap serve``: upgrades, closures and new roads, incrementally.
 
 :class:`LiveModel` keeps, for the served region's baseline graph, one
 :class:`contigmap.network.access_model.AccessModel` per season (the rainy one built on
@@ -19,11 +19,15 @@ once) and ``all_season_2km`` (a road newly all-season within ``rai_distance_m`` 
 village that had none). The cost comes from :func:`contigmap.scenario.apply_scenario` on
 the referenced roads only (the same rows, the same prices and the same validation).
 
+New roads between junctions are new edges (:mod:`contigmap.serve.livebuild`).
+
 Not incremental (:meth:`LiveModel.reason` names why; the caller evaluates in full):
-new roads and bus lines (they change the graph or need the scenario graph's walking
-times), ``params:``, selections other than road ids, a road that the graph holds no edge
-of (a dropped duplicate), and a closure of the road a village or a seat is joined to (in
-the rebuilt graph it joins another road).
+bus lines (a walking measure from the stops, not a change of the driving times),
+``params:``, selections other than road ids, a road that the graph holds no edge of (a
+dropped duplicate), a closure of the road a village or a seat is joined to (in the
+rebuilt graph it joins another road), and the new roads
+:func:`contigmap.serve.livebuild.end_nodes` and
+:func:`~contigmap.serve.livebuild.prepare_new_roads` refuse.
 """
 
 from __future__ import annotations
