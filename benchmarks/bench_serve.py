@@ -38,21 +38,46 @@ from typing import Any
 
 import numpy as np
 
+from contigmap.errors import ContigmapError
 from contigmap.serve import ServedRegion, create_app
-from contigmap.serve.models import CloseEdit, UpgradeEdit
+from contigmap.serve.models import BuildEdit, CloseEdit, UpgradeEdit
 from contigmap.serve.session import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "layers" / "huayuan" / "region.yaml"
 
 
-def _edits(roads: list[str], n: int, seed: int) -> list[dict[str, Any]]:
+MODELS: dict[str, Any] = {"upgrade": UpgradeEdit, "close": CloseEdit, "build": BuildEdit}
+
+
+def _nodes(region: ServedRegion) -> tuple[np.ndarray, np.ndarray]:
+    """The graph's junctions: working-CRS and lon/lat coordinates."""
+    import geopandas as gpd
+
+    xy = region.state.network.graph.node_xy
+    ll = gpd.GeoSeries.from_xy(xy[:, 0], xy[:, 1], crs=region.state.data.roads.crs).to_crs(4326)
+    return xy, np.column_stack([ll.x.to_numpy(), ll.y.to_numpy()])
+
+
+def _edits(roads: list[str], n: int, seed: int, builds: float = 0.0,
+           nodes: tuple[np.ndarray, np.ndarray] | None = None) -> list[dict[str, Any]]:
+    """Upgrades to paved, closures and (a share ``builds``) new paved roads between a
+    random junction and another 300 m - 3 km from it (as the editor draws them)."""
     rng = np.random.default_rng(seed)
-    out = []
+    out: list[dict[str, Any]] = []
     for _ in range(n):
         rid = roads[int(rng.integers(len(roads)))]
-        out.append({"kind": "upgrade", "roads": [rid], "surface": "paved"}
-                   if rng.random() < 0.5 else {"kind": "close", "roads": [rid]})
+        if nodes is not None and rng.random() < builds:
+            xy, ll = nodes
+            a = int(rng.integers(len(xy)))
+            box = np.flatnonzero((np.abs(xy - xy[a]) < 3000.0).all(axis=1))
+            d = np.hypot(*(xy[box] - xy[a]).T)
+            near = box[(d > 300.0) & (d < 3000.0)]
+            b = int(near[int(rng.integers(near.size))]) if near.size else (a + 1) % len(xy)
+            out.append({"kind": "build", "start": ll[a].tolist(), "end": ll[b].tolist()})
+        else:
+            out.append({"kind": "upgrade", "roads": [rid], "surface": "paved"}
+                       if rng.random() < 0.5 else {"kind": "close", "roads": [rid]})
     return out
 
 
@@ -80,38 +105,54 @@ def _client(url: str, edits: list[dict[str, Any]], out: dict[str, Any]) -> None:
 
 
 def _in_process(region: ServedRegion, plans: list[list[dict[str, Any]]],
-                full_every: int = 1) -> tuple[list[float], list[float]]:
-    """Live edit latencies, and full evaluations of every ``full_every``-th edit's scenario."""
+                full_every: int = 1) -> dict[str, dict[str, list[float]]]:
+    """Per edit kind: live latencies (all, and by the engine that answered), and full
+    evaluations of every ``full_every``-th edit's scenario."""
     region.clear_cache()
-    models = {"upgrade": UpgradeEdit, "close": CloseEdit}
-    lat, full = [], []
+    out: dict[str, dict[str, list[float]]] = {}
     k = 0
     for edits in plans:
         s = Session("bench", region)
         for body in edits:
+            rec = out.setdefault(body["kind"], {"live": [], "full": [], "incremental": [],
+                                                "fallback": []})
             t0 = time.perf_counter()
-            s.edit(models[body["kind"]].model_validate(body))  # type: ignore[arg-type]
-            lat.append((time.perf_counter() - t0) * 1000.0)
+            try:
+                p = s.edit(MODELS[body["kind"]].model_validate(body))
+            except ContigmapError:  # e.g. both ends of a new road on one junction
+                continue
+            rec["live"].append((time.perf_counter() - t0) * 1000.0)
+            rec["incremental" if p["engine"] == "incremental" else "fallback"].append(
+                rec["live"][-1])
             if full_every and k % full_every == 0:
                 t0 = time.perf_counter()
                 region.evaluate(s.yaml_text())
-                full.append((time.perf_counter() - t0) * 1000.0)
+                rec["full"].append((time.perf_counter() - t0) * 1000.0)
             k += 1
             s.undo()
-    return lat, full
+    return out
 
 
 def _report_in_process(region: ServedRegion, plans: list[list[dict[str, Any]]],
                        full_every: int) -> list[float]:
-    base, full = _in_process(region, plans, full_every)
+    kinds = _in_process(region, plans, full_every)
     st = region.stats
-    print(f"in-process live (no HTTP, serial, cache emptied): edit {_pct(base)}; "
+    every = [x for rec in kinds.values() for x in rec["live"]]
+    print(f"in-process live (no HTTP, serial, cache emptied): edit {_pct(every)}; "
           f"incremental {st['incremental']}, full {st['full']}")
-    if full:
-        print(f"in-process full evaluation (evaluate_scenario) of the same scenarios: "
-              f"{_pct(full)}")
-        print(f"ratio full / live p50: {np.percentile(full, 50) / np.percentile(base, 50):.1f}")
-    return base
+    for kind, rec in kinds.items():
+        if not rec["live"]:
+            continue
+        print(f"  {kind}: live {_pct(rec['live'])}; engines incremental "
+              f"{len(rec['incremental'])}, full {len(rec['fallback'])}")
+        if rec["incremental"] and rec["fallback"]:
+            print(f"  {kind}: answered incrementally {_pct(rec['incremental'])}; "
+                  f"in full {_pct(rec['fallback'])}")
+        if rec["full"]:
+            print(f"  {kind}: full evaluation (evaluate_scenario) {_pct(rec['full'])}; "
+                  f"ratio full / live p50 "
+                  f"{np.percentile(rec['full'], 50) / np.percentile(rec['live'], 50):.1f}")
+    return every
 
 
 def _pct(xs: list[float]) -> str:
@@ -129,6 +170,8 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--region", type=Path, default=DEMO, help="region.yaml (the demo)")
     ap.add_argument("--in-process", action="store_true", help="no HTTP load test")
+    ap.add_argument("--builds", type=float, default=0.0,
+                    help="share of edits that are new roads between junctions")
     ap.add_argument("--full", type=int, default=1,
                     help="evaluate every N-th edit's scenario in full too (0: none)")
     args = ap.parse_args()
@@ -143,7 +186,8 @@ def main() -> None:
                                       region.state.data.roads["surface"], strict=True)
                if s != "paved"]
     per = max(args.requests // (2 * args.clients), 1)
-    plans = [_edits(unpaved, per, seed) for seed in range(args.clients)]
+    nodes = _nodes(region) if args.builds > 0 else None
+    plans = [_edits(unpaved, per, seed, args.builds, nodes) for seed in range(args.clients)]
     if args.in_process:
         _report_in_process(region, plans, args.full)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -179,8 +223,7 @@ def main() -> None:
     yaml_ok = 0
     for p, r in zip(plans, results, strict=True):
         s = Session("check", region)
-        s.ops = [s._change(UpgradeEdit.model_validate(p[-1]) if p[-1]["kind"] == "upgrade"
-                           else CloseEdit.model_validate(p[-1]))]
+        s.ops = [s._change(MODELS[p[-1]["kind"]].model_validate(p[-1]))]
         yaml_ok += int(r["yaml"] == s.yaml_text())
     print(f"HTTP: {len(edits) + len(undos)} requests from {args.clients} clients in "
           f"{wall:.1f} s ({(len(edits) + len(undos)) / wall:.1f}/s)")

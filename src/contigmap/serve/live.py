@@ -1,4 +1,4 @@
-"""The live path of ``contigmap serve``: road upgrades and closures evaluated incrementally.
+"""The live path of ``contigmap serve``: upgrades, closures and new roads, incrementally.
 
 :class:`LiveModel` keeps, for the served region's baseline graph, one
 :class:`contigmap.network.access_model.AccessModel` per season (the rainy one built on
@@ -19,11 +19,15 @@ once) and ``all_season_2km`` (a road newly all-season within ``rai_distance_m`` 
 village that had none). The cost comes from :func:`contigmap.scenario.apply_scenario` on
 the referenced roads only (the same rows, the same prices and the same validation).
 
+New roads between junctions are new edges (:mod:`contigmap.serve.livebuild`).
+
 Not incremental (:meth:`LiveModel.reason` names why; the caller evaluates in full):
-new roads and bus lines (they change the graph or need the scenario graph's walking
-times), ``params:``, selections other than road ids, a road that the graph holds no edge
-of (a dropped duplicate), and a closure of the road a village or a seat is joined to (in
-the rebuilt graph it joins another road).
+bus lines (a walking measure from the stops, not a change of the driving times),
+``params:``, selections other than road ids, a road that the graph holds no edge of (a
+dropped duplicate), a closure of the road a village or a seat is joined to (in the
+rebuilt graph it joins another road), and the new roads
+:func:`contigmap.serve.livebuild.end_nodes` and
+:func:`~contigmap.serve.livebuild.prepare_new_roads` refuse.
 """
 
 from __future__ import annotations
@@ -45,12 +49,14 @@ from contigmap.errors import DataQualityWarning
 from contigmap.io.region import RegionData
 from contigmap.network.access_model import AccessModel
 from contigmap.network.edgetimes import EdgeChange
+from contigmap.network.snap import snap_points
 from contigmap.roadworks import RoadCosts
-from contigmap.scenario import Baseline, apply_scenario
-from contigmap.scenario.model import CloseChange, Scenario, UpgradeChange
+from contigmap.scenario import AppliedScenario, Baseline, apply_scenario
+from contigmap.scenario.model import BuildChange, CloseChange, Scenario, UpgradeChange
 from contigmap.schema import HARDENED_SURFACES, ROAD_CLASSES, SURFACES
+from contigmap.serve.livebuild import NewRoads, end_nodes, prepare_new_roads, times_with_new_roads
 
-__all__ = ["LiveModel", "LiveResult"]
+__all__ = ["ANSWER_COLUMNS", "LiveModel", "LiveResult"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +64,11 @@ logger = logging.getLogger(__name__)
 #: (:func:`contigmap.scenario.evaluate_scenario`'s ``gain_min``).
 GAIN_MIN = 5.0
 _COUNTY = "county"
+#: The per-village columns of an answer (:attr:`LiveResult.villages`): what the editor's
+#: payload and the compare view read; a full evaluation's table is cut down to them.
+ANSWER_COLUMNS = ("village_id", "name", "pop", "poor_pop", "tt_own_township_seat_min_base",
+                  "tt_own_township_seat_min", "tt_county_seat_min_base",
+                  "tt_county_seat_min", "lost_access", "gains")
 _HARD_CODES = [SURFACES.index(s) for s in HARDENED_SURFACES]
 
 
@@ -190,9 +201,10 @@ class LiveModel:
 
         :meth:`AccessModel.evaluate` proves most queries unchanged with per-query bounds
         (one Dijkstra each, cached on first use); computing them here moves that cost
-        from the first edit to the start.
+        from the first edit to the start, as does the road layer's spatial index.
         """
         g = self.baseline.graph
+        _ = self.data.roads.sindex  # new roads' ends: the scenario's nearest line
         if g.n_edges:
             m = self.model(self.baseline.season)
             m.evaluate(EdgeChange.upgrade([0], int(g.road_class[0]), int(g.surface[0])))
@@ -243,8 +255,10 @@ class LiveModel:
         if sc.params.overrides():
             return "params: change the network settings"
         for ch in sc.changes:
+            if isinstance(ch, BuildChange):
+                continue
             if not isinstance(ch, UpgradeChange | CloseChange):
-                return f"a {ch.type} change (new roads and bus lines are evaluated in full)"
+                return f"a {ch.type} change (bus lines are evaluated in full)"
             if ch.roads is None:
                 return f"a {ch.type} by selection (only roads named by id go incrementally)"
             missing = [r for r in ch.roads if str(r) not in self.edges_of]
@@ -255,6 +269,36 @@ class LiveModel:
             m = self.model(self.baseline.season)
             if np.isin(m.v_edge, closed).any() or np.isin(m.t_edge, closed).any():
                 return "a closure of a road a village or a seat is joined to"
+        self.memo.pop("pending", None)
+        if any(isinstance(ch, BuildChange) for ch in sc.changes):
+            return self._prepare_builds(sc, closed)
+        return None
+
+    def _prepare_builds(self, sc: Scenario, closed: NDArray[np.int64]) -> str | None:
+        """Check and build the new roads of ``sc`` as new edges (kept for :meth:`evaluate`)."""
+        g = self.baseline.graph
+        county = self.data.boundaries.get("county")
+        res = end_nodes(g, self.memo, sc, self.data.roads,
+                        county is not None and len(county) > 0)
+        if isinstance(res, str):
+            return res
+        nodes, at = res
+        if np.isin(at, closed).all():
+            return "a new road ending where every road is closed"
+        applied = self._apply_sub(sc, g.road_row[at])
+        ids = [f"new-{sc.name}-{i}" for i, ch in enumerate(sc.changes)
+               if isinstance(ch, BuildChange)]
+        rows = applied.roads[applied.roads["road_id"].isin(ids)]
+        nr = prepare_new_roads(g, nodes, ids, rows, self.data.dem, self.memo["incidence"])
+        if isinstance(nr, str):
+            return nr
+        if "seat_dist" not in self.memo:
+            sxy = np.vstack(list(self.queries.values()))
+            self.memo["seat_xy"] = sxy
+            self.memo["seat_dist"] = snap_points(g, sxy).dist_m
+        if nr.nearer(self.memo["seat_xy"], self.memo["seat_dist"])[0].size:
+            return "a new road nearer to a seat than its road"
+        self.memo["pending"] = (sc, applied.cost_cny, nr)
         return None
 
     def _edges(self, changes: list[Any]) -> NDArray[np.int64]:
@@ -271,6 +315,8 @@ class LiveModel:
         closed = np.zeros(g.n_edges, bool)
         touched = np.zeros(g.n_edges, bool)
         for ch in sc.changes:
+            if not isinstance(ch, UpgradeChange | CloseChange):
+                continue  # new roads: :mod:`contigmap.serve.livebuild`
             e = self._edges([ch])
             touched[e] = True
             if isinstance(ch, CloseChange):
@@ -285,14 +331,15 @@ class LiveModel:
         return EdgeChange(e, cls_now[e], srf_now[e], closed[e])
 
     # ------------------------------------------------------------------ flags
-    def _nearest_hardened(self, hard: NDArray[np.bool_],
-                          changed: NDArray[np.int64] | None) -> NDArray[np.int64]:
+    def _nearest_hardened(self, hard: NDArray[np.bool_], changed: NDArray[np.int64] | None,
+                          extra: tuple[Any, Any, Any] | None = None) -> NDArray[np.int64]:
         """Per point (villages, then their seats): the nearest hardened edge within reach.
 
         The lowest distance, then the lowest edge index, among the point's candidate
         edges in ``hard`` (``-1``: none). With ``changed`` (edges whose hardness differs
-        from the baseline's), only the points with one of them among their candidates
-        are searched again; the others keep the baseline's edge.
+        from the baseline's, or new), only the points with one of them among their
+        candidates are searched again; the others keep the baseline's edge. ``extra``:
+        candidate pairs of new edges (numbered after the graph's).
         """
         p, e, d = self.hard_pairs
         n_pts = self.xy.shape[0] + int((self.seat_row >= 0).sum())
@@ -300,10 +347,21 @@ class LiveModel:
             sel = np.flatnonzero(hard[e])
             edge = np.full(n_pts, -1, np.int64)
         else:
+            # boolean gathers over the (many) candidate pairs, not np.isin's sorts
             edge = self.memo["hard_edge"].copy()
-            redo = np.unique(p[np.isin(e, changed)])
+            cmask = np.zeros(hard.size, bool)
+            cmask[changed] = True
+            redo = np.zeros(n_pts, bool)
+            redo[p[cmask[e]]] = True
+            if extra is not None:
+                redo[extra[0][cmask[extra[1]]]] = True
             edge[redo] = -1
-            sel = np.flatnonzero(np.isin(p, redo) & hard[e])
+            sel = np.flatnonzero(redo[p] & hard[e])
+            if extra is not None:
+                xs = np.flatnonzero(redo[extra[0]] & hard[extra[1]])
+                p, e, d = (np.concatenate([a[sel], b[xs]]) for a, b in zip((p, e, d), extra,
+                                                                           strict=True))
+                sel = np.arange(p.size)
         ps, es, ds = p[sel], e[sel], d[sel]
         order = np.lexsort((es, ds, ps))
         ps, es = ps[order], es[order]
@@ -312,64 +370,117 @@ class LiveModel:
         edge[ps[first]] = es[first]
         return edge
 
-    def _hardened(self, hard: NDArray[np.bool_],
-                  changed: NDArray[np.int64] | None = None) -> NDArray[np.bool_]:
-        """``hardened_to_township`` per village for a hardened-edge mask."""
+    def _hardened(self, hard: NDArray[np.bool_], changed: NDArray[np.int64] | None = None,
+                  ext: tuple[Any, Any, Any] | None = None) -> NDArray[np.bool_]:
+        """``hardened_to_township`` per village for a hardened-edge mask.
+
+        ``ext``: the edge ends with the new edges appended and their candidate pairs.
+        """
         g = self.baseline.graph
         nv = self.xy.shape[0]
-        edge = self._nearest_hardened(hard, changed)
+        u, v, extra = ext if ext is not None else (g.u, g.v, None)
+        edge = self._nearest_hardened(hard, changed, extra)
         if changed is None:
             self.memo["hard_edge"] = edge
-        lab = _labels(g.n_nodes, g.u, g.v, hard)
-        pl = np.where(edge >= 0, lab[g.u[np.maximum(edge, 0)]], -1)
+        lab = _labels(g.n_nodes, u, v, hard)
+        pl = np.where(edge >= 0, lab[u[np.maximum(edge, 0)]], -1)
         seat_pl = np.full(nv, -1, np.int64)
         has = self.seat_row >= 0
         seat_pl[has] = pl[nv:]
         return np.asarray((pl[:nv] >= 0) & (seat_pl >= 0) & (pl[:nv] == seat_pl), dtype=bool)
 
-    def _flags(self, ch: EdgeChange) -> dict[str, NDArray[np.bool_]]:
-        """``newly_hardened``, ``newly_all_season_2km`` and ``isolated`` after ``ch``."""
+    def _hard_xy(self) -> NDArray[np.float64]:
+        """Return the points of :attr:`hard_pairs`: villages, then each village's own seat."""
+        if "hard_xy" not in self.memo:
+            sxy = _xy(self.data.services)
+            has = self.seat_row >= 0
+            self.memo["hard_xy"] = np.vstack([self.xy, sxy[self.seat_row[has]]])
+        out: NDArray[np.float64] = self.memo["hard_xy"]
+        return out
+
+    def _flags(self, ch: EdgeChange, nr: NewRoads | None = None,
+               join: tuple[Any, Any, Any] | None = None) -> dict[str, NDArray[np.bool_]]:
+        """``newly_hardened``, ``newly_all_season_2km`` and ``isolated`` after ``ch``.
+
+        With new roads ``nr``, their edges count too (numbered after the graph's) and
+        ``join`` ``(villages, joins, distances)`` re-joins the villages now nearest them.
+        """
         g = self.baseline.graph
         b = self.baseline.villages
-        nv = self.xy.shape[0]
+        nv, ne = self.xy.shape[0], int(g.n_edges)
+        p = g.params
         hard0 = b["hardened_to_township"].to_numpy(bool)
         hard = g.hardened.copy()
         hard[ch.edges] = np.isin(ch.surface, _HARD_CODES) & ~ch.closed
-        newly_hard = np.zeros(nv, bool)
         flipped = np.flatnonzero(hard != g.hardened)
+        u, v, extra = g.u, g.v, None
+        newly_as = np.zeros(nv, bool)
+        if nr is not None:
+            u, v = np.concatenate([g.u, nr.a]), np.concatenate([g.v, nr.b])
+            hard = np.concatenate([hard, nr.graph.hardened])
+            hp, he, hd = nr.near(self._hard_xy(), p.hardened_leg_max_m, nr.graph.hardened)
+            extra = (hp, he + ne, hd)
+            flipped = np.concatenate([flipped, ne + np.flatnonzero(nr.graph.hardened)])
+            lack = np.flatnonzero(~b["all_season_2km"].to_numpy(bool))
+            ap, _, _ = nr.near(self.xy[lack], p.rai_distance_m, nr.graph.all_season)
+            newly_as[lack[ap]] = True
+        newly_hard = np.zeros(nv, bool)
         if flipped.size:
-            newly_hard = self._hardened(hard, flipped) & ~hard0
-        table = g.params.all_season_table()
-        now_as = table[ch.road_class, ch.surface] & ~ch.closed
-        gained = np.zeros(g.n_edges, bool)
+            newly_hard = self._hardened(hard, flipped, (u, v, extra)) & ~hard0
+        now_as = p.all_season_table()[ch.road_class, ch.surface] & ~ch.closed
+        gained = np.zeros(ne, bool)
         gained[ch.edges] = now_as & ~g.all_season[ch.edges]
         av, ae = self.as_pairs
-        newly_as = np.zeros(nv, bool)
         newly_as[av[gained[ae]]] = True
         iso = b["isolated"].to_numpy(bool)
-        if ch.closed.any():
-            open_ = np.ones(g.n_edges, bool)
-            open_[ch.edges[ch.closed]] = False
-            lab = _labels(g.n_nodes, g.u, g.v, open_)
-            m = self.model(self.baseline.season)
-            ve = m.v_edge
-            comp = np.where(ve >= 0, lab[g.u[np.maximum(ve, 0)]], -1)
-            far = b["dist_road_m"].to_numpy(float) > g.params.isolated_distance_m
-            if _COUNTY in m.queries:
-                te = m.t_edge[m.queries[_COUNTY][0]]
-                main = int(lab[g.u[te]]) if te >= 0 else -1
-            else:
-                main = int(np.bincount(lab).argmax()) if lab.size else 0
-            iso = far | (comp != main)
+        if ch.closed.any() or nr is not None:
+            iso = self._isolated(ch, u, v, nr, join)
         return {"newly_hardened": newly_hard, "newly_all_season_2km": newly_as,
                 "isolated": iso}
 
+    def _isolated(self, ch: EdgeChange, u: NDArray[np.int64], v: NDArray[np.int64],
+                  nr: NewRoads | None, join: tuple[Any, Any, Any] | None
+                  ) -> NDArray[np.bool_]:
+        """``isolated`` per village on the open network (baseline edges, then new ones)."""
+        g = self.baseline.graph
+        b = self.baseline.villages
+        nc = np.asarray(g.node_component)
+        if not ch.closed.any() and nr is not None and (nc[nr.a] == nc[nr.b]).all():
+            lab = nc  # new roads within components: the baseline's components
+        else:
+            open_ = np.ones(u.size, bool)
+            open_[ch.edges[ch.closed]] = False
+            lab = _labels(g.n_nodes, u, v, open_)
+        m = self.model(self.baseline.season)
+        ve = m.v_edge
+        comp = np.where(ve >= 0, lab[g.u[np.maximum(ve, 0)]], -1)
+        dist = b["dist_road_m"].to_numpy(float).copy()
+        if nr is not None and join is not None:
+            vi, j, d = join
+            comp[vi] = lab[nr.a[j.edge]]
+            dist[vi] = d
+        far = dist > g.params.isolated_distance_m
+        if _COUNTY in m.queries:
+            te = m.t_edge[m.queries[_COUNTY][0]]
+            main = int(lab[g.u[te]]) if te >= 0 else -1
+        else:
+            main = int(np.bincount(lab).argmax()) if lab.size else 0
+        return np.asarray(far | (comp != main), dtype=bool)
+
     # ------------------------------------------------------------------ evaluation
     def cost(self, sc: Scenario) -> float:
-        """Return the cost (and validation) of :func:`apply_scenario` on the named roads.
+        """Return the cost (and validation) of :func:`apply_scenario` on the named roads."""
+        pending = self.memo.get("pending")
+        if pending is not None and pending[0] is sc:
+            return float(pending[1])
+        return self._apply_sub(sc, np.zeros(0, np.int64)).cost_cny
 
-        Only the roads the scenario names are handed over (plus one other, so that a
-        scenario closing all of them is not taken for one closing the whole region).
+    def _apply_sub(self, sc: Scenario, rows: NDArray[np.int64]) -> AppliedScenario:
+        """Return :func:`apply_scenario` on the named roads and the roads at ``rows``.
+
+        Only those roads are handed over (plus one other, so that a scenario closing all
+        of them is not taken for one closing the whole region); a new road's ends join
+        the roads at its end nodes, as in the whole layer.
         """
         roads = self.data.roads
         ids = {str(r) for ch in sc.changes if isinstance(ch, UpgradeChange | CloseChange)
@@ -377,24 +488,33 @@ class LiveModel:
         if "rid" not in self.memo:
             self.memo["rid"] = pd.Index(roads["road_id"].astype(str))
         keep = np.asarray(self.memo["rid"].isin(ids), dtype=bool).copy()
+        keep[rows] = True
         spare = np.flatnonzero(~keep)
         if spare.size:
             keep[spare[0]] = True
         sub = replace(self.data, roads=roads[keep])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DataQualityWarning)
-            return apply_scenario(sub, sc, costs=self.costs).cost_cny
+            return apply_scenario(sub, sc, costs=self.costs)
 
     def evaluate(self, sc: Scenario) -> LiveResult:
         """Per-village times, flags and headline numbers of an upgrade / closure scenario."""
         cost = self.cost(sc)
+        pending = self.memo.get("pending")
+        nr = pending[2] if pending is not None and pending[0] is sc else None
         season = sc.season or self.baseline.season
         ch = self.edge_change(sc)
         m = self.model(season)
-        per_q = (m.evaluate(ch) if ch.edges.size
-                 else {q: m.times(q) for q in m.queries})
+        join = None
+        if nr is not None:
+            vi, dist = nr.nearer(self.xy, self.baseline.villages["dist_road_m"].to_numpy(float))
+            join = (vi, nr.joins(self.xy[vi], m.mode, m.season), dist)
+            per_q = times_with_new_roads(m, ch, nr, join[:2])
+        else:
+            per_q = (m.evaluate(ch) if ch.edges.size
+                     else {q: m.times(q) for q in m.queries})
         own, county = self._times(per_q)
-        fl = self._flags(ch)
+        fl = self._flags(ch, nr, join)
         b = self.baseline.villages
         old_own = b["tt_own_township_seat_min"].to_numpy(float)
         iso0 = b["isolated"].to_numpy(bool)

@@ -34,6 +34,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
@@ -41,7 +42,7 @@ from contigmap.errors import ConfigError, DataQualityWarning
 from contigmap.scenario import Baseline, ScenarioResult, baseline_measures, evaluate_scenario
 from contigmap.scenario.model import Scenario, parse_scenario
 from contigmap.serve.busroute import bus_course
-from contigmap.serve.live import LiveModel, LiveResult
+from contigmap.serve.live import ANSWER_COLUMNS, LiveModel, LiveResult
 from contigmap.state import RegionState
 from contigmap.yamlio import parse_yaml_text
 
@@ -147,7 +148,11 @@ class ServedRegion:
 
     # ---------------------------------------------------------------- edits
     def snap(self, lon: float, lat: float, what: str) -> tuple[float, float]:
-        """Return the lon/lat (7 decimals) of the network node nearest to a clicked point.
+        """Return the lon/lat of the network node nearest to a clicked point.
+
+        9 decimals (0.1 mm), so that a new road drawn to it ends at that node (the
+        scenario joins an end within 1 mm of a road's vertex to the vertex, farther
+        ones split the road beside it).
 
         Raises
         ------
@@ -164,7 +169,7 @@ class ServedRegion:
         xy = self.state.network.graph.node_xy[int(k)]
         ll = gpd.GeoSeries([shapely.Point(float(xy[0]), float(xy[1]))],
                            crs=self.state.data.roads.crs).to_crs(4326).iloc[0]
-        return round(float(ll.x), 7), round(float(ll.y), 7)
+        return round(float(ll.x), 9), round(float(ll.y), 9)
 
     def scenario(self, yaml_text: str) -> Scenario:
         """Parse a session's YAML text as ``contigmap scenario run`` reads a scenario file.
@@ -265,7 +270,10 @@ class ServedRegion:
                 res = self.live.evaluate(sc)
             else:
                 full = self._full(sc)
-                res = LiveResult(full.villages, full.summary, engine="full")
+                v = full.villages  # kept: only the columns an answer reads (no geometry)
+                res = LiveResult(pd.DataFrame({c: v[c].to_numpy() for c in ANSWER_COLUMNS
+                                               if c in v.columns}),
+                                 full.summary, engine="full")
             self.stats["evaluated"] += 1
             self.stats[res.engine] += 1
             logger.info("answer (%s%s): %.1f ms", res.engine, f": {why}" if why else "",
