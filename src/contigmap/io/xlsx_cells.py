@@ -27,6 +27,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any, Final
+from xml.sax.saxutils import escape as xml_escape
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,7 @@ MAX_ROWS: Final[int] = 1_048_576
 MAX_COLUMNS: Final[int] = 16_384
 """Columns in an Excel worksheet (A to XFD)."""
 
+_ATTR_ENTITIES: Final[dict[str, str]] = {'"': "&quot;"}
 _SEP: Final[str] = "\x01"  # joins a column's texts; XML forbids it, so no text holds it
 _OTHER_ILLEGAL = re.compile(r"[\x00\x02-\x08\x0b\x0c\x0e-\x1f]")
 _WHITESPACE: Final[tuple[str, ...]] = (" ", "\t", "\n")
@@ -166,8 +168,7 @@ def column_letter(index: int) -> str:
 
 def escape_text(text: str, *, attr: bool = False) -> str:
     """Escape ``&``, ``<`` and ``>`` (and ``"`` in an attribute) for XML."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace('"', "&quot;") if attr else text
+    return xml_escape(text, _ATTR_ENTITIES) if attr else xml_escape(text)
 
 
 def _inline(ref: str, style: int, text: str) -> str:
