@@ -267,7 +267,9 @@ def _cause_keys(
                         "as 'other' (cause_source no_cause_column)")
         return np.full(len(frame), "other", dtype=object)
     labels = frame["cause"]
-    keys = labels.map(normalise_cause)
+    # registries repeat a handful of labels over many rows: normalise each distinct one once
+    distinct = pd.unique(labels.dropna())
+    keys = labels.map(dict(zip(distinct, map(normalise_cause, distinct), strict=True)))
     unknown = poor & keep & keys.isna().to_numpy()
     if unknown.any():
         shown = labels[unknown].fillna("(blank)").astype(str).str.strip()
