@@ -19,7 +19,7 @@ from shapely.geometry import (
     mapping,
 )
 
-from contigmap.render.web_geojson import geojson_geometries
+from contigmap.render.web_geojson import column_values, geojson_geometries
 
 HOLE = Polygon([(0, 0), (10, 0), (10, 10), (0, 10)],
                [[(2, 2), (3, 2), (3, 3)], [(5, 5), (6, 5), (6, 6)]])
@@ -75,3 +75,24 @@ def test_mixed_random_lines_match_mapping() -> None:
 def test_short_inputs(n: int) -> None:
     geoms = [Point(1.25, 2.5)] * n
     assert geojson_geometries(geoms) == [{"type": "Point", "coordinates": [1.25, 2.5]}] * n
+
+
+def test_column_values_are_the_records_values() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "f": [1.5, np.nan, -0.0],
+        "f32": np.array([0.1, 2.0, 3.0], dtype=np.float32),
+        "i": [1, 2, 3],
+        "b": [True, False, True],
+        "s": pd.Series(["a", None, "c"], dtype="str"),
+        "sna": pd.Series(["a", None, "c"], dtype="string"),
+        "o": pd.Series([np.int64(4), "x", None], dtype=object),
+        "ni": pd.Series([1, None, 3], dtype="Int64"),
+        "t": pd.to_datetime(pd.Series(["2020-01-01", None, "2021-05-06"])),
+    })
+    records = frame.to_dict("records")
+    for col in frame.columns:
+        got = column_values(frame, col)
+        want = [r[col] for r in records]
+        assert [(type(v), repr(v)) for v in got] == [(type(v), repr(v)) for v in want], col

@@ -21,6 +21,7 @@ from contigmap.errors import ValidationError
 from contigmap.raster import Raster
 from contigmap.render._geo import checked
 from contigmap.render.legend import swatch_legend_html
+from contigmap.render.web_geojson import column_values
 from contigmap.render.web_layers import add_geojson, display_geoms, feature_collection
 from contigmap.render.web_page import LAYER_GROUPS, Ids, is_missing, text
 from contigmap.render.web_shared import shared_points
@@ -141,20 +142,8 @@ def extra_vector(
             if str(value) in layer.fill_opacity_map:
                 style["fillOpacity"] = layer.fill_opacity_map[str(value)]
             styles.append(style)
-    records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
     labels = [text(layer.labels.get(c, c)) for c in layer.popup_columns]
-    props = []
-    for rec in records:
-        s = 0
-        if layer.color_column is not None:
-            s = style_index.get(str(rec.get(layer.color_column)), 0)
-        p: dict[str, Any] = {"s": s}
-        tips = [text(rec[c]) for c in layer.tooltip_columns if not is_missing(rec[c])]
-        if tips:
-            p["t"] = " · ".join(tips)
-        if layer.popup_columns:
-            p["v"] = ["" if is_missing(rec[c]) else text(rec[c]) for c in layer.popup_columns]
-        props.append(p)
+    props = _properties(gdf, layer, style_index)
     fg = ids.group(ids(folium.FeatureGroup(name=ids.slots.layer_name(layer.name),
                                            show=layer.show)), layer.group)
     fg.add_to(m)
@@ -177,6 +166,40 @@ def extra_vector(
         else ""
     )
     return fg, leg
+
+
+def _texts(values: list[Any]) -> list[str | None]:
+    """HTML text of each value; ``None`` where it is missing."""
+    return [None if is_missing(v) else text(v) for v in values]
+
+
+def _properties(
+    gdf: gpd.GeoDataFrame, layer: MapLayer, style_index: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """Per feature: style index ``s``, tooltip ``t`` (when any), popup values ``v``.
+
+    Column by column (:func:`~contigmap.render.web_geojson.column_values`), not row by
+    row: the same values as the rows of ``to_dict("records")``.
+    """
+    n = len(gdf)
+    styles = [0] * n
+    if layer.color_column is not None:
+        styles = [style_index.get(str(v), 0)
+                  for v in column_values(gdf, layer.color_column)]
+    tip_cols = [_texts(column_values(gdf, c)) for c in layer.tooltip_columns]
+    tips = [[t for t in row if t is not None] for row in zip(*tip_cols, strict=True)]
+    pop_cols = [["" if t is None else t for t in _texts(column_values(gdf, c))]
+                for c in layer.popup_columns]
+    pops = [list(row) for row in zip(*pop_cols, strict=True)]
+    props = []
+    for k in range(n):
+        p: dict[str, Any] = {"s": styles[k]}
+        if tip_cols and tips[k]:
+            p["t"] = " · ".join(tips[k])
+        if pop_cols:
+            p["v"] = pops[k]
+        props.append(p)
+    return props
 
 
 def _ramp(values: np.ndarray[Any, Any], colors: Sequence[str]) -> np.ndarray[Any, Any]:

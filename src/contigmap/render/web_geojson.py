@@ -8,6 +8,9 @@ call, become Python floats in one :meth:`numpy.ndarray.tolist`, and are cut into
 lines, rings and parts by the counts of :func:`shapely.get_num_coordinates`,
 :func:`shapely.get_rings` and :func:`shapely.get_parts`.
 
+:func:`column_values` does the same for a layer's property columns: one column at a
+time instead of :meth:`pandas.DataFrame.to_dict` row by row.
+
 The result equals :func:`shapely.geometry.mapping`'s value for value (lists where it
 has tuples, which JSON writes the same), so ``json.dumps`` of it gives the same text;
 ``tests/test_web_geojson.py`` compares the two. Geometries this does not handle the
@@ -21,10 +24,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import mapping
 
-__all__ = ["geojson_geometries"]
+__all__ = ["column_values", "geojson_geometries"]
 
 _Array = np.ndarray[Any, Any]
 
@@ -113,3 +117,22 @@ def geojson_geometries(geoms: Iterable[Any]) -> list[dict[str, Any] | None]:
     for i in np.flatnonzero(present & ~done).tolist():
         out[i] = dict(mapping(arr[i]))
     return out
+
+
+def column_values(frame: pd.DataFrame, column: Any) -> list[Any]:
+    """Return a column's values exactly as ``frame.to_dict("records")`` gives them.
+
+    Columns of NumPy numbers and booleans (Python scalars, as pandas boxes them) and
+    the ``str`` dtype with NaN for missing values are converted in one
+    :meth:`pandas.Series.tolist`; other columns (object, ``string`` with ``pd.NA``,
+    which the records give as ``None``, other extension types) go through
+    :meth:`~pandas.DataFrame.to_dict` on that column alone.
+    """
+    series = frame[column]
+    dtype = series.dtype
+    fast = (isinstance(dtype, np.dtype) and dtype.kind in "biuf") or (
+        isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan
+    )
+    if fast:
+        return list(series.tolist())
+    return [row[column] for row in frame[[column]].to_dict("records")]
