@@ -15,6 +15,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+from affine import Affine
 from pyproj import CRS, Transformer
 
 from contigmap.errors import ValidationError
@@ -255,16 +256,15 @@ def _to_mercator(layer: MapLayer) -> tuple[np.ndarray[Any, Any], Any]:
         # coarse rasters are refined (so the county's edge is sharp), large ones resampled
         target = min(layer.max_pixels, max(_MIN_PIXELS, max(width, height)))
         if max(width, height) != target:
+            # what calculate_default_transform(..., dst_width=, dst_height=) returns,
+            # without asking GDAL for the same suggested warp a second time (rasterio
+            # 1.4 rescales that suggestion's pixel size by these ratios)
             f = target / max(width, height)
-            transform, width, height = calculate_default_transform(
-                r.crs,
-                dst_crs,
-                cols,
-                rows,
-                *src_bounds,
-                dst_width=max(1, int(width * f)),
-                dst_height=max(1, int(height * f)),
-            )
+            new_w, new_h = max(1, int(width * f)), max(1, int(height * f))
+            xratio, yratio = width / new_w, height / new_h
+            transform = Affine(transform.a * xratio, transform.b, transform.c,
+                               transform.d, transform.e * yratio, transform.f)
+            width, height = new_w, new_h
         dst = np.full((height, width), np.nan)
         reproject(
             source=np.asarray(r.array, dtype=float),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from html import escape
 from typing import Any, Final
 
@@ -185,12 +186,21 @@ def _profile_rows(row: Mapping[str, Any]) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=4096)
+def _tt_destination(col: str) -> str | None:
+    """Return the destination of a ``tt_<destination>_min`` column name, else ``None``.
+
+    Every card looks at every column; a name is matched once per process.
+    """
+    m = _TT_COLUMN.match(col)
+    return m.group("dest") if m else None
+
+
 def _travel_time_rows(row: Mapping[str, Any]) -> list[str]:
     rows = []
     for col, v in row.items():
-        m = _TT_COLUMN.match(str(col))
-        if m and not is_missing(v):
-            dest = m.group("dest")
+        dest = _tt_destination(str(col))
+        if dest is not None and not is_missing(v):
             zh, en = TT_LABELS.get(dest, (dest, f"to {dest.replace('_', ' ')}"))
             rows.append(_row(f"{zh}时间", f"travel time {en}", _fmt_minutes(v)))
     return rows
