@@ -122,7 +122,7 @@ def is_missing(value: Any) -> bool:
     """Whether a table value is missing (None, NA, NaT or NaN)."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
-    return isinstance(value, _FLOATS) and math.isnan(value)
+    return isinstance(value, _FLOATS) and math.isnan(float(value))
 
 
 _FLOATS: Final[tuple[type, ...]] = (float, np.floating)
