@@ -122,10 +122,7 @@ def is_missing(value: Any) -> bool:
     """Whether a table value is missing (None, NA, NaT or NaN)."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
-    return isinstance(value, _FLOATS) and math.isnan(float(value))
-
-
-_FLOATS: Final[tuple[type, ...]] = (float, np.floating)
+    return isinstance(value, float | np.floating) and math.isnan(value)
 
 
 _SLOT_RE: Final[re.Pattern[str]] = re.compile(r"cmSlot(\d{5})x")
