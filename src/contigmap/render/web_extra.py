@@ -169,8 +169,16 @@ def extra_vector(
     return fg, leg
 
 
-def _texts(values: list[Any]) -> list[str | None]:
-    """HTML text of each value; ``None`` where it is missing."""
+def _texts(gdf: gpd.GeoDataFrame, column: Any) -> list[str | None]:
+    """HTML text of each value of a column; ``None`` where it is missing.
+
+    Numbers and booleans (NumPy columns, Python scalars here) hold nothing to escape
+    and are missing only as NaN: ``str`` alone, as :func:`text` would give.
+    """
+    values = column_values(gdf, column)
+    dtype = gdf[column].dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return [str(v) if v == v else None for v in values]
     return [None if is_missing(v) else text(v) for v in values]
 
 
@@ -187,9 +195,9 @@ def _properties(
     if layer.color_column is not None:
         styles = [style_index.get(str(v), 0)
                   for v in column_values(gdf, layer.color_column)]
-    tip_cols = [_texts(column_values(gdf, c)) for c in layer.tooltip_columns]
+    tip_cols = [_texts(gdf, c) for c in layer.tooltip_columns]
     tips = [[t for t in row if t is not None] for row in zip(*tip_cols, strict=True)]
-    pop_cols = [["" if t is None else t for t in _texts(column_values(gdf, c))]
+    pop_cols = [["" if t is None else t for t in _texts(gdf, c)]
                 for c in layer.popup_columns]
     pops = [list(row) for row in zip(*pop_cols, strict=True)]
     props = []
