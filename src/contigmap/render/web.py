@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from contigmap.errors import ConfigError, ValidationError
+from contigmap.gcpause import gc_paused
 from contigmap.render._geo import checked
 from contigmap.render.legend import IndicatorSpec, indicators_for
 from contigmap.render.web_extra import MapLayer, extra_raster, extra_vector
@@ -371,24 +372,25 @@ def render_web_map(
     Path
         ``out_html``.
     """
-    m = build_web_map(
-        villages=villages,
-        roads=roads,
-        boundaries=boundaries,
-        extra_layers=extra_layers,
-        title=title,
-        source_note=source_note,
-        illustrative=illustrative,
-        offline=offline,
-        basemap=basemap,
-        tianditu_key=tianditu_key,
-        indicators=indicators,
-        simplify_m=simplify_m,
-        precision=precision,
-        facts=facts,
-        scenarios=scenarios,
-        weights=weights,
-        date=date,
-        guarantees=guarantees,
-    )
-    return write_page(m.get_root().render(), out_html, len(villages))
+    with gc_paused():
+        m = build_web_map(
+            villages=villages,
+            roads=roads,
+            boundaries=boundaries,
+            extra_layers=extra_layers,
+            title=title,
+            source_note=source_note,
+            illustrative=illustrative,
+            offline=offline,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+            indicators=indicators,
+            simplify_m=simplify_m,
+            precision=precision,
+            facts=facts,
+            scenarios=scenarios,
+            weights=weights,
+            date=date,
+            guarantees=guarantees,
+        )
+        return write_page(m.get_root().render(), out_html, len(villages))

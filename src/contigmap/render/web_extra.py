@@ -15,12 +15,14 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+from affine import Affine
 from pyproj import CRS, Transformer
 
 from contigmap.errors import ValidationError
 from contigmap.raster import Raster
 from contigmap.render._geo import checked
 from contigmap.render.legend import swatch_legend_html
+from contigmap.render.web_geojson import column_values
 from contigmap.render.web_layers import add_geojson, display_geoms, feature_collection
 from contigmap.render.web_page import LAYER_GROUPS, Ids, is_missing, text
 from contigmap.render.web_shared import shared_points
@@ -141,20 +143,8 @@ def extra_vector(
             if str(value) in layer.fill_opacity_map:
                 style["fillOpacity"] = layer.fill_opacity_map[str(value)]
             styles.append(style)
-    records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
     labels = [text(layer.labels.get(c, c)) for c in layer.popup_columns]
-    props = []
-    for rec in records:
-        s = 0
-        if layer.color_column is not None:
-            s = style_index.get(str(rec.get(layer.color_column)), 0)
-        p: dict[str, Any] = {"s": s}
-        tips = [text(rec[c]) for c in layer.tooltip_columns if not is_missing(rec[c])]
-        if tips:
-            p["t"] = " · ".join(tips)
-        if layer.popup_columns:
-            p["v"] = ["" if is_missing(rec[c]) else text(rec[c]) for c in layer.popup_columns]
-        props.append(p)
+    props = _properties(gdf, layer, style_index)
     fg = ids.group(ids(folium.FeatureGroup(name=ids.slots.layer_name(layer.name),
                                            show=layer.show)), layer.group)
     fg.add_to(m)
@@ -177,6 +167,48 @@ def extra_vector(
         else ""
     )
     return fg, leg
+
+
+def _texts(gdf: gpd.GeoDataFrame, column: Any) -> list[str | None]:
+    """HTML text of each value of a column; ``None`` where it is missing.
+
+    Numbers and booleans (NumPy columns, Python scalars here) hold nothing to escape
+    and are missing only as NaN: ``str`` alone, as :func:`text` would give.
+    """
+    values = column_values(gdf, column)
+    dtype = gdf[column].dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        return [str(v) if v == v else None for v in values]
+    return [None if is_missing(v) else text(v) for v in values]
+
+
+def _properties(
+    gdf: gpd.GeoDataFrame, layer: MapLayer, style_index: Mapping[str, int]
+) -> list[dict[str, Any]]:
+    """Per feature: style index ``s``, tooltip ``t`` (when any), popup values ``v``.
+
+    Column by column (:func:`~contigmap.render.web_geojson.column_values`), not row by
+    row: the same values as the rows of ``to_dict("records")``.
+    """
+    n = len(gdf)
+    styles = [0] * n
+    if layer.color_column is not None:
+        styles = [style_index.get(str(v), 0)
+                  for v in column_values(gdf, layer.color_column)]
+    tip_cols = [_texts(gdf, c) for c in layer.tooltip_columns]
+    tips = [[t for t in row if t is not None] for row in zip(*tip_cols, strict=True)]
+    pop_cols = [["" if t is None else t for t in _texts(gdf, c)]
+                for c in layer.popup_columns]
+    pops = [list(row) for row in zip(*pop_cols, strict=True)]
+    props = []
+    for k in range(n):
+        p: dict[str, Any] = {"s": styles[k]}
+        if tip_cols and tips[k]:
+            p["t"] = " · ".join(tips[k])
+        if pop_cols:
+            p["v"] = pops[k]
+        props.append(p)
+    return props
 
 
 def _ramp(values: np.ndarray[Any, Any], colors: Sequence[str]) -> np.ndarray[Any, Any]:
@@ -232,16 +264,15 @@ def _to_mercator(layer: MapLayer) -> tuple[np.ndarray[Any, Any], Any]:
         # coarse rasters are refined (so the county's edge is sharp), large ones resampled
         target = min(layer.max_pixels, max(_MIN_PIXELS, max(width, height)))
         if max(width, height) != target:
+            # what calculate_default_transform(..., dst_width=, dst_height=) returns,
+            # without asking GDAL for the same suggested warp a second time (rasterio
+            # 1.4 rescales that suggestion's pixel size by these ratios)
             f = target / max(width, height)
-            transform, width, height = calculate_default_transform(
-                r.crs,
-                dst_crs,
-                cols,
-                rows,
-                *src_bounds,
-                dst_width=max(1, int(width * f)),
-                dst_height=max(1, int(height * f)),
-            )
+            new_w, new_h = max(1, int(width * f)), max(1, int(height * f))
+            xratio, yratio = width / new_w, height / new_h
+            transform = Affine(transform.a * xratio, transform.b, transform.c,
+                               transform.d, transform.e * yratio, transform.f)
+            width, height = new_w, new_h
         dst = np.full((height, width), np.nan)
         reproject(
             source=np.asarray(r.array, dtype=float),

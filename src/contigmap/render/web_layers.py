@@ -21,6 +21,7 @@ from contigmap.errors import ValidationError
 from contigmap.priority.registry import REGISTRY
 from contigmap.render._geo import checked, metric_crs
 from contigmap.render.legend import IndicatorSpec, legend_html, swatch_legend_html
+from contigmap.render.web_geojson import geojson_geometries
 from contigmap.render.web_guarantees import GUARANTEES_COLUMN, guarantee_tooltip
 from contigmap.render.web_page import Ids, Script, Slots, is_missing, map_script, text
 from contigmap.render.web_popup import village_card_html
@@ -98,9 +99,9 @@ def display_geoms(gdf: gpd.GeoDataFrame, simplify_m: float, precision: int) -> g
 def feature_collection(geoms: Iterable[Any], props: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Build a GeoJSON FeatureCollection, skipping empty geometries."""
     features = [
-        {"type": "Feature", "geometry": shapely.geometry.mapping(g), "properties": p}
-        for g, p in zip(geoms, props, strict=True)
-        if g is not None and not g.is_empty
+        {"type": "Feature", "geometry": g, "properties": p}
+        for g, p in zip(geojson_geometries(geoms), props, strict=True)
+        if g is not None
     ]
     return {"type": "FeatureCollection", "features": features}
 

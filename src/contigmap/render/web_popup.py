@@ -9,7 +9,8 @@ column the village has, titled and with option names from the registry.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from html import escape
 from typing import Any, Final
 
@@ -159,9 +160,10 @@ def village_card_html(
     if township:
         head += f'<div class="cm-town">{text(township)}</div>'
     rows = [*_profile_rows(row), *_travel_time_rows(row), *_source_rows(row)]
+    costs = [(c, v) for c, v in row.items() if "_cost" in str(c)]  # once, not per section
     sections = [
         _intervention_section(row, iv, (totals or {}).get(iv.name),
-                              (weights or {}).get(iv.name))
+                              (weights or {}).get(iv.name), costs)
         for iv in REGISTRY.values() if f"{iv.name}_tier" in row
     ]
     sections.insert(0, guarantee_card_html(row))
@@ -184,12 +186,21 @@ def _profile_rows(row: Mapping[str, Any]) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=4096)
+def _tt_destination(col: str) -> str | None:
+    """Return the destination of a ``tt_<destination>_min`` column name, else ``None``.
+
+    Every card looks at every column; a name is matched once per process.
+    """
+    m = _TT_COLUMN.match(col)
+    return m.group("dest") if m else None
+
+
 def _travel_time_rows(row: Mapping[str, Any]) -> list[str]:
     rows = []
     for col, v in row.items():
-        m = _TT_COLUMN.match(str(col))
-        if m and not is_missing(v):
-            dest = m.group("dest")
+        dest = _tt_destination(str(col))
+        if dest is not None and not is_missing(v):
             zh, en = TT_LABELS.get(dest, (dest, f"to {dest.replace('_', ' ')}"))
             rows.append(_row(f"{zh}时间", f"travel time {en}", _fmt_minutes(v)))
     return rows
@@ -277,8 +288,13 @@ def _intervention_section(
     iv: Intervention,
     total: int | None = None,
     weights: Mapping[str, float] | None = None,
+    costs: Sequence[tuple[Any, Any]] | None = None,
 ) -> str:
-    """Build an intervention's part of the card: rank, bars, option, costs, reasons."""
+    """Build an intervention's part of the card: rank, bars, option, costs, reasons.
+
+    ``costs``: the row's (column, value) pairs whose name contains ``_cost`` (default:
+    found in ``row``), in the row's order.
+    """
     p = iv.name
     top = _rank_line(row, p, total) + _bars(row, iv, weights) + _option_line(row, iv)
     srows = []
@@ -292,10 +308,13 @@ def _intervention_section(
     if _present(row, f"{p}_cost_per_poor_cny"):
         per_poor = _fmt_money(row[f"{p}_cost_per_poor_cny"])
         srows.append(_row("每贫困受益人", "per poor beneficiary, CNY", per_poor))
-    for ccol, cv in row.items():  # other cost columns of a user's own schema
-        if (str(ccol).startswith(f"{p}_cost") and not is_missing(cv)
-                and ccol != f"{p}_cost_per_poor_cny"):
-            unit = str(ccol).removeprefix(f"{p}_cost").strip("_")
+    prefix, per_poor_col = f"{p}_cost", f"{p}_cost_per_poor_cny"
+    if costs is None:
+        costs = [(c, v) for c, v in row.items() if "_cost" in str(c)]
+    for ccol, cv in costs:  # other cost columns of a user's own schema
+        if (str(ccol).startswith(prefix) and not is_missing(cv)
+                and ccol != per_poor_col):
+            unit = str(ccol).removeprefix(prefix).strip("_")
             srows.append(_row("投资估算", f"cost {unit}".strip(), _fmt_money(cv)))
     for suffix, en in (("_reasons_zh", "reasons (Chinese)"), ("_reasons", "reasons")):
         if _present(row, f"{p}{suffix}"):
