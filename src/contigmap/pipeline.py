@@ -26,6 +26,7 @@ import geopandas as gpd
 
 from contigmap import stages
 from contigmap.config import load_region
+from contigmap.gcpause import gc_relaxed
 from contigmap.io.outdir import check_output_dir, region_inputs, staged_dir
 from contigmap.io.region import load_region_layers
 from contigmap.network.speeds import Season
@@ -293,33 +294,34 @@ def run(
     side_inputs = [*map(Path, scenarios), *_config_paths(priority_config),
                    *([Path(config)] if config else [])]
     check_output_dir(out_dir, region_inputs(region_path), side_inputs=side_inputs, force=force)
-    result = RunResult(out_dir=out_dir)
-    timer = StageTimer(progress, result.timings_s)
-    state = prepare(region_path, season=season, priority_config=priority_config, config=config,
-                    scenarios=scenarios, timer=timer, show_progress_bars=show_progress_bars,
-                    strict=strict)
-    data = state.data
-    result.villages = state.villages
-    parameters: dict[str, Any] = {
-        "region": data.config.name,
-        "working_crs": data.working_crs.to_string(),
-        "offline": offline,
-        "priority_config": str(priority_config) if priority_config else "packaged defaults",
-        "config": str(config) if config else None,
-        **state.settings.manifest_parameters(),
-        "scenarios": [r.scenario.name for r in state.scenarios],
-        "poverty_sources": poverty_sources(state),
-    }
-    inputs = [Path(region_path), *data.input_paths, *map(Path, scenarios),
-              *([Path(priority_config)] if priority_config else []),
-              *([Path(config)] if config else [])]
-    with staged_dir(out_dir, inputs=[Path(region_path), *data.input_paths],
-                    side_inputs=side_inputs, force=force) as stage:
-        written = publish(state, stage, timer=timer, offline=offline, basemap=basemap,
-                          tianditu_key=tianditu_key)
-        result.outputs = finish_outputs(stage, out_dir, written, inputs=inputs,
-                                        parameters=parameters)
-    result.summary = headline_summary(state)
+    with gc_relaxed():
+        result = RunResult(out_dir=out_dir)
+        timer = StageTimer(progress, result.timings_s)
+        state = prepare(region_path, season=season, priority_config=priority_config, config=config,
+                        scenarios=scenarios, timer=timer, show_progress_bars=show_progress_bars,
+                        strict=strict)
+        data = state.data
+        result.villages = state.villages
+        parameters: dict[str, Any] = {
+            "region": data.config.name,
+            "working_crs": data.working_crs.to_string(),
+            "offline": offline,
+            "priority_config": str(priority_config) if priority_config else "packaged defaults",
+            "config": str(config) if config else None,
+            **state.settings.manifest_parameters(),
+            "scenarios": [r.scenario.name for r in state.scenarios],
+            "poverty_sources": poverty_sources(state),
+        }
+        inputs = [Path(region_path), *data.input_paths, *map(Path, scenarios),
+                  *([Path(priority_config)] if priority_config else []),
+                  *([Path(config)] if config else [])]
+        with staged_dir(out_dir, inputs=[Path(region_path), *data.input_paths],
+                        side_inputs=side_inputs, force=force) as stage:
+            written = publish(state, stage, timer=timer, offline=offline, basemap=basemap,
+                              tianditu_key=tianditu_key)
+            result.outputs = finish_outputs(stage, out_dir, written, inputs=inputs,
+                                            parameters=parameters)
+        result.summary = headline_summary(state)
     return result
 
 

@@ -101,6 +101,7 @@ def run_county(job: CountyJob) -> CountyOutcome:
         Any :class:`~contigmap.errors.ContigmapError` of the county's run, as one line
         naming the county.
     """
+    from contigmap.gcpause import collect_and_freeze
     from contigmap.pipeline import run
 
     logger.info("county %s (%s): starting", job.code, job.name)
@@ -111,6 +112,8 @@ def run_county(job: CountyJob) -> CountyOutcome:
     except ContigmapError as err:
         msg = f"county {job.code} ({job.name}): {err}"
         raise CountyRunError(msg) from None
+    finally:  # a worker runs county after county: free this one's cycles now
+        collect_and_freeze()
     return CountyOutcome(code=job.code, summary=_plain(result.summary),
                          timings_s=dict(result.timings_s))
 
