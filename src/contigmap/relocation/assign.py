@@ -51,6 +51,7 @@ from scipy.sparse import csr_matrix, vstack
 
 from contigmap.errors import ValidationError, warn_data
 from contigmap.poverty import NATIONAL_HOUSEHOLD_SIZE
+from contigmap.relocation._rcfix import solve_by_fixing
 
 __all__ = ["Assignment", "SolverReport", "assign_households", "households_from_counts"]
 
@@ -183,12 +184,22 @@ def households_from_counts(
 
 def _solve(c: np.ndarray, a: csr_matrix, lo: np.ndarray, hi: np.ndarray, ub: np.ndarray,
            *, time_limit: float, gap: float, integral: bool = True) -> Any:
-    """One HiGHS solve; the result (``x`` is ``None`` when no feasible point was found)."""
-    return milp(c, constraints=LinearConstraint(a, lo, hi),
-                integrality=np.ones(c.size) if integral else np.zeros(c.size),
-                bounds=Bounds(np.zeros(c.size), ub),
-                options={"mip_rel_gap": gap, "presolve": True,
-                         "time_limit": max(float(time_limit), 1e-3)})
+    """One exact solve; the result (``x`` is ``None`` when no feasible point was found).
+
+    Integer programmes go through :func:`~contigmap.relocation._rcfix.solve_by_fixing`
+    (HiGHS on the variables the LP duals leave free: the same optimum, found in a
+    fraction of the time); LPs straight to HiGHS.
+    """
+    def solve(lower: np.ndarray, upper: np.ndarray, limit: float) -> Any:
+        return milp(c, constraints=LinearConstraint(a, lo, hi),
+                    integrality=np.ones(c.size) if integral else np.zeros(c.size),
+                    bounds=Bounds(lower, upper),
+                    options={"mip_rel_gap": gap, "presolve": True,
+                             "time_limit": max(float(limit), 1e-3)})
+
+    if not integral:
+        return solve(np.zeros(c.size), ub, time_limit)
+    return solve_by_fixing(c, a, lo, hi, ub, time_limit=time_limit, solve=solve)
 
 
 def _greedy(g_size: np.ndarray, g_n: np.ndarray, gi: np.ndarray, si: np.ndarray,
