@@ -262,53 +262,77 @@ def _simple_bounds(g_size: np.ndarray, g_n: np.ndarray, gi: np.ndarray, gcost: n
     return min(float(cap.sum()), reach), cost
 
 
+def _greedy_report(sol: np.ndarray, people_weight: np.ndarray, cost_vec: np.ndarray,
+                   a: csr_matrix, lo: np.ndarray, hi: np.ndarray, ub: np.ndarray, *,
+                   g_size: np.ndarray, g_n: np.ndarray, gi: np.ndarray, gcost: np.ndarray,
+                   cap: np.ndarray, time_limit_s: float, start: float) -> SolverReport:
+    """Report the greedy plan ``sol`` with bounds from the capacities and the LP."""
+    placed = float(people_weight @ sol)
+    people_b, cost_b = _simple_bounds(g_size, g_n, gi, gcost, cap, placed)
+    lp_people, lp_cost = _bounds_lp(people_weight, cost_vec, a, lo, hi, ub, placed,
+                                    time_limit_s)
+    if lp_people is not None:
+        people_b = min(people_b, lp_people)
+    if lp_cost is not None:
+        cost_b = max(cost_b, lp_cost)
+    return SolverReport("greedy", "greedy", None, people_b, cost_b,
+                        time.perf_counter() - start, time_limit_s)
+
+
 def _solve_phases(people_weight: np.ndarray, cost_vec: np.ndarray, a: csr_matrix,
                   lo: np.ndarray, hi: np.ndarray, ub: np.ndarray, *, g_size: np.ndarray,
                   g_n: np.ndarray, gi: np.ndarray, si: np.ndarray, gcost: np.ndarray,
                   cap: np.ndarray, time_limit_s: float,
                   mip_rel_gap: float) -> tuple[np.ndarray, SolverReport]:
-    """Two lexicographic MILP phases within one time limit; greedy when nothing is found."""
+    """Two lexicographic MILP phases within one time limit; greedy when nothing is found.
+
+    Phase 1 needs no solver when the greedy plan places everyone with an offered site
+    (no plan places more); its plan is then the fallback for phase 2, reported as greedy.
+    """
     start = time.perf_counter()
-    r1 = _solve(-people_weight, a, lo, hi, ub, time_limit=time_limit_s, gap=mip_rel_gap)
-    if r1.x is None:
-        x = _greedy(g_size, g_n, gi, si, gcost, cap)
-        n_g = g_n.size
-        sol = np.concatenate([x, g_n - np.bincount(gi, weights=x, minlength=n_g).astype(
-            np.int64)])
-        placed = float(people_weight @ sol)
-        people_b, cost_b = _simple_bounds(g_size, g_n, gi, gcost, cap, placed)
-        lp_people, lp_cost = _bounds_lp(people_weight, cost_vec, a, lo, hi, ub, placed,
-                                        time_limit_s)
-        if lp_people is not None:
-            people_b = min(people_b, lp_people)
-        if lp_cost is not None:
-            cost_b = max(cost_b, lp_cost)
-        return sol, SolverReport("greedy", "greedy", None, people_b, cost_b,
-                                 time.perf_counter() - start, time_limit_s)
-    x1 = np.asarray(np.round(r1.x), dtype=np.int64)
-    best_people = float(people_weight @ x1)
-    optimal1 = r1.status == 0
-    people_bound = best_people if optimal1 else (
-        float(-r1.mip_dual_bound) if getattr(r1, "mip_dual_bound", None) is not None
-        else None)
-    remaining = time_limit_s - (time.perf_counter() - start)
-    if remaining <= 0:
+    n_g = g_n.size
+    xg = _greedy(g_size, g_n, gi, si, gcost, cap)
+    greedy_sol = np.concatenate([xg, g_n - np.bincount(gi, weights=xg, minlength=n_g).astype(
+        np.int64)])
+    reachable = float((g_size * g_n)[np.bincount(gi, minlength=n_g) > 0].sum())
+
+    def greedy_report(sol: np.ndarray) -> SolverReport:
+        return _greedy_report(sol, people_weight, cost_vec, a, lo, hi, ub, g_size=g_size,
+                              g_n=g_n, gi=gi, gcost=gcost, cap=cap,
+                              time_limit_s=time_limit_s, start=start)
+
+    by_greedy = float(people_weight @ greedy_sol) >= reachable
+    people_bound: float | None
+    if by_greedy:  # phase 1 proven: every reachable person placed
+        x1, optimal1, gap1, people_bound = greedy_sol, True, None, reachable
+    else:
+        r1 = _solve(-people_weight, a, lo, hi, ub, time_limit=time_limit_s, gap=mip_rel_gap)
+        if r1.x is None:
+            return greedy_sol, greedy_report(greedy_sol)
+        x1 = np.asarray(np.round(r1.x), dtype=np.int64)
+        optimal1 = r1.status == 0
         gap1 = getattr(r1, "mip_gap", None)
+        people_bound = float(people_weight @ x1) if optimal1 else (
+            float(-r1.mip_dual_bound) if getattr(r1, "mip_dual_bound", None) is not None
+            else None)
+    best_people = float(people_weight @ x1)
+    remaining = time_limit_s - (time.perf_counter() - start)
+    r2 = None
+    if remaining > 0:
+        a2 = vstack([a, csr_matrix(people_weight[None, :])]).tocsr()
+        r2 = _solve(cost_vec, a2, np.append(lo, best_people - 0.5), np.append(hi, np.inf), ub,
+                    time_limit=remaining, gap=mip_rel_gap)
+    if r2 is None or r2.x is None:  # phase 1's plan is feasible for phase 2: keep it
+        if by_greedy:
+            return x1, greedy_report(x1)
         return x1, SolverReport("milp", "time_limit",
                                 None if gap1 is None or optimal1 else float(gap1),
                                 people_bound, None, time.perf_counter() - start, time_limit_s)
-    a2 = vstack([a, csr_matrix(people_weight[None, :])]).tocsr()
-    r2 = _solve(cost_vec, a2, np.append(lo, best_people - 0.5), np.append(hi, np.inf), ub,
-                time_limit=remaining, gap=mip_rel_gap)
-    if r2.x is None:  # phase 1's plan is feasible for phase 2: keep it
-        return x1, SolverReport("milp", "time_limit", None, people_bound, None,
-                                time.perf_counter() - start, time_limit_s)
     x2 = np.asarray(np.round(r2.x), dtype=np.int64)
     optimal = optimal1 and r2.status == 0
     gap2 = getattr(r2, "mip_gap", None)
     gap = float(gap2) if gap2 is not None else None
     if not optimal1:  # the people count itself is not proven best
-        gap1 = getattr(r1, "mip_gap", None)
         gap = None if gap1 is None else max(float(gap1), gap or 0.0)
     cost_bound = getattr(r2, "mip_dual_bound", None)
     return x2, SolverReport("milp", "optimal" if optimal else "time_limit",
