@@ -500,26 +500,37 @@ def _place_households(
     ``si[j]``. Each group's households are filled in id order, sites in their given order.
     """
     gi, si, x = plan
-    g_size = groups["members"].to_numpy(np.int64)
     hh = hh.sort_values(["origin_id", "members", "household_id"], kind="stable")
+    g_row = pd.MultiIndex.from_frame(groups[["origin_id", "members"]]).get_indexer(
+        pd.MultiIndex.from_frame(hh[["origin_id", "members"]]))
+    # a group's rows are contiguous (sorted by origin and size): rank = position in it
+    rank = np.arange(len(hh)) - _run_start(g_row)
+    # pairs used, by group then site: pair p takes ranks [first[p], first[p] + take[p])
+    order = np.lexsort((si, gi))
+    order = order[x[order] > 0]
+    g_pair, s_pair, take = gi[order], si[order], x[order]
+    before = np.cumsum(take) - take
+    first = before - before[_run_start(g_pair)]
+    span = len(hh) + 1
+    p = np.searchsorted(g_pair * span + first, g_row * span + rank, side="right") - 1
+    p_ok = np.clip(p, 0, None)
+    ok = ((p >= 0) & (g_pair[p_ok] == g_row) & (rank < (first + take)[p_ok])
+          if take.size else np.zeros(len(hh), bool))
+    sites = np.empty(len(site_ids), dtype=object)
+    sites[:] = site_ids
     site_of = np.full(len(hh), None, dtype=object)
     cost_of = np.full(len(hh), np.nan)
-    key_to_rows = {k: np.asarray(v) for k, v in hh.groupby(["origin_id", "members"],
-                                                           sort=False).indices.items()}
-    order = np.lexsort((si, gi))
-    pos_in_group = np.zeros(len(groups), np.int64)
-    for j in order:
-        if x[j] <= 0:
-            continue
-        g = gi[j]
-        rows_g = key_to_rows[(groups["origin_id"].iloc[g], int(g_size[g]))]
-        take = rows_g[pos_in_group[g]: pos_in_group[g] + x[j]]
-        site_of[take] = site_ids[si[j]]
-        cost_of[take] = gc[g, si[j]]
-        pos_in_group[g] += x[j]
+    site_of[ok] = sites[s_pair[p[ok]]]
+    cost_of[ok] = gc[g_pair[p[ok]], s_pair[p[ok]]]
     hh["site_id"] = site_of
     hh["cost_per_person"] = cost_of
     return hh.sort_index()
+
+
+def _run_start(keys: NDArray[np.intp]) -> NDArray[np.intp]:
+    """Index of the first element of each element's run of equal consecutive ``keys``."""
+    new_run = np.r_[True, keys[1:] != keys[:-1]] if keys.size else np.zeros(0, bool)
+    return np.flatnonzero(new_run)[np.cumsum(new_run) - 1]
 
 
 def _site_loads(placed: pd.DataFrame, site_ids: list[Any],
