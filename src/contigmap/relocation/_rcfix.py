@@ -27,7 +27,8 @@ the restricted programme, value ``V``.
 * Otherwise solve again with ``δ = V − z``: the restricted programme now holds every plan
   costing at most ``V`` (among them the one just found), so its optimum is the full one.
 * If the restricted programme is infeasible (or HiGHS fails on it without a time
-  limit), the full programme is solved.
+  limit), ``δ`` grows tenfold (at least to the next reduced cost, so more variables
+  are freed each time) until a plan is found or nothing is fixed any more.
 
 Rows whose coefficients are all integers get integer bounds for the relaxation
 (``⌈lo⌉``, ``⌊hi⌋``: the same integer points, a tighter LP). The time limit is shared by
@@ -127,23 +128,22 @@ def solve_by_fixing(c: NDArray[np.float64], a: csr_matrix, lo: NDArray[np.float6
     if lp is None:  # no LP within the limit: the full programme, as before
         return solve(np.zeros(c.size), ub, time_limit - (time.perf_counter() - start))
     z, x_lp, d = lp
+    levels = np.abs(d) - 1e-7 * np.maximum(1.0, np.abs(c))  # free once delta reaches it
+    at_lp = np.round(x_lp)
     delta = 1e-6 * max(1.0, abs(z))
     best: Any = None
-    for _ in range(3):
-        remaining = time_limit - (time.perf_counter() - start)
-        keep = np.abs(d) <= delta + 1e-7 * np.maximum(1.0, np.abs(c))
-        at_lp = np.round(x_lp)
-        lower = np.where(keep, 0.0, at_lp)
-        upper = np.where(keep, ub, at_lp)
-        res = solve(lower, upper, remaining)
+    for _ in range(40):
+        keep = levels <= delta
+        res = solve(np.where(keep, 0.0, at_lp), np.where(keep, ub, at_lp),
+                    time_limit - (time.perf_counter() - start))
         logger.debug("reduced-cost fixing: %d of %d variables free, status %s", int(keep.sum()),
                      c.size, res.status)
-        if res.x is None and res.status != 1 and np.isfinite(delta):  # the full programme
-            delta = np.inf
+        if res.x is None and res.status != 1 and not keep.all():  # infeasible: free more
+            delta = max(10.0 * delta, float(levels[~keep].min()))
             continue
         if res.x is not None and (best is None or res.fun < best.fun):
             best = res
-        if res.status != 0 or not np.isfinite(delta):
+        if res.status != 0 or keep.all():
             break
         if res.fun <= z + delta:
             return res
