@@ -48,7 +48,7 @@ from numpy.typing import NDArray
 from scipy.optimize import OptimizeResult, linprog
 from scipy.sparse import csr_matrix, vstack
 
-__all__ = ["solve_by_fixing"]
+__all__ = ["lp_relaxation", "solve_by_fixing"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def _integer_rows(a: csr_matrix, lo: NDArray[np.float64],
     return lo2, hi2
 
 
-def _relaxation(c: NDArray[np.float64], a: csr_matrix, lo: NDArray[np.float64],
+def lp_relaxation(c: NDArray[np.float64], a: csr_matrix, lo: NDArray[np.float64],
                 hi: NDArray[np.float64], ub: NDArray[np.float64],
                 time_limit: float) -> tuple[float, NDArray[np.float64],
                                             NDArray[np.float64]] | None:
@@ -124,7 +124,7 @@ def solve_by_fixing(c: NDArray[np.float64], a: csr_matrix, lo: NDArray[np.float6
         for the full programme (within the solver's gap).
     """
     start = time.perf_counter()
-    lp = _relaxation(c, a, lo, hi, ub, time_limit)
+    lp = lp_relaxation(c, a, lo, hi, ub, time_limit)
     if lp is None:  # no LP within the limit: the full programme, as before
         return solve(np.zeros(c.size), ub, time_limit - (time.perf_counter() - start))
     z, x_lp, d = lp
