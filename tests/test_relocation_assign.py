@@ -225,3 +225,46 @@ def test_tiny_time_limit_still_returns_a_feasible_plan() -> None:
         assert res.people_assigned <= res.solver.people_bound + 1e-6
     if res.solver.cost_bound is not None:
         assert res.solver.cost_bound <= res.total_cost + 1e-6
+
+
+def test_phase_one_needs_no_solver_of_its_own_when_a_bound_is_reached(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contigmap.relocation.assign as mod
+
+    objectives: list[np.ndarray] = []
+    real = mod._solve
+
+    def counting(c, *args, **kwargs):  # type: ignore[no-untyped-def]
+        objectives.append(c)
+        return real(c, *args, **kwargs)
+
+    monkeypatch.setattr(mod, "_solve", counting)
+    # the trade-off case: greedy places both households (8 people, all reachable), so
+    # only the cost phase is solved; it still finds the optimum (12, not greedy's 44)
+    hh = _hh([("a1", "A", 4), ("b1", "B", 4)])
+    cost = pd.DataFrame({"S1": [1.0, 1.0], "S2": [2.0, 10.0]}, index=["A", "B"])
+    res = assign_households(hh, pd.Series({"S1": 4, "S2": 10}), cost)
+    assert len(objectives) == 1 and (objectives[0] >= 0).all()
+    assert res.total_cost == pytest.approx(12.0) and res.solver.people_bound == 8
+    # greedy (largest first, cheapest site): a1 (4) to S1 (6), then neither b (3) fits
+    # the 2 left there, one goes to S2 (4): 7 people. The LP bound is 10 (all capacity)
+    # and the cost phase run at 10 people finds a plan: a1 to S2, b1 and b2 to S1
+    # (4 x 2 + 6 x 1 = 14), so phase 1 is proven without being solved
+    objectives.clear()
+    hh = _hh([("a1", "A", 4), ("b1", "B", 3), ("b2", "B", 3)])
+    cost = pd.DataFrame({"S1": [1.0, 1.0], "S2": [2.0, 1.0]}, index=["A", "B"])
+    res = assign_households(hh, pd.Series({"S1": 6, "S2": 4}), cost)
+    assert len(objectives) == 1 and (objectives[0] >= 0).all()
+    assert (res.people_assigned, res.total_cost, res.solver.status) == (10, 14.0, "optimal")
+    # households of 5, 3, 2, 2 (the brute-force case above): greedy places 10 of the
+    # 12 reachable people; the LP bound (11, all capacity) is not reached (the cost
+    # phase at 11 people finds nothing), so phase 1 (10) is solved, then phase 2
+    objectives.clear()
+    hh = _hh([("a1", "A", 5), ("a2", "A", 3), ("b1", "B", 2), ("c1", "C", 2)])
+    cost = pd.DataFrame({"S1": [1.0, 4.0, 2.0], "S2": [3.0, 1.0, np.inf]},
+                        index=["A", "B", "C"])
+    with pytest.warns(DataQualityWarning):
+        res = assign_households(hh, pd.Series({"S1": 6, "S2": 5}), cost)
+    assert [bool((c >= 0).all()) for c in objectives] == [True, False, True]
+    assert res.people_assigned == 10 and res.solver.status == "optimal"
