@@ -320,6 +320,8 @@ def _phase2_report(r2: Any, optimal1: bool, gap1: float | None, people_bound: fl
     optimal = optimal1 and r2.status == 0
     gap2 = getattr(r2, "mip_gap", None)
     gap = float(gap2) if gap2 is not None else None
+    if gap is not None and abs(gap) < 1e-9:  # bound and objective equal up to rounding
+        gap = 0.0
     if not optimal1:  # the people count itself is not proven best
         gap = None if gap1 is None else max(float(gap1), gap or 0.0)
     cost_bound = getattr(r2, "mip_dual_bound", None)
