@@ -354,8 +354,9 @@ def _draw_figure(
     The layers under the villages come from ``raster`` when it fits the figure, else
     they are drawn here (from ``base``, or from ``boundaries`` and ``roads``).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
+    from contigmap.render.agg_text import agg_canvas
 
     if base is None:
         vil, crs = _checked_villages(villages, column)
@@ -366,7 +367,7 @@ def _draw_figure(
     spec = spec or _spec_for(column, vil[column], categorical, tier_basis(vil, column))
 
     fig = Figure(figsize=figsize_in, dpi=dpi, facecolor="white")
-    canvas = FigureCanvasAgg(fig)
+    canvas = agg_canvas(fig)
     renderer = canvas.get_renderer()
     # extent: the county (or all villages) plus a margin
     extent = base.frame_extent(vil)
