@@ -500,6 +500,7 @@ def render_static_maps(
     illustrative: bool = False,
     source_note: str = "",
     dpi: int = 150,
+    base: MapBase | None = None,
 ) -> dict[str, Path]:
     """Draw the overview map and one map per registered intervention with a ``<name>_tier`` column.
 
@@ -514,6 +515,9 @@ def render_static_maps(
         As in :func:`render_static_map`.
     region_title
         Region name for the titles (``花垣县``).
+    base
+        The layers under the villages from :func:`map_base` (for ``villages``,
+        ``boundaries`` and ``roads``), when already prepared; else prepared here.
 
     Returns
     -------
@@ -522,7 +526,7 @@ def render_static_maps(
     """
     out_dir = Path(out_dir)
     maps: dict[str, Path] = {}
-    base = map_base(villages, boundaries, roads)
+    base = base or map_base(villages, boundaries, roads)
     common: dict[str, Any] = {
         "villages": villages, "illustrative": illustrative, "source_note": source_note,
         "dpi": dpi, "base": base, "raster": shared_raster(base, villages, _PAGE_IN, dpi),
