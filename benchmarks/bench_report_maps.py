@@ -57,7 +57,7 @@ def _maps(state: Any, out: Path, baseline: bool) -> dict[str, Path]:
 def _timed(state: Any, out: Path, baseline: bool) -> tuple[float, float, dict[str, Path]]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    for cache in (agg_text._metrics, agg_text._outline, agg_text._glyphs):
+    for cache in (agg_text._metrics, agg_text._outline, agg_text._glyphs, agg_text._height):
         cache.cache_clear()
     with ExitStack() as stack:
         if baseline:

@@ -8,20 +8,22 @@ effect draws the text as a path, :meth:`matplotlib.textpath.TextToPath.get_text_
 which is not cached at all). The static maps of a county draw the same legend entries,
 titles and village names on 20-odd figures, so most of that work is repeated.
 
-:func:`agg_canvas` attaches a ``FigureCanvasAgg`` whose renderer answers three questions
+:func:`agg_canvas` attaches a ``FigureCanvasAgg`` whose renderer answers four questions
 from bounded process-wide caches (LRU, :func:`functools.lru_cache`):
 
+* a font's ascent, descent and line gap (``_get_font_height_metrics``: what
+  ``Text._get_layout`` otherwise reads from the font's tables for every text, every time);
 * a string's width, height and descent (``get_text_width_height_descent``);
 * a string's outline in font units (``get_text_path``, what halo labels are drawn from);
 * a string's glyphs and their positions (``FT2Font._layout``, what Agg rasterises).
 
-Each is a pure function of the string, the font properties, the resolution and the text
-settings (hinting, hinting factor), and the cache keys hold all of them (and the number of
-fonts matplotlib knows, so a font added later is not missed): a figure drawn on this canvas
-has the same pixels as on a plain ``FigureCanvasAgg`` (``tests/test_agg_text.py``). The
-glyph cache also keys on the thread, as :func:`matplotlib.ft2font` objects are per thread
-(:func:`matplotlib.font_manager.get_font`). Texts that are mathtext or TeX are passed to
-matplotlib unchanged.
+Each is a pure function of the font properties, the resolution, the text settings
+(hinting, hinting factor) and the string, if any; the cache keys hold all of them (and
+the number of fonts matplotlib knows, so a font added later is not missed): a figure drawn
+on this canvas has the same pixels as on a plain ``FigureCanvasAgg``
+(``tests/test_agg_text.py``). The glyph cache also keys on the thread, as
+:func:`matplotlib.ft2font` objects are per thread (:func:`matplotlib.font_manager.get_font`).
+Texts that are mathtext or TeX are passed to matplotlib unchanged.
 """
 
 from __future__ import annotations
@@ -77,6 +79,28 @@ def _outline(s: str, prop: Any, features: Any, language: Any, settings: tuple[An
     return v, c
 
 
+@functools.lru_cache(maxsize=256)
+def _height(prop: Any, dpi: float, settings: tuple[Any, ...]) -> tuple[Any, Any, Any]:
+    """Ascent, descent and line gap of the font in pixels, as ``Text._get_layout`` reads them.
+
+    The same tables in the same order and the same arithmetic as matplotlib 3.11 (OS/2
+    typographic metrics, else hhea); ``None`` values make matplotlib measure "lp" instead.
+    """
+    del settings
+    font: Any = font_manager.get_font(font_manager.fontManager._find_fonts_by_props(prop))
+    for table_name, gap_key, ascent_key, descent_key in (
+            ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+            ("hhea", "lineGap", "ascent", "descent")):
+        table = font.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        fontsize = prop.get_size_in_points()
+        units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+        scale = 1 / units_per_em * fontsize * dpi / 72
+        return table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale
+    return None, None, None
+
+
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _glyphs(s: str, prop: Any, dpi: float, features: Any, language: Any,
             settings: tuple[Any, ...], thread: int) -> tuple[tuple[Any, ...], ...]:
@@ -121,6 +145,10 @@ class _CachedRendererAgg(RendererAgg):
             return super().get_text_width_height_descent(s, prop, ismath)
         return _metrics(s, prop.copy(), float(self.dpi), _settings())
 
+    def _get_font_height_metrics(self, prop: Any) -> tuple[Any, Any, Any]:
+        """Font ascent, descent and line gap (read by ``Text._get_layout``, matplotlib 3.11)."""
+        return _height(prop.copy(), float(self.dpi), _settings())
+
     def draw_text(self, gc: Any, x: float, y: float, s: str, prop: Any, angle: float,
                   ismath: Any = False, mtext: Any = None) -> None:
         if ismath or not _LAYOUT_DRAW:
@@ -154,6 +182,6 @@ def agg_canvas(fig: Any) -> Any:
 
 
 def cache_info() -> dict[str, Any]:
-    """Hits and misses of the three caches (for benchmarks and logs)."""
+    """Hits and misses of the caches (for benchmarks and logs)."""
     return {"metrics": _metrics.cache_info(), "outlines": _outline.cache_info(),
-            "glyphs": _glyphs.cache_info()}
+            "glyphs": _glyphs.cache_info(), "heights": _height.cache_info()}
