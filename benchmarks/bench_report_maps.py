@@ -21,8 +21,11 @@ The text caches are emptied before every round, as for a new county. It prints e
 round's wall and CPU seconds, the medians, their ratio, whether the PNGs are the same
 bytes, and the load average (2 shared cores: the ratio moves with what else runs).
 
-Measured (14k-edge test county, 259 villages, 7 + 15 maps, 3 rounds, load 3.4-4.0,
-other agents running): see the commit message that added this file.
+Measured (14k-edge test county ``/tmp/s14/counties/990001``, 259 villages, 7 county +
+15 township maps, 3 rounds, load 3.9-4.1 with other agents on the 2 cores): median
+6.08 s wall (4.71 s CPU) vs baseline 8.41 s (6.45 s CPU), 1.39x wall, 1.37x CPU, PNGs
+byte-identical. (An earlier run at load 4.6-5.0, before the font-height cache: 1.15x
+wall, 1.09x CPU: rounds vary by a second or more either way at this load.)
 """
 
 from __future__ import annotations
