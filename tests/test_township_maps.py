@@ -74,3 +74,18 @@ def test_report_page_carries_its_township_map(tmp_path: Path) -> None:
         assert data in section  # its own map, not the other township's
     md = paths["md"].read_text(encoding="utf-8")
     assert "433124101.png" in md
+
+
+def test_county_base_gives_the_same_maps(tmp_path: Path) -> None:
+    """Township maps drawn from the county maps' prepared layers are the same files."""
+    from contigmap.render.static import map_base
+
+    region = _region()
+    args = {"villages": region["villages"], "townships": region["boundaries"]["townships"],
+            "roads": region["roads"], "region_title": "花垣县", "dpi": 60}
+    own = render_township_maps(tmp_path / "own", **args)
+    base = map_base(region["villages"], region["boundaries"], region["roads"])
+    shared = render_township_maps(tmp_path / "shared", base=base, **args)
+    assert sorted(own) == sorted(shared) == ["433124100", "433124101"]
+    for tid, png in own.items():
+        assert png.read_bytes() == shared[tid].read_bytes()

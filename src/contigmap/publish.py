@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from contigmap.gcfrozen import gc_frozen
 from contigmap.indicators import county_indicators, is_estimate, slowest_villages
 from contigmap.io.write import write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
@@ -53,7 +54,7 @@ def publish(
     with timer.stage("render"):
         written["map"] = _render(state, stage / "map.html", offline=offline,
                                  basemap=basemap, tianditu_key=tianditu_key)
-    with timer.stage("report"):
+    with timer.stage("report"), gc_frozen():  # matplotlib's garbage only: see gcfrozen
         written.update(_report(state, stage))
     return written
 
@@ -243,17 +244,18 @@ def _report(state: RegionState, stage: Path) -> dict[str, Path]:
     from contigmap.facts import region_facts
     from contigmap.poverty import poverty_source_lines
     from contigmap.render.report import write_county_report
-    from contigmap.render.static import render_static_maps
+    from contigmap.render.static import map_base, render_static_maps
 
     data = state.data
     config = data.config
     title = config.title or config.name
+    base = map_base(state.villages, data.boundaries, data.roads)  # roads read once for all maps
     maps = render_static_maps(
         stage / "static", villages=state.villages, region_title=title,
         boundaries=data.boundaries, roads=data.roads, illustrative=config.illustrative,
-        source_note=config.source_note or "",
+        source_note=config.source_note or "", base=base,
     )
-    town_maps = _township_maps(state, stage / "static" / "townships")
+    town_maps = _township_maps(state, stage / "static" / "townships", base)
     interventions = state.priorities.tables if state.priorities is not None else None
     facts = region_facts(data, indicators=state.indicators)
     county = _county(state)
@@ -272,8 +274,11 @@ def _report(state: RegionState, stage: Path) -> dict[str, Path]:
     return written
 
 
-def _township_maps(state: RegionState, out_dir: Path) -> dict[str, Path]:
-    """One small map per township for the report's township pages (none without townships)."""
+def _township_maps(state: RegionState, out_dir: Path, base: Any = None) -> dict[str, Path]:
+    """One small map per township for the report's township pages (none without townships).
+
+    ``base``: the county maps' layers (:func:`contigmap.render.static.map_base`), shared.
+    """
     from contigmap.render.static_towns import render_township_maps
 
     data = state.data
@@ -283,7 +288,8 @@ def _township_maps(state: RegionState, out_dir: Path) -> dict[str, Path]:
     return render_township_maps(
         out_dir, villages=state.villages, townships=towns, roads=data.roads,
         region_title=data.config.title or data.config.name,
-        illustrative=data.config.illustrative)  # the report's front page names the source
+        illustrative=data.config.illustrative,  # the report's front page names the source
+        base=base)
 
 
 def _story(state: RegionState, township_maps: dict[str, Path] | None = None) -> Any:

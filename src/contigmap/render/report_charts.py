@@ -243,10 +243,12 @@ def draw_chart(spec: ChartSpec, path: Path) -> Path:
     """Draw ``spec`` into a PNG at ``path`` (150 dpi, about 1000 × 450 px) and return it."""
     from matplotlib.figure import Figure
 
+    from contigmap.render.agg_text import agg_canvas
     from contigmap.render.static_parts import text_setup
 
     text = text_setup()
     fig = Figure(figsize=(6.8, 3.0), dpi=150, layout="constrained")
+    agg_canvas(fig)  # texts laid out once per process (the charts share tick labels)
     ax = fig.add_subplot()
     ax.yaxis.set_major_formatter(lambda v, _p: f"{v:,.0f}")  # categorical axes replace it
     _DRAW[spec.kind](ax, spec, text)

@@ -354,8 +354,9 @@ def _draw_figure(
     The layers under the villages come from ``raster`` when it fits the figure, else
     they are drawn here (from ``base``, or from ``boundaries`` and ``roads``).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
+    from contigmap.render.agg_text import agg_canvas
 
     if base is None:
         vil, crs = _checked_villages(villages, column)
@@ -366,7 +367,7 @@ def _draw_figure(
     spec = spec or _spec_for(column, vil[column], categorical, tier_basis(vil, column))
 
     fig = Figure(figsize=figsize_in, dpi=dpi, facecolor="white")
-    canvas = FigureCanvasAgg(fig)
+    canvas = agg_canvas(fig)
     renderer = canvas.get_renderer()
     # extent: the county (or all villages) plus a margin
     extent = base.frame_extent(vil)
@@ -499,6 +500,7 @@ def render_static_maps(
     illustrative: bool = False,
     source_note: str = "",
     dpi: int = 150,
+    base: MapBase | None = None,
 ) -> dict[str, Path]:
     """Draw the overview map and one map per registered intervention with a ``<name>_tier`` column.
 
@@ -513,6 +515,9 @@ def render_static_maps(
         As in :func:`render_static_map`.
     region_title
         Region name for the titles (``花垣县``).
+    base
+        The layers under the villages from :func:`map_base` (for ``villages``,
+        ``boundaries`` and ``roads``), when already prepared; else prepared here.
 
     Returns
     -------
@@ -521,7 +526,7 @@ def render_static_maps(
     """
     out_dir = Path(out_dir)
     maps: dict[str, Path] = {}
-    base = map_base(villages, boundaries, roads)
+    base = base or map_base(villages, boundaries, roads)
     common: dict[str, Any] = {
         "villages": villages, "illustrative": illustrative, "source_note": source_note,
         "dpi": dpi, "base": base, "raster": shared_raster(base, villages, _PAGE_IN, dpi),

@@ -347,11 +347,12 @@ class BaseRaster:
 def base_raster(base: MapBase, extent: Sequence[float], figsize_in: tuple[float, float],
                 dpi: float) -> BaseRaster:
     """Draw the shared layers alone on a white figure of the map's size, frame and limits."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from contigmap.render.agg_text import agg_canvas
+
     fig = Figure(figsize=figsize_in, dpi=dpi, facecolor="white")
-    canvas = FigureCanvasAgg(fig)
+    canvas = agg_canvas(fig)
     frame = map_frame(fig, extent, figsize_in)
     frame.neatline.set_visible(False)  # drawn by each map, above its villages
     boxes = draw_under(frame.ax, canvas.get_renderer(), base)

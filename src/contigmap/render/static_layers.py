@@ -94,18 +94,23 @@ def _draw_labels(
     for (x, y), name in zip(points, names, strict=True):
         if len(drawn) >= count:
             break
+        # one label per village, moved round its symbol until it fits (or removed)
+        t = ax.annotate(
+            name, (x, y), xytext=offsets[0][0], textcoords="offset points", ha=offsets[0][1],
+            va=offsets[0][2], fontproperties=props, color=color, zorder=8, path_effects=halo,
+            gid="village-label",
+        )
         for offset, ha, va in offsets:
-            t = ax.annotate(
-                name, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va,
-                fontproperties=props, color=color, zorder=8, path_effects=halo,
-                gid="village-label",
-            )
+            t.xyann = offset
+            t.set_horizontalalignment(ha)
+            t.set_verticalalignment(va)
             box = t.get_window_extent(renderer).expanded(1.05, 1.1)
             inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
             if inside and not _overlaps(box, placed):
                 placed.append(box)
                 drawn.append(t)
                 break
+        else:
             t.remove()
     return drawn
 

@@ -23,6 +23,7 @@ from shapely import STRtree
 from contigmap.priority.registry import REGISTRY
 from contigmap.render.static import INDICATOR_TITLES, map_base, render_static_map
 from contigmap.render.static_base import MapBase
+from contigmap.render.static_parts import prepared
 
 __all__ = ["TOWNSHIP_MAP_SIZE_IN", "render_township_maps", "township_map_column"]
 
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 TOWNSHIP_MAP_SIZE_IN: Final[tuple[float, float]] = (9.0, 5.6)
 """Width and height of a township map (inches): it shares an A4 page with the township's table."""
+_TOWN_OUTLINE: Final[tuple[str, str]] = ("乡镇界", "township")
+"""Legend label of a township map's outline (Chinese, English)."""
 
 
 def township_map_column(villages: gpd.GeoDataFrame) -> tuple[str, str, str] | None:
@@ -72,6 +75,7 @@ def render_township_maps(
     illustrative: bool = False,
     source_note: str = "",
     dpi: int = 120,
+    base: MapBase | None = None,
 ) -> dict[str, Path]:
     """Draw ``<township_id>.png`` for every township that has villages.
 
@@ -89,6 +93,10 @@ def render_township_maps(
         The county's name, put before the township's in the title.
     illustrative, source_note, dpi
         As in :func:`contigmap.render.static.render_static_map`.
+    base
+        The county maps' layers (:func:`contigmap.render.static.map_base` of ``villages``
+        and ``roads``), when already prepared: their roads are drawn from it, so the
+        county's road network is read once for every map (``roads`` is then not read).
 
     Returns
     -------
@@ -100,7 +108,11 @@ def render_township_maps(
             or "township_id" not in townships.columns or villages.crs is None:
         return {}
     column, theme_zh, theme_en = theme
-    region = map_base(villages, {"townships": townships}, roads, ("乡镇界", "township"))
+    if base is None:
+        region = map_base(villages, {"townships": townships}, roads, _TOWN_OUTLINE)
+    else:
+        region = replace(base, towns=prepared(townships, "boundaries.townships", base.crs),
+                         outline_label=_TOWN_OUTLINE)
     assert region.towns is not None
     tree = STRtree(region.roads.geoms if region.roads is not None else [])
     town_ids = region.towns["township_id"].astype(str)
