@@ -17,7 +17,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from contigmap.gcfrozen import gc_frozen
 from contigmap.indicators import county_indicators, is_estimate, slowest_villages
 from contigmap.io.write import write_table, write_vector
 from contigmap.manifest import MANIFEST_NAME, write_run_manifest
@@ -54,7 +53,7 @@ def publish(
     with timer.stage("render"):
         written["map"] = _render(state, stage / "map.html", offline=offline,
                                  basemap=basemap, tianditu_key=tianditu_key)
-    with timer.stage("report"), gc_frozen():  # matplotlib's garbage only: see gcfrozen
+    with timer.stage("report"):
         written.update(_report(state, stage))
     return written
 
