@@ -55,8 +55,8 @@ def test_missing_and_empty_geometries_give_none_in_place() -> None:
     geoms = [None, Point(), LineString([(0, 0), (1, 1)]), Polygon(), Point(3, 4)]
     got = geojson_geometries(geoms)
     assert got[0] is None and got[1] is None and got[3] is None
-    assert got[2] == {"type": "LineString", "coordinates": [[0.0, 0.0], [1.0, 1.0]]}
-    assert got[4] == {"type": "Point", "coordinates": [3.0, 4.0]}
+    assert got[2] == {"type": "LineString", "coordinates": [(0.0, 0.0), (1.0, 1.0)]}
+    assert got[4] == {"type": "Point", "coordinates": (3.0, 4.0)}
 
 
 def test_mixed_random_lines_match_mapping() -> None:
@@ -74,7 +74,7 @@ def test_mixed_random_lines_match_mapping() -> None:
 @pytest.mark.parametrize("n", [0, 1])
 def test_short_inputs(n: int) -> None:
     geoms = [Point(1.25, 2.5)] * n
-    assert geojson_geometries(geoms) == [{"type": "Point", "coordinates": [1.25, 2.5]}] * n
+    assert geojson_geometries(geoms) == [{"type": "Point", "coordinates": (1.25, 2.5)}] * n
 
 
 def test_column_values_are_the_records_values() -> None:

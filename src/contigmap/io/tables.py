@@ -144,7 +144,10 @@ def _infer_table_types(df: pd.DataFrame, keep_text: set[str]) -> pd.DataFrame:
             continue
         numbers = pd.to_numeric(text, errors="coerce")
         if numbers.notna().all():
-            out[col] = pd.to_numeric(out[col].astype(str).str.strip(), errors="coerce")
+            if len(text) == len(out):  # no blank cell: the same text, already parsed
+                out[col] = numbers
+            else:
+                out[col] = pd.to_numeric(out[col].astype(str).str.strip(), errors="coerce")
             if out[col].isna().sum() != df[col].isna().sum():  # pragma: no cover - guard
                 out[col] = df[col]
     return out

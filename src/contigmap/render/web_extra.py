@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import folium
@@ -288,6 +289,16 @@ def _to_mercator(layer: MapLayer) -> tuple[np.ndarray[Any, Any], Any]:
     return dst, transform
 
 
+@lru_cache(maxsize=1)
+def _mercator_to_lonlat() -> Transformer:
+    """Return the Web Mercator to longitude, latitude transformer.
+
+    Made once per process (as geopandas caches its transformers), not once per raster
+    layer (60-100 ms each); pyproj transformers are thread-safe since pyproj 3.1.
+    """
+    return Transformer.from_crs(CRS.from_epsg(3857), 4326, always_xy=True)
+
+
 def extra_raster(
     m: folium.Map, ids: Ids, layer: MapLayer, clip: gpd.GeoDataFrame | None = None
 ) -> tuple[Any, str]:
@@ -296,7 +307,6 @@ def extra_raster(
     Cells outside the ``clip`` polygons (the county boundary, when known) are left
     transparent and do not count for the colour range.
     """
-    dst_crs = CRS.from_epsg(3857)
     dst, transform = _to_mercator(layer)
     height, width = dst.shape
     outside = _outside(clip, transform, (height, width))
@@ -318,7 +328,7 @@ def extra_raster(
     rgba = np.zeros((height, width, 4), dtype=np.uint8)
     rgba[..., :3] = _ramp(scaled, layer.raster_colors)
     rgba[..., 3] = np.where(finite, 255, 0).astype(np.uint8)
-    to_ll = Transformer.from_crs(dst_crs, 4326, always_xy=True)
+    to_ll = _mercator_to_lonlat()
     x0, y1 = transform @ (0, 0)
     x1, y0 = transform @ (width, height)
     west, south = to_ll.transform(x0, y0)

@@ -11,8 +11,9 @@ lines, rings and parts by the counts of :func:`shapely.get_num_coordinates`,
 :func:`column_values` does the same for a layer's property columns: one column at a
 time instead of :meth:`pandas.DataFrame.to_dict` row by row.
 
-The result equals :func:`shapely.geometry.mapping`'s value for value (lists where it
-has tuples, which JSON writes the same), so ``json.dumps`` of it gives the same text;
+The result equals :func:`shapely.geometry.mapping`'s value for value (coordinate pairs
+are tuples as there; lines, rings and parts are lists where it has tuples, which JSON
+writes the same), so ``json.dumps`` of it gives the same text;
 ``tests/test_web_geojson.py`` compares the two. Geometries this does not handle the
 same way (with Z or M values, collections, multi-geometries with an empty part) go
 through :func:`~shapely.geometry.mapping` itself.
@@ -40,9 +41,15 @@ def _split(items: list[Any], counts: _Array) -> list[list[Any]]:
     return [items[a:b] for a, b in zip(starts, ends, strict=True)]
 
 
-def _lines(geoms: _Array) -> list[list[list[float]]]:
-    """Coordinate lists ``[[x, y], ...]`` of points, lines or rings."""
-    coords = shapely.get_coordinates(geoms).tolist()
+def _lines(geoms: _Array) -> list[list[tuple[float, float]]]:
+    """Coordinate lists ``[(x, y), ...]`` of points, lines or rings.
+
+    Pairs are tuples, as :func:`~shapely.geometry.mapping` makes them: a tuple of two
+    floats is dropped from the cyclic collector's lists at its first collection, a
+    list would be walked by every full collection while the map is built.
+    """
+    xy = shapely.get_coordinates(geoms)
+    coords = list(zip(xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True))
     return _split(coords, shapely.get_num_coordinates(geoms))
 
 
@@ -96,9 +103,12 @@ def geojson_geometries(geoms: Iterable[Any]) -> list[dict[str, Any] | None]:
         Per geometry ``{"type": ..., "coordinates": ...}``, or ``None`` for a missing
         or empty geometry.
     """
-    items = list(geoms)
-    arr = np.empty(len(items), dtype=object)
-    arr[:] = items
+    if isinstance(geoms, np.ndarray | pd.Series):  # a GeoSeries: its array, not its items
+        arr = np.asarray(geoms, dtype=object)
+    else:
+        items = list(geoms)
+        arr = np.empty(len(items), dtype=object)
+        arr[:] = items
     out: list[dict[str, Any] | None] = [None] * len(arr)
     present = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
     plain = present & ~shapely.has_z(arr) & ~shapely.has_m(arr)

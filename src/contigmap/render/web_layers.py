@@ -177,9 +177,13 @@ def search_keys(names: Sequence[str], codes: Sequence[str],
     """
     from pypinyin import lazy_pinyin
 
+    seen: dict[str, list[str]] = {}  # township names repeat: each read once
+
     def py(s: str) -> list[str]:
-        syl = [x.lower() for x in lazy_pinyin(s) if x.strip()]
-        return ["".join(syl), "".join(x[0] for x in syl)] if syl else []
+        if s not in seen:
+            syl = [x.lower() for x in lazy_pinyin(s) if x.strip()]
+            seen[s] = ["".join(syl), "".join(x[0] for x in syl)] if syl else []
+        return seen[s]
 
     keys = []
     for n, c, t in zip(names, codes, townships, strict=True):
