@@ -243,8 +243,29 @@ def _numbers(col: _Column, values: np.ndarray) -> list[str]:
     if np.isinf(floats).any():  # "inf" is text: cell by cell
         return [_any_cell(col, f"{L}{r}", v)
                 for r, v in zip(col.rows, floats.tolist(), strict=True)]
-    return [f'<c r="{L}{r}"{s}><v>{_number_text(v)}</v></c>' if v == v else _blank(col, f"{L}{r}")
-            for r, v in zip(col.rows, floats.tolist(), strict=True)]  # v != v: NaN
+    texts = _number_texts(floats)
+    if not np.isnan(floats).any():
+        return [f'<c r="{L}{r}"{s}><v>{t}</v></c>' for r, t in zip(col.rows, texts, strict=True)]
+    return [f'<c r="{L}{r}"{s}><v>{t}</v></c>' if t is not None else _blank(col, f"{L}{r}")
+            for r, t in zip(col.rows, texts, strict=True)]
+
+
+def _number_texts(floats: np.ndarray) -> list[str | None]:
+    """:func:`_number_text` of each finite value (None for NaN), whole numbers at once.
+
+    A whole number below 1e16 in size is the text of its integer (``repr`` gives it with
+    ``.0``, which :func:`_number_text` drops; from 1e16 on ``repr`` has an exponent); -0.0
+    keeps its sign through ``repr``.
+    """
+    whole = (floats == np.trunc(floats)) & (np.abs(floats) < 1e16) & ~(
+        (floats == 0) & np.signbit(floats))
+    if whole.all():
+        return list(map(str, floats.astype(np.int64).tolist()))
+    texts = np.full(floats.shape, None, dtype=object)
+    texts[whole] = list(map(str, floats[whole].astype(np.int64).tolist()))
+    other = ~whole & ~np.isnan(floats)
+    texts[other] = [_number_text(v) for v in floats[other].tolist()]
+    return list(texts.tolist())
 
 
 def _any_cell(col: _Column, ref: str, value: Any) -> str:
