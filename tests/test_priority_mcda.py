@@ -143,19 +143,22 @@ def test_average_ranks_as_scipy() -> None:
 def test_reason_rows_hold_the_records_values() -> None:
     """A formatter sees each row's values as table.to_dict("records") gives them."""
     t = pd.DataFrame({"vid": ["v1", "v2"], "a": [2.0, 1.0], "k": [3, 4],
-                      "m": pd.array([5, None], dtype="Int64"), "s": ["x", None]})
+                      "m": pd.array([5, None], dtype="Int64"), "s": ["x", None],
+                      "b": [True, False], "c": pd.Categorical(["p", "q"]),
+                      "o": pd.Series([np.float64(1.5), None], dtype=object)})
     seen: list[tuple[Any, ...]] = []
+    cols = ("vid", "a", "k", "m", "s", "b", "c", "o")
 
     def fmt(r: Any) -> str:
-        seen.append((r["vid"], r["a"], r["k"], r["m"], r["s"], r.get("zz", "-"), "k" in r))
+        seen.append((*(r[c] for c in cols), r.get("zz", "-"), "k" in r))
         return "ok"
 
     crit = (Criterion("a", "a", fmt, fmt),)
     en, zh = explain(t, pd.DataFrame({"a": [1.0, 0.0]}), crit)
     assert en == ["ok", ""] and zh == ["ok", ""]
     rec = t.to_dict("records")[0]
-    assert seen == [(rec["vid"], rec["a"], rec["k"], rec["m"], rec["s"], "-", True)] * 2
-    assert [type(v) for v in seen[0][:4]] == [type(rec[c]) for c in ("vid", "a", "k", "m")]
+    assert seen == [(*(rec[c] for c in cols), "-", True)] * 2
+    assert [type(v) for v in seen[0][:len(cols)]] == [type(rec[c]) for c in cols]
 
 
 def test_missing_value_is_an_error() -> None:

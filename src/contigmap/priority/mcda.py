@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from pandas.api.extensions import ExtensionDtype
+from pandas.core.dtypes.cast import maybe_box_native  # type: ignore[attr-defined]
 
 from contigmap.errors import ValidationError
 
@@ -250,8 +252,12 @@ class _RowValues:
         """Return the column ``key``'s values (``KeyError`` when absent)."""
         got = self._lists.get(key)
         if got is None:
-            one = self._table.iloc[:, [self._pos[key]]]
-            got = [next(iter(r.values())) for r in one.to_dict("records")]
+            # what DataFrame.to_dict("records") does to a column: its values as the
+            # Series iterates them, boxed as Python values for object and extension dtypes
+            series = self._table.iloc[:, self._pos[key]]
+            got = list(series)
+            if series.dtype == np.dtype(object) or isinstance(series.dtype, ExtensionDtype):
+                got = [maybe_box_native(v) for v in got]
             self._lists[key] = got
         return got
 
