@@ -179,6 +179,24 @@ def _inline(ref: str, style: int, text: str) -> str:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
+def _text_cells(col: _Column, texts: list[str | None]) -> list[str]:
+    """:func:`_inline` (or :func:`_blank` for None) of each escaped text, in one pass."""
+    L, s = col.letter, col.text  # noqa: N806
+    blank = f' s="{col.number}"/>' if col.number else None
+    out: list[str] = []
+    for r, t in zip(col.rows, texts, strict=True):
+        if t is None:
+            out.append(f'<c r="{L}{r}"{blank}' if blank else "")
+        elif not t:
+            out.append(f'<c r="{L}{r}" s="{s}"/>')
+        elif t[0] in _WHITESPACE or t[-1] in _WHITESPACE:
+            out.append(f'<c r="{L}{r}" s="{s}" t="inlineStr"><is><t xml:space="preserve">'
+                       f"{t}</t></is></c>")
+        else:
+            out.append(f'<c r="{L}{r}" s="{s}" t="inlineStr"><is><t>{t}</t></is></c>')
+    return out
+
+
 def text_cell(ref: str, style: int, value: Any) -> str:
     """Return the inline string cell at ``ref`` holding ``value`` as text (see module)."""
     text = excel_value(value)
@@ -317,8 +335,7 @@ def column_cells(series: pd.Series, letter: str, rows: list[str], styles: Styles
         return _numbers(col, series.to_numpy())
     values = series.astype(object).tolist()
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        return [_blank(col, f"{letter}{r}") if t is None else _inline(f"{letter}{r}", col.text, t)
-                for r, t in zip(rows, _clean_texts(values), strict=True)]
+        return _text_cells(col, _clean_texts(values))
     return [_any_cell(col, f"{letter}{r}", v) for r, v in zip(rows, values, strict=True)]
 
 
