@@ -60,3 +60,18 @@ def test_no_pattern_documented_that_no_stage_fills() -> None:
         f"{prefix}_<layer>_{suffix}" for prefix in ("hazard", "eco")
         for suffix in ("share", "inside", "wshare", "wmax", "mean", "max", "points",
                        "threatened", "radius_m")}
+
+
+def test_dictionary_snapshot_reads_once_until_the_block_ends() -> None:
+    from contigmap.columns import _REGISTRY, dictionary_snapshot
+
+    name = "zz_snapshot_probe"
+    try:
+        with dictionary_snapshot():
+            before = column_dictionary()
+            register_columns([(name, "probe", "探针", "m", "test")])
+            assert describe_column(name) is None  # the reading of the block's start
+            assert len(column_dictionary()) == len(before)
+        assert describe_column(name) is not None  # read afresh after the block
+    finally:
+        _REGISTRY.pop(name, None)

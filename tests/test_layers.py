@@ -907,3 +907,20 @@ def test_missing_column_messages(
     with pytest.raises(ValidationError) as info:
         read_layer(spec, base_dir=tmp_path, role="villages", source="v")
     assert str(info.value) == expected
+
+
+def test_sample_bilinear_by_hand_edges_and_layouts() -> None:
+    """Bilinear values by hand, nan outside, the same from a C- or Fortran-ordered array."""
+    z = np.array([[0.0, 10.0, 20.0], [30.0, 40.0, 50.0]])  # 10 m cells, top-left (0, 20)
+    t = Affine(10, 0, 0, 0, -10, 20)
+    r = Raster(z, t, CRS.from_epsg(32649), "z")
+    # cell centres at x 5, 15, 25 and y 15, 5; (10, 10) is midway between four of them
+    x = np.array([10.0, 5.0, 25.0, 0.0, 29.99, -0.01, 30.0, 10.0, 10.0])
+    y = np.array([10.0, 15.0, 5.0, 20.0, 0.01, 10.0, 10.0, 20.01, -0.01])
+    got = r.sample_bilinear(x, y)
+    np.testing.assert_allclose(got[:5], [20.0, 0.0, 50.0, 0.0, 50.0])  # corners clamp
+    assert np.isnan(got[5:]).all()  # left of, right of, above, below the raster
+    f = Raster(np.asfortranarray(z), t, CRS.from_epsg(32649), "z")
+    rng = np.random.default_rng(1)
+    xs, ys = rng.uniform(-5, 35, 200), rng.uniform(-5, 25, 200)
+    np.testing.assert_array_equal(f.sample_bilinear(xs, ys), r.sample_bilinear(xs, ys))

@@ -14,6 +14,8 @@ from contigmap.finance import crf
 from contigmap.priority.config import default_priorities_path, load_priority_config
 from contigmap.priority.mcda import (
     Criterion,
+    average_ranks,
+    explain,
     need_scores,
     normalise,
     rank_and_tier,
@@ -98,6 +100,65 @@ def test_sensitivity_equals_recomputing_each_perturbation() -> None:
         assert spearman(base, need) == pytest.approx(row.spearman, rel=1e-12)
         kept = len(set(np.flatnonzero(base_rank <= 25)) & set(np.flatnonzero(rank <= 25)))
         assert row.top_n_kept == kept
+
+
+def test_sensitivity_top_n_with_ties_at_the_cut() -> None:
+    """Integer criteria tie many needs at the top-N cut: kept counts as rank_and_tier's."""
+    rng = np.random.default_rng(7)
+    n = 200
+    t = pd.DataFrame({"vid": [f"v{i:03d}" for i in rng.permutation(n)],
+                      "a": rng.integers(0, 4, n).astype(float),
+                      "b": rng.integers(0, 3, n).astype(float)})
+    weights = {"a": 1.0, "b": 1.0}
+    got = sensitivity(t, CRIT, weights, id_column="vid", draws=10, top_n=30, seed=2, step=0.5)
+    base, _ = need_scores(t, CRIT, weights)
+    base_rank, _ = rank_and_tier(base, t["vid"], 1)
+    rng2 = np.random.default_rng(2)
+    w = np.array([0.5, 0.5])
+    perturbed = [w * np.array(f) for f in ((0.5, 1), (1.5, 1), (1, 0.5), (1, 1.5))]
+    perturbed += [rng2.dirichlet(50.0 * w) for _ in range(10)]
+    for row, new_w in zip(got.itertuples(), perturbed, strict=True):
+        need, _ = need_scores(t, CRIT, {"a": new_w[0], "b": new_w[1]})
+        rank, _ = rank_and_tier(need, t["vid"], 1)
+        kept = len(set(np.flatnonzero(base_rank <= 30)) & set(np.flatnonzero(rank <= 30)))
+        assert row.top_n_kept == kept
+    assert np.sort(base)[::-1][29] == np.sort(base)[::-1][30]  # a tie across the cut
+    assert got["top_n_kept"].min() < 30  # the cut does move
+
+
+def test_average_ranks_as_scipy() -> None:
+    """Average ranks against scipy.stats.rankdata: ties, a nan column, 1-D, empty."""
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 6, (50, 7)).astype(float)
+    x[3, 2] = np.nan
+    np.testing.assert_array_equal(average_ranks(x), rankdata(x, method="average", axis=0))
+    np.testing.assert_array_equal(average_ranks(x[:, 0]), rankdata(x[:, 0], method="average"))
+    assert average_ranks(np.array([2.0, 1.0, 2.0])).tolist() == [2.5, 1.0, 2.5]  # by hand
+    assert average_ranks(np.zeros(0)).shape == (0,)
+    assert average_ranks(np.zeros((4, 0))).shape == (4, 0)
+
+
+def test_reason_rows_hold_the_records_values() -> None:
+    """A formatter sees each row's values as table.to_dict("records") gives them."""
+    t = pd.DataFrame({"vid": ["v1", "v2"], "a": [2.0, 1.0], "k": [3, 4],
+                      "m": pd.array([5, None], dtype="Int64"), "s": ["x", None],
+                      "b": [True, False], "c": pd.Categorical(["p", "q"]),
+                      "o": pd.Series([np.float64(1.5), None], dtype=object)})
+    seen: list[tuple[Any, ...]] = []
+    cols = ("vid", "a", "k", "m", "s", "b", "c", "o")
+
+    def fmt(r: Any) -> str:
+        seen.append((*(r[c] for c in cols), r.get("zz", "-"), "k" in r))
+        return "ok"
+
+    crit = (Criterion("a", "a", fmt, fmt),)
+    en, zh = explain(t, pd.DataFrame({"a": [1.0, 0.0]}), crit)
+    assert en == ["ok", ""] and zh == ["ok", ""]
+    rec = t.to_dict("records")[0]
+    assert seen == [(*(rec[c] for c in cols), "-", True)] * 2
+    assert [type(v) for v in seen[0][:len(cols)]] == [type(rec[c]) for c in cols]
 
 
 def test_missing_value_is_an_error() -> None:

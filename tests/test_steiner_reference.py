@@ -138,3 +138,21 @@ def test_random_small_graphs(seed: int) -> None:
     nodes = [_node(graph, *p) for p in pts]
     pick = rng.choice(8, 4, replace=False)
     _check(graph, nodes[pick[0]], [nodes[k] for k in pick[1:]])
+
+
+def test_pruning_keeps_only_paths_between_terminals() -> None:
+    """Non-terminal leaves go, repeatedly; a component with one terminal loses every edge."""
+    from scipy.sparse import coo_matrix
+
+    from contigmap.priority._steiner import _prune_leaves
+
+    # 0-1-2-3 with a branch 1-4-5 and a chain 6-7-8 apart; terminals 0, 3 and 7
+    pairs = [(0, 1), (1, 2), (2, 3), (1, 4), (4, 5), (6, 7), (7, 8)]
+    r = [p[0] for p in pairs] + [p[1] for p in pairs]
+    c = [p[1] for p in pairs] + [p[0] for p in pairs]
+    tree = coo_matrix((np.ones(len(r)), (r, c)), shape=(9, 9)).tocsr()
+    is_term = np.zeros(9, bool)
+    is_term[[0, 3, 7]] = True
+    out = _prune_leaves(tree, is_term).tocoo()
+    kept = sorted({(min(i, j), max(i, j)) for i, j in zip(out.row, out.col, strict=True)})
+    assert kept == [(0, 1), (1, 2), (2, 3)]

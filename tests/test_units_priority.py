@@ -101,6 +101,47 @@ def test_summarise_without_budget_column_and_empty() -> None:
     assert summarise({}, "township_id").empty
 
 
+def _summarise_by_groupby(tables: dict[str, pd.DataFrame], by: str, n_tiers: int
+                         ) -> pd.DataFrame:
+    """The summaries the plain pandas way (groupby and Series.sum), to compare with."""
+    rows = []
+    for iv, t in tables.items():
+        key = t[by] if by in t.columns else pd.Series("all", index=t.index)
+        for area, g in t.groupby(key.to_numpy(), sort=True):
+            row: dict[str, Any] = {"intervention": iv, by: area, "units": len(g)}
+            for k in range(1, n_tiers + 1):
+                row[f"tier_{k}"] = int((g[f"{iv}_tier"] == k).sum())
+            row["no_works"] = int((g[f"{iv}_tier"] == 0).sum())
+            for name in ("beneficiaries", "poor_beneficiaries", "capex_cny", "annualised_cny"):
+                row[name] = float(g[f"{iv}_{name}"].sum())
+            if f"{iv}_within_budget" in g.columns:
+                wb = g[f"{iv}_within_budget"].astype(bool)
+                row["units_within_budget"] = int(wb.sum())
+                row["capex_within_budget_cny"] = float(g.loc[wb, f"{iv}_capex_cny"].sum())
+                row["poor_within_budget"] = float(g.loc[wb, f"{iv}_poor_beneficiaries"].sum())
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_summarise_as_groupby_with_gaps_and_many_groups() -> None:
+    """Missing keys left out, NaN amounts skipped, sums bit for bit as Series.sum."""
+    rng = np.random.default_rng(11)
+    n = 700
+    key = rng.choice(["T3", "T1", "T10", "T2"], n).astype(object)
+    key[rng.random(n) < 0.05] = None
+    money = rng.random(n) * 1e5 + 0.1
+    money[rng.random(n) < 0.1] = np.nan
+    t = pd.DataFrame({"township_id": key, "x_tier": rng.integers(0, 4, n),
+                      "x_beneficiaries": rng.random(n) * 300, "x_poor_beneficiaries":
+                      rng.random(n) * 30, "x_capex_cny": money,
+                      "x_annualised_cny": money / 7, "x_within_budget": rng.random(n) < 0.4})
+    u = t.drop(columns="x_within_budget").assign(township_id=rng.integers(1, 5, n))
+    tables = {"x": t, "y": u.rename(columns=lambda c: "y_" + c[2:] if c[:2] == "x_" else c)}
+    for by in ("township_id", "county"):
+        pd.testing.assert_frame_equal(summarise(tables, by, n_tiers=3),
+                                      _summarise_by_groupby(tables, by, 3))
+
+
 # --------------------------------------------------------------------------- mcda
 
 

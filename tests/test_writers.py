@@ -328,3 +328,27 @@ def test_run_outputs_are_byte_identical(payload_runs: tuple[RunResult, RunResult
     # the manifest lists every output with the hash of the file as written
     listed = {r["path"]: r["sha256"] for r in ma["outputs"]}
     assert listed == {k: v for k, v in files_a.items() if k not in (MANIFEST_NAME, MARKER_NAME)}
+
+
+def test_csv_of_plain_string_columns_as_with_every_cell_checked(tmp_path: Path) -> None:
+    """String columns needing no quote are written as they are: same bytes as mapping each."""
+    from contigmap.io.writers import _is_text_column, _neutralise, write_csv
+
+    t = pd.DataFrame({
+        "plain": pd.array(["a", None, "b,c", 'q"uote', "line\nbreak", ""], dtype="str"),
+        "formula": pd.array(["ok", "=SUM(A1)", None, "-x", "@y", "+1"], dtype="str"),
+        "missing": pd.array([None] * 6, dtype="str"),
+        "cr": pd.array(["a\rb", "x", "y", "z", None, "w"], dtype="str"),
+        "obj": pd.Series(["=1", None, 3, "t", 2.5, "u"], dtype=object),
+        "cat": pd.Categorical(["-a", "b", "b", "c", "-a", "c"]),
+        "num": [1.5, -2.0, np.nan, 0.0, 3.0, -1.0],
+    })
+    old = t.copy()
+    for j, (_, col) in enumerate(t.items()):
+        if _is_text_column(col):
+            old.isetitem(j, col.astype(object).map(_neutralise).to_numpy())
+    old.to_csv(tmp_path / "old.csv", index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    write_csv(t, tmp_path / "new.csv")
+    assert (tmp_path / "new.csv").read_bytes() == (tmp_path / "old.csv").read_bytes()
+    text = (tmp_path / "new.csv").read_text(encoding="utf-8-sig")
+    assert "'=SUM(A1)" in text and "'-a" in text and '"b,c"' in text  # by hand

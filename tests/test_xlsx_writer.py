@@ -181,3 +181,23 @@ def test_empty_tables_and_column_letters(tmp_path: Path) -> None:
     assert wb.sheetnames == ["none", "header"]
     assert [c.value for c in wb["header"][2]] == ["a", "b"]
     assert wb["header"].auto_filter.ref is None
+
+
+def test_number_texts_of_a_column_as_each_value_alone() -> None:
+    """Whole numbers at once give the text the one-value path gives (repr without .0)."""
+    from contigmap.io.xlsx_cells import _number_text, _number_texts
+
+    values = [0.0, -0.0, 1.0, -3.0, 0.5, 1e15, 9999999999999998.0, 1e16, -1e16, 2.0**53,
+              123456.789, 1e-7, 5e-324, 1.7976931348623157e308, float("nan"), 42.0]
+    got = _number_texts(np.array(values))
+    assert got == [None if v != v else _number_text(v) for v in values]
+    assert got[:4] == ["0", "-0", "1", "-3"] and got[7] == "1e+16"  # by hand
+    assert _number_texts(np.array([2.0, 7.0])) == ["2", "7"]
+
+
+def test_display_width_counts_cjk_twice() -> None:
+    from contigmap.io.xlsx import _display_width
+
+    for text in ("abc", "道路需求", "A道路1", "⺀⺁", "😀x", ""):
+        assert _display_width(text) == sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    assert _display_width("道路a") == 5  # by hand

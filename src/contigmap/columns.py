@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -31,6 +33,7 @@ __all__ = [
     "column_dictionary",
     "column_dictionary_markdown",
     "describe_column",
+    "dictionary_snapshot",
     "is_personal",
     "personal_columns",
     "register_columns",
@@ -124,11 +127,35 @@ def register_columns(
 
 def describe_column(name: str) -> ColumnInfo | None:
     """Return the registered description of ``name``, or ``None``."""
-    return _all_columns().get(name)
+    snapshot = _SNAPSHOT.get()
+    return (snapshot if snapshot is not None else _all_columns()).get(name)
+
+
+_SNAPSHOT: ContextVar[dict[str, ColumnInfo] | None] = ContextVar("column_snapshot",
+                                                                 default=None)
+
+
+@contextmanager
+def dictionary_snapshot() -> Iterator[None]:
+    """Read the dictionary once, and use that reading until the block ends.
+
+    For a caller that looks up many columns at once (a workbook's headers and units):
+    each :func:`describe_column` or :func:`column_dictionary` otherwise imports the stage
+    modules and calls every :data:`COLUMN_SOURCES` function again. Columns registered
+    inside the block are not seen until it ends.
+    """
+    token = _SNAPSHOT.set(_all_columns())
+    try:
+        yield
+    finally:
+        _SNAPSHOT.reset(token)
 
 
 def _all_columns() -> dict[str, ColumnInfo]:
     """Return the registered columns (importing :data:`STAGE_MODULES`), then the sourced."""
+    snapshot = _SNAPSHOT.get()
+    if snapshot is not None:
+        return dict(snapshot)
     for module in STAGE_MODULES:
         importlib.import_module(module)
     out = dict(_REGISTRY)

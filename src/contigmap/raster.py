@@ -131,11 +131,12 @@ class Raster:
         inv = ~self.transform
         xa = np.asarray(x, dtype=float)
         ya = np.asarray(y, dtype=float)
-        fc = inv.a * xa + inv.b * ya + inv.c - 0.5
-        fr = inv.d * xa + inv.e * ya + inv.f - 0.5
+        # the cell coordinates :meth:`index` floors (the same products and sums)
+        col_at = inv.a * xa + inv.b * ya + inv.c
+        row_at = inv.d * xa + inv.e * ya + inv.f
         nrows, ncols = self.shape
-        fc = np.clip(fc, 0.0, ncols - 1.0)
-        fr = np.clip(fr, 0.0, nrows - 1.0)
+        fc = np.clip(col_at - 0.5, 0.0, ncols - 1.0)
+        fr = np.clip(row_at - 0.5, 0.0, nrows - 1.0)
         c0 = np.minimum(np.floor(fc).astype(np.intp), max(ncols - 2, 0))
         r0 = np.minimum(np.floor(fr).astype(np.intp), max(nrows - 2, 0))
         c1 = np.minimum(c0 + 1, ncols - 1)
@@ -143,10 +144,16 @@ class Raster:
         dc = fc - c0
         dr = fr - r0
         a = self.array
-        top = a[r0, c0] * (1 - dc) + a[r0, c1] * dc
-        bottom = a[r1, c0] * (1 - dc) + a[r1, c1] * dc
+        if type(a) is np.ndarray and a.flags.c_contiguous:  # one index per corner
+            flat = a.reshape(-1)
+            i00, i10, right = r0 * ncols + c0, r1 * ncols + c0, c1 - c0
+            top = flat[i00] * (1 - dc) + flat[i00 + right] * dc
+            bottom = flat[i10] * (1 - dc) + flat[i10 + right] * dc
+        else:
+            top = a[r0, c0] * (1 - dc) + a[r0, c1] * dc
+            bottom = a[r1, c0] * (1 - dc) + a[r1, c1] * dc
         out = np.asarray(top * (1 - dr) + bottom * dr, dtype=float)
-        rows, cols = self.index(xa, ya)
-        outside = (rows < 0) | (rows >= nrows) | (cols < 0) | (cols >= ncols)
+        # outside the raster: a cell :meth:`index` gives outside (floor < 0 or >= size)
+        outside = ~((col_at >= 0) & (col_at < ncols) & (row_at >= 0) & (row_at < nrows))
         out[outside] = np.nan
         return out

@@ -161,12 +161,23 @@ def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
     date columns are left as they are: ``-2.5`` stays a number.
     """
     out = pd.DataFrame(table).copy()
-    for j in range(out.shape[1]):
-        col = out.iloc[:, j]
-        if _is_text_column(col):
+    for j, (_, col) in enumerate(pd.DataFrame(table).items()):
+        if _is_text_column(col) and not _plain_strings(col):
             out.isetitem(j, col.astype(object).map(_neutralise).to_numpy())
     out.columns = pd.Index([_neutralise(c) for c in out.columns])
     return out
+
+
+def _plain_strings(col: pd.Series) -> bool:
+    """Whether ``col`` is a string column (``str`` dtype) none of whose texts needs a quote.
+
+    Checked at once by the string dtype's own ``startswith``; such a column is written
+    as it is (the same text and empty cells as its quoted copy would give).
+    """
+    if not isinstance(col.dtype, pd.StringDtype):
+        return False
+    starts = col.str.startswith(CSV_FORMULA_PREFIXES)
+    return not bool(starts.to_numpy(dtype=bool, na_value=False).any())
 
 
 def write_csv(table: pd.DataFrame, path: str | Path) -> None:

@@ -20,6 +20,7 @@ fast as openpyxl cell objects (``benchmarks/bench_xlsx.py``).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from typing import IO, Final
 
 import pandas as pd
 
-from contigmap.columns import column_dictionary
+from contigmap.columns import column_dictionary, dictionary_snapshot
 from contigmap.errors import ValidationError
 from contigmap.io.writers import number_format, output_datetime
 from contigmap.io.xlsx_cells import (
@@ -157,11 +158,19 @@ def write_xlsx(sheets: Mapping[str, pd.DataFrame] | Sequence[tuple[str, pd.DataF
 def write_workbook(sheets: Sequence[SheetSpec], path: str | Path) -> None:
     """Write the sheets to the ``.xlsx`` at ``path`` (not atomically).
 
+    The column dictionary (units, and whatever the ``labels`` functions look up) is read
+    once for the whole workbook (:func:`contigmap.columns.dictionary_snapshot`).
+
     Raises
     ------
     ValidationError
         For a bad or repeated sheet name, or a table larger than a worksheet.
     """
+    with dictionary_snapshot():
+        _write_package(sheets, path)
+
+
+def _write_package(sheets: Sequence[SheetSpec], path: str | Path) -> None:
     sheets = list(sheets) or [SheetSpec("Sheet1", pd.DataFrame())]
     _check_names([s.name for s in sheets])
     for spec in sheets:
@@ -296,10 +305,13 @@ def _dictionary_units() -> dict[str, str]:
     return dict(zip(table["name"].astype(str), table["unit"].astype(str), strict=True))
 
 
+_WIDE = re.compile("[\u2e81-\U0010ffff]")  # characters above U+2E80 (CJK): two columns
+
+
 def _display_width(text: str) -> int:
     if text.isascii():
         return len(text)
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)  # CJK: two columns
+    return len(text) + len(_WIDE.findall(text))
 
 
 @dataclass(frozen=True)
@@ -317,13 +329,13 @@ def _layout(spec: SheetSpec, units: Mapping[str, str]) -> _Layout:
     columns = [str(c) for c in table.columns]
     labels = [spec.labels(c) for c in columns] if spec.labels is not None else None
     formats = [spec.number_formats.get(col) or (
-        number_format(col, table.iloc[:, j], unit=units.get(col, "")) if spec.formats
-        else None) for j, col in enumerate(columns)]
+        number_format(col, values, unit=units.get(col, "")) if spec.formats
+        else None) for col, (_, values) in zip(columns, table.items(), strict=True)]
     widths: list[float | None] = []
-    for j, col in enumerate(columns):
+    head = table.iloc[:_WIDTH_SAMPLE]
+    for j, (col, (_, sample)) in enumerate(zip(columns, head.items(), strict=True)):
         width: float | None = None
         if labels is not None and spec.header:  # fit the labels, names and first values
-            sample = table.iloc[:_WIDTH_SAMPLE, j]
             shown = [str(v) for v in sample[sample.notna()].tolist()]
             texts = [labels[j], col, *(t[:15] if formats[j] else t for t in shown)]
             width = min(max(max(map(_display_width, texts)) + 2, 8), 60)

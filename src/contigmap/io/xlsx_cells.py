@@ -179,6 +179,24 @@ def _inline(ref: str, style: int, text: str) -> str:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
+def _text_cells(col: _Column, texts: list[str | None]) -> list[str]:
+    """:func:`_inline` (or :func:`_blank` for None) of each escaped text, in one pass."""
+    L, s = col.letter, col.text  # noqa: N806
+    blank = f' s="{col.number}"/>' if col.number else None
+    out: list[str] = []
+    for r, t in zip(col.rows, texts, strict=True):
+        if t is None:
+            out.append(f'<c r="{L}{r}"{blank}' if blank else "")
+        elif not t:
+            out.append(f'<c r="{L}{r}" s="{s}"/>')
+        elif t[0] in _WHITESPACE or t[-1] in _WHITESPACE:
+            out.append(f'<c r="{L}{r}" s="{s}" t="inlineStr"><is><t xml:space="preserve">'
+                       f"{t}</t></is></c>")
+        else:
+            out.append(f'<c r="{L}{r}" s="{s}" t="inlineStr"><is><t>{t}</t></is></c>')
+    return out
+
+
 def text_cell(ref: str, style: int, value: Any) -> str:
     """Return the inline string cell at ``ref`` holding ``value`` as text (see module)."""
     text = excel_value(value)
@@ -243,8 +261,29 @@ def _numbers(col: _Column, values: np.ndarray) -> list[str]:
     if np.isinf(floats).any():  # "inf" is text: cell by cell
         return [_any_cell(col, f"{L}{r}", v)
                 for r, v in zip(col.rows, floats.tolist(), strict=True)]
-    return [f'<c r="{L}{r}"{s}><v>{_number_text(v)}</v></c>' if v == v else _blank(col, f"{L}{r}")
-            for r, v in zip(col.rows, floats.tolist(), strict=True)]  # v != v: NaN
+    texts = _number_texts(floats)
+    if not np.isnan(floats).any():
+        return [f'<c r="{L}{r}"{s}><v>{t}</v></c>' for r, t in zip(col.rows, texts, strict=True)]
+    return [f'<c r="{L}{r}"{s}><v>{t}</v></c>' if t is not None else _blank(col, f"{L}{r}")
+            for r, t in zip(col.rows, texts, strict=True)]
+
+
+def _number_texts(floats: np.ndarray) -> list[str | None]:
+    """:func:`_number_text` of each finite value (None for NaN), whole numbers at once.
+
+    A whole number below 1e16 in size is the text of its integer (``repr`` gives it with
+    ``.0``, which :func:`_number_text` drops; from 1e16 on ``repr`` has an exponent); -0.0
+    keeps its sign through ``repr``.
+    """
+    whole = (floats == np.trunc(floats)) & (np.abs(floats) < 1e16) & ~(
+        (floats == 0) & np.signbit(floats))
+    if whole.all():
+        return list(map(str, floats.astype(np.int64).tolist()))
+    texts = np.full(floats.shape, None, dtype=object)
+    texts[whole] = list(map(str, floats[whole].astype(np.int64).tolist()))
+    other = ~whole & ~np.isnan(floats)
+    texts[other] = [_number_text(v) for v in floats[other].tolist()]
+    return list(texts.tolist())
 
 
 def _any_cell(col: _Column, ref: str, value: Any) -> str:
@@ -296,8 +335,7 @@ def column_cells(series: pd.Series, letter: str, rows: list[str], styles: Styles
         return _numbers(col, series.to_numpy())
     values = series.astype(object).tolist()
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        return [_blank(col, f"{letter}{r}") if t is None else _inline(f"{letter}{r}", col.text, t)
-                for r, t in zip(rows, _clean_texts(values), strict=True)]
+        return _text_cells(col, _clean_texts(values))
     return [_any_cell(col, f"{letter}{r}", v) for r, v in zip(rows, values, strict=True)]
 
 

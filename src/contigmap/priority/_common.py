@@ -137,6 +137,8 @@ def assemble(
         for r, o, c in zip(zh, opt, capex, strict=True)
     ]
     for col, note in ((f"{iv}_reasons", _UNREGISTERED_EN), (f"{iv}_reasons_zh", _UNREGISTERED_ZH)):
+        if not unregistered.any():  # nothing to add: the column as it is
+            break
         sep = "; " if col.endswith("s") else "；"
         out[col] = [f"{r}{sep}{note}" if u else r
                     for r, u in zip(out[col], unregistered, strict=True)]

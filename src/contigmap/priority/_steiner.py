@@ -104,20 +104,16 @@ def steiner_tree(
     tmat = coo_matrix((cost[pick] + 1e-9, (lo[pick], hi[pick])), shape=(n + 1, n + 1)).tocsr()
     mst = minimum_spanning_tree(tmat).tocoo()
     # expand each MST edge into its road path: bridging edge + both paths back to terminals
-    pair_best = {(int(lo[i]), int(hi[i])): int(i) for i in pick}
-    used: set[tuple[int, int]] = set()
-
-    def walk(node: int) -> None:
-        while pred[node] >= 0:
-            p = int(pred[node])
-            used.add((min(p, node), max(p, node)))
-            node = p
-
-    for s, t in zip(mst.row, mst.col, strict=True):
-        i = pair_best[(int(min(s, t)), int(max(s, t)))]
-        used.add((int(min(a[i], b[i])), int(max(a[i], b[i]))))
-        walk(int(a[i]))
-        walk(int(b[i]))
+    mlo = np.minimum(mst.row, mst.col).astype(np.int64)
+    mhi = np.maximum(mst.row, mst.col).astype(np.int64)
+    pick_key = lo[pick].astype(np.int64) * (n + 1) + hi[pick]
+    by_key = np.argsort(pick_key)
+    i_mst = pick[by_key[np.searchsorted(pick_key[by_key], mlo * (n + 1) + mhi)]]
+    on_path = _ancestors(pred, np.concatenate([a[i_mst], b[i_mst]]))
+    used = set(zip(np.minimum(a[i_mst], b[i_mst]).tolist(),
+                   np.maximum(a[i_mst], b[i_mst]).tolist(), strict=True))
+    used.update(zip(np.minimum(on_path, pred[on_path]).tolist(),
+                    np.maximum(on_path, pred[on_path]).tolist(), strict=True))
     # subgraph of used node pairs with their lengths; MST; prune non-terminal leaves
     tree = _subgraph_mst(graph, used, source_nodes, source_offset_m)
     is_term = np.zeros(n + 1, bool)
@@ -127,6 +123,21 @@ def steiner_tree(
     share = _household_shares(tr, root, term, wts)
     edges, src_used = _tree_graph_edges(graph, tr, root)
     return SteinerTree(edges, src_used, float(tr.sum()) / 2.0, share)
+
+
+def _ancestors(pred: NDArray[np.int32], start: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Nodes on the shortest-path trees' paths from ``start`` up, that have a predecessor.
+
+    The nodes whose edge to their predecessor a walk ``node = pred[node]`` from each
+    start crosses, found a step at a time for all walks together.
+    """
+    seen = np.zeros(pred.size, bool)
+    front = np.unique(start)
+    while front.size:
+        front = front[(pred[front] >= 0) & ~seen[front]]
+        seen[front] = True
+        front = np.unique(pred[front])
+    return np.flatnonzero(seen)
 
 
 def _subgraph_mst(
@@ -146,20 +157,25 @@ def _subgraph_mst(
 
 
 def _prune_leaves(tree: csr_matrix, is_term: NDArray[np.bool_]) -> csr_matrix:
-    """Return the symmetric ``tree`` with non-terminal leaves pruned, repeatedly."""
-    deg = np.diff(tree.indptr)
+    """Return the symmetric ``tree`` with non-terminal leaves pruned, repeatedly.
+
+    All the leaves of a round at once; the edges left do not depend on the order leaves
+    go in (those between terminals, and no others, in each component of the tree).
+    """
+    indptr, indices = tree.indptr, tree.indices
+    deg = np.diff(indptr)
     alive = deg > 0
-    changed = True
-    adj = tree.tolil()
-    while changed:
-        changed = False
+    while True:
         leaves = np.flatnonzero(alive & (deg == 1) & ~is_term)
-        for leaf in leaves:
-            nb = [j for j in adj.rows[leaf] if alive[j]]
-            alive[leaf] = False
-            for j in nb:
-                deg[j] -= 1
-            changed = True
+        if not leaves.size:
+            break
+        counts = indptr[leaves + 1] - indptr[leaves]
+        at = np.repeat(indptr[leaves] - np.cumsum(counts) + counts, counts) + np.arange(
+            int(counts.sum()))
+        nb = indices[at]
+        nb = nb[alive[nb]]
+        alive[leaves] = False
+        np.subtract.at(deg, nb, 1)
     coo = tree.tocoo()
     sel = alive[coo.row] & alive[coo.col]
     return coo_matrix((coo.data[sel], (coo.row[sel], coo.col[sel])), shape=tree.shape).tocsr()
@@ -175,20 +191,17 @@ def _household_shares(
     """
     n1 = tr.shape[0]
     order_n, parent = breadth_first_order(tr, root, directed=False, return_predecessors=True)
-    sub_hh = np.bincount(term, weights=wts, minlength=n1)
-    for node in order_n[::-1]:
-        p = parent[node]
-        if p >= 0:
-            sub_hh[p] += sub_hh[node]
-    trc = tr.tocoo()
-    elen = {(int(r), int(c)): float(v) for r, c, v in zip(trc.row, trc.col, trc.data,
-                                                          strict=True)}
-    per_hh = np.zeros(n1)
-    for node in order_n:
-        p = parent[node]
-        if p >= 0:
-            length = elen[(int(p), int(node))]
-            per_hh[node] = per_hh[p] + (length / sub_hh[node] if sub_hh[node] > 0 else 0.0)
+    below = order_n[1:]  # every node of the tree but the root, in breadth-first order
+    # plain lists: the same float additions, in the same order, as NumPy scalars would do
+    sub = np.bincount(term, weights=wts, minlength=n1).tolist()
+    par = parent.tolist()
+    for node in below[::-1].tolist():
+        sub[par[node]] += sub[node]
+    length = np.asarray(tr[parent[below], below]).ravel().tolist() if below.size else []
+    per = [0.0] * n1
+    for node, edge in zip(below.tolist(), length, strict=True):
+        per[node] = per[par[node]] + (edge / sub[node] if sub[node] > 0 else 0.0)
+    per_hh = np.array(per)
     in_tree = np.zeros(n1, bool)
     in_tree[order_n] = True
     return np.where(in_tree[term], wts * per_hh[term], np.inf)
@@ -197,17 +210,24 @@ def _household_shares(
 def _tree_graph_edges(
     graph: RoadGraph, tr: csr_matrix, root: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Return the graph edges of the tree ``tr`` (shortest of parallel ones) and its sources."""
+    """Return the graph edges of the tree ``tr`` (shortest of parallel ones) and its sources.
+
+    Of parallel edges the shortest, the first of equally short ones.
+    """
     n = graph.n_nodes
     pairs = tr.tocoo()
-    gpairs = [(int(r), int(c)) for r, c in zip(pairs.row, pairs.col, strict=True)
-              if r < c and c < n]
-    emap: dict[tuple[int, int], int] = {}
-    for e in range(graph.n_edges):
-        key = (int(min(graph.u[e], graph.v[e])), int(max(graph.u[e], graph.v[e])))
-        if key not in emap or graph.length_m[e] < graph.length_m[emap[key]]:
-            emap[key] = e
-    edges = np.array([emap[p] for p in gpairs if p in emap], dtype=np.int64)
-    src_used = np.array(sorted({int(c) for r, c in zip(pairs.row, pairs.col, strict=True)
-                                if r == root}), dtype=np.int64)
+    row, col = pairs.row.astype(np.int64), pairs.col.astype(np.int64)
+    inner = (row < col) & (col < n)
+    want = row[inner] * n + col[inner]
+    lo = np.minimum(graph.u, graph.v).astype(np.int64)
+    hi = np.maximum(graph.u, graph.v).astype(np.int64)
+    keys = lo * n + hi
+    order = np.lexsort((np.arange(keys.size), graph.length_m, keys))
+    first = np.ones(order.size, bool)
+    first[1:] = keys[order][1:] != keys[order][:-1]
+    best_key, best_edge = keys[order][first], order[first]
+    at = np.minimum(np.searchsorted(best_key, want), max(best_key.size - 1, 0))
+    found = best_key[at] == want if best_key.size else np.zeros(want.size, bool)
+    edges = np.asarray(best_edge[at][found], dtype=np.int64)
+    src_used = np.unique(col[row == root]).astype(np.int64)
     return edges, src_used

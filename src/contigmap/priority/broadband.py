@@ -215,26 +215,32 @@ def line_of_sight(
     dist = np.hypot(*(b - a).T)
     # each link sampled at its own step: k_i interior points at fractions j / (k_i + 1)
     k = np.maximum(np.ceil(dist / step_m).astype(np.int64) - 1, 1)
-    link = np.repeat(np.arange(n), k)
-    j = np.arange(int(k.sum())) - np.repeat(np.cumsum(k) - k, k) + 1
-    f = j / (k[link] + 1.0)
-    x = a[link, 0] + f * (b[link, 0] - a[link, 0])
-    y = a[link, 1] + f * (b[link, 1] - a[link, 1])
+    start = np.cumsum(k) - k  # each link's first sample
+    j = np.arange(int(k.sum())) - np.repeat(start, k) + 1
+
+    def per_sample(v: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.repeat(v, k)  # a link's value at each of its samples
+
+    f = j / per_sample(k + 1.0)
+    ax, ay = per_sample(a[:, 0]), per_sample(a[:, 1])
+    x = ax + f * (per_sample(b[:, 0]) - ax)
+    y = ay + f * (per_sample(b[:, 1]) - ay)
     za = dem.sample_bilinear(a[:, 0], a[:, 1]) + ha
     zb = dem.sample_bilinear(b[:, 0], b[:, 1]) + hb
     terrain = dem.sample_bilinear(x, y)
-    d1 = f * dist[link]
-    d2 = dist[link] - d1
+    dist_s = per_sample(dist)
+    d1 = f * dist_s
+    d2 = dist_s - d1
     bulge = d1 * d2 / (2.0 * K_FACTOR * EARTH_RADIUS_M)
     obstacle = np.nan_to_num(terrain, nan=-np.inf) + bulge
     if frequency_ghz is not None and clearance > 0:
         lam = _C / (frequency_ghz * 1e9)
         with np.errstate(invalid="ignore", divide="ignore"):
-            fres = np.sqrt(lam * d1 * d2 / np.where(dist[link] > 0, dist[link], 1.0))
+            fres = np.sqrt(lam * d1 * d2 / np.where(dist_s > 0, dist_s, 1.0))
         obstacle = obstacle + clearance * fres
-    ray = za[link] + f * (zb - za)[link]
-    margin = np.full(n, np.inf)
-    np.minimum.at(margin, link, ray - obstacle)
+    ray = per_sample(za) + f * per_sample(zb - za)
+    # every link has a sample: the smallest margin of each link's run of samples
+    margin = np.minimum.reduceat(ray - obstacle, start)
     return np.asarray(margin > 0), np.asarray(margin, dtype=float)
 
 

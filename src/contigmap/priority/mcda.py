@@ -26,18 +26,21 @@ the OECD/JRC *Handbook on Constructing Composite Indicators*, 2008, §6).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from pandas.api.extensions import ExtensionDtype
+from pandas.core.dtypes.cast import maybe_box_native  # type: ignore[attr-defined]
 
 from contigmap.errors import ValidationError
 
 __all__ = [
     "Criterion",
+    "average_ranks",
     "check_criteria",
     "explain",
     "need_scores",
@@ -96,9 +99,7 @@ def normalise(
     if method == "rank":
         if x.size == 1:
             return np.zeros(1)
-        from scipy.stats import rankdata  # deferred: scipy.stats takes ~1 s to import
-
-        r = rankdata(x, method="average")
+        r = average_ranks(x)
         lo, hi = r.min(), r.max()
         return np.asarray((r - lo) / (hi - lo), dtype=float) if hi > lo else np.zeros(x.size)
     if method != "minmax":
@@ -206,21 +207,78 @@ def rank_and_tier(
 def explain(
     table: pd.DataFrame, contributions: pd.DataFrame, criteria: Sequence[Criterion], top: int = 3
 ) -> tuple[list[str], list[str]]:
-    """Plain-words reasons (English, Chinese): the criteria contributing most, largest first."""
+    """Plain-words reasons (English, Chinese): the criteria contributing most, largest first.
+
+    Each formatter gets a row as a read-only mapping (column name -> value); a column is
+    turned into Python values the first time a formatter reads it, with the same values
+    as ``table.to_dict("records")`` (:class:`_RowValues`).
+    """
     by_name = {c.name: c for c in criteria}
     names = list(contributions.columns)
     vals = contributions.to_numpy(float)
+    n = len(table)
+    if not names:
+        return [""] * n, [""] * n
+    # each row's criteria by contribution, largest first (stable: ties keep column order)
+    order = np.argsort(-vals, axis=1, kind="stable")[:, :top]
+    values = _RowValues(table)
     en: list[str] = []
     zh: list[str] = []
-    records: list[dict[str, Any]] = [
-        {str(k): v for k, v in r.items()} for r in table.to_dict("records")
-    ]
-    for i, row in enumerate(records):
-        order: list[int] = np.argsort(-vals[i], kind="stable")[:top].tolist() if names else []
-        chosen = [names[j] for j in order if vals[i, j] > 0]
-        en.append("; ".join(by_name[n].reason_en(row) for n in chosen))
-        zh.append("；".join(by_name[n].reason_zh(row) for n in chosen))
+    for i in range(n):
+        row = _Row(values, i)
+        chosen = [names[j] for j in order[i].tolist() if vals[i, j] > 0]
+        en.append("; ".join(by_name[c].reason_en(row) for c in chosen))
+        zh.append("；".join(by_name[c].reason_zh(row) for c in chosen))
     return en, zh
+
+
+class _RowValues:
+    """A table's columns as lists of Python values, converted on first use.
+
+    The values of one column are those of ``table.to_dict("records")`` (the same boxing
+    of NumPy scalars, per column); column names are taken as ``str``, the last of equal
+    names winning, as a dict built from the records would.
+    """
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self._table = table
+        self._pos = {str(c): k for k, c in enumerate(table.columns)}
+        self._lists: dict[str, list[Any]] = {}
+
+    def names(self) -> list[str]:
+        return list(self._pos)
+
+    def column(self, key: str) -> list[Any]:
+        """Return the column ``key``'s values (``KeyError`` when absent)."""
+        got = self._lists.get(key)
+        if got is None:
+            # what DataFrame.to_dict("records") does to a column: its values as the
+            # Series iterates them, boxed as Python values for object and extension dtypes
+            series = self._table.iloc[:, self._pos[key]]
+            got = list(series)
+            if series.dtype == np.dtype(object) or isinstance(series.dtype, ExtensionDtype):
+                got = [maybe_box_native(v) for v in got]
+            self._lists[key] = got
+        return got
+
+
+class _Row(Mapping[str, Any]):
+    """Row ``i`` of a :class:`_RowValues`, as a read-only mapping."""
+
+    __slots__ = ("_i", "_values")
+
+    def __init__(self, values: _RowValues, i: int) -> None:
+        self._values = values
+        self._i = i
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values.column(key)[self._i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values.names())
+
+    def __len__(self) -> int:
+        return len(self._values.names())
 
 
 def spearman(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
@@ -228,10 +286,37 @@ def spearman(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     return float(_spearman_columns(_ranks(a), np.asarray(b, float).reshape(-1, 1))[0])
 
 
-def _ranks(a: NDArray[np.float64]) -> NDArray[np.float64]:
-    from scipy.stats import rankdata  # deferred: scipy.stats takes ~1 s to import
+def average_ranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Average ranks (1 … n, ties share their mean rank) along the first axis.
 
-    return np.asarray(rankdata(a, method="average"), dtype=float)
+    The ranks of ``scipy.stats.rankdata(values, method="average", axis=0)``: a column
+    holding ``nan`` is all ``nan``. NumPy only, which spares the import of
+    ``scipy.stats`` (about half a second); the values are sorted once per column, in any
+    order among ties, since a tie's mean rank does not depend on it.
+    """
+    x = np.asarray(values, dtype=float)
+    flat = x.ndim == 1
+    v = np.ascontiguousarray((x[:, None] if flat else x).T)  # one row per column of x
+    m = v.shape[1]
+    out = np.empty(v.shape)
+    if m:
+        order = np.argsort(v, axis=1)
+        srt = np.take_along_axis(v, order, axis=1)
+        pos = np.broadcast_to(np.arange(m), v.shape)
+        new = np.ones(v.shape, bool)
+        new[:, 1:] = srt[:, 1:] != srt[:, :-1]
+        last = np.ones(v.shape, bool)
+        last[:, :-1] = new[:, 1:]
+        first_of = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
+        last_of = np.minimum.accumulate(np.where(last, pos, m)[:, ::-1], axis=1)[:, ::-1]
+        # a tie occupying sorted places first_of … last_of (0-based) has the mean rank
+        np.put_along_axis(out, order, (first_of + last_of) / 2 + 1, axis=1)
+        out[np.isnan(v).any(axis=1)] = np.nan
+    return out[0] if flat else out.T
+
+
+def _ranks(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    return average_ranks(np.asarray(a, dtype=float))
 
 
 def _spearman_columns(ra: NDArray[np.float64], values: NDArray[np.float64]
@@ -241,11 +326,9 @@ def _spearman_columns(ra: NDArray[np.float64], values: NDArray[np.float64]
     Pearson's r of average ranks (as :func:`spearman`), all columns at once; ``nan`` for a
     constant side.
     """
-    from scipy.stats import rankdata
-
     if values.shape[1] == 0:
         return np.zeros(0)
-    rb = np.asarray(rankdata(values, method="average", axis=0), dtype=float)
+    rb = average_ranks(values)
     a = ra - ra.mean()
     b = rb - rb.mean(axis=0)
     den = np.sqrt((a * a).sum()) * np.sqrt((b * b).sum(axis=0))
@@ -255,17 +338,53 @@ def _spearman_columns(ra: NDArray[np.float64], values: NDArray[np.float64]
     return np.where(const, np.nan, np.clip(r, -1.0, 1.0))
 
 
-def _top_finder(ids: Sequence[object], n: int) -> Callable[[NDArray[np.float64]], set[int]]:
-    """Return ``need -> positions of the n highest needs`` (ties as :func:`rank_and_tier`)."""
+def _id_ranks(ids: Sequence[object]) -> NDArray[np.int64]:
+    """Each row's place in the ids sorted as text (the tie-break of :func:`rank_and_tier`)."""
     id_key = pd.Index(np.asarray(ids, dtype=str)).argsort()
     id_rank = np.empty(len(id_key), np.int64)
     id_rank[id_key] = np.arange(len(id_key))
+    return id_rank
+
+
+def _top_finder(ids: Sequence[object], n: int) -> Callable[[NDArray[np.float64]], set[int]]:
+    """Return ``need -> positions of the n highest needs`` (ties as :func:`rank_and_tier`)."""
+    id_rank = _id_ranks(ids)
 
     def top(need: NDArray[np.float64]) -> set[int]:
         order = np.lexsort((id_rank, -np.round(np.asarray(need, float), 9)))
         return set(order[:n].tolist())
 
     return top
+
+
+def _top_kept(needs: NDArray[np.float64], base_top: set[int], ids: Sequence[object],
+              n: int) -> NDArray[np.int64]:
+    """How many of ``base_top`` are among the ``n`` highest of each column of ``needs``.
+
+    The top ``n`` of a column are those :func:`_top_finder` picks (highest need rounded
+    to 1e-9 first, ties to the smaller id), found for all columns at once: every row
+    above the ``n``-th highest need, then the rows equal to it in id order until ``n``.
+    """
+    k = needs.shape[1]
+    if n == 0 or k == 0:
+        return np.zeros(k, np.int64)
+    key = -np.round(np.ascontiguousarray(needs.T), 9)  # a row per column; lexsort's key
+    in_base = np.zeros(len(needs), bool)
+    in_base[list(base_top)] = True
+    if not np.isfinite(key).all():  # nan needs: the lexsort itself, column by column
+        top_of = _top_finder(ids, n)
+        return np.array([len(base_top & top_of(needs[:, j])) for j in range(k)], np.int64)
+    nth = np.partition(key, n - 1, axis=1)[:, n - 1:n]
+    chosen = key < nth
+    missing = n - chosen.sum(axis=1)  # taken from the rows tied with the n-th, by id
+    tied = key == nth
+    over = np.flatnonzero(tied.sum(axis=1) > missing)  # more tied rows than places
+    if over.size:
+        by_id = np.argsort(_id_ranks(ids))
+        t_id = tied[np.ix_(over, by_id)]
+        tied[np.ix_(over, by_id)] = t_id & (np.cumsum(t_id, axis=1) <= missing[over, None])
+    chosen |= tied
+    return np.asarray((chosen & in_base[None, :]).sum(axis=1), dtype=np.int64)
 
 
 def sensitivity(
@@ -318,11 +437,13 @@ def sensitivity(
             add("dirichlet", "", float("nan"), rng.dirichlet(concentration * w))
     # every perturbation's need (the same products and sum as need_scores), then all
     # their ranks and correlations with the base at once
-    needs = np.column_stack([(normalised * (100.0 * share)[None, :]).sum(axis=1)
-                             for share in shares]) if shares else np.zeros((len(table), 0))
+    # (a row per perturbation, the layout the ranking sorts in, handed on transposed)
+    needs = np.stack([(normalised * (100.0 * share)[None, :]).sum(axis=1)
+                      for share in shares]).T if shares else np.zeros((len(table), 0))
     rho = _spearman_columns(_ranks(base), needs)
+    kept = _top_kept(needs, base_top, ids, n_top)
     rows = [{"kind": kind, "criterion": crit, "factor": factor, "spearman": float(rho[j]),
-             "top_n_kept": len(base_top & top_of(needs[:, j])), "top_n": n_top}
+             "top_n_kept": int(kept[j]), "top_n": n_top}
             for j, (kind, crit, factor) in enumerate(labels)]
     return pd.DataFrame(rows, columns=["kind", "criterion", "factor", "spearman",
                                        "top_n_kept", "top_n"])

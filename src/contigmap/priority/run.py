@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from contigmap.errors import ValidationError, warn_data
@@ -111,22 +112,46 @@ def summarise(
     rows = []
     for iv, t in tables.items():
         key = t[by] if by in t.columns else pd.Series("all", index=t.index)
-        for area, g in t.groupby(key.to_numpy(), sort=True):
-            row: dict[str, Any] = {"intervention": iv, by: area, "units": len(g)}
+        # the groups of ``t.groupby(key, sort=True)`` (missing keys left out), each
+        # group's rows in table order, and each sum as Series.sum takes it
+        codes, areas = pd.factorize(key.to_numpy(), sort=True)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(areas) + 1))
+        tier = t[f"{iv}_tier"]
+        tiers = {k: (tier == k).to_numpy(dtype=bool, na_value=False)
+                 for k in (*range(1, n_tiers + 1), NO_WORKS_TIER)}
+        wb_col = f"{iv}_within_budget"
+        wb = t[wb_col].astype(bool).to_numpy() if wb_col in t.columns else None
+        sums = {name: t[f"{iv}_{name}"] for name in
+                ("beneficiaries", "poor_beneficiaries", "capex_cny", "annualised_cny")}
+        for a, area in enumerate(pd.Index(areas)):  # Python values, as groupby gives keys
+            idx = order[bounds[a]:bounds[a + 1]]
+            row: dict[str, Any] = {"intervention": iv, by: area, "units": len(idx)}
             for k in range(1, n_tiers + 1):
-                row[f"tier_{k}"] = int((g[f"{iv}_tier"] == k).sum())
-            row["no_works"] = int((g[f"{iv}_tier"] == NO_WORKS_TIER).sum())
-            row["beneficiaries"] = float(g[f"{iv}_beneficiaries"].sum())
-            row["poor_beneficiaries"] = float(g[f"{iv}_poor_beneficiaries"].sum())
-            row["capex_cny"] = float(g[f"{iv}_capex_cny"].sum())
-            row["annualised_cny"] = float(g[f"{iv}_annualised_cny"].sum())
-            if f"{iv}_within_budget" in g.columns:
-                wb = g[f"{iv}_within_budget"].astype(bool)
-                row["units_within_budget"] = int(wb.sum())
-                row["capex_within_budget_cny"] = float(g.loc[wb, f"{iv}_capex_cny"].sum())
-                row["poor_within_budget"] = float(g.loc[wb, f"{iv}_poor_beneficiaries"].sum())
+                row[f"tier_{k}"] = int(np.count_nonzero(tiers[k][idx]))
+            row["no_works"] = int(np.count_nonzero(tiers[NO_WORKS_TIER][idx]))
+            for name, col in sums.items():
+                row[name] = _sum_of(col, idx)
+            if wb is not None:
+                inside = idx[wb[idx]]
+                row["units_within_budget"] = len(inside)
+                row["capex_within_budget_cny"] = _sum_of(sums["capex_cny"], inside)
+                row["poor_within_budget"] = _sum_of(sums["poor_beneficiaries"], inside)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _sum_of(column: pd.Series, idx: np.ndarray) -> float:
+    """``float(column.iloc[idx].sum())``: NaN skipped, NumPy's sum of the rows in order."""
+    values = column.to_numpy()
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+        part = values[idx]
+        if part.dtype.kind == "f":
+            part = np.where(np.isnan(part), 0.0, part)
+        elif part.dtype.kind == "b":
+            part = part.astype(np.int64)
+        return float(part.sum())
+    return float(column.iloc[idx].sum())
 
 
 def compute_priorities(
