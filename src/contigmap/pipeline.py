@@ -74,6 +74,9 @@ class RunResult:
         Headline figures for the CLI to print.
     timings_s
         Seconds spent per stage.
+    peak_rss_mb
+        Peak resident memory of the process during each stage, in MB (Linux only:
+        :mod:`contigmap.peakrss`).
     """
 
     out_dir: Path
@@ -81,6 +84,7 @@ class RunResult:
     villages: gpd.GeoDataFrame | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
 
 def priority_stage(state: RegionState, config: PriorityConfig | None = None) -> RegionState:
@@ -296,7 +300,7 @@ def run(
     check_output_dir(out_dir, region_inputs(region_path), side_inputs=side_inputs, force=force)
     with gc_relaxed():
         result = RunResult(out_dir=out_dir)
-        timer = StageTimer(progress, result.timings_s)
+        timer = StageTimer(progress, result.timings_s, result.peak_rss_mb)
         state = prepare(region_path, season=season, priority_config=priority_config, config=config,
                         scenarios=scenarios, timer=timer, show_progress_bars=show_progress_bars,
                         strict=strict)

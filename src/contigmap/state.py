@@ -20,6 +20,7 @@ import pandas as pd
 from contigmap.errors import ResourceError
 from contigmap.io.region import RegionData
 from contigmap.network.build import RoadGraph
+from contigmap.peakrss import read_peak_rss_mb, reset_peak_rss
 from contigmap.priority.run import PriorityResults
 from contigmap.relocation.run import RelocationPlan
 from contigmap.scenario import ScenarioResult
@@ -48,12 +49,17 @@ class StageTimer:
         What the run holds, in words ("1,000,000 road edges, 18,926 villages"), set once
         the layers are loaded (:func:`describe_size`); it goes into the out-of-memory
         message.
+    peak_rss_mb
+        The process's peak resident memory during each stage, in MB, where the system
+        tells it (:mod:`contigmap.peakrss`: Linux).
     """
 
     def __init__(self, step: Progress | None = None,
-                 timings_s: dict[str, float] | None = None) -> None:
+                 timings_s: dict[str, float] | None = None,
+                 peak_rss_mb: dict[str, float] | None = None) -> None:
         self.step = step
         self.timings_s: dict[str, float] = {} if timings_s is None else timings_s
+        self.peak_rss_mb: dict[str, float] = {} if peak_rss_mb is None else peak_rss_mb
         self.size = ""
 
     @contextmanager
@@ -69,6 +75,7 @@ class StageTimer:
         """
         if self.step is not None:
             self.step(name)
+        measured = reset_peak_rss()
         start = time.perf_counter()
         try:
             yield
@@ -78,6 +85,9 @@ class StageTimer:
             raise ResourceError(out_of_memory_message(name, self.size, err)) from None
         elapsed = time.perf_counter() - start
         self.timings_s[name] = round(elapsed, 3)
+        peak = read_peak_rss_mb() if measured else None
+        if peak is not None:
+            self.peak_rss_mb[name] = round(peak, 1)
         logger.info("stage %s done in %.2f s", name, elapsed)
 
 

@@ -58,11 +58,12 @@ class CountyJob:
 
 @dataclass(frozen=True)
 class CountyOutcome:
-    """What a county task returns: its headline figures and seconds per stage."""
+    """What a county task returns: headline figures, seconds and peak MB per stage."""
 
     code: str
     summary: dict[str, Any]
     timings_s: dict[str, float]
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ def run_county(job: CountyJob) -> CountyOutcome:
     finally:  # a worker runs county after county: free this one's cycles now
         collect_and_freeze()
     return CountyOutcome(code=job.code, summary=_plain(result.summary),
-                         timings_s=dict(result.timings_s))
+                         timings_s=dict(result.timings_s),
+                         peak_rss_mb=dict(result.peak_rss_mb))
 
 
 def _plain(summary: dict[str, Any]) -> dict[str, Any]:

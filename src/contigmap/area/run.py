@@ -69,6 +69,9 @@ class AreaResult:
         area graph beside them), the prefecture times and the roll-up.
     county_timings_s
         Each county's seconds per stage, by county code.
+    county_peak_rss_mb
+        Each county's peak resident memory per stage (MB, its worker process), by county
+        code; empty where the system does not tell it.
     """
 
     out_dir: Path
@@ -77,6 +80,7 @@ class AreaResult:
     summary: dict[str, Any] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     county_timings_s: dict[str, dict[str, float]] = field(default_factory=dict)
+    county_peak_rss_mb: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _side_inputs(priority_config: str | Path | None, config: str | Path | None) -> list[Path]:
@@ -296,6 +300,7 @@ def run_area(
     result.table = table
     result.summary = _summary(totals, outcomes)
     result.county_timings_s = {o.code: dict(o.timings_s) for o in outcomes}
+    result.county_peak_rss_mb = {o.code: dict(o.peak_rss_mb) for o in outcomes}
     county_s = sum(sum(o.timings_s.values()) for o in outcomes)
     logger.info("area %s: counties %.1f s wall, %.1f s of county stages in all",
                 area.config.area.code, result.timings_s["counties"], county_s)
