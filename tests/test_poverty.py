@@ -114,3 +114,23 @@ def test_an_empty_registry_is_said_not_silent() -> None:
                           for c in ("household_id", "village_id", "members", "poor")})
     with pytest.warns(DataQualityWarning, match="the registry layer has no rows"):
         poverty_profile(empty, village_ids=["433124100201"])
+
+
+def test_weighted_medians_match_one_sort_per_group() -> None:
+    """All groups at once give the per-group median over people (members repeated)."""
+    from contigmap.poverty.registry import _weighted_medians
+
+    def one_group(values: np.ndarray, weights: np.ndarray) -> float:
+        people = np.repeat(values[~np.isnan(values)], weights[~np.isnan(values)].astype(int))
+        return float(np.median(people)) if people.size else float("nan")
+
+    rng = np.random.default_rng(1)
+    for t in range(200):
+        m, n = int(rng.integers(0, 40)), int(rng.integers(1, 7))
+        g = rng.integers(0, n, m)
+        v = (rng.choice([np.nan, 1.0, 2.5, 3.0, 1e4, 7.25], m) if t % 2
+             else np.round(rng.normal(5000, 2000, m), 2))
+        w = rng.integers(1, 9, m).astype(float)
+        got = _weighted_medians(g, n, v, w)
+        expected = np.array([one_group(v[g == k], w[g == k]) for k in range(n)])
+        assert np.array_equal(got, expected, equal_nan=True)

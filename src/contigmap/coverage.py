@@ -59,6 +59,7 @@ __all__ = [
     "Pieces",
     "check_raster",
     "coverage_fractions",
+    "hit_windows",
     "linear_sums",
     "min_max",
     "polygon_pieces",
@@ -333,17 +334,16 @@ def _windows(pieces: Pieces, n: int) -> list[tuple[int, CoverageWindow]]:
     return out
 
 
-def min_max(
-    pieces: Pieces,
-    arr: NDArray[np.floating] | NDArray[np.integer],
-    n: int,
-    *,
-    has_nan: bool,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Min and max over the cells with data that each zone covers at all."""
-    nrows, ncols = arr.shape
-    vmin = np.full(n, np.nan)
-    vmax = np.full(n, np.nan)
+def hit_windows(
+    pieces: Pieces, n: int, shape: tuple[int, int]
+) -> list[tuple[int, int, int, NDArray[np.bool_]]]:
+    """``(zone, row_off, col_off, hit)`` of each zone: the cells it covers at all.
+
+    Windows are cut to a raster of ``shape``; zones off it are left out. Rasters on
+    the same grid share these (:func:`min_max`).
+    """
+    nrows, ncols = shape
+    out: list[tuple[int, int, int, NDArray[np.bool_]]] = []
     for zi, r0, c0, cov, sign in _raw_windows(pieces, n):
         h, w = cov.shape
         if r0 < 0 or c0 < 0 or r0 + h > nrows or c0 + w > ncols:
@@ -352,12 +352,31 @@ def min_max(
             if rr1 <= rr0 or cc1 <= cc0:
                 continue
             cov = cov[rr0 - r0 : rr1 - r0, cc0 - c0 : cc1 - c0]
-            r0, c0, h, w = rr0, cc0, rr1 - rr0, cc1 - cc0
+            r0, c0 = rr0, cc0
+        out.append((zi, r0, c0, cov > _EPS_COVER if sign > 0 else cov < -_EPS_COVER))
+    return out
+
+
+def min_max(
+    pieces: Pieces,
+    arr: NDArray[np.floating] | NDArray[np.integer],
+    n: int,
+    *,
+    has_nan: bool,
+    hits: list[tuple[int, int, int, NDArray[np.bool_]]] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Min and max over the cells with data that each zone covers at all.
+
+    ``hits``: the zones' :func:`hit_windows` on ``arr``'s grid, when already known.
+    """
+    if hits is None:
+        hits = hit_windows(pieces, n, arr.shape)
+    vmin = np.full(n, np.nan)
+    vmax = np.full(n, np.nan)
+    for zi, r0, c0, hit in hits:
+        h, w = hit.shape
         vals = arr[r0 : r0 + h, c0 : c0 + w]
-        hit = cov > _EPS_COVER if sign > 0 else cov < -_EPS_COVER
-        if has_nan:
-            hit &= ~np.isnan(vals)
-        sel = vals[hit]
+        sel = vals[hit & ~np.isnan(vals)] if has_nan else vals[hit]
         if sel.size:
             vmin[zi] = sel.min()
             vmax[zi] = sel.max()

@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from contigmap.columns import ColumnInfo, register_columns
 from contigmap.errors import CRSError, warn_data
 from contigmap.raster import Raster
-from contigmap.zonal import zonal_stats
+from contigmap.zonal import zonal_stats_shared
 
 __all__ = [
     "STEEP_SLOPE_DEG",
@@ -192,9 +192,9 @@ def terrain_profile(
         raise CRSError(msg)
     pts = points if points.crs.equals(dem.crs) else points.to_crs(dem.crs)
     elev = dem.sample_bilinear(pts.x.to_numpy(), pts.y.to_numpy())
-    ez = zonal_stats(dem, zones, stats=("mean", "min", "max"), id_column=id_column)
-    sz = zonal_stats(slope, zones, stats=("mean", "max"), threshold=STEEP_SLOPE_DEG,
-                     id_column=id_column)
+    ez, sz = zonal_stats_shared([(dem, ("mean", "min", "max"), None),
+                                 (slope, ("mean", "max"), STEEP_SLOPE_DEG)],
+                                zones, id_column=id_column)
     out = pd.DataFrame(
         {
             "terrain_source": "dem",

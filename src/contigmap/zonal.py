@@ -25,7 +25,9 @@ import shapely
 from numpy.typing import NDArray
 
 from contigmap.coverage import (
+    Pieces,
     check_raster,
+    hit_windows,
     linear_sums,
     min_max,
     polygon_pieces,
@@ -35,7 +37,7 @@ from contigmap.coverage import (
 from contigmap.errors import CRSError, ValidationError, warn_data
 from contigmap.raster import Raster
 
-__all__ = ["ZONAL_STATS", "zonal_stats"]
+__all__ = ["ZONAL_STATS", "zonal_stats", "zonal_stats_shared"]
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +90,59 @@ def zonal_stats(
     DataQualityWarning
         Zones only partly covered by data, zones with no data (named), repaired polygons.
     """
+    return _zonal(raster, zones, stats=stats, threshold=threshold, id_column=id_column,
+                  grid=None)
+
+
+def zonal_stats_shared(
+    requests: Sequence[tuple[Raster, Sequence[str], float | None]],
+    zones: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    id_column: str | None = None,
+) -> list[pd.DataFrame]:
+    """:func:`zonal_stats` of several rasters over the same zones, in order.
+
+    Each request is ``(raster, stats, threshold)``; the result and the warnings are
+    those of one :func:`zonal_stats` call per request. Rasters on the grid of an
+    earlier one (same transform, shape and CRS, e.g. a DEM and its slope) reuse its
+    coverage increments and min / max windows instead of building them again.
+    """
+    grid = _Grid()
+    return [_zonal(raster, zones, stats=stats, threshold=threshold, id_column=id_column,
+                   grid=grid) for raster, stats, threshold in requests]
+
+
+class _Grid:
+    """Coverage increments and hit windows of the zones on the last raster grid seen."""
+
+    def __init__(self) -> None:
+        self.raster: Raster | None = None
+        self.pieces: Pieces | None = None
+        self.hits: list[tuple[int, int, int, NDArray[np.bool_]]] | None = None
+
+    def pieces_for(self, geoms: NDArray[np.object_], raster: Raster) -> Pieces:
+        """Return the zones' increments on ``raster``'s grid (built once per grid)."""
+        last = self.raster
+        if (last is None or self.pieces is None or last.transform != raster.transform
+                or last.shape != raster.shape or not last.crs.equals(raster.crs)):
+            self.raster, self.hits = raster, None
+            self.pieces = polygon_pieces(geoms, raster)
+        return self.pieces
+
+    def hits_for(self, n: int, shape: tuple[int, int]) -> list[tuple[int, int, int,
+                                                                      NDArray[np.bool_]]]:
+        """Return the zones' hit windows on the current grid (built once per grid)."""
+        if self.hits is None:
+            assert self.pieces is not None
+            self.hits = hit_windows(self.pieces, n, shape)
+        return self.hits
+
+
+def _zonal(
+    raster: Raster, zones: gpd.GeoDataFrame | gpd.GeoSeries, *, stats: Sequence[str],
+    threshold: float | None, id_column: str | None, grid: _Grid | None,
+) -> pd.DataFrame:
+    """One raster's :func:`zonal_stats`; ``grid`` shares work between rasters on one grid."""
     unknown = [s for s in stats if s not in ZONAL_STATS]
     if unknown:
         msg = f"unknown zonal statistic(s) {unknown}; choose from {list(ZONAL_STATS)}"
@@ -106,7 +161,7 @@ def zonal_stats(
     geoms = _clip_to_raster(geoms, raster, series, area_cells)
 
     columns, above, covered = _weighted_stats(geoms, raster, area_cells, stats=stats,
-                                              threshold=threshold)
+                                              threshold=threshold, grid=grid or _Grid())
     count = columns["count"]
     out = pd.DataFrame(index=zones.index)
     for s in stats:
@@ -120,7 +175,7 @@ def zonal_stats(
 
 def _weighted_stats(
     geoms: NDArray[np.object_], raster: Raster, area_cells: NDArray[np.float64], *,
-    stats: Sequence[str], threshold: float | None,
+    stats: Sequence[str], threshold: float | None, grid: _Grid,
 ) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.float64] | None, NDArray[np.float64]]:
     """Return every statistic by name, ``share_above`` (or ``None``) and ``covered_fraction``.
 
@@ -129,7 +184,7 @@ def _weighted_stats(
     n = len(geoms)
     arr = raster.array
     has_nan = bool(np.isnan(arr).any()) if np.issubdtype(arr.dtype, np.floating) else False
-    pieces = polygon_pieces(geoms, raster)
+    pieces = grid.pieces_for(geoms, raster)
     count, total, above = linear_sums(pieces, arr, n, has_nan=has_nan, threshold=threshold)
     with np.errstate(invalid="ignore", divide="ignore"):
         if above is not None:
@@ -137,7 +192,8 @@ def _weighted_stats(
             above = np.clip(np.where(count > 0, above / count, np.nan), 0.0, 1.0)
     total = np.where(count > 0, total, np.nan)
     if "min" in stats or "max" in stats:
-        vmin, vmax = min_max(pieces, arr, n, has_nan=has_nan)
+        vmin, vmax = min_max(pieces, arr, n, has_nan=has_nan,
+                             hits=grid.hits_for(n, arr.shape))
     else:
         vmin = vmax = np.full(n, np.nan)
 

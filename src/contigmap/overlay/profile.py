@@ -37,7 +37,7 @@ from contigmap.overlay.measures import (
 from contigmap.overlay.zones import layer_geoms, settlement_points, settlement_zones
 from contigmap.poverty import poverty_profile
 from contigmap.raster import Raster
-from contigmap.terrain import terrain_profile
+from contigmap.terrain import slope_deg, terrain_profile
 from contigmap.zonal import zonal_stats
 
 __all__ = ["INFRASTRUCTURE_COLUMNS", "overlay_columns", "village_profile"]
@@ -200,6 +200,7 @@ def overlay_columns(
     ecology: Mapping[str, gpd.GeoDataFrame | Raster] | None = None,
     infrastructure: Mapping[str, gpd.GeoDataFrame] | None = None,
     id_column: pd.Series | None = None,
+    slope: Raster | None = None,
 ) -> pd.DataFrame:
     """Terrain, hazard, ecology and infrastructure columns for settlements and zones.
 
@@ -221,6 +222,9 @@ def overlay_columns(
         (:data:`INFRASTRUCTURE_COLUMNS`, else ``dist_<name>_m``).
     id_column
         Names of the settlements for messages (default: the index).
+    slope
+        Slope of ``dem`` in degrees (:func:`contigmap.terrain.slope_deg`), when already
+        computed; else computed from ``dem``.
 
     Returns
     -------
@@ -233,7 +237,7 @@ def overlay_columns(
         index=zones.index)
     name_col = "_name" if id_column is not None else None
     if dem is not None:
-        out = out.join(terrain_profile(points, named, dem, id_column=name_col))
+        out = out.join(terrain_profile(points, named, dem, slope=slope, id_column=name_col))
     for prefix, layers in (("hazard", hazards or {}), ("eco", ecology or {})):
         for raw_name, layer in layers.items():
             _layer_columns(out, prefix, raw_name, layer, points, zones, named, name_col)
@@ -307,12 +311,13 @@ def village_profile(
                                      radius_m=village_radius_m, method="voronoi",
                                      extent=extent)
     points = settlement_points(villages)
+    slope = slope_deg(dem) if dem is not None else None  # villages and hamlets share it
     table = villages.copy()
     table["zone_source"] = source
     table["zone_area_km2"] = zones.area.to_numpy() / 1e6
     cols = overlay_columns(points, zones, dem=dem, hazards=hazards, ecology=ecology,
                            infrastructure=infrastructure,
-                           id_column=villages["village_id"].astype(str))
+                           id_column=villages["village_id"].astype(str), slope=slope)
     for col in cols.columns:
         table[col] = cols[col].to_numpy()
     if households is not None:
@@ -329,7 +334,7 @@ def village_profile(
     if hamlets is not None and len(hamlets):
         hamlet_table = _hamlet_table(
             hamlets, villages, zones, radius_m=hamlet_radius_m, dem=dem, hazards=hazards,
-            ecology=ecology, infrastructure=infrastructure)
+            ecology=ecology, infrastructure=infrastructure, slope=slope)
     return table, hamlet_table
 
 
@@ -350,7 +355,7 @@ def _hamlet_table(
     radius_m: float, dem: Raster | None,
     hazards: Mapping[str, gpd.GeoDataFrame | Raster] | None,
     ecology: Mapping[str, gpd.GeoDataFrame | Raster] | None,
-    infrastructure: Mapping[str, gpd.GeoDataFrame] | None,
+    infrastructure: Mapping[str, gpd.GeoDataFrame] | None, slope: Raster | None = None,
 ) -> gpd.GeoDataFrame:
     """Hamlet rows: discs of ``radius_m`` clipped to their village's zone, with overlays."""
     vz = gpd.GeoDataFrame({"village_id": villages["village_id"].astype(str).to_numpy()},
@@ -361,7 +366,7 @@ def _hamlet_table(
     hcols = overlay_columns(settlement_points(h), hzones, dem=dem, hazards=hazards,
                             ecology=ecology, infrastructure=infrastructure,
                             id_column=h["hamlet_id"].astype(str) if "hamlet_id" in h
-                            else None)
+                            else None, slope=slope)
     hamlet_table = hamlets.copy()
     hamlet_table["zone_source"] = hsource
     hamlet_table["zone_area_km2"] = hzones.area.to_numpy() / 1e6

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -173,10 +173,12 @@ def _parse_poor(frame: pd.DataFrame) -> NDArray[np.bool_]:
     """Read the ``poor`` flag by the shared yes/no parser (blank = not poor)."""
     from contigmap.booleans import parse_bool
 
-    ids = frame["household_id"].astype(str).tolist()
-    rows = [f"row {i + 1} (household_id {hid})" for i, hid in enumerate(ids)]
+    def rows() -> Iterator[str]:  # named only when a cell is bad: built lazily
+        for i, hid in enumerate(frame["household_id"].astype(str).tolist()):
+            yield f"row {i + 1} (household_id {hid})"
+
     return parse_bool(frame["poor"], column="poor", default=False, source="households",
-                      rows=rows)
+                      rows=rows())
 
 
 def _check(
@@ -213,19 +215,32 @@ def _check(
     return members, _parse_poor(frame), income
 
 
-def _weighted_median(values: NDArray[np.float64], weights: NDArray[np.float64]) -> float:
-    """Median over people: each household's value repeated ``weights`` (members) times."""
+def _weighted_medians(
+    group: NDArray[np.integer], n: int, values: NDArray[np.float64], weights: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Median over people of each group: each household's value repeated ``weights`` times.
+
+    ``group`` numbers each row's group (``0 .. n-1``); rows with a ``nan`` value are left
+    out, groups without values get ``nan``. Weights are whole numbers >= 1 (members),
+    so the running sums are exact and one sort of all groups (by group, then value)
+    picks the same middle values as a sort per group.
+    """
     ok = ~np.isnan(values)
-    values, weights = values[ok], weights[ok]
-    if len(values) == 0:
-        return float("nan")
-    order = np.argsort(values, kind="stable")
-    v, w = values[order], weights[order]
-    cum = np.cumsum(w)
-    total = cum[-1]
-    lo = v[np.searchsorted(cum, (total - 1) / 2.0, side="right")]
-    hi = v[np.searchsorted(cum, total / 2.0, side="right")]
-    return float((lo + hi) / 2.0)
+    g, v, w = group[ok], values[ok], weights[ok]
+    order = np.lexsort((v, g))
+    g, v = g[order], v[order]
+    cum = np.cumsum(w[order])
+    start = np.searchsorted(g, np.arange(n), side="left")
+    end = np.searchsorted(g, np.arange(n), side="right")
+    has = end > start
+    base = np.where(start > 0, cum[np.maximum(start - 1, 0)] if len(cum) else 0.0, 0.0)
+    total = np.where(has, cum[np.maximum(end - 1, 0)] if len(cum) else 0.0, 0.0) - base
+    out = np.full(n, np.nan)
+    if has.any():
+        lo = v[np.searchsorted(cum, (base + (total - 1) / 2.0)[has], side="right")]
+        hi = v[np.searchsorted(cum, (base + total / 2.0)[has], side="right")]
+        out[has] = (lo + hi) / 2.0
+    return out
 
 
 def _format_main_causes(shares: pd.Series, top: int = 3) -> str:
@@ -300,13 +315,9 @@ def _village_table(data: pd.DataFrame) -> pd.DataFrame:
     inc_w = grouped["income_members"].sum()
     out["poverty_incidence"] = out["poor_pop_registry"] / out["pop_registry"]
     out["income_pp_mean_yuan"] = (inc_sum / inc_w.where(inc_w > 0)).astype(float)
-    out["income_pp_median_yuan"] = pd.Series(
-        {
-            vid: _weighted_median(g["income"].to_numpy(), g["members"].to_numpy())
-            for vid, g in grouped
-        },
-        dtype=float,
-    )
+    out["income_pp_median_yuan"] = _weighted_medians(
+        grouped.ngroup().to_numpy(dtype=np.intp), len(out), data["income"].to_numpy(dtype=float),
+        data["members"].to_numpy(dtype=float))
     poor_rows = data[data["poor"]]
     cause_counts = (
         pd.crosstab(poor_rows["village_id"], poor_rows["cause"])

@@ -196,8 +196,10 @@ def qualified_villages(
         if s.edge[0] < 0 or s.dist_m[0] > leg:
             gap[rows] = straight / 1000.0
             continue
-        comp = mask & (labels[graph.u] == labels[graph.u[s.edge[0]]])
-        v = snap_points(graph, vxy[rows], edge_mask=comp, mask_name=f"{key}:{tid}")
+        label = int(labels[graph.u[s.edge[0]]])
+        comp = mask & (labels[graph.u] == label)
+        # seats on one bus-worthy component share its snapping index (named by component)
+        v = snap_points(graph, vxy[rows], edge_mask=comp, mask_name=f"{key}:component{label}")
         ok = (v.edge >= 0) & (v.dist_m <= leg)
         wide[rows] = ok
         gap[rows] = np.where(ok, 0.0, np.minimum(v.dist_m, straight)) / 1000.0
