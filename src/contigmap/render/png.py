@@ -30,7 +30,8 @@ _LEVEL: Final[int] = 3
 
 def _chunk(tag: bytes, data: bytes) -> bytes:
     """Length, type, data and the CRC-32 of type and data (PNG specification §5.3)."""
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+    crc = zlib.crc32(data, zlib.crc32(tag))  # of type then data, without joining them
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
 
 
 def write_rgb_png(path: Path, rgb: np.ndarray[Any, Any], dpi: float) -> Path:
@@ -67,7 +68,7 @@ def write_rgb_png(path: Path, rgb: np.ndarray[Any, Any], dpi: float) -> Path:
         _SIGNATURE,
         _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
         _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-        _chunk(b"IDAT", zlib.compress(rows.tobytes(), _LEVEL)),
+        _chunk(b"IDAT", zlib.compress(rows.data, _LEVEL)),
         _chunk(b"IEND", b""),
     ))
     path = Path(path)
