@@ -316,17 +316,17 @@ def _layout(spec: SheetSpec, units: Mapping[str, str]) -> _Layout:
     table = spec.table
     columns = [str(c) for c in table.columns]
     labels = [spec.labels(c) for c in columns] if spec.labels is not None else None
+    series = [table.iloc[:, j] for j in range(len(columns))]  # each column read once
     formats = [spec.number_formats.get(col) or (
-        number_format(col, table.iloc[:, j], unit=units.get(col, "")) if spec.formats
+        number_format(col, series[j], unit=units.get(col, "")) if spec.formats
         else None) for j, col in enumerate(columns)]
     widths: list[float | None] = []
     for j, col in enumerate(columns):
         width: float | None = None
         if labels is not None and spec.header:  # fit the labels, names and first values
-            sample = table.iloc[:_WIDTH_SAMPLE, j]
-            shown = [str(v) for v in sample[sample.notna()].tolist()]
-            texts = [labels[j], col, *(t[:15] if formats[j] else t for t in shown)]
-            width = min(max(max(map(_display_width, texts)) + 2, 8), 60)
+            shown = [str(v) for v in series[j].iloc[:_WIDTH_SAMPLE].dropna().tolist()]
+            texts = {labels[j], col, *(t[:15] if formats[j] else t for t in shown)}
+            width = min(max(max(map(_display_width, texts)) + 2, 8), 60)  # distinct texts
         widths.append(spec.widths.get(col, width))
     return _Layout(columns, labels, formats, widths)
 
