@@ -11,7 +11,8 @@ seed 0, or ``--region``), then draws its 7 county maps and its township maps (as
 process:
 
 (i)  contigmap as it is: the Agg canvas of :mod:`contigmap.render.agg_text` (each text
-     measured, outlined and laid out once per process), the roads split into matplotlib
+     measured, outlined and laid out once per process, each glyph bitmap rendered once
+     per subpixel offset), the roads split into matplotlib
      paths once for the county and the township maps (``base=``);
 (ii) the baseline: matplotlib's own ``FigureCanvasAgg`` (texts laid out again in every
      figure and every halo draw), the roads prepared for each of the two map sets (how
@@ -60,7 +61,8 @@ def _maps(state: Any, out: Path, baseline: bool) -> dict[str, Path]:
 def _timed(state: Any, out: Path, baseline: bool) -> tuple[float, float, dict[str, Path]]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    for cache in (agg_text._metrics, agg_text._outline, agg_text._glyphs, agg_text._height):
+    for cache in (agg_text._metrics, agg_text._outline, agg_text._glyphs, agg_text._height,
+                  agg_text._bitmap):
         cache.cache_clear()
     with ExitStack() as stack:
         if baseline:
