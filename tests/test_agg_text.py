@@ -65,6 +65,7 @@ def test_a_second_figure_reads_the_caches() -> None:
     assert after["outlines"] > before["outlines"]
     if agg_text._LAYOUT_DRAW:
         assert after["glyphs"] > before["glyphs"]
+        assert after["bitmaps"] > before["bitmaps"]
 
 
 def test_outlines_are_read_only() -> None:

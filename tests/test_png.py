@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from contigmap.errors import ValidationError
-from contigmap.render.png import write_rgb_png
+from contigmap.render.png import filtered_rows, write_rgb_png
 
 
 def test_pixels_and_resolution_read_back(tmp_path: Path) -> None:
@@ -33,6 +33,13 @@ def test_a_view_of_a_larger_buffer(tmp_path: Path) -> None:
     out = write_rgb_png(tmp_path / "v.png", rgba[..., :3], 72)  # not contiguous
     with Image.open(out) as im:
         assert np.array_equal(np.asarray(im), rgba[..., :3])
+
+
+def test_filtered_rows_by_hand() -> None:
+    rgba = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)  # pixel (r, c) = 12r + 4c ..
+    rows = filtered_rows(rgba[..., :3])
+    expected = [[0, 0, 1, 2, 4, 5, 6, 8, 9, 10], [0, 12, 13, 14, 16, 17, 18, 20, 21, 22]]
+    assert rows.dtype == np.uint8 and rows.tolist() == expected
 
 
 @pytest.mark.parametrize("bad", [np.zeros((4, 5), np.uint8), np.zeros((4, 5, 4), np.uint8),

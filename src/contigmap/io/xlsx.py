@@ -337,8 +337,8 @@ def _layout(spec: SheetSpec, units: Mapping[str, str]) -> _Layout:
         width: float | None = None
         if labels is not None and spec.header:  # fit the labels, names and first values
             shown = [str(v) for v in sample[sample.notna()].tolist()]
-            texts = [labels[j], col, *(t[:15] if formats[j] else t for t in shown)]
-            width = min(max(max(map(_display_width, texts)) + 2, 8), 60)
+            texts = {labels[j], col, *(t[:15] if formats[j] else t for t in shown)}
+            width = min(max(max(map(_display_width, texts)) + 2, 8), 60)  # distinct texts
         widths.append(spec.widths.get(col, width))
     return _Layout(columns, labels, formats, widths)
 

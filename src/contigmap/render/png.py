@@ -22,7 +22,7 @@ import numpy as np
 from contigmap.errors import ValidationError
 from contigmap.io.write import atomic_path
 
-__all__ = ["write_rgb_png"]
+__all__ = ["filtered_rows", "write_rgb_png"]
 
 _SIGNATURE: Final[bytes] = b"\x89PNG\r\n\x1a\n"
 _LEVEL: Final[int] = 3
@@ -30,7 +30,24 @@ _LEVEL: Final[int] = 3
 
 def _chunk(tag: bytes, data: bytes) -> bytes:
     """Length, type, data and the CRC-32 of type and data (PNG specification §5.3)."""
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+    crc = zlib.crc32(data, zlib.crc32(tag))  # of type then data, without joining them
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
+
+
+def filtered_rows(pixels: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Return the PNG rows of height × width × 3 bytes: each a 0 byte (filter "None"), RGB.
+
+    One channel at a time: a strided copy whose inner loop runs along a row (numpy copies
+    an RGB pixel's 3 bytes as a loop of its own otherwise; on a 1753 × 1240 map from Agg's
+    RGBA buffer, 24 ms against 2.4 ms, ``benchmarks/bench_report_maps.py``).
+    """
+    height, width, _ = pixels.shape
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
+    rows[:, 0] = 0
+    rgb = rows[:, 1:].reshape(height, width, 3)
+    for channel in range(3):
+        rgb[:, :, channel] = pixels[:, :, channel]
+    return rows
 
 
 def write_rgb_png(path: Path, rgb: np.ndarray[Any, Any], dpi: float) -> Path:
@@ -60,14 +77,13 @@ def write_rgb_png(path: Path, rgb: np.ndarray[Any, Any], dpi: float) -> Path:
         msg = f"expected height x width x 3 uint8 pixels, got {pixels.shape} {pixels.dtype}"
         raise ValidationError(msg)
     height, width, _ = pixels.shape
-    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # a 0 byte: filter "None"
-    rows[:, 1:].reshape(height, width, 3)[...] = pixels  # one copy, from a strided view too
+    rows = filtered_rows(pixels)
     per_metre = round(dpi / 0.0254)
     body = b"".join((
         _SIGNATURE,
         _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
         _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
-        _chunk(b"IDAT", zlib.compress(rows.tobytes(), _LEVEL)),
+        _chunk(b"IDAT", zlib.compress(rows.data, _LEVEL)),
         _chunk(b"IEND", b""),
     ))
     path = Path(path)

@@ -156,7 +156,8 @@ def draw_names(ax: Any, renderer: Any, text: MapText, vil: gpd.GeoDataFrame, sym
         return
     pos = {idx: i for i, idx in enumerate(vil.index)}
     ranked = [pos[i] for i in _label_order(vil, column, spec)]
-    names = [vil[labels].iloc[i] for i in ranked]
+    values = vil[labels].to_numpy(dtype=object)  # one column read, not one per village
+    names = [values[i] for i in ranked]
     keep = [
         (i, str(n)) for i, n in zip(ranked, names, strict=True)
         if not pd.isna(n) and str(n).strip() and not fonts.missing_chars(str(n), text.font)
