@@ -36,40 +36,57 @@ def csv_text(table: pd.DataFrame) -> str | None:
     module docstring) or the table has fewer than two columns (``csv.writer`` quotes a
     lone empty field; pandas handles those few tables).
     """
-    if table.shape[1] < 2:
+    dtypes = list(table.dtypes)
+    if len(dtypes) < 2 or not all(map(_formats, dtypes)):
         return None
-    columns: list[list[str]] = []
-    for j in range(table.shape[1]):
-        cells = _column_cells(table.iloc[:, j])
-        if cells is None:
-            return None
-        columns.append(cells)
+    columns: list[list[str]] = [[] for _ in dtypes]
+    floats = [j for j, dtype in enumerate(dtypes) if dtype == np.float64]
+    if floats:  # one array for all float columns: no Series per column
+        block = table.iloc[:, floats].to_numpy(dtype=np.float64)
+        for k, j in enumerate(floats):
+            columns[j] = _float_cells(block[:, k])
+    for j, dtype in enumerate(dtypes):
+        if dtype != np.float64:
+            columns[j] = _column_cells(table.iloc[:, j])
     header = _quoted([_object_cell(name) for name in table.columns])
     lines = [",".join(header), *map(",".join, zip(*columns, strict=True)), ""]
     return "\r\n".join(lines)
 
 
-def _column_cells(col: pd.Series) -> list[str] | None:
-    """One column's cells as CSV fields, or None for a dtype pandas formats its own way."""
+def _formats(dtype: Any) -> bool:
+    """Whether :func:`_column_cells` writes a column of ``dtype`` as pandas does."""
+    if isinstance(dtype, pd.StringDtype):
+        return True
+    return isinstance(dtype, np.dtype) and (dtype == np.float64 or dtype.kind in "iubO")
+
+
+def _float_cells(values: np.ndarray) -> list[str]:
+    """Float64 cells: each distinct value's ``repr`` once, NaN empty.
+
+    Distinct by bit pattern (``-0.0`` is not ``0.0``); a table's float columns repeat
+    many values (zeros, flags, rounded scores), and ``repr`` is the costly step.
+    """
+    uniques, inverse = np.unique(np.ascontiguousarray(values).view(np.int64),
+                                 return_inverse=True)
+    texts = [repr(x) if x == x else "" for x in uniques.view(np.float64).tolist()]
+    cells: list[str] = np.array(texts, dtype=object)[inverse].tolist()
+    return cells
+
+
+def _column_cells(col: pd.Series) -> list[str]:
+    """One non-float64 column's cells as CSV fields (a dtype :func:`_formats` accepts)."""
     dtype = col.dtype
     if isinstance(dtype, pd.StringDtype):
-        values = col.to_numpy(dtype=object, na_value="")
-        return _quoted(values.tolist())
-    if not isinstance(dtype, np.dtype):
-        return None
+        return _quoted(col.to_numpy(dtype=object, na_value="").tolist())
     values = col.to_numpy()
-    if dtype == np.float64:
-        return [repr(x) if x == x else "" for x in values.tolist()]
     if dtype.kind in "iu":
         return list(map(str, values.tolist()))
     if dtype.kind == "b":
         return ["True" if x else "False" for x in values.tolist()]
-    if dtype.kind == "O":
-        missing = pd.isna(values).tolist()
-        cells = ["" if gone else _object_cell(x)
-                 for x, gone in zip(values.tolist(), missing, strict=True)]
-        return _quoted(cells)
-    return None
+    missing = pd.isna(values).tolist()
+    cells = ["" if gone else _object_cell(x)
+             for x, gone in zip(values.tolist(), missing, strict=True)]
+    return _quoted(cells)
 
 
 def _object_cell(value: Hashable | Any) -> str:
