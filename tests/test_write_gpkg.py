@@ -16,6 +16,7 @@ import pyogrio
 import pytest
 import shapely
 
+import contigmap.io.write
 from contigmap.io.write import arrow_writes_same_bytes, write_vector
 from contigmap.io.writers import fixed_gdal_date
 
@@ -32,6 +33,11 @@ SAFE = {
     "obj_str": pd.Series(["a", None, "b\nc"], dtype=object),
     "obj_none": pd.Series([None, None, None], dtype=object),
 }
+
+
+@pytest.fixture(autouse=True)
+def _arrow_for_small_layers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(contigmap.io.write, "ARROW_MIN_ROWS", 0)
 
 
 def _feature_writer_bytes(gdf: gpd.GeoDataFrame, path: Path) -> str:
@@ -75,3 +81,8 @@ def test_other_columns_keep_the_feature_writer(column: object) -> None:
 
 def test_no_crs_keeps_the_feature_writer() -> None:
     assert not arrow_writes_same_bytes(gpd.GeoDataFrame({"geometry": POINTS}))
+
+
+def test_small_layers_keep_the_feature_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(contigmap.io.write, "ARROW_MIN_ROWS", 4)
+    assert not arrow_writes_same_bytes(gpd.GeoDataFrame({"geometry": POINTS}, crs=4326))

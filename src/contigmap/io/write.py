@@ -22,6 +22,9 @@ from contigmap.io.xlsx import write_xlsx
 
 logger = logging.getLogger(__name__)
 
+ARROW_MIN_ROWS = 1000
+"""Fewest features for which a GeoPackage goes through pyogrio's Arrow writer."""
+
 
 @contextmanager
 def atomic_path(final: str | Path) -> Iterator[Path]:
@@ -96,17 +99,19 @@ def arrow_writes_same_bytes(gdf: gpd.GeoDataFrame) -> bool:
 
     The Arrow path (GDAL's ``OGR_L_WriteArrowBatch``, GDAL >= 3.8) passes whole
     columns to GDAL instead of setting each field of each feature, about 3x faster on
-    a 3,000-hamlet layer. Used only for the column types on which both paths were
-    compared byte for byte (tests/test_write_gpkg.py): floats, integers up to 64-bit
-    signed, booleans, nullable integers and booleans, strings, and object columns
-    holding only text, in a layer with a CRS; any other layer (no CRS, dates, mixed
+    a 3,000-hamlet layer (on a 259-village layer of 248 columns its per-column set-up
+    makes it no faster, hence :data:`ARROW_MIN_ROWS`). Used only for the column types
+    on which both paths were compared byte for byte (tests/test_write_gpkg.py): floats,
+    integers up to 64-bit signed, booleans, nullable integers and booleans, strings, and
+    object columns holding only text, in a layer with a CRS; any other layer (no CRS, dates, mixed
     objects, ...) keeps the feature writer.
     """
     import importlib.util
 
     import pyogrio
 
-    if (pyogrio.__gdal_version__ < (3, 8, 0) or importlib.util.find_spec("pyarrow") is None
+    if (len(gdf) < ARROW_MIN_ROWS or pyogrio.__gdal_version__ < (3, 8, 0)
+            or importlib.util.find_spec("pyarrow") is None
             or gdf.crs is None):  # pyogrio's Arrow writer warns of a missing CRS
         return False
     for name, col in gdf.items():
