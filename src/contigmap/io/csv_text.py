@@ -29,12 +29,15 @@ __all__ = ["csv_text"]
 _NEEDS_QUOTES = (",", '"', "\r", "\n")
 
 
-def csv_text(table: pd.DataFrame) -> str | None:
+def csv_text(table: pd.DataFrame, formula_prefixes: tuple[str, ...] = ()) -> str | None:
     """Return ``table`` as CSV text (header line, CRLF line ends, no index), or None.
 
     None when a column's dtype is not one this writer formats like pandas (see the
     module docstring) or the table has fewer than two columns (``csv.writer`` quotes a
-    lone empty field; pandas handles those few tables).
+    lone empty field; pandas handles those few tables). Text cells (``str`` values of
+    string and object columns) and column names starting with one of
+    ``formula_prefixes`` get a leading ``'``, as
+    :func:`contigmap.io.writers.csv_safe` does, without its copy of the table.
     """
     dtypes = list(table.dtypes)
     if len(dtypes) < 2 or not all(map(_formats, dtypes)):
@@ -47,8 +50,8 @@ def csv_text(table: pd.DataFrame) -> str | None:
             columns[j] = _float_cells(block[:, k])
     for j, dtype in enumerate(dtypes):
         if dtype != np.float64:
-            columns[j] = _column_cells(table.iloc[:, j])
-    header = _quoted([_object_cell(name) for name in table.columns])
+            columns[j] = _column_cells(table.iloc[:, j], formula_prefixes)
+    header = _quoted([_object_cell(name, formula_prefixes) for name in table.columns])
     lines = [",".join(header), *map(",".join, zip(*columns, strict=True)), ""]
     return "\r\n".join(lines)
 
@@ -73,26 +76,30 @@ def _float_cells(values: np.ndarray) -> list[str]:
     return cells
 
 
-def _column_cells(col: pd.Series) -> list[str]:
+def _column_cells(col: pd.Series, prefixes: tuple[str, ...]) -> list[str]:
     """One non-float64 column's cells as CSV fields (a dtype :func:`_formats` accepts)."""
     dtype = col.dtype
     if isinstance(dtype, pd.StringDtype):
-        return _quoted(col.to_numpy(dtype=object, na_value="").tolist())
+        texts = col.to_numpy(dtype=object, na_value="").tolist()
+        return _quoted(["'" + text if text.startswith(prefixes) else text for text in texts])
     values = col.to_numpy()
     if dtype.kind in "iu":
         return list(map(str, values.tolist()))
     if dtype.kind == "b":
         return ["True" if x else "False" for x in values.tolist()]
     missing = pd.isna(values).tolist()
-    cells = ["" if gone else _object_cell(x)
+    cells = ["" if gone else _object_cell(x, prefixes)
              for x, gone in zip(values.tolist(), missing, strict=True)]
     return _quoted(cells)
 
 
-def _object_cell(value: Hashable | Any) -> str:
-    """Return a cell's text as ``csv.writer`` makes it: None empty, anything else its ``str``."""
+def _object_cell(value: Hashable | Any, prefixes: tuple[str, ...]) -> str:
+    """Return a cell's text as ``csv.writer`` makes it: None empty, anything else its ``str``.
+
+    A ``str`` starting with one of ``prefixes`` gets a leading ``'`` first.
+    """
     if isinstance(value, str):
-        return value
+        return "'" + value if value.startswith(prefixes) else value
     return "" if value is None else str(value)
 
 
