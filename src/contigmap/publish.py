@@ -212,7 +212,6 @@ def poverty_sources(state: RegionState) -> dict[str, Any]:
 
 def _render(state: RegionState, path: Path, *, offline: bool, basemap: Basemap = "none",
             tianditu_key: str | None = None) -> Path:
-    from contigmap.priority.guarantees import guarantees_from_tables
     from contigmap.render.web import render_web_map
     from contigmap.render.web_weights import weights_data
 
@@ -234,7 +233,7 @@ def _render(state: RegionState, path: Path, *, offline: bool, basemap: Basemap =
         scenarios=_scenario_views(state),
         weights=weights_data(state.priorities, state.villages),
         guarantees=(None if state.priorities is None
-                    else guarantees_from_tables(state.priorities.tables)),
+                    else state.priorities.guarantees()),
     )
 
 

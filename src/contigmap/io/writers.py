@@ -44,6 +44,7 @@ import pandas as pd
 
 from contigmap.columns import describe_column
 from contigmap.errors import ConfigError
+from contigmap.io.csv_text import csv_text
 
 __all__ = [
     "CSV_FORMULA_PREFIXES",
@@ -185,9 +186,15 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> None:
 
     See :func:`csv_safe`. No index column. Lines end in CRLF as RFC 4180 has it; this
     also makes the writer quote a text cell holding a lone CR, which would otherwise
-    split its row in two when read back.
+    split its row in two when read back. The text comes from
+    :func:`contigmap.io.csv_text.csv_text` (the same bytes as pandas' ``to_csv`` of
+    :func:`csv_safe`'s copy), else from that ``to_csv`` for the tables it does not format.
     """
-    csv_safe(table).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    text = csv_text(table, CSV_FORMULA_PREFIXES)  # pandas' bytes, a column at a time
+    if text is None:
+        csv_safe(table).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    else:
+        Path(path).write_bytes(text.encode("utf-8-sig"))
 
 
 # --------------------------------------------------------------------------- xlsx

@@ -74,6 +74,18 @@ class PriorityResults:
     budget: pd.DataFrame
     config: PriorityConfig
     extra: dict[str, Any] = field(default_factory=dict)
+    _guarantees: pd.DataFrame | None = field(default=None, init=False, repr=False,
+                                             compare=False)
+
+    def guarantees(self) -> pd.DataFrame:
+        """Return the 两不愁三保障 table of :attr:`tables`, made once per result.
+
+        :func:`contigmap.priority.guarantees.guarantees_from_tables`; ``guarantees.csv``
+        and the map's guarantees theme both read it (neither changes it).
+        """
+        if self._guarantees is None:
+            self._guarantees = guarantees_from_tables(self.tables)
+        return self._guarantees
 
 
 def budget_reach(table: pd.DataFrame, iv: str, budget_cny: float | None) -> pd.DataFrame:
@@ -385,7 +397,7 @@ def write_priority_tables(results: PriorityResults, out_dir: str | Path) -> dict
     for area, s in results.summaries.items():
         written[f"summary_{area}_csv"] = write_table(s, out / f"priorities_summary_{area}.csv")
     written["budget_csv"] = write_table(results.budget, out / "priorities_budget.csv")
-    written["guarantees_csv"] = write_table(guarantees_from_tables(results.tables),
+    written["guarantees_csv"] = write_table(results.guarantees(),
                                             out / "guarantees.csv")
     for key, frame in sorted(results.extra.items()):  # an intervention's extras (bus lines)
         if isinstance(frame, gpd.GeoDataFrame):
