@@ -153,6 +153,9 @@ def _print_size(n_edges: int, synth_s: float, runs: list[dict[str, Any]]) -> Non
         print("  county stages, peak RSS of the county's process, MB (largest county): " +
               ", ".join(f"{s} {mb:.0f}" for s, mb in first["stage_peak_mb"].items()))
     print("  area steps, s: " + ", ".join(f"{k} {v:.1f}" for k, v in first["area_s"].items()))
+    for r in runs[1:]:  # the others' stage seconds: how much two at once slow each county
+        print(f"  county stages, s (summed, workers={r['workers']}): " +
+              ", ".join(f"{s} {r['stages_s'][s]:.1f}" for s in r["stages_s"]))
     for r in runs:
         print(f"  workers {r['workers']}: wall {r['wall_s']:.1f} s "
               f"({r['wall_s'] / 60:.1f} min), speed-up vs {first['workers']} worker(s) "
