@@ -36,6 +36,10 @@ TaskProgress = Callable[[int, int, str], None]
 """Called with (tasks done, tasks in all, label of the task just done)."""
 
 
+_TRIM_ENV_KEY = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+"""Dask's setting that starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``; None unsets it."""
+
+
 class ClusterError(ContigmapError, RuntimeError):
     """A Dask cluster cannot be reached."""
 
@@ -80,6 +84,7 @@ def dask_client(options: ExecutionOptions) -> Any:
     ClusterError
         The scheduler cannot be reached.
     """
+    import dask
     from distributed import Client, LocalCluster
 
     if options.scheduler:
@@ -92,10 +97,12 @@ def dask_client(options: ExecutionOptions) -> Any:
     n = options.n_workers()
     memory = _total_memory()
     # workers log nothing of their own: a failed task comes back to this process as its
-    # exception, a dead worker as KilledWorker (turned into a ResourceError by map_tasks)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           memory_limit=memory // n if memory else "auto",
-                           dashboard_address=None, silence_logs=logging.CRITICAL)
+    # exception, a dead worker as KilledWorker (turned into a ResourceError by map_tasks).
+    # Workers keep glibc's own trim threshold, not Dask's 64 KiB (contigmap.heap).
+    with dask.config.set({_TRIM_ENV_KEY: None}):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               memory_limit=memory // n if memory else "auto",
+                               dashboard_address=None, silence_logs=logging.CRITICAL)
     logger.info("Dask LocalCluster: %d workers, 1 thread and %.1f GB each", n,
                 (memory // n) / 1e9 if memory else float("nan"))
     return Client(cluster)

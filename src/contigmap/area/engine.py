@@ -103,6 +103,7 @@ def run_county(job: CountyJob) -> CountyOutcome:
         naming the county.
     """
     from contigmap.gcpause import collect_and_freeze
+    from contigmap.heap import trim_heap
     from contigmap.pipeline import run
 
     logger.info("county %s (%s): starting", job.code, job.name)
@@ -113,8 +114,9 @@ def run_county(job: CountyJob) -> CountyOutcome:
     except ContigmapError as err:
         msg = f"county {job.code} ({job.name}): {err}"
         raise CountyRunError(msg) from None
-    finally:  # a worker runs county after county: free this one's cycles now
+    finally:  # a worker runs county after county: free this one's cycles and heap now
         collect_and_freeze()
+        trim_heap()
     return CountyOutcome(code=job.code, summary=_plain(result.summary),
                          timings_s=dict(result.timings_s),
                          peak_rss_mb=dict(result.peak_rss_mb))

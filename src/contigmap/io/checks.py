@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import logging
 import warnings
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import geopandas as gpd
@@ -297,6 +298,23 @@ def _check_numeric(
     return frame.loc[~(not_number | below)]
 
 
+def _map_distinct(series: pd.Series, func: Callable[[Any], Any]) -> pd.Series:
+    """``series.map(func)`` (object values), calling ``func`` once per distinct text.
+
+    A text column (:class:`pandas.StringDtype`) is factorized first: an area's road layer
+    has a million rows and a handful of classes (issue #15: 4.3 s of calls for 2 columns
+    of the 1M-edge area graph). Other columns, which may mix ``1``, ``1.0`` and ``True``
+    (equal keys, different text), are mapped cell by cell.
+    """
+    if not isinstance(series.dtype, pd.StringDtype):
+        return series.map(func).astype(object)
+    codes, names = pd.factorize(series)  # missing cells: code -1, the appended last entry
+    table = np.empty(len(names) + 1, dtype=object)
+    table[:-1] = [func(v) for v in names]
+    table[-1] = func(None)
+    return pd.Series(table[codes], index=series.index, dtype=object)
+
+
 def _check_domain(
     frame: _T,
     col: str,
@@ -314,7 +332,7 @@ def _check_domain(
         text = str(value).strip()
         return lookup.get(text.lower(), aliases.get(text, aliases.get(text.lower(), text)))
 
-    values = frame[col].map(norm)
+    values = _map_distinct(frame[col], norm)
     empty = values.isna().to_numpy()
     if empty.any():
         _fail(errors, (

@@ -253,7 +253,8 @@ def _flag(roads: gpd.GeoDataFrame, column: str) -> NDArray[np.bool_]:
         return np.zeros(len(roads), bool)
     from contigmap.booleans import parse_bool
 
-    rows = [f"road_id {r}" for r in roads["road_id"].astype(str)] if "road_id" in roads else None
+    # named lazily: only an error message reads them (a million f-strings at area scale)
+    rows = (f"road_id {r}" for r in roads["road_id"]) if "road_id" in roads else None
     return parse_bool(roads[column], column=column, default=False, source="roads", rows=rows)
 
 
