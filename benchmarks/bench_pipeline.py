@@ -25,6 +25,13 @@ Baselines measured in the same run:
   the least-squares slope in log–log over the sizes, for the first ``--workers`` value; the
   issue asks for ``b ≤ 1.15``.
 - **workers:** at each size the speed-up of each ``--workers`` value against the first.
+- **the machine's ceiling for this work** (``--ceiling``, on by default with more than one
+  worker): one county of the largest area run as a plain process (no Dask) alone, then N
+  copies of it at once, N the largest ``--workers``, three times each in turn; each process
+  first runs another county to warm its caches, and only the second county's pipeline is
+  timed. ``N × median alone / median at once`` is what N workers could at best give on
+  this machine, however the counties are scheduled: the cores share caches and memory
+  bandwidth, and a virtual machine's cores may share a host with other machines.
 
 The load average is printed next to the numbers: these machines are shared, and a loaded
 machine makes every time longer.
@@ -135,6 +142,58 @@ def _run(area_dir: Path, out: Path, workers: int) -> dict[str, Any]:
             "load_before": load, "load_after": os.getloadavg()[0]}
 
 
+_COUNTY_SCRIPT = """
+import sys, time, warnings
+from pathlib import Path
+warnings.simplefilter("ignore")
+from contigmap.pipeline import run
+warm, county, out = map(Path, sys.argv[1:4])
+run(warm, out / "warm", force=True)
+start = time.perf_counter()
+run(county, out / "county", force=True)
+print(time.perf_counter() - start)
+"""
+
+
+def _county_seconds(warm: Path, county: Path, outs: list[Path]) -> list[float]:
+    """Pipeline seconds of ``county`` in ``len(outs)`` plain processes started together."""
+    import subprocess
+    import sys
+
+    procs = [subprocess.Popen([sys.executable, "-c", _COUNTY_SCRIPT, str(warm), str(county),
+                               str(out)], stdout=subprocess.PIPE, text=True) for out in outs]
+    seconds = []
+    for proc in procs:
+        stdout, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"ceiling run failed (exit {proc.returncode})")
+        seconds.append(float(stdout.strip().splitlines()[-1]))
+    return seconds
+
+
+def _ceiling(area_dir: Path, tmp: Path, n: int, repeats: int = 3) -> None:
+    """Print the speed-up N plain processes of one county can give on this machine.
+
+    Alone and N at once alternate ``repeats`` times; the medians are compared.
+    """
+    from contigmap.area.manifest import load_area
+
+    counties = [c for c in load_area(area_dir / "area.yaml").counties if c.region_path]
+    if len(counties) < 2:  # counties split from shared layers have no region.yaml each
+        return
+    warm, county = (Path(str(c.region_path)) for c in counties[:2])
+    load = os.getloadavg()[0]
+    alone, together = [], []
+    for _ in range(repeats):
+        alone += _county_seconds(warm, county, [tmp / "ceiling_alone"])
+        together += _county_seconds(warm, county, [tmp / f"ceiling_{i}" for i in range(n)])
+    one, many = float(np.median(alone)), float(np.median(together))
+    print(f"machine ceiling: county {counties[1].code}, median of {repeats} runs alone "
+          f"{one:.1f} s, of {repeats} x {n} at once {many:.1f} s: at best {n * one / many:.2f}x "
+          f"from {n} workers (plain processes, no Dask); load average {load:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after")
+
+
 def _exponent(x: list[float], y: list[float]) -> float:
     """Least-squares slope of log y against log x (nan with fewer than two sizes)."""
     if len(x) < 2:
@@ -172,6 +231,9 @@ def main() -> None:
                         help="folder to keep (and reuse) the synthetic areas in")
     parser.add_argument("--area", type=Path, nargs="*", default=[],
                         help="existing area folders (holding area.yaml) to run as well")
+    parser.add_argument("--ceiling", action=argparse.BooleanOptionalAction, default=None,
+                        help="measure what N plain processes of one county give "
+                             "(default: with more than one worker)")
     args = parser.parse_args()
     # the synthetic counties' data notes (e.g. no clinics) are the same in every run
     warnings.filterwarnings("ignore", category=DataQualityWarning)
@@ -187,6 +249,8 @@ def main() -> None:
             runs = [_run(area_dir, tmp / f"out_{n}_{w}", w) for w in args.workers]
             _print_size(n, synth_s, runs)
             rows.append((n, runs[0]))
+        if args.ceiling or (args.ceiling is None and max(args.workers) > 1):
+            _ceiling(max(areas, key=lambda t: t[0])[1], tmp, max(max(args.workers), 2))
         if len(rows) > 1:
             edges = [float(n) for n, _ in rows]
             base_n, base = rows[0]

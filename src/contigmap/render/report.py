@@ -417,8 +417,9 @@ def write_county_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     maps = _checked_maps(static_maps)
     ivs = reported_interventions(villages, interventions)
-    tops = {iv.name: intervention_table(villages, iv, (interventions or {}).get(iv.name))
-            .head(top_n) for iv in ivs}
+    tables = {iv.name: intervention_table(villages, iv, (interventions or {}).get(iv.name))
+              for iv in ivs}  # built once: the top villages and the workbook's sheets
+    tops = {name: table.head(top_n) for name, table in tables.items()}
     doc = build_report(
         region_title, villages=villages,
         indicators=headline_indicators(villages) if indicators is None else indicators,
@@ -432,7 +433,8 @@ def write_county_report(
     for key, text in (("html", render_html(doc)), ("md", render_markdown(doc, out_dir))):
         with atomic_path(paths[key]) as tmp:
             tmp.write_text(text, encoding="utf-8")
-    write_tables_xlsx(paths["xlsx"], villages=villages, interventions=interventions)
+    write_tables_xlsx(paths["xlsx"], villages=villages, interventions=interventions,
+                      tables=tables)
     paths.update({f"chart_{b.key}": b.figure.path for sec in doc.sections
                   for b in sec.blocks if isinstance(b, Chart)})
     logger.info("county report for %s: %d villages, %d interventions, %d maps in %s",

@@ -253,21 +253,36 @@ def _stability_section(story: ReportStory, chart_dir: Path) -> Section | None:
     return _section("stability", [note, _chart(spec, chart_dir, table)])
 
 
-def _funded(story: ReportStory, township_id: str, first: int) -> pd.DataFrame:
-    """Per intervention, what the budget funds in one township (count, cost, first names)."""
-    rows = []
+def _funded_by_township(story: ReportStory, first: int
+                        ) -> Callable[[str], pd.DataFrame]:
+    """Return ``funded(township_id)``: per intervention, what the budget funds there first.
+
+    Each row gives the intervention, the units in budget, their cost and the first names
+    in rank order (0 and no names where nothing is funded). Each intervention's table is
+    split by township once, not filtered again for every township.
+    """
+    parts: list[tuple[str, str, dict[str, pd.DataFrame], pd.DataFrame]] = []
     for iv, t in story.priorities.items():
         wb = f"{iv}_within_budget"
         if wb not in t.columns or "township_id" not in t.columns:
             continue
-        here = t[(t["township_id"].astype(str) == township_id) & t[wb].astype(bool)]
-        here = here.sort_values(f"{iv}_rank", kind="stable")
-        rows.append({"intervention": REGISTRY[iv].label_zh if iv in REGISTRY else iv,
-                     "units": len(here),
-                     "capex_cny": float(pd.to_numeric(here[f"{iv}_capex_cny"]).sum()),
-                     "names": "、".join(str(n) for n in here["name"].head(first))
-                     if "name" in here.columns else ""})
-    return pd.DataFrame(rows, columns=["intervention", "units", "capex_cny", "names"])
+        chosen = t[t[wb].astype(bool)].sort_values(f"{iv}_rank", kind="stable")
+        groups = {str(k): g for k, g in chosen.groupby(chosen["township_id"].astype(str),
+                                                        sort=False)}
+        parts.append((iv, REGISTRY[iv].label_zh if iv in REGISTRY else iv, groups,
+                      chosen.iloc[:0]))
+
+    def funded(township_id: str) -> pd.DataFrame:
+        rows = []
+        for iv, label, groups, empty in parts:
+            here = groups.get(township_id, empty)
+            rows.append({"intervention": label, "units": len(here),
+                         "capex_cny": float(pd.to_numeric(here[f"{iv}_capex_cny"]).sum()),
+                         "names": "、".join(str(n) for n in here["name"].head(first))
+                         if "name" in here.columns else ""})
+        return pd.DataFrame(rows, columns=["intervention", "units", "capex_cny", "names"])
+
+    return funded
 
 
 def township_pages(indicators: pd.DataFrame, story: ReportStory, *,
@@ -278,6 +293,7 @@ def township_pages(indicators: pd.DataFrame, story: ReportStory, *,
     towns = township_indicators(indicators)
     if not len(towns):
         return []
+    funded_in = _funded_by_township(story, first)
     pages = [Section(2, "各乡镇简报", "Township pages", (Note((
         "每个乡镇单独一页，便于分发到乡镇 / one printed page per township",)),))]
     for _, town in towns.iterrows():
@@ -294,7 +310,7 @@ def township_pages(indicators: pd.DataFrame, story: ReportStory, *,
             name = str(town.get("name", town["township_id"]))
             blocks.append(Figure(Path(town_map), f"{name}：村庄与道路",
                                  f"{town['township_id']}: villages and roads"))
-        funded = _funded(story, str(town["township_id"]), first)
+        funded = funded_in(str(town["township_id"]))
         if len(funded):
             blocks.append(_table(funded, [
                 ("intervention", "项目", _txt, False), ("units", "预算内个数", _n, True),

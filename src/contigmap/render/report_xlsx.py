@@ -44,6 +44,7 @@ def write_tables_xlsx(
     *,
     villages: pd.DataFrame,
     interventions: Mapping[str, pd.DataFrame] | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the village profile and one sheet per intervention to an XLSX workbook.
 
@@ -56,6 +57,10 @@ def write_tables_xlsx(
     interventions
         ``{name: table}`` per registered intervention; default: the ``<name>_*``
         columns of ``villages`` for every registered intervention that has them.
+    tables
+        The sheets of the interventions already built by
+        :func:`~contigmap.render.report_tables.intervention_table` (by name); the others
+        are built here.
 
     Returns
     -------
@@ -66,9 +71,10 @@ def write_tables_xlsx(
     taken: set[str] = set()
     sheets = [(_sheet_name("村庄概况 villages", taken), profile_table(villages, ivs))]
     for iv in ivs:
-        frame = (interventions or {}).get(iv.name)
-        sheets.append((_sheet_name(f"{iv.label_zh} {iv.name}", taken),
-                       intervention_table(villages, iv, frame)))
+        table = (tables or {}).get(iv.name)
+        if table is None:
+            table = intervention_table(villages, iv, (interventions or {}).get(iv.name))
+        sheets.append((_sheet_name(f"{iv.label_zh} {iv.name}", taken), table))
     path = Path(path)
     with atomic_path(path) as tmp:
         # Chinese headers over the names, number formats from the column dictionary;
