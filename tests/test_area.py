@@ -472,3 +472,15 @@ def test_shared_layers_split_by_county_column(tmp_path: Path) -> None:
                        "villages_without_hardened_road"):
             assert float(row[column]) == pytest.approx(float(townships[township][column])), \
                 column
+
+
+@pytest.mark.slow
+def test_largest_county_goes_first(tmp_path: Path) -> None:
+    """Longest-processing-time order: the counties by the bytes of their input files."""
+    from contigmap.area.run import largest_first
+
+    path = make_area(tmp_path)
+    for code, pad_mb in (("433125", 2), ("433126", 1)):  # far above the few KB they differ by
+        with open(tmp_path / "counties" / code / "villages.csv", "ab") as fh:
+            fh.write(b" " * (pad_mb * 2**20))
+    assert largest_first(load_area(path).counties) == [1, 2, 0]
