@@ -220,7 +220,7 @@ def test_phone_legend_and_card_fit_and_layers_button_toggles_nothing(page: Any) 
     btn = driver.find_element("css selector", ".leaflet-control-layers-toggle")
     assert btn.is_displayed()
     btn.click()
-    assert driver.execute_script(expanded)
+    assert wait_for(driver, expanded)  # Leaflet expands it in its own click handler, later
     after = driver.execute_script(
         "return cmVillages.layers.map(function(l){ return l.fg._map ? 1 : 0; });")
     assert after == before
