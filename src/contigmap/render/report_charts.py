@@ -291,7 +291,9 @@ def _travel(ax: Any, spec: ChartSpec, text: Any) -> None:
 
 
 def _budget(ax: Any, spec: ChartSpec, text: Any) -> None:
-    colors = ("#c0392b", "#2c7fb8", "#e69f00", "#009e73", "#6a3d9a", "#666666")
+    # one colour per intervention (nine registered): six repeated gave 道路 and 住房安全 one red
+    colors = ("#c0392b", "#2c7fb8", "#e69f00", "#009e73", "#6a3d9a", "#666666",
+              "#8c564b", "#e377c2", "#17becf", "#bcbd22")
     for i, (label, d) in enumerate(spec.curves.items()):
         x = np.r_[0.0, d["cum_capex_cny"].to_numpy(float)] / 1e4
         poor = np.r_[0.0, d["cum_poor"].to_numpy(float)]
