@@ -25,8 +25,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -35,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 import contigmap.relocation.assign as assign_mod
-from contigmap.relocation.assign import Assignment, assign_households, households_from_counts
+from _timing import timed
+from contigmap.relocation.assign import assign_households, households_from_counts
 
 
 def make_instance(n_o: int, n_s: int, seed: int,
@@ -71,16 +70,6 @@ def _no_greedy(g_size: Any, g_n: Any, gi: Any, *args: Any) -> Any:
     return np.zeros(gi.size, np.int64)
 
 
-def _timed(fn: Callable[[], Assignment], repeats: int) -> tuple[float, Assignment]:
-    times, res = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        res = fn()
-        times.append(time.perf_counter() - t)
-    assert res is not None
-    return statistics.median(times), res
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--origins", type=int, default=180)
@@ -108,7 +97,7 @@ def main() -> None:
         for k, v in patches.items():
             setattr(assign_mod, k, v)
         try:
-            secs, res = _timed(lambda: assign_households(hh, cap, cost), args.repeats)
+            secs, res = timed(lambda: assign_households(hh, cap, cost), args.repeats)
         finally:
             for k, v in real.items():
                 setattr(assign_mod, k, v)

@@ -19,10 +19,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -31,19 +27,11 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
+from _timing import timed
 from contigmap.poverty.registry import _weighted_medians
 from contigmap.raster import Raster
 from contigmap.terrain import STEEP_SLOPE_DEG, slope_deg
 from contigmap.zonal import zonal_stats, zonal_stats_shared
-
-
-def _median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
 
 
 def bench_terrain(n_zones: int, size: int, repeats: int, seed: int) -> None:
@@ -68,8 +56,8 @@ def bench_terrain(n_zones: int, size: int, repeats: int, seed: int) -> None:
         return zonal_stats_shared([(dem, ("mean", "min", "max"), None),
                                    (slope, ("mean", "max"), STEEP_SLOPE_DEG)], zones)
 
-    t_old, r_old = _median_time(old, repeats)
-    t_new, r_new = _median_time(new, repeats)
+    t_old, r_old = timed(old, repeats)
+    t_new, r_new = timed(new, repeats)
     assert all(a.equals(b) for a, b in zip(r_old, r_new, strict=True))
     print(f"terrain zonal ({n_zones} discs, {size}x{size} DEM): old {t_old:.3f} s, "
           f"shared {t_new:.3f} s, ratio {t_old / t_new:.2f}x (same tables)")
@@ -109,8 +97,8 @@ def bench_medians(n_households: int, n_villages: int, repeats: int, seed: int) -
         return _weighted_medians(grouped.ngroup().to_numpy(dtype=np.intp), grouped.ngroups,
                                  data["income"].to_numpy(float), data["members"].to_numpy(float))
 
-    t_old, r_old = _median_time(old, repeats)
-    t_new, r_new = _median_time(new, repeats)
+    t_old, r_old = timed(old, repeats)
+    t_new, r_new = timed(new, repeats)
     assert np.array_equal(r_old, r_new, equal_nan=True)
     print(f"weighted medians ({n_households} households, {n_villages} villages): old "
           f"{t_old:.3f} s, one sort {t_new:.3f} s, ratio {t_old / t_new:.1f}x (same values)")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,18 +32,14 @@ import pandas as pd
 from affine import Affine
 from pyproj import CRS
 
+from _timing import timed
 from contigmap.priority.mcda import _top_finder, _top_kept, average_ranks
 from contigmap.priority.run import summarise
 from contigmap.raster import Raster
 
 
 def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
+    return timed(fn, repeat, pick=min)
 
 
 def _report(name: str, new: float, old: float) -> None:

@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import gc
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,18 +36,14 @@ import pandas as pd
 import shapely
 from shapely.geometry import mapping
 
+from _timing import timed
 from contigmap.booleans import _is_blank, _word, accepted_words, parse_bool
 from contigmap.render.web import MapLayer, render_web_map
 from contigmap.render.web_geojson import column_values, geojson_geometries
 
 
 def _best(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+    return timed(fn, repeat, pick=min)[0]
 
 
 def _line(label: str, old: float, new: float) -> None:

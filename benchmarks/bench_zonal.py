@@ -18,8 +18,8 @@ Run::
 from __future__ import annotations
 
 import argparse
-import gc
 import time
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +27,7 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
+from _timing import timed
 from contigmap.raster import Raster
 from contigmap.zonal import zonal_stats
 
@@ -68,15 +69,8 @@ def main() -> None:
           f"{len(zones)} Voronoi zones, mean {zones.area.mean() / args.res**2:.0f} cells/zone "
           f"(built in {time.perf_counter() - t:.1f} s)")
 
-    def best(fn: object) -> tuple[float, object]:
-        times = []
-        result = None
-        for _ in range(args.repeat):
-            gc.collect()
-            t0 = time.perf_counter()
-            result = fn()  # type: ignore[operator]
-            times.append(time.perf_counter() - t0)
-        return min(times), result
+    def best(fn: Any) -> tuple[float, Any]:
+        return timed(fn, args.repeat, pick=min, collect=True)
 
     results: dict[str, float] = {}
     t_cm, ours = best(lambda: zonal_stats(raster, zones, stats=["mean"]))

@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 from functools import cache
 from typing import Any
 
 __all__ = ["trim_heap"]
-
-logger = logging.getLogger(__name__)
 
 
 @cache

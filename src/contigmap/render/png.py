@@ -22,7 +22,7 @@ import numpy as np
 from contigmap.errors import ValidationError
 from contigmap.io.write import atomic_path
 
-__all__ = ["filtered_rows", "write_rgb_png"]
+__all__ = ["filtered_rows", "write_figure_png", "write_rgb_png"]
 
 _SIGNATURE: Final[bytes] = b"\x89PNG\r\n\x1a\n"
 _LEVEL: Final[int] = 3
@@ -90,3 +90,14 @@ def write_rgb_png(path: Path, rgb: np.ndarray[Any, Any], dpi: float) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(body)
     return path
+
+
+def write_figure_png(fig: Any, path: Path) -> Path:
+    """Draw a matplotlib figure on its Agg canvas and write it with :func:`write_rgb_png`.
+
+    The figure must be opaque (a white figure, as the maps and charts are): the alpha
+    channel is dropped. The file holds no software tag or time, so the same figure gives
+    the same bytes.
+    """
+    fig.canvas.draw()
+    return write_rgb_png(path, np.asarray(fig.canvas.buffer_rgba())[..., :3], fig.dpi)

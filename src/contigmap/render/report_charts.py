@@ -244,12 +244,12 @@ def draw_chart(spec: ChartSpec, path: Path) -> Path:
     from matplotlib.figure import Figure
 
     from contigmap.render.agg_text import agg_canvas
-    from contigmap.render.png import write_rgb_png
+    from contigmap.render.png import write_figure_png
     from contigmap.render.static_parts import text_setup
 
     text = text_setup()
     fig = Figure(figsize=(6.8, 3.0), dpi=150, layout="constrained")
-    canvas = agg_canvas(fig)  # texts laid out once per process (charts share tick labels)
+    agg_canvas(fig)  # texts laid out once per process (the charts share tick labels)
     ax = fig.add_subplot()
     ax.yaxis.set_major_formatter(lambda v, _p: f"{v:,.0f}")  # categorical axes replace it
     _DRAW[spec.kind](ax, spec, text)
@@ -260,9 +260,7 @@ def draw_chart(spec: ChartSpec, path: Path) -> Path:
         label.set_fontproperties(text.props(8))
     ax.spines[["top", "right"]].set_visible(False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.draw()  # opaque (white figure): RGB, written as the maps are
-    write_rgb_png(path, np.asarray(canvas.buffer_rgba())[..., :3], fig.dpi)
-    return path
+    return write_figure_png(fig, path)  # written as the maps are
 
 
 def _causes(ax: Any, spec: ChartSpec, text: Any) -> None:

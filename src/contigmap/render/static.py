@@ -46,7 +46,7 @@ from contigmap.render.legend import (
     tier_basis,
     tier_indicator,
 )
-from contigmap.render.png import write_rgb_png
+from contigmap.render.png import write_figure_png
 from contigmap.render.static_base import (
     BaseRaster,
     MapBase,
@@ -242,14 +242,9 @@ def render_static_map(
 
 
 def _save_png(fig: Any, out_png: Path) -> None:
-    """Draw the figure and write its pixels as an RGB PNG (:mod:`contigmap.render.png`).
-
-    The map is opaque, so the alpha channel is dropped; the file holds no software tag or
-    time, so the same map gives the same bytes.
-    """
+    """Draw the figure with every text literal and write it as an RGB PNG (:mod:`~.png`)."""
     with _literal_text():
-        fig.canvas.draw()
-    write_rgb_png(out_png, np.asarray(fig.canvas.buffer_rgba())[..., :3], fig.dpi)
+        write_figure_png(fig, out_png)
 
 
 def map_base(
