@@ -42,7 +42,7 @@ from matplotlib import font_manager, ft2font
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.textpath import TextToPath
 
-__all__ = ["agg_canvas", "cache_info"]
+__all__ = ["agg_canvas", "cache_info", "font_height_metrics"]
 
 _CACHE_SIZE: Final[int] = 8192
 """Strings kept per cache: a county's maps draw a few thousand distinct ones."""
@@ -103,6 +103,15 @@ def _height(prop: Any, dpi: float, settings: tuple[Any, ...]) -> tuple[Any, Any,
         scale = 1 / units_per_em * fontsize * dpi / 72
         return table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale
     return None, None, None
+
+
+def font_height_metrics(prop: Any, dpi: float) -> tuple[Any, Any, Any]:
+    """Ascent, descent and line gap of the font of ``prop`` at ``dpi`` (pixels), cached.
+
+    What ``Text._get_layout`` (matplotlib 3.11) reads from the font's tables when the
+    renderer does not say; ``None`` values when the font has neither table.
+    """
+    return _height(prop.copy(), float(dpi), _settings())
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)

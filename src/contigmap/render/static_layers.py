@@ -68,8 +68,75 @@ def _label_order(villages: gpd.GeoDataFrame, column: str, spec: IndicatorSpec) -
     return list(frame.index)
 
 
-def _overlaps(box: Any, placed: Sequence[Any]) -> bool:
-    return any(box.overlaps(p) for p in placed)
+_OFFSETS: Final[tuple[tuple[tuple[int, int], str, str], ...]] = (
+    ((5, 3), "left", "bottom"), ((-5, 3), "right", "bottom"),
+    ((5, -3), "left", "top"), ((-5, -3), "right", "top"))
+"""A label's places round its symbol, in the order tried: NE, NW, SE, SW (offset in points)."""
+
+Box = tuple[float, float, float, float]
+"""A window box as ``x0, y0, x1, y1`` (pixels)."""
+
+
+def _ordered(box: Box) -> Box:
+    """Return the box with ``x0 <= x1`` and ``y0 <= y1``, as ``Bbox.overlaps`` orders boxes."""
+    x0, y0, x1, y1 = box
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def _overlaps(box: Box, placed: Sequence[Box]) -> bool:
+    """``Bbox.overlaps`` of ``box`` with any placed box (both ordered; edges touching overlap)."""
+    ax1, ay1, ax2, ay2 = _ordered(box)
+    return any(ax1 <= bx2 and bx1 <= ax2 and ay1 <= by2 and by1 <= ay2
+               for bx1, by1, bx2, by2 in placed)
+
+
+def _height_metrics(renderer: Any, props: Any) -> tuple[float, float]:
+    """Return the font's least ascent and descent (pixels), as ``Text._get_layout`` reads them.
+
+    The renderer's (``_get_font_height_metrics``, matplotlib 3.11), else the font's
+    tables (:func:`contigmap.render.agg_text.font_height_metrics`), else the size of
+    "lp", as matplotlib measures when a font has neither table.
+    """
+    from contigmap.render.agg_text import font_height_metrics
+
+    if hasattr(renderer, "_get_font_height_metrics"):
+        ascent, descent, _ = renderer._get_font_height_metrics(props)
+    else:
+        ascent, descent, _ = font_height_metrics(props, renderer.dpi)
+    if ascent is None or descent is None:
+        _, h, descent = renderer.get_text_width_height_descent("lp", props, False)
+        ascent = h - descent
+    return ascent, descent
+
+
+def _label_boxes(renderer: Any, name: str, props: Any, anchor: tuple[float, float],
+                 ascent_min: float, descent_min: float) -> list[Box]:
+    """Return the window boxes of ``name`` at :data:`_OFFSETS` from ``anchor`` (pixels).
+
+    Each is ``Annotation.get_window_extent`` of a one-line label at that offset (text
+    coordinates "offset points"), expanded by 5 % in width and 10 % in height: the same
+    arithmetic, in the same order, as ``Text._get_layout`` (matplotlib 3.11, no rotation,
+    line spacing "normal"), ``Bbox.translated`` and ``Bbox.expanded``, so the same floats
+    (``tests/test_render_static.py`` compares them), without an annotation per try.
+    """
+    w, h, d = renderer.get_text_width_height_descent(name, props, False)
+    a = max(h - d, ascent_min) + 0 / 2  # one line: no line gap
+    d = max(d, descent_min) + 0 / 2
+    ymin = (0.0 - a) - d
+    xs, ys = (0, 0, w, w), (ymin, 0, 0, ymin)
+    xmin, xmax, ymin, ymax = min(xs), max(xs), min(ys), max(ys)
+    width, height = xmax - xmin, ymax - ymin
+    scale = renderer.dpi / 72  # points to pixels, as Affine2D().scale(dpi / 72)
+    boxes = []
+    for (dx, dy), ha, va in _OFFSETS:
+        x0 = xmin - (xmin if ha == "left" else xmax)
+        y0 = ymin - (ymin if va == "bottom" else ymax)
+        tx, ty = scale * dx + 0.0 * dy + anchor[0], 0.0 * dx + scale * dy + anchor[1]
+        bx0, by0, bx1, by1 = x0 + tx, y0 + ty, (x0 + width) + tx, (y0 + height) + ty
+        dw = (1.05 * (bx1 - bx0) - (bx1 - bx0)) / 2.0
+        dh = (1.1 * (by1 - by0) - (by1 - by0)) / 2.0
+        boxes.append((bx0 - dw, by0 - dh, bx1 + dw, by1 + dh))
+    return boxes
 
 
 def _draw_labels(
@@ -78,41 +145,64 @@ def _draw_labels(
     points: Sequence[tuple[float, float]],
     names: Sequence[str],
     props: Any,
-    placed: list[Any],
+    placed: Sequence[Any],
     *,
     count: int,
     color: str = "#1a1a1a",
 ) -> list[Any]:
-    """Greedy label placement: NE, NW, SE, SW of the symbol; skip when all collide."""
+    """Greedy label placement: NE, NW, SE, SW of the symbol; skip when all collide.
+
+    A label is placed where its box lies inside the map frame and overlaps none placed
+    before (``placed``: window ``Bbox`` es, the township names', then the labels placed).
+    The boxes are computed (:func:`_label_boxes`) and an annotation is made only for a
+    label that is placed, at its place: the map is the one drawn by trying each place
+    on the annotation itself. A label whose symbol is outside the axes (an annotation
+    there has no box) and a label of several lines are measured by the annotation.
+    """
     from matplotlib import patheffects
 
     halo = [patheffects.withStroke(linewidth=2.4, foreground="white")]
-    frame = ax.get_window_extent(renderer)
+    fx0, fy0, fx1, fy1 = ax.get_window_extent(renderer).extents
+    boxes: list[Box] = [tuple(b.extents) for b in placed]
+    ordered = [_ordered(b) for b in boxes]
+    ascent, descent = _height_metrics(renderer, props)
+    anchors = ax.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
     drawn: list[Any] = []
-    offsets = [((5, 3), "left", "bottom"), ((-5, 3), "right", "bottom"),
-               ((5, -3), "left", "top"), ((-5, -3), "right", "top")]
-    for (x, y), name in zip(points, names, strict=True):
+    for (x, y), name, anchor in zip(points, names, anchors, strict=True):
         if len(drawn) >= count:
             break
-        # one label per village, moved round its symbol until it fits (or removed)
-        t = ax.annotate(
-            name, (x, y), xytext=offsets[0][0], textcoords="offset points", ha=offsets[0][1],
-            va=offsets[0][2], fontproperties=props, color=color, zorder=8, path_effects=halo,
-            gid="village-label",
-        )
-        for offset, ha, va in offsets:
-            t.xyann = offset
-            t.set_horizontalalignment(ha)
-            t.set_verticalalignment(va)
-            box = t.get_window_extent(renderer).expanded(1.05, 1.1)
-            inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
-            if inside and not _overlaps(box, placed):
-                placed.append(box)
-                drawn.append(t)
-                break
+        if "\n" in name or not ax.contains_point(anchor):
+            tries = _annotation_boxes(ax, renderer, name, (x, y), props)
         else:
-            t.remove()
+            tries = _label_boxes(renderer, name, props, (anchor[0], anchor[1]), ascent, descent)
+        for (offset, ha, va), (bx0, by0, bx1, by1) in zip(_OFFSETS, tries, strict=True):
+            inside = ((fx0 <= bx0 <= fx1 or fx0 >= bx0 >= fx1)
+                      and (fy0 <= by0 <= fy1 or fy0 >= by0 >= fy1)
+                      and (fx0 <= bx1 <= fx1 or fx0 >= bx1 >= fx1)
+                      and (fy0 <= by1 <= fy1 or fy0 >= by1 >= fy1))
+            if inside and not _overlaps((bx0, by0, bx1, by1), ordered):
+                ordered.append(_ordered((bx0, by0, bx1, by1)))
+                drawn.append(ax.annotate(
+                    name, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va,
+                    fontproperties=props, color=color, zorder=8, path_effects=halo,
+                    gid="village-label"))
+                break
     return drawn
+
+
+def _annotation_boxes(ax: Any, renderer: Any, name: str, xy: tuple[float, float],
+                      props: Any) -> list[Box]:
+    """Return the expanded window boxes of an annotation of ``name`` at each of :data:`_OFFSETS`."""
+    t = ax.annotate(name, xy, xytext=_OFFSETS[0][0], textcoords="offset points",
+                    fontproperties=props)
+    boxes = []
+    for offset, ha, va in _OFFSETS:
+        t.xyann = offset
+        t.set_horizontalalignment(ha)
+        t.set_verticalalignment(va)
+        boxes.append(tuple(t.get_window_extent(renderer).expanded(1.05, 1.1).extents))
+    t.remove()
+    return boxes
 
 
 @dataclass(frozen=True)
