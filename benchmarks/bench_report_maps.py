@@ -62,7 +62,7 @@ def _timed(state: Any, out: Path, baseline: bool) -> tuple[float, float, dict[st
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     for cache in (agg_text._metrics, agg_text._outline, agg_text._glyphs, agg_text._height,
-                  agg_text._bitmap):
+                  agg_text._bitmap, agg_text._glyph_outline):
         cache.cache_clear()
     with ExitStack() as stack:
         if baseline:

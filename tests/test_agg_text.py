@@ -75,3 +75,20 @@ def test_outlines_are_read_only() -> None:
     assert len(verts) == len(codes) > 0
     with pytest.raises(ValueError, match="read-only"):
         verts[0, 0] = 1.0
+
+
+@pytest.mark.parametrize("s", ["Ab", "", " ", "合成05县1乡1村", "村村 lp", "AVAV"])
+def test_outlines_equal_matplotlibs(s: str) -> None:
+    """The outline built from cached glyph outlines is ``TextToPath``'s, float for float."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    from contigmap.render.static_parts import text_setup
+
+    text = text_setup()
+    for prop in (FontProperties(size=10), text.props(8), text.props(10.5, bold=True)):
+        for _ in range(2):  # the second time from the caches
+            verts, codes = agg_text._CachedTextToPath().get_text_path(prop, s)
+            ref_verts, ref_codes = TextToPath().get_text_path(prop, s)
+            assert np.array_equal(verts, np.array(ref_verts, dtype=float).reshape(-1, 2))
+            assert codes.tolist() == list(ref_codes)

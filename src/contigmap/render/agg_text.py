@@ -14,7 +14,8 @@ from bounded process-wide caches (LRU, :func:`functools.lru_cache`):
 * a font's ascent, descent and line gap (``_get_font_height_metrics``: what
   ``Text._get_layout`` otherwise reads from the font's tables for every text, every time);
 * a string's width, height and descent (``get_text_width_height_descent``);
-* a string's outline in font units (``get_text_path``, what halo labels are drawn from);
+* a string's outline in font units (``get_text_path``, what halo labels are drawn from),
+  put together from each glyph's outline, read from the font once;
 * a string's glyphs and their positions (``FT2Font._layout``, what Agg rasterises);
 * a glyph's bitmap at a subpixel offset (``FT2Font._render_glyph``): the same letters at
   the same fraction of a pixel recur in legends, titles and names (on the 14k-edge county
@@ -71,16 +72,44 @@ def _metrics(s: str, prop: Any, dpi: float, settings: tuple[Any, ...]
 @functools.lru_cache(maxsize=_CACHE_SIZE)
 def _outline(s: str, prop: Any, features: Any, language: Any, settings: tuple[Any, ...]
              ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Vertices and codes of the string's outline in font units (read-only arrays)."""
-    del settings
-    kwargs = {} if features is None and language is None else {
-        "features": features, "language": language}
-    verts, codes = TextToPath().get_text_path(prop, s, **kwargs)
-    v = np.array(verts, dtype=float).reshape(-1, 2)
-    c = np.array(codes, dtype=np.uint8)
+    """Vertices and codes of the string's outline in font units (read-only arrays).
+
+    ``TextToPath.get_text_path`` (matplotlib 3.11) of a plain string: the string laid
+    out at ``TextToPath.FONT_SCALE`` points and ``TextToPath.DPI``, unhinted, and each
+    glyph's outline moved to its place (``vertices * 1.0 + [x, y]``, the same floats),
+    but a glyph's outline is read from the font once per process (:func:`_glyph_outline`),
+    not once per string: a county's village names share most of their characters.
+    """
+    font = font_manager.get_font(font_manager.fontManager._find_fonts_by_props(prop))
+    font.set_size(TextToPath.FONT_SCALE, TextToPath.DPI)
+    verts: list[np.ndarray[Any, Any]] = [np.empty((0, 2))]
+    codes: list[np.ndarray[Any, Any]] = [np.empty(0, dtype=np.uint8)]
+    for item in font._layout(s, ft2font.LoadFlags.NO_HINTING, features=features,
+                             language=language):
+        if item.ft_object is font:  # the face whose size was just set
+            v, c = _glyph_outline(font, item.glyph_index, settings, threading.get_ident())
+        else:  # a fallback face: read as matplotlib reads it, at its size of the moment
+            item.ft_object.load_glyph(item.glyph_index, flags=ft2font.LoadFlags.NO_HINTING)
+            v, c = item.ft_object.get_path()
+        verts.append(v * 1.0 + [item.x, item.y])
+        codes.append(c)
+    v = np.concatenate(verts).astype(float, copy=False)
+    c = np.concatenate(codes).astype(np.uint8, copy=False)
     v.flags.writeable = False
     c.flags.writeable = False
     return v, c
+
+
+@functools.lru_cache(maxsize=4 * _CACHE_SIZE)
+def _glyph_outline(font: Any, index: int, settings: tuple[Any, ...], thread: int
+                   ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Outline of one glyph at ``TextToPath.FONT_SCALE`` points, unhinted (font units).
+
+    ``font`` is an ``FT2Font`` of this thread, its size already set by :func:`_outline`.
+    """
+    del settings, thread
+    font.load_glyph(index, flags=ft2font.LoadFlags.NO_HINTING)
+    return font.get_path()
 
 
 @functools.lru_cache(maxsize=256)
@@ -244,5 +273,6 @@ def agg_canvas(fig: Any) -> Any:
 def cache_info() -> dict[str, Any]:
     """Hits and misses of the caches (for benchmarks and logs)."""
     return {"metrics": _metrics.cache_info(), "outlines": _outline.cache_info(),
+            "glyph outlines": _glyph_outline.cache_info(),
             "glyphs": _glyphs.cache_info(), "heights": _height.cache_info(),
             "bitmaps": _bitmap.cache_info()}
