@@ -213,3 +213,24 @@ def test_non_hazard_class_no_longer_makes_villages_hazardous(tmp_path: Path) -> 
     assert classed["hazard_geo_share"].tolist() == pytest.approx([0, 0, 1.0, 0])
     assert classed["hazard_geo_wshare"].tolist() == pytest.approx([0, 0, 1.0, 0])
     assert classed["hazard_geo_wmax"].tolist() == pytest.approx([0, 0, 1.0, 0])
+
+
+def test_intersecting_pairs_match_the_forward_query() -> None:
+    """Pairs from the zone tree are those (and, for zones meeting 3+ parts, in the order)
+    of ``STRtree(parts).query(zones)``: the order in which a zone's areas are summed."""
+    from contigmap.overlay.measures import _intersecting_pairs
+
+    rng = np.random.default_rng(3)
+    zones = shapely.buffer(shapely.points(rng.random((300, 2)) * 1000), rng.random(300) * 80)
+    corner = rng.random((40, 2)) * 1000
+    parts = shapely.box(*corner.T, *(corner + 60 + rng.random((40, 2)) * 300).T)
+    zones = np.append(zones, None)  # a missing zone meets nothing
+    zi, pi = _intersecting_pairs(zones, parts)
+    fz, fp = shapely.STRtree(parts).query(zones, predicate="intersects")
+    pairs = sorted(zip(zi.tolist(), pi.tolist(), strict=True))
+    assert pairs == sorted(zip(fz.tolist(), fp.tolist(), strict=True))
+    assert (np.diff(zi) >= 0).all()
+    many = [z for z in set(fz.tolist()) if (fz == z).sum() >= 3]
+    assert many  # the case is exercised
+    for z in many:
+        assert pi[zi == z].tolist() == fp[fz == z].tolist()

@@ -134,23 +134,62 @@ def _infer_table_types(df: pd.DataFrame, keep_text: set[str]) -> pd.DataFrame:
 
     A column stays text when it is in ``keep_text``, its name looks like an id or a
     code (``*_id``, ``code``, ``代码``, ``编码``), or a value has a leading zero.
+    Values are tested and parsed once per distinct value (:func:`_to_numeric_by_value`).
     """
     out = df.copy()
     for col in out.columns:
         if col in keep_text or _CODE_NAME.search(str(col)):
             continue
         text = out[col].dropna().astype(str).str.strip()
-        if text.empty or text.str.match(r"^[+-]?0\d").any():
+        if text.empty:
             continue
-        numbers = pd.to_numeric(text, errors="coerce")
+        codes, sample = _distinct(text)
+        if sample.str.match(r"^[+-]?0\d").any():
+            continue
+        numbers = _to_numeric_by_value(text, codes, sample)
         if numbers.notna().all():
             if len(text) == len(out):  # no blank cell: the same text, already parsed
                 out[col] = numbers
             else:
-                out[col] = pd.to_numeric(out[col].astype(str).str.strip(), errors="coerce")
+                full = out[col].astype(str).str.strip()
+                out[col] = _to_numeric_by_value(full, *_distinct(full))
             if out[col].isna().sum() != df[col].isna().sum():  # pragma: no cover - guard
                 out[col] = df[col]
     return out
+
+
+def _distinct(values: pd.Series) -> tuple[NDArray[np.intp], pd.Series]:
+    """Codes of ``values`` (``pandas.factorize``, missing ``-1``) and one row per code.
+
+    The sample holds the first row of each distinct value in code order (factorize
+    numbers values in order of appearance), then the first missing row, if any.
+    """
+    codes, _ = pd.factorize(values)
+    if not len(codes):
+        return codes, values
+    seen = np.maximum.accumulate(codes)
+    first = np.flatnonzero(codes > np.concatenate(([-1], seen[:-1])))
+    missing = np.flatnonzero(codes < 0)[:1]
+    return codes, values.iloc[np.concatenate((first, missing))]
+
+
+def _to_numeric_by_value(
+    values: pd.Series, codes: NDArray[np.intp], sample: pd.Series
+) -> pd.Series:
+    """``pd.to_numeric(values, errors="coerce")``, parsing each distinct value once.
+
+    ``codes`` and ``sample`` are :func:`_distinct` of ``values``. pandas converts each
+    cell on its own and picks the result's dtype from the kinds of values it saw
+    (integers, floats, missing, ...), which the distinct values (with one missing cell)
+    show just as the whole column does; so the numbers of ``sample``, taken back to
+    every row by its code, are those of the whole column. A result that is not a NumPy
+    number (text kept as it was) comes from pandas on the whole column.
+    """
+    parsed = pd.to_numeric(sample, errors="coerce")
+    if not (isinstance(parsed.dtype, np.dtype) and parsed.dtype.kind in "iuf"):
+        return pd.to_numeric(values, errors="coerce")
+    numbers = parsed.to_numpy()
+    return pd.Series(numbers[codes], index=values.index, name=values.name)
 
 
 def _table_xy_columns(
