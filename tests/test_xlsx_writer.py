@@ -196,8 +196,34 @@ def test_number_texts_of_a_column_as_each_value_alone() -> None:
 
 
 def test_display_width_counts_cjk_twice() -> None:
-    from contigmap.io.xlsx import _display_width
+    from contigmap.io.xlsx_cells import display_width as _display_width
 
     for text in ("abc", "道路需求", "A道路1", "⺀⺁", "😀x", ""):
         assert _display_width(text) == sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
     assert _display_width("道路a") == 5  # by hand
+
+
+def test_fitted_widths_by_hand(tmp_path: Path) -> None:
+    """Widths: the widest of label, name and first values (their ``str``) + 2, in 8-60.
+
+    A formatted value counts with its first 15 characters; CJK characters count twice.
+    Values after the first 500 rows, and missing values, do not count.
+    """
+    n = 600
+    table = pd.DataFrame({
+        "w": [123456.0, 0.5] + [1.0] * (n - 2),  # str "123456.0": 8 -> 10
+        "big": [1e15] + [np.nan] * (n - 1),  # "1000000000000000.0", cut to 15 -> 17
+        "sum": [0.1 + 0.2] * n,  # "0.30000000000000004", cut to 15 -> 17
+        "neg0": [-0.0] * 500 + [1e300] * 100,  # "-0.0" (the later 1e+300 is not read) -> 8
+        "int": [1234567890] + [0] * (n - 1),  # 10 -> 12
+        "cjk": ["道路道路道路"] + [None] * (n - 1),  # 6 characters, 12 columns -> 14
+        "flag": [False] * n,  # 5 -> 8
+    })
+    write_xlsx({"t": table}, tmp_path / "w.xlsx", labels=lambda c: "x")
+    write_xlsx({"t": table[["sum"]]}, tmp_path / "raw.xlsx", labels=lambda c: "x",
+               formats=False)
+    ws = load_workbook(tmp_path / "w.xlsx")["t"]
+    widths = [ws.column_dimensions[column_letter(j)].width for j in range(table.shape[1])]
+    assert widths == [10, 17, 17, 8, 12, 14, 8]
+    raw = load_workbook(tmp_path / "raw.xlsx")["t"]
+    assert raw.column_dimensions["A"].width == 21  # unformatted: all 19 characters

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 from xml.sax.saxutils import escape as xml_escape
 
 import numpy as np
@@ -36,7 +37,7 @@ from contigmap.errors import ValidationError
 from contigmap.io.writers import XLSX_MAX_CHARS, excel_value
 
 __all__ = ["MAX_COLUMNS", "MAX_ROWS", "Style", "Styles", "check_size", "column_cells",
-           "column_letter", "escape_text", "text_cell"]
+           "column_letter", "display_width", "escape_text", "text_cell"]
 
 MAX_ROWS: Final[int] = 1_048_576
 """Rows in an Excel worksheet."""
@@ -44,6 +45,7 @@ MAX_COLUMNS: Final[int] = 16_384
 """Columns in an Excel worksheet (A to XFD)."""
 
 _ATTR_ENTITIES: Final[dict[str, str]] = {'"': "&quot;"}
+_SHOWN: Final[int] = 15  # characters of a formatted value that count for its column's width
 _SEP: Final[str] = "\x01"  # joins a column's texts; XML forbids it, so no text holds it
 _OTHER_ILLEGAL = re.compile(r"[\x00\x02-\x08\x0b\x0c\x0e-\x1f]")
 _WHITESPACE: Final[tuple[str, ...]] = (" ", "\t", "\n")
@@ -179,9 +181,16 @@ def _inline(ref: str, style: int, text: str) -> str:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def _text_cells(col: _Column, texts: list[str | None]) -> list[str]:
-    """:func:`_inline` (or :func:`_blank` for None) of each escaped text, in one pass."""
+def _text_cells(col: _Column, texts: list[str | None], joined: str | None = None) -> list[str]:
+    """:func:`_inline` (or :func:`_blank` for None) of each escaped text, in one pass.
+
+    ``joined``: the texts joined by ``_SEP`` when none is None; when it shows that no text
+    is empty or starts or ends with white space (the usual case), all cells take one form.
+    """
     L, s = col.letter, col.text  # noqa: N806
+    if joined is not None and texts and not _odd_texts(joined):
+        return [f'<c r="{L}{r}" s="{s}" t="inlineStr"><is><t>{t}</t></is></c>'
+                for r, t in zip(col.rows, texts, strict=True)]
     blank = f' s="{col.number}"/>' if col.number else None
     out: list[str] = []
     for r, t in zip(col.rows, texts, strict=True):
@@ -197,17 +206,30 @@ def _text_cells(col: _Column, texts: list[str | None]) -> list[str]:
     return out
 
 
+def _odd_texts(joined: str) -> bool:
+    """Whether a text of ``joined`` (texts joined by ``_SEP``) is empty or ends in white space.
+
+    At either end: what :func:`_text_cells` writes differently.
+    """
+    if not joined or joined[0] in _WHITESPACE or joined[-1] in _WHITESPACE \
+            or joined[0] == _SEP or joined[-1] == _SEP or _SEP + _SEP in joined:
+        return True
+    return any(_SEP + w in joined or w + _SEP in joined for w in _WHITESPACE)
+
+
 def text_cell(ref: str, style: int, value: Any) -> str:
     """Return the inline string cell at ``ref`` holding ``value`` as text (see module)."""
     text = excel_value(value)
     return _inline(ref, style, escape_text(text if isinstance(text, str) else str(text)))
 
 
-def _clean_texts(values: list[Any]) -> list[str | None]:
+def _clean_texts(values: list[Any]) -> tuple[list[str | None], str | None]:
     """Escaped, storable texts (None where missing) of a column whose values are str or missing.
 
     All at once when no text needs cleaning (no CR, no forbidden character, none too long),
-    which is the usual case; else one by one through :func:`excel_value`.
+    which is the usual case; else one by one through :func:`excel_value`. Also returns the
+    escaped texts joined by ``_SEP`` when none is missing and none needed cleaning (for
+    :func:`_text_cells`), else None.
     """
     texts = [v if isinstance(v, str) else "" for v in values]
     joined = _SEP.join(texts)
@@ -215,10 +237,13 @@ def _clean_texts(values: list[Any]) -> list[str | None]:
              and not _OTHER_ILLEGAL.search(joined)
              and max(map(len, texts), default=0) <= XLSX_MAX_CHARS)
     if clean:
-        escaped = escape_text(joined).split(_SEP) if texts else []
+        escaped_joined = escape_text(joined)
+        escaped = escaped_joined.split(_SEP) if texts else []
     else:
         escaped = [escape_text(excel_value(t)) for t in texts]
-    return [e if isinstance(v, str) else None for v, e in zip(values, escaped, strict=True)]
+    if clean and all(isinstance(v, str) for v in values):
+        return cast("list[str | None]", escaped), escaped_joined
+    return [e if isinstance(v, str) else None for v, e in zip(values, escaped, strict=True)], None
 
 
 # --------------------------------------------------------------------------- numbers
@@ -251,25 +276,46 @@ def _blank(col: _Column, ref: str) -> str:
     return f'<c r="{ref}" s="{col.number}"/>' if col.number else ""
 
 
-def _numbers(col: _Column, values: np.ndarray) -> list[str]:
+def _numbers(col: _Column, values: np.ndarray, sample: int) -> tuple[list[str], int]:
+    """Return an integer or float column's cells and its widest first value's width.
+
+    See :func:`column_cells`.
+    """
     s = f' s="{col.number}"' if col.number else ""
     L = col.letter  # noqa: N806
     if values.dtype.kind in "iu":
-        return [f'<c r="{L}{r}"{s}><v>{v}</v></c>' for r, v in zip(col.rows, values.tolist(),
-                                                                    strict=True)]
+        ints = list(map(str, values.tolist()))
+        return ([f'<c r="{L}{r}"{s}><v>{t}</v></c>' for r, t in zip(col.rows, ints, strict=True)],
+                max(map(len, ints[:sample]), default=0))
     floats = values.astype(np.float64, copy=False)
+    texts = _number_texts(floats)
+    width = _float_width(floats[:sample], texts[:sample])
     if np.isinf(floats).any():  # "inf" is text: cell by cell
         return [_any_cell(col, f"{L}{r}", v)
-                for r, v in zip(col.rows, floats.tolist(), strict=True)]
-    texts = _number_texts(floats)
+                for r, v in zip(col.rows, floats.tolist(), strict=True)], width
     if not np.isnan(floats).any():
-        return [f'<c r="{L}{r}"{s}><v>{t}</v></c>' for r, t in zip(col.rows, texts, strict=True)]
+        return [f'<c r="{L}{r}"{s}><v>{t}</v></c>'
+                for r, t in zip(col.rows, texts, strict=True)], width
     return [f'<c r="{L}{r}"{s}><v>{t}</v></c>' if t is not None else _blank(col, f"{L}{r}")
-            for r, t in zip(col.rows, texts, strict=True)]
+            for r, t in zip(col.rows, texts, strict=True)], width
+
+
+def _float_width(floats: np.ndarray, texts: list[str | None]) -> int:
+    """Length of the longest ``str`` of the non-NaN ``floats``, from their :func:`_number_texts`.
+
+    The text of a whole number below 1e16 in size lacks the ``.0`` its ``str`` has (-0.0
+    included: ``-0`` for ``-0.0``); any other text is its ``str``.
+    """
+    whole = ((floats == np.trunc(floats)) & (np.abs(floats) < 1e16)).tolist()
+    return max((len(t) + 2 * w for t, w in zip(texts, whole, strict=True) if t is not None),
+               default=0)
 
 
 def _number_texts(floats: np.ndarray) -> list[str | None]:
-    """:func:`_number_text` of each finite value (None for NaN), whole numbers at once.
+    """:func:`_number_text` of each non-NaN value (None for NaN), whole numbers at once.
+
+    Other values are formatted once per distinct value: columns repeat many (rounded
+    scores, shares, costs), and ``repr`` is the costly step.
 
     A whole number below 1e16 in size is the text of its integer (``repr`` gives it with
     ``.0``, which :func:`_number_text` drops; from 1e16 on ``repr`` has an exponent); -0.0
@@ -282,7 +328,12 @@ def _number_texts(floats: np.ndarray) -> list[str | None]:
     texts = np.full(floats.shape, None, dtype=object)
     texts[whole] = list(map(str, floats[whole].astype(np.int64).tolist()))
     other = ~whole & ~np.isnan(floats)
-    texts[other] = [_number_text(v) for v in floats[other].tolist()]
+    if other.any():  # each distinct value (by its bits: -0.0 is not 0.0) once
+        uniques, inverse = np.unique(floats[other].view(np.int64), return_inverse=True)
+        distinct = list(map(repr, uniques.view(np.float64).tolist()))
+        if "-0.0" in distinct:  # the one such text that ends in .0 (whole numbers are above)
+            distinct[distinct.index("-0.0")] = "-0"
+        texts[other] = np.array(distinct, dtype=object)[inverse]
     return list(texts.tolist())
 
 
@@ -307,13 +358,14 @@ def _any_cell(col: _Column, ref: str, value: Any) -> str:
 
 
 def column_cells(series: pd.Series, letter: str, rows: list[str], styles: Styles,
-                 number_format: str | None) -> list[str]:
+                 number_format: str | None, *, sample: int = 0) -> tuple[list[str], int]:
     """Return the ``<c>`` elements of one body column ("" where a cell is left out).
 
     Parameters
     ----------
     series
-        The column's values, one per body row.
+        The column's values, one per body row from the first; rows past its end are
+        empty (a form's rows to fill in).
     letter
         The column's letters.
     rows
@@ -322,21 +374,68 @@ def column_cells(series: pd.Series, letter: str, rows: list[str], styles: Styles
         The workbook's styles (new ones are added).
     number_format
         The column's number format, or None.
+    sample
+        Measure the first ``sample`` values.
+
+    Returns
+    -------
+    cells : list of str
+        One per row.
+    width : int
+        The display width (:func:`display_width`) of the widest of the first ``sample``
+        non-missing values as text (``str``, cut to 15 characters with a number format),
+        0 for none.
     """
-    col = _Column(letter, rows,
+    col = _Column(letter, rows[:len(series)],
                   styles.index(Style(number_format=number_format)) if number_format else 0,
                   styles.index(Style(number_format=number_format, quote=True)), styles)
+    cells, width = _typed_cells(col, series, sample, _SHOWN if number_format else None)
+    cells += [_blank(col, f"{letter}{r}") for r in rows[len(series):]]
+    return cells, width
+
+
+def _typed_cells(col: _Column, series: pd.Series, sample: int,
+                 cut: int | None) -> tuple[list[str], int]:
+    """:func:`column_cells` of the rows ``series`` has, made by its dtype."""
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
         s = f' s="{col.number}"' if col.number else ""
-        return [f'<c r="{letter}{r}"{s} t="b"><v>{int(v)}</v></c>'
-                for r, v in zip(rows, series.tolist(), strict=True)]
+        flags = series.tolist()
+        width = 0 if not flags[:sample] else 4 if all(flags[:sample]) else 5  # True, False
+        return [f'<c r="{col.letter}{r}"{s} t="b"><v>{int(v)}</v></c>'
+                for r, v in zip(col.rows, flags, strict=True)], width
     if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
-        return _numbers(col, series.to_numpy())
+        cells, width = _numbers(col, series.to_numpy(), sample)
+        return cells, width if cut is None else min(width, cut)  # number texts are ASCII
     values = series.astype(object).tolist()
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        return _text_cells(col, _clean_texts(values))
-    return [_any_cell(col, f"{letter}{r}", v) for r, v in zip(rows, values, strict=True)]
+        width = _widest((v for v in values[:sample] if isinstance(v, str)), cut)
+        return _text_cells(col, *_clean_texts(values)), width
+    head = series.iloc[:sample]
+    width = _widest((str(v) for v in head[head.notna()].tolist()), cut)
+    return [_any_cell(col, f"{col.letter}{r}", v)
+            for r, v in zip(col.rows, values, strict=True)], width
+
+
+_WIDE = re.compile("[\u2e81-\U0010ffff]")  # characters above U+2E80 (CJK): two columns
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a spreadsheet: two for a CJK character (above U+2E80), else one."""
+    if text.isascii():
+        return len(text)
+    return len(text) + len(_WIDE.findall(text))
+
+
+def _widest(texts: Iterable[str], cut: int | None = None) -> int:
+    """Return the largest :func:`display_width` of ``texts`` (0 for none), each text once.
+
+    ``cut``: measure each text's first ``cut`` characters only.
+    """
+    distinct = set(texts) if cut is None else {t[:cut] for t in texts}
+    if "".join(distinct).isascii():
+        return max(map(len, distinct), default=0)
+    return max(map(display_width, distinct), default=0)
 
 
 def check_size(rows: int, columns: int, sheet: str) -> None:
