@@ -429,15 +429,17 @@ def _body_blocks(spec: SheetSpec, layout: _Layout,
     The widths: per column, the display width of its widest first value (measured in
     the first block only).
     """
-    table, formats = spec.table, layout.formats
-    letters = [column_letter(j) for j in range(len(layout.columns))]
+    formats = layout.formats
+    series = [s for _, s in spec.table.items()]
+    letters = [column_letter(j) for j in range(len(series))]
     sample = _WIDTH_SAMPLE if layout.labels is not None and spec.header else 0
     for start in range(0, spec.body_rows, _BLOCK):
         rows = [str(spec.header_rows + i + 1)
                 for i in range(start, min(start + _BLOCK, spec.body_rows))]
-        made = [column_cells(table.iloc[start:start + _BLOCK, j], letters[j], rows, styles,
-                             formats[j], sample=sample if start == 0 else 0)
-                for j in range(len(letters))]
+        whole = start == 0 and len(spec.table) <= _BLOCK  # most tables: no slices
+        made = [column_cells(s if whole else s.iloc[start:start + _BLOCK], letters[j], rows,
+                             styles, formats[j], sample=sample if start == 0 else 0)
+                for j, s in enumerate(series)]
         cells = [c for c, _ in made]
         yield ("".join(f'<row r="{r}">{"".join(row)}</row>' if any(row) else ""
                        for r, *row in zip(rows, *cells, strict=True)), [w for _, w in made])

@@ -27,7 +27,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, Final
 from xml.sax.saxutils import escape as xml_escape
 
 import numpy as np
@@ -47,7 +47,6 @@ MAX_COLUMNS: Final[int] = 16_384
 _ATTR_ENTITIES: Final[dict[str, str]] = {'"': "&quot;"}
 _SHOWN: Final[int] = 15  # characters of a formatted value that count for its column's width
 _SEP: Final[str] = "\x01"  # joins a column's texts; XML forbids it, so no text holds it
-_OTHER_ILLEGAL = re.compile(r"[\x00\x02-\x08\x0b\x0c\x0e-\x1f]")
 _WHITESPACE: Final[tuple[str, ...]] = (" ", "\t", "\n")
 
 DATE_FORMATS: Final[dict[type, str]] = {
@@ -181,40 +180,27 @@ def _inline(ref: str, style: int, text: str) -> str:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def _text_cells(col: _Column, texts: list[str | None], joined: str | None = None) -> list[str]:
+def _text_cells(col: _Column, texts: list[str | None], plain: bool) -> list[str]:
     """:func:`_inline` (or :func:`_blank` for None) of each escaped text, in one pass.
 
-    ``joined``: the texts joined by ``_SEP`` when none is None; when it shows that no text
-    is empty or starts or ends with white space (the usual case), all cells take one form.
+    ``plain``: no text is None or empty or starts or ends with white space (the usual
+    case), so all cells take one form.
     """
-    L, s = col.letter, col.text  # noqa: N806
-    if joined is not None and texts and not _odd_texts(joined):
-        return [f'<c r="{L}{r}" s="{s}" t="inlineStr"><is><t>{t}</t></is></c>'
-                for r, t in zip(col.rows, texts, strict=True)]
-    blank = f' s="{col.number}"/>' if col.number else None
+    head, mid = f'<c r="{col.letter}', f'" s="{col.text}" t="inlineStr"><is><t'
+    if plain:
+        return [f"{head}{r}{mid}>{t}</t></is></c>" for r, t in zip(col.rows, texts, strict=True)]
+    blank = f'" s="{col.number}"/>' if col.number else None
     out: list[str] = []
     for r, t in zip(col.rows, texts, strict=True):
         if t is None:
-            out.append(f'<c r="{L}{r}"{blank}' if blank else "")
+            out.append(f"{head}{r}{blank}" if blank else "")
         elif not t:
-            out.append(f'<c r="{L}{r}" s="{s}"/>')
+            out.append(f'{head}{r}" s="{col.text}"/>')
         elif t[0] in _WHITESPACE or t[-1] in _WHITESPACE:
-            out.append(f'<c r="{L}{r}" s="{s}" t="inlineStr"><is><t xml:space="preserve">'
-                       f"{t}</t></is></c>")
+            out.append(f'{head}{r}{mid} xml:space="preserve">{t}</t></is></c>')
         else:
-            out.append(f'<c r="{L}{r}" s="{s}" t="inlineStr"><is><t>{t}</t></is></c>')
+            out.append(f"{head}{r}{mid}>{t}</t></is></c>")
     return out
-
-
-def _odd_texts(joined: str) -> bool:
-    """Whether a text of ``joined`` (texts joined by ``_SEP``) is empty or ends in white space.
-
-    At either end: what :func:`_text_cells` writes differently.
-    """
-    if not joined or joined[0] in _WHITESPACE or joined[-1] in _WHITESPACE \
-            or joined[0] == _SEP or joined[-1] == _SEP or _SEP + _SEP in joined:
-        return True
-    return any(_SEP + w in joined or w + _SEP in joined for w in _WHITESPACE)
 
 
 def text_cell(ref: str, style: int, value: Any) -> str:
@@ -223,27 +209,58 @@ def text_cell(ref: str, style: int, value: Any) -> str:
     return _inline(ref, style, escape_text(text if isinstance(text, str) else str(text)))
 
 
-def _clean_texts(values: list[Any]) -> tuple[list[str | None], str | None]:
+def _clean_texts(values: list[Any]) -> tuple[list[str | None], bool]:
     """Escaped, storable texts (None where missing) of a column whose values are str or missing.
 
-    All at once when no text needs cleaning (no CR, no forbidden character, none too long),
-    which is the usual case; else one by one through :func:`excel_value`. Also returns the
-    escaped texts joined by ``_SEP`` when none is missing and none needed cleaning (for
-    :func:`_text_cells`), else None.
+    All at once when no text needs cleaning (:func:`_scan_texts`), the usual case; else
+    one by one through :func:`excel_value`. Also returns whether the texts are plain (see
+    :func:`_text_cells`): never when a value is missing.
     """
-    texts = [v if isinstance(v, str) else "" for v in values]
-    joined = _SEP.join(texts)
-    clean = (joined.count(_SEP) == len(texts) - 1 and "\r" not in joined
-             and not _OTHER_ILLEGAL.search(joined)
-             and max(map(len, texts), default=0) <= XLSX_MAX_CHARS)
-    if clean:
-        escaped_joined = escape_text(joined)
-        escaped = escaped_joined.split(_SEP) if texts else []
-    else:
-        escaped = [escape_text(excel_value(t)) for t in texts]
-    if clean and all(isinstance(v, str) for v in values):
-        return cast("list[str | None]", escaped), escaped_joined
-    return [e if isinstance(v, str) else None for v, e in zip(values, escaped, strict=True)], None
+    texts: list[Any] = values
+    try:
+        joined = _SEP.join(texts)  # all texts? (else a TypeError, at once)
+    except TypeError:
+        texts = [v if isinstance(v, str) else "" for v in values]
+        joined = _SEP.join(texts)
+    clean, plain = _scan_texts(joined, len(texts)) if texts else (False, False)
+    if not clean:
+        return [escape_text(excel_value(v)) if isinstance(v, str) else None
+                for v in values], False
+    escaped: list[str | None] = list(escape_text(joined).split(_SEP))
+    if texts is values:
+        return escaped, plain
+    return [e if isinstance(v, str) else None for v, e in zip(values, escaped, strict=True)], False
+
+
+_PLAIN_CONTROLS: Final[tuple[int, ...]] = (ord(_SEP), ord("\t"), ord("\n"))
+_SPACES: Final[tuple[int, ...]] = tuple(map(ord, _WHITESPACE))
+
+
+def _scan_texts(joined: str, n: int) -> tuple[bool, bool]:
+    """Look at ``n`` texts joined by ``_SEP`` at once, as an array of code points.
+
+    Returns
+    -------
+    clean : bool
+        No text holds ``_SEP``, CR or another control character XML forbids, and none is
+        longer than a cell holds: each is stored as it is.
+    plain : bool
+        Clean, and no text is empty or starts or ends with white space.
+    """
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    seps = np.flatnonzero(codes == ord(_SEP))
+    controls = codes[codes < 32]
+    if len(seps) != n - 1 or len(seps) + np.count_nonzero(
+            (controls == _PLAIN_CONTROLS[1]) | (controls == _PLAIN_CONTROLS[2])) != len(controls):
+        return False, False  # a text holds _SEP, CR or a control character XML forbids
+    starts = np.concatenate(([0], seps + 1))  # text i: codes[starts[i]:ends[i]]
+    ends = np.concatenate((seps, [len(codes)]))
+    if len(codes) > XLSX_MAX_CHARS and (ends - starts).max() > XLSX_MAX_CHARS:
+        return False, False
+    if (ends == starts).any():
+        return True, False
+    edges = np.concatenate((codes[starts], codes[ends - 1]))
+    return True, not ((edges == _SPACES[0]) | (edges == _SPACES[1]) | (edges == _SPACES[2])).any()
 
 
 # --------------------------------------------------------------------------- numbers
@@ -402,12 +419,12 @@ def _typed_cells(col: _Column, series: pd.Series, sample: int,
         s = f' s="{col.number}"' if col.number else ""
         flags = series.tolist()
         width = 0 if not flags[:sample] else 4 if all(flags[:sample]) else 5  # True, False
-        return [f'<c r="{col.letter}{r}"{s} t="b"><v>{int(v)}</v></c>'
+        return [f'<c r="{col.letter}{r}"{s} t="b"><v>{"1" if v else "0"}</v></c>'
                 for r, v in zip(col.rows, flags, strict=True)], width
     if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
         cells, width = _numbers(col, series.to_numpy(), sample)
         return cells, width if cut is None else min(width, cut)  # number texts are ASCII
-    values = series.astype(object).tolist()
+    values = series.to_numpy(dtype=object).tolist()
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         width = _widest((v for v in values[:sample] if isinstance(v, str)), cut)
         return _text_cells(col, *_clean_texts(values)), width
