@@ -227,3 +227,28 @@ def test_fitted_widths_by_hand(tmp_path: Path) -> None:
     assert widths == [10, 17, 17, 8, 12, 14, 8]
     raw = load_workbook(tmp_path / "raw.xlsx")["t"]
     assert raw.column_dimensions["A"].width == 21  # unformatted: all 19 characters
+
+
+def test_text_column_checked_at_once_as_each_text_alone() -> None:
+    """The whole-column text path gives each text's own escaped, cleaned text, and calls a
+    column plain exactly when no value is missing, needs cleaning, is empty or is padded
+    with white space."""
+    from contigmap.io.writers import excel_value
+    from contigmap.io.xlsx_cells import _clean_texts, escape_text
+
+    rng = np.random.default_rng(7)
+    alphabet = ["a", "道", " ", "\t", "\n", "\r", "\x00", "\x01", "\x1f", "&", "<", "😀"]
+    for _ in range(300):
+        n = int(rng.integers(1, 6))
+        values: list[object] = ["".join(rng.choice(alphabet, int(rng.integers(0, 4))))
+                                for _ in range(n)]
+        if rng.random() < 0.2:
+            values[int(rng.integers(n))] = None if rng.random() < 0.5 else np.nan
+        texts, plain = _clean_texts(values)
+        assert texts == [escape_text(excel_value(v)) if isinstance(v, str) else None
+                         for v in values]
+        simple = all(isinstance(t, str) and t and t[0] not in " \t\n"
+                     and t[-1] not in " \t\n" for t in texts)
+        as_given = texts == [escape_text(v) for v in values if isinstance(v, str)]
+        assert plain == (simple and as_given)  # else the cell-by-cell path (same cells)
+    assert _clean_texts(["x" * 40_000, "y"])[0] == ["x" * 32_767, "y"]  # cut to a cell's size
