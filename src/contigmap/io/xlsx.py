@@ -440,6 +440,9 @@ def _body_blocks(spec: SheetSpec, layout: _Layout,
         made = [column_cells(s if whole else s.iloc[start:start + _BLOCK], letters[j], rows,
                              styles, formats[j], sample=sample if start == 0 else 0)
                 for j, s in enumerate(series)]
-        cells = [c for c, _ in made]
-        yield ("".join(f'<row r="{r}">{"".join(row)}</row>' if any(row) else ""
-                       for r, *row in zip(rows, *cells, strict=True)), [w for _, w in made])
+        if not made:  # no columns
+            yield "", []
+            continue
+        bodies = map("".join, zip(*(c for c, _ in made), strict=True))  # a row's cells
+        yield ("".join([f'<row r="{r}">{b}</row>' if b else ""
+                        for r, b in zip(rows, bodies, strict=True)]), [w for _, w in made])

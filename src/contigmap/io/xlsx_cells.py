@@ -27,7 +27,8 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from itertools import compress
+from typing import Any, Final, cast
 from xml.sax.saxutils import escape as xml_escape
 
 import numpy as np
@@ -323,9 +324,11 @@ def _float_width(floats: np.ndarray, texts: list[str | None]) -> int:
     The text of a whole number below 1e16 in size lacks the ``.0`` its ``str`` has (-0.0
     included: ``-0`` for ``-0.0``); any other text is its ``str``.
     """
-    whole = ((floats == np.trunc(floats)) & (np.abs(floats) < 1e16)).tolist()
-    return max((len(t) + 2 * w for t, w in zip(texts, whole, strict=True) if t is not None),
-               default=0)
+    whole = (floats == np.trunc(floats)) & (np.abs(floats) < 1e16)
+    other = ~whole & ~np.isnan(floats)
+    known = cast("list[str]", texts)  # the two masks pick no None (NaN)
+    return max(max(map(len, compress(known, whole.tolist())), default=-2) + 2,
+               max(map(len, compress(known, other.tolist())), default=0))
 
 
 def _number_texts(floats: np.ndarray) -> list[str | None]:
@@ -434,7 +437,8 @@ def _typed_cells(col: _Column, series: pd.Series, sample: int,
             for r, v in zip(col.rows, values, strict=True)], width
 
 
-_WIDE = re.compile("[\u2e81-\U0010ffff]")  # characters above U+2E80 (CJK): two columns
+_WIDE_FROM: Final[int] = 0x2E80  # characters above U+2E80 (CJK) take two columns
+_WIDE = re.compile("[\u2e81-\U0010ffff]")
 
 
 def display_width(text: str) -> int:
@@ -447,12 +451,18 @@ def display_width(text: str) -> int:
 def _widest(texts: Iterable[str], cut: int | None = None) -> int:
     """Return the largest :func:`display_width` of ``texts`` (0 for none), each text once.
 
-    ``cut``: measure each text's first ``cut`` characters only.
+    ``cut``: measure each text's first ``cut`` characters only. The wide characters of
+    all texts are counted at once, in an array of their code points.
     """
-    distinct = set(texts) if cut is None else {t[:cut] for t in texts}
-    if "".join(distinct).isascii():
-        return max(map(len, distinct), default=0)
-    return max(map(display_width, distinct), default=0)
+    distinct = list(set(texts) if cut is None else {t[:cut] for t in texts})
+    joined = "".join(distinct)
+    lengths = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
+    if joined.isascii():
+        return int(lengths.max(initial=0))
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    wide = np.concatenate(([0], np.cumsum(codes > _WIDE_FROM)))  # wide ones before each
+    ends = np.cumsum(lengths)
+    return int((lengths + wide[ends] - wide[ends - lengths]).max())
 
 
 def check_size(rows: int, columns: int, sheet: str) -> None:
