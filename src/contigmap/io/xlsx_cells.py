@@ -332,29 +332,36 @@ def _float_width(floats: np.ndarray, texts: list[str | None]) -> int:
 
 
 def _number_texts(floats: np.ndarray) -> list[str | None]:
-    """:func:`_number_text` of each non-NaN value (None for NaN), whole numbers at once.
+    """:func:`_number_text` of each non-NaN value (None for NaN), in C loops.
 
-    Other values are formatted once per distinct value: columns repeat many (rounded
-    scores, shares, costs), and ``repr`` is the costly step.
-
-    A whole number below 1e16 in size is the text of its integer (``repr`` gives it with
-    ``.0``, which :func:`_number_text` drops; from 1e16 on ``repr`` has an exponent); -0.0
-    keeps its sign through ``repr``.
+    Each distinct value (by its bits: -0.0 is not 0.0) is formatted once, unless nearly
+    all differ: columns repeat many values (rounded scores, shares, costs), and ``repr``
+    is the costly step.
     """
-    whole = (floats == np.trunc(floats)) & (np.abs(floats) < 1e16) & ~(
-        (floats == 0) & np.signbit(floats))
-    if whole.all():
-        return list(map(str, floats.astype(np.int64).tolist()))
-    texts = np.full(floats.shape, None, dtype=object)
-    texts[whole] = list(map(str, floats[whole].astype(np.int64).tolist()))
-    other = ~whole & ~np.isnan(floats)
-    if other.any():  # each distinct value (by its bits: -0.0 is not 0.0) once
-        uniques, inverse = np.unique(floats[other].view(np.int64), return_inverse=True)
-        distinct = list(map(repr, uniques.view(np.float64).tolist()))
-        if "-0.0" in distinct:  # the one such text that ends in .0 (whole numbers are above)
-            distinct[distinct.index("-0.0")] = "-0"
-        texts[other] = np.array(distinct, dtype=object)[inverse]
-    return list(texts.tolist())
+    if not len(floats):
+        return []
+    uniques, inverse = np.unique(np.ascontiguousarray(floats, dtype=np.float64).view(np.int64),
+                                 return_inverse=True)
+    if 4 * len(uniques) > 3 * len(floats):
+        return _reprs(floats)
+    texts: list[str | None] = np.array(_reprs(uniques.view(np.float64)),
+                                       dtype=object)[inverse.ravel()].tolist()
+    return texts
+
+
+def _reprs(floats: np.ndarray) -> list[str | None]:
+    """:func:`_number_text` of each value (None for NaN) from one ``repr`` of their list.
+
+    The list's text holds each value's ``repr`` joined by ``, `` (which no ``repr`` of a
+    float holds); a ``.0`` ends only the ``repr`` of a whole number below 1e16 in size
+    (from 1e16 on it has an exponent), and is dropped, as :func:`_number_text` does.
+    """
+    texts: list[str | None] = list(repr(floats.tolist())[1:-1].replace(".0, ", ", ")
+                                   .split(", "))
+    last = texts[-1]
+    if last is not None and last.endswith(".0"):
+        texts[-1] = last[:-2]
+    return [None if t == "nan" else t for t in texts] if "nan" in texts else texts
 
 
 def _any_cell(col: _Column, ref: str, value: Any) -> str:
