@@ -28,7 +28,7 @@ from typing import IO, Final
 
 import pandas as pd
 
-from contigmap.columns import column_dictionary, dictionary_snapshot
+from contigmap.columns import describe_column, dictionary_snapshot
 from contigmap.errors import ValidationError
 from contigmap.io.writers import number_format, output_datetime
 from contigmap.io.xlsx_cells import (
@@ -178,7 +178,6 @@ def _write_package(sheets: Sequence[SheetSpec], path: str | Path) -> None:
     when = output_datetime().astimezone(dt.UTC)
     date_time = _zip_date_time(when)
     styles = Styles()
-    units = _dictionary_units() if any(s.formats for s in sheets) else {}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         def member(name: str) -> IO[bytes]:
             info = zipfile.ZipInfo(name, date_time=date_time)
@@ -193,7 +192,7 @@ def _write_package(sheets: Sequence[SheetSpec], path: str | Path) -> None:
                 out.write(text.encode("utf-8"))
         for i, spec in enumerate(sheets, start=1):
             with member(f"xl/worksheets/sheet{i}.xml") as out:
-                for chunk in _sheet_xml(spec, styles, units, selected=i == 1):
+                for chunk in _sheet_xml(spec, styles, selected=i == 1):
                     out.write(chunk.encode("utf-8"))
         with member("xl/styles.xml") as out:
             out.write(styles.xml().encode("utf-8"))
@@ -300,9 +299,10 @@ def _filter_ref(spec: SheetSpec) -> str | None:
 # --------------------------------------------------------------------------- sheets
 
 
-def _dictionary_units() -> dict[str, str]:
-    table = column_dictionary()
-    return dict(zip(table["name"].astype(str), table["unit"].astype(str), strict=True))
+def _unit(column: str) -> str:
+    """Return the column dictionary's unit of ``column`` ("" when unknown), from its snapshot."""
+    info = describe_column(column)
+    return info.unit if info is not None else ""
 
 
 @dataclass(frozen=True)
@@ -314,12 +314,12 @@ class _Layout:
     formats: list[str | None]
 
 
-def _layout(spec: SheetSpec, units: Mapping[str, str]) -> _Layout:
+def _layout(spec: SheetSpec) -> _Layout:
     table = spec.table
     columns = [str(c) for c in table.columns]
     labels = [spec.labels(c) for c in columns] if spec.labels is not None else None
     formats = [spec.number_formats.get(col) or (
-        number_format(col, values, unit=units.get(col, "")) if spec.formats
+        number_format(col, values, unit=_unit(col)) if spec.formats
         else None) for col, (_, values) in zip(columns, table.items(), strict=True)]
     return _Layout(columns, labels, formats)
 
@@ -395,14 +395,12 @@ def _tail_xml(spec: SheetSpec, columns: list[str]) -> str:
                    'footer="0.3"/>')
 
 
-def _sheet_xml(spec: SheetSpec, styles: Styles, units: Mapping[str, str], *,
-               selected: bool) -> Iterator[str]:
+def _sheet_xml(spec: SheetSpec, styles: Styles, *, selected: bool) -> Iterator[str]:
     """Yield the worksheet part (ECMA-376 Part 1, 18.3.1.99) a few thousand rows at a time.
 
-    ``units`` are the column dictionary's (:func:`contigmap.columns.column_dictionary`).
     The first block of rows is made before the columns' widths, which fit its first values.
     """
-    layout = _layout(spec, units)
+    layout = _layout(spec)
     columns = layout.columns
     header = "".join(_header_xml(layout, styles)) if spec.header else ""  # styles in order
     blocks = _body_blocks(spec, layout, styles)
