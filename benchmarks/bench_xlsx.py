@@ -4,10 +4,13 @@ Run::
 
     .venv/bin/python benchmarks/bench_xlsx.py                  # 20,000 rows x 15 columns
     .venv/bin/python benchmarks/bench_xlsx.py --rows 2000      # quick
+    .venv/bin/python benchmarks/bench_xlsx.py --rows 250 --wide 16   # a county's profile
 
 A table like the report's village profile (floats, whole numbers, 0-1 shares, ids and
-Chinese names as text, flags, a few missing values) is written, in one run, with a row
-of Chinese labels over the names and number formats on numeric columns, by:
+Chinese names as text, flags, a few missing values; ``--wide k``: its 15 columns k times
+over, as wide as a county's 250-column profile, where the cost per column counts) is
+written, in one run, with a row of Chinese labels over the names and number formats on
+numeric columns, by:
 
 (i) new: :func:`contigmap.io.xlsx.write_xlsx` (the package written here, cells made a
     column at a time);
@@ -20,7 +23,8 @@ of Chinese labels over the names and number formats on numeric columns, by:
 
 It checks that (i) and (ii) read back (openpyxl, values only) to the same cells (floats
 to 16 significant digits: the old way kept no more, the new one keeps all 17), and
-prints the times, the baseline / new ratios and the load average.
+prints the times (median of ``--repeats``), the baseline / new ratios and the load
+average.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -37,6 +40,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 
+from _timing import timed
 from contigmap.io.writers import excel_value, number_format
 from contigmap.io.xlsx import write_xlsx
 from contigmap.render.report_doc import column_label_zh
@@ -136,10 +140,8 @@ def write_xlsxwriter(table: pd.DataFrame, path: Path) -> None:
 
 
 def _timed(write: Callable[[pd.DataFrame, Path], None], table: pd.DataFrame,
-           path: Path) -> float:
-    start = time.perf_counter()
-    write(table, path)
-    return time.perf_counter() - start
+           path: Path, repeats: int) -> float:
+    return timed(lambda: write(table, path), repeats)[0]
 
 
 def _cells(path: Path) -> list[tuple[object, ...]]:
@@ -155,8 +157,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--wide", type=int, default=1, help="the columns this many times")
+    parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
     table = make_table(args.rows, args.seed)
+    if args.wide > 1:
+        table = pd.concat([table.add_suffix("" if k == 0 else f"_{k}") for k in range(args.wide)],
+                          axis=1)
     cells = table.size + 2 * table.shape[1]
     print(f"{len(table):,} rows x {table.shape[1]} columns = {cells:,} cells")
 
@@ -165,8 +172,8 @@ def main() -> None:
 
     with TemporaryDirectory() as tmp:
         out = Path(tmp)
-        t_new = _timed(new, table, out / "new.xlsx")
-        t_old = _timed(write_openpyxl, table, out / "old.xlsx")
+        t_new = _timed(new, table, out / "new.xlsx", args.repeats)
+        t_old = _timed(write_openpyxl, table, out / "old.xlsx", args.repeats)
         same = _cells(out / "new.xlsx")[2:] == _cells(out / "old.xlsx")[2:]
         print(f"  new   contigmap.io.xlsx   {t_new:7.2f} s  {t_new / cells * 1e6:5.2f} us/cell  "
               f"{(out / 'new.xlsx').stat().st_size / 1e6:5.1f} MB")
@@ -174,7 +181,7 @@ def main() -> None:
               f"{(out / 'old.xlsx').stat().st_size / 1e6:5.1f} MB")
         print(f"  ratio old/new {t_old / t_new:5.1f}x; same cells read back: {same}")
         try:
-            t_xw = _timed(write_xlsxwriter, table, out / "xw.xlsx")
+            t_xw = _timed(write_xlsxwriter, table, out / "xw.xlsx", args.repeats)
         except ImportError:
             print("  XlsxWriter not installed: skipped")
         else:

@@ -196,8 +196,59 @@ def test_number_texts_of_a_column_as_each_value_alone() -> None:
 
 
 def test_display_width_counts_cjk_twice() -> None:
-    from contigmap.io.xlsx import _display_width
+    from contigmap.io.xlsx_cells import display_width as _display_width
 
     for text in ("abc", "道路需求", "A道路1", "⺀⺁", "😀x", ""):
         assert _display_width(text) == sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
     assert _display_width("道路a") == 5  # by hand
+
+
+def test_fitted_widths_by_hand(tmp_path: Path) -> None:
+    """Widths: the widest of label, name and first values (their ``str``) + 2, in 8-60.
+
+    A formatted value counts with its first 15 characters; CJK characters count twice.
+    Values after the first 500 rows, and missing values, do not count.
+    """
+    n = 600
+    table = pd.DataFrame({
+        "w": [123456.0, 0.5] + [1.0] * (n - 2),  # str "123456.0": 8 -> 10
+        "big": [1e15] + [np.nan] * (n - 1),  # "1000000000000000.0", cut to 15 -> 17
+        "sum": [0.1 + 0.2] * n,  # "0.30000000000000004", cut to 15 -> 17
+        "neg0": [-0.0] * 500 + [1e300] * 100,  # "-0.0" (the later 1e+300 is not read) -> 8
+        "int": [1234567890] + [0] * (n - 1),  # 10 -> 12
+        "cjk": ["道路道路道路"] + [None] * (n - 1),  # 6 characters, 12 columns -> 14
+        "flag": [False] * n,  # 5 -> 8
+    })
+    write_xlsx({"t": table}, tmp_path / "w.xlsx", labels=lambda c: "x")
+    write_xlsx({"t": table[["sum"]]}, tmp_path / "raw.xlsx", labels=lambda c: "x",
+               formats=False)
+    ws = load_workbook(tmp_path / "w.xlsx")["t"]
+    widths = [ws.column_dimensions[column_letter(j)].width for j in range(table.shape[1])]
+    assert widths == [10, 17, 17, 8, 12, 14, 8]
+    raw = load_workbook(tmp_path / "raw.xlsx")["t"]
+    assert raw.column_dimensions["A"].width == 21  # unformatted: all 19 characters
+
+
+def test_text_column_checked_at_once_as_each_text_alone() -> None:
+    """The whole-column text path gives each text's own escaped, cleaned text, and calls a
+    column plain exactly when no value is missing, needs cleaning, is empty or is padded
+    with white space."""
+    from contigmap.io.writers import excel_value
+    from contigmap.io.xlsx_cells import _clean_texts, escape_text
+
+    rng = np.random.default_rng(7)
+    alphabet = ["a", "道", " ", "\t", "\n", "\r", "\x00", "\x01", "\x1f", "&", "<", "😀"]
+    for _ in range(300):
+        n = int(rng.integers(1, 6))
+        values: list[object] = ["".join(rng.choice(alphabet, int(rng.integers(0, 4))))
+                                for _ in range(n)]
+        if rng.random() < 0.2:
+            values[int(rng.integers(n))] = None if rng.random() < 0.5 else np.nan
+        texts, plain = _clean_texts(values)
+        assert texts == [escape_text(excel_value(v)) if isinstance(v, str) else None
+                         for v in values]
+        simple = all(isinstance(t, str) and t and t[0] not in " \t\n"
+                     and t[-1] not in " \t\n" for t in texts)
+        as_given = texts == [escape_text(v) for v in values if isinstance(v, str)]
+        assert plain == (simple and as_given)  # else the cell-by-cell path (same cells)
+    assert _clean_texts(["x" * 40_000, "y"])[0] == ["x" * 32_767, "y"]  # cut to a cell's size

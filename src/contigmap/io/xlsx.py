@@ -20,7 +20,6 @@ fast as openpyxl cell objects (``benchmarks/bench_xlsx.py``).
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from typing import IO, Final
 
 import pandas as pd
 
-from contigmap.columns import column_dictionary, dictionary_snapshot
+from contigmap.columns import describe_column, dictionary_snapshot
 from contigmap.errors import ValidationError
 from contigmap.io.writers import number_format, output_datetime
 from contigmap.io.xlsx_cells import (
@@ -38,6 +37,7 @@ from contigmap.io.xlsx_cells import (
     check_size,
     column_cells,
     column_letter,
+    display_width,
     escape_text,
     text_cell,
 )
@@ -178,7 +178,6 @@ def _write_package(sheets: Sequence[SheetSpec], path: str | Path) -> None:
     when = output_datetime().astimezone(dt.UTC)
     date_time = _zip_date_time(when)
     styles = Styles()
-    units = _dictionary_units() if any(s.formats for s in sheets) else {}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         def member(name: str) -> IO[bytes]:
             info = zipfile.ZipInfo(name, date_time=date_time)
@@ -193,7 +192,7 @@ def _write_package(sheets: Sequence[SheetSpec], path: str | Path) -> None:
                 out.write(text.encode("utf-8"))
         for i, spec in enumerate(sheets, start=1):
             with member(f"xl/worksheets/sheet{i}.xml") as out:
-                for chunk in _sheet_xml(spec, styles, units, selected=i == 1):
+                for chunk in _sheet_xml(spec, styles, selected=i == 1):
                     out.write(chunk.encode("utf-8"))
         with member("xl/styles.xml") as out:
             out.write(styles.xml().encode("utf-8"))
@@ -300,47 +299,45 @@ def _filter_ref(spec: SheetSpec) -> str | None:
 # --------------------------------------------------------------------------- sheets
 
 
-def _dictionary_units() -> dict[str, str]:
-    table = column_dictionary()
-    return dict(zip(table["name"].astype(str), table["unit"].astype(str), strict=True))
-
-
-_WIDE = re.compile("[\u2e81-\U0010ffff]")  # characters above U+2E80 (CJK): two columns
-
-
-def _display_width(text: str) -> int:
-    if text.isascii():
-        return len(text)
-    return len(text) + len(_WIDE.findall(text))
+def _unit(column: str) -> str:
+    """Return the column dictionary's unit of ``column`` ("" when unknown), from its snapshot."""
+    info = describe_column(column)
+    return info.unit if info is not None else ""
 
 
 @dataclass(frozen=True)
 class _Layout:
-    """A sheet's column names, labels (None without), number formats and widths."""
+    """A sheet's column names, labels (None without) and number formats."""
 
     columns: list[str]
     labels: list[str] | None
     formats: list[str | None]
-    widths: list[float | None]
 
 
-def _layout(spec: SheetSpec, units: Mapping[str, str]) -> _Layout:
+def _layout(spec: SheetSpec) -> _Layout:
     table = spec.table
     columns = [str(c) for c in table.columns]
     labels = [spec.labels(c) for c in columns] if spec.labels is not None else None
     formats = [spec.number_formats.get(col) or (
-        number_format(col, values, unit=units.get(col, "")) if spec.formats
+        number_format(col, values, unit=_unit(col)) if spec.formats
         else None) for col, (_, values) in zip(columns, table.items(), strict=True)]
+    return _Layout(columns, labels, formats)
+
+
+def _widths(spec: SheetSpec, layout: _Layout, shown: list[int]) -> list[float | None]:
+    """Column widths: given, else (with labels) fitted to the labels, names and first values.
+
+    ``shown``: per column, the display width of its widest first value
+    (:func:`~contigmap.io.xlsx_cells.column_cells`).
+    """
     widths: list[float | None] = []
-    head = table.iloc[:_WIDTH_SAMPLE]
-    for j, (col, (_, sample)) in enumerate(zip(columns, head.items(), strict=True)):
+    for j, col in enumerate(layout.columns):
         width: float | None = None
-        if labels is not None and spec.header:  # fit the labels, names and first values
-            shown = [str(v) for v in sample[sample.notna()].tolist()]
-            texts = {labels[j], col, *(t[:15] if formats[j] else t for t in shown)}
-            width = min(max(max(map(_display_width, texts)) + 2, 8), 60)  # distinct texts
+        if layout.labels is not None and spec.header:
+            texts = max(display_width(layout.labels[j]), display_width(col), shown[j])
+            width = min(max(texts + 2, 8), 60)
         widths.append(spec.widths.get(col, width))
-    return _Layout(columns, labels, formats, widths)
+    return widths
 
 
 def _header_xml(layout: _Layout, styles: Styles) -> list[str]:
@@ -398,33 +395,52 @@ def _tail_xml(spec: SheetSpec, columns: list[str]) -> str:
                    'footer="0.3"/>')
 
 
-def _sheet_xml(spec: SheetSpec, styles: Styles, units: Mapping[str, str], *,
-               selected: bool) -> Iterator[str]:
+def _sheet_xml(spec: SheetSpec, styles: Styles, *, selected: bool) -> Iterator[str]:
     """Yield the worksheet part (ECMA-376 Part 1, 18.3.1.99) a few thousand rows at a time.
 
-    ``units`` are the column dictionary's (:func:`contigmap.columns.column_dictionary`).
+    The first block of rows is made before the columns' widths, which fit its first values.
     """
-    layout = _layout(spec, units)
-    columns, formats = layout.columns, layout.formats
+    layout = _layout(spec)
+    columns = layout.columns
+    header = "".join(_header_xml(layout, styles)) if spec.header else ""  # styles in order
+    blocks = _body_blocks(spec, layout, styles)
+    first, shown = next(blocks, ("", [0] * len(columns)))
     last_row = spec.header_rows + spec.body_rows
     dimension = f"A1:{column_letter(len(columns) - 1)}{last_row}" if columns and last_row \
         else "A1"
     cols = "".join(f'<col min="{j}" max="{j}" width="{w:g}" customWidth="1"/>'
-                   for j, w in enumerate(layout.widths, start=1) if w is not None)
+                   for j, w in enumerate(_widths(spec, layout, shown), start=1)
+                   if w is not None)
     yield (f'{_XML}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><dimension ref="{dimension}"/>'
            f'{_view_xml(spec, columns, selected)}<sheetFormatPr defaultRowHeight="15"/>'
            + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>")
-    if spec.header:
-        yield "".join(_header_xml(layout, styles))
-    body = spec.table.reset_index(drop=True)
-    if spec.min_rows > len(body):
-        body = body.reindex(range(spec.min_rows))
-    letters = [column_letter(j) for j in range(len(columns))]
-    for start in range(0, len(body), _BLOCK):
-        block = body.iloc[start:start + _BLOCK]
-        rows = [str(spec.header_rows + start + i + 1) for i in range(len(block))]
-        cells = [column_cells(block.iloc[:, j], letters[j], rows, styles, formats[j])
-                 for j in range(len(columns))]
-        yield "".join(f'<row r="{r}">{"".join(row)}</row>' if any(row) else ""
-                      for r, *row in zip(rows, *cells, strict=True))
+    yield header + first
+    for block, _ in blocks:
+        yield block
     yield f"</sheetData>{_tail_xml(spec, columns)}</worksheet>"
+
+
+def _body_blocks(spec: SheetSpec, layout: _Layout,
+                 styles: Styles) -> Iterator[tuple[str, list[int]]]:
+    """Yield the body's ``<row>`` elements, ``_BLOCK`` rows at a time, with the widths shown.
+
+    The widths: per column, the display width of its widest first value (measured in
+    the first block only).
+    """
+    formats = layout.formats
+    series = [s for _, s in spec.table.items()]
+    letters = [column_letter(j) for j in range(len(series))]
+    sample = _WIDTH_SAMPLE if layout.labels is not None and spec.header else 0
+    for start in range(0, spec.body_rows, _BLOCK):
+        rows = [str(spec.header_rows + i + 1)
+                for i in range(start, min(start + _BLOCK, spec.body_rows))]
+        whole = start == 0 and len(spec.table) <= _BLOCK  # most tables: no slices
+        made = [column_cells(s if whole else s.iloc[start:start + _BLOCK], letters[j], rows,
+                             styles, formats[j], sample=sample if start == 0 else 0)
+                for j, s in enumerate(series)]
+        if not made:  # no columns
+            yield "", []
+            continue
+        bodies = map("".join, zip(*(c for c, _ in made), strict=True))  # a row's cells
+        yield ("".join([f'<row r="{r}">{b}</row>' if b else ""
+                        for r, b in zip(rows, bodies, strict=True)]), [w for _, w in made])

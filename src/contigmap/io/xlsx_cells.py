@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from itertools import compress
+from typing import Any, Final, cast
 from xml.sax.saxutils import escape as xml_escape
 
 import numpy as np
@@ -36,7 +38,7 @@ from contigmap.errors import ValidationError
 from contigmap.io.writers import XLSX_MAX_CHARS, excel_value
 
 __all__ = ["MAX_COLUMNS", "MAX_ROWS", "Style", "Styles", "check_size", "column_cells",
-           "column_letter", "escape_text", "text_cell"]
+           "column_letter", "display_width", "escape_text", "text_cell"]
 
 MAX_ROWS: Final[int] = 1_048_576
 """Rows in an Excel worksheet."""
@@ -44,8 +46,8 @@ MAX_COLUMNS: Final[int] = 16_384
 """Columns in an Excel worksheet (A to XFD)."""
 
 _ATTR_ENTITIES: Final[dict[str, str]] = {'"': "&quot;"}
+_SHOWN: Final[int] = 15  # characters of a formatted value that count for its column's width
 _SEP: Final[str] = "\x01"  # joins a column's texts; XML forbids it, so no text holds it
-_OTHER_ILLEGAL = re.compile(r"[\x00\x02-\x08\x0b\x0c\x0e-\x1f]")
 _WHITESPACE: Final[tuple[str, ...]] = (" ", "\t", "\n")
 
 DATE_FORMATS: Final[dict[type, str]] = {
@@ -179,21 +181,26 @@ def _inline(ref: str, style: int, text: str) -> str:
     return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def _text_cells(col: _Column, texts: list[str | None]) -> list[str]:
-    """:func:`_inline` (or :func:`_blank` for None) of each escaped text, in one pass."""
-    L, s = col.letter, col.text  # noqa: N806
-    blank = f' s="{col.number}"/>' if col.number else None
+def _text_cells(col: _Column, texts: list[str | None], plain: bool) -> list[str]:
+    """:func:`_inline` (or :func:`_blank` for None) of each escaped text, in one pass.
+
+    ``plain``: no text is None or empty or starts or ends with white space (the usual
+    case), so all cells take one form.
+    """
+    head, mid = f'<c r="{col.letter}', f'" s="{col.text}" t="inlineStr"><is><t'
+    if plain:
+        return [f"{head}{r}{mid}>{t}</t></is></c>" for r, t in zip(col.rows, texts, strict=True)]
+    blank = f'" s="{col.number}"/>' if col.number else None
     out: list[str] = []
     for r, t in zip(col.rows, texts, strict=True):
         if t is None:
-            out.append(f'<c r="{L}{r}"{blank}' if blank else "")
+            out.append(f"{head}{r}{blank}" if blank else "")
         elif not t:
-            out.append(f'<c r="{L}{r}" s="{s}"/>')
+            out.append(f'{head}{r}" s="{col.text}"/>')
         elif t[0] in _WHITESPACE or t[-1] in _WHITESPACE:
-            out.append(f'<c r="{L}{r}" s="{s}" t="inlineStr"><is><t xml:space="preserve">'
-                       f"{t}</t></is></c>")
+            out.append(f'{head}{r}{mid} xml:space="preserve">{t}</t></is></c>')
         else:
-            out.append(f'<c r="{L}{r}" s="{s}" t="inlineStr"><is><t>{t}</t></is></c>')
+            out.append(f"{head}{r}{mid}>{t}</t></is></c>")
     return out
 
 
@@ -203,22 +210,58 @@ def text_cell(ref: str, style: int, value: Any) -> str:
     return _inline(ref, style, escape_text(text if isinstance(text, str) else str(text)))
 
 
-def _clean_texts(values: list[Any]) -> list[str | None]:
+def _clean_texts(values: list[Any]) -> tuple[list[str | None], bool]:
     """Escaped, storable texts (None where missing) of a column whose values are str or missing.
 
-    All at once when no text needs cleaning (no CR, no forbidden character, none too long),
-    which is the usual case; else one by one through :func:`excel_value`.
+    All at once when no text needs cleaning (:func:`_scan_texts`), the usual case; else
+    one by one through :func:`excel_value`. Also returns whether the texts are plain (see
+    :func:`_text_cells`): never when a value is missing.
     """
-    texts = [v if isinstance(v, str) else "" for v in values]
-    joined = _SEP.join(texts)
-    clean = (joined.count(_SEP) == len(texts) - 1 and "\r" not in joined
-             and not _OTHER_ILLEGAL.search(joined)
-             and max(map(len, texts), default=0) <= XLSX_MAX_CHARS)
-    if clean:
-        escaped = escape_text(joined).split(_SEP) if texts else []
-    else:
-        escaped = [escape_text(excel_value(t)) for t in texts]
-    return [e if isinstance(v, str) else None for v, e in zip(values, escaped, strict=True)]
+    texts: list[Any] = values
+    try:
+        joined = _SEP.join(texts)  # all texts? (else a TypeError, at once)
+    except TypeError:
+        texts = [v if isinstance(v, str) else "" for v in values]
+        joined = _SEP.join(texts)
+    clean, plain = _scan_texts(joined, len(texts)) if texts else (False, False)
+    if not clean:
+        return [escape_text(excel_value(v)) if isinstance(v, str) else None
+                for v in values], False
+    escaped: list[str | None] = list(escape_text(joined).split(_SEP))
+    if texts is values:
+        return escaped, plain
+    return [e if isinstance(v, str) else None for v, e in zip(values, escaped, strict=True)], False
+
+
+_PLAIN_CONTROLS: Final[tuple[int, ...]] = (ord(_SEP), ord("\t"), ord("\n"))
+_SPACES: Final[tuple[int, ...]] = tuple(map(ord, _WHITESPACE))
+
+
+def _scan_texts(joined: str, n: int) -> tuple[bool, bool]:
+    """Look at ``n`` texts joined by ``_SEP`` at once, as an array of code points.
+
+    Returns
+    -------
+    clean : bool
+        No text holds ``_SEP``, CR or another control character XML forbids, and none is
+        longer than a cell holds: each is stored as it is.
+    plain : bool
+        Clean, and no text is empty or starts or ends with white space.
+    """
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    seps = np.flatnonzero(codes == ord(_SEP))
+    controls = codes[codes < 32]
+    if len(seps) != n - 1 or len(seps) + np.count_nonzero(
+            (controls == _PLAIN_CONTROLS[1]) | (controls == _PLAIN_CONTROLS[2])) != len(controls):
+        return False, False  # a text holds _SEP, CR or a control character XML forbids
+    starts = np.concatenate(([0], seps + 1))  # text i: codes[starts[i]:ends[i]]
+    ends = np.concatenate((seps, [len(codes)]))
+    if len(codes) > XLSX_MAX_CHARS and (ends - starts).max() > XLSX_MAX_CHARS:
+        return False, False
+    if (ends == starts).any():
+        return True, False
+    edges = np.concatenate((codes[starts], codes[ends - 1]))
+    return True, not ((edges == _SPACES[0]) | (edges == _SPACES[1]) | (edges == _SPACES[2])).any()
 
 
 # --------------------------------------------------------------------------- numbers
@@ -251,39 +294,74 @@ def _blank(col: _Column, ref: str) -> str:
     return f'<c r="{ref}" s="{col.number}"/>' if col.number else ""
 
 
-def _numbers(col: _Column, values: np.ndarray) -> list[str]:
+def _numbers(col: _Column, values: np.ndarray, sample: int) -> tuple[list[str], int]:
+    """Return an integer or float column's cells and its widest first value's width.
+
+    See :func:`column_cells`.
+    """
     s = f' s="{col.number}"' if col.number else ""
     L = col.letter  # noqa: N806
     if values.dtype.kind in "iu":
-        return [f'<c r="{L}{r}"{s}><v>{v}</v></c>' for r, v in zip(col.rows, values.tolist(),
-                                                                    strict=True)]
+        ints = list(map(str, values.tolist()))
+        return ([f'<c r="{L}{r}"{s}><v>{t}</v></c>' for r, t in zip(col.rows, ints, strict=True)],
+                max(map(len, ints[:sample]), default=0))
     floats = values.astype(np.float64, copy=False)
+    texts = _number_texts(floats)
+    width = _float_width(floats[:sample], texts[:sample])
     if np.isinf(floats).any():  # "inf" is text: cell by cell
         return [_any_cell(col, f"{L}{r}", v)
-                for r, v in zip(col.rows, floats.tolist(), strict=True)]
-    texts = _number_texts(floats)
+                for r, v in zip(col.rows, floats.tolist(), strict=True)], width
     if not np.isnan(floats).any():
-        return [f'<c r="{L}{r}"{s}><v>{t}</v></c>' for r, t in zip(col.rows, texts, strict=True)]
+        return [f'<c r="{L}{r}"{s}><v>{t}</v></c>'
+                for r, t in zip(col.rows, texts, strict=True)], width
     return [f'<c r="{L}{r}"{s}><v>{t}</v></c>' if t is not None else _blank(col, f"{L}{r}")
-            for r, t in zip(col.rows, texts, strict=True)]
+            for r, t in zip(col.rows, texts, strict=True)], width
+
+
+def _float_width(floats: np.ndarray, texts: list[str | None]) -> int:
+    """Length of the longest ``str`` of the non-NaN ``floats``, from their :func:`_number_texts`.
+
+    The text of a whole number below 1e16 in size lacks the ``.0`` its ``str`` has (-0.0
+    included: ``-0`` for ``-0.0``); any other text is its ``str``.
+    """
+    whole = (floats == np.trunc(floats)) & (np.abs(floats) < 1e16)
+    other = ~whole & ~np.isnan(floats)
+    known = cast("list[str]", texts)  # the two masks pick no None (NaN)
+    return max(max(map(len, compress(known, whole.tolist())), default=-2) + 2,
+               max(map(len, compress(known, other.tolist())), default=0))
 
 
 def _number_texts(floats: np.ndarray) -> list[str | None]:
-    """:func:`_number_text` of each finite value (None for NaN), whole numbers at once.
+    """:func:`_number_text` of each non-NaN value (None for NaN), in C loops.
 
-    A whole number below 1e16 in size is the text of its integer (``repr`` gives it with
-    ``.0``, which :func:`_number_text` drops; from 1e16 on ``repr`` has an exponent); -0.0
-    keeps its sign through ``repr``.
+    Each distinct value (by its bits: -0.0 is not 0.0) is formatted once, unless nearly
+    all differ: columns repeat many values (rounded scores, shares, costs), and ``repr``
+    is the costly step.
     """
-    whole = (floats == np.trunc(floats)) & (np.abs(floats) < 1e16) & ~(
-        (floats == 0) & np.signbit(floats))
-    if whole.all():
-        return list(map(str, floats.astype(np.int64).tolist()))
-    texts = np.full(floats.shape, None, dtype=object)
-    texts[whole] = list(map(str, floats[whole].astype(np.int64).tolist()))
-    other = ~whole & ~np.isnan(floats)
-    texts[other] = [_number_text(v) for v in floats[other].tolist()]
-    return list(texts.tolist())
+    if not len(floats):
+        return []
+    uniques, inverse = np.unique(np.ascontiguousarray(floats, dtype=np.float64).view(np.int64),
+                                 return_inverse=True)
+    if 4 * len(uniques) > 3 * len(floats):
+        return _reprs(floats)
+    texts: list[str | None] = np.array(_reprs(uniques.view(np.float64)),
+                                       dtype=object)[inverse.ravel()].tolist()
+    return texts
+
+
+def _reprs(floats: np.ndarray) -> list[str | None]:
+    """:func:`_number_text` of each value (None for NaN) from one ``repr`` of their list.
+
+    The list's text holds each value's ``repr`` joined by ``, `` (which no ``repr`` of a
+    float holds); a ``.0`` ends only the ``repr`` of a whole number below 1e16 in size
+    (from 1e16 on it has an exponent), and is dropped, as :func:`_number_text` does.
+    """
+    texts: list[str | None] = list(repr(floats.tolist())[1:-1].replace(".0, ", ", ")
+                                   .split(", "))
+    last = texts[-1]
+    if last is not None and last.endswith(".0"):
+        texts[-1] = last[:-2]
+    return [None if t == "nan" else t for t in texts] if "nan" in texts else texts
 
 
 def _any_cell(col: _Column, ref: str, value: Any) -> str:
@@ -307,13 +385,14 @@ def _any_cell(col: _Column, ref: str, value: Any) -> str:
 
 
 def column_cells(series: pd.Series, letter: str, rows: list[str], styles: Styles,
-                 number_format: str | None) -> list[str]:
+                 number_format: str | None, *, sample: int = 0) -> tuple[list[str], int]:
     """Return the ``<c>`` elements of one body column ("" where a cell is left out).
 
     Parameters
     ----------
     series
-        The column's values, one per body row.
+        The column's values, one per body row from the first; rows past its end are
+        empty (a form's rows to fill in).
     letter
         The column's letters.
     rows
@@ -322,21 +401,75 @@ def column_cells(series: pd.Series, letter: str, rows: list[str], styles: Styles
         The workbook's styles (new ones are added).
     number_format
         The column's number format, or None.
+    sample
+        Measure the first ``sample`` values.
+
+    Returns
+    -------
+    cells : list of str
+        One per row.
+    width : int
+        The display width (:func:`display_width`) of the widest of the first ``sample``
+        non-missing values as text (``str``, cut to 15 characters with a number format),
+        0 for none.
     """
-    col = _Column(letter, rows,
+    col = _Column(letter, rows[:len(series)],
                   styles.index(Style(number_format=number_format)) if number_format else 0,
                   styles.index(Style(number_format=number_format, quote=True)), styles)
+    cells, width = _typed_cells(col, series, sample, _SHOWN if number_format else None)
+    cells += [_blank(col, f"{letter}{r}") for r in rows[len(series):]]
+    return cells, width
+
+
+def _typed_cells(col: _Column, series: pd.Series, sample: int,
+                 cut: int | None) -> tuple[list[str], int]:
+    """:func:`column_cells` of the rows ``series`` has, made by its dtype."""
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
         s = f' s="{col.number}"' if col.number else ""
-        return [f'<c r="{letter}{r}"{s} t="b"><v>{int(v)}</v></c>'
-                for r, v in zip(rows, series.tolist(), strict=True)]
+        flags = series.tolist()
+        width = 0 if not flags[:sample] else 4 if all(flags[:sample]) else 5  # True, False
+        return [f'<c r="{col.letter}{r}"{s} t="b"><v>{"1" if v else "0"}</v></c>'
+                for r, v in zip(col.rows, flags, strict=True)], width
     if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
-        return _numbers(col, series.to_numpy())
-    values = series.astype(object).tolist()
+        cells, width = _numbers(col, series.to_numpy(), sample)
+        return cells, width if cut is None else min(width, cut)  # number texts are ASCII
+    values = series.to_numpy(dtype=object).tolist()
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        return _text_cells(col, _clean_texts(values))
-    return [_any_cell(col, f"{letter}{r}", v) for r, v in zip(rows, values, strict=True)]
+        width = _widest((v for v in values[:sample] if isinstance(v, str)), cut)
+        return _text_cells(col, *_clean_texts(values)), width
+    head = series.iloc[:sample]
+    width = _widest((str(v) for v in head[head.notna()].tolist()), cut)
+    return [_any_cell(col, f"{col.letter}{r}", v)
+            for r, v in zip(col.rows, values, strict=True)], width
+
+
+_WIDE_FROM: Final[int] = 0x2E80  # characters above U+2E80 (CJK) take two columns
+_WIDE = re.compile("[\u2e81-\U0010ffff]")
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a spreadsheet: two for a CJK character (above U+2E80), else one."""
+    if text.isascii():
+        return len(text)
+    return len(text) + len(_WIDE.findall(text))
+
+
+def _widest(texts: Iterable[str], cut: int | None = None) -> int:
+    """Return the largest :func:`display_width` of ``texts`` (0 for none), each text once.
+
+    ``cut``: measure each text's first ``cut`` characters only. The wide characters of
+    all texts are counted at once, in an array of their code points.
+    """
+    distinct = list(set(texts) if cut is None else {t[:cut] for t in texts})
+    joined = "".join(distinct)
+    lengths = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
+    if joined.isascii():
+        return int(lengths.max(initial=0))
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    wide = np.concatenate(([0], np.cumsum(codes > _WIDE_FROM)))  # wide ones before each
+    ends = np.cumsum(lengths)
+    return int((lengths + wide[ends] - wide[ends - lengths]).max())
 
 
 def check_size(rows: int, columns: int, sheet: str) -> None:
