@@ -420,33 +420,59 @@ def sensitivity(
     normalised = np.column_stack([normalise(table[c.column].to_numpy(float), method)
                                   for c in used]) if used else np.zeros((len(table), 0))
     labels: list[tuple[str, str, float]] = []
-    shares: list[NDArray[np.float64]] = []
-
-    def add(kind: str, crit: str, factor: float, new_w: NDArray[np.float64]) -> None:
-        labels.append((kind, crit, factor))
-        shares.append(new_w / new_w.sum())
-
+    raw: list[NDArray[np.float64]] = []  # each perturbation's weights, before rescaling
     for i, c in enumerate(used):
         for factor in (1.0 - step, 1.0 + step):
             new_w = w.copy()
             new_w[i] *= factor
-            add("one_at_a_time", c.name, factor, new_w)
-    rng = np.random.default_rng(seed)
-    if len(used) > 1:
-        for _ in range(draws):
-            add("dirichlet", "", float("nan"), rng.dirichlet(concentration * w))
-    # every perturbation's need (the same products and sum as need_scores), then all
-    # their ranks and correlations with the base at once
-    # (a row per perturbation, the layout the ranking sorts in, handed on transposed)
-    needs = np.stack([(normalised * (100.0 * share)[None, :]).sum(axis=1)
-                      for share in shares]).T if shares else np.zeros((len(table), 0))
+            labels.append(("one_at_a_time", c.name, factor))
+            raw.append(new_w[None, :])
+    if len(used) > 1 and draws > 0:
+        # all draws at once: the same stream of gammas, draw by draw, as one draw a call
+        raw.append(np.random.default_rng(seed).dirichlet(concentration * w, size=draws))
+        labels.extend([("dirichlet", "", float("nan"))] * draws)
+    # every perturbation's need (each row the same products and sum as need_scores),
+    # then all their ranks and correlations with the base at once (a row per
+    # perturbation, the layout the ranking sorts in, handed on transposed)
+    needs = _perturbed_needs(normalised, raw)
     rho = _spearman_columns(_ranks(base), needs)
     kept = _top_kept(needs, base_top, ids, n_top)
-    rows = [{"kind": kind, "criterion": crit, "factor": factor, "spearman": float(rho[j]),
-             "top_n_kept": int(kept[j]), "top_n": n_top}
-            for j, (kind, crit, factor) in enumerate(labels)]
-    return pd.DataFrame(rows, columns=["kind", "criterion", "factor", "spearman",
-                                       "top_n_kept", "top_n"])
+    columns = ["kind", "criterion", "factor", "spearman", "top_n_kept", "top_n"]
+    if not labels:
+        return pd.DataFrame([], columns=columns)
+    kinds, crits, factors = zip(*labels, strict=True)
+    return pd.DataFrame({"kind": list(kinds), "criterion": list(crits),
+                         "factor": list(factors), "spearman": rho.astype(float).tolist(),
+                         "top_n_kept": kept.astype(int).tolist(),
+                         "top_n": [n_top] * len(labels)}, columns=columns)
+
+
+_SEQUENTIAL_TERMS = 8
+"""NumPy sums fewer terms than this one after another (pairwise summation beyond)."""
+
+
+def _perturbed_needs(normalised: NDArray[np.float64], raw: list[NDArray[np.float64]]
+                     ) -> NDArray[np.float64]:
+    """Need of every row under each perturbation: ``(n, perturbations)``.
+
+    ``raw`` holds blocks of weight vectors (a row each), rescaled here to sum to 1; each
+    need is the row sum of ``normalised · 100 · share``, the same products and sum as
+    :func:`need_scores`. NumPy adds a row of fewer than eight terms in order, so for
+    those the sum is built one criterion at a time over all perturbations (the same
+    additions, vectorised along the rows); more criteria go through NumPy's own sum.
+    """
+    n, k = normalised.shape
+    if not raw:
+        return np.zeros((n, 0))
+    weights_all = np.concatenate(raw)
+    shares = 100.0 * (weights_all / weights_all.sum(axis=1, keepdims=True))
+    if k >= _SEQUENTIAL_TERMS:
+        return (normalised[None, :, :] * shares[:, None, :]).sum(axis=2).T
+    cols = np.ascontiguousarray(normalised.T)
+    out = cols[0][None, :] * shares[:, 0][:, None]  # a row per perturbation
+    for j in range(1, k):
+        out += cols[j][None, :] * shares[:, j][:, None]
+    return out.T
 
 
 def score_table(
