@@ -46,6 +46,7 @@ __all__ = [
     "need_scores",
     "normalise",
     "rank_and_tier",
+    "score_columns",
     "score_table",
     "sensitivity",
     "spearman",
@@ -221,14 +222,16 @@ def explain(
         return [""] * n, [""] * n
     # each row's criteria by contribution, largest first (stable: ties keep column order)
     order = np.argsort(-vals, axis=1, kind="stable")[:, :top]
+    positive = (np.take_along_axis(vals, order, axis=1) > 0).tolist()
+    crits = [[by_name[names[j]] for j in js] for js in order.tolist()]
     values = _RowValues(table)
     en: list[str] = []
     zh: list[str] = []
     for i in range(n):
         row = _Row(values, i)
-        chosen = [names[j] for j in order[i].tolist() if vals[i, j] > 0]
-        en.append("; ".join(by_name[c].reason_en(row) for c in chosen))
-        zh.append("；".join(by_name[c].reason_zh(row) for c in chosen))
+        chosen = [c for c, ok in zip(crits[i], positive[i], strict=True) if ok]
+        en.append("; ".join(c.reason_en(row) for c in chosen))
+        zh.append("；".join(c.reason_zh(row) for c in chosen))
     return en, zh
 
 
@@ -265,14 +268,16 @@ class _RowValues:
 class _Row(Mapping[str, Any]):
     """Row ``i`` of a :class:`_RowValues`, as a read-only mapping."""
 
-    __slots__ = ("_i", "_values")
+    __slots__ = ("_i", "_lists", "_values")
 
     def __init__(self, values: _RowValues, i: int) -> None:
         self._values = values
+        self._lists = values._lists  # the columns converted so far (shared, grows)
         self._i = i
 
     def __getitem__(self, key: str) -> Any:
-        return self._values.column(key)[self._i]
+        got = self._lists.get(key)
+        return (self._values.column(key) if got is None else got)[self._i]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values.names())
@@ -496,16 +501,31 @@ def score_table(
         criterion, ``<prefix>_pts_<criterion>``: its points of need ``100 · wᵢ nᵢ`` (they
         sum to the need; the village card draws them as bars).
     """
+    return pd.DataFrame(score_columns(table, criteria, weights, prefix=prefix,
+                                      id_column=id_column, method=method, n_tiers=n_tiers,
+                                      reasons_top=reasons_top), index=table.index)
+
+
+def score_columns(
+    table: pd.DataFrame,
+    criteria: Sequence[Criterion],
+    weights: Mapping[str, float],
+    *,
+    prefix: str,
+    id_column: str,
+    method: str = "minmax",
+    n_tiers: int = 4,
+    reasons_top: int = 3,
+) -> dict[str, Any]:
+    """Return the columns of :func:`score_table`, in its order, as arrays and lists by name."""
     check_criteria(table, criteria, weights, id_column=id_column, intervention=prefix)
     need, contrib = need_scores(table, criteria, weights, method=method)
     rank, tier = rank_and_tier(need, table[id_column], n_tiers)
     en, zh = explain(table, contrib, criteria, reasons_top)
-    out = pd.DataFrame(index=table.index)
-    out[f"{prefix}_need"] = np.round(need, 2)
-    out[f"{prefix}_rank"] = rank
-    out[f"{prefix}_tier"] = tier
-    out[f"{prefix}_reasons"] = en
-    out[f"{prefix}_reasons_zh"] = zh
+    out: dict[str, Any] = {
+        f"{prefix}_need": np.round(need, 2), f"{prefix}_rank": rank,
+        f"{prefix}_tier": tier, f"{prefix}_reasons": en, f"{prefix}_reasons_zh": zh,
+    }
     for name in contrib.columns:
         out[f"{prefix}_pts_{name}"] = np.round(contrib[name].to_numpy(float), 2)
     logger.info("%s: scored %d rows on %d criteria", prefix, len(table), contrib.shape[1])
