@@ -481,17 +481,12 @@ def _perturbed_needs(normalised: NDArray[np.float64], raw: list[NDArray[np.float
 
 
 def score_table(
-    table: pd.DataFrame,
-    criteria: Sequence[Criterion],
-    weights: Mapping[str, float],
-    *,
-    prefix: str,
-    id_column: str,
-    method: str = "minmax",
-    n_tiers: int = 4,
-    reasons_top: int = 3,
+    table: pd.DataFrame, criteria: Sequence[Criterion], weights: Mapping[str, float],
+    **options: Any,
 ) -> pd.DataFrame:
     """Check, score, rank, tier and explain: the ``<prefix>_need/rank/tier/reasons`` columns.
+
+    ``options`` are those of :func:`score_columns` (``prefix`` and ``id_column`` needed).
 
     Returns
     -------
@@ -501,9 +496,7 @@ def score_table(
         criterion, ``<prefix>_pts_<criterion>``: its points of need ``100 · wᵢ nᵢ`` (they
         sum to the need; the village card draws them as bars).
     """
-    return pd.DataFrame(score_columns(table, criteria, weights, prefix=prefix,
-                                      id_column=id_column, method=method, n_tiers=n_tiers,
-                                      reasons_top=reasons_top), index=table.index)
+    return pd.DataFrame(score_columns(table, criteria, weights, **options), index=table.index)
 
 
 def score_columns(
@@ -517,7 +510,11 @@ def score_columns(
     n_tiers: int = 4,
     reasons_top: int = 3,
 ) -> dict[str, Any]:
-    """Return the columns of :func:`score_table`, in its order, as arrays and lists by name."""
+    """Return the columns of :func:`score_table`, in its order, as arrays and lists by name.
+
+    ``method`` normalises (``minmax`` or ``rank``), ``n_tiers`` equal-count need groups,
+    ``reasons_top`` criteria at most in each row's reasons.
+    """
     check_criteria(table, criteria, weights, id_column=id_column, intervention=prefix)
     need, contrib = need_scores(table, criteria, weights, method=method)
     rank, tier = rank_and_tier(need, table[id_column], n_tiers)
