@@ -15,7 +15,11 @@ pair is timed in the same run and checked to give the same result:
 (iii) summaries: :func:`contigmap.priority.run.summarise` vs pandas ``groupby`` and
       ``Series.sum`` per group (the old way);
 (iv) DEM profiles: :meth:`contigmap.raster.Raster.sample_bilinear` vs the 2-D gathers
-     and second ``index`` pass it replaced.
+     and second ``index`` pass it replaced;
+(v) perturbed needs: :func:`contigmap.priority.mcda._perturbed_needs` (a criterion at a
+    time over all perturbations) vs a row sum per perturbation (the old loop);
+(vi) length matrices: :func:`contigmap.priority._network.edge_weight_csr` (edge rows kept
+     per graph, the super-source row appended) vs ``csr_from_arrays`` of all entries.
 
 Prints the times (best of ``--repeat``), the old / new ratios and the load average.
 """
@@ -33,7 +37,9 @@ from affine import Affine
 from pyproj import CRS
 
 from _timing import timed
-from contigmap.priority.mcda import _top_finder, _top_kept, average_ranks
+from contigmap.network._csr import csr_from_arrays
+from contigmap.priority._network import edge_weight_csr
+from contigmap.priority.mcda import _perturbed_needs, _top_finder, _top_kept, average_ranks
 from contigmap.priority.run import summarise
 from contigmap.raster import Raster
 
@@ -43,7 +49,7 @@ def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 
 def _report(name: str, new: float, old: float) -> None:
-    print(f"{name:14s} new {new * 1000:8.1f} ms   old {old * 1000:8.1f} ms   "
+    print(f"{name:16s} new {new * 1000:8.1f} ms   old {old * 1000:8.1f} ms   "
           f"old/new {old / new:5.2f}")
 
 
@@ -84,8 +90,34 @@ def _sample_two_passes(r: Raster, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def _needs_and_matrices(rng: np.random.Generator, n: int, repeat: int) -> None:
+    """(v) and (vi): perturbed needs of 6 criteria, length matrices of a 30k-edge graph."""
+    crit = rng.random((n, 6))
+    raw = [rng.random((12, 6)), rng.dirichlet(np.full(6, 50.0), size=200)]
+    shares = [w / w.sum() for w in np.concatenate(raw)]
+    t_new, new = _best(lambda: _perturbed_needs(crit, raw), repeat)
+    t_old, old = _best(lambda: np.stack([(crit * (100.0 * s)[None, :]).sum(axis=1)
+                                         for s in shares]).T, repeat)
+    assert np.array_equal(new, old)
+    _report("perturbed needs", t_new, t_old)
+    nodes, m = 20_000, 30_000
+    g = type("G", (), {"n_nodes": nodes, "u": rng.integers(0, nodes, m), "cache": {},
+                       "v": rng.integers(0, nodes, m), "length_m": rng.random(m) * 500})()
+    src, off = rng.integers(0, nodes, 40), rng.random(40) * 100
+
+    def old_way() -> Any:
+        return csr_from_arrays(np.concatenate([g.u, g.v, np.full(40, nodes)]),
+                               np.concatenate([g.v, g.u, src]),
+                               np.concatenate([g.length_m, g.length_m, off]), nodes + 1)
+
+    t_new, a = _best(lambda: edge_weight_csr(g, g.length_m, sources=(src, off)), repeat)
+    t_old, b = _best(old_way, repeat)
+    assert all(np.array_equal(getattr(a, f), getattr(b, f)) for f in ("data", "indices", "indptr"))
+    _report("length matrix", t_new, t_old)
+
+
 def main() -> None:
-    """Run the four comparisons and print them."""
+    """Run the six comparisons and print them."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=5)
@@ -135,6 +167,7 @@ def main() -> None:
     t_old, z_old = _best(lambda: _sample_two_passes(dem, x, y), args.repeat)
     assert np.array_equal(z_new, z_old, equal_nan=True)
     _report("DEM profiles", t_new, t_old)
+    _needs_and_matrices(rng, n, args.repeat)
     print(f"rows {n}, perturbations {k}, samples {x.size}; load average "
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 

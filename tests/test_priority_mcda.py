@@ -102,6 +102,28 @@ def test_sensitivity_equals_recomputing_each_perturbation() -> None:
         assert row.top_n_kept == kept
 
 
+@pytest.mark.parametrize("k", [1, 3, 7, 8, 11])
+def test_perturbed_needs_bit_for_bit(k: int) -> None:
+    """All perturbations at once give each one's row sums exactly (fewer or more than 8 terms).
+
+    Below 8 criteria those are also need_scores' floats (NumPy and pandas both add in order).
+    """
+    from contigmap.priority.mcda import _perturbed_needs
+
+    rng = np.random.default_rng(k)
+    n = 57
+    crit = [Criterion(f"c{j}", f"c{j}", str, str) for j in range(k)]
+    t = pd.DataFrame({f"c{j}": rng.random(n) * 10.0 ** rng.integers(-3, 4) for j in range(k)})
+    raw = [rng.random((1, k)) + 0.01, rng.dirichlet(np.full(k, 5.0), size=20)]
+    normalised = np.column_stack([normalise(t[c.name]) for c in crit])
+    got = _perturbed_needs(normalised, raw)
+    for j, w in enumerate(np.concatenate(raw)):
+        assert np.array_equal(got[:, j], (normalised * (100.0 * (w / w.sum()))).sum(axis=1))
+        if k < 8:
+            need, _ = need_scores(t, crit, {c.name: float(x) for c, x in zip(crit, w, strict=True)})
+            assert np.array_equal(got[:, j], need)
+
+
 def test_sensitivity_top_n_with_ties_at_the_cut() -> None:
     """Integer criteria tie many needs at the top-N cut: kept counts as rank_and_tier's."""
     rng = np.random.default_rng(7)

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from contigmap.errors import ValidationError, warn_data
 from contigmap.finance import fmt_wan
 from contigmap.priority.intervention import InterventionConfig, Option
-from contigmap.priority.mcda import Criterion, score_table
+from contigmap.priority.mcda import Criterion, score_columns
 from contigmap.priority.tiers import assign_tiers
 from contigmap.schema import POVERTY_CAUSES
 
@@ -113,11 +113,10 @@ def assemble(
     option_en = {o.key: o.label_en for o in options}
     option_zh = {o.key: o.label_zh for o in options}
     table, unregistered = _fill_unregistered(table, iv, criteria, cfg.weights, id_column)
-    scored = score_table(table, criteria, cfg.weights, prefix=iv, id_column=id_column,
-                         method=cfg.normalise, n_tiers=cfg.tiers, reasons_top=cfg.reasons_top)
-    out = table.copy()
-    for col in scored.columns:
-        out[col] = scored[col].to_numpy()
+    scored = score_columns(table, criteria, cfg.weights, prefix=iv, id_column=id_column,
+                           method=cfg.normalise, n_tiers=cfg.tiers,
+                           reasons_top=cfg.reasons_top)
+    out = _with_columns(table, scored)
     out = assign_tiers(out, iv, None, n_tiers=cfg.tiers)  # by budget later, in priority.run
     poor = out[f"{iv}_poor_beneficiaries"].to_numpy(float)
     capex = out[f"{iv}_capex_cny"].to_numpy(float)
@@ -143,6 +142,26 @@ def assemble(
         out[col] = [f"{r}{sep}{note}" if u else r
                     for r, u in zip(out[col], unregistered, strict=True)]
     return out
+
+
+def _with_columns(table: pd.DataFrame, columns: Mapping[str, Any]) -> pd.DataFrame:
+    """Return a copy of ``table`` with ``columns`` set, as setting them one by one would.
+
+    Columns the table has are replaced in place; the new ones are appended in order,
+    all at once (one concatenation, not a block insert per column).
+    """
+    out = table.copy()
+    new = {k: v for k, v in columns.items() if k not in out.columns}
+    for k, v in columns.items():
+        if k not in new:
+            out[k] = np.asarray(v, dtype=object) if isinstance(v, list) else v
+    if not new:
+        return out
+    if not out.index.is_unique or out.columns.has_duplicates:
+        for k, v in new.items():
+            out[k] = v
+        return out
+    return pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
 
 
 _UNREGISTERED_EN = "not in the household registry: poverty criteria counted as 0"

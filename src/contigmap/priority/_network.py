@@ -53,8 +53,11 @@ def join(graph: RoadGraph, xy: NDArray[np.float64], *,
     """
     snap = snap_points(graph, xy, edge_mask=edge_mask, mask_name=mask_name)
     ok = snap.edge >= 0
-    cum = np.zeros(graph.seg_len_m.size + 1)
-    np.cumsum(graph.seg_len_m, out=cum[1:])
+    cum = graph.cache.get("seg_len_cum")
+    if cum is None:  # metres along the segments, once per graph
+        cum = np.zeros(graph.seg_len_m.size + 1)
+        np.cumsum(graph.seg_len_m, out=cum[1:])
+        graph.cache["seg_len_cum"] = cum
     e = np.maximum(snap.edge, 0)
     seg = np.maximum(snap.seg, 0)
     from_u = np.where(ok, cum[seg] - cum[graph.edge_start[e]] + snap.t * graph.seg_len_m[seg], 0.0)
@@ -69,18 +72,42 @@ def edge_weight_csr(
     *,
     sources: tuple[NDArray[np.int64], NDArray[np.float64]] | None = None,
 ) -> csr_matrix:
-    """Symmetric CSR of per-edge weights, plus super-source ``n`` → nodes with offsets."""
+    """Symmetric CSR of per-edge weights, plus super-source ``n`` → nodes with offsets.
+
+    The super-source is the last row, so the edges' rows are those of the matrix without
+    sources: for ``graph.length_m`` they are built once per graph (``graph.cache``) and
+    each call appends the sources' row (the matrix :func:`csr_from_arrays` gives for all
+    the entries at once).
+    """
     n = graph.n_nodes
+    if weight is graph.length_m:
+        base = graph.cache.get("csr:length_m")
+        if base is None:
+            base = graph.cache["csr:length_m"] = _edge_rows(graph, weight)
+    else:
+        base = _edge_rows(graph, weight)
+    data, indices, indptr = base
+    if sources is None:
+        return csr_matrix((data.copy(), indices.copy(), indptr.copy()), shape=(n + 1, n + 1))
+    nodes, offset = sources
+    # csr_from_arrays keeps explicit zeros (a source on a node); tiny epsilon not needed
+    src = csr_from_arrays(np.full(nodes.size, n, np.int64), nodes.astype(np.int64),
+                          np.asarray(offset).astype(float), n + 1)
+    last = np.asarray([indptr[-1] + src.indptr[-1]], dtype=indptr.dtype)
+    return csr_matrix((np.concatenate([data, src.data]),
+                       np.concatenate([indices, src.indices]),
+                       np.concatenate([indptr[:-1], last])), shape=(n + 1, n + 1))
+
+
+def _edge_rows(graph: RoadGraph, weight: NDArray[np.float64]
+               ) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int32]]:
+    """Return the data, indices and indptr of the edge matrix (both ways; row ``n`` empty)."""
     rows = np.concatenate([graph.u, graph.v])
     cols = np.concatenate([graph.v, graph.u])
     w = np.concatenate([weight, weight])
-    if sources is not None:
-        nodes, offset = sources
-        rows = np.concatenate([rows, np.full(nodes.size, n, np.int64)])
-        cols = np.concatenate([cols, nodes.astype(np.int64)])
-        w = np.concatenate([w, offset])
-    # csr_from_arrays keeps explicit zeros (a source on a node); tiny epsilon not needed
-    return csr_from_arrays(rows.astype(np.int64), cols.astype(np.int64), w.astype(float), n + 1)
+    m = csr_from_arrays(rows.astype(np.int64), cols.astype(np.int64), w.astype(float),
+                        graph.n_nodes + 1)
+    return m.data, m.indices, m.indptr
 
 
 def feature_points(geoms: NDArray[np.object_], step_m: float = 100.0) -> NDArray[np.float64]:

@@ -154,11 +154,16 @@ def _edge_line(graph: RoadGraph, e: int, a: float, b: float) -> NDArray[np.float
 
 def _edge_between(graph: RoadGraph, mask: NDArray[np.bool_]) -> dict[tuple[int, int], int]:
     """Return the shortest masked edge between each pair of nodes (both directions)."""
-    out: dict[tuple[int, int], int] = {}
-    for e in np.flatnonzero(mask)[np.argsort(-graph.length_m[mask], kind="stable")]:
-        out[(int(graph.u[e]), int(graph.v[e]))] = int(e)
-        out[(int(graph.v[e]), int(graph.u[e]))] = int(e)
-    return out
+    # longest first, so the shortest is written last and wins (ties: the later index);
+    # each edge's two directions in turn, as one dict built from the interleaved keys
+    edges = np.flatnonzero(mask)[np.argsort(-graph.length_m[mask], kind="stable")]
+    a, b = graph.u[edges], graph.v[edges]
+    first = np.empty(2 * edges.size, np.int64)
+    second = np.empty(2 * edges.size, np.int64)
+    first[0::2], first[1::2] = a, b
+    second[0::2], second[1::2] = b, a
+    keys = zip(first.tolist(), second.tolist(), strict=True)
+    return dict(zip(keys, np.repeat(edges, 2).tolist(), strict=True))
 
 
 def _trace(

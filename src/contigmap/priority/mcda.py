@@ -46,6 +46,7 @@ __all__ = [
     "need_scores",
     "normalise",
     "rank_and_tier",
+    "score_columns",
     "score_table",
     "sensitivity",
     "spearman",
@@ -221,14 +222,16 @@ def explain(
         return [""] * n, [""] * n
     # each row's criteria by contribution, largest first (stable: ties keep column order)
     order = np.argsort(-vals, axis=1, kind="stable")[:, :top]
+    positive = (np.take_along_axis(vals, order, axis=1) > 0).tolist()
+    crits = [[by_name[names[j]] for j in js] for js in order.tolist()]
     values = _RowValues(table)
     en: list[str] = []
     zh: list[str] = []
     for i in range(n):
         row = _Row(values, i)
-        chosen = [names[j] for j in order[i].tolist() if vals[i, j] > 0]
-        en.append("; ".join(by_name[c].reason_en(row) for c in chosen))
-        zh.append("；".join(by_name[c].reason_zh(row) for c in chosen))
+        chosen = [c for c, ok in zip(crits[i], positive[i], strict=True) if ok]
+        en.append("; ".join(c.reason_en(row) for c in chosen))
+        zh.append("；".join(c.reason_zh(row) for c in chosen))
     return en, zh
 
 
@@ -265,14 +268,16 @@ class _RowValues:
 class _Row(Mapping[str, Any]):
     """Row ``i`` of a :class:`_RowValues`, as a read-only mapping."""
 
-    __slots__ = ("_i", "_values")
+    __slots__ = ("_i", "_lists", "_values")
 
     def __init__(self, values: _RowValues, i: int) -> None:
         self._values = values
+        self._lists = values._lists  # the columns converted so far (shared, grows)
         self._i = i
 
     def __getitem__(self, key: str) -> Any:
-        return self._values.column(key)[self._i]
+        got = self._lists.get(key)
+        return (self._values.column(key) if got is None else got)[self._i]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values.names())
@@ -420,47 +425,68 @@ def sensitivity(
     normalised = np.column_stack([normalise(table[c.column].to_numpy(float), method)
                                   for c in used]) if used else np.zeros((len(table), 0))
     labels: list[tuple[str, str, float]] = []
-    shares: list[NDArray[np.float64]] = []
-
-    def add(kind: str, crit: str, factor: float, new_w: NDArray[np.float64]) -> None:
-        labels.append((kind, crit, factor))
-        shares.append(new_w / new_w.sum())
-
+    raw: list[NDArray[np.float64]] = []  # each perturbation's weights, before rescaling
     for i, c in enumerate(used):
         for factor in (1.0 - step, 1.0 + step):
             new_w = w.copy()
             new_w[i] *= factor
-            add("one_at_a_time", c.name, factor, new_w)
-    rng = np.random.default_rng(seed)
-    if len(used) > 1:
-        for _ in range(draws):
-            add("dirichlet", "", float("nan"), rng.dirichlet(concentration * w))
-    # every perturbation's need (the same products and sum as need_scores), then all
-    # their ranks and correlations with the base at once
-    # (a row per perturbation, the layout the ranking sorts in, handed on transposed)
-    needs = np.stack([(normalised * (100.0 * share)[None, :]).sum(axis=1)
-                      for share in shares]).T if shares else np.zeros((len(table), 0))
+            labels.append(("one_at_a_time", c.name, factor))
+            raw.append(new_w[None, :])
+    if len(used) > 1 and draws > 0:
+        # all draws at once: the same stream of gammas, draw by draw, as one draw a call
+        raw.append(np.random.default_rng(seed).dirichlet(concentration * w, size=draws))
+        labels.extend([("dirichlet", "", float("nan"))] * draws)
+    # every perturbation's need (each row the same products and sum as need_scores),
+    # then all their ranks and correlations with the base at once (a row per
+    # perturbation, the layout the ranking sorts in, handed on transposed)
+    needs = _perturbed_needs(normalised, raw)
     rho = _spearman_columns(_ranks(base), needs)
     kept = _top_kept(needs, base_top, ids, n_top)
-    rows = [{"kind": kind, "criterion": crit, "factor": factor, "spearman": float(rho[j]),
-             "top_n_kept": int(kept[j]), "top_n": n_top}
-            for j, (kind, crit, factor) in enumerate(labels)]
-    return pd.DataFrame(rows, columns=["kind", "criterion", "factor", "spearman",
-                                       "top_n_kept", "top_n"])
+    columns = ["kind", "criterion", "factor", "spearman", "top_n_kept", "top_n"]
+    if not labels:
+        return pd.DataFrame([], columns=columns)
+    kinds, crits, factors = zip(*labels, strict=True)
+    return pd.DataFrame({"kind": list(kinds), "criterion": list(crits),
+                         "factor": list(factors), "spearman": rho.astype(float).tolist(),
+                         "top_n_kept": kept.astype(int).tolist(),
+                         "top_n": [n_top] * len(labels)}, columns=columns)
+
+
+_SEQUENTIAL_TERMS = 8
+"""NumPy sums fewer terms than this one after another (pairwise summation beyond)."""
+
+
+def _perturbed_needs(normalised: NDArray[np.float64], raw: list[NDArray[np.float64]]
+                     ) -> NDArray[np.float64]:
+    """Need of every row under each perturbation: ``(n, perturbations)``.
+
+    ``raw`` holds blocks of weight vectors (a row each), rescaled here to sum to 1; each
+    need is the row sum of ``normalised · 100 · share``, the same products and sum as
+    :func:`need_scores`. NumPy adds a row of fewer than eight terms in order, so for
+    those the sum is built one criterion at a time over all perturbations (the same
+    additions, vectorised along the rows); more criteria go through NumPy's own sum.
+    """
+    n, k = normalised.shape
+    if not raw:
+        return np.zeros((n, 0))
+    weights_all = np.concatenate(raw)
+    shares = 100.0 * (weights_all / weights_all.sum(axis=1, keepdims=True))
+    if k >= _SEQUENTIAL_TERMS:
+        return (normalised[None, :, :] * shares[:, None, :]).sum(axis=2).T
+    cols = np.ascontiguousarray(normalised.T)
+    out = cols[0][None, :] * shares[:, 0][:, None]  # a row per perturbation
+    for j in range(1, k):
+        out += cols[j][None, :] * shares[:, j][:, None]
+    return out.T
 
 
 def score_table(
-    table: pd.DataFrame,
-    criteria: Sequence[Criterion],
-    weights: Mapping[str, float],
-    *,
-    prefix: str,
-    id_column: str,
-    method: str = "minmax",
-    n_tiers: int = 4,
-    reasons_top: int = 3,
+    table: pd.DataFrame, criteria: Sequence[Criterion], weights: Mapping[str, float],
+    **options: Any,
 ) -> pd.DataFrame:
     """Check, score, rank, tier and explain: the ``<prefix>_need/rank/tier/reasons`` columns.
+
+    ``options`` are those of :func:`score_columns` (``prefix`` and ``id_column`` needed).
 
     Returns
     -------
@@ -470,16 +496,33 @@ def score_table(
         criterion, ``<prefix>_pts_<criterion>``: its points of need ``100 · wᵢ nᵢ`` (they
         sum to the need; the village card draws them as bars).
     """
+    return pd.DataFrame(score_columns(table, criteria, weights, **options), index=table.index)
+
+
+def score_columns(
+    table: pd.DataFrame,
+    criteria: Sequence[Criterion],
+    weights: Mapping[str, float],
+    *,
+    prefix: str,
+    id_column: str,
+    method: str = "minmax",
+    n_tiers: int = 4,
+    reasons_top: int = 3,
+) -> dict[str, Any]:
+    """Return the columns of :func:`score_table`, in its order, as arrays and lists by name.
+
+    ``method`` normalises (``minmax`` or ``rank``), ``n_tiers`` equal-count need groups,
+    ``reasons_top`` criteria at most in each row's reasons.
+    """
     check_criteria(table, criteria, weights, id_column=id_column, intervention=prefix)
     need, contrib = need_scores(table, criteria, weights, method=method)
     rank, tier = rank_and_tier(need, table[id_column], n_tiers)
     en, zh = explain(table, contrib, criteria, reasons_top)
-    out = pd.DataFrame(index=table.index)
-    out[f"{prefix}_need"] = np.round(need, 2)
-    out[f"{prefix}_rank"] = rank
-    out[f"{prefix}_tier"] = tier
-    out[f"{prefix}_reasons"] = en
-    out[f"{prefix}_reasons_zh"] = zh
+    out: dict[str, Any] = {
+        f"{prefix}_need": np.round(need, 2), f"{prefix}_rank": rank,
+        f"{prefix}_tier": tier, f"{prefix}_reasons": en, f"{prefix}_reasons_zh": zh,
+    }
     for name in contrib.columns:
         out[f"{prefix}_pts_{name}"] = np.round(contrib[name].to_numpy(float), 2)
     logger.info("%s: scored %d rows on %d criteria", prefix, len(table), contrib.shape[1])
