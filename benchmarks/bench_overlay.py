@@ -3,6 +3,10 @@
 * terrain: :func:`contigmap.zonal.zonal_stats_shared` of a DEM and its slope (one set of
   coverage increments and min / max windows for both) against two
   :func:`contigmap.zonal.zonal_stats` calls (the old way), over hamlet-like discs;
+* shares: the (zone, polygon) pairs of :func:`contigmap.overlay.polygon_shares` from a
+  tree of the zones (``_intersecting_pairs``, each polygon prepared once) against
+  ``STRtree(polygons).query(zones)`` (each zone prepared), for hamlet-like discs and a
+  reserve polygon of 3 000 vertices;
 * poverty: the weighted income medians of every village from one sort
   (``contigmap.poverty.registry._weighted_medians``) against the old Python loop over
   the villages (one sort per village, the function kept below as the baseline).
@@ -28,6 +32,7 @@ from affine import Affine
 from pyproj import CRS
 
 from _timing import timed
+from contigmap.overlay.measures import _intersecting_pairs
 from contigmap.poverty.registry import _weighted_medians
 from contigmap.raster import Raster
 from contigmap.terrain import STEEP_SLOPE_DEG, slope_deg
@@ -61,6 +66,35 @@ def bench_terrain(n_zones: int, size: int, repeats: int, seed: int) -> None:
     assert all(a.equals(b) for a, b in zip(r_old, r_new, strict=True))
     print(f"terrain zonal ({n_zones} discs, {size}x{size} DEM): old {t_old:.3f} s, "
           f"shared {t_new:.3f} s, ratio {t_old / t_new:.2f}x (same tables)")
+
+
+def _discs(n_zones: int, ext: float, seed: int) -> np.ndarray:
+    """Hamlet-like 500 m discs over a square of side ``ext`` (metres) from the origin."""
+    xy = np.random.default_rng(seed).uniform(0.05 * ext, 0.95 * ext, (n_zones, 2))
+    return shapely.buffer(shapely.points(xy), 500.0, quad_segs=16)
+
+
+def bench_share_pairs(n_zones: int, repeats: int, seed: int) -> None:
+    """Zone-polygon pairs from a tree of the zones against a tree of the polygons."""
+    ext = 45_000.0
+    zones = _discs(n_zones, ext, seed)
+    angles = np.linspace(0, 2 * np.pi, 3000, endpoint=False)
+    radius = 12_000.0 * (1 + 0.2 * np.sin(7 * angles))
+    reserve = shapely.Polygon(np.c_[ext / 2 + radius * np.cos(angles),
+                                    ext / 2 + radius * np.sin(angles)])
+    parts = np.array([reserve, shapely.box(0, 0, 5000, 5000)], dtype=object)
+
+    def old() -> list[list[int]]:
+        return [p.tolist() for p in shapely.STRtree(parts).query(zones, predicate="intersects")]
+
+    def new() -> list[list[int]]:
+        return [p.tolist() for p in _intersecting_pairs(zones, parts)]
+
+    t_old, r_old = timed(old, repeats)
+    t_new, r_new = timed(new, repeats)
+    assert sorted(zip(*r_old, strict=True)) == sorted(zip(*r_new, strict=True))
+    print(f"share pairs ({n_zones} discs, a 3000-vertex reserve): zones prepared {t_old:.3f} s, "
+          f"polygons prepared {t_new:.3f} s, ratio {t_old / t_new:.1f}x (same pairs)")
 
 
 def _old_weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -114,6 +148,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     bench_terrain(args.zones, args.size, args.repeats, args.seed)
+    bench_share_pairs(args.zones, args.repeats, args.seed)
     bench_medians(args.households, args.villages, args.repeats, args.seed)
 
 

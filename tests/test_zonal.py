@@ -160,31 +160,3 @@ def test_invalid_polygon_is_repaired() -> None:
     with pytest.warns(DataQualityWarning, match="repaired 1 invalid"):
         out = zonal_stats(grid4(), zones(bowtie))
     assert out["count"].iloc[0] == pytest.approx(2.0)  # two triangles of area 1
-
-
-def test_min_max_of_all_zones_at_once_match_each_zone_window() -> None:
-    """hit_windows / min_max (all zones at once) against each zone's own coverage window
-    (coverage_fractions): min and max of the cells with data it covers at all."""
-    from contigmap.coverage import _EPS_COVER, hit_windows, min_max, polygon_pieces
-
-    rng = np.random.default_rng(7)
-    values = rng.normal(100, 30, (40, 50))
-    values[rng.random(values.shape) < 0.1] = np.nan
-    values[5, 5:9] = [0.0, -0.0, 0.0, -0.0]  # signed zeros: min() order matters
-    raster = Raster(values, Affine(10, 0, 0, 0, -10, 400), UTM, "r")
-    centres = rng.random((120, 2)) * [560, 440] - [30, 20]  # some reach off the raster
-    geoms = shapely.buffer(shapely.points(centres), rng.random(120) * 60 + 3)
-    geoms[:3] = [shapely.box(50, 335, 95, 355), shapely.box(-90, -90, -50, -50), None]
-    pieces = polygon_pieces(np.asarray(geoms, dtype=object), raster)
-    vmin, vmax = min_max(pieces, values, len(geoms), has_nan=True,
-                         hits=hit_windows(pieces, len(geoms), values.shape))
-    for i, win in enumerate(coverage_fractions(geoms, raster)):
-        cells = []
-        if win is not None:
-            for (r, c), cov in np.ndenumerate(win.coverage):
-                r, c = r + win.row_off, c + win.col_off
-                if cov > _EPS_COVER and 0 <= r < 40 and 0 <= c < 50 and not np.isnan(values[r, c]):
-                    cells.append(values[r, c])
-        expected = (min(cells), max(cells)) if cells else (np.nan, np.nan)
-        np.testing.assert_array_equal([vmin[i], vmax[i]], expected)
-    assert np.isnan(vmin[1:3]).all()  # off the raster; missing

@@ -56,7 +56,6 @@ from contigmap.raster import Raster
 
 __all__ = [
     "CoverageWindow",
-    "Hits",
     "Pieces",
     "check_raster",
     "coverage_fractions",
@@ -288,34 +287,23 @@ def polygon_pieces(geoms: NDArray[np.object_], raster: Raster) -> Pieces:
     )
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """Each zone's window and its increments at window positions (zones in order).
+def _raw_windows(
+    pieces: Pieces, n: int
+) -> Iterator[tuple[int, int, int, NDArray[np.float64], float]]:
+    """Yield ``(zone, row_off, col_off, signed coverage, sign)`` for each zone.
 
-    ``idx`` / ``wts`` hold two entries per increment (``w_left`` at the cell,
-    ``w_right`` at the next cell or, past the window's last column, 0 at the cell);
-    zone ``k``'s are ``idx[2 * ends[k] : 2 * ends[k + 1]]``.
+    The signed coverage is the running sum of the increments; multiplied by ``sign``
+    it is the covered fraction of each cell of the zone's window.
     """
-
-    zones: NDArray[np.int64]
-    rmin: NDArray[np.int64]
-    cmin: NDArray[np.int64]
-    height: NDArray[np.int64]
-    width: NDArray[np.int64]
-    ends: NDArray[np.intp]
-    idx: NDArray[np.int64]
-    wts: NDArray[np.float64]
-    sign: NDArray[np.float64]
-
-
-def _layout(pieces: Pieces, n: int) -> _Layout | None:
-    """Return the zones' windows and increments, or ``None`` when there are no pieces."""
     z, r, c, wl, wr = pieces.zone, pieces.row, pieces.col, pieces.w_left, pieces.w_right
     if len(z) == 0:
-        return None
+        return
+    sign = pieces.sign(n)
     cuts = np.flatnonzero(np.diff(z)) + 1
     starts = np.concatenate([[0], cuts])
+    zones = z[starts]
     rmin = np.minimum.reduceat(r, starts)
+    rmax = np.maximum.reduceat(r, starts)
     cmin = np.minimum.reduceat(c, starts)
     cmax = np.maximum.reduceat(c, starts)
     width = cmax - cmin + 1
@@ -325,28 +313,14 @@ def _layout(pieces: Pieces, n: int) -> _Layout | None:
     right_ok = c < cmax[seg]
     idx = np.stack([loc, np.where(right_ok, loc + 1, loc)], axis=1).ravel()
     wts = np.stack([wl, np.where(right_ok, wr, 0.0)], axis=1).ravel()
-    height = np.maximum.reduceat(r, starts) - rmin + 1
-    return _Layout(z[starts], rmin, cmin, height, width, np.append(starts, len(z)), idx,
-                   wts, pieces.sign(n))
-
-
-def _raw_windows(
-    pieces: Pieces, n: int
-) -> Iterator[tuple[int, int, int, NDArray[np.float64], float]]:
-    """Yield ``(zone, row_off, col_off, signed coverage, sign)`` for each zone.
-
-    The signed coverage is the running sum of the increments; multiplied by ``sign``
-    it is the covered fraction of each cell of the zone's window.
-    """
-    lay = _layout(pieces, n)
-    if lay is None:
-        return
-    for k in range(len(lay.zones)):
-        h, w = int(lay.height[k]), int(lay.width[k])
-        s, e = 2 * int(lay.ends[k]), 2 * int(lay.ends[k + 1])
-        acc = np.bincount(lay.idx[s:e], weights=lay.wts[s:e], minlength=h * w).reshape(h, w)
-        zi = int(lay.zones[k])
-        yield zi, int(lay.rmin[k]), int(lay.cmin[k]), np.cumsum(acc, axis=1), float(lay.sign[zi])
+    ends = np.append(starts, len(z))
+    for k in range(len(starts)):
+        h = int(rmax[k] - rmin[k] + 1)
+        w = int(width[k])
+        s, e = 2 * int(ends[k]), 2 * int(ends[k + 1])
+        acc = np.bincount(idx[s:e], weights=wts[s:e], minlength=h * w).reshape(h, w)
+        zi = int(zones[k])
+        yield zi, int(rmin[k]), int(cmin[k]), np.cumsum(acc, axis=1), float(sign[zi])
 
 
 def _windows(pieces: Pieces, n: int) -> list[tuple[int, CoverageWindow]]:
@@ -360,55 +334,27 @@ def _windows(pieces: Pieces, n: int) -> list[tuple[int, CoverageWindow]]:
     return out
 
 
-@dataclass(frozen=True)
-class Hits:
-    """The raster cells each zone covers at all: ``zone`` and flat ``cell`` index.
+def hit_windows(
+    pieces: Pieces, n: int, shape: tuple[int, int]
+) -> list[tuple[int, int, int, NDArray[np.bool_]]]:
+    """``(zone, row_off, col_off, hit)`` of each zone: the cells it covers at all.
 
-    Sorted by zone; a zone's cells in row-major order. Cells off the raster are left out.
+    Windows are cut to a raster of ``shape``; zones off it are left out. Rasters on
+    the same grid share these (:func:`min_max`).
     """
-
-    zone: NDArray[np.int64]
-    cell: NDArray[np.int64]
-
-
-def hit_windows(pieces: Pieces, n: int, shape: tuple[int, int]) -> Hits:
-    """Return the cells each zone covers at all, on a raster of ``shape``.
-
-    The windows of :func:`_raw_windows`, all at once: the increments of every zone go
-    into one buffer of consecutive windows (each cell gets the same sum, in the same
-    order, as from its own window), and windows of one width are summed along their
-    rows together. Rasters on the same grid share these (:func:`min_max`).
-    """
-    lay = _layout(pieces, n)
-    if lay is None:
-        e = np.empty(0, dtype=np.int64)
-        return Hits(e, e)
-    size = lay.height * lay.width
-    off = np.cumsum(size) - size
-    owner = np.repeat(np.arange(len(size)), 2 * np.diff(lay.ends))
-    acc = np.bincount(lay.idx + off[owner], weights=lay.wts, minlength=int(size.sum()))
-    hit = np.empty(len(acc), dtype=bool)
-    cell = np.empty(len(acc), dtype=np.int64)
-    sign = lay.sign[lay.zones]
-    for w in np.unique(lay.width).tolist():
-        ks = np.flatnonzero(lay.width == w)
-        rows = _block_cells(np.zeros(len(ks), dtype=np.int64), lay.height[ks])  # row in window
-        kr = np.repeat(ks, lay.height[ks])  # window of each row
-        row = lay.rmin[kr] + rows
-        col = lay.cmin[kr][:, None] + np.arange(w)
-        cov = np.cumsum(acc[_block_cells(off[ks], size[ks])].reshape(-1, w), axis=1)
-        ok = (cov * sign[kr][:, None] > _EPS_COVER) & ((col >= 0) & (col < shape[1]))
-        ok &= ((row >= 0) & (row < shape[0]))[:, None]
-        at = _block_cells(off[ks], size[ks])
-        hit[at] = ok.ravel()
-        cell[at] = (row[:, None] * shape[1] + col).ravel()
-    return Hits(np.repeat(lay.zones, size)[hit], cell[hit])
-
-
-def _block_cells(off: NDArray[np.int64], size: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Buffer positions of the blocks starting at ``off`` with ``size`` cells, in order."""
-    total = np.cumsum(size)
-    return np.repeat(off - (total - size), size) + np.arange(int(total[-1]) if len(total) else 0)
+    nrows, ncols = shape
+    out: list[tuple[int, int, int, NDArray[np.bool_]]] = []
+    for zi, r0, c0, cov, sign in _raw_windows(pieces, n):
+        h, w = cov.shape
+        if r0 < 0 or c0 < 0 or r0 + h > nrows or c0 + w > ncols:
+            rr0, rr1 = max(r0, 0), min(r0 + h, nrows)
+            cc0, cc1 = max(c0, 0), min(c0 + w, ncols)
+            if rr1 <= rr0 or cc1 <= cc0:
+                continue
+            cov = cov[rr0 - r0 : rr1 - r0, cc0 - c0 : cc1 - c0]
+            r0, c0 = rr0, cc0
+        out.append((zi, r0, c0, cov > _EPS_COVER if sign > 0 else cov < -_EPS_COVER))
+    return out
 
 
 def min_max(
@@ -417,7 +363,7 @@ def min_max(
     n: int,
     *,
     has_nan: bool,
-    hits: Hits | None = None,
+    hits: list[tuple[int, int, int, NDArray[np.bool_]]] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Min and max over the cells with data that each zone covers at all.
 
@@ -427,23 +373,13 @@ def min_max(
         hits = hit_windows(pieces, n, arr.shape)
     vmin = np.full(n, np.nan)
     vmax = np.full(n, np.nan)
-    vals = arr.ravel()[hits.cell]
-    zone = hits.zone
-    if has_nan:
-        ok = ~np.isnan(vals)
-        vals, zone = vals[ok], zone[ok]
-    if not len(vals):
-        return vmin, vmax
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(zone)) + 1])
-    if np.issubdtype(vals.dtype, np.floating) and np.signbit(vals[vals == 0]).any():
-        # -0.0 and 0.0 compare equal: which one min() gives depends on its order of
-        # comparisons, so take each zone's cells through min() and max() as they were
-        for s, e in zip(starts.tolist(), [*starts[1:].tolist(), len(vals)], strict=True):
-            sel = vals[s:e].copy()
-            vmin[zone[s]], vmax[zone[s]] = sel.min(), sel.max()
-        return vmin, vmax
-    vmin[zone[starts]] = np.minimum.reduceat(vals, starts)
-    vmax[zone[starts]] = np.maximum.reduceat(vals, starts)
+    for zi, r0, c0, hit in hits:
+        h, w = hit.shape
+        vals = arr[r0 : r0 + h, c0 : c0 + w]
+        sel = vals[hit & ~np.isnan(vals)] if has_nan else vals[hit]
+        if sel.size:
+            vmin[zi] = sel.min()
+            vmax[zi] = sel.max()
     return vmin, vmax
 
 

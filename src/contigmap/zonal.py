@@ -25,7 +25,6 @@ import shapely
 from numpy.typing import NDArray
 
 from contigmap.coverage import (
-    Hits,
     Pieces,
     check_raster,
     hit_windows,
@@ -119,7 +118,7 @@ class _Grid:
     def __init__(self) -> None:
         self.raster: Raster | None = None
         self.pieces: Pieces | None = None
-        self.hits: Hits | None = None
+        self.hits: list[tuple[int, int, int, NDArray[np.bool_]]] | None = None
 
     def pieces_for(self, geoms: NDArray[np.object_], raster: Raster) -> Pieces:
         """Return the zones' increments on ``raster``'s grid (built once per grid)."""
@@ -130,7 +129,8 @@ class _Grid:
             self.pieces = polygon_pieces(geoms, raster)
         return self.pieces
 
-    def hits_for(self, n: int, shape: tuple[int, int]) -> Hits:
+    def hits_for(self, n: int, shape: tuple[int, int]) -> list[tuple[int, int, int,
+                                                                      NDArray[np.bool_]]]:
         """Return the zones' hit windows on the current grid (built once per grid)."""
         if self.hits is None:
             assert self.pieces is not None
