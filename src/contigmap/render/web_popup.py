@@ -108,7 +108,13 @@ SOURCE_FIELDS: Final[tuple[tuple[str, str, str], ...]] = (
 
 
 def _row(zh: str, en: str, value: str) -> str:
-    return f"<tr><th>{escape(zh)}<br><small>{escape(en)}</small></th><td>{text(value)}</td></tr>"
+    return f"{_row_head(zh, en)}{text(value)}</td></tr>"
+
+
+@lru_cache(maxsize=4096)
+def _row_head(zh: str, en: str) -> str:
+    """Return a card row up to its value: the labels, escaped (a few dozen, on every card)."""
+    return f"<tr><th>{escape(zh)}<br><small>{escape(en)}</small></th><td>"
 
 
 def village_card_html(
