@@ -260,15 +260,37 @@ def priority_stage(
         villages, hamlets, graph, data.services, data.infrastructure,
         dem=data.dem, rivers=data.rivers, config=config, interventions=interventions,
     )
+    parts: dict[tuple[str, str], list[pd.DataFrame]] = {}
     for iv, table in results.tables.items():
         spec = registry.get(iv)
         cols = [c for c in table.columns if c.startswith(f"{iv}_")]
-        joined = table.set_index(spec.id_column)[cols]
-        if spec.unit == "hamlet" and hamlets is not None:
-            hamlets = hamlets.join(joined, on=spec.id_column)
-        elif spec.unit == "village":
-            villages = villages.join(joined, on=spec.id_column)
+        parts.setdefault((spec.unit, spec.id_column), []).append(
+            table.set_index(spec.id_column)[cols])
+    for (unit, id_column), joined in parts.items():
+        if unit == "hamlet" and hamlets is not None:
+            hamlets = _join_all(hamlets, joined, id_column)
+        elif unit == "village":
+            villages = _join_all(villages, joined, id_column)
     return PriorityStage(villages, hamlets, results)
+
+
+def _join_all(table: gpd.GeoDataFrame, parts: list[pd.DataFrame], id_column: str
+              ) -> gpd.GeoDataFrame:
+    """``table.join(part, on=id_column)`` for each part in turn, in one join when it can.
+
+    Parts indexed by the same unique ids (every intervention ranks every unit) are put
+    side by side first, so the wide table is copied once, not once per intervention;
+    the columns and values are those of the joins one after another.
+    """
+    first = parts[0].index
+    if len(parts) > 1 and first.is_unique and all(
+            p.index.is_unique and len(p.index) == len(first) and p.index.isin(first).all()
+            for p in parts[1:]):
+        parts = [pd.concat([p if p.index.equals(first) else p.reindex(first)
+                            for p in parts], axis=1)]
+    for part in parts:
+        table = table.join(part, on=id_column)
+    return table
 
 
 def after_relocation_stage(

@@ -223,13 +223,13 @@ def explain(
     # each row's criteria by contribution, largest first (stable: ties keep column order)
     order = np.argsort(-vals, axis=1, kind="stable")[:, :top]
     positive = (np.take_along_axis(vals, order, axis=1) > 0).tolist()
-    crits = [[by_name[names[j]] for j in js] for js in order.tolist()]
+    crits = [by_name[name] for name in names]
     values = _RowValues(table)
     en: list[str] = []
     zh: list[str] = []
-    for i in range(n):
+    for i, js in enumerate(order.tolist()):
         row = _Row(values, i)
-        chosen = [c for c, ok in zip(crits[i], positive[i], strict=True) if ok]
+        chosen = [crits[j] for j, ok in zip(js, positive[i], strict=True) if ok]
         en.append("; ".join(c.reason_en(row) for c in chosen))
         zh.append("；".join(c.reason_zh(row) for c in chosen))
     return en, zh

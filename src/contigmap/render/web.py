@@ -108,9 +108,10 @@ def _bounds(
     villages: gpd.GeoDataFrame, boundaries: Mapping[str, gpd.GeoDataFrame]
 ) -> tuple[float, float, float, float]:
     """West, south, east, north (degrees) of the villages and the county boundary."""
-    ll_bounds = villages.to_crs(4326).total_bounds
+    # the geometry column alone: reprojecting the frame would copy its every column
+    ll_bounds = villages.geometry.to_crs(4326).total_bounds
     if "county" in boundaries and boundaries["county"].crs is not None:
-        cb = boundaries["county"].to_crs(4326).total_bounds
+        cb = boundaries["county"].geometry.to_crs(4326).total_bounds
         ll_bounds = np.array(
             [
                 min(cb[0], ll_bounds[0]),

@@ -25,7 +25,7 @@ from contigmap.render._geo import checked
 from contigmap.render.legend import swatch_legend_html
 from contigmap.render.web_geojson import column_values
 from contigmap.render.web_layers import add_geojson, display_geoms, feature_collection
-from contigmap.render.web_page import LAYER_GROUPS, Ids, is_missing, text
+from contigmap.render.web_page import LAYER_GROUPS, Ids, is_missing, plain_texts, text
 from contigmap.render.web_shared import shared_points
 
 __all__ = ["MapLayer", "extra_raster", "extra_vector"]
@@ -180,6 +180,8 @@ def _texts(gdf: gpd.GeoDataFrame, column: Any) -> list[str | None]:
     dtype = gdf[column].dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
         return [str(v) if v == v else None for v in values]
+    if plain_texts(values):
+        return list(values)  # text() of each is the value itself
     return [None if is_missing(v) else text(v) for v in values]
 
 

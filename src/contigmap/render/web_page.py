@@ -71,6 +71,7 @@ __all__ = [
     "map_css",
     "map_script",
     "panes_js",
+    "plain_texts",
     "text",
     "write_page",
 ]
@@ -110,6 +111,14 @@ def text(value: Any) -> str:
     """
     s = str(value)
     return escape(s, quote=True) if _HTML_SPECIAL.search(s) else s
+
+
+def plain_texts(values: Sequence[Any]) -> bool:
+    """Whether every value is a ``str`` with nothing to escape (:func:`text` gives it back).
+
+    One search over the values joined, not one per value.
+    """
+    return all(type(v) is str for v in values) and not _HTML_SPECIAL.search("".join(values))
 
 
 def layer_name(name: str) -> str:

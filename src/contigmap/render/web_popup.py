@@ -108,7 +108,13 @@ SOURCE_FIELDS: Final[tuple[tuple[str, str, str], ...]] = (
 
 
 def _row(zh: str, en: str, value: str) -> str:
-    return f"<tr><th>{escape(zh)}<br><small>{escape(en)}</small></th><td>{text(value)}</td></tr>"
+    return f"{_row_head(zh, en)}{text(value)}</td></tr>"
+
+
+@lru_cache(maxsize=4096)
+def _row_head(zh: str, en: str) -> str:
+    """Return a card row up to its value: the labels, escaped (a few dozen, on every card)."""
+    return f"<tr><th>{escape(zh)}<br><small>{escape(en)}</small></th><td>"
 
 
 def village_card_html(
@@ -159,8 +165,9 @@ def village_card_html(
         head += f'<div class="cm-code">{text(code)}</div>'
     if township:
         head += f'<div class="cm-town">{text(township)}</div>'
-    rows = [*_profile_rows(row), *_travel_time_rows(row), *_source_rows(row)]
-    costs = [(c, v) for c, v in row.items() if "_cost" in str(c)]  # once, not per section
+    keys = tuple(row)
+    rows = [*_profile_rows(row), *_travel_time_rows(row, keys), *_source_rows(row)]
+    costs = [(c, row[c]) for c in _cost_columns(keys)]  # once, not per section
     sections = [
         _intervention_section(row, iv, (totals or {}).get(iv.name),
                               (weights or {}).get(iv.name), costs)
@@ -196,14 +203,36 @@ def _tt_destination(col: str) -> str | None:
     return m.group("dest") if m else None
 
 
-def _travel_time_rows(row: Mapping[str, Any]) -> list[str]:
+def _travel_time_rows(row: Mapping[str, Any], columns: tuple[Any, ...] | None = None
+                      ) -> list[str]:
+    """Travel-time rows of the row's ``tt_<destination>_min`` columns (``columns``: its keys)."""
     rows = []
-    for col, v in row.items():
-        dest = _tt_destination(str(col))
-        if dest is not None and not is_missing(v):
-            zh, en = TT_LABELS.get(dest, (dest, f"to {dest.replace('_', ' ')}"))
-            rows.append(_row(f"{zh}时间", f"travel time {en}", _fmt_minutes(v)))
+    for col, zh, en in _tt_columns(tuple(row) if columns is None else columns):
+        v = row[col]
+        if not is_missing(v):
+            rows.append(_row(zh, en, _fmt_minutes(v)))
     return rows
+
+
+@lru_cache(maxsize=64)
+def _tt_columns(columns: tuple[Any, ...]) -> tuple[tuple[Any, str, str], ...]:
+    """Return the travel-time columns among a row's keys, in order, with their labels.
+
+    Every card of a map has the same keys: they are looked at once.
+    """
+    out = []
+    for col in columns:
+        dest = _tt_destination(str(col))
+        if dest is not None:
+            zh, en = TT_LABELS.get(dest, (dest, f"to {dest.replace('_', ' ')}"))
+            out.append((col, f"{zh}时间", f"travel time {en}"))
+    return tuple(out)
+
+
+@lru_cache(maxsize=64)
+def _cost_columns(columns: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Return the keys whose name contains ``_cost``, in order (once per map, as above)."""
+    return tuple(c for c in columns if "_cost" in str(c))
 
 
 def _source_rows(row: Mapping[str, Any]) -> list[str]:
@@ -240,30 +269,44 @@ def _bars(row: Mapping[str, Any], iv: Intervention, weights: Mapping[str, float]
     The heaviest criterion's track is full length; a criterion at its largest value in
     the county fills its track.
     """
-    w = {k: float(v) for k, v in (weights or {}).items() if float(v) > 0}
-    total_w = sum(w.values())
-    top_w = max(w.values(), default=0.0)
     items = []
-    for c in iv.criteria:
-        col = f"{iv.name}_pts_{c.name}"
+    for col, label, share, track, wtxt in _bar_specs(
+            iv, None if weights is None else tuple(weights.items())):
         if not _present(row, col):
             continue
         pts = float(row[col])
-        share = w[c.name] / total_w if c.name in w else None
-        track = f"{w[c.name] / top_w:.3f}" if share is not None else "1"
         fill = (f"{min(pts / (share * 100), 1.0) * 100:.1f}%" if share
                 else f"{min(pts, 100.0):.1f}%")
-        # weighted (it has points) but no weight known: equal everywhere, so 0 points
-        wtxt = f"权重 {share * 100:.0f}%" if share is not None else "各村相同 same everywhere"
-        if share is None and weights is None:
-            wtxt = ""
         items.append(
             f'<div class="cm-bar" data-pts="{pts:.2f}"><span class="cm-bar-l">'
-            f"{text(c.label_zh or c.name)}</span>"
+            f"{label}</span>"
             f'<span class="cm-bar-t" style="--w:{track}"><i style="width:{fill}"></i></span>'
             f'<span class="cm-bar-v">{pts:.1f}<small>{wtxt}</small></span></div>'
         )
     return f'<div class="cm-bars">{"".join(items)}</div>' if items else ""
+
+
+@lru_cache(maxsize=256)
+def _bar_specs(iv: Intervention, weights: tuple[tuple[str, Any], ...] | None
+               ) -> list[tuple[str, str, float | None, str, str]]:
+    """Per criterion of ``iv``: points column, label HTML, weight share, track, weight text.
+
+    What every card's bars share (the weights are the run's); ``weights`` as item pairs.
+    """
+    w = {k: float(v) for k, v in (weights or ()) if float(v) > 0}
+    total_w = sum(w.values())
+    top_w = max(w.values(), default=0.0)
+    specs = []
+    for c in iv.criteria:
+        share = w[c.name] / total_w if c.name in w else None
+        track = f"{w[c.name] / top_w:.3f}" if share is not None else "1"
+        # weighted (it has points) but no weight known: equal everywhere, so 0 points
+        wtxt = f"权重 {share * 100:.0f}%" if share is not None else "各村相同 same everywhere"
+        if share is None and weights is None:
+            wtxt = ""
+        specs.append((f"{iv.name}_pts_{c.name}", text(c.label_zh or c.name), share, track,
+                      wtxt))
+    return specs
 
 
 def _option_line(row: Mapping[str, Any], iv: Intervention) -> str:
