@@ -144,8 +144,10 @@ def bus_roads(graph: RoadGraph, config: BusConfig,
     The width of an edge is its road's ``width_m`` in ``roads`` (matched by ``road_id``)
     where given, else ``class_width_m`` of its class (0 for a class not listed).
     """
-    classes = np.asarray(ROAD_CLASSES, dtype=object)[graph.road_class]
-    width = np.array([config.class_width_m.get(str(c), 0.0) for c in classes], dtype=float)
+    # each class's width looked up once, then gathered per edge by its class index
+    by_class = np.array([config.class_width_m.get(str(c), 0.0) for c in ROAD_CLASSES],
+                        dtype=float)
+    width = by_class[graph.road_class]
     if roads is not None and "width_m" in roads.columns and "road_id" in roads.columns:
         given = pd.to_numeric(roads["width_m"], errors="coerce")
         by_id = pd.Series(given.to_numpy(float), index=roads["road_id"].astype(str))
