@@ -233,7 +233,8 @@ def _clean_texts(values: list[Any]) -> tuple[list[str | None], bool]:
     return [e if isinstance(v, str) else None for v, e in zip(values, escaped, strict=True)], False
 
 
-_PLAIN_CONTROLS: Final[tuple[int, ...]] = (ord(_SEP), ord("\t"), ord("\n"))
+# the only control characters a clean join of texts holds (its separator, tab, newline)
+_ALLOWED_CONTROLS: Final[tuple[int, ...]] = (ord(_SEP), ord("\t"), ord("\n"))
 _SPACES: Final[tuple[int, ...]] = tuple(map(ord, _WHITESPACE))
 
 
@@ -251,8 +252,7 @@ def _scan_texts(joined: str, n: int) -> tuple[bool, bool]:
     codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     seps = np.flatnonzero(codes == ord(_SEP))
     controls = codes[codes < 32]
-    if len(seps) != n - 1 or len(seps) + np.count_nonzero(
-            (controls == _PLAIN_CONTROLS[1]) | (controls == _PLAIN_CONTROLS[2])) != len(controls):
+    if len(seps) != n - 1 or not np.isin(controls, _ALLOWED_CONTROLS).all():
         return False, False  # a text holds _SEP, CR or a control character XML forbids
     starts = np.concatenate(([0], seps + 1))  # text i: codes[starts[i]:ends[i]]
     ends = np.concatenate((seps, [len(codes)]))
@@ -261,7 +261,7 @@ def _scan_texts(joined: str, n: int) -> tuple[bool, bool]:
     if (ends == starts).any():
         return True, False
     edges = np.concatenate((codes[starts], codes[ends - 1]))
-    return True, not ((edges == _SPACES[0]) | (edges == _SPACES[1]) | (edges == _SPACES[2])).any()
+    return True, not np.isin(edges, _SPACES).any()
 
 
 # --------------------------------------------------------------------------- numbers
@@ -445,7 +445,7 @@ def _typed_cells(col: _Column, series: pd.Series, sample: int,
 
 
 _WIDE_FROM: Final[int] = 0x2E80  # characters above U+2E80 (CJK) take two columns
-_WIDE = re.compile("[\u2e81-\U0010ffff]")
+_WIDE = re.compile(f"[{chr(_WIDE_FROM + 1)}-{chr(0x10FFFF)}]")
 
 
 def display_width(text: str) -> int:
